@@ -1,0 +1,130 @@
+/*
+ * otkit/cost.h — the cost abstraction shared by every otkit solver.
+ *
+ * A cost describes the n×m matrix C_ij = c(x_i, y_j) between a source measure
+ * (n atoms, "rows", index i) and a target measure (m atoms, "columns", index j)
+ * without necessarily storing it.  Each kind computes what the solvers need
+ * (soft-min reductions, plan reductions) in its own fast way:
+ *
+ *   otk_cost_dense     a caller-owned row-major matrix (borrowed, not copied);
+ *   otk_cost_points    two point clouds and a named ground cost; C is computed
+ *                      on the fly in cache-sized tiles and never stored, so the
+ *                      memory is O((n+m)·d);
+ *   otk_cost_callback  a user function c(i, j, ctx).
+ *
+ * Costs are in the units of the ground cost.  The entropic regularisation ε of
+ * the solvers is in the same units (ε = blur^p for a cost of exponent p, see
+ * otk_ground_exponent).
+ *
+ * OWNERSHIP: a cost owns only what its constructor says it copies; free it with
+ * otk_cost_free() after every solver that uses it has been freed.
+ *
+ * THREAD SAFETY: a constructed cost is read-only and may be shared by several
+ * solvers in several threads.  Constructors and otk_cost_free are reentrant.
+ */
+#ifndef OTKIT_COST_H
+#define OTKIT_COST_H
+
+#include <stddef.h>
+#include "otkit/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct otk_cost otk_cost;
+
+/* Named ground costs between points x, y in R^d (MATH.md decision 3).  ‖·‖ is
+ * the Euclidean norm.  The "exponent" p is what turns blur into ε = blur^p and
+ * reach into ρ = reach^p (GeomLoss's convention). */
+typedef enum {
+    OTK_GROUND_SQEUCLIDEAN = 0,  /* "sqeuclidean":      ‖x−y‖²        p = 2 (OTT, POT ot.dist) */
+    OTK_GROUND_HALF_SQEUCLIDEAN, /* "half-sqeuclidean": ½‖x−y‖²       p = 2 (GeomLoss p=2)     */
+    OTK_GROUND_EUCLIDEAN,        /* "euclidean":        ‖x−y‖         p = 1 (GeomLoss p=1)     */
+    OTK_GROUND_L1,               /* "l1":               Σ_k |x_k−y_k| p = 1 (SinKD)            */
+    OTK_GROUND_LP,               /* "lp":               ‖x−y‖^P       p = P (power argument)   */
+    OTK_GROUND_LP_OVER_P         /* "lp-over-p":        ‖x−y‖^P / P   p = P (GeomLoss general) */
+} otk_ground;
+
+/* Parse a ground-cost name as spelled in the comments above.
+ * Returns OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM for an unknown name. */
+OTK_EXPORT otk_status otk_ground_from_name(const char *name, otk_ground *ground);
+
+/* The canonical name of a ground cost ("half-sqeuclidean"), or NULL if invalid. */
+OTK_EXPORT const char *otk_ground_name(otk_ground ground);
+
+/* The exponent p of a ground cost: 2 for the squared costs, 1 for euclidean
+ * and l1, `power` for lp and lp-over-p.  Returns 0 for an invalid ground. */
+OTK_EXPORT double otk_ground_exponent(otk_ground ground, double power);
+
+/* Point clouds.
+ *   out    output: the new cost (NULL on failure).
+ *   n, m   input: numbers of source and target points, both > 0.
+ *   d      input: dimension, > 0.
+ *   x      input: n×d row-major source points (finite).
+ *   y      input: m×d row-major target points (finite).
+ *   ground input: the ground cost.
+ *   power  input: P for OTK_GROUND_LP and OTK_GROUND_LP_OVER_P (P > 0); ignored
+ *          otherwise.
+ * The coordinates are copied (into a structure-of-arrays layout), so x and y
+ * may be freed after the call.  Memory is O((n+m)·d); no n×m array is ever
+ * allocated by any operation on this cost.
+ * Errors: OTK_ENULL, OTK_ESIZE (n, m or d zero), OTK_ENONFINITE (x or y),
+ * OTK_EPARAM (ground or power), OTK_ENOMEM. */
+OTK_EXPORT otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d,
+                                      const double *x, const double *y,
+                                      otk_ground ground, double power);
+
+/* A dense cost matrix, borrowed.
+ *   C      input: row-major, entry (i, j) at C[i*ld + j]; all entries finite.
+ *          The caller keeps C alive and unchanged for the life of the cost.
+ *   ld     input: leading dimension, ld >= m (ld = m for a packed matrix).
+ * The entries are scanned once (validation and diameter).
+ * Errors: OTK_ENULL, OTK_ESIZE (n or m zero, ld < m), OTK_ENONFINITE (with the
+ * index), OTK_ENOMEM. */
+OTK_EXPORT otk_status otk_cost_dense(otk_cost **out, size_t n, size_t m,
+                                     const double *C, size_t ld);
+
+/* A user-supplied cost c(i, j, ctx), 0 <= i < n, 0 <= j < m.
+ * The function must return finite values and must be safe to call
+ * concurrently from several threads when solvers run with threads != 1.  It is
+ * called O(n·m) times per Sinkhorn iteration; prefer the other kinds when they
+ * fit.  `diameter` is an upper bound on max C (used to start the ε-schedule);
+ * pass 0 to have it computed by one scan of all n·m entries.
+ * Errors: OTK_ENULL, OTK_ESIZE, OTK_EPARAM (diameter < 0 or NaN), OTK_ENONFINITE
+ * (found during the scan), OTK_ENOMEM. */
+typedef double (*otk_cost_fn)(size_t i, size_t j, void *ctx);
+OTK_EXPORT otk_status otk_cost_callback(otk_cost **out, size_t n, size_t m,
+                                        otk_cost_fn fn, void *ctx, double diameter);
+
+/* Free a cost; NULL is accepted. */
+OTK_EXPORT void otk_cost_free(otk_cost *cost);
+
+/* Sizes. */
+OTK_EXPORT size_t otk_cost_rows(const otk_cost *cost);
+OTK_EXPORT size_t otk_cost_cols(const otk_cost *cost);
+
+/* One entry C_ij (no bounds check beyond returning NAN when out of range). */
+OTK_EXPORT double otk_cost_entry(const otk_cost *cost, size_t i, size_t j);
+
+/* The kind's name: "dense", "points", "callback". */
+OTK_EXPORT const char *otk_cost_kind(const otk_cost *cost);
+
+/* A short description of the cost for reports, e.g. "half-sqeuclidean" for a
+ * point cloud, "dense" or "callback" otherwise. */
+OTK_EXPORT const char *otk_cost_name(const otk_cost *cost);
+
+/* The scale from which the ε-schedule starts: ε₀ = diameter^exponent.
+ *   points:   diameter = the diagonal of the bounding box of x ∪ y (measured in
+ *             the l1 norm for the l1 ground cost, Euclidean otherwise), exponent
+ *             = otk_ground_exponent — exactly GeomLoss's choice;
+ *   dense:    diameter = max C − min C (the range of the entries), exponent 1;
+ *   callback: the diameter given, or the range found by a scan, exponent 1. */
+OTK_EXPORT double otk_cost_diameter(const otk_cost *cost);
+OTK_EXPORT double otk_cost_exponent(const otk_cost *cost);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OTKIT_COST_H */

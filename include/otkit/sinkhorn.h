@@ -1,0 +1,255 @@
+/*
+ * otkit/sinkhorn.h — log-domain Sinkhorn, balanced and unbalanced, with
+ * ε-scaling (MATH.md section A and "Decisions for otkit").
+ *
+ * Problem.  Given weights a (n), b (m) and a cost C (otkit/cost.h), solve
+ *
+ *   OT_kl = min_{P >= 0} <P,C> + ε KL(P | a⊗b) + ρ_a KL(P1 | a) + ρ_b KL(Pᵀ1 | b)
+ *
+ * where ρ = +∞ (the default) turns a side into a hard constraint (balanced
+ * problem: P1 = a, Pᵀ1 = b).  KL is the generalised Kullback–Leibler divergence.
+ *
+ * Potentials are stored in the GeomLoss gauge:
+ *   P_ij = a_i b_j exp((f_i + g_j − C_ij) / ε).
+ * otk_potential_convert() gives the POT (log u, log v) and OTT (f', g') gauges.
+ *
+ * Updates (log domain, MATH.md A.2), with the soft-min
+ *   smin^b(g)_i = −ε log Σ_j b_j exp((g_j − C_ij)/ε)
+ * and the damping κ = ρ/(ρ+ε) (κ = 1 when balanced):
+ *   symmetric (GeomLoss):           f ← ½(f + κ_a smin^b(g)),  g ← ½(g + κ_b smin^a(f)),
+ *                                   both from the previous pair;
+ *   alternating (Sinkhorn–Knopp):   g ← κ_b smin^a(f), then f ← κ_a smin^b(g).
+ * By default (OTK_UPDATE_AUTO) the fixed schedule uses the symmetric form and
+ * the converge schedule the alternating one, for annealing and target alike.
+ *
+ * Schedules (MATH.md decision 4, A.5):
+ *   OTK_SCHEDULE_FIXED     legacy GeomLoss: ε runs through
+ *                          [D^p] ++ exp(arange(p ln D, p ln blur, p ln scaling)) ++ [blur^p]
+ *                          with one symmetric update per value, then one final
+ *                          "extrapolation" update from the previous pair without
+ *                          averaging.  Exactly the iterations GeomLoss runs.  D is
+ *                          the cost's diameter, p its exponent, blur = ε^(1/p).
+ *   OTK_SCHEDULE_CONVERGE  (default) the same annealing, then updates at the
+ *                          target ε until the marginal error <= tol or max_iter.
+ *
+ * Marginal error (reported and used to stop): with r = P1 and c = Pᵀ1,
+ *   err = ‖r − a∘exp(−f/ρ_a)‖₁ / m_a + ‖c − b∘exp(−g/ρ_b)‖₁ / m_b
+ * (the exponentials are 1 on a balanced side), i.e. the relative L1 violation of
+ * the optimality conditions.  It is computed from the soft-mins the update needs
+ * anyway, so checking it every iteration costs nothing.
+ *
+ * Values (all three are reported, MATH.md decision 2):
+ *   OT_kl   balanced: <a,f> + <b,g> (GeomLoss / Feydy eq. 3.207; equals
+ *           <P,C> + ε KL(P|a⊗b) at convergence);
+ *           unbalanced: the dual objective
+ *           ρ_a<a, 1 − e^{−f/ρ_a}> + ρ_b<b, 1 − e^{−g/ρ_b}> − ε(ΣP − m_a m_b)
+ *           (a balanced side contributes <a,f> instead).
+ *   OT_ent  OT_kl − ε (H(a) + H(b)), H(a) = −Σ a log a (OTT's ent_reg_cost; equals
+ *           <P,C> − ε H(P) when the marginals are met).
+ *   OT_lin  <P,C>, the "sharp" transport cost of the entropic plan (POT
+ *           sinkhorn2's value).
+ *
+ * Usage (plan once, execute many times):
+ *
+ *   otk_sinkhorn_params par;
+ *   otk_sinkhorn_params_default(&par);
+ *   par.eps = 1e-2;
+ *   otk_sinkhorn *s;
+ *   if (otk_sinkhorn_alloc(&s, cost, &par) < 0) ... otk_last_error() ...
+ *   otk_sinkhorn_result res;
+ *   otk_status st = otk_sinkhorn_solve(s, a, b, &res);   // or set / iterate loop
+ *   otk_sinkhorn_free(s);
+ *
+ * OWNERSHIP: the solver borrows the cost (keep it alive until the solver is
+ * freed) and owns its workspace: after alloc, set/iterate/solve/result allocate
+ * nothing.  Weights passed to set() are copied.
+ *
+ * THREAD SAFETY: one solver per thread.  Different solvers may share a cost.
+ * Inside a call, kernels run on params.threads OpenMP threads; each output entry
+ * is reduced by a single thread in a fixed order, so results do not depend on
+ * the thread count (they are bitwise identical on the same machine).
+ */
+#ifndef OTKIT_SINKHORN_H
+#define OTKIT_SINKHORN_H
+
+#include <stddef.h>
+#include "otkit/status.h"
+#include "otkit/cost.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    OTK_SCHEDULE_CONVERGE = 0, /* anneal, then iterate to tolerance (default) */
+    OTK_SCHEDULE_FIXED = 1     /* legacy GeomLoss schedule, no tolerance test */
+} otk_schedule;
+
+typedef enum {
+    OTK_UPDATE_AUTO = 0,        /* default: SYMMETRIC for the fixed schedule (as
+                                   GeomLoss), ALTERNATING for converge (it needs
+                                   about 4 times fewer iterations) */
+    OTK_UPDATE_SYMMETRIC = 1,   /* averaged parallel updates (GeomLoss) */
+    OTK_UPDATE_ALTERNATING = 2  /* g then f, as in Sinkhorn–Knopp, POT and OTT */
+} otk_update;
+
+typedef struct {
+    /* Target regularisation ε, in cost units.  0 (the default) means "use blur":
+     * ε = blur^p with p the cost's exponent. */
+    double eps;
+    /* GeomLoss's blur (a length): ε = blur^p when eps is 0.  Default 0.05. */
+    double blur;
+    /* Marginal penalties ρ (cost units) on the source and target sides;
+     * INFINITY (the default) = balanced side. */
+    double rho_a, rho_b;
+    /* GeomLoss's reach (a length): when > 0, sets rho_a = rho_b = reach^p.
+     * Default 0 (unused). */
+    double reach;
+    otk_schedule schedule; /* default OTK_SCHEDULE_CONVERGE */
+    otk_update update;     /* default OTK_UPDATE_AUTO */
+    /* ε-scaling: blur is multiplied by `scaling` per annealing step (ε by
+     * scaling^p).  In (0, 1); default 0.5 (GeomLoss). */
+    double scaling;
+    /* Override the cost's diameter D (> 0); 0 = otk_cost_diameter(). */
+    double diameter;
+    /* Override the cost's exponent p used by blur/reach and the schedule (> 0);
+     * 0 = otk_cost_exponent(). */
+    double p;
+    /* CONVERGE only: relative L1 marginal tolerance (see above).  Default 1e-6. */
+    double tol;
+    /* CONVERGE only: maximum number of updates at the target ε (the annealing
+     * steps are not counted).  Default 10000. */
+    int max_iter;
+    /* Skip the annealing and start at the target ε from zero potentials
+     * (CONVERGE only).  Default 0. */
+    int no_annealing;
+    /* OpenMP threads used inside each call: 0 = OpenMP's default, 1 = serial. */
+    int threads;
+} otk_sinkhorn_params;
+
+/* Fill `params` with the defaults documented above.  NULL is ignored. */
+OTK_EXPORT void otk_sinkhorn_params_default(otk_sinkhorn_params *params);
+
+typedef struct {
+    double ot_kl, ot_ent, ot_lin; /* the three values (see above), cost units */
+    double eps;                   /* target ε actually used */
+    double rho_a, rho_b;          /* penalties actually used (INFINITY = balanced) */
+    double mass_a, mass_b;        /* Σa, Σb */
+    double marginal_error;        /* relative L1 error of the returned potentials */
+    int iterations;               /* all updates run, annealing included */
+    int annealing_iterations;     /* of which at ε above the target */
+    otk_status status;            /* OTK_SUCCESS or OTK_NOT_CONVERGED */
+} otk_sinkhorn_result;
+
+typedef struct otk_sinkhorn otk_sinkhorn;
+
+/* Plan a solver for `cost`.
+ *   out     output: the solver (NULL on failure).
+ *   cost    input: borrowed; must outlive the solver.
+ *   params  input: copied; NULL = defaults.
+ * Allocates the whole workspace (O(n+m) doubles).
+ * Errors: OTK_ENULL, OTK_EPARAM (naming the field), OTK_ENOMEM. */
+OTK_EXPORT otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
+                                         const otk_sinkhorn_params *params);
+
+/* Free a solver; NULL is accepted. */
+OTK_EXPORT void otk_sinkhorn_free(otk_sinkhorn *s);
+
+/* Start a new problem with weights a (n) and b (m), copied.  NULL means uniform
+ * weights 1/n (resp. 1/m).  Zero weights are allowed (their atoms get no
+ * mass); at least one must be positive.  Potentials restart from zero and the
+ * ε-schedule from its first value.
+ * Errors: OTK_ENULL (solver), OTK_ENONFINITE, OTK_ENEGATIVE, OTK_EZEROMASS
+ * (each naming the array and index), OTK_EMASS (balanced problem with
+ * |Σa − Σb| > 1e-9·max(Σa, Σb)). */
+OTK_EXPORT otk_status otk_sinkhorn_set(otk_sinkhorn *s, const double *a, const double *b);
+
+/* Warm start: replace the potentials (GeomLoss gauge) after set(); the
+ * annealing is skipped and iterations continue at the target ε.  NULL leaves
+ * that side unchanged.  Errors: OTK_ENULL, OTK_ESTATE, OTK_ENONFINITE. */
+OTK_EXPORT otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double *f,
+                                                  const double *g);
+
+/* One update.  Returns
+ *   OTK_CONTINUE       call again;
+ *   OTK_SUCCESS        done (tolerance reached, or the fixed schedule ended);
+ *   OTK_NOT_CONVERGED  max_iter reached; the potentials are the best iterate
+ *                      seen (smallest marginal error at the target ε);
+ *   OTK_ESTATE         set() was not called;
+ *   OTK_ENUMERIC       a non-finite potential appeared (should not happen for
+ *                      valid input; reported rather than propagated).
+ * Calling iterate after it returned SUCCESS or NOT_CONVERGED returns that
+ * status again and does nothing. */
+OTK_EXPORT otk_status otk_sinkhorn_iterate(otk_sinkhorn *s);
+
+/* Progress while iterating: the ε of the last update, the updates run so far
+ * and the marginal error measured at the last update (NAN before the first
+ * measurement).  Any pointer may be NULL. */
+OTK_EXPORT void otk_sinkhorn_progress(const otk_sinkhorn *s, double *eps, int *iterations,
+                                      double *marginal_error);
+
+/* The values and statistics of the current potentials.  Computes <P,C> with one
+ * pass over the cost (cached until the potentials change).
+ * Errors: OTK_ENULL, OTK_ESTATE (no set()). */
+OTK_EXPORT otk_status otk_sinkhorn_get_result(otk_sinkhorn *s, otk_sinkhorn_result *res);
+
+/* set(), iterate until done, get_result().  Returns the final status of
+ * iterate (OTK_SUCCESS or OTK_NOT_CONVERGED) or an error.  `res` may be NULL. */
+OTK_EXPORT otk_status otk_sinkhorn_solve(otk_sinkhorn *s, const double *a, const double *b,
+                                         otk_sinkhorn_result *res);
+
+/* Potentials in the GeomLoss gauge: f (n) and g (m) are read-only views into
+ * the solver, valid until the next call that changes them. */
+OTK_EXPORT const double *otk_sinkhorn_potential_f(const otk_sinkhorn *s);
+OTK_EXPORT const double *otk_sinkhorn_potential_g(const otk_sinkhorn *s);
+
+/* Plan reductions, computed on the fly (no n×m storage):
+ *   row (n):   r_i = Σ_j P_ij;  col (m): c_j = Σ_i P_ij.  Either may be NULL. */
+OTK_EXPORT otk_status otk_sinkhorn_marginals(otk_sinkhorn *s, double *row, double *col);
+
+/* Apply the plan to a matrix:
+ *   axis 0:  out (n×k) = P · Y,  Y m×k row-major;
+ *   axis 1:  out (m×k) = Pᵀ · X, X n×k row-major.
+ * For barycentric projections divide row i of P·Y by r_i (or use
+ * otk_sinkhorn_barycentric).  Errors: OTK_ENULL, OTK_ESTATE, OTK_EPARAM (axis),
+ * OTK_ESIZE (k = 0). */
+OTK_EXPORT otk_status otk_sinkhorn_plan_apply(otk_sinkhorn *s, int axis, size_t k,
+                                              const double *in, double *out);
+
+/* Barycentric projection of the source atoms: out_i = Σ_j P_ij Y_j / Σ_j P_ij
+ * (n×k), the entropic map estimate when Y holds the target points.  Rows with
+ * no mass are set to NAN. */
+OTK_EXPORT otk_status otk_sinkhorn_barycentric(otk_sinkhorn *s, size_t k, const double *Y,
+                                               double *out);
+
+/* The dense plan, written row-major into the caller's P (n×m doubles).  Only
+ * for small problems: the caller decides by allocating P. */
+OTK_EXPORT otk_status otk_sinkhorn_plan(otk_sinkhorn *s, double *P);
+
+/* Potential gauges. */
+typedef enum {
+    OTK_GAUGE_GEOMLOSS = 0, /* f with P = a b e^{(f+g−C)/ε} (otkit's own) */
+    OTK_GAUGE_OTT = 1,      /* f' = f + ε log a, P = e^{(f'+g'−C)/ε}     */
+    OTK_GAUGE_POT = 2       /* log u = f'/ε,  P = diag(u) K diag(v)       */
+} otk_gauge;
+
+/* Convert one potential (n entries, weights w) between gauges; in == out is
+ * allowed.  Entries with w_i = 0 become −INFINITY in the OTT/POT gauges.
+ * Errors: OTK_ENULL, OTK_EPARAM (eps or gauge). */
+OTK_EXPORT otk_status otk_potential_convert(size_t n, double eps, const double *w,
+                                            otk_gauge from, otk_gauge to,
+                                            const double *in, double *out);
+
+/* The ε-list of the GeomLoss legacy schedule for diameter D, exponent p, blur
+ * and scaling (A.5): writes up to `cap` values into `list` (may be NULL) and
+ * returns the full length, or a negative status for invalid arguments.  The
+ * fixed schedule runs exactly this many symmetric updates, plus the final
+ * extrapolation. */
+OTK_EXPORT int otk_epsilon_schedule(double diameter, double p, double blur, double scaling,
+                                    double *list, int cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OTKIT_SINKHORN_H */

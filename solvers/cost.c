@@ -1,0 +1,104 @@
+/* The cost abstraction: common entry points and the generic tiled operations
+ * that every kind able to produce a tile of costs reuses. */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include <math.h>
+#include <string.h>
+#include "internal.h"
+
+void otk__cost_init(otk_cost *c, const struct otk_cost_ops *ops, size_t n, size_t m,
+                    const char *name)
+{
+    c->ops = ops;
+    c->kern = otk__kernels();
+    c->n = n;
+    c->m = m;
+    c->diameter = 0.0;
+    c->exponent = 1.0;
+    c->name = name;
+}
+
+void otk_cost_free(otk_cost *cost)
+{
+    if (cost)
+        cost->ops->destroy(cost);
+}
+
+size_t otk_cost_rows(const otk_cost *cost) { return cost ? cost->n : 0; }
+size_t otk_cost_cols(const otk_cost *cost) { return cost ? cost->m : 0; }
+const char *otk_cost_kind(const otk_cost *cost) { return cost ? cost->ops->kind : NULL; }
+const char *otk_cost_name(const otk_cost *cost) { return cost ? cost->name : NULL; }
+double otk_cost_diameter(const otk_cost *cost) { return cost ? cost->diameter : NAN; }
+double otk_cost_exponent(const otk_cost *cost) { return cost ? cost->exponent : NAN; }
+
+double otk_cost_entry(const otk_cost *cost, size_t i, size_t j)
+{
+    if (!cost || i >= cost->n || j >= cost->m)
+        return NAN;
+    return cost->ops->entry(cost, i, j);
+}
+
+/* Each output entry is reduced by one thread, tile after tile in a fixed
+ * order: results are bitwise independent of the number of threads. */
+void otk__softmin_tiled(const otk_cost *c, otk_tile_fn tile, int axis, double eps,
+                        const double *h, double *out, int threads)
+{
+    const size_t nout = axis == 0 ? c->n : c->m;
+    const size_t nin = axis == 0 ? c->m : c->n;
+    const double inv_eps = 1.0 / eps;
+    const otk_kernels *kern = c->kern;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1)
+    for (size_t i = 0; i < nout; i++) {
+        double buf[OTK_TILE];
+        double M = -INFINITY, S = 0.0;
+        for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
+            size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
+            const double *ct = tile(c, axis, i, j0, T, buf);
+            kern->lse_accumulate(ct, h + j0, T, inv_eps, &M, &S);
+        }
+        out[i] = -eps * (M + log(S));
+    }
+}
+
+void otk__plan_reduce_tiled(const otk_cost *c, otk_tile_fn tile, int axis, double eps,
+                            const double *u, const double *v, otk_reduce what, size_t k,
+                            const double *Y, double *out, int threads)
+{
+    const size_t nout = axis == 0 ? c->n : c->m;
+    const size_t nin = axis == 0 ? c->m : c->n;
+    const double *uo = axis == 0 ? u : v;
+    const double *vi = axis == 0 ? v : u;
+    const double inv_eps = 1.0 / eps;
+    const otk_kernels *kern = c->kern;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1)
+    for (size_t i = 0; i < nout; i++) {
+        double buf[OTK_TILE], w[OTK_TILE];
+        double acc = 0.0;
+        if (what == OTK_REDUCE_APPLY)
+            memset(out + i * k, 0, k * sizeof *out);
+        for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
+            size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
+            const double *ct = tile(c, axis, i, j0, T, buf);
+            kern->plan_weights(ct, vi + j0, T, uo[i], inv_eps, w);
+            switch (what) {
+            case OTK_REDUCE_MASS:
+                acc += kern->sum(w, T);
+                break;
+            case OTK_REDUCE_COST:
+                acc += kern->dot(w, ct, T);
+                break;
+            case OTK_REDUCE_APPLY:
+                for (size_t t = 0; t < T; t++) {
+                    const double *yr = Y + (j0 + t) * k;
+                    double *o = out + i * k;
+                    for (size_t q = 0; q < k; q++)
+                        o[q] += w[t] * yr[q];
+                }
+                break;
+            }
+        }
+        if (what != OTK_REDUCE_APPLY)
+            out[i] = acc;
+    }
+}

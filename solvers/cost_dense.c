@@ -1,0 +1,148 @@
+/* Dense costs: a borrowed row-major matrix.  Row reductions stream the rows;
+ * column reductions walk column strips of OTK_TILE entries down all rows, so
+ * every access is contiguous and each output is reduced by one thread. */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+typedef struct {
+    otk_cost base;
+    const double *C;
+    size_t ld;
+} dense_cost;
+
+static const double *dense_row_tile(const otk_cost *c, int axis, size_t i, size_t j0, size_t T,
+                                    double *buf)
+{
+    const dense_cost *dc = (const dense_cost *)c;
+    (void)axis;
+    (void)T;
+    (void)buf;
+    return dc->C + i * dc->ld + j0;
+}
+
+static void dense_softmin(const otk_cost *c, int axis, double eps, const double *h, double *out,
+                          int threads)
+{
+    if (axis == 0) {
+        otk__softmin_tiled(c, dense_row_tile, 0, eps, h, out, threads);
+        return;
+    }
+    const dense_cost *dc = (const dense_cost *)c;
+    const size_t n = c->n, m = c->m;
+    const double inv_eps = 1.0 / eps;
+    const otk_kernels *kern = c->kern;
+    const size_t nstrips = (m + OTK_TILE - 1) / OTK_TILE;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (size_t s = 0; s < nstrips; s++) {
+        double M[OTK_TILE], S[OTK_TILE];
+        const size_t j0 = s * OTK_TILE;
+        const size_t T = m - j0 < OTK_TILE ? m - j0 : OTK_TILE;
+        for (size_t t = 0; t < T; t++) {
+            M[t] = -INFINITY;
+            S[t] = 0.0;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (h[i] != -INFINITY)
+                kern->strip_max(dc->C + i * dc->ld + j0, h[i], T, inv_eps, M);
+        for (size_t i = 0; i < n; i++)
+            if (h[i] != -INFINITY)
+                kern->strip_sumexp(dc->C + i * dc->ld + j0, h[i], T, inv_eps, M, S);
+        for (size_t t = 0; t < T; t++)
+            out[j0 + t] = -eps * (M[t] + log(S[t]));
+    }
+}
+
+static void dense_plan_reduce(const otk_cost *c, int axis, double eps, const double *u,
+                              const double *v, otk_reduce what, size_t k, const double *Y,
+                              double *out, int threads)
+{
+    if (axis == 0) {
+        otk__plan_reduce_tiled(c, dense_row_tile, 0, eps, u, v, what, k, Y, out, threads);
+        return;
+    }
+    const dense_cost *dc = (const dense_cost *)c;
+    const size_t n = c->n, m = c->m;
+    const double inv_eps = 1.0 / eps;
+    const otk_kernels *kern = c->kern;
+    const size_t nstrips = (m + OTK_TILE - 1) / OTK_TILE;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (size_t s = 0; s < nstrips; s++) {
+        double w[OTK_TILE], acc[OTK_TILE];
+        const size_t j0 = s * OTK_TILE;
+        const size_t T = m - j0 < OTK_TILE ? m - j0 : OTK_TILE;
+        for (size_t t = 0; t < T; t++)
+            acc[t] = 0.0;
+        if (what == OTK_REDUCE_APPLY)
+            memset(out + j0 * k, 0, T * k * sizeof *out);
+        for (size_t i = 0; i < n; i++) {
+            const double *row = dc->C + i * dc->ld + j0;
+            kern->plan_weights(row, v + j0, T, u[i], inv_eps, w);
+            switch (what) {
+            case OTK_REDUCE_MASS:
+                for (size_t t = 0; t < T; t++)
+                    acc[t] += w[t];
+                break;
+            case OTK_REDUCE_COST:
+                for (size_t t = 0; t < T; t++)
+                    acc[t] += w[t] * row[t];
+                break;
+            case OTK_REDUCE_APPLY:
+                for (size_t t = 0; t < T; t++)
+                    for (size_t q = 0; q < k; q++)
+                        out[(j0 + t) * k + q] += w[t] * Y[i * k + q];
+                break;
+            }
+        }
+        if (what != OTK_REDUCE_APPLY)
+            memcpy(out + j0, acc, T * sizeof *out);
+    }
+}
+
+static double dense_entry(const otk_cost *c, size_t i, size_t j)
+{
+    const dense_cost *dc = (const dense_cost *)c;
+    return dc->C[i * dc->ld + j];
+}
+
+static void dense_destroy(otk_cost *c) { free(c); }
+
+static const struct otk_cost_ops dense_ops = {
+    "dense", dense_softmin, dense_plan_reduce, dense_entry, dense_destroy,
+};
+
+otk_status otk_cost_dense(otk_cost **out, size_t n, size_t m, const double *C, size_t ld)
+{
+    if (!out)
+        return otk__fail(OTK_ENULL, "otk_cost_dense: out is NULL");
+    *out = NULL;
+    if (!C)
+        return otk__fail(OTK_ENULL, "otk_cost_dense: C is NULL");
+    if (n == 0 || m == 0)
+        return otk__fail(OTK_ESIZE, "otk_cost_dense: n = %zu and m = %zu must be > 0", n, m);
+    if (ld < m)
+        return otk__fail(OTK_ESIZE, "otk_cost_dense: ld = %zu is smaller than m = %zu", ld, m);
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < m; j++) {
+            double v = C[i * ld + j];
+            if (!isfinite(v))
+                return otk__fail(OTK_ENONFINITE, "C[%zu][%zu] = %g is not finite", i, j, v);
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    dense_cost *dc = calloc(1, sizeof *dc);
+    if (!dc)
+        return otk__fail(OTK_ENOMEM, "otk_cost_dense: out of memory");
+    otk__cost_init(&dc->base, &dense_ops, n, m, "dense");
+    dc->C = C;
+    dc->ld = ld;
+    dc->base.diameter = hi - lo;
+    dc->base.exponent = 1.0;
+    *out = &dc->base;
+    return OTK_SUCCESS;
+}

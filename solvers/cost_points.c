@@ -1,0 +1,164 @@
+/* Point-cloud costs: C_ij = c(x_i, y_j) computed tile by tile, never stored. */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+typedef struct {
+    otk_cost base;
+    size_t d;
+    otk_ground ground;
+    double power;
+    double *xs; /* d×n, coordinate k of x_i at xs[k*n + i] */
+    double *ys; /* d×m */
+} points_cost;
+
+static const char *const ground_names[] = {"sqeuclidean", "half-sqeuclidean", "euclidean",
+                                           "l1",          "lp",               "lp-over-p"};
+#define N_GROUNDS (sizeof ground_names / sizeof ground_names[0])
+
+otk_status otk_ground_from_name(const char *name, otk_ground *ground)
+{
+    if (!name || !ground)
+        return otk__fail(OTK_ENULL, "otk_ground_from_name: %s is NULL", name ? "ground" : "name");
+    for (size_t g = 0; g < N_GROUNDS; g++)
+        if (strcmp(name, ground_names[g]) == 0) {
+            *ground = (otk_ground)g;
+            return OTK_SUCCESS;
+        }
+    return otk__fail(OTK_EPARAM,
+                     "unknown ground cost \"%s\" (expected sqeuclidean, half-sqeuclidean, "
+                     "euclidean, l1, lp or lp-over-p)",
+                     name);
+}
+
+const char *otk_ground_name(otk_ground ground)
+{
+    return (unsigned)ground < N_GROUNDS ? ground_names[ground] : NULL;
+}
+
+double otk_ground_exponent(otk_ground ground, double power)
+{
+    switch (ground) {
+    case OTK_GROUND_SQEUCLIDEAN:
+    case OTK_GROUND_HALF_SQEUCLIDEAN:
+        return 2.0;
+    case OTK_GROUND_EUCLIDEAN:
+    case OTK_GROUND_L1:
+        return 1.0;
+    case OTK_GROUND_LP:
+    case OTK_GROUND_LP_OVER_P:
+        return power;
+    }
+    return 0.0;
+}
+
+static const double *points_tile(const otk_cost *c, int axis, size_t i, size_t j0, size_t T,
+                                 double *buf)
+{
+    const points_cost *pc = (const points_cost *)c;
+    if (axis == 0)
+        c->kern->points_cost_tile((int)pc->ground, pc->power, pc->d, pc->xs + i, c->n, pc->ys,
+                                  c->m, j0, T, buf);
+    else
+        c->kern->points_cost_tile((int)pc->ground, pc->power, pc->d, pc->ys + i, c->m, pc->xs,
+                                  c->n, j0, T, buf);
+    return buf;
+}
+
+static void points_softmin(const otk_cost *c, int axis, double eps, const double *h, double *out,
+                           int threads)
+{
+    otk__softmin_tiled(c, points_tile, axis, eps, h, out, threads);
+}
+
+static void points_plan_reduce(const otk_cost *c, int axis, double eps, const double *u,
+                               const double *v, otk_reduce what, size_t k, const double *Y,
+                               double *out, int threads)
+{
+    otk__plan_reduce_tiled(c, points_tile, axis, eps, u, v, what, k, Y, out, threads);
+}
+
+static double points_entry(const otk_cost *c, size_t i, size_t j)
+{
+    double buf[1];
+    const points_cost *pc = (const points_cost *)c;
+    c->kern->points_cost_tile((int)pc->ground, pc->power, pc->d, pc->xs + i, c->n, pc->ys, c->m,
+                              j, 1, buf);
+    return buf[0];
+}
+
+static void points_destroy(otk_cost *c)
+{
+    points_cost *pc = (points_cost *)c;
+    free(pc->xs);
+    free(pc->ys);
+    free(pc);
+}
+
+static const struct otk_cost_ops points_ops = {
+    "points", points_softmin, points_plan_reduce, points_entry, points_destroy,
+};
+
+otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d, const double *x,
+                           const double *y, otk_ground ground, double power)
+{
+    otk_status st;
+    if (!out)
+        return otk__fail(OTK_ENULL, "otk_cost_points: out is NULL");
+    *out = NULL;
+    if (!x || !y)
+        return otk__fail(OTK_ENULL, "otk_cost_points: %s is NULL", !x ? "x" : "y");
+    if (n == 0 || m == 0 || d == 0)
+        return otk__fail(OTK_ESIZE, "otk_cost_points: n = %zu, m = %zu, d = %zu must be > 0", n,
+                         m, d);
+    if ((unsigned)ground >= N_GROUNDS)
+        return otk__fail(OTK_EPARAM, "otk_cost_points: invalid ground cost %d", (int)ground);
+    if ((ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) &&
+        !(power > 0.0 && isfinite(power)))
+        return otk__fail(OTK_EPARAM, "otk_cost_points: power = %g must be finite and > 0 for %s",
+                         power, ground_names[ground]);
+    if ((st = otk__check_finite("x", x, n * d)) || (st = otk__check_finite("y", y, m * d)))
+        return st;
+
+    points_cost *pc = calloc(1, sizeof *pc);
+    double *xs = malloc(n * d * sizeof *xs);
+    double *ys = malloc(m * d * sizeof *ys);
+    if (!pc || !xs || !ys) {
+        free(pc);
+        free(xs);
+        free(ys);
+        return otk__fail(OTK_ENOMEM, "otk_cost_points: out of memory for %zu + %zu points", n, m);
+    }
+    double width2 = 0.0, width1 = 0.0;
+    for (size_t k = 0; k < d; k++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            double v = x[i * d + k];
+            xs[k * n + i] = v;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        for (size_t j = 0; j < m; j++) {
+            double v = y[j * d + k];
+            ys[k * m + j] = v;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        width2 += (hi - lo) * (hi - lo);
+        width1 += hi - lo;
+    }
+    otk__cost_init(&pc->base, &points_ops, n, m, ground_names[ground]);
+    pc->d = d;
+    pc->ground = ground;
+    pc->power = (ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) ? power : 0.0;
+    pc->xs = xs;
+    pc->ys = ys;
+    pc->base.diameter = ground == OTK_GROUND_L1 ? width1 : sqrt(width2);
+    pc->base.exponent = otk_ground_exponent(ground, power);
+    *out = &pc->base;
+    return OTK_SUCCESS;
+}

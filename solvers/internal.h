@@ -1,0 +1,73 @@
+/* Internal declarations shared by the library's modules (not installed). */
+#ifndef OTK_INTERNAL_H
+#define OTK_INTERNAL_H
+
+#include <stddef.h>
+#include "otkit/status.h"
+#include "otkit/cost.h"
+#include "kernels.h"
+
+#if defined(__GNUC__)
+#define OTK_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define OTK_PRINTF(f, a)
+#endif
+
+/* Record the thread-local message for a failure and return `status`. */
+otk_status otk__fail(otk_status status, const char *fmt, ...) OTK_PRINTF(2, 3);
+/* Clear the message (successful public calls need not call it). */
+void otk__clear_error(void);
+
+/* Validation helpers for public entry points; `what` names the argument. */
+otk_status otk__check_finite(const char *what, const double *v, size_t n);
+otk_status otk__check_weights(const char *what, const double *w, size_t n, double *mass);
+
+/* Number of OpenMP threads for a call: `requested` (> 0) or OpenMP's default. */
+int otk__threads(int requested);
+
+/* What plan_reduce sums, per row (axis 0) or column (axis 1) of P:
+ *   MASS:  Σ P;   COST: Σ P·C;   APPLY: Σ P·Y (k columns). */
+typedef enum { OTK_REDUCE_MASS, OTK_REDUCE_COST, OTK_REDUCE_APPLY } otk_reduce;
+
+/* The table of operations every cost kind provides (DESIGN.md).  "Axis 0"
+ * reduces over j for each row i (out has n entries); "axis 1" over i for each
+ * column j (out has m entries). */
+struct otk_cost_ops {
+    const char *kind;
+    /* out = −ε·LSE(h − C/ε) along the axis:
+     *   axis 0: out_i = −ε log Σ_j exp(h_j − C_ij/ε)   (h has m entries)
+     *   axis 1: out_j = −ε log Σ_i exp(h_i − C_ij/ε)   (h has n entries) */
+    void (*softmin)(const otk_cost *c, int axis, double eps, const double *h, double *out,
+                    int threads);
+    /* With P_ij = exp(u_i + v_j − C_ij/ε):
+     *   axis 0: out_i (·k) = Σ_j P_ij F_ij;  axis 1: out_j (·k) = Σ_i P_ij F_ij. */
+    void (*plan_reduce)(const otk_cost *c, int axis, double eps, const double *u, const double *v,
+                        otk_reduce what, size_t k, const double *Y, double *out, int threads);
+    double (*entry)(const otk_cost *c, size_t i, size_t j);
+    void (*destroy)(otk_cost *c);
+};
+
+struct otk_cost {
+    const struct otk_cost_ops *ops;
+    const otk_kernels *kern;
+    size_t n, m;
+    double diameter, exponent;
+    const char *name;
+};
+
+/* Initialise the common part of a cost. */
+void otk__cost_init(otk_cost *c, const struct otk_cost_ops *ops, size_t n, size_t m,
+                    const char *name);
+
+/* Generic implementations for kinds that can produce a row of costs
+ * c(i, j0..j0+T) ("tile") cheaply: `tile(c, axis, i, j0, T, buf)` returns a
+ * pointer to the T costs (buf may be used as storage). */
+typedef const double *(*otk_tile_fn)(const otk_cost *c, int axis, size_t i, size_t j0, size_t T,
+                                      double *buf);
+void otk__softmin_tiled(const otk_cost *c, otk_tile_fn tile, int axis, double eps,
+                        const double *h, double *out, int threads);
+void otk__plan_reduce_tiled(const otk_cost *c, otk_tile_fn tile, int axis, double eps,
+                            const double *u, const double *v, otk_reduce what, size_t k,
+                            const double *Y, double *out, int threads);
+
+#endif

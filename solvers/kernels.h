@@ -1,0 +1,47 @@
+/* Internal: the SIMD kernel table.  kernels.c is compiled once per instruction
+ * set (baseline, AVX2/FMA, AVX-512); otk__kernels() picks the best one the CPU
+ * supports, once, at run time.  All kernels work on one tile of at most
+ * OTK_TILE entries, so their buffers live on the stack and stay in L1. */
+#ifndef OTK_KERNELS_H
+#define OTK_KERNELS_H
+
+#include <stddef.h>
+
+#define OTK_TILE 512
+
+/* Ground-cost codes understood by the point kernels (same values as otk_ground). */
+enum { OTK_K_SQ = 0, OTK_K_HALFSQ, OTK_K_EUCLID, OTK_K_L1, OTK_K_LP, OTK_K_LP_OVER_P };
+
+typedef struct {
+    const char *isa;
+    /* c[t] = ground(p, q_{j0+t}) for t < T.  p_k = p[k*pstride]; q_{j,k} = Q[k*ldq + j]. */
+    void (*points_cost_tile)(int ground, double power, size_t d, const double *p, size_t pstride,
+                             const double *Q, size_t ldq, size_t j0, size_t T, double *c);
+    /* Streaming log-sum-exp of v_t = h[t] − c[t]·inv_eps into the running pair
+     * (M, S) with LSE = M + log S.  M = −INFINITY, S = 0 initially. */
+    void (*lse_accumulate)(const double *c, const double *h, size_t T, double inv_eps,
+                           double *M, double *S);
+    /* w[t] = exp(u + v[t] − c[t]·inv_eps). */
+    void (*plan_weights)(const double *c, const double *v, size_t T, double u, double inv_eps,
+                         double *w);
+    /* Column strips of a row-major matrix: M[t] = max(M[t], h − c[t]·inv_eps) ... */
+    void (*strip_max)(const double *c, double h, size_t T, double inv_eps, double *M);
+    /* ... then S[t] += exp(h − c[t]·inv_eps − M[t]). */
+    void (*strip_sumexp)(const double *c, double h, size_t T, double inv_eps, const double *M,
+                         double *S);
+    /* Σ v[t] and Σ x[t]·y[t], in a fixed order. */
+    double (*sum)(const double *v, size_t T);
+    double (*dot)(const double *x, const double *y, size_t T);
+} otk_kernels;
+
+const otk_kernels *otk__kernels(void);
+
+extern const otk_kernels otk__kernels_generic;
+#ifdef OTK_HAVE_AVX2
+extern const otk_kernels otk__kernels_avx2;
+#endif
+#ifdef OTK_HAVE_AVX512
+extern const otk_kernels otk__kernels_avx512;
+#endif
+
+#endif
