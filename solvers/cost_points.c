@@ -69,10 +69,27 @@ static const double *points_tile(const otk_cost *c, int axis, size_t i, size_t j
     return buf;
 }
 
+/* Row-wise soft-min with the cost computed inside the log-sum-exp kernel. */
 static void points_softmin(const otk_cost *c, int axis, double eps, const double *h, double *out,
                            int threads)
 {
-    otk__softmin_tiled(c, points_tile, axis, eps, h, out, threads);
+    const points_cost *pc = (const points_cost *)c;
+    const size_t nout = axis == 0 ? c->n : c->m;
+    const size_t nin = axis == 0 ? c->m : c->n;
+    const double *P = axis == 0 ? pc->xs : pc->ys;
+    const double *Q = axis == 0 ? pc->ys : pc->xs;
+    const double inv_eps = 1.0 / eps;
+    const otk_kernels *kern = c->kern;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1)
+    for (size_t i = 0; i < nout; i++) {
+        double M = -INFINITY, S = 0.0;
+        for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
+            size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
+            kern->points_lse_tile((int)pc->ground, pc->power, pc->d, P + i, nout, Q, nin, j0, T,
+                                  h + j0, inv_eps, &M, &S);
+        }
+        out[i] = -eps * (M + log(S));
+    }
 }
 
 static void points_plan_reduce(const otk_cost *c, int axis, double eps, const double *u,

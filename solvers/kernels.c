@@ -15,43 +15,53 @@
 #define OTK_KERNEL_ISA "generic"
 #endif
 
-/* exp(x), accurate to about 1 ulp on [−708, 709]; arguments are clamped to
- * that range, so below it the result is e^−708 ≈ 3e−308, negligible next to the
- * maximum term 1 of every shifted log-sum-exp.  Range reduction x = k ln2 + r with |r| <= ln2/2; 2^k is built in
- * the exponent bits from the "shifter" trick so no float→int conversion is
- * needed (AVX2 has none for 64-bit integers); e^r by its Taylor series to
- * degree 13 (truncation error < 2e−17 relative). */
-static inline double otk_exp_clamped(double x)
+/* exp(x), accurate to 1–2 ulp on [−708, 709], branch-free so that it
+ * vectorises.  Range reduction x = k ln2 + r with |r| <= ln2/2; 2^k is built
+ * directly in the exponent bits with the "shifter" trick, so no float→int
+ * conversion is needed (AVX2 has none for 64-bit integers); e^r = 1 + r + r²u(r)
+ * with u a degree-9 near-minimax polynomial (Chebyshev fit of (e^r − 1 − r)/r²,
+ * relative error < 2e−16 on the interval).
+ * otk_exp_nonpos is for arguments <= 0 (shifted log-sum-exp terms): below −708
+ * it returns e^−708 ≈ 3e−308, negligible next to the largest term, 1.
+ * otk_exp_clamped also clamps above at 709 (plan entries of unconverged
+ * potentials). */
+__attribute__((always_inline)) static inline double otk_exp_reduced(double x)
 {
     const double shifter = 0x1.8p52;
     const double log2e = 1.4426950408889634;
     const double ln2_hi = 6.93147180369123816490e-01;
     const double ln2_lo = 1.90821492927058770002e-10;
-    x = x < -708.0 ? -708.0 : x;
-    x = x > 709.0 ? 709.0 : x;
     double t = x * log2e + shifter;
     double k = t - shifter;
     double r = (x - k * ln2_hi) - k * ln2_lo;
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    double u = 2.5100375832561234e-08;
+    u = u * r + 2.7620075879983367e-07;
+    u = u * r + 2.7557268480310024e-06;
+    u = u * r + 2.4801521322368692e-05;
+    u = u * r + 0.00019841269863040545;
+    u = u * r + 0.0013888888917196719;
+    u = u * r + 0.008333333333330065;
+    u = u * r + 0.041666666666624164;
+    u = u * r + 0.16666666666666669;
+    u = u * r + 0.5000000000000001;
+    double e = (r * r * u + r) + 1.0;
     uint64_t bits;
     memcpy(&bits, &t, sizeof bits);
     bits = (bits + 1023u) << 52;
     double scale;
     memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return e * scale;
+}
+
+__attribute__((always_inline)) static inline double otk_exp_nonpos(double x)
+{
+    return otk_exp_reduced(x > -708.0 ? x : -708.0);
+}
+
+__attribute__((always_inline)) static inline double otk_exp_clamped(double x)
+{
+    x = x > -708.0 ? x : -708.0;
+    return otk_exp_reduced(x < 709.0 ? x : 709.0);
 }
 
 static void points_cost_tile(int ground, double power, size_t d, const double *p, size_t pstride,
@@ -134,6 +144,30 @@ static double lanes_sum(const double *v, size_t T)
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+/* Σ_t exp(v[t] − shift), exp and sum fused, in the fixed lane order. */
+static double sum_exp_shifted(const double *v, size_t T, double shift)
+{
+    double acc[OTK_LANES] = {0};
+    size_t t = 0;
+    for (; t + OTK_LANES <= T; t += OTK_LANES)
+        for (int l = 0; l < OTK_LANES; l++)
+            acc[l] += otk_exp_nonpos(v[t + l] - shift);
+    for (; t < T; t++)
+        acc[0] += otk_exp_nonpos(v[t] - shift);
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* Fold a tile's (max, Σ exp(v − max)) into the running pair (M, S). */
+static void lse_merge(double tmax, double s, double *M, double *S)
+{
+    if (tmax > *M) {
+        *S = *S * (*M == -INFINITY ? 0.0 : exp(*M - tmax)) + s;
+        *M = tmax;
+    } else {
+        *S += s * exp(tmax - *M);
+    }
+}
+
 static void lse_accumulate(const double *c, const double *h, size_t T, double inv_eps, double *M,
                            double *S)
 {
@@ -143,15 +177,101 @@ static void lse_accumulate(const double *c, const double *h, size_t T, double in
     const double tmax = lanes_max(v, T);
     if (tmax == -INFINITY)
         return;
-    for (size_t t = 0; t < T; t++)
-        v[t] = otk_exp_clamped(v[t] - tmax);
-    const double s = lanes_sum(v, T);
-    if (tmax > *M) {
-        *S = *S * (*M == -INFINITY ? 0.0 : exp(*M - tmax)) + s;
-        *M = tmax;
-    } else {
-        *S += s * exp(tmax - *M);
+    lse_merge(tmax, sum_exp_shifted(v, T, tmax), M, S);
+}
+
+/* v[t] = h[t] − c(p, q_{j0+t})·inv_eps for dimensions 1 to 4 and the
+ * Euclidean-type grounds, the cost computed in registers: one pass over the
+ * tile instead of d + 2 passes over a cost buffer.  Written out per term so
+ * the vectoriser works along t (it would otherwise pair up the coordinates). */
+__attribute__((always_inline)) static inline double ground_term(int ground, double diff)
+{
+    return ground == OTK_K_L1 ? fabs(diff) : diff * diff;
+}
+
+__attribute__((always_inline)) static inline double
+points_v_one(int ground, size_t D, const double *p4, const double *const *q4, size_t t,
+             double h, double scale)
+{
+    double acc = ground_term(ground, p4[0] - q4[0][t]);
+    if (D > 1)
+        acc += ground_term(ground, p4[1] - q4[1][t]);
+    if (D > 2)
+        acc += ground_term(ground, p4[2] - q4[2][t]);
+    if (D > 3)
+        acc += ground_term(ground, p4[3] - q4[3][t]);
+    if (ground == OTK_K_EUCLID)
+        acc = sqrt(acc);
+    return h - acc * scale;
+}
+
+/* Also returns max_t v[t], folded into the same pass with OTK_LANES lanes. */
+__attribute__((always_inline)) static inline double
+points_v_small(int ground, size_t D, const double *p, size_t pstride, const double *Q,
+               size_t ldq, size_t j0, size_t T, const double *restrict h, double inv_eps,
+               double *restrict v)
+{
+    const double scale = (ground == OTK_K_HALFSQ ? 0.5 : 1.0) * inv_eps;
+    const double p4[4] = {p[0], D > 1 ? p[pstride] : 0.0, D > 2 ? p[2 * pstride] : 0.0,
+                          D > 3 ? p[3 * pstride] : 0.0};
+    const double *const q4[4] = {Q + j0, Q + (D > 1 ? ldq : 0) + j0,
+                                 Q + (D > 2 ? 2 * ldq : 0) + j0, Q + (D > 3 ? 3 * ldq : 0) + j0};
+    double mx[OTK_LANES];
+    for (int l = 0; l < OTK_LANES; l++)
+        mx[l] = -INFINITY;
+    size_t t = 0;
+    for (; t + OTK_LANES <= T; t += OTK_LANES)
+        for (int l = 0; l < OTK_LANES; l++) {
+            double vt = points_v_one(ground, D, p4, q4, t + l, h[t + l], scale);
+            v[t + l] = vt;
+            mx[l] = vt > mx[l] ? vt : mx[l];
+        }
+    for (; t < T; t++) {
+        double vt = points_v_one(ground, D, p4, q4, t, h[t], scale);
+        v[t] = vt;
+        mx[0] = vt > mx[0] ? vt : mx[0];
     }
+    double r = mx[0];
+    for (int l = 1; l < OTK_LANES; l++)
+        r = mx[l] > r ? mx[l] : r;
+    return r;
+}
+
+static void points_lse_tile(int ground, double power, size_t d, const double *p, size_t pstride,
+                            const double *Q, size_t ldq, size_t j0, size_t T, const double *h,
+                            double inv_eps, double *M, double *S)
+{
+    double v[OTK_TILE];
+    double tmax;
+    if (d <= 4 && ground != OTK_K_LP && ground != OTK_K_LP_OVER_P) {
+        /* Literal dimensions let the compiler unroll the coordinate loop. */
+#define OTK_POINTS_V_(D_, G_)                                                              \
+    tmax = points_v_small(G_, D_, p, pstride, Q, ldq, j0, T, h, inv_eps, v)
+#define OTK_POINTS_V_DIM_(G_)                                                              \
+    switch (d) {                                                                           \
+    case 1: OTK_POINTS_V_(1, G_); break;                                                   \
+    case 2: OTK_POINTS_V_(2, G_); break;                                                   \
+    case 3: OTK_POINTS_V_(3, G_); break;                                                   \
+    default: OTK_POINTS_V_(4, G_); break;                                                  \
+    }
+        switch (ground) {
+        case OTK_K_SQ: OTK_POINTS_V_DIM_(OTK_K_SQ); break;
+        case OTK_K_HALFSQ: OTK_POINTS_V_DIM_(OTK_K_HALFSQ); break;
+        case OTK_K_EUCLID: OTK_POINTS_V_DIM_(OTK_K_EUCLID); break;
+        default: OTK_POINTS_V_DIM_(OTK_K_L1); break;
+        }
+#undef OTK_POINTS_V_DIM_
+#undef OTK_POINTS_V_
+    } else {
+        double c[OTK_TILE];
+        points_cost_tile(ground, power, d, p, pstride, Q, ldq, j0, T, c);
+        for (size_t t = 0; t < T; t++)
+            v[t] = h[t] - c[t] * inv_eps;
+        tmax = lanes_max(v, T);
+    }
+    if (tmax == -INFINITY)
+        return;
+    lse_merge(tmax, sum_exp_shifted(v, T, tmax), M, S);
 }
 
 static void plan_weights(const double *c, const double *v, size_t T, double u, double inv_eps,
@@ -173,7 +293,7 @@ static void strip_sumexp(const double *c, double h, size_t T, double inv_eps, co
                          double *S)
 {
     for (size_t t = 0; t < T; t++)
-        S[t] += otk_exp_clamped(h - c[t] * inv_eps - M[t]);
+        S[t] += otk_exp_nonpos(h - c[t] * inv_eps - M[t]);
 }
 
 static double lanes_dot(const double *x, const double *y, size_t T)
@@ -189,6 +309,6 @@ static double lanes_dot(const double *x, const double *y, size_t T)
 }
 
 const otk_kernels OTK_KERNEL_TABLE = {
-    OTK_KERNEL_ISA, points_cost_tile, lse_accumulate, plan_weights, strip_max, strip_sumexp,
+    OTK_KERNEL_ISA, points_cost_tile, points_lse_tile, lse_accumulate, plan_weights, strip_max, strip_sumexp,
     lanes_sum,      lanes_dot,
 };

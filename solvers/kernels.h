@@ -17,6 +17,10 @@ typedef struct {
     /* c[t] = ground(p, q_{j0+t}) for t < T.  p_k = p[k*pstride]; q_{j,k} = Q[k*ldq + j]. */
     void (*points_cost_tile)(int ground, double power, size_t d, const double *p, size_t pstride,
                              const double *Q, size_t ldq, size_t j0, size_t T, double *c);
+    /* Fused points_cost_tile + lse_accumulate with h (T entries, already offset). */
+    void (*points_lse_tile)(int ground, double power, size_t d, const double *p, size_t pstride,
+                            const double *Q, size_t ldq, size_t j0, size_t T, const double *h,
+                            double inv_eps, double *M, double *S);
     /* Streaming log-sum-exp of v_t = h[t] − c[t]·inv_eps into the running pair
      * (M, S) with LSE = M + log S.  M = −INFINITY, S = 0 initially. */
     void (*lse_accumulate)(const double *c, const double *h, size_t T, double inv_eps,
