@@ -115,6 +115,8 @@ static void points_cost_tile(int ground, double power, size_t d, const double *p
  * adds in the same order. */
 #define OTK_LANES 8
 
+/* A NaN in v makes the result NaN (so that a NaN cost from a user callback
+ * surfaces as a non-finite potential instead of being skipped). */
 static double lanes_max(const double *v, size_t T)
 {
     double mx[OTK_LANES];
@@ -123,12 +125,12 @@ static double lanes_max(const double *v, size_t T)
     size_t t = 0;
     for (; t + OTK_LANES <= T; t += OTK_LANES)
         for (int l = 0; l < OTK_LANES; l++)
-            mx[l] = v[t + l] > mx[l] ? v[t + l] : mx[l];
+            mx[l] = (v[t + l] > mx[l] || v[t + l] != v[t + l]) ? v[t + l] : mx[l];
     for (; t < T; t++)
-        mx[0] = v[t] > mx[0] ? v[t] : mx[0];
+        mx[0] = (v[t] > mx[0] || v[t] != v[t]) ? v[t] : mx[0];
     double r = mx[0];
     for (int l = 1; l < OTK_LANES; l++)
-        r = mx[l] > r ? mx[l] : r;
+        r = (mx[l] > r || mx[l] != mx[l]) ? mx[l] : r;
     return r;
 }
 
@@ -277,8 +279,11 @@ static void points_lse_tile(int ground, double power, size_t d, const double *p,
 static void plan_weights(const double *c, const double *v, size_t T, double u, double inv_eps,
                          double *w)
 {
-    for (size_t t = 0; t < T; t++)
-        w[t] = otk_exp_clamped(u + v[t] - c[t] * inv_eps);
+    /* Exactly 0 below e^−708, so zero-weight atoms (u or v = −∞) get no mass. */
+    for (size_t t = 0; t < T; t++) {
+        const double x = u + v[t] - c[t] * inv_eps;
+        w[t] = x > -708.0 ? otk_exp_clamped(x) : 0.0;
+    }
 }
 
 static void strip_max(const double *c, double h, size_t T, double inv_eps, double *M)

@@ -3,6 +3,7 @@
 #include <config.h>
 #endif
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "otkit/sinkhorn.h"
@@ -152,10 +153,14 @@ otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
     if (n_eps < 0)
         return (otk_status)n_eps;
 
+    const size_t n = cost->n, m = cost->m;
+    const size_t limit = SIZE_MAX / 8 / sizeof(double);
+    if (m > limit || n > limit - m)
+        return otk__fail(OTK_ENOMEM, "otk_sinkhorn_alloc: workspace for n = %zu, m = %zu "
+                         "overflows size_t", n, m);
     otk_sinkhorn *s = calloc(1, sizeof *s);
     if (!s)
         return otk__fail(OTK_ENOMEM, "otk_sinkhorn_alloc: out of memory");
-    const size_t n = cost->n, m = cost->m;
     s->eps_list = malloc((size_t)n_eps * sizeof *s->eps_list);
     double *block = malloc((8 * n + 8 * m) * sizeof *block);
     if (!s->eps_list || !block) {
@@ -393,7 +398,7 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
         s->last_eps = e;
         s->step++;
         s->iterations++;
-        if (!fixed)
+        if (s->step <= last)
             s->annealing_iterations++;
         if (!all_finite(s->f, s->n) || !all_finite(s->g, s->m))
             return finish(s, otk__fail(OTK_ENUMERIC, "non-finite potential at eps = %g", e));
@@ -552,10 +557,11 @@ otk_status otk_sinkhorn_get_result(otk_sinkhorn *s, otk_sinkhorn_result *res)
     }
     const int balanced = isinf(s->rho_a) && isinf(s->rho_b);
     double kl = dual_side(s->a, s->f, s->n, s->rho_a) + dual_side(s->b, s->g, s->m, s->rho_b);
-    /* The mass term −ε(ΣP − m_a m_b) vanishes at a balanced optimum; GeomLoss
-     * and Feydy's eq. 3.207 leave it out, and so do we in that case. */
-    if (!balanced)
-        kl -= eps * (s->plan_mass - s->mass_a * s->mass_b);
+    /* The dual's mass term −ε(ΣP − m_a m_b).  A balanced plan has ΣP = m_a, so
+     * there the term is the constant −ε(m_a − m_a m_b): zero for unit masses,
+     * where this is GeomLoss's <a,f> + <b,g> (Feydy eq. 3.207) to the last bit,
+     * also on an unconverged fixed schedule. */
+    kl -= eps * ((balanced ? s->mass_a : s->plan_mass) - s->mass_a * s->mass_b);
     res->ot_kl = kl;
     res->ot_ent = kl - eps * (entropy(s->a, s->n) + entropy(s->b, s->m));
     res->ot_lin = s->ot_lin;
@@ -627,6 +633,8 @@ otk_status otk_sinkhorn_plan_apply(otk_sinkhorn *s, int axis, size_t k, const do
 
 otk_status otk_sinkhorn_barycentric(otk_sinkhorn *s, size_t k, const double *Y, double *out)
 {
+    if (s && (!Y || !out))
+        return otk__fail(OTK_ENULL, "otk_sinkhorn_barycentric: %s is NULL", !Y ? "Y" : "out");
     otk_status st = otk_sinkhorn_plan_apply(s, 0, k, Y, out);
     if (st)
         return st;

@@ -39,11 +39,14 @@
  * anyway, so checking it every iteration costs nothing.
  *
  * Values (all three are reported, MATH.md decision 2):
- *   OT_kl   balanced: <a,f> + <b,g> (GeomLoss / Feydy eq. 3.207; equals
- *           <P,C> + ε KL(P|a⊗b) at convergence);
- *           unbalanced: the dual objective
- *           ρ_a<a, 1 − e^{−f/ρ_a}> + ρ_b<b, 1 − e^{−g/ρ_b}> − ε(ΣP − m_a m_b)
- *           (a balanced side contributes <a,f> instead).
+ *   OT_kl   the dual objective at the current potentials,
+ *             ρ_a<a, 1 − e^{−f/ρ_a}> + ρ_b<b, 1 − e^{−g/ρ_b}> − ε(ΣP − m_a m_b),
+ *           where a balanced side contributes <a,f> (resp. <b,g>) instead; it
+ *           equals the primal <P,C> + ε KL(P|a⊗b) (+ the ρ terms) at convergence.
+ *           Balanced problems use ΣP = m_a, so for unit masses OT_kl = <a,f> +
+ *           <b,g>, GeomLoss's value (Feydy eq. 3.207) also on an unconverged
+ *           fixed schedule; for other masses it adds −ε(m_a − m_a m_b), which
+ *           GeomLoss omits.
  *   OT_ent  OT_kl − ε (H(a) + H(b)), H(a) = −Σ a log a (OTT's ent_reg_cost; equals
  *           <P,C> − ε H(P) when the marginals are met).
  *   OT_lin  <P,C>, the "sharp" transport cost of the entropic plan (POT
@@ -137,7 +140,8 @@ typedef struct {
     double mass_a, mass_b;        /* Σa, Σb */
     double marginal_error;        /* relative L1 error of the returned potentials */
     int iterations;               /* all updates run, annealing included */
-    int annealing_iterations;     /* of which at ε above the target */
+    int annealing_iterations;     /* of which before the target ε (all but the
+                                     last listed ε of the fixed schedule) */
     otk_status status;            /* OTK_SUCCESS or OTK_NOT_CONVERGED */
 } otk_sinkhorn_result;
 
