@@ -4,6 +4,7 @@
  *   otkit/status.h    status codes, error messages, version
  *   otkit/cost.h      the cost abstraction (dense, point clouds, callback)
  *   otkit/sinkhorn.h  log-domain Sinkhorn (balanced/unbalanced, ε-scaling)
+ *   otkit/divergence.h  the debiased Sinkhorn divergence and its gradients
  *
  * Link with `pkg-config --libs otkit`.
  */
@@ -13,5 +14,6 @@
 #include "otkit/status.h"
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
+#include "otkit/divergence.h"
 
 #endif /* OTKIT_H */

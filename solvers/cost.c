@@ -48,7 +48,7 @@ void otk__softmin_tiled(const otk_cost *c, otk_tile_fn tile, int axis, double ep
     const size_t nin = axis == 0 ? c->m : c->n;
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1)
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t i = 0; i < nout; i++) {
         double buf[OTK_TILE];
         double M = -INFINITY, S = 0.0;
@@ -71,7 +71,13 @@ void otk__plan_reduce_tiled(const otk_cost *c, otk_tile_fn tile, int axis, doubl
     const double *vi = axis == 0 ? v : u;
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1)
+    if (what == OTK_REDUCE_GRAD) {
+        /* No coordinates here: only point clouds provide gradients. */
+        for (size_t i = 0; i < nout * k; i++)
+            out[i] = NAN;
+        return;
+    }
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t i = 0; i < nout; i++) {
         double buf[OTK_TILE], w[OTK_TILE];
         double acc = 0.0;
@@ -95,6 +101,8 @@ void otk__plan_reduce_tiled(const otk_cost *c, otk_tile_fn tile, int axis, doubl
                     for (size_t q = 0; q < k; q++)
                         o[q] += w[t] * yr[q];
                 }
+                break;
+            case OTK_REDUCE_GRAD: /* handled above */
                 break;
             }
         }

@@ -37,7 +37,7 @@ static void dense_softmin(const otk_cost *c, int axis, double eps, const double 
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
     const size_t nstrips = (m + OTK_TILE - 1) / OTK_TILE;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t s = 0; s < nstrips; s++) {
         double M[OTK_TILE], S[OTK_TILE];
         const size_t j0 = s * OTK_TILE;
@@ -70,7 +70,13 @@ static void dense_plan_reduce(const otk_cost *c, int axis, double eps, const dou
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
     const size_t nstrips = (m + OTK_TILE - 1) / OTK_TILE;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    if (what == OTK_REDUCE_GRAD) {
+        /* No coordinates here: only point clouds provide gradients. */
+        for (size_t j = 0; j < m * k; j++)
+            out[j] = NAN;
+        return;
+    }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t s = 0; s < nstrips; s++) {
         double w[OTK_TILE], acc[OTK_TILE];
         const size_t j0 = s * OTK_TILE;
@@ -95,6 +101,8 @@ static void dense_plan_reduce(const otk_cost *c, int axis, double eps, const dou
                 for (size_t t = 0; t < T; t++)
                     for (size_t q = 0; q < k; q++)
                         out[(j0 + t) * k + q] += w[t] * Y[i * k + q];
+                break;
+            case OTK_REDUCE_GRAD: /* handled above */
                 break;
             }
         }

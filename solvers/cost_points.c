@@ -80,7 +80,7 @@ static void points_softmin(const otk_cost *c, int axis, double eps, const double
     const double *Q = axis == 0 ? pc->ys : pc->xs;
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1)
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t i = 0; i < nout; i++) {
         double M = -INFINITY, S = 0.0;
         for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
@@ -92,10 +92,96 @@ static void points_softmin(const otk_cost *c, int axis, double eps, const double
     }
 }
 
+/* ∇_p c(p, q) of the ground cost, accumulated with weight w into grad (d
+ * entries); diff = p − q (d entries), sq = ‖diff‖².  At p = q the costs that
+ * are not differentiable there (euclidean, l1, lp with P <= 1) contribute 0,
+ * their minimal-norm subgradient. */
+static void ground_grad_acc(otk_ground ground, double power, size_t d, const double *diff,
+                            double sq, double w, double *grad)
+{
+    double scale;
+    switch (ground) {
+    case OTK_GROUND_SQEUCLIDEAN:
+        scale = 2.0;
+        break;
+    case OTK_GROUND_HALF_SQEUCLIDEAN:
+        scale = 1.0;
+        break;
+    case OTK_GROUND_EUCLIDEAN:
+        scale = sq > 0.0 ? 1.0 / sqrt(sq) : 0.0;
+        break;
+    case OTK_GROUND_L1:
+        for (size_t k = 0; k < d; k++)
+            grad[k] += w * (double)((diff[k] > 0.0) - (diff[k] < 0.0));
+        return;
+    case OTK_GROUND_LP: /* P ‖p−q‖^(P−2) (p − q) */
+        scale = sq > 0.0 ? power * pow(sq, 0.5 * power - 1.0) : 0.0;
+        break;
+    case OTK_GROUND_LP_OVER_P: /* ‖p−q‖^(P−2) (p − q) */
+        scale = sq > 0.0 ? pow(sq, 0.5 * power - 1.0) : 0.0;
+        break;
+    default:
+        return;
+    }
+    for (size_t k = 0; k < d; k++)
+        grad[k] += w * scale * diff[k];
+}
+
+/* OTK_REDUCE_GRAD: out_i (d entries) = Σ_j P_ij ∇_p c(p_i, q_j) where p are the
+ * points of the reduced axis (x for axis 0, y for axis 1).  All ground costs
+ * are symmetric, so ∇_y c(x, y) = ∇_1 c(y, x). */
+static void points_grad_reduce(const otk_cost *c, int axis, double eps, const double *u,
+                               const double *v, double *out, int threads)
+{
+    const points_cost *pc = (const points_cost *)c;
+    const size_t nout = axis == 0 ? c->n : c->m;
+    const size_t nin = axis == 0 ? c->m : c->n;
+    const double *P = axis == 0 ? pc->xs : pc->ys;
+    const double *Q = axis == 0 ? pc->ys : pc->xs;
+    const double *uo = axis == 0 ? u : v;
+    const double *vi = axis == 0 ? v : u;
+    const size_t d = pc->d;
+    const double inv_eps = 1.0 / eps;
+    const otk_kernels *kern = c->kern;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    for (size_t i = 0; i < nout; i++) {
+        double buf[OTK_TILE], w[OTK_TILE];
+        double *o = out + i * d;
+        for (size_t k = 0; k < d; k++)
+            o[k] = 0.0;
+        for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
+            size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
+            kern->points_cost_tile((int)pc->ground, pc->power, d, P + i, nout, Q, nin, j0, T, buf);
+            kern->plan_weights(buf, vi + j0, T, uo[i], inv_eps, w);
+            for (size_t t = 0; t < T; t++) {
+                if (w[t] == 0.0)
+                    continue;
+                double diff[64], sq = 0.0;
+                /* d may exceed the stack buffer: go in chunks of 64 coordinates
+                 * for the differences, after one pass for the norm. */
+                for (size_t k = 0; k < d; k++) {
+                    double dk = P[k * nout + i] - Q[k * nin + j0 + t];
+                    sq += dk * dk;
+                }
+                for (size_t k0 = 0; k0 < d; k0 += 64) {
+                    size_t K = d - k0 < 64 ? d - k0 : 64;
+                    for (size_t k = 0; k < K; k++)
+                        diff[k] = P[(k0 + k) * nout + i] - Q[(k0 + k) * nin + j0 + t];
+                    ground_grad_acc(pc->ground, pc->power, K, diff, sq, w[t], o + k0);
+                }
+            }
+        }
+    }
+}
+
 static void points_plan_reduce(const otk_cost *c, int axis, double eps, const double *u,
                                const double *v, otk_reduce what, size_t k, const double *Y,
                                double *out, int threads)
 {
+    if (what == OTK_REDUCE_GRAD) {
+        points_grad_reduce(c, axis, eps, u, v, out, threads);
+        return;
+    }
     otk__plan_reduce_tiled(c, points_tile, axis, eps, u, v, what, k, Y, out, threads);
 }
 
@@ -115,6 +201,50 @@ static void points_destroy(otk_cost *c)
     free(pc->ys);
     free(pc);
 }
+
+/* Copy a row-major n×d array into the d×n layout. */
+static void store_coordinates(double *dst, const double *src, size_t n, size_t d)
+{
+    for (size_t k = 0; k < d; k++)
+        for (size_t i = 0; i < n; i++)
+            dst[k * n + i] = src[i * d + k];
+}
+
+/* The diameter GeomLoss uses: the diagonal of the bounding box of x ∪ y (l1
+ * diagonal for the l1 ground cost). */
+static double bounding_box_diameter(const points_cost *pc)
+{
+    const size_t n = pc->base.n, m = pc->base.m;
+    double width2 = 0.0, width1 = 0.0;
+    for (size_t k = 0; k < pc->d; k++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            double v = pc->xs[k * n + i];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        for (size_t j = 0; j < m; j++) {
+            double v = pc->ys[k * m + j];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        width2 += (hi - lo) * (hi - lo);
+        width1 += hi - lo;
+    }
+    return pc->ground == OTK_GROUND_L1 ? width1 : sqrt(width2);
+}
+
+void otk__cost_points_update(otk_cost *c, const double *x, const double *y)
+{
+    points_cost *pc = (points_cost *)c;
+    if (x)
+        store_coordinates(pc->xs, x, c->n, pc->d);
+    if (y)
+        store_coordinates(pc->ys, y, c->m, pc->d);
+    c->diameter = bounding_box_diameter(pc);
+}
+
+size_t otk__cost_points_dim(const otk_cost *c) { return ((const points_cost *)c)->d; }
 
 static const struct otk_cost_ops points_ops = {
     "points", points_softmin, points_plan_reduce, points_entry, points_destroy,
@@ -150,32 +280,14 @@ otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d, const d
         free(ys);
         return otk__fail(OTK_ENOMEM, "otk_cost_points: out of memory for %zu + %zu points", n, m);
     }
-    double width2 = 0.0, width1 = 0.0;
-    for (size_t k = 0; k < d; k++) {
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            double v = x[i * d + k];
-            xs[k * n + i] = v;
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
-        }
-        for (size_t j = 0; j < m; j++) {
-            double v = y[j * d + k];
-            ys[k * m + j] = v;
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
-        }
-        width2 += (hi - lo) * (hi - lo);
-        width1 += hi - lo;
-    }
     otk__cost_init(&pc->base, &points_ops, n, m, ground_names[ground]);
     pc->d = d;
     pc->ground = ground;
     pc->power = (ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) ? power : 0.0;
     pc->xs = xs;
     pc->ys = ys;
-    pc->base.diameter = ground == OTK_GROUND_L1 ? width1 : sqrt(width2);
     pc->base.exponent = otk_ground_exponent(ground, power);
+    otk__cost_points_update(&pc->base, x, y);
     *out = &pc->base;
     return OTK_SUCCESS;
 }

@@ -11,6 +11,14 @@
 #define OTK_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define OTK_PRINTF(f, a)
+/* Point clouds only (kind "points", not checked): replace the coordinates of
+ * x (n×d, row-major) and/or y (m×d) — NULL leaves a side unchanged — and
+ * recompute the diameter.  The caller validates the values (finite).  No
+ * allocation: the sizes are those given to otk_cost_points(). */
+void otk__cost_points_update(otk_cost *c, const double *x, const double *y);
+/* The dimension d of a point-cloud cost. */
+size_t otk__cost_points_dim(const otk_cost *c);
+
 #endif
 
 /* Record the thread-local message for a failure and return `status`. */
@@ -25,9 +33,21 @@ otk_status otk__check_weights(const char *what, const double *w, size_t n, doubl
 /* Number of OpenMP threads for a call: `requested` (> 0) or OpenMP's default. */
 int otk__threads(int requested);
 
+/* Whether an n×m reduction is worth forking threads for: below ~64k entries
+ * the fork/join costs more than it saves (10× slower on tiny problems). */
+static inline int otk__parallel_worth(int threads, size_t n, size_t m)
+{
+    return threads > 1 && n * m >= (size_t)1 << 16;
+}
+
 /* What plan_reduce sums, per row (axis 0) or column (axis 1) of P:
- *   MASS:  Σ P;   COST: Σ P·C;   APPLY: Σ P·Y (k columns). */
-typedef enum { OTK_REDUCE_MASS, OTK_REDUCE_COST, OTK_REDUCE_APPLY } otk_reduce;
+ *   MASS:  Σ P;   COST: Σ P·C;   APPLY: Σ P·Y (k columns);
+ *   GRAD:  the envelope gradient of <P, C> w.r.t. the points (MATH.md B.3),
+ *          k = d columns: axis 0: out_i = Σ_j P_ij ∇_x c(x_i, y_j);
+ *          axis 1: out_j = Σ_i P_ij ∇_y c(x_i, y_j).  Only point clouds have
+ *          coordinates: the other kinds fill `out` (k per entry) with NAN, and
+ *          callers check otk_cost_kind() first. */
+typedef enum { OTK_REDUCE_MASS, OTK_REDUCE_COST, OTK_REDUCE_APPLY, OTK_REDUCE_GRAD } otk_reduce;
 
 /* The table of operations every cost kind provides (DESIGN.md).  "Axis 0"
  * reduces over j for each row i (out has n entries); "axis 1" over i for each
@@ -69,5 +89,13 @@ void otk__softmin_tiled(const otk_cost *c, otk_tile_fn tile, int axis, double ep
 void otk__plan_reduce_tiled(const otk_cost *c, otk_tile_fn tile, int axis, double eps,
                             const double *u, const double *v, otk_reduce what, size_t k,
                             const double *Y, double *out, int threads);
+
+/* Point clouds only (kind "points", not checked): replace the coordinates of
+ * x (n×d, row-major) and/or y (m×d) — NULL leaves a side unchanged — and
+ * recompute the diameter.  The caller validates the values (finite).  No
+ * allocation: the sizes are those given to otk_cost_points(). */
+void otk__cost_points_update(otk_cost *c, const double *x, const double *y);
+/* The dimension d of a point-cloud cost. */
+size_t otk__cost_points_dim(const otk_cost *c);
 
 #endif

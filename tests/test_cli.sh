@@ -1,0 +1,339 @@
+#!/bin/sh
+# test_cli.sh -- specification tests of the `otk` command-line tool: its
+# contract with users' scripts (exit statuses, JSON keys, error positions,
+# atomic output files) and two answers known by hand.
+#
+# Run by `make check` from the build directory with top_builddir and
+# top_srcdir set (both default to .).  Needs python3 to parse JSON (the
+# standard library only; no numpy).  Prints one line per check and ends with
+# "N passed, M failed"; exits 1 when a check failed, 77 (skipped) without
+# python3.
+
+top_builddir=${top_builddir:-.}
+top_srcdir=${top_srcdir:-.}
+OTK=$top_builddir/otk
+
+if [ -x /usr/bin/python3 ]; then
+    PYTHON=/usr/bin/python3
+elif command -v python3 >/dev/null 2>&1; then
+    PYTHON=python3
+else
+    echo "SKIP: python3 is needed to parse otk's JSON output"
+    exit 77
+fi
+if [ ! -x "$OTK" ]; then
+    echo "FAIL: $OTK not found or not executable (build it with 'make otk')"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/otk-test.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+passed=0
+failed=0
+pass() {
+    passed=$((passed + 1))
+    echo "PASS: $1"
+}
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL: $1"
+    if [ -s "$tmp/err" ]; then
+        sed 's/^/    stderr: /' "$tmp/err" | head -n 5
+    fi
+}
+
+# run_otk ARGS...: run otk with stdout in $tmp/out, stderr in $tmp/err and
+# the exit status in $rc.
+run_otk() {
+    "$OTK" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+}
+
+# json_true FILE EXPRESSION: the JSON object in FILE parses and the Python
+# EXPRESSION over it (named d) is true; otherwise prints why.
+json_true() {
+    "$PYTHON" - "$1" "$2" <<'EOF'
+import json, math, sys
+try:
+    with open(sys.argv[1]) as fh:
+        d = json.load(fh)
+except ValueError as e:
+    print("    not valid JSON: %s" % e)
+    sys.exit(1)
+try:
+    ok = eval("(" + sys.argv[2] + ")", {"d": d, "abs": abs, "math": math})
+except Exception as e:
+    print("    %s: %r" % (sys.argv[2].strip(), e))
+    sys.exit(1)
+if not ok:
+    print("    false: %s" % sys.argv[2].strip())
+    print("    json: %s" % json.dumps(d)[:600])
+sys.exit(0 if ok else 1)
+EOF
+}
+
+# ------------------------------------------------------------------ inputs
+
+printf '0\n1\n' >"$tmp/x01.csv"
+printf '# y = {0, 1}\n\n0\n1\n' >"$tmp/y01.csv"
+printf '2\n3\n' >"$tmp/y23.csv"
+printf '0,1\n1,abc\n' >"$tmp/bad_number.csv"
+printf '0,1\n1,2\n1,2,3\n' >"$tmp/bad_columns.csv"
+printf '0\n1\n2\n' >"$tmp/x012.csv"
+printf '0.75\n-0.25\n0.5\n' >"$tmp/negative_weights.csv" # sums to 1, as b does
+
+# The same small 2-D clouds as CSV and as .npy (written with struct, so no
+# numpy is needed); repr() round-trips doubles exactly through the CSV.
+"$PYTHON" - "$tmp" <<'EOF'
+import math, struct, sys
+tmp = sys.argv[1]
+X = [[math.sin(1.3 * i), math.cos(0.7 * i) + 0.1 * i] for i in range(6)]
+Y = [[0.5 + math.cos(2.1 * j), 0.3 * j - math.sin(j)] for j in range(5)]
+
+def save_csv(path, rows):
+    with open(path, "w") as fh:
+        for row in rows:
+            fh.write(", ".join(repr(v) for v in row) + "\n")
+
+def save_npy(path, rows):
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }" % (
+        len(rows), len(rows[0]))
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"   # data 64-byte aligned
+    with open(path, "wb") as fh:
+        fh.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        for row in rows:
+            fh.write(struct.pack("<%dd" % len(row), *row))
+
+save_csv(tmp + "/X.csv", X)
+save_csv(tmp + "/Y.csv", Y)
+save_npy(tmp + "/X.npy", X)
+save_npy(tmp + "/Y.npy", Y)
+# 60 x 50 points, for a plan file too large for a small file-size limit.
+save_csv(tmp + "/X60.csv", [[math.sin(i), math.cos(3 * i)] for i in range(60)])
+save_csv(tmp + "/Y50.csv", [[math.cos(j), math.sin(2 * j)] for j in range(50)])
+EOF
+
+# ------------------------------------------------------------------ checks
+
+# --version
+run_otk --version
+if [ $rc -eq 0 ] && grep -q '^otk (otkit) [0-9][0-9.]*' "$tmp/out"; then
+    pass "otk --version prints 'otk (otkit) VERSION'"
+else
+    fail "otk --version (exit $rc, output: $(cat "$tmp/out"))"
+fi
+
+# --help lists the subcommands
+run_otk --help
+if [ $rc -eq 0 ] && grep -q sinkhorn "$tmp/out" && grep -q demo "$tmp/out"; then
+    pass "otk --help lists the subcommands"
+else
+    fail "otk --help (exit $rc)"
+fi
+
+# unknown subcommand
+run_otk frobnicate
+if [ $rc -eq 2 ] && grep -q "frobnicate" "$tmp/err" && grep -q -- "--help" "$tmp/err"; then
+    pass "unknown subcommand: exit 2 with a hint"
+else
+    fail "unknown subcommand (exit $rc, expected 2 and a hint)"
+fi
+
+# demo
+run_otk demo
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    all(k in d for k in ("ot_kl", "ot_ent", "ot_lin", "eps", "rho_a", "rho_b", "iterations",
+        "annealing_iterations", "marginal_error", "status", "cost", "n", "m", "d", "schedule",
+        "update", "mass_a", "mass_b", "seconds", "threads", "otkit_version", "problem"))
+    and d["problem"] == "demo" and d["status"] == "ok" and d["marginal_error"] <= 1e-6
+    and d["ot_lin"] > 0 and d["n"] == 200 and d["m"] == 150 and d["d"] == 2
+    and d["rho_a"] is None and d["rho_b"] is None and abs(d["eps"] - 0.05 ** 2) < 1e-15
+    and d["cost"] == "half-sqeuclidean" and d["seconds"] >= 0'; then
+    pass "otk demo: JSON with the required keys, status ok, marginal_error <= 1e-6, ot_lin > 0"
+else
+    fail "otk demo JSON (exit $rc)"
+fi
+if [ -s "$tmp/err" ]; then
+    pass "otk demo: summary on stderr"
+else
+    fail "otk demo printed no summary on stderr"
+fi
+
+# demo --svg: a complete SVG document
+run_otk demo --svg "$tmp/demo.svg"
+if [ $rc -eq 0 ] && "$PYTHON" -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+sys.exit(0 if root.tag == ns + "svg" and len(root.findall(".//" + ns + "circle")) >= 350
+         and root.findall(".//" + ns + "line") else 1)' "$tmp/demo.svg"; then
+    pass "otk demo --svg writes a well-formed SVG with the points and couplings"
+else
+    fail "otk demo --svg (exit $rc)"
+fi
+
+# x = {0, 1} -> y = {0, 1}: the identity matching costs 0; the crossed one
+# costs 2·½·1 = 1 more, so with eps = 1e-3 its weight ~ e^{-1000} vanishes.
+run_otk sinkhorn "$tmp/x01.csv" "$tmp/y01.csv" --eps 1e-3
+if [ $rc -eq 0 ] && json_true "$tmp/out" \
+    'd["status"] == "ok" and abs(d["ot_lin"]) <= 1e-6 and d["n"] == 2 and d["d"] == 1'; then
+    pass "sinkhorn x={0,1} y={0,1} eps 1e-3: ot_lin = 0 (to 1e-6)"
+else
+    fail "sinkhorn x={0,1} y={0,1} (exit $rc)"
+fi
+
+# x = {0, 1} -> y = {2, 3}: the monotone matching moves each point by 2, cost
+# ½·4 + ½·4 = 4; the crossed one costs ½·9 + ½·1 = 5.
+run_otk sinkhorn "$tmp/x01.csv" "$tmp/y23.csv" --eps 1e-3
+if [ $rc -eq 0 ] && json_true "$tmp/out" \
+    'd["status"] == "ok" and abs(d["ot_lin"] - 4) <= 1e-6'; then
+    pass "sinkhorn x={0,1} y={2,3} eps 1e-3: ot_lin = 4 (to 1e-6)"
+else
+    fail "sinkhorn x={0,1} y={2,3} (exit $rc)"
+fi
+
+# nothing on stderr when all is well and stderr is not a terminal
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ]; then
+    pass "sinkhorn: silent stderr on success"
+else
+    fail "sinkhorn wrote to stderr on success"
+fi
+
+# CSV and .npy inputs give identical values
+run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --blur 0.3
+cp "$tmp/out" "$tmp/from_csv.json"
+rc_csv=$rc
+run_otk sinkhorn "$tmp/X.npy" "$tmp/Y.npy" --blur 0.3
+if [ $rc_csv -eq 0 ] && [ $rc -eq 0 ] && "$PYTHON" -c '
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+    del d["seconds"]
+sys.exit(0 if a == b and a["n"] == 6 and a["m"] == 5 and a["d"] == 2 else 1)' \
+    "$tmp/from_csv.json" "$tmp/out"; then
+    pass "CSV and .npy inputs give identical JSON values"
+else
+    fail "CSV and .npy inputs differ (exit $rc_csv and $rc)"
+fi
+
+# malformed CSV: exit 2, file:line:column
+run_otk sinkhorn "$tmp/bad_number.csv" "$tmp/X.csv"
+if [ $rc -eq 2 ] && grep -q 'bad_number.csv:2:3: ' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "malformed CSV: exit 2, message at file:line:column (bad_number.csv:2:3)"
+else
+    fail "malformed CSV (exit $rc, expected 2 and 'bad_number.csv:2:3:')"
+fi
+
+# ragged CSV: exit 2, file:line
+run_otk sinkhorn "$tmp/bad_columns.csv" "$tmp/X.csv"
+if [ $rc -eq 2 ] && grep -q 'bad_columns.csv:3: row has 3 columns, expected 2' "$tmp/err"; then
+    pass "ragged CSV: exit 2, 'file:3: row has 3 columns, expected 2'"
+else
+    fail "ragged CSV (exit $rc)"
+fi
+
+# dimension mismatch between X and Y
+run_otk sinkhorn "$tmp/X.csv" "$tmp/x01.csv"
+if [ $rc -eq 2 ]; then
+    pass "dimension mismatch between X and Y: exit 2"
+else
+    fail "dimension mismatch (exit $rc, expected 2)"
+fi
+
+# negative weight
+run_otk sinkhorn "$tmp/x012.csv" "$tmp/y01.csv" --a "$tmp/negative_weights.csv"
+if [ $rc -eq 2 ] && grep -q 'negative' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "negative weight: exit 2, the library's message"
+else
+    fail "negative weight (exit $rc, expected 2)"
+fi
+
+# conflicting options
+run_otk sinkhorn "$tmp/x01.csv" "$tmp/y01.csv" --eps 0.1 --blur 0.1
+if [ $rc -eq 2 ] && grep -q -- '--blur' "$tmp/err"; then
+    pass "--eps with --blur: exit 2 naming the option"
+else
+    fail "--eps with --blur (exit $rc, expected 2)"
+fi
+
+# not converged: exit 3, JSON still printed
+run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --max-iter 1 --tol 1e-15
+if [ $rc -eq 3 ] && json_true "$tmp/out" \
+    'd["status"] == "not_converged" and d["marginal_error"] > 1e-15'; then
+    pass "--max-iter 1 --tol 1e-15: exit 3, status not_converged"
+else
+    fail "--max-iter 1 --tol 1e-15 (exit $rc, expected 3)"
+fi
+
+# --plan into a directory that does not exist: exit 2, nothing created
+run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --plan "$tmp/no/such/dir/plan.csv"
+if [ $rc -eq 2 ] && [ ! -e "$tmp/no" ] && [ ! -s "$tmp/out" ]; then
+    pass "--plan into a missing directory: exit 2, no file created"
+else
+    fail "--plan into a missing directory (exit $rc, expected 2)"
+fi
+
+# --potentials: a header comment, then n + m values
+run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --potentials "$tmp/fg.csv" --plan "$tmp/plan.csv"
+values=$(grep -v '^#' "$tmp/fg.csv" 2>/dev/null | grep -c .)
+if [ $rc -eq 0 ] && [ "$values" = 11 ] &&
+    head -n 1 "$tmp/fg.csv" | grep -q '^# f (6 rows) then g (5 rows), GeomLoss gauge'; then
+    pass "--potentials: header comment and n + m = 11 value lines"
+else
+    fail "--potentials (exit $rc, $values value lines, expected 11)"
+fi
+
+# --plan: n rows of m values, total mass 1
+if [ $rc -eq 0 ] && "$PYTHON" -c '
+import sys
+rows = [l for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+P = [[float(v) for v in r.split(",")] for r in rows]
+sys.exit(0 if len(P) == 6 and all(len(r) == 5 for r in P)
+         and abs(sum(map(sum, P)) - 1) < 1e-6 else 1)' "$tmp/plan.csv"; then
+    pass "--plan: 6 rows of 5 columns, total mass 1"
+else
+    fail "--plan file (exit $rc)"
+fi
+
+# A write that fails half-way (file size limit) leaves the old file intact
+# and no temporary behind.
+echo "previous content" >"$tmp/big_plan.csv"
+(
+    trap '' XFSZ
+    ulimit -f 8 2>/dev/null || exit 99
+    exec "$OTK" sinkhorn "$tmp/X60.csv" "$tmp/Y50.csv" --blur 0.5 --plan "$tmp/big_plan.csv"
+) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+leftovers=0
+for temporary in "$tmp"/.big_plan*; do
+    [ -e "$temporary" ] && leftovers=$((leftovers + 1))
+done
+if [ $rc -eq 99 ]; then
+    pass "failed --plan write (skipped: cannot set a file size limit here)"
+elif [ $rc -eq 2 ] && [ "$(cat "$tmp/big_plan.csv")" = "previous content" ] &&
+    [ "$leftovers" = 0 ]; then
+    pass "failed --plan write: exit 2, old file untouched, no temporary left"
+else
+    fail "failed --plan write (exit $rc, $leftovers temporaries left," \
+        "content now: $(head -c 40 "$tmp/big_plan.csv"))"
+fi
+
+# otk sinkhorn --help mentions every option of the contract
+run_otk sinkhorn --help
+missing=
+for option in --a --b --cost --power --eps --blur --rho --reach --schedule --scaling --tol \
+    --max-iter --threads --potentials --plan --cost-matrix --update --rho-a --rho-b \
+    sqeuclidean half-sqeuclidean euclidean l1 lp lp-over-p converge fixed; do
+    grep -q -E -e "(^|[^a-z-])$option([^a-z-]|\$)" "$tmp/out" || missing="$missing $option"
+done
+if [ $rc -eq 0 ] && [ -z "$missing" ]; then
+    pass "otk sinkhorn --help mentions every option"
+else
+    fail "otk sinkhorn --help (exit $rc) does not mention:$missing"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,388 @@
+/*
+ * tests/test_cost.c — the cost abstraction (otkit/cost.h): named ground costs,
+ * the three kinds (points, dense, callback), their accessors, diameters and
+ * argument validation.
+ */
+#include "test_helpers.h"
+
+static const otk_ground all_grounds[] = {OTK_GROUND_SQEUCLIDEAN, OTK_GROUND_HALF_SQEUCLIDEAN,
+                                         OTK_GROUND_EUCLIDEAN,   OTK_GROUND_L1,
+                                         OTK_GROUND_LP,          OTK_GROUND_LP_OVER_P};
+static const char *const all_names[] = {"sqeuclidean", "half-sqeuclidean", "euclidean",
+                                        "l1",          "lp",               "lp-over-p"};
+#define N_GROUNDS 6
+
+/* A pointer that is not NULL and not a cost: constructors must overwrite it. */
+#define SENTINEL_COST ((otk_cost *)(void *)&sentinel_storage)
+static double sentinel_storage;
+
+/* The message names `a` or `b` (two accepted spellings of one index). */
+#define ASSERT_MESSAGE_NAMES_EITHER(a, b)                                                    \
+    ck_assert_msg(strstr(otk_last_error(), (a)) || strstr(otk_last_error(), (b)),            \
+                  "message \"%s\" names neither \"%s\" nor \"%s\"", otk_last_error(), (a), (b))
+
+START_TEST(test_ground_names_round_trip)
+{
+    for (int k = 0; k < N_GROUNDS; k++) {
+        otk_ground g = (otk_ground)-1;
+        TK_ASSERT_OK(otk_ground_from_name(all_names[k], &g));
+        ck_assert_int_eq(g, all_grounds[k]);
+        ck_assert_str_eq(otk_ground_name(all_grounds[k]), all_names[k]);
+    }
+}
+END_TEST
+
+START_TEST(test_ground_from_name_rejects_unknown_names_and_null)
+{
+    otk_ground g = OTK_GROUND_L1;
+    TK_ASSERT_FAILS(otk_ground_from_name("manhattan", &g), OTK_EPARAM, "manhattan");
+    ck_assert_int_eq(g, OTK_GROUND_L1); /* untouched on error */
+    TK_ASSERT_FAILS(otk_ground_from_name("SQEUCLIDEAN", &g), OTK_EPARAM, "SQEUCLIDEAN");
+    TK_ASSERT_FAILS(otk_ground_from_name("", &g), OTK_EPARAM, "\"\"");
+    TK_ASSERT_FAILS(otk_ground_from_name(NULL, &g), OTK_ENULL, "name");
+    TK_ASSERT_FAILS(otk_ground_from_name("l1", NULL), OTK_ENULL, "ground");
+    ck_assert_ptr_null(otk_ground_name((otk_ground)6));
+    ck_assert_ptr_null(otk_ground_name((otk_ground)-1));
+}
+END_TEST
+
+START_TEST(test_ground_exponent_is_the_p_of_each_ground)
+{
+    /* cost.h: 2 for the squared costs, 1 for euclidean and l1, `power` for lp. */
+    ck_assert_double_eq(otk_ground_exponent(OTK_GROUND_SQEUCLIDEAN, 7.0), 2.0);
+    ck_assert_double_eq(otk_ground_exponent(OTK_GROUND_HALF_SQEUCLIDEAN, 7.0), 2.0);
+    ck_assert_double_eq(otk_ground_exponent(OTK_GROUND_EUCLIDEAN, 7.0), 1.0);
+    ck_assert_double_eq(otk_ground_exponent(OTK_GROUND_L1, 7.0), 1.0);
+    ck_assert_double_eq(otk_ground_exponent(OTK_GROUND_LP, 1.5), 1.5);
+    ck_assert_double_eq(otk_ground_exponent(OTK_GROUND_LP_OVER_P, 3.0), 3.0);
+    ck_assert_double_eq(otk_ground_exponent((otk_ground)6, 3.0), 0.0);
+    ck_assert_double_eq(otk_ground_exponent((otk_ground)-3, 3.0), 0.0);
+}
+END_TEST
+
+/* P for lp is 1.5 and for lp-over-p 3: non-integer and odd powers. */
+static double power_of(otk_ground g) { return g == OTK_GROUND_LP ? 1.5 : 3.0; }
+
+START_TEST(test_points_entries_match_the_defining_formula_for_every_ground)
+{
+    /* 13 and 29 points: more than one kernel lane block, fewer than a tile;
+     * d = 3 exercises the coordinate loop.  Tolerance 1e-14 relative: sums of
+     * three squares and one sqrt/pow, a few ulp apart in evaluation order. */
+    enum { n = 13, m = 29, d = 3 };
+    tk_rng r = tk_rng_seed(11);
+    double x[n * d], y[m * d];
+    tk_points_gauss(&r, n, d, 0.0, 1.0, x);
+    tk_points_gauss(&r, m, d, 0.5, 2.0, y);
+    for (int k = 0; k < N_GROUNDS; k++) {
+        const otk_ground g = all_grounds[k];
+        otk_cost *c = NULL;
+        TK_ASSERT_OK(otk_cost_points(&c, n, m, d, x, y, g, power_of(g)));
+        ck_assert_str_eq(otk_cost_kind(c), "points");
+        ck_assert_str_eq(otk_cost_name(c), all_names[k]);
+        ck_assert_uint_eq(otk_cost_rows(c), n);
+        ck_assert_uint_eq(otk_cost_cols(c), m);
+        ck_assert_double_eq(otk_cost_exponent(c), otk_ground_exponent(g, power_of(g)));
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < m; j++)
+                TK_ASSERT_REL(otk_cost_entry(c, i, j),
+                              tk_ground_cost(g, power_of(g), d, x + i * d, y + j * d), 1e-14);
+        otk_cost_free(c);
+    }
+}
+END_TEST
+
+START_TEST(test_points_hand_computed_entries)
+{
+    /* x = (0,0), y = (3,4): |x−y|² = 25, ½·25, 5, l1 = 7, 5^1.5, 5³/3. */
+    const double x[2] = {0.0, 0.0}, y[2] = {3.0, 4.0};
+    const double expect[N_GROUNDS] = {25.0, 12.5, 5.0, 7.0, 5.0 * sqrt(5.0), 125.0 / 3.0};
+    for (int k = 0; k < N_GROUNDS; k++) {
+        otk_cost *c = NULL;
+        TK_ASSERT_OK(otk_cost_points(&c, 1, 1, 2, x, y, all_grounds[k], power_of(all_grounds[k])));
+        TK_ASSERT_REL(otk_cost_entry(c, 0, 0), expect[k], 1e-15);
+        otk_cost_free(c);
+    }
+}
+END_TEST
+
+START_TEST(test_points_coordinates_are_copied)
+{
+    /* cost.h: "The coordinates are copied ... x and y may be freed". */
+    double *x = tk_alloc(4, sizeof *x), *y = tk_alloc(2, sizeof *y);
+    x[0] = 0.0, x[1] = 0.0, x[2] = 1.0, x[3] = 1.0;
+    y[0] = 2.0, y[1] = 0.0;
+    otk_cost *c = NULL;
+    TK_ASSERT_OK(otk_cost_points(&c, 2, 1, 2, x, y, OTK_GROUND_SQEUCLIDEAN, 0.0));
+    x[0] = 100.0;
+    y[0] = -100.0;
+    free(x);
+    free(y);
+    ck_assert_double_eq(otk_cost_entry(c, 0, 0), 4.0);
+    ck_assert_double_eq(otk_cost_entry(c, 1, 0), 2.0);
+    otk_cost_free(c);
+}
+END_TEST
+
+START_TEST(test_entry_out_of_range_is_nan)
+{
+    const double C[6] = {1, 2, 3, 4, 5, 6};
+    otk_cost *c = NULL;
+    TK_ASSERT_OK(otk_cost_dense(&c, 2, 3, C, 3));
+    ck_assert(isnan(otk_cost_entry(c, 2, 0)));
+    ck_assert(isnan(otk_cost_entry(c, 0, 3)));
+    ck_assert(isnan(otk_cost_entry(NULL, 0, 0)));
+    ck_assert_double_eq(otk_cost_entry(c, 1, 2), 6.0);
+    otk_cost_free(c);
+}
+END_TEST
+
+START_TEST(test_points_diameter_is_the_bounding_box_diagonal)
+{
+    /* x ∪ y spans [−1, 2] × [0, 4]: diagonal √(3² + 4²) = 5 (Euclidean), 7 in
+     * the l1 norm (cost.h, GeomLoss's max_diameter).  Exact in binary. */
+    const double x[4] = {-1.0, 1.0, 0.5, 0.0}, y[4] = {2.0, 4.0, 0.0, 2.0};
+    for (int k = 0; k < N_GROUNDS; k++) {
+        otk_cost *c = NULL;
+        TK_ASSERT_OK(otk_cost_points(&c, 2, 2, 2, x, y, all_grounds[k], power_of(all_grounds[k])));
+        ck_assert_double_eq(otk_cost_diameter(c), all_grounds[k] == OTK_GROUND_L1 ? 7.0 : 5.0);
+        otk_cost_free(c);
+    }
+}
+END_TEST
+
+START_TEST(test_dense_cost_respects_leading_dimension_and_reports_range)
+{
+    /* 2×3 matrix stored with ld = 5; the padding holds values that would
+     * change the range (and a NaN that must never be read). */
+    const double C[10] = {1.0, -2.0, 3.0, 99.0, NAN, 0.5, 4.0, 2.5, -99.0, NAN};
+    otk_cost *c = NULL;
+    TK_ASSERT_OK(otk_cost_dense(&c, 2, 3, C, 5));
+    ck_assert_str_eq(otk_cost_kind(c), "dense");
+    ck_assert_str_eq(otk_cost_name(c), "dense");
+    ck_assert_uint_eq(otk_cost_rows(c), 2);
+    ck_assert_uint_eq(otk_cost_cols(c), 3);
+    ck_assert_double_eq(otk_cost_entry(c, 0, 1), -2.0);
+    ck_assert_double_eq(otk_cost_entry(c, 1, 0), 0.5);
+    ck_assert_double_eq(otk_cost_entry(c, 1, 2), 2.5);
+    /* cost.h: diameter = max C − min C = 4 − (−2), exponent 1. */
+    ck_assert_double_eq(otk_cost_diameter(c), 6.0);
+    ck_assert_double_eq(otk_cost_exponent(c), 1.0);
+    otk_cost_free(c);
+}
+END_TEST
+
+typedef struct {
+    int calls;
+    double scale;
+} callback_ctx;
+
+static double product_cost(size_t i, size_t j, void *ctx)
+{
+    callback_ctx *cc = ctx;
+    __atomic_add_fetch(&cc->calls, 1, __ATOMIC_RELAXED);
+    return cc->scale * (double)(i + 1) * (double)(j + 2);
+}
+
+START_TEST(test_callback_cost_scans_its_range_or_takes_the_given_diameter)
+{
+    callback_ctx ctx = {0, 0.5};
+    otk_cost *c = NULL;
+    /* diameter 0: one scan of all 3·4 entries; C ranges over 0.5·[1·2, 3·5]. */
+    TK_ASSERT_OK(otk_cost_callback(&c, 3, 4, product_cost, &ctx, 0.0));
+    ck_assert_int_eq(ctx.calls, 12);
+    ck_assert_double_eq(otk_cost_diameter(c), 0.5 * (15.0 - 2.0));
+    ck_assert_double_eq(otk_cost_exponent(c), 1.0);
+    ck_assert_str_eq(otk_cost_kind(c), "callback");
+    ck_assert_str_eq(otk_cost_name(c), "callback");
+    ck_assert_double_eq(otk_cost_entry(c, 2, 1), 0.5 * 3.0 * 3.0);
+    otk_cost_free(c);
+    /* A given diameter is used as is, without a scan. */
+    ctx.calls = 0;
+    TK_ASSERT_OK(otk_cost_callback(&c, 3, 4, product_cost, &ctx, 42.0));
+    ck_assert_int_eq(ctx.calls, 0);
+    ck_assert_double_eq(otk_cost_diameter(c), 42.0);
+    otk_cost_free(c);
+}
+END_TEST
+
+START_TEST(test_points_rejects_null_pointers_and_clears_out)
+{
+    const double x[2] = {0, 1}, y[2] = {1, 0};
+    otk_cost *c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_points(NULL, 1, 1, 2, x, y, OTK_GROUND_L1, 0.0), OTK_ENULL, "out");
+    TK_ASSERT_FAILS(otk_cost_points(&c, 1, 1, 2, NULL, y, OTK_GROUND_L1, 0.0), OTK_ENULL, "x");
+    ck_assert_ptr_null(c);
+    c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_points(&c, 1, 1, 2, x, NULL, OTK_GROUND_L1, 0.0), OTK_ENULL, "y");
+    ck_assert_ptr_null(c);
+}
+END_TEST
+
+START_TEST(test_points_rejects_zero_sizes)
+{
+    const double x[2] = {0, 1}, y[2] = {1, 0};
+    otk_cost *c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_points(&c, 0, 1, 2, x, y, OTK_GROUND_L1, 0.0), OTK_ESIZE, "n = 0");
+    ck_assert_ptr_null(c);
+    c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_points(&c, 1, 0, 2, x, y, OTK_GROUND_L1, 0.0), OTK_ESIZE, "m = 0");
+    ck_assert_ptr_null(c);
+    c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_points(&c, 1, 1, 0, x, y, OTK_GROUND_L1, 0.0), OTK_ESIZE, "d = 0");
+    ck_assert_ptr_null(c);
+}
+END_TEST
+
+START_TEST(test_points_rejects_nonfinite_coordinates_naming_the_index)
+{
+    /* 3 points in d = 3: the bad value is point 2, coordinate 1 (flat 7). */
+    double x[9] = {0, 0, 0, 1, 1, 1, 2, 2, 2}, y[9] = {0, 1, 0, 1, 0, 1, 0, 1, 0};
+    otk_cost *c = SENTINEL_COST;
+    const double bad[3] = {NAN, INFINITY, -INFINITY};
+    for (int k = 0; k < 3; k++) {
+        x[7] = bad[k];
+        c = SENTINEL_COST;
+        ck_assert_int_eq(otk_cost_points(&c, 3, 3, 3, x, y, OTK_GROUND_EUCLIDEAN, 0.0),
+                         OTK_ENONFINITE);
+        ck_assert_ptr_null(c);
+        ASSERT_MESSAGE_NAMES_EITHER("x[7]", "x[2][1]");
+        x[7] = 2.0;
+        y[7] = bad[k];
+        c = SENTINEL_COST;
+        ck_assert_int_eq(otk_cost_points(&c, 3, 3, 3, x, y, OTK_GROUND_EUCLIDEAN, 0.0),
+                         OTK_ENONFINITE);
+        ck_assert_ptr_null(c);
+        ASSERT_MESSAGE_NAMES_EITHER("y[7]", "y[2][1]");
+        y[7] = 1.0;
+    }
+}
+END_TEST
+
+START_TEST(test_points_rejects_invalid_ground_and_power)
+{
+    const double x[2] = {0, 1}, y[2] = {1, 0};
+    otk_cost *c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_points(&c, 1, 1, 2, x, y, (otk_ground)6, 0.0), OTK_EPARAM, "ground");
+    ck_assert_ptr_null(c);
+    c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_points(&c, 1, 1, 2, x, y, (otk_ground)-1, 0.0), OTK_EPARAM, "ground");
+    ck_assert_ptr_null(c);
+    /* lp and lp-over-p need a power P > 0, finite. */
+    const double bad_power[4] = {0.0, -1.0, NAN, INFINITY};
+    for (int k = 0; k < 4; k++) {
+        c = SENTINEL_COST;
+        TK_ASSERT_FAILS(otk_cost_points(&c, 1, 1, 2, x, y, OTK_GROUND_LP, bad_power[k]),
+                        OTK_EPARAM, "power");
+        ck_assert_ptr_null(c);
+        c = SENTINEL_COST;
+        TK_ASSERT_FAILS(otk_cost_points(&c, 1, 1, 2, x, y, OTK_GROUND_LP_OVER_P, bad_power[k]),
+                        OTK_EPARAM, "power");
+        ck_assert_ptr_null(c);
+    }
+    /* The power is ignored by the other grounds. */
+    TK_ASSERT_OK(otk_cost_points(&c, 1, 1, 2, x, y, OTK_GROUND_EUCLIDEAN, NAN));
+    otk_cost_free(c);
+}
+END_TEST
+
+START_TEST(test_dense_rejects_bad_arguments)
+{
+    double C[6] = {0, 1, 2, 3, 4, 5};
+    otk_cost *c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_dense(NULL, 2, 3, C, 3), OTK_ENULL, "out");
+    TK_ASSERT_FAILS(otk_cost_dense(&c, 2, 3, NULL, 3), OTK_ENULL, "C");
+    ck_assert_ptr_null(c);
+    c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_dense(&c, 0, 3, C, 3), OTK_ESIZE, "n = 0");
+    ck_assert_ptr_null(c);
+    c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_dense(&c, 2, 0, C, 3), OTK_ESIZE, "m = 0");
+    ck_assert_ptr_null(c);
+    c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_dense(&c, 2, 3, C, 2), OTK_ESIZE, "ld = 2");
+    ck_assert_ptr_null(c);
+    /* Non-finite entry (1, 2), flat index 5, named in the message. */
+    const double bad[3] = {NAN, INFINITY, -INFINITY};
+    for (int k = 0; k < 3; k++) {
+        C[5] = bad[k];
+        c = SENTINEL_COST;
+        ck_assert_int_eq(otk_cost_dense(&c, 2, 3, C, 3), OTK_ENONFINITE);
+        ck_assert_ptr_null(c);
+        ASSERT_MESSAGE_NAMES_EITHER("C[1][2]", "C[5]");
+    }
+}
+END_TEST
+
+static double nan_at_1_2(size_t i, size_t j, void *ctx)
+{
+    (void)ctx;
+    return i == 1 && j == 2 ? NAN : (double)(i + j);
+}
+
+START_TEST(test_callback_rejects_bad_arguments)
+{
+    callback_ctx ctx = {0, 1.0};
+    otk_cost *c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_callback(NULL, 2, 3, product_cost, &ctx, 0.0), OTK_ENULL, "out");
+    TK_ASSERT_FAILS(otk_cost_callback(&c, 2, 3, NULL, &ctx, 0.0), OTK_ENULL, "fn");
+    ck_assert_ptr_null(c);
+    c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_callback(&c, 0, 3, product_cost, &ctx, 0.0), OTK_ESIZE, "n = 0");
+    ck_assert_ptr_null(c);
+    c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_callback(&c, 2, 0, product_cost, &ctx, 0.0), OTK_ESIZE, "m = 0");
+    ck_assert_ptr_null(c);
+    const double bad_diameter[3] = {-1.0, NAN, INFINITY};
+    for (int k = 0; k < 3; k++) {
+        c = SENTINEL_COST;
+        TK_ASSERT_FAILS(otk_cost_callback(&c, 2, 3, product_cost, &ctx, bad_diameter[k]),
+                        OTK_EPARAM, "diameter");
+        ck_assert_ptr_null(c);
+    }
+    /* A non-finite value found by the diameter scan, naming (i, j). */
+    c = SENTINEL_COST;
+    ck_assert_int_eq(otk_cost_callback(&c, 3, 4, nan_at_1_2, NULL, 0.0), OTK_ENONFINITE);
+    ck_assert_ptr_null(c);
+    ASSERT_MESSAGE_NAMES_EITHER("(1, 2)", "[1][2]");
+}
+END_TEST
+
+START_TEST(test_cost_free_null_is_a_noop)
+{
+    otk_cost_free(NULL);
+    /* Accessors on NULL do not crash either. */
+    ck_assert_uint_eq(otk_cost_rows(NULL), 0);
+    ck_assert_uint_eq(otk_cost_cols(NULL), 0);
+}
+END_TEST
+
+Suite *cost_suite(void)
+{
+    Suite *s = suite_create("cost");
+    TCase *tc = tcase_create("grounds");
+    tcase_add_test(tc, test_ground_names_round_trip);
+    tcase_add_test(tc, test_ground_from_name_rejects_unknown_names_and_null);
+    tcase_add_test(tc, test_ground_exponent_is_the_p_of_each_ground);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("kinds");
+    tcase_add_test(tc, test_points_entries_match_the_defining_formula_for_every_ground);
+    tcase_add_test(tc, test_points_hand_computed_entries);
+    tcase_add_test(tc, test_points_coordinates_are_copied);
+    tcase_add_test(tc, test_entry_out_of_range_is_nan);
+    tcase_add_test(tc, test_points_diameter_is_the_bounding_box_diagonal);
+    tcase_add_test(tc, test_dense_cost_respects_leading_dimension_and_reports_range);
+    tcase_add_test(tc, test_callback_cost_scans_its_range_or_takes_the_given_diameter);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_add_test(tc, test_points_rejects_null_pointers_and_clears_out);
+    tcase_add_test(tc, test_points_rejects_zero_sizes);
+    tcase_add_test(tc, test_points_rejects_nonfinite_coordinates_naming_the_index);
+    tcase_add_test(tc, test_points_rejects_invalid_ground_and_power);
+    tcase_add_test(tc, test_dense_rejects_bad_arguments);
+    tcase_add_test(tc, test_callback_rejects_bad_arguments);
+    tcase_add_test(tc, test_cost_free_null_is_a_noop);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,708 @@
+/*
+ * tests/test_divergence.c — the Sinkhorn divergence (otkit/divergence.h).
+ *
+ * References used, each independent of the code under test:
+ *   - GeomLoss's own values on fixed data (tests/geomloss_reference.h for the
+ *     data, tests/divergence_reference.h for S_eps), at 1e-10 relative;
+ *   - the definition S = OT(a,b) − ½OT(a,a) − ½OT(b,b) + (ε/2)(m_a − m_b)²
+ *     evaluated with three independent otk_sinkhorn solves;
+ *   - central finite differences for every gradient;
+ *   - exact OT by enumerating permutations for the ε → 0 limit;
+ *   - the closed-form ε-list lengths of MATH.md A.5.
+ */
+#include "test_helpers.h"
+#include "geomloss_reference.h"
+#include "divergence_reference.h"
+
+Suite *divergence_suite(void);
+
+/* ------------------------------------------------------------ helpers */
+
+static otk_divergence_params converge_params(double eps, double rho, double tol)
+{
+    otk_divergence_params par;
+    otk_divergence_params_default(&par);
+    par.eps = eps;
+    par.rho = rho;
+    par.tol = tol;
+    par.max_iter = 100000;
+    par.threads = 1; /* tiny problems: OpenMP start-up would dominate */
+    return par;
+}
+
+/* S for one configuration, asserting the solve succeeded. */
+static double divergence_of(size_t n, size_t m, size_t d, const double *x, const double *y,
+                            const double *a, const double *b, otk_ground ground, double power,
+                            const otk_divergence_params *par)
+{
+    otk_divergence *div;
+    otk_divergence_result res;
+    TK_ASSERT_OK(otk_divergence_alloc_points(&div, n, m, d, x, y, ground, power, par));
+    TK_ASSERT_OK(otk_divergence_solve(div, a, b, &res));
+    otk_divergence_free(div);
+    return res.divergence;
+}
+
+/* GeomLoss's tensorized p = 1 cost, sqrt(max(‖x−y‖², 1e-8)) (geomloss/utils.py:
+ * distances clamps the squared distance before the square root, so the
+ * diagonal of C_xx is 1e-4, not 0). */
+static double *geomloss_distance_matrix(int n, int m, int d, const double *x, const double *y)
+{
+    double *C = tk_alloc((size_t)n * (size_t)m, sizeof *C);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < m; j++) {
+            double s = 0.0;
+            for (int k = 0; k < d; k++) {
+                double t = x[i * d + k] - y[j * d + k];
+                s += t * t;
+            }
+            C[i * m + j] = sqrt(fmax(s, 1e-8));
+        }
+    return C;
+}
+
+/* ------------------------------------------------------------ GeomLoss */
+
+START_TEST(test_divergence_fixed_schedule_matches_geomloss)
+{
+    ck_assert_int_eq(DIVERGENCE_NCASES, GEOMLOSS_NCASES);
+    for (int k = 0; k < GEOMLOSS_NCASES; k++) {
+        const struct geomloss_case *c = &geomloss_cases[k];
+        const struct divergence_case *r = &divergence_cases[k];
+        /* Both generated headers describe the same case. */
+        ck_assert_str_eq(c->problem, r->problem);
+        ck_assert(c->p == r->p && c->blur == r->blur && c->scaling == r->scaling &&
+                  c->reach == r->reach && c->iterations == r->iterations);
+        double value;
+        otk_divergence_result res;
+        if (c->p == 2.0) {
+            /* Points: GeomLoss's ½|x−y|², diameter from the bounding box. */
+            TK_ASSERT_OK(otk_divergence_geomloss(&value, (size_t)c->n, (size_t)c->m,
+                                                 (size_t)c->d, c->x, c->y, c->a, c->b, c->p,
+                                                 c->blur, c->reach, c->scaling, 0.0, 1, &res));
+            ck_assert_int_eq(res.iterations, c->iterations);
+            TK_ASSERT_REL(value, r->divergence, 1e-10);
+        } else {
+            /* p = 1: on otkit's exact |x−y| the value differs from GeomLoss's
+             * by ~1e-4 relative, because GeomLoss floors distances at 1e-4
+             * (see geomloss_distance_matrix).  With that same cost matrix the
+             * iteration is identical. */
+            TK_ASSERT_OK(otk_divergence_geomloss(&value, (size_t)c->n, (size_t)c->m,
+                                                 (size_t)c->d, c->x, c->y, c->a, c->b, c->p,
+                                                 c->blur, c->reach, c->scaling, 0.0, 1, &res));
+            ck_assert_int_eq(res.iterations, c->iterations);
+            TK_ASSERT_REL(value, r->divergence, 1e-3);
+            double *Cxy = geomloss_distance_matrix(c->n, c->m, c->d, c->x, c->y);
+            double *Cxx = geomloss_distance_matrix(c->n, c->n, c->d, c->x, c->x);
+            double *Cyy = geomloss_distance_matrix(c->m, c->m, c->d, c->y, c->y);
+            otk_cost *xy, *xx, *yy;
+            TK_ASSERT_OK(otk_cost_dense(&xy, (size_t)c->n, (size_t)c->m, Cxy, (size_t)c->m));
+            TK_ASSERT_OK(otk_cost_dense(&xx, (size_t)c->n, (size_t)c->n, Cxx, (size_t)c->n));
+            TK_ASSERT_OK(otk_cost_dense(&yy, (size_t)c->m, (size_t)c->m, Cyy, (size_t)c->m));
+            otk_divergence_params par;
+            otk_divergence_params_default(&par);
+            par.schedule = OTK_SCHEDULE_FIXED;
+            par.p = c->p;
+            par.blur = c->blur;
+            par.reach = c->reach;
+            par.scaling = c->scaling;
+            par.diameter = c->diameter;
+            par.threads = 1;
+            otk_divergence *div;
+            TK_ASSERT_OK(otk_divergence_alloc_costs(&div, xy, xx, yy, &par));
+            TK_ASSERT_OK(otk_divergence_solve(div, c->a, c->b, &res));
+            ck_assert_int_eq(res.iterations, c->iterations);
+            TK_ASSERT_REL(res.divergence, r->divergence, 1e-10);
+            otk_divergence_free(div);
+            otk_cost_free(xy);
+            otk_cost_free(xx);
+            otk_cost_free(yy);
+            free(Cxy);
+            free(Cxx);
+            free(Cyy);
+        }
+        /* debias off: GeomLoss's raw value (only C_xy involved, so the p = 1
+         * floor on the diagonal does not matter). */
+        TK_ASSERT_OK(otk_divergence_geomloss(&value, (size_t)c->n, (size_t)c->m, (size_t)c->d,
+                                             c->x, c->y, c->a, c->b, c->p, c->blur, c->reach,
+                                             c->scaling, 0.0, 0, &res));
+        TK_ASSERT_REL(value, c->ot_kl, 1e-10);
+        ck_assert_int_eq(res.iterations, c->iterations);
+    }
+}
+END_TEST
+
+/* MATH.md A.5: D = 1, p = 2, blur 0.05, scaling 0.5 → 7 iterations; D = 2 → 8. */
+START_TEST(test_divergence_fixed_schedule_iterations_match_worked_examples)
+{
+    static const double diameters[] = {1.0, 2.0};
+    static const int expected[] = {7, 8};
+    tk_rng rng = tk_rng_seed(11);
+    double x[10 * 2], y[12 * 2];
+    tk_points_uniform(&rng, 10, 2, x);
+    tk_points_uniform(&rng, 12, 2, y);
+    for (int k = 0; k < 2; k++) {
+        otk_divergence_params par;
+        otk_divergence_params_default(&par);
+        par.schedule = OTK_SCHEDULE_FIXED;
+        par.blur = 0.05;
+        par.scaling = 0.5;
+        par.diameter = diameters[k];
+        par.threads = 1;
+        otk_divergence *div;
+        otk_divergence_result res;
+        TK_ASSERT_OK(otk_divergence_alloc_points(&div, 10, 12, 2, x, y,
+                                                 OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &par));
+        TK_ASSERT_OK(otk_divergence_solve(div, NULL, NULL, &res));
+        ck_assert_int_eq(res.iterations, expected[k]);
+        ck_assert_int_eq(res.iterations, otk_epsilon_schedule(diameters[k], 2.0, 0.05, 0.5,
+                                                              NULL, 0));
+        ck_assert(isnan(res.marginal_error));
+        double err;
+        TK_ASSERT_OK(otk_divergence_marginal_error(div, &err));
+        ck_assert(isfinite(err) && err >= 0.0);
+        otk_divergence_free(div);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------ properties */
+
+START_TEST(test_divergence_is_zero_for_equal_measures)
+{
+    tk_rng rng = tk_rng_seed(21);
+    const size_t n = 9, d = 2;
+    double x[9 * 2], a[9];
+    tk_points_uniform(&rng, n, d, x);
+    tk_weights_random(&rng, n, 1.0, a);
+    static const otk_ground grounds[] = {OTK_GROUND_HALF_SQEUCLIDEAN, OTK_GROUND_EUCLIDEAN};
+    for (int g = 0; g < 2; g++)
+        for (int unb = 0; unb < 2; unb++)
+            for (int sched = 0; sched < 2; sched++) {
+                otk_divergence_params par = converge_params(0.05, unb ? 0.5 : INFINITY, 1e-12);
+                par.schedule = sched ? OTK_SCHEDULE_FIXED : OTK_SCHEDULE_CONVERGE;
+                double s = divergence_of(n, n, d, x, x, a, a, grounds[g], 0.0, &par);
+                ck_assert_msg(fabs(s) <= 1e-12, "S(a, a) = %.3g (ground %d, unbalanced %d, "
+                                                "schedule %d)",
+                              s, g, unb, sched);
+            }
+}
+END_TEST
+
+START_TEST(test_divergence_is_nonnegative_on_random_pairs)
+{
+    tk_rng rng = tk_rng_seed(31);
+    double x[12 * 3], y[12 * 3], a[12], b[12];
+    double smallest = INFINITY;
+    for (int trial = 0; trial < 50; trial++) {
+        const size_t n = 3 + tk_next(&rng) % 10, m = 3 + tk_next(&rng) % 10, d = 1 + trial % 3;
+        const int unbalanced = trial % 2;
+        const otk_ground ground = trial % 4 < 2 ? OTK_GROUND_HALF_SQEUCLIDEAN
+                                                : OTK_GROUND_EUCLIDEAN;
+        tk_points_uniform(&rng, n, d, x);
+        tk_points_gauss(&rng, m, d, 0.5, 0.3, y);
+        tk_weights_random(&rng, n, 1.0, a);
+        tk_weights_random(&rng, m, unbalanced ? 0.5 + tk_uniform(&rng) : 1.0, b);
+        const double eps = 0.01 + 0.2 * tk_uniform(&rng);
+        otk_divergence_params par = converge_params(eps, unbalanced ? 0.3 : INFINITY, 1e-10);
+        double s = divergence_of(n, m, d, x, y, a, b, ground, 0.0, &par);
+        ck_assert_msg(s >= -1e-13, "trial %d: S = %.17g < 0", trial, s);
+        /* The fixed schedule (GeomLoss) keeps the sign too on these data. */
+        par.schedule = OTK_SCHEDULE_FIXED;
+        double sf = divergence_of(n, m, d, x, y, a, b, ground, 0.0, &par);
+        ck_assert_msg(sf >= -1e-13, "trial %d: fixed S = %.17g < 0", trial, sf);
+        smallest = fmin(smallest, s);
+    }
+    ck_assert(smallest > -1e-13);
+}
+END_TEST
+
+START_TEST(test_divergence_is_symmetric)
+{
+    tk_rng rng = tk_rng_seed(41);
+    const size_t n = 8, m = 11, d = 2;
+    double x[8 * 2], y[11 * 2], a[8], b[11];
+    tk_points_uniform(&rng, n, d, x);
+    tk_points_gauss(&rng, m, d, 0.3, 0.4, y);
+    for (int unb = 0; unb < 2; unb++) {
+        tk_weights_random(&rng, n, 1.0, a);
+        tk_weights_random(&rng, m, unb ? 1.7 : 1.0, b);
+        for (int sched = 0; sched < 2; sched++) {
+            otk_divergence_params par = converge_params(0.02, unb ? 0.2 : INFINITY, 1e-12);
+            par.schedule = sched ? OTK_SCHEDULE_FIXED : OTK_SCHEDULE_CONVERGE;
+            double sab = divergence_of(n, m, d, x, y, a, b, OTK_GROUND_SQEUCLIDEAN, 0.0, &par);
+            double sba = divergence_of(m, n, d, y, x, b, a, OTK_GROUND_SQEUCLIDEAN, 0.0, &par);
+            TK_ASSERT_REL(sab, sba, sched ? 1e-12 : 1e-10);
+        }
+    }
+}
+END_TEST
+
+/* S from three independent otk_sinkhorn solves (the definition, MATH.md B.1). */
+static double ot_kl_by_sinkhorn(size_t n, size_t m, size_t d, const double *x, const double *y,
+                                const double *a, const double *b, double eps, double rho)
+{
+    otk_cost *cost;
+    otk_sinkhorn *s;
+    otk_sinkhorn_params par;
+    otk_sinkhorn_result res;
+    otk_sinkhorn_params_default(&par);
+    par.eps = eps;
+    par.rho_a = par.rho_b = rho;
+    par.tol = 1e-13;
+    par.max_iter = 100000;
+    par.threads = 1;
+    TK_ASSERT_OK(otk_cost_points(&cost, n, m, d, x, y, OTK_GROUND_HALF_SQEUCLIDEAN, 0.0));
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, cost, &par));
+    TK_ASSERT_OK(otk_sinkhorn_solve(s, a, b, &res));
+    otk_sinkhorn_free(s);
+    otk_cost_free(cost);
+    return res.ot_kl;
+}
+
+START_TEST(test_divergence_equals_three_sinkhorn_solves)
+{
+    tk_rng rng = tk_rng_seed(51);
+    const size_t n = 10, m = 13, d = 2;
+    double x[10 * 2], y[13 * 2], a[10], b[13];
+    tk_points_uniform(&rng, n, d, x);
+    tk_points_gauss(&rng, m, d, 0.6, 0.3, y);
+    const double eps = 0.03;
+    for (int unb = 0; unb < 2; unb++) {
+        const double rho = unb ? 0.25 : INFINITY;
+        tk_weights_random(&rng, n, unb ? 0.8 : 1.0, a);
+        tk_weights_random(&rng, m, unb ? 1.3 : 1.0, b);
+        const double ma = tk_sum(a, n), mb = tk_sum(b, m);
+        const double ot_ab = ot_kl_by_sinkhorn(n, m, d, x, y, a, b, eps, rho);
+        const double ot_aa = ot_kl_by_sinkhorn(n, n, d, x, x, a, a, eps, rho);
+        const double ot_bb = ot_kl_by_sinkhorn(m, m, d, y, y, b, b, eps, rho);
+        const double expected = ot_ab - 0.5 * ot_aa - 0.5 * ot_bb + 0.5 * eps * (ma - mb) * (ma - mb);
+        otk_divergence_params par = converge_params(eps, rho, 1e-13);
+        double s = divergence_of(n, m, d, x, y, a, b, OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &par);
+        TK_ASSERT_REL(s, expected, 1e-10);
+        /* debias off: OT_kl(a, b), plus GeomLoss's mass constant when unbalanced. */
+        par.debias = 0;
+        double raw = divergence_of(n, m, d, x, y, a, b, OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &par);
+        const double raw_expected = unb ? ot_ab + 0.5 * eps * (ma + mb) - eps * ma * mb : ot_ab;
+        TK_ASSERT_REL(raw, raw_expected, 1e-10);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------ gradients */
+
+/* max_k |g_k − fd_k| / max_k |fd_k|: relative to the gradient's scale, so
+ * components near zero do not dominate. */
+static double grad_rel_err(const double *g, const double *fd, size_t len)
+{
+    double diff = 0.0, scale = 0.0;
+    for (size_t k = 0; k < len; k++) {
+        diff = fmax(diff, fabs(g[k] - fd[k]));
+        scale = fmax(scale, fabs(fd[k]));
+    }
+    return diff / scale;
+}
+
+typedef struct {
+    size_t n, m, d;
+    double x[6 * 2], y[7 * 2], a[6], b[7];
+    otk_ground ground;
+    otk_divergence_params par;
+} fd_problem;
+
+static double fd_value(const fd_problem *p)
+{
+    return divergence_of(p->n, p->m, p->d, p->x, p->y, p->a, p->b, p->ground, 0.0, &p->par);
+}
+
+/* Central difference of the value along coordinate `v` (perturbed in place). */
+static double central_difference(fd_problem *p, double *v, double h)
+{
+    const double v0 = *v;
+    *v = v0 + h;
+    const double up = fd_value(p);
+    *v = v0 - h;
+    const double down = fd_value(p);
+    *v = v0;
+    return (up - down) / (2.0 * h);
+}
+
+static void check_gradients(fd_problem *p, const char *label)
+{
+    const size_t n = p->n, m = p->m, d = p->d;
+    const int balanced = isinf(p->par.rho);
+    double gx[6 * 2], gy[7 * 2], ga[6], gb[7], fd[7 * 2], dispx[6 * 2];
+    otk_divergence *div;
+    TK_ASSERT_OK(otk_divergence_alloc_points(&div, n, m, d, p->x, p->y, p->ground, 0.0, &p->par));
+    TK_ASSERT_OK(otk_divergence_solve(div, p->a, p->b, NULL));
+    TK_ASSERT_OK(otk_divergence_grad_x(div, gx));
+    TK_ASSERT_OK(otk_divergence_grad_y(div, gy));
+    TK_ASSERT_OK(otk_divergence_grad_a(div, ga));
+    TK_ASSERT_OK(otk_divergence_grad_b(div, gb));
+    TK_ASSERT_OK(otk_divergence_displacement_x(div, dispx));
+    otk_divergence_free(div);
+
+    const double hx = 1e-5, hw = 1e-6;
+    for (size_t k = 0; k < n * d; k++)
+        fd[k] = central_difference(p, &p->x[k], hx);
+    double e = grad_rel_err(gx, fd, n * d);
+    ck_assert_msg(e <= 1e-6, "%s: grad_x vs finite differences: relative error %.3g", label, e);
+    for (size_t k = 0; k < m * d; k++)
+        fd[k] = central_difference(p, &p->y[k], hx);
+    e = grad_rel_err(gy, fd, m * d);
+    ck_assert_msg(e <= 1e-6, "%s: grad_y vs finite differences: relative error %.3g", label, e);
+
+    /* The displacement field is the x gradient divided by the weights. */
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < d; k++)
+            TK_ASSERT_REL(dispx[i * d + k] * p->a[i], gx[i * d + k], 1e-12);
+
+    if (balanced) {
+        /* Only mass-preserving perturbations a + h(e_i − e_0) are allowed: the
+         * directional derivative is ga_i − ga_0 (the mean projection drops out). */
+        double dir[7], fdir[7];
+        for (size_t i = 1; i < n; i++) {
+            const double ai = p->a[i], a0 = p->a[0];
+            p->a[i] = ai + hw, p->a[0] = a0 - hw;
+            double up = fd_value(p);
+            p->a[i] = ai - hw, p->a[0] = a0 + hw;
+            double down = fd_value(p);
+            p->a[i] = ai, p->a[0] = a0;
+            fdir[i - 1] = (up - down) / (2.0 * hw);
+            dir[i - 1] = ga[i] - ga[0];
+        }
+        e = grad_rel_err(dir, fdir, n - 1);
+        ck_assert_msg(e <= 1e-6, "%s: grad_a (directional) relative error %.3g", label, e);
+        for (size_t j = 1; j < m; j++) {
+            const double bj = p->b[j], b0 = p->b[0];
+            p->b[j] = bj + hw, p->b[0] = b0 - hw;
+            double up = fd_value(p);
+            p->b[j] = bj - hw, p->b[0] = b0 + hw;
+            double down = fd_value(p);
+            p->b[j] = bj, p->b[0] = b0;
+            fdir[j - 1] = (up - down) / (2.0 * hw);
+            dir[j - 1] = gb[j] - gb[0];
+        }
+        e = grad_rel_err(dir, fdir, m - 1);
+        ck_assert_msg(e <= 1e-6, "%s: grad_b (directional) relative error %.3g", label, e);
+        TK_ASSERT_ABS(tk_sum(ga, n), 0.0, 1e-14);
+        TK_ASSERT_ABS(tk_sum(gb, m), 0.0, 1e-14);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            fd[i] = central_difference(p, &p->a[i], hw);
+        e = grad_rel_err(ga, fd, n);
+        ck_assert_msg(e <= 1e-6, "%s: grad_a relative error %.3g", label, e);
+        for (size_t j = 0; j < m; j++)
+            fd[j] = central_difference(p, &p->b[j], hw);
+        e = grad_rel_err(gb, fd, m);
+        ck_assert_msg(e <= 1e-6, "%s: grad_b relative error %.3g", label, e);
+    }
+}
+
+START_TEST(test_divergence_gradients_match_finite_differences)
+{
+    static const otk_ground grounds[] = {OTK_GROUND_HALF_SQEUCLIDEAN, OTK_GROUND_EUCLIDEAN,
+                                         OTK_GROUND_SQEUCLIDEAN};
+    tk_rng rng = tk_rng_seed(61);
+    for (int g = 0; g < 3; g++)
+        for (int unb = 0; unb < 2; unb++)
+            for (int debias = 1; debias >= 0; debias--) {
+                fd_problem p;
+                p.n = 6, p.m = 7, p.d = 2;
+                p.ground = grounds[g];
+                tk_points_uniform(&rng, p.n, p.d, p.x);
+                tk_points_gauss(&rng, p.m, p.d, 0.6, 0.3, p.y);
+                tk_weights_random(&rng, p.n, 1.0, p.a);
+                tk_weights_random(&rng, p.m, unb ? 1.4 : 1.0, p.b);
+                p.par = converge_params(0.1, unb ? 0.5 : INFINITY, 1e-14);
+                p.par.debias = debias;
+                char label[96];
+                snprintf(label, sizeof label, "%s, %s, debias %d", otk_ground_name(grounds[g]),
+                         unb ? "unbalanced" : "balanced", debias);
+                check_gradients(&p, label);
+            }
+}
+END_TEST
+
+/* ------------------------------------------------------------ ε → 0 */
+
+/* min over permutations σ of (1/n) Σ_i C_{i σ(i)} (Heap's algorithm). */
+static double exact_assignment_cost(size_t n, const double *C)
+{
+    size_t perm[8], cnt[8] = {0};
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    double best = INFINITY;
+    for (;;) {
+        double s = 0.0;
+        for (size_t i = 0; i < n; i++)
+            s += C[i * n + perm[i]];
+        best = fmin(best, s);
+        size_t i = 1;
+        while (i < n && cnt[i] >= i)
+            cnt[i++] = 0;
+        if (i >= n)
+            break;
+        size_t j = i % 2 ? cnt[i] : 0;
+        size_t t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+        cnt[i]++;
+    }
+    return best / (double)n;
+}
+
+START_TEST(test_divergence_transport_cost_approaches_exact_ot)
+{
+    tk_rng rng = tk_rng_seed(71);
+    static const double eps_list[] = {0.1, 0.03, 0.01, 0.003, 0.001};
+    for (size_t n = 5; n <= 7; n++) {
+        double x[7 * 2], y[7 * 2];
+        tk_points_uniform(&rng, n, 2, x);
+        tk_points_uniform(&rng, n, 2, y);
+        double *C = tk_cost_matrix(OTK_GROUND_SQEUCLIDEAN, 0.0, n, n, 2, x, y);
+        const double exact = exact_assignment_cost(n, C);
+        double cmax = 0.0;
+        for (size_t k = 0; k < n * n; k++)
+            cmax = fmax(cmax, C[k]);
+        free(C);
+        double previous = INFINITY, previous_err = 0.0;
+        for (int k = 0; k < 5; k++) {
+            /* At small ε on near-degenerate assignments Sinkhorn converges
+             * very slowly (the core solver behaves identically), so a capped
+             * run may stop with OTK_NOT_CONVERGED: the inequalities below are
+             * then relaxed by cmax × the measured marginal error, the most by
+             * which an infeasible plan can undercut a feasible one. */
+            otk_divergence_params par = converge_params(eps_list[k], INFINITY, 1e-10);
+            par.debias = 0;
+            par.max_iter = 20000;
+            otk_divergence *div;
+            otk_divergence_result res;
+            double lin;
+            TK_ASSERT_OK(otk_divergence_alloc_points(&div, n, n, 2, x, y, OTK_GROUND_SQEUCLIDEAN,
+                                                     0.0, &par));
+            otk_status st = otk_divergence_solve(div, NULL, NULL, &res);
+            ck_assert(st == OTK_SUCCESS || (st == OTK_NOT_CONVERGED && res.marginal_error < 1e-3));
+            TK_ASSERT_OK(otk_divergence_transport_cost(div, &lin));
+            otk_divergence_free(div);
+            const double slack = cmax * res.marginal_error + 1e-12;
+            const double gap = lin - exact;
+            /* The entropic plan is feasible, so <P,C> >= OT; and
+             * <P,C> − OT <= ε(H(P) − H(P*)) <= ε log n (uniform weights). */
+            ck_assert_msg(gap >= -slack, "n = %zu, eps = %g: <P,C> = %.17g below exact %.17g", n,
+                          eps_list[k], lin, exact);
+            ck_assert_msg(gap <= eps_list[k] * log((double)n) + slack,
+                          "n = %zu, eps = %g: gap %.3g above eps log n", n, eps_list[k], gap);
+            /* <P_ε, C> is nondecreasing in ε. */
+            ck_assert_msg(lin <= previous + slack + cmax * previous_err,
+                          "n = %zu: <P,C> rose from %.17g to %.17g at eps = %g", n, previous,
+                          lin, eps_list[k]);
+            previous = lin;
+            previous_err = res.marginal_error;
+        }
+        /* Final gap at ε = 1e-3: below ε log n (<= 2e-3) by construction; on
+         * these data it is below 1e-4. */
+        ck_assert_msg(previous - exact <= 1e-4, "n = %zu: final gap %.3g", n, previous - exact);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------ API */
+
+START_TEST(test_divergence_set_points_equals_fresh_object)
+{
+    tk_rng rng = tk_rng_seed(81);
+    double x[20 * 3], y[15 * 3], x2[20 * 3], a[20], b[15];
+    tk_points_uniform(&rng, 20, 3, x);
+    tk_points_uniform(&rng, 15, 3, y);
+    tk_points_gauss(&rng, 20, 3, 0.5, 1.0, x2); /* a larger diameter: a longer schedule */
+    tk_weights_random(&rng, 20, 1.0, a);
+    tk_weights_random(&rng, 15, 1.0, b);
+    otk_divergence_params par;
+    otk_divergence_params_default(&par);
+    par.schedule = OTK_SCHEDULE_FIXED;
+    par.threads = 1;
+    otk_divergence *div, *fresh;
+    otk_divergence_result r1, r2;
+    double g1[20 * 3], g2[20 * 3];
+    TK_ASSERT_OK(otk_divergence_alloc_points(&div, 20, 15, 3, x, y, OTK_GROUND_HALF_SQEUCLIDEAN,
+                                             0.0, &par));
+    TK_ASSERT_OK(otk_divergence_solve(div, a, b, &r1));
+    TK_ASSERT_OK(otk_divergence_set_points(div, x2, NULL));
+    TK_ASSERT_FAILS(otk_divergence_grad_x(div, g1), OTK_ESTATE, "solve");
+    TK_ASSERT_OK(otk_divergence_solve(div, a, b, &r1));
+    TK_ASSERT_OK(otk_divergence_grad_x(div, g1));
+    TK_ASSERT_OK(otk_divergence_alloc_points(&fresh, 20, 15, 3, x2, y,
+                                             OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &par));
+    TK_ASSERT_OK(otk_divergence_solve(fresh, a, b, &r2));
+    TK_ASSERT_OK(otk_divergence_grad_x(fresh, g2));
+    ck_assert(r1.divergence == r2.divergence);
+    ck_assert_int_eq(r1.iterations, r2.iterations);
+    TK_ASSERT_VEC_ABS(g1, g2, 60, 0.0, "grad_x after set_points");
+    /* Potentials are readable and the symmetric ones are present. */
+    const double *f_ba, *g_ab, *f_aa, *g_bb;
+    TK_ASSERT_OK(otk_divergence_potentials(div, &f_ba, &g_ab, &f_aa, &g_bb));
+    ck_assert(f_ba && g_ab && f_aa && g_bb && tk_all_finite(f_aa, 20));
+    otk_divergence_free(div);
+    otk_divergence_free(fresh);
+}
+END_TEST
+
+START_TEST(test_divergence_reports_not_converged)
+{
+    tk_rng rng = tk_rng_seed(91);
+    double x[30 * 2], y[30 * 2];
+    tk_points_uniform(&rng, 30, 2, x);
+    tk_points_gauss(&rng, 30, 2, 0.5, 0.2, y);
+    otk_divergence_params par = converge_params(1e-3, INFINITY, 1e-14);
+    par.max_iter = 3;
+    otk_divergence *div;
+    otk_divergence_result res;
+    TK_ASSERT_OK(otk_divergence_alloc_points(&div, 30, 30, 2, x, y, OTK_GROUND_SQEUCLIDEAN, 0.0,
+                                             &par));
+    TK_ASSERT_FAILS(otk_divergence_solve(div, NULL, NULL, &res), OTK_NOT_CONVERGED, "max_iter");
+    ck_assert_int_eq(res.status, OTK_NOT_CONVERGED);
+    ck_assert(res.marginal_error > 1e-14 && isfinite(res.divergence));
+    ck_assert_int_eq(res.iterations, res.annealing_iterations + 3);
+    otk_divergence_free(div);
+}
+END_TEST
+
+START_TEST(test_divergence_rejects_bad_input)
+{
+    double x[4 * 2] = {0, 0, 1, 0, 0, 1, 1, 1}, y[3 * 2] = {0.5, 0.5, 0.2, 0.8, 0.9, 0.1};
+    double a[4] = {0.25, 0.25, 0.25, 0.25}, b[3] = {0.5, 0.25, 0.25};
+    otk_divergence *div = NULL;
+    otk_divergence_params par;
+    otk_divergence_params_default(&par);
+
+    /* NULL pointers. */
+    TK_ASSERT_FAILS(otk_divergence_alloc_points(NULL, 4, 3, 2, x, y, OTK_GROUND_EUCLIDEAN, 0.0,
+                                                NULL),
+                    OTK_ENULL, "out");
+    TK_ASSERT_FAILS(otk_divergence_alloc_points(&div, 4, 3, 2, NULL, y, OTK_GROUND_EUCLIDEAN, 0.0,
+                                                NULL),
+                    OTK_ENULL, "x");
+    ck_assert_ptr_null(div);
+    TK_ASSERT_FAILS(otk_divergence_solve(NULL, a, b, NULL), OTK_ENULL, "div");
+    TK_ASSERT_FAILS(otk_divergence_alloc_costs(&div, NULL, NULL, NULL, NULL), OTK_ENULL, "C_xy");
+
+    /* Non-finite points, zero sizes. */
+    x[3] = NAN;
+    TK_ASSERT_FAILS(otk_divergence_alloc_points(&div, 4, 3, 2, x, y, OTK_GROUND_EUCLIDEAN, 0.0,
+                                                NULL),
+                    OTK_ENONFINITE, "x[3]");
+    x[3] = 0.0;
+    TK_ASSERT_FAILS(otk_divergence_alloc_points(&div, 4, 0, 2, x, y, OTK_GROUND_EUCLIDEAN, 0.0,
+                                                NULL),
+                    OTK_ESIZE, "m = 0");
+
+    /* ε <= 0 and other parameters, each named. */
+    par.eps = -1.0;
+    TK_ASSERT_FAILS(otk_divergence_alloc_points(&div, 4, 3, 2, x, y, OTK_GROUND_EUCLIDEAN, 0.0,
+                                                &par),
+                    OTK_EPARAM, "params.eps");
+    otk_divergence_params_default(&par);
+    par.blur = 0.0;
+    TK_ASSERT_FAILS(otk_divergence_alloc_points(&div, 4, 3, 2, x, y, OTK_GROUND_EUCLIDEAN, 0.0,
+                                                &par),
+                    OTK_EPARAM, "params.blur");
+    otk_divergence_params_default(&par);
+    par.scaling = 1.0;
+    TK_ASSERT_FAILS(otk_divergence_alloc_points(&div, 4, 3, 2, x, y, OTK_GROUND_EUCLIDEAN, 0.0,
+                                                &par),
+                    OTK_EPARAM, "params.scaling");
+    otk_divergence_params_default(&par);
+    par.rho = -2.0;
+    TK_ASSERT_FAILS(otk_divergence_alloc_points(&div, 4, 3, 2, x, y, OTK_GROUND_EUCLIDEAN, 0.0,
+                                                &par),
+                    OTK_EPARAM, "params.rho");
+    otk_divergence_params_default(&par);
+    TK_ASSERT_FAILS(otk_divergence_alloc_points(&div, 4, 3, 2, x, y, OTK_GROUND_LP, -1.0, &par),
+                    OTK_EPARAM, "power");
+    ck_assert_ptr_null(div);
+
+    /* Weights: negative, non-finite, zero mass, unequal masses when balanced. */
+    TK_ASSERT_OK(otk_divergence_alloc_points(&div, 4, 3, 2, x, y, OTK_GROUND_EUCLIDEAN, 0.0,
+                                             &par));
+    double bad_a[4] = {0.5, -0.25, 0.5, 0.25};
+    TK_ASSERT_FAILS(otk_divergence_solve(div, bad_a, b, NULL), OTK_ENEGATIVE, "a[1]");
+    double nan_b[3] = {0.5, NAN, 0.5};
+    TK_ASSERT_FAILS(otk_divergence_solve(div, a, nan_b, NULL), OTK_ENONFINITE, "b[1]");
+    double zero_b[3] = {0.0, 0.0, 0.0};
+    TK_ASSERT_FAILS(otk_divergence_solve(div, a, zero_b, NULL), OTK_EZEROMASS, "b");
+    double heavy_b[3] = {1.0, 0.5, 0.5};
+    TK_ASSERT_FAILS(otk_divergence_solve(div, a, heavy_b, NULL), OTK_EMASS, "sum(b)");
+
+    /* Out of order and NULL outputs. */
+    double out[8];
+    TK_ASSERT_FAILS(otk_divergence_grad_x(div, out), OTK_ESTATE, "otk_divergence_solve");
+    TK_ASSERT_FAILS(otk_divergence_grad_a(div, out), OTK_ESTATE, "otk_divergence_solve");
+    TK_ASSERT_OK(otk_divergence_solve(div, a, b, NULL));
+    TK_ASSERT_FAILS(otk_divergence_grad_a(div, NULL), OTK_ENULL, "output");
+    double bad_x[8] = {0, 0, 1, 0, 0, INFINITY, 1, 1};
+    TK_ASSERT_FAILS(otk_divergence_set_points(div, bad_x, NULL), OTK_ENONFINITE, "x[5]");
+    otk_divergence_free(div);
+    div = NULL;
+
+    /* Three user costs: shapes checked, gradients w.r.t. points unsupported. */
+    double Cxy[4 * 3], Cxx[4 * 4], Cyy[3 * 3];
+    for (int i = 0; i < 12; i++)
+        Cxy[i] = 0.1 * i;
+    for (int i = 0; i < 16; i++)
+        Cxx[i] = (i / 4 == i % 4) ? 0.0 : 1.0;
+    for (int i = 0; i < 9; i++)
+        Cyy[i] = (i / 3 == i % 3) ? 0.0 : 1.0;
+    otk_cost *xy, *xx, *yy;
+    TK_ASSERT_OK(otk_cost_dense(&xy, 4, 3, Cxy, 3));
+    TK_ASSERT_OK(otk_cost_dense(&xx, 4, 4, Cxx, 4));
+    TK_ASSERT_OK(otk_cost_dense(&yy, 3, 3, Cyy, 3));
+    TK_ASSERT_FAILS(otk_divergence_alloc_costs(&div, xy, yy, xx, NULL), OTK_ESIZE, "C_xx");
+    TK_ASSERT_FAILS(otk_divergence_alloc_costs(&div, xy, xx, xx, NULL), OTK_ESIZE, "C_yy");
+    TK_ASSERT_FAILS(otk_divergence_alloc_costs(&div, xy, xx, NULL, NULL), OTK_ENULL, "C_yy");
+    TK_ASSERT_OK(otk_divergence_alloc_costs(&div, xy, xx, yy, NULL));
+    TK_ASSERT_OK(otk_divergence_solve(div, a, b, NULL));
+    TK_ASSERT_OK(otk_divergence_grad_a(div, out));
+    TK_ASSERT_FAILS(otk_divergence_grad_x(div, out), OTK_EUNSUPPORTED, "dense");
+    TK_ASSERT_FAILS(otk_divergence_displacement_y(div, out), OTK_EUNSUPPORTED, "point-cloud");
+    TK_ASSERT_FAILS(otk_divergence_set_points(div, x, y), OTK_EUNSUPPORTED, "alloc_costs");
+    otk_divergence_free(div);
+    otk_cost_free(xy);
+    otk_cost_free(xx);
+    otk_cost_free(yy);
+
+    /* The front door: p must be > 0. */
+    double v;
+    TK_ASSERT_FAILS(otk_divergence_geomloss(&v, 4, 3, 2, x, y, NULL, NULL, 0.0, 0.05, 0.0, 0.5,
+                                            0.0, 1, NULL),
+                    OTK_EPARAM, "p = 0");
+}
+END_TEST
+
+Suite *divergence_suite(void)
+{
+    Suite *s = suite_create("divergence");
+    TCase *tc = tcase_create("geomloss");
+    tk_set_timeout(tc, 30);
+    tcase_add_test(tc, test_divergence_fixed_schedule_matches_geomloss);
+    tcase_add_test(tc, test_divergence_fixed_schedule_iterations_match_worked_examples);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("properties");
+    tk_set_timeout(tc, 30);
+    tcase_add_test(tc, test_divergence_is_zero_for_equal_measures);
+    tcase_add_test(tc, test_divergence_is_nonnegative_on_random_pairs);
+    tcase_add_test(tc, test_divergence_is_symmetric);
+    tcase_add_test(tc, test_divergence_equals_three_sinkhorn_solves);
+    tcase_add_test(tc, test_divergence_transport_cost_approaches_exact_ot);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("gradients");
+    tk_set_timeout(tc, 60);
+    tcase_add_test(tc, test_divergence_gradients_match_finite_differences);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("api");
+    tk_set_timeout(tc, 30);
+    tcase_add_test(tc, test_divergence_set_points_equals_fresh_object);
+    tcase_add_test(tc, test_divergence_reports_not_converged);
+    tcase_add_test(tc, test_divergence_rejects_bad_input);
+    suite_add_tcase(s, tc);
+    return s;
+}

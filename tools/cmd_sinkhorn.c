@@ -1,0 +1,659 @@
+/*
+ * `otk sinkhorn`: entropic optimal transport between two point clouds, or for
+ * a cost matrix, with otkit's log-domain Sinkhorn (otkit/sinkhorn.h).
+ *
+ * Also the Sinkhorn run with its progress line and the JSON report, which
+ * `otk demo` shares (cli.h).
+ */
+#define _POSIX_C_SOURCE 200809L /* isatty */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "io.h"
+#include "json.h"
+
+/* The dense plan is n·m doubles in memory and about 24 bytes per entry as
+ * text; beyond this the plan is not something to write to a CSV file. */
+#define MAX_PLAN_ENTRIES 1e8
+
+static const char sinkhorn_usage[] =
+    "Usage: otk sinkhorn X Y [OPTIONS]\n"
+    "       otk sinkhorn --cost-matrix C (--eps E | --blur B) [OPTIONS]\n"
+    "\n"
+    "Solve entropic optimal transport between the point clouds X (n points) and\n"
+    "Y (m points) of the same dimension d, or for an n×m cost matrix C, with\n"
+    "log-domain Sinkhorn and ε-scaling, and print the result as one JSON object.\n"
+    "\n"
+    "Files are CSV (one point, weight or matrix row per line, numbers separated\n"
+    "by commas; blank lines and lines starting with '#' are ignored) or NumPy .npy\n"
+    "(float64 little-endian, C order, 1-D or 2-D), recognised by content.\n"
+    "'-' reads standard input.\n"
+    "\n"
+    "Problem:\n"
+    "  --a A            source weights: n non-negative values, one column or one\n"
+    "                   row (default uniform, 1/n each)\n"
+    "  --b B            target weights: m values (default uniform, 1/m each)\n"
+    "  --cost NAME      ground cost c(x, y) and its exponent p (default sqeuclidean):\n"
+    "                     sqeuclidean       |x-y|^2           p = 2\n"
+    "                     half-sqeuclidean  |x-y|^2 / 2       p = 2\n"
+    "                     euclidean         |x-y|             p = 1\n"
+    "                     l1                sum_k |x_k-y_k|   p = 1\n"
+    "                     lp                |x-y|^P           p = P\n"
+    "                     lp-over-p         |x-y|^P / P       p = P\n"
+    "  --power P        the exponent P of lp and lp-over-p, > 0 (required for them)\n"
+    "  --cost-matrix C  use the n×m matrix C (cost units) as the cost, p = 1;\n"
+    "                   X and Y are then not given, and --eps or --blur is required\n"
+    "\n"
+    "Regularisation (ε and ρ in cost units; blur and reach are lengths):\n"
+    "  --eps E          ε = E, the entropic regularisation, > 0\n"
+    "  --blur B         ε = B^p, p the cost's exponent (default 0.05)\n"
+    "  --rho RHO        ρ = RHO on both sides: unbalanced transport with KL\n"
+    "                   marginal penalties (default: balanced, ρ = ∞)\n"
+    "  --reach R        ρ = R^p on both sides\n"
+    "  --rho-a RHO      ρ on the source side only ('inf' = hard constraint)\n"
+    "  --rho-b RHO      ρ on the target side only ('inf' = hard constraint)\n"
+    "  (--eps and --blur exclude each other, and so do --rho, --reach and\n"
+    "  --rho-a/--rho-b.  A balanced problem needs sum(a) = sum(b).)\n"
+    "\n"
+    "Solver:\n"
+    "  --schedule S     converge: anneal ε, then iterate at the target ε until the\n"
+    "                   marginal error <= tol (default); fixed: GeomLoss's fixed\n"
+    "                   schedule, one update per ε, no tolerance test\n"
+    "  --update U       auto (default: alternating for converge, symmetric for\n"
+    "                   fixed), symmetric (GeomLoss) or alternating (Sinkhorn-Knopp)\n"
+    "  --scaling S      blur is multiplied by S per annealing step, 0 < S < 1\n"
+    "                   (default 0.5)\n"
+    "  --tol T          tolerance on the relative L1 marginal error (default 1e-6)\n"
+    "  --max-iter N     maximum iterations at the target ε, annealing not counted\n"
+    "                   (default 10000)\n"
+    "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    "\n"
+    "Output (files are replaced atomically, never left half-written):\n"
+    "  --potentials F   write the potentials as CSV: f (n lines) then g (m lines),\n"
+    "                   GeomLoss gauge, P_ij = a_i b_j exp((f_i + g_j - C_ij)/ε)\n"
+    "  --plan F         write the dense n×m plan P as CSV, one row per source point\n"
+    "                   (refused when n·m > 1e8)\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "The JSON object has the keys status (\"ok\" or \"not_converged\"), ot_kl,\n"
+    "ot_ent, ot_lin, eps, rho_a, rho_b (null when balanced), marginal_error,\n"
+    "iterations, annealing_iterations, cost, n, m, d, schedule, update, mass_a,\n"
+    "mass_b, seconds, threads, otkit_version and more; see otk(1).\n"
+    "\n"
+    "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
+    "--max-iter without reaching --tol (the JSON is still printed).\n";
+
+enum {
+    OPT_A,
+    OPT_B,
+    OPT_COST,
+    OPT_POWER,
+    OPT_COST_MATRIX,
+    OPT_EPS,
+    OPT_BLUR,
+    OPT_RHO,
+    OPT_REACH,
+    OPT_RHO_A,
+    OPT_RHO_B,
+    OPT_SCHEDULE,
+    OPT_UPDATE,
+    OPT_SCALING,
+    OPT_TOL,
+    OPT_MAX_ITER,
+    OPT_THREADS,
+    OPT_POTENTIALS,
+    OPT_PLAN
+};
+
+static const cli_option sinkhorn_options[] = {
+    {"--a", "A", OPT_A},
+    {"--b", "B", OPT_B},
+    {"--cost", "NAME", OPT_COST},
+    {"--power", "P", OPT_POWER},
+    {"--cost-matrix", "C", OPT_COST_MATRIX},
+    {"--eps", "E", OPT_EPS},
+    {"--blur", "B", OPT_BLUR},
+    {"--rho", "RHO", OPT_RHO},
+    {"--reach", "R", OPT_REACH},
+    {"--rho-a", "RHO", OPT_RHO_A},
+    {"--rho-b", "RHO", OPT_RHO_B},
+    {"--schedule", "S", OPT_SCHEDULE},
+    {"--update", "U", OPT_UPDATE},
+    {"--scaling", "S", OPT_SCALING},
+    {"--tol", "T", OPT_TOL},
+    {"--max-iter", "N", OPT_MAX_ITER},
+    {"--threads", "K", OPT_THREADS},
+    {"--potentials", "F", OPT_POTENTIALS},
+    {"--plan", "F", OPT_PLAN},
+    {NULL, NULL, 0},
+};
+
+/* What the command line asks for. */
+typedef struct {
+    const char *x_path, *y_path, *cost_matrix_path, *a_path, *b_path;
+    const char *potentials_path, *plan_path;
+    otk_ground ground;
+    double power; /* NAN unless --power */
+    otk_sinkhorn_params params;
+    /* Which mutually exclusive options were given, for the checks. */
+    int given_cost, given_eps, given_blur, given_rho, given_reach, given_rho_side;
+    int extra_positionals;
+} sinkhorn_request;
+
+/* ------------------------------------------------------------------ options */
+
+/* A marginal penalty: > 0, where "inf" means that side is a hard constraint. */
+static int parse_penalty(const char *option, const char *text, double *rho)
+{
+    if (cli_parse_real("sinkhorn", option, text, rho) < 0)
+        return -1;
+    if (!(*rho > 0.0)) {
+        cli_usage_error("sinkhorn", "%s: expected a number > 0 or 'inf', found \"%s\"", option,
+                        text);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_schedule(const char *text, otk_schedule *schedule)
+{
+    if (strcmp(text, "converge") == 0)
+        *schedule = OTK_SCHEDULE_CONVERGE;
+    else if (strcmp(text, "fixed") == 0)
+        *schedule = OTK_SCHEDULE_FIXED;
+    else
+        return cli_usage_error("sinkhorn", "--schedule: expected converge or fixed, found \"%s\"",
+                               text);
+    return 0;
+}
+
+static int parse_update(const char *text, otk_update *update)
+{
+    if (strcmp(text, "auto") == 0)
+        *update = OTK_UPDATE_AUTO;
+    else if (strcmp(text, "symmetric") == 0)
+        *update = OTK_UPDATE_SYMMETRIC;
+    else if (strcmp(text, "alternating") == 0)
+        *update = OTK_UPDATE_ALTERNATING;
+    else
+        return cli_usage_error(
+            "sinkhorn", "--update: expected auto, symmetric or alternating, found \"%s\"", text);
+    return 0;
+}
+
+static int parse_ground(const char *text, otk_ground *ground)
+{
+    if (otk_ground_from_name(text, ground) != OTK_SUCCESS)
+        return cli_usage_error("sinkhorn",
+                               "--cost: unknown ground cost \"%s\" (expected sqeuclidean, "
+                               "half-sqeuclidean, euclidean, l1, lp or lp-over-p)",
+                               text);
+    return 0;
+}
+
+/* Apply one option to the request; returns 0 or -1 (reported). */
+static int apply_option(sinkhorn_request *req, int id, const char *value)
+{
+    otk_sinkhorn_params *par = &req->params;
+    switch (id) {
+    case OPT_A:
+        req->a_path = value;
+        return 0;
+    case OPT_B:
+        req->b_path = value;
+        return 0;
+    case OPT_COST:
+        req->given_cost = 1;
+        return parse_ground(value, &req->ground);
+    case OPT_POWER:
+        return cli_parse_positive("sinkhorn", "--power", value, &req->power);
+    case OPT_COST_MATRIX:
+        req->cost_matrix_path = value;
+        return 0;
+    case OPT_EPS:
+        req->given_eps = 1;
+        return cli_parse_positive("sinkhorn", "--eps", value, &par->eps);
+    case OPT_BLUR:
+        req->given_blur = 1;
+        return cli_parse_positive("sinkhorn", "--blur", value, &par->blur);
+    case OPT_RHO:
+        req->given_rho = 1;
+        if (parse_penalty("--rho", value, &par->rho_a) < 0)
+            return -1;
+        par->rho_b = par->rho_a;
+        return 0;
+    case OPT_REACH:
+        req->given_reach = 1;
+        return cli_parse_positive("sinkhorn", "--reach", value, &par->reach);
+    case OPT_RHO_A:
+        req->given_rho_side = 1;
+        return parse_penalty("--rho-a", value, &par->rho_a);
+    case OPT_RHO_B:
+        req->given_rho_side = 1;
+        return parse_penalty("--rho-b", value, &par->rho_b);
+    case OPT_SCHEDULE:
+        return parse_schedule(value, &par->schedule);
+    case OPT_UPDATE:
+        return parse_update(value, &par->update);
+    case OPT_SCALING:
+        if (cli_parse_positive("sinkhorn", "--scaling", value, &par->scaling) < 0)
+            return -1;
+        if (!(par->scaling < 1.0))
+            return cli_usage_error("sinkhorn",
+                                   "--scaling: expected a number in (0, 1), found "
+                                   "\"%s\"",
+                                   value);
+        return 0;
+    case OPT_TOL:
+        return cli_parse_positive("sinkhorn", "--tol", value, &par->tol);
+    case OPT_MAX_ITER:
+        return cli_parse_int("sinkhorn", "--max-iter", value, 1, &par->max_iter);
+    case OPT_THREADS:
+        return cli_parse_int("sinkhorn", "--threads", value, 0, &par->threads);
+    case OPT_POTENTIALS:
+        req->potentials_path = value;
+        return 0;
+    case OPT_PLAN:
+        req->plan_path = value;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* The options that exclude or require each other. */
+static int check_request(const sinkhorn_request *req)
+{
+    if (req->given_eps && req->given_blur)
+        return cli_usage_error("sinkhorn", "give --eps or --blur, not both (--blur B: ε = B^p)");
+    if (req->given_rho + req->given_reach + req->given_rho_side > 1)
+        return cli_usage_error("sinkhorn", "give one of --rho, --reach or --rho-a/--rho-b "
+                                           "(--reach R sets ρ = R^p on both sides)");
+    const int lp = req->ground == OTK_GROUND_LP || req->ground == OTK_GROUND_LP_OVER_P;
+    if (req->cost_matrix_path) {
+        if (req->x_path)
+            return cli_usage_error("sinkhorn", "with --cost-matrix, X and Y are not given "
+                                   "(found \"%s\")", req->x_path);
+        if (req->given_cost || !isnan(req->power))
+            return cli_usage_error("sinkhorn", "--%s does not apply to --cost-matrix",
+                                   req->given_cost ? "cost" : "power");
+        if (!req->given_eps && !req->given_blur)
+            return cli_usage_error("sinkhorn", "--cost-matrix needs --eps E (or --blur B, "
+                                               "ε = B for a matrix)");
+        return 0;
+    }
+    if (!req->x_path || !req->y_path)
+        return cli_usage_error("sinkhorn", "expected two point files X and Y, or --cost-matrix C");
+    if (req->extra_positionals)
+        return cli_usage_error("sinkhorn", "too many arguments: expected two point files X, Y");
+    if (lp && isnan(req->power))
+        return cli_usage_error("sinkhorn", "--cost %s needs --power P",
+                               otk_ground_name(req->ground));
+    if (!lp && !isnan(req->power))
+        return cli_usage_error("sinkhorn", "--power applies only to --cost lp or lp-over-p");
+    return 0;
+}
+
+/* Returns 0 to go on, 1 when --help was printed, -1 on a usage error. */
+static int parse_sinkhorn_options(int argc, char **argv, sinkhorn_request *req)
+{
+    memset(req, 0, sizeof *req);
+    req->ground = OTK_GROUND_SQEUCLIDEAN;
+    req->power = NAN;
+    /* The library's defaults are the tool's: blur 0.05, converge, tol 1e-6,
+     * max_iter 10000, balanced. */
+    otk_sinkhorn_params_default(&req->params);
+    cli_args args;
+    cli_args_init(&args, "sinkhorn", sinkhorn_options, argc, argv);
+    const char *value;
+    int id;
+    while ((id = cli_args_next(&args, &value)) != CLI_ARG_END) {
+        if (id == CLI_ARG_ERROR)
+            return -1;
+        if (id == CLI_ARG_HELP) {
+            fputs(sinkhorn_usage, stdout);
+            return 1;
+        }
+        if (id == CLI_ARG_POSITIONAL) {
+            if (!req->x_path)
+                req->x_path = value;
+            else if (!req->y_path)
+                req->y_path = value;
+            else
+                req->extra_positionals++;
+        } else if (apply_option(req, id, value) < 0) {
+            return -1;
+        }
+    }
+    return check_request(req) < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ inputs */
+
+/* The data read from the files. */
+typedef struct {
+    cli_matrix x, y;        /* points, n×d and m×d */
+    cli_matrix cost_matrix; /* n×m */
+    cli_matrix a, b;        /* weights, n×1 and m×1; empty = uniform */
+    size_t n, m, d;         /* d = 0 for a cost matrix */
+} sinkhorn_problem;
+
+static void problem_free(sinkhorn_problem *pb)
+{
+    cli_matrix_free(&pb->x);
+    cli_matrix_free(&pb->y);
+    cli_matrix_free(&pb->cost_matrix);
+    cli_matrix_free(&pb->a);
+    cli_matrix_free(&pb->b);
+}
+
+static int read_weights(const char *path, const char *option, size_t expected, const char *what,
+                        cli_matrix *w)
+{
+    if (!path)
+        return 0;
+    if (cli_read_vector(path, w) < 0)
+        return -1;
+    if (w->rows != expected) {
+        cli_error("%s (%s): %zu weight%s, but %s", path, option, w->rows, w->rows == 1 ? "" : "s",
+                  what);
+        return -1;
+    }
+    return 0;
+}
+
+static int read_problem(const sinkhorn_request *req, sinkhorn_problem *pb)
+{
+    char what[2][64];
+    if (req->cost_matrix_path) {
+        if (cli_read_matrix(req->cost_matrix_path, &pb->cost_matrix) < 0)
+            return -1;
+        pb->n = pb->cost_matrix.rows;
+        pb->m = pb->cost_matrix.cols;
+        pb->d = 0;
+        snprintf(what[0], sizeof what[0], "the cost matrix has %zu rows", pb->n);
+        snprintf(what[1], sizeof what[1], "the cost matrix has %zu columns", pb->m);
+    } else {
+        if (cli_read_matrix(req->x_path, &pb->x) < 0 || cli_read_matrix(req->y_path, &pb->y) < 0)
+            return -1;
+        if (pb->x.cols != pb->y.cols) {
+            cli_error("dimension mismatch: the points of %s have %zu coordinates, those of %s "
+                      "have %zu",
+                      req->x_path, pb->x.cols, req->y_path, pb->y.cols);
+            return -1;
+        }
+        pb->n = pb->x.rows;
+        pb->m = pb->y.rows;
+        pb->d = pb->x.cols;
+        snprintf(what[0], sizeof what[0], "X has %zu points", pb->n);
+        snprintf(what[1], sizeof what[1], "Y has %zu points", pb->m);
+    }
+    if (read_weights(req->a_path, "--a", pb->n, what[0], &pb->a) < 0 ||
+        read_weights(req->b_path, "--b", pb->m, what[1], &pb->b) < 0)
+        return -1;
+    return 0;
+}
+
+static int make_cost(const sinkhorn_request *req, const sinkhorn_problem *pb, otk_cost **cost)
+{
+    otk_status st;
+    if (req->cost_matrix_path)
+        st = otk_cost_dense(cost, pb->n, pb->m, pb->cost_matrix.values, pb->m);
+    else
+        st = otk_cost_points(cost, pb->n, pb->m, pb->d, pb->x.values, pb->y.values, req->ground,
+                             isnan(req->power) ? 0.0 : req->power);
+    if (st < 0) {
+        cli_error("%s", otk_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the run */
+
+/* A status line redrawn in place with '\r', at most every 0.1 s. */
+typedef struct {
+    double start, last_drawn;
+    int width; /* of the text on screen, to blank it out */
+} progress_line;
+
+static void progress_draw(progress_line *line, const otk_sinkhorn *solver, double now)
+{
+    double eps, marginal_error;
+    int iterations;
+    otk_sinkhorn_progress(solver, &eps, &iterations, &marginal_error);
+    char text[160];
+    int len;
+    /* No marginal error is measured while annealing. */
+    if (isnan(marginal_error))
+        len = snprintf(text, sizeof text, "otk: annealing, iteration %d, eps %.3g, %.1f s",
+                       iterations, eps, now - line->start);
+    else
+        len =
+            snprintf(text, sizeof text, "otk: iteration %d, eps %.3g, marginal error %.3g, %.1f s",
+                     iterations, eps, marginal_error, now - line->start);
+    if (len < 0)
+        return;
+    /* ASCII only, so that bytes = columns and the padding blanks the rest. */
+    fprintf(stderr, "\r%s%*s", text, line->width > len ? line->width - len : 0, "");
+    fflush(stderr);
+    line->width = len > line->width ? len : line->width;
+    line->last_drawn = now;
+}
+
+static void progress_clear(progress_line *line)
+{
+    if (line->width > 0) {
+        fprintf(stderr, "\r%*s\r", line->width, "");
+        fflush(stderr);
+    }
+}
+
+otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double *b,
+                            int show_progress, otk_sinkhorn_result *res, double *seconds)
+{
+    progress_line line = {cli_monotonic_seconds(), 0.0, 0};
+    line.last_drawn = line.start;
+    otk_status st = otk_sinkhorn_set(solver, a, b);
+    if (st < 0) {
+        cli_error("%s", otk_last_error());
+        return st;
+    }
+    while ((st = otk_sinkhorn_iterate(solver)) == OTK_CONTINUE) {
+        if (show_progress) {
+            const double now = cli_monotonic_seconds();
+            if (now - line.last_drawn >= 0.1)
+                progress_draw(&line, solver, now);
+        }
+    }
+    progress_clear(&line);
+    if (st < 0) {
+        cli_error("%s", otk_last_error());
+        return st;
+    }
+    const otk_status result_status = otk_sinkhorn_get_result(solver, res);
+    *seconds = cli_monotonic_seconds() - line.start;
+    if (result_status < 0) {
+        cli_error("%s", otk_last_error());
+        return result_status;
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ report */
+
+static const char *schedule_name(otk_schedule schedule)
+{
+    return schedule == OTK_SCHEDULE_FIXED ? "fixed" : "converge";
+}
+
+/* The update actually run: AUTO resolves as otkit/sinkhorn.h documents it. */
+static const char *update_name(otk_update update, otk_schedule schedule)
+{
+    if (update == OTK_UPDATE_AUTO)
+        update = schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC : OTK_UPDATE_ALTERNATING;
+    return update == OTK_UPDATE_SYMMETRIC ? "symmetric" : "alternating";
+}
+
+static void report_members(json_writer *w, const cli_sinkhorn_report *report)
+{
+    const otk_sinkhorn_result *res = report->result;
+    const otk_sinkhorn_params *par = report->params;
+    json_string(w, "status", res->status == OTK_SUCCESS ? "ok" : "not_converged");
+    json_number(w, "ot_kl", res->ot_kl);
+    json_number(w, "ot_ent", res->ot_ent);
+    json_number(w, "ot_lin", res->ot_lin);
+    json_number(w, "eps", res->eps);
+    json_number(w, "rho_a", res->rho_a); /* ρ = ∞ (balanced) prints as null */
+    json_number(w, "rho_b", res->rho_b);
+    json_number(w, "marginal_error", res->marginal_error);
+    json_integer(w, "iterations", res->iterations);
+    json_integer(w, "annealing_iterations", res->annealing_iterations);
+    json_string(w, "cost", otk_cost_name(report->cost));
+    json_number(w, "power", report->power);
+    json_number(w, "p", otk_cost_exponent(report->cost));
+    json_integer(w, "n", (long long)otk_cost_rows(report->cost));
+    json_integer(w, "m", (long long)otk_cost_cols(report->cost));
+    if (report->d > 0)
+        json_integer(w, "d", (long long)report->d);
+    else
+        json_null(w, "d");
+    json_string(w, "schedule", schedule_name(par->schedule));
+    json_string(w, "update", update_name(par->update, par->schedule));
+    json_number(w, "scaling", par->scaling);
+    json_number(w, "tol", par->tol);
+    json_integer(w, "max_iter", par->max_iter);
+    json_number(w, "mass_a", res->mass_a);
+    json_number(w, "mass_b", res->mass_b);
+    json_number(w, "seconds", report->seconds);
+    json_integer(w, "threads", par->threads);
+    json_string(w, "otkit_version", otk_version_string());
+}
+
+void cli_sinkhorn_print_json(const char *problem, const cli_sinkhorn_report *report)
+{
+    json_writer w;
+    json_init(&w, stdout);
+    json_object_begin(&w, NULL);
+    if (problem)
+        json_string(&w, "problem", problem);
+    report_members(&w, report);
+    json_object_end(&w);
+}
+
+/* ------------------------------------------------------------------ output files */
+
+static void write_potentials(FILE *out, const otk_sinkhorn *solver, size_t n, size_t m)
+{
+    const double *f = otk_sinkhorn_potential_f(solver);
+    const double *g = otk_sinkhorn_potential_g(solver);
+    fprintf(out, "# f (%zu rows) then g (%zu rows), GeomLoss gauge\n", n, m);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%.17g\n", f[i]);
+    for (size_t j = 0; j < m; j++)
+        fprintf(out, "%.17g\n", g[j]);
+}
+
+static void write_plan(FILE *out, const double *plan, size_t n, size_t m)
+{
+    fprintf(out, "# transport plan P: %zu rows (source points), %zu columns (target points)\n",
+            n, m);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < m; j++)
+            fprintf(out, "%.17g%c", plan[i * m + j], j + 1 < m ? ',' : '\n');
+}
+
+/* Write the requested files; each output was opened before the solve, so a
+ * bad path fails in a second, not after an hour of iterations. */
+static int write_outputs(otk_sinkhorn *solver, size_t n, size_t m, double *plan,
+                         cli_output *potentials_out, cli_output *plan_out)
+{
+    if (potentials_out->stream) {
+        write_potentials(potentials_out->stream, solver, n, m);
+        if (cli_output_commit(potentials_out) < 0)
+            return -1;
+    }
+    if (plan_out->stream) {
+        if (otk_sinkhorn_plan(solver, plan) < 0) {
+            cli_error("%s", otk_last_error());
+            return -1;
+        }
+        write_plan(plan_out->stream, plan, n, m);
+        if (cli_output_commit(plan_out) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ command */
+
+int cmd_sinkhorn(int argc, char **argv)
+{
+    sinkhorn_request req;
+    const int parsed = parse_sinkhorn_options(argc, argv, &req);
+    if (parsed != 0)
+        return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
+
+    int exit_status = CLI_EXIT_BAD_INPUT;
+    sinkhorn_problem pb;
+    memset(&pb, 0, sizeof pb);
+    cli_output potentials_out = {NULL, NULL, NULL}, plan_out = {NULL, NULL, NULL};
+    otk_cost *cost = NULL;
+    otk_sinkhorn *solver = NULL;
+    double *plan = NULL;
+
+    if (read_problem(&req, &pb) < 0)
+        goto done;
+    if (req.plan_path) {
+        if ((double)pb.n * (double)pb.m > MAX_PLAN_ENTRIES) {
+            cli_error("--plan: the plan would have %zu × %zu = %.3g entries (at most %.0e); "
+                      "use --potentials and rebuild P_ij from them",
+                      pb.n, pb.m, (double)pb.n * (double)pb.m, MAX_PLAN_ENTRIES);
+            goto done;
+        }
+        if (!(plan = malloc(pb.n * pb.m * sizeof *plan))) {
+            cli_error("--plan: out of memory for %zu × %zu doubles", pb.n, pb.m);
+            goto done;
+        }
+        if (cli_output_open(&plan_out, req.plan_path) < 0)
+            goto done;
+    }
+    if (req.potentials_path && cli_output_open(&potentials_out, req.potentials_path) < 0)
+        goto done;
+    if (make_cost(&req, &pb, &cost) < 0)
+        goto done;
+    if (otk_sinkhorn_alloc(&solver, cost, &req.params) < 0) {
+        cli_error("%s", otk_last_error());
+        goto done;
+    }
+
+    otk_sinkhorn_result res;
+    double seconds;
+    const otk_status st =
+        cli_sinkhorn_run(solver, pb.a.values, pb.b.values, isatty(STDERR_FILENO), &res, &seconds);
+    if (st < 0)
+        goto done;
+    if (write_outputs(solver, pb.n, pb.m, plan, &potentials_out, &plan_out) < 0)
+        goto done;
+    const cli_sinkhorn_report report = {cost, pb.d, req.power, &req.params, &res, seconds};
+    cli_sinkhorn_print_json(NULL, &report);
+    if (st == OTK_NOT_CONVERGED) {
+        cli_error("not converged: marginal error %.3g > --tol %.3g after --max-iter %d "
+                  "iterations at eps %.3g (exit status 3)",
+                  res.marginal_error, req.params.tol, req.params.max_iter, res.eps);
+        exit_status = CLI_EXIT_NOT_CONVERGED;
+    } else {
+        exit_status = CLI_EXIT_SOLVED;
+    }
+done:
+    cli_output_discard(&potentials_out);
+    cli_output_discard(&plan_out);
+    otk_sinkhorn_free(solver);
+    otk_cost_free(cost);
+    free(plan);
+    problem_free(&pb);
+    return exit_status;
+}
