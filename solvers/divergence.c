@@ -4,6 +4,7 @@
 #include <config.h>
 #endif
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "otkit/divergence.h"
@@ -15,7 +16,8 @@ struct otk_divergence {
     int from_points;                    /* made by alloc_points */
     int have_coordinates;               /* the costs are point clouds: gradients */
     otk_divergence_params par;
-    otk_update xy_update; /* AUTO resolved */
+    otk__resolved_params resolved; /* ε, p, blur, diameter, threads */
+    otk_update xy_update;          /* AUTO resolved */
     size_t n, m, d;
     int threads, debias;
     double eps, rho, p, blur;
@@ -54,61 +56,22 @@ void otk_divergence_params_default(otk_divergence_params *params)
     params->threads = 0;
 }
 
-static int params_valid(const otk_divergence_params *p)
+static otk__common_params common_fields(const otk_divergence_params *p)
 {
-#define OTK_REQUIRE_(cond, ...)                 \
-    do {                                        \
-        if (!(cond)) {                          \
-            otk__fail(OTK_EPARAM, __VA_ARGS__); \
-            return 0;                           \
-        }                                       \
-    } while (0)
-    OTK_REQUIRE_(p->eps >= 0.0 && isfinite(p->eps),
-                 "params.eps = %g must be finite and > 0 (or 0 to use blur)", p->eps);
-    OTK_REQUIRE_(p->eps > 0.0 || (p->blur > 0.0 && isfinite(p->blur)),
-                 "params.eps is 0 and params.blur = %g is not > 0: set one of them", p->blur);
-    OTK_REQUIRE_(p->rho > 0.0, "params.rho = %g must be > 0 (INFINITY = balanced)", p->rho);
-    OTK_REQUIRE_(p->reach >= 0.0 && isfinite(p->reach), "params.reach = %g must be >= 0",
-                 p->reach);
-    OTK_REQUIRE_(p->schedule == OTK_SCHEDULE_CONVERGE || p->schedule == OTK_SCHEDULE_FIXED,
-                 "params.schedule = %d is not a valid otk_schedule", (int)p->schedule);
-    OTK_REQUIRE_(p->update == OTK_UPDATE_AUTO || p->update == OTK_UPDATE_SYMMETRIC ||
-                     p->update == OTK_UPDATE_ALTERNATING,
-                 "params.update = %d is not a valid otk_update", (int)p->update);
-    OTK_REQUIRE_(p->scaling > 0.0 && p->scaling < 1.0, "params.scaling = %g must be in (0, 1)",
-                 p->scaling);
-    OTK_REQUIRE_(p->diameter >= 0.0 && isfinite(p->diameter),
-                 "params.diameter = %g must be finite and >= 0", p->diameter);
-    OTK_REQUIRE_(p->p >= 0.0 && isfinite(p->p), "params.p = %g must be finite and >= 0", p->p);
-    OTK_REQUIRE_(p->debias == 0 || p->debias == 1, "params.debias = %d must be 0 or 1",
-                 p->debias);
-    OTK_REQUIRE_(p->tol > 0.0 && isfinite(p->tol), "params.tol = %g must be finite and > 0",
-                 p->tol);
-    OTK_REQUIRE_(p->max_iter >= 1, "params.max_iter = %d must be >= 1", p->max_iter);
-    OTK_REQUIRE_(p->threads >= 0, "params.threads = %d must be >= 0", p->threads);
-#undef OTK_REQUIRE_
-    return 1;
+    otk__common_params c = {p->eps,      p->blur, p->reach,    p->scaling,  p->diameter,
+                            p->p,        p->tol,  p->schedule, p->update,   p->max_iter,
+                            p->threads};
+    return c;
 }
 
 /* (Re)compute the ε-list for the current diameter; grows the list only when
  * the new schedule is longer than any before. */
 static otk_status build_schedule(otk_divergence *div)
 {
-    const double diameter = div->par.diameter > 0.0 ? div->par.diameter : div->c_xy->diameter;
-    int len = otk_epsilon_schedule(diameter, div->p, div->blur, div->par.scaling, NULL, 0);
-    if (len < 0)
-        return (otk_status)len;
-    if (len > div->eps_cap) {
-        double *list = realloc(div->eps_list, (size_t)len * sizeof *list);
-        if (!list)
-            return otk__fail(OTK_ENOMEM, "out of memory for an epsilon list of %d values", len);
-        div->eps_list = list;
-        div->eps_cap = len;
-    }
-    otk_epsilon_schedule(diameter, div->p, div->blur, div->par.scaling, div->eps_list, len);
-    div->eps_list[len - 1] = div->eps; /* exactly the target, as in the core */
-    div->n_eps = len;
-    return OTK_SUCCESS;
+    div->resolved.diameter =
+        div->par.diameter > 0.0 ? div->par.diameter : div->c_xy->diameter;
+    return otk__build_eps_list(&div->resolved, div->par.scaling, &div->eps_list, &div->n_eps,
+                               &div->eps_cap);
 }
 
 static int is_points(const otk_cost *c) { return c && strcmp(c->ops->kind, "points") == 0; }
@@ -121,35 +84,39 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
         par = *params;
     else
         otk_divergence_params_default(&par);
-    if (!params_valid(&par))
-        return OTK_EPARAM;
     const otk_cost *c = div->c_xy;
-    const double p = par.p > 0.0 ? par.p : c->exponent;
-    const double eps = par.eps > 0.0 ? par.eps : pow(par.blur, p);
-    if (!(eps > 0.0) || !isfinite(eps))
-        return otk__fail(OTK_EPARAM, "eps = blur^p = %g^%g = %g is not a positive number",
-                         par.blur, p, eps);
+    const otk__common_params common = common_fields(&par);
+    otk_status st = otk__resolve_common(&common, c, &div->resolved);
+    if (st)
+        return st;
+    if (!(par.rho > 0.0))
+        return otk__fail(OTK_EPARAM, "params.rho = %g must be > 0 (INFINITY = balanced)",
+                         par.rho);
+    if (par.debias != 0 && par.debias != 1)
+        return otk__fail(OTK_EPARAM, "params.debias = %d must be 0 or 1", par.debias);
+    const double p = div->resolved.p;
     div->par = par;
     div->debias = par.debias;
     div->p = p;
-    div->eps = eps;
-    div->blur = pow(eps, 1.0 / p);
+    div->eps = div->resolved.eps;
+    div->blur = div->resolved.blur;
     div->rho = par.reach > 0.0 ? pow(par.reach, p) : par.rho;
-    div->xy_update = par.update != OTK_UPDATE_AUTO ? par.update
-                     : par.schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC
-                                                          : OTK_UPDATE_ALTERNATING;
-    div->threads = otk__threads(par.threads);
+    div->xy_update = div->resolved.update;
+    div->threads = div->resolved.threads;
     div->n = c->n;
     div->m = c->m;
     div->have_coordinates = is_points(c) && (!div->debias || (is_points(div->c_xx) &&
                                                               is_points(div->c_yy)));
     div->d = div->have_coordinates ? otk__cost_points_dim(c) : 0;
-    otk_status st = build_schedule(div);
-    if (st)
+    if ((st = build_schedule(div)))
         return st;
 
     const size_t n = div->n, m = div->m;
-    double *w = malloc((10 * n + 10 * m) * sizeof *w);
+    const size_t limit = SIZE_MAX / 8 / sizeof(double);
+    if (m > limit || n > limit - m)
+        return otk__fail(OTK_ENOMEM, "otk_divergence: workspace for n = %zu, m = %zu overflows "
+                         "size_t", n, m);
+    double *w = malloc((8 * n + 8 * m) * sizeof *w);
     if (!w)
         return otk__fail(OTK_ENOMEM, "otk_divergence: out of memory for n = %zu, m = %zu", n, m);
     div->a = w, w += n;
@@ -160,7 +127,6 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
     div->faa_soft = w, w += n;
     div->h_n = w, w += n;
     div->hs_n = w, w += n;
-    w += 2 * n; /* spare */
     div->b = w, w += m;
     div->log_b = w, w += m;
     div->g_ab = w, w += m;
@@ -236,9 +202,8 @@ otk_status otk_divergence_alloc_points(otk_divergence **out, size_t n, size_t m,
     if (!out)
         return otk__fail(OTK_ENULL, "otk_divergence_alloc_points: out is NULL");
     *out = NULL;
-    if (params && !params_valid(params))
-        return OTK_EPARAM;
-    const int debias = params ? params->debias : 1;
+    /* Parameters are validated by setup(); only debias is needed before. */
+    const int debias = params ? params->debias != 0 : 1;
     otk_divergence *div = calloc(1, sizeof *div);
     if (!div)
         return otk__fail(OTK_ENOMEM, "otk_divergence_alloc_points: out of memory");

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include "otkit/status.h"
 #include "otkit/cost.h"
+#include "otkit/sinkhorn.h"
 #include "kernels.h"
 
 #if defined(__GNUC__)
@@ -39,6 +40,31 @@ static inline int otk__parallel_worth(int threads, size_t n, size_t m)
 {
     return threads > 1 && n * m >= (size_t)1 << 16;
 }
+
+/* The parameters the solvers share (otk_sinkhorn_params, otk_divergence_params,
+ * ...), validated and resolved by otk__resolve_common (solvers/schedule.c). */
+typedef struct {
+    double eps, blur, reach, scaling, diameter, p, tol;
+    otk_schedule schedule;
+    otk_update update;
+    int max_iter, threads;
+} otk__common_params;
+
+typedef struct {
+    double eps, p, blur, diameter; /* ε = blur^p; diameter starts the schedule */
+    otk_update update;             /* AUTO resolved */
+    int threads;                   /* OpenMP threads, > 0 */
+} otk__resolved_params;
+
+/* Validate the shared fields (OTK_EPARAM naming the field) and resolve them
+ * against `cost` (its exponent and diameter unless overridden). */
+otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost,
+                               otk__resolved_params *out);
+
+/* The GeomLoss ε-list for `rp` and `scaling`, its last entry exactly rp->eps,
+ * into *list (grown with realloc when longer than *cap). */
+otk_status otk__build_eps_list(const otk__resolved_params *rp, double scaling, double **list,
+                               int *len, int *cap);
 
 /* What plan_reduce sums, per row (axis 0) or column (axis 1) of P:
  *   MASS:  Σ P;   COST: Σ P·C;   APPLY: Σ P·Y (k columns);

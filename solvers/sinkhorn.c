@@ -54,73 +54,14 @@ void otk_sinkhorn_params_default(otk_sinkhorn_params *params)
     params->threads = 0;
 }
 
-int otk_epsilon_schedule(double diameter, double p, double blur, double scaling, double *list,
-                         int cap)
-{
-    if (!(diameter >= 0.0) || !isfinite(diameter) || !(p > 0.0) || !isfinite(p) ||
-        !(blur > 0.0) || !isfinite(blur) || !(scaling > 0.0 && scaling < 1.0))
-        return otk__fail(OTK_EPARAM,
-                         "otk_epsilon_schedule: need diameter >= 0, p > 0, blur > 0 and "
-                         "0 < scaling < 1 (got %g, %g, %g, %g)",
-                         diameter, p, blur, scaling);
-    /* A diameter below blur would start the annealing below the target. */
-    if (diameter < blur)
-        diameter = blur;
-    /* numpy.arange(start, stop, step): length ceil((stop − start)/step), values
-     * start + i·delta with delta = (start + step) − start, as numpy computes them. */
-    const double start = p * log(diameter), stop = p * log(blur), stepv = p * log(scaling);
-    const double len_f = ceil((stop - start) / stepv);
-    if (!(len_f < 1e6))
-        return otk__fail(OTK_EPARAM, "otk_epsilon_schedule: the schedule would be too long");
-    const int len = len_f > 0.0 ? (int)len_f : 0;
-    const double delta = (start + stepv) - start;
-    const int total = len + 2;
-    if (list) {
-        if (cap > 0)
-            list[0] = pow(diameter, p);
-        for (int i = 0; i < len && i + 1 < cap; i++)
-            list[i + 1] = exp(i == 0 ? start : start + i * delta);
-        if (total - 1 < cap)
-            list[total - 1] = pow(blur, p);
-    }
-    return total;
-}
-
 static double kappa(double eps, double rho) { return isinf(rho) ? 1.0 : rho / (rho + eps); }
 
-static int params_valid(const otk_sinkhorn_params *p)
+static otk__common_params common_fields(const otk_sinkhorn_params *p)
 {
-#define OTK_REQUIRE_(cond, ...)                         \
-    do {                                                \
-        if (!(cond)) {                                  \
-            otk__fail(OTK_EPARAM, __VA_ARGS__);         \
-            return 0;                                   \
-        }                                               \
-    } while (0)
-    OTK_REQUIRE_(p->eps >= 0.0 && isfinite(p->eps), "params.eps = %g must be finite and > 0 "
-                 "(or 0 to use blur)", p->eps);
-    OTK_REQUIRE_(p->eps > 0.0 || (p->blur > 0.0 && isfinite(p->blur)),
-                 "params.eps is 0 and params.blur = %g is not > 0: set one of them", p->blur);
-    OTK_REQUIRE_(p->rho_a > 0.0, "params.rho_a = %g must be > 0 (INFINITY = balanced)", p->rho_a);
-    OTK_REQUIRE_(p->rho_b > 0.0, "params.rho_b = %g must be > 0 (INFINITY = balanced)", p->rho_b);
-    OTK_REQUIRE_(p->reach >= 0.0 && isfinite(p->reach), "params.reach = %g must be >= 0",
-                 p->reach);
-    OTK_REQUIRE_(p->schedule == OTK_SCHEDULE_CONVERGE || p->schedule == OTK_SCHEDULE_FIXED,
-                 "params.schedule = %d is not a valid otk_schedule", (int)p->schedule);
-    OTK_REQUIRE_(p->update == OTK_UPDATE_AUTO || p->update == OTK_UPDATE_SYMMETRIC ||
-                     p->update == OTK_UPDATE_ALTERNATING,
-                 "params.update = %d is not a valid otk_update", (int)p->update);
-    OTK_REQUIRE_(p->scaling > 0.0 && p->scaling < 1.0, "params.scaling = %g must be in (0, 1)",
-                 p->scaling);
-    OTK_REQUIRE_(p->diameter >= 0.0 && isfinite(p->diameter),
-                 "params.diameter = %g must be finite and >= 0", p->diameter);
-    OTK_REQUIRE_(p->p >= 0.0 && isfinite(p->p), "params.p = %g must be finite and >= 0", p->p);
-    OTK_REQUIRE_(p->tol > 0.0 && isfinite(p->tol), "params.tol = %g must be finite and > 0",
-                 p->tol);
-    OTK_REQUIRE_(p->max_iter >= 1, "params.max_iter = %d must be >= 1", p->max_iter);
-    OTK_REQUIRE_(p->threads >= 0, "params.threads = %d must be >= 0", p->threads);
-#undef OTK_REQUIRE_
-    return 1;
+    otk__common_params c = {p->eps,      p->blur, p->reach,    p->scaling,  p->diameter,
+                            p->p,        p->tol,  p->schedule, p->update,   p->max_iter,
+                            p->threads};
+    return c;
 }
 
 otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
@@ -136,46 +77,39 @@ otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
         par = *params;
     else
         otk_sinkhorn_params_default(&par);
-    if (!params_valid(&par))
-        return OTK_EPARAM;
-
-    const double p = par.p > 0.0 ? par.p : cost->exponent;
-    const double eps = par.eps > 0.0 ? par.eps : pow(par.blur, p);
-    if (!(eps > 0.0) || !isfinite(eps))
-        return otk__fail(OTK_EPARAM, "eps = blur^p = %g^%g = %g is not a positive number",
-                         par.blur, p, eps);
+    const otk__common_params common = common_fields(&par);
+    otk__resolved_params rp;
+    otk_status st = otk__resolve_common(&common, cost, &rp);
+    if (st)
+        return st;
+    if (!(par.rho_a > 0.0))
+        return otk__fail(OTK_EPARAM, "params.rho_a = %g must be > 0 (INFINITY = balanced)",
+                         par.rho_a);
+    if (!(par.rho_b > 0.0))
+        return otk__fail(OTK_EPARAM, "params.rho_b = %g must be > 0 (INFINITY = balanced)",
+                         par.rho_b);
     double rho_a = par.rho_a, rho_b = par.rho_b;
     if (par.reach > 0.0)
-        rho_a = rho_b = pow(par.reach, p);
-    const double blur = pow(eps, 1.0 / p);
-    const double diameter = par.diameter > 0.0 ? par.diameter : cost->diameter;
-    int n_eps = otk_epsilon_schedule(diameter, p, blur, par.scaling, NULL, 0);
-    if (n_eps < 0)
-        return (otk_status)n_eps;
+        rho_a = rho_b = pow(par.reach, rp.p);
+    par.update = rp.update;
 
     const size_t n = cost->n, m = cost->m;
-    const size_t limit = SIZE_MAX / 8 / sizeof(double);
+    const size_t limit = SIZE_MAX / 7 / sizeof(double);
     if (m > limit || n > limit - m)
         return otk__fail(OTK_ENOMEM, "otk_sinkhorn_alloc: workspace for n = %zu, m = %zu "
                          "overflows size_t", n, m);
     otk_sinkhorn *s = calloc(1, sizeof *s);
     if (!s)
         return otk__fail(OTK_ENOMEM, "otk_sinkhorn_alloc: out of memory");
-    s->eps_list = malloc((size_t)n_eps * sizeof *s->eps_list);
-    double *block = malloc((8 * n + 8 * m) * sizeof *block);
-    if (!s->eps_list || !block) {
-        free(s->eps_list);
+    double *block = malloc((7 * n + 7 * m) * sizeof *block);
+    int cap = 0;
+    if (!block || (st = otk__build_eps_list(&rp, par.scaling, &s->eps_list, &s->n_eps, &cap))) {
         free(block);
         free(s);
-        return otk__fail(OTK_ENOMEM, "otk_sinkhorn_alloc: out of memory for n = %zu, m = %zu", n,
-                         m);
+        return block ? st
+                     : otk__fail(OTK_ENOMEM,
+                                 "otk_sinkhorn_alloc: out of memory for n = %zu, m = %zu", n, m);
     }
-    if (par.update == OTK_UPDATE_AUTO)
-        par.update = par.schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC
-                                                        : OTK_UPDATE_ALTERNATING;
-    otk_epsilon_schedule(diameter, p, blur, par.scaling, s->eps_list, n_eps);
-    s->eps_list[n_eps - 1] = eps;
-    s->n_eps = n_eps;
     double *w = block;
     s->a = w, w += n;
     s->log_a = w, w += n;
@@ -184,7 +118,6 @@ otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
     s->h_n = w, w += n;
     s->best_f = w, w += n;
     s->row = w, w += n;
-    w += n; /* spare, keeps the block layout symmetric */
     s->b = w, w += m;
     s->log_b = w, w += m;
     s->g = w, w += m;
@@ -196,9 +129,9 @@ otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
     s->par = par;
     s->n = n;
     s->m = m;
-    s->threads = otk__threads(par.threads);
-    s->eps = eps;
-    s->p = p;
+    s->threads = rp.threads;
+    s->eps = rp.eps;
+    s->p = rp.p;
     s->rho_a = rho_a;
     s->rho_b = rho_b;
     s->stage = STAGE_UNSET;
