@@ -335,5 +335,74 @@ else
     fail "otk sinkhorn --help (exit $rc) does not mention:$missing"
 fi
 
+# ------------------------------------------------------------------ divergence
+
+# divergence: the JSON parses and has the keys of the contract
+run_otk divergence "$tmp/X.csv" "$tmp/Y.csv" --blur 0.3
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    all(k in d for k in ("divergence", "eps", "iterations", "cost", "status", "seconds"))
+    and d["status"] == "ok" and math.isfinite(d["divergence"]) and d["seconds"] >= 0
+    and d["n"] == 6 and d["m"] == 5 and d["d"] == 2'; then
+    pass "divergence: JSON with divergence, eps, iterations, cost, status, seconds"
+    cp "$tmp/out" "$tmp/divergence.json"
+else
+    fail "divergence JSON (exit $rc)"
+fi
+
+# S(alpha, alpha) = 0.  With the fixed schedule the cross and the self
+# problems run the very same iterations, so the debiasing cancels to rounding;
+# the converge schedule stops each solve at its own tolerance and leaves a
+# residue of the order of --tol (about 1e-11 here), too coarse for this check.
+run_otk divergence "$tmp/X.csv" "$tmp/X.csv" --blur 0.3 --schedule fixed
+if [ $rc -eq 0 ] && json_true "$tmp/out" 'abs(d["divergence"]) < 1e-12'; then
+    pass "divergence X X: S(alpha, alpha) = 0 (to 1e-12)"
+else
+    fail "divergence X X (exit $rc, expected |divergence| < 1e-12)"
+fi
+
+# --grad-x: a header comment, then n = 6 lines of d = 2 values
+run_otk divergence "$tmp/X.csv" "$tmp/Y.csv" --blur 0.3 --grad-x "$tmp/grad_x.csv"
+if [ $rc -eq 0 ] && "$PYTHON" -c '
+import math, sys
+rows = [l for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+G = [[float(v) for v in r.split(",")] for r in rows]
+sys.exit(0 if len(G) == 6 and all(len(r) == 2 and all(map(math.isfinite, r)) for r in G)
+         else 1)' "$tmp/grad_x.csv"; then
+    pass "divergence --grad-x: 6 lines of 2 values"
+else
+    fail "divergence --grad-x (exit $rc)"
+fi
+
+# --no-debias prints OT(a, b) alone, another value
+run_otk divergence "$tmp/X.csv" "$tmp/Y.csv" --blur 0.3 --no-debias
+if [ $rc -eq 0 ] && [ -s "$tmp/divergence.json" ] && "$PYTHON" -c '
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+sys.exit(0 if a["debias"] is True and b["debias"] is False
+         and abs(a["divergence"] - b["divergence"]) > 1e-6 else 1)' \
+    "$tmp/divergence.json" "$tmp/out"; then
+    pass "divergence --no-debias: debias false and another value"
+else
+    fail "divergence --no-debias (exit $rc)"
+fi
+
+# malformed CSV: exit 2, file:line:column, nothing on stdout
+run_otk divergence "$tmp/bad_number.csv" "$tmp/X.csv"
+if [ $rc -eq 2 ] && grep -q 'bad_number.csv:2:3: ' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "divergence, malformed CSV: exit 2, message at file:line:column"
+else
+    fail "divergence, malformed CSV (exit $rc, expected 2 and 'bad_number.csv:2:3:')"
+fi
+
+# not converged: exit 3, JSON still printed
+run_otk divergence "$tmp/X.csv" "$tmp/Y.csv" --schedule converge --max-iter 1 --tol 1e-15
+if [ $rc -eq 3 ] && json_true "$tmp/out" '
+    d["status"] == "not_converged" and d["schedule"] == "converge"
+    and d["marginal_error"] > 1e-15' && grep -q 'not converged' "$tmp/err"; then
+    pass "divergence --schedule converge --max-iter 1 --tol 1e-15: exit 3, not_converged"
+else
+    fail "divergence --max-iter 1 --tol 1e-15 (exit $rc, expected 3)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

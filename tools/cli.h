@@ -34,37 +34,46 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
  * `return cli_usage_error(...);`. */
 int cli_usage_error(const char *command, const char *fmt, ...) CLI_PRINTF(2, 3);
 
+/* The message of exit status 3, after the JSON has been printed: the solve
+ * stopped at --max-iter with the marginal error still above --tol. */
+void cli_error_not_converged(double marginal_error, double tol, int max_iter, double eps);
+
 /* ------------------------------------------------------------------ options */
 
 /* One long option of a subcommand.  `value_name` is NULL for a flag. */
 typedef struct {
     const char *name;       /* with the dashes: "--eps" */
     const char *value_name; /* "E", or NULL */
-    int id;                 /* returned by cli_args_next */
+    int id;                 /* passed to apply (cli_args_parse) */
 } cli_option;
 
-/* What cli_args_next returns besides an option id (ids are >= 0). */
-enum {
-    CLI_ARG_END = -1,        /* no more arguments */
-    CLI_ARG_ERROR = -2,      /* reported on stderr */
-    CLI_ARG_POSITIONAL = -3, /* *value is the argument */
-    CLI_ARG_HELP = -4        /* -h or --help */
-};
+/* The id apply receives for a positional argument (option ids are >= 0). */
+enum { CLI_ARG_POSITIONAL = -3 };
 
-/* Options may come before, between or after the positional arguments, as
- * "--name VALUE" or "--name=VALUE"; "--" ends the options. */
+/* Called by cli_args_parse for each option, with its id and value (NULL for a
+ * flag), and for each positional argument, with id CLI_ARG_POSITIONAL.
+ * Returns 0, or -1 after reporting a usage error. */
+typedef int (*cli_apply_fn)(void *request, int id, const char *value);
+
+/* The argument loop of every subcommand; argv[0] is the subcommand.  Options
+ * may come before, between or after the positional arguments, as
+ * "--name VALUE" or "--name=VALUE"; "--" ends the options, and "-" alone is a
+ * positional argument (standard input).  -h or --help prints `usage` on
+ * stdout and stops.  Returns 0 when every argument was applied, 1 when the
+ * help was printed, -1 on a usage error (reported). */
+int cli_args_parse(const char *command, const char *usage, const cli_option *options, int argc,
+                   char **argv, cli_apply_fn apply, void *request);
+
+/* The positional arguments of `otk sinkhorn` and `otk divergence`: the point
+ * files X and Y.  More are counted, not refused at once, so that each
+ * subcommand decides after the options which message fits (with --cost-matrix,
+ * sinkhorn takes none). */
 typedef struct {
-    int argc;
-    char **argv;
-    int next;
-    int options_ended;
-    const char *command;
-    const cli_option *options; /* terminated by an entry with name NULL */
-} cli_args;
+    const char *x_path, *y_path; /* NULL until given */
+    int extra;
+} cli_point_paths;
 
-void cli_args_init(cli_args *args, const char *command, const cli_option *options, int argc,
-                   char **argv);
-int cli_args_next(cli_args *args, const char **value);
+void cli_point_paths_add(cli_point_paths *paths, const char *path);
 
 /* Strict conversions of an option's value: the whole text must be the
  * number.  On failure they report "--option: expected ..., found TEXT" and
@@ -74,6 +83,19 @@ int cli_parse_positive(const char *command, const char *option, const char *text
                        double *value); /* finite and > 0 */
 int cli_parse_int(const char *command, const char *option, const char *text, int lowest,
                   int *value);
+int cli_parse_fraction(const char *command, const char *option, const char *text,
+                       double *value); /* 0 < value < 1 */
+
+/* The option values that sinkhorn and divergence share, with the same
+ * messages in both.  Each returns 0, or -1 after a usage error. */
+int cli_parse_schedule(const char *command, const char *text, otk_schedule *schedule);
+int cli_parse_ground(const char *command, const char *text, otk_ground *ground); /* --cost */
+/* --cost lp and lp-over-p need --power P, and the other costs take none;
+ * `power` is NAN when --power was not given. */
+int cli_check_ground_power(const char *command, otk_ground ground, double power);
+
+/* The --schedule name of a schedule, for the JSON reports. */
+const char *cli_schedule_name(otk_schedule schedule);
 
 /* ------------------------------------------------------------------ time */
 

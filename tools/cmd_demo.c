@@ -244,32 +244,20 @@ static void print_summary(const otk_sinkhorn_result *res, double seconds)
             seconds);
 }
 
-/* Returns 0 to go on, 1 when --help was printed, -1 on a usage error. */
-static int parse_demo_options(int argc, char **argv, const char **svg_path)
+/* Apply one argument (a cli_apply_fn); `request` is the --svg path. */
+static int apply_argument(void *request, int id, const char *value)
 {
-    cli_args args;
-    cli_args_init(&args, "demo", demo_options, argc, argv);
-    const char *value;
-    int id;
-    *svg_path = NULL;
-    while ((id = cli_args_next(&args, &value)) != CLI_ARG_END) {
-        if (id == CLI_ARG_ERROR)
-            return -1;
-        if (id == CLI_ARG_HELP) {
-            fputs(demo_usage, stdout);
-            return 1;
-        }
-        if (id == CLI_ARG_POSITIONAL)
-            return cli_usage_error("demo", "unexpected argument \"%s\"", value);
-        *svg_path = value; /* OPT_SVG, the only option */
-    }
+    if (id == CLI_ARG_POSITIONAL)
+        return cli_usage_error("demo", "unexpected argument \"%s\"", value);
+    *(const char **)request = value; /* OPT_SVG, the only option */
     return 0;
 }
 
 int cmd_demo(int argc, char **argv)
 {
-    const char *svg_path;
-    const int parsed = parse_demo_options(argc, argv, &svg_path);
+    const char *svg_path = NULL;
+    const int parsed =
+        cli_args_parse("demo", demo_usage, demo_options, argc, argv, apply_argument, &svg_path);
     if (parsed != 0)
         return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
 

@@ -109,19 +109,25 @@ static const cli_option divergence_options[] = {
 };
 
 typedef struct {
-    const char *x_path, *y_path, *a_path, *b_path;
+    cli_point_paths points; /* X and Y */
+    const char *a_path, *b_path;
     const char *grad_path[N_GRADS]; /* x, y, a, b */
     otk_ground ground;
     double power; /* NAN unless --power */
     double p;     /* NAN unless --p */
     otk_divergence_params params;
-    int given_cost, given_eps, given_blur, extra_positionals;
+    int given_cost, given_eps, given_blur;
 } divergence_request;
 
-static int apply_option(divergence_request *req, int id, const char *value)
+/* Apply one argument to the request (a cli_apply_fn); returns 0 or -1 (reported). */
+static int apply_argument(void *request, int id, const char *value)
 {
+    divergence_request *req = request;
     otk_divergence_params *par = &req->params;
     switch (id) {
+    case CLI_ARG_POSITIONAL:
+        cli_point_paths_add(&req->points, value);
+        return 0;
     case OPT_A:
         req->a_path = value;
         return 0;
@@ -132,12 +138,7 @@ static int apply_option(divergence_request *req, int id, const char *value)
         return cli_parse_positive("divergence", "--p", value, &req->p);
     case OPT_COST:
         req->given_cost = 1;
-        if (otk_ground_from_name(value, &req->ground) != OTK_SUCCESS)
-            return cli_usage_error("divergence",
-                                   "--cost: unknown ground cost \"%s\" (expected sqeuclidean, "
-                                   "half-sqeuclidean, euclidean, l1, lp or lp-over-p)",
-                                   value);
-        return 0;
+        return cli_parse_ground("divergence", value, &req->ground);
     case OPT_POWER:
         return cli_parse_positive("divergence", "--power", value, &req->power);
     case OPT_BLUR:
@@ -152,21 +153,9 @@ static int apply_option(divergence_request *req, int id, const char *value)
         par->debias = 0;
         return 0;
     case OPT_SCHEDULE:
-        if (strcmp(value, "converge") == 0)
-            par->schedule = OTK_SCHEDULE_CONVERGE;
-        else if (strcmp(value, "fixed") == 0)
-            par->schedule = OTK_SCHEDULE_FIXED;
-        else
-            return cli_usage_error("divergence",
-                                   "--schedule: expected converge or fixed, found \"%s\"", value);
-        return 0;
+        return cli_parse_schedule("divergence", value, &par->schedule);
     case OPT_SCALING:
-        if (cli_parse_positive("divergence", "--scaling", value, &par->scaling) < 0)
-            return -1;
-        if (!(par->scaling < 1.0))
-            return cli_usage_error("divergence",
-                                   "--scaling: expected a number in (0, 1), found \"%s\"", value);
-        return 0;
+        return cli_parse_fraction("divergence", "--scaling", value, &par->scaling);
     case OPT_DIAMETER:
         return cli_parse_positive("divergence", "--diameter", value, &par->diameter);
     case OPT_TOL:
@@ -189,22 +178,17 @@ static int apply_option(divergence_request *req, int id, const char *value)
 /* Resolve the cost: --cost NAME [--power P], or GeomLoss's |x−y|^p / p. */
 static int check_request(divergence_request *req)
 {
-    if (!req->x_path || !req->y_path)
+    if (!req->points.x_path || !req->points.y_path)
         return cli_usage_error("divergence", "expected two point files X and Y");
-    if (req->extra_positionals)
+    if (req->points.extra)
         return cli_usage_error("divergence", "too many arguments: expected two point files X "
                                              "and Y");
     if (req->given_eps && req->given_blur)
         return cli_usage_error("divergence", "give --eps or --blur, not both (--blur B sets "
                                              "eps = B^p)");
     if (req->given_cost) {
-        const int lp = req->ground == OTK_GROUND_LP || req->ground == OTK_GROUND_LP_OVER_P;
-        if (lp && isnan(req->power))
-            return cli_usage_error("divergence", "--cost %s needs --power P",
-                                   otk_ground_name(req->ground));
-        if (!lp && !isnan(req->power))
-            return cli_usage_error("divergence", "--power applies only to --cost lp or "
-                                                 "lp-over-p");
+        if (cli_check_ground_power("divergence", req->ground, req->power) < 0)
+            return -1;
         if (!isnan(req->p))
             req->params.p = req->p;
         return 0;
@@ -228,53 +212,11 @@ static int parse_divergence_options(int argc, char **argv, divergence_request *r
     req->power = NAN;
     req->p = NAN;
     otk_divergence_params_default(&req->params);
-    cli_args args;
-    cli_args_init(&args, "divergence", divergence_options, argc, argv);
-    const char *value;
-    int id;
-    while ((id = cli_args_next(&args, &value)) != CLI_ARG_END) {
-        if (id == CLI_ARG_ERROR)
-            return -1;
-        if (id == CLI_ARG_HELP) {
-            fputs(divergence_usage, stdout);
-            return 1;
-        }
-        if (id == CLI_ARG_POSITIONAL) {
-            if (!req->x_path)
-                req->x_path = value;
-            else if (!req->y_path)
-                req->y_path = value;
-            else
-                req->extra_positionals++;
-        } else if (apply_option(req, id, value) < 0) {
-            return -1;
-        }
-    }
+    const int parsed = cli_args_parse("divergence", divergence_usage, divergence_options, argc,
+                                      argv, apply_argument, req);
+    if (parsed != 0)
+        return parsed;
     return check_request(req) < 0 ? -1 : 0;
-}
-
-static int read_weights(const char *path, const char *option, size_t expected, const char *what,
-                        cli_matrix *w)
-{
-    if (!path)
-        return 0;
-    if (cli_read_vector(path, w) < 0)
-        return -1;
-    if (w->rows != expected) {
-        cli_error("%s (%s): %zu weight%s, but %s has %zu points", path, option, w->rows,
-                  w->rows == 1 ? "" : "s", what, expected);
-        return -1;
-    }
-    return 0;
-}
-
-/* rows × cols values as CSV, one row per line. */
-static void write_table(FILE *out, const char *header, const double *v, size_t rows, size_t cols)
-{
-    fprintf(out, "# %s\n", header);
-    for (size_t i = 0; i < rows; i++)
-        for (size_t k = 0; k < cols; k++)
-            fprintf(out, "%.17g%c", v[i * cols + k], k + 1 < cols ? ',' : '\n');
 }
 
 static void print_report(const divergence_request *req, const otk_divergence_result *res, size_t n,
@@ -298,7 +240,7 @@ static void print_report(const divergence_request *req, const otk_divergence_res
     json_integer(&w, "n", (long long)n);
     json_integer(&w, "m", (long long)m);
     json_integer(&w, "d", (long long)d);
-    json_string(&w, "schedule", par->schedule == OTK_SCHEDULE_FIXED ? "fixed" : "converge");
+    json_string(&w, "schedule", cli_schedule_name(par->schedule));
     json_number(&w, "scaling", par->scaling);
     json_number(&w, "mass_a", res->mass_a);
     json_number(&w, "mass_b", res->mass_b);
@@ -323,17 +265,11 @@ int cmd_divergence(int argc, char **argv)
     double *grad = NULL;
     size_t n = 0, m = 0, d = 0;
 
-    if (cli_read_matrix(req.x_path, &x) < 0 || cli_read_matrix(req.y_path, &y) < 0)
+    if (cli_read_point_clouds(req.points.x_path, req.points.y_path, &x, &y) < 0)
         goto done;
-    if (x.cols != y.cols) {
-        cli_error("dimension mismatch: the points of %s have %zu coordinates, those of %s have "
-                  "%zu",
-                  req.x_path, x.cols, req.y_path, y.cols);
-        goto done;
-    }
     n = x.rows, m = y.rows, d = x.cols;
-    if (read_weights(req.a_path, "--a", n, "X", &a) < 0 ||
-        read_weights(req.b_path, "--b", m, "Y", &b) < 0)
+    if (cli_read_weights(req.a_path, "--a", n, "X", "points", &a) < 0 ||
+        cli_read_weights(req.b_path, "--b", m, "Y", "points", &b) < 0)
         goto done;
     /* Open the outputs first: a bad path fails before the solve. */
     for (int k = 0; k < N_GRADS; k++)
@@ -372,19 +308,13 @@ int cmd_divergence(int argc, char **argv)
             cli_error("%s", otk_last_error());
             goto done;
         }
-        write_table(outs[k].stream, headers[k], grad, k == 0 || k == 2 ? n : m, k < 2 ? d : 1);
+        cli_write_table(outs[k].stream, headers[k], grad, k == 0 || k == 2 ? n : m, k < 2 ? d : 1);
         if (cli_output_commit(&outs[k]) < 0)
             goto done;
     }
-    print_report(&req, &res, n, m, d, seconds);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_error("standard output: %s", strerror(errno));
-        goto done;
-    }
+    print_report(&req, &res, n, m, d, seconds); /* main() checks stdout */
     if (st == OTK_NOT_CONVERGED) {
-        cli_error("not converged: marginal error %.3g > --tol %.3g after --max-iter %d "
-                  "iterations at eps %.3g (exit status 3)",
-                  res.marginal_error, req.params.tol, req.params.max_iter, res.eps);
+        cli_error_not_converged(res.marginal_error, req.params.tol, req.params.max_iter, res.eps);
         exit_status = CLI_EXIT_NOT_CONVERGED;
     } else {
         exit_status = CLI_EXIT_SOLVED;

@@ -133,14 +133,14 @@ static const cli_option sinkhorn_options[] = {
 
 /* What the command line asks for. */
 typedef struct {
-    const char *x_path, *y_path, *cost_matrix_path, *a_path, *b_path;
+    cli_point_paths points; /* X and Y */
+    const char *cost_matrix_path, *a_path, *b_path;
     const char *potentials_path, *plan_path;
     otk_ground ground;
     double power; /* NAN unless --power */
     otk_sinkhorn_params params;
     /* Which mutually exclusive options were given, for the checks. */
     int given_cost, given_eps, given_blur, given_rho, given_reach, given_rho_side;
-    int extra_positionals;
 } sinkhorn_request;
 
 /* ------------------------------------------------------------------ options */
@@ -158,18 +158,6 @@ static int parse_penalty(const char *option, const char *text, double *rho)
     return 0;
 }
 
-static int parse_schedule(const char *text, otk_schedule *schedule)
-{
-    if (strcmp(text, "converge") == 0)
-        *schedule = OTK_SCHEDULE_CONVERGE;
-    else if (strcmp(text, "fixed") == 0)
-        *schedule = OTK_SCHEDULE_FIXED;
-    else
-        return cli_usage_error("sinkhorn", "--schedule: expected converge or fixed, found \"%s\"",
-                               text);
-    return 0;
-}
-
 static int parse_update(const char *text, otk_update *update)
 {
     if (strcmp(text, "auto") == 0)
@@ -184,21 +172,15 @@ static int parse_update(const char *text, otk_update *update)
     return 0;
 }
 
-static int parse_ground(const char *text, otk_ground *ground)
+/* Apply one argument to the request (a cli_apply_fn); returns 0 or -1 (reported). */
+static int apply_argument(void *request, int id, const char *value)
 {
-    if (otk_ground_from_name(text, ground) != OTK_SUCCESS)
-        return cli_usage_error("sinkhorn",
-                               "--cost: unknown ground cost \"%s\" (expected sqeuclidean, "
-                               "half-sqeuclidean, euclidean, l1, lp or lp-over-p)",
-                               text);
-    return 0;
-}
-
-/* Apply one option to the request; returns 0 or -1 (reported). */
-static int apply_option(sinkhorn_request *req, int id, const char *value)
-{
+    sinkhorn_request *req = request;
     otk_sinkhorn_params *par = &req->params;
     switch (id) {
+    case CLI_ARG_POSITIONAL:
+        cli_point_paths_add(&req->points, value);
+        return 0;
     case OPT_A:
         req->a_path = value;
         return 0;
@@ -207,7 +189,7 @@ static int apply_option(sinkhorn_request *req, int id, const char *value)
         return 0;
     case OPT_COST:
         req->given_cost = 1;
-        return parse_ground(value, &req->ground);
+        return cli_parse_ground("sinkhorn", value, &req->ground);
     case OPT_POWER:
         return cli_parse_positive("sinkhorn", "--power", value, &req->power);
     case OPT_COST_MATRIX:
@@ -235,18 +217,11 @@ static int apply_option(sinkhorn_request *req, int id, const char *value)
         req->given_rho_side = 1;
         return parse_penalty("--rho-b", value, &par->rho_b);
     case OPT_SCHEDULE:
-        return parse_schedule(value, &par->schedule);
+        return cli_parse_schedule("sinkhorn", value, &par->schedule);
     case OPT_UPDATE:
         return parse_update(value, &par->update);
     case OPT_SCALING:
-        if (cli_parse_positive("sinkhorn", "--scaling", value, &par->scaling) < 0)
-            return -1;
-        if (!(par->scaling < 1.0))
-            return cli_usage_error("sinkhorn",
-                                   "--scaling: expected a number in (0, 1), found "
-                                   "\"%s\"",
-                                   value);
-        return 0;
+        return cli_parse_fraction("sinkhorn", "--scaling", value, &par->scaling);
     case OPT_TOL:
         return cli_parse_positive("sinkhorn", "--tol", value, &par->tol);
     case OPT_MAX_ITER:
@@ -272,11 +247,10 @@ static int check_request(const sinkhorn_request *req)
     if (req->given_rho + req->given_reach + req->given_rho_side > 1)
         return cli_usage_error("sinkhorn", "give one of --rho, --reach or --rho-a/--rho-b "
                                            "(--reach R sets ρ = R^p on both sides)");
-    const int lp = req->ground == OTK_GROUND_LP || req->ground == OTK_GROUND_LP_OVER_P;
     if (req->cost_matrix_path) {
-        if (req->x_path)
+        if (req->points.x_path)
             return cli_usage_error("sinkhorn", "with --cost-matrix, X and Y are not given "
-                                   "(found \"%s\")", req->x_path);
+                                   "(found \"%s\")", req->points.x_path);
         if (req->given_cost || !isnan(req->power))
             return cli_usage_error("sinkhorn", "--%s does not apply to --cost-matrix",
                                    req->given_cost ? "cost" : "power");
@@ -285,16 +259,11 @@ static int check_request(const sinkhorn_request *req)
                                                "ε = B for a matrix)");
         return 0;
     }
-    if (!req->x_path || !req->y_path)
+    if (!req->points.x_path || !req->points.y_path)
         return cli_usage_error("sinkhorn", "expected two point files X and Y, or --cost-matrix C");
-    if (req->extra_positionals)
+    if (req->points.extra)
         return cli_usage_error("sinkhorn", "too many arguments: expected two point files X, Y");
-    if (lp && isnan(req->power))
-        return cli_usage_error("sinkhorn", "--cost %s needs --power P",
-                               otk_ground_name(req->ground));
-    if (!lp && !isnan(req->power))
-        return cli_usage_error("sinkhorn", "--power applies only to --cost lp or lp-over-p");
-    return 0;
+    return cli_check_ground_power("sinkhorn", req->ground, req->power);
 }
 
 /* Returns 0 to go on, 1 when --help was printed, -1 on a usage error. */
@@ -306,28 +275,10 @@ static int parse_sinkhorn_options(int argc, char **argv, sinkhorn_request *req)
     /* The library's defaults are the tool's: blur 0.05, converge, tol 1e-6,
      * max_iter 10000, balanced. */
     otk_sinkhorn_params_default(&req->params);
-    cli_args args;
-    cli_args_init(&args, "sinkhorn", sinkhorn_options, argc, argv);
-    const char *value;
-    int id;
-    while ((id = cli_args_next(&args, &value)) != CLI_ARG_END) {
-        if (id == CLI_ARG_ERROR)
-            return -1;
-        if (id == CLI_ARG_HELP) {
-            fputs(sinkhorn_usage, stdout);
-            return 1;
-        }
-        if (id == CLI_ARG_POSITIONAL) {
-            if (!req->x_path)
-                req->x_path = value;
-            else if (!req->y_path)
-                req->y_path = value;
-            else
-                req->extra_positionals++;
-        } else if (apply_option(req, id, value) < 0) {
-            return -1;
-        }
-    }
+    const int parsed = cli_args_parse("sinkhorn", sinkhorn_usage, sinkhorn_options, argc, argv,
+                                      apply_argument, req);
+    if (parsed != 0)
+        return parsed;
     return check_request(req) < 0 ? -1 : 0;
 }
 
@@ -350,49 +301,28 @@ static void problem_free(sinkhorn_problem *pb)
     cli_matrix_free(&pb->b);
 }
 
-static int read_weights(const char *path, const char *option, size_t expected, const char *what,
-                        cli_matrix *w)
-{
-    if (!path)
-        return 0;
-    if (cli_read_vector(path, w) < 0)
-        return -1;
-    if (w->rows != expected) {
-        cli_error("%s (%s): %zu weight%s, but %s", path, option, w->rows, w->rows == 1 ? "" : "s",
-                  what);
-        return -1;
-    }
-    return 0;
-}
-
 static int read_problem(const sinkhorn_request *req, sinkhorn_problem *pb)
 {
-    char what[2][64];
+    /* What the weights must match, for the message of a wrong count. */
+    const char *owner[2] = {"X", "Y"}, *unit[2] = {"points", "points"};
     if (req->cost_matrix_path) {
         if (cli_read_matrix(req->cost_matrix_path, &pb->cost_matrix) < 0)
             return -1;
         pb->n = pb->cost_matrix.rows;
         pb->m = pb->cost_matrix.cols;
         pb->d = 0;
-        snprintf(what[0], sizeof what[0], "the cost matrix has %zu rows", pb->n);
-        snprintf(what[1], sizeof what[1], "the cost matrix has %zu columns", pb->m);
+        owner[0] = owner[1] = "the cost matrix";
+        unit[0] = "rows";
+        unit[1] = "columns";
     } else {
-        if (cli_read_matrix(req->x_path, &pb->x) < 0 || cli_read_matrix(req->y_path, &pb->y) < 0)
+        if (cli_read_point_clouds(req->points.x_path, req->points.y_path, &pb->x, &pb->y) < 0)
             return -1;
-        if (pb->x.cols != pb->y.cols) {
-            cli_error("dimension mismatch: the points of %s have %zu coordinates, those of %s "
-                      "have %zu",
-                      req->x_path, pb->x.cols, req->y_path, pb->y.cols);
-            return -1;
-        }
         pb->n = pb->x.rows;
         pb->m = pb->y.rows;
         pb->d = pb->x.cols;
-        snprintf(what[0], sizeof what[0], "X has %zu points", pb->n);
-        snprintf(what[1], sizeof what[1], "Y has %zu points", pb->m);
     }
-    if (read_weights(req->a_path, "--a", pb->n, what[0], &pb->a) < 0 ||
-        read_weights(req->b_path, "--b", pb->m, what[1], &pb->b) < 0)
+    if (cli_read_weights(req->a_path, "--a", pb->n, owner[0], unit[0], &pb->a) < 0 ||
+        cli_read_weights(req->b_path, "--b", pb->m, owner[1], unit[1], &pb->b) < 0)
         return -1;
     return 0;
 }
@@ -485,11 +415,6 @@ otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double 
 
 /* ------------------------------------------------------------------ report */
 
-static const char *schedule_name(otk_schedule schedule)
-{
-    return schedule == OTK_SCHEDULE_FIXED ? "fixed" : "converge";
-}
-
 /* The update actually run: AUTO resolves as otkit/sinkhorn.h documents it. */
 static const char *update_name(otk_update update, otk_schedule schedule)
 {
@@ -521,7 +446,7 @@ static void report_members(json_writer *w, const cli_sinkhorn_report *report)
         json_integer(w, "d", (long long)report->d);
     else
         json_null(w, "d");
-    json_string(w, "schedule", schedule_name(par->schedule));
+    json_string(w, "schedule", cli_schedule_name(par->schedule));
     json_string(w, "update", update_name(par->update, par->schedule));
     json_number(w, "scaling", par->scaling);
     json_number(w, "tol", par->tol);
@@ -546,24 +471,22 @@ void cli_sinkhorn_print_json(const char *problem, const cli_sinkhorn_report *rep
 
 /* ------------------------------------------------------------------ output files */
 
+/* f (n lines) then g (m lines) under one header: the file reads back as a
+ * single (n + m)×1 table. */
 static void write_potentials(FILE *out, const otk_sinkhorn *solver, size_t n, size_t m)
 {
-    const double *f = otk_sinkhorn_potential_f(solver);
-    const double *g = otk_sinkhorn_potential_g(solver);
-    fprintf(out, "# f (%zu rows) then g (%zu rows), GeomLoss gauge\n", n, m);
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "%.17g\n", f[i]);
-    for (size_t j = 0; j < m; j++)
-        fprintf(out, "%.17g\n", g[j]);
+    char header[96];
+    snprintf(header, sizeof header, "f (%zu rows) then g (%zu rows), GeomLoss gauge", n, m);
+    cli_write_table(out, header, otk_sinkhorn_potential_f(solver), n, 1);
+    cli_write_table(out, NULL, otk_sinkhorn_potential_g(solver), m, 1);
 }
 
 static void write_plan(FILE *out, const double *plan, size_t n, size_t m)
 {
-    fprintf(out, "# transport plan P: %zu rows (source points), %zu columns (target points)\n",
-            n, m);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < m; j++)
-            fprintf(out, "%.17g%c", plan[i * m + j], j + 1 < m ? ',' : '\n');
+    char header[128];
+    snprintf(header, sizeof header,
+             "transport plan P: %zu rows (source points), %zu columns (target points)", n, m);
+    cli_write_table(out, header, plan, n, m);
 }
 
 /* Write the requested files; each output was opened before the solve, so a
@@ -641,9 +564,7 @@ int cmd_sinkhorn(int argc, char **argv)
     const cli_sinkhorn_report report = {cost, pb.d, req.power, &req.params, &res, seconds};
     cli_sinkhorn_print_json(NULL, &report);
     if (st == OTK_NOT_CONVERGED) {
-        cli_error("not converged: marginal error %.3g > --tol %.3g after --max-iter %d "
-                  "iterations at eps %.3g (exit status 3)",
-                  res.marginal_error, req.params.tol, req.params.max_iter, res.eps);
+        cli_error_not_converged(res.marginal_error, req.params.tol, req.params.max_iter, res.eps);
         exit_status = CLI_EXIT_NOT_CONVERGED;
     } else {
         exit_status = CLI_EXIT_SOLVED;

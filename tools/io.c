@@ -442,6 +442,53 @@ int cli_read_vector(const char *path, cli_matrix *vec)
     return 0;
 }
 
+int cli_read_point_clouds(const char *x_path, const char *y_path, cli_matrix *x, cli_matrix *y)
+{
+    y->rows = y->cols = 0;
+    y->values = NULL;
+    if (cli_read_matrix(x_path, x) < 0 || cli_read_matrix(y_path, y) < 0)
+        goto fail;
+    if (x->cols != y->cols) {
+        cli_error("dimension mismatch: the points of %s have %zu coordinates, those of %s have "
+                  "%zu",
+                  x_path, x->cols, y_path, y->cols);
+        goto fail;
+    }
+    return 0;
+fail:
+    cli_matrix_free(x);
+    cli_matrix_free(y);
+    return -1;
+}
+
+int cli_read_weights(const char *path, const char *option, size_t expected, const char *owner,
+                     const char *unit, cli_matrix *w)
+{
+    if (!path)
+        return 0;
+    if (cli_read_vector(path, w) < 0)
+        return -1;
+    if (w->rows != expected) {
+        cli_error("%s (%s): %zu weight%s, but %s has %zu %s", path, option, w->rows,
+                  w->rows == 1 ? "" : "s", owner, expected, unit);
+        cli_matrix_free(w);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ CSV writer */
+
+void cli_write_table(FILE *out, const char *header, const double *values, size_t rows,
+                     size_t cols)
+{
+    if (header)
+        fprintf(out, "# %s\n", header);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t k = 0; k < cols; k++)
+            fprintf(out, "%.17g%c", values[i * cols + k], k + 1 < cols ? ',' : '\n');
+}
+
 /* ------------------------------------------------------------------ atomic writers */
 
 /* Temporaries that exist right now, removed by the signal handler if otk is

@@ -32,7 +32,26 @@ int cli_read_matrix(const char *path, cli_matrix *mat);
  * count×1 in `vec`.  Returns 0 or -1 (reported). */
 int cli_read_vector(const char *path, cli_matrix *vec);
 
+/* Read the point clouds X (n×d) and Y (m×d), which must have the same
+ * dimension d.  Returns 0, or -1 (reported; x and y are then empty). */
+int cli_read_point_clouds(const char *x_path, const char *y_path, cli_matrix *x, cli_matrix *y);
+
+/* Read the weights given with `option` ("--a") from `path`: a vector of
+ * `expected` values, the size of what they weigh, which the message of a
+ * wrong count names as "OWNER has EXPECTED UNIT" ("X", "points").  A NULL
+ * path reads nothing and leaves `w` as it is (uniform weights).  Returns 0 or
+ * -1 (reported). */
+int cli_read_weights(const char *path, const char *option, size_t expected, const char *owner,
+                     const char *unit, cli_matrix *w);
+
 void cli_matrix_free(cli_matrix *mat);
+
+/* Write rows×cols values (row-major) as CSV, one row per line, led by the
+ * comment line "# HEADER" unless `header` is NULL.  %.17g, so that reading
+ * the file back gives the very doubles written.  Write errors are left in
+ * the stream for cli_output_commit. */
+void cli_write_table(FILE *out, const char *header, const double *values, size_t rows,
+                     size_t cols);
 
 /*
  * Atomic output files.  cli_output_open creates a temporary file next to the

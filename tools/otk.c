@@ -4,8 +4,9 @@
  * object on stdout (DESIGN.md, "The command-line tool"; the manual is otk.1).
  *
  * This file holds main, the subcommand table, --version and --help, and the
- * small helpers every subcommand uses: error messages, option parsing and the
- * clock.
+ * small helpers every subcommand uses: error messages, the argument loop, the
+ * parsers of option values (those sinkhorn and divergence share among them,
+ * so that both say the same thing) and the clock.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <errno.h>
@@ -19,13 +20,19 @@
 
 /* ------------------------------------------------------------------ errors */
 
+/* "otk: MESSAGE" and a newline on stderr: the one format of every message. */
+static void print_error(const char *fmt, va_list ap)
+{
+    fputs("otk: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("otk: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_error(fmt, ap);
     va_end(ap);
 }
 
@@ -33,18 +40,41 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("otk: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_error(fmt, ap);
     va_end(ap);
     fprintf(stderr, "Try 'otk %s%s--help'.\n", command ? command : "", command ? " " : "");
     return -1;
 }
 
+void cli_error_not_converged(double marginal_error, double tol, int max_iter, double eps)
+{
+    cli_error("not converged: marginal error %.3g > --tol %.3g after --max-iter %d "
+              "iterations at eps %.3g (exit status 3)",
+              marginal_error, tol, max_iter, eps);
+}
+
 /* ------------------------------------------------------------------ options */
 
-void cli_args_init(cli_args *args, const char *command, const cli_option *options, int argc,
-                   char **argv)
+/* What args_next returns besides an option id (ids are >= 0) and
+ * CLI_ARG_POSITIONAL (-3); cli_args_parse handles these itself. */
+enum {
+    ARG_END = -1,   /* no more arguments */
+    ARG_ERROR = -2, /* reported on stderr */
+    ARG_HELP = -4   /* -h or --help */
+};
+
+/* Where the argument loop stands (the syntax is in cli.h, cli_args_parse). */
+typedef struct {
+    int argc;
+    char **argv;
+    int next;
+    int options_ended;
+    const char *command;
+    const cli_option *options; /* terminated by an entry with name NULL */
+} cli_args;
+
+static void args_init(cli_args *args, const char *command, const cli_option *options, int argc,
+                      char **argv)
 {
     args->argc = argc;
     args->argv = argv;
@@ -62,11 +92,11 @@ static const cli_option *find_option(const cli_option *options, const char *name
     return NULL;
 }
 
-int cli_args_next(cli_args *args, const char **value)
+static int args_next(cli_args *args, const char **value)
 {
     *value = NULL;
     if (args->next >= args->argc)
-        return CLI_ARG_END;
+        return ARG_END;
     const char *arg = args->argv[args->next++];
     /* "-" alone is a file name (standard input), not an option. */
     if (args->options_ended || arg[0] != '-' || arg[1] == '\0') {
@@ -75,22 +105,22 @@ int cli_args_next(cli_args *args, const char **value)
     }
     if (strcmp(arg, "--") == 0) {
         args->options_ended = 1;
-        return cli_args_next(args, value);
+        return args_next(args, value);
     }
     if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
-        return CLI_ARG_HELP;
+        return ARG_HELP;
     const char *equals = strchr(arg, '=');
     const size_t name_len = equals ? (size_t)(equals - arg) : strlen(arg);
     const cli_option *o = find_option(args->options, arg, name_len);
     if (!o) {
         cli_usage_error(args->command, "%s: unknown option '%.*s'", args->command, (int)name_len,
                         arg);
-        return CLI_ARG_ERROR;
+        return ARG_ERROR;
     }
     if (!o->value_name) {
         if (equals) {
             cli_usage_error(args->command, "option %s takes no value", o->name);
-            return CLI_ARG_ERROR;
+            return ARG_ERROR;
         }
         return o->id;
     }
@@ -101,9 +131,39 @@ int cli_args_next(cli_args *args, const char **value)
     } else {
         cli_usage_error(args->command, "option %s needs a value (%s %s)", o->name, o->name,
                         o->value_name);
-        return CLI_ARG_ERROR;
+        return ARG_ERROR;
     }
     return o->id;
+}
+
+int cli_args_parse(const char *command, const char *usage, const cli_option *options, int argc,
+                   char **argv, cli_apply_fn apply, void *request)
+{
+    cli_args args;
+    args_init(&args, command, options, argc, argv);
+    const char *value;
+    int id;
+    while ((id = args_next(&args, &value)) != ARG_END) {
+        if (id == ARG_ERROR)
+            return -1;
+        if (id == ARG_HELP) {
+            fputs(usage, stdout);
+            return 1;
+        }
+        if (apply(request, id, value) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void cli_point_paths_add(cli_point_paths *paths, const char *path)
+{
+    if (!paths->x_path)
+        paths->x_path = path;
+    else if (!paths->y_path)
+        paths->y_path = path;
+    else
+        paths->extra++;
 }
 
 int cli_parse_real(const char *command, const char *option, const char *text, double *value)
@@ -143,6 +203,56 @@ int cli_parse_int(const char *command, const char *option, const char *text, int
         return -1;
     }
     *value = (int)v;
+    return 0;
+}
+
+int cli_parse_fraction(const char *command, const char *option, const char *text, double *value)
+{
+    double v;
+    if (cli_parse_positive(command, option, text, &v) < 0)
+        return -1;
+    if (!(v < 1.0)) {
+        cli_usage_error(command, "%s: expected a number in (0, 1), found \"%s\"", option, text);
+        return -1;
+    }
+    *value = v;
+    return 0;
+}
+
+int cli_parse_schedule(const char *command, const char *text, otk_schedule *schedule)
+{
+    if (strcmp(text, "converge") == 0)
+        *schedule = OTK_SCHEDULE_CONVERGE;
+    else if (strcmp(text, "fixed") == 0)
+        *schedule = OTK_SCHEDULE_FIXED;
+    else
+        return cli_usage_error(command, "--schedule: expected converge or fixed, found \"%s\"",
+                               text);
+    return 0;
+}
+
+const char *cli_schedule_name(otk_schedule schedule)
+{
+    return schedule == OTK_SCHEDULE_FIXED ? "fixed" : "converge";
+}
+
+int cli_parse_ground(const char *command, const char *text, otk_ground *ground)
+{
+    if (otk_ground_from_name(text, ground) != OTK_SUCCESS)
+        return cli_usage_error(command,
+                               "--cost: unknown ground cost \"%s\" (expected sqeuclidean, "
+                               "half-sqeuclidean, euclidean, l1, lp or lp-over-p)",
+                               text);
+    return 0;
+}
+
+int cli_check_ground_power(const char *command, otk_ground ground, double power)
+{
+    const int lp = ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P;
+    if (lp && isnan(power))
+        return cli_usage_error(command, "--cost %s needs --power P", otk_ground_name(ground));
+    if (!lp && !isnan(power))
+        return cli_usage_error(command, "--power applies only to --cost lp or lp-over-p");
     return 0;
 }
 
