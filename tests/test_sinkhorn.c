@@ -550,13 +550,14 @@ static void assert_threads_bitwise_identical(const otk_cost *c, const problem *p
 
 START_TEST(test_thread_counts_give_bitwise_identical_results)
 {
-    /* n = 100 rows: several 16-row chunks of the parallel loops; m = 600 >
-     * one 512-entry tile, so tiles are combined too. */
+    /* n = 128 rows: several 16-row chunks of the parallel loops; m = 600 >
+     * one 512-entry tile, so tiles are combined too; n·m = 76800 is above the
+     * 65536 entries below which the kernels do not fork threads. */
     /* Skipped under OTK_TEST_QUICK (valgrind): valgrind serialises threads,
      * and libgomp's pool threads, alive at exit, show as "possibly lost". */
     if (tk_quick())
         return;
-    problem p = problem_random(9, 100, 600, 2, 1.0, 1.0);
+    problem p = problem_random(9, 128, 600, 2, 1.0, 1.0);
     otk_cost *pc = points_cost(&p, OTK_GROUND_HALF_SQEUCLIDEAN, 0.0);
     assert_threads_bitwise_identical(pc, &p, "points");
     double *C = tk_cost_matrix(OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, p.n, p.m, p.d, p.x, p.y);
