@@ -47,8 +47,9 @@
  *           <b,g>, GeomLoss's value (Feydy eq. 3.207) also on an unconverged
  *           fixed schedule; for other masses it adds −ε(m_a − m_a m_b), which
  *           GeomLoss omits.
- *   OT_ent  OT_kl − ε (H(a) + H(b)), H(a) = −Σ a log a (OTT's ent_reg_cost; equals
- *           <P,C> − ε H(P) when the marginals are met).
+ *   OT_ent  OT_kl − ε (H(a) + H(b)), H(a) = −Σ a log a (OTT's ent_reg_cost).
+ *           When the marginals are met it equals <P,C> − ε H(P) + ε m_a (m_b − 1),
+ *           i.e. exactly <P,C> − ε H(P) for unit masses.
  *   OT_lin  <P,C>, the "sharp" transport cost of the entropic plan (POT
  *           sinkhorn2's value).
  *
