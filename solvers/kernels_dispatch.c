@@ -1,6 +1,7 @@
 /* Run-time choice of the kernel table: the widest instruction set that both
  * the build compiled and the CPU supports.  OTK_KERNELS=generic|avx2|avx512 in
- * the environment forces a narrower one (for tests and benchmarks). */
+ * the environment forces a narrower one (for tests and benchmarks); other
+ * values are ignored. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -11,6 +12,10 @@
 static const otk_kernels *select_kernels(void)
 {
     const char *force = getenv("OTK_KERNELS");
+    /* Only the documented names narrow the choice; anything else is ignored. */
+    if (force && strcmp(force, "generic") != 0 && strcmp(force, "avx2") != 0 &&
+        strcmp(force, "avx512") != 0)
+        force = NULL;
     int allow_avx2 = !force || strcmp(force, "generic") != 0;
     int allow_avx512 = !force || strcmp(force, "avx512") == 0;
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
