@@ -5,6 +5,7 @@
  *   otkit/cost.h      the cost abstraction (dense, point clouds, callback)
  *   otkit/sinkhorn.h  log-domain Sinkhorn (balanced/unbalanced, ε-scaling)
  *   otkit/divergence.h  the debiased Sinkhorn divergence and its gradients
+ *   otkit/distill.h   SinKD and the KL / reverse-KL / JS distillation losses
  *
  * Link with `pkg-config --libs otkit`.
  */
@@ -15,5 +16,6 @@
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
 #include "otkit/divergence.h"
+#include "otkit/distill.h"
 
 #endif /* OTKIT_H */

@@ -1,0 +1,139 @@
+/*
+ * otkit/distill.h — knowledge-distillation losses: SinKD (batch-wise Sinkhorn
+ * distillation, Cui et al. 2024) and the KL / reverse-KL / JS baselines, with
+ * gradients w.r.t. the student logits (MATH.md D, E; decisions 5 and 6).
+ *
+ * Shapes and conventions.  Logits are B×K row-major (B samples, K classes).
+ * p^τ = softmax(z/τ) row-wise, computed stably (log-sum-exp), so logits of any
+ * magnitude (±1e4 and beyond) are safe.  "s" is the student, "t" the teacher.
+ *
+ * SinKD (the reference code's algorithm, run in the log domain):
+ *   1. p_s = softmax(Z_s/τ_S), p_t = softmax(Z_t/τ_S)            (τ_S default 2)
+ *   2. W_ij = c(p_s^(i), p_t^(j)), a B×B batch cost: by default the l1 distance
+ *      between the two class-probability vectors (any point-cloud ground cost
+ *      of otkit/cost.h may be chosen, e.g. OTK_GROUND_SQEUCLIDEAN);
+ *   3. log P = −W/ε, then `iters` times: normalise every row to sum 1, then
+ *      every column to sum 1 (Sinkhorn–Knopp from K = e^{−W/ε}; ε default 0.1,
+ *      iters default 20);
+ *   4. L_SinKD = c_w Σ_ij P_ij W_ij (an OT_lin-type value; P ≈ B·π, so the
+ *      value is about B times the transport cost; c_w default 1, the reference
+ *      code uses 0.001).
+ * Gradients w.r.t. Z_s (and optionally Z_t):
+ *   OTK_SINKD_GRAD_UNROLLED (default): the exact adjoint of the unrolled
+ *     iterations — what autograd through the reference algorithm computes;
+ *   OTK_SINKD_GRAD_ENVELOPE: the plan P is held fixed (∂L/∂W = c_w P), the
+ *     gradient an envelope argument gives at convergence; cheaper and smoother.
+ *
+ * Baselines (otk_kd_loss), batch means over the B rows, with temperature τ:
+ *   OTK_KD_KL          τ² · KL(p_t ‖ p_s)            (Hinton et al. 2015)
+ *   OTK_KD_REVERSE_KL  KL(p_s ‖ p_t)
+ *   OTK_KD_JS          ½KL(p_s ‖ m) + ½KL(p_t ‖ m), m = ½(p_s + p_t); in [0, ln 2]
+ *   OTK_KD_SOFT_CE     −Σ_k p_t,k log p_s,k           (the SinKD code's DistillKL:
+ *                                                    no τ², KL + teacher entropy)
+ *
+ * Combined objective (the SinKD GLUE code, MATH.md D.2):
+ *   L = α·KD + (1 − α)·CE(labels) + β·SinKD,
+ * with CE the batch-mean cross-entropy of softmax(Z_s) (temperature 1) at the
+ * integer labels.
+ *
+ * OWNERSHIP: otk_sinkd_alloc sizes every workspace for (B, K) once (O(B² +
+ * B·K) doubles, plus iters·2B for the adjoint); the loss and objective calls
+ * allocate nothing.  Inputs are read-only caller arrays; outputs are
+ * caller-owned arrays of the stated sizes.
+ *
+ * THREAD SAFETY: one otk_sinkd object per thread; otk_kd_loss is reentrant.
+ * Inside a call, work is spread over params.threads OpenMP threads by batch
+ * rows; results do not depend on the thread count.
+ */
+#ifndef OTKIT_DISTILL_H
+#define OTKIT_DISTILL_H
+
+#include <stddef.h>
+#include "otkit/status.h"
+#include "otkit/cost.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    OTK_SINKD_GRAD_UNROLLED = 0, /* exact adjoint of the unrolled iterations */
+    OTK_SINKD_GRAD_ENVELOPE = 1  /* plan held fixed: ∂L/∂W = c_w P */
+} otk_sinkd_grad;
+
+typedef struct {
+    double tau;            /* τ_S, > 0; default 2 */
+    double eps;            /* ε in units of the batch cost, > 0; default 0.1 */
+    int iters;             /* row+column normalisations, >= 1; default 20 */
+    otk_ground ground;     /* batch cost between probability vectors; default OTK_GROUND_L1 */
+    double power;          /* P for OTK_GROUND_LP / LP_OVER_P; ignored otherwise */
+    double weight;         /* c_w, >= 0; default 1 (the reference code: 0.001) */
+    otk_sinkd_grad grad;   /* default OTK_SINKD_GRAD_UNROLLED */
+    int threads;           /* OpenMP threads: 0 = OpenMP's default, 1 = serial */
+} otk_sinkd_params;
+
+/* Fill `params` with the defaults above.  NULL is ignored. */
+OTK_EXPORT void otk_sinkd_params_default(otk_sinkd_params *params);
+
+typedef struct otk_sinkd otk_sinkd;
+
+/* Plan a SinKD loss for batches of B samples and K classes.
+ * Errors: OTK_ENULL, OTK_ESIZE (B or K zero, or B·K / B² overflow),
+ * OTK_EPARAM (naming the field), OTK_ENOMEM. */
+OTK_EXPORT otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K,
+                                      const otk_sinkd_params *params);
+
+/* Free; NULL is accepted. */
+OTK_EXPORT void otk_sinkd_free(otk_sinkd *sd);
+
+/* The SinKD loss of one batch.
+ *   z_s, z_t  input: B×K student and teacher logits (finite).
+ *   loss      output: L_SinKD.
+ *   grad_s    output, B×K, may be NULL: ∂L/∂Z_s.
+ *   grad_t    output, B×K, may be NULL: ∂L/∂Z_t (the teacher is usually frozen).
+ * Errors: OTK_ENULL, OTK_ENONFINITE (naming the array and index). */
+OTK_EXPORT otk_status otk_sinkd_loss(otk_sinkd *sd, const double *z_s, const double *z_t,
+                                     double *loss, double *grad_s, double *grad_t);
+
+typedef enum {
+    OTK_KD_KL = 0,         /* τ²·KL(p_t ‖ p_s) */
+    OTK_KD_REVERSE_KL = 1, /* KL(p_s ‖ p_t) */
+    OTK_KD_JS = 2,         /* Jensen–Shannon, in [0, ln 2] */
+    OTK_KD_SOFT_CE = 3     /* −Σ p_t log p_s, no τ² (the SinKD code's DistillKL) */
+} otk_kd_divergence;
+
+/* A baseline distillation loss, the batch mean over the B rows.
+ *   kind      input: see above.
+ *   tau       input: temperature τ > 0.
+ *   grad_s    output, B×K, may be NULL: ∂L/∂Z_s.
+ * Errors: OTK_ENULL, OTK_ESIZE, OTK_EPARAM (kind or tau), OTK_ENONFINITE. */
+OTK_EXPORT otk_status otk_kd_loss(otk_kd_divergence kind, size_t B, size_t K,
+                                  const double *z_s, const double *z_t, double tau,
+                                  double *loss, double *grad_s);
+
+/* The parts of the combined objective. */
+typedef struct {
+    double total;  /* α·kd + (1 − α)·ce + β·sinkd */
+    double kd;     /* the KD term (kind and temperature as given) */
+    double ce;     /* batch-mean cross-entropy at the labels */
+    double sinkd;  /* L_SinKD (with the object's c_w) */
+} otk_sinkd_objective_parts;
+
+/* L = α·KD + (1 − α)·CE(labels) + β·SinKD and its gradient w.r.t. Z_s.
+ *   labels    input: B class indices in [0, K).
+ *   alpha     input: in [0, 1];  beta: >= 0.
+ *   kd, kd_tau input: the KD term's kind and temperature (the reference code:
+ *             OTK_KD_SOFT_CE).
+ *   parts     output (may be NULL); grad_s output B×K (may be NULL).
+ * Errors: as otk_sinkd_loss and otk_kd_loss, plus OTK_ERANGE for a label out
+ * of range (naming its index) and OTK_EPARAM for alpha/beta out of range. */
+OTK_EXPORT otk_status otk_sinkd_objective(otk_sinkd *sd, const double *z_s, const double *z_t,
+                                          const int *labels, double alpha, double beta,
+                                          otk_kd_divergence kd, double kd_tau,
+                                          otk_sinkd_objective_parts *parts, double *grad_s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OTKIT_DISTILL_H */
