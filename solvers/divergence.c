@@ -41,19 +41,9 @@ void otk_divergence_params_default(otk_divergence_params *params)
     if (!params)
         return;
     memset(params, 0, sizeof *params);
-    params->eps = 0.0;
-    params->blur = 0.05;
+    OTK__COMMON_PARAMS_DEFAULT(params);
     params->rho = INFINITY;
-    params->reach = 0.0;
-    params->schedule = OTK_SCHEDULE_CONVERGE;
-    params->update = OTK_UPDATE_AUTO;
-    params->scaling = 0.5;
-    params->diameter = 0.0;
-    params->p = 0.0;
     params->debias = 1;
-    params->tol = 1e-6;
-    params->max_iter = 10000;
-    params->threads = 0;
 }
 
 static otk__common_params common_fields(const otk_divergence_params *p)
@@ -248,8 +238,6 @@ otk_status otk_divergence_set_points(otk_divergence *div, const double *x, const
 
 /* ------------------------------------------------------------------ loop */
 
-static double kappa(double eps, double rho) { return isinf(rho) ? 1.0 : rho / (rho + eps); }
-
 /* out = smin^w_C(pot) along `axis` of C: h = log w + pot/ε (pot NULL = 0). */
 static void softmin(const otk_divergence *div, const otk_cost *c, int axis, double eps,
                     const double *log_w, const double *pot, size_t len, double *h, double *out)
@@ -296,7 +284,7 @@ static void relax(double *pot, const double *soft, size_t len, double k, int ave
  * form, g_ab is replaced and f_ba recomputed from the new g_ab. */
 static void update(otk_divergence *div, double eps, int average, int alternating)
 {
-    const double k = kappa(eps, div->rho);
+    const double k = otk__kappa(eps, div->rho);
     if (alternating) {
         relax(div->g_ab, div->g_soft, div->m, k, 0);
         softmin(div, div->c_xy, 0, eps, div->log_b, div->g_ab, div->m, div->h_m, div->f_soft);

@@ -2,6 +2,7 @@
 #ifndef OTK_INTERNAL_H
 #define OTK_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 #include "otkit/status.h"
 #include "otkit/cost.h"
@@ -55,6 +56,30 @@ typedef struct {
     otk_update update;             /* AUTO resolved */
     int threads;                   /* OpenMP threads, > 0 */
 } otk__resolved_params;
+
+/* The defaults of those shared fields, for any params struct that has them
+ * (otk_sinkhorn_params, otk_divergence_params): one place for GeomLoss's
+ * blur 0.05 and scaling 0.5, the converge schedule, tol 1e-6, 10000 iterations. */
+#define OTK__COMMON_PARAMS_DEFAULT(par)              \
+    do {                                             \
+        (par)->eps = 0.0;                            \
+        (par)->blur = 0.05;                          \
+        (par)->reach = 0.0;                          \
+        (par)->schedule = OTK_SCHEDULE_CONVERGE;     \
+        (par)->update = OTK_UPDATE_AUTO;             \
+        (par)->scaling = 0.5;                        \
+        (par)->diameter = 0.0;                       \
+        (par)->p = 0.0;                              \
+        (par)->tol = 1e-6;                           \
+        (par)->max_iter = 10000;                     \
+        (par)->threads = 0;                          \
+    } while (0)
+
+/* The damping κ = ρ/(ρ+ε) of the unbalanced soft-min updates (1 when ρ = ∞). */
+static inline double otk__kappa(double eps, double rho)
+{
+    return rho == (double)INFINITY ? 1.0 : rho / (rho + eps);
+}
 
 /* Validate the shared fields (OTK_EPARAM naming the field) and resolve them
  * against `cost` (its exponent and diameter unless overridden). */

@@ -38,23 +38,11 @@ void otk_sinkhorn_params_default(otk_sinkhorn_params *params)
     if (!params)
         return;
     memset(params, 0, sizeof *params);
-    params->eps = 0.0;
-    params->blur = 0.05;
+    OTK__COMMON_PARAMS_DEFAULT(params);
     params->rho_a = INFINITY;
     params->rho_b = INFINITY;
-    params->reach = 0.0;
-    params->schedule = OTK_SCHEDULE_CONVERGE;
-    params->update = OTK_UPDATE_AUTO;
-    params->scaling = 0.5;
-    params->diameter = 0.0;
-    params->p = 0.0;
-    params->tol = 1e-6;
-    params->max_iter = 10000;
     params->no_annealing = 0;
-    params->threads = 0;
 }
-
-static double kappa(double eps, double rho) { return isinf(rho) ? 1.0 : rho / (rho + eps); }
 
 static otk__common_params common_fields(const otk_sinkhorn_params *p)
 {
@@ -264,7 +252,7 @@ static int all_finite(const double *v, size_t n)
  * `extrapolate` the final un-averaged parallel step of the fixed schedule. */
 static void update(otk_sinkhorn *s, double eps, int softmins_ready)
 {
-    const double ka = kappa(eps, s->rho_a), kb = kappa(eps, s->rho_b);
+    const double ka = otk__kappa(eps, s->rho_a), kb = otk__kappa(eps, s->rho_b);
     if (s->par.update == OTK_UPDATE_ALTERNATING) {
         if (!softmins_ready)
             softmin_cols(s, eps);
@@ -316,7 +304,7 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
             const double e0 = s->eps_list[0];
             softmin_rows(s, e0);
             softmin_cols(s, e0);
-            const double ka = kappa(e0, s->rho_a), kb = kappa(e0, s->rho_b);
+            const double ka = otk__kappa(e0, s->rho_a), kb = otk__kappa(e0, s->rho_b);
             for (size_t i = 0; i < s->n; i++)
                 s->f[i] = ka * s->f_soft[i];
             for (size_t j = 0; j < s->m; j++)
@@ -337,7 +325,7 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
             return finish(s, otk__fail(OTK_ENUMERIC, "non-finite potential at eps = %g", e));
         if (fixed && s->step > last) {
             /* GeomLoss's final extrapolation: parallel, not averaged. */
-            const double ka = kappa(e, s->rho_a), kb = kappa(e, s->rho_b);
+            const double ka = otk__kappa(e, s->rho_a), kb = otk__kappa(e, s->rho_b);
             softmin_rows(s, e);
             softmin_cols(s, e);
             for (size_t i = 0; i < s->n; i++)
