@@ -4,12 +4,18 @@
 #   2. memory.sh       peak RSS of an n = m = 50000 solve (fails at >= 100 MiB)
 #   3. compare_torch.py Sinkhorn divergence + gradient vs a tensorized PyTorch
 #                      loop, n = m = 5000 (needs Debian's python3-torch)
+#   4. compare_sinkd_torch.py SinKD loss + gradient vs the plain PyTorch
+#                      reference, (B, K) = (32, 2), (256, 100), (1024, 1000) by
+#                      default here (needs python3-torch)
 # The tables are printed and kept in bench/results/ (sinkhorn_vs_pot.md and
 # .json, memory.md).  POT at n = 4000 takes minutes; the whole run ~15 min on
 # 2 cores.
 #
 # Environment: COMPARE_ARGS (extra arguments for compare_pot.py, e.g.
-# "--sizes 2000 --repeats 5"), TORCH_ARGS (for compare_torch.py), WAIT_IDLE (seconds compare_pot.py may wait for
+# "--sizes 2000 --repeats 5"), TORCH_ARGS (for compare_torch.py), SINKD_ARGS
+# (for compare_sinkd_torch.py, default "--sizes 32x2,256x100,1024x1000"; add
+# 4096x50000 to --sizes for the largest case, which takes tens of
+# minutes on 2 cores), WAIT_IDLE (seconds compare_pot.py may wait for
 # other processes to leave the CPUs, default 600), PYTHON (default
 # /usr/bin/python3, Debian's, which has numpy 1.24 and POT 0.8.2).
 set -eu
@@ -40,6 +46,15 @@ echo "== divergence vs PyTorch (compare_torch.py)"
 if "$PYTHON" -c "import torch" 2>/dev/null; then
     "$PYTHON" compare_torch.py ${TORCH_ARGS:-} >results/divergence_vs_torch.md
     cat results/divergence_vs_torch.md
+else
+    echo "skipped: PyTorch is not installed (apt-get install python3-torch)"
+fi
+
+echo
+echo "== SinKD vs PyTorch (compare_sinkd_torch.py)"
+if "$PYTHON" -c "import torch" 2>/dev/null; then
+    # shellcheck disable=SC2086  # SINKD_ARGS is a list of words
+    "$PYTHON" compare_sinkd_torch.py ${SINKD_ARGS:---sizes 32x2,256x100,1024x1000}
 else
     echo "skipped: PyTorch is not installed (apt-get install python3-torch)"
 fi

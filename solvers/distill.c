@@ -1,1 +1,681 @@
-/* being written */
+/* Knowledge-distillation losses: SinKD in the log domain with the exact
+ * adjoint of its unrolled Sinkhorn–Knopp iterations (MATH.md D, decision 5),
+ * and the KL / reverse-KL / JS / soft-CE baselines (MATH.md E). */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "otkit/distill.h"
+#include "internal.h"
+
+struct otk_sinkd {
+    size_t B, K;
+    otk_sinkd_params par;
+    int threads;
+    double *p_s, *p_t;    /* B×K softened probabilities softmax(Z/τ) */
+    double *W, *Wt;       /* B×B batch cost and its transpose (column steps read rows of Wt) */
+    double *W_bar;        /* B×B, ∂L/∂W */
+    double *uv;           /* iters × 2B: u^(k) then v^(k), k = 1..iters (log scalings) */
+    double *u_bar, *v_bar; /* B each: adjoints of the current u^(k), v^(k) */
+    double *row_loss;     /* B: per-row terms, summed in a fixed order */
+    double *zeros;        /* B zeros: v^(0) */
+    const otk_kernels *kern;
+};
+
+void otk_sinkd_params_default(otk_sinkd_params *params)
+{
+    if (!params)
+        return;
+    params->tau = 2.0;
+    params->eps = 0.1;
+    params->iters = 20;
+    params->ground = OTK_GROUND_L1;
+    params->power = 2.0;
+    params->weight = 1.0;
+    params->grad = OTK_SINKD_GRAD_UNROLLED;
+    params->threads = 0;
+}
+
+/* ----------------------------------------------------------- validation */
+
+static otk_status check_logits(const char *what, const double *z, size_t B, size_t K)
+{
+    for (size_t i = 0; i < B; i++)
+        for (size_t k = 0; k < K; k++)
+            if (!isfinite(z[i * K + k]))
+                return otk__fail(OTK_ENONFINITE, "%s[%zu][%zu] = %g is not finite", what, i, k,
+                                 z[i * K + k]);
+    return OTK_SUCCESS;
+}
+
+static otk_status check_sizes(size_t B, size_t K)
+{
+    if (B == 0 || K == 0)
+        return otk__fail(OTK_ESIZE, "B = %zu and K = %zu must both be > 0", B, K);
+    if (K > SIZE_MAX / sizeof(double) / B)
+        return otk__fail(OTK_ESIZE, "B·K = %zu·%zu overflows", B, K);
+    return OTK_SUCCESS;
+}
+
+static otk_status check_tau(const char *what, double tau)
+{
+    if (!(tau > 0.0) || !isfinite(tau))
+        return otk__fail(OTK_EPARAM, "%s = %g must be finite and > 0", what, tau);
+    return OTK_SUCCESS;
+}
+
+static otk_status check_kind(otk_kd_divergence kind)
+{
+    if ((int)kind < (int)OTK_KD_KL || (int)kind > (int)OTK_KD_SOFT_CE)
+        return otk__fail(OTK_EPARAM, "kind = %d is not an otk_kd_divergence", (int)kind);
+    return OTK_SUCCESS;
+}
+
+static otk_status check_params(const otk_sinkd_params *p)
+{
+    otk_status st = check_tau("params.tau", p->tau);
+    if (st != OTK_SUCCESS)
+        return st;
+    if (!(p->eps > 0.0) || !isfinite(p->eps))
+        return otk__fail(OTK_EPARAM, "params.eps = %g must be finite and > 0", p->eps);
+    if (p->iters < 1)
+        return otk__fail(OTK_EPARAM, "params.iters = %d must be >= 1", p->iters);
+    if (!(p->weight >= 0.0) || !isfinite(p->weight))
+        return otk__fail(OTK_EPARAM, "params.weight = %g must be finite and >= 0", p->weight);
+    if ((int)p->ground < (int)OTK_GROUND_SQEUCLIDEAN || (int)p->ground > (int)OTK_GROUND_LP_OVER_P)
+        return otk__fail(OTK_EPARAM, "params.ground = %d is not an otk_ground", (int)p->ground);
+    if ((p->ground == OTK_GROUND_LP || p->ground == OTK_GROUND_LP_OVER_P) &&
+        (!(p->power > 0.0) || !isfinite(p->power)))
+        return otk__fail(OTK_EPARAM, "params.power = %g must be finite and > 0 for ground \"%s\"",
+                         p->power, otk_ground_name(p->ground));
+    if (p->grad != OTK_SINKD_GRAD_UNROLLED && p->grad != OTK_SINKD_GRAD_ENVELOPE)
+        return otk__fail(OTK_EPARAM, "params.grad = %d is not an otk_sinkd_grad", (int)p->grad);
+    if (p->threads < 0)
+        return otk__fail(OTK_EPARAM, "params.threads = %d must be >= 0", p->threads);
+    return OTK_SUCCESS;
+}
+
+/* ------------------------------------------------------- row primitives */
+
+/* log Σ_k exp(z_k/τ), shifted by the row maximum so any finite logits are safe. */
+static double row_lse(const double *z, size_t K, double inv_tau)
+{
+    double m = z[0];
+    for (size_t k = 1; k < K; k++)
+        m = z[k] > m ? z[k] : m;
+    m *= inv_tau;
+    double s = 0.0;
+    for (size_t k = 0; k < K; k++)
+        s += exp(z[k] * inv_tau - m);
+    return m + log(s);
+}
+
+/* Softmax chain rule in place: g ← (1/τ) p ∘ (g − <p, g>). */
+static void softmax_backward(const double *p, size_t K, double inv_tau, double *g)
+{
+    double dot = 0.0;
+    for (size_t k = 0; k < K; k++)
+        dot += p[k] * g[k];
+    for (size_t k = 0; k < K; k++)
+        g[k] = inv_tau * p[k] * (g[k] - dot);
+}
+
+/* One row of a baseline divergence (MATH.md E), from the logits so that the
+ * log-probabilities are exact differences (never log of an underflowed p).
+ * Adds `gscale`·∂/∂z_s of the row's value to `grad` when it is not NULL. */
+static double kd_row(otk_kd_divergence kind, size_t K, const double *zs, const double *zt,
+                     double tau, double gscale, double *grad)
+{
+    const double it = 1.0 / tau;
+    const double lse_s = row_lse(zs, K, it), lse_t = row_lse(zt, K, it);
+    double value = 0.0;
+    switch (kind) {
+    case OTK_KD_KL: /* τ² Σ p_t (log p_t − log p_s); terms with p_t = 0 are 0 */
+        for (size_t k = 0; k < K; k++) {
+            const double ls = zs[k] * it - lse_s, lt = zt[k] * it - lse_t;
+            const double pt = exp(lt);
+            if (pt > 0.0)
+                value += pt * (lt - ls);
+        }
+        value *= tau * tau;
+        if (grad)
+            for (size_t k = 0; k < K; k++)
+                grad[k] += gscale * tau * (exp(zs[k] * it - lse_s) - exp(zt[k] * it - lse_t));
+        break;
+    case OTK_KD_REVERSE_KL: /* Σ p_s (log p_s − log p_t) */
+        for (size_t k = 0; k < K; k++) {
+            const double ls = zs[k] * it - lse_s, lt = zt[k] * it - lse_t;
+            const double ps = exp(ls);
+            if (ps > 0.0)
+                value += ps * (ls - lt);
+        }
+        if (grad)
+            for (size_t k = 0; k < K; k++) {
+                const double ls = zs[k] * it - lse_s, lt = zt[k] * it - lse_t;
+                grad[k] += gscale * it * exp(ls) * ((ls - lt) - value);
+            }
+        break;
+    case OTK_KD_JS: { /* ½KL(p_s‖m) + ½KL(p_t‖m), log m = logaddexp(ls, lt) − log 2 */
+        double dot = 0.0; /* <p_s, ½ log(p_s/m)> for the softmax chain */
+        for (size_t k = 0; k < K; k++) {
+            const double ls = zs[k] * it - lse_s, lt = zt[k] * it - lse_t;
+            const double hi = ls > lt ? ls : lt, lo = ls > lt ? lt : ls;
+            const double lm = hi + log1p(exp(lo - hi)) - M_LN2;
+            const double ps = exp(ls), pt = exp(lt);
+            if (ps > 0.0) {
+                value += 0.5 * ps * (ls - lm);
+                dot += 0.5 * ps * (ls - lm);
+            }
+            if (pt > 0.0)
+                value += 0.5 * pt * (lt - lm);
+        }
+        if (grad)
+            for (size_t k = 0; k < K; k++) {
+                const double ls = zs[k] * it - lse_s, lt = zt[k] * it - lse_t;
+                const double hi = ls > lt ? ls : lt, lo = ls > lt ? lt : ls;
+                const double lm = hi + log1p(exp(lo - hi)) - M_LN2;
+                grad[k] += gscale * it * exp(ls) * (0.5 * (ls - lm) - dot);
+            }
+        break;
+    }
+    case OTK_KD_SOFT_CE: /* −Σ p_t log p_s */
+        for (size_t k = 0; k < K; k++) {
+            const double ls = zs[k] * it - lse_s, pt = exp(zt[k] * it - lse_t);
+            if (pt > 0.0)
+                value -= pt * ls;
+        }
+        if (grad)
+            for (size_t k = 0; k < K; k++)
+                grad[k] += gscale * it * (exp(zs[k] * it - lse_s) - exp(zt[k] * it - lse_t));
+        break;
+    }
+    return value;
+}
+
+/* Batch mean of kd_row over the rows, each row by one thread; the per-row
+ * values are summed afterwards in row order (thread-count independent).
+ * `grad` (may be NULL) receives gscale·∂/∂Z_s added to its contents. */
+static double kd_batch(otk_kd_divergence kind, size_t B, size_t K, const double *z_s,
+                       const double *z_t, double tau, double gscale, double *grad,
+                       double *row_loss, int threads)
+{
+    const double inv_B = 1.0 / (double)B;
+#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, B, K))
+    for (size_t i = 0; i < B; i++)
+        row_loss[i] = kd_row(kind, K, z_s + i * K, z_t + i * K, tau, gscale * inv_B,
+                             grad ? grad + i * K : NULL);
+    double s = 0.0;
+    for (size_t i = 0; i < B; i++)
+        s += row_loss[i];
+    return s * inv_B;
+}
+
+otk_status otk_kd_loss(otk_kd_divergence kind, size_t B, size_t K, const double *z_s,
+                       const double *z_t, double tau, double *loss, double *grad_s)
+{
+    if (!z_s || !z_t || !loss)
+        return otk__fail(OTK_ENULL, "%s is NULL", !z_s ? "z_s" : !z_t ? "z_t" : "loss");
+    otk_status st = check_sizes(B, K);
+    if (st == OTK_SUCCESS)
+        st = check_kind(kind);
+    if (st == OTK_SUCCESS)
+        st = check_tau("tau", tau);
+    if (st == OTK_SUCCESS)
+        st = check_logits("z_s", z_s, B, K);
+    if (st == OTK_SUCCESS)
+        st = check_logits("z_t", z_t, B, K);
+    if (st != OTK_SUCCESS)
+        return st;
+    double *row_loss = malloc(B * sizeof *row_loss);
+    if (!row_loss)
+        return otk__fail(OTK_ENOMEM, "out of memory for %zu row values", B);
+    if (grad_s)
+        memset(grad_s, 0, B * K * sizeof *grad_s);
+    *loss = kd_batch(kind, B, K, z_s, z_t, tau, 1.0, grad_s, row_loss, otk__threads(0));
+    free(row_loss);
+    return OTK_SUCCESS;
+}
+
+/* ----------------------------------------------------------- SinKD plan */
+
+void otk_sinkd_free(otk_sinkd *sd)
+{
+    if (!sd)
+        return;
+    free(sd->p_s);
+    free(sd->p_t);
+    free(sd->W);
+    free(sd->Wt);
+    free(sd->W_bar);
+    free(sd->uv);
+    free(sd->u_bar);
+    free(sd->v_bar);
+    free(sd->row_loss);
+    free(sd);
+}
+
+otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_params *params)
+{
+    if (!out)
+        return otk__fail(OTK_ENULL, "out is NULL");
+    *out = NULL;
+    otk_sinkd_params par;
+    if (params)
+        par = *params;
+    else
+        otk_sinkd_params_default(&par);
+    otk_status st = check_sizes(B, K);
+    if (st != OTK_SUCCESS)
+        return st;
+    if (B > SIZE_MAX / sizeof(double) / B)
+        return otk__fail(OTK_ESIZE, "B² = %zu² overflows", B);
+    st = check_params(&par);
+    if (st != OTK_SUCCESS)
+        return st;
+    if ((size_t)par.iters > SIZE_MAX / sizeof(double) / 2 / B)
+        return otk__fail(OTK_ESIZE, "iters·2B = %d·2·%zu overflows", par.iters, B);
+    otk_sinkd *sd = calloc(1, sizeof *sd);
+    if (!sd)
+        return otk__fail(OTK_ENOMEM, "out of memory for the SinKD plan");
+    sd->B = B;
+    sd->K = K;
+    sd->par = par;
+    sd->threads = otk__threads(par.threads);
+    sd->p_s = malloc(B * K * sizeof(double));
+    sd->p_t = malloc(B * K * sizeof(double));
+    sd->W = malloc(B * B * sizeof(double));
+    sd->Wt = malloc(B * B * sizeof(double));
+    sd->W_bar = malloc(B * B * sizeof(double));
+    sd->uv = malloc((size_t)par.iters * 2 * B * sizeof(double));
+    sd->u_bar = malloc(B * sizeof(double));
+    sd->v_bar = malloc(B * sizeof(double));
+    sd->row_loss = malloc(B * sizeof(double));
+    sd->zeros = calloc(B, sizeof(double));
+    sd->kern = otk__kernels();
+    if (!sd->p_s || !sd->p_t || !sd->W || !sd->Wt || !sd->W_bar || !sd->uv || !sd->u_bar ||
+        !sd->v_bar || !sd->row_loss || !sd->zeros) {
+        otk_sinkd_free(sd);
+        return otk__fail(OTK_ENOMEM, "out of memory for a SinKD plan with B = %zu, K = %zu", B, K);
+    }
+    *out = sd;
+    return OTK_SUCCESS;
+}
+
+/* ------------------------------------------------------- batch cost W */
+
+/* The B²K terms of the batch cost and of its gradient are streamed in blocks
+ * of OTK_ROW_BLOCK rows of one side × OTK_K_BLOCK classes, so that the rows
+ * of the block and one row of the other side stay in L1 while the other side
+ * streams past: each row is then read once per block instead of once per
+ * row. */
+#define OTK_ROW_BLOCK 8
+#define OTK_K_BLOCK 256
+
+/* The "euclidean family" grounds as functions φ(s) of s = ‖x − y‖². */
+static double ground_from_sq(otk_ground g, double P, double s)
+{
+    switch (g) {
+    case OTK_GROUND_SQEUCLIDEAN: return s;
+    case OTK_GROUND_HALF_SQEUCLIDEAN: return 0.5 * s;
+    case OTK_GROUND_EUCLIDEAN: return sqrt(s);
+    case OTK_GROUND_LP: return pow(s, 0.5 * P);
+    case OTK_GROUND_LP_OVER_P: return pow(s, 0.5 * P) / P;
+    default: return s;
+    }
+}
+
+/* For the euclidean family, ∇_x c(x, y) = slope·(x − y); `w` is c(x, y).
+ * The slope at x = y is taken as 0 (a subgradient where c is not smooth). */
+static double ground_slope(otk_ground g, double P, double w)
+{
+    switch (g) {
+    case OTK_GROUND_SQEUCLIDEAN: return 2.0;
+    case OTK_GROUND_HALF_SQEUCLIDEAN: return 1.0;
+    case OTK_GROUND_EUCLIDEAN: return w > 0.0 ? 1.0 / w : 0.0;
+    case OTK_GROUND_LP: /* c = r^P: slope P r^{P−2} = P c / r² */
+        return w > 0.0 ? P * w / pow(w, 2.0 / P) : 0.0;
+    case OTK_GROUND_LP_OVER_P: { /* c = r^P/P: slope r^{P−2} */
+        const double r2 = pow(P * w, 2.0 / P);
+        return w > 0.0 ? P * w / r2 : 0.0;
+    }
+    default: return 0.0;
+    }
+}
+
+/* p = softmax(z/τ) row-wise: e^{z/τ − max} with the vectorised exp, then
+ * normalised (τ > 0, so the maximum of z/τ is max(z)/τ). */
+static void softmax_rows(const otk_kernels *kern, const double *z, size_t B, size_t K, double tau,
+                         double *p, int threads)
+{
+    const double it = 1.0 / tau;
+#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, B, K))
+    for (size_t i = 0; i < B; i++) {
+        double *pi = p + i * K;
+        kern->exp_affine(z + i * K, K, it, kern->max(z + i * K, K) * it, pi);
+        const double inv = 1.0 / kern->sum(pi, K);
+        for (size_t k = 0; k < K; k++)
+            pi[k] *= inv;
+    }
+}
+
+static void batch_cost(otk_sinkd *sd)
+{
+    const size_t B = sd->B, K = sd->K;
+    const int nt = sd->threads;
+    const otk_ground g = sd->par.ground;
+    const double P = sd->par.power;
+    const size_t nblocks = (B + OTK_ROW_BLOCK - 1) / OTK_ROW_BLOCK;
+    const int l1 = g == OTK_GROUND_L1;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
+    for (size_t rb = 0; rb < nblocks; rb++) {
+        const size_t r0 = rb * OTK_ROW_BLOCK;
+        const size_t r1 = r0 + OTK_ROW_BLOCK < B ? r0 + OTK_ROW_BLOCK : B;
+        for (size_t i = r0; i < r1; i++)
+            memset(sd->W + i * B, 0, B * sizeof(double));
+        /* Raw sums Σ|x − y| or Σ(x − y)² first, the ground's transform after. */
+        for (size_t k0 = 0; k0 < K; k0 += OTK_K_BLOCK) {
+            const size_t T = K - k0 < OTK_K_BLOCK ? K - k0 : OTK_K_BLOCK;
+            for (size_t j = 0; j < B; j++) {
+                const double *y = sd->p_t + j * K + k0;
+                for (size_t i = r0; i < r1; i++)
+                    sd->W[i * B + j] += l1 ? sd->kern->l1_dist(sd->p_s + i * K + k0, y, T)
+                                           : sd->kern->sq_dist(sd->p_s + i * K + k0, y, T);
+            }
+        }
+        if (!l1)
+            for (size_t i = r0; i < r1; i++)
+                for (size_t j = 0; j < B; j++)
+                    sd->W[i * B + j] = ground_from_sq(g, P, sd->W[i * B + j]);
+    }
+#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+    for (size_t j = 0; j < B; j++)
+        for (size_t i = 0; i < B; i++)
+            sd->Wt[j * B + i] = sd->W[i * B + j];
+}
+
+/* ---------------------------------------------------- forward iterations */
+
+/* out_i = −LSE_j(h_j − C_ij/ε) over the rows of C (n×n, row-major), with the
+ * SIMD streaming log-sum-exp of the cost kinds. */
+static void softmin_rows(const otk_kernels *kern, const double *C, size_t n, double inv_eps,
+                         const double *h, double *out, int threads)
+{
+#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, n, n))
+    for (size_t i = 0; i < n; i++) {
+        double M = -INFINITY, S = 0.0;
+        for (size_t j0 = 0; j0 < n; j0 += OTK_TILE) {
+            const size_t T = n - j0 < OTK_TILE ? n - j0 : OTK_TILE;
+            kern->lse_accumulate(C + i * n + j0, h + j0, T, inv_eps, &M, &S);
+        }
+        out[i] = -(M + log(S));
+    }
+}
+
+/* The reference algorithm in the log domain: u^(k) normalises the rows of
+ * exp(v^(k−1) − W/ε), v^(k) the columns of exp(u^(k) − W/ε), v^(0) = 0. */
+static void sinkhorn_forward(otk_sinkd *sd)
+{
+    const size_t B = sd->B;
+    const double inv_eps = 1.0 / sd->par.eps;
+    for (int k = 0; k < sd->par.iters; k++) {
+        double *u = sd->uv + (size_t)k * 2 * B, *v = u + B;
+        softmin_rows(sd->kern, sd->W, B, inv_eps, k == 0 ? sd->zeros : u - B, u, sd->threads);
+        softmin_rows(sd->kern, sd->Wt, B, inv_eps, u, v, sd->threads);
+    }
+}
+
+/* L = c_w Σ_ij P_ij W_ij with P = exp(u + v − W/ε) from the last iterate.
+ * Also the loss adjoints: ū_i = c_w Σ_j P_ij W_ij, v̄_j = c_w Σ_i P_ij W_ij,
+ * and W̄ = c_w P (1 − W/ε) (unrolled) or c_w P (envelope). */
+static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
+{
+    const size_t B = sd->B;
+    const int nt = sd->threads;
+    const otk_kernels *kern = sd->kern;
+    const double inv_eps = 1.0 / sd->par.eps, cw = sd->par.weight;
+    const double *u = sd->uv + (size_t)(sd->par.iters - 1) * 2 * B, *v = u + B;
+    const int envelope = sd->par.grad == OTK_SINKD_GRAD_ENVELOPE;
+#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+    for (size_t i = 0; i < B; i++) {
+        double p[OTK_TILE];
+        double s = 0.0;
+        for (size_t j0 = 0; j0 < B; j0 += OTK_TILE) {
+            const size_t T = B - j0 < OTK_TILE ? B - j0 : OTK_TILE;
+            const double *w = sd->W + i * B + j0;
+            kern->plan_weights(w, v + j0, T, u[i], inv_eps, p);
+            s += kern->dot(p, w, T);
+            if (want_grad) {
+                double *wb = sd->W_bar + i * B + j0;
+                for (size_t t = 0; t < T; t++)
+                    wb[t] = envelope ? cw * p[t] : cw * p[t] * (1.0 - w[t] * inv_eps);
+            }
+        }
+        sd->u_bar[i] = cw * s;
+    }
+    double L = 0.0;
+    for (size_t i = 0; i < B; i++)
+        L += sd->u_bar[i];
+    if (want_grad && !envelope) {
+#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+        for (size_t j = 0; j < B; j++) {
+            double p[OTK_TILE];
+            double s = 0.0;
+            for (size_t i0 = 0; i0 < B; i0 += OTK_TILE) {
+                const size_t T = B - i0 < OTK_TILE ? B - i0 : OTK_TILE;
+                const double *wt = sd->Wt + j * B + i0;
+                kern->plan_weights(wt, u + i0, T, v[j], inv_eps, p);
+                s += kern->dot(p, wt, T);
+            }
+            sd->v_bar[j] = cw * s;
+        }
+    }
+    return L;
+}
+
+/* Reverse mode through the unrolled iterations (MATH.md D.1, decision 5).
+ * Iteration k: u^k = −LSE_j(v^{k−1}_j − W_ij/ε) (row step), then
+ * v^k = −LSE_i(u^k_i − W_ij/ε) (column step).  With ū, v̄ the adjoints of
+ * u^k, v^k:
+ *   column step, Q_ij = exp(u^k_i + v^k_j − W_ij/ε):
+ *     ū_i −= Σ_j v̄_j Q_ij,          W̄_ij += v̄_j Q_ij/ε;
+ *   row step, R_ij = exp(u^k_i + v^{k−1}_j − W_ij/ε):
+ *     v̄^{k−1}_j = −Σ_i ū_i R_ij,    W̄_ij += ū_i R_ij/ε;
+ * u^{k−1} feeds only column step k−1, so its adjoint restarts at 0.  The row
+ * pass updates ū and W̄ (rows of W); the column pass forms v̄^{k−1} from Wt. */
+static void sinkhorn_adjoint(otk_sinkd *sd)
+{
+    const size_t B = sd->B;
+    const int nt = sd->threads;
+    const otk_kernels *kern = sd->kern;
+    const double inv_eps = 1.0 / sd->par.eps;
+    double *u_bar = sd->u_bar, *v_bar = sd->v_bar;
+    for (int k = sd->par.iters - 1; k >= 0; k--) {
+        const double *u = sd->uv + (size_t)k * 2 * B, *v = u + B;
+        const double *v_prev = k > 0 ? u - B : sd->zeros; /* v^(0) = 0 */
+#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+        for (size_t i = 0; i < B; i++) {
+            double q[OTK_TILE];
+            double s = 0.0;
+            for (size_t j0 = 0; j0 < B; j0 += OTK_TILE) {
+                const size_t T = B - j0 < OTK_TILE ? B - j0 : OTK_TILE;
+                kern->plan_weights(sd->W + i * B + j0, v + j0, T, u[i], inv_eps, q);
+                s += kern->dot(v_bar + j0, q, T);
+                kern->axpy_prod(inv_eps, v_bar + j0, q, T, sd->W_bar + i * B + j0);
+            }
+            const double ub = u_bar[i] - s;
+            u_bar[i] = ub;
+            for (size_t j0 = 0; j0 < B; j0 += OTK_TILE) {
+                const size_t T = B - j0 < OTK_TILE ? B - j0 : OTK_TILE;
+                kern->plan_weights(sd->W + i * B + j0, v_prev + j0, T, u[i], inv_eps, q);
+                kern->axpy(ub * inv_eps, q, T, sd->W_bar + i * B + j0);
+            }
+        }
+        if (k == 0)
+            break; /* v^(0) is a constant */
+#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+        for (size_t j = 0; j < B; j++) {
+            double r[OTK_TILE];
+            double s = 0.0;
+            for (size_t i0 = 0; i0 < B; i0 += OTK_TILE) {
+                const size_t T = B - i0 < OTK_TILE ? B - i0 : OTK_TILE;
+                kern->plan_weights(sd->Wt + j * B + i0, u + i0, T, v_prev[j], inv_eps, r);
+                s += kern->dot(u_bar + i0, r, T);
+            }
+            v_bar[j] = -s;
+        }
+        memset(u_bar, 0, B * sizeof(double));
+    }
+}
+
+/* ∂L/∂Z from W̄: p̄ = Σ W̄ ∂c/∂p, then through the softmax at τ.
+ * side 0: the student rows i (reduce over j); side 1: the teacher rows j. */
+static void cost_backward(otk_sinkd *sd, int side, double *grad)
+{
+    const size_t B = sd->B, K = sd->K;
+    const int nt = sd->threads;
+    const otk_ground g = sd->par.ground;
+    const double P = sd->par.power, inv_tau = 1.0 / sd->par.tau;
+    const double *mine = side == 0 ? sd->p_s : sd->p_t, *other = side == 0 ? sd->p_t : sd->p_s;
+    /* The grounds are symmetric functions of x − y, so with x the row's own
+     * vector and y the other side's, ∂c/∂x = sign(x − y) (l1, 0 at equality)
+     * or slope·(x − y) on both sides. */
+    /* Blocks of rows × classes, as in batch_cost. */
+    const size_t nblocks = (B + OTK_ROW_BLOCK - 1) / OTK_ROW_BLOCK;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
+    for (size_t rb = 0; rb < nblocks; rb++) {
+        const size_t r0 = rb * OTK_ROW_BLOCK;
+        const size_t r1 = r0 + OTK_ROW_BLOCK < B ? r0 + OTK_ROW_BLOCK : B;
+        double coef[OTK_ROW_BLOCK];
+        memset(grad + r0 * K, 0, (r1 - r0) * K * sizeof(double));
+        for (size_t k0 = 0; k0 < K; k0 += OTK_K_BLOCK) {
+            const size_t T = K - k0 < OTK_K_BLOCK ? K - k0 : OTK_K_BLOCK;
+            for (size_t o = 0; o < B; o++) {
+                const double *y = other + o * K + k0;
+                for (size_t r = r0; r < r1; r++) {
+                    const size_t ij = side == 0 ? r * B + o : o * B + r;
+                    coef[r - r0] = g == OTK_GROUND_L1
+                                       ? sd->W_bar[ij]
+                                       : sd->W_bar[ij] * ground_slope(g, P, sd->W[ij]);
+                }
+                for (size_t r = r0; r < r1; r++) {
+                    if (coef[r - r0] == 0.0)
+                        continue;
+                    if (g == OTK_GROUND_L1)
+                        sd->kern->sign_axpy(coef[r - r0], mine + r * K + k0, y, T,
+                                            grad + r * K + k0);
+                    else
+                        sd->kern->diff_axpy(coef[r - r0], mine + r * K + k0, y, T,
+                                            grad + r * K + k0);
+                }
+            }
+        }
+        for (size_t r = r0; r < r1; r++)
+            softmax_backward(mine + r * K, K, inv_tau, grad + r * K);
+    }
+}
+
+/* ----------------------------------------------------------- entry points */
+
+static otk_status sinkd_check_inputs(const otk_sinkd *sd, const double *z_s, const double *z_t)
+{
+    otk_status st = check_logits("z_s", z_s, sd->B, sd->K);
+    if (st == OTK_SUCCESS)
+        st = check_logits("z_t", z_t, sd->B, sd->K);
+    return st;
+}
+
+/* The SinKD value, and its gradients when asked (inputs already checked). */
+static double sinkd_run(otk_sinkd *sd, const double *z_s, const double *z_t, double *grad_s,
+                        double *grad_t)
+{
+    const int want_grad = grad_s || grad_t;
+    softmax_rows(sd->kern, z_s, sd->B, sd->K, sd->par.tau, sd->p_s, sd->threads);
+    softmax_rows(sd->kern, z_t, sd->B, sd->K, sd->par.tau, sd->p_t, sd->threads);
+    batch_cost(sd);
+    sinkhorn_forward(sd);
+    const double L = sinkhorn_value_and_seed(sd, want_grad);
+    if (!want_grad)
+        return L;
+    if (sd->par.grad == OTK_SINKD_GRAD_UNROLLED)
+        sinkhorn_adjoint(sd);
+    if (grad_s)
+        cost_backward(sd, 0, grad_s);
+    if (grad_t)
+        cost_backward(sd, 1, grad_t);
+    return L;
+}
+
+otk_status otk_sinkd_loss(otk_sinkd *sd, const double *z_s, const double *z_t, double *loss,
+                          double *grad_s, double *grad_t)
+{
+    if (!sd || !z_s || !z_t || !loss)
+        return otk__fail(OTK_ENULL, "%s is NULL",
+                         !sd ? "sd" : !z_s ? "z_s" : !z_t ? "z_t" : "loss");
+    otk_status st = sinkd_check_inputs(sd, z_s, z_t);
+    if (st != OTK_SUCCESS)
+        return st;
+    *loss = sinkd_run(sd, z_s, z_t, grad_s, grad_t);
+    return OTK_SUCCESS;
+}
+
+otk_status otk_sinkd_objective(otk_sinkd *sd, const double *z_s, const double *z_t,
+                               const int *labels, double alpha, double beta,
+                               otk_kd_divergence kd, double kd_tau,
+                               otk_sinkd_objective_parts *parts, double *grad_s)
+{
+    if (!sd || !z_s || !z_t || !labels)
+        return otk__fail(OTK_ENULL, "%s is NULL",
+                         !sd ? "sd" : !z_s ? "z_s" : !z_t ? "z_t" : "labels");
+    if (!(alpha >= 0.0 && alpha <= 1.0))
+        return otk__fail(OTK_EPARAM, "alpha = %g must be in [0, 1]", alpha);
+    if (!(beta >= 0.0) || !isfinite(beta))
+        return otk__fail(OTK_EPARAM, "beta = %g must be finite and >= 0", beta);
+    otk_status st = check_kind(kd);
+    if (st == OTK_SUCCESS)
+        st = check_tau("kd_tau", kd_tau);
+    if (st != OTK_SUCCESS)
+        return st;
+    const size_t B = sd->B, K = sd->K;
+    for (size_t i = 0; i < B; i++)
+        if (labels[i] < 0 || (size_t)labels[i] >= K)
+            return otk__fail(OTK_ERANGE, "labels[%zu] = %d is not in [0, %zu)", i, labels[i], K);
+    st = sinkd_check_inputs(sd, z_s, z_t);
+    if (st != OTK_SUCCESS)
+        return st;
+
+    const double sinkd = sinkd_run(sd, z_s, z_t, grad_s, NULL);
+    const int nt = sd->threads;
+    if (grad_s)
+        for (size_t n = 0; n < B * K; n++)
+            grad_s[n] *= beta;
+    const double kd_value = kd_batch(kd, B, K, z_s, z_t, kd_tau, alpha, grad_s, sd->row_loss, nt);
+
+    /* CE = (1/B) Σ_i [LSE(z_s,i) − z_s,i[y_i]]; ∂/∂z = (softmax(z_s,i) − e_y)/B. */
+    const double inv_B = 1.0 / (double)B, gce = (1.0 - alpha) * inv_B;
+#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, K))
+    for (size_t i = 0; i < B; i++) {
+        const double *z = z_s + i * K;
+        const double lse = row_lse(z, K, 1.0);
+        sd->row_loss[i] = lse - z[labels[i]];
+        if (grad_s) {
+            double *g = grad_s + i * K;
+            for (size_t k = 0; k < K; k++)
+                g[k] += gce * exp(z[k] - lse);
+            g[labels[i]] -= gce;
+        }
+    }
+    double ce = 0.0;
+    for (size_t i = 0; i < B; i++)
+        ce += sd->row_loss[i];
+    ce *= inv_B;
+    if (parts) {
+        parts->kd = kd_value;
+        parts->ce = ce;
+        parts->sinkd = sinkd;
+        parts->total = alpha * kd_value + (1.0 - alpha) * ce + beta * sinkd;
+    }
+    return OTK_SUCCESS;
+}

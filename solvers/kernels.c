@@ -314,7 +314,70 @@ static double lanes_dot(const double *x, const double *y, size_t T)
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+static double lanes_l1_dist(const double *x, const double *y, size_t T)
+{
+    double acc[OTK_LANES] = {0};
+    size_t t = 0;
+    for (; t + OTK_LANES <= T; t += OTK_LANES)
+        for (int l = 0; l < OTK_LANES; l++)
+            acc[l] += fabs(x[t + l] - y[t + l]);
+    for (; t < T; t++)
+        acc[0] += fabs(x[t] - y[t]);
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+static double lanes_sq_dist(const double *x, const double *y, size_t T)
+{
+    double acc[OTK_LANES] = {0};
+    size_t t = 0;
+    for (; t + OTK_LANES <= T; t += OTK_LANES)
+        for (int l = 0; l < OTK_LANES; l++) {
+            const double d = x[t + l] - y[t + l];
+            acc[l] += d * d;
+        }
+    for (; t < T; t++)
+        acc[0] += (x[t] - y[t]) * (x[t] - y[t]);
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+static void sign_axpy(double a, const double *restrict x, const double *restrict y, size_t T,
+                      double *restrict g)
+{
+    for (size_t t = 0; t < T; t++) {
+        const double d = x[t] - y[t];
+        g[t] += d != 0.0 ? a * copysign(1.0, d) : 0.0;
+    }
+}
+
+static void diff_axpy(double a, const double *restrict x, const double *restrict y, size_t T,
+                      double *restrict g)
+{
+    for (size_t t = 0; t < T; t++)
+        g[t] += a * (x[t] - y[t]);
+}
+
+static void axpy(double a, const double *restrict x, size_t T, double *restrict y)
+{
+    for (size_t t = 0; t < T; t++)
+        y[t] += a * x[t];
+}
+
+static void axpy_prod(double a, const double *restrict x, const double *restrict z, size_t T,
+                      double *restrict y)
+{
+    for (size_t t = 0; t < T; t++)
+        y[t] += a * x[t] * z[t];
+}
+
+static void exp_affine(const double *restrict x, size_t T, double scale, double shift,
+                       double *restrict out)
+{
+    for (size_t t = 0; t < T; t++)
+        out[t] = otk_exp_clamped(x[t] * scale - shift);
+}
+
 const otk_kernels OTK_KERNEL_TABLE = {
     OTK_KERNEL_ISA, points_cost_tile, points_lse_tile, lse_accumulate, plan_weights, strip_max, strip_sumexp,
-    lanes_sum,      lanes_dot,
+    lanes_sum,      lanes_dot,       lanes_max,      lanes_l1_dist,  lanes_sq_dist,
+    sign_axpy,      diff_axpy,       axpy,           axpy_prod,      exp_affine,
 };

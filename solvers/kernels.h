@@ -36,6 +36,18 @@ typedef struct {
     /* Σ v[t] and Σ x[t]·y[t], in a fixed order. */
     double (*sum)(const double *v, size_t T);
     double (*dot)(const double *x, const double *y, size_t T);
+    /* max_t v[t] (NaN-propagating), any T. */
+    double (*max)(const double *v, size_t T);
+    /* Dense-vector primitives for the batch costs of distill.c, any T:
+     * Σ|x − y|, Σ(x − y)², g += a·sign(x − y) (0 where equal), g += a(x − y),
+     * y += a·x, y += a·x∘z, and out = exp(x·scale − shift) (clamped as above). */
+    double (*l1_dist)(const double *x, const double *y, size_t T);
+    double (*sq_dist)(const double *x, const double *y, size_t T);
+    void (*sign_axpy)(double a, const double *x, const double *y, size_t T, double *g);
+    void (*diff_axpy)(double a, const double *x, const double *y, size_t T, double *g);
+    void (*axpy)(double a, const double *x, size_t T, double *y);
+    void (*axpy_prod)(double a, const double *x, const double *z, size_t T, double *y);
+    void (*exp_affine)(const double *x, size_t T, double scale, double shift, double *out);
 } otk_kernels;
 
 const otk_kernels *otk__kernels(void);

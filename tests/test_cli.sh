@@ -404,5 +404,86 @@ else
     fail "divergence --max-iter 1 --tol 1e-15 (exit $rc, expected 3)"
 fi
 
+# ------------------------------------------------------------------ sinkd
+
+# 4 x 3 student and teacher logits, a 2 x 3 table, a NaN, labels
+printf '1,2,3\n0,0.5,-1\n2,1,0\n-3,4,0.25\n' >"$tmp/zs.csv"
+printf '0.5,2,2.5\n1,0,-1\n2,2,0\n-1,3,1\n' >"$tmp/zt.csv"
+printf '1,2,3\n0,0.5,-1\n' >"$tmp/z2x3.csv"
+printf '1,2,3\n0,nan,-1\n2,1,0\n-3,4,0.25\n' >"$tmp/znan.csv"
+printf '0\n2\n1\n2\n' >"$tmp/labels.csv"
+printf '0\n2\n3\n1\n' >"$tmp/labels_bad.csv"
+
+# sinkd: the JSON parses and has the keys of the contract
+run_otk sinkd "$tmp/zs.csv" "$tmp/zt.csv"
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    all(k in d for k in ("loss", "tau", "eps", "iters", "cost", "weight", "B", "K",
+                         "grad_mode", "seconds", "status", "otkit_version"))
+    and d["status"] == "ok" and math.isfinite(d["loss"]) and d["loss"] >= 0
+    and d["B"] == 4 and d["K"] == 3 and d["tau"] == 2 and d["eps"] == 0.1
+    and d["iters"] == 20 and d["cost"] == "l1" and d["weight"] == 1
+    and d["grad_mode"] == "unrolled" and d["seconds"] >= 0'; then
+    pass "sinkd: JSON with loss, tau, eps, iters, cost, weight, B, K, grad_mode, seconds, status"
+else
+    fail "sinkd JSON (exit $rc)"
+fi
+
+# sinkd with labels: the parts of the combined objective
+run_otk sinkd "$tmp/zs.csv" "$tmp/zt.csv" --labels "$tmp/labels.csv" --alpha 0.9 --beta 0.8
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    all(k in d for k in ("loss", "kd", "ce", "sinkd", "alpha", "beta"))
+    and d["alpha"] == 0.9 and d["beta"] == 0.8
+    and abs(d["loss"] - (0.9 * d["kd"] + 0.1 * d["ce"] + 0.8 * d["sinkd"]))
+        <= 1e-12 * max(1.0, abs(d["loss"]))'; then
+    pass "sinkd --labels: loss = alpha*kd + (1-alpha)*ce + beta*sinkd"
+else
+    fail "sinkd --labels (exit $rc)"
+fi
+
+# identical student and teacher: a small loss at a small eps
+run_otk sinkd "$tmp/zs.csv" "$tmp/zs.csv" --eps 0.01
+if [ $rc -eq 0 ] && json_true "$tmp/out" 'abs(d["loss"]) < 1e-6'; then
+    pass "sinkd S S --eps 0.01: loss < 1e-6"
+else
+    fail "sinkd S S --eps 0.01 (exit $rc, expected |loss| < 1e-6)"
+fi
+
+# --grad: B lines of K values
+run_otk sinkd "$tmp/zs.csv" "$tmp/zt.csv" --grad "$tmp/grad_s.csv"
+if [ $rc -eq 0 ] && [ -f "$tmp/grad_s.csv" ] && "$PYTHON" -c '
+import math, sys
+rows = [l.split(",") for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+sys.exit(0 if len(rows) == 4 and all(len(r) == 3 and all(math.isfinite(float(v)) for v in r)
+                                     for r in rows) else 1)' "$tmp/grad_s.csv"; then
+    pass "sinkd --grad: 4 lines of 3 values"
+else
+    fail "sinkd --grad (exit $rc)"
+fi
+
+# mismatched shapes: exit 2, both files and shapes named, nothing on stdout
+run_otk sinkd "$tmp/zs.csv" "$tmp/z2x3.csv"
+if [ $rc -eq 2 ] && grep -q 'zs.csv is 4 x 3' "$tmp/err" && grep -q 'z2x3.csv is 2 x 3' "$tmp/err" \
+    && [ ! -s "$tmp/out" ]; then
+    pass "sinkd, mismatched shapes: exit 2, both files and shapes named"
+else
+    fail "sinkd, mismatched shapes (exit $rc, expected 2 naming zs.csv 4 x 3 and z2x3.csv 2 x 3)"
+fi
+
+# NaN in a CSV: exit 2, message at file:line:column
+run_otk sinkd "$tmp/znan.csv" "$tmp/zt.csv"
+if [ $rc -eq 2 ] && grep -q 'znan.csv:2:3: ' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "sinkd, NaN logit: exit 2, message at file:line:column"
+else
+    fail "sinkd, NaN logit (exit $rc, expected 2 and 'znan.csv:2:3:')"
+fi
+
+# a label out of range: exit 2, the label named
+run_otk sinkd "$tmp/zs.csv" "$tmp/zt.csv" --labels "$tmp/labels_bad.csv" --alpha 0.9 --beta 0.8
+if [ $rc -eq 2 ] && grep -q 'label 3 .*out of range' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "sinkd, label out of range: exit 2, the label named"
+else
+    fail "sinkd, label out of range (exit $rc, expected 2 and 'label 3 ... out of range')"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

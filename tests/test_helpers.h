@@ -29,6 +29,7 @@ Suite *cost_suite(void);
 Suite *sinkhorn_suite(void);
 Suite *reference_suite(void);
 Suite *divergence_suite(void);
+Suite *distill_suite(void);
 
 /* ------------------------------------------------------------ environment */
 

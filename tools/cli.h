@@ -133,5 +133,6 @@ void cli_sinkhorn_print_json(const char *problem, const cli_sinkhorn_report *rep
 int cmd_sinkhorn(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_divergence(int argc, char **argv);
+int cmd_sinkd(int argc, char **argv);
 
 #endif /* OTK_TOOLS_CLI_H */

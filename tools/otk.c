@@ -278,6 +278,9 @@ static const subcommand subcommands[] = {
      cmd_sinkhorn},
     {"divergence", "debiased Sinkhorn divergence between two point clouds, with gradients",
      cmd_divergence},
+    {"sinkd",
+     "SinKD batch-wise Sinkhorn distillation loss (and the KD/CE objective), with gradients",
+     cmd_sinkd},
     {"demo", "solve a built-in 2-D problem and optionally draw it as SVG", cmd_demo},
     {NULL, NULL, NULL},
 };

@@ -23,6 +23,8 @@
  *     iterations — what autograd through the reference algorithm computes;
  *   OTK_SINKD_GRAD_ENVELOPE: the plan P is held fixed (∂L/∂W = c_w P), the
  *     gradient an envelope argument gives at convergence; cheaper and smoother.
+ * Where the ground cost is not differentiable (l1 at p_s,ik = p_t,jk; the
+ * euclidean/lp grounds at p_s^(i) = p_t^(j)) the subgradient 0 is used.
  *
  * Baselines (otk_kd_loss), batch means over the B rows, with temperature τ:
  *   OTK_KD_KL          τ² · KL(p_t ‖ p_s)            (Hinton et al. 2015)
@@ -106,7 +108,9 @@ typedef enum {
  *   kind      input: see above.
  *   tau       input: temperature τ > 0.
  *   grad_s    output, B×K, may be NULL: ∂L/∂Z_s.
- * Errors: OTK_ENULL, OTK_ESIZE, OTK_EPARAM (kind or tau), OTK_ENONFINITE. */
+ * Allocates (and frees) B doubles for the per-row values, summed in row order.
+ * Errors: OTK_ENULL, OTK_ESIZE, OTK_EPARAM (kind or tau), OTK_ENONFINITE,
+ * OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_kd_loss(otk_kd_divergence kind, size_t B, size_t K,
                                   const double *z_s, const double *z_t, double tau,
                                   double *loss, double *grad_s);
