@@ -254,6 +254,7 @@ void otk_sinkd_free(otk_sinkd *sd)
     free(sd->u_bar);
     free(sd->v_bar);
     free(sd->row_loss);
+    free(sd->zeros);
     free(sd);
 }
 
