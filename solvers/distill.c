@@ -428,6 +428,21 @@ static void sinkhorn_forward(otk_sinkd *sd)
     }
 }
 
+/* Σ_j exp(shift + h_j − C_j/ε)·w_j along one row C of length n (the plan
+ * weights of that row against a weight vector), tile by tile. */
+static double plan_row_dot(const otk_kernels *kern, const double *C, const double *h, size_t n,
+                           double shift, double inv_eps, const double *w)
+{
+    double p[OTK_TILE];
+    double s = 0.0;
+    for (size_t j0 = 0; j0 < n; j0 += OTK_TILE) {
+        const size_t T = n - j0 < OTK_TILE ? n - j0 : OTK_TILE;
+        kern->plan_weights(C + j0, h + j0, T, shift, inv_eps, p);
+        s += kern->dot(p, w + j0, T);
+    }
+    return s;
+}
+
 /* L = c_w Σ_ij P_ij W_ij with P = exp(u + v − W/ε) from the last iterate.
  * Also the loss adjoints: ū_i = c_w Σ_j P_ij W_ij, v̄_j = c_w Σ_i P_ij W_ij,
  * and W̄ = c_w P (1 − W/ε) (unrolled) or c_w P (envelope). */
@@ -461,17 +476,9 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
         L += sd->u_bar[i];
     if (want_grad && !envelope) {
 #pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
-        for (size_t j = 0; j < B; j++) {
-            double p[OTK_TILE];
-            double s = 0.0;
-            for (size_t i0 = 0; i0 < B; i0 += OTK_TILE) {
-                const size_t T = B - i0 < OTK_TILE ? B - i0 : OTK_TILE;
-                const double *wt = sd->Wt + j * B + i0;
-                kern->plan_weights(wt, u + i0, T, v[j], inv_eps, p);
-                s += kern->dot(p, wt, T);
-            }
-            sd->v_bar[j] = cw * s;
-        }
+        for (size_t j = 0; j < B; j++)
+            sd->v_bar[j] = cw * plan_row_dot(kern, sd->Wt + j * B, u, B, v[j], inv_eps,
+                                             sd->Wt + j * B);
     }
     return L;
 }
@@ -517,16 +524,8 @@ static void sinkhorn_adjoint(otk_sinkd *sd)
         if (k == 0)
             break; /* v^(0) is a constant */
 #pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
-        for (size_t j = 0; j < B; j++) {
-            double r[OTK_TILE];
-            double s = 0.0;
-            for (size_t i0 = 0; i0 < B; i0 += OTK_TILE) {
-                const size_t T = B - i0 < OTK_TILE ? B - i0 : OTK_TILE;
-                kern->plan_weights(sd->Wt + j * B + i0, u + i0, T, v_prev[j], inv_eps, r);
-                s += kern->dot(u_bar + i0, r, T);
-            }
-            v_bar[j] = -s;
-        }
+        for (size_t j = 0; j < B; j++)
+            v_bar[j] = -plan_row_dot(kern, sd->Wt + j * B, u, B, v_prev[j], inv_eps, u_bar);
         memset(u_bar, 0, B * sizeof(double));
     }
 }
