@@ -46,14 +46,6 @@ void otk_divergence_params_default(otk_divergence_params *params)
     params->debias = 1;
 }
 
-static otk__common_params common_fields(const otk_divergence_params *p)
-{
-    otk__common_params c = {p->eps,      p->blur, p->reach,    p->scaling,  p->diameter,
-                            p->p,        p->tol,  p->schedule, p->update,   p->max_iter,
-                            p->threads};
-    return c;
-}
-
 /* (Re)compute the ε-list for the current diameter; grows the list only when
  * the new schedule is longer than any before. */
 static otk_status build_schedule(otk_divergence *div)
@@ -75,7 +67,7 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
     else
         otk_divergence_params_default(&par);
     const otk_cost *c = div->c_xy;
-    const otk__common_params common = common_fields(&par);
+    const otk__common_params common = OTK__COMMON_PARAMS_OF(&par);
     otk_status st = otk__resolve_common(&common, c, &div->resolved);
     if (st)
         return st;

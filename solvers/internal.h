@@ -75,6 +75,12 @@ typedef struct {
         (par)->threads = 0;                          \
     } while (0)
 
+/* The shared fields of any such params struct, gathered for otk__resolve_common. */
+#define OTK__COMMON_PARAMS_OF(par)                                                        \
+    ((otk__common_params){(par)->eps, (par)->blur, (par)->reach, (par)->scaling,           \
+                          (par)->diameter, (par)->p, (par)->tol, (par)->schedule,          \
+                          (par)->update, (par)->max_iter, (par)->threads})
+
 /* The damping κ = ρ/(ρ+ε) of the unbalanced soft-min updates (1 when ρ = ∞). */
 static inline double otk__kappa(double eps, double rho)
 {

@@ -44,14 +44,6 @@ void otk_sinkhorn_params_default(otk_sinkhorn_params *params)
     params->no_annealing = 0;
 }
 
-static otk__common_params common_fields(const otk_sinkhorn_params *p)
-{
-    otk__common_params c = {p->eps,      p->blur, p->reach,    p->scaling,  p->diameter,
-                            p->p,        p->tol,  p->schedule, p->update,   p->max_iter,
-                            p->threads};
-    return c;
-}
-
 otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
                               const otk_sinkhorn_params *params)
 {
@@ -65,7 +57,7 @@ otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
         par = *params;
     else
         otk_sinkhorn_params_default(&par);
-    const otk__common_params common = common_fields(&par);
+    const otk__common_params common = OTK__COMMON_PARAMS_OF(&par);
     otk__resolved_params rp;
     otk_status st = otk__resolve_common(&common, cost, &rp);
     if (st)
