@@ -291,37 +291,14 @@ static void update(otk_divergence *div, double eps, int average, int alternating
     }
 }
 
-static int all_finite(const double *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(v[i]))
-            return 0;
-    return 1;
-}
-
 static otk_status check_potentials(const otk_divergence *div, double eps)
 {
-    if (!all_finite(div->f_ba, div->n) || !all_finite(div->g_ab, div->m) ||
-        (div->debias && (!all_finite(div->f_aa, div->n) || !all_finite(div->g_bb, div->m))))
+    if (!otk__all_finite(div->f_ba, div->n) || !otk__all_finite(div->g_ab, div->m) ||
+        (div->debias &&
+         (!otk__all_finite(div->f_aa, div->n) || !otk__all_finite(div->g_bb, div->m))))
         return otk__fail(OTK_ENUMERIC, "otk_divergence_solve: non-finite potential at eps = %g",
                          eps);
     return OTK_SUCCESS;
-}
-
-/* Σ_i w_i |exp((pot_i − soft_i)/ε) − exp(−pot_i/ρ)| / mass: the relative L1
- * violation of one side's optimality condition, the same measure as
- * otk_sinkhorn's marginal error (otkit/sinkhorn.h; MATH.md A.4, A.6). */
-static double side_error(const double *w, const double *pot, const double *soft, size_t n,
-                         double eps, double rho, double mass)
-{
-    double err = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        if (w[i] == 0.0)
-            continue;
-        double target = isinf(rho) ? 1.0 : exp(-pot[i] / rho);
-        err += w[i] * fabs(exp((pot[i] - soft[i]) / eps) - target);
-    }
-    return err / mass;
 }
 
 /* The largest marginal error of the solved problems, from the soft-mins of
@@ -330,14 +307,14 @@ static double side_error(const double *w, const double *pot, const double *soft,
 static double marginal_error(const otk_divergence *div, double eps, int f_exact)
 {
     const double rho = div->rho;
-    double err = side_error(div->b, div->g_ab, div->g_soft, div->m, eps, rho, div->mass_b);
+    double err = otk__side_error(div->b, div->g_ab, div->g_soft, div->m, eps, rho, div->mass_b);
     if (!f_exact)
-        err += side_error(div->a, div->f_ba, div->f_soft, div->n, eps, rho, div->mass_a);
+        err += otk__side_error(div->a, div->f_ba, div->f_soft, div->n, eps, rho, div->mass_a);
     if (div->debias) {
         /* The symmetric plans have equal row and column marginals. */
-        double e_aa = 2.0 * side_error(div->a, div->f_aa, div->faa_soft, div->n, eps, rho,
+        double e_aa = 2.0 * otk__side_error(div->a, div->f_aa, div->faa_soft, div->n, eps, rho,
                                        div->mass_a);
-        double e_bb = 2.0 * side_error(div->b, div->g_bb, div->gbb_soft, div->m, eps, rho,
+        double e_bb = 2.0 * otk__side_error(div->b, div->g_bb, div->gbb_soft, div->m, eps, rho,
                                        div->mass_b);
         err = fmax(err, fmax(e_aa, e_bb));
     }

@@ -97,6 +97,16 @@ otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost
 otk_status otk__build_eps_list(const otk__resolved_params *rp, double scaling, double **list,
                                int *len, int *cap);
 
+/* Whether all n values are finite. */
+int otk__all_finite(const double *v, size_t n);
+
+/* Σ_i w_i |exp((pot_i − soft_i)/ε) − exp(−pot_i/ρ)| / mass, with soft the
+ * undamped soft-min of the other side: the relative L1 violation of one side's
+ * optimality condition, otkit's marginal error (otkit/sinkhorn.h; MATH.md A.4,
+ * A.6).  Zero weights are skipped. */
+double otk__side_error(const double *w, const double *pot, const double *soft, size_t n,
+                       double eps, double rho, double mass);
+
 /* What plan_reduce sums, per row (axis 0) or column (axis 1) of P:
  *   MASS:  Σ P;   COST: Σ P·C;   APPLY: Σ P·Y (k columns);
  *   GRAD:  the envelope gradient of <P, C> w.r.t. the points (MATH.md B.3),

@@ -1,5 +1,6 @@
-/* The ε-schedule and the parameters every solver shares: validated, resolved
- * (blur → ε, reach → ρ, AUTO update) and turned into an ε-list in one place. */
+/* What every Sinkhorn-type solver shares: the parameters, validated and
+ * resolved (blur → ε, reach → ρ, AUTO update), the ε-list, and the marginal
+ * error measure. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -102,4 +103,25 @@ otk_status otk__build_eps_list(const otk__resolved_params *rp, double scaling, d
     (*list)[n - 1] = rp->eps;
     *len = n;
     return OTK_SUCCESS;
+}
+
+int otk__all_finite(const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
+double otk__side_error(const double *w, const double *pot, const double *soft, size_t n,
+                       double eps, double rho, double mass)
+{
+    double err = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] == 0.0)
+            continue;
+        double target = isinf(rho) ? 1.0 : exp(-pot[i] / rho);
+        err += w[i] * fabs(exp((pot[i] - soft[i]) / eps) - target);
+    }
+    return err / mass;
 }

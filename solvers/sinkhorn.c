@@ -217,29 +217,6 @@ static void softmin_cols(otk_sinkhorn *s, double eps)
     s->cost->ops->softmin(s->cost, 1, eps, s->h_n, s->g_soft, s->threads);
 }
 
-/* Σ_i w_i |exp((pot_i − soft_i)/ε) − exp(−pot_i/ρ)| / mass: the relative L1
- * violation of the optimality condition on one side (MATH.md A.4/A.6). */
-static double side_error(const double *w, const double *pot, const double *soft, size_t n,
-                         double eps, double rho, double mass)
-{
-    double err = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        if (w[i] == 0.0)
-            continue;
-        double target = isinf(rho) ? 1.0 : exp(-pot[i] / rho);
-        err += w[i] * fabs(exp((pot[i] - soft[i]) / eps) - target);
-    }
-    return err / mass;
-}
-
-static int all_finite(const double *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(v[i]))
-            return 0;
-    return 1;
-}
-
 /* One update at `eps`; `average` selects the symmetric (averaged) form and
  * `extrapolate` the final un-averaged parallel step of the fixed schedule. */
 static void update(otk_sinkhorn *s, double eps, int softmins_ready)
@@ -313,7 +290,7 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
         s->iterations++;
         if (s->step <= last)
             s->annealing_iterations++;
-        if (!all_finite(s->f, s->n) || !all_finite(s->g, s->m))
+        if (!otk__all_finite(s->f, s->n) || !otk__all_finite(s->g, s->m))
             return finish(s, otk__fail(OTK_ENUMERIC, "non-finite potential at eps = %g", e));
         if (fixed && s->step > last) {
             /* GeomLoss's final extrapolation: parallel, not averaged. */
@@ -325,7 +302,7 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
             for (size_t j = 0; j < s->m; j++)
                 s->g[j] = kb * s->g_soft[j];
             s->error = NAN; /* measured on demand by get_result */
-            if (!all_finite(s->f, s->n) || !all_finite(s->g, s->m))
+            if (!otk__all_finite(s->f, s->n) || !otk__all_finite(s->g, s->m))
                 return finish(s, otk__fail(OTK_ENUMERIC, "non-finite potential at eps = %g", e));
             return finish(s, OTK_SUCCESS);
         }
@@ -339,17 +316,17 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
     if (s->par.update == OTK_UPDATE_ALTERNATING) {
         softmin_cols(s, eps);
         if (s->f_fresh) {
-            err = side_error(s->b, s->g, s->g_soft, s->m, eps, s->rho_b, s->mass_b);
+            err = otk__side_error(s->b, s->g, s->g_soft, s->m, eps, s->rho_b, s->mass_b);
         } else {
             softmin_rows(s, eps);
-            err = side_error(s->a, s->f, s->f_soft, s->n, eps, s->rho_a, s->mass_a) +
-                  side_error(s->b, s->g, s->g_soft, s->m, eps, s->rho_b, s->mass_b);
+            err = otk__side_error(s->a, s->f, s->f_soft, s->n, eps, s->rho_a, s->mass_a) +
+                  otk__side_error(s->b, s->g, s->g_soft, s->m, eps, s->rho_b, s->mass_b);
         }
     } else {
         softmin_rows(s, eps);
         softmin_cols(s, eps);
-        err = side_error(s->a, s->f, s->f_soft, s->n, eps, s->rho_a, s->mass_a) +
-              side_error(s->b, s->g, s->g_soft, s->m, eps, s->rho_b, s->mass_b);
+        err = otk__side_error(s->a, s->f, s->f_soft, s->n, eps, s->rho_a, s->mass_a) +
+              otk__side_error(s->b, s->g, s->g_soft, s->m, eps, s->rho_b, s->mass_b);
     }
     if (isnan(err))
         return finish(s, otk__fail(OTK_ENUMERIC, "marginal error is NaN at eps = %g", eps));
@@ -374,7 +351,7 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
     update(s, eps, 1);
     s->iterations++;
     s->target_iterations++;
-    if (!all_finite(s->f, s->n) || !all_finite(s->g, s->m))
+    if (!otk__all_finite(s->f, s->n) || !otk__all_finite(s->g, s->m))
         return finish(s, otk__fail(OTK_ENUMERIC, "non-finite potential at eps = %g", eps));
     return OTK_CONTINUE;
 }
