@@ -13,14 +13,6 @@
 #define OTK_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define OTK_PRINTF(f, a)
-/* Point clouds only (kind "points", not checked): replace the coordinates of
- * x (n×d, row-major) and/or y (m×d) — NULL leaves a side unchanged — and
- * recompute the diameter.  The caller validates the values (finite).  No
- * allocation: the sizes are those given to otk_cost_points(). */
-void otk__cost_points_update(otk_cost *c, const double *x, const double *y);
-/* The dimension d of a point-cloud cost. */
-size_t otk__cost_points_dim(const otk_cost *c);
-
 #endif
 
 /* Record the thread-local message for a failure and return `status`. */
