@@ -307,12 +307,16 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
 
 /* ------------------------------------------------------- batch cost W */
 
-/* The B²K terms of the batch cost and of its gradient are streamed in blocks
- * of OTK_ROW_BLOCK rows of one side × OTK_K_BLOCK classes, so that the rows
- * of the block and one row of the other side stay in L1 while the other side
- * streams past: each row is then read once per block instead of once per
- * row. */
-#define OTK_ROW_BLOCK 8
+/* The B²K terms of the batch cost and of its gradient are computed in tiles:
+ * OTK_ROW_BLOCK rows of one side × OTK_COL_BLOCK rows of the other ×
+ * OTK_K_BLOCK classes (≈ 200 KiB, resident in L2 while they are combined), and
+ * inside a tile one row against OTK_MULTI rows of the other side at a time
+ * (kernels.h).  Each side is then read from memory B/OTK_ROW_BLOCK times
+ * instead of B times, and the work per load is eight times larger.  A thread
+ * owns whole row blocks, and every sum runs in the same order whatever the
+ * thread count. */
+#define OTK_ROW_BLOCK 32
+#define OTK_COL_BLOCK 64
 #define OTK_K_BLOCK 256
 
 /* The "euclidean family" grounds as functions φ(s) of s = ‖x − y‖². */
@@ -370,20 +374,35 @@ static void batch_cost(otk_sinkd *sd)
     const double P = sd->par.power;
     const size_t nblocks = (B + OTK_ROW_BLOCK - 1) / OTK_ROW_BLOCK;
     const int l1 = g == OTK_GROUND_L1;
+    const otk_kernels *kern = sd->kern;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
     for (size_t rb = 0; rb < nblocks; rb++) {
         const size_t r0 = rb * OTK_ROW_BLOCK;
         const size_t r1 = r0 + OTK_ROW_BLOCK < B ? r0 + OTK_ROW_BLOCK : B;
+        const double *ys[OTK_MULTI];
         for (size_t i = r0; i < r1; i++)
             memset(sd->W + i * B, 0, B * sizeof(double));
         /* Raw sums Σ|x − y| or Σ(x − y)² first, the ground's transform after. */
         for (size_t k0 = 0; k0 < K; k0 += OTK_K_BLOCK) {
             const size_t T = K - k0 < OTK_K_BLOCK ? K - k0 : OTK_K_BLOCK;
-            for (size_t j = 0; j < B; j++) {
-                const double *y = sd->p_t + j * K + k0;
-                for (size_t i = r0; i < r1; i++)
-                    sd->W[i * B + j] += l1 ? sd->kern->l1_dist(sd->p_s + i * K + k0, y, T)
-                                           : sd->kern->sq_dist(sd->p_s + i * K + k0, y, T);
+            for (size_t c0 = 0; c0 < B; c0 += OTK_COL_BLOCK) {
+                const size_t c1 = c0 + OTK_COL_BLOCK < B ? c0 + OTK_COL_BLOCK : B;
+                for (size_t i = r0; i < r1; i++) {
+                    const double *x = sd->p_s + i * K + k0;
+                    double *w = sd->W + i * B;
+                    size_t j = c0;
+                    for (; j + OTK_MULTI <= c1; j += OTK_MULTI) {
+                        for (int o = 0; o < OTK_MULTI; o++)
+                            ys[o] = sd->p_t + (j + (size_t)o) * K + k0;
+                        if (l1)
+                            kern->l1_dist_multi(x, ys, T, w + j);
+                        else
+                            kern->sq_dist_multi(x, ys, T, w + j);
+                    }
+                    for (; j < c1; j++)
+                        w[j] += l1 ? kern->l1_dist(x, sd->p_t + j * K + k0, T)
+                                   : kern->sq_dist(x, sd->p_t + j * K + k0, T);
+                }
             }
         }
         if (!l1)
@@ -530,45 +549,87 @@ static void sinkhorn_adjoint(otk_sinkd *sd)
     }
 }
 
-/* ∂L/∂Z from W̄: p̄ = Σ W̄ ∂c/∂p, then through the softmax at τ.
+/* W̄ ← W̄·φ'(s), the coefficient of (x − y) in ∂L/∂x for the euclidean-family
+ * grounds (l1's coefficient of sign(x − y) is W̄ itself): once, not per tile. */
+static void cost_coefficients(otk_sinkd *sd)
+{
+    const size_t B = sd->B;
+    const otk_ground g = sd->par.ground;
+    const double P = sd->par.power;
+    if (g == OTK_GROUND_L1)
+        return;
+    const int nt = sd->threads;
+#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+    for (size_t i = 0; i < B; i++)
+        for (size_t j = 0; j < B; j++)
+            sd->W_bar[i * B + j] *= ground_slope(g, P, sd->W[i * B + j]);
+}
+
+/* ∂L/∂Z from W̄ (after cost_coefficients): p̄ = Σ W̄ ∂c/∂p, then through the softmax at τ.
  * side 0: the student rows i (reduce over j); side 1: the teacher rows j. */
 static void cost_backward(otk_sinkd *sd, int side, double *grad)
 {
     const size_t B = sd->B, K = sd->K;
     const int nt = sd->threads;
     const otk_ground g = sd->par.ground;
-    const double P = sd->par.power, inv_tau = 1.0 / sd->par.tau;
+    const double inv_tau = 1.0 / sd->par.tau;
     const double *mine = side == 0 ? sd->p_s : sd->p_t, *other = side == 0 ? sd->p_t : sd->p_s;
     /* The grounds are symmetric functions of x − y, so with x the row's own
      * vector and y the other side's, ∂c/∂x = sign(x − y) (l1, 0 at equality)
      * or slope·(x − y) on both sides. */
-    /* Blocks of rows × classes, as in batch_cost. */
+    /* Tiles as in batch_cost.  Zero coefficients (plan entries that
+     * underflowed) are skipped; the others are taken eight at a time, in
+     * increasing order of the other side's row. */
     const size_t nblocks = (B + OTK_ROW_BLOCK - 1) / OTK_ROW_BLOCK;
+    const int l1 = g == OTK_GROUND_L1;
+    const otk_kernels *kern = sd->kern;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
     for (size_t rb = 0; rb < nblocks; rb++) {
         const size_t r0 = rb * OTK_ROW_BLOCK;
         const size_t r1 = r0 + OTK_ROW_BLOCK < B ? r0 + OTK_ROW_BLOCK : B;
-        double coef[OTK_ROW_BLOCK];
+        double coef[OTK_ROW_BLOCK][OTK_COL_BLOCK];
+        size_t who[OTK_ROW_BLOCK][OTK_COL_BLOCK], cnt[OTK_ROW_BLOCK];
+        const double *ys[OTK_MULTI];
+        double as[OTK_MULTI];
         memset(grad + r0 * K, 0, (r1 - r0) * K * sizeof(double));
         for (size_t k0 = 0; k0 < K; k0 += OTK_K_BLOCK) {
             const size_t T = K - k0 < OTK_K_BLOCK ? K - k0 : OTK_K_BLOCK;
-            for (size_t o = 0; o < B; o++) {
-                const double *y = other + o * K + k0;
-                for (size_t r = r0; r < r1; r++) {
+            for (size_t c0 = 0; c0 < B; c0 += OTK_COL_BLOCK) {
+            const size_t c1 = c0 + OTK_COL_BLOCK < B ? c0 + OTK_COL_BLOCK : B;
+            for (size_t r = r0; r < r1; r++) {
+                size_t nz = 0;
+                for (size_t o = c0; o < c1; o++) {
                     const size_t ij = side == 0 ? r * B + o : o * B + r;
-                    coef[r - r0] = g == OTK_GROUND_L1
-                                       ? sd->W_bar[ij]
-                                       : sd->W_bar[ij] * ground_slope(g, P, sd->W[ij]);
+                    const double cf = sd->W_bar[ij];
+                    if (cf != 0.0) {
+                        coef[r - r0][nz] = cf;
+                        who[r - r0][nz++] = o;
+                    }
                 }
+                cnt[r - r0] = nz;
+            }
                 for (size_t r = r0; r < r1; r++) {
-                    if (coef[r - r0] == 0.0)
-                        continue;
-                    if (g == OTK_GROUND_L1)
-                        sd->kern->sign_axpy(coef[r - r0], mine + r * K + k0, y, T,
-                                            grad + r * K + k0);
-                    else
-                        sd->kern->diff_axpy(coef[r - r0], mine + r * K + k0, y, T,
-                                            grad + r * K + k0);
+                    const double *x = mine + r * K + k0;
+                    double *gr = grad + r * K + k0;
+                    const double *cf = coef[r - r0];
+                    const size_t *w = who[r - r0], nz = cnt[r - r0];
+                    size_t q = 0;
+                    for (; q + OTK_MULTI <= nz; q += OTK_MULTI) {
+                        for (int o = 0; o < OTK_MULTI; o++) {
+                            ys[o] = other + w[q + (size_t)o] * K + k0;
+                            as[o] = cf[q + (size_t)o];
+                        }
+                        if (l1)
+                            kern->sign_axpy_multi(as, x, ys, T, gr);
+                        else
+                            kern->diff_axpy_multi(as, x, ys, T, gr);
+                    }
+                    for (; q < nz; q++) {
+                        if (l1)
+                            kern->sign_axpy(cf[q], x, other + w[q] * K + k0, T, gr);
+                        else
+                            kern->diff_axpy(cf[q], x, other + w[q] * K + k0, T, gr);
+                    }
                 }
             }
         }
@@ -601,6 +662,7 @@ static double sinkd_run(otk_sinkd *sd, const double *z_s, const double *z_t, dou
         return L;
     if (sd->par.grad == OTK_SINKD_GRAD_UNROLLED)
         sinkhorn_adjoint(sd);
+    cost_coefficients(sd);
     if (grad_s)
         cost_backward(sd, 0, grad_s);
     if (grad_t)

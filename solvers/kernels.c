@@ -314,30 +314,45 @@ static double lanes_dot(const double *x, const double *y, size_t T)
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+/* The batch costs of SinKD spend most of their time here, on chunks of a few
+ * hundred entries: four vectors of independent accumulators, so that the adds
+ * are not one dependency chain (the chain, not the arithmetic, bounds one
+ * accumulator).  Combined in a fixed order, so results do not depend on the
+ * thread count. */
+#define OTK_DIST_ACC (4 * OTK_LANES)
+
+static double combine_dist_acc(const double *acc)
+{
+    double s[OTK_LANES];
+    for (int l = 0; l < OTK_LANES; l++)
+        s[l] = (acc[l] + acc[OTK_LANES + l]) + (acc[2 * OTK_LANES + l] + acc[3 * OTK_LANES + l]);
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
 static double lanes_l1_dist(const double *x, const double *y, size_t T)
 {
-    double acc[OTK_LANES] = {0};
+    double acc[OTK_DIST_ACC] = {0};
     size_t t = 0;
-    for (; t + OTK_LANES <= T; t += OTK_LANES)
-        for (int l = 0; l < OTK_LANES; l++)
+    for (; t + OTK_DIST_ACC <= T; t += OTK_DIST_ACC)
+        for (int l = 0; l < OTK_DIST_ACC; l++)
             acc[l] += fabs(x[t + l] - y[t + l]);
     for (; t < T; t++)
         acc[0] += fabs(x[t] - y[t]);
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    return combine_dist_acc(acc);
 }
 
 static double lanes_sq_dist(const double *x, const double *y, size_t T)
 {
-    double acc[OTK_LANES] = {0};
+    double acc[OTK_DIST_ACC] = {0};
     size_t t = 0;
-    for (; t + OTK_LANES <= T; t += OTK_LANES)
-        for (int l = 0; l < OTK_LANES; l++) {
+    for (; t + OTK_DIST_ACC <= T; t += OTK_DIST_ACC)
+        for (int l = 0; l < OTK_DIST_ACC; l++) {
             const double d = x[t + l] - y[t + l];
             acc[l] += d * d;
         }
     for (; t < T; t++)
         acc[0] += (x[t] - y[t]) * (x[t] - y[t]);
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    return combine_dist_acc(acc);
 }
 
 static void sign_axpy(double a, const double *restrict x, const double *restrict y, size_t T,
@@ -354,6 +369,98 @@ static void diff_axpy(double a, const double *restrict x, const double *restrict
 {
     for (size_t t = 0; t < T; t++)
         g[t] += a * (x[t] - y[t]);
+}
+
+/* Register blocking for the SinKD batch costs: one pass over x against eight
+ * rows, with an accumulator vector per row, so x (and g) cross the memory
+ * hierarchy once per eight rows and the eight add chains run side by side. */
+static void l1_dist_multi(const double *x, const double *const *y, size_t T, double *out)
+{
+    double acc[OTK_MULTI][OTK_LANES] = {{0}};
+    size_t t = 0;
+    for (; t + OTK_LANES <= T; t += OTK_LANES) {
+#pragma GCC unroll 8
+        for (int o = 0; o < OTK_MULTI; o++)
+            for (int l = 0; l < OTK_LANES; l++)
+                acc[o][l] += fabs(x[t + l] - y[o][t + l]);
+    }
+    for (int o = 0; o < OTK_MULTI; o++) {
+        double r = 0.0;
+        for (size_t u = t; u < T; u++)
+            r += fabs(x[u] - y[o][u]);
+        const double *a = acc[o];
+        out[o] += (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + r;
+    }
+}
+
+static void sq_dist_multi(const double *x, const double *const *y, size_t T, double *out)
+{
+    double acc[OTK_MULTI][OTK_LANES] = {{0}};
+    size_t t = 0;
+    for (; t + OTK_LANES <= T; t += OTK_LANES) {
+#pragma GCC unroll 8
+        for (int o = 0; o < OTK_MULTI; o++)
+            for (int l = 0; l < OTK_LANES; l++) {
+                const double d = x[t + l] - y[o][t + l];
+                acc[o][l] += d * d;
+            }
+    }
+    for (int o = 0; o < OTK_MULTI; o++) {
+        double r = 0.0;
+        for (size_t u = t; u < T; u++)
+            r += (x[u] - y[o][u]) * (x[u] - y[o][u]);
+        const double *a = acc[o];
+        out[o] += (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + r;
+    }
+}
+
+/* The inner loops run over one vector of lanes with the eight rows unrolled,
+ * so that the compiler keeps the partial sums in registers (a loop over t
+ * with y[o][t] gathered through the pointer array is not vectorised). */
+static void sign_axpy_multi(const double *a, const double *restrict x, const double *const *y,
+                            size_t T, double *restrict g)
+{
+    const double *restrict y0 = y[0], *restrict y1 = y[1], *restrict y2 = y[2],
+                           *restrict y3 = y[3], *restrict y4 = y[4], *restrict y5 = y[5],
+                           *restrict y6 = y[6], *restrict y7 = y[7];
+    const double a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6],
+                 a7 = a[7];
+#define OTK_SIGN_TERM(ao, yo) (x[t] != (yo)[t] ? (ao) * copysign(1.0, x[t] - (yo)[t]) : 0.0)
+    for (size_t t = 0; t < T; t++) {
+        double acc = g[t];
+        acc += OTK_SIGN_TERM(a0, y0);
+        acc += OTK_SIGN_TERM(a1, y1);
+        acc += OTK_SIGN_TERM(a2, y2);
+        acc += OTK_SIGN_TERM(a3, y3);
+        acc += OTK_SIGN_TERM(a4, y4);
+        acc += OTK_SIGN_TERM(a5, y5);
+        acc += OTK_SIGN_TERM(a6, y6);
+        acc += OTK_SIGN_TERM(a7, y7);
+        g[t] = acc;
+    }
+#undef OTK_SIGN_TERM
+}
+
+static void diff_axpy_multi(const double *a, const double *restrict x, const double *const *y,
+                            size_t T, double *restrict g)
+{
+    const double *restrict y0 = y[0], *restrict y1 = y[1], *restrict y2 = y[2],
+                           *restrict y3 = y[3], *restrict y4 = y[4], *restrict y5 = y[5],
+                           *restrict y6 = y[6], *restrict y7 = y[7];
+    const double a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6],
+                 a7 = a[7];
+    for (size_t t = 0; t < T; t++) {
+        double acc = g[t];
+        acc += a0 * (x[t] - y0[t]);
+        acc += a1 * (x[t] - y1[t]);
+        acc += a2 * (x[t] - y2[t]);
+        acc += a3 * (x[t] - y3[t]);
+        acc += a4 * (x[t] - y4[t]);
+        acc += a5 * (x[t] - y5[t]);
+        acc += a6 * (x[t] - y6[t]);
+        acc += a7 * (x[t] - y7[t]);
+        g[t] = acc;
+    }
 }
 
 static void axpy(double a, const double *restrict x, size_t T, double *restrict y)
@@ -380,4 +487,5 @@ const otk_kernels OTK_KERNEL_TABLE = {
     OTK_KERNEL_ISA, points_cost_tile, points_lse_tile, lse_accumulate, plan_weights, strip_max, strip_sumexp,
     lanes_sum,      lanes_dot,       lanes_max,      lanes_l1_dist,  lanes_sq_dist,
     sign_axpy,      diff_axpy,       axpy,           axpy_prod,      exp_affine,
+    l1_dist_multi,  sq_dist_multi,   sign_axpy_multi, diff_axpy_multi,
 };

@@ -48,7 +48,20 @@ typedef struct {
     void (*axpy)(double a, const double *x, size_t T, double *y);
     void (*axpy_prod)(double a, const double *x, const double *z, size_t T, double *y);
     void (*exp_affine)(const double *x, size_t T, double scale, double shift, double *out);
+    /* The same against OTK_MULTI rows y[0..7] at once (x and g read and
+     * written once for all of them):
+     *   l1_dist_multi/sq_dist_multi:   out[o] += Σ_t |x[t] − y[o][t]| (or squared);
+     *   sign_axpy_multi/diff_axpy_multi: g[t] += Σ_o a[o]·sign(x[t] − y[o][t])
+     *   (or a[o](x[t] − y[o][t])), summed over o in increasing order. */
+    void (*l1_dist_multi)(const double *x, const double *const *y, size_t T, double *out);
+    void (*sq_dist_multi)(const double *x, const double *const *y, size_t T, double *out);
+    void (*sign_axpy_multi)(const double *a, const double *x, const double *const *y, size_t T,
+                            double *g);
+    void (*diff_axpy_multi)(const double *a, const double *x, const double *const *y, size_t T,
+                            double *g);
 } otk_kernels;
+
+#define OTK_MULTI 8
 
 const otk_kernels *otk__kernels(void);
 
