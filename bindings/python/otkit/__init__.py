@@ -1,0 +1,26 @@
+"""otkit: numerical optimal transport (Python bindings of the C library).
+
+    sinkhorn(a, b, C=..., eps=...) / sinkhorn(x=..., y=..., blur=...)  -> SinkhornResult
+    divergence(x, y, blur=0.05, p=2, ...)                              -> DivergenceResult
+    sinkd_loss(z_s, z_t, ...), kd_loss(kind, ...), sinkd_objective(...) -> losses + gradients
+    otkit.torch (import it explicitly; needs PyTorch): SinkhornDivergence, SinKDLoss
+
+Units: eps and rho are in cost units; blur and reach are lengths (eps = blur^p,
+rho = reach^p with p the cost's exponent), as in GeomLoss.  Potentials are in
+the GeomLoss gauge P = a b exp((f + g - C)/eps).  Bad input raises ValueError
+naming the argument; stopping at max_iter warns ConvergenceWarning.
+"""
+from . import _otkit
+from ._common import ConvergenceWarning, OtkitError
+from .sinkhorn import sinkhorn, SinkhornResult, potential_convert, epsilon_schedule
+from .divergence import divergence, DivergenceResult, Divergence, geomloss_cost
+from .distill import (SinKD, sinkd_loss, sinkd_objective, kd_loss, kl_loss, rkl_loss, js_loss,
+                      soft_ce_loss, LossResult, ObjectiveResult)
+
+__version__ = _otkit.version()
+
+__all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule",
+           "divergence", "DivergenceResult", "Divergence", "geomloss_cost",
+           "SinKD", "sinkd_loss", "sinkd_objective", "kd_loss", "kl_loss", "rkl_loss",
+           "js_loss", "soft_ce_loss", "LossResult", "ObjectiveResult",
+           "ConvergenceWarning", "OtkitError", "__version__"]

@@ -1,0 +1,70 @@
+"""Shared helpers of the otkit package: the warning class, option parsing and
+array shaping.  Not part of the public API except ConvergenceWarning and
+OtkitError (re-exported by otkit)."""
+import warnings
+
+import numpy as np
+
+from . import _otkit
+
+OtkitError = _otkit.OtkitError
+
+NOT_CONVERGED = _otkit.OTK_NOT_CONVERGED
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """A solver stopped at max_iter before its marginal error reached tol
+    (otkit status OTK_NOT_CONVERGED).  The result is still returned: it holds
+    the best iterate, and its `status` and `marginal_error` say how far it is.
+    Silence with warnings.simplefilter("ignore", otkit.ConvergenceWarning) or
+    pass warn=False."""
+
+
+_SCHEDULES = {"converge": 0, "fixed": 1}
+_UPDATES = {"auto": 0, "symmetric": 1, "alternating": 2}
+
+
+def choice(value, table, argname):
+    try:
+        return table[value]
+    except (KeyError, TypeError):
+        raise ValueError("%s = %r is not one of %s" % (argname, value, ", ".join(
+            repr(k) for k in table))) from None
+
+
+def schedule_code(schedule):
+    return choice(schedule, _SCHEDULES, "schedule")
+
+
+def update_code(update):
+    return choice(update, _UPDATES, "update")
+
+
+def points(arr, name):
+    """Points as an (n, d) array: a 1-D array is n points on the line.
+    Only the dimension is changed here; the dtype/contiguity conversion (and its
+    avoidance for C-contiguous float64) happens in the extension."""
+    if arr is None:
+        return None
+    a = arr if isinstance(arr, np.ndarray) else np.asarray(arr)
+    if a.ndim == 1:
+        return a.reshape(-1, 1)
+    return a
+
+
+def positive_or_zero(value, argname):
+    """None -> 0.0 (the C library's "not set"); otherwise a float > 0."""
+    if value is None:
+        return 0.0
+    v = float(value)
+    if not v > 0.0:
+        raise ValueError("%s = %r must be > 0 (or None)" % (argname, value))
+    return v
+
+
+def warn_not_converged(status, what, marginal_error, tol, max_iter, warn):
+    if warn and status == NOT_CONVERGED:
+        warnings.warn(ConvergenceWarning(
+            "%s did not converge: marginal error %.3g > tol = %g after max_iter = %d "
+            "iterations at the target eps (the best iterate is returned)"
+            % (what, marginal_error, tol, max_iter)), stacklevel=3)

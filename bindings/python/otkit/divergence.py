@@ -1,0 +1,180 @@
+"""The debiased Sinkhorn divergence and its gradients (otkit/divergence.h)."""
+import math
+
+from . import _otkit
+from ._common import points, schedule_code, update_code, positive_or_zero, warn_not_converged
+
+__all__ = ["divergence", "DivergenceResult", "Divergence", "geomloss_cost"]
+
+
+def geomloss_cost(p):
+    """GeomLoss's cost |x-y|^p / p as an otkit ground cost: (name, power).
+    p = 2 -> ("half-sqeuclidean", 0), p = 1 -> ("euclidean", 0), else
+    ("lp-over-p", p)."""
+    return _otkit.geomloss_ground(float(p))
+
+
+class DivergenceResult:
+    """The value of otkit.divergence() and, when asked for, its gradients.
+
+    value            S_eps (cost units); float(result) gives it too.
+    eps, rho         the eps and rho used (rho = inf: balanced).
+    mass_a, mass_b   sum(a), sum(b).
+    marginal_error   largest relative L1 marginal error of the solved problems
+                     (NaN for the fixed schedule, which does not measure it).
+    iterations, annealing_iterations, status (0 ok, 1 not converged).
+    grad_a, grad_b   dS/da (n), dS/db (m), or None.  Balanced: projected onto
+                     the zero-sum hyperplane (S is only defined for sum a = sum b).
+    grad_x, grad_y   dS/dx (n, d), dS/dy (m, d), or None.
+    All gradients are the envelope-theorem gradients from the final potentials:
+    exact at convergence (use schedule="converge" with a tight tol when they
+    must match finite differences).
+    """
+
+    def __init__(self, info, grads):
+        self.value = info["divergence"]
+        for k, v in info.items():
+            if k != "divergence":
+                setattr(self, k, v)
+        for k in ("a", "b", "x", "y"):
+            setattr(self, "grad_" + k, grads.get(k))
+
+    @property
+    def converged(self):
+        return self.status == 0
+
+    def __float__(self):
+        return float(self.value)
+
+    def __repr__(self):
+        return ("DivergenceResult(value=%.10g, eps=%g, iterations=%d, marginal_error=%.3g, "
+                "status=%d)" % (self.value, self.eps, self.iterations, self.marginal_error,
+                                self.status))
+
+
+def _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, update,
+             diameter, exponent, tol, max_iter, threads):
+    if eps is not None and blur is not None and blur != 0.05:
+        raise ValueError("eps and blur exclude each other")
+    if reach is not None and rho is not None:
+        raise ValueError("reach and rho exclude each other")
+    if cost is None:
+        cost, gpower = geomloss_cost(p)
+        power = gpower if power is None else power
+        if exponent is None:
+            exponent = p
+    return dict(cost=cost, power=0.0 if power is None else float(power),
+                eps=positive_or_zero(eps, "eps"), blur=0.05 if blur is None else float(blur),
+                rho=math.inf if rho is None else float(rho),
+                reach=positive_or_zero(reach, "reach"), schedule=schedule_code(schedule),
+                update=update_code(update), scaling=float(scaling),
+                diameter=positive_or_zero(diameter, "diameter"),
+                p=positive_or_zero(exponent, "exponent"), debias=bool(debias), tol=float(tol),
+                max_iter=int(max_iter), threads=int(threads))
+
+
+class Divergence:
+    """A planned divergence between point clouds x (n, d) and y (m, d): build
+    once, then solve() for several weights or set_points() for gradient flows.
+    Keyword arguments as for otkit.divergence().  One object per thread."""
+
+    def __init__(self, x, y, blur=0.05, p=2, cost=None, power=None, eps=None, reach=None,
+                 rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
+                 diameter=None, exponent=None, tol=1e-6, max_iter=10000, threads=0,
+                 warn=True):
+        kw = _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule,
+                      update, diameter, exponent, tol, max_iter, threads)
+        self._tol, self._max_iter, self._warn = kw["tol"], kw["max_iter"], warn
+        self._obj = _otkit.Divergence(points(x, "x"), points(y, "y"), **kw)
+
+    @property
+    def shape(self):
+        """(n, m, d)"""
+        return self._obj.shape
+
+    def set_points(self, x=None, y=None):
+        """Move the points (None = unchanged); solve() again afterwards."""
+        self._obj.set_points(points(x, "x"), points(y, "y"))
+
+    def solve(self, a=None, b=None, grad=False):
+        """S_eps for weights a, b (None = uniform).  grad: False, True (all of
+        a, b, x, y) or an iterable of the names wanted.  -> DivergenceResult."""
+        info = self._obj.solve(a, b)
+        warn_not_converged(info["status"], "otkit.divergence", info["marginal_error"],
+                           self._tol, self._max_iter, self._warn)
+        if grad is True:
+            wanted = ("a", "b", "x", "y")
+        elif not grad:
+            wanted = ()
+        else:
+            wanted = tuple(grad)
+            for k in wanted:
+                if k not in ("a", "b", "x", "y"):
+                    raise ValueError("grad names %r; expected 'a', 'b', 'x' or 'y'" % (k,))
+        grads = {k: getattr(self._obj, "grad_" + k)() for k in wanted}
+        return DivergenceResult(info, grads)
+
+    def potentials(self):
+        """(f_ba, g_ab, f_aa, g_bb) of the last solve (GeomLoss gauge); the last
+        two are None when debias is off."""
+        return self._obj.potentials()
+
+    def transport_cost(self):
+        """<pi_ab, C_xy> of the last solve (cost units)."""
+        return self._obj.transport_cost()
+
+    def displacement_x(self):
+        """dS/dx row i divided by a_i (n, d): the Wasserstein gradient-flow field."""
+        return self._obj.displacement_x()
+
+    def displacement_y(self):
+        return self._obj.displacement_y()
+
+
+def divergence(x, y, a=None, b=None, blur=0.05, p=2, cost=None, power=None, eps=None,
+               reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
+               update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
+               threads=0, grad=False, warn=True):
+    """The debiased Sinkhorn divergence between point clouds (GeomLoss's
+    SamplesLoss("sinkhorn")):
+
+        S = OT(a,b) - OT(a,a)/2 - OT(b,b)/2 + eps/2 (sum a - sum b)^2,
+
+    OT the entropic value in the KL convention.
+
+    x (n, d), y (m, d)  points (1-D: points on a line); a, b weights (None = uniform).
+    p        GeomLoss's exponent: the cost is |x-y|^p / p, so p = 2 is
+             "half-sqeuclidean" (|x-y|^2/2, NOT POT's |x-y|^2) and p = 1 is
+             "euclidean"; eps = blur^p.  Ignored when `cost` names a ground
+             cost ("sqeuclidean", "half-sqeuclidean", "euclidean", "l1", "lp",
+             "lp-over-p" with `power`); the exponent is then the cost's own
+             unless `exponent` overrides it.
+    blur     a length, eps = blur^p (default 0.05); or eps in cost units.
+    reach    unbalanced, a length: rho = reach^p; or rho in cost units.
+    scaling  blur multiplied by scaling per annealing step, in (0, 1).
+    debias   False: OT(a,b) alone (GeomLoss's debias=False).
+    schedule "converge" (default: anneal, then iterate to tol) or "fixed"
+             (exactly GeomLoss's iterations and value).
+    grad     False, True (all of a, b, x, y) or an iterable such as ("x",).
+    The GIL is released during the solve.  Returns a DivergenceResult
+    (result.value, float(result)).  Bad input raises ValueError naming the
+    argument; not converging warns otkit.ConvergenceWarning.
+    """
+    div = Divergence(x, y, blur=blur, p=p, cost=cost, power=power, eps=eps, reach=reach,
+                     rho=rho, scaling=scaling, debias=debias, schedule=schedule, update=update,
+                     diameter=diameter, exponent=exponent, tol=tol, max_iter=max_iter,
+                     threads=threads, warn=warn)
+    info = div._obj.solve(a, b)
+    warn_not_converged(info["status"], "otkit.divergence", info["marginal_error"], tol,
+                       max_iter, warn)
+    if grad is True:
+        wanted = ("a", "b", "x", "y")
+    elif not grad:
+        wanted = ()
+    else:
+        wanted = tuple(grad)
+        for k in wanted:
+            if k not in ("a", "b", "x", "y"):
+                raise ValueError("grad names %r; expected 'a', 'b', 'x' or 'y'" % (k,))
+    grads = {k: getattr(div._obj, "grad_" + k)() for k in wanted}
+    return DivergenceResult(info, grads)

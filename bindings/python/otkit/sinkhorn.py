@@ -1,0 +1,181 @@
+"""Entropic optimal transport with log-domain Sinkhorn (otkit/sinkhorn.h)."""
+import math
+
+import numpy as np
+
+from . import _otkit
+from ._common import (points, schedule_code, update_code, positive_or_zero,
+                      warn_not_converged, choice)
+
+__all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule"]
+
+_GAUGES = {"geomloss": 0, "ott": 1, "pot": 2}
+
+
+class SinkhornResult:
+    """The solution of otkit.sinkhorn().
+
+    Values (cost units; see otkit/sinkhorn.h and the README's conventions):
+      ot_kl    <P,C> + eps KL(P | a x b) (+ rho KL terms): the dual objective,
+               GeomLoss's value for unit masses;
+      ot_ent   ot_kl - eps (H(a) + H(b)), i.e. <P,C> - eps H(P) at convergence
+               for unit masses (OTT's ent_reg_cost);
+      ot_lin   <P,C>, the transport cost of the entropic plan (POT sinkhorn2).
+    Also eps, rho_a, rho_b (inf = balanced side), mass_a, mass_b,
+    marginal_error (relative L1 violation of the optimality conditions),
+    iterations (annealing included), annealing_iterations, status (0 = success,
+    1 = OTK_NOT_CONVERGED), converged.
+
+    f, g are the potentials in the GeomLoss gauge,
+        P_ij = a_i b_j exp((f_i + g_j - C_ij) / eps);
+    potentials(gauge) converts them to OTT's or POT's.  plan(), marginals(),
+    plan_apply() and barycentric() are computed on demand from the potentials
+    and the cost (no n x m storage except plan()).  The result keeps the cost
+    alive; with a dense C the caller's array is used in place (no copy for
+    C-contiguous float64), so do not modify it while the result is in use.
+    """
+
+    def __init__(self, solver, info, a, b):
+        self._solver = solver
+        for k, v in info.items():
+            setattr(self, k, v)
+        self.f, self.g = solver.potentials()
+        self.a = a
+        self.b = b
+
+    @property
+    def converged(self):
+        return self.status == 0
+
+    @property
+    def cost_matrix(self):
+        """The float64 array the dense cost reads (the caller's own C when it was
+        already C-contiguous float64), or None for point clouds."""
+        return self._solver.cost_matrix
+
+    def plan(self):
+        """The dense n x m plan P (float64).  Allocates n*m doubles."""
+        return self._solver.plan()
+
+    def marginals(self):
+        """(P 1, P^T 1): the row sums (n) and column sums (m) of the plan."""
+        return self._solver.marginals()
+
+    def plan_apply(self, M, axis=0):
+        """axis 0: P @ M with M (m, k) or (m,); axis 1: P^T @ M with M (n, k) or (n,)."""
+        M = np.asarray(M)
+        if M.ndim == 1:
+            return self._solver.plan_apply(M.reshape(-1, 1), axis)[:, 0]
+        return self._solver.plan_apply(M, axis)
+
+    def barycentric(self, Y):
+        """Barycentric projection (P @ Y) / (P 1), (n, k): the entropic map
+        estimate when Y (m, k) holds the target points.  Rows without mass are NaN."""
+        Y = np.asarray(Y)
+        if Y.ndim == 1:
+            return self._solver.barycentric(Y.reshape(-1, 1))[:, 0]
+        return self._solver.barycentric(Y)
+
+    def potentials(self, gauge="geomloss"):
+        """(f, g) in the gauge "geomloss" (P = a b e^{(f+g-C)/eps}), "ott"
+        (f' = f + eps log a, P = e^{(f'+g'-C)/eps}) or "pot" (log u = f'/eps,
+        P = diag(u) K diag(v), as POT's log['log_u']).  Entries with zero
+        weight are -inf in the OTT and POT gauges."""
+        code = choice(gauge, _GAUGES, "gauge")
+        if code == 0:
+            return self.f.copy(), self.g.copy()
+        return (_otkit.potential_convert(self.f, self.a, self.eps, 0, code),
+                _otkit.potential_convert(self.g, self.b, self.eps, 0, code))
+
+    def __repr__(self):
+        return ("SinkhornResult(ot_kl=%.10g, ot_ent=%.10g, ot_lin=%.10g, eps=%g, "
+                "iterations=%d, marginal_error=%.3g, status=%d)"
+                % (self.ot_kl, self.ot_ent, self.ot_lin, self.eps, self.iterations,
+                   self.marginal_error, self.status))
+
+
+def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="sqeuclidean",
+             power=None, reach=None, rho=None, rho_a=None, rho_b=None, schedule="converge",
+             update="auto", scaling=0.5, diameter=None, p=None, tol=1e-6, max_iter=10000,
+             no_annealing=False, threads=0, warn=True):
+    """Entropic OT between weights a (n) and b (m) with log-domain Sinkhorn.
+
+    The cost is either a dense matrix C (n, m), in cost units, or two point
+    clouds x (n, d) and y (m, d) with a named ground cost:
+      "sqeuclidean" |x-y|^2 (default, as POT's ot.dist), "half-sqeuclidean"
+      |x-y|^2/2, "euclidean" |x-y|, "l1" sum|x_k-y_k|, "lp" |x-y|^power,
+      "lp-over-p" |x-y|^power/power.
+    Points are never turned into an n x m matrix.  1-D x, y are points on a line.
+
+    a, b     weights (non-negative); None = uniform 1/n, 1/m.  A balanced
+             problem needs sum(a) == sum(b).
+    eps      the regularisation in cost units (POT's reg).  Or blur, a length:
+             eps = blur**p with p the cost's exponent (2 for the squared costs,
+             1 for euclidean/l1, power for lp; 1 for a dense C).  Point clouds
+             default to blur = 0.05; a dense C needs eps or blur.
+    reach    unbalanced transport, a length: rho = reach**p on both sides; or
+             rho (cost units) on both sides, or rho_a / rho_b per side
+             (inf = hard constraint).  Default: balanced.
+    schedule "converge" (anneal eps by `scaling`, then iterate to tol) or
+             "fixed" (GeomLoss's schedule, no tolerance test).
+    update   "auto", "symmetric" (GeomLoss) or "alternating" (Sinkhorn-Knopp).
+    tol      relative L1 marginal tolerance; max_iter iterations at the target eps.
+    diameter, p   override the cost's diameter and exponent for the schedule.
+    threads  OpenMP threads inside the solve (0 = OpenMP's default).
+    warn     emit otkit.ConvergenceWarning when max_iter is reached.
+
+    The GIL is released during the solve.  Returns a SinkhornResult.
+    Raises ValueError (bad input, naming the argument), MemoryError, or
+    otkit.OtkitError (a RuntimeError) for other library failures.
+    """
+    if (reach is not None) + (rho is not None) + (rho_a is not None or rho_b is not None) > 1:
+        raise ValueError("reach, rho and rho_a/rho_b exclude each other")
+    if eps is not None and blur is not None:
+        raise ValueError("eps and blur exclude each other")
+    if C is not None and eps is None and blur is None:
+        raise ValueError("eps (or blur) is required with a cost matrix C")
+    kw = dict(
+        cost=cost, power=0.0 if power is None else float(power),
+        eps=positive_or_zero(eps, "eps"),
+        blur=0.05 if blur is None else float(blur),
+        rho_a=math.inf, rho_b=math.inf,
+        reach=positive_or_zero(reach, "reach"),
+        schedule=schedule_code(schedule), update=update_code(update),
+        scaling=float(scaling), diameter=positive_or_zero(diameter, "diameter"),
+        p=positive_or_zero(p, "p"), tol=float(tol), max_iter=int(max_iter),
+        no_annealing=int(bool(no_annealing)), threads=int(threads))
+    if rho is not None:
+        kw["rho_a"] = kw["rho_b"] = float(rho)
+    if rho_a is not None:
+        kw["rho_a"] = float(rho_a)
+    if rho_b is not None:
+        kw["rho_b"] = float(rho_b)
+    if C is not None:
+        if x is not None or y is not None:
+            raise ValueError("give either C or both x and y, not both")
+        solver = _otkit.Sinkhorn(C=C, **kw)
+    else:
+        if x is None or y is None:
+            raise ValueError("%s is required (or give the cost matrix C)"
+                             % ("x" if x is None else "y"))
+        solver = _otkit.Sinkhorn(x=points(x, "x"), y=points(y, "y"), **kw)
+    n, m = solver.shape
+    info = solver.solve(a, b)
+    wa = np.full(n, 1.0 / n) if a is None else np.asarray(a, dtype=np.float64)
+    wb = np.full(m, 1.0 / m) if b is None else np.asarray(b, dtype=np.float64)
+    warn_not_converged(info["status"], "otkit.sinkhorn", info["marginal_error"], tol,
+                       max_iter, warn)
+    return SinkhornResult(solver, info, wa, wb)
+
+
+def potential_convert(values, w, eps, source="geomloss", target="pot"):
+    """Convert one potential (n entries, weights w) between the gauges
+    "geomloss", "ott" and "pot" (see SinkhornResult.potentials)."""
+    return _otkit.potential_convert(values, w, float(eps), choice(source, _GAUGES, "source"),
+                                    choice(target, _GAUGES, "target"))
+
+
+def epsilon_schedule(diameter, p, blur, scaling=0.5):
+    """GeomLoss's eps-list for diameter D, exponent p, blur and scaling (cost
+    units): [D^p] + exp(arange(p ln D, p ln blur, p ln scaling)) + [blur^p]."""
+    return _otkit.epsilon_schedule(float(diameter), float(p), float(blur), float(scaling))

@@ -1,0 +1,229 @@
+/*
+ * module.c — the otkit._otkit extension module: initialisation, the mapping of
+ * otkit statuses to Python exceptions, and the array helpers (otkpy.h).
+ */
+#define OTKPY_MODULE_MAIN
+#include "otkpy.h"
+
+#include <string.h>
+
+/* otkit._otkit.OtkitError: a RuntimeError for library failures that are not
+ * the caller's input (OTK_ESTATE, OTK_ENUMERIC, OTK_EUNSUPPORTED, ...). */
+static PyObject *otkpy_error_type = NULL;
+
+PyObject *otkpy_raise_status(int status)
+{
+    const char *msg = otk_last_error();
+    PyObject *type, *exc, *text, *code, *name;
+
+    if (msg == NULL || msg[0] == '\0')
+        msg = otk_strerror(status);
+    switch (status) {
+    /* The caller's input is at fault: the message names the argument. */
+    case OTK_ENULL:
+    case OTK_ESIZE:
+    case OTK_EPARAM:
+    case OTK_ENONFINITE:
+    case OTK_ERANGE:
+    case OTK_ENEGATIVE:
+    case OTK_EZEROMASS:
+    case OTK_EMASS:
+        type = PyExc_ValueError;
+        break;
+    case OTK_ENOMEM:
+        type = PyExc_MemoryError;
+        break;
+    default:
+        type = otkpy_error_type;
+        break;
+    }
+    text = PyUnicode_FromString(msg);
+    if (text == NULL)
+        return NULL;
+    exc = PyObject_CallOneArg(type, text);
+    Py_DECREF(text);
+    if (exc == NULL)
+        return NULL;
+    /* The numeric status and its symbolic name travel with the exception, so
+     * callers can tell OTK_ENEGATIVE from OTK_EMASS without parsing text. */
+    code = PyLong_FromLong(status);
+    name = PyUnicode_FromString(otk_status_name(status));
+    if (code == NULL || name == NULL || PyObject_SetAttrString(exc, "status", code) < 0 ||
+        PyObject_SetAttrString(exc, "status_name", name) < 0) {
+        Py_XDECREF(code);
+        Py_XDECREF(name);
+        Py_DECREF(exc);
+        return NULL;
+    }
+    Py_DECREF(code);
+    Py_DECREF(name);
+    PyErr_SetObject(type, exc);
+    Py_DECREF(exc);
+    return NULL;
+}
+
+static PyArrayObject *convert(PyObject *obj, const char *name, int ndim)
+{
+    PyObject *arr;
+
+    /* NPY_ARRAY_IN_ARRAY = C-contiguous | aligned: an array that already is
+     * both, in native float64, comes back as the same object. */
+    arr = PyArray_FROM_OTF(obj, NPY_DOUBLE, NPY_ARRAY_IN_ARRAY);
+    if (arr == NULL) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        PyErr_Format(PyExc_ValueError, "%s: cannot convert to a float64 array (%S)", name,
+                     value ? value : Py_None);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return NULL;
+    }
+    if (PyArray_NDIM((PyArrayObject *)arr) != ndim) {
+        PyErr_Format(PyExc_ValueError, "%s must be a %d-D array, got %d dimension(s)", name,
+                     ndim, PyArray_NDIM((PyArrayObject *)arr));
+        Py_DECREF(arr);
+        return NULL;
+    }
+    return (PyArrayObject *)arr;
+}
+
+PyArrayObject *otkpy_array_in(PyObject *obj, const char *name, int ndim, npy_intp rows,
+                              npy_intp cols)
+{
+    PyArrayObject *arr = convert(obj, name, ndim);
+    npy_intp *dims;
+
+    if (arr == NULL)
+        return NULL;
+    dims = PyArray_DIMS(arr);
+    if (dims[0] == 0 || (ndim == 2 && dims[1] == 0)) {
+        PyErr_Format(PyExc_ValueError, "%s is empty (shape has a zero extent)", name);
+        Py_DECREF(arr);
+        return NULL;
+    }
+    if (rows >= 0 && dims[0] != rows) {
+        PyErr_Format(PyExc_ValueError, "%s has %zd %s, expected %zd", name, (Py_ssize_t)dims[0],
+                     ndim == 1 ? "entries" : "rows", (Py_ssize_t)rows);
+        Py_DECREF(arr);
+        return NULL;
+    }
+    if (ndim == 2 && cols >= 0 && dims[1] != cols) {
+        PyErr_Format(PyExc_ValueError, "%s has %zd columns, expected %zd", name,
+                     (Py_ssize_t)dims[1], (Py_ssize_t)cols);
+        Py_DECREF(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+PyArrayObject *otkpy_array_opt(PyObject *obj, const char *name, int ndim, npy_intp rows,
+                               npy_intp cols, int *err)
+{
+    PyArrayObject *arr;
+
+    *err = 0;
+    if (obj == NULL || obj == Py_None)
+        return NULL;
+    arr = otkpy_array_in(obj, name, ndim, rows, cols);
+    if (arr == NULL)
+        *err = 1;
+    return arr;
+}
+
+PyArrayObject *otkpy_new_array(npy_intp rows, npy_intp cols)
+{
+    npy_intp dims[2] = {rows, cols};
+    return (PyArrayObject *)PyArray_ZEROS(cols < 0 ? 1 : 2, dims, NPY_DOUBLE, 0);
+}
+
+int otkpy_ground(const char *name, const char *argname, otk_ground *ground)
+{
+    if (otk_ground_from_name(name, ground) != OTK_SUCCESS) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s = '%s' is not a ground cost (sqeuclidean, half-sqeuclidean, "
+                     "euclidean, l1, lp, lp-over-p)",
+                     argname, name);
+        return -1;
+    }
+    return 0;
+}
+
+int otkpy_acquire(int *busy, const char *what)
+{
+    if (*busy) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "this %s object is in use by another thread (use one per thread)", what);
+        return -1;
+    }
+    *busy = 1;
+    return 0;
+}
+
+void otkpy_release(int *busy)
+{
+    *busy = 0;
+}
+
+static PyObject *py_version(PyObject *self, PyObject *noargs)
+{
+    return PyUnicode_FromString(otk_version_string());
+}
+
+static PyObject *py_strerror(PyObject *self, PyObject *arg)
+{
+    long status = PyLong_AsLong(arg);
+    if (status == -1 && PyErr_Occurred())
+        return NULL;
+    return Py_BuildValue("(ss)", otk_status_name((int)status), otk_strerror((int)status));
+}
+
+static PyMethodDef module_methods[] = {
+    {"version", py_version, METH_NOARGS,
+     "version() -> str: the version of the libotkit actually loaded."},
+    {"strerror", py_strerror, METH_O,
+     "strerror(status) -> (name, description) of an otkit status code."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "otkit._otkit",
+    "Low-level bindings of libotkit; use the otkit package instead.", -1, module_methods,
+    NULL, NULL, NULL, NULL};
+
+/* One line per bound library module. */
+static int (*const module_inits[])(PyObject *) = {
+    otkpy_init_sinkhorn,
+    otkpy_init_divergence,
+    otkpy_init_distill,
+};
+
+PyMODINIT_FUNC PyInit__otkit(void);
+PyMODINIT_FUNC PyInit__otkit(void)
+{
+    PyObject *m;
+    size_t k;
+
+    import_array();
+    m = PyModule_Create(&module_def);
+    if (m == NULL)
+        return NULL;
+    otkpy_error_type = PyErr_NewExceptionWithDoc(
+        "otkit._otkit.OtkitError",
+        "A library failure not caused by the input (otkit status in .status).",
+        PyExc_RuntimeError, NULL);
+    if (otkpy_error_type == NULL || PyModule_AddObjectRef(m, "OtkitError", otkpy_error_type) < 0)
+        goto fail;
+#define OTKPY_ADD_STATUS_(name, value, text)                                              \
+    if (PyModule_AddIntConstant(m, #name, value) < 0)                                      \
+        goto fail;
+    OTK_STATUS_MAP(OTKPY_ADD_STATUS_)
+#undef OTKPY_ADD_STATUS_
+    for (k = 0; k < sizeof module_inits / sizeof module_inits[0]; k++)
+        if (module_inits[k](m) < 0)
+            goto fail;
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}

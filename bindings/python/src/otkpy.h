@@ -1,0 +1,69 @@
+/*
+ * otkpy.h — shared declarations of the otkit._otkit extension module.
+ *
+ * Layout: module.c owns the module object, the status → exception mapping and
+ * the array helpers; each library module has one py_<name>.c file that defines
+ * its types and functions and an otkpy_init_<name>(module) hook listed in
+ * module.c's table.  Binding a new C module is one more such file, one line in
+ * that table and one Python wrapper in otkit/.
+ *
+ * Arrays: inputs go through otkpy_array_in(), which returns the caller's own
+ * object (a new reference, no copy) when it is already a C-contiguous, aligned,
+ * native float64 array, and a converted copy otherwise.
+ *
+ * The GIL: every call into the library that can take time runs between
+ * Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS.  The objects are not
+ * thread-safe in the library (one solver per thread), so each wrapper object
+ * carries a `busy` flag, tested and set while the GIL is held: a second thread
+ * using the same object gets a RuntimeError instead of a data race.
+ */
+#ifndef OTKPY_H
+#define OTKPY_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL otkpy_ARRAY_API
+#ifndef OTKPY_MODULE_MAIN
+#define NO_IMPORT_ARRAY
+#endif
+#include <numpy/arrayobject.h>
+
+#include <otkit.h>
+
+/* Raise the Python exception for a negative otkit status, with the library's
+ * thread-local message (otk_last_error) naming the argument.  Must be called in
+ * the thread that made the failing call.  Always returns NULL. */
+PyObject *otkpy_raise_status(int status);
+
+/* Convert `obj` to a float64 array of `ndim` dimensions (1 or 2).  `name` names
+ * the argument in the ValueError raised for an unconvertible object, a wrong
+ * number of dimensions or an empty array.  When rows/cols are non-negative
+ * they are the required extents (a mismatch is a ValueError naming `name` and
+ * `what_rows`/`what_cols`, e.g. "b has 4 entries, expected m = 5").
+ * Returns a new reference or NULL with an exception set. */
+PyArrayObject *otkpy_array_in(PyObject *obj, const char *name, int ndim, npy_intp rows,
+                              npy_intp cols);
+
+/* As otkpy_array_in, but Py_None gives NULL with no exception; *err is set to 1
+ * when NULL means failure. */
+PyArrayObject *otkpy_array_opt(PyObject *obj, const char *name, int ndim, npy_intp rows,
+                               npy_intp cols, int *err);
+
+/* A new zero-filled C-contiguous float64 array (1-D when cols < 0). */
+PyArrayObject *otkpy_new_array(npy_intp rows, npy_intp cols);
+
+/* Parse a ground-cost name; ValueError naming `argname` and listing the names. */
+int otkpy_ground(const char *name, const char *argname, otk_ground *ground);
+
+/* The busy flag of the wrapper objects (see the top of this file). */
+int otkpy_acquire(int *busy, const char *what);
+void otkpy_release(int *busy);
+
+/* Per-module initialisation hooks (module.c's table). */
+int otkpy_init_sinkhorn(PyObject *module);
+int otkpy_init_divergence(PyObject *module);
+int otkpy_init_distill(PyObject *module);
+
+#endif /* OTKPY_H */

@@ -1,0 +1,347 @@
+/*
+ * py_divergence.c — otkit._otkit.Divergence: a planned Sinkhorn divergence
+ * between two point clouds (otkit/divergence.h), with its gradients.
+ */
+#include "otkpy.h"
+
+#include <string.h>
+
+typedef struct {
+    PyObject_HEAD
+    otk_divergence *div;
+    npy_intp n, m, d;
+    int debias;
+    int solved;
+    int busy;
+} DivergenceObject;
+
+static void divergence_dealloc(DivergenceObject *self)
+{
+    otk_divergence_free(self->div);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"x", "y", "cost", "power", "eps", "blur", "rho", "reach",
+                             "schedule", "update", "scaling", "diameter", "p", "debias", "tol",
+                             "max_iter", "threads", NULL};
+    PyObject *xobj, *yobj;
+    const char *cost_name = "half-sqeuclidean";
+    double power = 0.0;
+    otk_divergence_params par;
+    int schedule, update, st;
+    otk_ground ground;
+    PyArrayObject *x, *y;
+    otk_divergence *div = NULL;
+
+    if (self->div != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Divergence.__init__ called twice");
+        return -1;
+    }
+    otk_divergence_params_default(&par);
+    schedule = (int)par.schedule;
+    update = (int)par.update;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|$sdddddiidddpdii", kwlist, &xobj, &yobj,
+                                     &cost_name, &power, &par.eps, &par.blur, &par.rho,
+                                     &par.reach, &schedule, &update, &par.scaling,
+                                     &par.diameter, &par.p, &par.debias, &par.tol,
+                                     &par.max_iter, &par.threads))
+        return -1;
+    par.schedule = (otk_schedule)schedule;
+    par.update = (otk_update)update;
+    if (otkpy_ground(cost_name, "cost", &ground) < 0)
+        return -1;
+    x = otkpy_array_in(xobj, "x", 2, -1, -1);
+    if (x == NULL)
+        return -1;
+    y = otkpy_array_in(yobj, "y", 2, -1, PyArray_DIM(x, 1));
+    if (y == NULL) {
+        Py_DECREF(x);
+        return -1;
+    }
+    self->n = PyArray_DIM(x, 0);
+    self->m = PyArray_DIM(y, 0);
+    self->d = PyArray_DIM(x, 1);
+    self->debias = par.debias;
+    Py_BEGIN_ALLOW_THREADS
+    st = otk_divergence_alloc_points(&div, (size_t)self->n, (size_t)self->m, (size_t)self->d,
+                                     (const double *)PyArray_DATA(x),
+                                     (const double *)PyArray_DATA(y), ground, power, &par);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(x);
+    Py_DECREF(y);
+    if (st < 0) {
+        otkpy_raise_status(st);
+        return -1;
+    }
+    self->div = div;
+    return 0;
+}
+
+static int divergence_ready(DivergenceObject *self, int need_solved)
+{
+    if (self->div == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Divergence object is not initialised");
+        return -1;
+    }
+    if (need_solved && !self->solved) {
+        PyErr_SetString(PyExc_RuntimeError, "call solve() first");
+        return -1;
+    }
+    return otkpy_acquire(&self->busy, "Divergence");
+}
+
+static PyObject *divergence_solve(DivergenceObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"a", "b", NULL};
+    PyObject *aobj = Py_None, *bobj = Py_None;
+    PyArrayObject *a = NULL, *b = NULL;
+    otk_divergence_result r;
+    int err, st;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO", kwlist, &aobj, &bobj))
+        return NULL;
+    if (divergence_ready(self, 0) < 0)
+        return NULL;
+    a = otkpy_array_opt(aobj, "a", 1, self->n, -1, &err);
+    if (!err)
+        b = otkpy_array_opt(bobj, "b", 1, self->m, -1, &err);
+    if (err) {
+        Py_XDECREF(a);
+        otkpy_release(&self->busy);
+        return NULL;
+    }
+    self->solved = 0;
+    Py_BEGIN_ALLOW_THREADS
+    st = otk_divergence_solve(self->div, a ? (const double *)PyArray_DATA(a) : NULL,
+                              b ? (const double *)PyArray_DATA(b) : NULL, &r);
+    Py_END_ALLOW_THREADS
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    otkpy_release(&self->busy);
+    if (st < 0)
+        return otkpy_raise_status(st);
+    self->solved = 1;
+    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i}", "divergence", r.divergence,
+                         "eps", r.eps, "rho", r.rho, "mass_a", r.mass_a, "mass_b", r.mass_b,
+                         "marginal_error", r.marginal_error, "iterations", r.iterations,
+                         "annealing_iterations", r.annealing_iterations, "status",
+                         (int)r.status);
+}
+
+typedef otk_status (*grad_fn)(otk_divergence *, double *);
+
+static PyObject *divergence_gradient(DivergenceObject *self, grad_fn fn, npy_intp rows,
+                                     npy_intp cols)
+{
+    PyArrayObject *out;
+    int st;
+
+    if (divergence_ready(self, 1) < 0)
+        return NULL;
+    out = otkpy_new_array(rows, cols);
+    if (out == NULL) {
+        otkpy_release(&self->busy);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    st = fn(self->div, (double *)PyArray_DATA(out));
+    Py_END_ALLOW_THREADS
+    otkpy_release(&self->busy);
+    if (st < 0) {
+        Py_DECREF(out);
+        return otkpy_raise_status(st);
+    }
+    return (PyObject *)out;
+}
+
+static PyObject *divergence_grad_a(DivergenceObject *self, PyObject *noargs)
+{
+    return divergence_gradient(self, otk_divergence_grad_a, self->n, -1);
+}
+
+static PyObject *divergence_grad_b(DivergenceObject *self, PyObject *noargs)
+{
+    return divergence_gradient(self, otk_divergence_grad_b, self->m, -1);
+}
+
+static PyObject *divergence_grad_x(DivergenceObject *self, PyObject *noargs)
+{
+    return divergence_gradient(self, otk_divergence_grad_x, self->n, self->d);
+}
+
+static PyObject *divergence_grad_y(DivergenceObject *self, PyObject *noargs)
+{
+    return divergence_gradient(self, otk_divergence_grad_y, self->m, self->d);
+}
+
+static PyObject *divergence_displacement_x(DivergenceObject *self, PyObject *noargs)
+{
+    return divergence_gradient(self, otk_divergence_displacement_x, self->n, self->d);
+}
+
+static PyObject *divergence_displacement_y(DivergenceObject *self, PyObject *noargs)
+{
+    return divergence_gradient(self, otk_divergence_displacement_y, self->m, self->d);
+}
+
+static PyObject *copy_or_none(const double *v, npy_intp n)
+{
+    PyArrayObject *out;
+
+    if (v == NULL)
+        Py_RETURN_NONE;
+    out = otkpy_new_array(n, -1);
+    if (out != NULL)
+        memcpy(PyArray_DATA(out), v, (size_t)n * sizeof(double));
+    return (PyObject *)out;
+}
+
+static PyObject *divergence_potentials(DivergenceObject *self, PyObject *noargs)
+{
+    const double *f_ba, *g_ab, *f_aa, *g_bb;
+    int st;
+
+    if (divergence_ready(self, 1) < 0)
+        return NULL;
+    st = otk_divergence_potentials(self->div, &f_ba, &g_ab, &f_aa, &g_bb);
+    otkpy_release(&self->busy);
+    if (st < 0)
+        return otkpy_raise_status(st);
+    return Py_BuildValue("(NNNN)", copy_or_none(f_ba, self->n), copy_or_none(g_ab, self->m),
+                         copy_or_none(f_aa, self->n), copy_or_none(g_bb, self->m));
+}
+
+typedef otk_status (*scalar_fn)(otk_divergence *, double *);
+
+static PyObject *divergence_scalar(DivergenceObject *self, scalar_fn fn)
+{
+    double v = 0.0;
+    int st;
+
+    if (divergence_ready(self, 1) < 0)
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    st = fn(self->div, &v);
+    Py_END_ALLOW_THREADS
+    otkpy_release(&self->busy);
+    if (st < 0)
+        return otkpy_raise_status(st);
+    return PyFloat_FromDouble(v);
+}
+
+static PyObject *divergence_transport_cost(DivergenceObject *self, PyObject *noargs)
+{
+    return divergence_scalar(self, otk_divergence_transport_cost);
+}
+
+static PyObject *divergence_marginal_error(DivergenceObject *self, PyObject *noargs)
+{
+    return divergence_scalar(self, otk_divergence_marginal_error);
+}
+
+static PyObject *divergence_set_points(DivergenceObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"x", "y", NULL};
+    PyObject *xobj = Py_None, *yobj = Py_None;
+    PyArrayObject *x = NULL, *y = NULL;
+    int err, st;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO", kwlist, &xobj, &yobj))
+        return NULL;
+    if (divergence_ready(self, 0) < 0)
+        return NULL;
+    x = otkpy_array_opt(xobj, "x", 2, self->n, self->d, &err);
+    if (!err)
+        y = otkpy_array_opt(yobj, "y", 2, self->m, self->d, &err);
+    if (err) {
+        Py_XDECREF(x);
+        otkpy_release(&self->busy);
+        return NULL;
+    }
+    self->solved = 0;
+    Py_BEGIN_ALLOW_THREADS
+    st = otk_divergence_set_points(self->div, x ? (const double *)PyArray_DATA(x) : NULL,
+                                   y ? (const double *)PyArray_DATA(y) : NULL);
+    Py_END_ALLOW_THREADS
+    Py_XDECREF(x);
+    Py_XDECREF(y);
+    otkpy_release(&self->busy);
+    if (st < 0)
+        return otkpy_raise_status(st);
+    Py_RETURN_NONE;
+}
+
+static PyObject *divergence_get_shape(DivergenceObject *self, void *closure)
+{
+    return Py_BuildValue("(nnn)", (Py_ssize_t)self->n, (Py_ssize_t)self->m, (Py_ssize_t)self->d);
+}
+
+static PyGetSetDef divergence_getset[] = {
+    {"shape", (getter)divergence_get_shape, NULL, "(n, m, d)", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyMethodDef divergence_methods[] = {
+    {"solve", (PyCFunction)(void (*)(void))divergence_solve, METH_VARARGS | METH_KEYWORDS,
+     "solve(a=None, b=None) -> dict (otk_divergence_solve; GIL released)"},
+    {"set_points", (PyCFunction)(void (*)(void))divergence_set_points,
+     METH_VARARGS | METH_KEYWORDS, "set_points(x=None, y=None): move the points"},
+    {"grad_a", (PyCFunction)divergence_grad_a, METH_NOARGS, "dS/da (n)"},
+    {"grad_b", (PyCFunction)divergence_grad_b, METH_NOARGS, "dS/db (m)"},
+    {"grad_x", (PyCFunction)divergence_grad_x, METH_NOARGS, "dS/dx (n x d)"},
+    {"grad_y", (PyCFunction)divergence_grad_y, METH_NOARGS, "dS/dy (m x d)"},
+    {"displacement_x", (PyCFunction)divergence_displacement_x, METH_NOARGS,
+     "dS/dx row i divided by a_i (n x d)"},
+    {"displacement_y", (PyCFunction)divergence_displacement_y, METH_NOARGS,
+     "dS/dy row j divided by b_j (m x d)"},
+    {"potentials", (PyCFunction)divergence_potentials, METH_NOARGS,
+     "potentials() -> (f_ba, g_ab, f_aa, g_bb), copies; the last two None without debias"},
+    {"transport_cost", (PyCFunction)divergence_transport_cost, METH_NOARGS,
+     "<pi_ab, C_xy> of the current potentials"},
+    {"marginal_error", (PyCFunction)divergence_marginal_error, METH_NOARGS,
+     "largest relative L1 marginal error, measured now"},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject DivergenceType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "otkit._otkit.Divergence",
+    .tp_basicsize = sizeof(DivergenceObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Divergence(x, y, *, cost='half-sqeuclidean', power=0, eps=0, blur=0.05, "
+              "rho=inf, reach=0, schedule=0, update=0, scaling=0.5, diameter=0, p=0, "
+              "debias=True, tol=1e-6, max_iter=10000, threads=0): a planned "
+              "otk_divergence on two point clouds (fields as otk_divergence_params).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)divergence_init,
+    .tp_dealloc = (destructor)divergence_dealloc,
+    .tp_methods = divergence_methods,
+    .tp_getset = divergence_getset,
+};
+
+static PyObject *py_geomloss_ground(PyObject *self, PyObject *arg)
+{
+    double p = PyFloat_AsDouble(arg), power = 0.0;
+    otk_ground ground;
+    int st;
+
+    if (p == -1.0 && PyErr_Occurred())
+        return NULL;
+    st = otk_divergence_geomloss_ground(p, &ground, &power);
+    if (st < 0)
+        return otkpy_raise_status(st);
+    return Py_BuildValue("(sd)", otk_ground_name(ground), power);
+}
+
+static PyMethodDef functions[] = {
+    {"geomloss_ground", py_geomloss_ground, METH_O,
+     "geomloss_ground(p) -> (cost name, power): GeomLoss's |x-y|^p / p as a named cost"},
+    {NULL, NULL, 0, NULL}};
+
+int otkpy_init_divergence(PyObject *module)
+{
+    if (PyType_Ready(&DivergenceType) < 0)
+        return -1;
+    if (PyModule_AddObjectRef(module, "Divergence", (PyObject *)&DivergenceType) < 0)
+        return -1;
+    return PyModule_AddFunctions(module, functions);
+}
