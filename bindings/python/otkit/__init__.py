@@ -12,9 +12,9 @@ naming the argument; stopping at max_iter warns ConvergenceWarning.
 """
 from . import _otkit
 from ._common import ConvergenceWarning, OtkitError
-from .sinkhorn import sinkhorn, SinkhornResult, potential_convert, epsilon_schedule
-from .divergence import divergence, DivergenceResult, Divergence, geomloss_cost
-from .distill import (SinKD, sinkd_loss, sinkd_objective, kd_loss, kl_loss, rkl_loss, js_loss,
+from ._sinkhorn import sinkhorn, SinkhornResult, potential_convert, epsilon_schedule
+from ._divergence import divergence, DivergenceResult, Divergence, geomloss_cost
+from ._distill import (SinKD, sinkd_loss, sinkd_objective, kd_loss, kl_loss, rkl_loss, js_loss,
                       soft_ce_loss, LossResult, ObjectiveResult)
 
 __version__ = _otkit.version()
