@@ -133,7 +133,19 @@ static int *labels_in(PyObject *obj, npy_intp B, npy_intp K)
     int *out;
     npy_intp i;
 
-    arr = (PyArrayObject *)PyArray_FROM_OTF(obj, NPY_INT64, NPY_ARRAY_IN_ARRAY);
+    PyObject *raw;
+
+    /* Look at the dtype numpy infers before casting: a direct conversion of a
+     * list to int64 would truncate 0.5 to 0 without a word. */
+    raw = PyArray_FROM_O(obj);
+    if (raw == NULL || !PyArray_ISINTEGER((PyArrayObject *)raw)) {
+        Py_XDECREF(raw);
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "labels must be an array of integers");
+        return NULL;
+    }
+    arr = (PyArrayObject *)PyArray_FROM_OTF(raw, NPY_INT64, NPY_ARRAY_IN_ARRAY);
+    Py_DECREF(raw);
     if (arr == NULL) {
         PyErr_Clear();
         PyErr_SetString(PyExc_ValueError, "labels must be an array of integers");

@@ -1,0 +1,154 @@
+"""Bad input raises the right exception and names the argument; nothing crashes.
+
+ValueError for bad input (otkit statuses OTK_ENULL, OTK_ESIZE, OTK_EPARAM,
+OTK_ENONFINITE, OTK_ERANGE, and the weight errors OTK_ENEGATIVE, OTK_EZEROMASS,
+OTK_EMASS), with .status / .status_name when the library found it;
+otkit.OtkitError (a RuntimeError) for the other library failures."""
+import numpy as np
+import pytest
+
+import otkit
+from otkit import _otkit
+
+
+@pytest.fixture
+def pts(rng):
+    return rng.normal(size=(6, 2)), rng.normal(size=(5, 2))
+
+
+def raises_value(match, status=None):
+    class Ctx:
+        def __enter__(self):
+            self.cm = pytest.raises(ValueError, match=match)
+            self.info = self.cm.__enter__()
+            return self.info
+
+        def __exit__(self, *exc):
+            r = self.cm.__exit__(*exc)
+            if r and status is not None:
+                assert self.info.value.status_name == status, self.info.value.status_name
+            return r
+    return Ctx()
+
+
+def test_sinkhorn_weights(pts):
+    x, y = pts
+    a = np.full(6, 1 / 6)
+    b = np.full(5, 1 / 5)
+    bad = a.copy()
+    bad[3] = -0.25
+    with raises_value(r"a\[3\]", "OTK_ENEGATIVE"):
+        otkit.sinkhorn(bad, b, x=x, y=y)
+    with raises_value(r"b", "OTK_ENONFINITE"):
+        otkit.sinkhorn(a, np.array([0.2, 0.2, np.nan, 0.2, 0.2]), x=x, y=y)
+    with raises_value(r"a", "OTK_EZEROMASS"):
+        otkit.sinkhorn(np.zeros(6), b, x=x, y=y)
+    with raises_value(r"", "OTK_EMASS"):
+        otkit.sinkhorn(a, 2 * b, x=x, y=y)
+    with raises_value(r"b has 4 entries, expected 5"):
+        otkit.sinkhorn(a, b[:4], x=x, y=y)
+    with raises_value(r"a must be a 1-D array"):
+        otkit.sinkhorn(a.reshape(2, 3), b, x=x, y=y)
+    with raises_value(r"a: cannot convert"):
+        otkit.sinkhorn(["p", "q", "r", "s", "t", "u"], b, x=x, y=y)
+
+
+def test_sinkhorn_cost_and_params(pts):
+    x, y = pts
+    with raises_value(r"y has 3 columns, expected 2"):
+        otkit.sinkhorn(x=x, y=np.zeros((5, 3)))
+    with raises_value(r"x", "OTK_ENONFINITE"):
+        xb = x.copy()
+        xb[2, 1] = np.inf
+        otkit.sinkhorn(x=xb, y=y)
+    with raises_value(r"C", "OTK_ENONFINITE"):
+        otkit.sinkhorn(C=np.array([[0.0, np.nan], [1.0, 0.0]]), eps=0.1)
+    with raises_value(r"cost = 'manhattan'"):
+        otkit.sinkhorn(x=x, y=y, cost="manhattan")
+    with raises_value(r"power", "OTK_EPARAM"):
+        otkit.sinkhorn(x=x, y=y, cost="lp")
+    with raises_value(r"eps = -1"):
+        otkit.sinkhorn(x=x, y=y, eps=-1.0)
+    with raises_value(r"scaling", "OTK_EPARAM"):
+        otkit.sinkhorn(x=x, y=y, scaling=1.5)
+    with raises_value(r"tol", "OTK_EPARAM"):
+        otkit.sinkhorn(x=x, y=y, tol=-1.0)
+    with raises_value(r"schedule = 'slow'"):
+        otkit.sinkhorn(x=x, y=y, schedule="slow")
+    with raises_value(r"eps \(or blur\) is required"):
+        otkit.sinkhorn(C=np.ones((2, 2)))
+    with raises_value(r"either C or both x and y"):
+        otkit.sinkhorn(C=np.ones((2, 2)), x=x, eps=1.0)
+    with raises_value(r"y is required"):
+        otkit.sinkhorn(x=x)
+    with raises_value(r"C is empty"):
+        otkit.sinkhorn(C=np.ones((0, 3)), eps=1.0)
+    with raises_value(r"gauge = 'ot'"):
+        otkit.sinkhorn(x=x, y=y).potentials("ot")
+    with raises_value(r"axis = 2"):
+        otkit.sinkhorn(x=x, y=y).plan_apply(np.ones(5), axis=2)
+    with raises_value(r"M has 6 rows, expected 5"):
+        otkit.sinkhorn(x=x, y=y).plan_apply(np.ones((6, 2)))
+
+
+def test_divergence_bad_input(pts):
+    x, y = pts
+    with raises_value(r"blur", "OTK_EPARAM"):
+        otkit.divergence(x, y, blur=-0.1)
+    with raises_value(r"reach = -1"):
+        otkit.divergence(x, y, reach=-1.0)
+    with raises_value(r"p", "OTK_EPARAM"):
+        otkit.divergence(x, y, p=0.0)
+    with raises_value(r"b\[1\]", "OTK_ENEGATIVE"):
+        otkit.divergence(x, y, b=np.array([0.3, -0.1, 0.3, 0.3, 0.2]))
+    with raises_value(r"grad names 'z'"):
+        otkit.divergence(x, y, grad=("z",))
+    with raises_value(r"y has 1 columns, expected 2"):
+        otkit.divergence(x, y[:, :1])
+
+
+def test_distill_bad_input(rng):
+    zs = rng.normal(size=(4, 3))
+    zt = rng.normal(size=(4, 3))
+    with raises_value(r"tau", "OTK_EPARAM"):
+        otkit.sinkd_loss(zs, zt, tau=-2.0)
+    with raises_value(r"eps", "OTK_EPARAM"):
+        otkit.sinkd_loss(zs, zt, eps=0.0)
+    with raises_value(r"iters", "OTK_EPARAM"):
+        otkit.sinkd_loss(zs, zt, iters=0)
+    with raises_value(r"z_t has 3 rows, expected 4"):
+        otkit.sinkd_loss(zs, zt[:3])
+    with raises_value(r"z_s must be a 2-D"):
+        otkit.sinkd_loss(zs[0], zt)
+    with raises_value(r"z_s", "OTK_ENONFINITE"):
+        zb = zs.copy()
+        zb[1, 2] = np.nan
+        otkit.sinkd_loss(zb, zt)
+    with raises_value(r"grad_mode = 'exact'"):
+        otkit.sinkd_loss(zs, zt, grad_mode="exact")
+    with raises_value(r"kind = 'hellinger'"):
+        otkit.kd_loss("hellinger", zs, zt)
+    with raises_value(r"tau", "OTK_EPARAM"):
+        otkit.kl_loss(zs, zt, tau=0.0)
+    with raises_value(r"labels\[2\] = 7 is out of range \[0, 3\)"):
+        otkit.sinkd_objective(zs, zt, [0, 1, 7, 2], 0.5, 0.1)
+    with raises_value(r"labels must be a 1-D array of B = 4"):
+        otkit.sinkd_objective(zs, zt, [0, 1], 0.5, 0.1)
+    with raises_value(r"labels must be an array of integers"):
+        otkit.sinkd_objective(zs, zt, [0.5, 1, 1, 2], 0.5, 0.1)
+    with raises_value(r"alpha", "OTK_EPARAM"):
+        otkit.sinkd_objective(zs, zt, [0, 1, 1, 2], 1.5, 0.1)
+
+
+def test_library_state_errors_are_runtime_errors(pts):
+    x, y = pts
+    s = _otkit.Sinkhorn(x=x, y=y)
+    with pytest.raises(RuntimeError, match="call solve"):
+        s.plan()
+    d = _otkit.Divergence(x, y)
+    with pytest.raises(RuntimeError, match="call solve"):
+        d.grad_x()
+    with pytest.raises(RuntimeError, match="not initialised"):
+        _otkit.Sinkhorn.__new__(_otkit.Sinkhorn).solve()
+    assert issubclass(otkit.OtkitError, RuntimeError)
+    assert _otkit.strerror(_otkit.OTK_ENEGATIVE)[0] == "OTK_ENEGATIVE"
