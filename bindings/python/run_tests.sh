@@ -1,0 +1,45 @@
+#!/bin/sh
+# Build and install the otkit Python package into a virtual environment against
+# an installed libotkit, then run its pytest suite.
+#
+#   bindings/python/run_tests.sh [PREFIX] [VENV]
+#
+# PREFIX  where the C library is installed (make install), default /tmp/otk-prefix;
+#         its lib/pkgconfig/otkit.pc and bin/otk are used.
+# VENV    the virtual environment to (re)create, default ${TMPDIR:-/tmp}/otkit-py-venv.
+#         It is made with --system-site-packages so that Debian's numpy, torch
+#         (python3-torch), POT (python3-pot) and pytest are visible.
+# PYTHON  the interpreter (environment), default /usr/bin/python3.
+#
+# Offline: pip runs with --no-index --no-build-isolation.  Skipped tests (torch
+# or POT missing) are listed with their reason (-rs).  The last line is
+# pytest's summary; the exit status is pytest's.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+prefix=${1:-/tmp/otk-prefix}
+venv=${2:-${TMPDIR:-/tmp}/otkit-py-venv}
+python=${PYTHON:-/usr/bin/python3}
+
+if [ ! -f "$prefix/lib/pkgconfig/otkit.pc" ]; then
+    echo "run_tests.sh: $prefix/lib/pkgconfig/otkit.pc not found: install the C library first" >&2
+    echo "  (autoreconf -fi && ./configure --prefix=$prefix && make -j2 && make install)" >&2
+    exit 2
+fi
+PKG_CONFIG_PATH=$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+export PKG_CONFIG_PATH
+
+rm -rf "$venv"
+"$python" -m venv --system-site-packages "$venv"
+# setuptools builds in the source tree; start from a clean one so that an
+# extension built against another prefix is not reused.
+rm -rf "$here/build" "$here/otkit.egg-info"
+"$venv/bin/python" -m pip install --quiet --no-index --no-build-isolation --no-deps "$here"
+
+OTK=${OTK:-$prefix/bin/otk}
+export OTK
+# Run from the tests directory so that `import otkit` finds the installed
+# package, not the source tree.
+cd "$here/tests"
+"$venv/bin/python" -c 'import otkit, sys; print("otkit %s from %s (python %s)" % (otkit.__version__, otkit.__file__, sys.version.split()[0]))'
+exec "$venv/bin/python" -m pytest -q -rs -p no:cacheprovider .
