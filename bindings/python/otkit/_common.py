@@ -56,15 +56,54 @@ def positive_or_zero(value, argname):
     """None -> 0.0 (the C library's "not set"); otherwise a float > 0."""
     if value is None:
         return 0.0
-    v = float(value)
-    if not v > 0.0:
+    v = as_float(value, argname)
+    if not v > 0.0:  # also rejects NaN
         raise ValueError("%s = %r must be > 0 (or None)" % (argname, value))
     return v
 
 
-def warn_not_converged(status, what, marginal_error, tol, max_iter, warn):
+def warn_not_converged(status, what, marginal_error, tol, max_iter, warn, stacklevel=3):
     if warn and status == NOT_CONVERGED:
         warnings.warn(ConvergenceWarning(
             "%s did not converge: marginal error %.3g > tol = %g after max_iter = %d "
             "iterations at the target eps (the best iterate is returned)"
-            % (what, marginal_error, tol, max_iter)), stacklevel=3)
+            % (what, marginal_error, tol, max_iter)), stacklevel=stacklevel)
+
+
+_INT_MAX = 2 ** 31 - 1
+
+
+def as_float(value, argname):
+    """A Python float, or ValueError naming the argument."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError("%s = %r is not a number" % (argname, value)) from None
+
+
+def as_int(value, argname):
+    """An int that fits a C int, or ValueError naming the argument."""
+    try:
+        v = int(value)
+        if v != value:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError("%s = %r is not an integer" % (argname, value)) from None
+    if not -_INT_MAX - 1 <= v <= _INT_MAX:
+        raise ValueError("%s = %r does not fit a C int" % (argname, value))
+    return v
+
+
+def grad_names(grad):
+    """grad=False / True / iterable of names -> tuple of names among a, b, x, y."""
+    if grad is True:
+        return ("a", "b", "x", "y")
+    if grad is False or grad is None:
+        return ()
+    if isinstance(grad, str):
+        grad = (grad,)
+    wanted = tuple(grad)
+    for k in wanted:
+        if k not in ("a", "b", "x", "y"):
+            raise ValueError("grad names %r; expected 'a', 'b', 'x' or 'y'" % (k,))
+    return wanted

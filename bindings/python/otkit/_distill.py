@@ -5,7 +5,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import _otkit
-from ._common import choice
+from ._common import choice, as_float, as_int
 
 __all__ = ["SinKD", "sinkd_loss", "sinkd_objective", "kd_loss", "kl_loss", "rkl_loss",
            "js_loss", "soft_ce_loss", "LossResult", "ObjectiveResult"]
@@ -38,12 +38,13 @@ class SinKD:
 
     def __init__(self, B, K, tau=2.0, eps=0.1, iters=20, cost="l1", power=None, weight=1.0,
                  grad_mode="unrolled", threads=0):
-        self._obj = _otkit.SinKD(int(B), int(K), tau=float(tau), eps=float(eps),
-                                 iters=int(iters), cost=cost,
-                                 power=0.0 if power is None else float(power),
-                                 weight=float(weight),
+        self._obj = _otkit.SinKD(as_int(B, "B"), as_int(K, "K"), tau=as_float(tau, "tau"),
+                                 eps=as_float(eps, "eps"), iters=as_int(iters, "iters"),
+                                 cost=cost,
+                                 power=0.0 if power is None else as_float(power, "power"),
+                                 weight=as_float(weight, "weight"),
                                  grad=choice(grad_mode, _GRAD_MODES, "grad_mode"),
-                                 threads=int(threads))
+                                 threads=as_int(threads, "threads"))
 
     @property
     def shape(self):
@@ -57,8 +58,9 @@ class SinKD:
     def objective(self, z_s, z_t, labels, alpha, beta, kd="soft-ce", kd_tau=1.0, grad=True):
         """alpha*KD(kd, kd_tau) + (1-alpha)*CE(labels) + beta*SinKD -> ObjectiveResult."""
         parts, g = self._obj.objective(_logits(z_s, "z_s"), _logits(z_t, "z_t"), labels,
-                                       float(alpha), float(beta),
-                                       choice(kd, _KD_KINDS, "kd"), float(kd_tau), bool(grad))
+                                       as_float(alpha, "alpha"), as_float(beta, "beta"),
+                                       choice(kd, _KD_KINDS, "kd"), as_float(kd_tau, "kd_tau"),
+                                       bool(grad))
         return ObjectiveResult(parts["total"], parts["kd"], parts["ce"], parts["sinkd"], g)
 
 
@@ -115,7 +117,7 @@ def kd_loss(kind, z_s, z_t, tau=1.0, grad=True):
       "soft-ce"      -sum p_t log p_s       (no tau^2; the SinKD code's DistillKL)
     Returns LossResult(loss, d loss/d z_s or None, None)."""
     loss, g = _otkit.kd_loss(choice(kind, _KD_KINDS, "kind"), _logits(z_s, "z_s"),
-                             _logits(z_t, "z_t"), float(tau), bool(grad))
+                             _logits(z_t, "z_t"), as_float(tau, "tau"), bool(grad))
     return LossResult(loss, g, None)
 
 

@@ -2,7 +2,8 @@
 import math
 
 from . import _otkit
-from ._common import points, schedule_code, update_code, positive_or_zero, warn_not_converged
+from ._common import (points, schedule_code, update_code, positive_or_zero, warn_not_converged,
+                      as_float, as_int, grad_names)
 
 __all__ = ["divergence", "DivergenceResult", "Divergence", "geomloss_cost"]
 
@@ -11,7 +12,7 @@ def geomloss_cost(p):
     """GeomLoss's cost |x-y|^p / p as an otkit ground cost: (name, power).
     p = 2 -> ("half-sqeuclidean", 0), p = 1 -> ("euclidean", 0), else
     ("lp-over-p", p)."""
-    return _otkit.geomloss_ground(float(p))
+    return _otkit.geomloss_ground(as_float(p, "p"))
 
 
 class DivergenceResult:
@@ -63,14 +64,16 @@ def _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, u
         power = gpower if power is None else power
         if exponent is None:
             exponent = p
-    return dict(cost=cost, power=0.0 if power is None else float(power),
-                eps=positive_or_zero(eps, "eps"), blur=0.05 if blur is None else float(blur),
-                rho=math.inf if rho is None else float(rho),
+    return dict(cost=cost, power=0.0 if power is None else as_float(power, "power"),
+                eps=positive_or_zero(eps, "eps"),
+                blur=0.05 if blur is None else as_float(blur, "blur"),
+                rho=math.inf if rho is None else as_float(rho, "rho"),
                 reach=positive_or_zero(reach, "reach"), schedule=schedule_code(schedule),
-                update=update_code(update), scaling=float(scaling),
+                update=update_code(update), scaling=as_float(scaling, "scaling"),
                 diameter=positive_or_zero(diameter, "diameter"),
-                p=positive_or_zero(exponent, "exponent"), debias=bool(debias), tol=float(tol),
-                max_iter=int(max_iter), threads=int(threads))
+                p=positive_or_zero(exponent, "exponent"), debias=bool(debias),
+                tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
+                threads=as_int(threads, "threads"))
 
 
 class Divergence:
@@ -99,18 +102,13 @@ class Divergence:
     def solve(self, a=None, b=None, grad=False):
         """S_eps for weights a, b (None = uniform).  grad: False, True (all of
         a, b, x, y) or an iterable of the names wanted.  -> DivergenceResult."""
+        return self._solve(a, b, grad, stacklevel=4)
+
+    def _solve(self, a, b, grad, stacklevel):
+        wanted = grad_names(grad)
         info = self._obj.solve(a, b)
         warn_not_converged(info["status"], "otkit.divergence", info["marginal_error"],
-                           self._tol, self._max_iter, self._warn)
-        if grad is True:
-            wanted = ("a", "b", "x", "y")
-        elif not grad:
-            wanted = ()
-        else:
-            wanted = tuple(grad)
-            for k in wanted:
-                if k not in ("a", "b", "x", "y"):
-                    raise ValueError("grad names %r; expected 'a', 'b', 'x' or 'y'" % (k,))
+                           self._tol, self._max_iter, self._warn, stacklevel)
         grads = {k: getattr(self._obj, "grad_" + k)() for k in wanted}
         return DivergenceResult(info, grads)
 
@@ -164,17 +162,4 @@ def divergence(x, y, a=None, b=None, blur=0.05, p=2, cost=None, power=None, eps=
                      rho=rho, scaling=scaling, debias=debias, schedule=schedule, update=update,
                      diameter=diameter, exponent=exponent, tol=tol, max_iter=max_iter,
                      threads=threads, warn=warn)
-    info = div._obj.solve(a, b)
-    warn_not_converged(info["status"], "otkit.divergence", info["marginal_error"], tol,
-                       max_iter, warn)
-    if grad is True:
-        wanted = ("a", "b", "x", "y")
-    elif not grad:
-        wanted = ()
-    else:
-        wanted = tuple(grad)
-        for k in wanted:
-            if k not in ("a", "b", "x", "y"):
-                raise ValueError("grad names %r; expected 'a', 'b', 'x' or 'y'" % (k,))
-    grads = {k: getattr(div._obj, "grad_" + k)() for k in wanted}
-    return DivergenceResult(info, grads)
+    return div._solve(a, b, grad, stacklevel=4)

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import _otkit
 from ._common import (points, schedule_code, update_code, positive_or_zero,
-                      warn_not_converged, choice)
+                      warn_not_converged, choice, as_float, as_int)
 
 __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule"]
 
@@ -135,21 +135,22 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     if C is not None and eps is None and blur is None:
         raise ValueError("eps (or blur) is required with a cost matrix C")
     kw = dict(
-        cost=cost, power=0.0 if power is None else float(power),
+        cost=cost, power=0.0 if power is None else as_float(power, "power"),
         eps=positive_or_zero(eps, "eps"),
-        blur=0.05 if blur is None else float(blur),
+        blur=0.05 if blur is None else as_float(blur, "blur"),
         rho_a=math.inf, rho_b=math.inf,
         reach=positive_or_zero(reach, "reach"),
         schedule=schedule_code(schedule), update=update_code(update),
-        scaling=float(scaling), diameter=positive_or_zero(diameter, "diameter"),
-        p=positive_or_zero(p, "p"), tol=float(tol), max_iter=int(max_iter),
-        no_annealing=int(bool(no_annealing)), threads=int(threads))
+        scaling=as_float(scaling, "scaling"),
+        diameter=positive_or_zero(diameter, "diameter"), p=positive_or_zero(p, "p"),
+        tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
+        no_annealing=int(bool(no_annealing)), threads=as_int(threads, "threads"))
     if rho is not None:
-        kw["rho_a"] = kw["rho_b"] = float(rho)
+        kw["rho_a"] = kw["rho_b"] = as_float(rho, "rho")
     if rho_a is not None:
-        kw["rho_a"] = float(rho_a)
+        kw["rho_a"] = as_float(rho_a, "rho_a")
     if rho_b is not None:
-        kw["rho_b"] = float(rho_b)
+        kw["rho_b"] = as_float(rho_b, "rho_b")
     if C is not None:
         if x is not None or y is not None:
             raise ValueError("give either C or both x and y, not both")
@@ -171,11 +172,12 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
 def potential_convert(values, w, eps, source="geomloss", target="pot"):
     """Convert one potential (n entries, weights w) between the gauges
     "geomloss", "ott" and "pot" (see SinkhornResult.potentials)."""
-    return _otkit.potential_convert(values, w, float(eps), choice(source, _GAUGES, "source"),
+    return _otkit.potential_convert(values, w, as_float(eps, "eps"), choice(source, _GAUGES, "source"),
                                     choice(target, _GAUGES, "target"))
 
 
 def epsilon_schedule(diameter, p, blur, scaling=0.5):
     """GeomLoss's eps-list for diameter D, exponent p, blur and scaling (cost
     units): [D^p] + exp(arange(p ln D, p ln blur, p ln scaling)) + [blur^p]."""
-    return _otkit.epsilon_schedule(float(diameter), float(p), float(blur), float(scaling))
+    return _otkit.epsilon_schedule(as_float(diameter, "diameter"), as_float(p, "p"),
+                                   as_float(blur, "blur"), as_float(scaling, "scaling"))

@@ -73,6 +73,14 @@ def test_sinkhorn_cost_and_params(pts):
         otkit.sinkhorn(x=x, y=y, scaling=1.5)
     with raises_value(r"tol", "OTK_EPARAM"):
         otkit.sinkhorn(x=x, y=y, tol=-1.0)
+    with raises_value(r"max_iter = 10000000000 does not fit"):
+        otkit.sinkhorn(x=x, y=y, max_iter=10 ** 10)
+    with raises_value(r"max_iter = 2.5 is not an integer"):
+        otkit.sinkhorn(x=x, y=y, max_iter=2.5)
+    with raises_value(r"tol = 'small' is not a number"):
+        otkit.sinkhorn(x=x, y=y, tol="small")
+    with raises_value(r"eps = nan must be > 0"):
+        otkit.sinkhorn(x=x, y=y, eps=float("nan"))
     with raises_value(r"schedule = 'slow'"):
         otkit.sinkhorn(x=x, y=y, schedule="slow")
     with raises_value(r"eps \(or blur\) is required"):
@@ -124,6 +132,8 @@ def test_distill_bad_input(rng):
         zb = zs.copy()
         zb[1, 2] = np.nan
         otkit.sinkd_loss(zb, zt)
+    with raises_value(r"iters = 'many' is not an integer"):
+        otkit.sinkd_loss(zs, zt, iters="many")
     with raises_value(r"grad_mode = 'exact'"):
         otkit.sinkd_loss(zs, zt, grad_mode="exact")
     with raises_value(r"kind = 'hellinger'"):

@@ -140,8 +140,15 @@ def test_fixed_schedule_runs_geomloss_iterations(rng):
 
 def test_not_converged_warns(rng):
     x, y, a, b = problem(rng, 20, 20)
-    with pytest.warns(otkit.ConvergenceWarning, match="max_iter = 3"):
+    with pytest.warns(otkit.ConvergenceWarning, match="max_iter = 3") as rec:
         r = otkit.sinkhorn(a, b, x=x, y=y, blur=0.01, tol=1e-15, max_iter=3)
+    assert rec[0].filename == __file__  # points at the caller's line
+    with pytest.warns(otkit.ConvergenceWarning) as rec:
+        otkit.divergence(x, y, blur=0.01, tol=1e-15, max_iter=3)
+    assert rec[0].filename == __file__
+    with pytest.warns(otkit.ConvergenceWarning) as rec:
+        otkit.Divergence(x, y, blur=0.01, tol=1e-15, max_iter=3).solve()
+    assert rec[0].filename == __file__
     assert r.status == 1 and not r.converged
     assert r.marginal_error > 1e-15
     assert issubclass(otkit.ConvergenceWarning, RuntimeWarning)
