@@ -29,6 +29,11 @@ fi
 PKG_CONFIG_PATH=$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 export PKG_CONFIG_PATH
 
+# Re-create the venv, but never delete a directory that is not one.
+if [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ]; then
+    echo "run_tests.sh: $venv exists and is not a virtual environment; not touching it" >&2
+    exit 2
+fi
 rm -rf "$venv"
 "$python" -m venv --system-site-packages "$venv"
 # setuptools builds in the source tree; start from a clean one so that an
