@@ -46,6 +46,8 @@ static int sinkhorn_init(SinkhornObject *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_RuntimeError, "Sinkhorn.__init__ called twice");
         return -1;
     }
+    /* A previous __init__ that failed after converting C may have left it. */
+    Py_CLEAR(self->matrix);
     otk_sinkhorn_params_default(&par);
     schedule = (int)par.schedule;
     update = (int)par.update;

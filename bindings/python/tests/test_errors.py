@@ -162,3 +162,18 @@ def test_library_state_errors_are_runtime_errors(pts):
         _otkit.Sinkhorn.__new__(_otkit.Sinkhorn).solve()
     assert issubclass(otkit.OtkitError, RuntimeError)
     assert _otkit.strerror(_otkit.OTK_ENEGATIVE)[0] == "OTK_ENEGATIVE"
+
+
+def test_torch_is_optional():
+    """`import otkit` never imports torch; `import otkit.torch` without torch is
+    an ImportError (simulated by blocking the module in a fresh interpreter)."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "import otkit\n"
+            "assert 'torch' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
+            "try:\n    import otkit.torch\nexcept ImportError:\n    print('ImportError')\n")
+    out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, universal_newlines=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ImportError"
