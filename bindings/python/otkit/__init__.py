@@ -13,14 +13,15 @@ naming the argument; stopping at max_iter warns ConvergenceWarning.
 from . import _otkit
 from ._common import ConvergenceWarning, OtkitError
 from ._sinkhorn import sinkhorn, SinkhornResult, potential_convert, epsilon_schedule
-from ._divergence import divergence, DivergenceResult, Divergence, geomloss_cost
+from ._divergence import (divergence, divergence_matrix, DivergenceResult, Divergence,
+                          geomloss_cost)
 from ._distill import (SinKD, sinkd_loss, sinkd_objective, kd_loss, kl_loss, rkl_loss, js_loss,
                       soft_ce_loss, LossResult, ObjectiveResult)
 
 __version__ = _otkit.version()
 
 __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule",
-           "divergence", "DivergenceResult", "Divergence", "geomloss_cost",
+           "divergence", "divergence_matrix", "DivergenceResult", "Divergence", "geomloss_cost",
            "SinKD", "sinkd_loss", "sinkd_objective", "kd_loss", "kl_loss", "rkl_loss",
            "js_loss", "soft_ce_loss", "LossResult", "ObjectiveResult",
            "ConvergenceWarning", "OtkitError", "__version__"]

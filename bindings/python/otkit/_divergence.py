@@ -5,7 +5,8 @@ from . import _otkit
 from ._common import (points, schedule_code, update_code, positive_or_zero, warn_not_converged,
                       as_float, as_int, grad_names)
 
-__all__ = ["divergence", "DivergenceResult", "Divergence", "geomloss_cost"]
+__all__ = ["divergence", "divergence_matrix", "DivergenceResult", "Divergence",
+           "geomloss_cost"]
 
 
 def geomloss_cost(p):
@@ -90,9 +91,40 @@ class Divergence:
         self._tol, self._max_iter, self._warn = kw["tol"], kw["max_iter"], warn
         self._obj = _otkit.Divergence(points(x, "x"), points(y, "y"), **kw)
 
+    @classmethod
+    def from_matrices(cls, C_xy, C_xx=None, C_yy=None, eps=None, blur=None, reach=None,
+                      rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
+                      diameter=None, exponent=None, tol=1e-6, max_iter=10000, threads=0,
+                      warn=True):
+        """A planned divergence on three dense costs (cost units): C_xy (n, m),
+        C_xx (n, n) and C_yy (m, m), symmetric; C_xx and C_yy may be None when
+        debias=False.  The matrices are borrowed, not copied, when they are
+        C-contiguous float64 (do not modify them while the object lives).  A
+        dense cost has exponent 1, so blur = eps unless `exponent` is given;
+        eps (or blur) is required.  Only the weight gradients exist."""
+        if eps is None and blur is None:
+            raise ValueError("eps (or blur) is required with cost matrices")
+        if eps is not None and blur is not None:
+            raise ValueError("eps and blur exclude each other")
+        if reach is not None and rho is not None:
+            raise ValueError("reach and rho exclude each other")
+        self = cls.__new__(cls)
+        self._tol, self._max_iter, self._warn = as_float(tol, "tol"), max_iter, warn
+        self._obj = _otkit.Divergence(
+            C_xy=C_xy, C_xx=C_xx, C_yy=C_yy, eps=positive_or_zero(eps, "eps"),
+            blur=0.05 if blur is None else as_float(blur, "blur"),
+            rho=math.inf if rho is None else as_float(rho, "rho"),
+            reach=positive_or_zero(reach, "reach"), schedule=schedule_code(schedule),
+            update=update_code(update), scaling=as_float(scaling, "scaling"),
+            diameter=positive_or_zero(diameter, "diameter"),
+            p=positive_or_zero(exponent, "exponent"), debias=bool(debias),
+            tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
+            threads=as_int(threads, "threads"))
+        return self
+
     @property
     def shape(self):
-        """(n, m, d)"""
+        """(n, m, d); d = 0 for dense costs"""
         return self._obj.shape
 
     def set_points(self, x=None, y=None):
@@ -162,4 +194,27 @@ def divergence(x, y, a=None, b=None, blur=0.05, p=2, cost=None, power=None, eps=
                      rho=rho, scaling=scaling, debias=debias, schedule=schedule, update=update,
                      diameter=diameter, exponent=exponent, tol=tol, max_iter=max_iter,
                      threads=threads, warn=warn)
+    return div._solve(a, b, grad, stacklevel=4)
+
+
+def divergence_matrix(C_xy, C_xx=None, C_yy=None, a=None, b=None, eps=None, blur=None,
+                      reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
+                      update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
+                      threads=0, grad=False, warn=True):
+    """The Sinkhorn divergence on dense costs (POT-style matrices, cost units):
+
+        S = OT(a,b) - OT(a,a)/2 - OT(b,b)/2 + eps/2 (sum a - sum b)^2
+
+    with OT computed on C_xy (n, m), C_xx (n, n) and C_yy (m, m), the last two
+    symmetric and required unless debias=False.  eps is in cost units (or
+    blur: eps = blur^exponent, exponent 1 for a matrix unless given); rho or
+    reach for the unbalanced case.  The schedule starts from the range of
+    C_xy (or `diameter`).  grad: False, True or names among "a", "b" (the
+    point gradients need point clouds: use divergence()).  -> DivergenceResult."""
+    if grad is True:
+        grad = ("a", "b")
+    div = Divergence.from_matrices(C_xy, C_xx, C_yy, eps=eps, blur=blur, reach=reach, rho=rho,
+                                   scaling=scaling, debias=debias, schedule=schedule,
+                                   update=update, diameter=diameter, exponent=exponent, tol=tol,
+                                   max_iter=max_iter, threads=threads, warn=warn)
     return div._solve(a, b, grad, stacklevel=4)

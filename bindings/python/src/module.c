@@ -13,6 +13,11 @@ static PyObject *otkpy_error_type = NULL;
 
 PyObject *otkpy_raise_status(int status)
 {
+    return otkpy_raise_status_arg(status, NULL);
+}
+
+PyObject *otkpy_raise_status_arg(int status, const char *argname)
+{
     const char *msg = otk_last_error();
     PyObject *type, *exc, *text, *code, *name;
 
@@ -37,7 +42,7 @@ PyObject *otkpy_raise_status(int status)
         type = otkpy_error_type;
         break;
     }
-    text = PyUnicode_FromString(msg);
+    text = argname ? PyUnicode_FromFormat("%s: %s", argname, msg) : PyUnicode_FromString(msg);
     if (text == NULL)
         return NULL;
     exc = PyObject_CallOneArg(type, text);

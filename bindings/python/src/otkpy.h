@@ -37,6 +37,10 @@
  * the thread that made the failing call.  Always returns NULL. */
 PyObject *otkpy_raise_status(int status);
 
+/* The same, with "argname: " before the message, for library calls whose
+ * message names a generic parameter (otk_cost_dense calls its matrix "C"). */
+PyObject *otkpy_raise_status_arg(int status, const char *argname);
+
 /* Convert `obj` to a float64 array of `ndim` dimensions (1 or 2).  `name` names
  * the argument in the ValueError raised for an unconvertible object, a wrong
  * number of dimensions or an empty array.  When rows/cols are non-negative

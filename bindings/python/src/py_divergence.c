@@ -9,24 +9,78 @@
 typedef struct {
     PyObject_HEAD
     otk_divergence *div;
+    /* Dense costs (alloc_costs): the three borrowed matrices, kept alive with
+     * the costs built on them; all NULL for point clouds. */
+    otk_cost *costs[3];
+    PyArrayObject *matrices[3];
     npy_intp n, m, d;
-    int debias;
     int solved;
     int busy;
 } DivergenceObject;
 
+static void divergence_clear_costs(DivergenceObject *self)
+{
+    int k;
+
+    for (k = 0; k < 3; k++) {
+        otk_cost_free(self->costs[k]);
+        self->costs[k] = NULL;
+        Py_CLEAR(self->matrices[k]);
+    }
+}
+
 static void divergence_dealloc(DivergenceObject *self)
 {
-    otk_divergence_free(self->div);
+    otk_divergence_free(self->div); /* before the costs it borrows */
+    divergence_clear_costs(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Build the dense costs C_xy (n x m), C_xx (n x n), C_yy (m x m); the last two
+ * may be None (debias off). */
+static int divergence_dense_costs(DivergenceObject *self, PyObject *objs[3])
+{
+    static const char *names[3] = {"C_xy", "C_xx", "C_yy"};
+    npy_intp rows[3], cols[3];
+    int k, st;
+
+    self->matrices[0] = otkpy_array_in(objs[0], names[0], 2, -1, -1);
+    if (self->matrices[0] == NULL)
+        return -1;
+    self->n = PyArray_DIM(self->matrices[0], 0);
+    self->m = PyArray_DIM(self->matrices[0], 1);
+    self->d = 0;
+    rows[1] = cols[1] = self->n;
+    rows[2] = cols[2] = self->m;
+    for (k = 1; k < 3; k++) {
+        int err;
+        self->matrices[k] = otkpy_array_opt(objs[k], names[k], 2, rows[k], cols[k], &err);
+        if (err)
+            return -1;
+    }
+    for (k = 0; k < 3; k++) {
+        PyArrayObject *M = self->matrices[k];
+        if (M == NULL)
+            continue;
+        Py_BEGIN_ALLOW_THREADS
+        st = otk_cost_dense(&self->costs[k], (size_t)PyArray_DIM(M, 0),
+                            (size_t)PyArray_DIM(M, 1), (const double *)PyArray_DATA(M),
+                            (size_t)PyArray_DIM(M, 1));
+        Py_END_ALLOW_THREADS
+        if (st < 0) {
+            otkpy_raise_status_arg(st, names[k]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"x", "y", "cost", "power", "eps", "blur", "rho", "reach",
                              "schedule", "update", "scaling", "diameter", "p", "debias", "tol",
-                             "max_iter", "threads", NULL};
-    PyObject *xobj, *yobj;
+                             "max_iter", "threads", "C_xy", "C_xx", "C_yy", NULL};
+    PyObject *xobj = Py_None, *yobj = Py_None, *cobjs[3] = {Py_None, Py_None, Py_None};
     const char *cost_name = "half-sqeuclidean";
     double power = 0.0;
     otk_divergence_params par;
@@ -42,14 +96,44 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     otk_divergence_params_default(&par);
     schedule = (int)par.schedule;
     update = (int)par.update;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|$sdddddiidddpdii", kwlist, &xobj, &yobj,
-                                     &cost_name, &power, &par.eps, &par.blur, &par.rho,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$sdddddiidddpdiiOOO", kwlist, &xobj,
+                                     &yobj, &cost_name, &power, &par.eps, &par.blur, &par.rho,
                                      &par.reach, &schedule, &update, &par.scaling,
                                      &par.diameter, &par.p, &par.debias, &par.tol,
-                                     &par.max_iter, &par.threads))
+                                     &par.max_iter, &par.threads, &cobjs[0], &cobjs[1],
+                                     &cobjs[2]))
         return -1;
     par.schedule = (otk_schedule)schedule;
     par.update = (otk_update)update;
+    divergence_clear_costs(self);
+    if (cobjs[0] != Py_None) {
+        if (xobj != Py_None || yobj != Py_None) {
+            PyErr_SetString(PyExc_ValueError, "give either C_xy (with C_xx, C_yy) or x and y");
+            return -1;
+        }
+        if (par.debias && (cobjs[1] == Py_None || cobjs[2] == Py_None)) {
+            PyErr_SetString(PyExc_ValueError, cobjs[1] == Py_None
+                                                  ? "C_xx is required unless debias=False"
+                                                  : "C_yy is required unless debias=False");
+            return -1;
+        }
+        if (divergence_dense_costs(self, cobjs) < 0)
+            return -1;
+        st = otk_divergence_alloc_costs(&div, self->costs[0], self->costs[1], self->costs[2],
+                                        &par);
+        if (st < 0) {
+            otkpy_raise_status(st);
+            return -1;
+        }
+        self->div = div;
+        return 0;
+    }
+    if (xobj == Py_None || yobj == Py_None) {
+        PyErr_SetString(PyExc_ValueError, xobj == Py_None
+                                              ? "x is required (or give the cost matrices)"
+                                              : "y is required (or give the cost matrices)");
+        return -1;
+    }
     if (otkpy_ground(cost_name, "cost", &ground) < 0)
         return -1;
     x = otkpy_array_in(xobj, "x", 2, -1, -1);
@@ -63,7 +147,6 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     self->n = PyArray_DIM(x, 0);
     self->m = PyArray_DIM(y, 0);
     self->d = PyArray_DIM(x, 1);
-    self->debias = par.debias;
     Py_BEGIN_ALLOW_THREADS
     st = otk_divergence_alloc_points(&div, (size_t)self->n, (size_t)self->m, (size_t)self->d,
                                      (const double *)PyArray_DATA(x),
@@ -250,6 +333,10 @@ static PyObject *divergence_set_points(DivergenceObject *self, PyObject *args, P
 
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO", kwlist, &xobj, &yobj))
         return NULL;
+    if (self->matrices[0] != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "set_points needs an object built on point clouds");
+        return NULL;
+    }
     if (divergence_ready(self, 0) < 0)
         return NULL;
     x = otkpy_array_opt(xobj, "x", 2, self->n, self->d, &err);
@@ -309,8 +396,10 @@ static PyTypeObject DivergenceType = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Divergence(x, y, *, cost='half-sqeuclidean', power=0, eps=0, blur=0.05, "
               "rho=inf, reach=0, schedule=0, update=0, scaling=0.5, diameter=0, p=0, "
-              "debias=True, tol=1e-6, max_iter=10000, threads=0): a planned "
-              "otk_divergence on two point clouds (fields as otk_divergence_params).",
+              "debias=True, tol=1e-6, max_iter=10000, threads=0) or "
+              "Divergence(*, C_xy, C_xx, C_yy, ...): a planned otk_divergence on two point "
+              "clouds (alloc_points) or three dense costs, borrowed (alloc_costs); fields as "
+              "otk_divergence_params.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)divergence_init,
     .tp_dealloc = (destructor)divergence_dealloc,

@@ -164,3 +164,38 @@ def test_fixed_schedule(rng):
     x, y, a, b = clouds(rng)
     r = otkit.divergence(x, y, a, b, blur=0.1, schedule="fixed")
     assert r.status == 0 and np.isnan(r.marginal_error)
+
+
+def test_dense_matrices_equal_point_clouds(rng):
+    x, y, a, b = clouds(rng)
+    b = b * 1.2
+    Cxy, Cxx, Cyy = half_sq(x, y), half_sq(x, x), half_sq(y, y)
+    for kw in (dict(), dict(rho=0.81), dict(debias=False)):
+        bb = b if "rho" in kw else b / 1.2  # unequal masses only when unbalanced
+        ref = otkit.divergence(x, y, a, bb, eps=0.1, tol=1e-13, max_iter=100000,
+                               grad=("a", "b"), **kw)
+        mats = (Cxy, None, None) if kw.get("debias") is False else (Cxy, Cxx, Cyy)
+        r = otkit.divergence_matrix(*mats, a=a, b=bb, eps=0.1, tol=1e-13, max_iter=100000,
+                                    grad=True, **kw)
+        assert r.eps == 0.1 and r.value == pytest.approx(ref.value, rel=1e-9)
+        assert np.abs(r.grad_a - ref.grad_a).max() < 1e-9
+        assert np.abs(r.grad_b - ref.grad_b).max() < 1e-9
+        assert r.grad_x is None
+    div = otkit.Divergence.from_matrices(Cxy, Cxx, Cyy, eps=0.1)
+    div.solve(a, b / 1.2)
+    with pytest.raises(otkit.OtkitError) as info:
+        div._obj.grad_x()
+    assert info.value.status_name == "OTK_EUNSUPPORTED"
+    with pytest.raises(RuntimeError, match="point clouds"):
+        div.set_points(x=x)
+    with pytest.raises(ValueError, match="C_xx is required unless debias=False"):
+        otkit.divergence_matrix(Cxy, eps=0.1)
+    with pytest.raises(ValueError, match=r"C_yy has 14 rows, expected 11"):
+        otkit.divergence_matrix(Cxy, Cxx, Cxx, eps=0.1)
+    with pytest.raises(ValueError, match=r"eps \(or blur\) is required"):
+        otkit.divergence_matrix(Cxy, Cxx, Cyy)
+    bad = Cyy.copy()
+    bad[2, 3] = np.nan
+    with pytest.raises(ValueError, match=r"C_yy: C\[2\]\[3\] = nan") as info:
+        otkit.divergence_matrix(Cxy, Cxx, bad, eps=0.1)
+    assert info.value.status_name == "OTK_ENONFINITE"
