@@ -50,7 +50,7 @@
  *   }
  *   otk_monge_gap_free(mg);
  *
- * THREAD SAFETY: otk_monge_gap() is reentrant.  A workspace is used by one
+ * THREAD SAFETY: the one-shot otk_monge_gap() is reentrant.  A workspace is used by one
  * thread at a time; different workspaces may be used concurrently.  Inside a
  * call, kernels run on params.threads OpenMP threads, and results do not
  * depend on the thread count.
@@ -93,7 +93,7 @@ typedef struct {
     double marginal_error;/* relative L1 marginal error of the final potentials */
 } otk_monge_gap_result;
 
-/* One-shot evaluation.
+/* One-shot evaluation, otk_monge_gap(...) (see the macro below).
  *   n, d     input: number of points (> 0) and dimension (> 0).
  *   x, tx    input: n×d row-major source points and mapped points T(x_i); finite.
  *   w        input: n non-negative weights summing to 1 (within 1e-9), or NULL
@@ -110,10 +110,19 @@ typedef struct {
  * OTK_EPARAM (ground, power, eps < 0 or NaN, relative_eps <= 0 when eps == 0,
  * relative_to, tol, max_iter; or a relative ε that is 0 because all C_ij are
  * equal), OTK_ENOMEM, OTK_ENUMERIC.  On error the outputs are untouched. */
-OTK_EXPORT otk_status otk_monge_gap(size_t n, size_t d, const double *x, const double *tx,
-                                    const double *w, const otk_monge_gap_params *params,
-                                    otk_monge_gap_result *res, double *grad_tx,
-                                    double *grad_x);
+OTK_EXPORT otk_status otk_monge_gap_compute(size_t n, size_t d, const double *x,
+                                            const double *tx, const double *w,
+                                            const otk_monge_gap_params *params,
+                                            otk_monge_gap_result *res, double *grad_tx,
+                                            double *grad_x);
+/* C cannot have a function and a type both named otk_monge_gap (the agreed
+ * API has both), so the one-shot function's symbol is otk_monge_gap_compute
+ * and this function-like macro keeps the call spelling otk_monge_gap(...):
+ * it expands only when the name is followed by '(', which leaves the type
+ * name (otk_monge_gap *mg) alone.  Bindings and function pointers use
+ * otk_monge_gap_compute. */
+#define otk_monge_gap(n, d, x, tx, w, params, res, grad_tx, grad_x) \
+    otk_monge_gap_compute((n), (d), (x), (tx), (w), (params), (res), (grad_tx), (grad_x))
 
 /* Workspace form for training loops: sized once for (n, d), no allocation per
  * evaluation (O(n·d) memory, params copied).  otk_monge_gap_eval has the
