@@ -68,8 +68,8 @@ OTK_EXPORT otk_status otk_entropic_map_from_potential(otk_entropic_map **out, si
                                                       const double *g, double eps,
                                                       otk_ground ground, double power);
 
-/* Apply to n new points z (n x d) -> tz (n x d), row-major; z == tz is
- * allowed.  threads: OpenMP threads (0 = default, 1 = serial); the result does
+/* Apply to n new points z (n x d) -> tz (n x d), row-major; z and tz must
+ * not overlap.  threads: OpenMP threads (0 = default, 1 = serial); the result does
  * not depend on it.  Thread-safe on a shared map.  O(n·m·d) time, no
  * allocation.  Errors: OTK_ENULL, OTK_ESIZE (n = 0), OTK_ENONFINITE (z, with
  * the index; tz untouched). */
