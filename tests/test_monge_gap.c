@@ -429,6 +429,38 @@ START_TEST(test_monge_gap_relative_eps_gradient_is_stop_gradient)
 }
 END_TEST
 
+/* A zero weight removes its point: the same M as without it, and a zero
+ * gradient for it. */
+START_TEST(test_monge_gap_zero_weight_removes_the_point)
+{
+    tk_rng rng = tk_rng_seed(55);
+    const size_t n = 12, d = 2;
+    double x[24], tx[24], w[12], g[24], g_small[22];
+    tk_points_gauss(&rng, n, d, 0.0, 1.0, x);
+    tk_points_gauss(&rng, n, d, 0.5, 1.0, tx);
+    tk_weights_random(&rng, n, 1.0, w);
+    /* move the mass of point 4 to point 5, then drop point 4 */
+    w[5] += w[4];
+    w[4] = 0.0;
+    otk_monge_gap_params par = mg_params(OTK_GROUND_EUCLIDEAN, 0.0, 0.3, 1e-12);
+    const otk_monge_gap_result r = mg_eval(n, d, x, tx, w, &par, g, NULL);
+    double xs[22], txs[22], ws[11];
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (i == 4)
+            continue;
+        memcpy(xs + 2 * k, x + 2 * i, 2 * sizeof *x);
+        memcpy(txs + 2 * k, tx + 2 * i, 2 * sizeof *x);
+        ws[k++] = w[i];
+    }
+    const otk_monge_gap_result rs = mg_eval(n - 1, d, xs, txs, ws, &par, g_small, NULL);
+    TK_ASSERT_REL(r.monge_gap, rs.monge_gap, 1e-10);
+    TK_ASSERT_REL(r.lower_bound, rs.lower_bound, 1e-14);
+    ck_assert(g[8] == 0.0 && g[9] == 0.0);
+    TK_ASSERT_VEC_ABS(g, g_small, 8, 1e-9, "gradients of points 0-3");
+    TK_ASSERT_VEC_ABS(g + 10, g_small + 8, 14, 1e-9, "gradients of points 5-11");
+}
+END_TEST
+
 /* ------------------------------------------------------------ ε */
 
 static void check_relative_eps(size_t n, size_t d, double offset, otk_ground ground, double power,
@@ -909,6 +941,7 @@ Suite *monge_gap_suite(void)
     tcase_add_test(tc, test_monge_gap_gradients_finite_differences);
     tcase_add_test(tc, test_monge_gap_gradient_is_barycentric_preimage);
     tcase_add_test(tc, test_monge_gap_relative_eps_gradient_is_stop_gradient);
+    tcase_add_test(tc, test_monge_gap_zero_weight_removes_the_point);
     suite_add_tcase(s, tc);
     tc = tcase_create("workspace");
     tk_set_timeout(tc, 60);

@@ -97,7 +97,7 @@ typedef struct {
     double ot_ent;        /* the entropic OT value, OT_ent convention (MATH.md decision 2, C.2) */
     double eps;           /* the eps used, cost units */
     double lower_bound;   /* eps * H(w) (= eps log n for uniform w): M >= lower_bound */
-    int iterations;       /* Sinkhorn updates run, annealing included */
+    int iterations;       /* Sinkhorn updates run */
     double marginal_error;/* relative L1 marginal error of the final potentials */
 } otk_monge_gap_result;
 
