@@ -6,6 +6,8 @@
  *   otkit/sinkhorn.h  log-domain Sinkhorn (balanced/unbalanced, ε-scaling)
  *   otkit/divergence.h  the debiased Sinkhorn divergence and its gradients
  *   otkit/distill.h   SinKD and the KL / reverse-KL / JS distillation losses
+ *   otkit/monge_gap.h the empirical Monge gap and its gradients
+ *   otkit/entropic_map.h  the entropic (barycentric) transport map estimator
  *
  * Link with `pkg-config --libs otkit`.
  */
@@ -17,5 +19,7 @@
 #include "otkit/sinkhorn.h"
 #include "otkit/divergence.h"
 #include "otkit/distill.h"
+#include "otkit/monge_gap.h"
+#include "otkit/entropic_map.h"
 
 #endif /* OTKIT_H */
