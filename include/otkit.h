@@ -17,5 +17,7 @@
 #include "otkit/sinkhorn.h"
 #include "otkit/divergence.h"
 #include "otkit/distill.h"
+#include "otkit/grid.h"
+#include "otkit/barycenter.h"
 
 #endif /* OTKIT_H */
