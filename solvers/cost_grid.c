@@ -106,20 +106,102 @@ static void grid_set_eps(grid_cost *g, double eps)
     g->kern_eps = eps;
 }
 
+/* Where GCC can make an AVX2+FMA clone chosen at load time, the products
+ * below run twice as wide as the SSE2 baseline the library is built for. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
+#define OTK_GRID_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define OTK_GRID_CLONES
+#endif
+
+typedef double v4d __attribute__((vector_size(32), aligned(8)));
+
+/* Unaligned loads and stores (macros: a function returning a 32-byte vector
+ * would change the ABI of the SSE2 baseline). */
+#define LOAD4(v, p) memcpy(&(v), (p), sizeof(v))
+#define STORE4(p, v) memcpy((p), &(v), sizeof(v))
+
+/* C[i][j] = Σ_{b<Kd} A(i, b) B(b, j), i < M, j < Nc, with A(i, b) =
+ * A[i·ai + b·ab] and B(b, j) = B[b·bb + j] (rows of B contiguous; strides may
+ * be negative: a Toeplitz kernel is its own offset table read backwards).
+ * Blocks of 4 rows × 8 columns stay in registers over the whole sum.  Each
+ * output is summed by one thread in a fixed order. */
+OTK_GRID_CLONES
+static void gemm_strided(size_t M, size_t Nc, size_t Kd, const double *A, ptrdiff_t ai,
+                         ptrdiff_t ab, const double *B, ptrdiff_t bb, double *C, size_t ldc,
+                         int threads)
+{
+    const size_t nblk = (M + 3) / 4;
+#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, M * Kd, Nc))
+    for (size_t ib = 0; ib < nblk; ib++) {
+        const size_t i0 = ib * 4, mr = M - i0 < 4 ? M - i0 : 4;
+        const double *Ar[4];
+        for (size_t r = 0; r < 4; r++)
+            Ar[r] = A + (ptrdiff_t)(i0 + (r < mr ? r : 0)) * ai;
+        size_t j = 0;
+        for (; j + 8 <= Nc; j += 8) {
+            v4d c00 = {0, 0, 0, 0}, c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+                c30 = c00, c31 = c00;
+            for (size_t b = 0; b < Kd; b++) {
+                const double *bp = B + (ptrdiff_t)b * bb + (ptrdiff_t)j;
+                v4d b0, b1;
+                LOAD4(b0, bp);
+                LOAD4(b1, bp + 4);
+                const ptrdiff_t off = (ptrdiff_t)b * ab;
+                const double a0 = Ar[0][off], a1 = Ar[1][off], a2 = Ar[2][off], a3 = Ar[3][off];
+                c00 += a0 * b0;
+                c01 += a0 * b1;
+                c10 += a1 * b0;
+                c11 += a1 * b1;
+                c20 += a2 * b0;
+                c21 += a2 * b1;
+                c30 += a3 * b0;
+                c31 += a3 * b1;
+            }
+            const v4d cc[4][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+            for (size_t r = 0; r < mr; r++) {
+                STORE4(C + (i0 + r) * ldc + j, cc[r][0]);
+                STORE4(C + (i0 + r) * ldc + j + 4, cc[r][1]);
+            }
+        }
+        for (; j < Nc; j++)
+            for (size_t r = 0; r < mr; r++) {
+                double acc = 0.0;
+                for (size_t b = 0; b < Kd; b++)
+                    acc += Ar[r][(ptrdiff_t)b * ab] * B[(ptrdiff_t)b * bb + (ptrdiff_t)j];
+                C[(i0 + r) * ldc + j] = acc;
+            }
+    }
+}
+
+/* dst[o][a][t] = Σ_b E(a − b) src[o][b][t] for an array viewed as [O][N][T];
+ * Ec points at E(0) of the offset table (E is even). */
+static void linear_axis(size_t O, size_t N, size_t T, const double *src, double *dst,
+                        const double *Ec, int threads)
+{
+    if (T == 1) {
+        gemm_strided(O, N, N, src, (ptrdiff_t)N, 1, Ec, -1, dst, N, threads);
+        return;
+    }
+    for (size_t o = 0; o < O; o++)
+        gemm_strided(N, T, N, Ec, 1, -1, src + o * N * T, (ptrdiff_t)T, dst + o * N * T, T,
+                     threads);
+}
+
 /* One axis of the separable reduction on an array viewed as [O][N][T]:
  *   dst[o][a][t] = log Σ_b exp(src[o][b][t] + L(a − b))
  * with L = ls (log-kernel) and E = exp(L) given on offsets −(N−1)..N−1.
- * `shift` selects the shifted-kernel form (exact while E does not underflow);
- * otherwise every term gets its own exponential.  −∞ inputs (zero weights)
- * are allowed; a line of −∞ gives −∞. */
+ * `shift` selects the shifted-kernel form M + log Σ_b E(a−b) exp(src − M),
+ * M the line maximum (exact while E does not underflow); otherwise every term
+ * gets its own exponential.  −∞ inputs (zero weights) are allowed; a line of
+ * −∞ gives −∞. */
 static void axis_reduce(grid_cost *g, size_t O, size_t N, size_t T, const double *src,
                         double *dst, const double *L, const double *E, int shift, int threads)
 {
-    const double *Lc = L + (N - 1), *Ec = E + (N - 1); /* index by a − b */
+    const double *Lc = L + (N - 1);
     double *e = g->ebuf, *M = g->mbuf;
     const int par = otk__parallel_worth(threads, O * N * T, N);
     if (shift) {
-        /* Line maxima and the shifted exponentials. */
 #pragma omp parallel for num_threads(threads) if (par)
         for (size_t o = 0; o < O; o++) {
             double *Mo = M + o * T;
@@ -137,45 +219,15 @@ static void axis_reduce(grid_cost *g, size_t O, size_t N, size_t T, const double
                     eo[t] = Mo[t] == -INFINITY ? 0.0 : exp(s[t] - Mo[t]);
             }
         }
-        if (T == 1) {
-            /* dst[o][a] = Σ_b E(a−b) e[o][b], as axpys over a (vectorisable). */
+        linear_axis(O, N, T, e, dst, E + (N - 1), threads);
 #pragma omp parallel for num_threads(threads) if (par)
-            for (size_t o = 0; o < O; o++) {
-                double *restrict d = dst + o * N;
-                const double *restrict eo = e + o * N;
-                for (size_t a = 0; a < N; a++)
-                    d[a] = 0.0;
-                for (size_t b = 0; b < N; b++) {
-                    const double eb = eo[b];
-                    if (eb == 0.0)
-                        continue;
-                    const double *restrict kb = Ec - b; /* kb[a] = E(a − b) */
-#pragma omp simd
-                    for (size_t a = 0; a < N; a++)
-                        d[a] += kb[a] * eb;
-                }
-                for (size_t a = 0; a < N; a++)
-                    d[a] = M[o] + log(d[a]);
+        for (size_t o = 0; o < O; o++)
+            for (size_t a = 0; a < N; a++) {
+                double *d = dst + (o * N + a) * T;
+                const double *Mo = M + o * T;
+                for (size_t t = 0; t < T; t++)
+                    d[t] = Mo[t] + log(d[t]);
             }
-        } else {
-#pragma omp parallel for collapse(2) num_threads(threads) if (par)
-            for (size_t o = 0; o < O; o++)
-                for (size_t a = 0; a < N; a++) {
-                    double *restrict d = dst + (o * N + a) * T;
-                    const double *Mo = M + o * T;
-                    for (size_t t = 0; t < T; t++)
-                        d[t] = 0.0;
-                    for (size_t b = 0; b < N; b++) {
-                        const double kab = Ec[(ptrdiff_t)a - (ptrdiff_t)b];
-                        const double *restrict s = e + (o * N + b) * T;
-#pragma omp simd
-                        for (size_t t = 0; t < T; t++)
-                            d[t] += kab * s[t];
-                    }
-                    for (size_t t = 0; t < T; t++)
-                        d[t] = Mo[t] + log(d[t]);
-                }
-        }
         return;
     }
     /* One exponential per term: max pass into dst, sum into ebuf. */
@@ -211,7 +263,16 @@ static void axis_reduce(grid_cost *g, size_t O, size_t N, size_t T, const double
 
 /* out_i = log Σ_j exp(in_j + Σ_k L_k(i_k − j_k)), axis by axis.  On axis
  * `special` (or none when −1) the cost-weighted kernel (lcs, ecs) replaces
- * (ls, es).  in and out may not alias the workspace w0/w1/ebuf/mbuf. */
+ * (ls, es).  in and out may not alias the workspace.
+ *
+ * Three exact regimes, by how small the kernel entries get (MATH.md F.5.1):
+ *   C_max/ε <= 600: one global shift M = max in, then the D linear kernel
+ *     passes on exp(in − M) and one log: the sum is at least e^{−C_max/ε}
+ *     (the maximal term times the smallest kernel entry), so whatever
+ *     underflows (< e^{−708}) is below its rounding error;
+ *   c_k,max/ε <= 600 on an axis: the same per 1-D line, with logs between
+ *     the axes;
+ *   otherwise one exponential per term. */
 static void separable_apply(grid_cost *g, const double *in, double *out, int special,
                             double eps, int threads)
 {
@@ -224,6 +285,35 @@ static void separable_apply(grid_cost *g, const double *in, double *out, int spe
             axes[na++] = k;
     if (na == 0) {
         memcpy(out, in, n * sizeof *out);
+        return;
+    }
+    if (g->cmax / eps <= SHIFT_MAX_RATIO) {
+        double M = -INFINITY;
+        for (size_t i = 0; i < n; i++)
+            M = in[i] > M ? in[i] : M;
+        if (M == -INFINITY) {
+            for (size_t i = 0; i < n; i++)
+                out[i] = -INFINITY;
+            return;
+        }
+        double *src = g->w0;
+#pragma omp parallel for num_threads(threads) if (otk__parallel_worth(threads, n, 64))
+        for (size_t i = 0; i < n; i++)
+            src[i] = exp(in[i] - M);
+        for (int q = 0; q < na; q++) {
+            const int k = axes[q];
+            const size_t N = g->shape[k];
+            size_t T = 1;
+            for (int l = k + 1; l < 3; l++)
+                T *= g->shape[l];
+            double *dst = src == g->w0 ? g->w1 : g->w0;
+            const double *E = k == special ? g->ecs[k] : g->es[k];
+            linear_axis(n / (N * T), N, T, src, dst, E + (N - 1), threads);
+            src = dst;
+        }
+#pragma omp parallel for num_threads(threads) if (otk__parallel_worth(threads, n, 64))
+        for (size_t i = 0; i < n; i++)
+            out[i] = M + log(src[i]);
         return;
     }
     const double *src = in;

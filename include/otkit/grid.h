@@ -22,14 +22,18 @@
  *
  * Two soft-min paths:
  *
- *   SEPARABLE  exact.  Each 1-D log-sum-exp is computed with the row maximum
- *              of the input taken out (the "shifted kernel" form
- *              M + log Σ_b K_ab exp(h_b − M), K_ab = exp(−c_k(a,b)/ε)), which
- *              is exact to rounding as long as no kernel entry underflows:
- *              while c_k,max/ε <= 600 on that axis.  Beyond, every term is
- *              evaluated as its own exponential (n·N_k exponentials per axis,
- *              slower, exact at any ε).  Agrees with the dense point-cloud
- *              cost on the same points to rounding (tests: 1e-12).
+ *   SEPARABLE  exact at every ε, in three regimes chosen by how small the
+ *              kernel entries K = exp(−c/ε) get (MATH.md F.5.1):
+ *              - C_max/ε <= 600: M = max h is taken out once, the D axes are
+ *                applied as small dense products (K_k, N_k×N_k) to
+ *                exp(h − M), and one log ends it.  Every sum is at least
+ *                e^{−C_max/ε} times its largest term, so nothing that
+ *                underflows (< e^{−708}) matters: exact to rounding;
+ *              - c_k,max/ε <= 600 on an axis: the same per 1-D line of that
+ *                axis (its own maximum), with a log between axes;
+ *              - beyond: one exponential per term (n·N_k per axis, slower).
+ *              Agrees with the dense point-cloud cost on the same points to
+ *              rounding (tests: 1e-12).
  *
  *   FFT        Gaussian (or, for l1, Laplace) convolution of exp(h − max h)
  *              by a D-dimensional real-to-complex FFT of the grid zero-padded
