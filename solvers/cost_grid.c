@@ -297,7 +297,7 @@ static void separable_apply(grid_cost *g, const double *in, double *out, int spe
             return;
         }
         double *src = g->w0;
-#pragma omp parallel for num_threads(threads) if (otk__parallel_worth(threads, n, 64))
+#pragma omp parallel for num_threads(threads) if (otk__parallel_worth(threads, n, 4))
         for (size_t i = 0; i < n; i++)
             src[i] = exp(in[i] - M);
         for (int q = 0; q < na; q++) {
@@ -311,7 +311,7 @@ static void separable_apply(grid_cost *g, const double *in, double *out, int spe
             linear_axis(n / (N * T), N, T, src, dst, E + (N - 1), threads);
             src = dst;
         }
-#pragma omp parallel for num_threads(threads) if (otk__parallel_worth(threads, n, 64))
+#pragma omp parallel for num_threads(threads) if (otk__parallel_worth(threads, n, 4))
         for (size_t i = 0; i < n; i++)
             out[i] = M + log(src[i]);
         return;

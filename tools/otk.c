@@ -282,6 +282,7 @@ static const subcommand subcommands[] = {
      "SinKD batch-wise Sinkhorn distillation loss (and the KD/CE objective), with gradients",
      cmd_sinkd},
     {"demo", "solve a built-in 2-D problem and optionally draw it as SVG", cmd_demo},
+    {"grid", "OT, divergence or barycenter of images/arrays on a regular grid", cmd_grid},
     {NULL, NULL, NULL},
 };
 
