@@ -21,5 +21,7 @@
 #include "otkit/distill.h"
 #include "otkit/monge_gap.h"
 #include "otkit/entropic_map.h"
+#include "otkit/grid.h"
+#include "otkit/barycenter.h"
 
 #endif /* OTKIT_H */

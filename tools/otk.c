@@ -286,6 +286,7 @@ static const subcommand subcommands[] = {
     {"entropic-map", "fit the entropic OT map from X to Y and apply it to Z (CSV)",
      cmd_entropic_map},
     {"demo", "solve a built-in 2-D problem and optionally draw it as SVG", cmd_demo},
+    {"grid", "OT, divergence or barycenter of images/arrays on a regular grid", cmd_grid},
     {NULL, NULL, NULL},
 };
 
