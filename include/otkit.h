@@ -17,5 +17,7 @@
 #include "otkit/sinkhorn.h"
 #include "otkit/divergence.h"
 #include "otkit/distill.h"
+#include "otkit/mesh.h"
+#include "otkit/sparse.h"
 
 #endif /* OTKIT_H */
