@@ -134,5 +134,6 @@ int cmd_sinkhorn(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_divergence(int argc, char **argv);
 int cmd_sinkd(int argc, char **argv);
+int cmd_mesh(int argc, char **argv);
 
 #endif /* OTK_TOOLS_CLI_H */

@@ -281,6 +281,8 @@ static const subcommand subcommands[] = {
     {"sinkd",
      "SinKD batch-wise Sinkhorn distillation loss (and the KD/CE objective), with gradients",
      cmd_sinkd},
+    {"mesh", "entropic OT or Sinkhorn divergence between densities on a triangle mesh (heat kernel)",
+     cmd_mesh},
     {"demo", "solve a built-in 2-D problem and optionally draw it as SVG", cmd_demo},
     {NULL, NULL, NULL},
 };
