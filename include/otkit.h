@@ -17,6 +17,8 @@
 #include "otkit/sinkhorn.h"
 #include "otkit/divergence.h"
 #include "otkit/distill.h"
+#include "otkit/grid.h"
+#include "otkit/barycenter.h"
 #include "otkit/mesh.h"
 #include "otkit/sparse.h"
 

@@ -35,6 +35,7 @@ int main(void)
     srunner_add_suite(sr, reference_suite());
     srunner_add_suite(sr, divergence_suite());
     srunner_add_suite(sr, distill_suite());
+    srunner_add_suite(sr, grid_suite());
     srunner_add_suite(sr, mesh_suite());
     srunner_add_suite(sr, sparse_suite());
     srunner_run_all(sr, CK_ENV); /* CK_NORMAL unless CK_VERBOSITY says otherwise */

@@ -485,6 +485,92 @@ else
     fail "sinkd, label out of range (exit $rc, expected 2 and 'label 3 ... out of range')"
 fi
 
+# ------------------------------------------------------------------ grid
+# Two Diracs at the ends of a 1-D grid of 5 cells (h = 1/4): the transport
+# cost is |1 - 0|^2 = 1 at small eps, known by hand.
+printf '1\n0\n0\n0\n0\n' >"$tmp/g_left.csv"
+printf '0\n0\n0\n0\n2\n' >"$tmp/g_right.csv"
+run_otk grid "$tmp/g_left.csv" "$tmp/g_right.csv" --eps 1e-3
+if [ $rc -eq 0 ] && json_true "$tmp/out" \
+    'd["mode"] == "ot" and abs(d["ot_lin"] - 1) < 1e-9 and d["dim"] == 1 and d["rows"] == 5 and d["spacing"] == 0.25 and d["path"] == "separable" and d["fft_plans"] == 2'; then
+    pass "grid, 1-D Diracs: ot_lin = 1, path and plan count reported"
+else
+    fail "grid, 1-D Diracs (exit $rc)"
+fi
+
+# PGM inputs, binary (P5) and plain (P2) with a comment; 3 x 4 pixels.
+printf 'P5\n# a comment\n4 3\n255\n' >"$tmp/g_a.pgm"
+printf '\000\000\001\002\000\003\010\001\000\000\004\000' >>"$tmp/g_a.pgm"
+printf 'P2\n4 3\n15\n0 1 0 0\n0 2 9 0\n0 0 3 1\n' >"$tmp/g_b.pgm"
+printf 'P2\n4 3\n15\n1 1 1 1\n1 1 1 1\n1 1 1 1\n' >"$tmp/g_c.pgm"
+run_otk grid "$tmp/g_a.pgm" "$tmp/g_b.pgm" --divergence --blur 0.2
+if [ $rc -eq 0 ] && json_true "$tmp/out" \
+    'd["mode"] == "divergence" and d["value"] > 0 and d["rows"] == 3 and d["cols"] == 4 and d["debias"] is True'; then
+    pass "grid --divergence on P5 and P2 images"
+else
+    fail "grid --divergence on P5 and P2 images (exit $rc)"
+fi
+
+run_otk grid "$tmp/g_a.pgm" "$tmp/g_b.pgm" "$tmp/g_c.pgm" --barycenter --weights 0.5,0.25,0.25 \
+    --eps 0.05 --out "$tmp/g_bar.pgm"
+if [ $rc -eq 0 ] && json_true "$tmp/out" \
+    'd["mode"] == "barycenter" and abs(d["mass"] - 1) < 1e-6 and d["inputs"] == 3 and d["softmin_calls"] > 0' \
+    && [ "$(head -c 2 "$tmp/g_bar.pgm")" = "P5" ] && grep -q '^4 3$' "$tmp/g_bar.pgm"; then
+    pass "grid --barycenter: mass 1, 16-bit PGM written"
+else
+    fail "grid --barycenter with --out PGM (exit $rc)"
+fi
+
+run_otk grid "$tmp/g_a.pgm" "$tmp/g_b.pgm" --barycenter --out "$tmp/g_bar.csv" --eps 0.05
+if [ $rc -eq 0 ] && [ "$(grep -vc '^#' "$tmp/g_bar.csv")" = 3 ]; then
+    pass "grid --barycenter --out CSV: 3 rows"
+else
+    fail "grid --barycenter --out CSV (exit $rc)"
+fi
+
+# shapes that differ: exit 2, both files named
+run_otk grid "$tmp/g_a.pgm" "$tmp/g_left.csv"
+if [ $rc -eq 2 ] && grep -q 'g_left.csv is 5 x 1, .*g_a.pgm is 3 x 4' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "grid, mismatched shapes: exit 2, both shapes named"
+else
+    fail "grid, mismatched shapes (exit $rc)"
+fi
+
+# a negative value: exit 2, its position named
+printf '1,2\n3,-4\n' >"$tmp/g_neg.csv"
+printf '1,2\n3,4\n' >"$tmp/g_pos.csv"
+run_otk grid "$tmp/g_pos.csv" "$tmp/g_neg.csv"
+if [ $rc -eq 2 ] && grep -q 'g_neg.csv: pixel (row 1, column 1) = -4 is negative' "$tmp/err"; then
+    pass "grid, negative pixel: exit 2, row and column named"
+else
+    fail "grid, negative pixel (exit $rc)"
+fi
+
+# a zero-size image, and a colour image: exit 2
+printf 'P2\n0 3\n255\n' >"$tmp/g_zero.pgm"
+run_otk grid "$tmp/g_zero.pgm" "$tmp/g_a.pgm"
+if [ $rc -eq 2 ] && grep -q 'zero-size axis' "$tmp/err"; then
+    pass "grid, zero-size image: exit 2"
+else
+    fail "grid, zero-size image (exit $rc)"
+fi
+
+# FFT forced far outside its accuracy range: reported, not crashed
+run_otk grid "$tmp/g_left.csv" "$tmp/g_right.csv" --eps 1e-4 --path fft
+if [ $rc -eq 2 ] && grep -q 'non-finite' "$tmp/err"; then
+    pass "grid --path fft at eps = 1e-4: exit 2, breakdown reported"
+else
+    fail "grid --path fft at eps = 1e-4 (exit $rc, expected 2 and 'non-finite')"
+fi
+
+# weights that do not match the inputs: usage error
+run_otk grid "$tmp/g_a.pgm" "$tmp/g_b.pgm" --barycenter --weights 1,2,3
+if [ $rc -eq 2 ] && grep -q 'more values than the 2 inputs' "$tmp/err"; then
+    pass "grid --weights with too many values: exit 2"
+else
+    fail "grid --weights with too many values (exit $rc)"
+fi
+
 # ------------------------------------------------------------------ otk mesh
 
 # A 10 x 10 flat square as OFF (two triangles per cell), bumps A and B as

@@ -30,6 +30,7 @@ Suite *sinkhorn_suite(void);
 Suite *reference_suite(void);
 Suite *divergence_suite(void);
 Suite *distill_suite(void);
+Suite *grid_suite(void);
 Suite *mesh_suite(void);
 Suite *sparse_suite(void);
 

@@ -131,6 +131,7 @@ void cli_sinkhorn_print_json(const char *problem, const cli_sinkhorn_report *rep
 
 /* Each takes argv with argv[0] the subcommand's name and returns the exit status. */
 int cmd_sinkhorn(int argc, char **argv);
+int cmd_grid(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_divergence(int argc, char **argv);
 int cmd_sinkd(int argc, char **argv);
