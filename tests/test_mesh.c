@@ -602,6 +602,63 @@ START_TEST(test_readers)
 }
 END_TEST
 
+/* ------------------------------------------------------------ barycenter */
+
+/* The generic barycenter (otkit/barycenter.h) on the heat kernel of a
+ * sphere: runs, conserves mass, and puts the barycenter of bumps at the
+ * north pole and on the equator around their geodesic midpoint. */
+START_TEST(test_sphere_barycenter)
+{
+    otk_mesh *m;
+    TK_ASSERT_OK(otk_mesh_generate(&m, OTK_MESH_ICOSPHERE, tk_quick() ? 2 : 3));
+    const size_t n = otk_mesh_vertex_count(m);
+    double *A = tk_alloc(2 * n, sizeof(double)), *bar = tk_alloc(n, sizeof(double));
+    const double north[3] = {0, 0, 1}, east[3] = {1, 0, 0};
+    bumps(m, north, east, 0.25, A, A + n);
+    otk_heat_params hp;
+    otk_heat_params_default(&hp);
+    hp.eps = 0.1;
+    otk_cost *c;
+    TK_ASSERT_OK(otk_cost_mesh(&c, m, &hp));
+    otk_barycenter_params bp;
+    otk_barycenter_params_default(&bp);
+    bp.threads = 1;
+    TK_ASSERT_FAILS(otk_barycenter(c, 2, A, NULL, &bp, bar, NULL), OTK_EPARAM, "built for");
+    bp.eps = 0.1;
+    const double *X = otk_mesh_coordinates(m);
+    for (int debias = 0; debias < 2; debias++) {
+        /* IBP reaches 1e-8 in ~16 iterations here; the debiased iteration's
+         * damped update of d converges slowly (2e-4 after 1000 iterations),
+         * so it is run to 1e-3 only, and its mass is checked to 1e-5. */
+        bp.debias = debias;
+        bp.tol = debias ? 1e-3 : 1e-8;
+        otk_barycenter_result br;
+        TK_ASSERT_OK(otk_barycenter(c, 2, A, NULL, &bp, bar, &br));
+        ck_assert_int_gt(br.iterations, 1);
+        TK_ASSERT_REL(tk_sum(bar, n), 1.0, debias ? 1e-5 : 1e-9);
+        TK_ASSERT_REL(br.mass, tk_sum(bar, n), 1e-12);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_msg(bar[i] >= 0.0 && isfinite(bar[i]), "bar[%zu] = %g", i, bar[i]);
+        double mean[3] = {0, 0, 0};
+        for (size_t i = 0; i < n; i++)
+            for (int k = 0; k < 3; k++)
+                mean[k] += bar[i] * X[3 * i + k];
+        const double r = sqrt(mean[0] * mean[0] + mean[1] * mean[1] + mean[2] * mean[2]);
+        const double cosang = (mean[0] + mean[2]) / (sqrt(2.0) * r);
+        ck_assert_msg(cosang > 0.99 && fabs(mean[1]) < 1e-6,
+                      "debias %d: barycenter mean (%g, %g, %g) is not toward (1, 0, 1)", debias,
+                      mean[0], mean[1], mean[2]);
+    }
+    otk_mesh_stats st;
+    TK_ASSERT_OK(otk_mesh_cost_stats(c, &st));
+    ck_assert_int_eq(st.factorisations, 1);
+    otk_cost_free(c);
+    free(A);
+    free(bar);
+    otk_mesh_free(m);
+}
+END_TEST
+
 Suite *mesh_suite(void)
 {
     Suite *s = suite_create("mesh");
@@ -617,6 +674,7 @@ Suite *mesh_suite(void)
     tcase_add_test(tc, test_sphere_sinkhorn);
     tcase_add_test(tc, test_torus_sinkhorn);
     tcase_add_test(tc, test_eps_handling);
+    tcase_add_test(tc, test_sphere_barycenter);
     tk_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
