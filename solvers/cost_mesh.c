@@ -17,8 +17,8 @@
 #include "internal.h"
 #include "mesh_internal.h"
 
-/* Right-hand sides solved together by the COST and APPLY reductions: enough
- * to let CHOLMOD's supernodal solve use level-3 BLAS, small enough that the
+/* Right-hand sides solved together by the COST and APPLY reductions: the
+ * factor is traversed once per block instead of once per column, and the
  * n×KB blocks stay modest. */
 #define KB 16
 
@@ -345,6 +345,10 @@ otk_status otk_cost_mesh(otk_cost **out, const otk_mesh *mesh, const otk_heat_pa
     mc->cc_started = 1;
     mc->cc.print = 0; /* the library never prints: failures come back as statuses */
     mc->cc.error_handler = NULL;
+    /* Surface meshes and graphs fill in little; the simplicial LDLᵀ solve
+     * measured 3× faster than the supernodal one (with the reference BLAS
+     * Debian links by default) on a 2562-vertex icosphere. */
+    mc->cc.supernodal = CHOLMOD_SIMPLICIAL;
     otk_status st = OTK_SUCCESS;
     cholmod_sparse *S = build_s(mesh, mc->stats.h, &mc->cc);
     if (!S) {

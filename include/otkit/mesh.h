@@ -165,8 +165,10 @@ OTK_EXPORT void otk_heat_params_default(otk_heat_params *params);
  * solvers' ε-schedule is the single value ε).
  * Operations: soft-min (one kernel application), plan reductions MASS and
  * APPLY (one application per column), COST (<P,C> row by row: it forms the
- * rows of K with nv kernel applications, in blocks — O(nv) solves, by far
- * the most expensive operation, done once per otk_sinkhorn_get_result),
+ * rows of K with nv kernel applications, in blocks — O(nv·steps) solves, by
+ * far the most expensive operation, done once per otk_sinkhorn_get_result
+ * for OT_lin: 7 s against 0.07 s for the whole Sinkhorn loop on a
+ * 2562-vertex icosphere; the divergence does not use it),
  * entry (one row of K, cached for the last row asked for); C_ij = +∞ where
  * the computed K_ij <= 0.  Gradients with respect to points: NAN.
  * Errors: OTK_ENULL; OTK_EPARAM (eps <= 0 or not finite, steps < 1,
