@@ -258,10 +258,11 @@ END_TEST
  * on the same vertices.  What remains is (i) the implicit-Euler bias: s
  * backward steps have the symbol (1 + t|k|²/s)^−s instead of exp(−t|k|²),
  * an O(1/s) error; (ii) the discretisation (h = 1/16 against √t = 0.1);
- * (iii) the reflecting (Neumann) boundary.  Measured: 3.4 % on OT_lin and
- * 4.6 % on OT_kl at s = 40 (5.5 % and 8 % at s = 10), hence 8 %; and the
- * gap must shrink with s, which a wrong convention (t = ε/2, or a missing
- * 4πt) would not give. */
+ * (iii) the reflecting (Neumann) boundary.  Measured: 3.3 % on OT_lin and
+ * 4.5 % on OT_kl at s = 40 (6.9 % and 8.4 % at s = 10; 2.1 % and 3.1 % at
+ * s = 160, what (ii) and (iii) leave), hence 8 % at s = 40; and the gap must
+ * shrink with s.  A wrong convention (t = ε/2, or a missing 4πt) would be
+ * off by tens of percent. */
 START_TEST(test_square_heat_vs_euclidean)
 {
     otk_mesh *m;
@@ -629,13 +630,14 @@ START_TEST(test_sphere_barycenter)
     for (int debias = 0; debias < 2; debias++) {
         /* IBP reaches 1e-8 in ~16 iterations here; the debiased iteration's
          * damped update of d converges slowly (2e-4 after 1000 iterations),
-         * so it is run to 1e-3 only, and its mass is checked to 1e-5. */
+         * so it is run to 1e-3 only, and its mass is checked to that: the
+         * stopping error bounds the marginal violation. */
         bp.debias = debias;
         bp.tol = debias ? 1e-3 : 1e-8;
         otk_barycenter_result br;
         TK_ASSERT_OK(otk_barycenter(c, 2, A, NULL, &bp, bar, &br));
         ck_assert_int_gt(br.iterations, 1);
-        TK_ASSERT_REL(tk_sum(bar, n), 1.0, debias ? 1e-5 : 1e-9);
+        TK_ASSERT_REL(tk_sum(bar, n), 1.0, debias ? 1e-3 : 1e-9);
         TK_ASSERT_REL(br.mass, tk_sum(bar, n), 1e-12);
         for (size_t i = 0; i < n; i++)
             ck_assert_msg(bar[i] >= 0.0 && isfinite(bar[i]), "bar[%zu] = %g", i, bar[i]);
