@@ -665,6 +665,20 @@ if [ $rc -eq 2 ] && grep -q '121' "$tmp/err" && [ ! -s "$tmp/out" ]; then
 else
     fail "mesh, wrong weight count (exit $rc)"
 fi
+# Point masses at opposite corners and eps far below the usable range: the
+# kernel underflows; exit 2 with the reason, no NaN printed.
+"$PYTHON" -c '
+import sys
+for name, hot in (("c0", 0), ("c1", 120)):
+    open(sys.argv[1] + "/" + name + ".csv", "w").writelines("%d\n" % (i == hot) for i in range(121))
+' "$tmp"
+run_otk mesh "$tmp/sq.off" "$tmp/c0.csv" "$tmp/c1.csv" --eps 1e-40 --steps 1
+if [ $rc -eq 2 ] && grep -q 'heat kernel underflowed' "$tmp/err" && grep -q 'use a larger --eps' "$tmp/err" \
+    && [ ! -s "$tmp/out" ]; then
+    pass "mesh --eps 1e-40: exit 2, underflow reported"
+else
+    fail "mesh --eps 1e-40 (exit $rc, expected 2 and 'heat kernel underflowed')"
+fi
 run_otk mesh "$tmp/sq.off" "$tmp/ma.csv" "$tmp/mb.csv" --t-convention ott
 if [ $rc -eq 2 ] && grep -q 'expected otkit or solomon' "$tmp/err"; then
     pass "mesh --t-convention ott: exit 2"

@@ -94,6 +94,18 @@ static int apply_argument(void *request, int id, const char *value)
     }
 }
 
+/* The solver's message, and when the heat kernel underflowed (the soft-min
+ * met entries <= 0: eps below the usable range, otkit/mesh.h) what to do. */
+static void report_failure(const otk_cost *cost)
+{
+    cli_error("%s", otk_last_error());
+    otk_mesh_stats ms;
+    if (otk_mesh_cost_stats(cost, &ms) == OTK_SUCCESS && ms.underflows > 0)
+        cli_error("the heat kernel underflowed in %ld soft-min entries: eps = %g is below the "
+                  "usable range for this mesh (about diameter^2/eps < 700); use a larger --eps",
+                  ms.underflows, ms.eps);
+}
+
 int cmd_mesh(int argc, char **argv)
 {
     mesh_request req;
@@ -144,7 +156,7 @@ int cmd_mesh(int argc, char **argv)
         otk_divergence_result r;
         if (otk_divergence_alloc_costs(&div, cost, cost, cost, &dp) < 0 ||
             (st = otk_divergence_solve(div, a.values, b.values, &r)) < 0) {
-            cli_error("%s", otk_last_error());
+            report_failure(cost);
             goto done;
         }
         values[0] = r.divergence;
@@ -159,7 +171,7 @@ int cmd_mesh(int argc, char **argv)
         otk_sinkhorn_result r;
         if (otk_sinkhorn_alloc(&solver, cost, &sp) < 0 ||
             (st = otk_sinkhorn_solve(solver, a.values, b.values, &r)) < 0) {
-            cli_error("%s", otk_last_error());
+            report_failure(cost);
             goto done;
         }
         values[0] = r.ot_kl;
