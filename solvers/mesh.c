@@ -68,7 +68,7 @@ static size_t uf_find(size_t *parent, size_t x)
 }
 
 /* OTK_EDISCONNECTED when the Laplacian's graph has more than one component. */
-static otk_status check_connected(const otk_mesh *m, const char *what)
+static otk_status check_connected(const otk_mesh *m, const char *what, size_t *bad_vertex)
 {
     size_t *parent = malloc(m->nv * sizeof *parent);
     if (!parent)
@@ -90,6 +90,8 @@ static otk_status check_connected(const otk_mesh *m, const char *what)
             first_out = v;
     }
     free(parent);
+    if (comps > 1 && bad_vertex)
+        *bad_vertex = first_out;
     if (comps > 1)
         return otk__fail(OTK_EDISCONNECTED,
                          "%s: %zu connected components: vertex %zu is not connected to vertex 0",
@@ -127,7 +129,7 @@ static int edge_cmp(const void *pa, const void *pb)
     return a->face < b->face ? -1 : a->face > b->face;
 }
 
-static otk_status check_manifold(size_t nf, const size_t *F)
+static otk_status check_manifold(size_t nf, const size_t *F, size_t *bad_face)
 {
     edge_ref *e = malloc(3 * nf * sizeof *e);
     if (!e)
@@ -141,6 +143,7 @@ static otk_status check_manifold(size_t nf, const size_t *F)
     otk_status st = OTK_SUCCESS;
     for (size_t k = 0; k + 2 < 3 * nf; k++)
         if (e[k].lo == e[k + 2].lo && e[k].hi == e[k + 2].hi) {
+            *bad_face = e[k + 2].face;
             st = otk__fail(OTK_ENONMANIFOLD,
                            "otk_mesh_from_triangles: edge (%zu, %zu) is shared by more than two "
                            "faces (faces %zu, %zu, %zu, ...)",
@@ -168,7 +171,15 @@ static otk_mesh *mesh_new(size_t nv)
 otk_status otk_mesh_from_triangles(otk_mesh **out, size_t nv, const double *xyz, size_t nf,
                                    const size_t *faces)
 {
+    otk__mesh_culprit culprit;
+    return otk__mesh_build(out, nv, xyz, nf, faces, &culprit);
+}
+
+otk_status otk__mesh_build(otk_mesh **out, size_t nv, const double *xyz, size_t nf,
+                           const size_t *faces, otk__mesh_culprit *culprit)
+{
     static const char fn[] = "otk_mesh_from_triangles";
+    culprit->face = culprit->vertex = SIZE_MAX;
     if (!out)
         return otk__fail(OTK_ENULL, "%s: out is NULL", fn);
     *out = NULL;
@@ -178,18 +189,24 @@ otk_status otk_mesh_from_triangles(otk_mesh **out, size_t nv, const double *xyz,
         return otk__fail(OTK_ESIZE, "%s: nv = %zu and nf = %zu must be > 0", fn, nv, nf);
     for (size_t v = 0; v < nv; v++)
         for (int k = 0; k < 3; k++)
-            if (!isfinite(xyz[3 * v + k]))
+            if (!isfinite(xyz[3 * v + k])) {
+                culprit->vertex = v;
                 return otk__fail(OTK_ENONFINITE, "%s: vertex %zu coordinate %d = %g is not finite",
                                  fn, v, k, xyz[3 * v + k]);
+            }
     for (size_t f = 0; f < nf; f++) {
         const size_t *t = faces + 3 * f;
         for (int k = 0; k < 3; k++)
-            if (t[k] >= nv)
+            if (t[k] >= nv) {
+                culprit->face = f;
                 return otk__fail(OTK_ERANGE, "%s: face %zu vertex %d = %zu is out of range (nv = %zu)",
                                  fn, f, k, t[k], nv);
-        if (t[0] == t[1] || t[1] == t[2] || t[0] == t[2])
+            }
+        if (t[0] == t[1] || t[1] == t[2] || t[0] == t[2]) {
+            culprit->face = f;
             return otk__fail(OTK_EDEGENERATE, "%s: face %zu (%zu, %zu, %zu) repeats a vertex", fn,
                              f, t[0], t[1], t[2]);
+        }
         double e0[3], e1[3], e2[3], c[3];
         sub3(xyz + 3 * t[1], xyz + 3 * t[0], e0);
         sub3(xyz + 3 * t[2], xyz + 3 * t[1], e1);
@@ -197,11 +214,13 @@ otk_status otk_mesh_from_triangles(otk_mesh **out, size_t nv, const double *xyz,
         cross3(e0, e1, c);
         double longest = fmax(dot3(e0, e0), fmax(dot3(e1, e1), dot3(e2, e2)));
         /* Relative to the face's own size, so that the test is scale-free. */
-        if (!(sqrt(dot3(c, c)) > 1e-12 * longest))
+        if (!(sqrt(dot3(c, c)) > 1e-12 * longest)) {
+            culprit->face = f;
             return otk__fail(OTK_EDEGENERATE, "%s: face %zu (%zu, %zu, %zu) has zero area", fn, f,
                              t[0], t[1], t[2]);
+        }
     }
-    otk_status st = check_manifold(nf, faces);
+    otk_status st = check_manifold(nf, faces, &culprit->face);
     if (st)
         return st;
 
@@ -245,11 +264,12 @@ otk_status otk_mesh_from_triangles(otk_mesh **out, size_t nv, const double *xyz,
     if (!st)
         for (size_t v = 0; v < nv; v++)
             if (m->areas[v] == 0.0) {
+                culprit->vertex = v;
                 st = otk__fail(OTK_EDISCONNECTED, "%s: vertex %zu is referenced by no face", fn, v);
                 break;
             }
     if (!st)
-        st = check_connected(m, fn);
+        st = check_connected(m, fn, &culprit->vertex);
     if (st) {
         otk_mesh_free(m);
         return st;
@@ -309,7 +329,7 @@ otk_status otk_mesh_from_graph(otk_mesh **out, size_t nv, size_t ne, const size_
     otk_status st = assemble(m, T, nt);
     free(T);
     if (!st)
-        st = check_connected(m, fn);
+        st = check_connected(m, fn, NULL);
     if (st) {
         otk_mesh_free(m);
         return st;

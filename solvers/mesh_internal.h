@@ -17,4 +17,15 @@ struct otk_mesh {
     int is_graph;
 };
 
+/* What otk__mesh_build found at fault (SIZE_MAX: nothing of that kind),
+ * so that the readers can name the line of the face or vertex. */
+typedef struct {
+    size_t face, vertex;
+} otk__mesh_culprit;
+
+/* otk_mesh_from_triangles, also reporting the culprit. */
+#include "otkit/mesh.h"
+otk_status otk__mesh_build(otk_mesh **out, size_t nv, const double *xyz, size_t nf,
+                           const size_t *faces, otk__mesh_culprit *culprit);
+
 #endif

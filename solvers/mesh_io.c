@@ -6,22 +6,28 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "otkit/mesh.h"
 #include "internal.h"
+#include "mesh_internal.h"
 
 /* Growable arrays of coordinates and triangle indices. */
+/* Growable arrays of coordinates and triangle indices, with the line each
+ * came from (so that geometric errors found later can name it). */
 typedef struct {
     double *xyz;
+    size_t *vline;
     size_t nv, cap_v;
     size_t *F;
+    size_t *fline;
     size_t nf, cap_f;
 } mesh_buf;
 
-static int push_vertex(mesh_buf *b, const double *p)
+static int push_vertex(mesh_buf *b, const double *p, size_t line)
 {
     if (b->nv == b->cap_v) {
         size_t cap = b->cap_v ? 2 * b->cap_v : 256;
@@ -29,13 +35,18 @@ static int push_vertex(mesh_buf *b, const double *p)
         if (!g)
             return -1;
         b->xyz = g;
+        size_t *gl = realloc(b->vline, cap * sizeof *gl);
+        if (!gl)
+            return -1;
+        b->vline = gl;
         b->cap_v = cap;
     }
+    b->vline[b->nv] = line;
     memcpy(b->xyz + 3 * b->nv++, p, 3 * sizeof *p);
     return 0;
 }
 
-static int push_face(mesh_buf *b, size_t i, size_t j, size_t k)
+static int push_face(mesh_buf *b, size_t i, size_t j, size_t k, size_t line)
 {
     if (b->nf == b->cap_f) {
         size_t cap = b->cap_f ? 2 * b->cap_f : 256;
@@ -43,8 +54,13 @@ static int push_face(mesh_buf *b, size_t i, size_t j, size_t k)
         if (!g)
             return -1;
         b->F = g;
+        size_t *gl = realloc(b->fline, cap * sizeof *gl);
+        if (!gl)
+            return -1;
+        b->fline = gl;
         b->cap_f = cap;
     }
+    b->fline[b->nf] = line;
     size_t *t = b->F + 3 * b->nf++;
     t[0] = i;
     t[1] = j;
@@ -178,7 +194,7 @@ static otk_status read_off(FILE *f, const char *path, mesh_buf *b)
             }
             if (st)
                 break;
-            if (push_vertex(b, p)) {
+            if (push_vertex(b, p, lineno)) {
                 st = otk__fail(OTK_ENOMEM, "otk_mesh_read: out of memory");
                 break;
             }
@@ -212,7 +228,7 @@ static otk_status read_off(FILE *f, const char *path, mesh_buf *b)
                     idx[0] = first;
                     idx[1] = prev;
                     idx[2] = v;
-                    if (push_face(b, (size_t)idx[0], (size_t)idx[1], (size_t)idx[2])) {
+                    if (push_face(b, (size_t)idx[0], (size_t)idx[1], (size_t)idx[2], lineno)) {
                         st = otk__fail(OTK_ENOMEM, "otk_mesh_read: out of memory");
                         break;
                     }
@@ -293,7 +309,7 @@ static otk_status read_obj(FILE *f, const char *path, mesh_buf *b)
             }
             if (st)
                 break;
-            if (push_vertex(b, p)) {
+            if (push_vertex(b, p, lineno)) {
                 st = otk__fail(OTK_ENOMEM, "otk_mesh_read: out of memory");
                 break;
             }
@@ -319,7 +335,7 @@ static otk_status read_obj(FILE *f, const char *path, mesh_buf *b)
                 }
                 if (q == 0)
                     first = v;
-                else if (q >= 2 && push_face(b, first, prev, v)) {
+                else if (q >= 2 && push_face(b, first, prev, v, lineno)) {
                     st = otk__fail(OTK_ENOMEM, "otk_mesh_read: out of memory");
                     break;
                 }
@@ -362,12 +378,26 @@ otk_status otk_mesh_read(otk_mesh **out, const char *path)
     FILE *f = fopen(path, "r");
     if (!f)
         return otk__fail(OTK_EIO, "otk_mesh_read: cannot open %s: %s", path, strerror(errno));
-    mesh_buf b = {NULL, 0, 0, NULL, 0, 0};
+    mesh_buf b = {NULL, NULL, 0, 0, NULL, NULL, 0, 0};
     otk_status st = is_off ? read_off(f, path, &b) : read_obj(f, path, &b);
     fclose(f);
-    if (!st)
-        st = otk_mesh_from_triangles(out, b.nv, b.xyz, b.nf, b.F);
+    if (!st) {
+        otk__mesh_culprit culprit;
+        st = otk__mesh_build(out, b.nv, b.xyz, b.nf, b.F, &culprit);
+        /* Name the line of the face (or vertex) at fault; face indices in
+         * the message count triangles after the fan split. */
+        size_t line = culprit.face != SIZE_MAX     ? b.fline[culprit.face]
+                      : culprit.vertex != SIZE_MAX ? b.vline[culprit.vertex]
+                                                   : 0;
+        if (st && line) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", otk_last_error());
+            st = otk__fail(st, "%s:%zu: %s", path, line, msg);
+        }
+    }
     free(b.xyz);
+    free(b.vline);
     free(b.F);
+    free(b.fline);
     return st;
 }

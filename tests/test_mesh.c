@@ -590,7 +590,11 @@ START_TEST(test_readers)
     read_fails("t.off", "OFF\n3 2 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n", OTK_EPARSE,
                "t.off:6: end of file after 3 of 3 vertices and 1 of 2 faces");
     read_fails("d.off", "OFF 3 1 0\n0 0 0\n1 0 0\n2 0 0\n3 0 1 2\n", OTK_EDEGENERATE,
-               "zero area");
+               "d.off:5: otk_mesh_from_triangles: face 0 (0, 1, 2) has zero area");
+    read_fails("u.obj", "v 0 0 0\nv 1 0 0\n# unused:\nv 5 5 5\nv 0 1 0\nf 1 2 4\n",
+               OTK_EDISCONNECTED, "u.obj:4: otk_mesh_from_triangles: vertex 2 is referenced by no face");
+    read_fails("m.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 -1 0\nv 0 0 1\nf 1 2 3\nf 1 2 4\nf 2 1 5\n",
+               OTK_ENONMANIFOLD, "m.obj:8: otk_mesh_from_triangles: edge (0, 1)");
     read_fails("f.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2\n", OTK_EPARSE,
                "f.obj:4: a face needs at least 3 vertices");
     read_fails("g.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\n\nf 1 2 4\n", OTK_EPARSE,

@@ -106,7 +106,9 @@ OTK_EXPORT otk_status otk_mesh_from_graph(otk_mesh **out, size_t nv, size_t ne,
  * Errors: OTK_ENULL; OTK_EIO (cannot open or read; the message has the path
  *   and the system's reason); OTK_EPARSE (malformed content: the message is
  *   "PATH:LINE: what is wrong"); OTK_EPARAM (unknown extension); then any
- *   error of otk_mesh_from_triangles. */
+ *   error of otk_mesh_from_triangles, its message led by "PATH:LINE: " of
+ *   the face or vertex at fault (face numbers there count the triangles
+ *   after the fan split). */
 OTK_EXPORT otk_status otk_mesh_read(otk_mesh **out, const char *path);
 
 /* Generated meshes for tests and benchmarks (all well-shaped: their cotangent
