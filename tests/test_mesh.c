@@ -673,6 +673,7 @@ Suite *mesh_suite(void)
     tcase_add_test(tc, test_sphere_and_torus_geometry);
     tcase_add_test(tc, test_bad_meshes);
     tcase_add_test(tc, test_readers);
+    tk_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     tc = tcase_create("heat");
     tcase_add_test(tc, test_kernel_matches_dense);
