@@ -28,7 +28,9 @@
  * shared support, dense matrices.  Only the cost's soft-min is called, one
  * call at a time (grid costs may be used).
  *
- * Stopping: after each iteration (from the second on),
+ * Stopping: every 10th iteration and after the last (as POT checks; the
+ * measure costs as many exponentials as the soft-mins spend outside their
+ * kernel products),
  *   err = Σ_k w_k ‖v_k ⊙ Kᵀu_k − bar‖₁ / m      (plans' second marginals)
  *       + ‖bar − bar_previous‖₁ / m              (change of the barycenter)
  *       + ‖d ⊙ K d − bar‖₁ / m                   (debiased only)
@@ -60,8 +62,8 @@ typedef struct {
 OTK_EXPORT void otk_barycenter_params_default(otk_barycenter_params *params);
 
 typedef struct {
-    int iterations; /* iterations run */
-    double error;   /* err (above) after the last iteration */
+    int iterations; /* iterations run (a multiple of 10, or max_iter) */
+    double error;   /* err (above) at the last check */
     double mass;    /* Σ bar */
 } otk_barycenter_result;
 
