@@ -24,10 +24,13 @@ void otk_barycenter_params_default(otk_barycenter_params *params)
     params->threads = 0;
 }
 
-/* out = log K e^x = −softmin(x)/ε. */
-static void log_kernel(const otk_cost *C, double eps, const double *x, double *out, int threads)
+/* out = log K e^x (axis 0) or log Kᵀ e^x (axis 1) = −softmin(x)/ε.  The
+ * axes are kept apart although C is symmetric, so that a cost whose two
+ * sides differ only in rounding still runs the textbook iteration. */
+static void log_kernel(const otk_cost *C, int axis, double eps, const double *x, double *out,
+                       int threads)
 {
-    C->ops->softmin(C, 0, eps, x, out, threads);
+    C->ops->softmin(C, axis, eps, x, out, threads);
     const double s = -1.0 / eps;
     for (size_t i = 0; i < C->n; i++)
         out[i] *= s;
@@ -123,10 +126,10 @@ otk_status otk_barycenter(const otk_cost *C, size_t K, const double *A, const do
                 continue;
             const double *lak = la + k * n;
             double *lk = lKu + k * n;
-            log_kernel(C, par.eps, lv + k * n, t, threads);
+            log_kernel(C, 0, par.eps, lv + k * n, t, threads);
             for (size_t i = 0; i < n; i++)
                 lu[i] = lak[i] - t[i];
-            log_kernel(C, par.eps, lu, lk, threads);
+            log_kernel(C, 1, par.eps, lu, lk, threads);
             for (size_t i = 0; i < n; i++)
                 lbar[i] += w * lk[i];
         }
@@ -138,7 +141,7 @@ otk_status otk_barycenter(const otk_cost *C, size_t K, const double *A, const do
         if (par.debias) {
             for (size_t i = 0; i < n; i++)
                 lbar[i] += ld[i];
-            log_kernel(C, par.eps, ld, t, threads);
+            log_kernel(C, 1, par.eps, ld, t, threads);
             double e = 0.0;
             for (size_t i = 0; i < n; i++) {
                 if (check)

@@ -124,7 +124,7 @@ typedef double v4d __attribute__((vector_size(32), aligned(8)));
 /* C[i][j] = Σ_{b<Kd} A(i, b) B(b, j), i < M, j < Nc, with A(i, b) =
  * A[i·ai + b·ab] and B(b, j) = B[b·bb + j] (rows of B contiguous; strides may
  * be negative: a Toeplitz kernel is its own offset table read backwards).
- * Blocks of 4 rows × 8 columns stay in registers over the whole sum.  Each
+ * Blocks of 4 rows × 12 (8, 4) columns stay in registers over the whole sum.  Each
  * output is summed by one thread in a fixed order. */
 OTK_GRID_CLONES
 static void gemm_strided(size_t M, size_t Nc, size_t Kd, const double *A, ptrdiff_t ai,
@@ -139,6 +139,37 @@ static void gemm_strided(size_t M, size_t Nc, size_t Kd, const double *A, ptrdif
         for (size_t r = 0; r < 4; r++)
             Ar[r] = A + (ptrdiff_t)(i0 + (r < mr ? r : 0)) * ai;
         size_t j = 0;
+        /* 4 × 12: twelve accumulators, and 7 loads per 12 FMAs. */
+        for (; j + 12 <= Nc; j += 12) {
+            v4d c00 = {0, 0, 0, 0}, c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00,
+                c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+            for (size_t b = 0; b < Kd; b++) {
+                const double *bp = B + (ptrdiff_t)b * bb + (ptrdiff_t)j;
+                v4d b0, b1, b2;
+                LOAD4(b0, bp);
+                LOAD4(b1, bp + 4);
+                LOAD4(b2, bp + 8);
+                const ptrdiff_t off = (ptrdiff_t)b * ab;
+                const double a0 = Ar[0][off], a1 = Ar[1][off], a2 = Ar[2][off], a3 = Ar[3][off];
+                c00 += a0 * b0;
+                c01 += a0 * b1;
+                c02 += a0 * b2;
+                c10 += a1 * b0;
+                c11 += a1 * b1;
+                c12 += a1 * b2;
+                c20 += a2 * b0;
+                c21 += a2 * b1;
+                c22 += a2 * b2;
+                c30 += a3 * b0;
+                c31 += a3 * b1;
+                c32 += a3 * b2;
+            }
+            const v4d cc[4][3] = {{c00, c01, c02}, {c10, c11, c12}, {c20, c21, c22},
+                                  {c30, c31, c32}};
+            for (size_t r = 0; r < mr; r++)
+                for (size_t q = 0; q < 3; q++)
+                    STORE4(C + (i0 + r) * ldc + j + 4 * q, cc[r][q]);
+        }
         for (; j + 8 <= Nc; j += 8) {
             v4d c00 = {0, 0, 0, 0}, c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00;
@@ -163,6 +194,21 @@ static void gemm_strided(size_t M, size_t Nc, size_t Kd, const double *A, ptrdif
                 STORE4(C + (i0 + r) * ldc + j, cc[r][0]);
                 STORE4(C + (i0 + r) * ldc + j + 4, cc[r][1]);
             }
+        }
+        for (; j + 4 <= Nc; j += 4) {
+            v4d c0 = {0, 0, 0, 0}, c1 = c0, c2 = c0, c3 = c0;
+            for (size_t b = 0; b < Kd; b++) {
+                v4d b0;
+                LOAD4(b0, B + (ptrdiff_t)b * bb + (ptrdiff_t)j);
+                const ptrdiff_t off = (ptrdiff_t)b * ab;
+                c0 += Ar[0][off] * b0;
+                c1 += Ar[1][off] * b0;
+                c2 += Ar[2][off] * b0;
+                c3 += Ar[3][off] * b0;
+            }
+            const v4d cc[4] = {c0, c1, c2, c3};
+            for (size_t r = 0; r < mr; r++)
+                STORE4(C + (i0 + r) * ldc + j, cc[r]);
         }
         for (; j < Nc; j++)
             for (size_t r = 0; r < mr; r++) {
