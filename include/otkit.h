@@ -23,5 +23,7 @@
 #include "otkit/entropic_map.h"
 #include "otkit/grid.h"
 #include "otkit/barycenter.h"
+#include "otkit/mesh.h"
+#include "otkit/sparse.h"
 
 #endif /* OTKIT_H */

@@ -50,6 +50,13 @@ otk_status otk_barycenter(const otk_cost *C, size_t K, const double *A, const do
     if (!(par.eps > 0.0 && isfinite(par.eps)))
         return otk__fail(OTK_EPARAM, "otk_barycenter: params.eps = %g must be finite and > 0",
                          par.eps);
+    /* A kernel built for one ε (the mesh heat kernel, otkit/mesh.h) cannot
+     * be evaluated at another: refuse up front rather than fail with NaN. */
+    if (C->fixed_eps > 0.0 && !(fabs(par.eps - C->fixed_eps) <= 1e-12 * C->fixed_eps))
+        return otk__fail(OTK_EPARAM,
+                         "otk_barycenter: params.eps = %g differs from the eps = %g this %s cost "
+                         "was built for",
+                         par.eps, C->fixed_eps, C->ops->kind);
     if (par.max_iter < 1)
         return otk__fail(OTK_EPARAM, "otk_barycenter: params.max_iter = %d must be >= 1",
                          par.max_iter);

@@ -16,6 +16,7 @@ void otk__cost_init(otk_cost *c, const struct otk_cost_ops *ops, size_t n, size_
     c->m = m;
     c->diameter = 0.0;
     c->exponent = 1.0;
+    c->fixed_eps = 0.0;
     c->name = name;
 }
 

@@ -131,6 +131,10 @@ struct otk_cost {
     const otk_kernels *kern;
     size_t n, m;
     double diameter, exponent;
+    /* > 0 for kinds whose kernel is built for one ε (the heat kernel of
+     * otkit/mesh.h): the solvers then use that ε, refuse another and run no
+     * annealing (otk__resolve_common).  0 for every other kind. */
+    double fixed_eps;
     const char *name;
 };
 

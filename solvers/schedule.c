@@ -70,7 +70,14 @@ otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost
     OTK_REQUIRE_(c->max_iter >= 1, "params.max_iter = %d must be >= 1", c->max_iter);
     OTK_REQUIRE_(c->threads >= 0, "params.threads = %d must be >= 0", c->threads);
     const double p = c->p > 0.0 ? c->p : cost->exponent;
-    const double eps = c->eps > 0.0 ? c->eps : pow(c->blur, p);
+    double eps = c->eps > 0.0 ? c->eps : pow(c->blur, p);
+    if (cost->fixed_eps > 0.0) {
+        /* A kernel built for one ε (mesh heat kernel): blur cannot choose another. */
+        OTK_REQUIRE_(c->eps == 0.0 || fabs(c->eps - cost->fixed_eps) <= 1e-12 * cost->fixed_eps,
+                     "params.eps = %g differs from the eps = %g this %s cost was built for", c->eps,
+                     cost->fixed_eps, cost->ops->kind);
+        eps = cost->fixed_eps;
+    }
     OTK_REQUIRE_(eps > 0.0 && isfinite(eps), "eps = blur^p = %g^%g = %g is not a positive number",
                  c->blur, p, eps);
 #undef OTK_REQUIRE_
@@ -78,6 +85,8 @@ otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost
     out->eps = eps;
     out->blur = pow(eps, 1.0 / p);
     out->diameter = c->diameter > 0.0 ? c->diameter : cost->diameter;
+    if (cost->fixed_eps > 0.0)
+        out->diameter = out->blur; /* the ε-list is then [ε, ε]: no annealing */
     out->update = c->update != OTK_UPDATE_AUTO ? c->update
                   : c->schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC
                                                       : OTK_UPDATE_ALTERNATING;

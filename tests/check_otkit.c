@@ -37,6 +37,8 @@ int main(void)
     srunner_add_suite(sr, distill_suite());
     srunner_add_suite(sr, monge_gap_suite());
     srunner_add_suite(sr, grid_suite());
+    srunner_add_suite(sr, mesh_suite());
+    srunner_add_suite(sr, sparse_suite());
     srunner_run_all(sr, CK_ENV); /* CK_NORMAL unless CK_VERBOSITY says otherwise */
     const int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

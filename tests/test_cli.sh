@@ -669,5 +669,120 @@ else
     fail "grid --weights with too many values (exit $rc)"
 fi
 
+# ------------------------------------------------------------------ otk mesh
+
+# A 10 x 10 flat square as OFF (two triangles per cell), bumps A and B as
+# vertex weights; the same square as OBJ with quads; and broken files.
+"$PYTHON" - "$tmp" <<'EOF'
+import math, sys
+tmp = sys.argv[1]
+k = 10
+V = [(i / k, j / k) for i in range(k + 1) for j in range(k + 1)]
+F = []
+for i in range(k):
+    for j in range(k):
+        v00 = i * (k + 1) + j; v10 = v00 + k + 1
+        F += [(v00, v10, v10 + 1), (v00, v10 + 1, v00 + 1)]
+with open(tmp + "/sq.off", "w") as fh:
+    fh.write("OFF\n%d %d 0\n" % (len(V), len(F)))
+    fh.writelines("%r %r 0\n" % v for v in V)
+    fh.writelines("3 %d %d %d\n" % t for t in F)
+with open(tmp + "/sq.obj", "w") as fh:
+    fh.writelines("v %r %r 0\n" % v for v in V)
+    for i in range(k):
+        for j in range(k):
+            v00 = i * (k + 1) + j + 1; v10 = v00 + k + 1
+            fh.write("f %d %d %d %d\n" % (v00, v10, v10 + 1, v00 + 1))
+def bump(cx, cy):
+    w = [math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / 0.02) for x, y in V]
+    s = sum(w)
+    return [v / s for v in w]
+for name, (cx, cy) in (("ma", (0.3, 0.3)), ("mb", (0.7, 0.6))):
+    with open(tmp + "/%s.csv" % name, "w") as fh:
+        fh.writelines("%r\n" % v for v in bump(cx, cy))
+with open(tmp + "/short.csv", "w") as fh:
+    fh.write("0.5\n0.5\n")
+with open(tmp + "/bad.off", "w") as fh:
+    fh.write("OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 3\n")
+with open(tmp + "/flat.obj", "w") as fh:
+    fh.write("v 0 0 0\nv 1 0 0\nv 2 0 0\nf 1 2 3\n")
+EOF
+
+# OT between two bumps (0.4, 0.3) apart: OT_lin near 0.4^2 + 0.3^2 = 0.25,
+# one factorisation, the JSON keys of otk.1.
+run_otk mesh "$tmp/sq.off" "$tmp/ma.csv" "$tmp/mb.csv" --eps 0.04 --steps 20
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    d["status"] == "ok" and d["factorisations"] == 1 and d["steps"] == 20
+    and abs(d["eps"] - 0.04) < 1e-15 and abs(d["t"] - 0.01) < 1e-15
+    and d["t_convention"] == "otkit" and d["vertices"] == 121 and d["faces"] == 200
+    and abs(d["total_area"] - 1) < 1e-12 and abs(d["ot_lin"] - 0.25) < 0.025
+    and d["ot_kl"] > d["ot_lin"] > d["ot_ent"] and d["iterations"] > 1
+    and d["solves"] > 0 and d["marginal_error"] <= 1e-6'; then
+    pass "mesh: OT_lin of two bumps (0.4, 0.3) apart is ~0.25, one factorisation"
+else
+    fail "mesh: OT between two bumps (exit $rc)"
+fi
+
+# The OBJ quads give the same mesh: the same value to rounding.
+lin_off=$("$PYTHON" -c 'import json,sys; print(repr(json.load(open(sys.argv[1]))["ot_lin"]))' "$tmp/out")
+run_otk mesh "$tmp/sq.obj" "$tmp/ma.csv" "$tmp/mb.csv" --eps 0.04 --steps 20
+if [ $rc -eq 0 ] && json_true "$tmp/out" "abs(d['ot_lin'] - $lin_off) < 1e-12 * abs($lin_off) and d['faces'] == 200"; then
+    pass "mesh: OBJ with quads gives the OFF result"
+else
+    fail "mesh: OBJ with quads (exit $rc)"
+fi
+
+# --divergence with Solomon's convention: t = eps/2 and C ~ d^2/2, so about 0.125.
+run_otk mesh "$tmp/sq.off" "$tmp/ma.csv" "$tmp/mb.csv" --eps 0.04 --divergence --t-convention solomon
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    d["t_convention"] == "solomon" and abs(d["t"] - 0.02) < 1e-15 and d["factorisations"] == 1
+    and 0.09 < d["divergence"] < 0.14 and "ot_kl" not in d'; then
+    pass "mesh --divergence --t-convention solomon: t = eps/2, divergence ~ 0.125"
+else
+    fail "mesh --divergence --t-convention solomon (exit $rc)"
+fi
+
+# Bad input: a face index out of range (file and line), a degenerate face,
+# the wrong number of weights, an unknown convention.
+run_otk mesh "$tmp/bad.off" "$tmp/ma.csv" "$tmp/mb.csv"
+if [ $rc -eq 2 ] && grep -q 'bad.off:6: face 0: vertex index 3 is out of range' "$tmp/err" \
+    && [ ! -s "$tmp/out" ]; then
+    pass "mesh, bad face index: exit 2, file:line named"
+else
+    fail "mesh, bad face index (exit $rc, expected 2 and 'bad.off:6:')"
+fi
+run_otk mesh "$tmp/flat.obj" "$tmp/short.csv" "$tmp/short.csv"
+if [ $rc -eq 2 ] && grep -q 'face 0 (0, 1, 2) has zero area' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "mesh, degenerate face: exit 2, the face named"
+else
+    fail "mesh, degenerate face (exit $rc)"
+fi
+run_otk mesh "$tmp/sq.off" "$tmp/short.csv" "$tmp/mb.csv"
+if [ $rc -eq 2 ] && grep -q '121' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "mesh, 2 weights for 121 vertices: exit 2"
+else
+    fail "mesh, wrong weight count (exit $rc)"
+fi
+# Point masses at opposite corners and eps far below the usable range: the
+# kernel underflows; exit 2 with the reason, no NaN printed.
+"$PYTHON" -c '
+import sys
+for name, hot in (("c0", 0), ("c1", 120)):
+    open(sys.argv[1] + "/" + name + ".csv", "w").writelines("%d\n" % (i == hot) for i in range(121))
+' "$tmp"
+run_otk mesh "$tmp/sq.off" "$tmp/c0.csv" "$tmp/c1.csv" --eps 1e-40 --steps 1
+if [ $rc -eq 2 ] && grep -q 'heat kernel underflowed' "$tmp/err" && grep -q 'use a larger --eps' "$tmp/err" \
+    && [ ! -s "$tmp/out" ]; then
+    pass "mesh --eps 1e-40: exit 2, underflow reported"
+else
+    fail "mesh --eps 1e-40 (exit $rc, expected 2 and 'heat kernel underflowed')"
+fi
+run_otk mesh "$tmp/sq.off" "$tmp/ma.csv" "$tmp/mb.csv" --t-convention ott
+if [ $rc -eq 2 ] && grep -q 'expected otkit or solomon' "$tmp/err"; then
+    pass "mesh --t-convention ott: exit 2"
+else
+    fail "mesh --t-convention ott (exit $rc)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -32,6 +32,8 @@ Suite *divergence_suite(void);
 Suite *distill_suite(void);
 Suite *monge_gap_suite(void);
 Suite *grid_suite(void);
+Suite *mesh_suite(void);
+Suite *sparse_suite(void);
 
 /* ------------------------------------------------------------ environment */
 

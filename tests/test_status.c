@@ -20,7 +20,8 @@ static const struct {
     {-4, "OTK_EZEROMASS"}, {-5, "OTK_ESIZE"},        {-6, "OTK_EPARAM"},
     {-7, "OTK_EMASS"},    {-8, "OTK_ENOMEM"},       {-9, "OTK_ESTATE"},
     {-10, "OTK_EUNSUPPORTED"}, {-11, "OTK_ENUMERIC"}, {-12, "OTK_ERANGE"},
-    {-13, "OTK_ESHAPE"},
+    {-13, "OTK_ESHAPE"}, {-14, "OTK_EDEGENERATE"}, {-15, "OTK_ENONMANIFOLD"},
+    {-16, "OTK_EDISCONNECTED"}, {-17, "OTK_EPARSE"}, {-18, "OTK_EIO"}, {-19, "OTK_EEMPTY"},
 };
 #define N_DOCUMENTED ((int)(sizeof documented / sizeof documented[0]))
 
@@ -33,7 +34,8 @@ START_TEST(test_status_values_follow_the_sign_convention)
     const int errors[] = {OTK_ENULL,  OTK_ENONFINITE, OTK_ENEGATIVE, OTK_EZEROMASS,
                           OTK_ESIZE,  OTK_EPARAM,     OTK_EMASS,     OTK_ENOMEM,
                           OTK_ESTATE, OTK_EUNSUPPORTED, OTK_ENUMERIC, OTK_ERANGE,
-                          OTK_ESHAPE};
+                          OTK_ESHAPE, OTK_EDEGENERATE, OTK_ENONMANIFOLD, OTK_EDISCONNECTED,
+                          OTK_EPARSE, OTK_EIO, OTK_EEMPTY};
     for (size_t k = 0; k < sizeof errors / sizeof errors[0]; k++)
         ck_assert_msg(errors[k] < 0, "%s = %d is not negative", otk_status_name(errors[k]),
                       errors[k]);

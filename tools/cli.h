@@ -137,5 +137,6 @@ int cmd_divergence(int argc, char **argv);
 int cmd_sinkd(int argc, char **argv);
 int cmd_monge_gap(int argc, char **argv);    /* cmd_monge_gap.c */
 int cmd_entropic_map(int argc, char **argv); /* cmd_entropic_map.c */
+int cmd_mesh(int argc, char **argv);
 
 #endif /* OTK_TOOLS_CLI_H */

@@ -285,6 +285,8 @@ static const subcommand subcommands[] = {
      cmd_monge_gap},
     {"entropic-map", "fit the entropic OT map from X to Y and apply it to Z (CSV)",
      cmd_entropic_map},
+    {"mesh", "entropic OT or Sinkhorn divergence between densities on a triangle mesh (heat kernel)",
+     cmd_mesh},
     {"demo", "solve a built-in 2-D problem and optionally draw it as SVG", cmd_demo},
     {"grid", "OT, divergence or barycenter of images/arrays on a regular grid", cmd_grid},
     {NULL, NULL, NULL},

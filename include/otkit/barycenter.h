@@ -84,7 +84,8 @@ typedef struct {
  * out holds the last iterate).
  * Errors: OTK_ENULL; OTK_ESIZE (K = 0, n != m); OTK_ENONFINITE, OTK_ENEGATIVE,
  * OTK_EZEROMASS (naming "A[k][i]" or "weights[k]"); OTK_EMASS (masses differ);
- * OTK_EPARAM (eps, max_iter, tol); OTK_ENUMERIC (a non-finite value appeared,
+ * OTK_EPARAM (eps, max_iter, tol; for a cost built for one ε, such as the
+ * mesh heat kernel of otkit/mesh.h, eps must be that ε); OTK_ENUMERIC (a non-finite value appeared,
  * e.g. a grid cost forced onto its FFT path outside its range); OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_barycenter(const otk_cost *C, size_t K, const double *A,
                                      const double *weights, const otk_barycenter_params *params,

@@ -44,8 +44,14 @@ extern "C" {
     X(OTK_ESTATE, -9, "call out of order (e.g. iterate before set)")              \
     X(OTK_EUNSUPPORTED, -10, "operation not supported by this cost kind")         \
     X(OTK_ENUMERIC, -11, "numerical breakdown (a non-finite value appeared)")           \
-    X(OTK_ERANGE, -12, "an index (e.g. a class label) is out of range")            \
-    X(OTK_ESHAPE, -13, "grid or image shapes do not match")
+    X(OTK_ERANGE, -12, "an index (e.g. a class label) is out of range")                \
+    X(OTK_ESHAPE, -13, "grid or image shapes do not match")                             \
+    X(OTK_EDEGENERATE, -14, "degenerate geometry (zero-area face, self-loop)")          \
+    X(OTK_ENONMANIFOLD, -15, "an edge is shared by more than two faces")                \
+    X(OTK_EDISCONNECTED, -16, "mesh or graph is disconnected (or a vertex unused)")     \
+    X(OTK_EPARSE, -17, "malformed input file (the message has the line)")               \
+    X(OTK_EIO, -18, "a file could not be opened or read")                               \
+    X(OTK_EEMPTY, -19, "a row or column of a sparse cost has no entry")
 
 typedef enum {
 #define OTK_STATUS_ENUM_(name, value, text) name = value,
