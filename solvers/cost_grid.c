@@ -343,9 +343,15 @@ static void separable_apply(grid_cost *g, const double *in, double *out, int spe
             return;
         }
         double *src = g->w0;
+        /* The kernels' vectorised exp (clamped below, where exp(x) < 1e-300:
+         * such terms are below the sum's e^{−C_max/ε} by far more than the
+         * rounding error, see SHIFT_MAX_RATIO). */
+        const otk_kernels *kern = g->base.kern;
 #pragma omp parallel for num_threads(threads) if (otk__parallel_worth(threads, n, 4))
-        for (size_t i = 0; i < n; i++)
-            src[i] = exp(in[i] - M);
+        for (size_t i0 = 0; i0 < n; i0 += OTK_TILE) {
+            const size_t T = n - i0 < OTK_TILE ? n - i0 : OTK_TILE;
+            kern->exp_affine(in + i0, T, 1.0, M, src + i0);
+        }
         for (int q = 0; q < na; q++) {
             const int k = axes[q];
             const size_t N = g->shape[k];
@@ -358,8 +364,10 @@ static void separable_apply(grid_cost *g, const double *in, double *out, int spe
             src = dst;
         }
 #pragma omp parallel for num_threads(threads) if (otk__parallel_worth(threads, n, 4))
-        for (size_t i = 0; i < n; i++)
-            out[i] = M + log(src[i]);
+        for (size_t i0 = 0; i0 < n; i0 += OTK_TILE) {
+            const size_t T = n - i0 < OTK_TILE ? n - i0 : OTK_TILE;
+            kern->log_shift(src + i0, T, M, out + i0);
+        }
         return;
     }
     const double *src = in;

@@ -59,6 +59,9 @@ typedef struct {
                             double *g);
     void (*diff_axpy_multi)(const double *a, const double *x, const double *const *y, size_t T,
                             double *g);
+    /* out[t] = shift + log(x[t]), about 2 ulp; any x (libm's answer where x
+     * is not positive, normal and finite). */
+    void (*log_shift)(const double *x, size_t T, double shift, double *out);
 } otk_kernels;
 
 #define OTK_MULTI 8
