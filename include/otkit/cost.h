@@ -10,7 +10,12 @@
  *   otk_cost_points    two point clouds and a named ground cost; C is computed
  *                      on the fly in cache-sized tiles and never stored, so the
  *                      memory is O((n+m)·d);
- *   otk_cost_callback  a user function c(i, j, ctx).
+ *   otk_cost_callback  a user function c(i, j, ctx);
+ *   otk_cost_grid      a regular 1-, 2- or 3-D grid (otkit/grid.h): separable
+ *                      log-domain or FFT soft-mins, never an n×n array;
+ *   otk_cost_mesh      the heat kernel of a triangle mesh or a graph
+ *                      (otkit/mesh.h), built for one ε, CHOLMOD solves;
+ *   otk_cost_sparse    entries on a CSC pattern, +∞ elsewhere (otkit/sparse.h).
  *
  * Costs are in the units of the ground cost.  The entropic regularisation ε of
  * the solvers is in the same units (ε = blur^p for a cost of exponent p, see
@@ -20,7 +25,9 @@
  * otk_cost_free() after every solver that uses it has been freed.
  *
  * THREAD SAFETY: a constructed cost is read-only and may be shared by several
- * solvers in several threads.  Constructors and otk_cost_free are reentrant.
+ * solvers in several threads — except a grid cost, which owns its FFT and
+ * pass buffers: one thread at a time (otkit/grid.h).  Constructors and
+ * otk_cost_free are reentrant (grid costs: see the FFTW planner note there).
  */
 #ifndef OTKIT_COST_H
 #define OTKIT_COST_H
@@ -107,7 +114,7 @@ OTK_EXPORT size_t otk_cost_cols(const otk_cost *cost);
 /* One entry C_ij (no bounds check beyond returning NAN when out of range). */
 OTK_EXPORT double otk_cost_entry(const otk_cost *cost, size_t i, size_t j);
 
-/* The kind's name: "dense", "points", "callback". */
+/* The kind's name: "dense", "points", "callback", "grid", "mesh", "sparse". */
 OTK_EXPORT const char *otk_cost_kind(const otk_cost *cost);
 
 /* A short description of the cost for reports, e.g. "half-sqeuclidean" for a
