@@ -3,6 +3,9 @@
     sinkhorn(a, b, C=..., eps=...) / sinkhorn(x=..., y=..., blur=...)  -> SinkhornResult
     divergence(x, y, blur=0.05, p=2, ...)                              -> DivergenceResult
     sinkd_loss(z_s, z_t, ...), kd_loss(kind, ...), sinkd_objective(...) -> losses + gradients
+    monge_gap(x, tx, ...), EntropicMap.fit(x, y, ...)                 -> Monge gap, maps
+    grid_sinkhorn / grid_divergence / barycenter (images)              -> GridResult
+    Mesh, mesh_sinkhorn / mesh_divergence / mesh_barycenter, sparse_sinkhorn
     otkit.torch (import it explicitly; needs PyTorch): SinkhornDivergence, SinKDLoss
 
 Units: eps and rho are in cost units; blur and reach are lengths (eps = blur^p,
@@ -17,6 +20,9 @@ from ._divergence import (divergence, divergence_matrix, DivergenceResult, Diver
                           geomloss_cost)
 from ._distill import (SinKD, sinkd_loss, sinkd_objective, kd_loss, kl_loss, rkl_loss, js_loss,
                       soft_ce_loss, LossResult, ObjectiveResult)
+from ._monge_gap import monge_gap, MongeGapResult, EntropicMap
+from ._grid import (grid_sinkhorn, grid_divergence, barycenter, GridResult, Mesh,
+                    mesh_sinkhorn, mesh_divergence, mesh_barycenter, sparse_sinkhorn)
 
 __version__ = _otkit.version()
 
@@ -24,4 +30,7 @@ __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule"
            "divergence", "divergence_matrix", "DivergenceResult", "Divergence", "geomloss_cost",
            "SinKD", "sinkd_loss", "sinkd_objective", "kd_loss", "kl_loss", "rkl_loss",
            "js_loss", "soft_ce_loss", "LossResult", "ObjectiveResult",
+           "monge_gap", "MongeGapResult", "EntropicMap",
+           "grid_sinkhorn", "grid_divergence", "barycenter", "GridResult", "Mesh",
+           "mesh_sinkhorn", "mesh_divergence", "mesh_barycenter", "sparse_sinkhorn",
            "ConvergenceWarning", "OtkitError", "__version__"]

@@ -33,7 +33,18 @@ PyObject *otkpy_raise_status_arg(int status, const char *argname)
     case OTK_ENEGATIVE:
     case OTK_EZEROMASS:
     case OTK_EMASS:
+    /* Geometry and pattern checks of meshes, graphs and sparse costs, and
+     * grid shapes: the input is at fault too. */
+    case OTK_ESHAPE:
+    case OTK_EDEGENERATE:
+    case OTK_ENONMANIFOLD:
+    case OTK_EDISCONNECTED:
+    case OTK_EPARSE:
+    case OTK_EEMPTY:
         type = PyExc_ValueError;
+        break;
+    case OTK_EIO:
+        type = PyExc_OSError;
         break;
     case OTK_ENOMEM:
         type = PyExc_MemoryError;
@@ -201,6 +212,8 @@ static int (*const module_inits[])(PyObject *) = {
     otkpy_init_sinkhorn,
     otkpy_init_divergence,
     otkpy_init_distill,
+    otkpy_init_monge_gap,
+    otkpy_init_cost,
 };
 
 PyMODINIT_FUNC PyInit__otkit(void);

@@ -69,5 +69,7 @@ void otkpy_release(int *busy);
 int otkpy_init_sinkhorn(PyObject *module);
 int otkpy_init_divergence(PyObject *module);
 int otkpy_init_distill(PyObject *module);
+int otkpy_init_monge_gap(PyObject *module);
+int otkpy_init_cost(PyObject *module);
 
 #endif /* OTKPY_H */

@@ -1,0 +1,155 @@
+"""The Monge gap (otkit/monge_gap.h) and the entropic map estimator
+(otkit/entropic_map.h)."""
+import warnings
+
+import numpy as np
+
+from . import _otkit
+from ._common import (ConvergenceWarning, NOT_CONVERGED, points, schedule_code, positive_or_zero, warn_not_converged, choice,
+                      as_float, as_int)
+
+__all__ = ["monge_gap", "MongeGapResult", "EntropicMap"]
+
+_RELATIVE_TO = {"std": 0, "mean": 1}
+
+
+class MongeGapResult:
+    """The result of otkit.monge_gap() (cost units throughout).
+
+      monge_gap       M = displacement - ot_ent (>= lower_bound up to tol)
+      displacement    sum_i w_i c(x_i, T(x_i))
+      ot_ent          entropic OT value between (x, w) and (T(x), w), OTT's
+                      ent_reg_cost convention (<P,C> - eps H(P))
+      eps             the eps used (absolute, or relative_eps * std/mean of C)
+      lower_bound     eps * H(w) (eps log n for uniform weights)
+      iterations, marginal_error, status (0, or 1 = OTK_NOT_CONVERGED)
+      grad_tx, grad_x dM/dtx and dM/dx (n, d) when asked for, else None
+                      (envelope gradients at fixed eps and w)
+    """
+
+    def __init__(self, info):
+        for k, v in info.items():
+            setattr(self, k, v)
+
+    @property
+    def converged(self):
+        return self.status == 0
+
+    def __float__(self):
+        return float(self.monge_gap)
+
+    def __repr__(self):
+        return ("MongeGapResult(monge_gap=%.10g, displacement=%.10g, ot_ent=%.10g, eps=%g, "
+                "lower_bound=%.6g, iterations=%d, marginal_error=%.3g)"
+                % (self.monge_gap, self.displacement, self.ot_ent, self.eps, self.lower_bound,
+                   self.iterations, self.marginal_error))
+
+
+def monge_gap(x, tx, w=None, cost="sqeuclidean", power=None, eps=None, relative_eps=0.05,
+              relative_to="std", tol=1e-6, max_iter=10000, threads=0, grad=False,
+              grad_x=False, warn=True):
+    """The empirical Monge gap of a map T from samples x (n, d) and their
+    images tx = T(x) (n, d) (Uscidda & Cuturi 2023; otkit/monge_gap.h).
+
+    The name and arguments mirror OTT's monge_gap_from_samples(source, target,
+    cost_fn, epsilon, relative_epsilon): eps=None with relative_eps=0.05 and
+    relative_to="std" is OTT's default (eps = 0.05 * std of the n x n cost
+    matrix C_ij = c(x_i, T(x_j)), computed without forming it); eps= gives an
+    absolute value in cost units.  The ground cost defaults to "sqeuclidean"
+    |x-y|^2 (OTT's default); see otkit.sinkhorn for the others.
+
+    w        source weights (n, non-negative, sum 1); None = uniform 1/n.
+    grad     also return grad_tx = dM/dtx (n, d);  grad_x: also dM/dx.
+             Envelope gradients at the final potentials, eps held fixed (as
+             OTT's stop_gradient on the cost statistic), weights fixed.
+    tol, max_iter   Sinkhorn's relative L1 marginal tolerance and limit
+             (alternating updates at the target eps, no annealing, as OTT).
+
+    The GIL is released.  Returns a MongeGapResult; warns ConvergenceWarning
+    when max_iter is reached (the best iterate is returned).
+    """
+    if eps is not None and not as_float(eps, "eps") > 0.0:
+        raise ValueError("eps = %r must be > 0 (or None for a relative eps)" % (eps,))
+    info = _otkit.monge_gap(
+        points(x, "x"), points(tx, "tx"), w, cost=cost,
+        power=0.0 if power is None else as_float(power, "power"),
+        eps=positive_or_zero(eps, "eps"), relative_eps=as_float(relative_eps, "relative_eps"),
+        relative_to=choice(relative_to, _RELATIVE_TO, "relative_to"), tol=as_float(tol, "tol"),
+        max_iter=as_int(max_iter, "max_iter"), threads=as_int(threads, "threads"),
+        grad_tx=bool(grad), grad_x=bool(grad_x))
+    warn_not_converged(info["status"], "otkit.monge_gap", info["marginal_error"], tol, max_iter,
+                       warn)
+    return MongeGapResult(info)
+
+
+class EntropicMap:
+    """The entropic map estimator T (Pooladian & Niles-Weed 2021;
+    otkit/entropic_map.h): the barycentric projection of the entropic plan
+    between (x, a) and (y, b), extended to any z through the target potential g:
+
+        T(z) = sum_j b_j exp((g_j - c(z, y_j))/eps) y_j / sum_j b_j exp((g_j - c(z, y_j))/eps).
+
+    Fit with EntropicMap.fit(x, y, a=None, b=None, eps=None, blur=None,
+    cost="sqeuclidean"); apply with T.apply(z) or T(z); T.data() gives what
+    defines the map (y, b, g, eps, cost, power) and EntropicMap.from_data(**d)
+    rebuilds an identical one.  A fitted map is read-only: apply may run in
+    several threads at once (the GIL is released).
+    """
+
+    def __init__(self, _impl):
+        self._impl = _impl
+        d = _impl.data()
+        self.eps = d["eps"]
+        self.cost = d["cost"]
+        self.status = d["status"]
+        self.dim = d["y"].shape[1]
+
+    @classmethod
+    def fit(cls, x, y, a=None, b=None, eps=None, blur=None, cost="sqeuclidean", power=None,
+            schedule="converge", scaling=0.5, tol=1e-6, max_iter=10000, threads=0, warn=True):
+        """Solve balanced entropic OT between x (n, d) and y (m, d) and keep
+        y, b, g.  eps in cost units (POT's reg) or blur, a length (eps =
+        blur**p, p the cost's exponent); default blur = 0.05 as otkit.sinkhorn."""
+        if eps is not None and blur is not None:
+            raise ValueError("eps and blur exclude each other")
+        impl = _otkit.EntropicMap(
+            x=points(x, "x"), y=points(y, "y"), a=a, b=b, cost=cost,
+            power=0.0 if power is None else as_float(power, "power"),
+            eps=positive_or_zero(eps, "eps"),
+            blur=0.05 if blur is None else as_float(blur, "blur"),
+            schedule=schedule_code(schedule), scaling=as_float(scaling, "scaling"),
+            tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
+            threads=as_int(threads, "threads"))
+        T = cls(impl)
+        if warn and T.status == NOT_CONVERGED:
+            warnings.warn(ConvergenceWarning(
+                "otkit.EntropicMap.fit: Sinkhorn stopped at max_iter = %d before tol = %g (the "
+                "map is built from the best iterate)" % (max_iter, tol)), stacklevel=2)
+        return T
+
+    @classmethod
+    def from_data(cls, y, g, eps, b=None, cost="sqeuclidean", power=0.0, **ignored):
+        """Rebuild a map from EntropicMap.data() (it applies bitwise alike)."""
+        return cls(_otkit.EntropicMap(y=points(y, "y"), b=b, g=g, eps=as_float(eps, "eps"),
+                                      cost=cost, power=as_float(power, "power")))
+
+    def apply(self, z, threads=0):
+        """T(z) for z (k, d) (or (d,) for one point; 1-D maps take (k,))."""
+        z = np.asarray(z) if not isinstance(z, np.ndarray) else z
+        dim = self.dim
+        if z.ndim == 1:
+            if dim == 1:
+                return self._impl.apply(z.reshape(-1, 1), as_int(threads, "threads"))[:, 0]
+            return self._impl.apply(z.reshape(1, -1), as_int(threads, "threads"))[0]
+        return self._impl.apply(z, as_int(threads, "threads"))
+
+    __call__ = apply
+
+    def data(self):
+        """dict(y, b, g, eps, cost, power, status): copies of what defines T."""
+        return self._impl.data()
+
+    def __repr__(self):
+        d = self._impl.data()
+        return "EntropicMap(m=%d, d=%d, eps=%g, cost=%r)" % (d["y"].shape[0], d["y"].shape[1],
+                                                            d["eps"], d["cost"])
