@@ -18,6 +18,11 @@ Gradients and gradcheck:
     weights is the projection onto the zero-sum hyperplane (the value is only
     defined for sum a = sum b): differentiate through a parametrisation that
     keeps the weights normalised (e.g. softmax), or use reach (unbalanced).
+  * monge_gap: the envelope gradients of otkit/monge_gap.h w.r.t. tx (and x
+    when x requires grad) at the eps actually used (a relative eps is held
+    fixed, as OTT's stop_gradient).  For gradcheck pass an absolute eps and a
+    tight tol (1e-12), so that the value is converged and eps does not move
+    with the points.
   * SinKDLoss: grad_mode="unrolled" (default) gives the exact gradient of the
     computed value (the adjoint of the unrolled iterations), so gradcheck
     passes at any iteration count.
@@ -26,8 +31,9 @@ import torch
 
 from . import _divergence
 from . import _distill
+from . import _monge_gap
 
-__all__ = ["SinkhornDivergence", "SinKDLoss", "sinkhorn_divergence", "sinkd_loss"]
+__all__ = ["SinkhornDivergence", "SinKDLoss", "sinkhorn_divergence", "sinkd_loss", "monge_gap"]
 
 
 def _np(t):
@@ -143,3 +149,34 @@ class SinKDLoss(torch.nn.Module):
 
     def extra_repr(self):
         return ", ".join("%s=%r" % kv for kv in self.options.items())
+
+
+class _MongeGapFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, tx, w, options):
+        need_tx = ctx.needs_input_grad[1]
+        need_x = ctx.needs_input_grad[0]
+        res = _monge_gap.monge_gap(_np(x), _np(tx), None if w is None else _np(w),
+                                   grad=need_tx, grad_x=need_x, **options)
+        ctx.g_tx = None if res.grad_tx is None else _back(res.grad_tx, tx)
+        ctx.g_x = None if res.grad_x is None else _back(res.grad_x, x)
+        return torch.tensor(res.monge_gap, dtype=tx.dtype, device=tx.device)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        gx = None if ctx.g_x is None else grad_output * ctx.g_x
+        gtx = None if ctx.g_tx is None else grad_output * ctx.g_tx
+        return gx, gtx, None, None
+
+
+def monge_gap(x, tx, w=None, **options):
+    """Differentiable otkit.monge_gap(x, tx, w, **options) on tensors x, tx
+    (n, d), as a regulariser of a neural map T: tx = T(x).  The gradient flows
+    to tx (grad_tx) and, when x requires grad, to x (grad_x); the weights w are
+    held fixed (no gradient).  Options: cost, power, eps, relative_eps,
+    relative_to, tol, max_iter, threads, warn.  Returns a 0-d tensor."""
+    if w is not None and torch.is_tensor(w) and w.requires_grad:
+        raise ValueError("w: the Monge gap is not differentiated w.r.t. the weights; "
+                         "pass w.detach()")
+    return _MongeGapFunction.apply(x, tx, w, options)

@@ -120,9 +120,15 @@ static int emap_init(EntropicMapObject *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "y is required");
         return -1;
     }
-    y = otkpy_array_in(yobj, "y", 2, -1, -1);
+    /* When fitting, x fixes the dimension and y is checked against it. */
+    if (gobj == Py_None && xobj != Py_None) {
+        x = otkpy_array_in(xobj, "x", 2, -1, -1);
+        if (x == NULL)
+            return -1;
+    }
+    y = otkpy_array_in(yobj, "y", 2, -1, x ? PyArray_DIM(x, 1) : -1);
     if (y == NULL)
-        return -1;
+        goto fail;
     self->m = PyArray_DIM(y, 0);
     self->d = PyArray_DIM(y, 1);
     b = otkpy_array_opt(bobj, "b", 1, self->m, -1, &err);
@@ -149,9 +155,6 @@ static int emap_init(EntropicMapObject *self, PyObject *args, PyObject *kwds)
             PyErr_SetString(PyExc_ValueError, "x is required (or g to rebuild a map)");
             goto fail;
         }
-        x = otkpy_array_in(xobj, "x", 2, -1, self->d);
-        if (x == NULL)
-            goto fail;
         n = PyArray_DIM(x, 0);
         a = otkpy_array_opt(aobj, "a", 1, n, -1, &err);
         if (err)

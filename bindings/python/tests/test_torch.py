@@ -95,3 +95,34 @@ def test_sinkd_teacher_frozen_by_default(rng):
     r = otkit.sinkd_loss(zs.detach().numpy(), zt.detach().numpy())
     assert v.item() == r.loss
     assert np.array_equal(zs.grad.numpy(), r.grad_s)
+
+
+@pytest.mark.parametrize("cost", ["sqeuclidean", "half-sqeuclidean"])
+def test_monge_gap_gradcheck(rng, cost):
+    # absolute eps (a relative one is held fixed, see otkit.torch) and a
+    # tight tol so that finite differences see a converged value
+    x = t(rng, 6, 2, grad=False)
+    tx = t(rng, 6, 2, shift=0.5)
+    f = lambda tx: otorch.monge_gap(x, tx, eps=0.5, cost=cost, tol=1e-13, max_iter=200000)
+    assert torch.autograd.gradcheck(f, (tx,))
+
+
+def test_monge_gap_gradcheck_x_and_tx(rng):
+    x = t(rng, 5, 2)
+    tx = t(rng, 5, 2, shift=0.3)
+    w = torch.softmax(t(rng, 5, grad=False), 0)
+    f = lambda x, tx: otorch.monge_gap(x, tx, w, eps=0.5, tol=1e-13, max_iter=200000)
+    assert torch.autograd.gradcheck(f, (x, tx))
+
+
+def test_monge_gap_value_and_training_step(rng):
+    x = t(rng, 20, 2, grad=False)
+    A = torch.tensor([[1.0, 0.8], [-0.6, 1.2]], dtype=F64, requires_grad=True)
+    value = otorch.monge_gap(x, x @ A.T, eps=0.1, tol=1e-10)
+    ref = otkit.monge_gap(x.numpy(), (x @ A.T).detach().numpy(), eps=0.1, tol=1e-10)
+    assert value.item() == pytest.approx(ref.monge_gap, rel=1e-14)
+    value.backward()
+    assert A.grad is not None and torch.isfinite(A.grad).all()
+    # float32 in, float32 out
+    v32 = otorch.monge_gap(x.float(), (x @ A.T).detach().float(), eps=0.1)
+    assert v32.dtype == torch.float32
