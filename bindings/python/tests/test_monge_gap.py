@@ -155,7 +155,7 @@ def test_entropic_map_bad_input(rng):
     x = rng.normal(size=(10, 2))
     with pytest.raises(ValueError, match="y"):
         otkit.EntropicMap.fit(x, np.ones((5, 3)))
-    T = otkit.EntropicMap.fit(x, x + 1)
+    T = otkit.EntropicMap.fit(x, x + 1, eps=0.5)
     with pytest.raises(ValueError, match="z"):
         T(np.ones((3, 3)))
     z = np.zeros((2, 2))
