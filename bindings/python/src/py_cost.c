@@ -46,14 +46,16 @@ static PyObject *mesh_wrap(otk_mesh *mesh, int st)
 }
 
 /* An (rows, cols) index array as size_t (copied: numpy has no size_t type
- * guaranteed to match, and indices are small next to the coordinates). */
+ * guaranteed to match, and indices are small next to the coordinates).  Only
+ * safe casts to int64 are accepted, so float indices are refused, not
+ * truncated. */
 static size_t *index_array(PyObject *obj, const char *name, npy_intp cols, npy_intp *rows)
 {
     PyArrayObject *arr;
     size_t *out;
     npy_intp k, total;
 
-    arr = (PyArrayObject *)PyArray_FROM_OTF(obj, NPY_INT64, NPY_ARRAY_IN_ARRAY | NPY_ARRAY_FORCECAST);
+    arr = (PyArrayObject *)PyArray_FROM_OTF(obj, NPY_INT64, NPY_ARRAY_IN_ARRAY);
     if (arr == NULL) {
         PyErr_Clear();
         PyErr_Format(PyExc_ValueError, "%s: cannot convert to an integer array", name);
@@ -431,30 +433,31 @@ static PyObject *py_cost_sparse(PyObject *self, PyObject *args)
     Py_END_ALLOW_THREADS
     out = cost_wrap(cost, st, NULL, (npy_intp)n, (npy_intp)m);
     if (out == NULL && st < 0) {
-        /* the library's message says "colptr"/"rowind"/"values": say which
-         * scipy names they are */
-        PyObject *type, *value, *tb;
+        /* The library names the CSC arrays colptr / rowind / values: lead the
+         * message with the argument and scipy's names for them, keeping the
+         * exception type and its status attributes. */
+        PyObject *type, *value, *tb, *text = NULL, *msg = NULL, *exc = NULL;
         PyErr_Fetch(&type, &value, &tb);
         PyErr_NormalizeException(&type, &value, &tb);
-        if (value != NULL) {
-            PyObject *s = PyObject_Str(value);
-            if (s != NULL) {
-                PyObject *msg = PyUnicode_FromFormat("C (CSC: colptr = indptr, rowind = "
-                                                     "indices, values = data): %U", s);
-                if (msg != NULL) {
-                    PyObject *exc = PyObject_CallOneArg(type, msg);
-                    if (exc != NULL) {
-                        PyObject_SetAttrString(exc, "status", PyLong_FromLong(st));
-                        PyObject_SetAttrString(exc, "status_name",
-                                               PyUnicode_FromString(otk_status_name(st)));
-                        Py_DECREF(value);
-                        value = exc;
-                    }
-                    Py_DECREF(msg);
-                }
-                Py_DECREF(s);
+        if (value != NULL && (text = PyObject_Str(value)) != NULL &&
+            (msg = PyUnicode_FromFormat("C (CSC: colptr = indptr, rowind = indices, "
+                                        "values = data): %U", text)) != NULL &&
+            (exc = PyObject_CallOneArg(type, msg)) != NULL) {
+            PyObject *code = PyObject_GetAttrString(value, "status");
+            PyObject *name = PyObject_GetAttrString(value, "status_name");
+            if (code != NULL && name != NULL && PyObject_SetAttrString(exc, "status", code) == 0 &&
+                PyObject_SetAttrString(exc, "status_name", name) == 0) {
+                Py_DECREF(value);
+                value = exc;
+                exc = NULL;
             }
+            Py_XDECREF(code);
+            Py_XDECREF(name);
         }
+        PyErr_Clear(); /* a failure above keeps the library's own exception */
+        Py_XDECREF(exc);
+        Py_XDECREF(msg);
+        Py_XDECREF(text);
         PyErr_Restore(type, value, tb);
     }
 done:

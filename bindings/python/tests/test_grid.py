@@ -311,3 +311,32 @@ def test_sparse_bad_input():
                               ([0, 1, 2], [0, 1], [1.0, np.nan]), shape=(2, 2), eps=0.1)
     with pytest.raises(ValueError, match="C must be"):
         otkit.sparse_sinkhorn(np.ones(2) / 2, np.ones(2) / 2, np.eye(2), eps=0.1)
+
+
+def test_threads_run_concurrently_and_agree(rng):
+    # each call builds its own grid / mesh cost, so threads may share nothing
+    import threading
+    a, b = hist(rng, 12, 12), hist(rng, 12, 12)
+    m = otkit.Mesh.generate("icosphere", 1)
+    u, v = hist(rng, m.n), hist(rng, m.n)
+    serial = (otkit.grid_sinkhorn(a, b, eps=0.01).ot_kl,
+              otkit.mesh_divergence(m, u, v).value)
+    out = [None] * 6
+
+    def work(k):
+        out[k] = (otkit.grid_sinkhorn(a, b, eps=0.01).ot_kl if k % 2 == 0
+                  else otkit.mesh_divergence(m, u, v).value)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert out == [serial[k % 2] for k in range(6)]
+
+
+def test_float_indices_are_refused():
+    V = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], dtype=float)
+    with pytest.raises(ValueError, match="F"):
+        otkit.Mesh.from_triangles(V, np.array([[0.0, 1.0, 2.5]]))
+    assert otkit.Mesh.from_triangles(V, np.array([[0, 1, 2]], dtype=np.int32)).n == 3
