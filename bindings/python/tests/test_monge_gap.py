@@ -164,3 +164,24 @@ def test_entropic_map_bad_input(rng):
         T(z)
     with pytest.raises(ValueError, match="eps"):
         otkit.EntropicMap.fit(x, x, eps=1.0, blur=1.0)
+
+
+def test_monge_gap_threads_agree(rng):
+    # the GIL is released and each call has its own workspace
+    import threading
+    x = rng.normal(size=(40, 3))
+    tx = x @ rng.normal(size=(3, 3))
+    ref = otkit.monge_gap(x, tx, eps=0.5, grad=True)
+    out = [None] * 4
+
+    def work(k):
+        out[k] = otkit.monge_gap(x, tx, eps=0.5, grad=True)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for r in out:
+        assert r.monge_gap == ref.monge_gap
+        assert np.array_equal(r.grad_tx, ref.grad_tx)
