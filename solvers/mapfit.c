@@ -507,12 +507,18 @@ void otk_map_fit_params_default(otk_map_fit_params *params)
     params->ground = OTK_GROUND_HALF_SQEUCLIDEAN;
     params->power = 0.0;
     otk_divergence_params_default(&params->divergence);
-    /* GeomLoss's fixed ε-list: a fixed cost per evaluation and a smooth
-     * function of θ.  Near the optimum T♯μ ≈ ν the debiased problems need
-     * thousands of updates to reach a tolerance, and a tolerance-stopped
-     * value is a noisy function of θ that stalls BFGS's line search. */
+    /* GeomLoss's fixed ε-list, finer than its default 0.5 so that the final
+     * extrapolation is near convergence: a bounded cost per evaluation and a
+     * smooth function of θ.  The converge schedule is no match here: near
+     * T♯μ ≈ ν the debiased problems take thousands of updates, and a
+     * tolerance-stopped value is too noisy for BFGS's line search. */
     params->divergence.schedule = OTK_SCHEDULE_FIXED;
+    params->divergence.scaling = 0.8;
     otk_monge_gap_params_default(&params->monge_gap);
+    /* A regulariser inside a training loop: a tolerance that keeps each
+     * evaluation to a few hundred updates. */
+    params->monge_gap.tol = 1e-5;
+    params->monge_gap.max_iter = 2000;
     params->threads = 0;
     params->progress = NULL;
     params->progress_ctx = NULL;
@@ -815,7 +821,7 @@ static otk_status fit_bfgs(fit_ctx *c, int iters, otk_map_fit_result *res)
     c->lambda = lambda_at(p, 0);
     gsl_multimin_fdfminimizer_set(s, &fdf, start, p->bfgs_step, p->bfgs_tol);
     otk_status st = c->error < 0 ? c->error : OTK_NOT_CONVERGED;
-    int it = 0;
+    int it = 0, restarted = 0;
     for (; st == OTK_NOT_CONVERGED && it < iters; it++) {
         double lam = lambda_at(p, it);
         if (lam != c->lambda) {
@@ -833,13 +839,29 @@ static otk_status fit_bfgs(fit_ctx *c, int iters, otk_map_fit_result *res)
             st = c->error;
             break;
         }
+        if (gs == GSL_SUCCESS)
+            restarted = 0;
         double gnorm = norm2(s->gradient->data, P);
         res->grad_norm = gnorm;
         if (report(c, it, s->f, gnorm)) {
             res->stopped = 1;
             st = OTK_SUCCESS;
-        } else if (gs == GSL_ENOPROG || gnorm <= p->grad_tol) {
+        } else if (gnorm <= p->grad_tol) {
             st = OTK_SUCCESS;
+        } else if (gs == GSL_ENOPROG) {
+            /* The line search found no decrease along the quasi-Newton
+             * direction: restart once along the steepest descent; no
+             * progress right after a restart is the end. */
+            if (restarted) {
+                st = OTK_SUCCESS;
+            } else {
+                gsl_vector_memcpy(start, s->x);
+                gsl_multimin_fdfminimizer_set(s, &fdf, start, p->bfgs_step, p->bfgs_tol);
+                if (c->error < 0)
+                    st = c->error;
+                restarted = 1;
+                continue;
+            }
         } else if (gs != GSL_SUCCESS) {
             st = otk__fail(OTK_ENUMERIC, "otk_map_fit: BFGS failed at iteration %d: %s", it,
                            gsl_strerror(gs));
@@ -943,6 +965,27 @@ otk_status otk_map_fit(otk_map *map, size_t n, size_t m, size_t d, const double 
         mb = params->batch < m ? params->batch : m;
     }
     int uses_mg = params->lambda > 0.0 ? MONGE_GAP_LOSS : MONGE_GAP_NONE;
+    /* One objective for the whole fit: a relative ε of M̂ is resolved once,
+     * on the starting map and the first batch, and then held fixed (OTT
+     * re-resolves it per batch as a stop-gradient constant, which makes the
+     * loss a different function at each θ and breaks BFGS's line search). */
+    otk_map_fit_params fixed = *params;
+    if (uses_mg && fixed.monge_gap.eps == 0.0) {
+        double *tx0 = malloc(nb * d * sizeof *tx0);
+        if (!tx0)
+            return otk__fail(OTK_ENOMEM, "otk_map_fit: out of memory");
+        otk_monge_gap_params mp = fixed.monge_gap;
+        mp.threads = fixed.threads;
+        otk_monge_gap_result r0;
+        st = otk_map_apply(map, nb, x, tx0, fixed.threads);
+        if (st >= 0)
+            st = otk_monge_gap_compute(nb, d, x, tx0, NULL, &mp, &r0, NULL, NULL);
+        free(tx0);
+        if (st < 0)
+            return st;
+        fixed.monge_gap.eps = r0.eps;
+    }
+    params = &fixed;
     otk_map_fit_result r;
     memset(&r, 0, sizeof r);
     fit_ctx c;

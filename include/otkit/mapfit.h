@@ -217,18 +217,25 @@ typedef struct {
     unsigned long seed; /* mini-batch sampling; default 0 */
     /* The fitting loss S_ε: its ground cost (default OTK_GROUND_HALF_SQEUCLIDEAN,
      * GeomLoss's p = 2) and parameters (blur, eps, ...): default
-     * otk_divergence_params_default except schedule = OTK_SCHEDULE_FIXED,
-     * GeomLoss's fixed ε-list as in GeomLoss-based training: a fixed cost per
-     * evaluation and a smooth function of θ, whereas near the optimum
-     * (T♯μ ≈ ν) the converge schedule needs thousands of updates per solve
-     * and its tolerance-stopped value is too noisy for BFGS's line search.
-     * Set OTK_SCHEDULE_CONVERGE (with a small tol) for gradients exact to the
-     * envelope theorem.  threads is taken from `threads`. */
+     * otk_divergence_params_default except schedule = OTK_SCHEDULE_FIXED with
+     * scaling = 0.8: GeomLoss's fixed ε-list as in GeomLoss-based training,
+     * finer than its 0.5 so that the last step is near convergence.  A
+     * bounded cost per evaluation and a smooth function of θ; the converge
+     * schedule takes thousands of updates near T♯μ ≈ ν, where the debiased
+     * problems converge slowly, and its tolerance-stopped values are too
+     * noisy for BFGS's line search.  (The gradient is the envelope gradient
+     * at the final potentials, exact at convergence: set
+     * OTK_SCHEDULE_CONVERGE with a small tol to check it, as the tests do.)
+     * threads is taken from `threads`. */
     otk_ground ground;
     double power;
     otk_divergence_params divergence;
     /* The regulariser M̂: default otk_monge_gap_params_default (|x−y|², eps
-     * 0.05·std of the cost matrix).  threads is taken from `threads`. */
+     * 0.05·std of the cost matrix, OTT's default) except tol = 1e-5 and
+     * max_iter = 2000.  A relative eps (eps = 0) is resolved ONCE, on the
+     * starting map and the first batch, then held fixed in cost units for
+     * the whole fit, so that the loss is one function of θ (OTT re-resolves
+     * it per batch under a stop-gradient).  threads is taken from `threads`. */
     otk_monge_gap_params monge_gap;
     int threads;                 /* OpenMP threads for the solvers; 0 = default */
     otk_map_progress_fn progress; /* may be NULL */
