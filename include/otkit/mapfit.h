@@ -41,8 +41,9 @@
  *                 the default for the affine family.  One "iteration" is one
  *                 gsl_multimin_fdfminimizer_iterate (line search included).
  *                 Stops when ‖∇L‖₂ <= grad_tol (OTK_SUCCESS), when the line
- *                 search can make no progress (OTK_SUCCESS: the objective is
- *                 known only to the Sinkhorn tolerance, so this is where it
+ *                 search makes no progress right after a restart along the
+ *                 steepest descent (OTK_SUCCESS: the objective is known only
+ *                 to the accuracy of its Sinkhorn solves, so this is where it
  *                 ends), or after `iters` iterations (OTK_NOT_CONVERGED).
  *   OTK_OPT_ADAM  Adam (Kingma & Ba 2015, with bias correction) on
  *                 mini-batches: each step draws `batch` source points and
@@ -86,7 +87,10 @@
  * THREAD SAFETY: otk_map_apply and the getters may run concurrently on one
  * map; otk_map_fit and otk_map_set_params modify it (one thread at a time).
  * The library never prints: progress goes to the optional callback.  Error
- * messages are thread-local (otk_last_error).
+ * messages are thread-local (otk_last_error).  GSL's default error handler
+ * aborts the program; otk_map_alloc_mlp, otk_map_fit and otk_map_load switch
+ * it off (gsl_set_error_handler_off, process-wide) unless the program has
+ * installed its own handler, which is then left in place.
  */
 #ifndef OTKIT_MAPFIT_H
 #define OTKIT_MAPFIT_H
