@@ -8,6 +8,7 @@
  *   otkit/distill.h   SinKD and the KL / reverse-KL / JS distillation losses
  *   otkit/monge_gap.h the empirical Monge gap and its gradients
  *   otkit/entropic_map.h  the entropic (barycentric) transport map estimator
+ *   otkit/mapfit.h    fitting transport maps (affine, residual MLP, entropic)
  *
  * Link with `pkg-config --libs otkit`.
  */
@@ -25,5 +26,6 @@
 #include "otkit/barycenter.h"
 #include "otkit/mesh.h"
 #include "otkit/sparse.h"
+#include "otkit/mapfit.h"
 
 #endif /* OTKIT_H */

@@ -34,6 +34,7 @@ Suite *monge_gap_suite(void);
 Suite *grid_suite(void);
 Suite *mesh_suite(void);
 Suite *sparse_suite(void);
+Suite *mapfit_suite(void);
 
 /* ------------------------------------------------------------ environment */
 
