@@ -5,6 +5,7 @@
     sinkd_loss(z_s, z_t, ...), kd_loss(kind, ...), sinkd_objective(...) -> losses + gradients
     monge_gap(x, tx, ...), EntropicMap.fit(x, y, ...)                 -> Monge gap, maps
     grid_sinkhorn / grid_divergence / barycenter (images)              -> GridResult
+    MapFit(family).fit(x, y) / fit_map(x, y, family=...)              -> fitted maps
     Mesh, mesh_sinkhorn / mesh_divergence / mesh_barycenter, sparse_sinkhorn
     otkit.torch (import it explicitly; needs PyTorch): SinkhornDivergence, SinKDLoss
 
@@ -23,6 +24,7 @@ from ._distill import (SinKD, sinkd_loss, sinkd_objective, kd_loss, kl_loss, rkl
 from ._monge_gap import monge_gap, MongeGapResult, EntropicMap
 from ._grid import (grid_sinkhorn, grid_divergence, barycenter, GridResult, Mesh,
                     mesh_sinkhorn, mesh_divergence, mesh_barycenter, sparse_sinkhorn)
+from ._mapfit import MapFit, fit_map
 
 __version__ = _otkit.version()
 
@@ -33,4 +35,5 @@ __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule"
            "monge_gap", "MongeGapResult", "EntropicMap",
            "grid_sinkhorn", "grid_divergence", "barycenter", "GridResult", "Mesh",
            "mesh_sinkhorn", "mesh_divergence", "mesh_barycenter", "sparse_sinkhorn",
+           "MapFit", "fit_map",
            "ConvergenceWarning", "OtkitError", "__version__"]

@@ -33,8 +33,8 @@ PyObject *otkpy_raise_status_arg(int status, const char *argname)
     case OTK_ENEGATIVE:
     case OTK_EZEROMASS:
     case OTK_EMASS:
-    /* Geometry and pattern checks of meshes, graphs and sparse costs, and
-     * grid shapes: the input is at fault too. */
+    /* Geometry and pattern checks of meshes, graphs and sparse costs, grid
+     * shapes, malformed mesh and model files: the input is at fault too. */
     case OTK_ESHAPE:
     case OTK_EDEGENERATE:
     case OTK_ENONMANIFOLD:
@@ -214,6 +214,7 @@ static int (*const module_inits[])(PyObject *) = {
     otkpy_init_distill,
     otkpy_init_monge_gap,
     otkpy_init_cost,
+    otkpy_init_mapfit,
 };
 
 PyMODINIT_FUNC PyInit__otkit(void);
