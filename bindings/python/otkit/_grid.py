@@ -300,7 +300,13 @@ def _csc(C, n=None, m=None):
         if len(C) != 3:
             raise ValueError("C as a tuple must be (indptr, indices, data)")
         if n is None:
-            raise ValueError("shape=(n, m) is required with C = (indptr, indices, data)")
+            # every row and column must hold an entry (OTK_EEMPTY otherwise),
+            # so the pattern itself gives the shape
+            indptr, indices = np.asarray(C[0]), np.asarray(C[1])
+            if indptr.ndim != 1 or indices.ndim != 1 or indices.size == 0:
+                raise ValueError("C = (indptr, indices, data): indptr and indices must be "
+                                 "non-empty 1-D arrays (or give shape=(n, m))")
+            n, m = int(indices.max()) + 1, indptr.size - 1
         return (n, m) + tuple(C)
     if not hasattr(C, "tocsc"):
         raise ValueError("C must be a scipy.sparse matrix or (indptr, indices, data), got %s"
@@ -316,7 +322,8 @@ def sparse_sinkhorn(a, b, C, eps=None, blur=None, shape=None, scaling=0.5, tol=1
     """Entropic OT on a cost given only on a sparsity pattern (otkit/sparse.h):
     stored entries are costs (an explicit 0 is a zero cost), absent ones +inf
     (no mass moves there).  C is a scipy.sparse matrix (any format; converted
-    to CSC) or (indptr, indices, data) in CSC with shape=(n, m).  Every row and
+    to CSC) or (indptr, indices, data) in CSC (shape=(n, m), or taken from the
+pattern: m = len(indptr) - 1, n = max(indices) + 1).  Every row and
     column needs an entry.  eps in cost units (or blur; exponent 1, so the
     same); default blur 0.05.  Returns a GridResult with f, g, ot_kl, ot_ent,
     ot_lin and stats["nnz"]."""

@@ -280,6 +280,8 @@ def test_sparse_full_pattern_equals_dense(rng):
     r = otkit.sparse_sinkhorn(a, b, (csc.indptr, csc.indices, csc.data), shape=(n, m), eps=0.1,
                               tol=1e-11)
     assert r.ot_kl == pytest.approx(dense.ot_kl, rel=1e-10)
+    r = otkit.sparse_sinkhorn(a, b, (csc.indptr, csc.indices, csc.data), eps=0.1, tol=1e-11)
+    assert r.ot_kl == pytest.approx(dense.ot_kl, rel=1e-10)
 
 
 def test_sparse_pattern_is_a_hard_constraint(rng):
@@ -303,9 +305,9 @@ def test_sparse_bad_input():
     with pytest.raises(ValueError, match="indptr"):
         otkit.sparse_sinkhorn(np.ones(2) / 2, np.ones(2) / 2, ([0, 1], [0], [1.0]),
                               shape=(2, 2), eps=0.1)
-    with pytest.raises(ValueError, match="shape"):
-        otkit.sparse_sinkhorn(np.ones(2) / 2, np.ones(2) / 2, ([0, 1, 2], [0, 1], [1.0, 1.0]),
-                              eps=0.1)
+    with pytest.raises(ValueError, match="a has 2 entries, expected 3"):
+        otkit.sparse_sinkhorn(np.ones(2) / 2, np.ones(2) / 2,
+                              ([0, 2, 3], [0, 1, 2], [1.0, 1.0, 1.0]), eps=0.1)  # n = 3
     with pytest.raises(ValueError, match="data"):
         otkit.sparse_sinkhorn(np.ones(2) / 2, np.ones(2) / 2,
                               ([0, 1, 2], [0, 1], [1.0, np.nan]), shape=(2, 2), eps=0.1)
