@@ -66,6 +66,9 @@ class MapFit:
       mg_tol, mg_max_iter; threads.
     For "entropic": cost (default "sqeuclidean"), eps or blur, tol, max_iter.
 
+    progress=f calls f(dict(iteration, loss, divergence, monge_gap, lambda,
+    grad_norm)) after each iteration (with the GIL); a true return value stops
+    the fit (result["stopped"] = 1), an exception stops it and propagates.
     apply(z) / T(z) maps points; params gets/sets the parameter vector theta
     (affine: A row-major then b; mlp: W_k row-major then c_k per layer);
     save(path) writes the model file of `otk fit-map` (atomically) and
@@ -111,7 +114,7 @@ class MapFit:
             raise RuntimeError("the map is not fitted yet: call fit(x, y) first")
         return self._map
 
-    def fit(self, x, y, warn=True, **options):
+    def fit(self, x, y, warn=True, progress=None, **options):
         x = points(x, "x")
         y = points(y, "y")
         opts = dict(self.options)
@@ -122,6 +125,8 @@ class MapFit:
             if bad:
                 raise ValueError("option(s) %s do not apply to an entropic map"
                                  % ", ".join(sorted(bad)))
+            if progress is not None:
+                raise ValueError("progress: an entropic map has no training iterations")
             if opts.get("eps") is not None and opts.get("blur") is not None:
                 raise ValueError("eps and blur exclude each other")
             self._map, status = _otkit.map_fit_entropic(
@@ -141,7 +146,7 @@ class MapFit:
             kw = _options(opts)
             if "eps" in kw and "blur" in kw:
                 raise ValueError("eps and blur exclude each other")
-            self.result = self._map.fit(x, y, **kw)
+            self.result = self._map.fit(x, y, progress=progress, **kw)
             status = self.result["status"]
         if warn and status == NOT_CONVERGED:
             warnings.warn(ConvergenceWarning(
@@ -205,8 +210,8 @@ class MapFit:
 
 
 def fit_map(x, y, family="affine", hidden=(64, 64), activation="gelu", seed=0, warn=True,
-            **options):
+            progress=None, **options):
     """Fit and return a MapFit (see MapFit for the families and options):
     otkit.fit_map(x, y, family="affine", lam=1.0, blur=0.05)."""
     return MapFit(family, hidden=hidden, activation=activation, seed=seed).fit(
-        x, y, warn=warn, **options)
+        x, y, warn=warn, progress=progress, **options)

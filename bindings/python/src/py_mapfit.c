@@ -270,22 +270,77 @@ static int points_in(MapObject *self, PyObject *xobj, PyObject *yobj, PyArrayObj
     return 0;
 }
 
-/* fit(x, y, **params) -> dict */
+/* The Python progress callback: called from the fitting thread, which does
+ * not hold the GIL, so it takes it for the call.  A true return value stops
+ * the fit; an exception stops it too and is re-raised after otk_map_fit. */
+typedef struct {
+    PyObject *fn;
+    PyObject *exc_type, *exc_value, *exc_tb;
+} progress_ctx;
+
+static int progress_trampoline(const otk_map_progress *info, void *ctxp)
+{
+    progress_ctx *ctx = ctxp;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *d, *ret;
+    int stop = 1;
+
+    d = Py_BuildValue("{s:i,s:d,s:d,s:d,s:d,s:d}", "iteration", info->iteration, "loss",
+                      info->loss, "divergence", info->divergence, "monge_gap", info->monge_gap,
+                      "lambda", info->lambda, "grad_norm", info->grad_norm);
+    ret = d ? PyObject_CallOneArg(ctx->fn, d) : NULL;
+    Py_XDECREF(d);
+    if (ret != NULL) {
+        stop = PyObject_IsTrue(ret);
+        Py_DECREF(ret);
+    }
+    if (stop < 0 || ret == NULL) {
+        PyErr_Fetch(&ctx->exc_type, &ctx->exc_value, &ctx->exc_tb);
+        stop = 1;
+    }
+    PyGILState_Release(gil);
+    return stop;
+}
+
+/* fit(x, y, progress=None, **params) -> dict */
 static PyObject *map_fit(MapObject *self, PyObject *args, PyObject *kwds)
 {
-    PyObject *xobj, *yobj;
+    PyObject *xobj, *yobj, *kw2, *fn;
     PyArrayObject *x, *y;
     otk_map_fit_params par;
     otk_map_fit_result r;
+    progress_ctx ctx = {NULL, NULL, NULL, NULL};
     double lam;
     int st;
 
     if (!PyArg_ParseTuple(args, "OO", &xobj, &yobj))
         return NULL;
-    if (fit_params(kwds, &par, &lam) < 0)
+    kw2 = kwds ? PyDict_Copy(kwds) : PyDict_New();
+    if (kw2 == NULL)
         return NULL;
-    if (map_free_for_read(self) < 0 || points_in(self, xobj, yobj, &x, &y) < 0)
+    fn = PyDict_GetItemString(kw2, "progress"); /* borrowed */
+    if (fn != NULL) {
+        if (fn != Py_None && !PyCallable_Check(fn)) {
+            PyErr_SetString(PyExc_ValueError, "progress must be callable (or None)");
+            Py_DECREF(kw2);
+            return NULL;
+        }
+        if (fn != Py_None) {
+            Py_INCREF(fn);
+            ctx.fn = fn;
+        }
+        PyDict_DelItemString(kw2, "progress");
+    }
+    st = fit_params(kw2, &par, &lam);
+    Py_DECREF(kw2);
+    if (st < 0 || map_free_for_read(self) < 0 || points_in(self, xobj, yobj, &x, &y) < 0) {
+        Py_XDECREF(ctx.fn);
         return NULL;
+    }
+    if (ctx.fn != NULL) {
+        par.progress = progress_trampoline;
+        par.progress_ctx = &ctx;
+    }
     self->busy = 1;
     memset(&r, 0, sizeof r);
     Py_BEGIN_ALLOW_THREADS
@@ -296,6 +351,11 @@ static PyObject *map_fit(MapObject *self, PyObject *args, PyObject *kwds)
     self->busy = 0;
     Py_DECREF(x);
     Py_DECREF(y);
+    Py_XDECREF(ctx.fn);
+    if (ctx.exc_type != NULL) {
+        PyErr_Restore(ctx.exc_type, ctx.exc_value, ctx.exc_tb);
+        return NULL;
+    }
     if (st < 0)
         return otkpy_raise_status(st);
     r.status = st;
@@ -456,7 +516,7 @@ static PyMethodDef map_methods[] = {
     {"apply", (PyCFunction)(void (*)(void))map_apply, METH_VARARGS | METH_KEYWORDS,
      "apply(z, threads=0) -> T(z) (otk_map_apply)"},
     {"fit", (PyCFunction)(void (*)(void))map_fit, METH_VARARGS | METH_KEYWORDS,
-     "fit(x, y, **params) -> dict (otk_map_fit)"},
+     "fit(x, y, progress=None, **params) -> dict (otk_map_fit)"},
     {"objective", (PyCFunction)(void (*)(void))map_objective, METH_VARARGS | METH_KEYWORDS,
      "objective(x, y, grad=False, **params) -> (value, grad_theta, dict)"},
     {"get_params", (PyCFunction)map_get_params, METH_NOARGS, "get_params() -> theta"},

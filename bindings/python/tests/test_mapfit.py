@@ -142,3 +142,25 @@ def test_mapfit_bad_input(clouds, tmp_path):
     corrupt.write_text("otkit-map 1\nfamily affine\ndim 2\nparams 6\n1\n0\n")
     with pytest.raises(ValueError, match="corrupt.txt"):
         otkit.MapFit.load(corrupt)
+
+
+def test_progress_callback(clouds):
+    x, y = clouds
+    seen = []
+
+    def cb(info):
+        seen.append(info)
+        return info["iteration"] >= 2  # stop after the third step
+
+    T = otkit.fit_map(x, y, family="mlp", hidden=(8,), iters=50, batch=16, progress=cb)
+    assert [s["iteration"] for s in seen] == [0, 1, 2]
+    assert T.result["stopped"] == 1 and T.result["iterations"] == 3
+    assert all(np.isfinite(s["loss"]) for s in seen)
+
+    def boom(info):
+        raise KeyError("from the callback")
+
+    with pytest.raises(KeyError, match="from the callback"):
+        otkit.fit_map(x, y, family="affine", iters=5, progress=boom)
+    with pytest.raises(ValueError, match="progress"):
+        otkit.fit_map(x, y, family="affine", progress=3)
