@@ -150,12 +150,10 @@ def grid_divergence(a, b, spacing=None, cost="sqeuclidean", eps=None, blur=None,
     return GridResult(info, _grid_stats(C, info["eps"]))
 
 
-def _barycenter_args(A, weights, eps, tol, max_iter, debias, threads):
-    kw = dict(tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
-              debias=bool(debias), threads=as_int(threads, "threads"))
-    if eps is not None:
-        kw["eps"] = as_float(eps, "eps")
-    return kw
+def _barycenter_args(eps, tol, max_iter, debias, threads):
+    return dict(eps=as_float(eps, "eps"), tol=as_float(tol, "tol"),
+                max_iter=as_int(max_iter, "max_iter"), debias=bool(debias),
+                threads=as_int(threads, "threads"))
 
 
 def barycenter(A, weights=None, eps=0.01, spacing=None, cost="sqeuclidean", debias=False,
@@ -177,13 +175,12 @@ def barycenter(A, weights=None, eps=0.01, spacing=None, cost="sqeuclidean", debi
                          "dimension(s)" % A.ndim)
     shape = A.shape[1:]
     C = _grid_cost(shape, spacing, cost, path, fft_tol)
-    bar, info = C.barycenter(A.reshape(A.shape[0], -1), weights,
-                             **_barycenter_args(A, weights, eps, tol, max_iter, debias,
-                                                threads))
+    kw = _barycenter_args(eps, tol, max_iter, debias, threads)
+    bar, info = C.barycenter(A.reshape(A.shape[0], -1), weights, **kw)
     info["barycenter"] = bar.reshape(shape)
-    info["eps"] = float(eps)
+    info["eps"] = kw["eps"]
     warn_not_converged(info["status"], "otkit.barycenter", info["error"], tol, max_iter, warn)
-    return GridResult(info, _grid_stats(C, float(eps)))
+    return GridResult(info, _grid_stats(C, kw["eps"]))
 
 
 class Mesh:
@@ -284,10 +281,10 @@ def mesh_barycenter(mesh, A, weights=None, eps=None, steps=10, convention="otkit
     if eps is None:
         eps = 4.0 * mesh.max_edge ** 2
     C = mesh.heat_cost(eps, steps, convention)
-    bar, info = C.barycenter(A, weights, **_barycenter_args(A, weights, eps, tol, max_iter,
-                                                            debias, threads))
+    kw = _barycenter_args(eps, tol, max_iter, debias, threads)
+    bar, info = C.barycenter(A, weights, **kw)
     info["barycenter"] = bar
-    info["eps"] = float(eps)
+    info["eps"] = kw["eps"]
     warn_not_converged(info["status"], "otkit.mesh_barycenter", info["error"], tol, max_iter,
                        warn)
     return GridResult(info, C.stats())
