@@ -6,6 +6,9 @@
  *   otkit/sinkhorn.h  log-domain Sinkhorn (balanced/unbalanced, ε-scaling)
  *   otkit/divergence.h  the debiased Sinkhorn divergence and its gradients
  *   otkit/distill.h   SinKD and the KL / reverse-KL / JS distillation losses
+ *   otkit/monge_gap.h the empirical Monge gap and its gradients
+ *   otkit/entropic_map.h  the entropic (barycentric) transport map estimator
+ *   otkit/mapfit.h    fitting transport maps (affine, residual MLP, entropic)
  *
  * Link with `pkg-config --libs otkit`.
  */
@@ -17,5 +20,8 @@
 #include "otkit/sinkhorn.h"
 #include "otkit/divergence.h"
 #include "otkit/distill.h"
+#include "otkit/monge_gap.h"
+#include "otkit/entropic_map.h"
+#include "otkit/mapfit.h"
 
 #endif /* OTKIT_H */

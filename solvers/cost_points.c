@@ -291,3 +291,17 @@ otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d, const d
     *out = &pc->base;
     return OTK_SUCCESS;
 }
+
+void otk__ground_grad(otk_ground ground, double power, size_t d, const double *p,
+                      const double *q, double w, double *grad)
+{
+    double sq = 0.0, diff[64];
+    for (size_t k = 0; k < d; k++)
+        sq += (p[k] - q[k]) * (p[k] - q[k]);
+    for (size_t k0 = 0; k0 < d; k0 += 64) {
+        size_t K = d - k0 < 64 ? d - k0 : 64;
+        for (size_t k = 0; k < K; k++)
+            diff[k] = p[k0 + k] - q[k0 + k];
+        ground_grad_acc(ground, power, K, diff, sq, w, grad + k0);
+    }
+}

@@ -157,4 +157,18 @@ void otk__cost_points_update(otk_cost *c, const double *x, const double *y);
 /* The dimension d of a point-cloud cost. */
 size_t otk__cost_points_dim(const otk_cost *c);
 
+/* Monge gap workspace support (solvers/sinkhorn.c).  Re-aim a solver at a new
+ * target ε, with the ε-list rebuilt from the cost's current diameter (after
+ * otk__cost_points_update); the solver must be set() again.  The list grows
+ * (realloc) only past the capacity reserved by otk__sinkhorn_reserve.
+ * Errors: OTK_EPARAM (ε), OTK_ENOMEM. */
+otk_status otk__sinkhorn_retarget(otk_sinkhorn *s, double eps);
+otk_status otk__sinkhorn_reserve(otk_sinkhorn *s, int cap);
+
+/* ∇_p c(p, q) of a ground cost, times w, added to grad (d entries); p, q are
+ * row-major points.  The convention of OTK_REDUCE_GRAD (solvers/cost_points.c):
+ * the non-differentiable costs contribute 0 at p = q. */
+void otk__ground_grad(otk_ground ground, double power, size_t d, const double *p,
+                      const double *q, double w, double *grad);
+
 #endif

@@ -19,7 +19,7 @@ struct otk_sinkhorn {
     double eps, p, rho_a, rho_b;
     /* The ε-list of the schedule (MATH.md A.5); its last entry is the target ε. */
     double *eps_list;
-    int n_eps;
+    int n_eps, eps_cap;
     /* Weights and workspace, all allocated once in alloc(). */
     double *a, *b, *log_a, *log_b;
     double *f, *g, *f_soft, *g_soft, *h_n, *h_m, *best_f, *best_g, *row, *col;
@@ -115,6 +115,7 @@ otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
     s->rho_a = rho_a;
     s->rho_b = rho_b;
     s->stage = STAGE_UNSET;
+    s->eps_cap = cap;
     *out = s;
     return OTK_SUCCESS;
 }
@@ -587,5 +588,34 @@ otk_status otk_potential_convert(size_t n, double eps, const double *w, otk_gaug
             break;
         }
     }
+    return OTK_SUCCESS;
+}
+
+otk_status otk__sinkhorn_reserve(otk_sinkhorn *s, int cap)
+{
+    if (cap <= s->eps_cap)
+        return OTK_SUCCESS;
+    double *grown = realloc(s->eps_list, (size_t)cap * sizeof *grown);
+    if (!grown)
+        return otk__fail(OTK_ENOMEM, "out of memory for an epsilon list of %d values", cap);
+    s->eps_list = grown;
+    s->eps_cap = cap;
+    return OTK_SUCCESS;
+}
+
+otk_status otk__sinkhorn_retarget(otk_sinkhorn *s, double eps)
+{
+    otk_sinkhorn_params par = s->par;
+    par.eps = eps;
+    const otk__common_params common = OTK__COMMON_PARAMS_OF(&par);
+    otk__resolved_params rp;
+    otk_status st = otk__resolve_common(&common, s->cost, &rp);
+    if (st)
+        return st;
+    if ((st = otk__build_eps_list(&rp, par.scaling, &s->eps_list, &s->n_eps, &s->eps_cap)))
+        return st;
+    s->par.eps = eps;
+    s->eps = rp.eps;
+    s->stage = STAGE_UNSET;
     return OTK_SUCCESS;
 }

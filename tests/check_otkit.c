@@ -35,6 +35,8 @@ int main(void)
     srunner_add_suite(sr, reference_suite());
     srunner_add_suite(sr, divergence_suite());
     srunner_add_suite(sr, distill_suite());
+    srunner_add_suite(sr, monge_gap_suite());
+    srunner_add_suite(sr, mapfit_suite());
     srunner_run_all(sr, CK_ENV); /* CK_NORMAL unless CK_VERBOSITY says otherwise */
     const int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

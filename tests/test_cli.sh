@@ -485,5 +485,126 @@ else
     fail "sinkd, label out of range (exit $rc, expected 2 and 'label 3 ... out of range')"
 fi
 
+# ------------------------------------------------------------------ fit-map, apply-map
+
+"$PYTHON" - "$tmp" <<'EOF'
+import random, sys
+r = random.Random(4)
+with open(sys.argv[1] + "/mx.csv", "w") as f:
+    for i in range(40):
+        f.write("%r,%r\n" % (r.gauss(0, 1), r.gauss(0, 1)))
+with open(sys.argv[1] + "/my.csv", "w") as f:
+    for i in range(30):
+        f.write("%r,%r\n" % (1 + 1.5 * r.gauss(0, 1), -1 + 0.5 * r.gauss(0, 1)))
+with open(sys.argv[1] + "/mz3.csv", "w") as f:
+    f.write("1,2,3\n4,5,6\n")
+EOF
+printf '0.5,1\n-2,0.25\n3,-1\n' >"$tmp/mz.csv"
+
+# affine fit: JSON on stdout, nothing on stderr (not a terminal), a model file
+run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family affine --lambda 0.5 --blur 0.3 \
+    --iters 30 --out "$tmp/affine.map"
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] && head -n 1 "$tmp/affine.map" | grep -qx 'otkit-map 1' &&
+    json_true "$tmp/out" 'd["status"] == "ok" and d["family"] == "affine" and d["n"] == 40
+        and d["m"] == 30 and d["d"] == 2 and d["n_params"] == 6 and d["lambda"] == 0.5
+        and d["optimizer"] == "bfgs" and d["iterations"] >= 1
+        and abs(d["loss"] - d["divergence"] - 0.5 * d["monge_gap"]) <= 1e-12 * abs(d["loss"])
+        and d["monge_gap"] > 0'; then
+    pass "fit-map affine: JSON summary, silent stderr, model file"
+else
+    fail "fit-map affine (exit $rc)"
+fi
+
+# the fitted map moves the source mean towards the target mean (1, -1)
+run_otk apply-map "$tmp/affine.map" "$tmp/mx.csv"
+if [ $rc -eq 0 ] && "$PYTHON" - "$tmp/out" "$tmp/mx.csv" <<'EOF'
+import sys
+t = [[float(v) for v in l.split(",")] for l in open(sys.argv[1]) if l.strip()]
+x = [[float(v) for v in l.split(",")] for l in open(sys.argv[2]) if l.strip()]
+mt = [sum(p[k] for p in t) / len(t) for k in range(2)]
+sys.exit(0 if len(t) == len(x) and all(len(p) == 2 for p in t)
+         and abs(mt[0] - 1) < 0.3 and abs(mt[1] + 1) < 0.3 else 1)
+EOF
+then
+    pass "apply-map: one row per point, mapped mean near the target's"
+else
+    fail "apply-map on the fitted affine map (exit $rc)"
+fi
+
+# a hand-written model gives the exact images: T(x) = [[2, 0], [1, -1]] x + (1, -1)
+printf 'otkit-map 1\nfamily affine\ndim 2\nparams 6\n2\n0\n1\n-1\n1\n-1\nend\n' >"$tmp/hand.map"
+run_otk apply-map "$tmp/hand.map" "$tmp/mz.csv"
+if [ $rc -eq 0 ] && [ "$(tr '\n' ' ' <"$tmp/out")" = "2,-1.5 -3,-3.25 7,3 " ]; then
+    pass "apply-map: exact images of a hand-written affine model"
+else
+    fail "apply-map, hand-written model (exit $rc, got: $(tr '\n' ' ' <"$tmp/out"))"
+fi
+
+# MLP and entropic families save models that apply-map reads back
+run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family mlp --hidden 8,4 --activation tanh \
+    --iters 5 --batch 16 --lr 0.01 --seed 3 --lambda 0 --blur 0.3 --out "$tmp/mlp.map"
+rc1=$rc
+cp "$tmp/out" "$tmp/mlp.json"
+run_otk apply-map "$tmp/mlp.map" "$tmp/mz.csv"
+if [ $rc1 -eq 0 ] && [ $rc -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ] &&
+    json_true "$tmp/mlp.json" 'd["family"] == "mlp" and d["hidden"] == "8,4"
+        and d["activation"] == "tanh" and d["optimizer"] == "adam" and d["iterations"] == 5
+        and d["n_params"] == (2*8+8) + (8*4+4) + (4*2+2)'; then
+    pass "fit-map mlp and apply-map"
+else
+    fail "fit-map mlp (exit $rc1) / apply-map (exit $rc)"
+fi
+run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family entropic --blur 0.5 --out "$tmp/ent.map"
+rc1=$rc
+cp "$tmp/out" "$tmp/ent.json"
+run_otk apply-map "$tmp/ent.map" "$tmp/mz.csv"
+if [ $rc1 -eq 0 ] && [ $rc -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ] &&
+    grep -q '^family entropic$' "$tmp/ent.map" &&
+    json_true "$tmp/ent.json" 'd["family"] == "entropic" and d["n_params"] == 0'; then
+    pass "fit-map entropic and apply-map"
+else
+    fail "fit-map entropic (exit $rc1) / apply-map (exit $rc)"
+fi
+
+# bad input: each an exit status 2 with a message, no model written
+run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family cubic --out "$tmp/bad.map"
+if [ $rc -eq 2 ] && grep -q "unknown family 'cubic'" "$tmp/err" && [ ! -e "$tmp/bad.map" ]; then
+    pass "fit-map, unknown family: exit 2"
+else
+    fail "fit-map, unknown family (exit $rc)"
+fi
+run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family affine --lambda -1 --out "$tmp/bad.map"
+if [ $rc -eq 2 ] && grep -q -- "--lambda" "$tmp/err" && [ ! -e "$tmp/bad.map" ]; then
+    pass "fit-map, negative lambda: exit 2"
+else
+    fail "fit-map, negative lambda (exit $rc)"
+fi
+run_otk fit-map "$tmp/mx.csv" "$tmp/mz3.csv" --family affine --out "$tmp/bad.map"
+if [ $rc -eq 2 ] && [ -s "$tmp/err" ] && [ ! -e "$tmp/bad.map" ]; then
+    pass "fit-map, X and Y of different dimensions: exit 2"
+else
+    fail "fit-map, dimension mismatch (exit $rc)"
+fi
+run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family affine --iters 2 --lambda 0 \
+    --out "$tmp/no/dir.map"
+if [ $rc -eq 2 ] && grep -q 'no/dir.map' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "fit-map, unwritable --out: exit 2, no JSON"
+else
+    fail "fit-map, unwritable --out (exit $rc)"
+fi
+run_otk apply-map "$tmp/hand.map" "$tmp/mz3.csv"
+if [ $rc -eq 2 ] && grep -q 'has 3 columns but the map' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "apply-map, points of the wrong dimension: exit 2"
+else
+    fail "apply-map, wrong dimension (exit $rc)"
+fi
+printf 'otkit-map 1\nfamily affine\ndim 2\nparams 6\n2\n0\nbanana\n' >"$tmp/corrupt.map"
+run_otk apply-map "$tmp/corrupt.map" "$tmp/mz.csv"
+if [ $rc -eq 2 ] && grep -q 'corrupt.map:7: parameter' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "apply-map, corrupt model: exit 2, file:line in the message"
+else
+    fail "apply-map, corrupt model (exit $rc)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

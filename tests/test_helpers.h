@@ -30,6 +30,8 @@ Suite *sinkhorn_suite(void);
 Suite *reference_suite(void);
 Suite *divergence_suite(void);
 Suite *distill_suite(void);
+Suite *monge_gap_suite(void);
+Suite *mapfit_suite(void);
 
 /* ------------------------------------------------------------ environment */
 

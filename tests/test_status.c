@@ -20,6 +20,7 @@ static const struct {
     {-4, "OTK_EZEROMASS"}, {-5, "OTK_ESIZE"},        {-6, "OTK_EPARAM"},
     {-7, "OTK_EMASS"},    {-8, "OTK_ENOMEM"},       {-9, "OTK_ESTATE"},
     {-10, "OTK_EUNSUPPORTED"}, {-11, "OTK_ENUMERIC"}, {-12, "OTK_ERANGE"},
+    {-13, "OTK_EIO"}, {-14, "OTK_EFORMAT"},
 };
 #define N_DOCUMENTED ((int)(sizeof documented / sizeof documented[0]))
 
@@ -31,7 +32,8 @@ START_TEST(test_status_values_follow_the_sign_convention)
     ck_assert_int_eq(OTK_CONTINUE, 2);
     const int errors[] = {OTK_ENULL,  OTK_ENONFINITE, OTK_ENEGATIVE, OTK_EZEROMASS,
                           OTK_ESIZE,  OTK_EPARAM,     OTK_EMASS,     OTK_ENOMEM,
-                          OTK_ESTATE, OTK_EUNSUPPORTED, OTK_ENUMERIC, OTK_ERANGE};
+                          OTK_ESTATE, OTK_EUNSUPPORTED, OTK_ENUMERIC, OTK_ERANGE,
+                          OTK_EIO, OTK_EFORMAT};
     for (size_t k = 0; k < sizeof errors / sizeof errors[0]; k++)
         ck_assert_msg(errors[k] < 0, "%s = %d is not negative", otk_status_name(errors[k]),
                       errors[k]);
@@ -67,7 +69,7 @@ END_TEST
 
 START_TEST(test_unknown_status_has_fixed_name_and_description)
 {
-    const int unknown[] = {3, 42, -13, -1000, 1 << 30};
+    const int unknown[] = {3, 42, -15, -1000, 1 << 30};
     for (size_t k = 0; k < sizeof unknown / sizeof unknown[0]; k++) {
         ck_assert_str_eq(otk_strerror(unknown[k]), "unknown status");
         ck_assert_str_eq(otk_status_name(unknown[k]), "OTK_UNKNOWN");

@@ -134,5 +134,7 @@ int cmd_sinkhorn(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_divergence(int argc, char **argv);
 int cmd_sinkd(int argc, char **argv);
+int cmd_fit_map(int argc, char **argv);   /* cmd_mapfit.c */
+int cmd_apply_map(int argc, char **argv); /* cmd_mapfit.c */
 
 #endif /* OTK_TOOLS_CLI_H */

@@ -281,6 +281,9 @@ static const subcommand subcommands[] = {
     {"sinkd",
      "SinKD batch-wise Sinkhorn distillation loss (and the KD/CE objective), with gradients",
      cmd_sinkd},
+    {"fit-map", "fit a transport map (affine, MLP, entropic) with the Monge-gap regulariser",
+     cmd_fit_map},
+    {"apply-map", "apply a map saved by fit-map to new points (CSV on stdout)", cmd_apply_map},
     {"demo", "solve a built-in 2-D problem and optionally draw it as SVG", cmd_demo},
     {NULL, NULL, NULL},
 };

@@ -44,7 +44,9 @@ extern "C" {
     X(OTK_ESTATE, -9, "call out of order (e.g. iterate before set)")              \
     X(OTK_EUNSUPPORTED, -10, "operation not supported by this cost kind")         \
     X(OTK_ENUMERIC, -11, "numerical breakdown (a non-finite value appeared)")           \
-    X(OTK_ERANGE, -12, "an index (e.g. a class label) is out of range")
+    X(OTK_ERANGE, -12, "an index (e.g. a class label) is out of range")            \
+    X(OTK_EIO, -13, "a file could not be opened, read or written")                \
+    X(OTK_EFORMAT, -14, "a file is malformed (e.g. a corrupt model file)")
 
 typedef enum {
 #define OTK_STATUS_ENUM_(name, value, text) name = value,

@@ -1,0 +1,322 @@
+/* The empirical Monge gap with OT_ent (MATH.md C.2) and its envelope
+ * gradients (C.4), on top of the point-cloud cost and the Sinkhorn solver. */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "otkit/monge_gap.h"
+#include "otkit/sinkhorn.h"
+#include "internal.h"
+
+/* ε-lists are about log2(D/blur) + 2 long; 128 entries cover any ratio a
+ * double can express, so evaluations never grow the list. */
+#define MG_EPS_LIST_RESERVE 128
+
+struct otk_monge_gap {
+    size_t n, d;
+    otk_monge_gap_params par;
+    int threads;
+    otk_cost *cost;   /* x against tx, coordinates replaced at each evaluation */
+    otk_sinkhorn *sk; /* borrows cost */
+    const otk_kernels *kern;
+    double *ts;                /* d×n: tx by coordinate, for the cost-statistic tiles */
+    double *row_mean, *row_m2; /* n each: per-row mean and sum of squared deviations */
+    double *u, *v;             /* n each: plan scalings log w + f/ε, log w + g/ε */
+    double *tmp;               /* n×d: plan-weighted gradient sums */
+};
+
+void otk_monge_gap_params_default(otk_monge_gap_params *p)
+{
+    if (!p)
+        return;
+    memset(p, 0, sizeof *p);
+    p->ground = OTK_GROUND_SQEUCLIDEAN;
+    p->power = 0.0;
+    p->eps = 0.0;
+    p->relative_eps = 0.05;
+    p->relative_to = OTK_RELATIVE_STD;
+    p->tol = 1e-6;
+    p->max_iter = 10000;
+    p->threads = 0;
+}
+
+static otk_status check_params(const otk_monge_gap_params *p)
+{
+    if (!otk_ground_name(p->ground))
+        return otk__fail(OTK_EPARAM, "params.ground = %d is not a valid otk_ground",
+                         (int)p->ground);
+    if ((p->ground == OTK_GROUND_LP || p->ground == OTK_GROUND_LP_OVER_P) &&
+        !(p->power > 0.0 && isfinite(p->power)))
+        return otk__fail(OTK_EPARAM, "params.power = %g must be finite and > 0 for %s", p->power,
+                         otk_ground_name(p->ground));
+    if (!(p->eps >= 0.0 && isfinite(p->eps)))
+        return otk__fail(OTK_EPARAM,
+                         "params.eps = %g must be finite and > 0 (or 0 for a relative eps)",
+                         p->eps);
+    if (p->eps == 0.0 && !(p->relative_eps > 0.0 && isfinite(p->relative_eps)))
+        return otk__fail(OTK_EPARAM,
+                         "params.relative_eps = %g must be finite and > 0 when params.eps is 0",
+                         p->relative_eps);
+    if (p->relative_to != OTK_RELATIVE_STD && p->relative_to != OTK_RELATIVE_MEAN)
+        return otk__fail(OTK_EPARAM, "params.relative_to = %d is not a valid otk_relative_to",
+                         (int)p->relative_to);
+    if (!(p->tol > 0.0 && isfinite(p->tol)))
+        return otk__fail(OTK_EPARAM, "params.tol = %g must be finite and > 0", p->tol);
+    if (p->max_iter < 1)
+        return otk__fail(OTK_EPARAM, "params.max_iter = %d must be >= 1", p->max_iter);
+    if (p->threads < 0)
+        return otk__fail(OTK_EPARAM, "params.threads = %d must be >= 0", p->threads);
+    return OTK_SUCCESS;
+}
+
+otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
+                               const otk_monge_gap_params *params)
+{
+    if (!out)
+        return otk__fail(OTK_ENULL, "otk_monge_gap_alloc: out is NULL");
+    *out = NULL;
+    if (n == 0 || d == 0)
+        return otk__fail(OTK_ESIZE, "otk_monge_gap: n = %zu and d = %zu must be > 0", n, d);
+    otk_monge_gap_params par;
+    if (params)
+        par = *params;
+    else
+        otk_monge_gap_params_default(&par);
+    otk_status st = check_params(&par);
+    if (st)
+        return st;
+    if (d > SIZE_MAX / sizeof(double) / 2 / n || n > SIZE_MAX / sizeof(double) / 8)
+        return otk__fail(OTK_ENOMEM, "otk_monge_gap_alloc: n = %zu, d = %zu overflow size_t", n,
+                         d);
+
+    otk_monge_gap *mg = calloc(1, sizeof *mg);
+    double *zeros = calloc(n * d, sizeof *zeros);
+    double *block = malloc((2 * n * d + 4 * n) * sizeof *block);
+    if (!mg || !zeros || !block) {
+        st = otk__fail(OTK_ENOMEM, "otk_monge_gap_alloc: out of memory for n = %zu, d = %zu", n,
+                       d);
+        goto fail;
+    }
+    mg->ts = block;
+    mg->tmp = block + n * d;
+    mg->row_mean = block + 2 * n * d;
+    mg->row_m2 = mg->row_mean + n;
+    mg->u = mg->row_m2 + n;
+    mg->v = mg->u + n;
+    block = NULL;
+    /* The coordinates are placeholders until the first evaluation. */
+    if ((st = otk_cost_points(&mg->cost, n, n, d, zeros, zeros, par.ground, par.power)))
+        goto fail;
+    otk_sinkhorn_params sp;
+    otk_sinkhorn_params_default(&sp);
+    sp.eps = 1.0; /* replaced by the ε of each evaluation */
+    sp.tol = par.tol;
+    sp.max_iter = par.max_iter;
+    sp.threads = par.threads;
+    if ((st = otk_sinkhorn_alloc(&mg->sk, mg->cost, &sp)) ||
+        (st = otk__sinkhorn_reserve(mg->sk, MG_EPS_LIST_RESERVE)))
+        goto fail;
+    mg->n = n;
+    mg->d = d;
+    mg->par = par;
+    mg->threads = otk__threads(par.threads);
+    mg->kern = otk__kernels();
+    free(zeros);
+    *out = mg;
+    return OTK_SUCCESS;
+fail:
+    free(zeros);
+    free(block);
+    otk_monge_gap_free(mg);
+    return st;
+}
+
+void otk_monge_gap_free(otk_monge_gap *mg)
+{
+    if (!mg)
+        return;
+    otk_sinkhorn_free(mg->sk);
+    otk_cost_free(mg->cost);
+    free(mg->ts);
+    free(mg);
+}
+
+/* Merge (nb, mean_b, m2_b) into (na, mean_a, m2_a): Chan et al.'s pairwise
+ * update, which keeps the sum of squared deviations accurate when the mean is
+ * large compared to the spread (a single Σc² − (Σc)²/N would cancel). */
+static void merge_moments(double *na, double *mean_a, double *m2_a, double nb, double mean_b,
+                          double m2_b)
+{
+    const double nt = *na + nb;
+    const double delta = mean_b - *mean_a;
+    *mean_a += delta * (nb / nt);
+    *m2_a += m2_b + delta * delta * (*na * nb / nt);
+    *na = nt;
+}
+
+/* Mean or population standard deviation (jnp.mean / jnp.std) of the n²
+ * entries C_ij = c(x_i, tx_j), tile by tile: O(n² d) time, O(n) memory.  Rows
+ * are reduced in parallel and merged in index order, so the value does not
+ * depend on the thread count. */
+static double cost_statistic(otk_monge_gap *mg, const double *x)
+{
+    const size_t n = mg->n, d = mg->d;
+    const otk_kernels *kern = mg->kern;
+    const int ground = (int)mg->par.ground;
+    const double power = mg->par.power;
+    const double *ts = mg->ts;
+    double *row_mean = mg->row_mean, *row_m2 = mg->row_m2;
+    const int threads = mg->threads;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, n, n))
+    for (size_t i = 0; i < n; i++) {
+        double buf[OTK_TILE];
+        double cnt = 0.0, mean = 0.0, m2 = 0.0;
+        for (size_t j0 = 0; j0 < n; j0 += OTK_TILE) {
+            const size_t T = n - j0 < OTK_TILE ? n - j0 : OTK_TILE;
+            kern->points_cost_tile(ground, power, d, x + i * d, 1, ts, n, j0, T, buf);
+            const double tm = kern->sum(buf, T) / (double)T;
+            double tm2 = 0.0;
+            for (size_t t = 0; t < T; t++)
+                tm2 += (buf[t] - tm) * (buf[t] - tm);
+            if (cnt == 0.0) {
+                cnt = (double)T;
+                mean = tm;
+                m2 = tm2;
+            } else {
+                merge_moments(&cnt, &mean, &m2, (double)T, tm, tm2);
+            }
+        }
+        row_mean[i] = mean;
+        row_m2[i] = m2;
+    }
+    double cnt = (double)n, mean = row_mean[0], m2 = row_m2[0];
+    for (size_t i = 1; i < n; i++)
+        merge_moments(&cnt, &mean, &m2, (double)n, row_mean[i], row_m2[i]);
+    return mg->par.relative_to == OTK_RELATIVE_MEAN ? mean : sqrt(m2 / cnt);
+}
+
+static double weight_entropy(const double *w, size_t n)
+{
+    if (!w)
+        return log((double)n);
+    double h = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (w[i] > 0.0)
+            h -= w[i] * log(w[i]);
+    return h;
+}
+
+otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *tx,
+                              const double *w, otk_monge_gap_result *res, double *grad_tx,
+                              double *grad_x)
+{
+    otk_status st;
+    if (!mg)
+        return otk__fail(OTK_ENULL, "otk_monge_gap_eval: workspace is NULL");
+    if (!x || !tx || !res)
+        return otk__fail(OTK_ENULL, "otk_monge_gap: %s is NULL", !x ? "x" : !tx ? "tx" : "res");
+    const size_t n = mg->n, d = mg->d;
+    if ((st = otk__check_finite("x", x, n * d)) || (st = otk__check_finite("tx", tx, n * d)))
+        return st;
+    if (w) {
+        double mass;
+        if ((st = otk__check_weights("w", w, n, &mass)))
+            return st;
+        if (fabs(mass - 1.0) > 1e-9)
+            return otk__fail(OTK_EMASS, "w sums to %.17g; the Monge gap needs weights summing "
+                             "to 1", mass);
+    }
+
+    otk__cost_points_update(mg->cost, x, tx);
+    for (size_t k = 0; k < d; k++)
+        for (size_t j = 0; j < n; j++)
+            mg->ts[k * n + j] = tx[j * d + k];
+
+    double eps = mg->par.eps;
+    if (eps == 0.0) {
+        const double stat = cost_statistic(mg, x);
+        eps = mg->par.relative_eps * stat;
+        if (!(eps > 0.0 && isfinite(eps)))
+            return otk__fail(OTK_EPARAM,
+                             "relative eps = %g x %s(C) = %g is not > 0 (all n^2 costs equal?); "
+                             "give an absolute params.eps",
+                             mg->par.relative_eps,
+                             mg->par.relative_to == OTK_RELATIVE_MEAN ? "mean" : "std", eps);
+    }
+    if ((st = otk__sinkhorn_retarget(mg->sk, eps)))
+        return st;
+
+    otk_sinkhorn_result sr;
+    const otk_status solved = otk_sinkhorn_solve(mg->sk, w, w, &sr);
+    if (solved < 0)
+        return solved;
+
+    /* Σ_i w_i c(x_i, tx_i) from the cost itself, so that the diagonal
+     * coupling's value uses the same arithmetic as the solver. */
+    const otk_cost *c = mg->cost;
+    double disp = 0.0;
+    for (size_t i = 0; i < n; i++)
+        disp += (w ? w[i] : 1.0 / (double)n) * c->ops->entry(c, i, i);
+
+    if (grad_tx || grad_x) {
+        const double *f = otk_sinkhorn_potential_f(mg->sk);
+        const double *g = otk_sinkhorn_potential_g(mg->sk);
+        const double lu = -log((double)n);
+        for (size_t i = 0; i < n; i++) {
+            const double lw = w ? (w[i] > 0.0 ? log(w[i]) : -INFINITY) : lu;
+            mg->u[i] = lw + f[i] / sr.eps;
+            mg->v[i] = lw + g[i] / sr.eps;
+        }
+        /* The entropies of the fixed weights and ε (stop-gradient) do not
+         * move, so the envelope theorem leaves ∂/∂point of w·c(x, tx) − <P, C>. */
+        if (grad_tx) {
+            c->ops->plan_reduce(c, 1, sr.eps, mg->u, mg->v, OTK_REDUCE_GRAD, d, NULL, mg->tmp,
+                                mg->threads);
+            for (size_t j = 0; j < n; j++) {
+                double *gr = grad_tx + j * d;
+                for (size_t k = 0; k < d; k++)
+                    gr[k] = -mg->tmp[j * d + k];
+                otk__ground_grad(mg->par.ground, mg->par.power, d, tx + j * d, x + j * d,
+                                 w ? w[j] : 1.0 / (double)n, gr);
+            }
+        }
+        if (grad_x) {
+            c->ops->plan_reduce(c, 0, sr.eps, mg->u, mg->v, OTK_REDUCE_GRAD, d, NULL, mg->tmp,
+                                mg->threads);
+            for (size_t i = 0; i < n; i++) {
+                double *gr = grad_x + i * d;
+                for (size_t k = 0; k < d; k++)
+                    gr[k] = -mg->tmp[i * d + k];
+                otk__ground_grad(mg->par.ground, mg->par.power, d, x + i * d, tx + i * d,
+                                 w ? w[i] : 1.0 / (double)n, gr);
+            }
+        }
+    }
+
+    res->displacement = disp;
+    res->ot_ent = sr.ot_ent;
+    res->monge_gap = disp - sr.ot_ent;
+    res->eps = sr.eps;
+    res->lower_bound = sr.eps * weight_entropy(w, n);
+    res->iterations = sr.iterations;
+    res->marginal_error = sr.marginal_error;
+    return solved;
+}
+
+otk_status otk_monge_gap_compute(size_t n, size_t d, const double *x, const double *tx,
+                                 const double *w, const otk_monge_gap_params *params,
+                                 otk_monge_gap_result *res, double *grad_tx, double *grad_x)
+{
+    if (!x || !tx || !res)
+        return otk__fail(OTK_ENULL, "otk_monge_gap: %s is NULL", !x ? "x" : !tx ? "tx" : "res");
+    otk_monge_gap *mg;
+    otk_status st = otk_monge_gap_alloc(&mg, n, d, params);
+    if (st)
+        return st;
+    st = otk_monge_gap_eval(mg, x, tx, w, res, grad_tx, grad_x);
+    otk_monge_gap_free(mg);
+    return st;
+}

@@ -1,0 +1,475 @@
+/*
+ * `otk fit-map` and `otk apply-map`: fit a transport map between two point
+ * clouds and save it as a model file, then apply a saved map to new points
+ * (otkit/mapfit.h).
+ */
+#define _POSIX_C_SOURCE 200809L /* isatty */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "io.h"
+#include "json.h"
+
+static const char fit_map_usage[] =
+    "Usage: otk fit-map X Y --family affine|mlp|entropic --out MODEL [OPTIONS]\n"
+    "\n"
+    "Fit a map T that pushes the point cloud X (n points) onto Y (m points, same\n"
+    "dimension d) by minimising  S_eps(T#X, Y) + lambda * MongeGap(T)  (the debiased\n"
+    "Sinkhorn divergence on |x-y|^2/2 plus the Monge gap on |x-y|^2), save it to\n"
+    "MODEL (a text file, see otk(1)) and print a JSON summary.  Files are CSV or\n"
+    "NumPy .npy.\n"
+    "\n"
+    "Map:\n"
+    "  --family F       affine (T(x) = Ax + b, from the identity), mlp (residual\n"
+    "                   network T(x) = x + MLP(x)) or entropic (the entropic map:\n"
+    "                   no training, no lambda)\n"
+    "  --hidden W,...   mlp: hidden widths, 1 to 8 layers (default 64,64)\n"
+    "  --activation A   mlp: gelu (default) or tanh\n"
+    "  --seed S         mlp initialisation and mini-batch sampling (default 0)\n"
+    "\n"
+    "Loss:\n"
+    "  --lambda L       Monge-gap weight, >= 0 (default 1)\n"
+    "  --warmup N       raise lambda linearly over the first N steps (default 0: constant)\n"
+    "  --blur B         eps = B^2 of the divergence (and of the entropic map),\n"
+    "                   a length (default 0.05)\n"
+    "  --mg-eps E       eps of the Monge gap in cost units (default: 0.05 times the\n"
+    "                   std of its cost matrix)\n"
+    "\n"
+    "Optimiser:\n"
+    "  --optimizer O    bfgs (GSL BFGS, full batch; default for affine) or adam\n"
+    "                   (mini-batches; default for mlp)\n"
+    "  --iters N        BFGS iterations or Adam steps (default 200 / 1000)\n"
+    "  --batch B        Adam mini-batch size, 0 = all points (default 256)\n"
+    "  --lr LR          Adam learning rate (default 1e-3)\n"
+    "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    "  --out MODEL      where to save the map (required; written atomically)\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "Progress goes to stderr when stderr is a terminal.  The JSON object has the\n"
+    "keys status (\"ok\" or \"not_converged\"), family, model, n, m, d, n_params,\n"
+    "lambda, loss, divergence, monge_gap, iterations, evaluations,\n"
+    "inner_not_converged, optimizer, hidden, activation, blur, seed, seconds,\n"
+    "otkit_version.\n"
+    "\n"
+    "Exit status: 0 fitted, 2 bad option, bad input or I/O error, 3 BFGS (or the\n"
+    "entropic map's Sinkhorn) stopped at its iteration limit (the model is saved\n"
+    "and the JSON printed).\n";
+
+static const char apply_map_usage[] =
+    "Usage: otk apply-map MODEL X [--threads K]\n"
+    "\n"
+    "Apply the map saved in MODEL (by otk fit-map) to the points of X (CSV or\n"
+    "NumPy .npy, one point per row, the model's dimension) and print the mapped\n"
+    "points as CSV on stdout, one row per point, with %.17g.\n"
+    "\n"
+    "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "Exit status: 0 done, 2 bad option, bad model file, bad input or I/O error.\n";
+
+enum {
+    OPT_FAMILY,
+    OPT_HIDDEN,
+    OPT_ACTIVATION,
+    OPT_SEED,
+    OPT_LAMBDA,
+    OPT_WARMUP,
+    OPT_BLUR,
+    OPT_MG_EPS,
+    OPT_OPTIMIZER,
+    OPT_ITERS,
+    OPT_BATCH,
+    OPT_LR,
+    OPT_THREADS,
+    OPT_OUT
+};
+
+static const cli_option fit_map_options[] = {
+    {"--family", "F", OPT_FAMILY},
+    {"--hidden", "W,...", OPT_HIDDEN},
+    {"--activation", "A", OPT_ACTIVATION},
+    {"--seed", "S", OPT_SEED},
+    {"--lambda", "L", OPT_LAMBDA},
+    {"--warmup", "N", OPT_WARMUP},
+    {"--blur", "B", OPT_BLUR},
+    {"--mg-eps", "E", OPT_MG_EPS},
+    {"--optimizer", "O", OPT_OPTIMIZER},
+    {"--iters", "N", OPT_ITERS},
+    {"--batch", "B", OPT_BATCH},
+    {"--lr", "LR", OPT_LR},
+    {"--threads", "K", OPT_THREADS},
+    {"--out", "MODEL", OPT_OUT},
+    {NULL, NULL, 0},
+};
+
+typedef struct {
+    cli_point_paths points;
+    const char *out_path;
+    int given_family, given_mlp_option, given_training_option;
+    otk_map_family family;
+    size_t hidden[OTK_MAP_MAX_HIDDEN];
+    size_t n_hidden;
+    otk_activation activation;
+    unsigned long seed;
+    otk_map_fit_params params;
+} fit_map_request;
+
+/* "64,64": 1 to OTK_MAP_MAX_HIDDEN positive widths. */
+static int parse_hidden(const char *text, fit_map_request *req)
+{
+    const char *s = text;
+    req->n_hidden = 0;
+    for (;;) {
+        char *end;
+        errno = 0;
+        if (!(*s >= '0' && *s <= '9'))
+            break;
+        unsigned long w = strtoul(s, &end, 10);
+        if (errno || w == 0 || w > (1ul << 20) || req->n_hidden == OTK_MAP_MAX_HIDDEN)
+            break;
+        req->hidden[req->n_hidden++] = (size_t)w;
+        if (*end == '\0')
+            return 0;
+        if (*end != ',')
+            break;
+        s = end + 1;
+    }
+    return cli_usage_error("fit-map",
+                           "--hidden: expected 1 to %d positive widths separated by commas "
+                           "(e.g. 64,64), found '%s'",
+                           OTK_MAP_MAX_HIDDEN, text);
+}
+
+static int apply_fit_argument(void *request, int id, const char *value)
+{
+    fit_map_request *req = request;
+    otk_map_fit_params *par = &req->params;
+    int iv;
+    switch (id) {
+    case CLI_ARG_POSITIONAL:
+        cli_point_paths_add(&req->points, value);
+        return 0;
+    case OPT_FAMILY:
+        if (otk_map_family_from_name(value, &req->family) != OTK_SUCCESS)
+            return cli_usage_error("fit-map", "--family: unknown family '%s' (expected affine, "
+                                              "mlp or entropic)",
+                                   value);
+        req->given_family = 1;
+        return 0;
+    case OPT_HIDDEN:
+        req->given_mlp_option = 1;
+        return parse_hidden(value, req);
+    case OPT_ACTIVATION:
+        req->given_mlp_option = 1;
+        if (otk_activation_from_name(value, &req->activation) != OTK_SUCCESS)
+            return cli_usage_error("fit-map", "--activation: unknown activation '%s' (expected "
+                                              "gelu or tanh)",
+                                   value);
+        return 0;
+    case OPT_SEED:
+        if (cli_parse_int("fit-map", "--seed", value, 0, &iv) < 0)
+            return -1;
+        req->seed = (unsigned long)iv;
+        par->seed = (unsigned long)iv;
+        return 0;
+    case OPT_LAMBDA:
+        req->given_training_option = 1;
+        if (cli_parse_real("fit-map", "--lambda", value, &par->lambda) < 0)
+            return -1;
+        if (!(par->lambda >= 0.0 && isfinite(par->lambda)))
+            return cli_usage_error("fit-map", "--lambda: expected a finite number >= 0, found "
+                                              "'%s'",
+                                   value);
+        return 0;
+    case OPT_WARMUP:
+        req->given_training_option = 1;
+        if (cli_parse_int("fit-map", "--warmup", value, 0, &par->warmup_steps) < 0)
+            return -1;
+        par->lambda_schedule = par->warmup_steps > 0 ? OTK_LAMBDA_WARMUP : OTK_LAMBDA_CONSTANT;
+        return 0;
+    case OPT_BLUR:
+        return cli_parse_positive("fit-map", "--blur", value, &par->divergence.blur);
+    case OPT_MG_EPS:
+        req->given_training_option = 1;
+        return cli_parse_positive("fit-map", "--mg-eps", value, &par->monge_gap.eps);
+    case OPT_OPTIMIZER:
+        req->given_training_option = 1;
+        if (strcmp(value, "bfgs") == 0)
+            par->optimizer = OTK_OPT_BFGS;
+        else if (strcmp(value, "adam") == 0)
+            par->optimizer = OTK_OPT_ADAM;
+        else
+            return cli_usage_error("fit-map", "--optimizer: expected bfgs or adam, found '%s'",
+                                   value);
+        return 0;
+    case OPT_ITERS:
+        req->given_training_option = 1;
+        return cli_parse_int("fit-map", "--iters", value, 1, &par->iters);
+    case OPT_BATCH:
+        req->given_training_option = 1;
+        if (cli_parse_int("fit-map", "--batch", value, 0, &iv) < 0)
+            return -1;
+        par->batch = (size_t)iv;
+        return 0;
+    case OPT_LR:
+        req->given_training_option = 1;
+        return cli_parse_positive("fit-map", "--lr", value, &par->lr);
+    case OPT_THREADS:
+        return cli_parse_int("fit-map", "--threads", value, 0, &par->threads);
+    case OPT_OUT:
+        req->out_path = value;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static int parse_fit_map_options(int argc, char **argv, fit_map_request *req)
+{
+    memset(req, 0, sizeof *req);
+    otk_map_fit_params_default(&req->params);
+    req->hidden[0] = req->hidden[1] = 64;
+    req->n_hidden = 2;
+    req->activation = OTK_ACTIVATION_GELU;
+    const int parsed = cli_args_parse("fit-map", fit_map_usage, fit_map_options, argc, argv,
+                                      apply_fit_argument, req);
+    if (parsed != 0)
+        return parsed;
+    if (!req->points.x_path || !req->points.y_path || req->points.extra)
+        return cli_usage_error("fit-map", "expected two point files X and Y");
+    if (!req->given_family)
+        return cli_usage_error("fit-map", "--family is required (affine, mlp or entropic)");
+    if (!req->out_path)
+        return cli_usage_error("fit-map", "--out MODEL is required");
+    if (req->family != OTK_MAP_MLP && req->given_mlp_option)
+        return cli_usage_error("fit-map", "--hidden and --activation apply to --family mlp only");
+    if (req->family == OTK_MAP_ENTROPIC && req->given_training_option)
+        return cli_usage_error("fit-map", "the entropic map is not trained: it takes --blur and "
+                                          "--threads only");
+    return 0;
+}
+
+/* Progress on a terminal: one line rewritten in place, at most ~10 times a
+ * second. */
+typedef struct {
+    int iters;
+    double last;
+} progress_state;
+
+static int show_progress(const otk_map_progress *info, void *ctx)
+{
+    progress_state *p = ctx;
+    const double now = cli_monotonic_seconds();
+    if (now - p->last < 0.1 && info->iteration + 1 < p->iters)
+        return 0;
+    p->last = now;
+    fprintf(stderr, "\rotk fit-map: step %d/%d  loss %.6g  S %.4g  M %.4g  lambda %.3g   ",
+            info->iteration + 1, p->iters, info->loss, info->divergence, info->monge_gap,
+            info->lambda);
+    fflush(stderr);
+    return 0;
+}
+
+static void print_fit_report(const fit_map_request *req, const otk_map *map,
+                             const otk_map_fit_result *res, otk_status st, size_t n, size_t m,
+                             size_t d, double seconds)
+{
+    const otk_map_fit_params *par = &req->params;
+    json_writer w;
+    json_init(&w, stdout);
+    json_object_begin(&w, NULL);
+    json_string(&w, "status", st == OTK_SUCCESS ? "ok" : "not_converged");
+    json_string(&w, "family", otk_map_family_name(req->family));
+    json_string(&w, "model", req->out_path);
+    json_integer(&w, "n", (long long)n);
+    json_integer(&w, "m", (long long)m);
+    json_integer(&w, "d", (long long)d);
+    json_integer(&w, "n_params", (long long)otk_map_n_params(map));
+    if (req->family == OTK_MAP_ENTROPIC) {
+        json_null(&w, "lambda");
+        json_null(&w, "loss");
+        json_null(&w, "divergence");
+        json_null(&w, "monge_gap");
+        json_null(&w, "iterations");
+        json_null(&w, "evaluations");
+        json_null(&w, "inner_not_converged");
+        json_null(&w, "optimizer");
+    } else {
+        json_number(&w, "lambda", res->lambda);
+        json_number(&w, "loss", res->loss);
+        json_number(&w, "divergence", res->divergence);
+        json_number(&w, "monge_gap", res->monge_gap);
+        json_integer(&w, "iterations", res->iterations);
+        json_integer(&w, "evaluations", res->evaluations);
+        json_integer(&w, "inner_not_converged", res->inner_not_converged);
+        otk_optimizer opt = par->optimizer;
+        if (opt == OTK_OPT_AUTO)
+            opt = req->family == OTK_MAP_AFFINE ? OTK_OPT_BFGS : OTK_OPT_ADAM;
+        json_string(&w, "optimizer", opt == OTK_OPT_BFGS ? "bfgs" : "adam");
+    }
+    if (req->family == OTK_MAP_MLP) {
+        char text[16 * OTK_MAP_MAX_HIDDEN] = "";
+        size_t len = 0;
+        for (size_t k = 0; k < req->n_hidden; k++)
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s%zu", k ? "," : "",
+                                    req->hidden[k]);
+        json_string(&w, "hidden", text);
+        json_string(&w, "activation", otk_activation_name(req->activation));
+    } else {
+        json_null(&w, "hidden");
+        json_null(&w, "activation");
+    }
+    json_number(&w, "blur", par->divergence.blur);
+    json_integer(&w, "seed", (long long)req->seed);
+    json_number(&w, "seconds", seconds);
+    json_string(&w, "otkit_version", otk_version_string());
+    json_object_end(&w);
+}
+
+int cmd_fit_map(int argc, char **argv)
+{
+    fit_map_request req;
+    const int parsed = parse_fit_map_options(argc, argv, &req);
+    if (parsed != 0)
+        return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
+
+    int exit_status = CLI_EXIT_BAD_INPUT;
+    cli_matrix x = {0, 0, NULL}, y = {0, 0, NULL};
+    otk_map *map = NULL;
+    otk_map_fit_result res;
+    memset(&res, 0, sizeof res);
+    if (cli_read_point_clouds(req.points.x_path, req.points.y_path, &x, &y) < 0)
+        goto done;
+    const size_t n = x.rows, m = y.rows, d = x.cols;
+    progress_state progress = {0, -1.0};
+    const int on_terminal = isatty(STDERR_FILENO);
+    const double start = cli_monotonic_seconds();
+    otk_status st;
+    if (req.family == OTK_MAP_ENTROPIC) {
+        otk_sinkhorn_params sp;
+        otk_sinkhorn_params_default(&sp);
+        sp.blur = req.params.divergence.blur;
+        sp.threads = req.params.threads;
+        st = otk_map_fit_entropic(&map, n, m, d, x.values, y.values,
+                                  OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &sp);
+    } else {
+        st = req.family == OTK_MAP_AFFINE
+                 ? otk_map_alloc_affine(&map, d)
+                 : otk_map_alloc_mlp(&map, d, req.n_hidden, req.hidden, req.activation, req.seed);
+        if (st >= 0) {
+            if (on_terminal) {
+                progress.iters = req.params.iters > 0 ? req.params.iters
+                                 : (req.params.optimizer == OTK_OPT_BFGS ||
+                                    (req.params.optimizer == OTK_OPT_AUTO &&
+                                     req.family == OTK_MAP_AFFINE))
+                                     ? 200
+                                     : 1000;
+                req.params.progress = show_progress;
+                req.params.progress_ctx = &progress;
+            }
+            st = otk_map_fit(map, n, m, d, x.values, y.values, &req.params, &res);
+            if (on_terminal && progress.last >= 0.0)
+                fputc('\n', stderr);
+        }
+    }
+    const double seconds = cli_monotonic_seconds() - start;
+    if (st < 0) {
+        cli_error("%s", otk_last_error());
+        goto done;
+    }
+    if (otk_map_save(map, req.out_path) < 0) {
+        cli_error("%s", otk_last_error());
+        goto done;
+    }
+    print_fit_report(&req, map, &res, st, n, m, d, seconds); /* main() checks stdout */
+    if (st == OTK_NOT_CONVERGED) {
+        cli_error("not converged: the %s stopped at its iteration limit (exit status 3); "
+                  "the model is saved",
+                  req.family == OTK_MAP_ENTROPIC ? "entropic map's Sinkhorn solve"
+                                                 : "BFGS fit");
+        exit_status = CLI_EXIT_NOT_CONVERGED;
+    } else {
+        exit_status = CLI_EXIT_SOLVED;
+    }
+done:
+    otk_map_free(map);
+    cli_matrix_free(&x);
+    cli_matrix_free(&y);
+    return exit_status;
+}
+
+/* ------------------------------------------------------------------ apply-map */
+
+enum { OPT_APPLY_THREADS };
+
+static const cli_option apply_map_options[] = {
+    {"--threads", "K", OPT_APPLY_THREADS},
+    {NULL, NULL, 0},
+};
+
+typedef struct {
+    const char *paths[2]; /* MODEL, X */
+    int count;
+    int threads;
+} apply_map_request;
+
+static int apply_apply_argument(void *request, int id, const char *value)
+{
+    apply_map_request *req = request;
+    if (id == CLI_ARG_POSITIONAL) {
+        if (req->count < 2)
+            req->paths[req->count] = value;
+        req->count++;
+        return 0;
+    }
+    if (id == OPT_APPLY_THREADS)
+        return cli_parse_int("apply-map", "--threads", value, 0, &req->threads);
+    return -1;
+}
+
+int cmd_apply_map(int argc, char **argv)
+{
+    apply_map_request req = {{NULL, NULL}, 0, 0};
+    const int parsed = cli_args_parse("apply-map", apply_map_usage, apply_map_options, argc,
+                                      argv, apply_apply_argument, &req);
+    if (parsed != 0)
+        return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
+    if (req.count != 2) {
+        cli_usage_error("apply-map", "expected a model file and a point file X");
+        return CLI_EXIT_BAD_INPUT;
+    }
+    int exit_status = CLI_EXIT_BAD_INPUT;
+    otk_map *map = NULL;
+    cli_matrix x = {0, 0, NULL};
+    double *tx = NULL;
+    if (otk_map_load(&map, req.paths[0]) < 0) {
+        cli_error("%s", otk_last_error());
+        goto done;
+    }
+    if (cli_read_matrix(req.paths[1], &x) < 0)
+        goto done;
+    if (x.cols != otk_map_dim(map)) {
+        cli_error("%s has %zu columns but the map in %s has dimension %zu", req.paths[1], x.cols,
+                  req.paths[0], otk_map_dim(map));
+        goto done;
+    }
+    if (!(tx = malloc(x.rows * x.cols * sizeof *tx))) {
+        cli_error("out of memory for %zu mapped points", x.rows);
+        goto done;
+    }
+    if (otk_map_apply(map, x.rows, x.values, tx, req.threads) < 0) {
+        cli_error("%s", otk_last_error());
+        goto done;
+    }
+    cli_write_table(stdout, NULL, tx, x.rows, x.cols); /* main() checks stdout */
+    exit_status = CLI_EXIT_SOLVED;
+done:
+    free(tx);
+    otk_map_free(map);
+    cli_matrix_free(&x);
+    return exit_status;
+}
