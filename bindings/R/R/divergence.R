@@ -1,10 +1,10 @@
-.otk_grad_flags <- function(grad, allowed) {
+.otk_grad_flags <- function(grad, allowed, all = c("a", "b", "x", "y")) {
     if (isTRUE(grad)) grad <- allowed
     if (isFALSE(grad) || is.null(grad)) grad <- character(0)
     if (!is.character(grad) || anyNA(grad) || !all(grad %in% allowed))
         .otk_stop("grad must be TRUE, FALSE or names among ",
                   paste0("\"", allowed, "\"", collapse = ", "))
-    c("a", "b", "x", "y") %in% grad
+    all %in% grad
 }
 
 geomloss_cost <- function(p) {
