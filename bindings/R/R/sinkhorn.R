@@ -5,7 +5,7 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
                      rho = NULL, rho_a = NULL, rho_b = NULL, schedule = "converge",
                      update = "auto", scaling = 0.5, diameter = NULL, p = NULL,
                      tol = 1e-6, max_iter = 10000L, no_annealing = FALSE, threads = 0L,
-                     plan = FALSE, gauge = "geomloss", warn = TRUE) {
+                     plan = FALSE, barycentric = FALSE, gauge = "geomloss", warn = TRUE) {
     if ((!is.null(reach)) + (!is.null(rho)) + (!is.null(rho_a) || !is.null(rho_b)) > 1L)
         .otk_stop("reach, rho and rho_a/rho_b exclude each other")
     if (!is.null(eps) && !is.null(blur))
@@ -26,6 +26,7 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
         no_annealing = as.integer(.otk_flag(no_annealing, "no_annealing")),
         threads = .otk_int(threads, "threads"),
         plan = as.integer(.otk_flag(plan, "plan")),
+        barycentric = as.integer(.otk_flag(barycentric, "barycentric")),
         gauge = .otk_choice(gauge, .otk_gauges, "gauge"))
     if (!is.null(rho)) opt$rho_a <- opt$rho_b <- .otk_num(rho, "rho")
     if (!is.null(rho_a)) opt$rho_a <- .otk_num(rho_a, "rho_a")
@@ -33,6 +34,7 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
     .otk_flag(warn, "warn")
     if (!is.null(C)) {
         if (!is.null(x) || !is.null(y)) .otk_stop("give either C or both x and y, not both")
+        if (barycentric) .otk_stop("barycentric = TRUE needs the target points y (not C)")
         C <- .otk_matrix(C, "C")
         n <- nrow(C); m <- ncol(C)
     } else {
@@ -52,6 +54,7 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
                             opt$max_iter, warn)
     res$converged <- res$status == 0L
     if (!plan) res$plan <- NULL
+    if (!barycentric) res$barycentric <- NULL
     res
 }
 

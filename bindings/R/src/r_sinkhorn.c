@@ -30,7 +30,8 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     const double *wa, *wb;
     double *f, *g, *row, *col;
     int st, gauge, nprot = 1;
-    SEXP plan = R_NilValue;
+    SEXP plan = R_NilValue, bary = R_NilValue;
+    const double *yrow = NULL;
 
     otk_sinkhorn_params_default(&par);
     par.eps = otkr_opt_num(opt, "eps");
@@ -57,6 +58,7 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     } else {
         const double *xr = otkr_rowmajor(x, "x", &n, &d, 0);
         const double *yr = otkr_rowmajor(y, "y", &m, &dy, d);
+        yrow = yr;
         otk_ground ground = otkr_ground(cost, "cost");
         otkr_check(otk_cost_points(&h->cost[0], n, m, d, xr, yr, ground,
                                    otkr_opt_num(opt, "power")));
@@ -83,6 +85,14 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         plan = PROTECT(otkr_matrix_out(P, n, m));
         nprot++;
     }
+    if (otkr_opt_int(opt, "barycentric")) {
+        /* Points only (the R side checks): the entropic map estimate
+         * sum_j P_ij y_j / sum_j P_ij at each source point. */
+        double *B = otkr_scratch(n * d);
+        otkr_check(otk_sinkhorn_barycentric(h->sinkhorn, d, yrow, B));
+        bary = PROTECT(otkr_matrix_out(B, n, d));
+        nprot++;
+    }
     otkr_holder_free(hp);
     if (gauge != OTK_GAUGE_GEOMLOSS) {
         otkr_check(otk_potential_convert(n, res.eps, wa ? wa : uniform(n), OTK_GAUGE_GEOMLOSS,
@@ -94,8 +104,8 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         const char *names[] = {"ot_kl", "ot_ent", "ot_lin", "eps", "rho_a", "rho_b",
                                "mass_a", "mass_b", "marginal_error", "iterations",
                                "annealing_iterations", "status", "f", "g",
-                               "row_marginal", "col_marginal", "plan"};
-        SEXP vals[17];
+                               "row_marginal", "col_marginal", "plan", "barycentric"};
+        SEXP vals[18];
         SEXP out;
         vals[0] = NUM(res.ot_kl);
         vals[1] = NUM(res.ot_ent);
@@ -114,7 +124,8 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         vals[14] = PROTECT(otkr_vector_out(row, n));
         vals[15] = PROTECT(otkr_vector_out(col, m));
         vals[16] = plan;
-        out = otkr_named_list(17, names, vals);
+        vals[17] = bary;
+        out = otkr_named_list(18, names, vals);
         UNPROTECT(16 + nprot);
         return out;
     }

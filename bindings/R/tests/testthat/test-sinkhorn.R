@@ -70,6 +70,11 @@ test_that("potentials convert to the POT gauge", {
     P <- exp(outer(rp$f, rp$g, "+") - C / 0.2)   # diag(u) K diag(v)
     expect_equal(P, r$plan, tolerance = 1e-10)
     expect_equal(potential_convert(r$f, pr$a, 0.2, "geomloss", "pot"), rp$f)
+    # The barycentric projection is (P y) / rowSums(P), an n x d matrix.
+    rb <- sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, eps = 0.2, barycentric = TRUE)
+    expect_equal(dim(rb$barycentric), c(20L, 3L))
+    expect_equal(rb$barycentric, (r$plan %*% pr$y) / rowSums(r$plan), tolerance = 1e-12)
+    expect_error(sinkhorn(C = r$plan, eps = 1, barycentric = TRUE), "needs the target points")
 })
 
 test_that("bad input stops with the argument's name", {
