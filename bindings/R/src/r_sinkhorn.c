@@ -30,6 +30,7 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     const double *wa, *wb;
     double *f, *g, *row, *col;
     int st, gauge, nprot = 1;
+    long k;
     SEXP plan = R_NilValue, bary = R_NilValue;
     const double *yrow = NULL;
 
@@ -66,8 +67,19 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     wa = otkr_vector_opt(a, "a", n);
     wb = otkr_vector_opt(b, "b", m);
     otkr_check(otk_sinkhorn_alloc(&h->sinkhorn, h->cost[0], &par));
-    st = otk_sinkhorn_solve(h->sinkhorn, wa, wb, &res);
+    /* solve() spelled out (set, iterate, get_result: the same iterations),
+     * so that a long solve can be interrupted from R.  An interrupt unwinds
+     * through R_CheckUserInterrupt; the holder's finalizer frees the solver. */
+    otkr_check(otk_sinkhorn_set(h->sinkhorn, wa, wb));
+    for (k = 1;; k++) {
+        st = otk_sinkhorn_iterate(h->sinkhorn);
+        if (st != OTK_CONTINUE)
+            break;
+        if (k % 16 == 0) /* a few microseconds, against an O(nm) update */
+            R_CheckUserInterrupt();
+    }
     otkr_check(st);
+    otkr_check(otk_sinkhorn_get_result(h->sinkhorn, &res));
 
     f = otkr_scratch(n);
     g = otkr_scratch(m);

@@ -106,3 +106,19 @@ test_that("stopping at max_iter warns and matches the tool's exit status 3", {
     expect_close(r$ot_kl, js$ot_kl)
     expect_silent(sinkhorn(x = pr$x, y = pr$y, max_iter = 2, tol = 1e-15, warn = FALSE))
 })
+
+test_that("a long solve can be interrupted (R_CheckUserInterrupt inside the iterations)", {
+    set.seed(7)
+    x <- matrix(runif(1000), 500, 2)
+    y <- matrix(runif(1000), 500, 2)
+    # Without the interrupt check this runs for minutes (tol cannot be met).
+    t0 <- proc.time()[["elapsed"]]
+    expect_error({
+        setTimeLimit(elapsed = 1, transient = TRUE)
+        on.exit(setTimeLimit(elapsed = Inf), add = TRUE)
+        sinkhorn(x = x, y = y, eps = 1e-3, tol = 1e-300, max_iter = 1e8L, warn = FALSE,
+                 threads = 1)
+    }, "time limit")
+    setTimeLimit(elapsed = Inf)
+    expect_lt(proc.time()[["elapsed"]] - t0, 30)
+})
