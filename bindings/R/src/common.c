@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,9 +50,35 @@ void otkr_holder_free(SEXP ptr)
     holder_finalize(ptr);
 }
 
+/* stop() with a condition of class c("otkit_error", "error", "condition")
+ * carrying the status name, so that R code can catch library errors by
+ * class and branch on `status`. */
+static void raise_status(const char *msg, int st)
+{
+    SEXP cond = PROTECT(Rf_allocVector(VECSXP, 3));
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
+    SEXP cls = PROTECT(Rf_allocVector(STRSXP, 3));
+    SEXP call;
+    SET_VECTOR_ELT(cond, 0, Rf_mkString(msg));
+    SET_VECTOR_ELT(cond, 1, R_NilValue);
+    SET_VECTOR_ELT(cond, 2, Rf_mkString(otk_status_name(st)));
+    SET_STRING_ELT(names, 0, Rf_mkChar("message"));
+    SET_STRING_ELT(names, 1, Rf_mkChar("call"));
+    SET_STRING_ELT(names, 2, Rf_mkChar("status"));
+    Rf_setAttrib(cond, R_NamesSymbol, names);
+    SET_STRING_ELT(cls, 0, Rf_mkChar("otkit_error"));
+    SET_STRING_ELT(cls, 1, Rf_mkChar("error"));
+    SET_STRING_ELT(cls, 2, Rf_mkChar("condition"));
+    Rf_setAttrib(cond, R_ClassSymbol, cls);
+    call = PROTECT(Rf_lang2(Rf_install("stop"), cond));
+    Rf_eval(call, R_BaseEnv); /* does not return */
+    UNPROTECT(4);
+}
+
 void otkr_check(int st)
 {
     const char *msg;
+    char buf[1024];
     if (st >= 0)
         return;
     msg = otk_last_error();
@@ -59,9 +86,11 @@ void otkr_check(int st)
         msg = otk_strerror(st);
     /* The library counts from 0 (C); say so when its message has an index. */
     if (strchr(msg, '[') != NULL)
-        Rf_errorcall(R_NilValue, "otkit: %s (%s; indices count from 0)", msg,
-                     otk_status_name(st));
-    Rf_errorcall(R_NilValue, "otkit: %s (%s)", msg, otk_status_name(st));
+        snprintf(buf, sizeof buf, "otkit: %s (%s; indices count from 0)", msg,
+                 otk_status_name(st));
+    else
+        snprintf(buf, sizeof buf, "otkit: %s (%s)", msg, otk_status_name(st));
+    raise_status(buf, st);
 }
 
 SEXP otkr_opt(SEXP opt, const char *name)

@@ -37,7 +37,8 @@ SEXP otkr_holder_new(otkr_holder **out);
 void otkr_holder_free(SEXP ptr);
 
 /* Raise the library's error for status st < 0 (its message naming the
- * argument), as an R error without a call.  Returns for st >= 0. */
+ * argument) as an R condition of class otkit_error with a `status` field
+ * (the status name), without a call.  Returns for st >= 0. */
 void otkr_check(int st);
 
 /* Named element of the option list (R side guarantees types). */

@@ -85,6 +85,11 @@ test_that("bad input stops with the argument's name", {
     expect_error(sinkhorn(pr$a, pr$b, x = x, y = pr$y), "x\\[2, 2\\] = NaN is not finite")
     expect_error(sinkhorn(pr$a, pr$b[-1], x = pr$x, y = pr$y), "b has length 14, expected 15")
     expect_error(sinkhorn(pr$a, 2 * pr$b, x = pr$x, y = pr$y), "OTK_EMASS")
+    # Library errors are conditions of class otkit_error carrying the status.
+    e <- tryCatch(sinkhorn(pr$a, 2 * pr$b, x = pr$x, y = pr$y), otkit_error = function(e) e)
+    expect_s3_class(e, "otkit_error")
+    expect_identical(e$status, "OTK_EMASS")
+    expect_null(conditionCall(e))
     expect_error(sinkhorn(x = pr$x, y = pr$y, cost = "cosine"), "cost = \"cosine\"")
     expect_error(sinkhorn(x = pr$x, y = pr$y, schedule = "fast"), "schedule")
     expect_error(sinkhorn(x = pr$x, y = pr$y, eps = -1), "eps = -1 must be > 0")
