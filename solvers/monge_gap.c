@@ -113,6 +113,7 @@ otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
     otk_sinkhorn_params sp;
     otk_sinkhorn_params_default(&sp);
     sp.eps = 1.0; /* replaced by the ε of each evaluation */
+    sp.no_annealing = 1;
     sp.tol = par.tol;
     sp.max_iter = par.max_iter;
     sp.threads = par.threads;

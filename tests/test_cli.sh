@@ -485,6 +485,104 @@ else
     fail "sinkd, label out of range (exit $rc, expected 2 and 'label 3 ... out of range')"
 fi
 
+# ------------------------------------------------------------------ monge-gap, entropic-map
+
+# T(x) = 2x (the gradient of |x|^2, c-optimal) and a rotation by 90 degrees
+"$PYTHON" - "$tmp" <<'EOF'
+import math, sys
+tmp = sys.argv[1]
+X = [[math.sin(1.3 * i), math.cos(0.7 * i) + 0.1 * i] for i in range(6)]
+def save(path, rows):
+    with open(path, "w") as fh:
+        for row in rows:
+            fh.write(", ".join(repr(v) for v in row) + "\n")
+save(tmp + "/TX2.csv", [[2 * a, 2 * b] for a, b in X])
+save(tmp + "/TXrot.csv", [[-b, a] for a, b in X])
+save(tmp + "/w6.csv", [[v / 21.0] for v in range(1, 7)])
+EOF
+
+# monge-gap: the JSON keys of the contract, M = displacement - ot_ent, M >= eps log n
+run_otk monge-gap "$tmp/X.csv" "$tmp/TX2.csv" --eps 0.5
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    all(k in d for k in ("monge_gap", "eps", "displacement", "ot_ent", "lower_bound",
+                         "iterations", "status"))
+    and d["status"] == "ok" and d["eps"] == 0.5
+    and abs(d["monge_gap"] - (d["displacement"] - d["ot_ent"])) <= 1e-12 * d["displacement"]
+    and abs(d["lower_bound"] - 0.5 * math.log(6)) < 1e-15
+    and d["lower_bound"] <= d["monge_gap"] <= 2 * d["lower_bound"]'; then
+    pass "monge-gap X 2X: JSON keys, M = displacement - ot_ent, eps log n <= M <= 2 eps log n"
+else
+    fail "monge-gap X 2X (exit $rc)"
+fi
+
+# the rotation is far from optimal: M well above the bound (default relative eps)
+run_otk monge-gap "$tmp/X.csv" "$tmp/TXrot.csv" --grad "$tmp/mg_grad.csv" --grad-x "$tmp/mg_gx.csv"
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    d["monge_gap"] > 3 * d["lower_bound"] and d["relative_eps"] == 0.05
+    and d["relative_to"] == "std"' &&
+    [ "$(grep -vc '^#' "$tmp/mg_grad.csv")" -eq 6 ] &&
+    [ "$(grep -v '^#' "$tmp/mg_gx.csv" | awk -F, 'NF == 2' | wc -l)" -eq 6 ]; then
+    pass "monge-gap rotation: M > 3 eps log n; --grad and --grad-x: 6 rows of 2 values"
+else
+    fail "monge-gap rotation / --grad (exit $rc)"
+fi
+
+# --weights and --relative-to mean: lower_bound = eps H(w)
+run_otk monge-gap "$tmp/X.csv" "$tmp/TX2.csv" --weights "$tmp/w6.csv" --relative-eps 0.1 --relative-to mean
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    abs(d["lower_bound"] - d["eps"] * -sum(k / 21.0 * math.log(k / 21.0) for k in range(1, 7)))
+        < 1e-14 and d["relative_to"] == "mean" and d["monge_gap"] >= d["lower_bound"]'; then
+    pass "monge-gap --weights --relative-to mean: lower_bound = eps H(w)"
+else
+    fail "monge-gap --weights (exit $rc)"
+fi
+
+# bad input: row counts differ, --eps with --relative-eps, unknown cost, a negative weight
+run_otk monge-gap "$tmp/X.csv" "$tmp/Y.csv"
+if [ $rc -eq 2 ] && grep -q 'X.csv has 6 points but .*Y.csv has 5' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "monge-gap, 6 vs 5 points: exit 2, both counts named"
+else
+    fail "monge-gap, row mismatch (exit $rc)"
+fi
+run_otk monge-gap "$tmp/X.csv" "$tmp/TX2.csv" --eps 0.1 --relative-eps 0.1
+if [ $rc -eq 2 ] && grep -q 'not both' "$tmp/err"; then
+    pass "monge-gap --eps with --relative-eps: exit 2"
+else
+    fail "monge-gap --eps with --relative-eps (exit $rc)"
+fi
+run_otk monge-gap "$tmp/X.csv" "$tmp/TX2.csv" --cost sqeuclidian
+if [ $rc -eq 2 ] && grep -q 'sqeuclidian' "$tmp/err"; then
+    pass "monge-gap --cost sqeuclidian: exit 2, the name quoted"
+else
+    fail "monge-gap unknown cost (exit $rc)"
+fi
+run_otk monge-gap "$tmp/x012.csv" "$tmp/x012.csv" --weights "$tmp/negative_weights.csv"
+if [ $rc -eq 2 ] && grep -q 'w\[1\] = -0.25 is negative' "$tmp/err"; then
+    pass "monge-gap negative weight: exit 2, w[1] named"
+else
+    fail "monge-gap negative weight (exit $rc)"
+fi
+
+# entropic-map: one row of d values per point of Z, inside the bounding box of Y
+run_otk entropic-map "$tmp/X.csv" "$tmp/Y.csv" "$tmp/X60.csv" --blur 0.3
+if [ $rc -eq 0 ] && [ "$(awk -F, 'NF == 2' "$tmp/out" | wc -l)" -eq 60 ] && "$PYTHON" -c '
+import sys
+rows = [[float(v) for v in l.split(",")] for l in open(sys.argv[1])]
+ys = [[float(v) for v in l.split(",")] for l in open(sys.argv[2])]
+ok = all(min(y[k] for y in ys) - 1e-12 <= r[k] <= max(y[k] for y in ys) + 1e-12
+         for r in rows for k in range(2))
+sys.exit(0 if ok else 1)' "$tmp/out" "$tmp/Y.csv"; then
+    pass "entropic-map X Y X60: 60 rows of 2 values within the bounding box of Y"
+else
+    fail "entropic-map (exit $rc)"
+fi
+run_otk entropic-map "$tmp/X.csv" "$tmp/Y.csv" "$tmp/x01.csv"
+if [ $rc -eq 2 ] && grep -q 'dimension mismatch' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "entropic-map, Z of another dimension: exit 2"
+else
+    fail "entropic-map dimension mismatch (exit $rc)"
+fi
+
 # ------------------------------------------------------------------ fit-map, apply-map
 
 "$PYTHON" - "$tmp" <<'EOF'

@@ -144,7 +144,7 @@ START_TEST(test_monge_gap_lower_bound_random_maps)
     tk_rng rng = tk_rng_seed(7);
     const otk_ground grounds[] = {OTK_GROUND_SQEUCLIDEAN, OTK_GROUND_HALF_SQEUCLIDEAN,
                                   OTK_GROUND_EUCLIDEAN, OTK_GROUND_L1, OTK_GROUND_LP};
-    const int trials = tk_quick() ? 4 : 12;
+    const int trials = tk_quick() ? 1 : 12;
     double worst = INFINITY;
     int count = 0, unconverged = 0;
     for (int t = 0; t < trials; t++)
@@ -426,6 +426,38 @@ START_TEST(test_monge_gap_relative_eps_gradient_is_stop_gradient)
     ck_assert_msg(fabs(fd_comp - fd_fixed) > 1e-4 * fabs(fd_fixed),
                   "composite and fixed-eps derivatives coincide (%g, %g): the check is vacuous",
                   fd_comp, fd_fixed);
+}
+END_TEST
+
+/* A zero weight removes its point: the same M as without it, and a zero
+ * gradient for it. */
+START_TEST(test_monge_gap_zero_weight_removes_the_point)
+{
+    tk_rng rng = tk_rng_seed(55);
+    const size_t n = 12, d = 2;
+    double x[24], tx[24], w[12], g[24], g_small[22];
+    tk_points_gauss(&rng, n, d, 0.0, 1.0, x);
+    tk_points_gauss(&rng, n, d, 0.5, 1.0, tx);
+    tk_weights_random(&rng, n, 1.0, w);
+    /* move the mass of point 4 to point 5, then drop point 4 */
+    w[5] += w[4];
+    w[4] = 0.0;
+    otk_monge_gap_params par = mg_params(OTK_GROUND_EUCLIDEAN, 0.0, 0.3, 1e-12);
+    const otk_monge_gap_result r = mg_eval(n, d, x, tx, w, &par, g, NULL);
+    double xs[22], txs[22], ws[11];
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (i == 4)
+            continue;
+        memcpy(xs + 2 * k, x + 2 * i, 2 * sizeof *x);
+        memcpy(txs + 2 * k, tx + 2 * i, 2 * sizeof *x);
+        ws[k++] = w[i];
+    }
+    const otk_monge_gap_result rs = mg_eval(n - 1, d, xs, txs, ws, &par, g_small, NULL);
+    TK_ASSERT_REL(r.monge_gap, rs.monge_gap, 1e-10);
+    TK_ASSERT_REL(r.lower_bound, rs.lower_bound, 1e-14);
+    ck_assert(g[8] == 0.0 && g[9] == 0.0);
+    TK_ASSERT_VEC_ABS(g, g_small, 8, 1e-9, "gradients of points 0-3");
+    TK_ASSERT_VEC_ABS(g + 10, g_small + 8, 14, 1e-9, "gradients of points 5-11");
 }
 END_TEST
 
@@ -762,7 +794,7 @@ static void inv2(const double *A, double *B)
 START_TEST(test_entropic_map_gaussians_approach_closed_form)
 {
     tk_rng rng = tk_rng_seed(303);
-    const size_t n = tk_quick() ? 500 : 1500, d = 2, nz = 200;
+    const size_t n = tk_quick() ? 400 : 1500, d = 2, nz = 200;
     const double S1[4] = {1.0, 0.3, 0.3, 0.5}, S2[4] = {2.0, -0.6, -0.6, 1.0};
     const double m1[2] = {0.0, 0.0}, m2[2] = {2.0, -1.0};
     double L1[4], L2[4], r1[4], r1i[4], mid[4], smid[4], A[4];
@@ -801,7 +833,9 @@ START_TEST(test_entropic_map_gaussians_approach_closed_form)
     double prev = INFINITY;
     const double epss[] = {0.5, 0.05};
     for (int e = 0; e < 2; e++) {
-        otk_sinkhorn_params par = em_params(epss[e], 1e-6);
+        /* tol 1e-4: the map moves by ~1e-4 of its spread, far below the
+         * errors measured here, and the solve is 5 times shorter than at 1e-6 */
+        otk_sinkhorn_params par = em_params(epss[e], 1e-4);
         par.threads = 0;
         otk_entropic_map *T;
         TK_ASSERT_OK(otk_entropic_map_fit(&T, n, n, d, x, y, NULL, NULL, OTK_GROUND_SQEUCLIDEAN,
@@ -907,6 +941,7 @@ Suite *monge_gap_suite(void)
     tcase_add_test(tc, test_monge_gap_gradients_finite_differences);
     tcase_add_test(tc, test_monge_gap_gradient_is_barycentric_preimage);
     tcase_add_test(tc, test_monge_gap_relative_eps_gradient_is_stop_gradient);
+    tcase_add_test(tc, test_monge_gap_zero_weight_removes_the_point);
     suite_add_tcase(s, tc);
     tc = tcase_create("workspace");
     tk_set_timeout(tc, 60);
@@ -919,8 +954,11 @@ Suite *monge_gap_suite(void)
     tk_set_timeout(tc, 60);
     tcase_add_test(tc, test_entropic_map_on_training_points_is_barycentric);
     tcase_add_test(tc, test_entropic_map_round_trip_and_continuity);
-    tcase_add_test(tc, test_entropic_map_gaussians_approach_closed_form);
     tcase_add_test(tc, test_entropic_map_bad_input);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("entropic_map_gaussians");
+    tk_set_timeout(tc, 120);
+    tcase_add_test(tc, test_entropic_map_gaussians_approach_closed_form);
     suite_add_tcase(s, tc);
     return s;
 }

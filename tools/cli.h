@@ -134,6 +134,8 @@ int cmd_sinkhorn(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_divergence(int argc, char **argv);
 int cmd_sinkd(int argc, char **argv);
+int cmd_monge_gap(int argc, char **argv);    /* cmd_monge_gap.c */
+int cmd_entropic_map(int argc, char **argv); /* cmd_entropic_map.c */
 int cmd_fit_map(int argc, char **argv);   /* cmd_mapfit.c */
 int cmd_apply_map(int argc, char **argv); /* cmd_mapfit.c */
 

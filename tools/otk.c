@@ -281,6 +281,10 @@ static const subcommand subcommands[] = {
     {"sinkd",
      "SinKD batch-wise Sinkhorn distillation loss (and the KD/CE objective), with gradients",
      cmd_sinkd},
+    {"monge-gap", "Monge gap of a map given by samples (x_i, T(x_i)), with gradients",
+     cmd_monge_gap},
+    {"entropic-map", "fit the entropic OT map from X to Y and apply it to Z (CSV)",
+     cmd_entropic_map},
     {"fit-map", "fit a transport map (affine, MLP, entropic) with the Monge-gap regulariser",
      cmd_fit_map},
     {"apply-map", "apply a map saved by fit-map to new points (CSV on stdout)", cmd_apply_map},
@@ -310,7 +314,7 @@ static void print_help(FILE *out)
                  "\n"
                  "Subcommands:\n");
     for (const subcommand *c = subcommands; c->name; c++)
-        fprintf(out, "  %-11s %s\n", c->name, c->summary);
+        fprintf(out, "  %-12s %s\n", c->name, c->summary);
     fprintf(out, "\n"
                  "Exit status: 0 solved, 2 bad option, bad input or I/O error,\n"
                  "3 not converged within --max-iter (the JSON is still printed).\n"

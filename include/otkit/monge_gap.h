@@ -37,6 +37,14 @@
  * of the composite x, y -> M̂(ε(x, y)) (which would add
  * ∂M̂/∂ε · ∂ε/∂y, with ∂M̂/∂ε = H(P) − H(w) <= 0).
  *
+ * Solver.  otk_sinkhorn (otkit/sinkhorn.h) with alternating updates, started
+ * at the target ε from zero potentials (no ε-annealing, as OTT's default
+ * Sinkhorn), stopped when the relative L1 marginal error is <= tol.  When
+ * T is close to c-optimal and ε is small against the spread of C, the plan is
+ * close to a permutation and Sinkhorn converges slowly (thousands of
+ * iterations); OTK_NOT_CONVERGED then reports the best iterate, whose M̂ is
+ * still >= ε H(w) − ε·marginal_error.
+ *
  * Usage (training loop):
  *
  *   otk_monge_gap_params par;
@@ -89,7 +97,7 @@ typedef struct {
     double ot_ent;        /* the entropic OT value, OT_ent convention (MATH.md decision 2, C.2) */
     double eps;           /* the eps used, cost units */
     double lower_bound;   /* eps * H(w) (= eps log n for uniform w): M >= lower_bound */
-    int iterations;       /* Sinkhorn updates run, annealing included */
+    int iterations;       /* Sinkhorn updates run */
     double marginal_error;/* relative L1 marginal error of the final potentials */
 } otk_monge_gap_result;
 

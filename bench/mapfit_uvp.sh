@@ -1,0 +1,40 @@
+#!/bin/sh
+# mapfit_uvp.sh — run the map-fitting acceptance experiments (mapfit_uvp.c)
+# and write bench/results/mapfit_uvp.json (one JSON object per line) and
+# bench/results/mapfit_uvp.md.  Build the library first (cd .. && make);
+# OTK_LIBDIR overrides the directory of libotkit.so (default ../.libs).
+# Two runs at a time, one thread each (the machine is shared); about an hour
+# on two busy cores, most of it in the runs with the Monge gap (lambda > 0).
+set -e
+cd "$(dirname "$0")"
+lib=${OTK_LIBDIR:-$PWD/../.libs}
+cc -O2 -std=c11 -Wall -Wextra -Werror -I../include -o mapfit_uvp mapfit_uvp.c \
+    "$lib/libotkit.so" -Wl,-rpath,"$lib" -lgsl -lgslcblas -lm
+out=results/mapfit_uvp.json
+common="--ntest 10000 --seed 1 --threads 1"
+stream_a() {
+    ./mapfit_uvp --d 2 --family affine --lambda 0 --n 512 $common
+    ./mapfit_uvp --d 2 --family affine --lambda 1 --n 512 --iters 50 $common
+    ./mapfit_uvp --d 16 --family affine --lambda 0 --n 512 $common
+    ./mapfit_uvp --rotation --d 2 --family affine --lambda 0 --n 256 $common
+    ./mapfit_uvp --rotation --d 2 --family affine --lambda 1 --n 256 $common
+    ./mapfit_uvp --d 16 --family affine --lambda 1 --n 512 --iters 30 $common
+    ./mapfit_uvp --d 64 --family affine --lambda 0 --n 512 $common
+    ./mapfit_uvp --d 64 --family affine --lambda 1 --n 512 --iters 30 $common
+}
+stream_b() {
+    for d in 2 16 64; do
+        ./mapfit_uvp --d $d --family mlp --lambda 0 --n 512 --iters 1000 --lr 3e-3 --batch 256 $common
+        [ $d = 16 ] && ./mapfit_uvp --d $d --family mlp --lambda 0 --n 512 --iters 1000 --lr 1e-2 --batch 256 $common
+        ./mapfit_uvp --d $d --family entropic --n 512 --tol 1e-4 $common
+    done
+}
+stream_a >"$out.a" 2>&1 &
+pa=$!
+stream_b >"$out.b" 2>&1 &
+pb=$!
+wait $pa $pb
+cat "$out.a" "$out.b" >"$out"
+rm -f "$out.a" "$out.b"
+/usr/bin/python3 mapfit_uvp_table.py "$out" >results/mapfit_uvp.md
+cat results/mapfit_uvp.md
