@@ -19,6 +19,36 @@ test_that("monge_gap() is the displacement minus sinkhorn()'s OT_ent, above eps 
     expect_equal(r$eps, 0.2 * mean(C), tolerance = 1e-10)
 })
 
+mg_cases <- list(
+    list(args = c("--eps", "0.5"), kw = list(eps = 0.5)),
+    list(args = c("--cost", "euclidean", "--eps", "0.3", "--weights", "W"),
+         kw = list(cost = "euclidean", eps = 0.3, w = "W")),
+    list(args = c("--relative-eps", "0.2", "--relative-to", "mean", "--tol", "1e-8"),
+         kw = list(relative_eps = 0.2, relative_to = "mean", tol = 1e-8)))
+
+for (case in mg_cases) {
+    test_that(paste("monge_gap() matches otk monge-gap", paste(case$args, collapse = " ")), {
+        pr <- make_problem(30L)
+        tx <- pr$x %*% matrix(c(1.1, 0.3, 0, 0, 0.8, 0.2, -0.1, 0, 1.3), 3, 3) - 0.2
+        ftx <- write_csv(file.path(pr$dir, "tx.csv"), tx)
+        args <- sub("^W$", pr$fa, case$args)
+        kw <- case$kw
+        if (identical(kw$w, "W")) kw$w <- pr$a
+        g <- file.path(pr$dir, c("gtx.csv", "gx.csv"))
+        js <- run_otk(c("monge-gap", pr$fx, ftx, "--grad", g[1], "--grad-x", g[2], args))
+        r <- do.call(monge_gap, c(list(pr$x, tx, grad = TRUE), kw))
+        expect_identical(js$status, "ok")
+        for (k in c("eps", "displacement", "ot_ent", "lower_bound", "marginal_error"))
+            expect_close(r[[k]], js[[k]])
+        expect_close(r$value, js$monge_gap)
+        expect_identical(r$iterations, as.integer(js$iterations))
+        for (k in 1:2) {
+            ref <- read_csv(g[k]); dimnames(ref) <- NULL
+            expect_close(r[[c("grad_tx", "grad_x")[k]]], ref)
+        }
+    })
+}
+
 test_that("monge_gap() gradients match finite differences in R's layout", {
     pr <- make_problem(32L)
     tx <- pr$x * 1.3 + 0.2
