@@ -1,0 +1,114 @@
+.otk_relative_to <- c(std = 0L, mean = 1L)
+.otk_families <- c(affine = 0L, mlp = 1L, entropic = 2L)
+.otk_activations <- c(gelu = 0L, tanh = 1L)
+.otk_optimizers <- c(auto = 0L, bfgs = 1L, adam = 2L)
+
+monge_gap <- function(x, tx, w = NULL, cost = "sqeuclidean", power = NULL, eps = NULL,
+                      relative_eps = 0.05, relative_to = "std", tol = 1e-6,
+                      max_iter = 10000L, threads = 0L, grad = FALSE, warn = TRUE) {
+    x <- .otk_points(x, "x")
+    if (inherits(tx, "otkit_map")) tx <- predict(tx, x, threads = threads)
+    tx <- .otk_points(tx, "tx")
+    if (ncol(tx) != ncol(x) || nrow(tx) != nrow(x))
+        .otk_stop("tx is ", nrow(tx), " x ", ncol(tx), ", x is ", nrow(x), " x ", ncol(x),
+                  " (tx holds the images T(x), row by row)")
+    g <- .otk_grad_flags(grad, c("tx", "x"), c("tx", "x"))
+    .otk_flag(warn, "warn")
+    opt <- list(power = if (is.null(power)) 0 else .otk_num(power, "power"),
+                eps = .otk_pos0(eps, "eps"),
+                relative_eps = .otk_num(relative_eps, "relative_eps"),
+                relative_to = .otk_choice(relative_to, .otk_relative_to, "relative_to"),
+                tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
+                threads = .otk_int(threads, "threads"),
+                grad_tx = as.integer(g[1L]), grad_x = as.integer(g[2L]))
+    res <- .Call(otkr_monge_gap, x, tx, .otk_weights(w, nrow(x), "w"), cost, opt)
+    .otk_warn_not_converged(res$status, "otkit::monge_gap", res$marginal_error, opt$tol,
+                            opt$max_iter, warn)
+    res$converged <- res$status == 0L
+    res
+}
+
+.otk_map_object <- function(ptr, fit = NULL) {
+    info <- .Call(otkr_map_info, ptr)
+    structure(list(ptr = ptr, family = info$family, dim = info$dim,
+                   n_params = info$n_params, hidden = info$hidden,
+                   activation = info$activation, fit = fit),
+              class = "otkit_map")
+}
+
+fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = "gelu",
+                    seed = 0L, lambda = 1, warmup = 0L, blur = 0.05, mg_eps = NULL,
+                    optimizer = "auto", iters = NULL, batch = 256L, lr = 1e-3,
+                    threads = 0L, warn = TRUE) {
+    fam <- .otk_choice(family, .otk_families, "family")
+    x <- .otk_points(x, "x")
+    y <- .otk_points(y, "y")
+    if (ncol(y) != ncol(x))
+        .otk_stop("y has ", ncol(y), " columns but x has ", ncol(x),
+                  " (points are rows: both need the same dimension d)")
+    if (!is.numeric(hidden) || anyNA(hidden) || any(hidden != round(hidden)))
+        .otk_stop("hidden must be a vector of integer layer widths")
+    if (!is.numeric(seed) || length(seed) != 1L || is.na(seed) || seed < 0 ||
+        seed != round(seed) || seed > 2^53)
+        .otk_stop("seed = ", deparse(seed)[1L], " must be a non-negative integer")
+    .otk_flag(warn, "warn")
+    opt <- list(threads = .otk_int(threads, "threads"), blur = .otk_num(blur, "blur"),
+                activation = .otk_choice(activation, .otk_activations, "activation"),
+                seed = as.double(seed), lambda = .otk_num(lambda, "lambda"),
+                warmup = .otk_int(warmup, "warmup"), mg_eps = .otk_pos0(mg_eps, "mg_eps"),
+                optimizer = .otk_choice(optimizer, .otk_optimizers, "optimizer"),
+                iters = if (is.null(iters)) 0L else .otk_int(iters, "iters"),
+                batch = .otk_int(batch, "batch"), lr = .otk_num(lr, "lr"))
+    if (opt$warmup < 0L) .otk_stop("warmup = ", warmup, " must be >= 0")
+    if (opt$batch < 0L) .otk_stop("batch = ", batch, " must be >= 0")
+    r <- .Call(otkr_fit_map, x, y, fam, as.integer(hidden), opt)
+    if (isTRUE(warn) && r$fit$status == 1L) {
+        cond <- simpleWarning(paste0(
+            "otkit::fit_map: the ", if (fam == 2L) "entropic map's Sinkhorn solve" else
+            "BFGS fit", " stopped at its iteration limit (the map is returned)"), sys.call())
+        class(cond) <- c("otkit_convergence_warning", class(cond))
+        warning(cond)
+    }
+    .otk_map_object(r$ptr, r$fit)
+}
+
+predict.otkit_map <- function(object, newdata, threads = 0L, ...) {
+    newdata <- .otk_points(newdata, "newdata")
+    if (ncol(newdata) != object$dim)
+        .otk_stop("newdata has ", ncol(newdata), " columns, the map's dimension is ",
+                  object$dim)
+    .Call(otkr_map_apply, object$ptr, newdata, .otk_int(threads, "threads"))
+}
+
+print.otkit_map <- function(x, ...) {
+    cat(sprintf("otkit map: %s, dimension %d, %g parameters", x$family, x$dim, x$n_params))
+    if (!is.null(x$hidden))
+        cat(sprintf(", hidden %s, %s", paste(x$hidden, collapse = ","), x$activation))
+    cat("\n")
+    if (!is.null(x$fit) && !is.na(x$fit$loss))
+        cat(sprintf("fit: loss %.6g = divergence %.6g + %g * monge gap %.6g (%d iterations)\n",
+                    x$fit$loss, x$fit$divergence, x$fit$lambda, x$fit$monge_gap,
+                    x$fit$iterations))
+    invisible(x)
+}
+
+map_params <- function(map) {
+    if (!inherits(map, "otkit_map")) .otk_stop("map must be an otkit map (from fit_map)")
+    .Call(otkr_map_info, map$ptr)$params
+}
+
+.otk_path <- function(path) {
+    if (!is.character(path) || length(path) != 1L || is.na(path) || !nzchar(path))
+        .otk_stop("path must be one file name")
+    path.expand(path)
+}
+
+save_map <- function(map, path) {
+    if (!inherits(map, "otkit_map")) .otk_stop("map must be an otkit map (from fit_map)")
+    .Call(otkr_map_save, map$ptr, .otk_path(path))
+    invisible(path)
+}
+
+load_map <- function(path) {
+    .otk_map_object(.Call(otkr_map_load, .otk_path(path)))
+}

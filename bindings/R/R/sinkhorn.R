@@ -1,0 +1,66 @@
+.otk_gauges <- c(geomloss = 0L, ott = 1L, pot = 2L)
+
+sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NULL,
+                     blur = NULL, cost = "sqeuclidean", power = NULL, reach = NULL,
+                     rho = NULL, rho_a = NULL, rho_b = NULL, schedule = "converge",
+                     update = "auto", scaling = 0.5, diameter = NULL, p = NULL,
+                     tol = 1e-6, max_iter = 10000L, no_annealing = FALSE, threads = 0L,
+                     plan = FALSE, barycentric = FALSE, gauge = "geomloss", warn = TRUE) {
+    if ((!is.null(reach)) + (!is.null(rho)) + (!is.null(rho_a) || !is.null(rho_b)) > 1L)
+        .otk_stop("reach, rho and rho_a/rho_b exclude each other")
+    if (!is.null(eps) && !is.null(blur))
+        .otk_stop("eps and blur exclude each other")
+    if (!is.null(C) && is.null(eps) && is.null(blur))
+        .otk_stop("eps (or blur) is required with a cost matrix C")
+    opt <- list(
+        power = if (is.null(power)) 0 else .otk_num(power, "power"),
+        eps = .otk_pos0(eps, "eps"),
+        blur = if (is.null(blur)) 0.05 else .otk_num(blur, "blur"),
+        rho_a = Inf, rho_b = Inf,
+        reach = .otk_pos0(reach, "reach"),
+        schedule = .otk_choice(schedule, .otk_schedules, "schedule"),
+        update = .otk_choice(update, .otk_updates, "update"),
+        scaling = .otk_num(scaling, "scaling"),
+        diameter = .otk_pos0(diameter, "diameter"), p = .otk_pos0(p, "p"),
+        tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
+        no_annealing = as.integer(.otk_flag(no_annealing, "no_annealing")),
+        threads = .otk_int(threads, "threads"),
+        plan = as.integer(.otk_flag(plan, "plan")),
+        barycentric = as.integer(.otk_flag(barycentric, "barycentric")),
+        gauge = .otk_choice(gauge, .otk_gauges, "gauge"))
+    if (!is.null(rho)) opt$rho_a <- opt$rho_b <- .otk_num(rho, "rho")
+    if (!is.null(rho_a)) opt$rho_a <- .otk_num(rho_a, "rho_a")
+    if (!is.null(rho_b)) opt$rho_b <- .otk_num(rho_b, "rho_b")
+    .otk_flag(warn, "warn")
+    if (!is.null(C)) {
+        if (!is.null(x) || !is.null(y)) .otk_stop("give either C or both x and y, not both")
+        if (barycentric) .otk_stop("barycentric = TRUE needs the target points y (not C)")
+        C <- .otk_matrix(C, "C")
+        n <- nrow(C); m <- ncol(C)
+    } else {
+        if (is.null(x) || is.null(y))
+            .otk_stop(if (is.null(x)) "x" else "y", " is required (or give the cost matrix C)")
+        x <- .otk_points(x, "x")
+        y <- .otk_points(y, "y")
+        if (ncol(y) != ncol(x))
+            .otk_stop("y has ", ncol(y), " columns but x has ", ncol(x),
+                      " (points are rows: both need the same dimension d)")
+        n <- nrow(x); m <- nrow(y)
+    }
+    a <- .otk_weights(a, n, "a")
+    b <- .otk_weights(b, m, "b")
+    res <- .Call(otkr_sinkhorn, C, x, y, a, b, cost, opt)
+    .otk_warn_not_converged(res$status, "otkit::sinkhorn", res$marginal_error, opt$tol,
+                            opt$max_iter, warn)
+    res$converged <- res$status == 0L
+    if (!plan) res$plan <- NULL
+    if (!barycentric) res$barycentric <- NULL
+    res
+}
+
+potential_convert <- function(values, w, eps, from = "geomloss", to = "pot") {
+    if (!is.numeric(values)) .otk_stop("values must be a numeric vector")
+    if (!is.numeric(w)) .otk_stop("w must be a numeric vector")
+    .Call(otkr_potential_convert, as.double(values), as.double(w), .otk_num(eps, "eps"),
+          .otk_choice(from, .otk_gauges, "from"), .otk_choice(to, .otk_gauges, "to"))
+}

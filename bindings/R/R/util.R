@@ -1,0 +1,108 @@
+# Argument checking and conversions shared by the wrappers.  The C layer
+# (src/) transposes R's column-major matrices to otkit's row-major layout;
+# here we only make sure that what reaches it has the right type and names
+# the argument when it does not.
+
+.otk_stop <- function(...) stop(paste0(...), call. = FALSE)
+
+.otk_choice <- function(value, table, argname) {
+    if (!is.character(value) || length(value) != 1L || is.na(value) ||
+        !(value %in% names(table)))
+        .otk_stop(argname, " = ", deparse(value)[1L], " is not one of ",
+                  paste0("\"", names(table), "\"", collapse = ", "))
+    table[[value]]
+}
+
+.otk_num <- function(value, argname) {
+    if (!is.numeric(value) || length(value) != 1L || is.na(value))
+        .otk_stop(argname, " = ", deparse(value)[1L], " is not a number")
+    as.double(value)
+}
+
+# NULL -> 0 (the C library's "not set"), else a number > 0.
+.otk_pos0 <- function(value, argname) {
+    if (is.null(value)) return(0)
+    v <- .otk_num(value, argname)
+    if (!(v > 0)) .otk_stop(argname, " = ", format(value), " must be > 0 (or NULL)")
+    v
+}
+
+.otk_int <- function(value, argname) {
+    if (!is.numeric(value) || length(value) != 1L || is.na(value) ||
+        value != round(value) || abs(value) > .Machine$integer.max)
+        .otk_stop(argname, " = ", deparse(value)[1L], " is not an integer")
+    as.integer(value)
+}
+
+.otk_flag <- function(value, argname) {
+    if (!is.logical(value) || length(value) != 1L || is.na(value))
+        .otk_stop(argname, " must be TRUE or FALSE")
+    value
+}
+
+# Points: an n x d numeric matrix (a data frame is converted; a vector is n
+# points on the line).  Returns a double matrix.
+.otk_points <- function(x, argname) {
+    if (is.null(x)) .otk_stop(argname, " is required")
+    if (is.data.frame(x)) x <- as.matrix(x)
+    if (is.null(dim(x))) {
+        if (!is.numeric(x)) .otk_stop(argname, " must be a numeric matrix (points in rows)")
+        x <- matrix(as.double(x), ncol = 1L)
+    }
+    if (length(dim(x)) != 2L || !is.numeric(x))
+        .otk_stop(argname, " must be a numeric matrix (points in rows)")
+    if (nrow(x) == 0L || ncol(x) == 0L)
+        .otk_stop(argname, " is empty (", nrow(x), " x ", ncol(x), ")")
+    storage.mode(x) <- "double"
+    .otk_finite(x, argname)
+}
+
+# The C layer sees a row-major copy, so the library would report a flat
+# row-major index; name the entry in R's own terms instead.
+.otk_finite <- function(x, argname) {
+    if (!all(is.finite(x))) {
+        ij <- which(!is.finite(x), arr.ind = TRUE)[1L, ]
+        .otk_stop(argname, "[", ij[1L], ", ", ij[2L], "] = ", format(x[ij[1L], ij[2L]]),
+                  " is not finite")
+    }
+    x
+}
+
+.otk_matrix <- function(C, argname) {
+    if (is.data.frame(C)) C <- as.matrix(C)
+    if (!is.matrix(C) || !is.numeric(C))
+        .otk_stop(argname, " must be a numeric matrix")
+    storage.mode(C) <- "double"
+    .otk_finite(C, argname)
+}
+
+# Weights: NULL (uniform) or a numeric vector of length n.
+.otk_weights <- function(w, n, argname) {
+    if (is.null(w)) return(NULL)
+    if (!is.numeric(w) || (!is.null(dim(w)) && min(dim(w)) > 1L))
+        .otk_stop(argname, " must be a numeric vector")
+    if (length(w) != n)
+        .otk_stop(argname, " has length ", length(w), ", expected ", n)
+    as.double(w)
+}
+
+.otk_schedules <- c(converge = 0L, fixed = 1L)
+.otk_updates <- c(auto = 0L, symmetric = 1L, alternating = 2L)
+
+.otk_warn_not_converged <- function(status, what, err, tol, max_iter, warn) {
+    if (isTRUE(warn) && status == 1L) {
+        msg <- sprintf(paste0("%s did not converge: marginal error %.3g > tol = %g after ",
+                              "max_iter = %d iterations at the target eps (the best ",
+                              "iterate is returned)"), what, err, tol, max_iter)
+        cond <- simpleWarning(msg, call = sys.call(-1L))
+        class(cond) <- c("otkit_convergence_warning", class(cond))
+        warning(cond)
+    }
+    invisible(NULL)
+}
+
+#' The version of the linked otkit C library
+#'
+#' @return A string such as "0.1.0".
+#' @export
+otk_version <- function() .Call(otkr_version)

@@ -1,0 +1,36 @@
+/*
+ * init.c — registration of the .Call routines; dynamic symbol lookup is off,
+ * so only these names are reachable from R.
+ */
+#include "otkr.h"
+
+#include <R_ext/Rdynload.h>
+
+/* The detour through void (*)(void), the generic function pointer type,
+ * keeps -Wcast-function-type quiet about R's DL_FUNC. */
+#define CALLDEF(name, n) {#name, (DL_FUNC)(void (*)(void))&name, n}
+
+static const R_CallMethodDef call_methods[] = {
+    CALLDEF(otkr_sinkhorn, 7),
+    CALLDEF(otkr_potential_convert, 5),
+    CALLDEF(otkr_divergence, 6),
+    CALLDEF(otkr_divergence_matrix, 6),
+    CALLDEF(otkr_geomloss_ground, 1),
+    CALLDEF(otkr_sinkd_loss, 4),
+    CALLDEF(otkr_sinkd_objective, 5),
+    CALLDEF(otkr_kd_loss, 5),
+    CALLDEF(otkr_version, 0),
+    CALLDEF(otkr_monge_gap, 5),
+    CALLDEF(otkr_fit_map, 5),
+    CALLDEF(otkr_map_apply, 3),
+    CALLDEF(otkr_map_info, 1),
+    CALLDEF(otkr_map_save, 2),
+    CALLDEF(otkr_map_load, 1),
+    {NULL, NULL, 0}};
+
+void R_init_otkit(DllInfo *dll)
+{
+    R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+    R_useDynamicSymbols(dll, FALSE);
+    R_forceSymbols(dll, TRUE);
+}

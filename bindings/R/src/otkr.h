@@ -1,0 +1,81 @@
+/*
+ * otkr.h — shared helpers of the otkit R package's C layer (.Call entry
+ * points over the installed libotkit).
+ *
+ * Memory: every otkit object lives in an otkr_holder wrapped in an R external
+ * pointer with a finalizer, so an R error (Rf_error, or an allocation failure
+ * inside allocVector) can longjmp out of an entry point at any time without
+ * leaking it; the entry points still free the holder explicitly before they
+ * return, so nothing waits for the garbage collector.  Scratch arrays come
+ * from R_alloc, released by R when the .Call returns or unwinds.
+ *
+ * Layout: R matrices are column-major, otkit's are row-major; otkr_rowmajor
+ * and otkr_matrix_out transpose.  Points are rows on both sides (an n x d R
+ * matrix is n points).
+ */
+#ifndef OTKR_H
+#define OTKR_H
+
+#define R_NO_REMAP
+#include <R.h>
+#include <Rinternals.h>
+#include <stddef.h>
+
+#include <otkit.h>
+
+typedef struct {
+    otk_sinkhorn *sinkhorn;
+    otk_divergence *divergence;
+    otk_sinkd *sinkd;
+    otk_cost *cost[3];
+} otkr_holder;
+
+/* A new, empty holder protected by the returned external pointer (the caller
+ * PROTECTs it). */
+SEXP otkr_holder_new(otkr_holder **out);
+/* Free everything the holder owns (solvers before the costs they borrow). */
+void otkr_holder_free(SEXP ptr);
+
+/* Raise the library's error for status st < 0 (its message naming the
+ * argument) as an R condition of class otkit_error with a `status` field
+ * (the status name), without a call.  Returns for st >= 0. */
+void otkr_check(int st);
+
+/* Named element of the option list (R side guarantees types). */
+SEXP otkr_opt(SEXP opt, const char *name);
+double otkr_opt_num(SEXP opt, const char *name);
+int otkr_opt_int(SEXP opt, const char *name);
+
+/* An n x d double matrix (or a length-n vector as n x 1) copied to row-major
+ * scratch memory.  name is used in error messages.  d_expect > 0 checks the
+ * column count. */
+const double *otkr_rowmajor(SEXP mat, const char *name, size_t *n, size_t *d, size_t d_expect);
+/* An optional double vector of length n_expect: NULL for R's NULL. */
+const double *otkr_vector_opt(SEXP v, const char *name, size_t n_expect);
+/* A new R n x d matrix from row-major data (PROTECTed by the caller). */
+SEXP otkr_matrix_out(const double *rm, size_t n, size_t d);
+SEXP otkr_vector_out(const double *v, size_t n);
+double *otkr_scratch(size_t count);
+/* Parse a ground-cost name; errors name the argument. */
+otk_ground otkr_ground(SEXP name, const char *argname);
+
+/* Build a named list from names and PROTECTed values (count entries). */
+SEXP otkr_named_list(int count, const char **names, SEXP *values);
+
+SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt);
+SEXP otkr_potential_convert(SEXP v, SEXP w, SEXP eps, SEXP from, SEXP to);
+SEXP otkr_divergence(SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt);
+SEXP otkr_divergence_matrix(SEXP Cxy, SEXP Cxx, SEXP Cyy, SEXP a, SEXP b, SEXP opt);
+SEXP otkr_geomloss_ground(SEXP p);
+SEXP otkr_sinkd_loss(SEXP zs, SEXP zt, SEXP cost, SEXP opt);
+SEXP otkr_sinkd_objective(SEXP zs, SEXP zt, SEXP labels, SEXP cost, SEXP opt);
+SEXP otkr_kd_loss(SEXP kind, SEXP zs, SEXP zt, SEXP tau, SEXP grad);
+SEXP otkr_version(void);
+SEXP otkr_monge_gap(SEXP x, SEXP tx, SEXP w, SEXP cost, SEXP opt);
+SEXP otkr_fit_map(SEXP x, SEXP y, SEXP family, SEXP hidden, SEXP opt);
+SEXP otkr_map_apply(SEXP ptr, SEXP x, SEXP threads);
+SEXP otkr_map_info(SEXP ptr);
+SEXP otkr_map_save(SEXP ptr, SEXP path);
+SEXP otkr_map_load(SEXP path);
+
+#endif /* OTKR_H */

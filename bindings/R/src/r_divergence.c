@@ -1,0 +1,150 @@
+/*
+ * r_divergence.c — otkit::sinkhorn_divergence() (otkit/divergence.h) on point
+ * clouds or on three dense costs, with the analytic gradients.
+ */
+#include "otkr.h"
+
+#include <math.h>
+
+#define NUM(v) PROTECT(Rf_ScalarReal(v))
+#define INT(v) PROTECT(Rf_ScalarInteger(v))
+
+static void read_params(SEXP opt, otk_divergence_params *par)
+{
+    otk_divergence_params_default(par);
+    par->eps = otkr_opt_num(opt, "eps");
+    par->blur = otkr_opt_num(opt, "blur");
+    par->rho = otkr_opt_num(opt, "rho");
+    par->reach = otkr_opt_num(opt, "reach");
+    par->schedule = (otk_schedule)otkr_opt_int(opt, "schedule");
+    par->update = (otk_update)otkr_opt_int(opt, "update");
+    par->scaling = otkr_opt_num(opt, "scaling");
+    par->diameter = otkr_opt_num(opt, "diameter");
+    par->p = otkr_opt_num(opt, "p");
+    par->debias = otkr_opt_int(opt, "debias");
+    par->tol = otkr_opt_num(opt, "tol");
+    par->max_iter = otkr_opt_int(opt, "max_iter");
+    par->threads = otkr_opt_int(opt, "threads");
+}
+
+/* Solve, read the gradients asked for in opt$grad (logical a, b, x, y) and
+ * build the result list.  d = 0 for dense costs (no point gradients). */
+static SEXP solve_and_collect(SEXP hp, otkr_holder *h, SEXP a, SEXP b, size_t n, size_t m,
+                              size_t d, SEXP opt)
+{
+    otk_divergence_result res;
+    const double *wa = otkr_vector_opt(a, "a", n);
+    const double *wb = otkr_vector_opt(b, "b", m);
+    SEXP grad = PROTECT(Rf_coerceVector(otkr_opt(opt, "grad"), LGLSXP));
+    SEXP gv[4] = {R_NilValue, R_NilValue, R_NilValue, R_NilValue};
+    double *buf;
+    int k, nprot = 1;
+
+    otkr_check(otk_divergence_solve(h->divergence, wa, wb, &res));
+    for (k = 0; k < 4; k++) {
+        size_t rows = (k == 0 || k == 2) ? n : m;
+        if (!LOGICAL(grad)[k])
+            continue;
+        if (k >= 2 && d == 0)
+            continue; /* the R side only asks for point gradients of point clouds */
+        buf = otkr_scratch(k < 2 ? rows : rows * d);
+        switch (k) {
+        case 0: otkr_check(otk_divergence_grad_a(h->divergence, buf)); break;
+        case 1: otkr_check(otk_divergence_grad_b(h->divergence, buf)); break;
+        case 2: otkr_check(otk_divergence_grad_x(h->divergence, buf)); break;
+        default: otkr_check(otk_divergence_grad_y(h->divergence, buf)); break;
+        }
+        gv[k] = PROTECT(k < 2 ? otkr_vector_out(buf, rows) : otkr_matrix_out(buf, rows, d));
+        nprot++;
+    }
+    otkr_holder_free(hp);
+    {
+        const char *names[] = {"value", "eps", "rho", "mass_a", "mass_b", "marginal_error",
+                               "iterations", "annealing_iterations", "status",
+                               "grad_a", "grad_b", "grad_x", "grad_y"};
+        SEXP vals[13];
+        SEXP out;
+        vals[0] = NUM(res.divergence);
+        vals[1] = NUM(res.eps);
+        vals[2] = NUM(res.rho);
+        vals[3] = NUM(res.mass_a);
+        vals[4] = NUM(res.mass_b);
+        vals[5] = NUM(res.marginal_error);
+        vals[6] = INT(res.iterations);
+        vals[7] = INT(res.annealing_iterations);
+        vals[8] = INT((int)res.status);
+        for (k = 0; k < 4; k++)
+            vals[9 + k] = gv[k];
+        out = otkr_named_list(13, names, vals);
+        UNPROTECT(9 + nprot);
+        return out;
+    }
+}
+
+/* opt's first element is `grad` (see R/divergence.R). */
+SEXP otkr_divergence(SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
+{
+    otkr_holder *h;
+    SEXP hp = PROTECT(otkr_holder_new(&h));
+    otk_divergence_params par;
+    size_t n, m, d, dy;
+    const double *xr = otkr_rowmajor(x, "x", &n, &d, 0);
+    const double *yr = otkr_rowmajor(y, "y", &m, &dy, d);
+    otk_ground ground = otkr_ground(cost, "cost");
+    SEXP out;
+
+    read_params(opt, &par);
+    otkr_check(otk_divergence_alloc_points(&h->divergence, n, m, d, xr, yr, ground,
+                                           otkr_opt_num(opt, "power"), &par));
+    out = solve_and_collect(hp, h, a, b, n, m, d, opt);
+    UNPROTECT(1);
+    return out;
+}
+
+SEXP otkr_divergence_matrix(SEXP Cxy, SEXP Cxx, SEXP Cyy, SEXP a, SEXP b, SEXP opt)
+{
+    otkr_holder *h;
+    SEXP hp = PROTECT(otkr_holder_new(&h));
+    otk_divergence_params par;
+    size_t n, m, r, c;
+    const double *M;
+    SEXP out;
+
+    read_params(opt, &par);
+    /* The row-major copies live in R_alloc memory until this call returns,
+     * after the costs that borrow them are freed. */
+    M = otkr_rowmajor(Cxy, "C_xy", &n, &m, 0);
+    otkr_check(otk_cost_dense(&h->cost[0], n, m, M, m));
+    if (Cxx != R_NilValue) {
+        M = otkr_rowmajor(Cxx, "C_xx", &r, &c, 0);
+        if (r != n || c != n)
+            Rf_errorcall(R_NilValue, "otkit: C_xx is %zu x %zu, expected %zu x %zu (C_xy has %zu rows)",
+                         r, c, n, n, n);
+        otkr_check(otk_cost_dense(&h->cost[1], n, n, M, n));
+    }
+    if (Cyy != R_NilValue) {
+        M = otkr_rowmajor(Cyy, "C_yy", &r, &c, 0);
+        if (r != m || c != m)
+            Rf_errorcall(R_NilValue, "otkit: C_yy is %zu x %zu, expected %zu x %zu (C_xy has %zu columns)",
+                         r, c, m, m, m);
+        otkr_check(otk_cost_dense(&h->cost[2], m, m, M, m));
+    }
+    otkr_check(otk_divergence_alloc_costs(&h->divergence, h->cost[0], h->cost[1], h->cost[2],
+                                          &par));
+    out = solve_and_collect(hp, h, a, b, n, m, 0, opt);
+    UNPROTECT(1);
+    return out;
+}
+
+SEXP otkr_geomloss_ground(SEXP p)
+{
+    otk_ground g;
+    double power = 0.0;
+    SEXP out;
+    otkr_check(otk_divergence_geomloss_ground(Rf_asReal(p), &g, &power));
+    out = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(out, 0, Rf_mkString(otk_ground_name(g)));
+    SET_VECTOR_ELT(out, 1, Rf_ScalarReal(power));
+    UNPROTECT(1);
+    return out;
+}

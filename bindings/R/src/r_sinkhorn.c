@@ -1,0 +1,161 @@
+/*
+ * r_sinkhorn.c — otkit::sinkhorn() (otkit/sinkhorn.h) on a dense cost matrix
+ * or on two point clouds, and potential_convert().
+ */
+#include "otkr.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define NUM(v) PROTECT(Rf_ScalarReal(v))
+#define INT(v) PROTECT(Rf_ScalarInteger(v))
+
+static double *uniform(size_t n)
+{
+    double *w = otkr_scratch(n);
+    size_t i;
+    for (i = 0; i < n; i++)
+        w[i] = 1.0 / (double)n;
+    return w;
+}
+
+SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
+{
+    otkr_holder *h;
+    SEXP hp = PROTECT(otkr_holder_new(&h));
+    otk_sinkhorn_params par;
+    otk_sinkhorn_result res;
+    size_t n, m, d = 0, dy;
+    const double *wa, *wb;
+    double *f, *g, *row, *col;
+    int st, gauge, nprot = 1;
+    long k;
+    SEXP plan = R_NilValue, bary = R_NilValue;
+    const double *yrow = NULL;
+
+    otk_sinkhorn_params_default(&par);
+    par.eps = otkr_opt_num(opt, "eps");
+    par.blur = otkr_opt_num(opt, "blur");
+    par.rho_a = otkr_opt_num(opt, "rho_a");
+    par.rho_b = otkr_opt_num(opt, "rho_b");
+    par.reach = otkr_opt_num(opt, "reach");
+    par.schedule = (otk_schedule)otkr_opt_int(opt, "schedule");
+    par.update = (otk_update)otkr_opt_int(opt, "update");
+    par.scaling = otkr_opt_num(opt, "scaling");
+    par.diameter = otkr_opt_num(opt, "diameter");
+    par.p = otkr_opt_num(opt, "p");
+    par.tol = otkr_opt_num(opt, "tol");
+    par.max_iter = otkr_opt_int(opt, "max_iter");
+    par.no_annealing = otkr_opt_int(opt, "no_annealing");
+    par.threads = otkr_opt_int(opt, "threads");
+    gauge = otkr_opt_int(opt, "gauge");
+
+    if (C != R_NilValue) {
+        /* Row-major copy in R_alloc memory: lives until this call returns,
+         * longer than the cost that borrows it (freed below). */
+        const double *Crm = otkr_rowmajor(C, "C", &n, &m, 0);
+        otkr_check(otk_cost_dense(&h->cost[0], n, m, Crm, m));
+    } else {
+        const double *xr = otkr_rowmajor(x, "x", &n, &d, 0);
+        const double *yr = otkr_rowmajor(y, "y", &m, &dy, d);
+        yrow = yr;
+        otk_ground ground = otkr_ground(cost, "cost");
+        otkr_check(otk_cost_points(&h->cost[0], n, m, d, xr, yr, ground,
+                                   otkr_opt_num(opt, "power")));
+    }
+    wa = otkr_vector_opt(a, "a", n);
+    wb = otkr_vector_opt(b, "b", m);
+    otkr_check(otk_sinkhorn_alloc(&h->sinkhorn, h->cost[0], &par));
+    /* solve() spelled out (set, iterate, get_result: the same iterations),
+     * so that a long solve can be interrupted from R.  An interrupt unwinds
+     * through R_CheckUserInterrupt; the holder's finalizer frees the solver. */
+    otkr_check(otk_sinkhorn_set(h->sinkhorn, wa, wb));
+    for (k = 1;; k++) {
+        st = otk_sinkhorn_iterate(h->sinkhorn);
+        if (st != OTK_CONTINUE)
+            break;
+        if (k % 16 == 0) /* a few microseconds, against an O(nm) update */
+            R_CheckUserInterrupt();
+    }
+    otkr_check(st);
+    otkr_check(otk_sinkhorn_get_result(h->sinkhorn, &res));
+
+    f = otkr_scratch(n);
+    g = otkr_scratch(m);
+    memcpy(f, otk_sinkhorn_potential_f(h->sinkhorn), n * sizeof(double));
+    memcpy(g, otk_sinkhorn_potential_g(h->sinkhorn), m * sizeof(double));
+    row = otkr_scratch(n);
+    col = otkr_scratch(m);
+    otkr_check(otk_sinkhorn_marginals(h->sinkhorn, row, col));
+    if (otkr_opt_int(opt, "plan")) {
+        double *P;
+        if (n > SIZE_MAX / m)
+            Rf_errorcall(R_NilValue, "otkit: the plan (%zu x %zu) is too large", n, m);
+        P = otkr_scratch(n * m);
+        otkr_check(otk_sinkhorn_plan(h->sinkhorn, P));
+        plan = PROTECT(otkr_matrix_out(P, n, m));
+        nprot++;
+    }
+    if (otkr_opt_int(opt, "barycentric")) {
+        /* Points only (the R side checks): the entropic map estimate
+         * sum_j P_ij y_j / sum_j P_ij at each source point. */
+        double *B = otkr_scratch(n * d);
+        otkr_check(otk_sinkhorn_barycentric(h->sinkhorn, d, yrow, B));
+        bary = PROTECT(otkr_matrix_out(B, n, d));
+        nprot++;
+    }
+    otkr_holder_free(hp);
+    if (gauge != OTK_GAUGE_GEOMLOSS) {
+        otkr_check(otk_potential_convert(n, res.eps, wa ? wa : uniform(n), OTK_GAUGE_GEOMLOSS,
+                                         (otk_gauge)gauge, f, f));
+        otkr_check(otk_potential_convert(m, res.eps, wb ? wb : uniform(m), OTK_GAUGE_GEOMLOSS,
+                                         (otk_gauge)gauge, g, g));
+    }
+    {
+        const char *names[] = {"ot_kl", "ot_ent", "ot_lin", "eps", "rho_a", "rho_b",
+                               "mass_a", "mass_b", "marginal_error", "iterations",
+                               "annealing_iterations", "status", "f", "g",
+                               "row_marginal", "col_marginal", "plan", "barycentric"};
+        SEXP vals[18];
+        SEXP out;
+        vals[0] = NUM(res.ot_kl);
+        vals[1] = NUM(res.ot_ent);
+        vals[2] = NUM(res.ot_lin);
+        vals[3] = NUM(res.eps);
+        vals[4] = NUM(res.rho_a);
+        vals[5] = NUM(res.rho_b);
+        vals[6] = NUM(res.mass_a);
+        vals[7] = NUM(res.mass_b);
+        vals[8] = NUM(res.marginal_error);
+        vals[9] = INT(res.iterations);
+        vals[10] = INT(res.annealing_iterations);
+        vals[11] = INT((int)res.status);
+        vals[12] = PROTECT(otkr_vector_out(f, n));
+        vals[13] = PROTECT(otkr_vector_out(g, m));
+        vals[14] = PROTECT(otkr_vector_out(row, n));
+        vals[15] = PROTECT(otkr_vector_out(col, m));
+        vals[16] = plan;
+        vals[17] = bary;
+        out = otkr_named_list(18, names, vals);
+        UNPROTECT(16 + nprot);
+        return out;
+    }
+}
+
+SEXP otkr_potential_convert(SEXP v, SEXP w, SEXP eps, SEXP from, SEXP to)
+{
+    size_t n;
+    SEXP out;
+    if (TYPEOF(v) != REALSXP || TYPEOF(w) != REALSXP)
+        Rf_errorcall(R_NilValue, "otkit: the potential and the weights must be numeric");
+    n = (size_t)XLENGTH(v);
+    if ((size_t)XLENGTH(w) != n)
+        Rf_errorcall(R_NilValue, "otkit: w has length %lld, the potential %zu",
+                     (long long)XLENGTH(w), n);
+    out = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)n));
+    otkr_check(otk_potential_convert(n, Rf_asReal(eps), REAL(w), (otk_gauge)Rf_asInteger(from),
+                                     (otk_gauge)Rf_asInteger(to), REAL(v), REAL(out)));
+    UNPROTECT(1);
+    return out;
+}

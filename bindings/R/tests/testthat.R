@@ -1,0 +1,4 @@
+library(testthat)
+library(otkit)
+
+test_check("otkit")
