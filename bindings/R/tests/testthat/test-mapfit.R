@@ -160,7 +160,7 @@ test_that("maps: bad input and lost pointers stop with a clear message", {
     expect_error(load_map(file.path(pr$dir, "missing.map")), "missing.map.*OTK_EIO")
     bad <- file.path(pr$dir, "bad.map")
     writeLines(c("otkit-map 1", "family affine", "dim 3", "params 12", "1", "end"), bad)
-    expect_error(load_map(bad), "bad.map.*OTK_EFORMAT")
+    expect_error(load_map(bad), "bad.map.*OTK_EPARSE")
     rds <- file.path(pr$dir, "map.rds")
     saveRDS(map, rds)
     expect_error(predict(readRDS(rds), pr$x), "use save_map\\(\\) and load_map\\(\\)")
