@@ -122,9 +122,10 @@ def main():
                  div["path_at_eps"], div["fft_plans"], div["softmin_calls"], div["softmin_fft"],
                  div["softmin_separable"]),
               "",
-              "Machine: %s, %d CPUs, load average %.1f at start, %.1f at end (shared with "
-              "other builds)." % (res["machine"], res["cpus"], res["load_average_start"][0],
-                                  res["load_average_end"][0])]
+              "Machine: %s, %d CPUs, load average %.1f at start, %.1f at end (above the CPU "
+              "count, other work shared the machine)." % (res["machine"], res["cpus"],
+                                                           res["load_average_start"][0],
+                                                           res["load_average_end"][0])]
     text = "\n".join(lines) + "\n"
     print(text)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)

@@ -343,14 +343,19 @@ static void separable_apply(grid_cost *g, const double *in, double *out, int spe
             return;
         }
         double *src = g->w0;
-        /* The kernels' vectorised exp (clamped below, where exp(x) < 1e-300:
-         * such terms are below the sum's e^{−C_max/ε} by far more than the
-         * rounding error, see SHIFT_MAX_RATIO). */
+        /* The kernels' vectorised exp, which clamps its argument at −708;
+         * those terms (zero weights among them) are set to exactly 0 here:
+         * they are below the sum's e^{−C_max/ε} by far more than the rounding
+         * error (SHIFT_MAX_RATIO), and e^{−708} times the kernel entries
+         * would be subnormal numbers, which make the products many times
+         * slower. */
         const otk_kernels *kern = g->base.kern;
 #pragma omp parallel for num_threads(threads) if (otk__parallel_worth(threads, n, 4))
         for (size_t i0 = 0; i0 < n; i0 += OTK_TILE) {
             const size_t T = n - i0 < OTK_TILE ? n - i0 : OTK_TILE;
             kern->exp_affine(in + i0, T, 1.0, M, src + i0);
+            for (size_t t = 0; t < T; t++)
+                src[i0 + t] = in[i0 + t] - M < -700.0 ? 0.0 : src[i0 + t];
         }
         for (int q = 0; q < na; q++) {
             const int k = axes[q];
