@@ -619,6 +619,33 @@ else
     fail "grid --barycenter with --out PGM (exit $rc)"
 fi
 
+# PNG (builds with libpng): the barycenter written as PNG reads back as the
+# same picture as the 16-bit PGM (up to 8-bit quantisation); without
+# libpng, PNG input is refused with a message that says how to get it.
+if "$OTK" --version | grep -q 'PNG (libpng)'; then
+    run_otk grid "$tmp/g_a.pgm" "$tmp/g_b.pgm" "$tmp/g_c.pgm" --barycenter \
+        --weights 0.5,0.25,0.25 --eps 0.05 --out "$tmp/g_bar.png"
+    if [ $rc -eq 0 ] && [ "$(head -c 4 "$tmp/g_bar.png" | tail -c 3)" = "PNG" ]; then
+        run_otk grid "$tmp/g_bar.png" "$tmp/g_bar.pgm" --divergence --blur 0.3
+        if [ $rc -eq 0 ] && json_true "$tmp/out" \
+            'd["value"] < 1e-5 and d["rows"] == 3 and d["cols"] == 4'; then
+            pass "grid --out PNG, read back: the PGM's 3-row, 4-column picture (divergence < 1e-5)"
+        else
+            fail "grid PNG read back against the PGM (exit $rc)"
+        fi
+    else
+        fail "grid --barycenter --out PNG (exit $rc)"
+    fi
+else
+    printf '\211PNG\r\n\032\n' >"$tmp/g_fake.png"
+    run_otk grid "$tmp/g_fake.png" "$tmp/g_a.pgm"
+    if [ $rc -eq 2 ] && grep -q 'libpng' "$tmp/err"; then
+        pass "grid PNG input without libpng: exit 2, says how to get it"
+    else
+        fail "grid PNG without libpng (exit $rc)"
+    fi
+fi
+
 run_otk grid "$tmp/g_a.pgm" "$tmp/g_b.pgm" --barycenter --out "$tmp/g_bar.csv" --eps 0.05
 if [ $rc -eq 0 ] && [ "$(grep -vc '^#' "$tmp/g_bar.csv")" = 3 ]; then
     pass "grid --barycenter --out CSV: 3 rows"

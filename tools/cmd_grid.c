@@ -18,7 +18,8 @@ static const char grid_usage[] =
     "\n"
     "Entropic optimal transport between two histograms on a regular grid (the\n"
     "default), their Sinkhorn divergence (--divergence), or the barycenter of\n"
-    "all the inputs (--barycenter).  Inputs are greyscale PGM images (P2, P5)\n"
+    "all the inputs (--barycenter).  Inputs are greyscale PGM images (P2, P5),\n"
+    "PNG images (read as 8-bit grey; in builds with libpng: see otk --version)\n"
     "or CSV/.npy arrays (one row or column: a 1-D grid; r x c: a 2-D grid of r\n"
     "rows); all must have the same shape.  Each is divided by its sum (pixel\n"
     "values >= 0, not all zero).  Cell (i, j) sits at (i h, j h), with h =\n"
@@ -35,8 +36,9 @@ static const char grid_usage[] =
     "  --weights LIST   barycentric weights, one per input, comma-separated,\n"
     "                   >= 0 (normalised to sum 1; default equal)\n"
     "  --debias         debiased barycenter (Janati et al. 2020)\n"
-    "  --out OUT        write the barycenter: OUT ending in .pgm is a 16-bit PGM\n"
-    "                   scaled to its maximum, anything else CSV (the values)\n"
+    "  --out OUT        write the barycenter: OUT ending in .pgm is a 16-bit PGM,\n"
+    "                   .png an 8-bit PNG (libpng builds), both scaled to the\n"
+    "                   maximum; anything else CSV (the values)\n"
     "\n"
     "Solver:\n"
     "  --path P         soft-min path: auto (default; FFT only where its accuracy\n"
@@ -314,7 +316,10 @@ int cmd_grid(int argc, char **argv)
         if (out.stream) {
             if (ends_with(req.out_path, ".pgm") && dim == 2)
                 cli_write_pgm(out.stream, imgs[0].shape[0], imgs[0].shape[1], bar);
-            else
+            else if (ends_with(req.out_path, ".png") && dim == 2) {
+                if (cli_write_png(out.stream, imgs[0].shape[0], imgs[0].shape[1], bar) < 0)
+                    goto done;
+            } else
                 cli_write_table(out.stream, "otk grid barycenter", bar, imgs[0].shape[0],
                                 imgs[0].shape[1]);
             if (cli_output_commit(&out) < 0)

@@ -1,4 +1,7 @@
 /* PGM (Netpbm P2/P5) reading and writing, and arrays as grids, for otk grid. */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -9,6 +12,9 @@
 #include "cli.h"
 #include "image.h"
 #include "io.h"
+#ifdef OTK_HAVE_PNG
+#include <png.h>
+#endif
 
 void cli_image_free(cli_image *img)
 {
@@ -105,6 +111,58 @@ static int read_pgm(FILE *f, const char *path, int binary, cli_image *img)
     return 0;
 }
 
+/* PNG through libpng's simplified API: any colour type, converted by libpng
+ * to 8-bit greyscale (colour: its luminance; alpha: composited on black, so
+ * transparent pixels count as empty), values 0..255 as they are. */
+static int read_png(FILE *f, const char *path, cli_image *img)
+{
+#ifdef OTK_HAVE_PNG
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    rewind(f);
+    if (f == stdin || !png_image_begin_read_from_stdio(&im, f)) {
+        cli_error("%s: not a readable PNG image (%s)", path,
+                  f == stdin ? "standard input is not supported" : im.message);
+        png_image_free(&im);
+        return -1;
+    }
+    im.format = PNG_FORMAT_GRAY;
+    const size_t rows = im.height, cols = im.width, n = rows * cols;
+    unsigned char *buf = malloc(n ? n : 1);
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!buf || !v) {
+        free(buf);
+        free(v);
+        png_image_free(&im);
+        cli_error("%s: out of memory for a %zu x %zu image", path, rows, cols);
+        return -1;
+    }
+    const png_color black = {0, 0, 0};
+    if (!png_image_finish_read(&im, &black, buf, 0, NULL)) {
+        cli_error("%s: %s", path, im.message);
+        free(buf);
+        free(v);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = buf[i];
+    free(buf);
+    img->dim = 2;
+    img->shape[0] = rows;
+    img->shape[1] = cols;
+    img->values = v;
+    return 0;
+#else
+    (void)f;
+    (void)img;
+    cli_error("%s: PNG images need an otk built with libpng (apt-get install libpng-dev, then "
+              "configure again); use PGM or CSV",
+              path);
+    return -1;
+#endif
+}
+
 int cli_read_image(const char *path, cli_image *img)
 {
     memset(img, 0, sizeof *img);
@@ -114,6 +172,12 @@ int cli_read_image(const char *path, cli_image *img)
         return -1;
     }
     int c0 = getc(f), c1 = getc(f);
+    if (c0 == 0x89 && c1 == 'P') {
+        int r = read_png(f, path, img);
+        if (f != stdin)
+            fclose(f);
+        return r;
+    }
     if (c0 == 'P' && (c1 == '2' || c1 == '5')) {
         int r = read_pgm(f, path, c1 == '5', img);
         if (f != stdin)
@@ -163,4 +227,54 @@ void cli_write_pgm(void *stream, size_t rows, size_t cols, const double *values)
         putc((int)(p >> 8), out);
         putc((int)(p & 255u), out);
     }
+}
+
+int cli_write_png(void *stream, size_t rows, size_t cols, const double *values)
+{
+#ifdef OTK_HAVE_PNG
+    const size_t n = rows * cols;
+    double mx = 0.0;
+    for (size_t i = 0; i < n; i++)
+        mx = values[i] > mx ? values[i] : mx;
+    unsigned char *buf = malloc(n ? n : 1);
+    if (!buf) {
+        cli_error("out of memory for a %zu x %zu PNG image", rows, cols);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double s = mx > 0.0 ? values[i] / mx * 255.0 : 0.0;
+        buf[i] = (unsigned char)(s <= 0.0 ? 0 : s >= 255.0 ? 255 : lround(s));
+    }
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    im.width = (png_uint_32)cols;
+    im.height = (png_uint_32)rows;
+    im.format = PNG_FORMAT_GRAY;
+    const int ok = png_image_write_to_stdio(&im, stream, 0, buf, 0, NULL);
+    free(buf);
+    if (!ok) {
+        cli_error("cannot encode the PNG image: %s", im.message);
+        png_image_free(&im);
+        return -1;
+    }
+    return 0;
+#else
+    (void)stream;
+    (void)rows;
+    (void)cols;
+    (void)values;
+    cli_error("PNG output needs an otk built with libpng (apt-get install libpng-dev, then "
+              "configure again); use .pgm or CSV");
+    return -1;
+#endif
+}
+
+int cli_have_png(void)
+{
+#ifdef OTK_HAVE_PNG
+    return 1;
+#else
+    return 0;
+#endif
 }

@@ -18,7 +18,8 @@ typedef struct {
     double *values;
 } cli_image;
 
-/* Read `path`: a PGM image (content starting "P2" or "P5": width, height,
+/* Read `path`: a PNG image (when otk is built with libpng; 8-bit greyscale
+ * as libpng converts it: colour to luminance, alpha composited on black), a PGM image (content starting "P2" or "P5": width, height,
  * maxval 1..65535, comments '#'; pixels 1 or 2 bytes big-endian in P5) gives
  * a 2-D grid of height × width pixels; anything else is read by
  * cli_read_matrix (CSV or .npy): one row or one column is a 1-D grid, r × c
@@ -32,5 +33,12 @@ void cli_image_free(cli_image *img);
  * PGM (P5, maxval 65535), scaled so that the largest value is 65535 (a
  * barycenter's shape, not its mass; use CSV for the numbers). */
 void cli_write_pgm(void *out, size_t rows, size_t cols, const double *values);
+
+/* Write values as an 8-bit greyscale PNG scaled so that the largest value is
+ * 255 (as cli_write_pgm; libpng builds only).  Returns 0 or -1 (reported). */
+int cli_write_png(void *stream, size_t rows, size_t cols, const double *values);
+
+/* Whether this otk reads and writes PNG. */
+int cli_have_png(void);
 
 #endif

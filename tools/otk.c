@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "image.h"
 
 /* ------------------------------------------------------------------ errors */
 
@@ -334,6 +335,7 @@ int main(int argc, char **argv)
     int status = -1;
     if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
         printf("otk (otkit) %s\n", otk_version_string());
+        printf("images: PGM%s\n", cli_have_png() ? ", PNG (libpng)" : "");
         status = CLI_EXIT_SOLVED;
     } else if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 ||
                strcmp(name, "help") == 0) {
