@@ -123,9 +123,10 @@ OTK_EXPORT otk_status otk_monge_gap_compute(size_t n, size_t d, const double *x,
                                             const otk_monge_gap_params *params,
                                             otk_monge_gap_result *res, double *grad_tx,
                                             double *grad_x);
-/* C cannot have a function and a type both named otk_monge_gap (the agreed
- * API has both), so the one-shot function's symbol is otk_monge_gap_compute
- * and this function-like macro keeps the call spelling otk_monge_gap(...):
+/* The one-shot call is spelled otk_monge_gap(...) and the workspace type is
+ * otk_monge_gap; C cannot give a function and a type the same name, so the
+ * function's symbol is otk_monge_gap_compute and this function-like macro
+ * provides the call spelling:
  * it expands only when the name is followed by '(', which leaves the type
  * name (otk_monge_gap *mg) alone.  Bindings and function pointers use
  * otk_monge_gap_compute. */
