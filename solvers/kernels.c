@@ -116,6 +116,12 @@ static void points_cost_tile(int ground, double power, size_t d, const double *p
  * adds in the same order. */
 #define OTK_LANES 8
 
+/* The fixed pairwise order in which OTK_LANES partial sums are combined. */
+static inline double lanes_total(const double *a)
+{
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
 /* A NaN in v makes the result NaN (so that a NaN cost from a user callback
  * surfaces as a non-finite potential instead of being skipped). */
 static double lanes_max(const double *v, size_t T)
@@ -144,7 +150,7 @@ static double lanes_sum(const double *v, size_t T)
             acc[l] += v[t + l];
     for (; t < T; t++)
         acc[0] += v[t];
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    return lanes_total(acc);
 }
 
 /* Σ_t exp(v[t] − shift), exp and sum fused, in the fixed lane order. */
@@ -157,7 +163,7 @@ static double sum_exp_shifted(const double *v, size_t T, double shift)
             acc[l] += otk_exp_nonpos(v[t + l] - shift);
     for (; t < T; t++)
         acc[0] += otk_exp_nonpos(v[t] - shift);
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    return lanes_total(acc);
 }
 
 /* Fold a tile's (max, Σ exp(v − max)) into the running pair (M, S). */
@@ -311,7 +317,7 @@ static double lanes_dot(const double *x, const double *y, size_t T)
             acc[l] += x[t + l] * y[t + l];
     for (; t < T; t++)
         acc[0] += x[t] * y[t];
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    return lanes_total(acc);
 }
 
 /* The batch costs of SinKD spend most of their time here, on chunks of a few
@@ -326,7 +332,7 @@ static double combine_dist_acc(const double *acc)
     double s[OTK_LANES];
     for (int l = 0; l < OTK_LANES; l++)
         s[l] = (acc[l] + acc[OTK_LANES + l]) + (acc[2 * OTK_LANES + l] + acc[3 * OTK_LANES + l]);
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    return lanes_total(s);
 }
 
 static double lanes_l1_dist(const double *x, const double *y, size_t T)
@@ -388,8 +394,7 @@ static void l1_dist_multi(const double *x, const double *const *y, size_t T, dou
         double r = 0.0;
         for (size_t u = t; u < T; u++)
             r += fabs(x[u] - y[o][u]);
-        const double *a = acc[o];
-        out[o] += (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + r;
+        out[o] += lanes_total(acc[o]) + r;
     }
 }
 
@@ -409,8 +414,7 @@ static void sq_dist_multi(const double *x, const double *const *y, size_t T, dou
         double r = 0.0;
         for (size_t u = t; u < T; u++)
             r += (x[u] - y[o][u]) * (x[u] - y[o][u]);
-        const double *a = acc[o];
-        out[o] += (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + r;
+        out[o] += lanes_total(acc[o]) + r;
     }
 }
 
