@@ -134,6 +134,20 @@ PyArrayObject *otkpy_array_in(PyObject *obj, const char *name, int ndim, npy_int
     return arr;
 }
 
+int otkpy_points_in(PyObject *xobj, PyObject *yobj, PyArrayObject **x, PyArrayObject **y)
+{
+    *y = NULL;
+    *x = otkpy_array_in(xobj, "x", 2, -1, -1);
+    if (*x == NULL)
+        return -1;
+    *y = otkpy_array_in(yobj, "y", 2, -1, PyArray_DIM(*x, 1));
+    if (*y == NULL) {
+        Py_CLEAR(*x);
+        return -1;
+    }
+    return 0;
+}
+
 PyArrayObject *otkpy_array_opt(PyObject *obj, const char *name, int ndim, npy_intp rows,
                                npy_intp cols, int *err)
 {

@@ -50,6 +50,11 @@ PyObject *otkpy_raise_status_arg(int status, const char *argname);
 PyArrayObject *otkpy_array_in(PyObject *obj, const char *name, int ndim, npy_intp rows,
                               npy_intp cols);
 
+/* Two point clouds: x (n×d) and y (m×d, the same d), converted as by
+ * otkpy_array_in with the names "x" and "y".  Returns 0 with two new
+ * references, or -1 with an exception set and nothing held. */
+int otkpy_points_in(PyObject *xobj, PyObject *yobj, PyArrayObject **x, PyArrayObject **y);
+
 /* As otkpy_array_in, but Py_None gives NULL with no exception; *err is set to 1
  * when NULL means failure. */
 PyArrayObject *otkpy_array_opt(PyObject *obj, const char *name, int ndim, npy_intp rows,

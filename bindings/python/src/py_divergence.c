@@ -136,14 +136,8 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     }
     if (otkpy_ground(cost_name, "cost", &ground) < 0)
         return -1;
-    x = otkpy_array_in(xobj, "x", 2, -1, -1);
-    if (x == NULL)
+    if (otkpy_points_in(xobj, yobj, &x, &y) < 0)
         return -1;
-    y = otkpy_array_in(yobj, "y", 2, -1, PyArray_DIM(x, 1));
-    if (y == NULL) {
-        Py_DECREF(x);
-        return -1;
-    }
     self->n = PyArray_DIM(x, 0);
     self->m = PyArray_DIM(y, 0);
     self->d = PyArray_DIM(x, 1);

@@ -108,14 +108,8 @@ static PyObject *py_map_fit_entropic(PyObject *self, PyObject *args)
         return NULL;
     if (otkpy_ground(cost_name, "cost", &ground) < 0)
         return NULL;
-    x = otkpy_array_in(xobj, "x", 2, -1, -1);
-    if (x == NULL)
+    if (otkpy_points_in(xobj, yobj, &x, &y) < 0)
         return NULL;
-    y = otkpy_array_in(yobj, "y", 2, -1, PyArray_DIM(x, 1));
-    if (y == NULL) {
-        Py_DECREF(x);
-        return NULL;
-    }
     Py_BEGIN_ALLOW_THREADS
     st = otk_map_fit_entropic(&map, (size_t)PyArray_DIM(x, 0), (size_t)PyArray_DIM(y, 0),
                               (size_t)PyArray_DIM(x, 1), (const double *)PyArray_DATA(x),
