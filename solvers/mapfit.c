@@ -497,6 +497,7 @@ void otk_map_fit_params_default(otk_map_fit_params *params)
     params->iters = 0;
     params->batch = 256;
     params->lr = 1e-3;
+    params->lr_schedule = OTK_LR_CONSTANT;
     params->beta1 = 0.9;
     params->beta2 = 0.999;
     params->adam_eps = 1e-8;
@@ -519,6 +520,7 @@ void otk_map_fit_params_default(otk_map_fit_params *params)
      * evaluation to a few hundred updates. */
     params->monge_gap.tol = 1e-5;
     params->monge_gap.max_iter = 2000;
+    params->report_points = 4096;
     params->threads = 0;
     params->progress = NULL;
     params->progress_ctx = NULL;
@@ -541,6 +543,8 @@ static otk_status check_fit_params(const otk_map_fit_params *p)
                     p->warmup_steps);
     FIT_PARAM_CHECK(p->iters >= 0, "iters = %d must be >= 0", p->iters);
     FIT_PARAM_CHECK(isfinite(p->lr) && p->lr > 0.0, "lr = %g must be finite and > 0", p->lr);
+    FIT_PARAM_CHECK(p->lr_schedule == OTK_LR_CONSTANT || p->lr_schedule == OTK_LR_COSINE,
+                    "lr_schedule = %d is not an otk_lr_schedule", (int)p->lr_schedule);
     FIT_PARAM_CHECK(p->beta1 >= 0.0 && p->beta1 < 1.0, "beta1 = %g must be in [0, 1)", p->beta1);
     FIT_PARAM_CHECK(p->beta2 >= 0.0 && p->beta2 < 1.0, "beta2 = %g must be in [0, 1)", p->beta2);
     FIT_PARAM_CHECK(isfinite(p->adam_eps) && p->adam_eps > 0.0, "adam_eps = %g must be > 0",
@@ -916,13 +920,16 @@ static otk_status fit_adam(fit_ctx *c, size_t n, size_t m, const double *x, cons
         if ((st = ctx_eval(c, c->lambda, 0, &loss, grad)) < 0)
             break;
         res->grad_norm = norm2(grad, P);
+        const double lr = p->lr_schedule == OTK_LR_COSINE
+                              ? p->lr * 0.5 * (1.0 + cos(M_PI * (double)it / (double)iters))
+                              : p->lr;
         b1t *= p->beta1;
         b2t *= p->beta2;
         for (size_t k = 0; k < P; k++) {
             mom[k] = p->beta1 * mom[k] + (1.0 - p->beta1) * grad[k];
             vel[k] = p->beta2 * vel[k] + (1.0 - p->beta2) * grad[k] * grad[k];
             double mhat = mom[k] / (1.0 - b1t), vhat = vel[k] / (1.0 - b2t);
-            c->map->theta[k] -= p->lr * mhat / (sqrt(vhat) + p->adam_eps);
+            c->map->theta[k] -= lr * mhat / (sqrt(vhat) + p->adam_eps);
         }
         if (report(c, it, loss, res->grad_norm)) {
             res->stopped = 1;
@@ -996,11 +1003,13 @@ otk_status otk_map_fit(otk_map *map, size_t n, size_t m, size_t d, const double 
     r.inner_not_converged = c.inner_not_converged;
     ctx_free(&c);
     if (st >= 0) {
-        /* The report: one full-batch evaluation at the fitted θ. */
+        /* The report: one evaluation at the fitted θ (report_points). */
         r.lambda = lambda_at(params, r.iterations > 0 ? r.iterations - 1 : 0);
         otk_map_fit_result parts;
+        const size_t cap = params->report_points;
+        const size_t nr = cap > 0 && cap < n ? cap : n, mr = cap > 0 && cap < m ? cap : m;
         otk_status est =
-            otk_map_objective(map, n, m, d, x, y, params, r.lambda, &r.loss, NULL, &parts);
+            otk_map_objective(map, nr, mr, d, x, y, params, r.lambda, &r.loss, NULL, &parts);
         if (est < 0) {
             st = est;
         } else {

@@ -905,6 +905,13 @@ if [ $rc -eq 2 ] && grep -q -- "--lambda" "$tmp/err" && [ ! -e "$tmp/bad.map" ];
 else
     fail "fit-map, negative lambda (exit $rc)"
 fi
+run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family affine --lr-schedule linear --out "$tmp/bad.map"
+if [ $rc -eq 2 ] && grep -q "expected constant or cosine, found 'linear'" "$tmp/err" &&
+    [ ! -e "$tmp/bad.map" ]; then
+    pass "fit-map, unknown --lr-schedule: exit 2"
+else
+    fail "fit-map, unknown --lr-schedule (exit $rc)"
+fi
 run_otk fit-map "$tmp/mx.csv" "$tmp/mz3.csv" --family affine --out "$tmp/bad.map"
 if [ $rc -eq 2 ] && [ -s "$tmp/err" ] && [ ! -e "$tmp/bad.map" ]; then
     pass "fit-map, X and Y of different dimensions: exit 2"

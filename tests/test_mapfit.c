@@ -490,6 +490,108 @@ START_TEST(test_lambda_warmup_ramps_linearly)
 }
 END_TEST
 
+/* Adam under the cosine schedule, replayed by hand from otk_map_objective's
+ * full-batch gradients: step k moves θ by lr·½(1 + cos(πk/K))·m̂/(√v̂ + eps). */
+START_TEST(test_adam_steps_follow_the_cosine_lr_schedule)
+{
+    const size_t n = 14, d = 2, P = 6;
+    const int K = 5;
+    tk_rng rng = tk_rng_seed(44);
+    double x[28], y[28];
+    tk_points_gauss(&rng, n, d, 0.0, 1.0, x);
+    tk_points_gauss(&rng, n, d, 0.8, 0.5, y);
+    otk_map_fit_params par;
+    otk_map_fit_params_default(&par);
+    par.optimizer = OTK_OPT_ADAM;
+    par.lambda = 0.0;
+    par.iters = K;
+    par.batch = 0;
+    par.lr = 0.05;
+    par.lr_schedule = OTK_LR_COSINE;
+    par.divergence.blur = 0.5;
+    par.threads = 1;
+    otk_map *fit = NULL, *ref = NULL;
+    TK_ASSERT_OK(otk_map_alloc_affine(&fit, d));
+    TK_ASSERT_OK(otk_map_alloc_affine(&ref, d));
+    otk_map_fit_result res;
+    TK_ASSERT_OK(otk_map_fit(fit, n, n, d, x, y, &par, &res));
+    ck_assert_int_eq(res.iterations, K);
+
+    double theta[6], grad[6], mom[6] = {0}, vel[6] = {0}, b1t = 1.0, b2t = 1.0, v;
+    TK_ASSERT_OK(otk_map_get_params(ref, theta));
+    for (int k = 0; k < K; k++) {
+        TK_ASSERT_OK(otk_map_objective(ref, n, n, d, x, y, &par, 0.0, &v, grad, NULL));
+        const double lr = par.lr * 0.5 * (1.0 + cos(M_PI * k / K));
+        b1t *= par.beta1;
+        b2t *= par.beta2;
+        for (size_t j = 0; j < P; j++) {
+            mom[j] = par.beta1 * mom[j] + (1.0 - par.beta1) * grad[j];
+            vel[j] = par.beta2 * vel[j] + (1.0 - par.beta2) * grad[j] * grad[j];
+            theta[j] -= lr * (mom[j] / (1.0 - b1t)) / (sqrt(vel[j] / (1.0 - b2t)) + par.adam_eps);
+        }
+        TK_ASSERT_OK(otk_map_set_params(ref, theta));
+    }
+    double got[6];
+    TK_ASSERT_OK(otk_map_get_params(fit, got));
+    TK_ASSERT_VEC_ABS(got, theta, P, 1e-12, "theta after 5 cosine-scheduled Adam steps");
+    /* The constant schedule takes different steps from the second one on. */
+    par.lr_schedule = OTK_LR_CONSTANT;
+    otk_map *flat = NULL;
+    TK_ASSERT_OK(otk_map_alloc_affine(&flat, d));
+    TK_ASSERT_OK(otk_map_fit(flat, n, n, d, x, y, &par, NULL));
+    double other[6];
+    TK_ASSERT_OK(otk_map_get_params(flat, other));
+    double diff = 0.0;
+    for (size_t j = 0; j < P; j++)
+        diff = fmax(diff, fabs(other[j] - theta[j]));
+    ck_assert_msg(diff > 1e-3, "constant and cosine schedules agree to %g", diff);
+    par.lr_schedule = (otk_lr_schedule)7;
+    TK_ASSERT_FAILS(otk_map_fit(flat, n, n, d, x, y, &par, NULL), OTK_EPARAM, "lr_schedule = 7");
+    otk_map_free(fit);
+    otk_map_free(ref);
+    otk_map_free(flat);
+}
+END_TEST
+
+/* The summary of a fit is evaluated on the first report_points points. */
+START_TEST(test_fit_report_uses_the_first_report_points)
+{
+    const size_t n = 40, m = 36, d = 2, cap = 12;
+    tk_rng rng = tk_rng_seed(45);
+    double x[80], y[72];
+    tk_points_gauss(&rng, n, d, 0.0, 1.0, x);
+    tk_points_gauss(&rng, m, d, 0.5, 0.8, y);
+    otk_map *map = NULL;
+    TK_ASSERT_OK(otk_map_alloc_affine(&map, d));
+    otk_map_fit_params par;
+    otk_map_fit_params_default(&par);
+    ck_assert_uint_eq(par.report_points, 4096);
+    par.optimizer = OTK_OPT_ADAM;
+    par.iters = 3;
+    par.batch = 10;
+    par.lambda = 0.5;
+    par.monge_gap.eps = 0.2;
+    par.divergence.blur = 0.5;
+    par.threads = 1;
+    par.report_points = cap;
+    otk_map_fit_result res;
+    TK_ASSERT_OK(otk_map_fit(map, n, m, d, x, y, &par, &res));
+    double v;
+    otk_map_fit_result parts;
+    TK_ASSERT_OK(otk_map_objective(map, cap, cap, d, x, y, &par, 0.5, &v, NULL, &parts));
+    TK_ASSERT_REL(res.loss, v, 1e-14);
+    TK_ASSERT_REL(res.divergence, parts.divergence, 1e-14);
+    TK_ASSERT_REL(res.monge_gap, parts.monge_gap, 1e-14);
+    /* 0 = every point. */
+    par.report_points = 0;
+    par.iters = 1;
+    TK_ASSERT_OK(otk_map_fit(map, n, m, d, x, y, &par, &res));
+    TK_ASSERT_OK(otk_map_objective(map, n, m, d, x, y, &par, 0.5, &v, NULL, NULL));
+    TK_ASSERT_REL(res.loss, v, 1e-14);
+    otk_map_free(map);
+}
+END_TEST
+
 /* ------------------------------------------------------------ files and new points */
 
 /* Save, load, and check the loaded map is the same map: same family, shape
@@ -803,6 +905,8 @@ Suite *mapfit_suite(void)
     tcase_add_test(tc, test_same_seed_gives_bitwise_same_fit);
     tcase_add_test(tc, test_adam_fit_lowers_divergence);
     tcase_add_test(tc, test_lambda_warmup_ramps_linearly);
+    tcase_add_test(tc, test_adam_steps_follow_the_cosine_lr_schedule);
+    tcase_add_test(tc, test_fit_report_uses_the_first_report_points);
     suite_add_tcase(s, tc);
     tc = tcase_create("files");
     tk_set_timeout(tc, 30);

@@ -36,8 +36,9 @@ static const char fit_map_usage[] =
     "  --warmup N       raise lambda linearly over the first N steps (default 0: constant)\n"
     "  --blur B         eps = B^2 of the divergence (and of the entropic map),\n"
     "                   a length (default 0.05)\n"
-    "  --mg-eps E       eps of the Monge gap in cost units (default: 0.05 times the\n"
-    "                   std of its cost matrix)\n"
+    "  --mg-eps E       eps of the Monge gap in cost units (default: F times the\n"
+    "                   std of its cost matrix, resolved once on the first batch)\n"
+    "  --mg-relative-eps F  that factor F (default 0.05, OTT's)\n"
     "\n"
     "Optimiser:\n"
     "  --optimizer O    bfgs (GSL BFGS, full batch; default for affine) or adam\n"
@@ -45,6 +46,7 @@ static const char fit_map_usage[] =
     "  --iters N        BFGS iterations or Adam steps (default 200 / 1000)\n"
     "  --batch B        Adam mini-batch size, 0 = all points (default 256)\n"
     "  --lr LR          Adam learning rate (default 1e-3)\n"
+    "  --lr-schedule S  constant (default) or cosine (lr decays to 0 over --iters)\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
     "  --out MODEL      where to save the map (required; written atomically)\n"
     "  -h, --help       show this help\n"
@@ -80,10 +82,12 @@ enum {
     OPT_WARMUP,
     OPT_BLUR,
     OPT_MG_EPS,
+    OPT_MG_RELATIVE_EPS,
     OPT_OPTIMIZER,
     OPT_ITERS,
     OPT_BATCH,
     OPT_LR,
+    OPT_LR_SCHEDULE,
     OPT_THREADS,
     OPT_OUT
 };
@@ -97,10 +101,12 @@ static const cli_option fit_map_options[] = {
     {"--warmup", "N", OPT_WARMUP},
     {"--blur", "B", OPT_BLUR},
     {"--mg-eps", "E", OPT_MG_EPS},
+    {"--mg-relative-eps", "F", OPT_MG_RELATIVE_EPS},
     {"--optimizer", "O", OPT_OPTIMIZER},
     {"--iters", "N", OPT_ITERS},
     {"--batch", "B", OPT_BATCH},
     {"--lr", "LR", OPT_LR},
+    {"--lr-schedule", "S", OPT_LR_SCHEDULE},
     {"--threads", "K", OPT_THREADS},
     {"--out", "MODEL", OPT_OUT},
     {NULL, NULL, 0},
@@ -196,6 +202,10 @@ static int apply_fit_argument(void *request, int id, const char *value)
     case OPT_MG_EPS:
         req->given_training_option = 1;
         return cli_parse_positive("fit-map", "--mg-eps", value, &par->monge_gap.eps);
+    case OPT_MG_RELATIVE_EPS:
+        req->given_training_option = 1;
+        return cli_parse_positive("fit-map", "--mg-relative-eps", value,
+                                  &par->monge_gap.relative_eps);
     case OPT_OPTIMIZER:
         req->given_training_option = 1;
         if (strcmp(value, "bfgs") == 0)
@@ -218,6 +228,17 @@ static int apply_fit_argument(void *request, int id, const char *value)
     case OPT_LR:
         req->given_training_option = 1;
         return cli_parse_positive("fit-map", "--lr", value, &par->lr);
+    case OPT_LR_SCHEDULE:
+        req->given_training_option = 1;
+        if (strcmp(value, "constant") == 0)
+            par->lr_schedule = OTK_LR_CONSTANT;
+        else if (strcmp(value, "cosine") == 0)
+            par->lr_schedule = OTK_LR_COSINE;
+        else
+            return cli_usage_error("fit-map", "--lr-schedule: expected constant or cosine, "
+                                              "found '%s'",
+                                   value);
+        return 0;
     case OPT_THREADS:
         return cli_parse_int("fit-map", "--threads", value, 0, &par->threads);
     case OPT_OUT:

@@ -111,6 +111,7 @@ typedef enum { OTK_MAP_AFFINE = 0, OTK_MAP_MLP = 1, OTK_MAP_ENTROPIC = 2 } otk_m
 typedef enum { OTK_ACTIVATION_GELU = 0, OTK_ACTIVATION_TANH = 1 } otk_activation;
 typedef enum { OTK_OPT_AUTO = 0, OTK_OPT_BFGS = 1, OTK_OPT_ADAM = 2 } otk_optimizer;
 typedef enum { OTK_LAMBDA_CONSTANT = 0, OTK_LAMBDA_WARMUP = 1 } otk_lambda_schedule;
+typedef enum { OTK_LR_CONSTANT = 0, OTK_LR_COSINE = 1 } otk_lr_schedule;
 
 /* The most hidden layers an MLP map may have. */
 #define OTK_MAP_MAX_HIDDEN 8
@@ -212,6 +213,10 @@ typedef struct {
     int iters;
     size_t batch;      /* Adam mini-batch size; default 256; 0 = full batch */
     double lr;         /* Adam learning rate, default 1e-3 (OTT) */
+    /* Adam's step size at step k of K = iters: OTK_LR_CONSTANT (default) lr;
+     * OTK_LR_COSINE lr·½(1 + cos(πk/K)), optax's cosine_decay_schedule with
+     * alpha = 0: the late steps average out the mini-batch noise. */
+    otk_lr_schedule lr_schedule;
     double beta1;      /* default 0.9 */
     double beta2;      /* default 0.999 */
     double adam_eps;   /* default 1e-8 */
@@ -241,6 +246,12 @@ typedef struct {
      * the whole fit, so that the loss is one function of θ (OTT re-resolves
      * it per batch under a stop-gradient).  threads is taken from `threads`. */
     otk_monge_gap_params monge_gap;
+    /* The final report (otk_map_fit_result's loss, divergence, monge_gap)
+     * is one evaluation on the first min(n, report_points) source and
+     * min(m, report_points) target points; default 4096, 0 = all points.
+     * A bound, because a fit on a large pool of points by mini-batches
+     * should not end with an n×m Sinkhorn problem. */
+    size_t report_points;
     int threads;                 /* OpenMP threads for the solvers; 0 = default */
     otk_map_progress_fn progress; /* may be NULL */
     void *progress_ctx;
@@ -250,8 +261,9 @@ typedef struct {
 OTK_EXPORT void otk_map_fit_params_default(otk_map_fit_params *params);
 
 typedef struct {
-    /* A full-batch evaluation (all n and m points) at the fitted θ and the
-     * final λ: */
+    /* One evaluation at the fitted θ and the final λ on the first
+     * report_points points of each cloud (all of them by default up to
+     * 4096): */
     double loss;       /* S + λ M */
     double divergence; /* S_ε(T♯μ, ν) */
     double monge_gap;  /* M̂(T) (evaluated even when λ = 0, when otkit can) */

@@ -2,6 +2,7 @@
 .otk_families <- c(affine = 0L, mlp = 1L, entropic = 2L)
 .otk_activations <- c(gelu = 0L, tanh = 1L)
 .otk_optimizers <- c(auto = 0L, bfgs = 1L, adam = 2L)
+.otk_lr_schedules <- c(constant = 0L, cosine = 1L)
 
 monge_gap <- function(x, tx, w = NULL, cost = "sqeuclidean", power = NULL, eps = NULL,
                       relative_eps = 0.05, relative_to = "std", tol = 1e-6,
@@ -38,7 +39,8 @@ monge_gap <- function(x, tx, w = NULL, cost = "sqeuclidean", power = NULL, eps =
 
 fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = "gelu",
                     seed = 0L, lambda = 1, warmup = 0L, blur = 0.05, mg_eps = NULL,
-                    optimizer = "auto", iters = NULL, batch = 256L, lr = 1e-3,
+                    mg_relative_eps = 0.05, optimizer = "auto", iters = NULL,
+                    batch = 256L, lr = 1e-3, lr_schedule = "constant",
                     threads = 0L, warn = TRUE) {
     fam <- .otk_choice(family, .otk_families, "family")
     x <- .otk_points(x, "x")
@@ -58,7 +60,9 @@ fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = 
                 warmup = .otk_int(warmup, "warmup"), mg_eps = .otk_pos0(mg_eps, "mg_eps"),
                 optimizer = .otk_choice(optimizer, .otk_optimizers, "optimizer"),
                 iters = if (is.null(iters)) 0L else .otk_int(iters, "iters"),
-                batch = .otk_int(batch, "batch"), lr = .otk_num(lr, "lr"))
+                batch = .otk_int(batch, "batch"), lr = .otk_num(lr, "lr"),
+                lr_schedule = .otk_choice(lr_schedule, .otk_lr_schedules, "lr_schedule"),
+                mg_relative_eps = .otk_num(mg_relative_eps, "mg_relative_eps"))
     if (opt$warmup < 0L) .otk_stop("warmup = ", warmup, " must be >= 0")
     if (opt$batch < 0L) .otk_stop("batch = ", batch, " must be >= 0")
     r <- .Call(otkr_fit_map, x, y, fam, as.integer(hidden), opt)

@@ -178,6 +178,8 @@ SEXP otkr_fit_map(SEXP x, SEXP y, SEXP family, SEXP hidden, SEXP opt)
         par.iters = otkr_opt_int(opt, "iters");
         par.batch = (size_t)otkr_opt_int(opt, "batch");
         par.lr = otkr_opt_num(opt, "lr");
+        par.lr_schedule = (otk_lr_schedule)otkr_opt_int(opt, "lr_schedule");
+        par.monge_gap.relative_eps = otkr_opt_num(opt, "mg_relative_eps");
         st = otk_map_fit(map, n, m, d, xr, yr, &par, &res);
         otkr_check(st);
     }

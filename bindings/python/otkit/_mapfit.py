@@ -28,7 +28,8 @@ _FIT_OPTIONS = {
     "mg_eps": lambda v: positive_or_zero(v, "mg_eps"),
     "mg_relative_eps": lambda v: as_float(v, "mg_relative_eps"),
     "mg_tol": lambda v: as_float(v, "mg_tol"), "mg_max_iter": lambda v: as_int(v, "mg_max_iter"),
-    "threads": lambda v: as_int(v, "threads"),
+    "threads": lambda v: as_int(v, "threads"), "lr_schedule": str,
+    "report_points": lambda v: as_int(v, "report_points"),
 }
 
 
@@ -58,7 +59,10 @@ class MapFit:
     grad_norm, status).  Options (None = the library default):
       lam (>= 0, default 1: OTT's regularizer_strength), warmup (steps of a
       linear ramp of lam), optimizer ("auto": BFGS for affine, Adam for mlp;
-      "bfgs", "adam"), iters, batch, lr, seed, grad_tol;
+      "bfgs", "adam"), iters, batch, lr, lr_schedule ("constant" or "cosine":
+      lr·(1 + cos(pi k / iters))/2), seed, grad_tol, report_points (the
+      summary is evaluated on the first report_points points of each cloud,
+      default 4096, 0 = all);
       the divergence: cost (default "half-sqeuclidean", GeomLoss's p = 2),
       blur (a length, default 0.05) or eps, scaling, schedule, tol, max_iter;
       the Monge gap: mg_cost (default "sqeuclidean"), mg_eps (cost units;
@@ -212,6 +216,10 @@ class MapFit:
 def fit_map(x, y, family="affine", hidden=(64, 64), activation="gelu", seed=0, warn=True,
             progress=None, **options):
     """Fit and return a MapFit (see MapFit for the families and options):
-    otkit.fit_map(x, y, family="affine", lam=1.0, blur=0.05)."""
+    otkit.fit_map(x, y, family="affine", lam=1.0, blur=0.05).  seed is the MLP's
+    initialisation and, as in `otk fit-map --seed`, the mini-batch draws
+    (unless a fit option seed is given)."""
+    if family != "entropic":
+        options.setdefault("seed", seed)
     return MapFit(family, hidden=hidden, activation=activation, seed=seed).fit(
         x, y, warn=warn, progress=progress, **options)

@@ -192,26 +192,28 @@ static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
                              "seed",  "grad_tol", "cost",    "power",  "eps",    "blur",
                              "scaling", "schedule", "tol",   "max_iter", "mg_cost",
                              "mg_power", "mg_eps", "mg_relative_eps", "mg_tol",
-                             "mg_max_iter", "threads", NULL};
+                             "mg_max_iter", "threads", "lr_schedule", "report_points", NULL};
     PyObject *noargs;
     const char *opt = "auto", *cost = "half-sqeuclidean", *mg_cost = "sqeuclidean";
-    Py_ssize_t batch;
+    const char *lr_schedule = "constant";
+    Py_ssize_t batch, report_points;
     int k, schedule, ok;
 
     otk_map_fit_params_default(par);
     batch = (Py_ssize_t)par->batch;
+    report_points = (Py_ssize_t)par->report_points;
     schedule = (int)par->divergence.schedule;
     par->lambda_schedule = OTK_LAMBDA_CONSTANT;
     noargs = PyTuple_New(0);
     if (noargs == NULL)
         return -1;
     ok = PyArg_ParseTupleAndKeywords(
-        noargs, kwds, "|$disindkdsddddidisddddii", kwlist, &par->lambda, &par->warmup_steps,
+        noargs, kwds, "|$disindkdsddddidisddddiisn", kwlist, &par->lambda, &par->warmup_steps,
         &opt, &par->iters, &batch, &par->lr, &par->seed, &par->grad_tol, &cost, &par->power,
         &par->divergence.eps, &par->divergence.blur, &par->divergence.scaling, &schedule,
         &par->divergence.tol, &par->divergence.max_iter, &mg_cost, &par->monge_gap.power,
         &par->monge_gap.eps, &par->monge_gap.relative_eps, &par->monge_gap.tol,
-        &par->monge_gap.max_iter, &par->threads);
+        &par->monge_gap.max_iter, &par->threads, &lr_schedule, &report_points);
     Py_DECREF(noargs);
     if (!ok)
         return -1;
@@ -220,6 +222,20 @@ static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
         return -1;
     }
     par->batch = (size_t)batch;
+    if (report_points < 0) {
+        PyErr_Format(PyExc_ValueError, "report_points = %zd is negative", report_points);
+        return -1;
+    }
+    par->report_points = (size_t)report_points;
+    if (strcmp(lr_schedule, "constant") == 0) {
+        par->lr_schedule = OTK_LR_CONSTANT;
+    } else if (strcmp(lr_schedule, "cosine") == 0) {
+        par->lr_schedule = OTK_LR_COSINE;
+    } else {
+        PyErr_Format(PyExc_ValueError, "lr_schedule = '%s' is not 'constant' or 'cosine'",
+                     lr_schedule);
+        return -1;
+    }
     par->divergence.schedule = (otk_schedule)schedule;
     if (par->warmup_steps > 0)
         par->lambda_schedule = OTK_LAMBDA_WARMUP;

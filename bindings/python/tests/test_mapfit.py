@@ -164,3 +164,35 @@ def test_progress_callback(clouds):
         otkit.fit_map(x, y, family="affine", iters=5, progress=boom)
     with pytest.raises(ValueError, match="progress"):
         otkit.fit_map(x, y, family="affine", progress=3)
+
+
+def test_cosine_lr_schedule_and_mg_relative_eps_match_the_cli(otk_tool, clouds, tmp_path):
+    x, y = clouds
+    fx, fy = str(tmp_path / "x.csv"), str(tmp_path / "y.csv")
+    np.savetxt(fx, x, delimiter=",", fmt="%.17g")
+    np.savetxt(fy, y, delimiter=",", fmt="%.17g")
+    model = str(tmp_path / "cos.txt")
+    p = subprocess.run([otk_tool, "fit-map", fx, fy, "--family", "affine", "--optimizer",
+                        "adam", "--iters", "15", "--batch", "20", "--lr", "0.05",
+                        "--lr-schedule", "cosine", "--lambda", "0.5", "--mg-relative-eps",
+                        "0.3", "--seed", "4", "--threads", "1", "--out", model],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    kw = dict(optimizer="adam", iters=15, batch=20, lr=0.05, lam=0.5, mg_relative_eps=0.3,
+              seed=4, threads=1)
+    T = otkit.fit_map(x, y, family="affine", lr_schedule="cosine", **kw)
+    np.testing.assert_allclose(T.params, otkit.MapFit.load(model).params, rtol=1e-12,
+                               atol=1e-14)
+    # the summary is the objective on the first report_points points (an
+    # absolute Monge-gap eps, so that objective() sees the fit's loss)
+    R = otkit.fit_map(x, y, family="affine", optimizer="adam", iters=3, batch=20, lam=0.5,
+                      mg_eps=0.2, report_points=30, threads=1)
+    loss, _, _ = R.objective(x[:30], y[:30], lam=0.5, mg_eps=0.2, threads=1)
+    assert R.result["loss"] == pytest.approx(loss, rel=1e-12)
+    flat = otkit.fit_map(x, y, family="affine", **kw)
+    assert np.max(np.abs(flat.params - T.params)) > 1e-4
+    with pytest.raises(ValueError, match="lr_schedule"):
+        otkit.fit_map(x, y, family="affine", lr_schedule="linear", **kw)
+    with pytest.raises(ValueError, match="report_points"):
+        otkit.fit_map(x, y, family="affine", report_points=-1, **kw)

@@ -128,6 +128,25 @@ test_that("fit_map(family = \"affine\") matches otk fit-map and otk apply-map", 
     expect_identical(monge_gap(pr$x, map, eps = 1)$value, monge_gap(pr$x, tx, eps = 1)$value)
 })
 
+test_that("fit_map(lr_schedule = \"cosine\", mg_relative_eps) matches the tool", {
+    pr <- fit_files(35L)
+    model <- file.path(pr$dir, "cosine.map")
+    args <- c("--optimizer", "adam", "--iters", "12", "--batch", "10", "--lr", "0.05",
+              "--lambda", "0.5", "--seed", "3", "--threads", "1", "--blur", "0.3")
+    js <- run_otk(c("fit-map", pr$fx, pr$fy, "--family", "affine", "--out", model, args,
+                    "--lr-schedule", "cosine", "--mg-relative-eps", "0.3"))
+    map <- fit_map(pr$x, pr$y, "affine", optimizer = "adam", iters = 12, batch = 10,
+                   lr = 0.05, lambda = 0.5, seed = 3, threads = 1, blur = 0.3,
+                   lr_schedule = "cosine", mg_relative_eps = 0.3)
+    expect_close(map_params(map), map_params(load_map(model)), rtol = 1e-10)
+    expect_lte(abs(map$fit$loss - js$loss), 1e-9 * js$loss)
+    flat <- fit_map(pr$x, pr$y, "affine", optimizer = "adam", iters = 12, batch = 10,
+                    lr = 0.05, lambda = 0.5, seed = 3, threads = 1, blur = 0.3,
+                    mg_relative_eps = 0.3)
+    expect_gt(max(abs(map_params(flat) - map_params(map))), 1e-4)
+    expect_error(fit_map(pr$x, pr$y, "affine", lr_schedule = "linear"), "lr_schedule")
+})
+
 test_that("fit_map(family = \"mlp\") and \"entropic\" match the tool", {
     pr <- fit_files(35L)
     model <- file.path(pr$dir, "mlp.map")
