@@ -22,6 +22,14 @@
  *        [--ntest N] [--blur B] [--iters N] [--lr LR] [--batch B]
  *        [--hidden W,W] [--seed S] [--threads K] [--rotation]
  *        [--tol T]   (the entropic map's Sinkhorn tolerance, default 1e-6)
+ *        [--optimizer auto|bfgs|adam] [--cosine] (Adam's cosine lr schedule)
+ *        [--mg-eps E | --mg-relative-eps F] [--mg-tol T] (the Monge gap's ε and
+ *        Sinkhorn tolerance; T also lifts its max_iter to 10^5)
+ *        [--div-tol T] (the divergence on the converge schedule at tol T
+ *        instead of the fixed ε-list: exact envelope gradients for BFGS)
+ *        [--report-points N] [--start-at-ot-map] (affine: start the fit at T*)
+ *        [--compare-ot-map] (print the loss at T* and at the fit on the first
+ *        1024 training points to stderr and into the JSON)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -114,8 +122,10 @@ int main(int argc, char **argv)
 {
     size_t d = 2, n = 512, ntest = 10000, hidden[OTK_MAP_MAX_HIDDEN] = {64, 64}, nh = 2;
     double lambda = 0.0, blur = 0.0, lr = 1e-3, tol = 1e-6;
-    int iters = 0, threads = 0, rotation = 0;
-    size_t batch = 256;
+    double mg_rel = 0.0, mg_eps = 0.0, mg_tol = 0.0, div_tol = 0.0;
+    const char *optimizer = "auto";
+    int iters = 0, threads = 0, rotation = 0, cosine = 0, start_at_ot = 0, compare = 0;
+    size_t batch = 256, report_points = 4096;
     unsigned long seed = 1;
     const char *family = "affine";
     for (int k = 1; k < argc; k++) {
@@ -133,6 +143,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--seed")) seed = strtoul(v, NULL, 10), k++;
         else if (!strcmp(a, "--threads")) threads = atoi(v), k++;
         else if (!strcmp(a, "--rotation")) rotation = 1;
+        else if (!strcmp(a, "--optimizer")) optimizer = v, k++;
+        else if (!strcmp(a, "--mg-relative-eps")) mg_rel = atof(v), k++;
+        else if (!strcmp(a, "--mg-eps")) mg_eps = atof(v), k++;
+        else if (!strcmp(a, "--mg-tol")) mg_tol = atof(v), k++;
+        else if (!strcmp(a, "--div-tol")) div_tol = atof(v), k++;
+        else if (!strcmp(a, "--cosine")) cosine = 1;
+        else if (!strcmp(a, "--report-points")) report_points = strtoul(v, NULL, 10), k++;
+        else if (!strcmp(a, "--start-at-ot-map")) start_at_ot = 1;
+        else if (!strcmp(a, "--compare-ot-map")) compare = 1;
         else if (!strcmp(a, "--hidden")) {
             nh = 0;
             for (char *s = argv[++k]; *s && nh < OTK_MAP_MAX_HIDDEN; s += *s == ',')
@@ -169,6 +188,15 @@ int main(int argc, char **argv)
     spd_power(d, M, 0.5, T1); /* (Σ1^½ Σ2 Σ1^½)^½ */
     matmul(d, r1i, T1, M);
     matmul(d, M, r1i, A);
+    /* T* as an affine map's θ: A row-major, then b = m2 − A m1. */
+    double *theta_ot = malloc((dd + d) * sizeof(double));
+    memcpy(theta_ot, A, dd * sizeof(double));
+    for (size_t r = 0; r < d; r++) {
+        double t = m2[r];
+        for (size_t k = 0; k < d; k++)
+            t -= A[r * d + k] * m1[k];
+        theta_ot[dd + r] = t;
+    }
     double var_nu = 0.0;
     for (size_t k = 0; k < d; k++)
         var_nu += S2[k * d + k];
@@ -180,6 +208,7 @@ int main(int argc, char **argv)
     sample(rng, ntest, d, m1, r1, xt); /* fresh, held out */
 
     otk_map *map = NULL;
+    double loss_ot = NAN, loss_fit = NAN;
     otk_map_fit_result res;
     memset(&res, 0, sizeof res);
     res.monge_gap = res.divergence = NAN;
@@ -196,6 +225,8 @@ int main(int argc, char **argv)
         st = !strcmp(family, "mlp")
                  ? otk_map_alloc_mlp(&map, d, nh, hidden, OTK_ACTIVATION_GELU, seed)
                  : otk_map_alloc_affine(&map, d);
+        if (st >= 0 && start_at_ot && !strcmp(family, "affine"))
+            otk_map_set_params(map, theta_ot);
         if (st >= 0 && rotation) {
             double *theta = calloc(otk_map_n_params(map), sizeof(double));
             otk_map_get_params(map, theta);
@@ -213,8 +244,42 @@ int main(int argc, char **argv)
         par.seed = seed;
         par.divergence.blur = blur;
         par.threads = threads;
+        par.optimizer = !strcmp(optimizer, "adam")   ? OTK_OPT_ADAM
+                        : !strcmp(optimizer, "bfgs") ? OTK_OPT_BFGS
+                                                     : OTK_OPT_AUTO;
+        par.report_points = report_points;
+        par.lr_schedule = cosine ? OTK_LR_COSINE : OTK_LR_CONSTANT;
+        if (mg_rel > 0.0)
+            par.monge_gap.relative_eps = mg_rel;
+        if (div_tol > 0.0) {
+            par.divergence.schedule = OTK_SCHEDULE_CONVERGE;
+            par.divergence.tol = div_tol;
+            par.divergence.max_iter = 100000;
+        }
+        if (mg_tol > 0.0) {
+            par.monge_gap.tol = mg_tol;
+            par.monge_gap.max_iter = 100000;
+        }
+        if (mg_eps > 0.0)
+            par.monge_gap.eps = mg_eps;
         if (st >= 0)
             st = otk_map_fit(map, n, n, d, x, y, &par, &res);
+        if (st >= 0 && compare) {
+            /* The loss at T* and at the fit on the same training points: a
+             * fit below T* means the sample loss prefers the wrong map. */
+            otk_map *tm = NULL;
+            otk_map_alloc_affine(&tm, d);
+            otk_map_set_params(tm, theta_ot);
+            size_t nr = n < 1024 ? n : 1024;
+            otk_map_fit_result p1, p2;
+            if (otk_map_objective(tm, nr, nr, d, x, y, &par, lambda, &loss_ot, NULL, &p1) >= 0 &&
+                otk_map_objective(map, nr, nr, d, x, y, &par, lambda, &loss_fit, NULL, &p2) >= 0)
+                fprintf(stderr, "mapfit_uvp: on %zu training points: T* S %g M %g L %g | fit S %g "
+                                "M %g L %g\n",
+                        nr, p1.divergence, p1.monge_gap, loss_ot, p2.divergence, p2.monge_gap,
+                        loss_fit);
+            otk_map_free(tm);
+        }
     }
     const double seconds = now() - t0;
     if (st < 0) {
@@ -233,7 +298,11 @@ int main(int argc, char **argv)
         }
     const double uvp = 100.0 * err / (double)ntest / var_nu;
     /* JSON has no NaN: the entropic map has no training loss. */
-    char div_text[32] = "null", mg_text[32] = "null";
+    char div_text[32] = "null", mg_text[32] = "null", lot_text[32] = "null", lfit_text[32] = "null";
+    if (isfinite(loss_ot))
+        snprintf(lot_text, sizeof lot_text, "%.6g", loss_ot);
+    if (isfinite(loss_fit))
+        snprintf(lfit_text, sizeof lfit_text, "%.6g", loss_fit);
     if (isfinite(res.divergence))
         snprintf(div_text, sizeof div_text, "%.6g", res.divergence);
     if (isfinite(res.monge_gap))
@@ -255,13 +324,17 @@ int main(int argc, char **argv)
            "\"seed\": %lu, \"status\": \"%s\", \"uvp\": %.6g, \"divergence\": %s, "
            "\"monge_gap_train\": %s, \"monge_gap_test\": %.6g, \"monge_gap_test_lower_bound\": %.6g, "
            "\"iterations\": %d, \"evaluations\": %d, \"inner_not_converged\": %d, "
-           "\"seconds\": %.2f, \"threads\": %d}\n",
+           "\"seconds\": %.2f, \"threads\": %d, \"optimizer\": \"%s\", \"lr_schedule\": \"%s\", "
+           "\"mg_eps\": %g, \"mg_relative_eps\": %g, \"mg_tol\": %g, \"div_tol\": %g, "
+           "\"start\": \"%s\", \"loss_ot_map_train\": %s, \"loss_fit_train\": %s}\n",
            rotation ? "rotation" : "gaussian", d, family, lambda, n, ntest, blur, res.iterations,
            lr, batch, seed, otk_status_name(st), uvp, div_text, mg_text, mg_test,
-           mg_lb, res.iterations, res.evaluations, res.inner_not_converged, seconds, threads);
+           mg_lb, res.iterations, res.evaluations, res.inner_not_converged, seconds, threads, optimizer,
+           cosine ? "cosine" : "constant", mg_eps, mg_rel, mg_tol, div_tol,
+           start_at_ot ? "ot-map" : rotation ? "rotation" : "identity", lot_text, lfit_text);
     otk_map_free(map);
     gsl_rng_free(rng);
     free(S1), free(S2), free(m1), free(m2), free(r1), free(r1i), free(r2), free(M), free(T1);
-    free(A), free(x), free(y), free(xt), free(tt);
+    free(A), free(theta_ot), free(x), free(y), free(xt), free(tt);
     return 0;
 }

@@ -12,6 +12,30 @@ cc -O2 -std=c11 -Wall -Wextra -Werror -I../include -o mapfit_uvp mapfit_uvp.c \
     "$lib/libotkit.so" -Wl,-rpath,"$lib" -lgsl -lgslcblas -lm
 out=results/mapfit_uvp.json
 common="--ntest 10000 --seed 1 --threads 1"
+# The runs with the larger samples, a small lambda and smooth losses for BFGS
+# (see bench/mapfit_population.py for why a small lambda): MAPFIT_UVP_ONLY=new
+# runs just these (appending to the JSON file) and skips the ones above.
+stream_new_a() {
+    ./mapfit_uvp --d 2 --family affine --lambda 0 --n 4096 --blur 0.2 --compare-ot-map $common
+    ./mapfit_uvp --d 2 --family affine --lambda 0.1 --mg-eps 0.1 --mg-tol 1e-10 --div-tol 1e-10 \
+        --n 4096 --blur 0.2 --compare-ot-map $common
+}
+stream_new_b() {
+    ./mapfit_uvp --d 16 --family affine --lambda 0.01 --mg-eps 0.5 --mg-tol 1e-10 --div-tol 1e-10 \
+        --n 2048 --blur 4 --iters 300 --compare-ot-map $common
+}
+if [ "${MAPFIT_UVP_ONLY:-}" = new ]; then
+    stream_new_a >"$out.a" 2>&1 &
+    pa=$!
+    stream_new_b >"$out.b" 2>&1 &
+    pb=$!
+    wait $pa $pb
+    cat "$out.a" "$out.b" >>"$out"
+    rm -f "$out.a" "$out.b"
+    /usr/bin/python3 mapfit_uvp_table.py "$out" >results/mapfit_uvp.md
+    cat results/mapfit_uvp.md
+    exit 0
+fi
 stream_a() {
     ./mapfit_uvp --d 2 --family affine --lambda 0 --n 512 $common
     ./mapfit_uvp --d 2 --family affine --lambda 1 --n 512 --iters 50 $common
@@ -21,6 +45,7 @@ stream_a() {
     ./mapfit_uvp --d 16 --family affine --lambda 1 --n 512 --iters 30 $common
     ./mapfit_uvp --d 64 --family affine --lambda 0 --n 512 $common
     ./mapfit_uvp --d 64 --family affine --lambda 1 --n 512 --iters 30 $common
+    stream_new_a
 }
 stream_b() {
     for d in 2 16 64; do
@@ -28,6 +53,7 @@ stream_b() {
         [ $d = 16 ] && ./mapfit_uvp --d $d --family mlp --lambda 0 --n 512 --iters 1000 --lr 1e-2 --batch 256 $common
         ./mapfit_uvp --d $d --family entropic --n 512 --tol 1e-4 $common
     done
+    stream_new_b
 }
 stream_a >"$out.a" 2>&1 &
 pa=$!
