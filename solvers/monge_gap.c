@@ -26,6 +26,8 @@ struct otk_monge_gap {
     double *row_mean, *row_m2; /* n each: per-row mean and sum of squared deviations */
     double *u, *v;             /* n each: plan scalings log w + f/ε, log w + g/ε */
     double *tmp;               /* n×d: plan-weighted gradient sums */
+    double *warm_f, *warm_g;   /* n each: the last evaluation's potentials (warm_start) */
+    double warm_eps;           /* their ε; 0 = none yet */
 };
 
 void otk_monge_gap_params_default(otk_monge_gap_params *p)
@@ -41,6 +43,7 @@ void otk_monge_gap_params_default(otk_monge_gap_params *p)
     p->tol = 1e-6;
     p->max_iter = 10000;
     p->threads = 0;
+    p->warm_start = 0;
 }
 
 static otk_status check_params(const otk_monge_gap_params *p)
@@ -69,6 +72,8 @@ static otk_status check_params(const otk_monge_gap_params *p)
         return otk__fail(OTK_EPARAM, "params.max_iter = %d must be >= 1", p->max_iter);
     if (p->threads < 0)
         return otk__fail(OTK_EPARAM, "params.threads = %d must be >= 0", p->threads);
+    if (p->warm_start != 0 && p->warm_start != 1)
+        return otk__fail(OTK_EPARAM, "params.warm_start = %d must be 0 or 1", p->warm_start);
     return OTK_SUCCESS;
 }
 
@@ -94,7 +99,7 @@ otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
 
     otk_monge_gap *mg = calloc(1, sizeof *mg);
     double *zeros = calloc(n * d, sizeof *zeros);
-    double *block = malloc((2 * n * d + 4 * n) * sizeof *block);
+    double *block = malloc((2 * n * d + 6 * n) * sizeof *block);
     if (!mg || !zeros || !block) {
         st = otk__fail(OTK_ENOMEM, "otk_monge_gap_alloc: out of memory for n = %zu, d = %zu", n,
                        d);
@@ -106,6 +111,9 @@ otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
     mg->row_m2 = mg->row_mean + n;
     mg->u = mg->row_m2 + n;
     mg->v = mg->u + n;
+    mg->warm_f = mg->v + n;
+    mg->warm_g = mg->warm_f + n;
+    mg->warm_eps = 0.0;
     block = NULL;
     /* The coordinates are placeholders until the first evaluation. */
     if ((st = otk_cost_points(&mg->cost, n, n, d, zeros, zeros, par.ground, par.power)))
@@ -251,9 +259,22 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
         return st;
 
     otk_sinkhorn_result sr;
-    const otk_status solved = otk_sinkhorn_solve(mg->sk, w, w, &sr);
+    otk_status solved = otk_sinkhorn_set(mg->sk, w, w);
+    if (solved == OTK_SUCCESS && mg->par.warm_start && mg->warm_eps == eps)
+        solved = otk_sinkhorn_set_potentials(mg->sk, mg->warm_f, mg->warm_g);
     if (solved < 0)
         return solved;
+    while ((solved = otk_sinkhorn_iterate(mg->sk)) == OTK_CONTINUE)
+        ;
+    if (solved < 0)
+        return solved;
+    if ((st = otk_sinkhorn_get_result(mg->sk, &sr)))
+        return st;
+    if (mg->par.warm_start) {
+        memcpy(mg->warm_f, otk_sinkhorn_potential_f(mg->sk), n * sizeof(double));
+        memcpy(mg->warm_g, otk_sinkhorn_potential_g(mg->sk), n * sizeof(double));
+        mg->warm_eps = eps;
+    }
 
     /* Σ_i w_i c(x_i, tx_i) from the cost itself, so that the diagonal
      * coupling's value uses the same arithmetic as the solver. */

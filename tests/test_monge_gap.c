@@ -546,6 +546,52 @@ START_TEST(test_monge_gap_workspace_equals_one_shot)
 }
 END_TEST
 
+/* warm_start: the second of two nearby maps starts from the first one's
+ * potentials; same value and gradient as a cold start to the tolerance, in
+ * fewer iterations; a different ε starts cold. */
+START_TEST(test_monge_gap_warm_start_saves_iterations_not_accuracy)
+{
+    tk_rng rng = tk_rng_seed(78);
+    const size_t n = 120, d = 2;
+    double x[240], tx[240], tx2[240], gc[240], gw[240];
+    tk_points_gauss(&rng, n, d, 0.0, 1.0, x);
+    for (size_t k = 0; k < n * d; k++)
+        tx[k] = 1.3 * x[k] + 0.2;
+    for (size_t k = 0; k < n * d; k++)
+        tx2[k] = tx[k] + 1e-3 * sin((double)k);
+    otk_monge_gap_params par = mg_params(OTK_GROUND_SQEUCLIDEAN, 0.0, 0.5, 1e-11);
+    otk_monge_gap_result cold, warm, first;
+    TK_ASSERT_OK(otk_monge_gap(n, d, x, tx2, NULL, &par, &cold, gc, NULL));
+    par.warm_start = 1;
+    otk_monge_gap *mg;
+    TK_ASSERT_OK(otk_monge_gap_alloc(&mg, n, d, &par));
+    TK_ASSERT_OK(otk_monge_gap_eval(mg, x, tx, NULL, &first, NULL, NULL));
+    TK_ASSERT_OK(otk_monge_gap_eval(mg, x, tx2, NULL, &warm, gw, NULL));
+    TK_ASSERT_REL(warm.monge_gap, cold.monge_gap, 1e-10);
+    TK_ASSERT_VEC_ABS(gw, gc, n * d, 1e-8 * tk_max_abs(gc, n * d), "warm vs cold gradient");
+    ck_assert_msg(warm.iterations * 4 < cold.iterations * 3, "warm %d vs cold %d iterations",
+                  warm.iterations, cold.iterations);
+    otk_monge_gap_free(mg);
+    /* A new ε: no warm start from potentials of another problem. */
+    otk_monge_gap_params other = par;
+    other.eps = 0.7;
+    otk_monge_gap_result c2, w2;
+    TK_ASSERT_OK(otk_monge_gap_alloc(&mg, n, d, &par));
+    TK_ASSERT_OK(otk_monge_gap_eval(mg, x, tx, NULL, &first, NULL, NULL));
+    otk_monge_gap_free(mg);
+    other.warm_start = 0;
+    TK_ASSERT_OK(otk_monge_gap(n, d, x, tx2, NULL, &other, &c2, NULL, NULL));
+    other.warm_start = 1;
+    TK_ASSERT_OK(otk_monge_gap_alloc(&mg, n, d, &other));
+    TK_ASSERT_OK(otk_monge_gap_eval(mg, x, tx2, NULL, &w2, NULL, NULL));
+    ck_assert(same_result(&c2, &w2)); /* first evaluation: nothing to start from */
+    otk_monge_gap_free(mg);
+    par.warm_start = 2;
+    TK_ASSERT_FAILS(otk_monge_gap(n, d, x, tx, NULL, &par, &c2, NULL, NULL), OTK_EPARAM,
+                    "warm_start = 2");
+}
+END_TEST
+
 START_TEST(test_monge_gap_threads_do_not_change_results)
 {
     if (tk_quick())
@@ -946,6 +992,7 @@ Suite *monge_gap_suite(void)
     tc = tcase_create("workspace");
     tk_set_timeout(tc, 60);
     tcase_add_test(tc, test_monge_gap_workspace_equals_one_shot);
+    tcase_add_test(tc, test_monge_gap_warm_start_saves_iterations_not_accuracy);
     tcase_add_test(tc, test_monge_gap_threads_do_not_change_results);
     tcase_add_test(tc, test_monge_gap_not_converged_is_a_warning);
     tcase_add_test(tc, test_monge_gap_bad_input);
