@@ -28,6 +28,8 @@
  *        [--div-tol T] (the divergence on the converge schedule at tol T
  *        instead of the fixed ε-list: exact envelope gradients for BFGS)
  *        [--report-points N] [--start-at-ot-map] (affine: start the fit at T*)
+ *        [--cache-mb MB] (keep the divergence's and the Monge gap's cost
+ *        matrices within MB MiB each: otk_cost_points_cache)
  *        [--compare-ot-map] (print the loss at T* and at the fit on the first
  *        1024 training points to stderr and into the JSON)
  */
@@ -122,7 +124,7 @@ int main(int argc, char **argv)
 {
     size_t d = 2, n = 512, ntest = 10000, hidden[OTK_MAP_MAX_HIDDEN] = {64, 64}, nh = 2;
     double lambda = 0.0, blur = 0.0, lr = 1e-3, tol = 1e-6;
-    double mg_rel = 0.0, mg_eps = 0.0, mg_tol = 0.0, div_tol = 0.0;
+    double mg_rel = 0.0, mg_eps = 0.0, mg_tol = 0.0, div_tol = 0.0, cache_mb = 0.0;
     const char *optimizer = "auto";
     int iters = 0, threads = 0, rotation = 0, cosine = 0, start_at_ot = 0, compare = 0;
     size_t batch = 256, report_points = 4096;
@@ -150,6 +152,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--div-tol")) div_tol = atof(v), k++;
         else if (!strcmp(a, "--cosine")) cosine = 1;
         else if (!strcmp(a, "--report-points")) report_points = strtoul(v, NULL, 10), k++;
+        else if (!strcmp(a, "--cache-mb")) cache_mb = atof(v), k++;
         else if (!strcmp(a, "--start-at-ot-map")) start_at_ot = 1;
         else if (!strcmp(a, "--compare-ot-map")) compare = 1;
         else if (!strcmp(a, "--hidden")) {
@@ -262,6 +265,8 @@ int main(int argc, char **argv)
         }
         if (mg_eps > 0.0)
             par.monge_gap.eps = mg_eps;
+        par.divergence.cache_bytes = (size_t)(cache_mb * 1048576.0);
+        par.monge_gap.cache_bytes = (size_t)(cache_mb * 1048576.0);
         if (st >= 0)
             st = otk_map_fit(map, n, n, d, x, y, &par, &res);
         if (st >= 0 && compare) {
@@ -326,12 +331,14 @@ int main(int argc, char **argv)
            "\"iterations\": %d, \"evaluations\": %d, \"inner_not_converged\": %d, "
            "\"seconds\": %.2f, \"threads\": %d, \"optimizer\": \"%s\", \"lr_schedule\": \"%s\", "
            "\"mg_eps\": %g, \"mg_relative_eps\": %g, \"mg_tol\": %g, \"div_tol\": %g, "
-           "\"start\": \"%s\", \"loss_ot_map_train\": %s, \"loss_fit_train\": %s}\n",
+           "\"start\": \"%s\", \"loss_ot_map_train\": %s, \"loss_fit_train\": %s, "
+           "\"cache_mb\": %g}\n",
            rotation ? "rotation" : "gaussian", d, family, lambda, n, ntest, blur, res.iterations,
            lr, batch, seed, otk_status_name(st), uvp, div_text, mg_text, mg_test,
            mg_lb, res.iterations, res.evaluations, res.inner_not_converged, seconds, threads, optimizer,
            cosine ? "cosine" : "constant", mg_eps, mg_rel, mg_tol, div_tol,
-           start_at_ot ? "ot-map" : rotation ? "rotation" : "identity", lot_text, lfit_text);
+           start_at_ot ? "ot-map" : rotation ? "rotation" : "identity", lot_text, lfit_text,
+           cache_mb);
     otk_map_free(map);
     gsl_rng_free(rng);
     free(S1), free(S2), free(m1), free(m2), free(r1), free(r1i), free(r2), free(M), free(T1);

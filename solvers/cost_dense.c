@@ -28,11 +28,16 @@ static const double *dense_row_tile(const otk_cost *c, int axis, size_t i, size_
 static void dense_softmin(const otk_cost *c, int axis, double eps, const double *h, double *out,
                           int threads)
 {
-    if (axis == 0) {
-        otk__softmin_tiled(c, dense_row_tile, 0, eps, h, out, threads);
-        return;
-    }
     const dense_cost *dc = (const dense_cost *)c;
+    if (axis == 0)
+        otk__softmin_tiled(c, dense_row_tile, 0, eps, h, out, threads);
+    else
+        otk__dense_softmin_cols(c, dc->C, dc->ld, eps, h, out, threads);
+}
+
+void otk__dense_softmin_cols(const otk_cost *c, const double *C, size_t ld, double eps,
+                             const double *h, double *out, int threads)
+{
     const size_t n = c->n, m = c->m;
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
@@ -48,10 +53,10 @@ static void dense_softmin(const otk_cost *c, int axis, double eps, const double 
         }
         for (size_t i = 0; i < n; i++)
             if (h[i] != -INFINITY)
-                kern->strip_max(dc->C + i * dc->ld + j0, h[i], T, inv_eps, M);
+                kern->strip_max(C + i * ld + j0, h[i], T, inv_eps, M);
         for (size_t i = 0; i < n; i++)
             if (h[i] != -INFINITY)
-                kern->strip_sumexp(dc->C + i * dc->ld + j0, h[i], T, inv_eps, M, S);
+                kern->strip_sumexp(C + i * ld + j0, h[i], T, inv_eps, M, S);
         for (size_t t = 0; t < T; t++)
             out[j0 + t] = -eps * (M[t] + log(S[t]));
     }
@@ -61,21 +66,27 @@ static void dense_plan_reduce(const otk_cost *c, int axis, double eps, const dou
                               const double *v, otk_reduce what, size_t k, const double *Y,
                               double *out, int threads)
 {
-    if (axis == 0) {
-        otk__plan_reduce_tiled(c, dense_row_tile, 0, eps, u, v, what, k, Y, out, threads);
+    const dense_cost *dc = (const dense_cost *)c;
+    if (what == OTK_REDUCE_GRAD) {
+        /* No coordinates here: only point clouds provide gradients. */
+        for (size_t j = 0; j < (axis == 0 ? c->n : c->m) * k; j++)
+            out[j] = NAN;
         return;
     }
-    const dense_cost *dc = (const dense_cost *)c;
+    if (axis == 0)
+        otk__plan_reduce_tiled(c, dense_row_tile, 0, eps, u, v, what, k, Y, out, threads);
+    else
+        otk__dense_plan_reduce_cols(c, dc->C, dc->ld, eps, u, v, what, k, Y, out, threads);
+}
+
+void otk__dense_plan_reduce_cols(const otk_cost *c, const double *C, size_t ld, double eps,
+                                 const double *u, const double *v, otk_reduce what, size_t k,
+                                 const double *Y, double *out, int threads)
+{
     const size_t n = c->n, m = c->m;
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
     const size_t nstrips = (m + OTK_TILE - 1) / OTK_TILE;
-    if (what == OTK_REDUCE_GRAD) {
-        /* No coordinates here: only point clouds provide gradients. */
-        for (size_t j = 0; j < m * k; j++)
-            out[j] = NAN;
-        return;
-    }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t s = 0; s < nstrips; s++) {
         double w[OTK_TILE], acc[OTK_TILE];
@@ -86,7 +97,7 @@ static void dense_plan_reduce(const otk_cost *c, int axis, double eps, const dou
         if (what == OTK_REDUCE_APPLY)
             memset(out + j0 * k, 0, T * k * sizeof *out);
         for (size_t i = 0; i < n; i++) {
-            const double *row = dc->C + i * dc->ld + j0;
+            const double *row = C + i * ld + j0;
             kern->plan_weights(row, v + j0, T, u[i], inv_eps, w);
             switch (what) {
             case OTK_REDUCE_MASS:
@@ -102,7 +113,7 @@ static void dense_plan_reduce(const otk_cost *c, int axis, double eps, const dou
                     for (size_t q = 0; q < k; q++)
                         out[(j0 + t) * k + q] += w[t] * Y[i * k + q];
                 break;
-            case OTK_REDUCE_GRAD: /* handled above */
+            case OTK_REDUCE_GRAD: /* the caller's business */
                 break;
             }
         }

@@ -1,8 +1,11 @@
-/* Point-cloud costs: C_ij = c(x_i, y_j) computed tile by tile, never stored. */
+/* Point-cloud costs: C_ij = c(x_i, y_j) computed tile by tile, never stored —
+ * unless the user asks for the n×m matrix to be kept (otk_cost_points_cache),
+ * which trades O(n·m) memory for not recomputing c in every pass. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -14,6 +17,7 @@ typedef struct {
     double power;
     double *xs; /* d×n, coordinate k of x_i at xs[k*n + i] */
     double *ys; /* d×m */
+    double *cache; /* n×m row-major C, or NULL (computed on the fly) */
 } points_cost;
 
 static const char *const ground_names[] = {"sqeuclidean", "half-sqeuclidean", "euclidean",
@@ -60,6 +64,8 @@ static const double *points_tile(const otk_cost *c, int axis, size_t i, size_t j
                                  double *buf)
 {
     const points_cost *pc = (const points_cost *)c;
+    if (axis == 0 && pc->cache)
+        return pc->cache + i * c->m + j0;
     if (axis == 0)
         c->kern->points_cost_tile((int)pc->ground, pc->power, pc->d, pc->xs + i, c->n, pc->ys,
                                   c->m, j0, T, buf);
@@ -74,6 +80,13 @@ static void points_softmin(const otk_cost *c, int axis, double eps, const double
                            int threads)
 {
     const points_cost *pc = (const points_cost *)c;
+    if (pc->cache) {
+        if (axis == 0)
+            otk__softmin_tiled(c, points_tile, 0, eps, h, out, threads);
+        else
+            otk__dense_softmin_cols(c, pc->cache, c->m, eps, h, out, threads);
+        return;
+    }
     const size_t nout = axis == 0 ? c->n : c->m;
     const size_t nin = axis == 0 ? c->m : c->n;
     const double *P = axis == 0 ? pc->xs : pc->ys;
@@ -151,8 +164,13 @@ static void points_grad_reduce(const otk_cost *c, int axis, double eps, const do
             o[k] = 0.0;
         for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
             size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
-            kern->points_cost_tile((int)pc->ground, pc->power, d, P + i, nout, Q, nin, j0, T, buf);
-            kern->plan_weights(buf, vi + j0, T, uo[i], inv_eps, w);
+            const double *ct = buf;
+            if (axis == 0 && pc->cache)
+                ct = pc->cache + i * nin + j0;
+            else
+                kern->points_cost_tile((int)pc->ground, pc->power, d, P + i, nout, Q, nin, j0, T,
+                                       buf);
+            kern->plan_weights(ct, vi + j0, T, uo[i], inv_eps, w);
             for (size_t t = 0; t < T; t++) {
                 if (w[t] == 0.0)
                     continue;
@@ -182,13 +200,19 @@ static void points_plan_reduce(const otk_cost *c, int axis, double eps, const do
         points_grad_reduce(c, axis, eps, u, v, out, threads);
         return;
     }
-    otk__plan_reduce_tiled(c, points_tile, axis, eps, u, v, what, k, Y, out, threads);
+    const points_cost *pc = (const points_cost *)c;
+    if (axis == 1 && pc->cache)
+        otk__dense_plan_reduce_cols(c, pc->cache, c->m, eps, u, v, what, k, Y, out, threads);
+    else
+        otk__plan_reduce_tiled(c, points_tile, axis, eps, u, v, what, k, Y, out, threads);
 }
 
 static double points_entry(const otk_cost *c, size_t i, size_t j)
 {
     double buf[1];
     const points_cost *pc = (const points_cost *)c;
+    if (pc->cache)
+        return pc->cache[i * c->m + j];
     c->kern->points_cost_tile((int)pc->ground, pc->power, pc->d, pc->xs + i, c->n, pc->ys, c->m,
                               j, 1, buf);
     return buf[0];
@@ -199,6 +223,7 @@ static void points_destroy(otk_cost *c)
     points_cost *pc = (points_cost *)c;
     free(pc->xs);
     free(pc->ys);
+    free(pc->cache);
     free(pc);
 }
 
@@ -234,6 +259,19 @@ static double bounding_box_diameter(const points_cost *pc)
     return pc->ground == OTK_GROUND_L1 ? width1 : sqrt(width2);
 }
 
+/* The same kernel as the on-the-fly tiles, so a cached entry is bitwise the
+ * entry the lazy path computes. */
+static void fill_cache(points_cost *pc)
+{
+    const otk_cost *c = &pc->base;
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j0 = 0; j0 < c->m; j0 += OTK_TILE) {
+            size_t T = c->m - j0 < OTK_TILE ? c->m - j0 : OTK_TILE;
+            c->kern->points_cost_tile((int)pc->ground, pc->power, pc->d, pc->xs + i, c->n,
+                                      pc->ys, c->m, j0, T, pc->cache + i * c->m + j0);
+        }
+}
+
 void otk__cost_points_update(otk_cost *c, const double *x, const double *y)
 {
     points_cost *pc = (points_cost *)c;
@@ -242,6 +280,8 @@ void otk__cost_points_update(otk_cost *c, const double *x, const double *y)
     if (y)
         store_coordinates(pc->ys, y, c->m, pc->d);
     c->diameter = bounding_box_diameter(pc);
+    if (pc->cache)
+        fill_cache(pc);
 }
 
 size_t otk__cost_points_dim(const otk_cost *c) { return ((const points_cost *)c)->d; }
@@ -249,6 +289,40 @@ size_t otk__cost_points_dim(const otk_cost *c) { return ((const points_cost *)c)
 static const struct otk_cost_ops points_ops = {
     "points", points_softmin, points_plan_reduce, points_entry, points_destroy,
 };
+
+otk_status otk_cost_points_cache(otk_cost *cost, size_t max_bytes)
+{
+    if (!cost)
+        return otk__fail(OTK_ENULL, "otk_cost_points_cache: cost is NULL");
+    if (cost->ops != &points_ops)
+        return otk__fail(OTK_EUNSUPPORTED,
+                         "otk_cost_points_cache: the cost is of kind \"%s\", not \"points\"",
+                         cost->ops->kind);
+    points_cost *pc = (points_cost *)cost;
+    const size_t n = cost->n, m = cost->m;
+    const int fits = m <= SIZE_MAX / sizeof(double) / n && n * m * sizeof(double) <= max_bytes;
+    if (!fits) {
+        free(pc->cache);
+        pc->cache = NULL;
+        return OTK_SUCCESS;
+    }
+    if (pc->cache)
+        return OTK_SUCCESS;
+    pc->cache = malloc(n * m * sizeof(double));
+    if (!pc->cache)
+        return otk__fail(OTK_ENOMEM, "otk_cost_points_cache: out of memory for the %zu×%zu "
+                                     "cost matrix",
+                         n, m);
+    fill_cache(pc);
+    return OTK_SUCCESS;
+}
+
+size_t otk_cost_cache_bytes(const otk_cost *cost)
+{
+    if (!cost || cost->ops != &points_ops || !((const points_cost *)cost)->cache)
+        return 0;
+    return cost->n * cost->m * sizeof(double);
+}
 
 otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d, const double *x,
                            const double *y, otk_ground ground, double power)

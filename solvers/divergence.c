@@ -195,6 +195,18 @@ otk_status otk_divergence_alloc_points(otk_divergence **out, size_t n, size_t m,
         otk_divergence_free(div);
         return st;
     }
+    /* The budget goes to C_xy first: it serves every update of the α↔β
+     * problem, while C_xx and C_yy only serve the debiasing terms. */
+    size_t budget = params ? params->cache_bytes : 0;
+    for (int k = 0; k < 3 && budget > 0; k++) {
+        if (!div->owned[k])
+            continue;
+        if ((st = otk_cost_points_cache(div->owned[k], budget))) {
+            otk_divergence_free(div);
+            return st;
+        }
+        budget -= otk_cost_cache_bytes(div->owned[k]);
+    }
     div->c_xy = div->owned[0];
     div->c_xx = div->owned[1];
     div->c_yy = div->owned[2];

@@ -153,10 +153,21 @@ void otk__plan_reduce_tiled(const otk_cost *c, otk_tile_fn tile, int axis, doubl
                             const double *u, const double *v, otk_reduce what, size_t k,
                             const double *Y, double *out, int threads);
 
+/* The column reductions (axis 1) of a row-major n×m matrix C with leading
+ * dimension ld, for dense costs and for cached point clouds: column strips of
+ * OTK_TILE entries walked down all rows (contiguous reads, one thread per
+ * output).  plan_reduce_cols does not handle OTK_REDUCE_GRAD. */
+void otk__dense_softmin_cols(const otk_cost *c, const double *C, size_t ld, double eps,
+                             const double *h, double *out, int threads);
+void otk__dense_plan_reduce_cols(const otk_cost *c, const double *C, size_t ld, double eps,
+                                 const double *u, const double *v, otk_reduce what, size_t k,
+                                 const double *Y, double *out, int threads);
+
 /* Point clouds only (kind "points", not checked): replace the coordinates of
  * x (n×d, row-major) and/or y (m×d) — NULL leaves a side unchanged — and
- * recompute the diameter.  The caller validates the values (finite).  No
- * allocation: the sizes are those given to otk_cost_points(). */
+ * recompute the diameter and the cached matrix, if any (otk_cost_points_cache).
+ * The caller validates the values (finite).  No allocation: the sizes are
+ * those given to otk_cost_points(). */
 void otk__cost_points_update(otk_cost *c, const double *x, const double *y);
 /* The dimension d of a point-cloud cost. */
 size_t otk__cost_points_dim(const otk_cost *c);

@@ -44,10 +44,22 @@ struct otk_map {
 
 static const char *const family_names[] = {"affine", "mlp", "entropic"};
 static const char *const activation_names[] = {"gelu", "tanh"};
+static const char *const optimizer_names[] = {"auto", "bfgs", "adam"};
+static const char *const lr_schedule_names[] = {"constant", "cosine"};
+#define N_NAMES(a) ((int)(sizeof(a) / sizeof(a)[0]))
+
+/* Index of `name` in `names`, or -1. */
+static int name_index(const char *const *names, int count, const char *name)
+{
+    for (int k = 0; k < count; k++)
+        if (strcmp(name, names[k]) == 0)
+            return k;
+    return -1;
+}
 
 const char *otk_map_family_name(otk_map_family family)
 {
-    return (unsigned)family < 3 ? family_names[family] : "unknown";
+    return (unsigned)family < (unsigned)N_NAMES(family_names) ? family_names[family] : "unknown";
 }
 
 otk_status otk_map_family_from_name(const char *name, otk_map_family *family)
@@ -55,18 +67,19 @@ otk_status otk_map_family_from_name(const char *name, otk_map_family *family)
     if (!name || !family)
         return otk__fail(OTK_ENULL, "otk_map_family_from_name: %s is NULL",
                          name ? "family" : "name");
-    for (int k = 0; k < 3; k++)
-        if (strcmp(name, family_names[k]) == 0) {
-            *family = (otk_map_family)k;
-            return OTK_SUCCESS;
-        }
-    return otk__fail(OTK_EUNSUPPORTED,
-                     "unknown map family \"%s\" (expected affine, mlp or entropic)", name);
+    int k = name_index(family_names, N_NAMES(family_names), name);
+    if (k < 0)
+        return otk__fail(OTK_EUNSUPPORTED,
+                         "unknown map family \"%s\" (expected affine, mlp or entropic)", name);
+    *family = (otk_map_family)k;
+    return OTK_SUCCESS;
 }
 
 const char *otk_activation_name(otk_activation activation)
 {
-    return (unsigned)activation < 2 ? activation_names[activation] : "unknown";
+    return (unsigned)activation < (unsigned)N_NAMES(activation_names)
+               ? activation_names[activation]
+               : "unknown";
 }
 
 otk_status otk_activation_from_name(const char *name, otk_activation *activation)
@@ -74,13 +87,51 @@ otk_status otk_activation_from_name(const char *name, otk_activation *activation
     if (!name || !activation)
         return otk__fail(OTK_ENULL, "otk_activation_from_name: %s is NULL",
                          name ? "activation" : "name");
-    for (int k = 0; k < 2; k++)
-        if (strcmp(name, activation_names[k]) == 0) {
-            *activation = (otk_activation)k;
-            return OTK_SUCCESS;
-        }
-    return otk__fail(OTK_EUNSUPPORTED, "unknown activation \"%s\" (expected gelu or tanh)",
-                     name);
+    int k = name_index(activation_names, N_NAMES(activation_names), name);
+    if (k < 0)
+        return otk__fail(OTK_EUNSUPPORTED, "unknown activation \"%s\" (expected gelu or tanh)",
+                         name);
+    *activation = (otk_activation)k;
+    return OTK_SUCCESS;
+}
+
+const char *otk_optimizer_name(otk_optimizer optimizer)
+{
+    return (unsigned)optimizer < (unsigned)N_NAMES(optimizer_names) ? optimizer_names[optimizer]
+                                                                    : "unknown";
+}
+
+otk_status otk_optimizer_from_name(const char *name, otk_optimizer *optimizer)
+{
+    if (!name || !optimizer)
+        return otk__fail(OTK_ENULL, "otk_optimizer_from_name: %s is NULL",
+                         name ? "optimizer" : "name");
+    int k = name_index(optimizer_names, N_NAMES(optimizer_names), name);
+    if (k < 0)
+        return otk__fail(OTK_EUNSUPPORTED,
+                         "unknown optimizer \"%s\" (expected auto, bfgs or adam)", name);
+    *optimizer = (otk_optimizer)k;
+    return OTK_SUCCESS;
+}
+
+const char *otk_lr_schedule_name(otk_lr_schedule schedule)
+{
+    return (unsigned)schedule < (unsigned)N_NAMES(lr_schedule_names) ? lr_schedule_names[schedule]
+                                                                     : "unknown";
+}
+
+otk_status otk_lr_schedule_from_name(const char *name, otk_lr_schedule *schedule)
+{
+    if (!name || !schedule)
+        return otk__fail(OTK_ENULL, "otk_lr_schedule_from_name: %s is NULL",
+                         name ? "schedule" : "name");
+    int k = name_index(lr_schedule_names, N_NAMES(lr_schedule_names), name);
+    if (k < 0)
+        return otk__fail(OTK_EUNSUPPORTED,
+                         "unknown learning-rate schedule \"%s\" (expected constant or cosine)",
+                         name);
+    *schedule = (otk_lr_schedule)k;
+    return OTK_SUCCESS;
 }
 
 /* ----------------------------------------------------------------- construction */

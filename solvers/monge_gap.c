@@ -116,7 +116,8 @@ otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
     mg->warm_eps = 0.0;
     block = NULL;
     /* The coordinates are placeholders until the first evaluation. */
-    if ((st = otk_cost_points(&mg->cost, n, n, d, zeros, zeros, par.ground, par.power)))
+    if ((st = otk_cost_points(&mg->cost, n, n, d, zeros, zeros, par.ground, par.power)) ||
+        (st = otk_cost_points_cache(mg->cost, par.cache_bytes)))
         goto fail;
     otk_sinkhorn_params sp;
     otk_sinkhorn_params_default(&sp);

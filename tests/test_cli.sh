@@ -841,6 +841,32 @@ else
     fail "fit-map affine (exit $rc)"
 fi
 
+# --cache-mb keeps the cost matrices: the same fit, to rounding
+cp "$tmp/out" "$tmp/affine.json"
+run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family affine --lambda 0.5 --blur 0.3 \
+    --iters 30 --cache-mb 1 --out "$tmp/affine_cached.map"
+if [ $rc -eq 0 ] && "$PYTHON" - "$tmp/affine.json" "$tmp/out" "$tmp/affine.map" \
+    "$tmp/affine_cached.map" <<'EOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+pa, pb = ([float(v) for v in open(p).read().split("params 6")[1].split()[:6]]
+          for p in sys.argv[3:5])
+sys.exit(0 if abs(a["loss"] - b["loss"]) <= 1e-9 * abs(a["loss"])
+         and a["iterations"] == b["iterations"]
+         and max(abs(u - v) for u, v in zip(pa, pb)) <= 1e-7 else 1)
+EOF
+then
+    pass "fit-map --cache-mb: the same fit"
+else
+    fail "fit-map --cache-mb (exit $rc)"
+fi
+run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family affine --cache-mb -1 --out "$tmp/bad.map"
+if [ $rc -eq 2 ] && grep -q -- "--cache-mb" "$tmp/err" && [ ! -e "$tmp/bad.map" ]; then
+    pass "fit-map, negative --cache-mb: exit 2"
+else
+    fail "fit-map, negative --cache-mb (exit $rc)"
+fi
+
 # the fitted map moves the source mean towards the target mean (1, -1)
 run_otk apply-map "$tmp/affine.map" "$tmp/mx.csv"
 if [ $rc -eq 0 ] && "$PYTHON" - "$tmp/out" "$tmp/mx.csv" <<'EOF'

@@ -356,6 +356,122 @@ START_TEST(test_cost_free_null_is_a_noop)
 }
 END_TEST
 
+/* A kept matrix holds bitwise the on-the-fly entries, for every ground; the
+ * budget decides whether it is kept; only point clouds have one. */
+START_TEST(test_points_cache_keeps_the_exact_entries_within_its_budget)
+{
+    const size_t n = 37, m = 53, d = 5; /* not multiples of the tile */
+    tk_rng r = tk_rng_seed(11);
+    double x[37 * 5], y[53 * 5];
+    tk_points_gauss(&r, n, d, 0.0, 1.0, x);
+    tk_points_gauss(&r, m, d, 0.5, 2.0, y);
+    for (int g = 0; g < N_GROUNDS; g++) {
+        otk_cost *lazy = NULL, *kept = NULL;
+        TK_ASSERT_OK(otk_cost_points(&lazy, n, m, d, x, y, all_grounds[g], 1.5));
+        TK_ASSERT_OK(otk_cost_points(&kept, n, m, d, x, y, all_grounds[g], 1.5));
+        ck_assert_uint_eq(otk_cost_cache_bytes(kept), 0);
+        TK_ASSERT_OK(otk_cost_points_cache(kept, n * m * sizeof(double)));
+        ck_assert_uint_eq(otk_cost_cache_bytes(kept), n * m * sizeof(double));
+        TK_ASSERT_OK(otk_cost_points_cache(kept, SIZE_MAX)); /* already kept */
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < m; j++)
+                ck_assert_msg(otk_cost_entry(kept, i, j) == otk_cost_entry(lazy, i, j),
+                              "%s: C[%zu][%zu] kept %.17g, on the fly %.17g", all_names[g], i,
+                              j, otk_cost_entry(kept, i, j), otk_cost_entry(lazy, i, j));
+        ck_assert(isnan(otk_cost_entry(kept, n, 0)));
+        ck_assert_double_eq(otk_cost_diameter(kept), otk_cost_diameter(lazy));
+        /* One byte short of the matrix: dropped, entries still right. */
+        TK_ASSERT_OK(otk_cost_points_cache(kept, n * m * sizeof(double) - 1));
+        ck_assert_uint_eq(otk_cost_cache_bytes(kept), 0);
+        ck_assert(otk_cost_entry(kept, 3, 7) == otk_cost_entry(lazy, 3, 7));
+        TK_ASSERT_OK(otk_cost_points_cache(kept, 0));
+        ck_assert_uint_eq(otk_cost_cache_bytes(kept), 0);
+        otk_cost_free(lazy);
+        otk_cost_free(kept);
+    }
+    otk_cost *dense = NULL;
+    double C[6] = {0, 1, 2, 3, 4, 5};
+    TK_ASSERT_OK(otk_cost_dense(&dense, 2, 3, C, 3));
+    TK_ASSERT_FAILS(otk_cost_points_cache(dense, SIZE_MAX), OTK_EUNSUPPORTED, "\"dense\"");
+    ck_assert_uint_eq(otk_cost_cache_bytes(dense), 0);
+    otk_cost_free(dense);
+    TK_ASSERT_FAILS(otk_cost_points_cache(NULL, 1), OTK_ENULL, "cost");
+    ck_assert_uint_eq(otk_cost_cache_bytes(NULL), 0);
+}
+END_TEST
+
+/* Every solver operation on a kept matrix equals the on-the-fly one: the
+ * Sinkhorn solution, the plan and its reductions along both axes. */
+START_TEST(test_points_cache_gives_the_on_the_fly_solution)
+{
+    const size_t n = 150, m = 131, d = 3;
+    tk_rng r = tk_rng_seed(12);
+    double *x = tk_alloc(n * d, sizeof *x), *y = tk_alloc(m * d, sizeof *y);
+    double *a = tk_alloc(n, sizeof *a), *b = tk_alloc(m, sizeof *b);
+    tk_points_gauss(&r, n, d, 0.0, 1.0, x);
+    tk_points_uniform(&r, m, d, y);
+    tk_weights_random(&r, n, 1.0, a);
+    tk_weights_random(&r, m, 1.0, b);
+    const otk_ground grounds[2] = {OTK_GROUND_SQEUCLIDEAN, OTK_GROUND_L1};
+    for (int g = 0; g < 2; g++) {
+        otk_cost *c[2];
+        otk_sinkhorn *s[2];
+        otk_sinkhorn_result res[2];
+        double *P[2], *row[2], *col[2], *PY[2], *PtX[2], *bar[2];
+        otk_sinkhorn_params par;
+        otk_sinkhorn_params_default(&par);
+        par.blur = 0.1;
+        par.tol = 1e-9;
+        for (int k = 0; k < 2; k++) {
+            TK_ASSERT_OK(otk_cost_points(&c[k], n, m, d, x, y, grounds[g], 0.0));
+            if (k == 1)
+                TK_ASSERT_OK(otk_cost_points_cache(c[k], SIZE_MAX));
+            TK_ASSERT_OK(otk_sinkhorn_alloc(&s[k], c[k], &par));
+            TK_ASSERT_OK(otk_sinkhorn_solve(s[k], a, b, &res[k]));
+            P[k] = tk_alloc(n * m, sizeof(double));
+            row[k] = tk_alloc(n, sizeof(double));
+            col[k] = tk_alloc(m, sizeof(double));
+            PY[k] = tk_alloc(n * d, sizeof(double));
+            PtX[k] = tk_alloc(m * d, sizeof(double));
+            bar[k] = tk_alloc(n * d, sizeof(double));
+            TK_ASSERT_OK(otk_sinkhorn_plan(s[k], P[k]));
+            TK_ASSERT_OK(otk_sinkhorn_marginals(s[k], row[k], col[k]));
+            TK_ASSERT_OK(otk_sinkhorn_plan_apply(s[k], 0, d, y, PY[k]));
+            TK_ASSERT_OK(otk_sinkhorn_plan_apply(s[k], 1, d, x, PtX[k]));
+            TK_ASSERT_OK(otk_sinkhorn_barycentric(s[k], d, y, bar[k]));
+        }
+        ck_assert_uint_gt(otk_cost_cache_bytes(c[1]), 0);
+        ck_assert_int_eq(res[0].iterations, res[1].iterations);
+        TK_ASSERT_REL(res[1].ot_ent, res[0].ot_ent, 1e-12);
+        TK_ASSERT_REL(res[1].ot_lin, res[0].ot_lin, 1e-12);
+        TK_ASSERT_VEC_ABS(otk_sinkhorn_potential_f(s[1]), otk_sinkhorn_potential_f(s[0]), n,
+                          1e-11, "f");
+        TK_ASSERT_VEC_ABS(otk_sinkhorn_potential_g(s[1]), otk_sinkhorn_potential_g(s[0]), m,
+                          1e-11, "g");
+        TK_ASSERT_VEC_ABS(P[1], P[0], n * m, 1e-14, "plan");
+        TK_ASSERT_VEC_ABS(row[1], row[0], n, 1e-14, "row marginal");
+        TK_ASSERT_VEC_ABS(col[1], col[0], m, 1e-14, "column marginal");
+        TK_ASSERT_VEC_ABS(PY[1], PY[0], n * d, 1e-13, "P Y");
+        TK_ASSERT_VEC_ABS(PtX[1], PtX[0], m * d, 1e-13, "P^T X");
+        TK_ASSERT_VEC_ABS(bar[1], bar[0], n * d, 1e-11, "barycentric");
+        for (int k = 0; k < 2; k++) {
+            otk_sinkhorn_free(s[k]);
+            otk_cost_free(c[k]);
+            free(P[k]);
+            free(row[k]);
+            free(col[k]);
+            free(PY[k]);
+            free(PtX[k]);
+            free(bar[k]);
+        }
+    }
+    free(x);
+    free(y);
+    free(a);
+    free(b);
+}
+END_TEST
+
 Suite *cost_suite(void)
 {
     Suite *s = suite_create("cost");
@@ -373,6 +489,8 @@ Suite *cost_suite(void)
     tcase_add_test(tc, test_points_diameter_is_the_bounding_box_diagonal);
     tcase_add_test(tc, test_dense_cost_respects_leading_dimension_and_reports_range);
     tcase_add_test(tc, test_callback_cost_scans_its_range_or_takes_the_given_diameter);
+    tcase_add_test(tc, test_points_cache_keeps_the_exact_entries_within_its_budget);
+    tcase_add_test(tc, test_points_cache_gives_the_on_the_fly_solution);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");

@@ -547,6 +547,61 @@ START_TEST(test_divergence_set_points_equals_fresh_object)
 }
 END_TEST
 
+/* cache_bytes keeps the cost matrices (C_xy first, then C_xx, C_yy while the
+ * budget lasts) and refills them on set_points: value and gradients equal the
+ * on-the-fly object's after both the first solve and a set_points. */
+START_TEST(test_divergence_cache_bytes_changes_memory_not_results)
+{
+    tk_rng rng = tk_rng_seed(82);
+    enum { N = 70, M = 45, D = 9 };
+    double x[N * D], y[M * D], x2[N * D], y2[M * D], a[N], b[M];
+    tk_points_gauss(&rng, N, D, 0.0, 1.0, x);
+    tk_points_gauss(&rng, M, D, 0.3, 1.5, y);
+    tk_points_gauss(&rng, N, D, 1.0, 2.0, x2);
+    tk_points_uniform(&rng, M, D, y2);
+    tk_weights_random(&rng, N, 1.0, a);
+    tk_weights_random(&rng, M, 1.0, b);
+    /* all three, C_xy only, and nothing (C_xy alone does not fit) */
+    const size_t budgets[3] = {8 * (N * M + N * N + M * M), 8 * N * M, 8 * N * M - 8};
+    for (int sched = 0; sched < 2; sched++)
+        for (int k = 0; k < 3; k++) {
+            otk_divergence_params par;
+            otk_divergence_params_default(&par);
+            par.schedule = sched ? OTK_SCHEDULE_FIXED : OTK_SCHEDULE_CONVERGE;
+            par.blur = 0.5;
+            par.tol = 1e-10;
+            par.threads = 1;
+            otk_divergence *lazy, *kept;
+            TK_ASSERT_OK(otk_divergence_alloc_points(&lazy, N, M, D, x, y,
+                                                     OTK_GROUND_SQEUCLIDEAN, 0.0, &par));
+            par.cache_bytes = budgets[k];
+            TK_ASSERT_OK(otk_divergence_alloc_points(&kept, N, M, D, x, y,
+                                                     OTK_GROUND_SQEUCLIDEAN, 0.0, &par));
+            for (int round = 0; round < 2; round++) {
+                if (round == 1) {
+                    TK_ASSERT_OK(otk_divergence_set_points(lazy, x2, y2));
+                    TK_ASSERT_OK(otk_divergence_set_points(kept, x2, y2));
+                }
+                otk_divergence_result r1, r2;
+                double gx1[N * D], gx2[N * D], gy1[M * D], gy2[M * D];
+                TK_ASSERT_OK(otk_divergence_solve(lazy, a, b, &r1));
+                TK_ASSERT_OK(otk_divergence_solve(kept, a, b, &r2));
+                TK_ASSERT_OK(otk_divergence_grad_x(lazy, gx1));
+                TK_ASSERT_OK(otk_divergence_grad_x(kept, gx2));
+                TK_ASSERT_OK(otk_divergence_grad_y(lazy, gy1));
+                TK_ASSERT_OK(otk_divergence_grad_y(kept, gy2));
+                ck_assert_int_eq(r1.iterations, r2.iterations);
+                TK_ASSERT_ABS(r2.divergence, r1.divergence, 1e-12 * fabs(r1.divergence) + 1e-15);
+                TK_ASSERT_VEC_ABS(gx2, gx1, N * D, 1e-11, "grad_x");
+                TK_ASSERT_VEC_ABS(gy2, gy1, M * D, 1e-11, "grad_y");
+                ck_assert(r1.divergence > 0.1); /* a real problem, not a zero */
+            }
+            otk_divergence_free(lazy);
+            otk_divergence_free(kept);
+        }
+}
+END_TEST
+
 START_TEST(test_divergence_reports_not_converged)
 {
     tk_rng rng = tk_rng_seed(91);
@@ -701,6 +756,7 @@ Suite *divergence_suite(void)
     tc = tcase_create("api");
     tk_set_timeout(tc, 30);
     tcase_add_test(tc, test_divergence_set_points_equals_fresh_object);
+    tcase_add_test(tc, test_divergence_cache_bytes_changes_memory_not_results);
     tcase_add_test(tc, test_divergence_reports_not_converged);
     tcase_add_test(tc, test_divergence_rejects_bad_input);
     suite_add_tcase(s, tc);

@@ -795,6 +795,45 @@ START_TEST(test_bad_input_is_reported)
 }
 END_TEST
 
+/* Every enum value's name parses back to it; values outside an enum are
+ * "unknown"; an unknown name fails without touching the output. */
+START_TEST(test_names_round_trip)
+{
+    for (int k = 0; k < 3; k++) {
+        otk_map_family f = OTK_MAP_ENTROPIC;
+        TK_ASSERT_OK(otk_map_family_from_name(otk_map_family_name((otk_map_family)k), &f));
+        ck_assert_int_eq(f, k);
+        otk_optimizer o = OTK_OPT_AUTO;
+        TK_ASSERT_OK(otk_optimizer_from_name(otk_optimizer_name((otk_optimizer)k), &o));
+        ck_assert_int_eq(o, k);
+    }
+    for (int k = 0; k < 2; k++) {
+        otk_activation a = OTK_ACTIVATION_TANH;
+        TK_ASSERT_OK(otk_activation_from_name(otk_activation_name((otk_activation)k), &a));
+        ck_assert_int_eq(a, k);
+        otk_lr_schedule l = OTK_LR_COSINE;
+        TK_ASSERT_OK(otk_lr_schedule_from_name(otk_lr_schedule_name((otk_lr_schedule)k), &l));
+        ck_assert_int_eq(l, k);
+    }
+    ck_assert_str_eq(otk_optimizer_name(OTK_OPT_BFGS), "bfgs");
+    ck_assert_str_eq(otk_lr_schedule_name(OTK_LR_COSINE), "cosine");
+    ck_assert_str_eq(otk_map_family_name((otk_map_family)3), "unknown");
+    ck_assert_str_eq(otk_activation_name((otk_activation)-1), "unknown");
+    ck_assert_str_eq(otk_optimizer_name((otk_optimizer)3), "unknown");
+    ck_assert_str_eq(otk_lr_schedule_name((otk_lr_schedule)2), "unknown");
+
+    otk_optimizer o = OTK_OPT_ADAM;
+    TK_ASSERT_FAILS(otk_optimizer_from_name("sgd", &o), OTK_EUNSUPPORTED, "\"sgd\"");
+    ck_assert_int_eq(o, OTK_OPT_ADAM);
+    TK_ASSERT_FAILS(otk_optimizer_from_name("BFGS", &o), OTK_EUNSUPPORTED, "\"BFGS\"");
+    otk_lr_schedule l = OTK_LR_COSINE;
+    TK_ASSERT_FAILS(otk_lr_schedule_from_name("linear", &l), OTK_EUNSUPPORTED, "\"linear\"");
+    ck_assert_int_eq(l, OTK_LR_COSINE);
+    TK_ASSERT_FAILS(otk_lr_schedule_from_name(NULL, &l), OTK_ENULL, "name");
+    TK_ASSERT_FAILS(otk_optimizer_from_name("adam", NULL), OTK_ENULL, "optimizer");
+}
+END_TEST
+
 /* Each corrupt file fails with OTK_EPARSE and a message naming the line. */
 START_TEST(test_corrupt_model_files_are_rejected_with_line_numbers)
 {
@@ -913,6 +952,7 @@ Suite *mapfit_suite(void)
     tcase_add_test(tc, test_save_load_round_trip_is_bitwise_for_each_family);
     tcase_add_test(tc, test_apply_on_new_points);
     tcase_add_test(tc, test_bad_input_is_reported);
+    tcase_add_test(tc, test_names_round_trip);
     tcase_add_test(tc, test_corrupt_model_files_are_rejected_with_line_numbers);
     tcase_add_test(tc, test_failed_save_keeps_the_old_file);
     suite_add_tcase(s, tc);

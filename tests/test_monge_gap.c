@@ -546,6 +546,44 @@ START_TEST(test_monge_gap_workspace_equals_one_shot)
 }
 END_TEST
 
+/* cache_bytes: the workspace keeps C_ij = c(x_i, T(x_j)) and refills it at
+ * each evaluation; values and both gradients equal the on-the-fly ones for a
+ * sequence of different maps. */
+START_TEST(test_monge_gap_cache_bytes_changes_memory_not_results)
+{
+    tk_rng rng = tk_rng_seed(78);
+    enum { N = 60, D = 8 };
+    double x[N * D], tx[3][N * D];
+    tk_points_gauss(&rng, N, D, 0.0, 1.0, x);
+    tk_points_gauss(&rng, N, D, 0.5, 1.0, tx[0]);
+    tk_points_gauss(&rng, N, D, -1.0, 3.0, tx[1]);
+    for (size_t k = 0; k < N * D; k++)
+        tx[2][k] = 1.1 * x[k];
+    for (int rel = 0; rel < 2; rel++) {
+        otk_monge_gap_params par = mg_params(OTK_GROUND_SQEUCLIDEAN, 0.0, rel ? 0.0 : 4.0, 1e-10);
+        par.relative_eps = 0.5;
+        otk_monge_gap *lazy, *kept;
+        TK_ASSERT_OK(otk_monge_gap_alloc(&lazy, N, D, &par));
+        par.cache_bytes = 8 * N * N;
+        TK_ASSERT_OK(otk_monge_gap_alloc(&kept, N, D, &par));
+        for (int e = 0; e < 3; e++) {
+            otk_monge_gap_result r1, r2;
+            double g1[N * D], g2[N * D], gx1[N * D], gx2[N * D];
+            TK_ASSERT_OK(otk_monge_gap_eval(lazy, x, tx[e], NULL, &r1, g1, gx1));
+            TK_ASSERT_OK(otk_monge_gap_eval(kept, x, tx[e], NULL, &r2, g2, gx2));
+            ck_assert_int_eq(r1.iterations, r2.iterations);
+            ck_assert(r1.eps == r2.eps);
+            TK_ASSERT_REL(r2.monge_gap, r1.monge_gap, 1e-11);
+            TK_ASSERT_VEC_ABS(g2, g1, N * D, 1e-10, "grad_tx");
+            TK_ASSERT_VEC_ABS(gx2, gx1, N * D, 1e-10, "grad_x");
+            ck_assert(r1.monge_gap > r1.lower_bound);
+        }
+        otk_monge_gap_free(lazy);
+        otk_monge_gap_free(kept);
+    }
+}
+END_TEST
+
 /* warm_start: the second of two nearby maps starts from the first one's
  * potentials; same value and gradient as a cold start to the tolerance, in
  * fewer iterations; a different ε starts cold. */
@@ -992,6 +1030,7 @@ Suite *monge_gap_suite(void)
     tc = tcase_create("workspace");
     tk_set_timeout(tc, 60);
     tcase_add_test(tc, test_monge_gap_workspace_equals_one_shot);
+    tcase_add_test(tc, test_monge_gap_cache_bytes_changes_memory_not_results);
     tcase_add_test(tc, test_monge_gap_warm_start_saves_iterations_not_accuracy);
     tcase_add_test(tc, test_monge_gap_threads_do_not_change_results);
     tcase_add_test(tc, test_monge_gap_not_converged_is_a_warning);

@@ -48,6 +48,10 @@ static const char fit_map_usage[] =
     "  --lr LR          Adam learning rate (default 1e-3)\n"
     "  --lr-schedule S  constant (default) or cosine (lr decays to 0 over --iters)\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    "  --cache-mb MB    keep each evaluation's cost matrices in memory, up to MB\n"
+    "                   MiB for the divergence and MB for the Monge gap, instead\n"
+    "                   of recomputing them in every Sinkhorn pass: same results,\n"
+    "                   faster from d ~ 8 (default 0: computed on the fly)\n"
     "  --out MODEL      where to save the map (required; written atomically)\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -89,6 +93,7 @@ enum {
     OPT_LR,
     OPT_LR_SCHEDULE,
     OPT_THREADS,
+    OPT_CACHE_MB,
     OPT_OUT
 };
 
@@ -108,6 +113,7 @@ static const cli_option fit_map_options[] = {
     {"--lr", "LR", OPT_LR},
     {"--lr-schedule", "S", OPT_LR_SCHEDULE},
     {"--threads", "K", OPT_THREADS},
+    {"--cache-mb", "MB", OPT_CACHE_MB},
     {"--out", "MODEL", OPT_OUT},
     {NULL, NULL, 0},
 };
@@ -208,11 +214,8 @@ static int apply_fit_argument(void *request, int id, const char *value)
                                   &par->monge_gap.relative_eps);
     case OPT_OPTIMIZER:
         req->given_training_option = 1;
-        if (strcmp(value, "bfgs") == 0)
-            par->optimizer = OTK_OPT_BFGS;
-        else if (strcmp(value, "adam") == 0)
-            par->optimizer = OTK_OPT_ADAM;
-        else
+        /* "auto" is the default, not a choice to spell out on the command line. */
+        if (strcmp(value, "auto") == 0 || otk_optimizer_from_name(value, &par->optimizer))
             return cli_usage_error("fit-map", "--optimizer: expected bfgs or adam, found '%s'",
                                    value);
         return 0;
@@ -230,17 +233,25 @@ static int apply_fit_argument(void *request, int id, const char *value)
         return cli_parse_positive("fit-map", "--lr", value, &par->lr);
     case OPT_LR_SCHEDULE:
         req->given_training_option = 1;
-        if (strcmp(value, "constant") == 0)
-            par->lr_schedule = OTK_LR_CONSTANT;
-        else if (strcmp(value, "cosine") == 0)
-            par->lr_schedule = OTK_LR_COSINE;
-        else
+        if (otk_lr_schedule_from_name(value, &par->lr_schedule))
             return cli_usage_error("fit-map", "--lr-schedule: expected constant or cosine, "
                                               "found '%s'",
                                    value);
         return 0;
     case OPT_THREADS:
         return cli_parse_int("fit-map", "--threads", value, 0, &par->threads);
+    case OPT_CACHE_MB: {
+        double mb;
+        if (cli_parse_real("fit-map", "--cache-mb", value, &mb) < 0)
+            return -1;
+        if (!(mb >= 0.0 && mb <= 1048576.0)) /* up to 1 TiB */
+            return cli_usage_error("fit-map", "--cache-mb: expected a number of MiB in "
+                                              "[0, 1048576], found '%s'",
+                                   value);
+        par->divergence.cache_bytes = (size_t)(mb * 1048576.0);
+        par->monge_gap.cache_bytes = par->divergence.cache_bytes;
+        return 0;
+    }
     case OPT_OUT:
         req->out_path = value;
         return 0;
@@ -330,7 +341,7 @@ static void print_fit_report(const fit_map_request *req, const otk_map *map,
         otk_optimizer opt = par->optimizer;
         if (opt == OTK_OPT_AUTO)
             opt = req->family == OTK_MAP_AFFINE ? OTK_OPT_BFGS : OTK_OPT_ADAM;
-        json_string(&w, "optimizer", opt == OTK_OPT_BFGS ? "bfgs" : "adam");
+        json_string(&w, "optimizer", otk_optimizer_name(opt));
     }
     if (req->family == OTK_MAP_MLP) {
         char text[16 * OTK_MAP_MAX_HIDDEN] = "";

@@ -146,6 +146,13 @@ typedef struct {
     int max_iter;
     /* OpenMP threads inside each call: 0 = OpenMP's default, 1 = serial. */
     int threads;
+    /* otk_divergence_alloc_points only: the most memory (bytes) the object
+     * may spend on keeping its cost matrices (otk_cost_points_cache) instead
+     * of recomputing c(x_i, y_j) in every pass; C_xy (8·n·m bytes) is kept
+     * first, then C_xx (8·n²) and C_yy (8·m²) while the budget lasts, and
+     * set_points refills them.  Pays off in dimension d >= 8 or so (see
+     * otk_cost_points_cache).  Default 0: memory O((n+m)·d). */
+    size_t cache_bytes;
 } otk_divergence_params;
 
 /* Fill `params` with the defaults documented above.  NULL is ignored. */
@@ -175,7 +182,7 @@ typedef struct otk_divergence otk_divergence;
  *   ground  input: the ground cost (otkit/cost.h), used for C_xy, C_xx, C_yy.
  *   power   input: P for OTK_GROUND_LP / OTK_GROUND_LP_OVER_P, else ignored.
  *   params  input: copied; NULL = defaults.
- * Memory O((n+m)·d): no n×m array is ever stored.
+ * Memory O((n+m)·d): no n×m array is stored unless params.cache_bytes asks.
  * Errors: OTK_ENULL, OTK_ESIZE, OTK_ENONFINITE (naming x or y and the index),
  * OTK_EPARAM (naming the field), OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_divergence_alloc_points(otk_divergence **out, size_t n, size_t m,

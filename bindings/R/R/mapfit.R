@@ -41,7 +41,7 @@ fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = 
                     seed = 0L, lambda = 1, warmup = 0L, blur = 0.05, mg_eps = NULL,
                     mg_relative_eps = 0.05, optimizer = "auto", iters = NULL,
                     batch = 256L, lr = 1e-3, lr_schedule = "constant",
-                    threads = 0L, warn = TRUE) {
+                    threads = 0L, cache_mb = 0, warn = TRUE) {
     fam <- .otk_choice(family, .otk_families, "family")
     x <- .otk_points(x, "x")
     y <- .otk_points(y, "y")
@@ -62,9 +62,12 @@ fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = 
                 iters = if (is.null(iters)) 0L else .otk_int(iters, "iters"),
                 batch = .otk_int(batch, "batch"), lr = .otk_num(lr, "lr"),
                 lr_schedule = .otk_choice(lr_schedule, .otk_lr_schedules, "lr_schedule"),
-                mg_relative_eps = .otk_num(mg_relative_eps, "mg_relative_eps"))
+                mg_relative_eps = .otk_num(mg_relative_eps, "mg_relative_eps"),
+                cache_mb = .otk_num(cache_mb, "cache_mb"))
     if (opt$warmup < 0L) .otk_stop("warmup = ", warmup, " must be >= 0")
     if (opt$batch < 0L) .otk_stop("batch = ", batch, " must be >= 0")
+    if (!(opt$cache_mb >= 0 && opt$cache_mb <= 1048576))
+        .otk_stop("cache_mb = ", cache_mb, " must be in [0, 1048576] (MiB)")
     r <- .Call(otkr_fit_map, x, y, fam, as.integer(hidden), opt)
     if (isTRUE(warn) && r$fit$status == 1L) {
         cond <- simpleWarning(paste0(

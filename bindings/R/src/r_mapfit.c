@@ -180,6 +180,8 @@ SEXP otkr_fit_map(SEXP x, SEXP y, SEXP family, SEXP hidden, SEXP opt)
         par.lr = otkr_opt_num(opt, "lr");
         par.lr_schedule = (otk_lr_schedule)otkr_opt_int(opt, "lr_schedule");
         par.monge_gap.relative_eps = otkr_opt_num(opt, "mg_relative_eps");
+        par.divergence.cache_bytes = (size_t)(otkr_opt_num(opt, "cache_mb") * 1048576.0);
+        par.monge_gap.cache_bytes = par.divergence.cache_bytes;
         st = otk_map_fit(map, n, m, d, xr, yr, &par, &res);
         otkr_check(st);
     }

@@ -30,6 +30,7 @@ _FIT_OPTIONS = {
     "mg_tol": lambda v: as_float(v, "mg_tol"), "mg_max_iter": lambda v: as_int(v, "mg_max_iter"),
     "threads": lambda v: as_int(v, "threads"), "lr_schedule": str,
     "report_points": lambda v: as_int(v, "report_points"),
+    "cache_mb": lambda v: as_float(v, "cache_mb"),
 }
 
 
@@ -67,7 +68,9 @@ class MapFit:
       blur (a length, default 0.05) or eps, scaling, schedule, tol, max_iter;
       the Monge gap: mg_cost (default "sqeuclidean"), mg_eps (cost units;
       default 0.05 std of its cost matrix, resolved once), mg_relative_eps,
-      mg_tol, mg_max_iter; threads.
+      mg_tol, mg_max_iter; threads; cache_mb (keep each evaluation's cost
+      matrices in memory, up to cache_mb MiB for the divergence and as much
+      for the Monge gap: the same fit, faster from d ~ 8; default 0).
     For "entropic": cost (default "sqeuclidean"), eps or blur, tol, max_iter.
 
     progress=f calls f(dict(iteration, loss, divergence, monge_gap, lambda,

@@ -183,8 +183,6 @@ static PyObject *map_apply(MapObject *self, PyObject *args, PyObject *kwds)
     return (PyObject *)tz;
 }
 
-static const char *optimizer_names[] = {"auto", "bfgs", "adam"};
-
 /* Fill the fit parameters from keywords (the Python layer passes them all). */
 static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
 {
@@ -192,12 +190,14 @@ static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
                              "seed",  "grad_tol", "cost",    "power",  "eps",    "blur",
                              "scaling", "schedule", "tol",   "max_iter", "mg_cost",
                              "mg_power", "mg_eps", "mg_relative_eps", "mg_tol",
-                             "mg_max_iter", "threads", "lr_schedule", "report_points", NULL};
+                             "mg_max_iter", "threads", "lr_schedule", "report_points", "cache_mb",
+                             NULL};
     PyObject *noargs;
     const char *opt = "auto", *cost = "half-sqeuclidean", *mg_cost = "sqeuclidean";
     const char *lr_schedule = "constant";
     Py_ssize_t batch, report_points;
-    int k, schedule, ok;
+    double cache_mb = 0.0;
+    int schedule, ok;
 
     otk_map_fit_params_default(par);
     batch = (Py_ssize_t)par->batch;
@@ -208,12 +208,12 @@ static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
     if (noargs == NULL)
         return -1;
     ok = PyArg_ParseTupleAndKeywords(
-        noargs, kwds, "|$disindkdsddddidisddddiisn", kwlist, &par->lambda, &par->warmup_steps,
+        noargs, kwds, "|$disindkdsddddidisddddiisnd", kwlist, &par->lambda, &par->warmup_steps,
         &opt, &par->iters, &batch, &par->lr, &par->seed, &par->grad_tol, &cost, &par->power,
         &par->divergence.eps, &par->divergence.blur, &par->divergence.scaling, &schedule,
         &par->divergence.tol, &par->divergence.max_iter, &mg_cost, &par->monge_gap.power,
         &par->monge_gap.eps, &par->monge_gap.relative_eps, &par->monge_gap.tol,
-        &par->monge_gap.max_iter, &par->threads, &lr_schedule, &report_points);
+        &par->monge_gap.max_iter, &par->threads, &lr_schedule, &report_points, &cache_mb);
     Py_DECREF(noargs);
     if (!ok)
         return -1;
@@ -227,11 +227,15 @@ static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
         return -1;
     }
     par->report_points = (size_t)report_points;
-    if (strcmp(lr_schedule, "constant") == 0) {
-        par->lr_schedule = OTK_LR_CONSTANT;
-    } else if (strcmp(lr_schedule, "cosine") == 0) {
-        par->lr_schedule = OTK_LR_COSINE;
-    } else {
+    if (!(cache_mb >= 0.0 && cache_mb <= 1048576.0)) {
+        char text[32];
+        snprintf(text, sizeof text, "%g", cache_mb);
+        PyErr_Format(PyExc_ValueError, "cache_mb = %s must be in [0, 1048576] (MiB)", text);
+        return -1;
+    }
+    par->divergence.cache_bytes = (size_t)(cache_mb * 1048576.0);
+    par->monge_gap.cache_bytes = par->divergence.cache_bytes;
+    if (otk_lr_schedule_from_name(lr_schedule, &par->lr_schedule) != OTK_SUCCESS) {
         PyErr_Format(PyExc_ValueError, "lr_schedule = '%s' is not 'constant' or 'cosine'",
                      lr_schedule);
         return -1;
@@ -239,14 +243,10 @@ static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
     par->divergence.schedule = (otk_schedule)schedule;
     if (par->warmup_steps > 0)
         par->lambda_schedule = OTK_LAMBDA_WARMUP;
-    for (k = 0; k < 3; k++)
-        if (strcmp(opt, optimizer_names[k]) == 0)
-            break;
-    if (k == 3) {
+    if (otk_optimizer_from_name(opt, &par->optimizer) != OTK_SUCCESS) {
         PyErr_Format(PyExc_ValueError, "optimizer = '%s' is not 'auto', 'bfgs' or 'adam'", opt);
         return -1;
     }
-    par->optimizer = (otk_optimizer)k;
     if (otkpy_ground(cost, "cost", &par->ground) < 0 ||
         otkpy_ground(mg_cost, "mg_cost", &par->monge_gap.ground) < 0)
         return -1;

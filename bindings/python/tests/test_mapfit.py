@@ -196,3 +196,9 @@ def test_cosine_lr_schedule_and_mg_relative_eps_match_the_cli(otk_tool, clouds, 
         otkit.fit_map(x, y, family="affine", lr_schedule="linear", **kw)
     with pytest.raises(ValueError, match="report_points"):
         otkit.fit_map(x, y, family="affine", report_points=-1, **kw)
+    # cache_mb keeps the cost matrices: the same fit to rounding
+    cached = otkit.fit_map(x, y, family="affine", lr_schedule="cosine", cache_mb=1, **kw)
+    np.testing.assert_allclose(cached.params, T.params, rtol=1e-9, atol=1e-12)
+    assert cached.result["loss"] == pytest.approx(T.result["loss"], rel=1e-10)
+    with pytest.raises(ValueError, match="cache_mb"):
+        otkit.fit_map(x, y, family="affine", cache_mb=-1, **kw)

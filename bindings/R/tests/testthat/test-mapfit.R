@@ -145,6 +145,12 @@ test_that("fit_map(lr_schedule = \"cosine\", mg_relative_eps) matches the tool",
                     mg_relative_eps = 0.3)
     expect_gt(max(abs(map_params(flat) - map_params(map))), 1e-4)
     expect_error(fit_map(pr$x, pr$y, "affine", lr_schedule = "linear"), "lr_schedule")
+    # cache_mb keeps the cost matrices: the same fit to rounding
+    kept <- fit_map(pr$x, pr$y, "affine", optimizer = "adam", iters = 12, batch = 10,
+                    lr = 0.05, lambda = 0.5, seed = 3, threads = 1, blur = 0.3,
+                    lr_schedule = "cosine", mg_relative_eps = 0.3, cache_mb = 1)
+    expect_close(map_params(kept), map_params(map), rtol = 1e-9)
+    expect_error(fit_map(pr$x, pr$y, "affine", cache_mb = -1), "cache_mb")
 })
 
 test_that("fit_map(family = \"mlp\") and \"entropic\" match the tool", {
