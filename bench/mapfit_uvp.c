@@ -30,6 +30,7 @@
  *        [--report-points N] [--start-at-ot-map] (affine: start the fit at T*)
  *        [--cache-mb MB] (keep the divergence's and the Monge gap's cost
  *        matrices within MB MiB each: otk_cost_points_cache)
+ *        [--progress K] (every K-th iteration/step to stderr, with the time)
  *        [--compare-ot-map] (print the loss at T* and at the fit on the first
  *        1024 training points to stderr and into the JSON)
  */
@@ -72,6 +73,18 @@ static void spd_power(size_t d, const double *S, double power, double *out)
     gsl_vector_free(e);
     gsl_matrix_free(v);
     gsl_matrix_free(a);
+}
+
+static double t_start;
+
+static int print_progress(const otk_map_progress *p, void *ctx)
+{
+    const int every = *(const int *)ctx;
+    if (p->iteration % every == 0)
+        fprintf(stderr, "mapfit_uvp: %6.0f s  it %d  loss %.6g  S %.6g  M %.6g  |g| %.3g\n",
+                now() - t_start, p->iteration, p->loss, p->divergence, p->monge_gap,
+                p->grad_norm);
+    return 0;
 }
 
 static void matmul(size_t d, const double *A, const double *B, double *C)
@@ -125,6 +138,7 @@ int main(int argc, char **argv)
     size_t d = 2, n = 512, ntest = 10000, hidden[OTK_MAP_MAX_HIDDEN] = {64, 64}, nh = 2;
     double lambda = 0.0, blur = 0.0, lr = 1e-3, tol = 1e-6;
     double mg_rel = 0.0, mg_eps = 0.0, mg_tol = 0.0, div_tol = 0.0, cache_mb = 0.0;
+    int progress_every = 0;
     const char *optimizer = "auto";
     int iters = 0, threads = 0, rotation = 0, cosine = 0, start_at_ot = 0, compare = 0;
     size_t batch = 256, report_points = 4096;
@@ -153,6 +167,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--cosine")) cosine = 1;
         else if (!strcmp(a, "--report-points")) report_points = strtoul(v, NULL, 10), k++;
         else if (!strcmp(a, "--cache-mb")) cache_mb = atof(v), k++;
+        else if (!strcmp(a, "--progress")) progress_every = atoi(v), k++;
         else if (!strcmp(a, "--start-at-ot-map")) start_at_ot = 1;
         else if (!strcmp(a, "--compare-ot-map")) compare = 1;
         else if (!strcmp(a, "--hidden")) {
@@ -265,6 +280,11 @@ int main(int argc, char **argv)
         }
         if (mg_eps > 0.0)
             par.monge_gap.eps = mg_eps;
+        if (progress_every > 0) {
+            t_start = now();
+            par.progress = print_progress;
+            par.progress_ctx = &progress_every;
+        }
         par.divergence.cache_bytes = (size_t)(cache_mb * 1048576.0);
         par.monge_gap.cache_bytes = (size_t)(cache_mb * 1048576.0);
         if (st >= 0)

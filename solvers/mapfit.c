@@ -660,6 +660,12 @@ typedef struct {
     double lambda;
     /* Of the last evaluation: */
     double divergence, monge_gap;
+    /* (L, S, M) of the last EVAL_HISTORY evaluations, newest at hist_next−1:
+     * GSL's iterate is one of its recent evaluations (line-search trials come
+     * after it), and the progress report wants that point's S and M. */
+#define EVAL_HISTORY 32
+    double hist[EVAL_HISTORY][3];
+    int hist_next, hist_count;
     int evaluations, inner_not_converged;
     otk_status error; /* the first error met inside a GSL callback */
 } fit_ctx;
@@ -765,6 +771,11 @@ static otk_status ctx_eval(fit_ctx *c, double lambda, int want_mg, double *value
     if (!isfinite(*value))
         return otk__fail(OTK_ENUMERIC, "otk_map_fit: the loss is not finite (S = %g, M = %g)",
                          c->divergence, c->monge_gap);
+    c->hist[c->hist_next][0] = *value;
+    c->hist[c->hist_next][1] = c->divergence;
+    c->hist[c->hist_next][2] = c->monge_gap;
+    c->hist_next = (c->hist_next + 1) % EVAL_HISTORY;
+    c->hist_count += c->hist_count < EVAL_HISTORY;
     if (!grad)
         return OTK_SUCCESS;
     for (size_t k = 0; k < nd; k++)
@@ -898,6 +909,18 @@ static otk_status fit_bfgs(fit_ctx *c, int iters, otk_map_fit_result *res)
             restarted = 0;
         double gnorm = norm2(s->gradient->data, P);
         res->grad_norm = gnorm;
+        /* S and M at the iterate, not at the last line-search trial: the
+         * newest evaluation whose loss is bitwise GSL's f (NAN if it has
+         * left the history, which a line search of < 32 trials never does). */
+        c->divergence = c->monge_gap = NAN;
+        for (int k = 1; k <= c->hist_count; k++) {
+            const double *h = c->hist[(c->hist_next - k + EVAL_HISTORY) % EVAL_HISTORY];
+            if (h[0] == s->f) {
+                c->divergence = h[1];
+                c->monge_gap = h[2];
+                break;
+            }
+        }
         if (report(c, it, s->f, gnorm)) {
             res->stopped = 1;
             st = OTK_SUCCESS;

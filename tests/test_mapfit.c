@@ -490,6 +490,54 @@ START_TEST(test_lambda_warmup_ramps_linearly)
 }
 END_TEST
 
+typedef struct {
+    int reports;
+    double lambda;
+} bfgs_watch;
+
+/* The progress of BFGS describes its iterate: loss = S + λM with S and M of
+ * that point, not of the line search's last trial. */
+static int check_bfgs_report(const otk_map_progress *info, void *ctx)
+{
+    bfgs_watch *w = ctx;
+    ck_assert_msg(fabs(info->loss - (info->divergence + w->lambda * info->monge_gap)) <=
+                      1e-13 * fabs(info->loss),
+                  "iteration %d: loss %.17g, S %.17g + %g M %.17g", info->iteration, info->loss,
+                  info->divergence, w->lambda, info->monge_gap);
+    w->reports++;
+    return 0;
+}
+
+START_TEST(test_bfgs_progress_reports_the_iterate)
+{
+    const size_t n = 30, d = 2;
+    tk_rng rng = tk_rng_seed(46);
+    double x[60], y[60];
+    tk_points_gauss(&rng, n, d, 0.0, 1.0, x);
+    tk_points_gauss(&rng, n, d, 0.7, 0.6, y);
+    otk_map *map = NULL;
+    TK_ASSERT_OK(otk_map_alloc_affine(&map, d));
+    otk_map_fit_params par;
+    otk_map_fit_params_default(&par);
+    par.optimizer = OTK_OPT_BFGS;
+    par.lambda = 0.1;
+    par.monge_gap.eps = 1.0;
+    par.iters = 8;
+    par.divergence.blur = 0.3;
+    par.threads = 1;
+    bfgs_watch w = {0, 0.1};
+    par.progress = check_bfgs_report;
+    par.progress_ctx = &w;
+    otk_map_fit_result res;
+    otk_status st = otk_map_fit(map, n, n, d, x, y, &par, &res);
+    ck_assert(st == OTK_SUCCESS || st == OTK_NOT_CONVERGED);
+    ck_assert_int_ge(w.reports, 3);
+    /* more evaluations than iterations: there were line-search trials */
+    ck_assert_int_gt(res.evaluations, res.iterations + 1);
+    otk_map_free(map);
+}
+END_TEST
+
 /* Adam under the cosine schedule, replayed by hand from otk_map_objective's
  * full-batch gradients: step k moves θ by lr·½(1 + cos(πk/K))·m̂/(√v̂ + eps). */
 START_TEST(test_adam_steps_follow_the_cosine_lr_schedule)
@@ -953,6 +1001,7 @@ Suite *mapfit_suite(void)
     tcase_add_test(tc, test_apply_on_new_points);
     tcase_add_test(tc, test_bad_input_is_reported);
     tcase_add_test(tc, test_names_round_trip);
+    tcase_add_test(tc, test_bfgs_progress_reports_the_iterate);
     tcase_add_test(tc, test_corrupt_model_files_are_rejected_with_line_numbers);
     tcase_add_test(tc, test_failed_save_keeps_the_old_file);
     suite_add_tcase(s, tc);

@@ -208,7 +208,9 @@ OTK_EXPORT otk_status otk_map_backprop(const otk_map *map, size_t n, const doubl
 
 /* ---------------------------------------------------------------- fitting */
 
-/* What the progress callback sees after each iteration/step. */
+/* What the progress callback sees after each iteration/step: for Adam the
+ * values on the step's batch before the update, for BFGS the values at the
+ * new iterate (full batch; not at the line search's trial points). */
 typedef struct {
     int iteration;     /* 0-based */
     double loss;       /* S + λ M on the batch of this step (BFGS: full batch) */

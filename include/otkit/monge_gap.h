@@ -96,8 +96,8 @@ typedef struct {
      * the previous evaluations within the tolerance, so use a tight tol
      * where values are compared (line searches). */
     int warm_start;
-    /* Workspace form only: keep the n×n matrix C_ij = c(x_i, T(x_j)) (8·n²
-     * bytes) when it fits in cache_bytes, refilled at each evaluation, instead
+    /* Keep the n×n matrix C_ij = c(x_i, T(x_j)) (8·n² bytes) when it fits
+     * in cache_bytes (the workspace refills it at each evaluation) instead
      * of recomputing it in every Sinkhorn pass (otk_cost_points_cache: pays
      * off in dimension d >= 8 or so).  Default 0: memory O(n·d). */
     size_t cache_bytes;
