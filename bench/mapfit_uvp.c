@@ -31,6 +31,8 @@
  *        [--cache-mb MB] (keep the divergence's and the Monge gap's cost
  *        matrices within MB MiB each: otk_cost_points_cache)
  *        [--progress K] (every K-th iteration/step to stderr, with the time)
+ *        [--mg-warm-start] (the Monge gap's Sinkhorn starts from the previous
+ *        evaluation's potentials: otk_monge_gap_params.warm_start)
  *        [--compare-ot-map] (print the loss at T* and at the fit on the first
  *        1024 training points to stderr and into the JSON)
  */
@@ -138,7 +140,7 @@ int main(int argc, char **argv)
     size_t d = 2, n = 512, ntest = 10000, hidden[OTK_MAP_MAX_HIDDEN] = {64, 64}, nh = 2;
     double lambda = 0.0, blur = 0.0, lr = 1e-3, tol = 1e-6;
     double mg_rel = 0.0, mg_eps = 0.0, mg_tol = 0.0, div_tol = 0.0, cache_mb = 0.0;
-    int progress_every = 0;
+    int progress_every = 0, mg_warm = 0;
     const char *optimizer = "auto";
     int iters = 0, threads = 0, rotation = 0, cosine = 0, start_at_ot = 0, compare = 0;
     size_t batch = 256, report_points = 4096;
@@ -168,6 +170,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--report-points")) report_points = strtoul(v, NULL, 10), k++;
         else if (!strcmp(a, "--cache-mb")) cache_mb = atof(v), k++;
         else if (!strcmp(a, "--progress")) progress_every = atoi(v), k++;
+        else if (!strcmp(a, "--mg-warm-start")) mg_warm = 1;
         else if (!strcmp(a, "--start-at-ot-map")) start_at_ot = 1;
         else if (!strcmp(a, "--compare-ot-map")) compare = 1;
         else if (!strcmp(a, "--hidden")) {
@@ -285,6 +288,7 @@ int main(int argc, char **argv)
             par.progress = print_progress;
             par.progress_ctx = &progress_every;
         }
+        par.monge_gap.warm_start = mg_warm;
         par.divergence.cache_bytes = (size_t)(cache_mb * 1048576.0);
         par.monge_gap.cache_bytes = (size_t)(cache_mb * 1048576.0);
         if (st >= 0)
@@ -352,13 +356,13 @@ int main(int argc, char **argv)
            "\"seconds\": %.2f, \"threads\": %d, \"optimizer\": \"%s\", \"lr_schedule\": \"%s\", "
            "\"mg_eps\": %g, \"mg_relative_eps\": %g, \"mg_tol\": %g, \"div_tol\": %g, "
            "\"start\": \"%s\", \"loss_ot_map_train\": %s, \"loss_fit_train\": %s, "
-           "\"cache_mb\": %g}\n",
+           "\"cache_mb\": %g, \"mg_warm_start\": %d}\n",
            rotation ? "rotation" : "gaussian", d, family, lambda, n, ntest, blur, res.iterations,
            lr, batch, seed, otk_status_name(st), uvp, div_text, mg_text, mg_test,
            mg_lb, res.iterations, res.evaluations, res.inner_not_converged, seconds, threads, optimizer,
            cosine ? "cosine" : "constant", mg_eps, mg_rel, mg_tol, div_tol,
            start_at_ot ? "ot-map" : rotation ? "rotation" : "identity", lot_text, lfit_text,
-           cache_mb);
+           cache_mb, mg_warm);
     otk_map_free(map);
     gsl_rng_free(rng);
     free(S1), free(S2), free(m1), free(m2), free(r1), free(r1i), free(r2), free(M), free(T1);

@@ -888,6 +888,7 @@ static otk_status fit_bfgs(fit_ctx *c, int iters, otk_map_fit_result *res)
     gsl_multimin_fdfminimizer_set(s, &fdf, start, p->bfgs_step, p->bfgs_tol);
     otk_status st = c->error < 0 ? c->error : OTK_NOT_CONVERGED;
     int it = 0, restarted = 0;
+    double iterate[3] = {NAN, NAN, NAN}; /* (L, S, M) at the last reported iterate */
     for (; st == OTK_NOT_CONVERGED && it < iters; it++) {
         double lam = lambda_at(p, it);
         if (lam != c->lambda) {
@@ -910,17 +911,25 @@ static otk_status fit_bfgs(fit_ctx *c, int iters, otk_map_fit_result *res)
         double gnorm = norm2(s->gradient->data, P);
         res->grad_norm = gnorm;
         /* S and M at the iterate, not at the last line-search trial: the
-         * newest evaluation whose loss is bitwise GSL's f (NAN if it has
-         * left the history, which a line search of < 32 trials never does). */
+         * newest evaluation whose loss is bitwise GSL's f.  A failed line
+         * search leaves the iterate where it was (its values are kept from
+         * the previous report) after any number of trials; a successful one
+         * takes a few, well inside the history.  NAN if neither matches. */
         c->divergence = c->monge_gap = NAN;
-        for (int k = 1; k <= c->hist_count; k++) {
+        if (it > 0 && s->f == iterate[0]) {
+            c->divergence = iterate[1];
+            c->monge_gap = iterate[2];
+        }
+        for (int k = 1; k <= c->hist_count && isnan(c->divergence); k++) {
             const double *h = c->hist[(c->hist_next - k + EVAL_HISTORY) % EVAL_HISTORY];
             if (h[0] == s->f) {
                 c->divergence = h[1];
                 c->monge_gap = h[2];
-                break;
             }
         }
+        iterate[0] = s->f;
+        iterate[1] = c->divergence;
+        iterate[2] = c->monge_gap;
         if (report(c, it, s->f, gnorm)) {
             res->stopped = 1;
             st = OTK_SUCCESS;
