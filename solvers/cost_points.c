@@ -156,6 +156,9 @@ static void points_grad_reduce(const otk_cost *c, int axis, double eps, const do
     const size_t d = pc->d;
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
+    const double sq_scale = pc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
+                            : pc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
+                                                                        : 0.0;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t i = 0; i < nout; i++) {
         double buf[OTK_TILE], w[OTK_TILE];
@@ -171,6 +174,25 @@ static void points_grad_reduce(const otk_cost *c, int axis, double eps, const do
                 kern->points_cost_tile((int)pc->ground, pc->power, d, P + i, nout, Q, nin, j0, T,
                                        buf);
             kern->plan_weights(ct, vi + j0, T, uo[i], inv_eps, w);
+            if (sq_scale > 0.0) {
+                /* ∇_p of (scale/2)·‖p−q‖² is scale·(p − q): one contiguous
+                 * pass per coordinate over the tile (the coordinates are
+                 * stored d×n), the same differences p_k − q_k as below. */
+                for (size_t k = 0; k < d; k++) {
+                    const double pk = P[k * nout + i];
+                    const double *q = Q + k * nin + j0;
+                    double s0 = 0.0, s1 = 0.0;
+                    size_t t = 0;
+                    for (; t + 1 < T; t += 2) {
+                        s0 += w[t] * (pk - q[t]);
+                        s1 += w[t + 1] * (pk - q[t + 1]);
+                    }
+                    if (t < T)
+                        s0 += w[t] * (pk - q[t]);
+                    o[k] += sq_scale * (s0 + s1);
+                }
+                continue;
+            }
             for (size_t t = 0; t < T; t++) {
                 if (w[t] == 0.0)
                     continue;
