@@ -3,8 +3,8 @@
 # and write bench/results/mapfit_uvp.json (one JSON object per line) and
 # bench/results/mapfit_uvp.md.  Build the library first (cd .. && make);
 # OTK_LIBDIR overrides the directory of libotkit.so (default ../.libs).
-# Two runs at a time, one thread each (the machine is shared); about an hour
-# on two busy cores, most of it in the runs with the Monge gap (lambda > 0).
+# Two runs at a time, one thread each (the machine is shared); a couple of
+# hours on two busy cores, most of it in the runs with the Monge gap (lambda > 0).
 set -e
 cd "$(dirname "$0")"
 lib=${OTK_LIBDIR:-$PWD/../.libs}
@@ -12,17 +12,33 @@ cc -O2 -std=c11 -Wall -Wextra -Werror -I../include -o mapfit_uvp mapfit_uvp.c \
     "$lib/libotkit.so" -Wl,-rpath,"$lib" -lgsl -lgslcblas -lm
 out=results/mapfit_uvp.json
 common="--ntest 10000 --seed 1 --threads 1"
-# The runs with the larger samples, a small lambda and smooth losses for BFGS
-# (see bench/mapfit_population.py for why a small lambda): MAPFIT_UVP_ONLY=new
-# runs just these (appending to the JSON file) and skips the ones above.
+# The runs with the larger samples, a small lambda, a Monge-gap eps with signal
+# (a few tenths of the std of its costs), a blur of the data's spread, and the
+# Monge gap at a tight tolerance with warm starts (see bench/mapfit_population.py
+# and otkit/mapfit.h, "Accuracy"): MAPFIT_UVP_ONLY=new runs just these
+# (appending to the JSON file) and skips the ones above.  About 45 minutes.
+mg16="--mg-eps 8 --mg-tol 1e-8 --mg-warm-start --cache-mb 512"
 stream_new_a() {
     ./mapfit_uvp --d 2 --family affine --lambda 0 --n 4096 --blur 0.2 --compare-ot-map $common
-    ./mapfit_uvp --d 2 --family affine --lambda 0.1 --mg-eps 0.1 --mg-tol 1e-10 --div-tol 1e-10 \
+    ./mapfit_uvp --d 2 --family affine --lambda 0.01 --mg-eps 1 --mg-tol 1e-10 \
         --n 4096 --blur 0.2 --compare-ot-map $common
+    for blur in 1 2 4; do
+        ./mapfit_uvp --d 16 --family affine --lambda 0.01 $mg16 --n 1024 --blur $blur \
+            --compare-ot-map $common
+    done
+    ./mapfit_uvp --d 16 --family affine --lambda 0.01 $mg16 --n 512 --blur 1 --compare-ot-map $common
+    ./mapfit_uvp --d 16 --family affine --lambda 0.003 $mg16 --n 4096 --blur 4 \
+        --compare-ot-map $common
 }
 stream_new_b() {
-    ./mapfit_uvp --d 16 --family affine --lambda 0.01 --mg-eps 0.5 --mg-tol 1e-10 --div-tol 1e-10 \
-        --n 2048 --blur 4 --iters 300 --compare-ot-map $common
+    for lam in 0.001 0.003; do
+        ./mapfit_uvp --d 16 --family affine --lambda $lam $mg16 --n 1024 --blur 4 \
+            --compare-ot-map $common
+    done
+    ./mapfit_uvp --d 16 --family mlp --optimizer adam --n 8192 --batch 1024 --iters 2000 \
+        --lr 3e-3 --cosine --blur 4 --lambda 0.01 $mg16 --report-points 2048 $common
+    ./mapfit_uvp --d 64 --family affine --lambda 0.005 --mg-eps 16 --mg-tol 1e-8 --mg-warm-start \
+        --cache-mb 256 --n 2048 --blur 4 --iters 150 --compare-ot-map $common
 }
 if [ "${MAPFIT_UVP_ONLY:-}" = new ]; then
     stream_new_a >"$out.a" 2>&1 &

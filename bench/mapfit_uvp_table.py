@@ -10,7 +10,9 @@ print("n training samples per side (independent); the divergence and the entropi
 print("|x-y|^2/2 with eps = blur^2; the Monge gap on |x-y|^2 with eps 'E' in cost units or 'rel F'")
 print("(F times the std of its costs; OTT's default is rel 0.05); affine: BFGS unless 'adam';")
 print("mlp: 64,64 GELU, Adam, batch 256; entropic: Sinkhorn tol 1e-4; 'tol T': the divergence on")
-print("the converge schedule and the Monge gap at tolerance T (smooth losses for BFGS).")
+print("the converge schedule and the Monge gap at tolerance T (smooth losses for BFGS); 'E tol T")
+print("warm': the Monge gap's Sinkhorn at tolerance T, started from the previous evaluation's")
+print("potentials (--mg-warm-start); 'batch B of n' (Adam): mini-batches of B from n points.")
 print("'loss T* / fit': the training loss S + lambda M at the OT map and at the fitted map on the")
 print("first 1024 training points (when measured).  Seconds are wall time, one thread per run,")
 print("two runs at a time on a 2-core machine.")
@@ -32,6 +34,9 @@ for r in rows:
         fam += " adam lr %g" % r["lr"]
     if r.get("lr_schedule") == "cosine":
         fam += " cosine"
+    if (r.get("optimizer") == "adam" or r["family"] == "mlp") and 0 < r["batch"] < r["n"] \
+            and r["n"] > 512:
+        fam += " batch %d of n" % r["batch"]
     if r.get("div_tol"):
         fam += " tol %g" % r["div_tol"]
     if r.get("start") == "ot-map":
@@ -40,6 +45,10 @@ for r in rows:
         mg = "-"
     elif r.get("mg_eps"):
         mg = "%g" % r["mg_eps"]
+        if r.get("mg_tol"):
+            mg += " tol %g" % r["mg_tol"]
+        if r.get("mg_warm_start"):
+            mg += " warm"
     else:
         mg = "rel %g" % (r.get("mg_relative_eps") or 0.05)
     lt = "-"
