@@ -48,88 +48,100 @@ static const char *const optimizer_names[] = {"auto", "bfgs", "adam"};
 static const char *const lr_schedule_names[] = {"constant", "cosine"};
 #define N_NAMES(a) ((int)(sizeof(a) / sizeof(a)[0]))
 
-/* Index of `name` in `names`, or -1. */
-static int name_index(const char *const *names, int count, const char *name)
+/* One enum's names: the table, what an entry is called in messages, the
+ * parser's name and its output argument's name. */
+typedef struct {
+    const char *const *names;
+    int count;
+    const char *what, *func, *out;
+} name_table;
+
+static const name_table family_table = {family_names, N_NAMES(family_names), "map family",
+                                        "otk_map_family_from_name", "family"};
+static const name_table activation_table = {activation_names, N_NAMES(activation_names),
+                                            "activation", "otk_activation_from_name",
+                                            "activation"};
+static const name_table optimizer_table = {optimizer_names, N_NAMES(optimizer_names), "optimizer",
+                                           "otk_optimizer_from_name", "optimizer"};
+static const name_table lr_schedule_table = {lr_schedule_names, N_NAMES(lr_schedule_names),
+                                             "learning-rate schedule",
+                                             "otk_lr_schedule_from_name", "schedule"};
+
+static const char *table_name(const name_table *t, int value)
 {
-    for (int k = 0; k < count; k++)
-        if (strcmp(name, names[k]) == 0)
+    return value >= 0 && value < t->count ? t->names[value] : "unknown";
+}
+
+/* The index of `name` in the table (>= 0), or a negative status with the
+ * message naming the NULL argument or listing the accepted names. */
+static int table_lookup(const name_table *t, const char *name, const void *out)
+{
+    if (!name || !out)
+        return otk__fail(OTK_ENULL, "%s: %s is NULL", t->func, name ? t->out : "name");
+    for (int k = 0; k < t->count; k++)
+        if (strcmp(name, t->names[k]) == 0)
             return k;
-    return -1;
+    char expected[96] = "";
+    size_t len = 0;
+    for (int k = 0; k < t->count; k++)
+        len += (size_t)snprintf(expected + len, sizeof expected - len, "%s%s",
+                                k == 0 ? "" : k + 1 < t->count ? ", " : " or ", t->names[k]);
+    return otk__fail(OTK_EUNSUPPORTED, "unknown %s \"%s\" (expected %s)", t->what, name,
+                     expected);
 }
 
 const char *otk_map_family_name(otk_map_family family)
 {
-    return (unsigned)family < (unsigned)N_NAMES(family_names) ? family_names[family] : "unknown";
+    return table_name(&family_table, (int)family);
 }
 
 otk_status otk_map_family_from_name(const char *name, otk_map_family *family)
 {
-    if (!name || !family)
-        return otk__fail(OTK_ENULL, "otk_map_family_from_name: %s is NULL",
-                         name ? "family" : "name");
-    int k = name_index(family_names, N_NAMES(family_names), name);
+    int k = table_lookup(&family_table, name, family);
     if (k < 0)
-        return otk__fail(OTK_EUNSUPPORTED,
-                         "unknown map family \"%s\" (expected affine, mlp or entropic)", name);
+        return (otk_status)k;
     *family = (otk_map_family)k;
     return OTK_SUCCESS;
 }
 
 const char *otk_activation_name(otk_activation activation)
 {
-    return (unsigned)activation < (unsigned)N_NAMES(activation_names)
-               ? activation_names[activation]
-               : "unknown";
+    return table_name(&activation_table, (int)activation);
 }
 
 otk_status otk_activation_from_name(const char *name, otk_activation *activation)
 {
-    if (!name || !activation)
-        return otk__fail(OTK_ENULL, "otk_activation_from_name: %s is NULL",
-                         name ? "activation" : "name");
-    int k = name_index(activation_names, N_NAMES(activation_names), name);
+    int k = table_lookup(&activation_table, name, activation);
     if (k < 0)
-        return otk__fail(OTK_EUNSUPPORTED, "unknown activation \"%s\" (expected gelu or tanh)",
-                         name);
+        return (otk_status)k;
     *activation = (otk_activation)k;
     return OTK_SUCCESS;
 }
 
 const char *otk_optimizer_name(otk_optimizer optimizer)
 {
-    return (unsigned)optimizer < (unsigned)N_NAMES(optimizer_names) ? optimizer_names[optimizer]
-                                                                    : "unknown";
+    return table_name(&optimizer_table, (int)optimizer);
 }
 
 otk_status otk_optimizer_from_name(const char *name, otk_optimizer *optimizer)
 {
-    if (!name || !optimizer)
-        return otk__fail(OTK_ENULL, "otk_optimizer_from_name: %s is NULL",
-                         name ? "optimizer" : "name");
-    int k = name_index(optimizer_names, N_NAMES(optimizer_names), name);
+    int k = table_lookup(&optimizer_table, name, optimizer);
     if (k < 0)
-        return otk__fail(OTK_EUNSUPPORTED,
-                         "unknown optimizer \"%s\" (expected auto, bfgs or adam)", name);
+        return (otk_status)k;
     *optimizer = (otk_optimizer)k;
     return OTK_SUCCESS;
 }
 
 const char *otk_lr_schedule_name(otk_lr_schedule schedule)
 {
-    return (unsigned)schedule < (unsigned)N_NAMES(lr_schedule_names) ? lr_schedule_names[schedule]
-                                                                     : "unknown";
+    return table_name(&lr_schedule_table, (int)schedule);
 }
 
 otk_status otk_lr_schedule_from_name(const char *name, otk_lr_schedule *schedule)
 {
-    if (!name || !schedule)
-        return otk__fail(OTK_ENULL, "otk_lr_schedule_from_name: %s is NULL",
-                         name ? "schedule" : "name");
-    int k = name_index(lr_schedule_names, N_NAMES(lr_schedule_names), name);
+    int k = table_lookup(&lr_schedule_table, name, schedule);
     if (k < 0)
-        return otk__fail(OTK_EUNSUPPORTED,
-                         "unknown learning-rate schedule \"%s\" (expected constant or cosine)",
-                         name);
+        return (otk_status)k;
     *schedule = (otk_lr_schedule)k;
     return OTK_SUCCESS;
 }
