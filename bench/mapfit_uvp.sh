@@ -35,10 +35,16 @@ stream_new_b() {
         ./mapfit_uvp --d 16 --family affine --lambda $lam $mg16 --n 1024 --blur 4 \
             --compare-ot-map $common
     done
-    ./mapfit_uvp --d 16 --family mlp --optimizer adam --n 8192 --batch 1024 --iters 2000 \
-        --lr 3e-3 --cosine --blur 4 --lambda 0.01 $mg16 --report-points 2048 $common
-    ./mapfit_uvp --d 64 --family affine --lambda 0.005 --mg-eps 16 --mg-tol 1e-8 --mg-warm-start \
-        --cache-mb 256 --n 2048 --blur 4 --iters 150 --compare-ot-map $common
+    for run in "2000 8192" "4000 16384"; do
+        set -- $run
+        ./mapfit_uvp --d 16 --family mlp --optimizer adam --iters $1 --n $2 --batch 1024 \
+            --lr 3e-3 --cosine --blur 4 --lambda 0.01 $mg16 --report-points 2048 $common
+    done
+    for run in "0.005 4" "0.002 8"; do
+        set -- $run
+        ./mapfit_uvp --d 64 --family affine --lambda $1 --mg-eps 16 --mg-tol 1e-8 \
+            --mg-warm-start --cache-mb 256 --n 2048 --blur $2 --iters 150 --compare-ot-map $common
+    done
 }
 if [ "${MAPFIT_UVP_ONLY:-}" = new ]; then
     stream_new_a >"$out.a" 2>&1 &
