@@ -179,6 +179,10 @@ size_t otk__cost_points_dim(const otk_cost *c);
  * Errors: OTK_EPARAM (ε), OTK_ENOMEM. */
 otk_status otk__sinkhorn_retarget(otk_sinkhorn *s, double eps);
 otk_status otk__sinkhorn_reserve(otk_sinkhorn *s, int cap);
+/* The second half of otk_sinkhorn_solve, after set() (and optionally
+ * set_potentials): iterate to the end, then fill res (may be NULL).
+ * Returns OTK_SUCCESS, OTK_NOT_CONVERGED or an error status. */
+otk_status otk__sinkhorn_finish(otk_sinkhorn *s, otk_sinkhorn_result *res);
 
 /* ∇_p c(p, q) of a ground cost, times w, added to grad (d entries); p, q are
  * row-major points.  The convention of OTK_REDUCE_GRAD (solvers/cost_points.c):

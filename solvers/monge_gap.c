@@ -263,14 +263,10 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
     otk_status solved = otk_sinkhorn_set(mg->sk, w, w);
     if (solved == OTK_SUCCESS && mg->par.warm_start && mg->warm_eps == eps)
         solved = otk_sinkhorn_set_potentials(mg->sk, mg->warm_f, mg->warm_g);
+    if (solved == OTK_SUCCESS)
+        solved = otk__sinkhorn_finish(mg->sk, &sr);
     if (solved < 0)
         return solved;
-    while ((solved = otk_sinkhorn_iterate(mg->sk)) == OTK_CONTINUE)
-        ;
-    if (solved < 0)
-        return solved;
-    if ((st = otk_sinkhorn_get_result(mg->sk, &sr)))
-        return st;
     if (mg->par.warm_start) {
         memcpy(mg->warm_f, otk_sinkhorn_potential_f(mg->sk), n * sizeof(double));
         memcpy(mg->warm_g, otk_sinkhorn_potential_g(mg->sk), n * sizeof(double));

@@ -472,8 +472,12 @@ otk_status otk_sinkhorn_solve(otk_sinkhorn *s, const double *a, const double *b,
                               otk_sinkhorn_result *res)
 {
     otk_status st = otk_sinkhorn_set(s, a, b);
-    if (st)
-        return st;
+    return st ? st : otk__sinkhorn_finish(s, res);
+}
+
+otk_status otk__sinkhorn_finish(otk_sinkhorn *s, otk_sinkhorn_result *res)
+{
+    otk_status st;
     while ((st = otk_sinkhorn_iterate(s)) == OTK_CONTINUE)
         ;
     if (st < 0)
