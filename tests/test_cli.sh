@@ -867,6 +867,61 @@ else
     fail "fit-map, negative --cache-mb (exit $rc)"
 fi
 
+# --cache-mb on the one-shot commands: the same numbers (the kept matrix holds
+# bitwise the on-the-fly entries; sums may differ in the last bits), and the
+# gradient files too; bad budgets and a dense cost matrix are usage errors
+same_json() { # FILE1 FILE2 KEY...: each KEY equal to 1e-12 relative
+    "$PYTHON" - "$@" <<'EOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+sys.exit(0 if all(abs(a[k] - b[k]) <= 1e-12 * max(abs(a[k]), 1e-300) for k in sys.argv[3:])
+         else 1)
+EOF
+}
+same_csv() { # FILE1 FILE2: numbers (not # comments) equal to 1e-10 absolute
+    "$PYTHON" - "$1" "$2" <<'EOF'
+import sys
+a, b = ([float(v) for line in open(p) if not line.startswith("#")
+         for v in line.replace(",", " ").split()] for p in sys.argv[1:3])
+sys.exit(0 if len(a) == len(b) > 0 and max(abs(u - v) for u, v in zip(a, b)) <= 1e-10 else 1)
+EOF
+}
+for cmd in sinkhorn divergence monge-gap; do
+    case $cmd in
+    sinkhorn) args="$tmp/mx.csv $tmp/my.csv --blur 0.3"; keys="ot_kl ot_ent ot_lin"; grad=--potentials
+        kept='d["cache_bytes"] == d["n"] * d["m"] * 8' ;;
+    divergence) args="$tmp/mx.csv $tmp/my.csv --blur 0.3"; keys=divergence; grad=--grad-x
+        kept='d["cache_mb"] == 1' ;;
+    monge-gap) args="$tmp/mx.csv $tmp/mx.csv --eps 0.5"; keys=monge_gap; grad=--grad
+        kept='d["cache_mb"] == 1' ;;
+    esac
+    # shellcheck disable=SC2086
+    run_otk $cmd $args ${grad:+$grad "$tmp/g0.csv"}
+    cp "$tmp/out" "$tmp/c0.json"
+    # shellcheck disable=SC2086
+    run_otk $cmd $args --cache-mb 1 ${grad:+$grad "$tmp/g1.csv"}
+    if [ $rc -eq 0 ] && same_json "$tmp/c0.json" "$tmp/out" $keys && json_true "$tmp/out" "$kept" &&
+        json_true "$tmp/c0.json" 'd.get("cache_bytes", 0) == 0 and d.get("cache_mb", 0) == 0' &&
+        { [ -z "$grad" ] || same_csv "$tmp/g0.csv" "$tmp/g1.csv"; }; then
+        pass "$cmd --cache-mb: the same result"
+    else
+        fail "$cmd --cache-mb (exit $rc)"
+    fi
+    # shellcheck disable=SC2086
+    run_otk $cmd $args --cache-mb nan
+    if [ $rc -eq 2 ] && grep -q -- "--cache-mb" "$tmp/err"; then
+        pass "$cmd --cache-mb nan: exit 2"
+    else
+        fail "$cmd --cache-mb nan (exit $rc)"
+    fi
+done
+run_otk sinkhorn --cost-matrix "$tmp/C.csv" --eps 0.1 --cache-mb 1
+if [ $rc -eq 2 ] && grep -q -- "--cache-mb does not apply to --cost-matrix" "$tmp/err"; then
+    pass "sinkhorn --cost-matrix --cache-mb: exit 2"
+else
+    fail "sinkhorn --cost-matrix --cache-mb (exit $rc)"
+fi
+
 # the fitted map moves the source mean towards the target mean (1, -1)
 run_otk apply-map "$tmp/affine.map" "$tmp/mx.csv"
 if [ $rc -eq 0 ] && "$PYTHON" - "$tmp/out" "$tmp/mx.csv" <<'EOF'

@@ -83,6 +83,8 @@ int cli_parse_positive(const char *command, const char *option, const char *text
                        double *value); /* finite and > 0 */
 int cli_parse_int(const char *command, const char *option, const char *text, int lowest,
                   int *value);
+/* A memory budget given in MiB, in [0, 1048576] (1 TiB), as bytes. */
+int cli_parse_mib(const char *command, const char *option, const char *text, size_t *bytes);
 int cli_parse_fraction(const char *command, const char *option, const char *text,
                        double *value); /* 0 < value < 1 */
 

@@ -46,6 +46,9 @@ static const char divergence_usage[] =
     "  --tol T          marginal tolerance of the converge schedule (default 1e-6)\n"
     "  --max-iter N     iterations at the target eps (default 10000)\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    "  --cache-mb MB    keep the cost matrices (C_xy, then C_xx, C_yy) in memory\n"
+    "                   while they fit in MB MiB instead of recomputing them in\n"
+    "                   every pass: same result, faster from d ~ 8 (default 0)\n"
     "\n"
     "Gradients (CSV, written atomically):\n"
     "  --grad-x F       dS/dx, n rows of d values\n"
@@ -57,7 +60,7 @@ static const char divergence_usage[] =
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), divergence,\n"
     "debias, eps, rho (null when balanced), marginal_error (null for the fixed\n"
     "schedule), iterations, annealing_iterations, cost, power, p, n, m, d,\n"
-    "schedule, scaling, mass_a, mass_b, seconds, threads, otkit_version.\n"
+    "schedule, scaling, mass_a, mass_b, seconds, threads, cache_mb, otkit_version.\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON is still printed).\n";
@@ -78,6 +81,7 @@ enum {
     OPT_TOL,
     OPT_MAX_ITER,
     OPT_THREADS,
+    OPT_CACHE_MB,
     OPT_GRAD_X,
     OPT_GRAD_Y,
     OPT_GRAD_A,
@@ -101,6 +105,7 @@ static const cli_option divergence_options[] = {
     {"--tol", "T", OPT_TOL},
     {"--max-iter", "N", OPT_MAX_ITER},
     {"--threads", "K", OPT_THREADS},
+    {"--cache-mb", "MB", OPT_CACHE_MB},
     {"--grad-x", "F", OPT_GRAD_X},
     {"--grad-y", "F", OPT_GRAD_Y},
     {"--grad-a", "F", OPT_GRAD_A},
@@ -164,6 +169,8 @@ static int apply_argument(void *request, int id, const char *value)
         return cli_parse_int("divergence", "--max-iter", value, 1, &par->max_iter);
     case OPT_THREADS:
         return cli_parse_int("divergence", "--threads", value, 0, &par->threads);
+    case OPT_CACHE_MB:
+        return cli_parse_mib("divergence", "--cache-mb", value, &par->cache_bytes);
     case OPT_GRAD_X:
     case OPT_GRAD_Y:
     case OPT_GRAD_A:
@@ -246,6 +253,7 @@ static void print_report(const divergence_request *req, const otk_divergence_res
     json_number(&w, "mass_b", res->mass_b);
     json_number(&w, "seconds", seconds);
     json_integer(&w, "threads", par->threads);
+    json_number(&w, "cache_mb", (double)par->cache_bytes / 1048576.0);
     json_string(&w, "otkit_version", otk_version_string());
     json_object_end(&w);
 }

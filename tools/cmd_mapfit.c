@@ -240,18 +240,11 @@ static int apply_fit_argument(void *request, int id, const char *value)
         return 0;
     case OPT_THREADS:
         return cli_parse_int("fit-map", "--threads", value, 0, &par->threads);
-    case OPT_CACHE_MB: {
-        double mb;
-        if (cli_parse_real("fit-map", "--cache-mb", value, &mb) < 0)
+    case OPT_CACHE_MB:
+        if (cli_parse_mib("fit-map", "--cache-mb", value, &par->divergence.cache_bytes) < 0)
             return -1;
-        if (!(mb >= 0.0 && mb <= 1048576.0)) /* up to 1 TiB */
-            return cli_usage_error("fit-map", "--cache-mb: expected a number of MiB in "
-                                              "[0, 1048576], found '%s'",
-                                   value);
-        par->divergence.cache_bytes = (size_t)(mb * 1048576.0);
         par->monge_gap.cache_bytes = par->divergence.cache_bytes;
         return 0;
-    }
     case OPT_OUT:
         req->out_path = value;
         return 0;

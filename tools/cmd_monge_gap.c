@@ -38,6 +38,9 @@ static const char monge_gap_usage[] =
     "  --tol T          marginal tolerance (default 1e-6)\n"
     "  --max-iter N     iterations at the target eps (default 10000)\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    "  --cache-mb MB    keep the n×n cost matrix in memory when it fits in MB MiB\n"
+    "                   instead of recomputing it in every pass: same result,\n"
+    "                   faster from d ~ 8 (default 0)\n"
     "\n"
     "Gradients (CSV, written atomically; eps held fixed):\n"
     "  --grad F         dM/dTX, n rows of d values\n"
@@ -47,7 +50,7 @@ static const char monge_gap_usage[] =
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), monge_gap,\n"
     "eps, displacement, ot_ent, lower_bound, iterations, marginal_error, cost,\n"
     "power, relative_eps (null for an absolute eps), relative_to, n, d, seconds,\n"
-    "threads, otkit_version.\n"
+    "threads, cache_mb, otkit_version.\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON is still printed).\n";
@@ -62,6 +65,7 @@ enum {
     OPT_TOL,
     OPT_MAX_ITER,
     OPT_THREADS,
+    OPT_CACHE_MB,
     OPT_GRAD,
     OPT_GRAD_X
 };
@@ -76,6 +80,7 @@ static const cli_option monge_gap_options[] = {
     {"--tol", "T", OPT_TOL},
     {"--max-iter", "N", OPT_MAX_ITER},
     {"--threads", "K", OPT_THREADS},
+    {"--cache-mb", "MB", OPT_CACHE_MB},
     {"--grad", "F", OPT_GRAD},
     {"--grad-x", "F", OPT_GRAD_X},
     {NULL, NULL, 0},
@@ -126,6 +131,8 @@ static int apply_argument(void *request, int id, const char *value)
         return cli_parse_int("monge-gap", "--max-iter", value, 1, &par->max_iter);
     case OPT_THREADS:
         return cli_parse_int("monge-gap", "--threads", value, 0, &par->threads);
+    case OPT_CACHE_MB:
+        return cli_parse_mib("monge-gap", "--cache-mb", value, &par->cache_bytes);
     case OPT_GRAD:
         req->grad_path = value;
         return 0;
@@ -189,6 +196,7 @@ static void print_report(const monge_gap_request *req, const otk_monge_gap_resul
     json_integer(&w, "d", (long long)d);
     json_number(&w, "seconds", seconds);
     json_integer(&w, "threads", par->threads);
+    json_number(&w, "cache_mb", (double)par->cache_bytes / 1048576.0);
     json_string(&w, "otkit_version", otk_version_string());
     json_object_end(&w);
 }

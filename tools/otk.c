@@ -180,6 +180,20 @@ int cli_parse_real(const char *command, const char *option, const char *text, do
     return 0;
 }
 
+int cli_parse_mib(const char *command, const char *option, const char *text, size_t *bytes)
+{
+    double mb;
+    if (cli_parse_real(command, option, text, &mb) < 0)
+        return -1;
+    if (!(mb >= 0.0 && mb <= 1048576.0)) {
+        cli_usage_error(command, "%s: expected a number of MiB in [0, 1048576], found \"%s\"",
+                        option, text);
+        return -1;
+    }
+    *bytes = (size_t)(mb * 1048576.0);
+    return 0;
+}
+
 int cli_parse_positive(const char *command, const char *option, const char *text, double *value)
 {
     double v;

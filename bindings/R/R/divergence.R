@@ -13,7 +13,8 @@ geomloss_cost <- function(p) {
 }
 
 .otk_div_opt <- function(eps, blur, reach, rho, scaling, debias, schedule, update,
-                         diameter, exponent, tol, max_iter, threads, power, grad) {
+                         diameter, exponent, tol, max_iter, threads, power, grad,
+                         cache_mb = 0) {
     if (!is.null(reach) && !is.null(rho)) .otk_stop("reach and rho exclude each other")
     list(grad = grad,
          power = if (is.null(power)) 0 else .otk_num(power, "power"),
@@ -28,7 +29,7 @@ geomloss_cost <- function(p) {
          p = .otk_pos0(exponent, "exponent"),
          debias = as.integer(.otk_flag(debias, "debias")),
          tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
-         threads = .otk_int(threads, "threads"))
+         threads = .otk_int(threads, "threads"), cache_mb = .otk_cache_mb(cache_mb))
 }
 
 .otk_div_result <- function(res, opt, warn, what) {
@@ -42,7 +43,7 @@ sinkhorn_divergence <- function(x, y, a = NULL, b = NULL, blur = 0.05, p = 2, co
                                 scaling = 0.5, debias = TRUE, schedule = "converge",
                                 update = "auto", diameter = NULL, exponent = NULL,
                                 tol = 1e-6, max_iter = 10000L, threads = 0L, grad = FALSE,
-                                warn = TRUE) {
+                                warn = TRUE, cache_mb = 0) {
     if (!is.null(eps) && !is.null(blur) && !identical(blur, 0.05))
         .otk_stop("eps and blur exclude each other")
     if (is.null(cost)) {
@@ -54,7 +55,7 @@ sinkhorn_divergence <- function(x, y, a = NULL, b = NULL, blur = 0.05, p = 2, co
     .otk_flag(warn, "warn")
     opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update, diameter,
                         exponent, tol, max_iter, threads, power,
-                        .otk_grad_flags(grad, c("a", "b", "x", "y")))
+                        .otk_grad_flags(grad, c("a", "b", "x", "y")), cache_mb)
     x <- .otk_points(x, "x")
     y <- .otk_points(y, "y")
     if (ncol(y) != ncol(x))

@@ -6,7 +6,8 @@
 
 monge_gap <- function(x, tx, w = NULL, cost = "sqeuclidean", power = NULL, eps = NULL,
                       relative_eps = 0.05, relative_to = "std", tol = 1e-6,
-                      max_iter = 10000L, threads = 0L, grad = FALSE, warn = TRUE) {
+                      max_iter = 10000L, threads = 0L, grad = FALSE, warn = TRUE,
+                      cache_mb = 0) {
     x <- .otk_points(x, "x")
     if (inherits(tx, "otkit_map")) tx <- predict(tx, x, threads = threads)
     tx <- .otk_points(tx, "tx")
@@ -21,7 +22,8 @@ monge_gap <- function(x, tx, w = NULL, cost = "sqeuclidean", power = NULL, eps =
                 relative_to = .otk_choice(relative_to, .otk_relative_to, "relative_to"),
                 tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
                 threads = .otk_int(threads, "threads"),
-                grad_tx = as.integer(g[1L]), grad_x = as.integer(g[2L]))
+                grad_tx = as.integer(g[1L]), grad_x = as.integer(g[2L]),
+                cache_mb = .otk_cache_mb(cache_mb))
     res <- .Call(otkr_monge_gap, x, tx, .otk_weights(w, nrow(x), "w"), cost, opt)
     .otk_warn_not_converged(res$status, "otkit::monge_gap", res$marginal_error, opt$tol,
                             opt$max_iter, warn)
@@ -63,11 +65,9 @@ fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = 
                 batch = .otk_int(batch, "batch"), lr = .otk_num(lr, "lr"),
                 lr_schedule = .otk_choice(lr_schedule, .otk_lr_schedules, "lr_schedule"),
                 mg_relative_eps = .otk_num(mg_relative_eps, "mg_relative_eps"),
-                cache_mb = .otk_num(cache_mb, "cache_mb"))
+                cache_mb = .otk_cache_mb(cache_mb))
     if (opt$warmup < 0L) .otk_stop("warmup = ", warmup, " must be >= 0")
     if (opt$batch < 0L) .otk_stop("batch = ", batch, " must be >= 0")
-    if (!(opt$cache_mb >= 0 && opt$cache_mb <= 1048576))
-        .otk_stop("cache_mb = ", cache_mb, " must be in [0, 1048576] (MiB)")
     r <- .Call(otkr_fit_map, x, y, fam, as.integer(hidden), opt)
     if (isTRUE(warn) && r$fit$status == 1L) {
         cond <- simpleWarning(paste0(

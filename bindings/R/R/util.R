@@ -106,3 +106,9 @@
 #' @return A string such as "0.1.0".
 #' @export
 otk_version <- function() .Call(otkr_version)
+
+.otk_cache_mb <- function(v) {
+    v <- .otk_num(v, "cache_mb")
+    if (!(v >= 0 && v <= 1048576)) .otk_stop("cache_mb = ", v, " must be in [0, 1048576] (MiB)")
+    v
+}

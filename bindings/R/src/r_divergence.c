@@ -25,6 +25,7 @@ static void read_params(SEXP opt, otk_divergence_params *par)
     par->tol = otkr_opt_num(opt, "tol");
     par->max_iter = otkr_opt_int(opt, "max_iter");
     par->threads = otkr_opt_int(opt, "threads");
+    par->cache_bytes = (size_t)(otkr_opt_num(opt, "cache_mb") * 1048576.0);
 }
 
 /* Solve, read the gradients asked for in opt$grad (logical a, b, x, y) and

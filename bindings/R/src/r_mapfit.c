@@ -66,6 +66,7 @@ SEXP otkr_monge_gap(SEXP x, SEXP tx, SEXP w, SEXP cost, SEXP opt)
     par.tol = otkr_opt_num(opt, "tol");
     par.max_iter = otkr_opt_int(opt, "max_iter");
     par.threads = otkr_opt_int(opt, "threads");
+    par.cache_bytes = (size_t)(otkr_opt_num(opt, "cache_mb") * 1048576.0);
     if (otkr_opt_int(opt, "grad_tx"))
         gtx = otkr_scratch(n * d);
     if (otkr_opt_int(opt, "grad_x"))

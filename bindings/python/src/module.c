@@ -180,6 +180,18 @@ int otkpy_ground(const char *name, const char *argname, otk_ground *ground)
     return 0;
 }
 
+int otkpy_cache_bytes(double mb, size_t *bytes)
+{
+    if (!(mb >= 0.0 && mb <= 1048576.0)) {
+        char text[32];
+        snprintf(text, sizeof text, "%g", mb);
+        PyErr_Format(PyExc_ValueError, "cache_mb = %s must be in [0, 1048576] (MiB)", text);
+        return -1;
+    }
+    *bytes = (size_t)(mb * 1048576.0);
+    return 0;
+}
+
 int otkpy_acquire(int *busy, const char *what)
 {
     if (*busy) {

@@ -65,6 +65,8 @@ PyArrayObject *otkpy_new_array(npy_intp rows, npy_intp cols);
 
 /* Parse a ground-cost name; ValueError naming `argname` and listing the names. */
 int otkpy_ground(const char *name, const char *argname, otk_ground *ground);
+/* A cache budget given in MiB, in [0, 1048576], as bytes; -1 with ValueError. */
+int otkpy_cache_bytes(double mb, size_t *bytes);
 
 /* The busy flag of the wrapper objects (see the top of this file). */
 int otkpy_acquire(int *busy, const char *what);

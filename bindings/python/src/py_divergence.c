@@ -79,10 +79,10 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
 {
     static char *kwlist[] = {"x", "y", "cost", "power", "eps", "blur", "rho", "reach",
                              "schedule", "update", "scaling", "diameter", "p", "debias", "tol",
-                             "max_iter", "threads", "C_xy", "C_xx", "C_yy", NULL};
+                             "max_iter", "threads", "C_xy", "C_xx", "C_yy", "cache_mb", NULL};
     PyObject *xobj = Py_None, *yobj = Py_None, *cobjs[3] = {Py_None, Py_None, Py_None};
     const char *cost_name = "half-sqeuclidean";
-    double power = 0.0;
+    double power = 0.0, cache_mb = 0.0;
     otk_divergence_params par;
     int schedule, update, st;
     otk_ground ground;
@@ -96,12 +96,14 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     otk_divergence_params_default(&par);
     schedule = (int)par.schedule;
     update = (int)par.update;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$sdddddiidddpdiiOOO", kwlist, &xobj,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$sdddddiidddpdiiOOOd", kwlist, &xobj,
                                      &yobj, &cost_name, &power, &par.eps, &par.blur, &par.rho,
                                      &par.reach, &schedule, &update, &par.scaling,
                                      &par.diameter, &par.p, &par.debias, &par.tol,
                                      &par.max_iter, &par.threads, &cobjs[0], &cobjs[1],
-                                     &cobjs[2]))
+                                     &cobjs[2], &cache_mb))
+        return -1;
+    if (otkpy_cache_bytes(cache_mb, &par.cache_bytes) < 0)
         return -1;
     par.schedule = (otk_schedule)schedule;
     par.update = (otk_update)update;

@@ -227,13 +227,8 @@ static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
         return -1;
     }
     par->report_points = (size_t)report_points;
-    if (!(cache_mb >= 0.0 && cache_mb <= 1048576.0)) {
-        char text[32];
-        snprintf(text, sizeof text, "%g", cache_mb);
-        PyErr_Format(PyExc_ValueError, "cache_mb = %s must be in [0, 1048576] (MiB)", text);
+    if (otkpy_cache_bytes(cache_mb, &par->divergence.cache_bytes) < 0)
         return -1;
-    }
-    par->divergence.cache_bytes = (size_t)(cache_mb * 1048576.0);
     par->monge_gap.cache_bytes = par->divergence.cache_bytes;
     if (otk_lr_schedule_from_name(lr_schedule, &par->lr_schedule) != OTK_SUCCESS) {
         PyErr_Format(PyExc_ValueError, "lr_schedule = '%s' is not 'constant' or 'cosine'",

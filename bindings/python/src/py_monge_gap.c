@@ -10,8 +10,9 @@ static PyObject *py_monge_gap(PyObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"x",   "tx",       "w",       "cost",   "power", "eps",
                              "relative_eps", "relative_to", "tol", "max_iter", "threads",
-                             "grad_tx", "grad_x", NULL};
+                             "grad_tx", "grad_x", "cache_mb", NULL};
     PyObject *xobj, *txobj, *wobj = Py_None;
+    double cache_mb = 0.0;
     const char *cost_name = "sqeuclidean";
     otk_monge_gap_params par;
     otk_monge_gap_result r;
@@ -22,10 +23,12 @@ static PyObject *py_monge_gap(PyObject *self, PyObject *args, PyObject *kwds)
 
     otk_monge_gap_params_default(&par);
     relative_to = (int)par.relative_to;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O$sdddidiipp", kwlist, &xobj, &txobj,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O$sdddidiippd", kwlist, &xobj, &txobj,
                                      &wobj, &cost_name, &par.power, &par.eps,
                                      &par.relative_eps, &relative_to, &par.tol, &par.max_iter,
-                                     &par.threads, &want_gtx, &want_gx))
+                                     &par.threads, &want_gtx, &want_gx, &cache_mb))
+        return NULL;
+    if (otkpy_cache_bytes(cache_mb, &par.cache_bytes) < 0)
         return NULL;
     par.relative_to = (otk_relative_to)relative_to;
     if (otkpy_ground(cost_name, "cost", &par.ground) < 0)

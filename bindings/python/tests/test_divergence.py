@@ -199,3 +199,24 @@ def test_dense_matrices_equal_point_clouds(rng):
     with pytest.raises(ValueError, match=r"C_yy: C\[2\]\[3\] = nan") as info:
         otkit.divergence_matrix(Cxy, Cxx, bad, eps=0.1)
     assert info.value.status_name == "OTK_ENONFINITE"
+
+
+def test_cache_mb_changes_memory_not_results(rng):
+    # The kept matrices hold bitwise the on-the-fly entries; only the order of
+    # the sums may change the last bits.  Also across set_points (refilled).
+    x, y, a, b = clouds(rng)
+    kw = dict(blur=0.3, tol=1e-10)
+    plain = otkit.divergence(x, y, a, b, grad=True, **kw)
+    kept = otkit.divergence(x, y, a, b, grad=True, cache_mb=1, **kw)
+    assert kept.value == pytest.approx(plain.value, rel=1e-12)
+    assert kept.iterations == plain.iterations
+    for g in ("grad_x", "grad_y", "grad_a", "grad_b"):
+        assert np.abs(getattr(kept, g) - getattr(plain, g)).max() < 1e-11
+    div = otkit.Divergence(x, y, cache_mb=1, **kw)
+    div.solve(a, b)
+    div.set_points(x=x + 0.25)
+    assert div.solve(a, b).value == pytest.approx(
+        otkit.divergence(x + 0.25, y, a, b, **kw).value, rel=1e-12)
+    for bad in (-1, float("nan"), 2e6):
+        with pytest.raises(ValueError, match="cache_mb"):
+            otkit.divergence(x, y, cache_mb=bad, **kw)

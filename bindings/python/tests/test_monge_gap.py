@@ -185,3 +185,16 @@ def test_monge_gap_threads_agree(rng):
     for r in out:
         assert r.monge_gap == ref.monge_gap
         assert np.array_equal(r.grad_tx, ref.grad_tx)
+
+
+def test_cache_mb_changes_memory_not_results(rng):
+    x = rng.normal(size=(30, 8))
+    tx = x @ rng.normal(size=(8, 8)) * 0.5
+    plain = otkit.monge_gap(x, tx, eps=2.0, grad=True, grad_x=True, tol=1e-10)
+    kept = otkit.monge_gap(x, tx, eps=2.0, grad=True, grad_x=True, tol=1e-10, cache_mb=1)
+    assert kept.monge_gap == pytest.approx(plain.monge_gap, rel=1e-12)
+    assert kept.iterations == plain.iterations
+    assert np.abs(kept.grad_tx - plain.grad_tx).max() < 1e-11
+    assert np.abs(kept.grad_x - plain.grad_x).max() < 1e-11
+    with pytest.raises(ValueError, match="cache_mb"):
+        otkit.monge_gap(x, tx, eps=2.0, cache_mb=-1)

@@ -72,3 +72,15 @@ test_that("divergence: bad input stops with the argument's name; max_iter warns"
                    class = "otkit_convergence_warning")
     expect_identical(r$status, 1L)
 })
+
+test_that("cache_mb keeps the cost matrices: the same value and gradients", {
+    pr <- make_problem(14L)
+    r0 <- sinkhorn_divergence(pr$x, pr$y, pr$a, pr$b, blur = 0.5, tol = 1e-10, grad = TRUE)
+    r1 <- sinkhorn_divergence(pr$x, pr$y, pr$a, pr$b, blur = 0.5, tol = 1e-10, grad = TRUE,
+                              cache_mb = 1)
+    expect_equal(r1$value, r0$value, tolerance = 1e-12)
+    expect_identical(r1$iterations, r0$iterations)
+    for (k in c("grad_a", "grad_b", "grad_x", "grad_y"))
+        expect_lt(max(abs(r1[[k]] - r0[[k]])), 1e-11)
+    expect_error(sinkhorn_divergence(pr$x, pr$y, cache_mb = -1), "cache_mb")
+})

@@ -190,3 +190,15 @@ test_that("maps: bad input and lost pointers stop with a clear message", {
     saveRDS(map, rds)
     expect_error(predict(readRDS(rds), pr$x), "use save_map\\(\\) and load_map\\(\\)")
 })
+
+test_that("monge_gap(cache_mb =) keeps the cost matrix: the same value and gradients", {
+    pr <- make_problem(32L)
+    tx <- pr$x %*% matrix(c(1.2, 0.1, 0, -0.2, 0.9, 0.3, 0, 0.1, 1.1), 3, 3) + 0.5
+    r0 <- monge_gap(pr$x, tx, eps = 0.5, tol = 1e-10, grad = TRUE)
+    r1 <- monge_gap(pr$x, tx, eps = 0.5, tol = 1e-10, grad = TRUE, cache_mb = 1)
+    expect_equal(r1$value, r0$value, tolerance = 1e-12)
+    expect_identical(r1$iterations, r0$iterations)
+    expect_lt(max(abs(r1$grad_tx - r0$grad_tx)), 1e-11)
+    expect_lt(max(abs(r1$grad_x - r0$grad_x)), 1e-11)
+    expect_error(monge_gap(pr$x, tx, eps = 0.5, cache_mb = NaN), "cache_mb")
+})
