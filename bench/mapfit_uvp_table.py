@@ -13,13 +13,19 @@ print("mlp: 64,64 GELU, Adam, batch 256; entropic: Sinkhorn tol 1e-4; 'tol T': t
 print("the converge schedule and the Monge gap at tolerance T (smooth losses for BFGS); 'E tol T")
 print("warm': the Monge gap's Sinkhorn at tolerance T, started from the previous evaluation's")
 print("potentials (--mg-warm-start); 'batch B of n' (Adam): mini-batches of B from n points.")
+print("'S_eps train': S_eps at the fit on the first min(n, report points) training points (default 4096).")
 print("'loss T* / fit': the training loss S + lambda M at the OT map and at the fitted map on the")
 print("first 1024 training points (when measured).  Seconds are wall time, one thread per run,")
 print("two runs at a time on a 2-core machine.")
+print("'target / optimality' (affine, newer runs): the error split in closed form into the part due")
+print("to the push-forward the fit reaches (the OT map onto it vs T*) and the part due to the fit")
+print("not being the OT map onto its own push-forward (what the Monge gap is there to remove).")
+print("'from FILE': started from a saved fit (e.g. on fewer points) instead of the identity.")
+print("Seed 1 unless 'seed S' (the seed draws the covariances, the means and the samples).")
 print("'rotation': mu = nu = N(0, I), affine map started at a 90-degree rotation (matches nu, not optimal).")
 print()
-print("| case | d | family | lambda | n | blur | Monge gap eps | L2-UVP % | S_eps train | loss T* / fit | iterations | evaluations | seconds |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| case | d | family | lambda | n | blur | Monge gap eps | L2-UVP % | target / optimality % | S_eps train | loss T* / fit | iterations | evaluations | seconds |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def num(v, fmt="%.3g"):
@@ -39,8 +45,12 @@ for r in rows:
         fam += " batch %d of n" % r["batch"]
     if r.get("div_tol"):
         fam += " tol %g" % r["div_tol"]
+    if r.get("seed", 1) != 1:
+        fam += " seed %d" % r["seed"]
     if r.get("start") == "ot-map":
         fam += " (from T*)"
+    elif r.get("start") not in (None, "identity", "rotation"):
+        fam += " (from %s)" % r["start"].split("/")[-1]
     if r["lambda"] == 0 or r["family"] == "entropic":
         mg = "-"
     elif r.get("mg_eps"):
@@ -54,6 +64,9 @@ for r in rows:
     lt = "-"
     if r.get("loss_ot_map_train") is not None:
         lt = "%.4g / %.4g" % (r["loss_ot_map_train"], r["loss_fit_train"])
-    print("| %s | %d | %s | %g | %d | %.3g | %s | %.3f | %s | %s | %d | %d | %.0f |" % (
-        r["case"], r["d"], fam, r["lambda"], r["n"], r["blur"], mg, r["uvp"],
+    split = "-"
+    if r.get("uvp_target") is not None:
+        split = "%.3f / %.3f" % (r["uvp_target"], r["uvp_optimality"])
+    print("| %s | %d | %s | %g | %d | %.3g | %s | %.3f | %s | %s | %s | %d | %d | %.0f |" % (
+        r["case"], r["d"], fam, r["lambda"], r["n"], r["blur"], mg, r["uvp"], split,
         num(r["divergence"]), lt, r["iterations"], r["evaluations"], r["seconds"]))

@@ -867,6 +867,50 @@ else
     fail "fit-map, negative --cache-mb (exit $rc)"
 fi
 
+# --init MODEL continues from a saved map: one more iteration from a 30-iteration
+# fit stays at its loss, far below one iteration from the identity (an absolute
+# --mg-eps: a relative one is resolved on the starting map); a model of another
+# family or dimension, --hidden with --init, or no such file: exit 2
+fit3() { # ITERS OUT [ARGS...]
+    iters=$1 out=$2
+    shift 2
+    run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family affine --lambda 0.5 --blur 0.3 \
+        --mg-eps 0.5 --iters "$iters" --out "$out" "$@"
+}
+fit3 30 "$tmp/full.map"
+cp "$tmp/out" "$tmp/full.json"
+fit3 1 "$tmp/more.map" --init "$tmp/full.map"
+cp "$tmp/out" "$tmp/more.json"
+fit3 1 "$tmp/one.map"
+if [ -e "$tmp/more.map" ] && "$PYTHON" - "$tmp/full.json" "$tmp/more.json" "$tmp/out" <<'EOF'
+import json, sys
+full, more, one = (json.load(open(p)) for p in sys.argv[1:4])
+sys.exit(0 if more["iterations"] == 1 and more["loss"] <= full["loss"] * (1 + 1e-12)
+         and one["loss"] > full["loss"] + 0.01 else 1)
+EOF
+then
+    pass "fit-map --init: continues from the saved fit"
+else
+    fail "fit-map --init"
+fi
+printf '1,2,3\n4,5,6\n7,8,9\n' >"$tmp/x3.csv"
+for args in "--family mlp --init $tmp/affine.map" "--family affine --hidden 8 --init $tmp/affine.map" \
+    "--family affine --init $tmp/no-such.map"; do
+    # shellcheck disable=SC2086
+    run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" $args --out "$tmp/bad.map"
+    if [ $rc -eq 2 ] && grep -q -- "--init\|--hidden" "$tmp/err" && [ ! -e "$tmp/bad.map" ]; then
+        pass "fit-map $args: exit 2"
+    else
+        fail "fit-map $args (exit $rc)"
+    fi
+done
+run_otk fit-map "$tmp/x3.csv" "$tmp/x3.csv" --family affine --init "$tmp/affine.map" --out "$tmp/bad.map"
+if [ $rc -eq 2 ] && grep -q "dimension 2, not affine of dimension 3" "$tmp/err" && [ ! -e "$tmp/bad.map" ]; then
+    pass "fit-map --init with a model of another dimension: exit 2"
+else
+    fail "fit-map --init, other dimension (exit $rc)"
+fi
+
 # --cache-mb on the one-shot commands: the same numbers (the kept matrix holds
 # bitwise the on-the-fly entries; sums may differ in the last bits), and the
 # gradient files too; bad budgets and a dense cost matrix are usage errors

@@ -30,6 +30,11 @@ static const char fit_map_usage[] =
     "  --hidden W,...   mlp: hidden widths, 1 to 8 layers (default 64,64)\n"
     "  --activation A   mlp: gelu (default) or tanh\n"
     "  --seed S         mlp initialisation and mini-batch sampling (default 0)\n"
+    "  --init MODEL     start from a saved map of the same family and dimension\n"
+    "                   (e.g. a fit on a subsample) instead of the identity or a\n"
+    "                   random initialisation; an mlp keeps MODEL's architecture\n"
+    "                   (a relative Monge-gap eps is resolved on MODEL's map:\n"
+    "                   give --mg-eps to keep the first fit's objective)\n"
     "\n"
     "Loss:\n"
     "  --lambda L       Monge-gap weight, >= 0 (default 1)\n"
@@ -94,7 +99,8 @@ enum {
     OPT_LR_SCHEDULE,
     OPT_THREADS,
     OPT_CACHE_MB,
-    OPT_OUT
+    OPT_OUT,
+    OPT_INIT
 };
 
 static const cli_option fit_map_options[] = {
@@ -115,12 +121,13 @@ static const cli_option fit_map_options[] = {
     {"--threads", "K", OPT_THREADS},
     {"--cache-mb", "MB", OPT_CACHE_MB},
     {"--out", "MODEL", OPT_OUT},
+    {"--init", "MODEL", OPT_INIT},
     {NULL, NULL, 0},
 };
 
 typedef struct {
     cli_point_paths points;
-    const char *out_path;
+    const char *out_path, *init_path;
     int given_family, given_mlp_option, given_training_option;
     otk_map_family family;
     size_t hidden[OTK_MAP_MAX_HIDDEN];
@@ -248,6 +255,10 @@ static int apply_fit_argument(void *request, int id, const char *value)
     case OPT_OUT:
         req->out_path = value;
         return 0;
+    case OPT_INIT:
+        req->init_path = value;
+        req->given_training_option = 1;
+        return 0;
     default:
         return -1;
     }
@@ -272,6 +283,9 @@ static int parse_fit_map_options(int argc, char **argv, fit_map_request *req)
         return cli_usage_error("fit-map", "--out MODEL is required");
     if (req->family != OTK_MAP_MLP && req->given_mlp_option)
         return cli_usage_error("fit-map", "--hidden and --activation apply to --family mlp only");
+    if (req->init_path && req->given_mlp_option)
+        return cli_usage_error("fit-map", "--hidden and --activation do not go with --init: the "
+                                          "model fixes the architecture");
     if (req->family == OTK_MAP_ENTROPIC && req->given_training_option)
         return cli_usage_error("fit-map", "the entropic map is not trained: it takes --blur and "
                                           "--threads only");
@@ -382,9 +396,28 @@ int cmd_fit_map(int argc, char **argv)
         st = otk_map_fit_entropic(&map, n, m, d, x.values, y.values,
                                   OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &sp);
     } else {
-        st = req.family == OTK_MAP_AFFINE
-                 ? otk_map_alloc_affine(&map, d)
-                 : otk_map_alloc_mlp(&map, d, req.n_hidden, req.hidden, req.activation, req.seed);
+        if (req.init_path) {
+            if (otk_map_load(&map, req.init_path) < 0) {
+                cli_error("--init: %s", otk_last_error());
+                goto done;
+            }
+            if (otk_map_get_family(map) != req.family || otk_map_dim(map) != d) {
+                cli_error("--init: %s is a %s map of dimension %zu, not %s of dimension %zu "
+                          "(the points' columns)",
+                          req.init_path, otk_map_family_name(otk_map_get_family(map)),
+                          otk_map_dim(map), otk_map_family_name(req.family), d);
+                goto done;
+            }
+            if (req.family == OTK_MAP_MLP) { /* report the model's architecture */
+                req.n_hidden = otk_map_hidden(map, req.hidden, OTK_MAP_MAX_HIDDEN);
+                req.activation = otk_map_activation(map);
+            }
+            st = OTK_SUCCESS;
+        } else {
+            st = req.family == OTK_MAP_AFFINE ? otk_map_alloc_affine(&map, d)
+                                              : otk_map_alloc_mlp(&map, d, req.n_hidden, req.hidden,
+                                                                  req.activation, req.seed);
+        }
         if (st >= 0) {
             if (on_terminal) {
                 progress.iters = req.params.iters > 0 ? req.params.iters

@@ -71,7 +71,7 @@
  * blur 4 and ε = 8 the minimiser over affine maps sits at L2-UVP 1.04 % for
  * λ = 0.01, 0.14 % for λ = 0.003 and 2.0 % for λ = 0 (S_ε alone cannot
  * tell T* from other maps that push μ onto ν); with λ = 1 (OTT's default)
- * it is far off.  On samples two more things matter:
+ * it is far off.  On samples three more things matter:
  *   - S_ε at a blur well below the spread of the data is dominated by
  *     sampling noise in high dimension, and the fit chases that noise: an
  *     affine fit in d = 16 on n = 1024 points (λ = 0.01, ε = 8) reaches
@@ -80,13 +80,28 @@
  *   - a Monge-gap ε below the squared spacing of the points makes the plan
  *     the identity coupling: M̂ sits at its floor ε log n whatever the map,
  *     and its Sinkhorn needs thousands of iterations (4285 for tol 1e-5 at
- *     ε = 2, d = 16, n = 512; 24 at ε = 8).
- * So for an accurate map take λ small (0.003–0.01 rather than OTT's 1), an
- * absolute monge_gap.eps of a few tenths of the std of its cost matrix, a
- * blur of the order of the data's spread, and enough points for the
- * variance (d = 16: 2.8 % at n = 1024, 0.56 % at n = 4096 for λ = 0.003);
- * monge_gap.warm_start and the cache_bytes budgets make such BFGS fits
- * minutes, not hours (bench/results/mapfit_uvp.md).
+ *     ε = 2, d = 16, n = 512; 24 at ε = 8);
+ *   - in higher dimension the Monge gap's own sampling noise decides which of
+ *     the maps that push μ onto ν the fit picks.  A larger ε helps: as ε
+ *     grows, M̂ tends to (1/n)Σ_i c(x_i, T(x_i)) − (1/n²)Σ_ij c(x_i, T(x_j)),
+ *     for |x−y|² minus twice the sample covariance of x and T(x), a plain
+ *     average that among the maps with T♯μ = ν is smallest at T*.  In
+ *     d = 64 (costs of std ≈ 40; n = 2048, blur 8, 30 BFGS iterations) the
+ *     part of the L2-UVP due to the fit not being an OT map is 5.2 % at
+ *     ε = 16 (λ = 0.002) and 1.7 % at ε = 64 (λ = 0.001), and the fit at
+ *     ε = 64 takes a third of the time (its Sinkhorn converges faster).
+ * So for an accurate map take λ small (0.001–0.01 rather than OTT's 1), an
+ * absolute monge_gap.eps of 0.4 (d = 16) to 1.5 (d = 64) times the std of
+ * its cost matrix, a blur of the order of the data's spread, and enough
+ * points for the variance (d = 16: 2.8 % at n = 1024, 0.56 % at n = 4096
+ * for λ = 0.003; d = 64: 2.55 % at n = 2048, 1.18 % at n = 4096, 0.83 % at
+ * n = 8192 for λ = 0.001; even the plug-in estimator that knows both laws
+ * are Gaussian, bench/mapfit_plugin.py, has 1.5 % at n = 2048 and 0.8 % at
+ * n = 4096).  For large n, fit on a subsample
+ * first and continue from that map (otk_map_set_params): BFGS then needs
+ * 30–40 iterations on the full set.  monge_gap.warm_start and the
+ * cache_bytes budgets make such fits minutes, not hours
+ * (bench/results/mapfit_uvp.md).
  *
  * Reproducibility: for a given seed, params and thread count the fitted
  * parameters are bitwise identical from run to run (the backpropagation is

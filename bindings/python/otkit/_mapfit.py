@@ -80,6 +80,9 @@ class MapFit:
     (affine: A row-major then b; mlp: W_k row-major then c_k per layer);
     save(path) writes the model file of `otk fit-map` (atomically) and
     MapFit.load(path) reads one.  The GIL is released during fit and apply.
+    A second fit() continues from the current parameters (e.g. a fit on a
+    subsample, then on all points; give mg_eps, as a relative Monge-gap eps
+    is resolved on the map at hand).
     """
 
     def __init__(self, family="affine", dim=None, hidden=(64, 64), activation="gelu", seed=0,

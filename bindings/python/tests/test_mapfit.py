@@ -202,3 +202,21 @@ def test_cosine_lr_schedule_and_mg_relative_eps_match_the_cli(otk_tool, clouds, 
     assert cached.result["loss"] == pytest.approx(T.result["loss"], rel=1e-10)
     with pytest.raises(ValueError, match="cache_mb"):
         otkit.fit_map(x, y, family="affine", cache_mb=-1, **kw)
+
+
+def test_a_second_fit_continues_from_the_current_map(clouds):
+    # Continuation (fit on a subsample, then on all points) is a second fit()
+    # call; an absolute mg_eps keeps one objective for both calls.
+    x, y = clouds
+    kw = dict(lam=0.5, blur=0.3, mg_eps=0.5)
+    T = otkit.MapFit("affine", dim=2, **kw)
+    T.fit(x, y, iters=40, warn=False)
+    full = T.result["loss"]
+    theta = T.params.copy()
+    T.fit(x, y, iters=1, warn=False)
+    assert T.result["iterations"] == 1
+    assert T.result["loss"] <= full * (1 + 1e-12)
+    assert np.abs(T.params - theta).max() < 1e-3
+    fresh = otkit.MapFit("affine", dim=2, **kw)
+    fresh.fit(x, y, iters=1, warn=False)
+    assert fresh.result["loss"] > full + 0.01
