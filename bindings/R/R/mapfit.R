@@ -43,7 +43,7 @@ fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = 
                     seed = 0L, lambda = 1, warmup = 0L, blur = 0.05, mg_eps = NULL,
                     mg_relative_eps = 0.05, optimizer = "auto", iters = NULL,
                     batch = 256L, lr = 1e-3, lr_schedule = "constant",
-                    threads = 0L, cache_mb = 0, warn = TRUE) {
+                    threads = 0L, cache_mb = 0, warn = TRUE, init = NULL) {
     fam <- .otk_choice(family, .otk_families, "family")
     x <- .otk_points(x, "x")
     y <- .otk_points(y, "y")
@@ -65,7 +65,16 @@ fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = 
                 batch = .otk_int(batch, "batch"), lr = .otk_num(lr, "lr"),
                 lr_schedule = .otk_choice(lr_schedule, .otk_lr_schedules, "lr_schedule"),
                 mg_relative_eps = .otk_num(mg_relative_eps, "mg_relative_eps"),
-                cache_mb = .otk_cache_mb(cache_mb))
+                cache_mb = .otk_cache_mb(cache_mb), init = NULL)
+    if (!is.null(init)) {
+        if (!inherits(init, "otkit_map"))
+            .otk_stop("init must be an otkit_map (from fit_map() or load_map())")
+        if (fam == 2L) .otk_stop("init: the entropic map is not trained")
+        if (!identical(init$family, family) || init$dim != ncol(x))
+            .otk_stop("init is a ", init$family, " map of dimension ", init$dim, ", not ",
+                      family, " of dimension ", ncol(x), " (the columns of x)")
+        opt$init <- init$ptr
+    }
     if (opt$warmup < 0L) .otk_stop("warmup = ", warmup, " must be >= 0")
     if (opt$batch < 0L) .otk_stop("batch = ", batch, " must be >= 0")
     r <- .Call(otkr_fit_map, x, y, fam, as.integer(hidden), opt)

@@ -149,7 +149,12 @@ SEXP otkr_fit_map(SEXP x, SEXP y, SEXP family, SEXP hidden, SEXP opt)
         otkr_check(st);
         ptr = PROTECT(map_wrap(map));
     } else {
-        if (fam == OTK_MAP_AFFINE) {
+        SEXP init = otkr_opt(opt, "init");
+        const otk_map *src = init != R_NilValue ? map_get(init) : NULL;
+        if (src && fam == OTK_MAP_MLP) { /* the architecture of the starting map */
+            nh = otk_map_hidden(src, widths, OTK_MAP_MAX_HIDDEN);
+            otkr_check(otk_map_alloc_mlp(&map, d, nh, widths, otk_map_activation(src), 0));
+        } else if (fam == OTK_MAP_AFFINE) {
             otkr_check(otk_map_alloc_affine(&map, d));
         } else {
             otk_activation act = (otk_activation)otkr_opt_int(opt, "activation");
@@ -168,6 +173,14 @@ SEXP otkr_fit_map(SEXP x, SEXP y, SEXP family, SEXP hidden, SEXP opt)
         }
         /* Owned by R from here on, so an error below cannot leak it. */
         ptr = PROTECT(map_wrap(map));
+        if (src) { /* start from a copy of it: fitting leaves `init` as it was */
+            if (otk_map_get_family(src) != otk_map_get_family(map) || otk_map_dim(src) != d ||
+                otk_map_n_params(src) != otk_map_n_params(map))
+                Rf_errorcall(R_NilValue, "otkit: init is not a map of this family and dimension");
+            double *theta = (double *)R_alloc(otk_map_n_params(src), sizeof(double));
+            otkr_check(otk_map_get_params(src, theta));
+            otkr_check(otk_map_set_params(map, theta));
+        }
         par.seed = (unsigned long)otkr_opt_num(opt, "seed");
         par.lambda = otkr_opt_num(opt, "lambda");
         if (otkr_opt_int(opt, "warmup") > 0) {

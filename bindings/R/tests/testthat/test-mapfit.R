@@ -202,3 +202,23 @@ test_that("monge_gap(cache_mb =) keeps the cost matrix: the same value and gradi
     expect_lt(max(abs(r1$grad_x - r0$grad_x)), 1e-11)
     expect_error(monge_gap(pr$x, tx, eps = 0.5, cache_mb = NaN), "cache_mb")
 })
+
+test_that("fit_map(init =) continues from a copy of a fitted map", {
+    pr <- make_problem(33L)
+    y <- pr$x %*% diag(c(1.5, 0.8, 1.1)) + 0.5
+    kw <- list(lambda = 0.5, blur = 0.3, mg_eps = 0.5, warn = FALSE)
+    full <- do.call(fit_map, c(list(pr$x, y, "affine", iters = 40L), kw))
+    theta <- map_params(full)
+    more <- do.call(fit_map, c(list(pr$x, y, "affine", iters = 1L, init = full), kw))
+    expect_identical(more$fit$iterations, 1L)
+    expect_lte(more$fit$loss, full$fit$loss * (1 + 1e-12))
+    expect_identical(map_params(full), theta)  # init is not modified
+    fresh <- do.call(fit_map, c(list(pr$x, y, "affine", iters = 1L), kw))
+    expect_gt(fresh$fit$loss, full$fit$loss + 0.01)
+    mlp <- fit_map(pr$x, y, "mlp", hidden = c(5L), iters = 3L, batch = 0L, warn = FALSE)
+    more_mlp <- fit_map(pr$x, y, "mlp", iters = 1L, init = mlp, batch = 0L, warn = FALSE)
+    expect_identical(more_mlp$hidden, 5L)
+    expect_error(fit_map(pr$x, y, "mlp", init = full), "init is a affine map")
+    expect_error(fit_map(pr$x[, 1:2], y[, 1:2], "affine", init = full), "dimension")
+    expect_error(fit_map(pr$x, y, "affine", init = list()), "init must be an otkit_map")
+})
