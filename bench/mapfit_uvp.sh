@@ -74,30 +74,22 @@ stream_d64_b() {
         --init "$models/d64_n2048_seed1.map"
 }
 mkdir -p "$models"
-if [ "${MAPFIT_UVP_ONLY:-}" = d64 ]; then
-    stream_d64_a >"$out.a" 2>&1 &
+# run_pair A B: run the streams A and B side by side and append their runs.
+run_pair() {
+    $1 >"$out.a" 2>&1 &
     pa=$!
-    stream_d64_b >"$out.b" 2>&1 &
+    $2 >"$out.b" 2>&1 &
     pb=$!
     wait $pa $pb
     cat "$out.a" "$out.b" >>"$out"
     rm -f "$out.a" "$out.b"
     /usr/bin/python3 mapfit_uvp_table.py "$out" >results/mapfit_uvp.md
     cat results/mapfit_uvp.md
-    exit 0
-fi
-if [ "${MAPFIT_UVP_ONLY:-}" = new ]; then
-    stream_new_a >"$out.a" 2>&1 &
-    pa=$!
-    stream_new_b >"$out.b" 2>&1 &
-    pb=$!
-    wait $pa $pb
-    cat "$out.a" "$out.b" >>"$out"
-    rm -f "$out.a" "$out.b"
-    /usr/bin/python3 mapfit_uvp_table.py "$out" >results/mapfit_uvp.md
-    cat results/mapfit_uvp.md
-    exit 0
-fi
+}
+case "${MAPFIT_UVP_ONLY:-}" in
+d64) run_pair stream_d64_a stream_d64_b; exit 0 ;;
+new) run_pair stream_new_a stream_new_b; exit 0 ;;
+esac
 stream_a() {
     ./mapfit_uvp --d 2 --family affine --lambda 0 --n 512 $common
     ./mapfit_uvp --d 2 --family affine --lambda 1 --n 512 --iters 50 $common
@@ -119,12 +111,5 @@ stream_b() {
     stream_new_b
     stream_d64_b
 }
-stream_a >"$out.a" 2>&1 &
-pa=$!
-stream_b >"$out.b" 2>&1 &
-pb=$!
-wait $pa $pb
-cat "$out.a" "$out.b" >"$out"
-rm -f "$out.a" "$out.b"
-/usr/bin/python3 mapfit_uvp_table.py "$out" >results/mapfit_uvp.md
-cat results/mapfit_uvp.md
+: >"$out"
+run_pair stream_a stream_b
