@@ -886,6 +886,7 @@ if [ -e "$tmp/more.map" ] && "$PYTHON" - "$tmp/full.json" "$tmp/more.json" "$tmp
 import json, sys
 full, more, one = (json.load(open(p)) for p in sys.argv[1:4])
 sys.exit(0 if more["iterations"] == 1 and more["loss"] <= full["loss"] * (1 + 1e-12)
+         and more["init"].endswith("full.map") and full["init"] is None
          and one["loss"] > full["loss"] + 0.01 else 1)
 EOF
 then

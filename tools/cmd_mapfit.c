@@ -63,8 +63,8 @@ static const char fit_map_usage[] =
     "Progress goes to stderr when stderr is a terminal.  The JSON object has the\n"
     "keys status (\"ok\" or \"not_converged\"), family, model, n, m, d, n_params,\n"
     "lambda, loss, divergence, monge_gap, iterations, evaluations,\n"
-    "inner_not_converged, optimizer, hidden, activation, blur, seed, seconds,\n"
-    "otkit_version.\n"
+    "inner_not_converged, optimizer, hidden, activation, blur, seed, init (the\n"
+    "--init model, or null), seconds, otkit_version.\n"
     "\n"
     "Exit status: 0 fitted, 2 bad option, bad input or I/O error, 3 BFGS (or the\n"
     "entropic map's Sinkhorn) stopped at its iteration limit (the model is saved\n"
@@ -364,6 +364,10 @@ static void print_fit_report(const fit_map_request *req, const otk_map *map,
     }
     json_number(&w, "blur", par->divergence.blur);
     json_integer(&w, "seed", (long long)req->seed);
+    if (req->init_path)
+        json_string(&w, "init", req->init_path);
+    else
+        json_null(&w, "init");
     json_number(&w, "seconds", seconds);
     json_string(&w, "otkit_version", otk_version_string());
     json_object_end(&w);
