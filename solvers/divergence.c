@@ -138,6 +138,15 @@ void otk_divergence_free(otk_divergence *div)
     free(div);
 }
 
+size_t otk_divergence_cache_bytes(const otk_divergence *div)
+{
+    size_t bytes = 0;
+    if (div)
+        for (int k = 0; k < 3; k++)
+            bytes += otk_cost_cache_bytes(div->owned[k]);
+    return bytes;
+}
+
 otk_status otk_divergence_alloc_costs(otk_divergence **out, const otk_cost *C_xy,
                                       const otk_cost *C_xx, const otk_cost *C_yy,
                                       const otk_divergence_params *params)

@@ -936,7 +936,7 @@ for cmd in sinkhorn divergence monge-gap; do
     sinkhorn) args="$tmp/mx.csv $tmp/my.csv --blur 0.3"; keys="ot_kl ot_ent ot_lin"; grad=--potentials
         kept='d["cache_bytes"] == d["n"] * d["m"] * 8' ;;
     divergence) args="$tmp/mx.csv $tmp/my.csv --blur 0.3"; keys=divergence; grad=--grad-x
-        kept='d["cache_mb"] == 1' ;;
+        kept='d["cache_bytes"] == (d["n"] * d["m"] + d["n"] ** 2 + d["m"] ** 2) * 8' ;;
     monge-gap) args="$tmp/mx.csv $tmp/mx.csv --eps 0.5"; keys=monge_gap; grad=--grad
         kept='d["cache_mb"] == 1' ;;
     esac

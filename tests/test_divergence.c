@@ -110,6 +110,7 @@ START_TEST(test_divergence_fixed_schedule_matches_geomloss)
             par.threads = 1;
             otk_divergence *div;
             TK_ASSERT_OK(otk_divergence_alloc_costs(&div, xy, xx, yy, &par));
+            ck_assert_uint_eq(otk_divergence_cache_bytes(div), 0); /* the caller's costs */
             TK_ASSERT_OK(otk_divergence_solve(div, c->a, c->b, &res));
             ck_assert_int_eq(res.iterations, c->iterations);
             TK_ASSERT_REL(res.divergence, r->divergence, 1e-10);
@@ -561,8 +562,10 @@ START_TEST(test_divergence_cache_bytes_changes_memory_not_results)
     tk_points_uniform(&rng, M, D, y2);
     tk_weights_random(&rng, N, 1.0, a);
     tk_weights_random(&rng, M, 1.0, b);
-    /* all three, C_xy only, and nothing (C_xy alone does not fit) */
+    /* all three; C_xy only; 8 bytes short of C_xy, which also rules out
+     * C_xx (8·N² > 8·N·M) and leaves C_yy (8·M²) */
     const size_t budgets[3] = {8 * (N * M + N * N + M * M), 8 * N * M, 8 * N * M - 8};
+    const size_t kept_bytes[3] = {budgets[0], budgets[1], 8 * M * M};
     for (int sched = 0; sched < 2; sched++)
         for (int k = 0; k < 3; k++) {
             otk_divergence_params par;
@@ -577,6 +580,8 @@ START_TEST(test_divergence_cache_bytes_changes_memory_not_results)
             par.cache_bytes = budgets[k];
             TK_ASSERT_OK(otk_divergence_alloc_points(&kept, N, M, D, x, y,
                                                      OTK_GROUND_SQEUCLIDEAN, 0.0, &par));
+            ck_assert_uint_eq(otk_divergence_cache_bytes(lazy), 0);
+            ck_assert_uint_eq(otk_divergence_cache_bytes(kept), kept_bytes[k]);
             for (int round = 0; round < 2; round++) {
                 if (round == 1) {
                     TK_ASSERT_OK(otk_divergence_set_points(lazy, x2, y2));
@@ -595,7 +600,9 @@ START_TEST(test_divergence_cache_bytes_changes_memory_not_results)
                 TK_ASSERT_VEC_ABS(gx2, gx1, N * D, 1e-11, "grad_x");
                 TK_ASSERT_VEC_ABS(gy2, gy1, M * D, 1e-11, "grad_y");
                 ck_assert(r1.divergence > 0.1); /* a real problem, not a zero */
+                ck_assert_uint_eq(otk_divergence_cache_bytes(kept), kept_bytes[k]);
             }
+            ck_assert_uint_eq(otk_divergence_cache_bytes(NULL), 0);
             otk_divergence_free(lazy);
             otk_divergence_free(kept);
         }

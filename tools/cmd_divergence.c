@@ -60,7 +60,8 @@ static const char divergence_usage[] =
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), divergence,\n"
     "debias, eps, rho (null when balanced), marginal_error (null for the fixed\n"
     "schedule), iterations, annealing_iterations, cost, power, p, n, m, d,\n"
-    "schedule, scaling, mass_a, mass_b, seconds, threads, cache_mb, otkit_version.\n"
+    "schedule, scaling, mass_a, mass_b, seconds, threads, cache_bytes (of the\n"
+    "kept cost matrices, 0 when computed on the fly), otkit_version.\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON is still printed).\n";
@@ -226,8 +227,9 @@ static int parse_divergence_options(int argc, char **argv, divergence_request *r
     return check_request(req) < 0 ? -1 : 0;
 }
 
-static void print_report(const divergence_request *req, const otk_divergence_result *res, size_t n,
-                         size_t m, size_t d, double seconds)
+static void print_report(const divergence_request *req, const otk_divergence *div,
+                         const otk_divergence_result *res, size_t n, size_t m, size_t d,
+                         double seconds)
 {
     const otk_divergence_params *par = &req->params;
     json_writer w;
@@ -253,7 +255,7 @@ static void print_report(const divergence_request *req, const otk_divergence_res
     json_number(&w, "mass_b", res->mass_b);
     json_number(&w, "seconds", seconds);
     json_integer(&w, "threads", par->threads);
-    json_number(&w, "cache_mb", (double)par->cache_bytes / 1048576.0);
+    json_integer(&w, "cache_bytes", (long long)otk_divergence_cache_bytes(div));
     json_string(&w, "otkit_version", otk_version_string());
     json_object_end(&w);
 }
@@ -320,7 +322,7 @@ int cmd_divergence(int argc, char **argv)
         if (cli_output_commit(&outs[k]) < 0)
             goto done;
     }
-    print_report(&req, &res, n, m, d, seconds); /* main() checks stdout */
+    print_report(&req, div, &res, n, m, d, seconds); /* main() checks stdout */
     if (st == OTK_NOT_CONVERGED) {
         cli_error_not_converged(res.marginal_error, req.params.tol, req.params.max_iter, res.eps);
         exit_status = CLI_EXIT_NOT_CONVERGED;

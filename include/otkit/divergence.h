@@ -190,6 +190,12 @@ OTK_EXPORT otk_status otk_divergence_alloc_points(otk_divergence **out, size_t n
                                                   otk_ground ground, double power,
                                                   const otk_divergence_params *params);
 
+/* Bytes of cost matrices the object keeps under params.cache_bytes (C_xy,
+ * C_xx, C_yy as far as the budget went); 0 when all are computed on the fly,
+ * for objects of otk_divergence_alloc_costs (their costs are the caller's)
+ * and for NULL.  Reads only: safe while no other call uses `div`. */
+OTK_EXPORT size_t otk_divergence_cache_bytes(const otk_divergence *div);
+
 /* Plan a divergence on three user costs (any kind), borrowed.
  *   C_xy  input: n×m, the cost between the two measures.
  *   C_xx  input: n×n, the cost of α with itself, symmetric (C_xx = C_xxᵀ).

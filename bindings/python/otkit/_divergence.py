@@ -127,6 +127,11 @@ class Divergence:
         """(n, m, d); d = 0 for dense costs"""
         return self._obj.shape
 
+    @property
+    def cache_bytes(self):
+        """bytes of cost matrices kept under cache_mb (0: computed on the fly)"""
+        return self._obj.cache_bytes
+
     def set_points(self, x=None, y=None):
         """Move the points (None = unchanged); solve() again afterwards."""
         self._obj.set_points(points(x, "x"), points(y, "y"))

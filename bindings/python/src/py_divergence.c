@@ -361,8 +361,15 @@ static PyObject *divergence_get_shape(DivergenceObject *self, void *closure)
     return Py_BuildValue("(nnn)", (Py_ssize_t)self->n, (Py_ssize_t)self->m, (Py_ssize_t)self->d);
 }
 
+static PyObject *divergence_get_cache_bytes(DivergenceObject *self, void *closure)
+{
+    return PyLong_FromSize_t(otk_divergence_cache_bytes(self->div));
+}
+
 static PyGetSetDef divergence_getset[] = {
     {"shape", (getter)divergence_get_shape, NULL, "(n, m, d)", NULL},
+    {"cache_bytes", (getter)divergence_get_cache_bytes, NULL,
+     "bytes of cost matrices kept (otk_divergence_cache_bytes)", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyMethodDef divergence_methods[] = {

@@ -213,6 +213,11 @@ def test_cache_mb_changes_memory_not_results(rng):
     for g in ("grad_x", "grad_y", "grad_a", "grad_b"):
         assert np.abs(getattr(kept, g) - getattr(plain, g)).max() < 1e-11
     div = otkit.Divergence(x, y, cache_mb=1, **kw)
+    n, m = len(x), len(y)
+    assert div.cache_bytes == 8 * (n * m + n * n + m * m)
+    assert otkit.Divergence(x, y, **kw).cache_bytes == 0
+    # the budget goes to C_xy first: 8 n m bytes keep it alone
+    assert otkit.Divergence(x, y, cache_mb=8 * n * m / 2**20, **kw).cache_bytes == 8 * n * m
     div.solve(a, b)
     div.set_points(x=x + 0.25)
     assert div.solve(a, b).value == pytest.approx(
