@@ -36,7 +36,7 @@
  *        [--compare-ot-map] (print the loss at T* and at the fit on the first
  *        1024 training points to stderr and into the JSON)
  *        [--init MODEL] (start from a saved map of the same family and
- *        dimension, e.g. a fit on fewer points) [--save MODEL] (save the fit)
+ *        dimension, e.g. a fit on fewer points; an mlp keeps its architecture) [--save MODEL] (save the fit)
  *        [--test-mg-points N] (the held-out Monge gap on N points, default
  *        1000; 0 skips it: in d = 64 its default ε makes it slow)
  *
@@ -277,20 +277,16 @@ int main(int argc, char **argv)
         st = !strcmp(family, "mlp")
                  ? otk_map_alloc_mlp(&map, d, nh, hidden, OTK_ACTIVATION_GELU, seed)
                  : otk_map_alloc_affine(&map, d);
-        if (st >= 0 && init_path) {
+        if (st >= 0 && init_path) { /* the saved map itself (an mlp keeps its architecture) */
             otk_map *start = NULL;
-            st = otk_map_load(&start, init_path);
-            if (st >= 0 && otk_map_n_params(start) == otk_map_n_params(map)) {
-                double *theta = malloc(otk_map_n_params(map) * sizeof(double));
-                otk_map_get_params(start, theta);
-                st = otk_map_set_params(map, theta);
-                free(theta);
-            } else if (st >= 0) {
-                fprintf(stderr, "mapfit_uvp: %s: not a map of this family and dimension\n",
-                        init_path);
+            if (otk_map_load(&start, init_path) < 0 ||
+                otk_map_get_family(start) != otk_map_get_family(map) || otk_map_dim(start) != d) {
+                fprintf(stderr, "mapfit_uvp: %s: %s\n", init_path,
+                        start ? "not a map of this family and dimension" : otk_last_error());
                 return 2;
             }
-            otk_map_free(start);
+            otk_map_free(map);
+            map = start;
         }
         if (st >= 0 && start_at_ot && !strcmp(family, "affine"))
             otk_map_set_params(map, theta_ot);
