@@ -139,7 +139,7 @@ def cpu_info():
 
 
 def otkit_kernel_isa(flags):
-    """The kernel table otkit's dispatcher (solvers/kernels_dispatch.c) picks:
+    """The kernel table otkit's dispatcher (solvers/core/kernels_dispatch.c) picks:
     the widest ISA both compiled into libotkit.a and supported by the CPU,
     unless OTK_KERNELS forces a narrower one.  The library does not report its
     choice, so this reproduces the rule from the symbols present."""

@@ -35,7 +35,7 @@ static inline int otk__parallel_worth(int threads, size_t n, size_t m)
 }
 
 /* The parameters the solvers share (otk_sinkhorn_params, otk_divergence_params,
- * ...), validated and resolved by otk__resolve_common (solvers/schedule.c). */
+ * ...), validated and resolved by otk__resolve_common (solvers/core/schedule.c). */
 typedef struct {
     double eps, blur, reach, scaling, diameter, p, tol;
     otk_schedule schedule;
@@ -99,14 +99,7 @@ int otk__all_finite(const double *v, size_t n);
 double otk__side_error(const double *w, const double *pot, const double *soft, size_t n,
                        double eps, double rho, double mass);
 
-/* What plan_reduce sums, per row (axis 0) or column (axis 1) of P:
- *   MASS:  Σ P;   COST: Σ P·C;   APPLY: Σ P·Y (k columns);
- *   GRAD:  the envelope gradient of <P, C> w.r.t. the points (MATH.md B.3),
- *          k = d columns: axis 0: out_i = Σ_j P_ij ∇_x c(x_i, y_j);
- *          axis 1: out_j = Σ_i P_ij ∇_y c(x_i, y_j).  Only point clouds have
- *          coordinates: the other kinds fill `out` (k per entry) with NAN, and
- *          callers check otk_cost_kind() first. */
-typedef enum { OTK_REDUCE_MASS, OTK_REDUCE_COST, OTK_REDUCE_APPLY, OTK_REDUCE_GRAD } otk_reduce;
+/* What plan_reduce sums: otk_reduce (otkit/cost.h, otk_cost_plan_reduce). */
 
 /* The table of operations every cost kind provides (DESIGN.md).  "Axis 0"
  * reduces over j for each row i (out has n entries); "axis 1" over i for each
@@ -172,7 +165,7 @@ void otk__cost_points_update(otk_cost *c, const double *x, const double *y);
 /* The dimension d of a point-cloud cost. */
 size_t otk__cost_points_dim(const otk_cost *c);
 
-/* Monge gap workspace support (solvers/sinkhorn.c).  Re-aim a solver at a new
+/* Monge gap workspace support (solvers/core/sinkhorn.c).  Re-aim a solver at a new
  * target ε, with the ε-list rebuilt from the cost's current diameter (after
  * otk__cost_points_update); the solver must be set() again.  The list grows
  * (realloc) only past the capacity reserved by otk__sinkhorn_reserve.
@@ -185,7 +178,7 @@ otk_status otk__sinkhorn_reserve(otk_sinkhorn *s, int cap);
 otk_status otk__sinkhorn_finish(otk_sinkhorn *s, otk_sinkhorn_result *res);
 
 /* ∇_p c(p, q) of a ground cost, times w, added to grad (d entries); p, q are
- * row-major points.  The convention of OTK_REDUCE_GRAD (solvers/cost_points.c):
+ * row-major points.  The convention of OTK_REDUCE_GRAD (solvers/cost/points.c):
  * the non-differentiable costs contribute 0 at p = q. */
 void otk__ground_grad(otk_ground ground, double power, size_t d, const double *p,
                       const double *q, double w, double *grad);

@@ -1,6 +1,6 @@
 /*
  * tests/check_kernels.c — accuracy of the branch-free exp and log of the SIMD
- * kernels against libm, on the baseline build of solvers/kernels.c (included
+ * kernels against libm, on the baseline build of solvers/core/kernels.c (included
  * here: the kernel tables are internal to the library).  The AVX2 and AVX-512
  * tables are the same C code compiled with other flags; the solver suites run
  * them through the library.

@@ -472,6 +472,92 @@ START_TEST(test_points_cache_gives_the_on_the_fly_solution)
 }
 END_TEST
 
+/* The public operations against their definitions, computed here by a plain
+ * double loop over the entries (no shift: the values are moderate). */
+START_TEST(test_cost_operations_match_their_definitions)
+{
+    const size_t n = 5, m = 4, d = 2;
+    const double x[] = {0.1, 0.2, 0.5, -0.3, 0.9, 0.4, -0.2, 0.0, 0.3, 0.7};
+    const double y[] = {0.0, 0.1, 0.6, 0.6, -0.4, 0.2, 0.2, -0.5};
+    const double eps = 0.3;
+    double u[5], v[4], out[5 * 3], ref[5 * 3], Y[5 * 3];
+    for (size_t i = 0; i < n; i++)
+        u[i] = 0.1 * (double)i - 0.2;
+    for (size_t j = 0; j < m; j++)
+        v[j] = -0.15 * (double)j;
+    for (size_t t = 0; t < 15; t++)
+        Y[t] = sin((double)t);
+    otk_cost *c;
+    TK_ASSERT_OK(otk_cost_points(&c, n, m, d, x, y, OTK_GROUND_SQEUCLIDEAN, 0));
+    for (int axis = 0; axis < 2; axis++) {
+        const size_t nout = axis == 0 ? n : m, nin = axis == 0 ? m : n;
+        const double *h = axis == 0 ? v : u;
+        TK_ASSERT_OK(otk_cost_softmin(c, axis, eps, h, out, 1));
+        for (size_t o = 0; o < nout; o++) {
+            double s = 0.0;
+            for (size_t t = 0; t < nin; t++) {
+                size_t i = axis == 0 ? o : t, j = axis == 0 ? t : o;
+                s += exp(h[t] - otk_cost_entry(c, i, j) / eps);
+            }
+            TK_ASSERT_REL(out[o], -eps * log(s), 1e-14);
+        }
+        for (int what = OTK_REDUCE_MASS; what <= OTK_REDUCE_GRAD; what++) {
+            size_t k = what == OTK_REDUCE_APPLY ? 3 : what == OTK_REDUCE_GRAD ? d : 1;
+            TK_ASSERT_OK(otk_cost_plan_reduce(c, axis, eps, u, v, (otk_reduce)what, k, Y, out, 1));
+            memset(ref, 0, sizeof ref);
+            for (size_t o = 0; o < nout; o++)
+                for (size_t t = 0; t < nin; t++) {
+                    size_t i = axis == 0 ? o : t, j = axis == 0 ? t : o;
+                    double C = otk_cost_entry(c, i, j), P = exp(u[i] + v[j] - C / eps);
+                    if (what == OTK_REDUCE_MASS)
+                        ref[o] += P;
+                    else if (what == OTK_REDUCE_COST)
+                        ref[o] += P * C;
+                    else if (what == OTK_REDUCE_APPLY)
+                        for (size_t q = 0; q < k; q++)
+                            ref[o * k + q] += P * Y[t * k + q];
+                    else /* ∇ of |x − y|²: ±2(x − y) */
+                        for (size_t q = 0; q < k; q++)
+                            ref[o * k + q] += P * 2.0 * (x[i * d + q] - y[j * d + q]) *
+                                              (axis == 0 ? 1.0 : -1.0);
+                }
+            for (size_t t = 0; t < nout * k; t++)
+                ck_assert_msg(fabs(out[t] - ref[t]) <= 1e-14, "axis %d what %d [%zu]: %.17g vs %.17g", axis, what, t, out[t], ref[t]);
+        }
+    }
+    otk_cost_free(c);
+}
+END_TEST
+
+START_TEST(test_cost_operations_reject_bad_arguments)
+{
+    const double C[] = {0.0, 1.0, 1.0, 0.0};
+    double h[2] = {0.0, 0.0}, out[4];
+    otk_cost *c;
+    TK_ASSERT_OK(otk_cost_dense(&c, 2, 2, C, 2));
+    TK_ASSERT_FAILS(otk_cost_softmin(NULL, 0, 1.0, h, out, 1), OTK_ENULL, "cost");
+    TK_ASSERT_FAILS(otk_cost_softmin(c, 0, 1.0, NULL, out, 1), OTK_ENULL, "h");
+    TK_ASSERT_FAILS(otk_cost_softmin(c, 2, 1.0, h, out, 1), OTK_EPARAM, "axis");
+    TK_ASSERT_FAILS(otk_cost_softmin(c, 0, 0.0, h, out, 1), OTK_EPARAM, "eps");
+    TK_ASSERT_FAILS(otk_cost_softmin(c, 0, NAN, h, out, 1), OTK_EPARAM, "eps");
+    h[1] = NAN;
+    TK_ASSERT_FAILS(otk_cost_softmin(c, 0, 1.0, h, out, 1), OTK_ENONFINITE, "h[1]");
+    h[1] = -INFINITY; /* a zero weight is allowed */
+    TK_ASSERT_OK(otk_cost_softmin(c, 0, 1.0, h, out, 1));
+    TK_ASSERT_REL(out[0], 0.0, 0.0);
+    TK_ASSERT_FAILS(otk_cost_plan_reduce(c, 0, 1.0, h, h, OTK_REDUCE_GRAD, 1, NULL, out, 1),
+                    OTK_EUNSUPPORTED, "coordinates");
+    TK_ASSERT_FAILS(otk_cost_plan_reduce(c, 0, 1.0, h, h, OTK_REDUCE_APPLY, 0, h, out, 1),
+                    OTK_EPARAM, "k");
+    TK_ASSERT_FAILS(otk_cost_plan_reduce(c, 0, 1.0, h, h, (otk_reduce)9, 1, NULL, out, 1),
+                    OTK_EPARAM, "what");
+    h[0] = INFINITY;
+    TK_ASSERT_FAILS(otk_cost_plan_reduce(c, 1, 1.0, h, h, OTK_REDUCE_MASS, 1, NULL, out, 1),
+                    OTK_ENONFINITE, "u[0]");
+    otk_cost_free(c);
+}
+END_TEST
+
 Suite *cost_suite(void)
 {
     Suite *s = suite_create("cost");
@@ -491,6 +577,7 @@ Suite *cost_suite(void)
     tcase_add_test(tc, test_callback_cost_scans_its_range_or_takes_the_given_diameter);
     tcase_add_test(tc, test_points_cache_keeps_the_exact_entries_within_its_budget);
     tcase_add_test(tc, test_points_cache_gives_the_on_the_fly_solution);
+    tcase_add_test(tc, test_cost_operations_match_their_definitions);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
@@ -501,6 +588,7 @@ Suite *cost_suite(void)
     tcase_add_test(tc, test_dense_rejects_bad_arguments);
     tcase_add_test(tc, test_callback_rejects_bad_arguments);
     tcase_add_test(tc, test_cost_free_null_is_a_noop);
+    tcase_add_test(tc, test_cost_operations_reject_bad_arguments);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -156,6 +156,59 @@ OTK_EXPORT const char *otk_cost_name(const otk_cost *cost);
 OTK_EXPORT double otk_cost_diameter(const otk_cost *cost);
 OTK_EXPORT double otk_cost_exponent(const otk_cost *cost);
 
+/* ------------------------------------------------------------------------
+ * EXPERIMENTAL: the cost's own operations, for clients built outside the
+ * library (distributed solvers, custom iterations).  These are what every
+ * otkit solver calls; their signatures may still change.
+ *
+ * "Axis 0" reduces over j for each row i (n outputs), "axis 1" over i for
+ * each column j (m outputs).
+ * ------------------------------------------------------------------------ */
+
+/* The soft-min along an axis:
+ *   axis 0: out_i = −ε log Σ_j exp(h_j − C_ij/ε)   (h has m entries)
+ *   axis 1: out_j = −ε log Σ_i exp(h_i − C_ij/ε)   (h has n entries)
+ * computed with a max shift (no overflow, no underflow of the largest term).
+ * A Sinkhorn update with weights b and potential g is h_j = log b_j + g_j/ε.
+ *   eps      input: ε > 0, in cost units; a cost built for one ε (the heat
+ *            kernel, otkit/mesh.h) accepts only that ε.
+ *   h        input: finite or −∞ (a zero weight); not NaN, not +∞.
+ *   out      output: n (axis 0) or m (axis 1) entries; +∞ where every term
+ *            of the sum is zero (h all −∞).
+ *   threads  input: OpenMP threads (0 = OpenMP's default); the result does
+ *            not depend on it.
+ * Errors: OTK_ENULL, OTK_EPARAM (axis, eps), OTK_ENONFINITE (h, with the index).
+ * THREAD SAFETY: as the cost (a grid cost: one thread at a time). */
+OTK_EXPORT otk_status otk_cost_softmin(const otk_cost *cost, int axis, double eps,
+                                       const double *h, double *out, int threads);
+
+/* What otk_cost_plan_reduce sums along an axis of P_ij = exp(u_i + v_j − C_ij/ε):
+ *   OTK_REDUCE_MASS   Σ P                       (1 value per output)
+ *   OTK_REDUCE_COST   Σ P·C                     (1 value per output)
+ *   OTK_REDUCE_APPLY  Σ P·Y                     (k values per output; Y has k
+ *                                               columns, one row per input index)
+ *   OTK_REDUCE_GRAD   the envelope gradient of ⟨P, C⟩ w.r.t. the points,
+ *                     k = d values per output: axis 0: Σ_j P_ij ∇_x c(x_i, y_j);
+ *                     axis 1: Σ_i P_ij ∇_y c(x_i, y_j).  Point clouds only: the
+ *                     other kinds fill the output with NaN.  Non-differentiable
+ *                     grounds contribute 0 where x = y. */
+typedef enum { OTK_REDUCE_MASS, OTK_REDUCE_COST, OTK_REDUCE_APPLY, OTK_REDUCE_GRAD } otk_reduce;
+
+/* Reductions of the plan P_ij = exp(u_i + v_j − C_ij/ε) along an axis,
+ * never forming P.  With GeomLoss-gauge potentials f, g and weights a, b:
+ * u_i = log a_i + f_i/ε, v_j = log b_j + g_j/ε.
+ *   u, v     input: n and m entries, finite or −∞.
+ *   k, Y     input: for OTK_REDUCE_APPLY, Y is (m×k for axis 0, n×k for
+ *            axis 1) row-major; for OTK_REDUCE_GRAD k must be the points'
+ *            dimension and Y is ignored; otherwise k is ignored (use 1).
+ *   out      output: (n or m) × k entries.
+ * Errors: OTK_ENULL, OTK_EPARAM (axis, eps, what, k), OTK_ENONFINITE (u, v),
+ * OTK_EUNSUPPORTED (OTK_REDUCE_GRAD on a cost without coordinates). */
+OTK_EXPORT otk_status otk_cost_plan_reduce(const otk_cost *cost, int axis, double eps,
+                                           const double *u, const double *v, otk_reduce what,
+                                           size_t k, const double *Y, double *out,
+                                           int threads);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,5 @@
 /* The otk_mesh structure, shared by the mesh construction (mesh.c), the
- * readers (mesh_io.c) and the heat-kernel cost (cost_mesh.c).  Not installed. */
+ * readers (mesh_io.c) and the heat-kernel cost (heat.c).  Not installed. */
 #ifndef OTK_MESH_INTERNAL_H
 #define OTK_MESH_INTERNAL_H
 

@@ -111,3 +111,77 @@ void otk__plan_reduce_tiled(const otk_cost *c, otk_tile_fn tile, int axis, doubl
             out[i] = acc;
     }
 }
+
+static otk_status check_potential(const char *what, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (isnan(v[i]) || v[i] == (double)INFINITY)
+            return otk__fail(OTK_ENONFINITE, "%s[%zu] = %g is not finite or -inf", what, i, v[i]);
+    return OTK_SUCCESS;
+}
+
+static otk_status check_axis_eps(const otk_cost *cost, int axis, double eps)
+{
+    if (axis != 0 && axis != 1)
+        return otk__fail(OTK_EPARAM, "axis = %d must be 0 (rows) or 1 (columns)", axis);
+    if (!(eps > 0.0) || !isfinite(eps))
+        return otk__fail(OTK_EPARAM, "eps = %g must be finite and > 0", eps);
+    if (cost->fixed_eps > 0.0 && eps != cost->fixed_eps)
+        return otk__fail(OTK_EPARAM, "eps = %g: this %s cost was built for eps = %g", eps,
+                         cost->ops->kind, cost->fixed_eps);
+    return OTK_SUCCESS;
+}
+
+otk_status otk_cost_softmin(const otk_cost *cost, int axis, double eps, const double *h,
+                            double *out, int threads)
+{
+    if (!cost || !h || !out)
+        return otk__fail(OTK_ENULL, "%s is NULL", !cost ? "cost" : !h ? "h" : "out");
+    otk_status st = check_axis_eps(cost, axis, eps);
+    if (st != OTK_SUCCESS)
+        return st;
+    if ((st = check_potential("h", h, axis == 0 ? cost->m : cost->n)) != OTK_SUCCESS)
+        return st;
+    cost->ops->softmin(cost, axis, eps, h, out, otk__threads(threads));
+    return OTK_SUCCESS;
+}
+
+otk_status otk_cost_plan_reduce(const otk_cost *cost, int axis, double eps, const double *u,
+                                const double *v, otk_reduce what, size_t k, const double *Y,
+                                double *out, int threads)
+{
+    if (!cost || !u || !v || !out)
+        return otk__fail(OTK_ENULL, "%s is NULL", !cost ? "cost" : !u ? "u" : !v ? "v" : "out");
+    otk_status st = check_axis_eps(cost, axis, eps);
+    if (st != OTK_SUCCESS)
+        return st;
+    switch (what) {
+    case OTK_REDUCE_MASS:
+    case OTK_REDUCE_COST:
+        k = 1;
+        break;
+    case OTK_REDUCE_APPLY:
+        if (k == 0)
+            return otk__fail(OTK_EPARAM, "k = 0: OTK_REDUCE_APPLY needs k >= 1 columns");
+        if (!Y)
+            return otk__fail(OTK_ENULL, "Y is NULL");
+        if ((st = otk__check_finite("Y", Y, (axis == 0 ? cost->m : cost->n) * k)) != OTK_SUCCESS)
+            return st;
+        break;
+    case OTK_REDUCE_GRAD:
+        if (strcmp(cost->ops->kind, "points") != 0)
+            return otk__fail(OTK_EUNSUPPORTED, "OTK_REDUCE_GRAD: a %s cost has no coordinates",
+                             cost->ops->kind);
+        if (k != otk__cost_points_dim(cost))
+            return otk__fail(OTK_EPARAM, "k = %zu must be the points' dimension %zu", k,
+                             otk__cost_points_dim(cost));
+        break;
+    default:
+        return otk__fail(OTK_EPARAM, "what = %d is not an otk_reduce", (int)what);
+    }
+    if ((st = check_potential("u", u, cost->n)) != OTK_SUCCESS ||
+        (st = check_potential("v", v, cost->m)) != OTK_SUCCESS)
+        return st;
+    cost->ops->plan_reduce(cost, axis, eps, u, v, what, k, Y, out, otk__threads(threads));
+    return OTK_SUCCESS;
+}
