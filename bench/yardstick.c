@@ -189,6 +189,14 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+#ifdef __AVX512F__
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512dq")) {
+        fprintf(stderr, "yardstick: built for AVX-512 (bench/Makefile YARDSTICK_ISA); this CPU "
+                        "has none: rebuild with YARDSTICK_ISA='-mavx2 -mfma'\n");
+        return 2;
+    }
+#endif
     if (n < 16 || repeats < 1 || repeats > 101) {
         fprintf(stderr, "yardstick: --n >= 16 and 1 <= --repeats <= 101\n");
         return 2;
