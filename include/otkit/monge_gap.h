@@ -58,7 +58,7 @@
  *   }
  *   otk_monge_gap_free(mg);
  *
- * THREAD SAFETY: the one-shot otk_monge_gap() is reentrant.  A workspace is used by one
+ * THREAD SAFETY: the one-shot otk_monge_gap_compute is reentrant.  A workspace is used by one
  * thread at a time; different workspaces may be used concurrently.  Inside a
  * call, kernels run on params.threads OpenMP threads, and results do not
  * depend on the thread count.
@@ -116,7 +116,7 @@ typedef struct {
     double marginal_error;/* relative L1 marginal error of the final potentials */
 } otk_monge_gap_result;
 
-/* One-shot evaluation, otk_monge_gap(...) (see the macro below).
+/* One-shot evaluation.
  *   n, d     input: number of points (> 0) and dimension (> 0).
  *   x, tx    input: n×d row-major source points and mapped points T(x_i); finite.
  *   w        input: n non-negative weights summing to 1 (within 1e-9), or NULL
@@ -138,19 +138,9 @@ OTK_EXPORT otk_status otk_monge_gap_compute(size_t n, size_t d, const double *x,
                                             const otk_monge_gap_params *params,
                                             otk_monge_gap_result *res, double *grad_tx,
                                             double *grad_x);
-/* The one-shot call is spelled otk_monge_gap(...) and the workspace type is
- * otk_monge_gap; C cannot give a function and a type the same name, so the
- * function's symbol is otk_monge_gap_compute and this function-like macro
- * provides the call spelling:
- * it expands only when the name is followed by '(', which leaves the type
- * name (otk_monge_gap *mg) alone.  Bindings and function pointers use
- * otk_monge_gap_compute. */
-#define otk_monge_gap(n, d, x, tx, w, params, res, grad_tx, grad_x) \
-    otk_monge_gap_compute((n), (d), (x), (tx), (w), (params), (res), (grad_tx), (grad_x))
-
 /* Workspace form for training loops: sized once for (n, d), no allocation per
  * evaluation (O(n·d) memory, params copied).  otk_monge_gap_eval has the
- * arguments, results and statuses of otk_monge_gap() and gives bitwise the
+ * arguments, results and statuses of otk_monge_gap_compute and gives bitwise the
  * same results.  Unless params.warm_start is set, each evaluation starts
  * Sinkhorn afresh, so an evaluation does not depend on the previous ones.
  * Errors of alloc: OTK_ENULL (out), OTK_ESIZE, OTK_EPARAM, OTK_ENOMEM. */

@@ -15,6 +15,8 @@
 #ifndef OTKIT_STATUS_H
 #define OTKIT_STATUS_H
 
+#include "otkit/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -72,7 +74,9 @@ OTK_EXPORT const char *otk_status_name(int status);
 OTK_EXPORT const char *otk_last_error(void);
 
 /* Version of the library actually linked, e.g. "0.1.0", and as a number
- * major*10000 + minor*100 + patch. */
+ * major*10000 + minor*100 + patch.  The headers' own version, for
+ * compile-time checks, is OTK_VERSION_MAJOR/MINOR/PATCH, OTK_VERSION_NUMBER
+ * and OTK_VERSION_STRING (otkit/version.h, included here). */
 OTK_EXPORT const char *otk_version_string(void);
 OTK_EXPORT int otk_version_number(void);
 
