@@ -271,7 +271,7 @@ static void tight_params(otk_map_fit_params *par)
     par->divergence.tol = 1e-14;
     par->divergence.max_iter = 100000;
     /* ε of M̂ fixed in cost units: the relative ε is a stop-gradient statistic
-     * of the cost matrix (MATH.md C.3), which finite differences would see. */
+     * of the cost matrix (docs/math.md C.3), which finite differences would see. */
     par->monge_gap.eps = 0.3;
     par->monge_gap.tol = 1e-14;
     par->monge_gap.max_iter = 100000;

@@ -138,7 +138,7 @@ START_TEST(test_monge_gap_ot_ent_is_ot_kl_minus_entropies)
 }
 END_TEST
 
-/* M̂ >= ε H(w) for every map, ground cost, weights and ε (MATH.md C.2). */
+/* M̂ >= ε H(w) for every map, ground cost, weights and ε (docs/math.md C.2). */
 START_TEST(test_monge_gap_lower_bound_random_maps)
 {
     tk_rng rng = tk_rng_seed(7);

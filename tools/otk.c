@@ -1,7 +1,7 @@
 /*
  * otk — the otkit command-line tool: reads point clouds, weights and cost
  * matrices from CSV or .npy files, solves with otkit and prints one JSON
- * object on stdout (DESIGN.md, "The command-line tool"; the manual is otk.1).
+ * object on stdout (docs/design.md, "The command-line tool"; the manual is otk.1).
  *
  * This file holds main, the subcommand table, --version and --help, and the
  * small helpers every subcommand uses: error messages, the argument loop, the

@@ -1,6 +1,6 @@
 /*
  * otkit/mapfit.h — fitting transport maps T_θ that push a source cloud μ onto
- * a target cloud ν while staying c-optimal (docs/math.md "Map fitting"):
+ * a target cloud ν while staying c-optimal (docs/math.md C.5):
  *
  * STABILITY: experimental.  The map families, the fitting parameters and
  * results, the enum and function names and the model-file format may still
@@ -13,7 +13,7 @@
  * empirical Monge gap of otkit/monge_gap.h on the source points
  * (M̂ = mean c(x_i, T(x_i)) − OT_ent).  The gradient w.r.t. θ is the chain rule
  * through the map: Σ_i J_θT(x_i)ᵀ (∂S/∂T(x_i) + λ ∂M̂/∂T(x_i)), with the
- * envelope gradients of both terms (docs/math.md "Gradients", "Monge gap") and hand-written
+ * envelope gradients of both terms (docs/math.md B.3, C.4) and hand-written
  * backpropagation through the map.
  *
  * Map families.
@@ -78,7 +78,7 @@
  * the order of the data's spread, and enough points; fit on a subsample first
  * and continue from that map for large n.  The measured effect of each
  * setting (L2-UVP against the closed-form Gaussian OT map, d = 2 to 64) is in
- * docs/math.md "Map fitting" and bench/README.md (mapfit_uvp,
+ * docs/math.md C.5 and bench/README.md (mapfit_uvp,
  * mapfit_population, mapfit_plugin).
  *
  * Reproducibility: for a given seed, params and thread count the fitted

@@ -1,6 +1,9 @@
 /*
  * otkit/monge_gap.h — the empirical Monge gap (Uscidda & Cuturi, ICML 2023;
- * MATH.md C) and its analytic gradients.
+ * docs/math.md C) and its analytic gradients.
+ *
+ * STABILITY: experimental: the parameters and results may still change in a
+ * minor version (the value convention, docs/math.md C.2, will not).
  *
  * Definition.  For source points x_1..x_n in R^d with weights w (Σw = 1), their
  * images y_i = T(x_i) under a map T, and a ground cost c,
@@ -8,7 +11,7 @@
  *   M̂(T) = Σ_i w_i c(x_i, y_i) − OT_ent(Σ w_i δ_{x_i}, Σ w_j δ_{y_j}),
  *
  * where OT_ent = <P,C> − ε H(P) is the entropic OT value in the convention of
- * OTT's ent_reg_cost (MATH.md decision 2, C.2; otkit/sinkhorn.h), computed on
+ * OTT's ent_reg_cost (docs/math.md decision 2, C.2; otkit/sinkhorn.h), computed on
  * the n×n cost C_ij = c(x_i, y_j) with the same weights w on both sides.  The
  * first term is `displacement`.  M̂ is not debiased.
  *
@@ -25,7 +28,7 @@
  * cost matrix.  The statistic is accumulated in blocks (O(n² d) time, O(n)
  * memory); the n×n matrix is never formed.
  *
- * Gradients (MATH.md C.4, envelope theorem at the final potentials; exact at
+ * Gradients (docs/math.md C.4, envelope theorem at the final potentials; exact at
  * convergence).  With the optimal plan P of the OT_ent problem, ∇₁c / ∇₂c the
  * gradients of c in its first / second argument (see otkit/divergence.h for
  * each ground cost; the non-differentiable costs contribute 0 at x = y):
@@ -109,7 +112,7 @@ OTK_EXPORT void otk_monge_gap_params_default(otk_monge_gap_params *p);
 typedef struct {
     double monge_gap;     /* M = sum_i w_i c(x_i, T(x_i)) - OT_ent(w, w) */
     double displacement;  /* sum_i w_i c(x_i, T(x_i)) */
-    double ot_ent;        /* the entropic OT value, OT_ent convention (MATH.md decision 2, C.2) */
+    double ot_ent;        /* the entropic OT value, OT_ent convention (docs/math.md decision 2, C.2) */
     double eps;           /* the eps used, cost units */
     double lower_bound;   /* eps * H(w) (= eps log n for uniform w): M >= lower_bound */
     int iterations;       /* Sinkhorn updates run */

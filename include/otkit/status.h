@@ -1,6 +1,9 @@
 /*
  * otkit/status.h — status codes, error messages and version queries.
  *
+ * STABILITY: stable: the statuses, their values and names, and these
+ * functions change only with a major version.
+ *
  * Every otkit function that can fail returns an otk_status:
  *   0   success,
  *   > 0 a warning or a progress code (the call did its work; read the result),

@@ -1,4 +1,4 @@
-/* Fitting a map (otkit/mapfit.h, docs/math.md "Map fitting"): the objective
+/* Fitting a map (otkit/mapfit.h, docs/math.md C.5): the objective
  * S_ε(T♯μ, ν) + λ M̂(T) through the divergence and Monge-gap solvers, and its
  * two optimisers, BFGS (GSL) and Adam.  A client of the solver core: it only
  * calls public otkit functions. */

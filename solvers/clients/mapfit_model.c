@@ -1,4 +1,4 @@
-/* Transport maps (otkit/mapfit.h, docs/math.md "Map fitting"): the affine,
+/* Transport maps (otkit/mapfit.h, docs/math.md C.5): the affine,
  * residual-MLP and entropic families, their parameters, the forward pass and
  * the hand-written backpropagation. */
 #ifdef HAVE_CONFIG_H
