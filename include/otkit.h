@@ -9,6 +9,7 @@
  *   otkit/monge_gap.h the empirical Monge gap and its gradients
  *   otkit/entropic_map.h  the entropic (barycentric) transport map estimator
  *   otkit/mapfit.h    fitting transport maps (affine, residual MLP, entropic)
+ *   otkit/fdiv.h      f-divergences (KL, JS, χ², α, ...), PSI and information value
  *
  * Link with `pkg-config --libs otkit`.
  */
@@ -27,5 +28,6 @@
 #include "otkit/mesh.h"
 #include "otkit/sparse.h"
 #include "otkit/mapfit.h"
+#include "otkit/fdiv.h"
 
 #endif /* OTKIT_H */
