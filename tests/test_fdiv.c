@@ -167,6 +167,23 @@ START_TEST(test_fdiv_alpha_is_continuous_through_the_kl_ends)
         ck_assert_msg(fabs(lo1 + hi1 - 2.0 * rkl) <= 1e-14 + 10 * d[i] * d[i],
                       "alpha = 1: symmetric difference %.3g", lo1 + hi1 - 2.0 * rkl);
     }
+    /* Near (not at) the ends the rewritten form is used (|1 ± α| < 0.1): it
+     * must equal the plain formula 4/(1−α²) Σ [(1−α)/2 p + (1+α)/2 q −
+     * p^{(1−α)/2} q^{(1+α)/2}], which is still accurate to ~1e-13 here; the
+     * second pair has ratios e^{±13.8} (|γ log t| > 0.5, the other branch). */
+    const double P2[2] = {1.0 - 1e-6, 1e-6}, Q2[2] = {1e-6, 1.0 - 1e-6};
+    const double near[] = {-0.95, -0.92, -1.06, 0.93, 1.08, -0.999};
+    for (size_t a = 0; a < sizeof near / sizeof near[0]; a++)
+        for (int pair = 0; pair < 2; pair++) {
+            const double al = near[a], *pp = pair ? P2 : P3, *qq = pair ? Q2 : Q3;
+            const size_t K = pair ? 2 : 3;
+            double plain = 0.0;
+            for (size_t k = 0; k < K; k++)
+                plain += 0.5 * (1 - al) * pp[k] + 0.5 * (1 + al) * qq[k] -
+                         pow(pp[k], 0.5 * (1 - al)) * pow(qq[k], 0.5 * (1 + al));
+            plain *= 4.0 / (1.0 - al * al);
+            TK_ASSERT_REL(fdiv_value(OTK_FDIV_ALPHA, al, pp, qq, K), plain, 2e-12);
+        }
     /* Exactly at the ends: KL itself, with the gradients of KL + Σ(q − p). */
     otk_fdiv_params par;
     otk_fdiv_params_default(&par);
