@@ -13,13 +13,9 @@
  *   otkit/barycenter.h  convolutional Wasserstein barycenters (grids, meshes)
  *   otkit/monge_gap.h the empirical Monge gap and its gradients
  *   otkit/entropic_map.h  the entropic (barycentric) transport map estimator
+ *   otkit/distill.h   SinKD and the KD losses (distillation)
  *   otkit/mapfit.h    fitting transport maps (affine, residual MLP, entropic)
- *   otkit/distill.h   SinKD and the KL / reverse-KL / JS distillation losses
- *
- * STABILITY: each header says whether its API is stable (status, version,
- * costs, Sinkhorn, divergence) or experimental (map fitting, distillation,
- * the Monge gap, the entropic map, barycenters, the cost operations): see
- * docs/design.md, "Stability".  The mathematics is in docs/math.md.
+ *   otkit/fdiv.h      f-divergences (KL, JS, χ², α, ...), PSI and information value
  *
  * Link with `pkg-config --libs otkit`.
  */
@@ -39,5 +35,6 @@
 #include "otkit/mesh.h"
 #include "otkit/sparse.h"
 #include "otkit/mapfit.h"
+#include "otkit/fdiv.h"
 
 #endif /* OTKIT_H */

@@ -7,6 +7,7 @@
 #include "otkit/status.h"
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
+#include "otkit/fdiv.h"
 #include "kernels.h"
 
 #if defined(__GNUC__)
@@ -182,5 +183,19 @@ otk_status otk__sinkhorn_finish(otk_sinkhorn *s, otk_sinkhorn_result *res);
  * the non-differentiable costs contribute 0 at p = q. */
 void otk__ground_grad(otk_ground ground, double power, size_t d, const double *p,
                       const double *q, double w, double *grad);
+
+/* f-divergences from logits, row by row (solvers/clients/fdiv.c), shared with
+ * the KD losses of distill.c: the row values D(softmax(z_p/τ) ‖ softmax(z_q/τ))
+ * times `scale` into rows[0..B), and gscale·scale·∂/∂z added to grad_p,
+ * grad_q (may be NULL).  Parameters and inputs are checked by the caller.
+ * OTK_ENUMERIC when a row overflows (Pearson, Neyman, α outside (−1, 1)). */
+otk_status otk__fdiv_logits_rows(const otk_fdiv_params *par, size_t B, size_t K,
+                                 const double *z_p, const double *z_q, double scale,
+                                 double gscale, double *rows, double *grad_p, double *grad_q,
+                                 int threads);
+
+/* Validate an otk_fdiv_params used as a KD term (the member, tau, and the
+ * mean reduction the combined objective uses). */
+otk_status otk__fdiv_check_kd(const otk_fdiv_params *par);
 
 #endif
