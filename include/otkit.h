@@ -9,6 +9,8 @@
  *   otkit/monge_gap.h the empirical Monge gap and its gradients
  *   otkit/entropic_map.h  the entropic (barycentric) transport map estimator
  *   otkit/mapfit.h    fitting transport maps (affine, residual MLP, entropic)
+ *   otkit/emd.h       exact optimal transport (network simplex)
+ *   otkit/sliced.h    1-D and sliced Wasserstein distances and their gradients
  *
  * Link with `pkg-config --libs otkit`.
  */
@@ -27,5 +29,7 @@
 #include "otkit/mesh.h"
 #include "otkit/sparse.h"
 #include "otkit/mapfit.h"
+#include "otkit/emd.h"
+#include "otkit/sliced.h"
 
 #endif /* OTKIT_H */

@@ -156,6 +156,19 @@ void otk__dense_plan_reduce_cols(const otk_cost *c, const double *C, size_t ld, 
                                  const double *u, const double *v, otk_reduce what, size_t k,
                                  const double *Y, double *out, int threads);
 
+/* The cost as a row-major matrix, entry (i, j) at M[i*ld + j], without a
+ * copy: a dense cost's matrix, or a point cloud's kept matrix
+ * (otk_cost_points_cache); NULL for every other cost. */
+const double *otk__cost_matrix_view(const otk_cost *c, size_t *ld);
+/* Evaluate every entry of the cost into C (n×m, row-major, ld = m): point
+ * clouds with the kernel of their other operations (bitwise the same
+ * entries), other kinds entry by entry. */
+void otk__cost_fill_matrix(const otk_cost *c, double *C);
+/* The kinds' parts of those two (NULL / 0 when `c` is not of that kind). */
+const double *otk__dense_matrix_view(const otk_cost *c, size_t *ld);
+const double *otk__points_matrix_view(const otk_cost *c);
+int otk__points_fill_matrix(const otk_cost *c, double *C);
+
 /* Point clouds only (kind "points", not checked): replace the coordinates of
  * x (n×d, row-major) and/or y (m×d) — NULL leaves a side unchanged — and
  * recompute the diameter and the cached matrix, if any (otk_cost_points_cache).
