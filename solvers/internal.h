@@ -24,6 +24,11 @@ void otk__clear_error(void);
 otk_status otk__check_finite(const char *what, const double *v, size_t n);
 otk_status otk__check_weights(const char *what, const double *w, size_t n, double *mass);
 
+/* GSL's default error handler aborts; the library never does.  Switch it
+ * off unless the program installed its own handler (which is then kept).
+ * Call before any GSL routine that may report an error. */
+void otk__gsl_never_abort(void);
+
 /* Number of OpenMP threads for a call: `requested` (> 0) or OpenMP's default. */
 int otk__threads(int requested);
 

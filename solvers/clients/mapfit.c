@@ -24,7 +24,6 @@
 #include <omp.h>
 #endif
 
-static void gsl_never_abort(void);
 
 struct otk_map {
     otk_map_family family;
@@ -238,7 +237,7 @@ otk_status otk_map_alloc_mlp(otk_map **out, size_t d, size_t n_hidden, const siz
         otk_map_free(map);
         return st;
     }
-    gsl_never_abort();
+    otk__gsl_never_abort();
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng) {
         otk_map_free(map);
@@ -538,15 +537,6 @@ otk_status otk_map_backprop(const otk_map *map, size_t n, const double *x, const
 }
 
 /* ----------------------------------------------------------------- the objective */
-
-/* GSL's default error handler aborts; the library never does.  Switch it off
- * unless the program installed its own handler (which is then kept). */
-static void gsl_never_abort(void)
-{
-    gsl_error_handler_t *previous = gsl_set_error_handler_off();
-    if (previous)
-        gsl_set_error_handler(previous);
-}
 
 void otk_map_fit_params_default(otk_map_fit_params *params)
 {
@@ -1056,7 +1046,7 @@ otk_status otk_map_fit(otk_map *map, size_t n, size_t m, size_t d, const double 
     otk_status st = check_fit_inputs("otk_map_fit", map, n, m, d, x, y, params);
     if (st < 0)
         return st;
-    gsl_never_abort();
+    otk__gsl_never_abort();
     otk_optimizer opt = params->optimizer;
     if (opt == OTK_OPT_AUTO)
         opt = map->family == OTK_MAP_AFFINE ? OTK_OPT_BFGS : OTK_OPT_ADAM;
@@ -1474,7 +1464,7 @@ otk_status otk_map_load(otk_map **out, const char *path)
     map_reader r = {NULL, path, NULL, 0, 0};
     if (!(r.f = fopen(path, "r")))
         return io_fail("cannot open", path);
-    gsl_never_abort(); /* the MLP's allocation seeds a GSL generator */
+    otk__gsl_never_abort(); /* the MLP's allocation seeds a GSL generator */
     otk_status st = load_map(&r, out);
     free(r.line);
     fclose(r.f);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <gsl/gsl_errno.h>
 #include "internal.h"
 
 #ifdef _OPENMP
@@ -93,4 +94,11 @@ int otk__threads(int requested)
     (void)requested;
     return 1;
 #endif
+}
+
+void otk__gsl_never_abort(void)
+{
+    gsl_error_handler_t *previous = gsl_set_error_handler_off();
+    if (previous)
+        gsl_set_error_handler(previous);
 }
