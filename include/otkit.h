@@ -16,6 +16,13 @@
  *   otkit/distill.h   SinKD and the KD losses (distillation)
  *   otkit/mapfit.h    fitting transport maps (affine, residual MLP, entropic)
  *   otkit/fdiv.h      f-divergences (KL, JS, χ², α, ...), PSI and information value
+ *   otkit/emd.h       exact optimal transport (network simplex)
+ *   otkit/sliced.h    1-D and sliced Wasserstein distances and their gradients
+ *
+ * STABILITY: each header says whether its API is stable (status, version,
+ * costs, Sinkhorn, divergence) or experimental (map fitting, distillation,
+ * the Monge gap, the entropic map, barycenters, the cost operations): see
+ * docs/design.md, "Stability".  The mathematics is in docs/math.md.
  *
  * Link with `pkg-config --libs otkit`.
  */
@@ -36,5 +43,7 @@
 #include "otkit/sparse.h"
 #include "otkit/mapfit.h"
 #include "otkit/fdiv.h"
+#include "otkit/emd.h"
+#include "otkit/sliced.h"
 
 #endif /* OTKIT_H */

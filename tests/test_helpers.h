@@ -36,6 +36,8 @@ Suite *mesh_suite(void);
 Suite *sparse_suite(void);
 Suite *mapfit_suite(void);
 Suite *fdiv_suite(void);
+Suite *emd_suite(void);
+Suite *sliced_suite(void);
 
 /* ------------------------------------------------------------ environment */
 
