@@ -1,0 +1,42 @@
+/* What libotkit_mpi's solvers share: the resolved ε-schedule and the
+ * parameter checks, both defined by the serial library (otkit/sinkhorn.h). */
+#ifndef OTKIT_MPI_SOLVE_COMMON_H
+#define OTKIT_MPI_SOLVE_COMMON_H
+
+#include "ring.h"
+
+/* The fields every Sinkhorn-type parameter block shares. */
+typedef struct {
+    double eps, blur;
+    otk_schedule schedule;
+    otk_update update;
+    double scaling, diameter, p;
+    otk_ground ground;
+    double power;
+} otk_mpi__common;
+
+typedef struct {
+    double eps, blur, p, diameter;
+    otk_update update; /* AUTO resolved */
+    double *list;      /* the ε-list, its last entry the target ε */
+    int len;
+} otk_mpi__schedule;
+
+/* Resolve ε, p, the update and the ε-list as the serial solvers do, with the
+ * diameter of all points of all ranks (collective). */
+otk_status otk_mpi__schedule_build(otk_mpi__ring *R, const otk_mpi__common *c,
+                                   otk_mpi__schedule *out);
+
+/* Validate parameters with the serial library itself (on a one-point problem),
+ * so that the checks and messages are the serial ones (local). */
+otk_status otk_mpi__check_params_sinkhorn(int rank, size_t d, otk_ground ground, double power,
+                                          const otk_sinkhorn_params *par);
+otk_status otk_mpi__check_params_divergence(int rank, size_t d, otk_ground ground, double power,
+                                            const otk_divergence_params *par);
+
+/* Σ_i w_i |exp((pot_i − soft_i)/ε) − target_i| over this rank's atoms (the
+ * numerator of one side of the marginal error, otkit/sinkhorn.h). */
+double otk_mpi__side_error(const double *w, const double *pot, const double *soft, size_t n,
+                           double eps, double rho);
+
+#endif
