@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "io.h"
 #include "json.h"
+#include "cmd_mpi.h"
 
 /* The dense plan is n·m doubles in memory and about 24 bytes per entry as
  * text; beyond this the plan is not something to write to a CSV file. */
@@ -81,6 +82,12 @@ static const char sinkhorn_usage[] =
     "                   (refused when n·m > 1e8)\n"
     "  -h, --help       show this help\n"
     "\n"
+    "Distributed (otk built with --with-mpi; see otk(1) and docs/mpi.md):\n"
+    "  --mpi            under `mpirun -np N otk sinkhorn --mpi X.npy Y.npy ...`:\n"
+    "                   each rank reads its share of rows of the .npy files (and\n"
+    "                   of --a, --b), the ranks solve together, rank 0 prints the\n"
+    "                   JSON (with \"ranks\": N) and writes --potentials\n"
+    "\n"
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), ot_kl,\n"
     "ot_ent, ot_lin, eps, rho_a, rho_b (null when balanced), marginal_error,\n"
     "iterations, annealing_iterations, cost, n, m, d, schedule, update, mass_a,\n"
@@ -110,7 +117,8 @@ enum {
     OPT_THREADS,
     OPT_CACHE_MB,
     OPT_POTENTIALS,
-    OPT_PLAN
+    OPT_PLAN,
+    OPT_MPI
 };
 
 static const cli_option sinkhorn_options[] = {
@@ -134,6 +142,7 @@ static const cli_option sinkhorn_options[] = {
     {"--cache-mb", "MB", OPT_CACHE_MB},
     {"--potentials", "F", OPT_POTENTIALS},
     {"--plan", "F", OPT_PLAN},
+    {"--mpi", NULL, OPT_MPI},
     {NULL, NULL, 0},
 };
 
@@ -148,6 +157,7 @@ typedef struct {
     /* Which mutually exclusive options were given, for the checks. */
     int given_cost, given_eps, given_blur, given_rho, given_reach, given_rho_side, given_cache;
     size_t cache_bytes; /* --cache-mb, point clouds only */
+    int mpi;            /* --mpi (cmd_mpi.c) */
 } sinkhorn_request;
 
 /* ------------------------------------------------------------------ options */
@@ -243,6 +253,9 @@ static int apply_argument(void *request, int id, const char *value)
         return 0;
     case OPT_PLAN:
         req->plan_path = value;
+        return 0;
+    case OPT_MPI:
+        req->mpi = 1;
         return 0;
     default:
         return -1;
@@ -539,6 +552,19 @@ int cmd_sinkhorn(int argc, char **argv)
     const int parsed = parse_sinkhorn_options(argc, argv, &req);
     if (parsed != 0)
         return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
+    if (req.mpi) {
+        if (req.cost_matrix_path || req.plan_path || req.given_cache) {
+            cli_usage_error("sinkhorn", "--%s does not apply to --mpi",
+                            req.cost_matrix_path ? "cost-matrix"
+                            : req.plan_path      ? "plan"
+                                                 : "cache-mb");
+            return CLI_EXIT_BAD_INPUT;
+        }
+        const cli_mpi_request mr = {req.points.x_path, req.points.y_path, req.a_path,
+                                    req.b_path,        req.potentials_path, req.ground,
+                                    req.power,         &req.params};
+        return cli_sinkhorn_mpi(&mr);
+    }
 
     int exit_status = CLI_EXIT_BAD_INPUT;
     sinkhorn_problem pb;

@@ -314,7 +314,12 @@ static double npy_decode_f8(const unsigned char *bytes)
     return value;
 }
 
-static int read_npy(FILE *in, const char *name, cli_matrix *mat)
+/* Rows [first, first + count) of a .npy array: part `part` of `parts` nearly
+ * equal row ranges (parts = 1: the whole array, which must then end the
+ * file).  *first_row and *total_rows (may be NULL) get the range's first row
+ * and the array's row count. */
+static int read_npy_part(FILE *in, const char *name, size_t part, size_t parts, cli_matrix *mat,
+                         size_t *first_row, size_t *total_rows)
 {
     unsigned char preamble[12];
     char *header = NULL;
@@ -354,12 +359,22 @@ static int read_npy(FILE *in, const char *name, cli_matrix *mat)
         cli_error("%s: .npy array is empty (shape %zu×%zu)", name, rows, cols);
         goto fail;
     }
-    if (cols > SIZE_MAX / sizeof(double) / rows ||
-        !(values = malloc(rows * cols * sizeof *values))) {
-        cli_error("%s: out of memory for a %zu×%zu array", name, rows, cols);
+    if (cols > SIZE_MAX / sizeof(double) / rows) {
+        cli_error("%s: .npy shape %zu×%zu is too large", name, rows, cols);
         goto fail;
     }
-    const size_t count = rows * cols;
+    const size_t lo = rows / parts * part + rows % parts * part / parts;
+    const size_t hi = rows / parts * (part + 1) + rows % parts * (part + 1) / parts;
+    const off_t data_start = parts > 1 ? ftello(in) : 0;
+    if (parts > 1 && (data_start < 0 || fseeko(in, (off_t)(lo * cols * 8), SEEK_CUR) != 0)) {
+        cli_error("%s: cannot seek to row %zu: %s", name, lo, strerror(errno));
+        goto fail;
+    }
+    if (!(values = malloc((hi - lo) * cols * sizeof *values + 1))) {
+        cli_error("%s: out of memory for a %zu×%zu array", name, hi - lo, cols);
+        goto fail;
+    }
+    const size_t count = (hi - lo) * cols;
     for (size_t k = 0; k < count;) {
         unsigned char block[8 * 512];
         const size_t want = count - k < 512 ? count - k : 512;
@@ -367,8 +382,8 @@ static int read_npy(FILE *in, const char *name, cli_matrix *mat)
         for (size_t q = 0; q < got; q++, k++) {
             values[k] = npy_decode_f8(block + 8 * q);
             if (!isfinite(values[k])) {
-                cli_error("%s: element [%zu, %zu] is %g, not a finite number", name, k / cols,
-                          k % cols, values[k]);
+                cli_error("%s: element [%zu, %zu] is %g, not a finite number", name,
+                          lo + k / cols, k % cols, values[k]);
                 goto fail;
             }
         }
@@ -377,7 +392,14 @@ static int read_npy(FILE *in, const char *name, cli_matrix *mat)
             goto fail;
         }
     }
-    if (fgetc(in) != EOF) {
+    if (parts > 1) {
+        if (fseeko(in, 0, SEEK_END) != 0 ||
+            ftello(in) != data_start + (off_t)(rows * cols * 8)) {
+            cli_error("%s: .npy file length does not match its header's %zu×%zu values", name,
+                      rows, cols);
+            goto fail;
+        }
+    } else if (fgetc(in) != EOF) {
         cli_error("%s: .npy file is longer than its header says", name);
         goto fail;
     }
@@ -386,9 +408,13 @@ static int read_npy(FILE *in, const char *name, cli_matrix *mat)
         goto fail;
     }
     free(header);
-    mat->rows = rows;
+    mat->rows = hi - lo;
     mat->cols = cols;
     mat->values = values;
+    if (first_row)
+        *first_row = lo;
+    if (total_rows)
+        *total_rows = rows;
     return 0;
 fail:
     free(header);
@@ -396,7 +422,32 @@ fail:
     return -1;
 }
 
+static int read_npy(FILE *in, const char *name, cli_matrix *mat)
+{
+    return read_npy_part(in, name, 0, 1, mat, NULL, NULL);
+}
+
 /* ------------------------------------------------------------------ readers */
+
+int cli_read_npy_part(const char *path, size_t part, size_t parts, cli_matrix *mat,
+                      size_t *first_row, size_t *total_rows)
+{
+    const char *name = display_name(path);
+    mat->rows = mat->cols = 0;
+    mat->values = NULL;
+    if (strcmp(path, "-") == 0) {
+        cli_error("-: a share of standard input cannot be read; give a .npy file");
+        return -1;
+    }
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        cli_error("%s: cannot open: %s", name, strerror(errno));
+        return -1;
+    }
+    const int rc = read_npy_part(in, name, part, parts, mat, first_row, total_rows);
+    fclose(in);
+    return rc;
+}
 
 int cli_read_matrix(const char *path, cli_matrix *mat)
 {

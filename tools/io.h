@@ -44,6 +44,15 @@ int cli_read_point_clouds(const char *x_path, const char *y_path, cli_matrix *x,
 int cli_read_weights(const char *path, const char *option, size_t expected, const char *owner,
                      const char *unit, cli_matrix *w);
 
+/* Read one share of a .npy file (otk sinkhorn --mpi): part `part` of `parts`
+ * nearly equal ranges of rows, [floor-ish(rows·part/parts), ...), reading only
+ * those bytes.  A share may be empty (mat->rows = 0).  *first_row and
+ * *total_rows (may be NULL) get the share's first row and the array's rows.
+ * CSV and standard input are refused (they cannot be read by byte range).
+ * Returns 0 or -1 (reported). */
+int cli_read_npy_part(const char *path, size_t part, size_t parts, cli_matrix *mat,
+                      size_t *first_row, size_t *total_rows);
+
 void cli_matrix_free(cli_matrix *mat);
 
 /* Write rows×cols values (row-major) as CSV, one row per line, led by the

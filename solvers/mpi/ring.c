@@ -298,15 +298,22 @@ otk_status otk_mpi__set_weights(otk_mpi__ring *R, const char *name, const double
                            "rank %d: %s_local is NULL but other ranks give %s (NULL = uniform "
                            "must be passed on every rank)",
                            R->rank, name, name);
+    /* The global index too: the concatenation in rank order. */
+    const size_t *sizes = name[0] == 'a' ? R->n_of : R->m_of;
+    size_t offset = 0;
+    for (int q = 0; q < R->rank; q++)
+        offset += sizes[q];
     double s = 0.0;
     for (size_t i = 0; i < len_local && !st; i++) {
         double v = w_in ? w_in[i] : 1.0 / (double)len_global;
         if (!isfinite(v))
-            st = otk_mpi__fail(OTK_ENONFINITE, "rank %d: %s_local[%zu] = %g is not finite",
-                               R->rank, name, i, v);
+            st = otk_mpi__fail(OTK_ENONFINITE,
+                               "rank %d: %s_local[%zu] (%s[%zu] overall) = %g is not finite",
+                               R->rank, name, i, name, offset + i, v);
         else if (v < 0.0)
-            st = otk_mpi__fail(OTK_ENEGATIVE, "rank %d: %s_local[%zu] = %g is negative", R->rank,
-                               name, i, v);
+            st = otk_mpi__fail(OTK_ENEGATIVE,
+                               "rank %d: %s_local[%zu] (%s[%zu] overall) = %g is negative",
+                               R->rank, name, i, name, offset + i, v);
         w[i] = v;
         log_w[i] = v > 0.0 ? log(v) : -INFINITY;
         s += v;

@@ -88,7 +88,7 @@ otk_status otk_mpi__global_sums(otk_mpi__ring *R, const double *partial, int k, 
 
 /* Collective weight checks: finite, >= 0, global sum > 0 and finite; NULL on
  * every rank = uniform 1/(global len).  Fills w (len_local) and log w, and
- * the global mass.  `name` is "a" or "b". */
+ * the global mass.  `name` is "a" (x side) or "b" (y side). */
 otk_status otk_mpi__set_weights(otk_mpi__ring *R, const char *name, const double *w_in,
                                 size_t len_local, size_t len_global, double *w, double *log_w,
                                 double *mass);

@@ -360,7 +360,7 @@ static void error_cases(void)
     problem p = make_problem(30, 26, 2, 7, 1.0);
     const size_t nl = p.n_hi - p.n_lo, ml = p.m_hi - p.m_lo;
     const int last = nranks - 1;
-    char needle[64];
+    char needle[128];
 
     /* A negative target weight on the last rank only. */
     otk_mpi_sinkhorn *s;
@@ -372,7 +372,10 @@ static void error_cases(void)
         b[2] = -1.0;
     otk_sinkhorn_result res;
     st = otk_mpi_sinkhorn_solve(s, p.a + p.n_lo, b, &res);
-    snprintf(needle, sizeof needle, "rank %d: b_local[2] = -1 is negative", last);
+    size_t last_lo, last_hi;
+    block(p.m, last, nranks, nranks == 4 ? 1 : -1, &last_lo, &last_hi);
+    snprintf(needle, sizeof needle, "rank %d: b_local[2] (b[%zu] overall) = -1 is negative",
+             last, last_lo + 2);
     same_error("negative weight on the last rank", st, OTK_ENEGATIVE, needle);
     /* The solver is still usable: the next solve with good weights works. */
     st = otk_mpi_sinkhorn_solve(s, p.a + p.n_lo, p.b + p.m_lo, &res);
