@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "cmd_mpi.h"
+#include "launch_mpi.h"
 
 #ifndef OTK_HAVE_MPI
 
@@ -29,8 +29,9 @@ int cli_sinkhorn_mpi(const cli_mpi_request *req)
 
 #include <mpi.h>
 #include <otkit/mpi.h>
-#include "io.h"
-#include "json.h"
+#include "read.h"
+#include "report.h"
+#include "write.h"
 
 /* Every rank's `ok` combined: 1 when all are 1. */
 static int all_ok(int ok)
@@ -82,50 +83,6 @@ static int gather_potential(const double *local, size_t len, double *all, int ra
     free(counts);
     free(displs);
     return rc == MPI_SUCCESS ? 0 : -1;
-}
-
-static void print_report(const cli_mpi_request *req, const otk_sinkhorn_result *res, size_t n,
-                         size_t m, size_t d, double seconds, int size)
-{
-    const otk_sinkhorn_params *par = req->params;
-    otk_update update = par->update;
-    if (update == OTK_UPDATE_AUTO)
-        update = par->schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC
-                                                     : OTK_UPDATE_ALTERNATING;
-    const double power = isnan(req->power) ? 0.0 : req->power;
-    json_writer w;
-    json_init(&w, stdout);
-    json_object_begin(&w, NULL);
-    /* The keys of the serial report (otk.1), then the ranks. */
-    json_string(&w, "status", res->status == OTK_SUCCESS ? "ok" : "not_converged");
-    json_number(&w, "ot_kl", res->ot_kl);
-    json_number(&w, "ot_ent", res->ot_ent);
-    json_number(&w, "ot_lin", res->ot_lin);
-    json_number(&w, "eps", res->eps);
-    json_number(&w, "rho_a", res->rho_a);
-    json_number(&w, "rho_b", res->rho_b);
-    json_number(&w, "marginal_error", res->marginal_error);
-    json_integer(&w, "iterations", res->iterations);
-    json_integer(&w, "annealing_iterations", res->annealing_iterations);
-    json_string(&w, "cost", otk_ground_name(req->ground));
-    json_number(&w, "power", req->power);
-    json_number(&w, "p", par->p > 0.0 ? par->p : otk_ground_exponent(req->ground, power));
-    json_integer(&w, "n", (long long)n);
-    json_integer(&w, "m", (long long)m);
-    json_integer(&w, "d", (long long)d);
-    json_string(&w, "schedule", cli_schedule_name(par->schedule));
-    json_string(&w, "update", update == OTK_UPDATE_SYMMETRIC ? "symmetric" : "alternating");
-    json_number(&w, "scaling", par->scaling);
-    json_number(&w, "tol", par->tol);
-    json_integer(&w, "max_iter", par->max_iter);
-    json_number(&w, "mass_a", res->mass_a);
-    json_number(&w, "mass_b", res->mass_b);
-    json_number(&w, "seconds", seconds);
-    json_integer(&w, "threads", par->threads);
-    json_integer(&w, "cache_bytes", 0);
-    json_string(&w, "otkit_version", otk_version_string());
-    json_integer(&w, "ranks", size);
-    json_object_end(&w);
 }
 
 static int run(const cli_mpi_request *req, int rank, int size)
@@ -189,7 +146,12 @@ static int run(const cli_mpi_request *req, int rank, int size)
             goto done;
     }
     if (rank == 0) {
-        print_report(req, &res, n, m, x.cols, seconds, size);
+        const double p = req->params->p > 0.0 ? req->params->p
+                                              : otk_ground_exponent(req->ground, power);
+        const cli_sinkhorn_report report = {NULL, x.cols, req->power, req->params, &res,
+                                            seconds, otk_ground_name(req->ground), p, n, m,
+                                            size};
+        cli_sinkhorn_print_json(NULL, &report);
         if (st == OTK_NOT_CONVERGED)
             cli_error_not_converged(res.marginal_error, req->params->tol,
                                     req->params->max_iter, res.eps);

@@ -1,9 +1,9 @@
 /*
- * cmd_mpi.h — `otk sinkhorn --mpi` (cmd_mpi.c): the distributed solve of
+ * launch_mpi.h — `otk sinkhorn --mpi` (launch_mpi.c): the distributed solve of
  * libotkit_mpi (otkit/mpi.h) behind the sinkhorn command's own options.
  */
-#ifndef OTK_TOOLS_CMD_MPI_H
-#define OTK_TOOLS_CMD_MPI_H
+#ifndef OTK_TOOLS_LAUNCH_MPI_H
+#define OTK_TOOLS_LAUNCH_MPI_H
 
 #include <otkit.h>
 
