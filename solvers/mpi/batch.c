@@ -116,7 +116,12 @@ otk_status otk_mpi_sinkhorn_batch(MPI_Comm comm, size_t count, otk_mpi_problem_f
     else if (!(st = otk_mpi__check_params_sinkhorn(rank, 1, OTK_GROUND_SQEUCLIDEAN, 0.0, &par)) &&
              !(packed = malloc((count + 1) * PACKED * sizeof *packed)))
         st = otk_mpi__fail(OTK_ENOMEM, "rank %d: out of memory for %zu results", rank, count);
-    if ((st = otk_mpi__agree(c, st)))
+    double values[OTK_MPI_MAX_PARAMS];
+    const char *names[OTK_MPI_MAX_PARAMS];
+    const int k = otk_mpi__sinkhorn_param_values(&par, OTK_GROUND_SQEUCLIDEAN, 0.0, values, names);
+    values[k] = (double)count;
+    names[k] = "count";
+    if ((st = otk_mpi__agree(c, st)) || (st = otk_mpi__same_everywhere(c, values, names, k + 1)))
         goto done;
 
     otk_sinkhorn_result res;

@@ -50,7 +50,11 @@ otk_status otk_mpi_divergence_alloc(otk_mpi_divergence **out, MPI_Comm comm, siz
         st = otk_mpi__fail(OTK_ENOMEM, "rank %d: out of memory", R.rank);
     else
         st = otk_mpi__check_params_divergence(R.rank, d, ground, power, &par);
-    if ((st = otk_mpi__agree(R.comm, st))) {
+    double values[OTK_MPI_MAX_PARAMS];
+    const char *names[OTK_MPI_MAX_PARAMS];
+    const int k = otk_mpi__divergence_param_values(&par, ground, power, values, names);
+    if ((st = otk_mpi__agree(R.comm, st)) ||
+        (st = otk_mpi__same_everywhere(R.comm, values, names, k))) {
         otk_mpi__ring_free(&R);
         free(div);
         return st;

@@ -51,6 +51,11 @@ otk_status otk_mpi_sinkhorn_alloc(otk_mpi_sinkhorn **out, MPI_Comm comm, size_t 
         st = otk_mpi__check_params_sinkhorn(R.rank, d, ground, power, &par);
     if ((st = otk_mpi__agree(R.comm, st)))
         goto fail;
+    double values[OTK_MPI_MAX_PARAMS];
+    const char *names[OTK_MPI_MAX_PARAMS];
+    const int k = otk_mpi__sinkhorn_param_values(&par, ground, power, values, names);
+    if ((st = otk_mpi__same_everywhere(R.comm, values, names, k)))
+        goto fail;
     s->R = R;
     s->par = par;
     const otk_mpi__common common = {par.eps,      par.blur,     par.schedule, par.update,

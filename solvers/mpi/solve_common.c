@@ -4,6 +4,7 @@
 #endif
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "solve_common.h"
 
 otk_status otk_mpi__schedule_build(otk_mpi__ring *R, const otk_mpi__common *c,
@@ -86,4 +87,71 @@ double otk_mpi__side_error(const double *w, const double *pot, const double *sof
         err += w[i] * fabs(exp((pot[i] - soft[i]) / eps) - target);
     }
     return err;
+}
+
+otk_status otk_mpi__same_everywhere(MPI_Comm comm, const double *values,
+                                    const char *const *names, int k)
+{
+    double lo[OTK_MPI_MAX_PARAMS], hi[OTK_MPI_MAX_PARAMS];
+    /* NaN compares false: map it to a value no parameter takes. */
+    double v[OTK_MPI_MAX_PARAMS];
+    for (int q = 0; q < k; q++)
+        v[q] = isnan(values[q]) ? -HUGE_VAL : values[q];
+    if (MPI_Allreduce(v, lo, k, MPI_DOUBLE, MPI_MIN, comm) != MPI_SUCCESS ||
+        MPI_Allreduce(v, hi, k, MPI_DOUBLE, MPI_MAX, comm) != MPI_SUCCESS)
+        return otk_mpi__agree(comm, otk_mpi__fail(OTK_EIO, "MPI_Allreduce failed"));
+    for (int q = 0; q < k; q++)
+        if (memcmp(&lo[q], &hi[q], sizeof lo[q]) != 0)
+            return otk_mpi__fail(OTK_EPARAM,
+                                 "%s differs between ranks (from %.17g to %.17g): a collective "
+                                 "call needs the same parameters on every rank",
+                                 names[q], lo[q], hi[q]);
+    return OTK_SUCCESS;
+}
+
+int otk_mpi__sinkhorn_param_values(const otk_sinkhorn_params *par, otk_ground ground,
+                                   double power, double *values, const char **names)
+{
+    int k = 0;
+#define OTK_MPI_PARAM_(name, value) (names[k] = (name), values[k++] = (double)(value))
+    OTK_MPI_PARAM_("params.eps", par->eps);
+    OTK_MPI_PARAM_("params.blur", par->blur);
+    OTK_MPI_PARAM_("params.rho_a", par->rho_a);
+    OTK_MPI_PARAM_("params.rho_b", par->rho_b);
+    OTK_MPI_PARAM_("params.reach", par->reach);
+    OTK_MPI_PARAM_("params.schedule", par->schedule);
+    OTK_MPI_PARAM_("params.update", par->update);
+    OTK_MPI_PARAM_("params.scaling", par->scaling);
+    OTK_MPI_PARAM_("params.diameter", par->diameter);
+    OTK_MPI_PARAM_("params.p", par->p);
+    OTK_MPI_PARAM_("params.tol", par->tol);
+    OTK_MPI_PARAM_("params.max_iter", par->max_iter);
+    OTK_MPI_PARAM_("params.no_annealing", par->no_annealing);
+    OTK_MPI_PARAM_("ground", ground);
+    OTK_MPI_PARAM_("power", power);
+#undef OTK_MPI_PARAM_
+    return k;
+}
+
+int otk_mpi__divergence_param_values(const otk_divergence_params *par, otk_ground ground,
+                                     double power, double *values, const char **names)
+{
+    int k = 0;
+#define OTK_MPI_PARAM_(name, value) (names[k] = (name), values[k++] = (double)(value))
+    OTK_MPI_PARAM_("params.eps", par->eps);
+    OTK_MPI_PARAM_("params.blur", par->blur);
+    OTK_MPI_PARAM_("params.rho", par->rho);
+    OTK_MPI_PARAM_("params.reach", par->reach);
+    OTK_MPI_PARAM_("params.schedule", par->schedule);
+    OTK_MPI_PARAM_("params.update", par->update);
+    OTK_MPI_PARAM_("params.scaling", par->scaling);
+    OTK_MPI_PARAM_("params.diameter", par->diameter);
+    OTK_MPI_PARAM_("params.p", par->p);
+    OTK_MPI_PARAM_("params.debias", par->debias);
+    OTK_MPI_PARAM_("params.tol", par->tol);
+    OTK_MPI_PARAM_("params.max_iter", par->max_iter);
+    OTK_MPI_PARAM_("ground", ground);
+    OTK_MPI_PARAM_("power", power);
+#undef OTK_MPI_PARAM_
+    return k;
 }

@@ -34,6 +34,20 @@ otk_status otk_mpi__check_params_sinkhorn(int rank, size_t d, otk_ground ground,
 otk_status otk_mpi__check_params_divergence(int rank, size_t d, otk_ground ground, double power,
                                             const otk_divergence_params *par);
 
+/* Collective: OTK_EPARAM, the same on every rank, when the k values differ
+ * between ranks (the first differing one named); the parameters of a
+ * collective call must be the same everywhere. */
+otk_status otk_mpi__same_everywhere(MPI_Comm comm, const double *values,
+                                    const char *const *names, int k);
+
+/* The parameters as values and names for otk_mpi__same_everywhere (at most
+ * OTK_MPI_MAX_PARAMS). */
+#define OTK_MPI_MAX_PARAMS 16
+int otk_mpi__sinkhorn_param_values(const otk_sinkhorn_params *par, otk_ground ground,
+                                   double power, double *values, const char **names);
+int otk_mpi__divergence_param_values(const otk_divergence_params *par, otk_ground ground,
+                                     double power, double *values, const char **names);
+
 /* Σ_i w_i |exp((pot_i − soft_i)/ε) − target_i| over this rank's atoms (the
  * numerator of one side of the marginal error, otkit/sinkhorn.h). */
 double otk_mpi__side_error(const double *w, const double *pot, const double *soft, size_t n,

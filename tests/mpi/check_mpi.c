@@ -424,6 +424,19 @@ static void error_cases(void)
     st = otk_mpi_sinkhorn_alloc(&s, MPI_COMM_WORLD, nl, ml, p.d, p.x + p.n_lo * p.d,
                                 p.y + p.m_lo * p.d, OTK_GROUND_SQEUCLIDEAN, 0.0, &par);
     same_error("scaling out of range", st, OTK_EPARAM, "params.scaling = 1.5");
+
+    /* A parameter that differs on the last rank (a collective call needs the
+     * same everywhere). */
+    otk_divergence_params dpar;
+    otk_divergence_params_default(&dpar);
+    if (rank == last)
+        dpar.blur = 0.07;
+    otk_mpi_divergence *div2 = NULL;
+    st = otk_mpi_divergence_alloc(&div2, MPI_COMM_WORLD, nl, ml, p.d, p.x + p.n_lo * p.d,
+                                  p.y + p.m_lo * p.d, OTK_GROUND_SQEUCLIDEAN, 0.0, &dpar);
+    same_error("blur differs on the last rank", st, nranks > 1 ? OTK_EPARAM : OTK_SUCCESS,
+               nranks > 1 ? "params.blur differs between ranks" : "");
+    otk_mpi_divergence_free(div2);
     free_problem(&p);
 }
 
