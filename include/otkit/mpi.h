@@ -10,7 +10,8 @@
  * A block may be empty on some ranks (n_r = 0 or m_r = 0), not globally.
  * Each rank owns the potentials of its own points (f on x_r, g on y_r) and
  * receives the gradients w.r.t. its own points; no rank ever holds the plan,
- * nor the other ranks' points beyond the one block visiting it.
+ * nor the other ranks' points beyond the block visiting it (and the one in
+ * flight).
  *
  * Algorithm (docs/mpi.md).  The soft-min of rank r's rows against all the
  * columns, smin^b(g)_i = −ε log Σ_j b_j exp((g_j − C_ij)/ε), is computed by a
@@ -103,8 +104,9 @@ typedef struct otk_mpi_sinkhorn otk_mpi_sinkhorn;
  *              every rank; `diameter` 0 means the bounding-box diagonal of all
  *              points of all ranks.
  * Errors (collective): OTK_ENULL, OTK_ESIZE (d = 0 or differing, n or m zero
- * globally), OTK_ENONFINITE (naming the rank and the point), OTK_EPARAM,
- * OTK_ENOMEM, OTK_EIO (MPI failed). */
+ * globally), OTK_ENONFINITE (naming the rank and the point), OTK_EPARAM (the
+ * serial library's checks, or a parameter that differs between ranks; the
+ * thread count may differ), OTK_ENOMEM, OTK_EIO (MPI failed). */
 OTK_EXPORT otk_status otk_mpi_sinkhorn_alloc(otk_mpi_sinkhorn **out, MPI_Comm comm,
                                              size_t n_local, size_t m_local, size_t d,
                                              const double *x_local, const double *y_local,
