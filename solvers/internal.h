@@ -94,14 +94,14 @@ int otk__all_finite(const double *v, size_t n);
 
 /* Σ_i w_i |exp((pot_i − soft_i)/ε) − exp(−pot_i/ρ)| / mass, with soft the
  * undamped soft-min of the other side: the relative L1 violation of one side's
- * optimality condition, otkit's marginal error (otkit/sinkhorn.h; MATH.md A.4,
+ * optimality condition, otkit's marginal error (otkit/sinkhorn.h; docs/math.md A.4,
  * A.6).  Zero weights are skipped. */
 double otk__side_error(const double *w, const double *pot, const double *soft, size_t n,
                        double eps, double rho, double mass);
 
 /* What plan_reduce sums: otk_reduce (otkit/cost.h, otk_cost_plan_reduce). */
 
-/* The table of operations every cost kind provides (DESIGN.md).  "Axis 0"
+/* The table of operations every cost kind provides (docs/design.md).  "Axis 0"
  * reduces over j for each row i (out has n entries); "axis 1" over i for each
  * column j (out has m entries). */
 struct otk_cost_ops {

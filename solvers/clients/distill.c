@@ -1,6 +1,6 @@
 /* Knowledge-distillation losses: SinKD in the log domain with the exact
- * adjoint of its unrolled Sinkhorn–Knopp iterations (MATH.md D, decision 5),
- * and the KL / reverse-KL / JS / soft-CE baselines (MATH.md E). */
+ * adjoint of its unrolled Sinkhorn–Knopp iterations (docs/math.md D, decision 5),
+ * and the KL / reverse-KL / JS / soft-CE baselines (docs/math.md E). */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -123,7 +123,7 @@ static void softmax_backward(const double *p, size_t K, double inv_tau, double *
         g[k] = inv_tau * p[k] * (g[k] - dot);
 }
 
-/* One row of a baseline divergence (MATH.md E), from the logits so that the
+/* One row of a baseline divergence (docs/math.md E), from the logits so that the
  * log-probabilities are exact differences (never log of an underflowed p).
  * Adds `gscale`·∂/∂z_s of the row's value to `grad` when it is not NULL. */
 static double kd_row(otk_kd_divergence kind, size_t K, const double *zs, const double *zt,
@@ -502,7 +502,7 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
     return L;
 }
 
-/* Reverse mode through the unrolled iterations (MATH.md D.1, decision 5).
+/* Reverse mode through the unrolled iterations (docs/math.md D.1, decision 5).
  * Iteration k: u^k = −LSE_j(v^{k−1}_j − W_ij/ε) (row step), then
  * v^k = −LSE_i(u^k_i − W_ij/ε) (column step).  With ū, v̄ the adjoints of
  * u^k, v^k:

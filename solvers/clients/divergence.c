@@ -1,5 +1,5 @@
 /* The debiased Sinkhorn divergence: four potentials on one ε-schedule
- * (GeomLoss's sinkhorn_loop, MATH.md B.2) and envelope gradients (B.3). */
+ * (GeomLoss's sinkhorn_loop, docs/math.md B.2) and envelope gradients (B.3). */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif

@@ -1,4 +1,4 @@
-/* Log-domain Sinkhorn with ε-scaling, balanced and unbalanced (MATH.md A):
+/* Log-domain Sinkhorn with ε-scaling, balanced and unbalanced (docs/math.md A):
  * the one driver of every Sinkhorn-type solver.  It advances k coupled
  * problems on one ε-list — one (x↔y) for otk_sinkhorn, three (x↔y, x↔x,
  * y↔y) for the debiased divergence — with one initialisation, one annealing,
@@ -44,7 +44,7 @@ struct otk_sinkhorn {
     size_t n, m;
     int threads;
     double eps, p, rho_a, rho_b;
-    /* The ε-list of the schedule (MATH.md A.5); its last entry is the target ε. */
+    /* The ε-list of the schedule (docs/math.md A.5); its last entry is the target ε. */
     double *eps_list;
     int n_eps, eps_cap;
     problem prob[3];
@@ -378,7 +378,7 @@ static void replace(const otk_sinkhorn *s, problem *pr, double eps)
     pr->f_fresh = 0;
 }
 
-/* One update at `eps` (MATH.md A.2): symmetric (averaged, both from the
+/* One update at `eps` (docs/math.md A.2): symmetric (averaged, both from the
  * previous pair) or alternating (g, then f from the new g).  With
  * `softmins_ready` the soft-mins of the current potentials are already
  * there (measured by the convergence test). */
@@ -613,7 +613,7 @@ static double entropy(const double *w, size_t n)
 }
 
 /* One side's term of the dual objective: <w, pot> when balanced, else
- * ρ<w, 1 − exp(−pot/ρ)> (MATH.md A.6). */
+ * ρ<w, 1 − exp(−pot/ρ)> (docs/math.md A.6). */
 static double dual_side(const double *w, const double *pot, size_t n, double rho)
 {
     double v = 0.0;
