@@ -2,6 +2,7 @@
  * otkit.h — umbrella header for otkit, numerical optimal transport in C.
  *
  *   otkit/status.h    status codes, error messages, version
+ *   otkit/names.h     the name table of every enum (otk_<enum>_name / _from_name)
  *   otkit/cost.h      the cost abstraction (dense, point clouds, callback)
  *   otkit/sinkhorn.h  log-domain Sinkhorn (balanced/unbalanced, ε-scaling)
  *   otkit/divergence.h  the debiased Sinkhorn divergence and its gradients
@@ -16,6 +17,7 @@
 #define OTKIT_H
 
 #include "otkit/status.h"
+#include "otkit/names.h"
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
 #include "otkit/divergence.h"

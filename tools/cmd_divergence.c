@@ -202,7 +202,7 @@ static void print_report(const divergence_request *req, const otk_divergence *di
     json_integer(&w, "n", (long long)n);
     json_integer(&w, "m", (long long)m);
     json_integer(&w, "d", (long long)d);
-    json_string(&w, "schedule", cli_schedule_name(par->schedule));
+    json_string(&w, "schedule", otk_schedule_name(par->schedule));
     json_number(&w, "scaling", par->scaling);
     json_number(&w, "mass_a", res->mass_a);
     json_number(&w, "mass_b", res->mass_b);

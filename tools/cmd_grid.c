@@ -90,6 +90,7 @@ typedef struct {
 static int apply_argument(void *request, int id, const char *value)
 {
     grid_request *req = request;
+    int v;
     switch (id) {
     case OPT_SPACING:
         return cli_parse_positive("grid", "--spacing", value, &req->spacing);
@@ -109,8 +110,9 @@ static int apply_argument(void *request, int id, const char *value)
         req->out_path = value;
         return 0;
     case OPT_PATH:
-        if (otk_grid_path_from_name(value, &req->path) != OTK_SUCCESS)
-            return cli_usage_error("grid", "--path %s: expected auto, separable or fft", value);
+        if (cli_parse_name("grid", "--path", "grid_path", value, &v) < 0)
+            return -1;
+        req->path = (otk_grid_path)v;
         return 0;
     default:
         return -1;

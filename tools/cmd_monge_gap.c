@@ -85,6 +85,7 @@ static int apply_argument(void *request, int id, const char *value)
 {
     monge_gap_request *req = request;
     otk_monge_gap_params *par = &req->params;
+    int v;
     switch (id) {
     case OPT_WEIGHTS:
         req->w_path = value;
@@ -93,13 +94,9 @@ static int apply_argument(void *request, int id, const char *value)
         req->given_relative = 1;
         return cli_parse_positive("monge-gap", "--relative-eps", value, &par->relative_eps);
     case OPT_RELATIVE_TO:
-        if (strcmp(value, "std") == 0)
-            par->relative_to = OTK_RELATIVE_STD;
-        else if (strcmp(value, "mean") == 0)
-            par->relative_to = OTK_RELATIVE_MEAN;
-        else
-            return cli_usage_error("monge-gap", "--relative-to: expected std or mean, found %s",
-                                   value);
+        if (cli_parse_name("monge-gap", "--relative-to", "relative_to", value, &v) < 0)
+            return -1;
+        par->relative_to = (otk_relative_to)v;
         req->given_relative = 1;
         return 0;
     case OPT_GRAD:
@@ -168,7 +165,7 @@ static void print_report(const monge_gap_request *req, const otk_monge_gap_resul
         json_null(&w, "relative_to");
     } else {
         json_number(&w, "relative_eps", par->relative_eps);
-        json_string(&w, "relative_to", par->relative_to == OTK_RELATIVE_MEAN ? "mean" : "std");
+        json_string(&w, "relative_to", otk_relative_to_name(par->relative_to));
     }
     json_integer(&w, "n", (long long)n);
     json_integer(&w, "d", (long long)d);

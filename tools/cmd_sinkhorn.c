@@ -139,15 +139,10 @@ static int parse_penalty(const char *option, const char *text, double *rho)
 
 static int parse_update(const char *text, otk_update *update)
 {
-    if (strcmp(text, "auto") == 0)
-        *update = OTK_UPDATE_AUTO;
-    else if (strcmp(text, "symmetric") == 0)
-        *update = OTK_UPDATE_SYMMETRIC;
-    else if (strcmp(text, "alternating") == 0)
-        *update = OTK_UPDATE_ALTERNATING;
-    else
-        return cli_usage_error(
-            "sinkhorn", "--update: expected auto, symmetric or alternating, found \"%s\"", text);
+    int v;
+    if (cli_parse_name("sinkhorn", "--update", "update", text, &v) < 0)
+        return -1;
+    *update = (otk_update)v;
     return 0;
 }
 

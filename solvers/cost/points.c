@@ -20,30 +20,6 @@ typedef struct {
     double *cache; /* n×m row-major C, or NULL (computed on the fly) */
 } points_cost;
 
-static const char *const ground_names[] = {"sqeuclidean", "half-sqeuclidean", "euclidean",
-                                           "l1",          "lp",               "lp-over-p"};
-#define N_GROUNDS (sizeof ground_names / sizeof ground_names[0])
-
-otk_status otk_ground_from_name(const char *name, otk_ground *ground)
-{
-    if (!name || !ground)
-        return otk__fail(OTK_ENULL, "otk_ground_from_name: %s is NULL", name ? "ground" : "name");
-    for (size_t g = 0; g < N_GROUNDS; g++)
-        if (strcmp(name, ground_names[g]) == 0) {
-            *ground = (otk_ground)g;
-            return OTK_SUCCESS;
-        }
-    return otk__fail(OTK_EPARAM,
-                     "unknown ground cost \"%s\" (expected sqeuclidean, half-sqeuclidean, "
-                     "euclidean, l1, lp or lp-over-p)",
-                     name);
-}
-
-const char *otk_ground_name(otk_ground ground)
-{
-    return (unsigned)ground < N_GROUNDS ? ground_names[ground] : NULL;
-}
-
 double otk_ground_exponent(otk_ground ground, double power)
 {
     switch (ground) {
@@ -358,12 +334,12 @@ otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d, const d
     if (n == 0 || m == 0 || d == 0)
         return otk__fail(OTK_ESIZE, "otk_cost_points: n = %zu, m = %zu, d = %zu must be > 0", n,
                          m, d);
-    if ((unsigned)ground >= N_GROUNDS)
+    if (!otk_ground_name(ground))
         return otk__fail(OTK_EPARAM, "otk_cost_points: invalid ground cost %d", (int)ground);
     if ((ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) &&
         !(power > 0.0 && isfinite(power)))
         return otk__fail(OTK_EPARAM, "otk_cost_points: power = %g must be finite and > 0 for %s",
-                         power, ground_names[ground]);
+                         power, otk_ground_name(ground));
     if ((st = otk__check_finite("x", x, n * d)) || (st = otk__check_finite("y", y, m * d)))
         return st;
 
@@ -376,7 +352,7 @@ otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d, const d
         free(ys);
         return otk__fail(OTK_ENOMEM, "otk_cost_points: out of memory for %zu + %zu points", n, m);
     }
-    otk__cost_init(&pc->base, &points_ops, n, m, ground_names[ground]);
+    otk__cost_init(&pc->base, &points_ops, n, m, otk_ground_name(ground));
     pc->d = d;
     pc->ground = ground;
     pc->power = (ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) ? power : 0.0;
