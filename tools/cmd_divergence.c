@@ -58,6 +58,7 @@ static const char divergence_usage[] =
     "  --grad-y F       dS/dy, m rows of d values\n"
     "  --grad-a F       dS/da, n values (balanced: projected to zero sum)\n"
     "  --grad-b F       dS/db, m values\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), divergence,\n"

@@ -49,6 +49,7 @@ static const char grid_usage[] =
     "  --max-iter N     maximum iterations (default 10000 transport, 1000\n"
     "                   barycenter)\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "Prints one JSON object: status, mode (\"ot\", \"divergence\", \"barycenter\"),\n"

@@ -61,6 +61,7 @@ static const char fit_map_usage[] =
     "                   of recomputing them in every Sinkhorn pass: same results,\n"
     "                   faster from d ~ 8 (default 0: computed on the fly)\n"
     "  --out MODEL      where to save the map (required; written atomically)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "Progress goes to stderr when stderr is a terminal.  The JSON object has the\n"
@@ -81,6 +82,7 @@ static const char apply_map_usage[] =
     "points as CSV on stdout, one row per point, with %.17g.\n"
     "\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "Exit status: 0 done, 2 bad option, bad model file, bad input or I/O error.\n";

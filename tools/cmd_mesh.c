@@ -32,6 +32,7 @@ static const char mesh_usage[] =
     "  --divergence         the debiased Sinkhorn divergence instead of OT\n"
     "  --tol T              marginal tolerance (default 1e-6)\n"
     "  --max-iter N         iteration limit (default 10000)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help           show this help\n"
     "\n"
     "A and B need equal sums (balanced problem).  The JSON object has the keys\n"

@@ -48,6 +48,7 @@ static const char monge_gap_usage[] =
     "Gradients (CSV, written atomically; eps held fixed):\n"
     "  --grad F         dM/dTX, n rows of d values\n"
     "  --grad-x F       dM/dX, n rows of d values\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), monge_gap,\n"

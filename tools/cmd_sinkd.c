@@ -49,6 +49,7 @@ static const char sinkd_usage[] =
     "\n"
     "Output:\n"
     "  --grad F         d loss / d S, B rows of K values (CSV, written atomically)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "The JSON object has the keys status (\"ok\"), loss, tau, eps, iters, cost,\n"
