@@ -165,7 +165,7 @@ END_TEST
  * through OTK_<KIND>_MAP): a renamed, reordered or added value fails. */
 static const struct {
     const char *kind, *what;
-    const char *names[8];
+    const char *names[12];
 } documented_names[] = {
     {"ground", "ground cost",
      {"sqeuclidean", "half-sqeuclidean", "euclidean", "l1", "lp", "lp-over-p"}},
@@ -184,13 +184,19 @@ static const struct {
     {"optimizer", "optimizer", {"auto", "bfgs", "adam"}},
     {"lambda_schedule", "lambda schedule", {"constant", "warmup"}},
     {"lr_schedule", "learning-rate schedule", {"constant", "cosine"}},
+    {"fdiv_kind", "f-divergence",
+     {"kl", "reverse-kl", "jeffreys", "js", "tv", "hellinger", "pearson", "neyman", "alpha",
+      "custom"}},
+    {"reduction_kind", "reduction", {"mean", "sum", "none"}},
+    {"binning", "binning", {"quantile", "equal-width", "edges"}},
+    {"directions", "directions", {"gaussian", "halton"}},
 };
 #define N_DOCUMENTED_KINDS (sizeof documented_names / sizeof documented_names[0])
 
 static size_t documented_count(size_t k)
 {
     size_t n = 0;
-    while (n < 8 && documented_names[k].names[n])
+    while (n < 12 && documented_names[k].names[n])
         n++;
     return n;
 }
@@ -269,6 +275,10 @@ START_TEST(test_every_enum_name_round_trips_through_its_typed_pair)
     TK_ROUND_TRIP(optimizer, otk_optimizer, 3);
     TK_ROUND_TRIP(lambda_schedule, otk_lambda_schedule, 2);
     TK_ROUND_TRIP(lr_schedule, otk_lr_schedule, 2);
+    TK_ROUND_TRIP(fdiv_kind, otk_fdiv_kind, 10);
+    TK_ROUND_TRIP(reduction_kind, otk_reduction_kind, 3);
+    TK_ROUND_TRIP(binning, otk_binning, 3);
+    TK_ROUND_TRIP(directions, otk_directions, 2);
     /* The enumerators are the documented values. */
     ck_assert_int_eq(OTK_SCHEDULE_FIXED, 1);
     ck_assert_int_eq(OTK_UPDATE_ALTERNATING, 2);

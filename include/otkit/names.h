@@ -17,7 +17,8 @@
  * The kinds: ground, reduce (cost.h); grid_path (grid.h); schedule, update,
  * gauge (sinkhorn.h); mesh_shape, heat_convention (mesh.h); relative_to
  * (monge_gap.h); sinkd_grad, kd_divergence (distill.h); map_family,
- * activation, optimizer, lambda_schedule, lr_schedule (mapfit.h).
+ * activation, optimizer, lambda_schedule, lr_schedule (mapfit.h); fdiv_kind,
+ * reduction_kind, binning (fdiv.h); directions (sliced.h).
  *
  * The functions below reach the same tables by the kind's name, for front
  * ends that take names from their users (the otk tool, the Python and R

@@ -7,6 +7,8 @@
 #include <string.h>
 #include "internal.h"
 #include "otkit/distill.h"
+#include "otkit/fdiv.h"
+#include "otkit/sliced.h"
 #include "otkit/grid.h"
 #include "otkit/mapfit.h"
 #include "otkit/mesh.h"
@@ -30,7 +32,11 @@
     X(activation, otk_activation, OTK_ACTIVATION_MAP, "activation")                          \
     X(optimizer, otk_optimizer, OTK_OPTIMIZER_MAP, "optimizer")                              \
     X(lambda_schedule, otk_lambda_schedule, OTK_LAMBDA_SCHEDULE_MAP, "lambda schedule")      \
-    X(lr_schedule, otk_lr_schedule, OTK_LR_SCHEDULE_MAP, "learning-rate schedule")
+    X(lr_schedule, otk_lr_schedule, OTK_LR_SCHEDULE_MAP, "learning-rate schedule")           \
+    X(fdiv_kind, otk_fdiv_kind, OTK_FDIV_KIND_MAP, "f-divergence")                           \
+    X(reduction_kind, otk_reduction_kind, OTK_REDUCTION_KIND_MAP, "reduction")               \
+    X(binning, otk_binning, OTK_BINNING_MAP, "binning")                                      \
+    X(directions, otk_directions, OTK_DIRECTIONS_MAP, "directions")
 
 /* The names of each enum, indexed by value. */
 #define NAME_AT_VALUE_(member, value, text) [value] = text,

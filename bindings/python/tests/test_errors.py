@@ -198,6 +198,11 @@ DOCUMENTED_NAMES = {
     "optimizer": ("auto", "bfgs", "adam"),
     "lambda_schedule": ("constant", "warmup"),
     "lr_schedule": ("constant", "cosine"),
+    "fdiv_kind": ("kl", "reverse-kl", "jeffreys", "js", "tv", "hellinger", "pearson", "neyman",
+                  "alpha", "custom"),
+    "reduction_kind": ("mean", "sum", "none"),
+    "binning": ("quantile", "equal-width", "edges"),
+    "directions": ("gaussian", "halton"),
 }
 
 

@@ -146,7 +146,12 @@ documented_names <- list(
     activation = c("gelu", "tanh"),
     optimizer = c("auto", "bfgs", "adam"),
     lambda_schedule = c("constant", "warmup"),
-    lr_schedule = c("constant", "cosine"))
+    lr_schedule = c("constant", "cosine"),
+    fdiv_kind = c("kl", "reverse-kl", "jeffreys", "js", "tv", "hellinger", "pearson", "neyman",
+                  "alpha", "custom"),
+    reduction_kind = c("mean", "sum", "none"),
+    binning = c("quantile", "equal-width", "edges"),
+    directions = c("gaussian", "halton"))
 
 test_that("names come from the library's tables and round-trip", {
     for (kind in names(documented_names)) {
