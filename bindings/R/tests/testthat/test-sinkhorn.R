@@ -180,7 +180,8 @@ test_that("unknown names list the valid ones", {
 
 test_that("the result reports the update rule that ran", {
     pr <- make_problem()
-    expect_identical(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y)$update, "alternating")
+    expect_identical(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, warn = FALSE)$update,
+                     "alternating")
     expect_identical(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, schedule = "fixed",
                               warn = FALSE)$update,
                      "symmetric")
