@@ -1,6 +1,10 @@
 /*
  * otkit/names.h — the names of every enum's values, one table per enum.
  *
+ * STABILITY: stable: these functions and the convention of the typed pairs
+ * change only with a major version.  A name is as stable as its enum's
+ * header (the tables of experimental modules may still change).
+ *
  * Each enum otk_<kind> is generated from one list OTK_<KIND>_MAP in its
  * header (see status.h), and so is its name table, in solvers/core/names.c.
  * Beside each enum its header declares the typed pair, all with the same
