@@ -140,7 +140,11 @@ typedef enum {
     OTK_MAP_FAMILY_ENTROPIC = 2
 } otk_map_family;
 typedef enum { OTK_ACTIVATION_GELU = 0, OTK_ACTIVATION_TANH = 1 } otk_activation;
-typedef enum { OTK_OPTIMIZER_AUTO = 0, OTK_OPTIMIZER_BFGS = 1, OTK_OPTIMIZER_ADAM = 2 } otk_optimizer;
+typedef enum {
+    OTK_OPTIMIZER_AUTO = 0,
+    OTK_OPTIMIZER_BFGS = 1,
+    OTK_OPTIMIZER_ADAM = 2
+} otk_optimizer;
 typedef enum {
     OTK_LAMBDA_SCHEDULE_CONSTANT = 0,
     OTK_LAMBDA_SCHEDULE_WARMUP = 1
