@@ -225,9 +225,19 @@ int main(int argc, char **argv)
     for (size_t j = 0; j < (n > m ? n : m); j++)
         h[j] = -log((double)m) + 0.1 * uniform(&seed);
 
-    otk_cost *dense, *points;
+    float *xf = malloc(n * d * sizeof *xf), *yf = malloc(m * d * sizeof *yf);
+    if (!xf || !yf) {
+        fprintf(stderr, "yardstick: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < n * d; i++)
+        xf[i] = (float)x[i];
+    for (size_t i = 0; i < m * d; i++)
+        yf[i] = (float)y[i];
+    otk_cost *dense, *points, *points32;
     if (otk_cost_dense(&dense, n, m, C, m) < 0 ||
-        otk_cost_points(&points, n, m, d, x, y, OTK_GROUND_SQEUCLIDEAN, 0) < 0) {
+        otk_cost_points(&points, n, m, d, x, y, OTK_GROUND_SQEUCLIDEAN, 0) < 0 ||
+        otk_cost_points_f32(&points32, n, m, d, xf, yf, OTK_GROUND_SQEUCLIDEAN, 0) < 0) {
         fprintf(stderr, "yardstick: %s\n", otk_last_error());
         return 1;
     }
@@ -277,7 +287,9 @@ int main(int argc, char **argv)
     } cases[] = {{"dense, rows", dense, 0},
                  {"dense, columns", dense, 1},
                  {"points 3-D, rows", points, 0},
-                 {"points 3-D, columns", points, 1}};
+                 {"points 3-D, columns", points, 1},
+                 {"points 3-D float32, rows", points32, 0},
+                 {"points 3-D float32, columns", points32, 1}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int th = 1; th <= 2; th++) {
             otk_cost_softmin(cases[c].cost, cases[c].axis, eps, h, out, th); /* warm */
@@ -302,6 +314,8 @@ int main(int argc, char **argv)
         puts("");
     otk_cost_free(dense);
     otk_cost_free(points);
+    otk_cost_free(points32);
+    free(xf), free(yf);
     free(x), free(y), free(C), free(h), free(out), free(samp);
     return 0;
 }

@@ -13,8 +13,11 @@
  *   otkit/barycenter.h  convolutional Wasserstein barycenters (grids, meshes)
  *   otkit/monge_gap.h the empirical Monge gap and its gradients
  *   otkit/entropic_map.h  the entropic (barycentric) transport map estimator
+ *   otkit/distill.h   SinKD and the KD losses (distillation)
  *   otkit/mapfit.h    fitting transport maps (affine, residual MLP, entropic)
- *   otkit/distill.h   SinKD and the KL / reverse-KL / JS distillation losses
+ *   otkit/fdiv.h      f-divergences (KL, JS, χ², α, ...), PSI and information value
+ *   otkit/emd.h       exact optimal transport (network simplex)
+ *   otkit/sliced.h    1-D and sliced Wasserstein distances and their gradients
  *
  * STABILITY: each header says whether its API is stable (status, version,
  * costs, Sinkhorn, divergence) or experimental (map fitting, distillation,
@@ -39,5 +42,8 @@
 #include "otkit/mesh.h"
 #include "otkit/sparse.h"
 #include "otkit/mapfit.h"
+#include "otkit/fdiv.h"
+#include "otkit/emd.h"
+#include "otkit/sliced.h"
 
 #endif /* OTKIT_H */

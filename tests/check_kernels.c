@@ -98,6 +98,44 @@ static void check_exp_loops(uint64_t *st)
           "plan_weights: relative error <= 6e-15, exactly 0 for a zero weight", worst_plan, 0.0);
 }
 
+/* The float32 point soft-min tile against the float64 one on the same
+ * (float32) points: the log-sum-exp within 2e-7 of the exponents' scale. */
+static void check_f32_tile(uint64_t *st)
+{
+    enum { D = 3, NQ = 700 };
+    static double Q[D * NQ], h[NQ];
+    static float Qf[D * NQ];
+    double worst = 0.0;
+    int nan_surfaces;
+    for (int trial = 0; trial < 50; trial++) {
+        double p[D];
+        float pf[D];
+        for (int k = 0; k < D; k++)
+            pf[k] = (float)uniform(st), p[k] = pf[k];
+        for (int i = 0; i < D * NQ; i++)
+            Qf[i] = (float)uniform(st), Q[i] = Qf[i];
+        const double inv_eps = 10.0 + 200.0 * uniform(st);
+        for (int j = 0; j < NQ; j++)
+            h[j] = -5.0 + uniform(st);
+        for (int g = 0; g < 4; g++) {
+            double M = -INFINITY, S = 0.0, M32 = -INFINITY, S32 = 0.0;
+            for (size_t j0 = 0; j0 < NQ; j0 += OTK_TILE) {
+                size_t T = NQ - j0 < OTK_TILE ? NQ - j0 : OTK_TILE;
+                points_lse_tile(g, 0.0, D, p, 1, Q, NQ, j0, T, h + j0, inv_eps, &M, &S);
+                points_lse_tile_f32(g, 0.0, D, pf, 1, Qf, NQ, j0, T, h + j0, inv_eps, &M32, &S32);
+            }
+            const double scale = 5.0 + 3.0 * inv_eps; /* |h| + max c/eps */
+            worst = fmax(worst, fabs((M32 + log(S32)) - (M + log(S))) / scale);
+        }
+    }
+    check(worst <= 2e-7, "points_lse_tile_f32: within 2e-7 of the exponents' scale", worst, 0.0);
+    h[5] = NAN;
+    double M = -INFINITY, S = 0.0;
+    points_lse_tile_f32(0, 0.0, D, Qf, 1, Qf, NQ, 0, 64, h, 1.0, &M, &S);
+    nan_surfaces = isnan(M + log(S));
+    check(nan_surfaces, "points_lse_tile_f32: a NaN exponent makes the result NaN", 0.0, 0.0);
+}
+
 int main(void)
 {
 #if defined(__AVX512F__)
@@ -155,6 +193,7 @@ int main(void)
     check(worst <= 1e-13, "exp_affine on [-708, 709]: relative error <= 1e-13", worst, where);
 
     check_exp_loops(&st);
+    check_f32_tile(&st);
 
     free(x);
     free(out);

@@ -35,6 +35,9 @@ Suite *grid_suite(void);
 Suite *mesh_suite(void);
 Suite *sparse_suite(void);
 Suite *mapfit_suite(void);
+Suite *fdiv_suite(void);
+Suite *emd_suite(void);
+Suite *sliced_suite(void);
 
 /* ------------------------------------------------------------ environment */
 

@@ -44,7 +44,8 @@ otk_status otk__map_check_points(const char *what, const double *p, size_t n, si
  * Before its first GSL call each entry point calls this: it switches the
  * handler off once per process (pthread_once), unless the program installed
  * its own handler, which is then put back and kept (mapfit.h, THREAD SAFETY;
- * docs/design.md). */
+ * docs/design.md).  Defined in solvers/core/status.c, shared with the sliced
+ * solver. */
 void otk__gsl_never_abort(void);
 
 #endif /* OTKIT_MAPFIT_INTERNAL_H */
