@@ -19,6 +19,8 @@ ObjectiveResult.__doc__ = """The combined objective alpha*kd + (1-alpha)*ce + be
 its three parts and d total / d z_s (B, K) (None when grad=False)."""
 
 _GRAD_MODES = {"unrolled": 0, "envelope": 1}
+# f-divergences (otkit.fdiv) usable as the KD term besides the baselines.
+_FDIV_KD = ("jeffreys", "tv", "hellinger", "pearson", "neyman", "alpha")
 _KD_KINDS = {"kl": _otkit.KD_KL, "reverse-kl": _otkit.KD_REVERSE_KL, "rkl": _otkit.KD_REVERSE_KL,
              "js": _otkit.KD_JS, "soft-ce": _otkit.KD_SOFT_CE}
 
@@ -55,8 +57,24 @@ class SinKD:
         return LossResult(*self._obj.loss(_logits(z_s, "z_s"), _logits(z_t, "z_t"),
                                           bool(grad), bool(grad_teacher)))
 
-    def objective(self, z_s, z_t, labels, alpha, beta, kd="soft-ce", kd_tau=1.0, grad=True):
-        """alpha*KD(kd, kd_tau) + (1-alpha)*CE(labels) + beta*SinKD -> ObjectiveResult."""
+    def objective(self, z_s, z_t, labels, alpha, beta, kd="soft-ce", kd_tau=1.0, grad=True,
+                  kd_alpha=None, kd_tau2=False):
+        """alpha*KD(kd, kd_tau) + (1-alpha)*CE(labels) + beta*SinKD -> ObjectiveResult.
+        kd: a baseline of kd_loss, or any other f-divergence of otkit.fdiv
+        ("jeffreys", "tv", "hellinger", "pearson", "neyman", "alpha" with
+        kd_alpha), D_f(p_t || p_s) at kd_tau, times kd_tau^2 with kd_tau2."""
+        if kd not in _KD_KINDS and kd in _FDIV_KD:
+            if kd == "alpha" and kd_alpha is None:
+                raise ValueError("kd_alpha: kd 'alpha' needs kd_alpha (Amari's parameter)")
+            parts, g = self._obj.objective_fdiv(
+                _logits(z_s, "z_s"), _logits(z_t, "z_t"), labels, as_float(alpha, "alpha"),
+                as_float(beta, "beta"), kd,
+                kd_alpha=0.0 if kd_alpha is None else as_float(kd_alpha, "kd_alpha"),
+                kd_tau=as_float(kd_tau, "kd_tau"), kd_tau2=bool(kd_tau2), grad=bool(grad))
+            return ObjectiveResult(parts["total"], parts["kd"], parts["ce"], parts["sinkd"], g)
+        if kd_alpha is not None or kd_tau2:
+            raise ValueError("kd_alpha and kd_tau2 apply to the f-divergence KD terms (%s), "
+                             "not to kd = %r" % (", ".join(_FDIV_KD), kd))
         parts, g = self._obj.objective(_logits(z_s, "z_s"), _logits(z_t, "z_t"), labels,
                                        as_float(alpha, "alpha"), as_float(beta, "beta"),
                                        choice(kd, _KD_KINDS, "kd"), as_float(kd_tau, "kd_tau"),
@@ -91,13 +109,15 @@ def sinkd_loss(z_s, z_t, tau=2.0, eps=0.1, iters=20, cost="l1", power=None, weig
 
 def sinkd_objective(z_s, z_t, labels, alpha, beta, kd="soft-ce", kd_tau=1.0, tau=2.0, eps=0.1,
                     iters=20, cost="l1", power=None, weight=1.0, grad=True,
-                    grad_mode="unrolled", threads=0):
+                    grad_mode="unrolled", threads=0, kd_alpha=None, kd_tau2=False):
     """The SinKD code's combined objective
 
         total = alpha * KD + (1 - alpha) * CE(labels) + beta * SinKD,
 
     KD = kd_loss(kd, z_s, z_t, kd_tau) (default "soft-ce", the reference code's
-    DistillKL), CE the batch-mean cross-entropy of softmax(z_s) at the integer
+    DistillKL), or with kd one of "jeffreys", "tv", "hellinger", "pearson",
+    "neyman", "alpha" (kd_alpha) the f-divergence D_f(p_t || p_s) of
+    otkit.fdiv at kd_tau (times kd_tau^2 with kd_tau2), CE the batch-mean cross-entropy of softmax(z_s) at the integer
     labels (B values in [0, K)), SinKD = sinkd_loss(...) with the other
     arguments.  alpha in [0, 1], beta >= 0.  Returns ObjectiveResult(total, kd,
     ce, sinkd, grad_s) with grad_s = d total / d z_s (None when grad=False)."""
@@ -105,7 +125,8 @@ def sinkd_objective(z_s, z_t, labels, alpha, beta, kd="soft-ce", kd_tau=1.0, tau
     B, K = z_s.shape
     sd = SinKD(B, K, tau=tau, eps=eps, iters=iters, cost=cost, power=power, weight=weight,
                grad_mode=grad_mode, threads=threads)
-    return sd.objective(z_s, z_t, labels, alpha, beta, kd=kd, kd_tau=kd_tau, grad=grad)
+    return sd.objective(z_s, z_t, labels, alpha, beta, kd=kd, kd_tau=kd_tau, grad=grad,
+                        kd_alpha=kd_alpha, kd_tau2=kd_tau2)
 
 
 def kd_loss(kind, z_s, z_t, tau=1.0, grad=True):

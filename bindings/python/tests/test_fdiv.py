@@ -239,3 +239,29 @@ def test_torch_loss_module_is_hinton_kd():
     ref.backward()
     assert abs(float(loss) - float(ref)) <= 1e-13 * abs(float(ref))
     assert torch.allclose(zs.grad, z2.grad, rtol=1e-12, atol=1e-15)
+
+
+def test_sinkd_objective_with_fdiv_kd_terms(rng):
+    zs, zt = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
+    labels = np.array([0, 3, 1, 2, 2])
+    for kd, extra in (("hellinger", {}), ("alpha", {"kd_alpha": 0.5}),
+                      ("pearson", {"kd_tau2": True})):
+        r = otkit.sinkd_objective(zs, zt, labels, 0.3, 0.7, kd=kd, kd_tau=2.0, **extra)
+        ref_kd = otkit.fdiv(zt, zs, kind=kd, alpha=extra.get("kd_alpha"), logits=True, tau=2.0,
+                            tau2=extra.get("kd_tau2", False)).value
+        assert math.isclose(r.kd, ref_kd, rel_tol=1e-14)
+        assert math.isclose(r.total, 0.3 * r.kd + 0.7 * r.ce + 0.7 * r.sinkd, rel_tol=1e-14)
+        # the gradient: FD on the total
+        h, k = 1e-6, (2, 1)
+        zp, zm = zs.copy(), zs.copy()
+        zp[k] += h
+        zm[k] -= h
+        fd = (otkit.sinkd_objective(zp, zt, labels, 0.3, 0.7, kd=kd, kd_tau=2.0, grad=False,
+                                    **extra).total -
+              otkit.sinkd_objective(zm, zt, labels, 0.3, 0.7, kd=kd, kd_tau=2.0, grad=False,
+                                    **extra).total) / (2 * h)
+        assert abs(fd - r.grad_s[k]) <= 1e-7 * np.abs(r.grad_s).max()
+    with pytest.raises(ValueError, match="kd_alpha"):
+        otkit.sinkd_objective(zs, zt, labels, 0.3, 0.7, kd="alpha")
+    with pytest.raises(ValueError, match="kd_tau2"):
+        otkit.sinkd_objective(zs, zt, labels, 0.3, 0.7, kd="kl", kd_tau2=True)
