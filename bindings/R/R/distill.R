@@ -59,3 +59,21 @@ kl_loss <- function(z_s, z_t, tau = 1, grad = TRUE) kd_loss("kl", z_s, z_t, tau,
 rkl_loss <- function(z_s, z_t, tau = 1, grad = TRUE) kd_loss("reverse-kl", z_s, z_t, tau, grad)
 js_loss <- function(z_s, z_t, tau = 1, grad = TRUE) kd_loss("js", z_s, z_t, tau, grad)
 soft_ce_loss <- function(z_s, z_t, tau = 1, grad = TRUE) kd_loss("soft-ce", z_s, z_t, tau, grad)
+
+# The regression (STS-B) form of the SinKD GLUE code (otkit/distill.h).
+sinkd_regression_objective <- function(s, t, y, alpha, tau = 2, grad = TRUE) {
+    v <- list(s = s, t = t, y = y)
+    for (nm in names(v)) {
+        if (!is.numeric(v[[nm]]) || !length(v[[nm]]))
+            .otk_stop(nm, " must be a non-empty numeric vector")
+        v[[nm]] <- as.double(v[[nm]])
+        bad <- which(!is.finite(v[[nm]]))
+        if (length(bad))
+            .otk_stop(nm, "[", bad[1L], "] = ", format(v[[nm]][bad[1L]]), " is not finite")
+    }
+    if (length(v$t) != length(v$s) || length(v$y) != length(v$s))
+        .otk_stop("s, t and y must have the same length (", length(v$s), ", ", length(v$t),
+                  ", ", length(v$y), ")")
+    .Call(otkr_sinkd_regression_objective, v$s, v$t, v$y, .otk_num(alpha, "alpha"),
+          .otk_num(tau, "tau"), .otk_flag(grad, "grad"))
+}

@@ -121,3 +121,27 @@ SEXP otkr_information_value(SEXP x, SEXP y, SEXP binning, SEXP edges, SEXP opt)
     otkr_check(otk_information_value(&bp, xd, INTEGER(y), n, &iv, &m, buf, buf + room));
     return binned_out("iv", iv, m, buf, buf + room, "woe");
 }
+
+/* otk_sinkd_regression_objective (otkit/distill.h): s, t, y double vectors
+ * of one length (checked on the R side). */
+SEXP otkr_sinkd_regression_objective(SEXP s, SEXP t, SEXP y, SEXP alpha, SEXP tau, SEXP grad)
+{
+    const size_t B = (size_t)XLENGTH(s);
+    otk_sinkd_objective_parts parts;
+    double *g = Rf_asLogical(grad) ? otkr_scratch(B) : NULL;
+    SEXP vals[5], out;
+    const char *names[] = {"total", "kd", "mse", "sinkd", "grad_s"};
+    if (TYPEOF(s) != REALSXP || TYPEOF(t) != REALSXP || TYPEOF(y) != REALSXP ||
+        (size_t)XLENGTH(t) != B || (size_t)XLENGTH(y) != B)
+        Rf_errorcall(R_NilValue, "otkit: s, t and y must be double vectors of one length");
+    otkr_check(otk_sinkd_regression_objective(B, REAL(s), REAL(t), REAL(y), Rf_asReal(alpha),
+                                              Rf_asReal(tau), &parts, g));
+    vals[0] = PROTECT(Rf_ScalarReal(parts.total));
+    vals[1] = PROTECT(Rf_ScalarReal(parts.kd));
+    vals[2] = PROTECT(Rf_ScalarReal(parts.ce));
+    vals[3] = PROTECT(Rf_ScalarReal(parts.sinkd));
+    vals[4] = g ? PROTECT(otkr_vector_out(g, B)) : R_NilValue;
+    out = otkr_named_list(5, names, vals);
+    UNPROTECT(4 + (g != NULL));
+    return out;
+}

@@ -28,6 +28,7 @@ from ._grid import (grid_sinkhorn, grid_divergence, barycenter, GridResult, Mesh
                     mesh_sinkhorn, mesh_divergence, mesh_barycenter, sparse_sinkhorn)
 from ._mapfit import MapFit, fit_map
 from ._fdiv import fdiv, psi, information_value, FdivResult, PsiResult, IVResult
+from ._distill import sinkd_regression_objective, RegressionResult
 
 __version__ = _otkit.version()
 
@@ -40,4 +41,5 @@ __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule"
            "mesh_sinkhorn", "mesh_divergence", "mesh_barycenter", "sparse_sinkhorn",
            "MapFit", "fit_map",
            "fdiv", "psi", "information_value", "FdivResult", "PsiResult", "IVResult",
+           "sinkd_regression_objective", "RegressionResult",
            "ConvergenceWarning", "OtkitError", "__version__"]

@@ -7,7 +7,7 @@ import numpy as np
 from . import _otkit
 from ._common import choice, as_float, as_int
 
-__all__ = ["SinKD", "sinkd_loss", "sinkd_objective", "kd_loss", "kl_loss", "rkl_loss",
+__all__ = ["SinKD", "sinkd_loss", "sinkd_objective", "sinkd_regression_objective", "kd_loss", "kl_loss", "rkl_loss",
            "js_loss", "soft_ce_loss", "LossResult", "ObjectiveResult"]
 
 LossResult = namedtuple("LossResult", "loss grad_s grad_t")
@@ -15,6 +15,9 @@ LossResult.__doc__ = """(loss, grad_s, grad_t): the loss (a float) and its gradi
 w.r.t. the student and teacher logits (B, K), None when not asked for."""
 
 ObjectiveResult = namedtuple("ObjectiveResult", "total kd ce sinkd grad_s")
+RegressionResult = namedtuple("RegressionResult", "total kd mse sinkd grad_s")
+RegressionResult.__doc__ = """The regression objective alpha*kd + (1-alpha)*mse, its parts
+(sinkd is 0: see sinkd_regression_objective) and d total / d s (B,)."""
 ObjectiveResult.__doc__ = """The combined objective alpha*kd + (1-alpha)*ce + beta*sinkd,
 its three parts and d total / d z_s (B, K) (None when grad=False)."""
 
@@ -127,6 +130,27 @@ def sinkd_objective(z_s, z_t, labels, alpha, beta, kd="soft-ce", kd_tau=1.0, tau
                grad_mode=grad_mode, threads=threads)
     return sd.objective(z_s, z_t, labels, alpha, beta, kd=kd, kd_tau=kd_tau, grad=grad,
                         kd_alpha=kd_alpha, kd_tau2=kd_tau2)
+
+
+def sinkd_regression_objective(s, t, y, alpha, tau=2.0, grad=True):
+    """The regression form of the SinKD GLUE code (its STS-B runs), for one
+    output per sample (s, t, y: (B,) student and teacher outputs and labels):
+
+        total = alpha * mean(((s - t)/tau)^2) + (1 - alpha) * mean((s - y)^2),
+
+    the reference's DistillKL in "regression" mode (no tau^2) and the
+    student's own MSE to the labels in place of the cross-entropy.  The
+    reference also adds beta * SinKD on the softmax of the single output,
+    which is 1 for every sample, so that term is identically 0 (sinkd = 0
+    here; sinkd_loss on (B, 1) logits gives the same 0).  The reference's
+    defaults: alpha 0.8 (its scripts 0.9), tau 2, SinKD weight 0.001 (otkit's
+    weight defaults to 1).  Returns RegressionResult(total, kd, mse, sinkd,
+    grad_s)."""
+    arr = [np.asarray(v, dtype=float).reshape(-1) for v in (s, t, y)]
+    parts, g = _otkit.sinkd_regression_objective(arr[0], arr[1], arr[2],
+                                                 as_float(alpha, "alpha"),
+                                                 tau=as_float(tau, "tau"), grad=bool(grad))
+    return RegressionResult(parts["total"], parts["kd"], parts["mse"], parts["sinkd"], g)
 
 
 def kd_loss(kind, z_s, z_t, tau=1.0, grad=True):

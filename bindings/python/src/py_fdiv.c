@@ -323,6 +323,47 @@ done:
     return res;
 }
 
+/* otk_sinkd_regression_objective (otkit/distill.h), bound here with the
+ * other distillation terms that need no SinKD plan. */
+static PyObject *py_sinkd_regression_objective(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"s", "t", "y", "alpha", "tau", "grad", NULL};
+    PyObject *sobj, *tobj, *yobj, *res = NULL;
+    double alpha, tau = 2.0;
+    int want = 1, st;
+    PyArrayObject *s, *t = NULL, *y = NULL, *g = NULL;
+    otk_sinkd_objective_parts parts;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOd|dp", kwlist, &sobj, &tobj, &yobj, &alpha,
+                                     &tau, &want))
+        return NULL;
+    s = otkpy_array_in(sobj, "s", 1, -1, -1);
+    if (!s)
+        return NULL;
+    t = otkpy_array_in(tobj, "t", 1, PyArray_DIM(s, 0), -1);
+    y = t ? otkpy_array_in(yobj, "y", 1, PyArray_DIM(s, 0), -1) : NULL;
+    if (y && (!want || (g = otkpy_new_array(PyArray_DIM(s, 0), -1)) != NULL)) {
+        st = otk_sinkd_regression_objective((size_t)PyArray_DIM(s, 0), PyArray_DATA(s),
+                                            PyArray_DATA(t), PyArray_DATA(y), alpha, tau, &parts,
+                                            g ? (double *)PyArray_DATA(g) : NULL);
+        if (st < 0) {
+            otkpy_raise_status(st);
+            Py_XDECREF(g);
+        } else {
+            if (!g) {
+                Py_INCREF(Py_None);
+                g = (PyArrayObject *)Py_None;
+            }
+            res = Py_BuildValue("({s:d,s:d,s:d,s:d}N)", "total", parts.total, "kd", parts.kd,
+                                "mse", parts.ce, "sinkd", parts.sinkd, g);
+        }
+    }
+    Py_DECREF(s);
+    Py_XDECREF(t);
+    Py_XDECREF(y);
+    return res;
+}
+
 static PyMethodDef functions[] = {
     {"fdiv", (PyCFunction)(void (*)(void))py_fdiv, METH_VARARGS | METH_KEYWORDS,
      "fdiv(p, q, *, kind='kl', alpha=0, logits=False, tau=1, tau2=False, smoothing=0, "
@@ -337,6 +378,9 @@ static PyMethodDef functions[] = {
      METH_VARARGS | METH_KEYWORDS,
      "information_value(x, y, *, bins=10, binning='quantile', edges=None, floor=1e-4) -> "
      "(iv, edges, woe)"},
+    {"sinkd_regression_objective", (PyCFunction)(void (*)(void))py_sinkd_regression_objective,
+     METH_VARARGS | METH_KEYWORDS,
+     "sinkd_regression_objective(s, t, y, alpha, tau=2, grad=True) -> (parts, grad)"},
     {NULL, NULL, 0, NULL}};
 
 int otkpy_init_fdiv(PyObject *module)

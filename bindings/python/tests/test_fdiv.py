@@ -265,3 +265,27 @@ def test_sinkd_objective_with_fdiv_kd_terms(rng):
         otkit.sinkd_objective(zs, zt, labels, 0.3, 0.7, kd="alpha")
     with pytest.raises(ValueError, match="kd_tau2"):
         otkit.sinkd_objective(zs, zt, labels, 0.3, 0.7, kd="kl", kd_tau2=True)
+
+
+def test_sinkd_regression_objective_is_the_reference_stsb_form(rng):
+    """Against a PyTorch transcription of the reference code's regression
+    branch: alpha * mse(s/T, t/T) + (1 - alpha) * mse(s, y), and its Sinkhorn
+    term on softmax over the single output (identically 0)."""
+    torch = pytest.importorskip("torch")
+    B, alpha, T = 16, 0.8, 2.0
+    s = torch.tensor(rng.normal(2.5, 1.0, B), requires_grad=True)
+    t = torch.tensor(rng.normal(2.5, 1.0, B))
+    y = torch.tensor(rng.uniform(0, 5, B))
+    F = torch.nn.functional
+    ref = alpha * F.mse_loss(s / T, t / T) + (1 - alpha) * F.mse_loss(s, y)
+    ref.backward()
+    r = otkit.sinkd_regression_objective(s.detach().numpy(), t.numpy(), y.numpy(), alpha, tau=T)
+    assert math.isclose(r.total, float(ref), rel_tol=1e-14)
+    assert np.allclose(r.grad_s, s.grad.numpy(), rtol=1e-13, atol=0)
+    assert r.sinkd == 0.0
+    # the reference's SinKD on (B, 1) outputs: softmax over one class is 1
+    ps = torch.softmax(s.detach().reshape(-1, 1) / 2, dim=1)
+    pt = torch.softmax(t.reshape(-1, 1) / 2, dim=1)
+    assert float(torch.cdist(ps, pt, p=1).sum()) == 0.0
+    res = otkit.sinkd_loss(s.detach().numpy().reshape(-1, 1), t.numpy().reshape(-1, 1))
+    assert res.loss == 0.0 and not res.grad_s.any()

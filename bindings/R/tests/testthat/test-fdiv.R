@@ -102,3 +102,15 @@ test_that("fdiv() and psi() agree with otk fdiv", {
     js <- run_otk(c("fdiv", "--psi", fr, fa, "--bins", "2"))
     expect_close(psi(1:10, c(1, 2, 3, 9, 9, 9, 9, 9), bins = 2)$psi, js$psi, 1e-15)
 })
+
+test_that("sinkd_regression_objective() matches the hand computation", {
+    r <- sinkd_regression_objective(c(1, 2, 3), c(1, 4, 0), c(2, 2, 2), alpha = 0.25)
+    expect_close(r$total, 37 / 48, 1e-15)  # 1/4 * 13/12 + 3/4 * 2/3
+    expect_close(r$kd, 13 / 12, 1e-15)
+    expect_close(r$mse, 2 / 3, 1e-15)
+    expect_equal(r$sinkd, 0)
+    expect_close(r$grad_s, 2 / 3 * (0.25 * (c(1, 2, 3) - c(1, 4, 0)) / 4 +
+                                    0.75 * (c(1, 2, 3) - 2)), 1e-15)
+    expect_error(sinkd_regression_objective(1:3, 1:2, 1:3, 0.5), "same length")
+    expect_error(sinkd_regression_objective(1:3, 1:3, 1:3, 2), "alpha")
+})
