@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "io.h"
+#include "commands.h"
 #include "json.h"
+#include "options.h"
+#include "read.h"
+#include "write.h"
 
 static const char fdiv_usage[] =
     "Usage: otk fdiv P Q [OPTIONS]\n"
@@ -39,6 +42,8 @@ static const char fdiv_usage[] =
     "  --grad-p F       d value / d P, B rows of K values (CSV)\n"
     "  --grad-q F       d value / d Q\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    "  --header, --index-col, --delimiter C   how text inputs are read (otk.1,\n"
+    "                   INPUT FILES)\n"
     "\n"
     "Binned data (--psi, --iv):\n"
     "  --psi            PSI = sum_i (a_i - e_i) ln(a_i/e_i) between the bin shares\n"
@@ -79,7 +84,6 @@ enum {
     OPT_ROWS,
     OPT_GRAD_P,
     OPT_GRAD_Q,
-    OPT_THREADS,
     OPT_PSI,
     OPT_COUNTS,
     OPT_IV,
@@ -101,7 +105,6 @@ static const cli_option fdiv_options[] = {
     {"--rows", "F", OPT_ROWS},
     {"--grad-p", "F", OPT_GRAD_P},
     {"--grad-q", "F", OPT_GRAD_Q},
-    {"--threads", "K", OPT_THREADS},
     {"--psi", NULL, OPT_PSI},
     {"--counts", NULL, OPT_COUNTS},
     {"--iv", NULL, OPT_IV},
@@ -114,8 +117,8 @@ static const cli_option fdiv_options[] = {
 };
 
 typedef struct {
+    cli_common common;
     const char *p_path, *q_path;
-    int extra;
     int logits, psi, counts, iv;
     int given_alpha, given_tau, given_tau2, given_smoothing, given_reduction, given_kind;
     int given_bins, given_binning, given_floor;
@@ -138,14 +141,6 @@ static int apply_argument(void *request, int id, const char *value)
     otk_fdiv_params *par = &req->params;
     int bins = 0;
     switch (id) {
-    case CLI_ARG_POSITIONAL:
-        if (!req->p_path)
-            req->p_path = value;
-        else if (!req->q_path)
-            req->q_path = value;
-        else
-            req->extra++;
-        return 0;
     case OPT_KIND:
         req->given_kind = 1;
         if (!strcmp(value, "custom"))
@@ -189,8 +184,6 @@ static int apply_argument(void *request, int id, const char *value)
     case OPT_GRAD_Q:
         req->grad_q_path = value;
         return 0;
-    case OPT_THREADS:
-        return cli_parse_int("fdiv", "--threads", value, 0, &par->threads);
     case OPT_PSI:
         req->psi = 1;
         return 0;
@@ -232,9 +225,13 @@ static int check_request(fdiv_request *req)
 {
     if (req->psi && req->iv)
         return cli_usage_error("fdiv", "--psi and --iv exclude each other");
-    const char *what = req->psi ? "REFERENCE and ACTUAL" : req->iv ? "X and Y" : "P and Q";
-    if (!req->p_path || !req->q_path || req->extra)
-        return cli_usage_error("fdiv", "expected two files %s", what);
+    const char *what = req->psi ? "two files REFERENCE and ACTUAL"
+                       : req->iv ? "two files X and Y" : "two files P and Q";
+    if (cli_expect_paths("fdiv", &req->common, 2, what) < 0)
+        return -1;
+    req->p_path = req->common.paths[0];
+    req->q_path = req->common.paths[1];
+    req->params.threads = req->common.threads;
     const int binned = req->psi || req->iv;
     if (binned) {
         if (req->given_kind || req->given_alpha || req->logits || req->given_tau ||
@@ -294,7 +291,8 @@ static int run_divergence(const fdiv_request *req)
     int exit_status = CLI_EXIT_BAD_INPUT;
     cli_matrix p = {0, 0, NULL}, q = {0, 0, NULL};
     double *rows = NULL, *gp = NULL, *gq = NULL;
-    if (cli_read_matrix(req->p_path, &p) < 0 || cli_read_matrix(req->q_path, &q) < 0)
+    if (cli_read_matrix(req->p_path, &req->common.read, &p) < 0 ||
+        cli_read_matrix(req->q_path, &req->common.read, &q) < 0)
         goto done;
     if (p.rows != q.rows || p.cols != q.cols) {
         cli_error("P and Q must have the same shape: %s is %zu x %zu, %s is %zu x %zu",
@@ -393,10 +391,11 @@ static int run_binned(fdiv_request *req)
     cli_matrix a = {0, 0, NULL}, b = {0, 0, NULL}, e = {0, 0, NULL};
     double *edges = NULL, *per = NULL;
     int *y = NULL;
-    if (cli_read_vector(req->p_path, &a) < 0 || cli_read_vector(req->q_path, &b) < 0)
+    if (cli_read_vector(req->p_path, &req->common.read, &a) < 0 ||
+        cli_read_vector(req->q_path, &req->common.read, &b) < 0)
         goto done;
     if (req->edges_path) {
-        if (cli_read_vector(req->edges_path, &e) < 0)
+        if (cli_read_vector(req->edges_path, &req->common.read, &e) < 0)
             goto done;
         req->bins.edges = e.values;
         req->bins.n_edges = e.rows;
@@ -496,8 +495,9 @@ int cmd_fdiv(int argc, char **argv)
     memset(&req, 0, sizeof req);
     otk_fdiv_params_default(&req.params);
     otk_bins_params_default(&req.bins);
-    const int parsed =
-        cli_args_parse("fdiv", fdiv_usage, fdiv_options, argc, argv, apply_argument, &req);
+    const int parsed = cli_parse_command("fdiv", fdiv_usage, fdiv_options, apply_argument, &req,
+                                         CLI_GROUP_THREADS | CLI_GROUP_INPUT, &req.common, argc,
+                                         argv);
     if (parsed != 0)
         return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
     if (check_request(&req) < 0)

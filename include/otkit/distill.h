@@ -1,7 +1,10 @@
 /*
  * otkit/distill.h — knowledge-distillation losses: SinKD (batch-wise Sinkhorn
  * distillation, Cui et al. 2024) and the KL / reverse-KL / JS baselines, with
- * gradients w.r.t. the student logits (MATH.md D, E; decisions 5 and 6).
+ * gradients w.r.t. the student logits (docs/math.md D, E; decisions 5 and 6).
+ *
+ * STABILITY: experimental: the SinKD and distillation-loss parameters and
+ * results may still change in a minor version.
  *
  * Shapes and conventions.  Logits are B×K row-major (B samples, K classes).
  * p^τ = softmax(z/τ) row-wise, computed stably (log-sum-exp), so logits of any
@@ -35,7 +38,7 @@
  * KL, reverse KL and JS are computed by otkit/fdiv.h (D_f(p_t ‖ p_s)); every
  * f-divergence there can be the KD term of otk_sinkd_objective_fdiv.
  *
- * Combined objective (the SinKD GLUE code, MATH.md D.2):
+ * Combined objective (the SinKD GLUE code, docs/math.md D.2):
  *   L = α·KD + (1 − α)·CE(labels) + β·SinKD,
  * with CE the batch-mean cross-entropy of softmax(Z_s) (temperature 1) at the
  * integer labels.

@@ -1,6 +1,6 @@
 /* Knowledge-distillation losses: SinKD in the log domain with the exact
- * adjoint of its unrolled Sinkhorn–Knopp iterations (MATH.md D, decision 5),
- * and the KL / reverse-KL / JS / soft-CE baselines (MATH.md E). */
+ * adjoint of its unrolled Sinkhorn–Knopp iterations (docs/math.md D, decision 5),
+ * and the KL / reverse-KL / JS / soft-CE baselines (docs/math.md E). */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -457,7 +457,7 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
     return L;
 }
 
-/* Reverse mode through the unrolled iterations (MATH.md D.1, decision 5).
+/* Reverse mode through the unrolled iterations (docs/math.md D.1, decision 5).
  * Iteration k: u^k = −LSE_j(v^{k−1}_j − W_ij/ε) (row step), then
  * v^k = −LSE_i(u^k_i − W_ij/ε) (column step).  With ū, v̄ the adjoints of
  * u^k, v^k:

@@ -8,7 +8,7 @@
     MapFit(family).fit(x, y) / fit_map(x, y, family=...)              -> fitted maps
     fdiv(p, q, kind=...), psi(expected, actual), information_value(x, y)
     Mesh, mesh_sinkhorn / mesh_divergence / mesh_barycenter, sparse_sinkhorn
-    otkit.torch (import it explicitly; needs PyTorch): SinkhornDivergence, SinKDLoss,
+    otkit.torch (import it explicitly; needs PyTorch): SinkhornDivergence, SinKDLoss, KDLoss,
     fdiv, FDivergenceLoss
 
 Units: eps and rho are in cost units; blur and reach are lengths (eps = blur^p,
