@@ -29,7 +29,8 @@ sinkd_loss <- function(z_s, z_t, tau = 2, eps = 0.1, iters = 20L, cost = "l1", p
 
 sinkd_objective <- function(z_s, z_t, labels, alpha, beta, kd = "soft-ce", kd_tau = 1,
                             tau = 2, eps = 0.1, iters = 20L, cost = "l1", power = NULL,
-                            weight = 1, grad = TRUE, grad_mode = "unrolled", threads = 0L) {
+                            weight = 1, grad = TRUE, grad_mode = "unrolled", threads = 0L,
+                            kd_alpha = NULL, kd_tau2 = FALSE) {
     z_s <- .otk_logits(z_s, "z_s")
     if (is.factor(labels)) labels <- as.integer(labels)
     if (!is.numeric(labels) || anyNA(labels) || any(labels != round(labels)))
@@ -43,7 +44,22 @@ sinkd_objective <- function(z_s, z_t, labels, alpha, beta, kd = "soft-ce", kd_ta
     opt <- .otk_sinkd_opt(tau, eps, iters, power, weight, grad_mode, threads)
     opt$alpha <- .otk_num(alpha, "alpha")
     opt$beta <- .otk_num(beta, "beta")
-    opt$kd <- .otk_choice(kd, .otk_kd_kinds, "kd")
+    # Besides the baselines, any other f-divergence of fdiv() (otkit/fdiv.h).
+    fdiv_kd <- c("jeffreys", "tv", "hellinger", "pearson", "neyman", "alpha")
+    if (is.character(kd) && length(kd) == 1L && kd %in% fdiv_kd) {
+        if (kd == "alpha" && is.null(kd_alpha))
+            .otk_stop("kd_alpha: kd \"alpha\" needs kd_alpha (Amari's parameter)")
+        opt$kd <- 0L
+        opt$kd_fdiv <- kd
+    } else {
+        if (!is.null(kd_alpha) || isTRUE(kd_tau2))
+            .otk_stop("kd_alpha and kd_tau2 apply to the f-divergence KD terms (",
+                      paste(fdiv_kd, collapse = ", "), ")")
+        opt$kd <- .otk_choice(kd, .otk_kd_kinds, "kd")
+        opt["kd_fdiv"] <- list(NULL)
+    }
+    opt$kd_alpha <- if (is.null(kd_alpha)) 0 else .otk_num(kd_alpha, "kd_alpha")
+    opt$kd_tau2 <- as.integer(.otk_flag(kd_tau2, "kd_tau2"))
     opt$kd_tau <- .otk_num(kd_tau, "kd_tau")
     opt$grad <- as.integer(.otk_flag(grad, "grad"))
     .Call(otkr_sinkd_objective, z_s, .otk_logits(z_t, "z_t"), as.integer(labels) - 1L,

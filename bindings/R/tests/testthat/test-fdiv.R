@@ -114,3 +114,20 @@ test_that("sinkd_regression_objective() matches the hand computation", {
     expect_error(sinkd_regression_objective(1:3, 1:2, 1:3, 0.5), "same length")
     expect_error(sinkd_regression_objective(1:3, 1:3, 1:3, 2), "alpha")
 })
+
+test_that("sinkd_objective() takes any f-divergence as the KD term", {
+    z <- make_logits(31L, B = 6L, K = 4L)
+    labels <- c(1, 2, 3, 4, 1, 2)
+    r <- sinkd_objective(z$s, z$t, labels, alpha = 0.3, beta = 0.5, kd = "hellinger",
+                         kd_tau = 2)
+    expect_close(r$kd, fdiv(z$t, z$s, kind = "hellinger", logits = TRUE, tau = 2)$value, 1e-14)
+    expect_close(r$total, 0.3 * r$kd + 0.7 * r$ce + 0.5 * r$sinkd, 1e-14)
+    r2 <- sinkd_objective(z$s, z$t, labels, alpha = 0.3, beta = 0.5, kd = "alpha",
+                          kd_alpha = -1, kd_tau = 2, kd_tau2 = TRUE)
+    r3 <- sinkd_objective(z$s, z$t, labels, alpha = 0.3, beta = 0.5, kd = "kl", kd_tau = 2)
+    expect_close(r2$total, r3$total, 1e-13)  # alpha = -1 is KL, with tau^2 the KD baseline
+    expect_close(r2$grad_s, r3$grad_s, 1e-12)
+    expect_error(sinkd_objective(z$s, z$t, labels, 0.3, 0.5, kd = "alpha"), "kd_alpha")
+    expect_error(sinkd_objective(z$s, z$t, labels, 0.3, 0.5, kd = "kl", kd_tau2 = TRUE),
+                 "kd_tau2")
+})
