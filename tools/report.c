@@ -81,14 +81,6 @@ otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double 
 
 /* ------------------------------------------------------------------ report */
 
-/* The update actually run: AUTO resolves as otkit/sinkhorn.h documents it. */
-static const char *update_name(otk_update update, otk_schedule schedule)
-{
-    if (update == OTK_UPDATE_AUTO)
-        update = schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC : OTK_UPDATE_ALTERNATING;
-    return update == OTK_UPDATE_SYMMETRIC ? "symmetric" : "alternating";
-}
-
 static void report_members(json_writer *w, const cli_sinkhorn_report *report)
 {
     const otk_sinkhorn_result *res = report->result;
@@ -103,17 +95,18 @@ static void report_members(json_writer *w, const cli_sinkhorn_report *report)
     json_number(w, "marginal_error", res->marginal_error);
     json_integer(w, "iterations", res->iterations);
     json_integer(w, "annealing_iterations", res->annealing_iterations);
-    json_string(w, "cost", otk_cost_name(report->cost));
+    const otk_cost *c = report->cost;
+    json_string(w, "cost", c ? otk_cost_name(c) : report->cost_name);
     json_number(w, "power", report->power);
-    json_number(w, "p", otk_cost_exponent(report->cost));
-    json_integer(w, "n", (long long)otk_cost_rows(report->cost));
-    json_integer(w, "m", (long long)otk_cost_cols(report->cost));
+    json_number(w, "p", c ? otk_cost_exponent(c) : report->p);
+    json_integer(w, "n", (long long)(c ? otk_cost_rows(c) : report->n));
+    json_integer(w, "m", (long long)(c ? otk_cost_cols(c) : report->m));
     if (report->d > 0)
         json_integer(w, "d", (long long)report->d);
     else
         json_null(w, "d");
-    json_string(w, "schedule", cli_schedule_name(par->schedule));
-    json_string(w, "update", update_name(par->update, par->schedule));
+    json_string(w, "schedule", otk_schedule_name(par->schedule));
+    json_string(w, "update", otk_update_name(res->update)); /* AUTO resolved */
     json_number(w, "scaling", par->scaling);
     json_number(w, "tol", par->tol);
     json_integer(w, "max_iter", par->max_iter);
@@ -121,8 +114,10 @@ static void report_members(json_writer *w, const cli_sinkhorn_report *report)
     json_number(w, "mass_b", res->mass_b);
     json_number(w, "seconds", report->seconds);
     json_integer(w, "threads", par->threads);
-    json_integer(w, "cache_bytes", (long long)otk_cost_cache_bytes(report->cost));
+    json_integer(w, "cache_bytes", (long long)otk_cost_cache_bytes(c));
     json_string(w, "otkit_version", otk_version_string());
+    if (report->ranks > 0)
+        json_integer(w, "ranks", report->ranks);
 }
 
 void cli_sinkhorn_print_json(const char *problem, const cli_sinkhorn_report *report)

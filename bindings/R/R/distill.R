@@ -1,6 +1,3 @@
-.otk_kd_kinds <- c(kl = 0L, "reverse-kl" = 1L, rkl = 1L, js = 2L, "soft-ce" = 3L)
-.otk_grad_modes <- c(unrolled = 0L, envelope = 1L)
-
 .otk_logits <- function(z, argname) {
     if (is.data.frame(z)) z <- as.matrix(z)
     if (!is.matrix(z) || !is.numeric(z))
@@ -14,7 +11,7 @@
          iters = .otk_int(iters, "iters"),
          power = if (is.null(power)) 0 else .otk_num(power, "power"),
          weight = .otk_num(weight, "weight"),
-         grad_mode = .otk_choice(grad_mode, .otk_grad_modes, "grad_mode"),
+         grad_mode = .otk_choice(grad_mode, "sinkd_grad", "grad_mode"),
          threads = .otk_int(threads, "threads"))
 }
 
@@ -55,7 +52,7 @@ sinkd_objective <- function(z_s, z_t, labels, alpha, beta, kd = "soft-ce", kd_ta
         if (!is.null(kd_alpha) || isTRUE(kd_tau2))
             .otk_stop("kd_alpha and kd_tau2 apply to the f-divergence KD terms (",
                       paste(fdiv_kd, collapse = ", "), ")")
-        opt$kd <- .otk_choice(kd, .otk_kd_kinds, "kd")
+        opt$kd <- .otk_choice(kd, "kd_divergence", "kd")
         opt["kd_fdiv"] <- list(NULL)
     }
     opt$kd_alpha <- if (is.null(kd_alpha)) 0 else .otk_num(kd_alpha, "kd_alpha")
@@ -67,7 +64,7 @@ sinkd_objective <- function(z_s, z_t, labels, alpha, beta, kd = "soft-ce", kd_ta
 }
 
 kd_loss <- function(kind, z_s, z_t, tau = 1, grad = TRUE) {
-    .Call(otkr_kd_loss, .otk_choice(kind, .otk_kd_kinds, "kind"), .otk_logits(z_s, "z_s"),
+    .Call(otkr_kd_loss, .otk_choice(kind, "kd_divergence", "kind"), .otk_logits(z_s, "z_s"),
           .otk_logits(z_t, "z_t"), .otk_num(tau, "tau"), .otk_flag(grad, "grad"))
 }
 
