@@ -7,6 +7,7 @@
 #include "otkit/status.h"
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
+#include "otkit/fdiv.h"
 #include "kernels.h"
 
 #if defined(__GNUC__)
@@ -23,6 +24,12 @@ void otk__clear_error(void);
 /* Validation helpers for public entry points; `what` names the argument. */
 otk_status otk__check_finite(const char *what, const double *v, size_t n);
 otk_status otk__check_weights(const char *what, const double *w, size_t n, double *mass);
+
+/* GSL's default error handler aborts; the library never does.  Switch it
+ * off, once per process, unless the program installed its own handler
+ * (which is then kept).  Call before any GSL routine that may report an
+ * error (solvers/core/status.c). */
+void otk__gsl_never_abort(void);
 
 /* Number of OpenMP threads for a call: `requested` (> 0) or OpenMP's default. */
 int otk__threads(int requested);
@@ -94,14 +101,14 @@ int otk__all_finite(const double *v, size_t n);
 
 /* Σ_i w_i |exp((pot_i − soft_i)/ε) − exp(−pot_i/ρ)| / mass, with soft the
  * undamped soft-min of the other side: the relative L1 violation of one side's
- * optimality condition, otkit's marginal error (otkit/sinkhorn.h; MATH.md A.4,
+ * optimality condition, otkit's marginal error (otkit/sinkhorn.h; docs/math.md A.4,
  * A.6).  Zero weights are skipped. */
 double otk__side_error(const double *w, const double *pot, const double *soft, size_t n,
                        double eps, double rho, double mass);
 
 /* What plan_reduce sums: otk_reduce (otkit/cost.h, otk_cost_plan_reduce). */
 
-/* The table of operations every cost kind provides (DESIGN.md).  "Axis 0"
+/* The table of operations every cost kind provides (docs/design.md).  "Axis 0"
  * reduces over j for each row i (out has n entries); "axis 1" over i for each
  * column j (out has m entries). */
 struct otk_cost_ops {
@@ -117,6 +124,10 @@ struct otk_cost_ops {
                         otk_reduce what, size_t k, const double *Y, double *out, int threads);
     double (*entry)(const otk_cost *c, size_t i, size_t j);
     void (*destroy)(otk_cost *c);
+    /* Optional (NULL: entry() is used): T costs of row i (axis 0) or column
+     * i (axis 1) from index j0, as otk_tile_fn below. */
+    const double *(*tile)(const otk_cost *c, int axis, size_t i, size_t j0, size_t T,
+                          double *buf);
 };
 
 struct otk_cost {
@@ -156,31 +167,59 @@ void otk__dense_plan_reduce_cols(const otk_cost *c, const double *C, size_t ld, 
                                  const double *u, const double *v, otk_reduce what, size_t k,
                                  const double *Y, double *out, int threads);
 
-/* Point clouds only (kind "points", not checked): replace the coordinates of
- * x (n×d, row-major) and/or y (m×d) — NULL leaves a side unchanged — and
- * recompute the diameter and the cached matrix, if any (otk_cost_points_cache).
- * The caller validates the values (finite).  No allocation: the sizes are
- * those given to otk_cost_points(). */
-void otk__cost_points_update(otk_cost *c, const double *x, const double *y);
+/* The cost as a row-major matrix, entry (i, j) at M[i*ld + j], without a
+ * copy: a dense cost's matrix, or a point cloud's kept matrix
+ * (otk_cost_points_cache); NULL for every other cost. */
+const double *otk__cost_matrix_view(const otk_cost *c, size_t *ld);
+/* Evaluate every entry of the cost into C (n×m, row-major, ld = m): point
+ * clouds with the kernel of their other operations (bitwise the same
+ * entries), other kinds entry by entry. */
+void otk__cost_fill_matrix(const otk_cost *c, double *C);
+/* The kinds' parts of those two (NULL / 0 when `c` is not of that kind). */
+const double *otk__dense_matrix_view(const otk_cost *c, size_t *ld);
+const double *otk__points_matrix_view(const otk_cost *c);
+int otk__points_fill_matrix(const otk_cost *c, double *C);
+
 /* The dimension d of a point-cloud cost. */
 size_t otk__cost_points_dim(const otk_cost *c);
 
-/* Monge gap workspace support (solvers/core/sinkhorn.c).  Re-aim a solver at a new
- * target ε, with the ε-list rebuilt from the cost's current diameter (after
- * otk__cost_points_update); the solver must be set() again.  The list grows
- * (realloc) only past the capacity reserved by otk__sinkhorn_reserve.
- * Errors: OTK_EPARAM (ε), OTK_ENOMEM. */
-otk_status otk__sinkhorn_retarget(otk_sinkhorn *s, double eps);
-otk_status otk__sinkhorn_reserve(otk_sinkhorn *s, int cap);
-/* The second half of otk_sinkhorn_solve, after set() (and optionally
- * set_potentials): iterate to the end, then fill res (may be NULL).
- * Returns OTK_SUCCESS, OTK_NOT_CONVERGED or an error status. */
-otk_status otk__sinkhorn_finish(otk_sinkhorn *s, otk_sinkhorn_result *res);
+/* The coupled solver of the debiased divergence (solvers/clients/divergence.c):
+ * problem 0 is the pair on c_xy (n×m, weights a, b), problems 1 and 2 the
+ * symmetric problems on c_xx (weights a) and c_yy (weights b), iterated with
+ * GeomLoss's averaged updates, all on the one ε-list of c_xy.  c_xx = c_yy =
+ * NULL gives the single pair.  params as otk_sinkhorn_alloc (rho_a = rho_b).
+ * The marginal error is the largest of the problems' (a symmetric problem's
+ * counts both its equal marginals).  set/iterate/set_eps work on all of them;
+ * the read-outs of otkit/sinkhorn.h concern problem 0. */
+otk_status otk__sinkhorn_alloc_coupled(otk_sinkhorn **out, const otk_cost *c_xy,
+                                       const otk_cost *c_xx, const otk_cost *c_yy,
+                                       const otk_sinkhorn_params *params);
+/* Problem k's potentials (a symmetric problem: g = f). */
+void otk__sinkhorn_problem(const otk_sinkhorn *s, int k, const double **f, const double **g);
+/* Updates run, of which annealing, and the last measured marginal error. */
+void otk__sinkhorn_counts(const otk_sinkhorn *s, int *iterations, int *annealing,
+                          double *error);
+/* The marginal error of the current potentials, measured now on every side. */
+double otk__sinkhorn_measure(otk_sinkhorn *s);
 
 /* ∇_p c(p, q) of a ground cost, times w, added to grad (d entries); p, q are
  * row-major points.  The convention of OTK_REDUCE_GRAD (solvers/cost/points.c):
  * the non-differentiable costs contribute 0 at p = q. */
 void otk__ground_grad(otk_ground ground, double power, size_t d, const double *p,
                       const double *q, double w, double *grad);
+
+/* f-divergences from logits, row by row (solvers/clients/fdiv.c), shared with
+ * the KD losses of distill.c: the row values D(softmax(z_p/τ) ‖ softmax(z_q/τ))
+ * times `scale` into rows[0..B), and gscale·scale·∂/∂z added to grad_p,
+ * grad_q (may be NULL).  Parameters and inputs are checked by the caller.
+ * OTK_ENUMERIC when a row overflows (Pearson, Neyman, α outside (−1, 1)). */
+otk_status otk__fdiv_logits_rows(const otk_fdiv_params *par, size_t B, size_t K,
+                                 const double *z_p, const double *z_q, double scale,
+                                 double gscale, double *rows, double *grad_p, double *grad_q,
+                                 int threads);
+
+/* Validate an otk_fdiv_params used as a KD term (the member, tau, and the
+ * mean reduction the combined objective uses). */
+otk_status otk__fdiv_check_kd(const otk_fdiv_params *par);
 
 #endif

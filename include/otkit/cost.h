@@ -1,6 +1,10 @@
 /*
  * otkit/cost.h — the cost abstraction shared by every otkit solver.
  *
+ * STABILITY: stable, except the section marked EXPERIMENTAL below
+ * (otk_cost_softmin, otk_cost_plan_reduce, otk_reduce), which may still
+ * change in a minor version.
+ *
  * A cost describes the n×m matrix C_ij = c(x_i, y_j) between a source measure
  * (n atoms, "rows", index i) and a target measure (m atoms, "columns", index j)
  * without necessarily storing it.  Each kind computes what the solvers need
@@ -41,24 +45,23 @@ extern "C" {
 
 typedef struct otk_cost otk_cost;
 
-/* Named ground costs between points x, y in R^d (MATH.md decision 3).  ‖·‖ is
+/* Named ground costs between points x, y in R^d (docs/math.md decision 3).  ‖·‖ is
  * the Euclidean norm.  The "exponent" p is what turns blur into ε = blur^p and
  * reach into ρ = reach^p (GeomLoss's convention). */
-typedef enum {
-    OTK_GROUND_SQEUCLIDEAN = 0,  /* "sqeuclidean":      ‖x−y‖²        p = 2 (OTT, POT ot.dist) */
-    OTK_GROUND_HALF_SQEUCLIDEAN, /* "half-sqeuclidean": ½‖x−y‖²       p = 2 (GeomLoss p=2)     */
-    OTK_GROUND_EUCLIDEAN,        /* "euclidean":        ‖x−y‖         p = 1 (GeomLoss p=1)     */
-    OTK_GROUND_L1,               /* "l1":               Σ_k |x_k−y_k| p = 1 (SinKD)            */
-    OTK_GROUND_LP,               /* "lp":               ‖x−y‖^P       p = P (power argument)   */
-    OTK_GROUND_LP_OVER_P         /* "lp-over-p":        ‖x−y‖^P / P   p = P (GeomLoss general) */
-} otk_ground;
+#define OTK_GROUND_MAP(X)                                                                    \
+    X(OTK_GROUND_SQEUCLIDEAN, 0, "sqeuclidean")           /* ‖x−y‖²    p = 2 (OTT, POT)   */ \
+    X(OTK_GROUND_HALF_SQEUCLIDEAN, 1, "half-sqeuclidean") /* ½‖x−y‖²   p = 2 (GeomLoss)   */ \
+    X(OTK_GROUND_EUCLIDEAN, 2, "euclidean")               /* ‖x−y‖     p = 1 (GeomLoss)   */ \
+    X(OTK_GROUND_L1, 3, "l1")                             /* Σ|x_k−y_k| p = 1 (SinKD)     */ \
+    X(OTK_GROUND_LP, 4, "lp")                             /* ‖x−y‖^P   p = P (power arg.) */ \
+    X(OTK_GROUND_LP_OVER_P, 5, "lp-over-p")               /* ‖x−y‖^P/P p = P (GeomLoss)   */
+typedef enum { OTK_GROUND_MAP(OTK_ENUM_MEMBER_) } otk_ground;
 
-/* Parse a ground-cost name as spelled in the comments above.
- * Returns OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM for an unknown name. */
-OTK_EXPORT otk_status otk_ground_from_name(const char *name, otk_ground *ground);
-
-/* The canonical name of a ground cost ("half-sqeuclidean"), or NULL if invalid. */
+/* The name table (otkit/names.h): the name above ("half-sqeuclidean"), NULL
+ * for an invalid value; the parser returns OTK_SUCCESS, OTK_ENULL, or
+ * OTK_EPARAM with a message listing the names. */
 OTK_EXPORT const char *otk_ground_name(otk_ground ground);
+OTK_EXPORT otk_status otk_ground_from_name(const char *name, otk_ground *ground);
 
 /* The exponent p of a ground cost: 2 for the squared costs, 1 for euclidean
  * and l1, `power` for lp and lp-over-p.  Returns 0 for an invalid ground. */
@@ -83,6 +86,31 @@ OTK_EXPORT otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t
                                       const double *x, const double *y,
                                       otk_ground ground, double power);
 
+/* Point clouds in single precision: float32 storage and arithmetic.
+ * Arguments as otk_cost_points, with x and y row-major float32 arrays.
+ * The soft-mins — every Sinkhorn iteration — compute the costs, the
+ * exponents h_j − C_ij/ε and the exponentials in float32 (twice the SIMD
+ * lanes of float64), folding each tile's partial sum into float64; the plan
+ * reductions (values, marginals, gradients, barycentric maps) and
+ * otk_cost_entry use the same coordinates widened to float64.
+ * ACCURACY: a soft-min is exact to about 1e−7 of the cost scale
+ * (|h|·ε + C): the exponents carry float32's 6e−8 relative error.  Values
+ * (OT_kl, OT_lin, S_ε) and potentials are then typically within 1e−6
+ * relative of the float64 solve on the same (float32) points; a marginal
+ * tolerance below about 1e−6 may not be reachable (the solver then reports
+ * OTK_NOT_CONVERGED with its best iterate).  Potentials, values and
+ * gradients are returned in float64.
+ * Memory: 12·(n+m)·d bytes (both copies).  otk_cost_points_cache keeps a
+ * float64 matrix, computed from the widened coordinates (the soft-mins then
+ * run in float64).
+ * Errors: as otk_cost_points. */
+OTK_EXPORT otk_status otk_cost_points_f32(otk_cost **out, size_t n, size_t m, size_t d,
+                                          const float *x, const float *y,
+                                          otk_ground ground, double power);
+
+/* 1 for a cost made by otk_cost_points_f32, 0 otherwise (and for NULL). */
+OTK_EXPORT int otk_cost_single_precision(const otk_cost *cost);
+
 /* Keep the n×m cost matrix of a point-cloud cost in memory (8·n·m bytes)
  * when that fits in max_bytes; otherwise (and for max_bytes = 0) drop any
  * kept matrix and compute entries on the fly again.
@@ -103,6 +131,21 @@ OTK_EXPORT otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t
  * kept), OTK_ENULL, OTK_EUNSUPPORTED (not a point-cloud cost), OTK_ENOMEM
  * (the cost stays as it was). */
 OTK_EXPORT otk_status otk_cost_points_cache(otk_cost *cost, size_t max_bytes);
+
+/* Replace the coordinates of a point-cloud cost, keeping its sizes, ground
+ * and any kept matrix (recomputed): for solvers re-run on moving points
+ * (training loops, otkit/monge_gap.h, otk_divergence_set_points).
+ *   cost  input/output: a cost made by otk_cost_points.
+ *   x     input: n×d row-major new source points, or NULL to keep them.
+ *   y     input: m×d row-major new target points, or NULL to keep them.
+ * The diameter (otk_cost_diameter) is recomputed; a solver using the cost
+ * builds its ε-list from the diameter at alloc, so re-aim it with
+ * otk_sinkhorn_set_eps after moving the points.  Allocates nothing.
+ * Not thread-safe with respect to solvers using the cost: call it between
+ * their calls.
+ * Errors: OTK_ENULL (cost), OTK_EUNSUPPORTED (not a point-cloud cost),
+ * OTK_ENONFINITE (naming x or y and the index; the cost is unchanged). */
+OTK_EXPORT otk_status otk_cost_points_set(otk_cost *cost, const double *x, const double *y);
 
 /* Bytes held by a kept cost matrix (otk_cost_points_cache); 0 when entries
  * are computed on the fly, for other kinds and for NULL. */
@@ -192,7 +235,15 @@ OTK_EXPORT otk_status otk_cost_softmin(const otk_cost *cost, int axis, double ep
  *                     axis 1: Σ_i P_ij ∇_y c(x_i, y_j).  Point clouds only: the
  *                     other kinds fill the output with NaN.  Non-differentiable
  *                     grounds contribute 0 where x = y. */
-typedef enum { OTK_REDUCE_MASS, OTK_REDUCE_COST, OTK_REDUCE_APPLY, OTK_REDUCE_GRAD } otk_reduce;
+#define OTK_REDUCE_MAP(X)                                                                    \
+    X(OTK_REDUCE_MASS, 0, "mass")                                                            \
+    X(OTK_REDUCE_COST, 1, "cost")                                                            \
+    X(OTK_REDUCE_APPLY, 2, "apply")                                                          \
+    X(OTK_REDUCE_GRAD, 3, "grad")
+typedef enum { OTK_REDUCE_MAP(OTK_ENUM_MEMBER_) } otk_reduce;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_reduce_name(otk_reduce reduce);
+OTK_EXPORT otk_status otk_reduce_from_name(const char *name, otk_reduce *reduce);
 
 /* Reductions of the plan P_ij = exp(u_i + v_j − C_ij/ε) along an axis,
  * never forming P.  With GeomLoss-gauge potentials f, g and weights a, b:
@@ -208,6 +259,18 @@ OTK_EXPORT otk_status otk_cost_plan_reduce(const otk_cost *cost, int axis, doubl
                                            const double *u, const double *v, otk_reduce what,
                                            size_t k, const double *Y, double *out,
                                            int threads);
+
+/* The mean and the population standard deviation (numpy's mean and std) of
+ * all n·m entries of C, from the kept matrix or the tiles the soft-min uses
+ * (so the statistic of a point cloud is that of the entries the solvers
+ * see; for a single-precision cost, of its float64 entries), with Chan et al.'s pairwise merge (no cancellation when the mean is
+ * large compared to the spread).  O(n·m) time, no allocation; the result does
+ * not depend on `threads` (0 = OpenMP's default).  Used for ε relative to the
+ * cost scale (OTT's relative_epsilon, otkit/monge_gap.h).
+ *   mean, std  output: either may be NULL, not both.
+ * Errors: OTK_ENULL, OTK_ENONFINITE (an infinite entry, e.g. a sparse cost). */
+OTK_EXPORT otk_status otk_cost_moments(const otk_cost *cost, double *mean, double *std,
+                                       int threads);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,9 @@
 /*
  * otkit/mesh.h — triangle meshes and weighted graphs, and the heat-kernel cost
- * kind built on them (MATH.md F.3, decision 7).
+ * kind built on them (docs/math.md F.3, decision 7).
+ *
+ * STABILITY: stable (a cost kind): the meshes, graphs and the heat-kernel
+ * cost change only with a major version.
  *
  * An otk_mesh holds the discrete operator data of a domain with V vertices:
  *   - a triangle mesh (vertices in R³ + faces): the cotangent Laplacian
@@ -19,7 +22,7 @@
  *
  * i.e. s = `steps` backward-Euler steps of ∂_t u = −L u over the time t,
  * expressed as a density with respect to the vertex areas (K is symmetric,
- * K_ij ≈ the heat kernel p_t(x_i, x_j)).  Time step (MATH.md decision 7):
+ * K_ij ≈ the heat kernel p_t(x_i, x_j)).  Time step (docs/math.md decision 7):
  *   OTK_HEAT_OTKIT    t = ε/4 (OTT's convention): p_t ∝ exp(−d²/(4t)) =
  *                     exp(−d²/ε), so C ≈ d² (squared geodesic distance);
  *   OTK_HEAT_SOLOMON  t = ε/2 (Solomon et al. 2015, K_γ ≈ H_{γ/2} with γ = ε):
@@ -123,7 +126,14 @@ OTK_EXPORT otk_status otk_mesh_read(otk_mesh **out, const char *path);
  *                       a grid of 2·res (around the axis) × res (around the
  *                       tube) quads, each split in two: 2·res² vertices;
  *                       res >= 3. */
-typedef enum { OTK_MESH_SQUARE = 0, OTK_MESH_ICOSPHERE = 1, OTK_MESH_TORUS = 2 } otk_mesh_shape;
+#define OTK_MESH_SHAPE_MAP(X)                                                                \
+    X(OTK_MESH_SQUARE, 0, "square")                                                          \
+    X(OTK_MESH_ICOSPHERE, 1, "icosphere")                                                    \
+    X(OTK_MESH_TORUS, 2, "torus")
+typedef enum { OTK_MESH_SHAPE_MAP(OTK_ENUM_MEMBER_) } otk_mesh_shape;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_mesh_shape_name(otk_mesh_shape shape);
+OTK_EXPORT otk_status otk_mesh_shape_from_name(const char *name, otk_mesh_shape *shape);
 OTK_EXPORT otk_status otk_mesh_generate(otk_mesh **out, otk_mesh_shape shape, size_t res);
 
 /* Free a mesh; NULL is accepted. */
@@ -148,10 +158,14 @@ OTK_EXPORT otk_status otk_mesh_laplacian_apply(const otk_mesh *mesh, const doubl
 
 /* ------------------------------------------------------------------ the heat-kernel cost */
 
-typedef enum {
-    OTK_HEAT_OTKIT = 0,  /* t = ε/4: C ≈ d² (default; OTT) */
-    OTK_HEAT_SOLOMON = 1 /* t = ε/2: C ≈ d²/2 (Solomon et al. 2015) */
-} otk_heat_convention;
+#define OTK_HEAT_CONVENTION_MAP(X)                                                           \
+    X(OTK_HEAT_OTKIT, 0, "otkit")     /* t = ε/4: C ≈ d² (default; OTT) */                    \
+    X(OTK_HEAT_SOLOMON, 1, "solomon") /* t = ε/2: C ≈ d²/2 (Solomon et al. 2015) */
+typedef enum { OTK_HEAT_CONVENTION_MAP(OTK_ENUM_MEMBER_) } otk_heat_convention;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_heat_convention_name(otk_heat_convention convention);
+OTK_EXPORT otk_status otk_heat_convention_from_name(const char *name,
+                                                    otk_heat_convention *convention);
 
 typedef struct {
     double eps;                     /* ε, in units of squared length, > 0 (required) */

@@ -1,6 +1,9 @@
 /*
  * otkit/sinkhorn.h — log-domain Sinkhorn, balanced and unbalanced, with
- * ε-scaling (MATH.md section A and "Decisions for otkit").
+ * ε-scaling (docs/math.md section A and "Decisions").
+ *
+ * STABILITY: stable: the parameters, results, statuses and conventions here
+ * change only with a major version.
  *
  * Problem.  Given weights a (n), b (m) and a cost C (otkit/cost.h), solve
  *
@@ -13,7 +16,7 @@
  *   P_ij = a_i b_j exp((f_i + g_j − C_ij) / ε).
  * otk_potential_convert() gives the POT (log u, log v) and OTT (f', g') gauges.
  *
- * Updates (log domain, MATH.md A.2), with the soft-min
+ * Updates (log domain, docs/math.md A.2), with the soft-min
  *   smin^b(g)_i = −ε log Σ_j b_j exp((g_j − C_ij)/ε)
  * and the damping κ = ρ/(ρ+ε) (κ = 1 when balanced):
  *   symmetric (GeomLoss):           f ← ½(f + κ_a smin^b(g)),  g ← ½(g + κ_b smin^a(f)),
@@ -22,7 +25,7 @@
  * By default (OTK_UPDATE_AUTO) the fixed schedule uses the symmetric form and
  * the converge schedule the alternating one, for annealing and target alike.
  *
- * Schedules (MATH.md decision 4, A.5):
+ * Schedules (docs/math.md decision 4, A.5):
  *   OTK_SCHEDULE_FIXED     legacy GeomLoss: ε runs through
  *                          [D^p] ++ exp(arange(p ln D, p ln blur, p ln scaling)) ++ [blur^p]
  *                          with one symmetric update per value, then one final
@@ -38,7 +41,7 @@
  * the optimality conditions.  It is computed from the soft-mins the update needs
  * anyway, so checking it every iteration costs nothing.
  *
- * Values (all three are reported, MATH.md decision 2):
+ * Values (all three are reported, docs/math.md decision 2):
  *   OT_kl   the dual objective at the current potentials,
  *             ρ_a<a, 1 − e^{−f/ρ_a}> + ρ_b<b, 1 − e^{−g/ρ_b}> − ε(ΣP − m_a m_b),
  *           where a balanced side contributes <a,f> (resp. <b,g>) instead; it
@@ -84,18 +87,27 @@
 extern "C" {
 #endif
 
-typedef enum {
-    OTK_SCHEDULE_CONVERGE = 0, /* anneal, then iterate to tolerance (default) */
-    OTK_SCHEDULE_FIXED = 1     /* legacy GeomLoss schedule, no tolerance test */
-} otk_schedule;
+#define OTK_SCHEDULE_MAP(X)                                                                  \
+    X(OTK_SCHEDULE_CONVERGE, 0, "converge") /* anneal, then iterate to tolerance (default) */ \
+    X(OTK_SCHEDULE_FIXED, 1, "fixed")       /* legacy GeomLoss schedule, no tolerance test */
+typedef enum { OTK_SCHEDULE_MAP(OTK_ENUM_MEMBER_) } otk_schedule;
 
-typedef enum {
-    OTK_UPDATE_AUTO = 0,        /* default: SYMMETRIC for the fixed schedule (as
-                                   GeomLoss), ALTERNATING for converge (it needs
-                                   about 4 times fewer iterations) */
-    OTK_UPDATE_SYMMETRIC = 1,   /* averaged parallel updates (GeomLoss) */
-    OTK_UPDATE_ALTERNATING = 2  /* g then f, as in Sinkhorn–Knopp, POT and OTT */
-} otk_update;
+/* OTK_UPDATE_AUTO, the default, is SYMMETRIC for the fixed schedule (as
+ * GeomLoss) and ALTERNATING for converge (it needs about 4 times fewer
+ * iterations); otk_sinkhorn_result.update says which ran. */
+#define OTK_UPDATE_MAP(X)                                                                    \
+    X(OTK_UPDATE_AUTO, 0, "auto")                                                            \
+    X(OTK_UPDATE_SYMMETRIC, 1, "symmetric")     /* averaged parallel updates (GeomLoss) */   \
+    X(OTK_UPDATE_ALTERNATING, 2, "alternating") /* g then f: Sinkhorn–Knopp, POT, OTT */
+typedef enum { OTK_UPDATE_MAP(OTK_ENUM_MEMBER_) } otk_update;
+
+/* Name tables (otkit/names.h): the names above, NULL for an invalid value;
+ * the parsers return OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM with a message
+ * listing the names. */
+OTK_EXPORT const char *otk_schedule_name(otk_schedule schedule);
+OTK_EXPORT otk_status otk_schedule_from_name(const char *name, otk_schedule *schedule);
+OTK_EXPORT const char *otk_update_name(otk_update update);
+OTK_EXPORT otk_status otk_update_from_name(const char *name, otk_update *update);
 
 typedef struct {
     /* Target regularisation ε, in cost units.  0 (the default) means "use blur":
@@ -144,6 +156,8 @@ typedef struct {
     int annealing_iterations;     /* of which before the target ε (all but the
                                      last listed ε of the fixed schedule) */
     otk_status status;            /* OTK_SUCCESS or OTK_NOT_CONVERGED */
+    otk_update update;            /* the update rule run: OTK_UPDATE_AUTO resolved
+                                     (SYMMETRIC or ALTERNATING) */
 } otk_sinkhorn_result;
 
 typedef struct otk_sinkhorn otk_sinkhorn;
@@ -169,6 +183,17 @@ OTK_EXPORT void otk_sinkhorn_free(otk_sinkhorn *s);
  * |Σa − Σb| > 1e-9·max(Σa, Σb)). */
 OTK_EXPORT otk_status otk_sinkhorn_set(otk_sinkhorn *s, const double *a, const double *b);
 
+/* Re-aim the solver at a new target ε (cost units, finite, > 0), for a
+ * series of solves whose scale changes (otkit/monge_gap.h re-aims at an ε
+ * relative to each evaluation's costs): params.eps becomes `eps` (blur is no
+ * longer used) and the ε-list is rebuilt from the cost's current diameter
+ * (after otk_cost_points_set) or params.diameter.  The solver is then unset:
+ * call otk_sinkhorn_set before iterating.  Allocates only when the new list
+ * is longer than 128 entries and any list before.
+ * Errors: OTK_ENULL, OTK_EPARAM (eps, or another ε than a heat-kernel cost
+ * was built for), OTK_ENOMEM (the solver keeps its previous list). */
+OTK_EXPORT otk_status otk_sinkhorn_set_eps(otk_sinkhorn *s, double eps);
+
 /* Warm start: replace the potentials (GeomLoss gauge) after set(); the
  * annealing is skipped and iterations continue at the target ε.  NULL leaves
  * that side unchanged.  Errors: OTK_ENULL, OTK_ESTATE, OTK_ENONFINITE. */
@@ -178,8 +203,9 @@ OTK_EXPORT otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double 
 /* One update.  Returns
  *   OTK_CONTINUE       call again;
  *   OTK_SUCCESS        done (tolerance reached, or the fixed schedule ended);
- *   OTK_NOT_CONVERGED  max_iter reached; the potentials are the best iterate
- *                      seen (smallest marginal error at the target ε);
+ *   OTK_NOT_CONVERGED  max_iter reached (a positive warning): the potentials
+ *                      are the best iterate, the one with the smallest
+ *                      marginal error measured at the target ε;
  *   OTK_ESTATE         set() was not called;
  *   OTK_ENUMERIC       a non-finite potential appeared (should not happen for
  *                      valid input; reported rather than propagated).
@@ -232,11 +258,14 @@ OTK_EXPORT otk_status otk_sinkhorn_barycentric(otk_sinkhorn *s, size_t k, const 
 OTK_EXPORT otk_status otk_sinkhorn_plan(otk_sinkhorn *s, double *P);
 
 /* Potential gauges. */
-typedef enum {
-    OTK_GAUGE_GEOMLOSS = 0, /* f with P = a b e^{(f+g−C)/ε} (otkit's own) */
-    OTK_GAUGE_OTT = 1,      /* f' = f + ε log a, P = e^{(f'+g'−C)/ε}     */
-    OTK_GAUGE_POT = 2       /* log u = f'/ε,  P = diag(u) K diag(v)       */
-} otk_gauge;
+#define OTK_GAUGE_MAP(X)                                                                     \
+    X(OTK_GAUGE_GEOMLOSS, 0, "geomloss") /* f with P = a b e^{(f+g−C)/ε} (otkit's own) */     \
+    X(OTK_GAUGE_OTT, 1, "ott")           /* f' = f + ε log a, P = e^{(f'+g'−C)/ε}     */     \
+    X(OTK_GAUGE_POT, 2, "pot")           /* log u = f'/ε,  P = diag(u) K diag(v)       */
+typedef enum { OTK_GAUGE_MAP(OTK_ENUM_MEMBER_) } otk_gauge;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_gauge_name(otk_gauge gauge);
+OTK_EXPORT otk_status otk_gauge_from_name(const char *name, otk_gauge *gauge);
 
 /* Convert one potential (n entries, weights w) between gauges; in == out is
  * allowed.  Entries with w_i = 0 become −INFINITY in the OTT/POT gauges.

@@ -1,5 +1,5 @@
 /* Regular grids (otkit/grid.h): separable log-domain soft-min and FFT
- * convolution, selected per ε by the accuracy bound of MATH.md F.5. */
+ * convolution, selected per ε by the accuracy bound of docs/math.md F.5. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -15,7 +15,7 @@
 
 /* Past this c/ε a kernel entry exp(−c/ε) approaches the subnormal range
  * (e^−708), where the shifted-kernel sum would lose terms: the separable path
- * switches to one exponential per term (MATH.md F.5.1). */
+ * switches to one exponential per term (docs/math.md F.5.1). */
 #define SHIFT_MAX_RATIO 600.0
 
 /* Internally every grid has three axes; missing leading axes have one cell. */
@@ -45,27 +45,6 @@ typedef struct {
     double khat_eps;
     otk_grid_stats stats;
 } grid_cost;
-
-static const char *const path_names[] = {"auto", "separable", "fft"};
-
-const char *otk_grid_path_name(otk_grid_path path)
-{
-    return (unsigned)path < 3 ? path_names[path] : NULL;
-}
-
-otk_status otk_grid_path_from_name(const char *name, otk_grid_path *path)
-{
-    if (!name || !path)
-        return otk__fail(OTK_ENULL, "otk_grid_path_from_name: %s is NULL",
-                         name ? "path" : "name");
-    for (int p = 0; p < 3; p++)
-        if (strcmp(name, path_names[p]) == 0) {
-            *path = (otk_grid_path)p;
-            return OTK_SUCCESS;
-        }
-    return otk__fail(OTK_EPARAM, "unknown grid path \"%s\" (expected auto, separable or fft)",
-                     name);
-}
 
 void otk_grid_params_default(otk_grid_params *params)
 {
@@ -311,7 +290,7 @@ static void axis_reduce(grid_cost *g, size_t O, size_t N, size_t T, const double
  * `special` (or none when −1) the cost-weighted kernel (lcs, ecs) replaces
  * (ls, es).  in and out may not alias the workspace.
  *
- * Three exact regimes, by how small the kernel entries get (MATH.md F.5.1):
+ * Three exact regimes, by how small the kernel entries get (docs/math.md F.5.1):
  *   C_max/ε <= 600: one global shift M = max in, then the D linear kernel
  *     passes on exp(in − M) and one log: the sum is at least e^{−C_max/ε}
  *     (the maximal term times the smallest kernel entry), so whatever
@@ -600,7 +579,7 @@ static void grid_destroy(otk_cost *c)
 }
 
 static const struct otk_cost_ops grid_ops = {
-    "grid", grid_softmin, grid_plan_reduce, grid_entry, grid_destroy,
+    "grid", grid_softmin, grid_plan_reduce, grid_entry, grid_destroy, NULL,
 };
 
 /* The smallest 2^a 3^b 5^c 7^d >= x: sizes FFTW handles fastest. */

@@ -1,4 +1,4 @@
-/* The heat-kernel cost on a mesh or graph (otkit/mesh.h, MATH.md F.3):
+/* The heat-kernel cost on a mesh or graph (otkit/mesh.h, docs/math.md F.3):
  * K = c·[(A + hL)⁻¹A]^s A⁻¹ applied with one CHOLMOD factorisation of
  * S = A + hL made when the cost is built.  K is symmetric, so both axes of
  * every reduction are the same computation with the roles of u and v
@@ -248,7 +248,7 @@ static void mesh_destroy(otk_cost *c)
 }
 
 static const struct otk_cost_ops mesh_ops = {
-    "mesh", mesh_softmin, mesh_plan_reduce, mesh_entry, mesh_destroy,
+    "mesh", mesh_softmin, mesh_plan_reduce, mesh_entry, mesh_destroy, NULL,
 };
 
 void otk_heat_params_default(otk_heat_params *p)
