@@ -205,7 +205,7 @@ static int apply_fit_argument(void *request, int id, const char *value)
         req->given_training_option = 1;
         if (cli_parse_int("fit-map", "--warmup", value, 0, &par->warmup_steps) < 0)
             return -1;
-        par->lambda_schedule = par->warmup_steps > 0 ? OTK_LAMBDA_WARMUP : OTK_LAMBDA_CONSTANT;
+        par->lambda_schedule = par->warmup_steps > 0 ? OTK_LAMBDA_SCHEDULE_WARMUP : OTK_LAMBDA_SCHEDULE_CONSTANT;
         return 0;
     case OPT_MG_EPS:
         req->given_training_option = 1;
@@ -277,12 +277,12 @@ static int parse_fit_map_options(int argc, char **argv, fit_map_request *req)
         return cli_usage_error("fit-map", "--family is required (affine, mlp or entropic)");
     if (!req->out_path)
         return cli_usage_error("fit-map", "--out MODEL is required");
-    if (req->family != OTK_MAP_MLP && req->given_mlp_option)
+    if (req->family != OTK_MAP_FAMILY_MLP && req->given_mlp_option)
         return cli_usage_error("fit-map", "--hidden and --activation apply to --family mlp only");
     if (req->init_path && req->given_mlp_option)
         return cli_usage_error("fit-map", "--hidden and --activation do not go with --init: the "
                                           "model fixes the architecture");
-    if (req->family == OTK_MAP_ENTROPIC && req->given_training_option)
+    if (req->family == OTK_MAP_FAMILY_ENTROPIC && req->given_training_option)
         return cli_usage_error("fit-map", "the entropic map is not trained: it takes --blur and "
                                           "--threads only");
     return 0;
@@ -323,8 +323,8 @@ static void print_fit_report(const fit_map_request *req, const otk_map *map,
     json_integer(&w, "n", (long long)n);
     json_integer(&w, "m", (long long)m);
     json_integer(&w, "d", (long long)d);
-    json_integer(&w, "n_params", (long long)otk_map_n_params(map));
-    if (req->family == OTK_MAP_ENTROPIC) {
+    json_integer(&w, "n_params", (long long)otk_map_get_n_params(map));
+    if (req->family == OTK_MAP_FAMILY_ENTROPIC) {
         json_null(&w, "lambda");
         json_null(&w, "loss");
         json_null(&w, "divergence");
@@ -342,11 +342,11 @@ static void print_fit_report(const fit_map_request *req, const otk_map *map,
         json_integer(&w, "evaluations", res->evaluations);
         json_integer(&w, "inner_not_converged", res->inner_not_converged);
         otk_optimizer opt = par->optimizer;
-        if (opt == OTK_OPT_AUTO)
-            opt = req->family == OTK_MAP_AFFINE ? OTK_OPT_BFGS : OTK_OPT_ADAM;
+        if (opt == OTK_OPTIMIZER_AUTO)
+            opt = req->family == OTK_MAP_FAMILY_AFFINE ? OTK_OPTIMIZER_BFGS : OTK_OPTIMIZER_ADAM;
         json_string(&w, "optimizer", otk_optimizer_name(opt));
     }
-    if (req->family == OTK_MAP_MLP) {
+    if (req->family == OTK_MAP_FAMILY_MLP) {
         char text[16 * OTK_MAP_MAX_HIDDEN] = "";
         size_t len = 0;
         for (size_t k = 0; k < req->n_hidden; k++)
@@ -388,7 +388,7 @@ int cmd_fit_map(int argc, char **argv)
     const int on_terminal = isatty(STDERR_FILENO);
     const double start = cli_monotonic_seconds();
     otk_status st;
-    if (req.family == OTK_MAP_ENTROPIC) {
+    if (req.family == OTK_MAP_FAMILY_ENTROPIC) {
         otk_sinkhorn_params sp;
         otk_sinkhorn_params_default(&sp);
         sp.blur = req.params.divergence.blur;
@@ -401,29 +401,29 @@ int cmd_fit_map(int argc, char **argv)
                 cli_error("--init: %s", otk_last_error());
                 goto done;
             }
-            if (otk_map_get_family(map) != req.family || otk_map_dim(map) != d) {
+            if (otk_map_get_family(map) != req.family || otk_map_get_dim(map) != d) {
                 cli_error("--init: %s is a %s map of dimension %zu, not %s of dimension %zu "
                           "(the points' columns)",
                           req.init_path, otk_map_family_name(otk_map_get_family(map)),
-                          otk_map_dim(map), otk_map_family_name(req.family), d);
+                          otk_map_get_dim(map), otk_map_family_name(req.family), d);
                 goto done;
             }
-            if (req.family == OTK_MAP_MLP) { /* report the model's architecture */
-                req.n_hidden = otk_map_hidden(map, req.hidden, OTK_MAP_MAX_HIDDEN);
-                req.activation = otk_map_activation(map);
+            if (req.family == OTK_MAP_FAMILY_MLP) { /* report the model's architecture */
+                req.n_hidden = otk_map_get_hidden(map, req.hidden, OTK_MAP_MAX_HIDDEN);
+                req.activation = otk_map_get_activation(map);
             }
             st = OTK_SUCCESS;
         } else {
-            st = req.family == OTK_MAP_AFFINE ? otk_map_alloc_affine(&map, d)
+            st = req.family == OTK_MAP_FAMILY_AFFINE ? otk_map_alloc_affine(&map, d)
                                               : otk_map_alloc_mlp(&map, d, req.n_hidden, req.hidden,
                                                                   req.activation, req.seed);
         }
         if (st >= 0) {
             if (on_terminal) {
                 progress.iters = req.params.iters > 0 ? req.params.iters
-                                 : (req.params.optimizer == OTK_OPT_BFGS ||
-                                    (req.params.optimizer == OTK_OPT_AUTO &&
-                                     req.family == OTK_MAP_AFFINE))
+                                 : (req.params.optimizer == OTK_OPTIMIZER_BFGS ||
+                                    (req.params.optimizer == OTK_OPTIMIZER_AUTO &&
+                                     req.family == OTK_MAP_FAMILY_AFFINE))
                                      ? 200
                                      : 1000;
                 req.params.progress = show_progress;
@@ -447,7 +447,7 @@ int cmd_fit_map(int argc, char **argv)
     if (st == OTK_NOT_CONVERGED) {
         cli_error("not converged: the %s stopped at its iteration limit (exit status 3); "
                   "the model is saved",
-                  req.family == OTK_MAP_ENTROPIC ? "entropic map's Sinkhorn solve"
+                  req.family == OTK_MAP_FAMILY_ENTROPIC ? "entropic map's Sinkhorn solve"
                                                  : "BFGS fit");
         exit_status = CLI_EXIT_NOT_CONVERGED;
     } else {
@@ -483,9 +483,9 @@ int cmd_apply_map(int argc, char **argv)
     }
     if (cli_read_matrix(c.paths[1], &c.read, &x) < 0)
         goto done;
-    if (x.cols != otk_map_dim(map)) {
+    if (x.cols != otk_map_get_dim(map)) {
         cli_error("%s has %zu columns but the map in %s has dimension %zu", c.paths[1], x.cols,
-                  c.paths[0], otk_map_dim(map));
+                  c.paths[0], otk_map_get_dim(map));
         goto done;
     }
     if (!(tx = malloc(x.rows * x.cols * sizeof *tx))) {

@@ -213,7 +213,7 @@ int cmd_monge_gap(int argc, char **argv)
     }
     otk_monge_gap_result res;
     const double start = cli_monotonic_seconds();
-    const otk_status st = otk_monge_gap(n, d, x.values, tx.values, w.values, &req.params, &res,
+    const otk_status st = otk_monge_gap_compute(n, d, x.values, tx.values, w.values, &req.params, &res,
                                         grad, grad_x);
     const double seconds = cli_monotonic_seconds() - start;
     if (st < 0) {

@@ -1,7 +1,7 @@
 /*
  * otk — the otkit command-line tool: reads point clouds, weights and cost
  * matrices from text (CSV, whitespace- or tab-separated) or .npy files,
- * solves with otkit and prints one JSON object on stdout (docs/design.md;
+ * solves with otkit and prints one JSON object on stdout (docs/design.md, "The command-line tool";
  * the manual is otk.1).
  *
  * This file is the subcommand table, --version, --help and main.  The layers

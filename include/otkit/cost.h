@@ -1,6 +1,10 @@
 /*
  * otkit/cost.h — the cost abstraction shared by every otkit solver.
  *
+ * STABILITY: stable, except the section marked EXPERIMENTAL below
+ * (otk_cost_softmin, otk_cost_plan_reduce, otk_reduce), which may still
+ * change in a minor version.
+ *
  * A cost describes the n×m matrix C_ij = c(x_i, y_j) between a source measure
  * (n atoms, "rows", index i) and a target measure (m atoms, "columns", index j)
  * without necessarily storing it.  Each kind computes what the solvers need
@@ -41,7 +45,7 @@ extern "C" {
 
 typedef struct otk_cost otk_cost;
 
-/* Named ground costs between points x, y in R^d (MATH.md decision 3).  ‖·‖ is
+/* Named ground costs between points x, y in R^d (docs/math.md decision 3).  ‖·‖ is
  * the Euclidean norm.  The "exponent" p is what turns blur into ε = blur^p and
  * reach into ρ = reach^p (GeomLoss's convention). */
 typedef enum {

@@ -294,17 +294,8 @@ static double bounding_box_diameter(const points_cost *pc)
 }
 
 /* The same kernel as the on-the-fly tiles, so a cached entry is bitwise the
- * entry the lazy path computes. */
-static void fill_cache(points_cost *pc)
-{
-    const otk_cost *c = &pc->base;
-    for (size_t i = 0; i < c->n; i++)
-        for (size_t j0 = 0; j0 < c->m; j0 += OTK_TILE) {
-            size_t T = c->m - j0 < OTK_TILE ? c->m - j0 : OTK_TILE;
-            c->kern->points_cost_tile((int)pc->ground, pc->power, pc->d, pc->xs + i, c->n,
-                                      pc->ys, c->m, j0, T, pc->cache + i * c->m + j0);
-        }
-}
+ * entry the lazy path computes (otk__points_fill_matrix). */
+static void fill_cache(points_cost *pc) { otk__points_fill_matrix(&pc->base, pc->cache); }
 
 /* The float32 copies of a single-precision cost follow the float64 ones
  * (exact for coordinates that came in as float32). */
@@ -335,6 +326,25 @@ size_t otk__cost_points_dim(const otk_cost *c) { return ((const points_cost *)c)
 static const struct otk_cost_ops points_ops = {
     "points", points_softmin, points_plan_reduce, points_entry, points_destroy,
 };
+
+const double *otk__points_matrix_view(const otk_cost *c)
+{
+    return c->ops == &points_ops ? ((const points_cost *)c)->cache : NULL;
+}
+
+int otk__points_fill_matrix(const otk_cost *c, double *C)
+{
+    if (c->ops != &points_ops)
+        return 0;
+    const points_cost *pc = (const points_cost *)c;
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j0 = 0; j0 < c->m; j0 += OTK_TILE) {
+            size_t T = c->m - j0 < OTK_TILE ? c->m - j0 : OTK_TILE;
+            c->kern->points_cost_tile((int)pc->ground, pc->power, pc->d, pc->xs + i, c->n,
+                                      pc->ys, c->m, j0, T, C + i * c->m + j0);
+        }
+    return 1;
+}
 
 otk_status otk_cost_points_cache(otk_cost *cost, size_t max_bytes)
 {
