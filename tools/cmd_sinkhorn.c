@@ -97,7 +97,8 @@ static const char sinkhorn_usage[] =
     "computed on the fly), otkit_version and more; see otk(1).\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
-    "--max-iter without reaching --tol (the JSON is still printed).\n";
+    "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
+    "with the smallest marginal error at the target eps, is still printed).\n";
 
 enum { OPT_COST_MATRIX, OPT_RHO, OPT_REACH, OPT_RHO_A, OPT_RHO_B, OPT_UPDATE, OPT_POTENTIALS, OPT_PLAN, OPT_MPI };
 
