@@ -304,7 +304,7 @@ int cmd_demo(int argc, char **argv)
             goto done;
     }
 
-    const cli_sinkhorn_report report = {cost, 2, NAN, &params, &res, seconds};
+    const cli_sinkhorn_report report = {cost, 2, NAN, &params, &res, seconds, NULL, 0, 0, 0, 0};
     cli_sinkhorn_print_json("demo", &report);
     print_summary(&res, seconds);
     exit_status = st == OTK_SUCCESS ? CLI_EXIT_SOLVED : CLI_EXIT_NOT_CONVERGED;

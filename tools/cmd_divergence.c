@@ -68,7 +68,8 @@ static const char divergence_usage[] =
     "kept cost matrices, 0 when computed on the fly), otkit_version.\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
-    "--max-iter without reaching --tol (the JSON is still printed).\n";
+    "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
+    "with the smallest marginal error at the target eps, is still printed).\n";
 
 enum { OPT_P, OPT_REACH, OPT_NO_DEBIAS, OPT_DIAMETER, OPT_GRAD_X, OPT_GRAD_Y, OPT_GRAD_A, OPT_GRAD_B };
 #define N_GRADS 4

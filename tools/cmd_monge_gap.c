@@ -57,7 +57,8 @@ static const char monge_gap_usage[] =
     "threads, cache_mb, otkit_version.\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
-    "--max-iter without reaching --tol (the JSON is still printed).\n";
+    "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
+    "with the smallest marginal error at the target eps, is still printed).\n";
 
 enum { OPT_WEIGHTS, OPT_RELATIVE_EPS, OPT_RELATIVE_TO, OPT_GRAD, OPT_GRAD_X };
 

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "options.h"
 #include "read.h"
+#include "launch_mpi.h"
 #include "report.h"
 #include "write.h"
 
@@ -85,6 +86,12 @@ static const char sinkhorn_usage[] =
     CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
+    "Distributed (otk built with --with-mpi; see otk(1) and docs/mpi.md):\n"
+    "  --mpi            under `mpirun -np N otk sinkhorn --mpi X.npy Y.npy ...`:\n"
+    "                   each rank reads its share of the rows of the .npy files\n"
+    "                   (and of --a, --b), the ranks solve together, rank 0 prints\n"
+    "                   the JSON (with \"ranks\": N) and writes --potentials\n"
+    "\n"
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), ot_kl,\n"
     "ot_ent, ot_lin, eps, rho_a, rho_b (null when balanced), marginal_error,\n"
     "iterations, annealing_iterations, cost, n, m, d, schedule, update, mass_a,\n"
@@ -92,9 +99,10 @@ static const char sinkhorn_usage[] =
     "computed on the fly), otkit_version and more; see otk(1).\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
-    "--max-iter without reaching --tol (the JSON is still printed).\n";
+    "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
+    "with the smallest marginal error at the target eps, is still printed).\n";
 
-enum { OPT_COST_MATRIX, OPT_RHO, OPT_REACH, OPT_RHO_A, OPT_RHO_B, OPT_UPDATE, OPT_POTENTIALS, OPT_PLAN };
+enum { OPT_COST_MATRIX, OPT_RHO, OPT_REACH, OPT_RHO_A, OPT_RHO_B, OPT_UPDATE, OPT_POTENTIALS, OPT_PLAN, OPT_MPI };
 
 /* Besides the groups: --a --b --cost --power --eps --blur --tol --max-iter
  * --schedule --scaling --threads --cache-mb and the input options. */
@@ -107,6 +115,7 @@ static const cli_option sinkhorn_options[] = {
     {"--update", "U", OPT_UPDATE},
     {"--potentials", "F", OPT_POTENTIALS},
     {"--plan", "F", OPT_PLAN},
+    {"--mpi", NULL, OPT_MPI},
     {NULL, NULL, 0},
 };
 
@@ -122,6 +131,7 @@ typedef struct {
     otk_sinkhorn_params params;
     /* Which mutually exclusive options were given, for the checks. */
     int given_rho, given_reach, given_rho_side;
+    int mpi; /* --mpi: launch_mpi.c */
 } sinkhorn_request;
 
 /* ------------------------------------------------------------------ options */
@@ -179,6 +189,9 @@ static int apply_argument(void *request, int id, const char *value)
         return 0;
     case OPT_PLAN:
         req->plan_path = value;
+        return 0;
+    case OPT_MPI:
+        req->mpi = 1;
         return 0;
     default:
         return -1;
@@ -360,6 +373,19 @@ int cmd_sinkhorn(int argc, char **argv)
     const int parsed = parse_sinkhorn_options(argc, argv, &req);
     if (parsed != 0)
         return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
+    if (req.mpi) {
+        const cli_common *c = &req.common;
+        if (req.cost_matrix_path || req.plan_path || c->given_cache) {
+            cli_usage_error("sinkhorn", "--%s does not apply to --mpi",
+                            req.cost_matrix_path ? "cost-matrix"
+                            : req.plan_path      ? "plan"
+                                                 : "cache-mb");
+            return CLI_EXIT_BAD_INPUT;
+        }
+        const cli_mpi_request mr = {c->paths[0], c->paths[1],      c->a_path,  c->b_path,
+                                    req.potentials_path, c->ground, c->power, &req.params};
+        return cli_sinkhorn_mpi(&mr);
+    }
 
     int exit_status = CLI_EXIT_BAD_INPUT;
     sinkhorn_problem pb;
@@ -402,8 +428,8 @@ int cmd_sinkhorn(int argc, char **argv)
         goto done;
     if (write_outputs(solver, pb.n, pb.m, plan, &potentials_out, &plan_out) < 0)
         goto done;
-    const cli_sinkhorn_report report = {cost, pb.d, req.common.power, &req.params, &res,
-                                         seconds};
+    const cli_sinkhorn_report report = {
+        cost, pb.d, req.common.power, &req.params, &res, seconds, NULL, 0, 0, 0, 0};
     cli_sinkhorn_print_json(NULL, &report);
     if (st == OTK_NOT_CONVERGED) {
         cli_error_not_converged(res.marginal_error, req.params.tol, req.params.max_iter, res.eps);

@@ -1,5 +1,6 @@
 /* Reading a table from a file or standard input, .npy or text by content,
  * and the shapes the commands ask for: vectors, point clouds, weights (read.h). */
+#define _POSIX_C_SOURCE 200809L /* fseeko, ftello */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,4 +133,85 @@ int cli_read_weights(const char *path, const cli_read_options *opt, const char *
         return -1;
     }
     return 0;
+}
+
+int cli_read_npy_part(const char *path, size_t part, size_t parts, cli_matrix *mat,
+                      size_t *first_row, size_t *total_rows)
+{
+    const char *name = cli_display_name(path);
+    mat->rows = mat->cols = 0;
+    mat->values = NULL;
+    if (strcmp(path, "-") == 0) {
+        cli_error("<stdin>: a share of standard input cannot be read; give a .npy file");
+        return -1;
+    }
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        cli_error("%s: cannot open: %s", name, strerror(errno));
+        return -1;
+    }
+    int rc = -1;
+    unsigned char *head = malloc(12 + CLI_NPY_MAX_HEADER), *data = NULL;
+    double *values = NULL;
+    cli_npy_layout lay;
+    if (!head) {
+        cli_error("%s: out of memory", name);
+        goto done;
+    }
+    const size_t got = fread(head, 1, 12 + CLI_NPY_MAX_HEADER, in);
+    if (ferror(in)) {
+        cli_error("%s: read error: %s", name, strerror(errno));
+        goto done;
+    }
+    if (!cli_is_npy(head, got)) {
+        cli_error("%s: not a .npy file; the shares of a distributed run are read as byte "
+                  "ranges of .npy files",
+                  name);
+        goto done;
+    }
+    if (cli_parse_npy_layout(name, head, got, &lay) < 0)
+        goto done;
+    if (lay.fortran && parts > 1) {
+        cli_error("%s: a Fortran-order array cannot be split by rows; save it in C order "
+                  "(numpy.ascontiguousarray)",
+                  name);
+        goto done;
+    }
+    const size_t rows = lay.rows, row_bytes = lay.cols * lay.item_size;
+    const size_t lo = rows / parts * part + rows % parts * part / parts;
+    const size_t hi = rows / parts * (part + 1) + rows % parts * (part + 1) / parts;
+    if (fseeko(in, 0, SEEK_END) != 0 ||
+        ftello(in) != (off_t)(lay.data_offset + rows * row_bytes)) {
+        cli_error("%s: the file's length does not match its header's %zu×%zu values", name,
+                  rows, lay.cols);
+        goto done;
+    }
+    data = malloc((hi - lo) * row_bytes + 1);
+    values = malloc((hi - lo) * lay.cols * sizeof *values + 1);
+    if (!data || !values) {
+        cli_error("%s: out of memory for rows %zu to %zu", name, lo, hi);
+        goto done;
+    }
+    if (fseeko(in, (off_t)(lay.data_offset + lo * row_bytes), SEEK_SET) != 0 ||
+        fread(data, 1, (hi - lo) * row_bytes, in) != (hi - lo) * row_bytes) {
+        cli_error("%s: cannot read rows %zu to %zu: %s", name, lo, hi, strerror(errno));
+        goto done;
+    }
+    if (cli_decode_npy_rows(name, &lay, data, lo, hi - lo, values) < 0)
+        goto done;
+    mat->rows = hi - lo;
+    mat->cols = lay.cols;
+    mat->values = values;
+    values = NULL;
+    if (first_row)
+        *first_row = lo;
+    if (total_rows)
+        *total_rows = rows;
+    rc = 0;
+done:
+    fclose(in);
+    free(head);
+    free(data);
+    free(values);
+    return rc;
 }

@@ -42,6 +42,30 @@ int cli_parse_text(const char *name, const char *text, size_t len, const cli_rea
 /* Parse `len` bytes of a .npy file.  Returns 0, or -1 (reported; mat empty). */
 int cli_parse_npy(const char *name, const unsigned char *bytes, size_t len, cli_matrix *mat);
 
+/* Where a .npy file's data lies and how to decode it. */
+typedef struct {
+    size_t data_offset; /* bytes before the data */
+    size_t rows, cols;  /* a 1-D array of length k: k rows of 1 column */
+    size_t item_size;   /* bytes per element */
+    char kind;          /* 'f', 'i' or 'u' */
+    int big_endian, fortran;
+} cli_npy_layout;
+
+/* The most header bytes a .npy file may have (after its 10 or 12 first bytes). */
+#define CLI_NPY_MAX_HEADER ((size_t)1 << 20)
+
+/* Parse the header at the start of `bytes` (len bytes, which must cover it).
+ * Returns 0, or -1 (reported). */
+int cli_parse_npy_layout(const char *name, const unsigned char *bytes, size_t len,
+                         cli_npy_layout *lay);
+
+/* Decode `rows` rows starting at row `first_row` (for the messages) from
+ * `data` (their bytes) into values (rows × lay->cols), refusing non-finite
+ * values with their position.  Fortran order: the whole array only.
+ * Returns 0, or -1 (reported). */
+int cli_decode_npy_rows(const char *name, const cli_npy_layout *lay, const unsigned char *data,
+                        size_t first_row, size_t rows, double *values);
+
 /* Whether `len` bytes start like a .npy file (its magic string). */
 int cli_is_npy(const unsigned char *bytes, size_t len);
 
@@ -67,6 +91,16 @@ int cli_read_point_clouds(const char *x_path, const char *y_path, const cli_read
  * -1 (reported). */
 int cli_read_weights(const char *path, const cli_read_options *opt, const char *option,
                      size_t expected, const char *owner, const char *unit, cli_matrix *w);
+
+/* Read one share of a .npy file (otk sinkhorn --mpi): rows [lo, hi) of the
+ * `parts` nearly equal ranges, lo = ⌊rows·part/parts⌋ (computed without
+ * overflow), reading only the header and those bytes.  A share may be empty
+ * (mat->rows = 0, mat->cols set).  *first_row and *total_rows (may be NULL)
+ * get lo and the array's rows.  Text files, Fortran-order arrays and
+ * standard input are refused (they cannot be read by byte range).
+ * Returns 0, or -1 (reported; mat empty). */
+int cli_read_npy_part(const char *path, size_t part, size_t parts, cli_matrix *mat,
+                      size_t *first_row, size_t *total_rows);
 
 /* The name of `path` in messages: "<stdin>" for "-". */
 const char *cli_display_name(const char *path);

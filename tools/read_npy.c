@@ -188,15 +188,13 @@ static double npy_decode(const npy_dtype *dt, const unsigned char *bytes)
     return d;
 }
 
-int cli_parse_npy(const char *name, const unsigned char *bytes, size_t len, cli_matrix *mat)
+int cli_parse_npy_layout(const char *name, const unsigned char *bytes, size_t len,
+                         cli_npy_layout *lay)
 {
-    mat->rows = mat->cols = 0;
-    mat->values = NULL;
     char *header = NULL;
-    double *values = NULL;
     if (len < 10 || !cli_is_npy(bytes, len)) {
         cli_error("%s: not a .npy file (bad magic string or truncated header)", name);
-        goto fail;
+        return -1;
     }
     const int major = bytes[6];
     size_t header_len, offset;
@@ -206,72 +204,102 @@ int cli_parse_npy(const char *name, const unsigned char *bytes, size_t len, cli_
     } else if (major == 2 || major == 3) {
         if (len < 12) {
             cli_error("%s: truncated .npy header", name);
-            goto fail;
+            return -1;
         }
         header_len = (size_t)bytes[8] | (size_t)bytes[9] << 8 | (size_t)bytes[10] << 16 |
                      (size_t)bytes[11] << 24;
         offset = 12;
     } else {
         cli_error("%s: unsupported .npy format version %d", name, major);
-        goto fail;
+        return -1;
     }
-    if (header_len > (1u << 20)) {
+    if (header_len > CLI_NPY_MAX_HEADER) {
         cli_error("%s: .npy header too large (%zu bytes)", name, header_len);
-        goto fail;
+        return -1;
     }
     if (len - offset < header_len) {
         cli_error("%s: truncated .npy header", name);
-        goto fail;
+        return -1;
     }
     if (!(header = malloc(header_len + 1))) {
         cli_error("%s: out of memory for the .npy header", name);
-        goto fail;
+        return -1;
     }
     memcpy(header, bytes + offset, header_len);
     header[header_len] = '\0';
-    offset += header_len;
     npy_dtype dt;
     int fortran;
     size_t rows, cols;
-    if (npy_parse_header(name, header, &dt, &fortran, &rows, &cols) < 0)
-        goto fail;
+    const int rc = npy_parse_header(name, header, &dt, &fortran, &rows, &cols);
+    free(header);
+    if (rc < 0)
+        return -1;
     if (rows == 0 || cols == 0) {
         cli_error("%s: .npy array is empty (shape %zu×%zu)", name, rows, cols);
-        goto fail;
+        return -1;
     }
-    if (cols > SIZE_MAX / sizeof(double) / rows ||
-        !(values = malloc(rows * cols * sizeof *values))) {
-        cli_error("%s: out of memory for a %zu×%zu array", name, rows, cols);
-        goto fail;
+    if (cols > SIZE_MAX / sizeof(double) / rows) {
+        cli_error("%s: .npy shape %zu×%zu is too large", name, rows, cols);
+        return -1;
     }
-    const size_t count = rows * cols;
-    const size_t present = (len - offset) / dt.size;
-    if (present < count) {
-        cli_error("%s: truncated .npy data: %zu of %zu values present", name, present, count);
-        goto fail;
-    }
-    if (len - offset > count * dt.size) {
-        cli_error("%s: .npy file is longer than its header says", name);
-        goto fail;
-    }
+    lay->data_offset = offset + header_len;
+    lay->rows = rows;
+    lay->cols = cols;
+    lay->item_size = dt.size;
+    lay->kind = dt.kind;
+    lay->big_endian = dt.big_endian;
+    lay->fortran = fortran;
+    return 0;
+}
+
+int cli_decode_npy_rows(const char *name, const cli_npy_layout *lay, const unsigned char *data,
+                        size_t first_row, size_t rows, double *values)
+{
+    const npy_dtype dt = {lay->kind, lay->item_size, lay->big_endian};
+    const size_t cols = lay->cols, count = rows * cols;
     for (size_t k = 0; k < count; k++) {
-        /* Element k of the file is [k / cols, k % cols] in C order and
-         * [k % rows, k / rows] in Fortran order. */
-        const size_t i = fortran ? k % rows : k / cols, j = fortran ? k / rows : k % cols;
-        const double v = npy_decode(&dt, bytes + offset + k * dt.size);
+        /* Element k of the data is [k / cols, k % cols] in C order and
+         * [k % rows, k / rows] in Fortran order (a whole array only). */
+        const size_t i = lay->fortran ? k % rows : k / cols, j = lay->fortran ? k / rows : k % cols;
+        const double v = npy_decode(&dt, data + k * dt.size);
         if (!isfinite(v)) {
-            cli_error("%s: element [%zu, %zu] is %g, not a finite number", name, i, j, v);
-            goto fail;
+            cli_error("%s: element [%zu, %zu] is %g, not a finite number", name, first_row + i,
+                      j, v);
+            return -1;
         }
         values[i * cols + j] = v;
     }
-    free(header);
-    mat->rows = rows;
-    mat->cols = cols;
+    return 0;
+}
+
+int cli_parse_npy(const char *name, const unsigned char *bytes, size_t len, cli_matrix *mat)
+{
+    mat->rows = mat->cols = 0;
+    mat->values = NULL;
+    cli_npy_layout lay;
+    if (cli_parse_npy_layout(name, bytes, len, &lay) < 0)
+        return -1;
+    const size_t count = lay.rows * lay.cols, offset = lay.data_offset;
+    const size_t present = (len - offset) / lay.item_size;
+    if (present < count) {
+        cli_error("%s: truncated .npy data: %zu of %zu values present", name, present, count);
+        return -1;
+    }
+    if (len - offset > count * lay.item_size) {
+        cli_error("%s: .npy file is longer than its header says", name);
+        return -1;
+    }
+    double *values = malloc(count * sizeof *values);
+    if (!values) {
+        cli_error("%s: out of memory for a %zu×%zu array", name, lay.rows, lay.cols);
+        return -1;
+    }
+    if (cli_decode_npy_rows(name, &lay, bytes + offset, 0, lay.rows, values) < 0) {
+        free(values);
+        return -1;
+    }
+    mat->rows = lay.rows;
+    mat->cols = lay.cols;
     mat->values = values;
     return 0;
-fail:
-    free(header);
-    free(values);
-    return -1;
 }

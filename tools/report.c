@@ -95,11 +95,12 @@ static void report_members(json_writer *w, const cli_sinkhorn_report *report)
     json_number(w, "marginal_error", res->marginal_error);
     json_integer(w, "iterations", res->iterations);
     json_integer(w, "annealing_iterations", res->annealing_iterations);
-    json_string(w, "cost", otk_cost_name(report->cost));
+    const otk_cost *c = report->cost;
+    json_string(w, "cost", c ? otk_cost_name(c) : report->cost_name);
     json_number(w, "power", report->power);
-    json_number(w, "p", otk_cost_exponent(report->cost));
-    json_integer(w, "n", (long long)otk_cost_rows(report->cost));
-    json_integer(w, "m", (long long)otk_cost_cols(report->cost));
+    json_number(w, "p", c ? otk_cost_exponent(c) : report->p);
+    json_integer(w, "n", (long long)(c ? otk_cost_rows(c) : report->n));
+    json_integer(w, "m", (long long)(c ? otk_cost_cols(c) : report->m));
     if (report->d > 0)
         json_integer(w, "d", (long long)report->d);
     else
@@ -113,8 +114,10 @@ static void report_members(json_writer *w, const cli_sinkhorn_report *report)
     json_number(w, "mass_b", res->mass_b);
     json_number(w, "seconds", report->seconds);
     json_integer(w, "threads", par->threads);
-    json_integer(w, "cache_bytes", (long long)otk_cost_cache_bytes(report->cost));
+    json_integer(w, "cache_bytes", (long long)otk_cost_cache_bytes(c));
     json_string(w, "otkit_version", otk_version_string());
+    if (report->ranks > 0)
+        json_integer(w, "ranks", report->ranks);
 }
 
 void cli_sinkhorn_print_json(const char *problem, const cli_sinkhorn_report *report)

@@ -25,6 +25,13 @@ typedef struct {
     const otk_sinkhorn_params *params;
     const otk_sinkhorn_result *result;
     double seconds;
+    /* A distributed solve (launch_mpi.c) has no cost object: with cost NULL
+     * these give the cost's name, exponent p and sizes; ranks > 0 adds the
+     * key "ranks". */
+    const char *cost_name;
+    double p;
+    size_t n, m;
+    int ranks;
 } cli_sinkhorn_report;
 
 /* Print the report as one JSON object on stdout, led by "problem": PROBLEM

@@ -132,6 +132,21 @@ OTK_EXPORT int otk_cost_single_precision(const otk_cost *cost);
  * (the cost stays as it was). */
 OTK_EXPORT otk_status otk_cost_points_cache(otk_cost *cost, size_t max_bytes);
 
+/* Replace the coordinates of a point-cloud cost, keeping its sizes, ground
+ * and any kept matrix (recomputed): for solvers re-run on moving points
+ * (training loops, otkit/monge_gap.h, otk_divergence_set_points).
+ *   cost  input/output: a cost made by otk_cost_points.
+ *   x     input: n×d row-major new source points, or NULL to keep them.
+ *   y     input: m×d row-major new target points, or NULL to keep them.
+ * The diameter (otk_cost_diameter) is recomputed; a solver using the cost
+ * builds its ε-list from the diameter at alloc, so re-aim it with
+ * otk_sinkhorn_set_eps after moving the points.  Allocates nothing.
+ * Not thread-safe with respect to solvers using the cost: call it between
+ * their calls.
+ * Errors: OTK_ENULL (cost), OTK_EUNSUPPORTED (not a point-cloud cost),
+ * OTK_ENONFINITE (naming x or y and the index; the cost is unchanged). */
+OTK_EXPORT otk_status otk_cost_points_set(otk_cost *cost, const double *x, const double *y);
+
 /* Bytes held by a kept cost matrix (otk_cost_points_cache); 0 when entries
  * are computed on the fly, for other kinds and for NULL. */
 OTK_EXPORT size_t otk_cost_cache_bytes(const otk_cost *cost);
@@ -244,6 +259,18 @@ OTK_EXPORT otk_status otk_cost_plan_reduce(const otk_cost *cost, int axis, doubl
                                            const double *u, const double *v, otk_reduce what,
                                            size_t k, const double *Y, double *out,
                                            int threads);
+
+/* The mean and the population standard deviation (numpy's mean and std) of
+ * all n·m entries of C, from the kept matrix or the tiles the soft-min uses
+ * (so the statistic of a point cloud is that of the entries the solvers
+ * see; for a single-precision cost, of its float64 entries), with Chan et al.'s pairwise merge (no cancellation when the mean is
+ * large compared to the spread).  O(n·m) time, no allocation; the result does
+ * not depend on `threads` (0 = OpenMP's default).  Used for ε relative to the
+ * cost scale (OTT's relative_epsilon, otkit/monge_gap.h).
+ *   mean, std  output: either may be NULL, not both.
+ * Errors: OTK_ENULL, OTK_ENONFINITE (an infinite entry, e.g. a sparse cost). */
+OTK_EXPORT otk_status otk_cost_moments(const otk_cost *cost, double *mean, double *std,
+                                       int threads);
 
 #ifdef __cplusplus
 }

@@ -183,6 +183,17 @@ OTK_EXPORT void otk_sinkhorn_free(otk_sinkhorn *s);
  * |Σa − Σb| > 1e-9·max(Σa, Σb)). */
 OTK_EXPORT otk_status otk_sinkhorn_set(otk_sinkhorn *s, const double *a, const double *b);
 
+/* Re-aim the solver at a new target ε (cost units, finite, > 0), for a
+ * series of solves whose scale changes (otkit/monge_gap.h re-aims at an ε
+ * relative to each evaluation's costs): params.eps becomes `eps` (blur is no
+ * longer used) and the ε-list is rebuilt from the cost's current diameter
+ * (after otk_cost_points_set) or params.diameter.  The solver is then unset:
+ * call otk_sinkhorn_set before iterating.  Allocates only when the new list
+ * is longer than 128 entries and any list before.
+ * Errors: OTK_ENULL, OTK_EPARAM (eps, or another ε than a heat-kernel cost
+ * was built for), OTK_ENOMEM (the solver keeps its previous list). */
+OTK_EXPORT otk_status otk_sinkhorn_set_eps(otk_sinkhorn *s, double eps);
+
 /* Warm start: replace the potentials (GeomLoss gauge) after set(); the
  * annealing is skipped and iterations continue at the target ε.  NULL leaves
  * that side unchanged.  Errors: OTK_ENULL, OTK_ESTATE, OTK_ENONFINITE. */
@@ -192,8 +203,9 @@ OTK_EXPORT otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double 
 /* One update.  Returns
  *   OTK_CONTINUE       call again;
  *   OTK_SUCCESS        done (tolerance reached, or the fixed schedule ended);
- *   OTK_NOT_CONVERGED  max_iter reached; the potentials are the best iterate
- *                      seen (smallest marginal error at the target ε);
+ *   OTK_NOT_CONVERGED  max_iter reached (a positive warning): the potentials
+ *                      are the best iterate, the one with the smallest
+ *                      marginal error measured at the target ε;
  *   OTK_ESTATE         set() was not called;
  *   OTK_ENUMERIC       a non-finite potential appeared (should not happen for
  *                      valid input; reported rather than propagated).

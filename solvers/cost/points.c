@@ -281,9 +281,9 @@ static void narrow_coordinates(float *dst, const double *src, size_t len)
         dst[i] = (float)src[i];
 }
 
-void otk__cost_points_update(otk_cost *c, const double *x, const double *y)
+static void place(points_cost *pc, const double *x, const double *y)
 {
-    points_cost *pc = (points_cost *)c;
+    otk_cost *c = &pc->base;
     if (x)
         store_coordinates(pc->xs, x, c->n, pc->d);
     if (y)
@@ -297,10 +297,29 @@ void otk__cost_points_update(otk_cost *c, const double *x, const double *y)
         fill_cache(pc);
 }
 
+static const struct otk_cost_ops points_ops;
+
+otk_status otk_cost_points_set(otk_cost *c, const double *x, const double *y)
+{
+    otk_status st;
+    if (!c)
+        return otk__fail(OTK_ENULL, "otk_cost_points_set: cost is NULL");
+    if (c->ops != &points_ops)
+        return otk__fail(OTK_EUNSUPPORTED,
+                         "otk_cost_points_set: the cost is of kind \"%s\", not \"points\"",
+                         c->ops->kind);
+    points_cost *pc = (points_cost *)c;
+    if ((x && (st = otk__check_finite("x", x, c->n * pc->d))) ||
+        (y && (st = otk__check_finite("y", y, c->m * pc->d))))
+        return st;
+    place(pc, x, y);
+    return OTK_SUCCESS;
+}
+
 size_t otk__cost_points_dim(const otk_cost *c) { return ((const points_cost *)c)->d; }
 
 static const struct otk_cost_ops points_ops = {
-    "points", points_softmin, points_plan_reduce, points_entry, points_destroy,
+    "points", points_softmin, points_plan_reduce, points_entry, points_destroy, points_tile,
 };
 
 const double *otk__points_matrix_view(const otk_cost *c)
@@ -420,7 +439,7 @@ otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d, const d
     points_cost *pc = points_alloc(n, m, d, ground, power, 0);
     if (!pc)
         return otk__fail(OTK_ENOMEM, "otk_cost_points: out of memory for %zu + %zu points", n, m);
-    otk__cost_points_update(&pc->base, x, y);
+    place(pc, x, y);
     *out = &pc->base;
     return OTK_SUCCESS;
 }
