@@ -1236,6 +1236,12 @@ for sched in converge:alternating fixed:symmetric; do
     else
         fail "sinkhorn --schedule ${sched%%:*}: update (exit $rc)"
     fi
+    run_otk divergence "$tmp/X.csv" "$tmp/Y.csv" --blur 0.3 --schedule "${sched%%:*}"
+    if [ $rc -eq 0 ] && json_true "$tmp/out" "d['update'] == '${sched#*:}'"; then
+        pass "divergence --schedule ${sched%%:*}: update ${sched#*:}"
+    else
+        fail "divergence --schedule ${sched%%:*}: update (exit $rc)"
+    fi
 done
 
 # ------------------------------------------------------------------ files as users have them

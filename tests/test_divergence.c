@@ -190,6 +190,41 @@ START_TEST(test_divergence_is_zero_for_equal_measures)
 }
 END_TEST
 
+/* result.update names the rule run: AUTO resolves to ALTERNATING for the
+ * converge schedule; the fixed schedule runs GeomLoss's averaged updates
+ * whatever is asked; the AUTO value is bitwise the explicit rule's. */
+START_TEST(test_divergence_result_reports_the_update_rule_that_ran)
+{
+    tk_rng rng = tk_rng_seed(23);
+    double x[8 * 2], y[7 * 2];
+    tk_points_uniform(&rng, 8, 2, x);
+    tk_points_uniform(&rng, 7, 2, y);
+    const otk_update asked[3] = {OTK_UPDATE_AUTO, OTK_UPDATE_SYMMETRIC, OTK_UPDATE_ALTERNATING};
+    const otk_update ran[2][3] = {
+        {OTK_UPDATE_ALTERNATING, OTK_UPDATE_SYMMETRIC, OTK_UPDATE_ALTERNATING}, /* converge */
+        {OTK_UPDATE_SYMMETRIC, OTK_UPDATE_SYMMETRIC, OTK_UPDATE_SYMMETRIC}};    /* fixed */
+    for (int sched = 0; sched < 2; sched++) {
+        double value[3];
+        for (int u = 0; u < 3; u++) {
+            otk_divergence_params par = converge_params(0.05, INFINITY, 1e-10);
+            par.schedule = sched ? OTK_SCHEDULE_FIXED : OTK_SCHEDULE_CONVERGE;
+            par.update = asked[u];
+            otk_divergence *div;
+            otk_divergence_result res;
+            TK_ASSERT_OK(otk_divergence_alloc_points(&div, 8, 7, 2, x, y,
+                                                     OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &par));
+            TK_ASSERT_OK(otk_divergence_solve(div, NULL, NULL, &res));
+            ck_assert_int_eq(res.update, ran[sched][u]);
+            value[u] = res.divergence;
+            otk_divergence_free(div);
+        }
+        const int same = sched ? 1 : 2; /* the explicit rule AUTO resolves to */
+        ck_assert_msg(value[0] == value[same], "AUTO %.17g vs explicit %.17g", value[0],
+                      value[same]);
+    }
+}
+END_TEST
+
 START_TEST(test_divergence_is_nonnegative_on_random_pairs)
 {
     tk_rng rng = tk_rng_seed(31);
@@ -817,6 +852,7 @@ Suite *divergence_suite(void)
     tc = tcase_create("properties");
     tk_set_timeout(tc, 30);
     tcase_add_test(tc, test_divergence_is_zero_for_equal_measures);
+    tcase_add_test(tc, test_divergence_result_reports_the_update_rule_that_ran);
     tcase_add_test(tc, test_divergence_is_nonnegative_on_random_pairs);
     tcase_add_test(tc, test_divergence_is_symmetric);
     tcase_add_test(tc, test_divergence_equals_three_sinkhorn_solves);

@@ -205,6 +205,7 @@ static void print_report(const divergence_request *req, const otk_divergence *di
     json_integer(&w, "m", (long long)m);
     json_integer(&w, "d", (long long)d);
     json_string(&w, "schedule", otk_schedule_name(par->schedule));
+    json_string(&w, "update", otk_update_name(res->update)); /* AUTO resolved */
     json_number(&w, "scaling", par->scaling);
     json_number(&w, "mass_a", res->mass_a);
     json_number(&w, "mass_b", res->mass_b);

@@ -127,26 +127,27 @@ typedef struct {
     otk_bins_params bins;
 } fdiv_request;
 
-/* A library name table's parse, reported as a usage error of `option`. */
-static int parse_named(const char *option, otk_status st)
+/* A name of the library's enum `kind` (cli_parse_name), stored into *out. */
+static int parse_named(const char *option, const char *kind, const char *value, int *out)
 {
-    if (st != OTK_SUCCESS)
-        return cli_usage_error("fdiv", "%s: %s", option, otk_last_error());
-    return 0;
+    return cli_parse_name("fdiv", option, kind, value, out);
 }
 
 static int apply_argument(void *request, int id, const char *value)
 {
     fdiv_request *req = request;
     otk_fdiv_params *par = &req->params;
-    int bins = 0;
+    int bins = 0, v;
     switch (id) {
     case OPT_KIND:
         req->given_kind = 1;
         if (!strcmp(value, "custom"))
             return cli_usage_error("fdiv", "--kind custom needs a generator: use the C, Python "
                                            "or R interface");
-        return parse_named("--kind", otk_fdiv_kind_from_name(value, &par->kind));
+        if (parse_named("--kind", "fdiv_kind", value, &v) < 0)
+            return -1;
+        par->kind = (otk_fdiv_kind)v;
+        return 0;
     case OPT_ALPHA:
         req->given_alpha = 1;
         if (cli_parse_real("fdiv", "--alpha", value, &par->alpha) < 0)
@@ -174,7 +175,10 @@ static int apply_argument(void *request, int id, const char *value)
         return 0;
     case OPT_REDUCTION:
         req->given_reduction = 1;
-        return parse_named("--reduction", otk_reduction_kind_from_name(value, &par->reduction));
+        if (parse_named("--reduction", "reduction_kind", value, &v) < 0)
+            return -1;
+        par->reduction = (otk_reduction_kind)v;
+        return 0;
     case OPT_ROWS:
         req->rows_path = value;
         return 0;
@@ -201,7 +205,10 @@ static int apply_argument(void *request, int id, const char *value)
         return 0;
     case OPT_BINNING:
         req->given_binning = 1;
-        return parse_named("--binning", otk_binning_from_name(value, &req->bins.binning));
+        if (parse_named("--binning", "binning", value, &v) < 0)
+            return -1;
+        req->bins.binning = (otk_binning)v;
+        return 0;
     case OPT_EDGES:
         req->edges_path = value;
         return 0;

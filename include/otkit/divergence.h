@@ -174,6 +174,8 @@ typedef struct {
                                  length of the ε-list, as GeomLoss counts */
     int annealing_iterations; /* of which before the target ε (all but the last listed ε of the fixed schedule) */
     otk_status status;        /* OTK_SUCCESS or OTK_NOT_CONVERGED */
+    otk_update update;        /* the update rule run, OTK_UPDATE_AUTO resolved (the fixed
+                                 schedule always runs SYMMETRIC, as GeomLoss) */
 } otk_divergence_result;
 
 typedef struct otk_divergence otk_divergence;

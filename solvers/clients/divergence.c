@@ -14,6 +14,7 @@ struct otk_divergence {
     const otk_cost *c_xy, *c_xx, *c_yy; /* C_xx, C_yy NULL when debias is off */
     otk_cost *owned[3];                 /* built by alloc_points, freed by free */
     otk_sinkhorn *sk;                   /* the coupled problems (solvers/core/sinkhorn.c) */
+    otk_update update;                  /* the rule the coupled problems run (resolved) */
     int from_points;                    /* made by alloc_points */
     int have_coordinates;               /* the costs are point clouds: gradients */
     otk_divergence_params par;
@@ -84,6 +85,7 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
     sp.rho_a = sp.rho_b = div->rho;
     sp.schedule = par.schedule;
     sp.update = par.schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC : rp.update;
+    div->update = sp.update;
     sp.scaling = par.scaling;
     sp.diameter = par.diameter;
     sp.tol = par.tol;
@@ -338,6 +340,7 @@ otk_status otk_divergence_solve(otk_divergence *div, const double *a, const doub
     otk__sinkhorn_counts(div->sk, &div->res.iterations, &div->res.annealing_iterations,
                          &div->res.marginal_error);
     div->res.status = st;
+    div->res.update = div->update;
     div->solved = 1;
     if (res)
         *res = div->res;

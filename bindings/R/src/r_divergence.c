@@ -62,8 +62,8 @@ static SEXP solve_and_collect(SEXP hp, otkr_holder *h, SEXP a, SEXP b, size_t n,
     {
         const char *names[] = {"value", "eps", "rho", "mass_a", "mass_b", "marginal_error",
                                "iterations", "annealing_iterations", "status",
-                               "grad_a", "grad_b", "grad_x", "grad_y"};
-        SEXP vals[13];
+                               "grad_a", "grad_b", "grad_x", "grad_y", "update"};
+        SEXP vals[14];
         SEXP out;
         vals[0] = NUM(res.divergence);
         vals[1] = NUM(res.eps);
@@ -76,8 +76,9 @@ static SEXP solve_and_collect(SEXP hp, otkr_holder *h, SEXP a, SEXP b, size_t n,
         vals[8] = INT((int)res.status);
         for (k = 0; k < 4; k++)
             vals[9 + k] = gv[k];
-        out = otkr_named_list(13, names, vals);
-        UNPROTECT(9 + nprot);
+        vals[13] = PROTECT(Rf_mkString(otk_update_name(res.update))); /* AUTO resolved */
+        out = otkr_named_list(14, names, vals);
+        UNPROTECT(10 + nprot);
         return out;
     }
 }

@@ -11,8 +11,8 @@ from ._common import as_float, as_int
 __all__ = ["fdiv", "psi", "information_value", "FdivResult", "PsiResult", "IVResult",
            "FDIV_KINDS"]
 
-FDIV_KINDS = ("kl", "reverse-kl", "jeffreys", "js", "tv", "hellinger", "pearson", "neyman",
-              "alpha", "custom")
+# The library's table (otkit/fdiv.h), in value order.
+FDIV_KINDS = _otkit.names("fdiv_kind")
 
 FdivResult = namedtuple("FdivResult", "value grad_p grad_q")
 FdivResult.__doc__ = """(value, grad_p, grad_q): the divergence (a float, or a (B,) array

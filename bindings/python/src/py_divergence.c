@@ -202,11 +202,11 @@ static PyObject *divergence_solve(DivergenceObject *self, PyObject *args, PyObje
     if (st < 0)
         return otkpy_raise_status(st);
     self->solved = 1;
-    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i}", "divergence", r.divergence,
-                         "eps", r.eps, "rho", r.rho, "mass_a", r.mass_a, "mass_b", r.mass_b,
-                         "marginal_error", r.marginal_error, "iterations", r.iterations,
-                         "annealing_iterations", r.annealing_iterations, "status",
-                         (int)r.status);
+    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s}", "divergence",
+                         r.divergence, "eps", r.eps, "rho", r.rho, "mass_a", r.mass_a, "mass_b",
+                         r.mass_b, "marginal_error", r.marginal_error, "iterations",
+                         r.iterations, "annealing_iterations", r.annealing_iterations, "status",
+                         (int)r.status, "update", otk_update_name(r.update));
 }
 
 typedef otk_status (*grad_fn)(otk_divergence *, double *);

@@ -242,3 +242,7 @@ def test_result_reports_the_update_rule_that_ran(pts):
     assert otkit.sinkhorn(x=x, y=y).update == "alternating"
     assert otkit.sinkhorn(x=x, y=y, schedule="fixed", warn=False).update == "symmetric"
     assert otkit.sinkhorn(x=x, y=y, update="symmetric").update == "symmetric"
+    assert otkit.divergence(x, y).update == "alternating"
+    assert otkit.divergence(x, y, update="symmetric").update == "symmetric"
+    # GeomLoss's fixed schedule runs the averaged updates whatever is asked.
+    assert otkit.divergence(x, y, schedule="fixed", update="alternating").update == "symmetric"

@@ -19,6 +19,7 @@ for (case in div_cases) {
         expect_close(r$value, js$divergence)
         expect_close(r$eps, js$eps)
         expect_identical(r$iterations, as.integer(js$iterations))
+        expect_identical(r$update, js$update)  # the rule run, "auto" resolved
         expect_equal(dim(r$grad_x), c(20L, 3L))
         expect_equal(dim(r$grad_y), c(15L, 3L))
         for (k in c("x", "y")) {
