@@ -3,6 +3,7 @@
  *
  *   otkit/version.h   OTK_VERSION_MAJOR/MINOR/PATCH (compile-time version)
  *   otkit/status.h    status codes, error messages, run-time version
+ *   otkit/names.h     the name table of every enum (otk_<enum>_name / _from_name)
  *   otkit/cost.h      the cost abstraction (dense, point clouds, callback)
  *                     and the cost operations (soft-min, plan reductions)
  *   otkit/grid.h      regular-grid costs (separable log-domain or FFT soft-min)
@@ -32,6 +33,7 @@
 
 #include "otkit/version.h"
 #include "otkit/status.h"
+#include "otkit/names.h"
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
 #include "otkit/divergence.h"

@@ -516,6 +516,38 @@ START_TEST(test_symmetric_and_alternating_updates_agree_at_convergence)
 }
 END_TEST
 
+/* result.update names the rule run: AUTO resolves as sinkhorn.h says, and
+ * the AUTO solve is bitwise the solve with that rule given explicitly. */
+START_TEST(test_result_reports_the_update_rule_that_ran)
+{
+    problem p = problem_random(8, 12, 9, 2, 1.0, 1.0);
+    otk_cost *c = points_cost(&p, OTK_GROUND_SQEUCLIDEAN, 0.0);
+    const otk_schedule schedules[2] = {OTK_SCHEDULE_CONVERGE, OTK_SCHEDULE_FIXED};
+    const otk_update resolved[2] = {OTK_UPDATE_ALTERNATING, OTK_UPDATE_SYMMETRIC};
+    for (int k = 0; k < 2; k++) {
+        otk_sinkhorn_params par = params_converge(0.05, 1e-9);
+        par.schedule = schedules[k];
+        otk_sinkhorn_result r_auto, r_explicit;
+        par.update = OTK_UPDATE_AUTO;
+        otk_sinkhorn *s1 = solve_ok(c, &par, p.a, p.b, &r_auto);
+        par.update = resolved[k];
+        otk_sinkhorn *s2 = solve_ok(c, &par, p.a, p.b, &r_explicit);
+        ck_assert_int_eq(r_auto.update, resolved[k]);
+        ck_assert_int_eq(r_explicit.update, resolved[k]);
+        ck_assert_int_eq(r_auto.iterations, r_explicit.iterations);
+        ck_assert(r_auto.ot_kl == r_explicit.ot_kl);
+        par.update = resolved[1 - k];
+        otk_sinkhorn *s3 = solve_ok(c, &par, p.a, p.b, &r_explicit);
+        ck_assert_int_eq(r_explicit.update, resolved[1 - k]);
+        otk_sinkhorn_free(s1);
+        otk_sinkhorn_free(s2);
+        otk_sinkhorn_free(s3);
+    }
+    otk_cost_free(c);
+    problem_free(&p);
+}
+END_TEST
+
 static void assert_threads_bitwise_identical(const otk_cost *c, const problem *p,
                                              const char *what)
 {
@@ -1695,6 +1727,7 @@ Suite *sinkhorn_suite(void)
     tcase_add_test(tc, test_dense_and_points_costs_agree_for_every_ground);
     tcase_add_test(tc, test_points_and_callback_costs_agree);
     tcase_add_test(tc, test_symmetric_and_alternating_updates_agree_at_convergence);
+    tcase_add_test(tc, test_result_reports_the_update_rule_that_ran);
     tcase_add_test(tc, test_thread_counts_give_bitwise_identical_results);
     tcase_add_test(tc, test_plan_apply_and_marginals_match_the_dense_plan_products);
     tcase_add_test(tc, test_barycentric_projection_is_the_plan_average_of_targets);

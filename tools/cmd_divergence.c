@@ -58,6 +58,7 @@ static const char divergence_usage[] =
     "  --grad-y F       dS/dy, m rows of d values\n"
     "  --grad-a F       dS/da, n values (balanced: projected to zero sum)\n"
     "  --grad-b F       dS/db, m values\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), divergence,\n"
@@ -203,7 +204,7 @@ static void print_report(const divergence_request *req, const otk_divergence *di
     json_integer(&w, "n", (long long)n);
     json_integer(&w, "m", (long long)m);
     json_integer(&w, "d", (long long)d);
-    json_string(&w, "schedule", cli_schedule_name(par->schedule));
+    json_string(&w, "schedule", otk_schedule_name(par->schedule));
     json_number(&w, "scaling", par->scaling);
     json_number(&w, "mass_a", res->mass_a);
     json_number(&w, "mass_b", res->mass_b);

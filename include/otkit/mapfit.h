@@ -138,34 +138,33 @@ extern "C" {
 #endif
 
 /* Each constant is OTK_ + its enum's name + the value (docs/conventions.md). */
-typedef enum {
-    OTK_MAP_FAMILY_AFFINE = 0,
-    OTK_MAP_FAMILY_MLP = 1,
-    OTK_MAP_FAMILY_ENTROPIC = 2
-} otk_map_family;
-typedef enum { OTK_ACTIVATION_GELU = 0, OTK_ACTIVATION_TANH = 1 } otk_activation;
-typedef enum {
-    OTK_OPTIMIZER_AUTO = 0,
-    OTK_OPTIMIZER_BFGS = 1,
-    OTK_OPTIMIZER_ADAM = 2
-} otk_optimizer;
-typedef enum {
-    OTK_LAMBDA_SCHEDULE_CONSTANT = 0,
-    OTK_LAMBDA_SCHEDULE_WARMUP = 1
-} otk_lambda_schedule;
-typedef enum { OTK_LR_SCHEDULE_CONSTANT = 0, OTK_LR_SCHEDULE_COSINE = 1 } otk_lr_schedule;
+#define OTK_MAP_FAMILY_MAP(X)                                                                \
+    X(OTK_MAP_FAMILY_AFFINE, 0, "affine")                                                    \
+    X(OTK_MAP_FAMILY_MLP, 1, "mlp")                                                          \
+    X(OTK_MAP_FAMILY_ENTROPIC, 2, "entropic")
+#define OTK_ACTIVATION_MAP(X) X(OTK_ACTIVATION_GELU, 0, "gelu") X(OTK_ACTIVATION_TANH, 1, "tanh")
+#define OTK_OPTIMIZER_MAP(X)                                                                 \
+    X(OTK_OPTIMIZER_AUTO, 0, "auto") X(OTK_OPTIMIZER_BFGS, 1, "bfgs")                         \
+    X(OTK_OPTIMIZER_ADAM, 2, "adam")
+#define OTK_LAMBDA_SCHEDULE_MAP(X)                                                           \
+    X(OTK_LAMBDA_SCHEDULE_CONSTANT, 0, "constant") X(OTK_LAMBDA_SCHEDULE_WARMUP, 1, "warmup")
+#define OTK_LR_SCHEDULE_MAP(X)                                                               \
+    X(OTK_LR_SCHEDULE_CONSTANT, 0, "constant") X(OTK_LR_SCHEDULE_COSINE, 1, "cosine")
+typedef enum { OTK_MAP_FAMILY_MAP(OTK_ENUM_MEMBER_) } otk_map_family;
+typedef enum { OTK_ACTIVATION_MAP(OTK_ENUM_MEMBER_) } otk_activation;
+typedef enum { OTK_OPTIMIZER_MAP(OTK_ENUM_MEMBER_) } otk_optimizer;
+typedef enum { OTK_LAMBDA_SCHEDULE_MAP(OTK_ENUM_MEMBER_) } otk_lambda_schedule;
+typedef enum { OTK_LR_SCHEDULE_MAP(OTK_ENUM_MEMBER_) } otk_lr_schedule;
 
 /* The most hidden layers an MLP map may have. */
 #define OTK_MAP_MAX_HIDDEN 8
 
 typedef struct otk_map otk_map;
 
-/* Names used by the model files, the CLI and the bindings: "affine", "mlp",
- * "entropic"; "gelu", "tanh"; optimizers "auto", "bfgs", "adam"; learning-rate
- * schedules "constant", "cosine".  The *_name functions return a static string,
- * "unknown" for a value outside the enum.  The parsers return OTK_SUCCESS,
- * OTK_ENULL, or OTK_EUNSUPPORTED naming the unknown text (the output is then
- * untouched).  All are thread-safe. */
+/* Name tables (otkit/names.h), used by the model files, the CLI and the
+ * bindings: the names listed above; NULL for an invalid value; the parsers
+ * return OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM with a message listing the
+ * names (the output is then untouched). */
 OTK_EXPORT const char *otk_map_family_name(otk_map_family family);
 OTK_EXPORT otk_status otk_map_family_from_name(const char *name, otk_map_family *family);
 OTK_EXPORT const char *otk_activation_name(otk_activation activation);
@@ -174,6 +173,9 @@ OTK_EXPORT const char *otk_optimizer_name(otk_optimizer optimizer);
 OTK_EXPORT otk_status otk_optimizer_from_name(const char *name, otk_optimizer *optimizer);
 OTK_EXPORT const char *otk_lr_schedule_name(otk_lr_schedule schedule);
 OTK_EXPORT otk_status otk_lr_schedule_from_name(const char *name, otk_lr_schedule *schedule);
+OTK_EXPORT const char *otk_lambda_schedule_name(otk_lambda_schedule schedule);
+OTK_EXPORT otk_status otk_lambda_schedule_from_name(const char *name,
+                                                    otk_lambda_schedule *schedule);
 
 /* ---------------------------------------------------------------- maps */
 

@@ -78,7 +78,13 @@ extern "C" {
 #endif
 
 /* The statistic of the cost matrix that a relative ε multiplies. */
-typedef enum { OTK_RELATIVE_STD = 0, OTK_RELATIVE_MEAN = 1 } otk_relative_to;
+#define OTK_RELATIVE_TO_MAP(X)                                                               \
+    X(OTK_RELATIVE_STD, 0, "std")                                                            \
+    X(OTK_RELATIVE_MEAN, 1, "mean")
+typedef enum { OTK_RELATIVE_TO_MAP(OTK_ENUM_MEMBER_) } otk_relative_to;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_relative_to_name(otk_relative_to relative_to);
+OTK_EXPORT otk_status otk_relative_to_from_name(const char *name, otk_relative_to *relative_to);
 
 typedef struct {
     otk_ground ground;          /* default OTK_GROUND_SQEUCLIDEAN (OTT's default, |x-y|^2) */

@@ -681,6 +681,7 @@ otk_status otk_sinkhorn_get_result(otk_sinkhorn *s, otk_sinkhorn_result *res)
     res->iterations = s->iterations;
     res->annealing_iterations = s->annealing_iterations;
     res->status = s->stage == STAGE_DONE ? s->final_status : OTK_CONTINUE;
+    res->update = s->par.update; /* resolved at alloc: never OTK_UPDATE_AUTO */
     return OTK_SUCCESS;
 }
 

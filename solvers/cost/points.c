@@ -24,30 +24,6 @@ typedef struct {
     float *xs32, *ys32;
 } points_cost;
 
-static const char *const ground_names[] = {"sqeuclidean", "half-sqeuclidean", "euclidean",
-                                           "l1",          "lp",               "lp-over-p"};
-#define N_GROUNDS (sizeof ground_names / sizeof ground_names[0])
-
-otk_status otk_ground_from_name(const char *name, otk_ground *ground)
-{
-    if (!name || !ground)
-        return otk__fail(OTK_ENULL, "otk_ground_from_name: %s is NULL", name ? "ground" : "name");
-    for (size_t g = 0; g < N_GROUNDS; g++)
-        if (strcmp(name, ground_names[g]) == 0) {
-            *ground = (otk_ground)g;
-            return OTK_SUCCESS;
-        }
-    return otk__fail(OTK_EPARAM,
-                     "unknown ground cost \"%s\" (expected sqeuclidean, half-sqeuclidean, "
-                     "euclidean, l1, lp or lp-over-p)",
-                     name);
-}
-
-const char *otk_ground_name(otk_ground ground)
-{
-    return (unsigned)ground < N_GROUNDS ? ground_names[ground] : NULL;
-}
-
 double otk_ground_exponent(otk_ground ground, double power)
 {
     switch (ground) {
@@ -413,12 +389,12 @@ static otk_status check_points_args(const char *fn, otk_cost **out, size_t n, si
     if (n > SIZE_MAX / sizeof(double) / d || m > SIZE_MAX / sizeof(double) / d)
         return otk__fail(OTK_ESIZE, "%s: %s·d = %zu·%zu overflows", fn, n > m ? "n" : "m",
                          n > m ? n : m, d);
-    if ((unsigned)ground >= N_GROUNDS)
+    if (!otk_ground_name(ground))
         return otk__fail(OTK_EPARAM, "%s: invalid ground cost %d", fn, (int)ground);
     if ((ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) &&
         !(power > 0.0 && isfinite(power)))
         return otk__fail(OTK_EPARAM, "%s: power = %g must be finite and > 0 for %s", fn, power,
-                         ground_names[ground]);
+                         otk_ground_name(ground));
     return OTK_SUCCESS;
 }
 
@@ -444,7 +420,7 @@ static points_cost *points_alloc(size_t n, size_t m, size_t d, otk_ground ground
         free(pc);
         return NULL;
     }
-    otk__cost_init(&pc->base, &points_ops, n, m, ground_names[ground]);
+    otk__cost_init(&pc->base, &points_ops, n, m, otk_ground_name(ground));
     pc->d = d;
     pc->ground = ground;
     pc->power = (ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) ? power : 0.0;
