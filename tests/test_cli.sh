@@ -1184,6 +1184,8 @@ if [ $rc -eq 2 ] && grep -q 'do not apply with --psi' "$tmp/err"; then
     pass "fdiv --psi --kind: exit 2"
 else
     fail "fdiv --psi --kind (exit $rc)"
+fi
+
 # ------------------------------------------------------------------ --mpi
 # An otk built without MPI says how to get it (with MPI: tests/test_mpi.sh).
 if ! grep -q '^#define OTK_HAVE_MPI 1' "$top_builddir/config.h" 2>/dev/null; then
