@@ -21,9 +21,10 @@
  *   otkit/sliced.h    1-D and sliced Wasserstein distances and their gradients
  *
  * STABILITY: each header says whether its API is stable (status, version,
- * costs, Sinkhorn, divergence) or experimental (map fitting, distillation,
- * the Monge gap, the entropic map, barycenters, the cost operations): see
- * docs/design.md, "Stability".  The mathematics is in docs/math.md.
+ * costs, Sinkhorn, divergence, exact OT) or experimental (map fitting,
+ * distillation, f-divergences, sliced OT, the Monge gap, the entropic map,
+ * barycenters, the cost operations): see docs/design.md, "Stability".  The
+ * mathematics is in docs/math.md.
  *
  * Link with `pkg-config --libs otkit`.
  */

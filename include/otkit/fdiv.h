@@ -2,8 +2,10 @@
  * otkit/fdiv.h — f-divergences between discrete distributions, batch-wise over
  * B×K tables of probabilities or of logits with a temperature, with their
  * gradients; the population stability index and the information value of
- * binned data.  (EXPERIMENTAL API: new in this release, may still change.)
- * The formulas and conventions are in docs/fdiv.md.
+ * binned data.  The formulas and conventions are in docs/fdiv.md.
+ *
+ * STABILITY: experimental (new in this release): may still change in a minor
+ * version.
  *
  * Definition.  For rows p, q of K entries (p the first argument),
  *   D_f(p ‖ q) = Σ_k q_k f(p_k / q_k),

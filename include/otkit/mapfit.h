@@ -2,11 +2,6 @@
  * otkit/mapfit.h — fitting transport maps T_θ that push a source cloud μ onto
  * a target cloud ν while staying c-optimal (docs/math.md C.5):
  *
- * STABILITY: experimental.  The map families, the fitting parameters and
- * results, the enum and function names and the model-file format may still
- * change between minor versions (the file format keeps its version line, so
- * an old file is refused with a message, never misread).
- *
  *   L(θ) = S_ε(T_θ♯μ, ν) + λ · M̂(T_θ),
  *
  * with S_ε the debiased Sinkhorn divergence of otkit/divergence.h and M̂ the
@@ -16,23 +11,29 @@
  * envelope gradients of both terms (docs/math.md B.3, C.4) and hand-written
  * backpropagation through the map.
  *
+ * STABILITY: experimental.  The map families, the fitting parameters and
+ * results, the enum and function names and the model-file format may still
+ * change between minor versions (the file format keeps its version line, so
+ * an old file is refused with a message, never misread).
+ *
  * Map families.
- *   OTK_MAP_FAMILY_AFFINE    T(x) = A x + b, A (d×d) and b (d); starts at the
- *                     identity (A = I, b = 0).  d² + d parameters.
- *   OTK_MAP_FAMILY_MLP       the residual network T(x) = x + MLP(x), with K hidden
- *                     layers (1 <= K <= OTK_MAP_MAX_HIDDEN) of widths h_1..h_K:
- *                       z_1 = W_1 x + c_1,  u_1 = σ(z_1),
- *                       z_k = W_k u_{k−1} + c_k,  u_k = σ(z_k)  (k = 2..K),
- *                       MLP(x) = W_{K+1} u_K + c_{K+1},
- *                     σ = GELU (exact: z·Φ(z), Φ the standard normal CDF)
- *                     or tanh.  Initialisation from a seed (GSL's MT19937):
- *                     hidden weights N(0, 1/fan_in), biases 0, and the output
- *                     layer N(0, 10⁻⁴/fan_in), so the map starts close to the
- *                     identity.
- *   OTK_MAP_FAMILY_ENTROPIC  the entropic map of otkit/entropic_map.h (barycentric
- *                     projection extended out of sample through the target
- *                     potential): no parameters, no training; built by
- *                     otk_map_fit_entropic.
+ *   OTK_MAP_FAMILY_AFFINE
+ *       T(x) = A x + b, A (d×d) and b (d); starts at the identity (A = I,
+ *       b = 0).  d² + d parameters.
+ *   OTK_MAP_FAMILY_MLP
+ *       the residual network T(x) = x + MLP(x), with K hidden layers
+ *       (1 <= K <= OTK_MAP_MAX_HIDDEN) of widths h_1..h_K:
+ *         z_1 = W_1 x + c_1,  u_1 = σ(z_1),
+ *         z_k = W_k u_{k−1} + c_k,  u_k = σ(z_k)  (k = 2..K),
+ *         MLP(x) = W_{K+1} u_K + c_{K+1},
+ *       σ = GELU (exact: z·Φ(z), Φ the standard normal CDF) or tanh.
+ *       Initialisation from a seed (GSL's MT19937): hidden weights
+ *       N(0, 1/fan_in), biases 0, and the output layer N(0, 10⁻⁴/fan_in), so
+ *       the map starts close to the identity.
+ *   OTK_MAP_FAMILY_ENTROPIC
+ *       the entropic map of otkit/entropic_map.h (barycentric projection
+ *       extended out of sample through the target potential): no
+ *       parameters, no training; built by otk_map_fit_entropic.
  *
  * Parameter vector θ (otk_map_get_params / set_params, the order of the model
  * file and of the gradients):
@@ -41,27 +42,30 @@
  *           (out × in, i.e. h_k × h_{k−1} with h_0 = h_{K+1} = d), then c_k.
  *
  * Optimisers.
- *   OTK_OPTIMIZER_BFGS  GSL's gsl_multimin_fdfminimizer_vector_bfgs2 on the
- *                 full-batch objective (all n source and m target points);
- *                 the default for the affine family.  One "iteration" is one
- *                 gsl_multimin_fdfminimizer_iterate (line search included).
- *                 Stops when ‖∇L‖₂ <= grad_tol (OTK_SUCCESS), when the line
- *                 search makes no progress right after a restart along the
- *                 steepest descent (OTK_SUCCESS: the objective is known only
- *                 to the accuracy of its Sinkhorn solves, so this is where it
- *                 ends), or after `iters` iterations (OTK_NOT_CONVERGED).
- *   OTK_OPTIMIZER_ADAM  Adam (Kingma & Ba 2015, with bias correction) on
- *                 mini-batches: each step draws `batch` source points and
- *                 `batch` target points without replacement (gsl_ran_choose
- *                 on an MT19937 generator seeded with `seed`); batch 0 or
- *                 >= n (m) uses all points.  The default for the MLP.  Runs
- *                 exactly `iters` steps (OTK_SUCCESS) unless the callback
- *                 stops it.
+ *   OTK_OPTIMIZER_BFGS
+ *       GSL's gsl_multimin_fdfminimizer_vector_bfgs2 on the full-batch
+ *       objective (all n source and m target points); the default for the
+ *       affine family.  One "iteration" is one gsl_multimin_fdfminimizer_iterate
+ *       (line search included).  Stops when ‖∇L‖₂ <= grad_tol (OTK_SUCCESS),
+ *       when the line search makes no progress right after a restart along
+ *       the steepest descent (OTK_SUCCESS: the objective is known only to the
+ *       accuracy of its Sinkhorn solves, so this is where it ends), or after
+ *       `iters` iterations (OTK_NOT_CONVERGED).
+ *   OTK_OPTIMIZER_ADAM
+ *       Adam (Kingma & Ba 2015, with bias correction) on mini-batches: each
+ *       step draws `batch` source points and `batch` target points without
+ *       replacement (gsl_ran_choose on an MT19937 generator seeded with
+ *       `seed`); batch 0 or >= n (m) uses all points.  The default for the
+ *       MLP.  Runs exactly `iters` steps (OTK_SUCCESS) unless the callback
+ *       stops it.
+ *   OTK_OPTIMIZER_AUTO
+ *       BFGS for the affine family, Adam for the MLP.
  *
  * λ schedule, as a function of the iteration/step k = 0, 1, ...:
  *   OTK_LAMBDA_SCHEDULE_CONSTANT  λ_k = lambda;
- *   OTK_LAMBDA_SCHEDULE_WARMUP    λ_k = lambda · min(1, (k + 1) / warmup_steps): a
- *                        linear ramp reaching `lambda` at step warmup_steps−1.
+ *   OTK_LAMBDA_SCHEDULE_WARMUP    λ_k = lambda · min(1, (k + 1) / warmup_steps):
+ *                                 a linear ramp reaching `lambda` at step
+ *                                 warmup_steps−1.
  * Under BFGS a change of λ restarts the minimiser from the current θ (its
  * curvature model belongs to one objective), so a warm-up under BFGS spends
  * its first warmup_steps iterations as restarted line searches.

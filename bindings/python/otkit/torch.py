@@ -174,8 +174,8 @@ class _KDFunction(torch.autograd.Function):
 
 def kd_loss(kind, z_s, z_t, tau=1.0):
     """Differentiable otkit.kd_loss(kind, z_s, z_t, tau) on (B, K) logit
-    tensors: "kl" (tau^2 KL(p_t || p_s), Hinton et al.), "reverse-kl" (or
-    "rkl", KL(p_s || p_t)), "js" (Jensen-Shannon) or "soft-ce", batch means.
+    tensors: "kl" (tau^2 KL(p_t || p_s), Hinton et al.), "reverse-kl"
+    (KL(p_s || p_t)), "js" (Jensen-Shannon) or "soft-ce", batch means.
     The gradient flows to the student logits z_s only; z_t is a constant (a
     frozen teacher).  Returns a 0-d tensor."""
     return _KDFunction.apply(z_s, z_t, kind, tau)
