@@ -64,7 +64,7 @@ test_that("fdiv() zero conventions and errors name the argument", {
     expect_true(all(is.finite(r$grad_p)))
     expect_error(fdiv(p3, q3, kind = "chi2"), "pearson")
     expect_error(fdiv(p3, q3, kind = "alpha"), "alpha")
-    expect_error(fdiv(p3, q3, reduction = "avg"), "mean, sum or none")
+    expect_error(fdiv(p3, q3, reduction = "avg"), "mean, sum, none")
     expect_error(fdiv(p3, c(0.5, -0.5, 1)), "negative")
     expect_error(fdiv(p3, q3, kind = "custom"), "C and Python")
 })
