@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Make the notebooks from their sources, or check that they match.
 
-    python3 notebooks/build.py            write notebooks/NN_name.ipynb from notebooks/src/
+    python3 notebooks/build.py            (re)write notebooks/NN_name.ipynb from notebooks/src/
+                                          where the cells differ (others keep their outputs)
     python3 notebooks/build.py --check    exit 1 if a committed notebook's cells differ
                                           from its source (outputs are not compared)
 
 A source is a script in the "percent" format: cells start at lines "# %%"
 (code) or "# %% [markdown]" (markdown, every line prefixed with "# ").
 Python sources (.py) get the python3 kernel, R sources (.R) the ir kernel.
-Writing keeps nothing of an old notebook: execute it afterwards
-(notebooks/run.sh) to fill in the outputs.  Needs nbformat (Debian:
+A rewritten notebook has no outputs: execute it afterwards (notebooks/run.sh)
+to fill them in.  Needs nbformat (Debian:
 python3-nbformat, pulled in by python3-nbconvert).
 """
 import glob
@@ -87,8 +88,13 @@ def main(argv):
                       "notebooks/run.sh)" % os.path.relpath(dst))
                 bad += 1
         else:
+            if os.path.exists(dst):
+                old = nbformat.read(dst, as_version=4)
+                if [(c.cell_type, c.source) for c in nb.cells] == \
+                        [(c.cell_type, c.source) for c in old.cells]:
+                    continue  # unchanged: keep its outputs
             nbformat.write(nb, dst)
-            print("wrote %s" % os.path.relpath(dst))
+            print("wrote %s (outputs cleared: execute it)" % os.path.relpath(dst))
     if check and not bad:
         print("notebooks match their sources (%d)" % len(sources()))
     return 1 if bad else 0

@@ -82,16 +82,16 @@ save(fig, "01_plan.png")
 
 # %%
 eps_list = [1.0, 0.1, 0.01, 0.001]
-fig, axes = plt.subplots(1, 4, figsize=(10, 2.8))
+fig, axes = plt.subplots(1, 4, figsize=(9, 2.5))
 for ax, eps in zip(axes, eps_list):
     ri = otkit.sinkhorn(a, b, x=x, y=y, eps=eps)
     P = ri.plan()
     spread = np.exp(-(P / a[:, None] * np.log(np.maximum(P / a[:, None], 1e-300))).sum(1)).mean()
-    draw_plan(ax, P, x, y, "eps = %g\n(%.1f targets per point)" % (eps, spread), cut=0.05)
+    draw_plan(ax, P, x, y, "eps = %g\n(%.1f targets per point)" % (eps, spread), cut=0.1)
 save(fig, "01_eps.png")
 
 # %% [markdown]
-# (Segments carrying less than 5 % of the largest entry are not drawn.)
+# (Segments carrying less than 10 % of the largest entry are not drawn.)
 # "Targets per point" is the exponential of the entropy of each row of the
 # plan (the effective number of points a source point sends mass to),
 # averaged over the rows.

@@ -35,7 +35,8 @@ cat(sprintf("row sums of the plan within %.1e of 1/n\n", max(abs(rowSums(r$plan)
 # %%
 draw_plan <- function(P, x, y, main) {
     plot(rbind(x, y), type = "n", asp = 1, xlab = "", ylab = "", axes = FALSE, main = main)
-    ij <- which(P > 1e-2 * max(P), arr.ind = TRUE)
+    # segments carrying less than 5 % of the largest entry are not drawn
+    ij <- which(P > 0.05 * max(P), arr.ind = TRUE)
     segments(x[ij[, 1], 1], x[ij[, 1], 2], y[ij[, 2], 1], y[ij[, 2], 2],
              col = rgb(0.2, 0.2, 0.2, alpha = P[ij] / max(P)))
     points(x, pch = 19, cex = 0.5, col = "steelblue")
@@ -47,7 +48,7 @@ plot_quickstart <- function() {
         draw_plan(sinkhorn(x = x, y = y, eps = eps, plan = TRUE)$plan, x, y,
                   sprintf("eps = %g", eps))
 }
-png(file.path(fig_dir, "06_quickstart.png"), width = 600, height = 220)
+png(file.path(fig_dir, "06_quickstart.png"), width = 480, height = 180)
 plot_quickstart()
 invisible(dev.off())
 plot_quickstart()
