@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "otkit/status.h"
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
@@ -182,5 +183,14 @@ otk_status otk__sinkhorn_finish(otk_sinkhorn *s, otk_sinkhorn_result *res);
  * the non-differentiable costs contribute 0 at p = q. */
 void otk__ground_grad(otk_ground ground, double power, size_t d, const double *p,
                       const double *q, double w, double *grad);
+
+/* Whether an array of a·b elements of `size` bytes cannot be addressed
+ * (a·b·size overflows size_t): public entry points check their sizes with it
+ * before they read an input of a·b entries or allocate, so that a huge size
+ * fails with OTK_ESIZE instead of wrapping around to a small buffer. */
+static inline int otk__array_overflows(size_t a, size_t b, size_t size)
+{
+    return b != 0 && a > SIZE_MAX / size / b;
+}
 
 #endif

@@ -35,6 +35,7 @@ Suite *grid_suite(void);
 Suite *mesh_suite(void);
 Suite *sparse_suite(void);
 Suite *mapfit_suite(void);
+Suite *bad_input_suite(void); /* tests/test_bad_input.c */
 
 /* ------------------------------------------------------------ environment */
 

@@ -358,6 +358,10 @@ otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d, const d
     if (n == 0 || m == 0 || d == 0)
         return otk__fail(OTK_ESIZE, "otk_cost_points: n = %zu, m = %zu, d = %zu must be > 0", n,
                          m, d);
+    if (otk__array_overflows(n, d, sizeof(double)) || otk__array_overflows(m, d, sizeof(double)))
+        return otk__fail(OTK_ESIZE, "otk_cost_points: %s = %zu points of d = %zu overflow size_t",
+                         otk__array_overflows(n, d, sizeof(double)) ? "n" : "m",
+                         otk__array_overflows(n, d, sizeof(double)) ? n : m, d);
     if ((unsigned)ground >= N_GROUNDS)
         return otk__fail(OTK_EPARAM, "otk_cost_points: invalid ground cost %d", (int)ground);
     if ((ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) &&
