@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """SinKD loss forward + backward: otkit against the plain PyTorch reference.
 
-The reference is the SinKD code's algorithm (MATH.md D.1, D.3) in float64 on
+The reference is the SinKD code's algorithm (docs/math.md D.1, D.3) in float64 on
 the CPU: softmax at tau, W = torch.cdist(p_s, p_t, p=1), K = exp(-W/eps), `iters`
 row-then-column normalisations in the kernel domain, loss = c_w * sum(P * W),
 gradient w.r.t. the student logits by autograd (teacher frozen).  otkit runs

@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def epsilon_schedule(diameter, p, blur, scaling):
-    """GeomLoss's legacy ε-list (MATH.md A.5)."""
+    """GeomLoss's legacy ε-list (docs/math.md A.5)."""
     return ([diameter ** p]
             + [math.exp(e) for e in np.arange(p * math.log(diameter), p * math.log(blur),
                                               p * math.log(scaling))]

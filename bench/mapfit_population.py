@@ -8,7 +8,7 @@ POPULATION loss of otk_map_fit over affine maps T(x) = Ax + b,
 
 where every term has a closed form because T#mu is Gaussian: entropic OT
 between Gaussians for the cost |x-y|^2 and regularisation eps KL(P | a x b)
-(the OT_ent convention of MATH.md; Janati, Muzellec, Peyre & Cuturi 2020,
+(the OT_ent convention of docs/math.md; Janati, Muzellec, Peyre & Cuturi 2020,
 "Entropic optimal transport between unbalanced Gaussian measures has a
 closed form", Theorem 1, with eps = 2 sigma^2):
 

@@ -280,7 +280,7 @@ int main(int argc, char **argv)
         if (st >= 0 && init_path) { /* the saved map itself (an mlp keeps its architecture) */
             otk_map *start = NULL;
             if (otk_map_load(&start, init_path) < 0 ||
-                otk_map_get_family(start) != otk_map_get_family(map) || otk_map_dim(start) != d) {
+                otk_map_get_family(start) != otk_map_get_family(map) || otk_map_get_dim(start) != d) {
                 fprintf(stderr, "mapfit_uvp: %s: %s\n", init_path,
                         start ? "not a map of this family and dimension" : otk_last_error());
                 return 2;
@@ -291,7 +291,7 @@ int main(int argc, char **argv)
         if (st >= 0 && start_at_ot && !strcmp(family, "affine"))
             otk_map_set_params(map, theta_ot);
         if (st >= 0 && rotation) {
-            double *theta = calloc(otk_map_n_params(map), sizeof(double));
+            double *theta = calloc(otk_map_get_n_params(map), sizeof(double));
             otk_map_get_params(map, theta);
             /* A rotation by 90° in the plane of the first two coordinates. */
             theta[0] = 0.0, theta[1] = -1.0, theta[d] = 1.0, theta[d + 1] = 0.0;
@@ -307,11 +307,11 @@ int main(int argc, char **argv)
         par.seed = seed;
         par.divergence.blur = blur;
         par.threads = threads;
-        par.optimizer = !strcmp(optimizer, "adam")   ? OTK_OPT_ADAM
-                        : !strcmp(optimizer, "bfgs") ? OTK_OPT_BFGS
-                                                     : OTK_OPT_AUTO;
+        par.optimizer = !strcmp(optimizer, "adam")   ? OTK_OPTIMIZER_ADAM
+                        : !strcmp(optimizer, "bfgs") ? OTK_OPTIMIZER_BFGS
+                                                     : OTK_OPTIMIZER_AUTO;
         par.report_points = report_points;
-        par.lr_schedule = cosine ? OTK_LR_COSINE : OTK_LR_CONSTANT;
+        par.lr_schedule = cosine ? OTK_LR_SCHEDULE_COSINE : OTK_LR_SCHEDULE_CONSTANT;
         if (mg_rel > 0.0)
             par.monge_gap.relative_eps = mg_rel;
         if (div_tol > 0.0) {

@@ -1,20 +1,35 @@
 /*
  * otkit.h — umbrella header for otkit, numerical optimal transport in C.
  *
- *   otkit/status.h    status codes, error messages, version
+ *   otkit/version.h   OTK_VERSION_MAJOR/MINOR/PATCH (compile-time version)
+ *   otkit/status.h    status codes, error messages, run-time version
  *   otkit/cost.h      the cost abstraction (dense, point clouds, callback)
+ *                     and the cost operations (soft-min, plan reductions)
+ *   otkit/grid.h      regular-grid costs (separable log-domain or FFT soft-min)
+ *   otkit/mesh.h      triangle meshes and graphs, the heat-kernel cost
+ *   otkit/sparse.h    costs given on a sparsity pattern
  *   otkit/sinkhorn.h  log-domain Sinkhorn (balanced/unbalanced, ε-scaling)
  *   otkit/divergence.h  the debiased Sinkhorn divergence and its gradients
- *   otkit/distill.h   SinKD and the KL / reverse-KL / JS distillation losses
+ *   otkit/barycenter.h  convolutional Wasserstein barycenters (grids, meshes)
  *   otkit/monge_gap.h the empirical Monge gap and its gradients
  *   otkit/entropic_map.h  the entropic (barycentric) transport map estimator
+ *   otkit/distill.h   SinKD and the KD losses (distillation)
  *   otkit/mapfit.h    fitting transport maps (affine, residual MLP, entropic)
+ *   otkit/fdiv.h      f-divergences (KL, JS, χ², α, ...), PSI and information value
+ *   otkit/emd.h       exact optimal transport (network simplex)
+ *   otkit/sliced.h    1-D and sliced Wasserstein distances and their gradients
+ *
+ * STABILITY: each header says whether its API is stable (status, version,
+ * costs, Sinkhorn, divergence) or experimental (map fitting, distillation,
+ * the Monge gap, the entropic map, barycenters, the cost operations): see
+ * docs/design.md, "Stability".  The mathematics is in docs/math.md.
  *
  * Link with `pkg-config --libs otkit`.
  */
 #ifndef OTKIT_H
 #define OTKIT_H
 
+#include "otkit/version.h"
 #include "otkit/status.h"
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
@@ -27,5 +42,8 @@
 #include "otkit/mesh.h"
 #include "otkit/sparse.h"
 #include "otkit/mapfit.h"
+#include "otkit/fdiv.h"
+#include "otkit/emd.h"
+#include "otkit/sliced.h"
 
 #endif /* OTKIT_H */

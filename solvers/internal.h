@@ -8,6 +8,7 @@
 #include "otkit/status.h"
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
+#include "otkit/fdiv.h"
 #include "kernels.h"
 
 #if defined(__GNUC__)
@@ -24,6 +25,12 @@ void otk__clear_error(void);
 /* Validation helpers for public entry points; `what` names the argument. */
 otk_status otk__check_finite(const char *what, const double *v, size_t n);
 otk_status otk__check_weights(const char *what, const double *w, size_t n, double *mass);
+
+/* GSL's default error handler aborts; the library never does.  Switch it
+ * off, once per process, unless the program installed its own handler
+ * (which is then kept).  Call before any GSL routine that may report an
+ * error (solvers/core/status.c). */
+void otk__gsl_never_abort(void);
 
 /* Number of OpenMP threads for a call: `requested` (> 0) or OpenMP's default. */
 int otk__threads(int requested);
@@ -95,14 +102,14 @@ int otk__all_finite(const double *v, size_t n);
 
 /* Σ_i w_i |exp((pot_i − soft_i)/ε) − exp(−pot_i/ρ)| / mass, with soft the
  * undamped soft-min of the other side: the relative L1 violation of one side's
- * optimality condition, otkit's marginal error (otkit/sinkhorn.h; MATH.md A.4,
+ * optimality condition, otkit's marginal error (otkit/sinkhorn.h; docs/math.md A.4,
  * A.6).  Zero weights are skipped. */
 double otk__side_error(const double *w, const double *pot, const double *soft, size_t n,
                        double eps, double rho, double mass);
 
 /* What plan_reduce sums: otk_reduce (otkit/cost.h, otk_cost_plan_reduce). */
 
-/* The table of operations every cost kind provides (DESIGN.md).  "Axis 0"
+/* The table of operations every cost kind provides (docs/design.md).  "Axis 0"
  * reduces over j for each row i (out has n entries); "axis 1" over i for each
  * column j (out has m entries). */
 struct otk_cost_ops {
@@ -157,6 +164,19 @@ void otk__dense_plan_reduce_cols(const otk_cost *c, const double *C, size_t ld, 
                                  const double *u, const double *v, otk_reduce what, size_t k,
                                  const double *Y, double *out, int threads);
 
+/* The cost as a row-major matrix, entry (i, j) at M[i*ld + j], without a
+ * copy: a dense cost's matrix, or a point cloud's kept matrix
+ * (otk_cost_points_cache); NULL for every other cost. */
+const double *otk__cost_matrix_view(const otk_cost *c, size_t *ld);
+/* Evaluate every entry of the cost into C (n×m, row-major, ld = m): point
+ * clouds with the kernel of their other operations (bitwise the same
+ * entries), other kinds entry by entry. */
+void otk__cost_fill_matrix(const otk_cost *c, double *C);
+/* The kinds' parts of those two (NULL / 0 when `c` is not of that kind). */
+const double *otk__dense_matrix_view(const otk_cost *c, size_t *ld);
+const double *otk__points_matrix_view(const otk_cost *c);
+int otk__points_fill_matrix(const otk_cost *c, double *C);
+
 /* Point clouds only (kind "points", not checked): replace the coordinates of
  * x (n×d, row-major) and/or y (m×d) — NULL leaves a side unchanged — and
  * recompute the diameter and the cached matrix, if any (otk_cost_points_cache).
@@ -183,6 +203,20 @@ otk_status otk__sinkhorn_finish(otk_sinkhorn *s, otk_sinkhorn_result *res);
  * the non-differentiable costs contribute 0 at p = q. */
 void otk__ground_grad(otk_ground ground, double power, size_t d, const double *p,
                       const double *q, double w, double *grad);
+
+/* f-divergences from logits, row by row (solvers/clients/fdiv.c), shared with
+ * the KD losses of distill.c: the row values D(softmax(z_p/τ) ‖ softmax(z_q/τ))
+ * times `scale` into rows[0..B), and gscale·scale·∂/∂z added to grad_p,
+ * grad_q (may be NULL).  Parameters and inputs are checked by the caller.
+ * OTK_ENUMERIC when a row overflows (Pearson, Neyman, α outside (−1, 1)). */
+otk_status otk__fdiv_logits_rows(const otk_fdiv_params *par, size_t B, size_t K,
+                                 const double *z_p, const double *z_q, double scale,
+                                 double gscale, double *rows, double *grad_p, double *grad_q,
+                                 int threads);
+
+/* Validate an otk_fdiv_params used as a KD term (the member, tau, and the
+ * mean reduction the combined objective uses). */
+otk_status otk__fdiv_check_kd(const otk_fdiv_params *par);
 
 /* Whether an array of a·b elements of `size` bytes cannot be addressed
  * (a·b·size overflows size_t): public entry points check their sizes with it

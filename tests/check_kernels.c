@@ -1,9 +1,11 @@
 /*
  * tests/check_kernels.c — accuracy of the branch-free exp and log of the SIMD
- * kernels against libm, on the baseline build of solvers/core/kernels.c (included
- * here: the kernel tables are internal to the library).  The AVX2 and AVX-512
- * tables are the same C code compiled with other flags; the solver suites run
- * them through the library.
+ * kernels against libm, on one build of solvers/core/kernels.c (included here:
+ * the kernel tables are internal to the library).  tests/check_kernels is the
+ * baseline build; tests/check_kernels_avx512 is the same file compiled with
+ * the AVX-512 table's flags, whose exp-sum loops use their own vector
+ * exponential (skipped, status 77, on a CPU without AVX-512).  The solver
+ * suites run the widest table the CPU has through the library.
  *
  * Exit status 0 when every check passes; the last line is "N passed, M failed".
  */
@@ -54,8 +56,95 @@ static double exp_worst(double *x, double *out, size_t N, double lo, double hi, 
     return worst;
 }
 
+/* The exp-sum loops of the soft-mins and plan reductions against libm: each
+ * result's relative error over random tiles of every length up to OTK_TILE. */
+static void check_exp_loops(uint64_t *st)
+{
+    double v[OTK_TILE], c[OTK_TILE], M[OTK_TILE], S[OTK_TILE], w[OTK_TILE];
+    double worst_sum = 0.0, worst_strip = 0.0, worst_plan = 0.0;
+    int zero_below = 1;
+    for (size_t T = 1; T <= OTK_TILE; T += (T < 40 ? 1 : 37)) {
+        double ref = 0.0;
+        const double shift = 3.0 * uniform(st) - 1.0;
+        for (size_t t = 0; t < T; t++) {
+            v[t] = shift - 60.0 * uniform(st);
+            ref += exp(v[t] - shift);
+        }
+        worst_sum = fmax(worst_sum, fabs(sum_exp_shifted(v, T, shift) - ref) / ref);
+        const double h = 0.5, inv_eps = 7.0;
+        for (size_t t = 0; t < T; t++) {
+            c[t] = 5.0 * uniform(st);
+            M[t] = h - c[t] * inv_eps + 40.0 * uniform(st);
+            S[t] = 0.0;
+        }
+        strip_sumexp(c, h, T, inv_eps, M, S);
+        for (size_t t = 0; t < T; t++) {
+            const double e = exp(h - c[t] * inv_eps - M[t]);
+            worst_strip = fmax(worst_strip, fabs(S[t] - e) / e);
+        }
+        for (size_t t = 0; t < T; t++)
+            v[t] = 2.0 * uniform(st) - 1.0;
+        v[T - 1] = -INFINITY; /* a zero weight gets exactly no mass */
+        plan_weights(c, v, T, -1.0, inv_eps, w);
+        for (size_t t = 0; t + 1 < T; t++) {
+            const double e = exp(-1.0 + v[t] - c[t] * inv_eps);
+            worst_plan = fmax(worst_plan, fabs(w[t] - e) / e);
+        }
+        zero_below &= w[T - 1] == 0.0;
+    }
+    check(worst_sum <= 1e-14, "sum_exp_shifted: relative error <= 1e-14 (T = 1..512)", worst_sum, 0.0);
+    check(worst_strip <= 6e-15, "strip_sumexp: relative error of each term <= 6e-15", worst_strip, 0.0);
+    check(worst_plan <= 6e-15 && zero_below,
+          "plan_weights: relative error <= 6e-15, exactly 0 for a zero weight", worst_plan, 0.0);
+}
+
+/* The float32 point soft-min tile against the float64 one on the same
+ * (float32) points: the log-sum-exp within 2e-7 of the exponents' scale. */
+static void check_f32_tile(uint64_t *st)
+{
+    enum { D = 3, NQ = 700 };
+    static double Q[D * NQ], h[NQ];
+    static float Qf[D * NQ];
+    double worst = 0.0;
+    int nan_surfaces;
+    for (int trial = 0; trial < 50; trial++) {
+        double p[D];
+        float pf[D];
+        for (int k = 0; k < D; k++)
+            pf[k] = (float)uniform(st), p[k] = pf[k];
+        for (int i = 0; i < D * NQ; i++)
+            Qf[i] = (float)uniform(st), Q[i] = Qf[i];
+        const double inv_eps = 10.0 + 200.0 * uniform(st);
+        for (int j = 0; j < NQ; j++)
+            h[j] = -5.0 + uniform(st);
+        for (int g = 0; g < 4; g++) {
+            double M = -INFINITY, S = 0.0, M32 = -INFINITY, S32 = 0.0;
+            for (size_t j0 = 0; j0 < NQ; j0 += OTK_TILE) {
+                size_t T = NQ - j0 < OTK_TILE ? NQ - j0 : OTK_TILE;
+                points_lse_tile(g, 0.0, D, p, 1, Q, NQ, j0, T, h + j0, inv_eps, &M, &S);
+                points_lse_tile_f32(g, 0.0, D, pf, 1, Qf, NQ, j0, T, h + j0, inv_eps, &M32, &S32);
+            }
+            const double scale = 5.0 + 3.0 * inv_eps; /* |h| + max c/eps */
+            worst = fmax(worst, fabs((M32 + log(S32)) - (M + log(S))) / scale);
+        }
+    }
+    check(worst <= 2e-7, "points_lse_tile_f32: within 2e-7 of the exponents' scale", worst, 0.0);
+    h[5] = NAN;
+    double M = -INFINITY, S = 0.0;
+    points_lse_tile_f32(0, 0.0, D, Qf, 1, Qf, NQ, 0, 64, h, 1.0, &M, &S);
+    nan_surfaces = isnan(M + log(S));
+    check(nan_surfaces, "points_lse_tile_f32: a NaN exponent makes the result NaN", 0.0, 0.0);
+}
+
 int main(void)
 {
+#if defined(__AVX512F__)
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512dq")) {
+        puts("SKIP: this CPU has no AVX-512F/DQ");
+        return 77;
+    }
+#endif
     enum { N = 1 << 20 };
     double *x = malloc(N * sizeof *x), *out = malloc(N * sizeof *out);
     if (!x || !out)
@@ -102,6 +191,9 @@ int main(void)
     check(worst <= 6e-15, "exp_affine on [-40, 40]: relative error <= 6e-15", worst, where);
     worst = exp_worst(x, out, N, -708.0, 709.0, &st, &where);
     check(worst <= 1e-13, "exp_affine on [-708, 709]: relative error <= 1e-13", worst, where);
+
+    check_exp_loops(&st);
+    check_f32_tile(&st);
 
     free(x);
     free(out);

@@ -40,6 +40,9 @@ int main(void)
     srunner_add_suite(sr, mesh_suite());
     srunner_add_suite(sr, sparse_suite());
     srunner_add_suite(sr, mapfit_suite());
+    srunner_add_suite(sr, fdiv_suite());
+    srunner_add_suite(sr, emd_suite());
+    srunner_add_suite(sr, sliced_suite());
     srunner_add_suite(sr, bad_input_suite());
     srunner_run_all(sr, CK_ENV); /* CK_NORMAL unless CK_VERBOSITY says otherwise */
     const int failed = srunner_ntests_failed(sr);

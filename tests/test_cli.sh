@@ -1065,5 +1065,17 @@ else
     fail "apply-map, corrupt model (exit $rc)"
 fi
 
+# ------------------------------------------------------------------ --mpi
+# An otk built without MPI says how to get it (with MPI: tests/test_mpi.sh).
+if ! grep -q '^#define OTK_HAVE_MPI 1' "$top_builddir/config.h" 2>/dev/null; then
+    run_otk sinkhorn --mpi "$tmp/X.npy" "$tmp/Y.npy"
+    if [ $rc -eq 2 ] && grep -q 'built without MPI; configure otkit with --with-mpi' "$tmp/err" &&
+        [ ! -s "$tmp/out" ]; then
+        pass "sinkhorn --mpi without MPI: exit 2, says to configure --with-mpi"
+    else
+        fail "sinkhorn --mpi without MPI (exit $rc)"
+    fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

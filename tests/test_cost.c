@@ -558,6 +558,85 @@ START_TEST(test_cost_operations_reject_bad_arguments)
 }
 END_TEST
 
+/* Points that float32 represents exactly, so that the float32 and float64
+ * costs describe the same problem and only the arithmetic differs. */
+static void float_points(size_t len, uint64_t seed, float *f, double *dbl)
+{
+    for (size_t i = 0; i < len; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        f[i] = (float)((double)(seed >> 40) / (double)(1ull << 24));
+        dbl[i] = (double)f[i];
+    }
+}
+
+START_TEST(test_float32_points_solve_close_to_float64)
+{
+    enum { n = 200, m = 150, d = 3 };
+    float xf[n * d], yf[m * d];
+    double x[n * d], y[m * d];
+    float_points(n * d, 1, xf, x);
+    float_points(m * d, 2, yf, y);
+    const otk_ground grounds[] = {OTK_GROUND_SQEUCLIDEAN, OTK_GROUND_EUCLIDEAN, OTK_GROUND_L1};
+    for (size_t g = 0; g < 3; g++) {
+        otk_cost *c64, *c32;
+        TK_ASSERT_OK(otk_cost_points(&c64, n, m, d, x, y, grounds[g], 0));
+        TK_ASSERT_OK(otk_cost_points_f32(&c32, n, m, d, xf, yf, grounds[g], 0));
+        ck_assert_int_eq(otk_cost_single_precision(c32), 1);
+        ck_assert_int_eq(otk_cost_single_precision(c64), 0);
+        TK_ASSERT_REL(otk_cost_diameter(c32), otk_cost_diameter(c64), 0.0);
+        /* One soft-min: within 2e-7 of the cost scale (the documented 1e-7
+         * with room for the sum's rounding). */
+        double h[m], o64[n], o32[n];
+        for (size_t j = 0; j < m; j++)
+            h[j] = -log((double)m) + 0.3 * sin((double)j);
+        const double eps = 0.05 * pow(otk_cost_diameter(c64), otk_cost_exponent(c64));
+        TK_ASSERT_OK(otk_cost_softmin(c64, 0, eps, h, o64, 1));
+        TK_ASSERT_OK(otk_cost_softmin(c32, 0, eps, h, o32, 1));
+        for (size_t i = 0; i < n; i++)
+            TK_ASSERT_ABS(o32[i], o64[i], 2e-7 * otk_cost_diameter(c64));
+        /* A whole solve: values within 1e-6 relative. */
+        otk_sinkhorn_params par;
+        otk_sinkhorn_params_default(&par);
+        par.eps = eps;
+        par.tol = 1e-5;
+        par.threads = 1;
+        otk_sinkhorn_result r64, r32;
+        otk_sinkhorn *s64, *s32;
+        TK_ASSERT_OK(otk_sinkhorn_alloc(&s64, c64, &par));
+        TK_ASSERT_OK(otk_sinkhorn_alloc(&s32, c32, &par));
+        TK_ASSERT_OK(otk_sinkhorn_solve(s64, NULL, NULL, &r64));
+        TK_ASSERT_OK(otk_sinkhorn_solve(s32, NULL, NULL, &r32));
+        TK_ASSERT_REL(r32.ot_kl, r64.ot_kl, 1e-6);
+        TK_ASSERT_REL(r32.ot_lin, r64.ot_lin, 1e-6);
+        otk_sinkhorn_free(s64);
+        otk_sinkhorn_free(s32);
+        otk_cost_free(c64);
+        otk_cost_free(c32);
+    }
+}
+END_TEST
+
+START_TEST(test_float32_points_reject_bad_arguments)
+{
+    float x[6] = {0, 1, 2, 3, 4, 5}, y[4] = {0, 1, 2, 3};
+    otk_cost *c = SENTINEL_COST;
+    TK_ASSERT_FAILS(otk_cost_points_f32(&c, 3, 2, 2, NULL, y, OTK_GROUND_SQEUCLIDEAN, 0),
+                    OTK_ENULL, "x");
+    ck_assert_ptr_null(c);
+    TK_ASSERT_FAILS(otk_cost_points_f32(&c, 3, 2, 0, x, y, OTK_GROUND_SQEUCLIDEAN, 0), OTK_ESIZE,
+                    "d = 0");
+    TK_ASSERT_FAILS(otk_cost_points_f32(&c, (size_t)1 << 62, 2, 4, x, y, OTK_GROUND_SQEUCLIDEAN, 0),
+                    OTK_ESIZE, "overflows");
+    TK_ASSERT_FAILS(otk_cost_points_f32(&c, 3, 2, 2, x, y, OTK_GROUND_LP, -1.0), OTK_EPARAM,
+                    "power");
+    y[3] = NAN;
+    TK_ASSERT_FAILS(otk_cost_points_f32(&c, 3, 2, 2, x, y, OTK_GROUND_SQEUCLIDEAN, 0),
+                    OTK_ENONFINITE, "y[3]");
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(otk_cost_single_precision(NULL), 0);
+}
+END_TEST
+
 Suite *cost_suite(void)
 {
     Suite *s = suite_create("cost");
@@ -578,6 +657,7 @@ Suite *cost_suite(void)
     tcase_add_test(tc, test_points_cache_keeps_the_exact_entries_within_its_budget);
     tcase_add_test(tc, test_points_cache_gives_the_on_the_fly_solution);
     tcase_add_test(tc, test_cost_operations_match_their_definitions);
+    tcase_add_test(tc, test_float32_points_solve_close_to_float64);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
@@ -589,6 +669,7 @@ Suite *cost_suite(void)
     tcase_add_test(tc, test_callback_rejects_bad_arguments);
     tcase_add_test(tc, test_cost_free_null_is_a_noop);
     tcase_add_test(tc, test_cost_operations_reject_bad_arguments);
+    tcase_add_test(tc, test_float32_points_reject_bad_arguments);
     suite_add_tcase(s, tc);
     return s;
 }

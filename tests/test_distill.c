@@ -2,13 +2,13 @@
  * tests/test_distill.c — SinKD and the KD baselines (otkit/distill.h).
  *
  * References used, each independent of the code under test:
- *   - the reference algorithm written plainly in the KERNEL domain (MATH.md
+ *   - the reference algorithm written plainly in the KERNEL domain (docs/math.md
  *     D.3: K = e^{−W/ε}, divide rows by their sums, then columns), at 1e-12
  *     relative for moderate ε (the log and kernel domains differ by rounding);
  *   - central finite differences (step 1e-5: truncation O(h²) ≈ 1e-10, rounding
  *     ≈ 1e-16/h ≈ 1e-11) for every gradient, at 1e-6 relative to the largest
  *     gradient entry;
- *   - the closed forms of MATH.md E evaluated with plain loops;
+ *   - the closed forms of docs/math.md E evaluated with plain loops;
  *   - properties: ε → 0 limit, shift invariance, batch permutation, threads.
  */
 #include <string.h>

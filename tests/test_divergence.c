@@ -8,7 +8,7 @@
  *     evaluated with three independent otk_sinkhorn solves;
  *   - central finite differences for every gradient;
  *   - exact OT by enumerating permutations for the ε → 0 limit;
- *   - the closed-form ε-list lengths of MATH.md A.5.
+ *   - the closed-form ε-list lengths of docs/math.md A.5.
  */
 #include "test_helpers.h"
 #include "geomloss_reference.h"
@@ -133,7 +133,7 @@ START_TEST(test_divergence_fixed_schedule_matches_geomloss)
 }
 END_TEST
 
-/* MATH.md A.5: D = 1, p = 2, blur 0.05, scaling 0.5 → 7 iterations; D = 2 → 8. */
+/* docs/math.md A.5: D = 1, p = 2, blur 0.05, scaling 0.5 → 7 iterations; D = 2 → 8. */
 START_TEST(test_divergence_fixed_schedule_iterations_match_worked_examples)
 {
     static const double diameters[] = {1.0, 2.0};
@@ -239,7 +239,7 @@ START_TEST(test_divergence_is_symmetric)
 }
 END_TEST
 
-/* S from three independent otk_sinkhorn solves (the definition, MATH.md B.1). */
+/* S from three independent otk_sinkhorn solves (the definition, docs/math.md B.1). */
 static double ot_kl_by_sinkhorn(size_t n, size_t m, size_t d, const double *x, const double *y,
                                 const double *a, const double *b, double eps, double rho)
 {

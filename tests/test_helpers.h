@@ -35,6 +35,9 @@ Suite *grid_suite(void);
 Suite *mesh_suite(void);
 Suite *sparse_suite(void);
 Suite *mapfit_suite(void);
+Suite *fdiv_suite(void);
+Suite *emd_suite(void);
+Suite *sliced_suite(void);
 Suite *bad_input_suite(void); /* tests/test_bad_input.c */
 
 /* ------------------------------------------------------------ environment */
@@ -232,7 +235,7 @@ static inline double tk_dot(const double *x, const double *y, size_t n)
     return s;
 }
 
-/* Shannon entropy H(w) = −Σ w log w (0 log 0 = 0), MATH.md section 0. */
+/* Shannon entropy H(w) = −Σ w log w (0 log 0 = 0), docs/math.md section 0. */
 static inline double tk_entropy(const double *w, size_t n)
 {
     double h = 0.0;
@@ -339,7 +342,7 @@ static inline void tk_plan(size_t n, size_t m, const double *C, const double *a,
                                : 0.0;
 }
 
-/* Alternating log-domain Sinkhorn (MATH.md A.2, A.6) on a dense C, from zero
+/* Alternating log-domain Sinkhorn (docs/math.md A.2, A.6) on a dense C, from zero
  * potentials, without annealing: g ← κ_b smin^a(f), f ← κ_a smin^b(g) until
  * the relative L1 optimality error (sinkhorn.h) is <= tol.  Returns the
  * number of iterations, or −1 if max_iter was reached. */
@@ -387,7 +390,7 @@ typedef struct {
     double mass;   /* Σ P */
 } tk_values;
 
-/* The three values of an explicit plan P (sinkhorn.h, MATH.md section 0),
+/* The three values of an explicit plan P (sinkhorn.h, docs/math.md section 0),
  * with plain loops; balanced sides (ρ = ∞) contribute no penalty. */
 static inline tk_values tk_plan_values(size_t n, size_t m, const double *C, const double *P,
                                        const double *a, const double *b, double eps,

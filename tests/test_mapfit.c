@@ -4,8 +4,12 @@
  * backpropagation and the whole objective), an independently written forward
  * pass, the closed-form Gaussian OT map, bitwise comparisons for the model
  * files and for reproducibility. */
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 #include "test_helpers.h"
 
 Suite *mapfit_suite(void);
@@ -45,7 +49,7 @@ static void write_text(const char *path, const char *text)
 static double probe_loss(const otk_map *map, size_t n, const double *x, const double *r,
                          double *tx)
 {
-    const size_t d = otk_map_dim(map);
+    const size_t d = otk_map_get_dim(map);
     TK_ASSERT_OK(otk_map_apply(map, n, x, tx, 1));
     double s = 0.0;
     for (size_t k = 0; k < n * d; k++)
@@ -56,7 +60,7 @@ static double probe_loss(const otk_map *map, size_t n, const double *x, const do
 /* max_k |fd_k − an_k| <= rtol·‖an‖_∞ with central differences of step h. */
 static void check_backprop_against_fd(otk_map *map, size_t n, tk_rng *rng, double rtol)
 {
-    const size_t d = otk_map_dim(map), P = otk_map_n_params(map);
+    const size_t d = otk_map_get_dim(map), P = otk_map_get_n_params(map);
     double *x = tk_alloc(n * d, sizeof(double)), *r = tk_alloc(n * d, sizeof(double));
     double *tx = tk_alloc(n * d, sizeof(double)), *g = tk_alloc(n * d, sizeof(double));
     double *theta = tk_alloc(P, sizeof(double)), *grad = tk_alloc(P, sizeof(double));
@@ -141,7 +145,7 @@ START_TEST(test_affine_backprop_matches_finite_differences)
     for (size_t d = 1; d <= 5; d += 2) {
         otk_map *map = NULL;
         TK_ASSERT_OK(otk_map_alloc_affine(&map, d));
-        ck_assert_uint_eq(otk_map_n_params(map), d * d + d);
+        ck_assert_uint_eq(otk_map_get_n_params(map), d * d + d);
         check_backprop_against_fd(map, 7, &rng, 1e-6);
         otk_map_free(map);
     }
@@ -169,7 +173,7 @@ START_TEST(test_mlp_apply_matches_reference_forward_pass)
     const size_t d = 3, n = 9;
     for (int act = 0; act < 2; act++) {
         otk_map *map = new_mlp(d, 2, widths, (otk_activation)act, 3);
-        size_t P = otk_map_n_params(map);
+        size_t P = otk_map_get_n_params(map);
         ck_assert_uint_eq(P, (3 * 6 + 6) + (6 * 4 + 4) + (4 * 3 + 3));
         double theta[128], x[27], tx[27], ref[3];
         for (size_t k = 0; k < P; k++)
@@ -211,7 +215,7 @@ START_TEST(test_mlp_init_depends_only_on_seed)
     otk_map *a = new_mlp(3, 1, widths, OTK_ACTIVATION_TANH, 42);
     otk_map *b = new_mlp(3, 1, widths, OTK_ACTIVATION_TANH, 42);
     otk_map *c = new_mlp(3, 1, widths, OTK_ACTIVATION_TANH, 43);
-    size_t P = otk_map_n_params(a);
+    size_t P = otk_map_get_n_params(a);
     double ta[64], tb[64], tc[64];
     TK_ASSERT_OK(otk_map_get_params(a, ta));
     TK_ASSERT_OK(otk_map_get_params(b, tb));
@@ -231,7 +235,7 @@ static void check_objective_gradient(otk_map *map, size_t n, size_t m, const dou
                                      const double *y, const otk_map_fit_params *par,
                                      double lambda, double rtol)
 {
-    const size_t d = otk_map_dim(map), P = otk_map_n_params(map);
+    const size_t d = otk_map_get_dim(map), P = otk_map_get_n_params(map);
     double *theta = tk_alloc(P, sizeof(double)), *grad = tk_alloc(P, sizeof(double));
     double *fd = tk_alloc(P, sizeof(double));
     double value;
@@ -267,7 +271,7 @@ static void tight_params(otk_map_fit_params *par)
     par->divergence.tol = 1e-14;
     par->divergence.max_iter = 100000;
     /* ε of M̂ fixed in cost units: the relative ε is a stop-gradient statistic
-     * of the cost matrix (MATH.md C.3), which finite differences would see. */
+     * of the cost matrix (docs/math.md C.3), which finite differences would see. */
     par->monge_gap.eps = 0.3;
     par->monge_gap.tol = 1e-14;
     par->monge_gap.max_iter = 100000;
@@ -313,7 +317,7 @@ START_TEST(test_objective_gradient_matches_fd_with_monge_gap)
     static const size_t widths[] = {5};
     otk_map *mlp = new_mlp(d, 1, widths, OTK_ACTIVATION_TANH, 4);
     double th[64];
-    for (size_t k = 0; k < otk_map_n_params(mlp); k++)
+    for (size_t k = 0; k < otk_map_get_n_params(mlp); k++)
         th[k] = 0.5 * tk_gauss(&rng);
     TK_ASSERT_OK(otk_map_set_params(mlp, th));
     check_objective_gradient(mlp, n, m, x, y, &par, 0.7, 1e-6);
@@ -397,7 +401,7 @@ static void fit_mlp_once(unsigned long seed, double *theta, size_t *P, int *step
     otk_map_fit_result res;
     TK_ASSERT_OK(otk_map_fit(map, n, m, d, x, y, &par, &res));
     ck_assert_int_eq(res.iterations, 15);
-    *P = otk_map_n_params(map);
+    *P = otk_map_get_n_params(map);
     TK_ASSERT_OK(otk_map_get_params(map, theta));
     otk_map_free(map);
 }
@@ -420,6 +424,85 @@ START_TEST(test_same_seed_gives_bitwise_same_fit)
     TK_ASSERT_OK(otk_map_get_params(init, t0));
     ck_assert(memcmp(t0, t1, P * sizeof(double)) != 0);
     otk_map_free(init);
+}
+END_TEST
+
+/* Two fits in two threads at once give the bits of the same fits run one
+ * after the other: fits share no state (GSL's error handler is switched once
+ * per process, not around every fit). */
+typedef struct {
+    unsigned long seed;
+    double theta[256];
+    size_t P;
+    int steps;
+} fit_job;
+
+static void *fit_job_run(void *arg)
+{
+    fit_job *j = arg;
+    fit_mlp_once(j->seed, j->theta, &j->P, &j->steps);
+    return NULL;
+}
+
+START_TEST(test_concurrent_fits_match_serial_fits)
+{
+    fit_job serial[2] = {{.seed = 5}, {.seed = 6}}, conc[2] = {{.seed = 5}, {.seed = 6}};
+    for (int k = 0; k < 2; k++)
+        fit_job_run(&serial[k]);
+    pthread_t t[2];
+    for (int k = 0; k < 2; k++)
+        ck_assert_int_eq(pthread_create(&t[k], NULL, fit_job_run, &conc[k]), 0);
+    for (int k = 0; k < 2; k++)
+        ck_assert_int_eq(pthread_join(t[k], NULL), 0);
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(conc[k].steps, 15);
+        ck_assert(memcmp(serial[k].theta, conc[k].theta, serial[k].P * sizeof(double)) == 0);
+    }
+}
+END_TEST
+
+/* A GSL error (k > n in gsl_ran_choose), which calls GSL's error handler. */
+static void provoke_gsl_error(void)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    ck_assert_ptr_nonnull(rng);
+    double src[2] = {1, 2}, dst[3];
+    gsl_ran_choose(rng, dst, 3, src, 2, sizeof(double));
+    gsl_rng_free(rng);
+}
+
+static int gsl_errors_seen;
+static void count_gsl_errors(const char *reason, const char *file, int line, int gsl_errno)
+{
+    (void)reason, (void)file, (void)line, (void)gsl_errno;
+    gsl_errors_seen++;
+}
+
+/* A handler the program installed before fitting stays in place. */
+START_TEST(test_fit_keeps_the_programs_gsl_handler)
+{
+    double theta[256];
+    size_t P;
+    int steps = 0;
+    gsl_set_error_handler(count_gsl_errors);
+    gsl_errors_seen = 0;
+    fit_mlp_once(5, theta, &P, &steps);
+    provoke_gsl_error();
+    ck_assert_int_eq(gsl_errors_seen, 1);
+    ck_assert(gsl_set_error_handler_off() == count_gsl_errors);
+}
+END_TEST
+
+/* Without one, GSL's aborting default is off after the first fit: a GSL
+ * error returns (in a process of its own, as Check runs each test; with
+ * CK_FORK=no the previous test left the handler off). */
+START_TEST(test_fit_turns_the_aborting_gsl_handler_off)
+{
+    double theta[256];
+    size_t P;
+    int steps = 0;
+    fit_mlp_once(5, theta, &P, &steps);
+    provoke_gsl_error(); /* would abort() under GSL's default handler */
 }
 END_TEST
 
@@ -470,9 +553,9 @@ START_TEST(test_lambda_warmup_ramps_linearly)
     TK_ASSERT_OK(otk_map_alloc_affine(&map, d));
     otk_map_fit_params par;
     otk_map_fit_params_default(&par);
-    par.optimizer = OTK_OPT_ADAM;
+    par.optimizer = OTK_OPTIMIZER_ADAM;
     par.lambda = 2.0;
-    par.lambda_schedule = OTK_LAMBDA_WARMUP;
+    par.lambda_schedule = OTK_LAMBDA_SCHEDULE_WARMUP;
     par.warmup_steps = 4;
     par.iters = 6;
     par.divergence.blur = 0.5;
@@ -519,7 +602,7 @@ START_TEST(test_bfgs_progress_reports_the_iterate)
     TK_ASSERT_OK(otk_map_alloc_affine(&map, d));
     otk_map_fit_params par;
     otk_map_fit_params_default(&par);
-    par.optimizer = OTK_OPT_BFGS;
+    par.optimizer = OTK_OPTIMIZER_BFGS;
     par.lambda = 0.1;
     par.monge_gap.eps = 1.0;
     par.iters = 8;
@@ -550,12 +633,12 @@ START_TEST(test_adam_steps_follow_the_cosine_lr_schedule)
     tk_points_gauss(&rng, n, d, 0.8, 0.5, y);
     otk_map_fit_params par;
     otk_map_fit_params_default(&par);
-    par.optimizer = OTK_OPT_ADAM;
+    par.optimizer = OTK_OPTIMIZER_ADAM;
     par.lambda = 0.0;
     par.iters = K;
     par.batch = 0;
     par.lr = 0.05;
-    par.lr_schedule = OTK_LR_COSINE;
+    par.lr_schedule = OTK_LR_SCHEDULE_COSINE;
     par.divergence.blur = 0.5;
     par.threads = 1;
     otk_map *fit = NULL, *ref = NULL;
@@ -583,7 +666,7 @@ START_TEST(test_adam_steps_follow_the_cosine_lr_schedule)
     TK_ASSERT_OK(otk_map_get_params(fit, got));
     TK_ASSERT_VEC_ABS(got, theta, P, 1e-12, "theta after 5 cosine-scheduled Adam steps");
     /* The constant schedule takes different steps from the second one on. */
-    par.lr_schedule = OTK_LR_CONSTANT;
+    par.lr_schedule = OTK_LR_SCHEDULE_CONSTANT;
     otk_map *flat = NULL;
     TK_ASSERT_OK(otk_map_alloc_affine(&flat, d));
     TK_ASSERT_OK(otk_map_fit(flat, n, n, d, x, y, &par, NULL));
@@ -614,7 +697,7 @@ START_TEST(test_fit_report_uses_the_first_report_points)
     otk_map_fit_params par;
     otk_map_fit_params_default(&par);
     ck_assert_uint_eq(par.report_points, 4096);
-    par.optimizer = OTK_OPT_ADAM;
+    par.optimizer = OTK_OPTIMIZER_ADAM;
     par.iters = 3;
     par.batch = 10;
     par.lambda = 0.5;
@@ -652,9 +735,9 @@ static void check_round_trip(const otk_map *map, const char *name)
     otk_map *back = NULL;
     TK_ASSERT_OK(otk_map_load(&back, path));
     ck_assert_int_eq(otk_map_get_family(back), otk_map_get_family(map));
-    ck_assert_uint_eq(otk_map_dim(back), otk_map_dim(map));
-    const size_t d = otk_map_dim(map), P = otk_map_n_params(map);
-    ck_assert_uint_eq(otk_map_n_params(back), P);
+    ck_assert_uint_eq(otk_map_get_dim(back), otk_map_get_dim(map));
+    const size_t d = otk_map_get_dim(map), P = otk_map_get_n_params(map);
+    ck_assert_uint_eq(otk_map_get_n_params(back), P);
     if (P > 0) {
         double *t1 = tk_alloc(P, sizeof(double)), *t2 = tk_alloc(P, sizeof(double));
         TK_ASSERT_OK(otk_map_get_params(map, t1));
@@ -664,10 +747,10 @@ static void check_round_trip(const otk_map *map, const char *name)
         free(t2);
     }
     size_t w1[OTK_MAP_MAX_HIDDEN], w2[OTK_MAP_MAX_HIDDEN];
-    size_t K = otk_map_hidden(map, w1, OTK_MAP_MAX_HIDDEN);
-    ck_assert_uint_eq(otk_map_hidden(back, w2, OTK_MAP_MAX_HIDDEN), K);
+    size_t K = otk_map_get_hidden(map, w1, OTK_MAP_MAX_HIDDEN);
+    ck_assert_uint_eq(otk_map_get_hidden(back, w2, OTK_MAP_MAX_HIDDEN), K);
     ck_assert(K == 0 || memcmp(w1, w2, K * sizeof(size_t)) == 0);
-    ck_assert_int_eq(otk_map_activation(back), otk_map_activation(map));
+    ck_assert_int_eq(otk_map_get_activation(back), otk_map_get_activation(map));
     tk_rng rng = tk_rng_seed(99);
     const size_t n = 17;
     double *z = tk_alloc(n * d, sizeof(double)), *t1 = tk_alloc(n * d, sizeof(double));
@@ -710,8 +793,8 @@ START_TEST(test_save_load_round_trip_is_bitwise_for_each_family)
     sp.blur = 0.3;
     otk_map *ent = NULL;
     TK_ASSERT_OK(otk_map_fit_entropic(&ent, n, m, d, x, y, OTK_GROUND_SQEUCLIDEAN, 0.0, &sp));
-    ck_assert_int_eq(otk_map_get_family(ent), OTK_MAP_ENTROPIC);
-    ck_assert_uint_eq(otk_map_n_params(ent), 0);
+    ck_assert_int_eq(otk_map_get_family(ent), OTK_MAP_FAMILY_ENTROPIC);
+    ck_assert_uint_eq(otk_map_get_n_params(ent), 0);
     check_round_trip(ent, "entropic.map");
     otk_map_free(ent);
     rmdir(tmp_dir);
@@ -818,9 +901,9 @@ START_TEST(test_bad_input_is_reported)
     par.lr = 0.0;
     TK_ASSERT_FAILS(otk_map_fit(map, n, n, d, x, y, &par, NULL), OTK_EPARAM, "lr = 0");
     par.lr = 1e-3;
-    par.lambda_schedule = OTK_LAMBDA_WARMUP;
+    par.lambda_schedule = OTK_LAMBDA_SCHEDULE_WARMUP;
     TK_ASSERT_FAILS(otk_map_fit(map, n, n, d, x, y, &par, NULL), OTK_EPARAM, "warmup_steps");
-    par.lambda_schedule = OTK_LAMBDA_CONSTANT;
+    par.lambda_schedule = OTK_LAMBDA_SCHEDULE_CONSTANT;
 
     /* Unknown family and activation names; an entropic map is not trained. */
     otk_map_family fam;
@@ -848,10 +931,10 @@ END_TEST
 START_TEST(test_names_round_trip)
 {
     for (int k = 0; k < 3; k++) {
-        otk_map_family f = OTK_MAP_ENTROPIC;
+        otk_map_family f = OTK_MAP_FAMILY_ENTROPIC;
         TK_ASSERT_OK(otk_map_family_from_name(otk_map_family_name((otk_map_family)k), &f));
         ck_assert_int_eq(f, k);
-        otk_optimizer o = OTK_OPT_AUTO;
+        otk_optimizer o = OTK_OPTIMIZER_AUTO;
         TK_ASSERT_OK(otk_optimizer_from_name(otk_optimizer_name((otk_optimizer)k), &o));
         ck_assert_int_eq(o, k);
     }
@@ -859,24 +942,24 @@ START_TEST(test_names_round_trip)
         otk_activation a = OTK_ACTIVATION_TANH;
         TK_ASSERT_OK(otk_activation_from_name(otk_activation_name((otk_activation)k), &a));
         ck_assert_int_eq(a, k);
-        otk_lr_schedule l = OTK_LR_COSINE;
+        otk_lr_schedule l = OTK_LR_SCHEDULE_COSINE;
         TK_ASSERT_OK(otk_lr_schedule_from_name(otk_lr_schedule_name((otk_lr_schedule)k), &l));
         ck_assert_int_eq(l, k);
     }
-    ck_assert_str_eq(otk_optimizer_name(OTK_OPT_BFGS), "bfgs");
-    ck_assert_str_eq(otk_lr_schedule_name(OTK_LR_COSINE), "cosine");
+    ck_assert_str_eq(otk_optimizer_name(OTK_OPTIMIZER_BFGS), "bfgs");
+    ck_assert_str_eq(otk_lr_schedule_name(OTK_LR_SCHEDULE_COSINE), "cosine");
     ck_assert_str_eq(otk_map_family_name((otk_map_family)3), "unknown");
     ck_assert_str_eq(otk_activation_name((otk_activation)-1), "unknown");
     ck_assert_str_eq(otk_optimizer_name((otk_optimizer)3), "unknown");
     ck_assert_str_eq(otk_lr_schedule_name((otk_lr_schedule)2), "unknown");
 
-    otk_optimizer o = OTK_OPT_ADAM;
+    otk_optimizer o = OTK_OPTIMIZER_ADAM;
     TK_ASSERT_FAILS(otk_optimizer_from_name("sgd", &o), OTK_EUNSUPPORTED, "\"sgd\"");
-    ck_assert_int_eq(o, OTK_OPT_ADAM);
+    ck_assert_int_eq(o, OTK_OPTIMIZER_ADAM);
     TK_ASSERT_FAILS(otk_optimizer_from_name("BFGS", &o), OTK_EUNSUPPORTED, "\"BFGS\"");
-    otk_lr_schedule l = OTK_LR_COSINE;
+    otk_lr_schedule l = OTK_LR_SCHEDULE_COSINE;
     TK_ASSERT_FAILS(otk_lr_schedule_from_name("linear", &l), OTK_EUNSUPPORTED, "\"linear\"");
-    ck_assert_int_eq(l, OTK_LR_COSINE);
+    ck_assert_int_eq(l, OTK_LR_SCHEDULE_COSINE);
     TK_ASSERT_FAILS(otk_lr_schedule_from_name(NULL, &l), OTK_ENULL, "name");
     TK_ASSERT_FAILS(otk_optimizer_from_name("adam", NULL), OTK_ENULL, "optimizer");
 }
@@ -990,6 +1073,9 @@ Suite *mapfit_suite(void)
     tk_set_timeout(tc, 60);
     tcase_add_test(tc, test_affine_fit_recovers_gaussian_ot_map);
     tcase_add_test(tc, test_same_seed_gives_bitwise_same_fit);
+    tcase_add_test(tc, test_concurrent_fits_match_serial_fits);
+    tcase_add_test(tc, test_fit_keeps_the_programs_gsl_handler);
+    tcase_add_test(tc, test_fit_turns_the_aborting_gsl_handler_off);
     tcase_add_test(tc, test_adam_fit_lowers_divergence);
     tcase_add_test(tc, test_lambda_warmup_ramps_linearly);
     tcase_add_test(tc, test_adam_steps_follow_the_cosine_lr_schedule);

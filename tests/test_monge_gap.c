@@ -39,7 +39,7 @@ static otk_monge_gap_result mg_eval(size_t n, size_t d, const double *x, const d
                                     double *grad_tx, double *grad_x)
 {
     otk_monge_gap_result res;
-    TK_ASSERT_OK(otk_monge_gap(n, d, x, tx, w, par, &res, grad_tx, grad_x));
+    TK_ASSERT_OK(otk_monge_gap_compute(n, d, x, tx, w, par, &res, grad_tx, grad_x));
     return res;
 }
 
@@ -138,7 +138,7 @@ START_TEST(test_monge_gap_ot_ent_is_ot_kl_minus_entropies)
 }
 END_TEST
 
-/* M̂ >= ε H(w) for every map, ground cost, weights and ε (MATH.md C.2). */
+/* M̂ >= ε H(w) for every map, ground cost, weights and ε (docs/math.md C.2). */
 START_TEST(test_monge_gap_lower_bound_random_maps)
 {
     tk_rng rng = tk_rng_seed(7);
@@ -170,7 +170,7 @@ START_TEST(test_monge_gap_lower_bound_random_maps)
                 par.max_iter = 20000;
                 otk_monge_gap_result r;
                 const otk_status st =
-                    otk_monge_gap(n, d, x, tx, weighted ? w : NULL, &par, &r, NULL, NULL);
+                    otk_monge_gap_compute(n, d, x, tx, weighted ? w : NULL, &par, &r, NULL, NULL);
                 ck_assert_msg(st == OTK_SUCCESS || st == OTK_NOT_CONVERGED, "%s: %s",
                               otk_status_name(st), otk_last_error());
                 unconverged += st == OTK_NOT_CONVERGED;
@@ -531,7 +531,7 @@ START_TEST(test_monge_gap_workspace_equals_one_shot)
     tk_weights_random(&rng, n, 1.0, w);
     otk_monge_gap_params par = mg_params(OTK_GROUND_EUCLIDEAN, 0.0, 0.0, 1e-8);
     otk_monge_gap_result one, ws;
-    TK_ASSERT_OK(otk_monge_gap(n, d, x, tx, w, &par, &one, g1, gx1));
+    TK_ASSERT_OK(otk_monge_gap_compute(n, d, x, tx, w, &par, &one, g1, gx1));
     otk_monge_gap *mg;
     TK_ASSERT_OK(otk_monge_gap_alloc(&mg, n, d, &par));
     /* an unrelated evaluation first (other points, larger diameter, uniform
@@ -599,7 +599,7 @@ START_TEST(test_monge_gap_warm_start_saves_iterations_not_accuracy)
         tx2[k] = tx[k] + 1e-3 * sin((double)k);
     otk_monge_gap_params par = mg_params(OTK_GROUND_SQEUCLIDEAN, 0.0, 0.5, 1e-11);
     otk_monge_gap_result cold, warm, first;
-    TK_ASSERT_OK(otk_monge_gap(n, d, x, tx2, NULL, &par, &cold, gc, NULL));
+    TK_ASSERT_OK(otk_monge_gap_compute(n, d, x, tx2, NULL, &par, &cold, gc, NULL));
     par.warm_start = 1;
     otk_monge_gap *mg;
     TK_ASSERT_OK(otk_monge_gap_alloc(&mg, n, d, &par));
@@ -618,14 +618,14 @@ START_TEST(test_monge_gap_warm_start_saves_iterations_not_accuracy)
     TK_ASSERT_OK(otk_monge_gap_eval(mg, x, tx, NULL, &first, NULL, NULL));
     otk_monge_gap_free(mg);
     other.warm_start = 0;
-    TK_ASSERT_OK(otk_monge_gap(n, d, x, tx2, NULL, &other, &c2, NULL, NULL));
+    TK_ASSERT_OK(otk_monge_gap_compute(n, d, x, tx2, NULL, &other, &c2, NULL, NULL));
     other.warm_start = 1;
     TK_ASSERT_OK(otk_monge_gap_alloc(&mg, n, d, &other));
     TK_ASSERT_OK(otk_monge_gap_eval(mg, x, tx2, NULL, &w2, NULL, NULL));
     ck_assert(same_result(&c2, &w2)); /* first evaluation: nothing to start from */
     otk_monge_gap_free(mg);
     par.warm_start = 2;
-    TK_ASSERT_FAILS(otk_monge_gap(n, d, x, tx, NULL, &par, &c2, NULL, NULL), OTK_EPARAM,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(n, d, x, tx, NULL, &par, &c2, NULL, NULL), OTK_EPARAM,
                     "warm_start = 2");
 }
 END_TEST
@@ -642,9 +642,9 @@ START_TEST(test_monge_gap_threads_do_not_change_results)
     tk_points_gauss(&rng, n, d, 0.0, 1.0, tx);
     otk_monge_gap_params par = mg_params(OTK_GROUND_SQEUCLIDEAN, 0.0, 0.0, 1e-6);
     otk_monge_gap_result r1, r2;
-    TK_ASSERT_OK(otk_monge_gap(n, d, x, tx, NULL, &par, &r1, g1, NULL));
+    TK_ASSERT_OK(otk_monge_gap_compute(n, d, x, tx, NULL, &par, &r1, g1, NULL));
     par.threads = 2;
-    TK_ASSERT_OK(otk_monge_gap(n, d, x, tx, NULL, &par, &r2, g2, NULL));
+    TK_ASSERT_OK(otk_monge_gap_compute(n, d, x, tx, NULL, &par, &r2, g2, NULL));
     ck_assert(same_result(&r1, &r2));
     ck_assert(memcmp(g1, g2, n * d * sizeof *g1) == 0);
     free(x);
@@ -663,7 +663,7 @@ START_TEST(test_monge_gap_not_converged_is_a_warning)
     otk_monge_gap_params par = mg_params(OTK_GROUND_SQEUCLIDEAN, 0.0, 1e-3, 1e-14);
     par.max_iter = 2;
     otk_monge_gap_result r;
-    ck_assert_int_eq(otk_monge_gap(20, 2, x, tx, NULL, &par, &r, g, NULL), OTK_NOT_CONVERGED);
+    ck_assert_int_eq(otk_monge_gap_compute(20, 2, x, tx, NULL, &par, &r, g, NULL), OTK_NOT_CONVERGED);
     ck_assert(isfinite(r.monge_gap) && r.marginal_error > 1e-14 && tk_all_finite(g, 40));
 }
 END_TEST
@@ -676,76 +676,76 @@ START_TEST(test_monge_gap_bad_input)
     otk_monge_gap_params par = mg_params(OTK_GROUND_SQEUCLIDEAN, 0.0, 0.1, 1e-6);
     otk_monge_gap_result r;
     double nanx[6] = {0, 1, NAN, 3, 4, 5};
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, nanx, tx, NULL, &par, &r, NULL, NULL), OTK_ENONFINITE,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, nanx, tx, NULL, &par, &r, NULL, NULL), OTK_ENONFINITE,
                     "x[2]");
     double inftx[6] = {0, 1, 2, 3, INFINITY, 5};
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, inftx, NULL, &par, &r, NULL, NULL), OTK_ENONFINITE,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, inftx, NULL, &par, &r, NULL, NULL), OTK_ENONFINITE,
                     "tx[4]");
-    TK_ASSERT_FAILS(otk_monge_gap(0, 2, x, tx, NULL, &par, &r, NULL, NULL), OTK_ESIZE, "n = 0");
-    TK_ASSERT_FAILS(otk_monge_gap(3, 0, x, tx, NULL, &par, &r, NULL, NULL), OTK_ESIZE, "d = 0");
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, NULL, tx, NULL, &par, &r, NULL, NULL), OTK_ENULL, "x");
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, NULL, &par, NULL, NULL, NULL), OTK_ENULL, "res");
+    TK_ASSERT_FAILS(otk_monge_gap_compute(0, 2, x, tx, NULL, &par, &r, NULL, NULL), OTK_ESIZE, "n = 0");
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 0, x, tx, NULL, &par, &r, NULL, NULL), OTK_ESIZE, "d = 0");
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, NULL, tx, NULL, &par, &r, NULL, NULL), OTK_ENULL, "x");
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, NULL, &par, NULL, NULL, NULL), OTK_ENULL, "res");
     double negw[3] = {0.6, -0.1, 0.5};
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, negw, &par, &r, NULL, NULL), OTK_ENEGATIVE,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, negw, &par, &r, NULL, NULL), OTK_ENEGATIVE,
                     "w[1]");
     double nanw[3] = {0.6, NAN, 0.4};
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, nanw, &par, &r, NULL, NULL), OTK_ENONFINITE,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, nanw, &par, &r, NULL, NULL), OTK_ENONFINITE,
                     "w[1]");
     double zerow[3] = {0, 0, 0};
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, zerow, &par, &r, NULL, NULL), OTK_EZEROMASS, "w");
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, zerow, &par, &r, NULL, NULL), OTK_EZEROMASS, "w");
     double halfw[3] = {0.2, 0.2, 0.1};
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, halfw, &par, &r, NULL, NULL), OTK_EMASS,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, halfw, &par, &r, NULL, NULL), OTK_EMASS,
                     "w sums to 0.5");
     otk_monge_gap_params bad = par;
     bad.eps = -1.0;
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
                     "params.eps = -1");
     bad.eps = NAN;
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
                     "params.eps");
     bad = par;
     bad.eps = 0.0;
     bad.relative_eps = 0.0;
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
                     "params.relative_eps = 0");
     bad.relative_eps = -0.5;
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
                     "params.relative_eps = -0.5");
     bad = par;
     bad.relative_to = (otk_relative_to)7;
     bad.eps = 0.0;
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
                     "params.relative_to = 7");
     bad = par;
     bad.ground = (otk_ground)42;
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
                     "params.ground = 42");
     bad = par;
     bad.ground = OTK_GROUND_LP;
     bad.power = 0.0;
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
                     "params.power = 0");
     bad = par;
     bad.tol = 0.0;
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
                     "params.tol");
     bad = par;
     bad.max_iter = 0;
-    TK_ASSERT_FAILS(otk_monge_gap(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(3, 2, x, tx, w, &bad, &r, NULL, NULL), OTK_EPARAM,
                     "params.max_iter");
     otk_ground gr;
     TK_ASSERT_FAILS(otk_ground_from_name("sqeuclidian", &gr), OTK_EPARAM, "sqeuclidian");
     /* relative ε of a constant cost matrix: 0, refused (n = 1 always is) */
     bad = par;
     bad.eps = 0.0;
-    TK_ASSERT_FAILS(otk_monge_gap(1, 2, x, tx, NULL, &bad, &r, NULL, NULL), OTK_EPARAM,
+    TK_ASSERT_FAILS(otk_monge_gap_compute(1, 2, x, tx, NULL, &bad, &r, NULL, NULL), OTK_EPARAM,
                     "relative eps");
     /* outputs untouched on error */
     otk_monge_gap_result keep;
     memset(&keep, 0x5a, sizeof keep);
     r = keep;
     double g[6] = {7, 7, 7, 7, 7, 7};
-    ck_assert(otk_monge_gap(3, 2, nanx, tx, NULL, &par, &r, g, NULL) < 0);
+    ck_assert(otk_monge_gap_compute(3, 2, nanx, tx, NULL, &par, &r, g, NULL) < 0);
     ck_assert(same_result(&r, &keep) && g[0] == 7.0);
     /* workspace */
     otk_monge_gap *mg;

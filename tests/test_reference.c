@@ -301,7 +301,7 @@ END_TEST
 
 START_TEST(test_geomloss_schedule_worked_examples_of_math_a5)
 {
-    /* MATH.md A.5: D = 1, p = 2, blur = .05, scaling = .5 gives
+    /* docs/math.md A.5: D = 1, p = 2, blur = .05, scaling = .5 gives
      * [1, 1, .25, .0625, .015625, .00390625, .0025]; D = 2 gives 8 values,
      * [4, 4, 1, .25, .0625, .015625, .00390625, .0025].  Powers of two:
      * 1e-15 relative covers exp(log) rounding. */

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """test_sinkd_torch.py -- otkit's SinKD loss and its unrolled-adjoint gradients
 against PyTorch autograd through a plain implementation of the reference
-algorithm (MATH.md D.1 and D.3: kernel-domain row/column normalisation, float64).
+algorithm (docs/math.md D.1 and D.3: kernel-domain row/column normalisation, float64).
 
 For each case (B, K, tau, eps, iters, ground) the same random logits go to
 otk_sinkd_loss (through ctypes, loading the built shared library) and to the
@@ -122,7 +122,7 @@ def otkit_sinkd(lib, zs, zt, tau, eps, iters, ground, weight, threads=1):
 
 
 def reference_loss(zs, zt, tau, eps, iters, ground, weight):
-    """The reference algorithm (SinKD loss.py, MATH.md D.3), kernel domain."""
+    """The reference algorithm (SinKD loss.py, docs/math.md D.3), kernel domain."""
     ps = torch.softmax(zs / tau, dim=1)
     pt = torch.softmax(zt / tau, dim=1)
     if ground == "l1":

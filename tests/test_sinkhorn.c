@@ -228,7 +228,7 @@ START_TEST(test_equal_measures_ot_lin_decreases_to_zero_below_eps_log_n)
      *   0 <= OT_lin(ε) <= ε log n.
      * Checked for decreasing ε, with OT_lin strictly decreasing.
      *
-     * Symmetric updates: for α = β the optimum has f = g (MATH.md B.2) and the
+     * Symmetric updates: for α = β the optimum has f = g (docs/math.md B.2) and the
      * averaged update keeps that symmetry, converging in ~10 updates.  The
      * alternating update must also settle the relative gauge of weakly
      * coupled clusters of points, which for ε = 1e-3 takes >1e5 updates to
@@ -491,7 +491,7 @@ END_TEST
 
 START_TEST(test_symmetric_and_alternating_updates_agree_at_convergence)
 {
-    /* Both forms have the same fixed point (MATH.md A.2).  At marginal error
+    /* Both forms have the same fixed point (docs/math.md A.2).  At marginal error
      * 1e-12 the values agree to 1e-9 relative and the potentials (modulo the
      * gauge) to 1e-8·max|f|. */
     problem p = problem_random(8, 28, 31, 2, 1.0, 1.0);
@@ -938,7 +938,7 @@ END_TEST
 
 START_TEST(test_unbalanced_marginals_satisfy_the_optimality_conditions)
 {
-    /* MATH.md A.6: at the optimum P1 = a∘e^{−f/ρ}, Pᵀ1 = b∘e^{−g/ρ}.  Masses
+    /* docs/math.md A.6: at the optimum P1 = a∘e^{−f/ρ}, Pᵀ1 = b∘e^{−g/ρ}.  Masses
      * 1 and 1.4, ρ = 0.5, solved to 1e-12: 1e-11 relative L1. */
     problem p = problem_random(16, 25, 30, 2, 1.0, 1.4);
     otk_cost *c = points_cost(&p, OTK_GROUND_SQEUCLIDEAN, 0.0);
@@ -1071,7 +1071,7 @@ END_TEST
 
 START_TEST(test_epsilon_schedule_honours_cap_and_rejects_invalid_arguments)
 {
-    /* D = 1, p = 2, blur = .05, scaling = .5: 7 values (MATH.md A.5). */
+    /* D = 1, p = 2, blur = .05, scaling = .5: 7 values (docs/math.md A.5). */
     ck_assert_int_eq(otk_epsilon_schedule(1.0, 2.0, 0.05, 0.5, NULL, 0), 7);
     double list[8];
     for (int k = 0; k < 8; k++)
@@ -1094,7 +1094,7 @@ END_TEST
 START_TEST(test_fixed_schedule_runs_one_update_per_listed_eps)
 {
     /* Forcing D = 1 and half-sqeuclidean (p = 2), blur .05, scaling .5 gives
-     * the ε-list [1, 1, .25, .0625, .015625, .00390625, .0025] (MATH.md A.5):
+     * the ε-list [1, 1, .25, .0625, .015625, .00390625, .0025] (docs/math.md A.5):
      * 7 updates, 6 of them at an ε above the target (annealing), and
      * progress() walks through the list in order. */
     const double list[7] = {1, 1, .25, .0625, .015625, .00390625, .0025};
@@ -1589,7 +1589,7 @@ END_TEST
 START_TEST(test_small_eps_500_points_converges_without_nan)
 {
     /* half-sqeuclidean on the unit square, n = m = 500, ε = 1e-4 (C/ε up to
-     * 1e4: far outside what a kernel-domain Sinkhorn survives, MATH.md F.5).
+     * 1e4: far outside what a kernel-domain Sinkhorn survives, docs/math.md F.5).
      * Default tolerance 1e-6; max_iter raised to 20000 because this problem
      * needs ~10900 updates at the target ε (the default cap is 10000).
      * Serial: ~8 s on one core; OpenMP threads spinning on a loaded CI

@@ -100,6 +100,20 @@ START_TEST(test_version_string_is_x_y_z_and_matches_version_number)
 }
 END_TEST
 
+/* The configure-time macros of otkit/version.h describe the library linked. */
+START_TEST(test_version_macros_match_the_library)
+{
+    ck_assert_int_eq(OTK_VERSION_NUMBER, otk_version_number());
+    ck_assert_int_eq(OTK_VERSION_NUMBER,
+                     OTK_VERSION_MAJOR * 10000 + OTK_VERSION_MINOR * 100 + OTK_VERSION_PATCH);
+    ck_assert_str_eq(OTK_VERSION_STRING, otk_version_string());
+    char expect[32];
+    snprintf(expect, sizeof expect, "%d.%d.%d", OTK_VERSION_MAJOR, OTK_VERSION_MINOR,
+             OTK_VERSION_PATCH);
+    ck_assert_str_eq(expect, otk_version_string());
+}
+END_TEST
+
 START_TEST(test_last_error_names_argument_after_a_failure)
 {
     otk_cost *c = NULL;
@@ -160,6 +174,7 @@ Suite *status_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("version");
     tcase_add_test(tc, test_version_string_is_x_y_z_and_matches_version_number);
+    tcase_add_test(tc, test_version_macros_match_the_library);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -14,12 +14,13 @@ out=$3
 cc=${TSAN_CC:-clang} # gcc 12's TSan runtime crashes at start-up on kernels with 28-bit mmap ASLR
 mkdir -p "$out"
 flags="-std=gnu11 -O1 -g -fsanitize=thread -fno-omit-frame-pointer -Wno-unknown-pragmas \
--I$src/include -I$src/solvers -I$src/solvers/core -I$src/solvers/cost -I$build -DHAVE_CONFIG_H \
+-I$build/include -I$src/include -I$src/solvers -I$src/solvers/core -I$src/solvers/cost -I$build \
+-DHAVE_CONFIG_H \
 ${TSAN_CPPFLAGS:-}"
 objs=()
 for s in "$src"/solvers/*/*.c; do
-    case $s in */kernels.c) continue ;; esac
-    o="$out/$(basename "$s" .c).o"
+    case $s in */kernels.c | */solvers/mpi/*) continue ;; esac
+    o="$out/$(echo "${s#$src/}" | tr / _ | sed 's/\.c$//').o"
     # shellcheck disable=SC2086
     $cc $flags -DOTK_BUILDING_LIBRARY -c "$s" -o "$o"
     objs+=("$o")

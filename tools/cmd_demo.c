@@ -16,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
-#include "io.h"
+#include "commands.h"
+#include "report.h"
+#include "write.h"
 
 #define DEMO_SOURCE_POINTS 200
 #define DEMO_TARGET_POINTS 150
@@ -256,8 +258,8 @@ static int apply_argument(void *request, int id, const char *value)
 int cmd_demo(int argc, char **argv)
 {
     const char *svg_path = NULL;
-    const int parsed =
-        cli_args_parse("demo", demo_usage, demo_options, argc, argv, apply_argument, &svg_path);
+    const cli_option_table table = {demo_options, apply_argument, &svg_path};
+    const int parsed = cli_args_parse("demo", demo_usage, &table, 1, 0, argc, argv);
     if (parsed != 0)
         return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
 
@@ -302,7 +304,7 @@ int cmd_demo(int argc, char **argv)
             goto done;
     }
 
-    const cli_sinkhorn_report report = {cost, 2, NAN, &params, &res, seconds};
+    const cli_sinkhorn_report report = {cost, 2, NAN, &params, &res, seconds, NULL, 0, 0, 0, 0};
     cli_sinkhorn_print_json("demo", &report);
     print_summary(&res, seconds);
     exit_status = st == OTK_SUCCESS ? CLI_EXIT_SOLVED : CLI_EXIT_NOT_CONVERGED;

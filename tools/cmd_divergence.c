@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "io.h"
+#include "commands.h"
 #include "json.h"
+#include "options.h"
+#include "read.h"
+#include "write.h"
 
 static const char divergence_usage[] =
     "Usage: otk divergence X Y [OPTIONS]\n"
@@ -66,47 +69,16 @@ static const char divergence_usage[] =
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON is still printed).\n";
 
-enum {
-    OPT_A,
-    OPT_B,
-    OPT_P,
-    OPT_COST,
-    OPT_POWER,
-    OPT_BLUR,
-    OPT_EPS,
-    OPT_REACH,
-    OPT_NO_DEBIAS,
-    OPT_SCHEDULE,
-    OPT_SCALING,
-    OPT_DIAMETER,
-    OPT_TOL,
-    OPT_MAX_ITER,
-    OPT_THREADS,
-    OPT_CACHE_MB,
-    OPT_GRAD_X,
-    OPT_GRAD_Y,
-    OPT_GRAD_A,
-    OPT_GRAD_B,
-    N_GRADS = 4
-};
+enum { OPT_P, OPT_REACH, OPT_NO_DEBIAS, OPT_DIAMETER, OPT_GRAD_X, OPT_GRAD_Y, OPT_GRAD_A, OPT_GRAD_B };
+#define N_GRADS 4
 
+/* Besides the groups: --a --b --cost --power --eps --blur --tol --max-iter
+ * --schedule --scaling --threads --cache-mb and the input options. */
 static const cli_option divergence_options[] = {
-    {"--a", "A", OPT_A},
-    {"--b", "B", OPT_B},
     {"--p", "P", OPT_P},
-    {"--cost", "NAME", OPT_COST},
-    {"--power", "P", OPT_POWER},
-    {"--blur", "B", OPT_BLUR},
-    {"--eps", "E", OPT_EPS},
     {"--reach", "R", OPT_REACH},
     {"--no-debias", NULL, OPT_NO_DEBIAS},
-    {"--schedule", "S", OPT_SCHEDULE},
-    {"--scaling", "S", OPT_SCALING},
     {"--diameter", "D", OPT_DIAMETER},
-    {"--tol", "T", OPT_TOL},
-    {"--max-iter", "N", OPT_MAX_ITER},
-    {"--threads", "K", OPT_THREADS},
-    {"--cache-mb", "MB", OPT_CACHE_MB},
     {"--grad-x", "F", OPT_GRAD_X},
     {"--grad-y", "F", OPT_GRAD_Y},
     {"--grad-a", "F", OPT_GRAD_A},
@@ -114,64 +86,34 @@ static const cli_option divergence_options[] = {
     {NULL, NULL, 0},
 };
 
+static const unsigned divergence_groups = CLI_GROUP_WEIGHTS | CLI_GROUP_GROUND | CLI_GROUP_EPS |
+                                          CLI_GROUP_BLUR | CLI_GROUP_STOP | CLI_GROUP_SCHEDULE |
+                                          CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT;
+
 typedef struct {
-    cli_point_paths points; /* X and Y */
-    const char *a_path, *b_path;
+    cli_common common; /* X, Y and the shared options */
     const char *grad_path[N_GRADS]; /* x, y, a, b */
-    otk_ground ground;
-    double power; /* NAN unless --power */
-    double p;     /* NAN unless --p */
+    otk_ground ground; /* resolved from --cost or --p */
+    double power;      /* NAN unless lp / lp-over-p */
+    double p;          /* NAN unless --p */
     otk_divergence_params params;
-    int given_cost, given_eps, given_blur;
 } divergence_request;
 
-/* Apply one argument to the request (a cli_apply_fn); returns 0 or -1 (reported). */
+/* Apply one of the command's own options (a cli_apply_fn); returns 0 or -1 (reported). */
 static int apply_argument(void *request, int id, const char *value)
 {
     divergence_request *req = request;
     otk_divergence_params *par = &req->params;
     switch (id) {
-    case CLI_ARG_POSITIONAL:
-        cli_point_paths_add(&req->points, value);
-        return 0;
-    case OPT_A:
-        req->a_path = value;
-        return 0;
-    case OPT_B:
-        req->b_path = value;
-        return 0;
     case OPT_P:
         return cli_parse_positive("divergence", "--p", value, &req->p);
-    case OPT_COST:
-        req->given_cost = 1;
-        return cli_parse_ground("divergence", value, &req->ground);
-    case OPT_POWER:
-        return cli_parse_positive("divergence", "--power", value, &req->power);
-    case OPT_BLUR:
-        req->given_blur = 1;
-        return cli_parse_positive("divergence", "--blur", value, &par->blur);
-    case OPT_EPS:
-        req->given_eps = 1;
-        return cli_parse_positive("divergence", "--eps", value, &par->eps);
     case OPT_REACH:
         return cli_parse_positive("divergence", "--reach", value, &par->reach);
     case OPT_NO_DEBIAS:
         par->debias = 0;
         return 0;
-    case OPT_SCHEDULE:
-        return cli_parse_schedule("divergence", value, &par->schedule);
-    case OPT_SCALING:
-        return cli_parse_fraction("divergence", "--scaling", value, &par->scaling);
     case OPT_DIAMETER:
         return cli_parse_positive("divergence", "--diameter", value, &par->diameter);
-    case OPT_TOL:
-        return cli_parse_positive("divergence", "--tol", value, &par->tol);
-    case OPT_MAX_ITER:
-        return cli_parse_int("divergence", "--max-iter", value, 1, &par->max_iter);
-    case OPT_THREADS:
-        return cli_parse_int("divergence", "--threads", value, 0, &par->threads);
-    case OPT_CACHE_MB:
-        return cli_parse_mib("divergence", "--cache-mb", value, &par->cache_bytes);
     case OPT_GRAD_X:
     case OPT_GRAD_Y:
     case OPT_GRAD_A:
@@ -186,15 +128,26 @@ static int apply_argument(void *request, int id, const char *value)
 /* Resolve the cost: --cost NAME [--power P], or GeomLoss's |x−y|^p / p. */
 static int check_request(divergence_request *req)
 {
-    if (!req->points.x_path || !req->points.y_path)
-        return cli_usage_error("divergence", "expected two point files X and Y");
-    if (req->points.extra)
-        return cli_usage_error("divergence", "too many arguments: expected two point files X "
-                                             "and Y");
-    if (req->given_eps && req->given_blur)
-        return cli_usage_error("divergence", "give --eps or --blur, not both (--blur B sets "
-                                             "eps = B^p)");
-    if (req->given_cost) {
+    const cli_common *c = &req->common;
+    otk_divergence_params *par = &req->params;
+    if (cli_expect_paths("divergence", c, 2, "two point files X and Y") < 0)
+        return -1;
+    if (!isnan(c->eps))
+        par->eps = c->eps;
+    if (!isnan(c->blur))
+        par->blur = c->blur;
+    if (!isnan(c->tol))
+        par->tol = c->tol;
+    if (c->max_iter)
+        par->max_iter = c->max_iter;
+    if (!isnan(c->scaling))
+        par->scaling = c->scaling;
+    par->schedule = c->schedule;
+    par->threads = c->threads;
+    par->cache_bytes = c->cache_bytes;
+    req->ground = c->ground;
+    req->power = c->power;
+    if (c->given_cost) {
         if (cli_check_ground_power("divergence", req->ground, req->power) < 0)
             return -1;
         if (!isnan(req->p))
@@ -217,11 +170,11 @@ static int check_request(divergence_request *req)
 static int parse_divergence_options(int argc, char **argv, divergence_request *req)
 {
     memset(req, 0, sizeof *req);
-    req->power = NAN;
     req->p = NAN;
     otk_divergence_params_default(&req->params);
-    const int parsed = cli_args_parse("divergence", divergence_usage, divergence_options, argc,
-                                      argv, apply_argument, req);
+    const int parsed = cli_parse_command("divergence", divergence_usage, divergence_options,
+                                         apply_argument, req, divergence_groups, &req->common,
+                                         argc, argv);
     if (parsed != 0)
         return parsed;
     return check_request(req) < 0 ? -1 : 0;
@@ -275,11 +228,12 @@ int cmd_divergence(int argc, char **argv)
     double *grad = NULL;
     size_t n = 0, m = 0, d = 0;
 
-    if (cli_read_point_clouds(req.points.x_path, req.points.y_path, &x, &y) < 0)
+    const cli_common *c = &req.common;
+    if (cli_read_point_clouds(c->paths[0], c->paths[1], &c->read, &x, &y) < 0)
         goto done;
     n = x.rows, m = y.rows, d = x.cols;
-    if (cli_read_weights(req.a_path, "--a", n, "X", "points", &a) < 0 ||
-        cli_read_weights(req.b_path, "--b", m, "Y", "points", &b) < 0)
+    if (cli_read_weights(c->a_path, &c->read, "--a", n, "X", "points", &a) < 0 ||
+        cli_read_weights(c->b_path, &c->read, "--b", m, "Y", "points", &b) < 0)
         goto done;
     /* Open the outputs first: a bad path fails before the solve. */
     for (int k = 0; k < N_GRADS; k++)

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "io.h"
+#include "commands.h"
+#include "options.h"
+#include "read.h"
+#include "write.h"
 
 static const char entropic_map_usage[] =
     "Usage: otk entropic-map X Y Z [OPTIONS]\n"
@@ -35,128 +38,70 @@ static const char entropic_map_usage[] =
     "stopped at --max-iter without reaching --tol (the map of the best iterate\n"
     "is still applied and printed).\n";
 
-enum {
-    OPT_COST,
-    OPT_POWER,
-    OPT_A,
-    OPT_B,
-    OPT_BLUR,
-    OPT_EPS,
-    OPT_TOL,
-    OPT_MAX_ITER,
-    OPT_THREADS
-};
-
-static const cli_option entropic_map_options[] = {
-    {"--cost", "NAME", OPT_COST},   {"--power", "P", OPT_POWER},
-    {"--a", "A", OPT_A},            {"--b", "B", OPT_B},
-    {"--blur", "B", OPT_BLUR},      {"--eps", "E", OPT_EPS},
-    {"--tol", "T", OPT_TOL},        {"--max-iter", "N", OPT_MAX_ITER},
-    {"--threads", "K", OPT_THREADS}, {NULL, NULL, 0},
-};
-
-typedef struct {
-    const char *paths[3]; /* X, Y, Z */
-    int n_paths;
-    const char *a_path, *b_path;
-    otk_ground ground;
-    double power; /* NAN unless --power */
-    otk_sinkhorn_params params;
-    int given_eps, given_blur;
-} entropic_map_request;
-
-static int apply_argument(void *request, int id, const char *value)
-{
-    entropic_map_request *req = request;
-    otk_sinkhorn_params *par = &req->params;
-    switch (id) {
-    case CLI_ARG_POSITIONAL:
-        if (req->n_paths < 3)
-            req->paths[req->n_paths] = value;
-        req->n_paths++;
-        return 0;
-    case OPT_COST:
-        return cli_parse_ground("entropic-map", value, &req->ground);
-    case OPT_POWER:
-        return cli_parse_positive("entropic-map", "--power", value, &req->power);
-    case OPT_A:
-        req->a_path = value;
-        return 0;
-    case OPT_B:
-        req->b_path = value;
-        return 0;
-    case OPT_BLUR:
-        req->given_blur = 1;
-        return cli_parse_positive("entropic-map", "--blur", value, &par->blur);
-    case OPT_EPS:
-        req->given_eps = 1;
-        return cli_parse_positive("entropic-map", "--eps", value, &par->eps);
-    case OPT_TOL:
-        return cli_parse_positive("entropic-map", "--tol", value, &par->tol);
-    case OPT_MAX_ITER:
-        return cli_parse_int("entropic-map", "--max-iter", value, 1, &par->max_iter);
-    case OPT_THREADS:
-        return cli_parse_int("entropic-map", "--threads", value, 0, &par->threads);
-    default:
-        return -1;
-    }
-}
+/* The options: --cost --power --a --b --blur --eps --tol --max-iter --threads
+ * and the input options, all from the shared groups. */
+static const unsigned entropic_map_groups = CLI_GROUP_WEIGHTS | CLI_GROUP_GROUND |
+                                            CLI_GROUP_EPS | CLI_GROUP_BLUR | CLI_GROUP_STOP |
+                                            CLI_GROUP_THREADS | CLI_GROUP_INPUT;
 
 int cmd_entropic_map(int argc, char **argv)
 {
-    entropic_map_request req;
-    memset(&req, 0, sizeof req);
-    req.power = NAN;
-    req.ground = OTK_GROUND_SQEUCLIDEAN;
-    otk_sinkhorn_params_default(&req.params);
-    const int parsed = cli_args_parse("entropic-map", entropic_map_usage, entropic_map_options,
-                                      argc, argv, apply_argument, &req);
+    cli_common common;
+    const int parsed = cli_parse_command("entropic-map", entropic_map_usage, NULL, NULL, NULL,
+                                         entropic_map_groups, &common, argc, argv);
     if (parsed != 0)
         return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
-    if (req.n_paths != 3) {
+    const cli_common *c = &common;
+    if (c->npaths != 3) {
         cli_usage_error("entropic-map", "expected three point files X, Y and Z (found %d)",
-                        req.n_paths);
+                        c->npaths);
         return CLI_EXIT_BAD_INPUT;
     }
-    if (req.given_eps && req.given_blur) {
-        cli_usage_error("entropic-map", "give --eps or --blur, not both (--blur B sets eps = "
-                                        "B^p)");
+    if (cli_check_ground_power("entropic-map", c->ground, c->power) < 0)
         return CLI_EXIT_BAD_INPUT;
-    }
-    if (cli_check_ground_power("entropic-map", req.ground, req.power) < 0)
-        return CLI_EXIT_BAD_INPUT;
-    const double power = isnan(req.power) ? 0.0 : req.power;
+    const double power = isnan(c->power) ? 0.0 : c->power;
+    otk_sinkhorn_params params;
+    otk_sinkhorn_params_default(&params);
+    if (!isnan(c->eps))
+        params.eps = c->eps;
+    if (!isnan(c->blur))
+        params.blur = c->blur;
+    if (!isnan(c->tol))
+        params.tol = c->tol;
+    if (c->max_iter)
+        params.max_iter = c->max_iter;
+    params.threads = c->threads;
 
     int exit_status = CLI_EXIT_BAD_INPUT;
     cli_matrix x = {0, 0, NULL}, y = {0, 0, NULL}, z = {0, 0, NULL};
     cli_matrix a = {0, 0, NULL}, b = {0, 0, NULL};
     otk_entropic_map *T = NULL;
     double *tz = NULL;
-    if (cli_read_point_clouds(req.paths[0], req.paths[1], &x, &y) < 0 ||
-        cli_read_matrix(req.paths[2], &z) < 0)
+    if (cli_read_point_clouds(c->paths[0], c->paths[1], &c->read, &x, &y) < 0 ||
+        cli_read_matrix(c->paths[2], &c->read, &z) < 0)
         goto done;
     if (z.cols != x.cols) {
         cli_error("dimension mismatch: the points of %s have %zu coordinates, those of %s have "
                   "%zu",
-                  req.paths[2], z.cols, req.paths[0], x.cols);
+                  c->paths[2], z.cols, c->paths[0], x.cols);
         goto done;
     }
-    if (cli_read_weights(req.a_path, "--a", x.rows, "X", "points", &a) < 0 ||
-        cli_read_weights(req.b_path, "--b", y.rows, "Y", "points", &b) < 0)
+    if (cli_read_weights(c->a_path, &c->read, "--a", x.rows, "X", "points", &a) < 0 ||
+        cli_read_weights(c->b_path, &c->read, "--b", y.rows, "Y", "points", &b) < 0)
         goto done;
     if (!(tz = malloc(z.rows * z.cols * sizeof *tz))) {
         cli_error("out of memory for %zu x %zu mapped points", z.rows, z.cols);
         goto done;
     }
     const otk_status st = otk_entropic_map_fit(&T, x.rows, y.rows, x.cols, x.values, y.values,
-                                               a.values, b.values, req.ground, power, &req.params);
+                                               a.values, b.values, c->ground, power, &params);
     if (st < 0) {
         cli_error("%s", otk_last_error());
         goto done;
     }
     if (st == OTK_NOT_CONVERGED)
         cli_error("%s", otk_last_error());
-    if (otk_entropic_map_apply(T, z.rows, z.values, tz, req.params.threads) < 0) {
+    if (otk_entropic_map_apply(T, z.rows, z.values, tz, params.threads) < 0) {
         cli_error("%s", otk_last_error());
         goto done;
     }

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "commands.h"
 #include "image.h"
-#include "io.h"
 #include "json.h"
+#include "options.h"
+#include "write.h"
 
 static const char grid_usage[] =
     "Usage: otk grid A B [OPTIONS]\n"
@@ -58,40 +60,28 @@ static const char grid_usage[] =
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON is still printed).\n";
 
-enum {
-    OPT_COST,
-    OPT_SPACING,
-    OPT_BLUR,
-    OPT_EPS,
-    OPT_DIVERGENCE,
-    OPT_BARYCENTER,
-    OPT_WEIGHTS,
-    OPT_DEBIAS,
-    OPT_OUT,
-    OPT_PATH,
-    OPT_TOL,
-    OPT_MAX_ITER,
-    OPT_THREADS
-};
+enum { OPT_SPACING, OPT_DIVERGENCE, OPT_BARYCENTER, OPT_WEIGHTS, OPT_DEBIAS, OPT_OUT, OPT_PATH };
 
+/* Besides the groups: --cost --eps --blur --tol --max-iter --threads and the
+ * input options. */
 static const cli_option grid_options[] = {
-    {"--cost", "NAME", OPT_COST},       {"--spacing", "H", OPT_SPACING},
-    {"--blur", "B", OPT_BLUR},          {"--eps", "E", OPT_EPS},
-    {"--divergence", NULL, OPT_DIVERGENCE}, {"--barycenter", NULL, OPT_BARYCENTER},
-    {"--weights", "LIST", OPT_WEIGHTS}, {"--debias", NULL, OPT_DEBIAS},
-    {"--out", "OUT", OPT_OUT},          {"--path", "P", OPT_PATH},
-    {"--tol", "T", OPT_TOL},            {"--max-iter", "N", OPT_MAX_ITER},
-    {"--threads", "K", OPT_THREADS},    {NULL, NULL, 0},
+    {"--spacing", "H", OPT_SPACING},        {"--divergence", NULL, OPT_DIVERGENCE},
+    {"--barycenter", NULL, OPT_BARYCENTER}, {"--weights", "LIST", OPT_WEIGHTS},
+    {"--debias", NULL, OPT_DEBIAS},         {"--out", "OUT", OPT_OUT},
+    {"--path", "P", OPT_PATH},              {NULL, NULL, 0},
 };
 
-#define MAX_INPUTS 64
+static const unsigned grid_groups = CLI_GROUP_GROUND | CLI_GROUP_EPS | CLI_GROUP_BLUR |
+                                    CLI_GROUP_STOP | CLI_GROUP_THREADS | CLI_GROUP_INPUT;
+
+#define MAX_INPUTS CLI_MAX_PATHS
 
 typedef struct {
-    const char *inputs[MAX_INPUTS];
+    cli_common common; /* the inputs and the shared options */
+    const char *const *inputs;
     size_t n_inputs;
-    int too_many;
     otk_ground ground;
-    double spacing, blur, eps, tol;
+    double spacing, eps, tol; /* eps resolved from --eps or --blur; tol 0: default */
     int max_iter, threads, divergence, barycenter, debias;
     const char *weights_text, *out_path;
     otk_grid_path path;
@@ -101,26 +91,8 @@ static int apply_argument(void *request, int id, const char *value)
 {
     grid_request *req = request;
     switch (id) {
-    case CLI_ARG_POSITIONAL:
-        if (req->n_inputs == MAX_INPUTS)
-            req->too_many = 1;
-        else
-            req->inputs[req->n_inputs++] = value;
-        return 0;
-    case OPT_COST:
-        if (cli_parse_ground("grid", value, &req->ground) < 0)
-            return -1;
-        if (req->ground != OTK_GROUND_SQEUCLIDEAN && req->ground != OTK_GROUND_HALF_SQEUCLIDEAN &&
-            req->ground != OTK_GROUND_L1)
-            return cli_usage_error("grid", "--cost %s: grids take sqeuclidean, "
-                                           "half-sqeuclidean or l1", value);
-        return 0;
     case OPT_SPACING:
         return cli_parse_positive("grid", "--spacing", value, &req->spacing);
-    case OPT_BLUR:
-        return cli_parse_positive("grid", "--blur", value, &req->blur);
-    case OPT_EPS:
-        return cli_parse_positive("grid", "--eps", value, &req->eps);
     case OPT_DIVERGENCE:
         req->divergence = 1;
         return 0;
@@ -140,12 +112,6 @@ static int apply_argument(void *request, int id, const char *value)
         if (otk_grid_path_from_name(value, &req->path) != OTK_SUCCESS)
             return cli_usage_error("grid", "--path %s: expected auto, separable or fft", value);
         return 0;
-    case OPT_TOL:
-        return cli_parse_positive("grid", "--tol", value, &req->tol);
-    case OPT_MAX_ITER:
-        return cli_parse_int("grid", "--max-iter", value, 1, &req->max_iter);
-    case OPT_THREADS:
-        return cli_parse_int("grid", "--threads", value, 0, &req->threads);
     default:
         return -1;
     }
@@ -153,8 +119,21 @@ static int apply_argument(void *request, int id, const char *value)
 
 static int check_request(grid_request *req)
 {
-    if (req->too_many)
+    const cli_common *c = &req->common;
+    if (c->npaths > MAX_INPUTS)
         return cli_usage_error("grid", "more than %d inputs", MAX_INPUTS);
+    req->inputs = c->paths;
+    req->n_inputs = (size_t)c->npaths;
+    req->ground = c->ground;
+    if (req->ground != OTK_GROUND_SQEUCLIDEAN && req->ground != OTK_GROUND_HALF_SQEUCLIDEAN &&
+        req->ground != OTK_GROUND_L1)
+        return cli_usage_error("grid", "--cost %s: grids take sqeuclidean, "
+                                       "half-sqeuclidean or l1", otk_ground_name(req->ground));
+    if (!isnan(c->power))
+        return cli_usage_error("grid", "--power applies only to --cost lp or lp-over-p");
+    req->tol = isnan(c->tol) ? 0.0 : c->tol;
+    req->max_iter = c->max_iter;
+    req->threads = c->threads;
     if (req->divergence && req->barycenter)
         return cli_usage_error("grid", "give --divergence or --barycenter, not both");
     if (req->barycenter ? req->n_inputs < 2 : req->n_inputs != 2)
@@ -162,11 +141,11 @@ static int check_request(grid_request *req)
                                                        : "expected two inputs A and B");
     if (!req->barycenter && (req->weights_text || req->out_path || req->debias))
         return cli_usage_error("grid", "--weights, --out and --debias need --barycenter");
-    if (req->eps > 0.0 && req->blur > 0.0)
-        return cli_usage_error("grid", "give --eps or --blur, not both");
-    if (req->blur > 0.0)
-        req->eps = pow(req->blur, otk_ground_exponent(req->ground, 0.0));
-    if (!(req->eps > 0.0))
+    if (!isnan(c->blur))
+        req->eps = pow(c->blur, otk_ground_exponent(req->ground, 0.0));
+    else if (!isnan(c->eps))
+        req->eps = c->eps;
+    else
         req->eps = 1e-3;
     return 0;
 }
@@ -234,10 +213,9 @@ int cmd_grid(int argc, char **argv)
 {
     grid_request req;
     memset(&req, 0, sizeof req);
-    req.ground = OTK_GROUND_SQEUCLIDEAN;
     req.path = OTK_GRID_PATH_AUTO;
-    const int parsed = cli_args_parse("grid", grid_usage, grid_options, argc, argv,
-                                      apply_argument, &req);
+    const int parsed = cli_parse_command("grid", grid_usage, grid_options, apply_argument, &req,
+                                         grid_groups, &req.common, argc, argv);
     if (parsed != 0)
         return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
     if (check_request(&req) < 0)
@@ -255,7 +233,7 @@ int cmd_grid(int argc, char **argv)
         goto done;
     const double t_read = cli_monotonic_seconds();
     for (size_t k = 0; k < K; k++) {
-        if (cli_read_image(req.inputs[k], &imgs[k]) < 0 || normalise(req.inputs[k], &imgs[k]) < 0)
+        if (cli_read_image(req.inputs[k], &req.common.read, &imgs[k]) < 0 || normalise(req.inputs[k], &imgs[k]) < 0)
             goto done;
         if (k > 0 && (imgs[k].dim != imgs[0].dim || imgs[k].shape[0] != imgs[0].shape[0] ||
                       imgs[k].shape[1] != imgs[0].shape[1])) {

@@ -11,8 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
-#include "io.h"
+#include "commands.h"
 #include "json.h"
+#include "options.h"
+#include "read.h"
+#include "write.h"
 
 static const char fit_map_usage[] =
     "Usage: otk fit-map X Y --family affine|mlp|entropic --out MODEL [OPTIONS]\n"
@@ -89,7 +92,6 @@ enum {
     OPT_SEED,
     OPT_LAMBDA,
     OPT_WARMUP,
-    OPT_BLUR,
     OPT_MG_EPS,
     OPT_MG_RELATIVE_EPS,
     OPT_OPTIMIZER,
@@ -97,8 +99,6 @@ enum {
     OPT_BATCH,
     OPT_LR,
     OPT_LR_SCHEDULE,
-    OPT_THREADS,
-    OPT_CACHE_MB,
     OPT_OUT,
     OPT_INIT
 };
@@ -110,7 +110,6 @@ static const cli_option fit_map_options[] = {
     {"--seed", "S", OPT_SEED},
     {"--lambda", "L", OPT_LAMBDA},
     {"--warmup", "N", OPT_WARMUP},
-    {"--blur", "B", OPT_BLUR},
     {"--mg-eps", "E", OPT_MG_EPS},
     {"--mg-relative-eps", "F", OPT_MG_RELATIVE_EPS},
     {"--optimizer", "O", OPT_OPTIMIZER},
@@ -118,15 +117,16 @@ static const cli_option fit_map_options[] = {
     {"--batch", "B", OPT_BATCH},
     {"--lr", "LR", OPT_LR},
     {"--lr-schedule", "S", OPT_LR_SCHEDULE},
-    {"--threads", "K", OPT_THREADS},
-    {"--cache-mb", "MB", OPT_CACHE_MB},
     {"--out", "MODEL", OPT_OUT},
     {"--init", "MODEL", OPT_INIT},
     {NULL, NULL, 0},
 };
 
+static const unsigned fit_map_groups = CLI_GROUP_BLUR | CLI_GROUP_THREADS | CLI_GROUP_CACHE |
+                                      CLI_GROUP_INPUT;
+
 typedef struct {
-    cli_point_paths points;
+    cli_common common; /* X, Y, --blur, --threads, --cache-mb, the input options */
     const char *out_path, *init_path;
     int given_family, given_mlp_option, given_training_option;
     otk_map_family family;
@@ -169,9 +169,6 @@ static int apply_fit_argument(void *request, int id, const char *value)
     otk_map_fit_params *par = &req->params;
     int iv;
     switch (id) {
-    case CLI_ARG_POSITIONAL:
-        cli_point_paths_add(&req->points, value);
-        return 0;
     case OPT_FAMILY:
         if (otk_map_family_from_name(value, &req->family) != OTK_SUCCESS)
             return cli_usage_error("fit-map", "--family: unknown family '%s' (expected affine, "
@@ -208,10 +205,8 @@ static int apply_fit_argument(void *request, int id, const char *value)
         req->given_training_option = 1;
         if (cli_parse_int("fit-map", "--warmup", value, 0, &par->warmup_steps) < 0)
             return -1;
-        par->lambda_schedule = par->warmup_steps > 0 ? OTK_LAMBDA_WARMUP : OTK_LAMBDA_CONSTANT;
+        par->lambda_schedule = par->warmup_steps > 0 ? OTK_LAMBDA_SCHEDULE_WARMUP : OTK_LAMBDA_SCHEDULE_CONSTANT;
         return 0;
-    case OPT_BLUR:
-        return cli_parse_positive("fit-map", "--blur", value, &par->divergence.blur);
     case OPT_MG_EPS:
         req->given_training_option = 1;
         return cli_parse_positive("fit-map", "--mg-eps", value, &par->monge_gap.eps);
@@ -245,13 +240,6 @@ static int apply_fit_argument(void *request, int id, const char *value)
                                               "found '%s'",
                                    value);
         return 0;
-    case OPT_THREADS:
-        return cli_parse_int("fit-map", "--threads", value, 0, &par->threads);
-    case OPT_CACHE_MB:
-        if (cli_parse_mib("fit-map", "--cache-mb", value, &par->divergence.cache_bytes) < 0)
-            return -1;
-        par->monge_gap.cache_bytes = par->divergence.cache_bytes;
-        return 0;
     case OPT_OUT:
         req->out_path = value;
         return 0;
@@ -271,22 +259,30 @@ static int parse_fit_map_options(int argc, char **argv, fit_map_request *req)
     req->hidden[0] = req->hidden[1] = 64;
     req->n_hidden = 2;
     req->activation = OTK_ACTIVATION_GELU;
-    const int parsed = cli_args_parse("fit-map", fit_map_usage, fit_map_options, argc, argv,
-                                      apply_fit_argument, req);
+    const int parsed = cli_parse_command("fit-map", fit_map_usage, fit_map_options,
+                                         apply_fit_argument, req, fit_map_groups, &req->common,
+                                         argc, argv);
     if (parsed != 0)
         return parsed;
-    if (!req->points.x_path || !req->points.y_path || req->points.extra)
+    const cli_common *c = &req->common;
+    if (c->npaths != 2)
         return cli_usage_error("fit-map", "expected two point files X and Y");
+    otk_map_fit_params *par = &req->params;
+    if (!isnan(c->blur))
+        par->divergence.blur = c->blur;
+    par->threads = c->threads;
+    if (c->given_cache)
+        par->divergence.cache_bytes = par->monge_gap.cache_bytes = c->cache_bytes;
     if (!req->given_family)
         return cli_usage_error("fit-map", "--family is required (affine, mlp or entropic)");
     if (!req->out_path)
         return cli_usage_error("fit-map", "--out MODEL is required");
-    if (req->family != OTK_MAP_MLP && req->given_mlp_option)
+    if (req->family != OTK_MAP_FAMILY_MLP && req->given_mlp_option)
         return cli_usage_error("fit-map", "--hidden and --activation apply to --family mlp only");
     if (req->init_path && req->given_mlp_option)
         return cli_usage_error("fit-map", "--hidden and --activation do not go with --init: the "
                                           "model fixes the architecture");
-    if (req->family == OTK_MAP_ENTROPIC && req->given_training_option)
+    if (req->family == OTK_MAP_FAMILY_ENTROPIC && req->given_training_option)
         return cli_usage_error("fit-map", "the entropic map is not trained: it takes --blur and "
                                           "--threads only");
     return 0;
@@ -327,8 +323,8 @@ static void print_fit_report(const fit_map_request *req, const otk_map *map,
     json_integer(&w, "n", (long long)n);
     json_integer(&w, "m", (long long)m);
     json_integer(&w, "d", (long long)d);
-    json_integer(&w, "n_params", (long long)otk_map_n_params(map));
-    if (req->family == OTK_MAP_ENTROPIC) {
+    json_integer(&w, "n_params", (long long)otk_map_get_n_params(map));
+    if (req->family == OTK_MAP_FAMILY_ENTROPIC) {
         json_null(&w, "lambda");
         json_null(&w, "loss");
         json_null(&w, "divergence");
@@ -346,11 +342,11 @@ static void print_fit_report(const fit_map_request *req, const otk_map *map,
         json_integer(&w, "evaluations", res->evaluations);
         json_integer(&w, "inner_not_converged", res->inner_not_converged);
         otk_optimizer opt = par->optimizer;
-        if (opt == OTK_OPT_AUTO)
-            opt = req->family == OTK_MAP_AFFINE ? OTK_OPT_BFGS : OTK_OPT_ADAM;
+        if (opt == OTK_OPTIMIZER_AUTO)
+            opt = req->family == OTK_MAP_FAMILY_AFFINE ? OTK_OPTIMIZER_BFGS : OTK_OPTIMIZER_ADAM;
         json_string(&w, "optimizer", otk_optimizer_name(opt));
     }
-    if (req->family == OTK_MAP_MLP) {
+    if (req->family == OTK_MAP_FAMILY_MLP) {
         char text[16 * OTK_MAP_MAX_HIDDEN] = "";
         size_t len = 0;
         for (size_t k = 0; k < req->n_hidden; k++)
@@ -385,14 +381,14 @@ int cmd_fit_map(int argc, char **argv)
     otk_map *map = NULL;
     otk_map_fit_result res;
     memset(&res, 0, sizeof res);
-    if (cli_read_point_clouds(req.points.x_path, req.points.y_path, &x, &y) < 0)
+    if (cli_read_point_clouds(req.common.paths[0], req.common.paths[1], &req.common.read, &x, &y) < 0)
         goto done;
     const size_t n = x.rows, m = y.rows, d = x.cols;
     progress_state progress = {0, -1.0};
     const int on_terminal = isatty(STDERR_FILENO);
     const double start = cli_monotonic_seconds();
     otk_status st;
-    if (req.family == OTK_MAP_ENTROPIC) {
+    if (req.family == OTK_MAP_FAMILY_ENTROPIC) {
         otk_sinkhorn_params sp;
         otk_sinkhorn_params_default(&sp);
         sp.blur = req.params.divergence.blur;
@@ -405,29 +401,29 @@ int cmd_fit_map(int argc, char **argv)
                 cli_error("--init: %s", otk_last_error());
                 goto done;
             }
-            if (otk_map_get_family(map) != req.family || otk_map_dim(map) != d) {
+            if (otk_map_get_family(map) != req.family || otk_map_get_dim(map) != d) {
                 cli_error("--init: %s is a %s map of dimension %zu, not %s of dimension %zu "
                           "(the points' columns)",
                           req.init_path, otk_map_family_name(otk_map_get_family(map)),
-                          otk_map_dim(map), otk_map_family_name(req.family), d);
+                          otk_map_get_dim(map), otk_map_family_name(req.family), d);
                 goto done;
             }
-            if (req.family == OTK_MAP_MLP) { /* report the model's architecture */
-                req.n_hidden = otk_map_hidden(map, req.hidden, OTK_MAP_MAX_HIDDEN);
-                req.activation = otk_map_activation(map);
+            if (req.family == OTK_MAP_FAMILY_MLP) { /* report the model's architecture */
+                req.n_hidden = otk_map_get_hidden(map, req.hidden, OTK_MAP_MAX_HIDDEN);
+                req.activation = otk_map_get_activation(map);
             }
             st = OTK_SUCCESS;
         } else {
-            st = req.family == OTK_MAP_AFFINE ? otk_map_alloc_affine(&map, d)
+            st = req.family == OTK_MAP_FAMILY_AFFINE ? otk_map_alloc_affine(&map, d)
                                               : otk_map_alloc_mlp(&map, d, req.n_hidden, req.hidden,
                                                                   req.activation, req.seed);
         }
         if (st >= 0) {
             if (on_terminal) {
                 progress.iters = req.params.iters > 0 ? req.params.iters
-                                 : (req.params.optimizer == OTK_OPT_BFGS ||
-                                    (req.params.optimizer == OTK_OPT_AUTO &&
-                                     req.family == OTK_MAP_AFFINE))
+                                 : (req.params.optimizer == OTK_OPTIMIZER_BFGS ||
+                                    (req.params.optimizer == OTK_OPTIMIZER_AUTO &&
+                                     req.family == OTK_MAP_FAMILY_AFFINE))
                                      ? 200
                                      : 1000;
                 req.params.progress = show_progress;
@@ -451,7 +447,7 @@ int cmd_fit_map(int argc, char **argv)
     if (st == OTK_NOT_CONVERGED) {
         cli_error("not converged: the %s stopped at its iteration limit (exit status 3); "
                   "the model is saved",
-                  req.family == OTK_MAP_ENTROPIC ? "entropic map's Sinkhorn solve"
+                  req.family == OTK_MAP_FAMILY_ENTROPIC ? "entropic map's Sinkhorn solve"
                                                  : "BFGS fit");
         exit_status = CLI_EXIT_NOT_CONVERGED;
     } else {
@@ -466,41 +462,14 @@ done:
 
 /* ------------------------------------------------------------------ apply-map */
 
-enum { OPT_APPLY_THREADS };
-
-static const cli_option apply_map_options[] = {
-    {"--threads", "K", OPT_APPLY_THREADS},
-    {NULL, NULL, 0},
-};
-
-typedef struct {
-    const char *paths[2]; /* MODEL, X */
-    int count;
-    int threads;
-} apply_map_request;
-
-static int apply_apply_argument(void *request, int id, const char *value)
-{
-    apply_map_request *req = request;
-    if (id == CLI_ARG_POSITIONAL) {
-        if (req->count < 2)
-            req->paths[req->count] = value;
-        req->count++;
-        return 0;
-    }
-    if (id == OPT_APPLY_THREADS)
-        return cli_parse_int("apply-map", "--threads", value, 0, &req->threads);
-    return -1;
-}
-
 int cmd_apply_map(int argc, char **argv)
 {
-    apply_map_request req = {{NULL, NULL}, 0, 0};
-    const int parsed = cli_args_parse("apply-map", apply_map_usage, apply_map_options, argc,
-                                      argv, apply_apply_argument, &req);
+    cli_common c;
+    const int parsed = cli_parse_command("apply-map", apply_map_usage, NULL, NULL, NULL,
+                                         CLI_GROUP_THREADS | CLI_GROUP_INPUT, &c, argc, argv);
     if (parsed != 0)
         return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
-    if (req.count != 2) {
+    if (c.npaths != 2) {
         cli_usage_error("apply-map", "expected a model file and a point file X");
         return CLI_EXIT_BAD_INPUT;
     }
@@ -508,22 +477,22 @@ int cmd_apply_map(int argc, char **argv)
     otk_map *map = NULL;
     cli_matrix x = {0, 0, NULL};
     double *tx = NULL;
-    if (otk_map_load(&map, req.paths[0]) < 0) {
+    if (otk_map_load(&map, c.paths[0]) < 0) {
         cli_error("%s", otk_last_error());
         goto done;
     }
-    if (cli_read_matrix(req.paths[1], &x) < 0)
+    if (cli_read_matrix(c.paths[1], &c.read, &x) < 0)
         goto done;
-    if (x.cols != otk_map_dim(map)) {
-        cli_error("%s has %zu columns but the map in %s has dimension %zu", req.paths[1], x.cols,
-                  req.paths[0], otk_map_dim(map));
+    if (x.cols != otk_map_get_dim(map)) {
+        cli_error("%s has %zu columns but the map in %s has dimension %zu", c.paths[1], x.cols,
+                  c.paths[0], otk_map_get_dim(map));
         goto done;
     }
     if (!(tx = malloc(x.rows * x.cols * sizeof *tx))) {
         cli_error("out of memory for %zu mapped points", x.rows);
         goto done;
     }
-    if (otk_map_apply(map, x.rows, x.values, tx, req.threads) < 0) {
+    if (otk_map_apply(map, x.rows, x.values, tx, c.threads) < 0) {
         cli_error("%s", otk_last_error());
         goto done;
     }

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "io.h"
+#include "commands.h"
 #include "json.h"
+#include "options.h"
+#include "read.h"
 
 static const char mesh_usage[] =
     "Usage: otk mesh MESH A B [OPTIONS]\n"
@@ -40,21 +42,21 @@ static const char mesh_usage[] =
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON is still printed).\n";
 
-enum { OPT_EPS, OPT_STEPS, OPT_CONVENTION, OPT_DIVERGENCE, OPT_TOL, OPT_MAX_ITER };
+enum { OPT_STEPS, OPT_CONVENTION, OPT_DIVERGENCE };
 
+/* Besides the groups: --eps --tol --max-iter and the input options. */
 static const cli_option mesh_options[] = {
-    {"--eps", "E", OPT_EPS},
     {"--steps", "S", OPT_STEPS},
     {"--t-convention", "C", OPT_CONVENTION},
     {"--divergence", NULL, OPT_DIVERGENCE},
-    {"--tol", "T", OPT_TOL},
-    {"--max-iter", "N", OPT_MAX_ITER},
     {NULL, NULL, 0},
 };
 
+static const unsigned mesh_groups = CLI_GROUP_EPS | CLI_GROUP_STOP | CLI_GROUP_INPUT;
+
 typedef struct {
-    const char *paths[3];
-    int npaths;
+    cli_common common; /* MESH, A, B and the shared options */
+    const char *const *paths;
     otk_heat_params heat;
     int divergence, max_iter;
     double tol;
@@ -64,13 +66,6 @@ static int apply_argument(void *request, int id, const char *value)
 {
     mesh_request *req = request;
     switch (id) {
-    case CLI_ARG_POSITIONAL:
-        if (req->npaths < 3)
-            req->paths[req->npaths] = value;
-        req->npaths++;
-        return 0;
-    case OPT_EPS:
-        return cli_parse_positive("mesh", "--eps", value, &req->heat.eps);
     case OPT_STEPS:
         return cli_parse_int("mesh", "--steps", value, 1, &req->heat.steps);
     case OPT_CONVENTION:
@@ -85,10 +80,6 @@ static int apply_argument(void *request, int id, const char *value)
     case OPT_DIVERGENCE:
         req->divergence = 1;
         return 0;
-    case OPT_TOL:
-        return cli_parse_positive("mesh", "--tol", value, &req->tol);
-    case OPT_MAX_ITER:
-        return cli_parse_int("mesh", "--max-iter", value, 1, &req->max_iter);
     default:
         return -1;
     }
@@ -113,14 +104,22 @@ int cmd_mesh(int argc, char **argv)
     otk_heat_params_default(&req.heat);
     req.tol = 1e-6;
     req.max_iter = 10000;
-    const int parsed = cli_args_parse("mesh", mesh_usage, mesh_options, argc, argv,
-                                      apply_argument, &req);
+    const int parsed = cli_parse_command("mesh", mesh_usage, mesh_options, apply_argument, &req,
+                                         mesh_groups, &req.common, argc, argv);
     if (parsed != 0)
         return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
-    if (req.npaths != 3) {
-        cli_usage_error("mesh", "expected three files MESH A B, found %d", req.npaths);
+    const cli_common *c = &req.common;
+    if (c->npaths != 3) {
+        cli_usage_error("mesh", "expected three files MESH A B, found %d", c->npaths);
         return CLI_EXIT_BAD_INPUT;
     }
+    req.paths = c->paths;
+    if (!isnan(c->eps))
+        req.heat.eps = c->eps;
+    if (!isnan(c->tol))
+        req.tol = c->tol;
+    if (c->max_iter)
+        req.max_iter = c->max_iter;
 
     int exit_status = CLI_EXIT_BAD_INPUT;
     otk_mesh *mesh = NULL;
@@ -133,8 +132,8 @@ int cmd_mesh(int argc, char **argv)
         goto done;
     }
     const size_t nv = otk_mesh_vertex_count(mesh);
-    if (cli_read_weights(req.paths[1], "A", nv, "MESH", "vertices", &a) < 0 ||
-        cli_read_weights(req.paths[2], "B", nv, "MESH", "vertices", &b) < 0)
+    if (cli_read_weights(req.paths[1], &c->read, "A", nv, "MESH", "vertices", &a) < 0 ||
+        cli_read_weights(req.paths[2], &c->read, "B", nv, "MESH", "vertices", &b) < 0)
         goto done;
     if (req.heat.eps == 0.0) {
         const double h = otk_mesh_max_edge(mesh);

@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "io.h"
+#include "commands.h"
 #include "json.h"
+#include "options.h"
+#include "read.h"
+#include "write.h"
 
 static const char monge_gap_usage[] =
     "Usage: otk monge-gap X TX [OPTIONS]\n"
@@ -55,43 +58,27 @@ static const char monge_gap_usage[] =
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON is still printed).\n";
 
-enum {
-    OPT_COST,
-    OPT_POWER,
-    OPT_WEIGHTS,
-    OPT_EPS,
-    OPT_RELATIVE_EPS,
-    OPT_RELATIVE_TO,
-    OPT_TOL,
-    OPT_MAX_ITER,
-    OPT_THREADS,
-    OPT_CACHE_MB,
-    OPT_GRAD,
-    OPT_GRAD_X
-};
+enum { OPT_WEIGHTS, OPT_RELATIVE_EPS, OPT_RELATIVE_TO, OPT_GRAD, OPT_GRAD_X };
 
+/* Besides the groups: --cost --power --eps --tol --max-iter --threads
+ * --cache-mb and the input options. */
 static const cli_option monge_gap_options[] = {
-    {"--cost", "NAME", OPT_COST},
-    {"--power", "P", OPT_POWER},
     {"--weights", "W", OPT_WEIGHTS},
-    {"--eps", "E", OPT_EPS},
     {"--relative-eps", "F", OPT_RELATIVE_EPS},
     {"--relative-to", "S", OPT_RELATIVE_TO},
-    {"--tol", "T", OPT_TOL},
-    {"--max-iter", "N", OPT_MAX_ITER},
-    {"--threads", "K", OPT_THREADS},
-    {"--cache-mb", "MB", OPT_CACHE_MB},
     {"--grad", "F", OPT_GRAD},
     {"--grad-x", "F", OPT_GRAD_X},
     {NULL, NULL, 0},
 };
 
+static const unsigned monge_gap_groups = CLI_GROUP_GROUND | CLI_GROUP_EPS | CLI_GROUP_STOP |
+                                         CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT;
+
 typedef struct {
-    cli_point_paths points; /* X and TX */
+    cli_common common; /* X, TX and the shared options */
     const char *w_path, *grad_path, *grad_x_path;
-    double power; /* NAN unless --power */
     otk_monge_gap_params params;
-    int given_eps, given_relative;
+    int given_relative;
 } monge_gap_request;
 
 static int apply_argument(void *request, int id, const char *value)
@@ -99,19 +86,9 @@ static int apply_argument(void *request, int id, const char *value)
     monge_gap_request *req = request;
     otk_monge_gap_params *par = &req->params;
     switch (id) {
-    case CLI_ARG_POSITIONAL:
-        cli_point_paths_add(&req->points, value);
-        return 0;
-    case OPT_COST:
-        return cli_parse_ground("monge-gap", value, &par->ground);
-    case OPT_POWER:
-        return cli_parse_positive("monge-gap", "--power", value, &req->power);
     case OPT_WEIGHTS:
         req->w_path = value;
         return 0;
-    case OPT_EPS:
-        req->given_eps = 1;
-        return cli_parse_positive("monge-gap", "--eps", value, &par->eps);
     case OPT_RELATIVE_EPS:
         req->given_relative = 1;
         return cli_parse_positive("monge-gap", "--relative-eps", value, &par->relative_eps);
@@ -125,14 +102,6 @@ static int apply_argument(void *request, int id, const char *value)
                                    value);
         req->given_relative = 1;
         return 0;
-    case OPT_TOL:
-        return cli_parse_positive("monge-gap", "--tol", value, &par->tol);
-    case OPT_MAX_ITER:
-        return cli_parse_int("monge-gap", "--max-iter", value, 1, &par->max_iter);
-    case OPT_THREADS:
-        return cli_parse_int("monge-gap", "--threads", value, 0, &par->threads);
-    case OPT_CACHE_MB:
-        return cli_parse_mib("monge-gap", "--cache-mb", value, &par->cache_bytes);
     case OPT_GRAD:
         req->grad_path = value;
         return 0;
@@ -148,23 +117,32 @@ static int apply_argument(void *request, int id, const char *value)
 static int parse_options(int argc, char **argv, monge_gap_request *req)
 {
     memset(req, 0, sizeof *req);
-    req->power = NAN;
     otk_monge_gap_params_default(&req->params);
-    const int parsed = cli_args_parse("monge-gap", monge_gap_usage, monge_gap_options, argc, argv,
-                                      apply_argument, req);
+    const int parsed = cli_parse_command("monge-gap", monge_gap_usage, monge_gap_options,
+                                         apply_argument, req, monge_gap_groups, &req->common,
+                                         argc, argv);
     if (parsed != 0)
         return parsed;
-    if (!req->points.x_path || !req->points.y_path)
-        return cli_usage_error("monge-gap", "expected two point files X and TX");
-    if (req->points.extra)
-        return cli_usage_error("monge-gap", "too many arguments: expected two point files X "
-                                            "and TX");
-    if (req->given_eps && req->given_relative)
+    const cli_common *c = &req->common;
+    otk_monge_gap_params *par = &req->params;
+    if (cli_expect_paths("monge-gap", c, 2, "two point files X and TX") < 0)
+        return -1;
+    if (!isnan(c->eps) && req->given_relative)
         return cli_usage_error("monge-gap", "give --eps or --relative-eps/--relative-to, not "
                                             "both");
-    if (cli_check_ground_power("monge-gap", req->params.ground, req->power) < 0)
+    if (cli_check_ground_power("monge-gap", c->ground, c->power) < 0)
         return -1;
-    req->params.power = isnan(req->power) ? 0.0 : req->power;
+    if (c->given_cost)
+        par->ground = c->ground;
+    par->power = isnan(c->power) ? 0.0 : c->power;
+    if (!isnan(c->eps))
+        par->eps = c->eps;
+    if (!isnan(c->tol))
+        par->tol = c->tol;
+    if (c->max_iter)
+        par->max_iter = c->max_iter;
+    par->threads = c->threads;
+    par->cache_bytes = c->cache_bytes;
     return 0;
 }
 
@@ -184,7 +162,7 @@ static void print_report(const monge_gap_request *req, const otk_monge_gap_resul
     json_integer(&w, "iterations", res->iterations);
     json_number(&w, "marginal_error", res->marginal_error);
     json_string(&w, "cost", otk_ground_name(par->ground));
-    json_number(&w, "power", req->power);
+    json_number(&w, "power", req->common.power);
     if (par->eps > 0.0) {
         json_null(&w, "relative_eps");
         json_null(&w, "relative_to");
@@ -214,15 +192,16 @@ int cmd_monge_gap(int argc, char **argv)
     double *grad = NULL, *grad_x = NULL;
     size_t n = 0, d = 0;
 
-    if (cli_read_point_clouds(req.points.x_path, req.points.y_path, &x, &tx) < 0)
+    const cli_common *c = &req.common;
+    if (cli_read_point_clouds(c->paths[0], c->paths[1], &c->read, &x, &tx) < 0)
         goto done;
     if (x.rows != tx.rows) {
         cli_error("%s has %zu points but %s has %zu: TX must hold T(x_i) for each row of X",
-                  req.points.x_path, x.rows, req.points.y_path, tx.rows);
+                  c->paths[0], x.rows, c->paths[1], tx.rows);
         goto done;
     }
     n = x.rows, d = x.cols;
-    if (cli_read_weights(req.w_path, "--weights", n, "X", "points", &w) < 0)
+    if (cli_read_weights(req.w_path, &c->read, "--weights", n, "X", "points", &w) < 0)
         goto done;
     if ((req.grad_path && cli_output_open(&out_g, req.grad_path) < 0) ||
         (req.grad_x_path && cli_output_open(&out_gx, req.grad_x_path) < 0))
@@ -234,7 +213,7 @@ int cmd_monge_gap(int argc, char **argv)
     }
     otk_monge_gap_result res;
     const double start = cli_monotonic_seconds();
-    const otk_status st = otk_monge_gap(n, d, x.values, tx.values, w.values, &req.params, &res,
+    const otk_status st = otk_monge_gap_compute(n, d, x.values, tx.values, w.values, &req.params, &res,
                                         grad, grad_x);
     const double seconds = cli_monotonic_seconds() - start;
     if (st < 0) {

@@ -9,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "io.h"
+#include "commands.h"
 #include "json.h"
+#include "options.h"
+#include "read.h"
+#include "write.h"
 
 static const char sinkd_usage[] =
     "Usage: otk sinkd S T [OPTIONS]\n"
@@ -56,14 +59,10 @@ static const char sinkd_usage[] =
 
 enum {
     OPT_TAU,
-    OPT_EPS,
     OPT_ITERS,
-    OPT_COST,
-    OPT_POWER,
     OPT_WEIGHT,
     OPT_GRAD,
     OPT_GRAD_MODE,
-    OPT_THREADS,
     OPT_LABELS,
     OPT_ALPHA,
     OPT_BETA,
@@ -71,16 +70,13 @@ enum {
     OPT_KD_TAU
 };
 
+/* Besides the groups: --eps --cost --power --threads and the input options. */
 static const cli_option sinkd_options[] = {
     {"--tau", "T", OPT_TAU},
-    {"--eps", "E", OPT_EPS},
     {"--iters", "N", OPT_ITERS},
-    {"--cost", "NAME", OPT_COST},
-    {"--power", "P", OPT_POWER},
     {"--weight", "W", OPT_WEIGHT},
     {"--grad", "F", OPT_GRAD},
     {"--grad-mode", "M", OPT_GRAD_MODE},
-    {"--threads", "K", OPT_THREADS},
     {"--labels", "L", OPT_LABELS},
     {"--alpha", "A", OPT_ALPHA},
     {"--beta", "B", OPT_BETA},
@@ -88,6 +84,9 @@ static const cli_option sinkd_options[] = {
     {"--kd-tau", "T", OPT_KD_TAU},
     {NULL, NULL, 0},
 };
+
+static const unsigned sinkd_groups = CLI_GROUP_GROUND | CLI_GROUP_EPS | CLI_GROUP_THREADS |
+                                     CLI_GROUP_INPUT;
 
 static const struct {
     const char *name;
@@ -108,8 +107,8 @@ static const char *kd_name(otk_kd_divergence kind)
 }
 
 typedef struct {
+    cli_common common; /* S, T and the shared options */
     const char *s_path, *t_path;
-    int extra;
     const char *grad_path, *labels_path;
     double power; /* NAN unless --power */
     double alpha, beta; /* NAN unless given */
@@ -124,24 +123,10 @@ static int apply_argument(void *request, int id, const char *value)
     sinkd_request *req = request;
     otk_sinkd_params *par = &req->params;
     switch (id) {
-    case CLI_ARG_POSITIONAL:
-        if (!req->s_path)
-            req->s_path = value;
-        else if (!req->t_path)
-            req->t_path = value;
-        else
-            req->extra++;
-        return 0;
     case OPT_TAU:
         return cli_parse_positive("sinkd", "--tau", value, &par->tau);
-    case OPT_EPS:
-        return cli_parse_positive("sinkd", "--eps", value, &par->eps);
     case OPT_ITERS:
         return cli_parse_int("sinkd", "--iters", value, 1, &par->iters);
-    case OPT_COST:
-        return cli_parse_ground("sinkd", value, &par->ground);
-    case OPT_POWER:
-        return cli_parse_positive("sinkd", "--power", value, &req->power);
     case OPT_WEIGHT:
         if (cli_parse_real("sinkd", "--weight", value, &par->weight) < 0)
             return -1;
@@ -162,8 +147,6 @@ static int apply_argument(void *request, int id, const char *value)
                                             "\"%s\"",
                                    value);
         return 0;
-    case OPT_THREADS:
-        return cli_parse_int("sinkd", "--threads", value, 0, &par->threads);
     case OPT_LABELS:
         req->labels_path = value;
         return 0;
@@ -201,14 +184,22 @@ static int apply_argument(void *request, int id, const char *value)
 
 static int check_request(sinkd_request *req)
 {
-    if (!req->s_path || !req->t_path)
+    const cli_common *c = &req->common;
+    if (c->npaths < 2)
         return cli_usage_error("sinkd", "expected two logit files S (student) and T (teacher)");
-    if (req->extra)
+    if (c->npaths > 2)
         return cli_usage_error("sinkd", "too many arguments: expected two logit files S and T");
-    if (cli_check_ground_power("sinkd", req->params.ground, req->power) < 0)
+    req->s_path = c->paths[0];
+    req->t_path = c->paths[1];
+    if (c->given_cost)
+        req->params.ground = c->ground;
+    if (cli_check_ground_power("sinkd", req->params.ground, c->power) < 0)
         return -1;
-    if (!isnan(req->power))
-        req->params.power = req->power;
+    if (!isnan(c->power))
+        req->params.power = c->power;
+    if (!isnan(c->eps))
+        req->params.eps = c->eps;
+    req->params.threads = c->threads;
     if (req->labels_path) {
         if (isnan(req->alpha) || isnan(req->beta))
             return cli_usage_error("sinkd", "--labels needs --alpha A and --beta B");
@@ -224,24 +215,23 @@ static int check_request(sinkd_request *req)
 static int parse_sinkd_options(int argc, char **argv, sinkd_request *req)
 {
     memset(req, 0, sizeof *req);
-    req->power = NAN;
     req->alpha = NAN;
     req->beta = NAN;
     req->kd_tau = 1.0;
     req->kd = OTK_KD_SOFT_CE;
     otk_sinkd_params_default(&req->params);
-    const int parsed = cli_args_parse("sinkd", sinkd_usage, sinkd_options, argc, argv,
-                                      apply_argument, req);
+    const int parsed = cli_parse_command("sinkd", sinkd_usage, sinkd_options, apply_argument, req,
+                                         sinkd_groups, &req->common, argc, argv);
     if (parsed != 0)
         return parsed;
     return check_request(req) < 0 ? -1 : 0;
 }
 
 /* Read the labels: B integers in [0, K).  Returns 0 or -1 (reported). */
-static int read_labels(const char *path, size_t B, size_t K, int **out)
+static int read_labels(const char *path, const cli_read_options *opt, size_t B, size_t K, int **out)
 {
     cli_matrix v = {0, 0, NULL};
-    if (cli_read_vector(path, &v) < 0)
+    if (cli_read_vector(path, opt, &v) < 0)
         return -1;
     int status = -1;
     int *labels = NULL;
@@ -300,7 +290,7 @@ static void print_report(const sinkd_request *req, double loss,
     json_number(&w, "eps", par->eps);
     json_integer(&w, "iters", par->iters);
     json_string(&w, "cost", otk_ground_name(par->ground));
-    json_number(&w, "power", req->power); /* null unless lp / lp-over-p */
+    json_number(&w, "power", req->common.power); /* null unless lp / lp-over-p */
     json_number(&w, "weight", par->weight);
     json_integer(&w, "B", (long long)B);
     json_integer(&w, "K", (long long)K);
@@ -326,7 +316,8 @@ int cmd_sinkd(int argc, char **argv)
     double *grad = NULL;
     int *labels = NULL;
 
-    if (cli_read_matrix(req.s_path, &s) < 0 || cli_read_matrix(req.t_path, &t) < 0)
+    if (cli_read_matrix(req.s_path, &req.common.read, &s) < 0 ||
+        cli_read_matrix(req.t_path, &req.common.read, &t) < 0)
         goto done;
     if (s.rows != t.rows || s.cols != t.cols) {
         cli_error("the logits must have the same shape: %s is %zu x %zu, %s is %zu x %zu",
@@ -338,7 +329,7 @@ int cmd_sinkd(int argc, char **argv)
         cli_error("%s: no logits (B = %zu, K = %zu)", req.s_path, B, K);
         goto done;
     }
-    if (req.labels_path && read_labels(req.labels_path, B, K, &labels) < 0)
+    if (req.labels_path && read_labels(req.labels_path, &req.common.read, B, K, &labels) < 0)
         goto done;
     /* Open the output first: a bad path fails before the computation. */
     if (req.grad_path) {

@@ -2,8 +2,7 @@
  * `otk sinkhorn`: entropic optimal transport between two point clouds, or for
  * a cost matrix, with otkit's log-domain Sinkhorn (otkit/sinkhorn.h).
  *
- * Also the Sinkhorn run with its progress line and the JSON report, which
- * `otk demo` shares (cli.h).
+ * The run and its JSON report are report.c's, which `otk demo` shares.
  */
 #define _POSIX_C_SOURCE 200809L /* isatty */
 #include <math.h>
@@ -12,8 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
-#include "io.h"
-#include "json.h"
+#include "commands.h"
+#include "options.h"
+#include "read.h"
+#include "launch_mpi.h"
+#include "report.h"
+#include "write.h"
 
 /* The dense plan is n·m doubles in memory and about 24 bytes per entry as
  * text; beyond this the plan is not something to write to a CSV file. */
@@ -81,6 +84,12 @@ static const char sinkhorn_usage[] =
     "                   (refused when n·m > 1e8)\n"
     "  -h, --help       show this help\n"
     "\n"
+    "Distributed (otk built with --with-mpi; see otk(1) and docs/mpi.md):\n"
+    "  --mpi            under `mpirun -np N otk sinkhorn --mpi X.npy Y.npy ...`:\n"
+    "                   each rank reads its share of the rows of the .npy files\n"
+    "                   (and of --a, --b), the ranks solve together, rank 0 prints\n"
+    "                   the JSON (with \"ranks\": N) and writes --potentials\n"
+    "\n"
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), ot_kl,\n"
     "ot_ent, ot_lin, eps, rho_a, rho_b (null when balanced), marginal_error,\n"
     "iterations, annealing_iterations, cost, n, m, d, schedule, update, mass_a,\n"
@@ -90,64 +99,36 @@ static const char sinkhorn_usage[] =
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON is still printed).\n";
 
-enum {
-    OPT_A,
-    OPT_B,
-    OPT_COST,
-    OPT_POWER,
-    OPT_COST_MATRIX,
-    OPT_EPS,
-    OPT_BLUR,
-    OPT_RHO,
-    OPT_REACH,
-    OPT_RHO_A,
-    OPT_RHO_B,
-    OPT_SCHEDULE,
-    OPT_UPDATE,
-    OPT_SCALING,
-    OPT_TOL,
-    OPT_MAX_ITER,
-    OPT_THREADS,
-    OPT_CACHE_MB,
-    OPT_POTENTIALS,
-    OPT_PLAN
-};
+enum { OPT_COST_MATRIX, OPT_RHO, OPT_REACH, OPT_RHO_A, OPT_RHO_B, OPT_UPDATE, OPT_POTENTIALS, OPT_PLAN, OPT_MPI };
 
+/* Besides the groups: --a --b --cost --power --eps --blur --tol --max-iter
+ * --schedule --scaling --threads --cache-mb and the input options. */
 static const cli_option sinkhorn_options[] = {
-    {"--a", "A", OPT_A},
-    {"--b", "B", OPT_B},
-    {"--cost", "NAME", OPT_COST},
-    {"--power", "P", OPT_POWER},
     {"--cost-matrix", "C", OPT_COST_MATRIX},
-    {"--eps", "E", OPT_EPS},
-    {"--blur", "B", OPT_BLUR},
     {"--rho", "RHO", OPT_RHO},
     {"--reach", "R", OPT_REACH},
     {"--rho-a", "RHO", OPT_RHO_A},
     {"--rho-b", "RHO", OPT_RHO_B},
-    {"--schedule", "S", OPT_SCHEDULE},
     {"--update", "U", OPT_UPDATE},
-    {"--scaling", "S", OPT_SCALING},
-    {"--tol", "T", OPT_TOL},
-    {"--max-iter", "N", OPT_MAX_ITER},
-    {"--threads", "K", OPT_THREADS},
-    {"--cache-mb", "MB", OPT_CACHE_MB},
     {"--potentials", "F", OPT_POTENTIALS},
     {"--plan", "F", OPT_PLAN},
+    {"--mpi", NULL, OPT_MPI},
     {NULL, NULL, 0},
 };
 
+static const unsigned sinkhorn_groups = CLI_GROUP_WEIGHTS | CLI_GROUP_GROUND | CLI_GROUP_EPS |
+                                        CLI_GROUP_BLUR | CLI_GROUP_STOP | CLI_GROUP_SCHEDULE |
+                                        CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT;
+
 /* What the command line asks for. */
 typedef struct {
-    cli_point_paths points; /* X and Y */
-    const char *cost_matrix_path, *a_path, *b_path;
+    cli_common common; /* X, Y and the shared options */
+    const char *cost_matrix_path;
     const char *potentials_path, *plan_path;
-    otk_ground ground;
-    double power; /* NAN unless --power */
     otk_sinkhorn_params params;
     /* Which mutually exclusive options were given, for the checks. */
-    int given_cost, given_eps, given_blur, given_rho, given_reach, given_rho_side, given_cache;
-    size_t cache_bytes; /* --cache-mb, point clouds only */
+    int given_rho, given_reach, given_rho_side;
+    int mpi; /* --mpi: launch_mpi.c */
 } sinkhorn_request;
 
 /* ------------------------------------------------------------------ options */
@@ -179,35 +160,15 @@ static int parse_update(const char *text, otk_update *update)
     return 0;
 }
 
-/* Apply one argument to the request (a cli_apply_fn); returns 0 or -1 (reported). */
+/* Apply one of the command's own options (a cli_apply_fn); returns 0 or -1 (reported). */
 static int apply_argument(void *request, int id, const char *value)
 {
     sinkhorn_request *req = request;
     otk_sinkhorn_params *par = &req->params;
     switch (id) {
-    case CLI_ARG_POSITIONAL:
-        cli_point_paths_add(&req->points, value);
-        return 0;
-    case OPT_A:
-        req->a_path = value;
-        return 0;
-    case OPT_B:
-        req->b_path = value;
-        return 0;
-    case OPT_COST:
-        req->given_cost = 1;
-        return cli_parse_ground("sinkhorn", value, &req->ground);
-    case OPT_POWER:
-        return cli_parse_positive("sinkhorn", "--power", value, &req->power);
     case OPT_COST_MATRIX:
         req->cost_matrix_path = value;
         return 0;
-    case OPT_EPS:
-        req->given_eps = 1;
-        return cli_parse_positive("sinkhorn", "--eps", value, &par->eps);
-    case OPT_BLUR:
-        req->given_blur = 1;
-        return cli_parse_positive("sinkhorn", "--blur", value, &par->blur);
     case OPT_RHO:
         req->given_rho = 1;
         if (parse_penalty("--rho", value, &par->rho_a) < 0)
@@ -223,72 +184,74 @@ static int apply_argument(void *request, int id, const char *value)
     case OPT_RHO_B:
         req->given_rho_side = 1;
         return parse_penalty("--rho-b", value, &par->rho_b);
-    case OPT_SCHEDULE:
-        return cli_parse_schedule("sinkhorn", value, &par->schedule);
     case OPT_UPDATE:
         return parse_update(value, &par->update);
-    case OPT_SCALING:
-        return cli_parse_fraction("sinkhorn", "--scaling", value, &par->scaling);
-    case OPT_TOL:
-        return cli_parse_positive("sinkhorn", "--tol", value, &par->tol);
-    case OPT_MAX_ITER:
-        return cli_parse_int("sinkhorn", "--max-iter", value, 1, &par->max_iter);
-    case OPT_THREADS:
-        return cli_parse_int("sinkhorn", "--threads", value, 0, &par->threads);
-    case OPT_CACHE_MB:
-        req->given_cache = 1;
-        return cli_parse_mib("sinkhorn", "--cache-mb", value, &req->cache_bytes);
     case OPT_POTENTIALS:
         req->potentials_path = value;
         return 0;
     case OPT_PLAN:
         req->plan_path = value;
         return 0;
+    case OPT_MPI:
+        req->mpi = 1;
+        return 0;
     default:
         return -1;
     }
 }
 
-/* The options that exclude or require each other. */
-static int check_request(const sinkhorn_request *req)
+/* The options that exclude or require each other; the shared values go into
+ * the solver's parameters. */
+static int check_request(sinkhorn_request *req)
 {
-    if (req->given_eps && req->given_blur)
-        return cli_usage_error("sinkhorn", "give --eps or --blur, not both (--blur B: ε = B^p)");
+    const cli_common *c = &req->common;
+    otk_sinkhorn_params *par = &req->params;
     if (req->given_rho + req->given_reach + req->given_rho_side > 1)
         return cli_usage_error("sinkhorn", "give one of --rho, --reach or --rho-a/--rho-b "
                                            "(--reach R sets ρ = R^p on both sides)");
+    if (!isnan(c->eps))
+        par->eps = c->eps;
+    if (!isnan(c->blur))
+        par->blur = c->blur;
+    if (!isnan(c->tol))
+        par->tol = c->tol;
+    if (c->max_iter)
+        par->max_iter = c->max_iter;
+    if (!isnan(c->scaling))
+        par->scaling = c->scaling;
+    par->schedule = c->schedule;
+    par->threads = c->threads;
     if (req->cost_matrix_path) {
-        if (req->points.x_path)
+        if (c->npaths)
             return cli_usage_error("sinkhorn", "with --cost-matrix, X and Y are not given "
-                                   "(found \"%s\")", req->points.x_path);
-        if (req->given_cost || !isnan(req->power) || req->given_cache)
+                                   "(found \"%s\")", c->paths[0]);
+        if (c->given_cost || !isnan(c->power) || c->given_cache)
             return cli_usage_error("sinkhorn", "--%s does not apply to --cost-matrix",
-                                   req->given_cost     ? "cost"
-                                   : req->given_cache ? "cache-mb"
-                                                      : "power");
-        if (!req->given_eps && !req->given_blur)
+                                   c->given_cost     ? "cost"
+                                   : c->given_cache ? "cache-mb"
+                                                    : "power");
+        if (isnan(c->eps) && isnan(c->blur))
             return cli_usage_error("sinkhorn", "--cost-matrix needs --eps E (or --blur B, "
                                                "ε = B for a matrix)");
         return 0;
     }
-    if (!req->points.x_path || !req->points.y_path)
+    if (c->npaths < 2)
         return cli_usage_error("sinkhorn", "expected two point files X and Y, or --cost-matrix C");
-    if (req->points.extra)
+    if (c->npaths > 2)
         return cli_usage_error("sinkhorn", "too many arguments: expected two point files X, Y");
-    return cli_check_ground_power("sinkhorn", req->ground, req->power);
+    return cli_check_ground_power("sinkhorn", c->ground, c->power);
 }
 
 /* Returns 0 to go on, 1 when --help was printed, -1 on a usage error. */
 static int parse_sinkhorn_options(int argc, char **argv, sinkhorn_request *req)
 {
     memset(req, 0, sizeof *req);
-    req->ground = OTK_GROUND_SQEUCLIDEAN;
-    req->power = NAN;
     /* The library's defaults are the tool's: blur 0.05, converge, tol 1e-6,
      * max_iter 10000, balanced. */
     otk_sinkhorn_params_default(&req->params);
-    const int parsed = cli_args_parse("sinkhorn", sinkhorn_usage, sinkhorn_options, argc, argv,
-                                      apply_argument, req);
+    const int parsed = cli_parse_command("sinkhorn", sinkhorn_usage, sinkhorn_options,
+                                         apply_argument, req, sinkhorn_groups, &req->common,
+                                         argc, argv);
     if (parsed != 0)
         return parsed;
     return check_request(req) < 0 ? -1 : 0;
@@ -317,8 +280,9 @@ static int read_problem(const sinkhorn_request *req, sinkhorn_problem *pb)
 {
     /* What the weights must match, for the message of a wrong count. */
     const char *owner[2] = {"X", "Y"}, *unit[2] = {"points", "points"};
+    const cli_common *c = &req->common;
     if (req->cost_matrix_path) {
-        if (cli_read_matrix(req->cost_matrix_path, &pb->cost_matrix) < 0)
+        if (cli_read_matrix(req->cost_matrix_path, &c->read, &pb->cost_matrix) < 0)
             return -1;
         pb->n = pb->cost_matrix.rows;
         pb->m = pb->cost_matrix.cols;
@@ -327,14 +291,14 @@ static int read_problem(const sinkhorn_request *req, sinkhorn_problem *pb)
         unit[0] = "rows";
         unit[1] = "columns";
     } else {
-        if (cli_read_point_clouds(req->points.x_path, req->points.y_path, &pb->x, &pb->y) < 0)
+        if (cli_read_point_clouds(c->paths[0], c->paths[1], &c->read, &pb->x, &pb->y) < 0)
             return -1;
         pb->n = pb->x.rows;
         pb->m = pb->y.rows;
         pb->d = pb->x.cols;
     }
-    if (cli_read_weights(req->a_path, "--a", pb->n, owner[0], unit[0], &pb->a) < 0 ||
-        cli_read_weights(req->b_path, "--b", pb->m, owner[1], unit[1], &pb->b) < 0)
+    if (cli_read_weights(c->a_path, &c->read, "--a", pb->n, owner[0], unit[0], &pb->a) < 0 ||
+        cli_read_weights(c->b_path, &c->read, "--b", pb->m, owner[1], unit[1], &pb->b) < 0)
         return -1;
     return 0;
 }
@@ -345,10 +309,10 @@ static int make_cost(const sinkhorn_request *req, const sinkhorn_problem *pb, ot
     if (req->cost_matrix_path)
         st = otk_cost_dense(cost, pb->n, pb->m, pb->cost_matrix.values, pb->m);
     else
-        st = otk_cost_points(cost, pb->n, pb->m, pb->d, pb->x.values, pb->y.values, req->ground,
-                             isnan(req->power) ? 0.0 : req->power);
-    if (st >= 0 && req->cache_bytes > 0) {
-        st = otk_cost_points_cache(*cost, req->cache_bytes);
+        st = otk_cost_points(cost, pb->n, pb->m, pb->d, pb->x.values, pb->y.values,
+                             req->common.ground, isnan(req->common.power) ? 0.0 : req->common.power);
+    if (st >= 0 && req->common.cache_bytes > 0) {
+        st = otk_cost_points_cache(*cost, req->common.cache_bytes);
         if (st < 0) {
             otk_cost_free(*cost);
             *cost = NULL;
@@ -359,134 +323,6 @@ static int make_cost(const sinkhorn_request *req, const sinkhorn_problem *pb, ot
         return -1;
     }
     return 0;
-}
-
-/* ------------------------------------------------------------------ the run */
-
-/* A status line redrawn in place with '\r', at most every 0.1 s. */
-typedef struct {
-    double start, last_drawn;
-    int width; /* of the text on screen, to blank it out */
-} progress_line;
-
-static void progress_draw(progress_line *line, const otk_sinkhorn *solver, double now)
-{
-    double eps, marginal_error;
-    int iterations;
-    otk_sinkhorn_progress(solver, &eps, &iterations, &marginal_error);
-    char text[160];
-    int len;
-    /* No marginal error is measured while annealing. */
-    if (isnan(marginal_error))
-        len = snprintf(text, sizeof text, "otk: annealing, iteration %d, eps %.3g, %.1f s",
-                       iterations, eps, now - line->start);
-    else
-        len =
-            snprintf(text, sizeof text, "otk: iteration %d, eps %.3g, marginal error %.3g, %.1f s",
-                     iterations, eps, marginal_error, now - line->start);
-    if (len < 0)
-        return;
-    /* ASCII only, so that bytes = columns and the padding blanks the rest. */
-    fprintf(stderr, "\r%s%*s", text, line->width > len ? line->width - len : 0, "");
-    fflush(stderr);
-    line->width = len > line->width ? len : line->width;
-    line->last_drawn = now;
-}
-
-static void progress_clear(progress_line *line)
-{
-    if (line->width > 0) {
-        fprintf(stderr, "\r%*s\r", line->width, "");
-        fflush(stderr);
-    }
-}
-
-otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double *b,
-                            int show_progress, otk_sinkhorn_result *res, double *seconds)
-{
-    progress_line line = {cli_monotonic_seconds(), 0.0, 0};
-    line.last_drawn = line.start;
-    otk_status st = otk_sinkhorn_set(solver, a, b);
-    if (st < 0) {
-        cli_error("%s", otk_last_error());
-        return st;
-    }
-    while ((st = otk_sinkhorn_iterate(solver)) == OTK_CONTINUE) {
-        if (show_progress) {
-            const double now = cli_monotonic_seconds();
-            if (now - line.last_drawn >= 0.1)
-                progress_draw(&line, solver, now);
-        }
-    }
-    progress_clear(&line);
-    if (st < 0) {
-        cli_error("%s", otk_last_error());
-        return st;
-    }
-    const otk_status result_status = otk_sinkhorn_get_result(solver, res);
-    *seconds = cli_monotonic_seconds() - line.start;
-    if (result_status < 0) {
-        cli_error("%s", otk_last_error());
-        return result_status;
-    }
-    return st;
-}
-
-/* ------------------------------------------------------------------ report */
-
-/* The update actually run: AUTO resolves as otkit/sinkhorn.h documents it. */
-static const char *update_name(otk_update update, otk_schedule schedule)
-{
-    if (update == OTK_UPDATE_AUTO)
-        update = schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC : OTK_UPDATE_ALTERNATING;
-    return update == OTK_UPDATE_SYMMETRIC ? "symmetric" : "alternating";
-}
-
-static void report_members(json_writer *w, const cli_sinkhorn_report *report)
-{
-    const otk_sinkhorn_result *res = report->result;
-    const otk_sinkhorn_params *par = report->params;
-    json_string(w, "status", res->status == OTK_SUCCESS ? "ok" : "not_converged");
-    json_number(w, "ot_kl", res->ot_kl);
-    json_number(w, "ot_ent", res->ot_ent);
-    json_number(w, "ot_lin", res->ot_lin);
-    json_number(w, "eps", res->eps);
-    json_number(w, "rho_a", res->rho_a); /* ρ = ∞ (balanced) prints as null */
-    json_number(w, "rho_b", res->rho_b);
-    json_number(w, "marginal_error", res->marginal_error);
-    json_integer(w, "iterations", res->iterations);
-    json_integer(w, "annealing_iterations", res->annealing_iterations);
-    json_string(w, "cost", otk_cost_name(report->cost));
-    json_number(w, "power", report->power);
-    json_number(w, "p", otk_cost_exponent(report->cost));
-    json_integer(w, "n", (long long)otk_cost_rows(report->cost));
-    json_integer(w, "m", (long long)otk_cost_cols(report->cost));
-    if (report->d > 0)
-        json_integer(w, "d", (long long)report->d);
-    else
-        json_null(w, "d");
-    json_string(w, "schedule", cli_schedule_name(par->schedule));
-    json_string(w, "update", update_name(par->update, par->schedule));
-    json_number(w, "scaling", par->scaling);
-    json_number(w, "tol", par->tol);
-    json_integer(w, "max_iter", par->max_iter);
-    json_number(w, "mass_a", res->mass_a);
-    json_number(w, "mass_b", res->mass_b);
-    json_number(w, "seconds", report->seconds);
-    json_integer(w, "threads", par->threads);
-    json_integer(w, "cache_bytes", (long long)otk_cost_cache_bytes(report->cost));
-    json_string(w, "otkit_version", otk_version_string());
-}
-
-void cli_sinkhorn_print_json(const char *problem, const cli_sinkhorn_report *report)
-{
-    json_writer w;
-    json_init(&w, stdout);
-    json_object_begin(&w, NULL);
-    if (problem)
-        json_string(&w, "problem", problem);
-    report_members(&w, report);
-    json_object_end(&w);
 }
 
 /* ------------------------------------------------------------------ output files */
@@ -539,6 +375,19 @@ int cmd_sinkhorn(int argc, char **argv)
     const int parsed = parse_sinkhorn_options(argc, argv, &req);
     if (parsed != 0)
         return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
+    if (req.mpi) {
+        const cli_common *c = &req.common;
+        if (req.cost_matrix_path || req.plan_path || c->given_cache) {
+            cli_usage_error("sinkhorn", "--%s does not apply to --mpi",
+                            req.cost_matrix_path ? "cost-matrix"
+                            : req.plan_path      ? "plan"
+                                                 : "cache-mb");
+            return CLI_EXIT_BAD_INPUT;
+        }
+        const cli_mpi_request mr = {c->paths[0], c->paths[1],      c->a_path,  c->b_path,
+                                    req.potentials_path, c->ground, c->power, &req.params};
+        return cli_sinkhorn_mpi(&mr);
+    }
 
     int exit_status = CLI_EXIT_BAD_INPUT;
     sinkhorn_problem pb;
@@ -581,7 +430,8 @@ int cmd_sinkhorn(int argc, char **argv)
         goto done;
     if (write_outputs(solver, pb.n, pb.m, plan, &potentials_out, &plan_out) < 0)
         goto done;
-    const cli_sinkhorn_report report = {cost, pb.d, req.power, &req.params, &res, seconds};
+    const cli_sinkhorn_report report = {
+        cost, pb.d, req.common.power, &req.params, &res, seconds, NULL, 0, 0, 0, 0};
     cli_sinkhorn_print_json(NULL, &report);
     if (st == OTK_NOT_CONVERGED) {
         cli_error_not_converged(res.marginal_error, req.params.tol, req.params.max_iter, res.eps);

@@ -1,4 +1,5 @@
-/* PGM (Netpbm P2/P5) reading and writing, and arrays as grids, for otk grid. */
+/* PGM (Netpbm P2/P5) and PNG reading and writing, and arrays as grids, for
+ * otk grid (image.h).  Calls cli.c and read.c only. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -11,7 +12,7 @@
 #include <string.h>
 #include "cli.h"
 #include "image.h"
-#include "io.h"
+#include "read.h"
 #ifdef OTK_HAVE_PNG
 #include <png.h>
 #endif
@@ -163,7 +164,7 @@ static int read_png(FILE *f, const char *path, cli_image *img)
 #endif
 }
 
-int cli_read_image(const char *path, cli_image *img)
+int cli_read_image(const char *path, const cli_read_options *opt, cli_image *img)
 {
     memset(img, 0, sizeof *img);
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -197,7 +198,7 @@ int cli_read_image(const char *path, cli_image *img)
     }
     fclose(f);
     cli_matrix m = {0, 0, NULL};
-    if (cli_read_matrix(path, &m) < 0)
+    if (cli_read_matrix(path, opt, &m) < 0)
         return -1;
     if (m.rows == 1 || m.cols == 1) {
         img->dim = 1;

@@ -33,8 +33,10 @@ export PKG_CONFIG_PATH OTK
 work=$(mktemp -d "${TMPDIR:-/tmp}/otkit-r.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 mkdir "$work/lib" "$work/src"
-# Build from a copy so that the source tree gets no objects or Makevars.
+# Build and test from a copy so that the source tree (read-only under make
+# distcheck) gets no objects or Makevars.
 cp -R "$here/." "$work/src/otkit"
+chmod -R u+w "$work/src/otkit"
 rm -rf "$work/src/otkit/src/"*.o "$work/src/otkit/src/"*.so "$work/src/otkit/src/Makevars"
 
 R CMD INSTALL --no-test-load --library="$work/lib" "$work/src/otkit" > "$work/install.log" 2>&1 || {
@@ -43,7 +45,7 @@ R CMD INSTALL --no-test-load --library="$work/lib" "$work/src/otkit" > "$work/in
     exit 1
 }
 
-cd "$here/tests/testthat"
+cd "$work/src/otkit/tests/testthat"
 R_LIBS="$work/lib${R_LIBS:+:$R_LIBS}" Rscript -e '
 suppressPackageStartupMessages(library(otkit))
 cat(sprintf("otkit R package %s, libotkit %s, otk tool %s\n",

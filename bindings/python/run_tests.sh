@@ -13,7 +13,7 @@
 #
 # Offline: pip runs with --no-index --no-build-isolation.  Skipped tests (torch
 # or POT missing) are listed with their reason (-rs).  The last line is
-# pytest's summary; the exit status is pytest's.
+# pytest's summary; the exit status is pytest's (set -e passes it on).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,15 +36,20 @@ if [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ]; then
 fi
 rm -rf "$venv"
 "$python" -m venv --system-site-packages "$venv"
-# setuptools builds in the source tree; start from a clean one so that an
-# extension built against another prefix is not reused.
-rm -rf "$here/build" "$here/otkit.egg-info"
-"$venv/bin/python" -m pip install --quiet --no-index --no-build-isolation --no-deps "$here"
+# setuptools builds in the source tree: build from a fresh copy, so that the
+# sources may be read-only (make distcheck) and no extension built against
+# another prefix is reused.
+work=$(mktemp -d "${TMPDIR:-/tmp}/otkit-py.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+cp -R "$here/." "$work/src"
+chmod -R u+w "$work/src"
+rm -rf "$work/src/build" "$work/src/otkit.egg-info" "$work/src/otkit/"*.so
+"$venv/bin/python" -m pip install --quiet --no-index --no-build-isolation --no-deps "$work/src"
 
 OTK=${OTK:-$prefix/bin/otk}
 export OTK
 # Run from the tests directory so that `import otkit` finds the installed
 # package, not the source tree.
-cd "$here/tests"
+cd "$work/src/tests"
 "$venv/bin/python" -c 'import otkit, sys; print("otkit %s from %s (python %s)" % (otkit.__version__, otkit.__file__, sys.version.split()[0]))'
-exec "$venv/bin/python" -m pytest -q -rs -p no:cacheprovider .
+"$venv/bin/python" -m pytest -q -rs -p no:cacheprovider .

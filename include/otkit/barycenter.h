@@ -2,8 +2,10 @@
  * otkit/barycenter.h — entropic Wasserstein barycenters of K histograms on a
  * common support, by iterative Bregman projections in the log domain.
  *
+ * STABILITY: experimental: may still change in a minor version.
+ *
  * Problem (Benamou et al., SIAM J. Sci. Comput. 2015; on grids Solomon et al.,
- * SIGGRAPH 2015, "convolutional Wasserstein barycenters", MATH.md F):
+ * SIGGRAPH 2015, "convolutional Wasserstein barycenters", docs/math.md F):
  *
  *   bar = argmin_b Σ_k w_k OT_ε(a_k, b),   OT_ε(a, b) = min_{P1=a, Pᵀ1=b} <P,C> + ε KL(P | K)
  *

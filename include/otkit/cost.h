@@ -1,6 +1,10 @@
 /*
  * otkit/cost.h — the cost abstraction shared by every otkit solver.
  *
+ * STABILITY: stable, except the section marked EXPERIMENTAL below
+ * (otk_cost_softmin, otk_cost_plan_reduce, otk_reduce), which may still
+ * change in a minor version.
+ *
  * A cost describes the n×m matrix C_ij = c(x_i, y_j) between a source measure
  * (n atoms, "rows", index i) and a target measure (m atoms, "columns", index j)
  * without necessarily storing it.  Each kind computes what the solvers need
@@ -41,7 +45,7 @@ extern "C" {
 
 typedef struct otk_cost otk_cost;
 
-/* Named ground costs between points x, y in R^d (MATH.md decision 3).  ‖·‖ is
+/* Named ground costs between points x, y in R^d (docs/math.md decision 3).  ‖·‖ is
  * the Euclidean norm.  The "exponent" p is what turns blur into ε = blur^p and
  * reach into ρ = reach^p (GeomLoss's convention). */
 typedef enum {
@@ -82,6 +86,31 @@ OTK_EXPORT double otk_ground_exponent(otk_ground ground, double power);
 OTK_EXPORT otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d,
                                       const double *x, const double *y,
                                       otk_ground ground, double power);
+
+/* Point clouds in single precision: float32 storage and arithmetic.
+ * Arguments as otk_cost_points, with x and y row-major float32 arrays.
+ * The soft-mins — every Sinkhorn iteration — compute the costs, the
+ * exponents h_j − C_ij/ε and the exponentials in float32 (twice the SIMD
+ * lanes of float64), folding each tile's partial sum into float64; the plan
+ * reductions (values, marginals, gradients, barycentric maps) and
+ * otk_cost_entry use the same coordinates widened to float64.
+ * ACCURACY: a soft-min is exact to about 1e−7 of the cost scale
+ * (|h|·ε + C): the exponents carry float32's 6e−8 relative error.  Values
+ * (OT_kl, OT_lin, S_ε) and potentials are then typically within 1e−6
+ * relative of the float64 solve on the same (float32) points; a marginal
+ * tolerance below about 1e−6 may not be reachable (the solver then reports
+ * OTK_NOT_CONVERGED with its best iterate).  Potentials, values and
+ * gradients are returned in float64.
+ * Memory: 12·(n+m)·d bytes (both copies).  otk_cost_points_cache keeps a
+ * float64 matrix, computed from the widened coordinates (the soft-mins then
+ * run in float64).
+ * Errors: as otk_cost_points. */
+OTK_EXPORT otk_status otk_cost_points_f32(otk_cost **out, size_t n, size_t m, size_t d,
+                                          const float *x, const float *y,
+                                          otk_ground ground, double power);
+
+/* 1 for a cost made by otk_cost_points_f32, 0 otherwise (and for NULL). */
+OTK_EXPORT int otk_cost_single_precision(const otk_cost *cost);
 
 /* Keep the n×m cost matrix of a point-cloud cost in memory (8·n·m bytes)
  * when that fits in max_bytes; otherwise (and for max_bytes = 0) drop any

@@ -1,7 +1,10 @@
 /*
  * otkit/distill.h — knowledge-distillation losses: SinKD (batch-wise Sinkhorn
  * distillation, Cui et al. 2024) and the KL / reverse-KL / JS baselines, with
- * gradients w.r.t. the student logits (MATH.md D, E; decisions 5 and 6).
+ * gradients w.r.t. the student logits (docs/math.md D, E; decisions 5 and 6).
+ *
+ * STABILITY: experimental: the SinKD and distillation-loss parameters and
+ * results may still change in a minor version.
  *
  * Shapes and conventions.  Logits are B×K row-major (B samples, K classes).
  * p^τ = softmax(z/τ) row-wise, computed stably (log-sum-exp), so logits of any
@@ -32,8 +35,10 @@
  *   OTK_KD_JS          ½KL(p_s ‖ m) + ½KL(p_t ‖ m), m = ½(p_s + p_t); in [0, ln 2]
  *   OTK_KD_SOFT_CE     −Σ_k p_t,k log p_s,k           (the SinKD code's DistillKL:
  *                                                    no τ², KL + teacher entropy)
+ * KL, reverse KL and JS are computed by otkit/fdiv.h (D_f(p_t ‖ p_s)); every
+ * f-divergence there can be the KD term of otk_sinkd_objective_fdiv.
  *
- * Combined objective (the SinKD GLUE code, MATH.md D.2):
+ * Combined objective (the SinKD GLUE code, docs/math.md D.2):
  *   L = α·KD + (1 − α)·CE(labels) + β·SinKD,
  * with CE the batch-mean cross-entropy of softmax(Z_s) (temperature 1) at the
  * integer labels.
@@ -53,6 +58,7 @@
 #include <stddef.h>
 #include "otkit/status.h"
 #include "otkit/cost.h"
+#include "otkit/fdiv.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -135,6 +141,19 @@ OTK_EXPORT otk_status otk_sinkd_objective(otk_sinkd *sd, const double *z_s, cons
                                           const int *labels, double alpha, double beta,
                                           otk_kd_divergence kd, double kd_tau,
                                           otk_sinkd_objective_parts *parts, double *grad_s);
+
+/* The combined objective with an f-divergence KD term (otkit/fdiv.h):
+ *   L = α·D_f(softmax(Z_t/τ) ‖ softmax(Z_s/τ))·[τ² if kd->scale_tau2]
+ *       + (1 − α)·CE(labels) + β·SinKD,
+ * D_f the batch mean (kd->reduction must be OTK_REDUCTION_MEAN), τ = kd->tau;
+ * with kd->kind = OTK_FDIV_KL and scale_tau2 = 1 the KD term is OTK_KD_KL's.
+ * parts->kd is the KD term.  Errors: as otk_sinkd_objective, plus OTK_EPARAM
+ * for kd's fields and OTK_ENUMERIC for an overflowing D_f (nothing written). */
+OTK_EXPORT otk_status otk_sinkd_objective_fdiv(otk_sinkd *sd, const double *z_s,
+                                               const double *z_t, const int *labels,
+                                               double alpha, double beta,
+                                               const otk_fdiv_params *kd,
+                                               otk_sinkd_objective_parts *parts, double *grad_s);
 
 #ifdef __cplusplus
 }

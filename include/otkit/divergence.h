@@ -1,6 +1,9 @@
 /*
  * otkit/divergence.h — the debiased Sinkhorn divergence and its analytic
- * gradients, balanced and unbalanced (MATH.md B, A.5, A.6).
+ * gradients, balanced and unbalanced (docs/math.md B, A.5, A.6).
+ *
+ * STABILITY: stable: the parameters, results, statuses and conventions here
+ * change only with a major version.
  *
  * Definition.  For weighted measures α = Σ a_i δ_{x_i} (n atoms) and
  * β = Σ b_j δ_{y_j} (m atoms), with masses m_α = Σa and m_β = Σb,
@@ -19,7 +22,7 @@
  * OTK_GROUND_HALF_SQEUCLIDEAN, p = 1 is OTK_GROUND_EUCLIDEAN
  * (otk_divergence_geomloss_ground below).
  *
- * Algorithm (GeomLoss's sinkhorn_loop, MATH.md B.2).  The four potentials
+ * Algorithm (GeomLoss's sinkhorn_loop, docs/math.md B.2).  The four potentials
  * f_ba, g_ab (problem α→β), f_aa (α→α) and g_bb (β→β) advance together on one
  * ε-schedule.  With the soft-min smin^w_C(h)_i = −ε log Σ_j w_j e^{(h_j − C_ij)/ε}
  * and κ = ρ/(ρ+ε) (1 when balanced):
@@ -45,7 +48,7 @@
  *
  * Value returned (`divergence` in the result):
  *   debias on (default), balanced:
- *     S_ε = <a, f_ba − f_aa> + <b, g_ab − g_bb>                 (MATH.md B.2)
+ *     S_ε = <a, f_ba − f_aa> + <b, g_ab − g_bb>                 (docs/math.md B.2)
  *   debias on, unbalanced:
  *     S_ε = (ρ + ε/2)[<a, e^{−f_aa/ρ} − e^{−f_ba/ρ}> + <b, e^{−g_bb/ρ} − e^{−g_ab/ρ}>]
  *   debias off, balanced: OT_kl(α,β) = <a, f_ba> + <b, g_ab>;
@@ -58,7 +61,7 @@
  * mass term and the constants cancel).  With the fixed schedule they are
  * GeomLoss's values, bit for bit up to rounding.
  *
- * Gradients (MATH.md B.3), analytic by the envelope theorem from the final
+ * Gradients (docs/math.md B.3), analytic by the envelope theorem from the final
  * potentials (no differentiation through the iterations; exact at
  * convergence, so use the converge schedule when accuracy matters):
  *   w.r.t. a: balanced: f_ba − f_aa minus its plain mean (Σ_i ∂_i = 0: the

@@ -2,7 +2,9 @@
  * otkit/entropic_map.h — the entropic map estimator (Pooladian & Niles-Weed
  * 2021): the barycentric projection of an entropic OT plan, extended out of
  * sample through the target potential.  The non-parametric baseline of the
- * map-fitting module (MATH.md C.5).
+ * map-fitting module (docs/math.md C.5).
+ *
+ * STABILITY: experimental: may still change in a minor version.
  *
  * Definition.  Solve the balanced entropic OT problem between α = Σ a_i δ_{x_i}
  * and β = Σ b_j δ_{y_j} (otkit/sinkhorn.h, GeomLoss gauge: P_ij =

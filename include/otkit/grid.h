@@ -1,6 +1,10 @@
 /*
  * otkit/grid.h — regular grids in 1, 2 and 3 dimensions as a cost kind
- * (MATH.md F.2, F.4, F.5 and decision 8).
+ * (docs/math.md F.2, F.4, F.5 and decision 8).
+ *
+ * STABILITY: stable (a cost kind): the grid costs and their parameters change
+ * only with a major version; the reported statistics (otk_grid_stats) may
+ * gain fields.
  *
  * A grid of shape N_0 × … × N_{D−1} (D = 1, 2, 3) with spacing h_k on axis k
  * holds n = N_0⋯N_{D−1} cells; cell i with multi-index (i_0, …, i_{D−1}) sits
@@ -23,7 +27,7 @@
  * Two soft-min paths:
  *
  *   SEPARABLE  exact at every ε, in three regimes chosen by how small the
- *              kernel entries K = exp(−c/ε) get (MATH.md F.5.1):
+ *              kernel entries K = exp(−c/ε) get (docs/math.md F.5.1):
  *              - C_max/ε <= 600: M = max h is taken out once, the D axes are
  *                applied as small dense products (K_k, N_k×N_k) to
  *                exp(h − M), and one log ends it.  Every sum is at least
@@ -39,10 +43,10 @@
  *              by a D-dimensional real-to-complex FFT of the grid zero-padded
  *              to at least 2N_k − 1 per axis (FFTW).  O(n log n) but with an
  *              ABSOLUTE error of about machine epsilon times the largest term
- *              (MATH.md F.5.3): the relative error of a kernel sum can grow
+ *              (docs/math.md F.5.3): the relative error of a kernel sum can grow
  *              like u·e^{C_max/ε}, where C_max is the largest cost on the grid.
  *
- * Selection (OTK_GRID_PATH_AUTO), MATH.md F.5 made quantitative: the FFT
+ * Selection (OTK_GRID_PATH_AUTO), docs/math.md F.5 made quantitative: the FFT
  * path is used at a given ε only when its predicted relative error
  *
  *     δ_fft(ε) = 2⁻⁵² · √(n_pad) · e^{C_max/ε}        (n_pad = padded size)
@@ -51,7 +55,7 @@
  * Every kernel sum on the FFT path is then accurate to δ_fft relative, so each
  * soft-min value is within ε·δ_fft·(1 + small) of the exact one.  With the
  * default tolerance this means C_max/ε below about 20 (10² cells) to 15 (10⁶
- * cells), inside the region where MATH.md F.5 says FFT convolution is
+ * cells), inside the region where docs/math.md F.5 says FFT convolution is
  * trustworthy (< ~30).  The bound was checked numerically (tests/test_grid.c
  * probes ε over four decades on 1-D/2-D/3-D grids, with random and
  * adversarial one-hot inputs; `bench/bench_grid accuracy` prints the figures:

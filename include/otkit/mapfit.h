@@ -1,6 +1,11 @@
 /*
  * otkit/mapfit.h — fitting transport maps T_θ that push a source cloud μ onto
- * a target cloud ν while staying c-optimal (MATH.md C.5):
+ * a target cloud ν while staying c-optimal (docs/math.md C.5):
+ *
+ * STABILITY: experimental.  The map families, the fitting parameters and
+ * results, the enum and function names and the model-file format may still
+ * change between minor versions (the file format keeps its version line, so
+ * an old file is refused with a message, never misread).
  *
  *   L(θ) = S_ε(T_θ♯μ, ν) + λ · M̂(T_θ),
  *
@@ -8,13 +13,13 @@
  * empirical Monge gap of otkit/monge_gap.h on the source points
  * (M̂ = mean c(x_i, T(x_i)) − OT_ent).  The gradient w.r.t. θ is the chain rule
  * through the map: Σ_i J_θT(x_i)ᵀ (∂S/∂T(x_i) + λ ∂M̂/∂T(x_i)), with the
- * envelope gradients of both terms (MATH.md B.3, C.4) and hand-written
+ * envelope gradients of both terms (docs/math.md B.3, C.4) and hand-written
  * backpropagation through the map.
  *
  * Map families.
- *   OTK_MAP_AFFINE    T(x) = A x + b, A (d×d) and b (d); starts at the
+ *   OTK_MAP_FAMILY_AFFINE    T(x) = A x + b, A (d×d) and b (d); starts at the
  *                     identity (A = I, b = 0).  d² + d parameters.
- *   OTK_MAP_MLP       the residual network T(x) = x + MLP(x), with K hidden
+ *   OTK_MAP_FAMILY_MLP       the residual network T(x) = x + MLP(x), with K hidden
  *                     layers (1 <= K <= OTK_MAP_MAX_HIDDEN) of widths h_1..h_K:
  *                       z_1 = W_1 x + c_1,  u_1 = σ(z_1),
  *                       z_k = W_k u_{k−1} + c_k,  u_k = σ(z_k)  (k = 2..K),
@@ -24,7 +29,7 @@
  *                     hidden weights N(0, 1/fan_in), biases 0, and the output
  *                     layer N(0, 10⁻⁴/fan_in), so the map starts close to the
  *                     identity.
- *   OTK_MAP_ENTROPIC  the entropic map of otkit/entropic_map.h (barycentric
+ *   OTK_MAP_FAMILY_ENTROPIC  the entropic map of otkit/entropic_map.h (barycentric
  *                     projection extended out of sample through the target
  *                     potential): no parameters, no training; built by
  *                     otk_map_fit_entropic.
@@ -36,7 +41,7 @@
  *           (out × in, i.e. h_k × h_{k−1} with h_0 = h_{K+1} = d), then c_k.
  *
  * Optimisers.
- *   OTK_OPT_BFGS  GSL's gsl_multimin_fdfminimizer_vector_bfgs2 on the
+ *   OTK_OPTIMIZER_BFGS  GSL's gsl_multimin_fdfminimizer_vector_bfgs2 on the
  *                 full-batch objective (all n source and m target points);
  *                 the default for the affine family.  One "iteration" is one
  *                 gsl_multimin_fdfminimizer_iterate (line search included).
@@ -45,7 +50,7 @@
  *                 steepest descent (OTK_SUCCESS: the objective is known only
  *                 to the accuracy of its Sinkhorn solves, so this is where it
  *                 ends), or after `iters` iterations (OTK_NOT_CONVERGED).
- *   OTK_OPT_ADAM  Adam (Kingma & Ba 2015, with bias correction) on
+ *   OTK_OPTIMIZER_ADAM  Adam (Kingma & Ba 2015, with bias correction) on
  *                 mini-batches: each step draws `batch` source points and
  *                 `batch` target points without replacement (gsl_ran_choose
  *                 on an MT19937 generator seeded with `seed`); batch 0 or
@@ -54,54 +59,27 @@
  *                 stops it.
  *
  * λ schedule, as a function of the iteration/step k = 0, 1, ...:
- *   OTK_LAMBDA_CONSTANT  λ_k = lambda;
- *   OTK_LAMBDA_WARMUP    λ_k = lambda · min(1, (k + 1) / warmup_steps): a
+ *   OTK_LAMBDA_SCHEDULE_CONSTANT  λ_k = lambda;
+ *   OTK_LAMBDA_SCHEDULE_WARMUP    λ_k = lambda · min(1, (k + 1) / warmup_steps): a
  *                        linear ramp reaching `lambda` at step warmup_steps−1.
  * Under BFGS a change of λ restarts the minimiser from the current θ (its
  * curvature model belongs to one objective), so a warm-up under BFGS spends
  * its first warmup_steps iterations as restarted line searches.
  *
- * Accuracy: what λ, the Monge gap's ε and the blur do.  The minimiser of L
- * is not the OT map T* even with infinitely many points: λ·M̂ pulls T off
- * T♯μ = ν towards maps of smaller Monge gap, by an amount that grows with λ
- * and with the Monge gap's ε; what makes T* special is only that, AMONG the
- * maps with T♯μ = ν, it has the smallest Monge gap (for any ε).  Between
- * Gaussians the population loss has a closed form
- * (bench/mapfit_population.py): in d = 16 (covariances of trace ≈ 24) with
- * blur 4 and ε = 8 the minimiser over affine maps sits at L2-UVP 1.04 % for
- * λ = 0.01, 0.14 % for λ = 0.003 and 2.0 % for λ = 0 (S_ε alone cannot
- * tell T* from other maps that push μ onto ν); with λ = 1 (OTT's default)
- * it is far off.  On samples three more things matter:
- *   - S_ε at a blur well below the spread of the data is dominated by
- *     sampling noise in high dimension, and the fit chases that noise: an
- *     affine fit in d = 16 on n = 1024 points (λ = 0.01, ε = 8) reaches
- *     L2-UVP 43 % at blur 1, 12.5 % at blur 2 and 1.5 % at blur 4 (≈ the
- *     data's RMS radius);
- *   - a Monge-gap ε below the squared spacing of the points makes the plan
- *     the identity coupling: M̂ sits at its floor ε log n whatever the map,
- *     and its Sinkhorn needs thousands of iterations (4285 for tol 1e-5 at
- *     ε = 2, d = 16, n = 512; 24 at ε = 8);
- *   - in higher dimension the Monge gap's own sampling noise decides which of
- *     the maps that push μ onto ν the fit picks.  A larger ε helps: as ε
- *     grows, M̂ tends to (1/n)Σ_i c(x_i, T(x_i)) − (1/n²)Σ_ij c(x_i, T(x_j)),
- *     for |x−y|² minus twice the sample covariance of x and T(x), a plain
- *     average that among the maps with T♯μ = ν is smallest at T*.  In
- *     d = 64 (costs of std ≈ 40; n = 2048, blur 8, 30 BFGS iterations) the
- *     part of the L2-UVP due to the fit not being an OT map is 5.2 % at
- *     ε = 16 (λ = 0.002) and 1.7 % at ε = 64 (λ = 0.001), and the fit at
- *     ε = 64 takes a third of the time (its Sinkhorn converges faster).
+ * Accuracy: the minimiser of L is not the OT map T* even with infinitely
+ * many points: λ·M̂ pulls T off T♯μ = ν towards maps of smaller Monge gap,
+ * by an amount that grows with λ and with the Monge gap's ε; among the maps
+ * with T♯μ = ν, T* has the smallest Monge gap.  On samples, an S_ε blur well
+ * below the spread of the data fits sampling noise, a Monge-gap ε below the
+ * squared spacing of the points makes M̂ blind (the plan is the identity
+ * coupling), and in high dimension a larger ε lowers M̂'s own sampling noise.
  * So for an accurate map take λ small (0.001–0.01 rather than OTT's 1), an
- * absolute monge_gap.eps of 0.4 (d = 16) to 1.5 (d = 64) times the std of
- * its cost matrix, a blur of the order of the data's spread, and enough
- * points for the variance (d = 16: 2.8 % at n = 1024, 0.56 % at n = 4096
- * for λ = 0.003; d = 64: 2.55 % at n = 2048, 1.18 % at n = 4096, 0.83 % at
- * n = 8192 (0.81 % for a second draw) for λ = 0.001; even the plug-in estimator that knows both laws
- * are Gaussian, bench/mapfit_plugin.py, has 1.5 % at n = 2048 and 0.8 % at
- * n = 4096).  For large n, fit on a subsample
- * first and continue from that map (otk_map_set_params): BFGS then needs
- * 30–40 iterations on the full set.  monge_gap.warm_start and the
- * cache_bytes budgets make such fits minutes, not hours
- * (bench/results/mapfit_uvp.md).
+ * absolute monge_gap.eps of the order of the std of its cost matrix, a blur of
+ * the order of the data's spread, and enough points; fit on a subsample first
+ * and continue from that map for large n.  The measured effect of each
+ * setting (L2-UVP against the closed-form Gaussian OT map, d = 2 to 64) is in
+ * docs/math.md C.5 and bench/README.md (mapfit_uvp,
+ * mapfit_population, mapfit_plugin).
  *
  * Reproducibility: for a given seed, params and thread count the fitted
  * parameters are bitwise identical from run to run (the backpropagation is
@@ -127,12 +105,18 @@
  * for the duration of the call only.  Outputs are caller-owned arrays.
  *
  * THREAD SAFETY: otk_map_apply and the getters may run concurrently on one
- * map; otk_map_fit and otk_map_set_params modify it (one thread at a time).
- * The library never prints: progress goes to the optional callback.  Error
- * messages are thread-local (otk_last_error).  GSL's default error handler
- * aborts the program; otk_map_alloc_mlp, otk_map_fit and otk_map_load switch
- * it off (gsl_set_error_handler_off, process-wide) unless the program has
- * installed its own handler, which is then left in place.
+ * map; otk_map_fit and otk_map_set_params modify it (one thread at a time);
+ * different maps may be fitted in different threads at once.  The library
+ * never prints: progress goes to the optional callback.  Error messages are
+ * thread-local (otk_last_error).
+ * GSL's default error handler aborts the program.  The first call of
+ * otk_map_alloc_mlp, otk_map_fit or otk_map_load (otk_map_load of an MLP)
+ * switches it off, once per process and thread-safely (pthread_once), unless
+ * the program has installed its own handler, which is then put back and
+ * kept; otkit never touches the handler again.  A program that installs a
+ * handler should do so before it fits maps (GSL's handler is one unlocked
+ * global: setting it while another thread fits is a race in GSL itself).
+ * otkit reads every GSL status from return values.
  */
 #ifndef OTKIT_MAPFIT_H
 #define OTKIT_MAPFIT_H
@@ -149,11 +133,19 @@
 extern "C" {
 #endif
 
-typedef enum { OTK_MAP_AFFINE = 0, OTK_MAP_MLP = 1, OTK_MAP_ENTROPIC = 2 } otk_map_family;
+/* Each constant is OTK_ + its enum's name + the value (docs/conventions.md). */
+typedef enum {
+    OTK_MAP_FAMILY_AFFINE = 0,
+    OTK_MAP_FAMILY_MLP = 1,
+    OTK_MAP_FAMILY_ENTROPIC = 2
+} otk_map_family;
 typedef enum { OTK_ACTIVATION_GELU = 0, OTK_ACTIVATION_TANH = 1 } otk_activation;
-typedef enum { OTK_OPT_AUTO = 0, OTK_OPT_BFGS = 1, OTK_OPT_ADAM = 2 } otk_optimizer;
-typedef enum { OTK_LAMBDA_CONSTANT = 0, OTK_LAMBDA_WARMUP = 1 } otk_lambda_schedule;
-typedef enum { OTK_LR_CONSTANT = 0, OTK_LR_COSINE = 1 } otk_lr_schedule;
+typedef enum { OTK_OPTIMIZER_AUTO = 0, OTK_OPTIMIZER_BFGS = 1, OTK_OPTIMIZER_ADAM = 2 } otk_optimizer;
+typedef enum {
+    OTK_LAMBDA_SCHEDULE_CONSTANT = 0,
+    OTK_LAMBDA_SCHEDULE_WARMUP = 1
+} otk_lambda_schedule;
+typedef enum { OTK_LR_SCHEDULE_CONSTANT = 0, OTK_LR_SCHEDULE_COSINE = 1 } otk_lr_schedule;
 
 /* The most hidden layers an MLP map may have. */
 #define OTK_MAP_MAX_HIDDEN 8
@@ -202,15 +194,15 @@ OTK_EXPORT void otk_map_free(otk_map *map);
 
 /* What a map is.  All accept only a valid map (not NULL). */
 OTK_EXPORT otk_map_family otk_map_get_family(const otk_map *map);
-OTK_EXPORT size_t otk_map_dim(const otk_map *map);
+OTK_EXPORT size_t otk_map_get_dim(const otk_map *map);
 /* Number of parameters θ (0 for the entropic family). */
-OTK_EXPORT size_t otk_map_n_params(const otk_map *map);
+OTK_EXPORT size_t otk_map_get_n_params(const otk_map *map);
 /* MLP only: the activation, and the hidden widths (returns K; copies up to
  * `cap` widths into `widths`, which may be NULL).  0 for other families. */
-OTK_EXPORT otk_activation otk_map_activation(const otk_map *map);
-OTK_EXPORT size_t otk_map_hidden(const otk_map *map, size_t *widths, size_t cap);
+OTK_EXPORT otk_activation otk_map_get_activation(const otk_map *map);
+OTK_EXPORT size_t otk_map_get_hidden(const otk_map *map, size_t *widths, size_t cap);
 
-/* Copy θ out of / into the map (otk_map_n_params values, order above).
+/* Copy θ out of / into the map (otk_map_get_n_params values, order above).
  * Errors: OTK_ENULL, OTK_EUNSUPPORTED (entropic map), OTK_ENONFINITE
  * (set_params, naming theta and the index). */
 OTK_EXPORT otk_status otk_map_get_params(const otk_map *map, double *theta);
@@ -227,7 +219,7 @@ OTK_EXPORT otk_status otk_map_apply(const otk_map *map, size_t n, const double *
 /* Backpropagation (vector–Jacobian product): grad_theta = Σ_i J_θT(x_i)ᵀ g_i
  * for n points x (n×d) and upstream gradients g = ∂L/∂T(x) (n×d), i.e. the
  * gradient w.r.t. θ of any loss L of the mapped points.  grad_theta has
- * otk_map_n_params entries and is overwritten.  Allocates a small scratch
+ * otk_map_get_n_params entries and is overwritten.  Allocates a small scratch
  * buffer per call.  Errors: OTK_ENULL, OTK_ESIZE, OTK_EUNSUPPORTED
  * (entropic), OTK_ENONFINITE, OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_map_backprop(const otk_map *map, size_t n, const double *x,
@@ -256,16 +248,16 @@ typedef struct {
      * Default 1 (OTT's regularizer_strength).  0 = fit S_ε alone (M̂ is then
      * not evaluated). */
     double lambda;
-    otk_lambda_schedule lambda_schedule; /* default OTK_LAMBDA_CONSTANT */
-    int warmup_steps;                    /* OTK_LAMBDA_WARMUP: > 0; default 0 */
+    otk_lambda_schedule lambda_schedule; /* default OTK_LAMBDA_SCHEDULE_CONSTANT */
+    int warmup_steps;                    /* OTK_LAMBDA_SCHEDULE_WARMUP: > 0; default 0 */
     otk_optimizer optimizer;             /* default AUTO: BFGS for affine, Adam for mlp */
     /* Iterations (BFGS) or steps (Adam); 0 (default) = 200 for BFGS, 1000
      * for Adam. */
     int iters;
     size_t batch;      /* Adam mini-batch size; default 256; 0 = full batch */
     double lr;         /* Adam learning rate, default 1e-3 (OTT) */
-    /* Adam's step size at step k of K = iters: OTK_LR_CONSTANT (default) lr;
-     * OTK_LR_COSINE lr·½(1 + cos(πk/K)), optax's cosine_decay_schedule with
+    /* Adam's step size at step k of K = iters: OTK_LR_SCHEDULE_CONSTANT (default) lr;
+     * OTK_LR_SCHEDULE_COSINE lr·½(1 + cos(πk/K)), optax's cosine_decay_schedule with
      * alpha = 0: the late steps average out the mini-batch noise. */
     otk_lr_schedule lr_schedule;
     double beta1;      /* default 0.9 */
@@ -289,8 +281,8 @@ typedef struct {
      * threads is taken from `threads`.  divergence.cache_bytes (and
      * monge_gap.cache_bytes) keep each evaluation's cost matrices in memory
      * instead of recomputing them in every pass: the same fit to rounding,
-     * 3.4 times faster for an affine fit at d = 16 and n = 512, 0.8 times at
-     * d = 2 (bench/results/points_cache.md); default 0. */
+     * faster from d ≈ 8 on, slower in low dimension (bench/README.md,
+     * compare_cache.py); default 0. */
     otk_ground ground;
     double power;
     otk_divergence_params divergence;
@@ -335,7 +327,7 @@ typedef struct {
  * points x (n×d) and target points y (m×d) (uniform weights).
  *   res  output, may be NULL.
  * Returns OTK_SUCCESS, OTK_NOT_CONVERGED (BFGS: iters reached), or an error:
- * OTK_ENULL, OTK_ESIZE (n, m = 0, d != otk_map_dim), OTK_ENONFINITE (naming
+ * OTK_ENULL, OTK_ESIZE (n, m = 0, d != otk_map_get_dim), OTK_ENONFINITE (naming
  * x or y and the point), OTK_EPARAM (naming the field: lambda < 0, lr <= 0,
  * ...), OTK_EUNSUPPORTED (entropic map; unknown optimiser), OTK_ENOMEM,
  * OTK_ENUMERIC (a non-finite mapped point, loss or gradient), and the errors
@@ -346,7 +338,7 @@ OTK_EXPORT otk_status otk_map_fit(otk_map *map, size_t n, size_t m, size_t d, co
                                   otk_map_fit_result *res);
 
 /* The objective L = S + λ M̂ of the map on (x, y) at the given λ (>= 0), full
- * batch, and optionally its gradient w.r.t. θ (grad_theta, otk_map_n_params
+ * batch, and optionally its gradient w.r.t. θ (grad_theta, otk_map_get_n_params
  * entries, NULL to skip).  parts (may be NULL) receives loss, divergence,
  * monge_gap, lambda and inner_not_converged.  For validation losses and for
  * checking the gradient.  Errors as otk_map_fit. */
@@ -370,6 +362,26 @@ OTK_EXPORT otk_status otk_map_save(const otk_map *map, const char *path);
  * Errors: OTK_ENULL, OTK_EIO (cannot open or read), OTK_EPARSE (naming the
  * path, the line number and what is wrong), OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_map_load(otk_map **out, const char *path);
+
+/* ---------------------------------------------------------------- deprecated */
+
+/* The names of otkit 0.1.0, before the constants took the prefix of their
+ * enum and every accessor the otk_map_get_ prefix.  They will be removed in
+ * 0.2; new code uses the names above. */
+#define OTK_MAP_AFFINE OTK_MAP_FAMILY_AFFINE
+#define OTK_MAP_MLP OTK_MAP_FAMILY_MLP
+#define OTK_MAP_ENTROPIC OTK_MAP_FAMILY_ENTROPIC
+#define OTK_OPT_AUTO OTK_OPTIMIZER_AUTO
+#define OTK_OPT_BFGS OTK_OPTIMIZER_BFGS
+#define OTK_OPT_ADAM OTK_OPTIMIZER_ADAM
+#define OTK_LAMBDA_CONSTANT OTK_LAMBDA_SCHEDULE_CONSTANT
+#define OTK_LAMBDA_WARMUP OTK_LAMBDA_SCHEDULE_WARMUP
+#define OTK_LR_CONSTANT OTK_LR_SCHEDULE_CONSTANT
+#define OTK_LR_COSINE OTK_LR_SCHEDULE_COSINE
+#define otk_map_dim(map) otk_map_get_dim(map)
+#define otk_map_n_params(map) otk_map_get_n_params(map)
+#define otk_map_activation(map) otk_map_get_activation(map)
+#define otk_map_hidden(map, widths, cap) otk_map_get_hidden((map), (widths), (cap))
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,9 @@
 /*
  * otkit/mesh.h — triangle meshes and weighted graphs, and the heat-kernel cost
- * kind built on them (MATH.md F.3, decision 7).
+ * kind built on them (docs/math.md F.3, decision 7).
+ *
+ * STABILITY: stable (a cost kind): the meshes, graphs and the heat-kernel
+ * cost change only with a major version.
  *
  * An otk_mesh holds the discrete operator data of a domain with V vertices:
  *   - a triangle mesh (vertices in R³ + faces): the cotangent Laplacian
@@ -19,7 +22,7 @@
  *
  * i.e. s = `steps` backward-Euler steps of ∂_t u = −L u over the time t,
  * expressed as a density with respect to the vertex areas (K is symmetric,
- * K_ij ≈ the heat kernel p_t(x_i, x_j)).  Time step (MATH.md decision 7):
+ * K_ij ≈ the heat kernel p_t(x_i, x_j)).  Time step (docs/math.md decision 7):
  *   OTK_HEAT_OTKIT    t = ε/4 (OTT's convention): p_t ∝ exp(−d²/(4t)) =
  *                     exp(−d²/ε), so C ≈ d² (squared geodesic distance);
  *   OTK_HEAT_SOLOMON  t = ε/2 (Solomon et al. 2015, K_γ ≈ H_{γ/2} with γ = ε):

@@ -1,6 +1,9 @@
 /*
  * otkit/monge_gap.h — the empirical Monge gap (Uscidda & Cuturi, ICML 2023;
- * MATH.md C) and its analytic gradients.
+ * docs/math.md C) and its analytic gradients.
+ *
+ * STABILITY: experimental: the parameters and results may still change in a
+ * minor version (the value convention, docs/math.md C.2, will not).
  *
  * Definition.  For source points x_1..x_n in R^d with weights w (Σw = 1), their
  * images y_i = T(x_i) under a map T, and a ground cost c,
@@ -8,7 +11,7 @@
  *   M̂(T) = Σ_i w_i c(x_i, y_i) − OT_ent(Σ w_i δ_{x_i}, Σ w_j δ_{y_j}),
  *
  * where OT_ent = <P,C> − ε H(P) is the entropic OT value in the convention of
- * OTT's ent_reg_cost (MATH.md decision 2, C.2; otkit/sinkhorn.h), computed on
+ * OTT's ent_reg_cost (docs/math.md decision 2, C.2; otkit/sinkhorn.h), computed on
  * the n×n cost C_ij = c(x_i, y_j) with the same weights w on both sides.  The
  * first term is `displacement`.  M̂ is not debiased.
  *
@@ -25,7 +28,7 @@
  * cost matrix.  The statistic is accumulated in blocks (O(n² d) time, O(n)
  * memory); the n×n matrix is never formed.
  *
- * Gradients (MATH.md C.4, envelope theorem at the final potentials; exact at
+ * Gradients (docs/math.md C.4, envelope theorem at the final potentials; exact at
  * convergence).  With the optimal plan P of the OT_ent problem, ∇₁c / ∇₂c the
  * gradients of c in its first / second argument (see otkit/divergence.h for
  * each ground cost; the non-differentiable costs contribute 0 at x = y):
@@ -58,7 +61,7 @@
  *   }
  *   otk_monge_gap_free(mg);
  *
- * THREAD SAFETY: the one-shot otk_monge_gap() is reentrant.  A workspace is used by one
+ * THREAD SAFETY: the one-shot otk_monge_gap_compute is reentrant.  A workspace is used by one
  * thread at a time; different workspaces may be used concurrently.  Inside a
  * call, kernels run on params.threads OpenMP threads, and results do not
  * depend on the thread count.
@@ -109,14 +112,14 @@ OTK_EXPORT void otk_monge_gap_params_default(otk_monge_gap_params *p);
 typedef struct {
     double monge_gap;     /* M = sum_i w_i c(x_i, T(x_i)) - OT_ent(w, w) */
     double displacement;  /* sum_i w_i c(x_i, T(x_i)) */
-    double ot_ent;        /* the entropic OT value, OT_ent convention (MATH.md decision 2, C.2) */
+    double ot_ent;        /* the entropic OT value, OT_ent convention (docs/math.md decision 2, C.2) */
     double eps;           /* the eps used, cost units */
     double lower_bound;   /* eps * H(w) (= eps log n for uniform w): M >= lower_bound */
     int iterations;       /* Sinkhorn updates run */
     double marginal_error;/* relative L1 marginal error of the final potentials */
 } otk_monge_gap_result;
 
-/* One-shot evaluation, otk_monge_gap(...) (see the macro below).
+/* One-shot evaluation.
  *   n, d     input: number of points (> 0) and dimension (> 0).
  *   x, tx    input: n×d row-major source points and mapped points T(x_i); finite.
  *   w        input: n non-negative weights summing to 1 (within 1e-9), or NULL
@@ -138,19 +141,9 @@ OTK_EXPORT otk_status otk_monge_gap_compute(size_t n, size_t d, const double *x,
                                             const otk_monge_gap_params *params,
                                             otk_monge_gap_result *res, double *grad_tx,
                                             double *grad_x);
-/* The one-shot call is spelled otk_monge_gap(...) and the workspace type is
- * otk_monge_gap; C cannot give a function and a type the same name, so the
- * function's symbol is otk_monge_gap_compute and this function-like macro
- * provides the call spelling:
- * it expands only when the name is followed by '(', which leaves the type
- * name (otk_monge_gap *mg) alone.  Bindings and function pointers use
- * otk_monge_gap_compute. */
-#define otk_monge_gap(n, d, x, tx, w, params, res, grad_tx, grad_x) \
-    otk_monge_gap_compute((n), (d), (x), (tx), (w), (params), (res), (grad_tx), (grad_x))
-
 /* Workspace form for training loops: sized once for (n, d), no allocation per
  * evaluation (O(n·d) memory, params copied).  otk_monge_gap_eval has the
- * arguments, results and statuses of otk_monge_gap() and gives bitwise the
+ * arguments, results and statuses of otk_monge_gap_compute and gives bitwise the
  * same results.  Unless params.warm_start is set, each evaluation starts
  * Sinkhorn afresh, so an evaluation does not depend on the previous ones.
  * Errors of alloc: OTK_ENULL (out), OTK_ESIZE, OTK_EPARAM, OTK_ENOMEM. */

@@ -1,6 +1,9 @@
 /*
  * otkit/sinkhorn.h — log-domain Sinkhorn, balanced and unbalanced, with
- * ε-scaling (MATH.md section A and "Decisions for otkit").
+ * ε-scaling (docs/math.md section A and "Decisions").
+ *
+ * STABILITY: stable: the parameters, results, statuses and conventions here
+ * change only with a major version.
  *
  * Problem.  Given weights a (n), b (m) and a cost C (otkit/cost.h), solve
  *
@@ -13,7 +16,7 @@
  *   P_ij = a_i b_j exp((f_i + g_j − C_ij) / ε).
  * otk_potential_convert() gives the POT (log u, log v) and OTT (f', g') gauges.
  *
- * Updates (log domain, MATH.md A.2), with the soft-min
+ * Updates (log domain, docs/math.md A.2), with the soft-min
  *   smin^b(g)_i = −ε log Σ_j b_j exp((g_j − C_ij)/ε)
  * and the damping κ = ρ/(ρ+ε) (κ = 1 when balanced):
  *   symmetric (GeomLoss):           f ← ½(f + κ_a smin^b(g)),  g ← ½(g + κ_b smin^a(f)),
@@ -22,7 +25,7 @@
  * By default (OTK_UPDATE_AUTO) the fixed schedule uses the symmetric form and
  * the converge schedule the alternating one, for annealing and target alike.
  *
- * Schedules (MATH.md decision 4, A.5):
+ * Schedules (docs/math.md decision 4, A.5):
  *   OTK_SCHEDULE_FIXED     legacy GeomLoss: ε runs through
  *                          [D^p] ++ exp(arange(p ln D, p ln blur, p ln scaling)) ++ [blur^p]
  *                          with one symmetric update per value, then one final
@@ -38,7 +41,7 @@
  * the optimality conditions.  It is computed from the soft-mins the update needs
  * anyway, so checking it every iteration costs nothing.
  *
- * Values (all three are reported, MATH.md decision 2):
+ * Values (all three are reported, docs/math.md decision 2):
  *   OT_kl   the dual objective at the current potentials,
  *             ρ_a<a, 1 − e^{−f/ρ_a}> + ρ_b<b, 1 − e^{−g/ρ_b}> − ε(ΣP − m_a m_b),
  *           where a balanced side contributes <a,f> (resp. <b,g>) instead; it

@@ -1,6 +1,8 @@
 /*
  * otkit/sparse.h — a cost given only on a sparsity pattern.
  *
+ * STABILITY: stable (a cost kind): changes only with a major version.
+ *
  * The n×m cost C is stored in compressed sparse column (CSC) form: the
  * entries of column j are values[colptr[j] .. colptr[j+1]−1] at the rows
  * rowind[colptr[j] .. colptr[j+1]−1].  Entries that are not stored are +∞:

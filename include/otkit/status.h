@@ -1,6 +1,9 @@
 /*
  * otkit/status.h — status codes, error messages and version queries.
  *
+ * STABILITY: stable: the statuses, their values and names, and these
+ * functions change only with a major version.
+ *
  * Every otkit function that can fail returns an otk_status:
  *   0   success,
  *   > 0 a warning or a progress code (the call did its work; read the result),
@@ -14,6 +17,8 @@
  */
 #ifndef OTKIT_STATUS_H
 #define OTKIT_STATUS_H
+
+#include "otkit/version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -72,7 +77,9 @@ OTK_EXPORT const char *otk_status_name(int status);
 OTK_EXPORT const char *otk_last_error(void);
 
 /* Version of the library actually linked, e.g. "0.1.0", and as a number
- * major*10000 + minor*100 + patch. */
+ * major*10000 + minor*100 + patch.  The headers' own version, for
+ * compile-time checks, is OTK_VERSION_MAJOR/MINOR/PATCH, OTK_VERSION_NUMBER
+ * and OTK_VERSION_STRING (otkit/version.h, included here). */
 OTK_EXPORT const char *otk_version_string(void);
 OTK_EXPORT int otk_version_number(void);
 

@@ -1,6 +1,6 @@
 /* Knowledge-distillation losses: SinKD in the log domain with the exact
- * adjoint of its unrolled Sinkhorn–Knopp iterations (MATH.md D, decision 5),
- * and the KL / reverse-KL / JS / soft-CE baselines (MATH.md E). */
+ * adjoint of its unrolled Sinkhorn–Knopp iterations (docs/math.md D, decision 5),
+ * and the KL / reverse-KL / JS / soft-CE baselines (docs/math.md E). */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "otkit/distill.h"
+#include "otkit/fdiv.h"
 #include "internal.h"
 
 struct otk_sinkd {
@@ -123,90 +124,44 @@ static void softmax_backward(const double *p, size_t K, double inv_tau, double *
         g[k] = inv_tau * p[k] * (g[k] - dot);
 }
 
-/* One row of a baseline divergence (MATH.md E), from the logits so that the
- * log-probabilities are exact differences (never log of an underflowed p).
- * Adds `gscale`·∂/∂z_s of the row's value to `grad` when it is not NULL. */
-static double kd_row(otk_kd_divergence kind, size_t K, const double *zs, const double *zt,
-                     double tau, double gscale, double *grad)
-{
-    const double it = 1.0 / tau;
-    const double lse_s = row_lse(zs, K, it), lse_t = row_lse(zt, K, it);
-    double value = 0.0;
-    switch (kind) {
-    case OTK_KD_KL: /* τ² Σ p_t (log p_t − log p_s); terms with p_t = 0 are 0 */
-        for (size_t k = 0; k < K; k++) {
-            const double ls = zs[k] * it - lse_s, lt = zt[k] * it - lse_t;
-            const double pt = exp(lt);
-            if (pt > 0.0)
-                value += pt * (lt - ls);
-        }
-        value *= tau * tau;
-        if (grad)
-            for (size_t k = 0; k < K; k++)
-                grad[k] += gscale * tau * (exp(zs[k] * it - lse_s) - exp(zt[k] * it - lse_t));
-        break;
-    case OTK_KD_REVERSE_KL: /* Σ p_s (log p_s − log p_t) */
-        for (size_t k = 0; k < K; k++) {
-            const double ls = zs[k] * it - lse_s, lt = zt[k] * it - lse_t;
-            const double ps = exp(ls);
-            if (ps > 0.0)
-                value += ps * (ls - lt);
-        }
-        if (grad)
-            for (size_t k = 0; k < K; k++) {
-                const double ls = zs[k] * it - lse_s, lt = zt[k] * it - lse_t;
-                grad[k] += gscale * it * exp(ls) * ((ls - lt) - value);
-            }
-        break;
-    case OTK_KD_JS: { /* ½KL(p_s‖m) + ½KL(p_t‖m), log m = logaddexp(ls, lt) − log 2 */
-        double dot = 0.0; /* <p_s, ½ log(p_s/m)> for the softmax chain */
-        for (size_t k = 0; k < K; k++) {
-            const double ls = zs[k] * it - lse_s, lt = zt[k] * it - lse_t;
-            const double hi = ls > lt ? ls : lt, lo = ls > lt ? lt : ls;
-            const double lm = hi + log1p(exp(lo - hi)) - M_LN2;
-            const double ps = exp(ls), pt = exp(lt);
-            if (ps > 0.0) {
-                value += 0.5 * ps * (ls - lm);
-                dot += 0.5 * ps * (ls - lm);
-            }
-            if (pt > 0.0)
-                value += 0.5 * pt * (lt - lm);
-        }
-        if (grad)
-            for (size_t k = 0; k < K; k++) {
-                const double ls = zs[k] * it - lse_s, lt = zt[k] * it - lse_t;
-                const double hi = ls > lt ? ls : lt, lo = ls > lt ? lt : ls;
-                const double lm = hi + log1p(exp(lo - hi)) - M_LN2;
-                grad[k] += gscale * it * exp(ls) * (0.5 * (ls - lm) - dot);
-            }
-        break;
-    }
-    case OTK_KD_SOFT_CE: /* −Σ p_t log p_s */
-        for (size_t k = 0; k < K; k++) {
-            const double ls = zs[k] * it - lse_s, pt = exp(zt[k] * it - lse_t);
-            if (pt > 0.0)
-                value -= pt * ls;
-        }
-        if (grad)
-            for (size_t k = 0; k < K; k++)
-                grad[k] += gscale * it * (exp(zs[k] * it - lse_s) - exp(zt[k] * it - lse_t));
-        break;
-    }
-    return value;
-}
-
-/* Batch mean of kd_row over the rows, each row by one thread; the per-row
- * values are summed afterwards in row order (thread-count independent).
- * `grad` (may be NULL) receives gscale·∂/∂Z_s added to its contents. */
+/* The batch mean of a baseline over the B rows, the per-row values summed in
+ * row order (thread-count independent); `grad` (may be NULL) receives
+ * gscale·∂/∂Z_s added to its contents.  KL, reverse KL and JS are the
+ * f-divergences D(p_t ‖ p_s) of otkit/fdiv.h (computed there; finite for any
+ * finite logits, so that call cannot fail); the soft cross-entropy (KL plus
+ * the teacher's entropy, not an f-divergence) is computed here. */
 static double kd_batch(otk_kd_divergence kind, size_t B, size_t K, const double *z_s,
                        const double *z_t, double tau, double gscale, double *grad,
                        double *row_loss, int threads)
 {
     const double inv_B = 1.0 / (double)B;
+    if (kind != OTK_KD_SOFT_CE) {
+        otk_fdiv_params par;
+        otk_fdiv_params_default(&par);
+        par.kind = kind == OTK_KD_KL ? OTK_FDIV_KL
+                   : kind == OTK_KD_REVERSE_KL ? OTK_FDIV_REVERSE_KL : OTK_FDIV_JS;
+        par.tau = tau;
+        (void)otk__fdiv_logits_rows(&par, B, K, z_t, z_s, kind == OTK_KD_KL ? tau * tau : 1.0,
+                                    gscale * inv_B, row_loss, NULL, grad, threads);
+    } else {
+        const double it = 1.0 / tau, gs = gscale * inv_B;
 #pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, B, K))
-    for (size_t i = 0; i < B; i++)
-        row_loss[i] = kd_row(kind, K, z_s + i * K, z_t + i * K, tau, gscale * inv_B,
-                             grad ? grad + i * K : NULL);
+        for (size_t i = 0; i < B; i++) { /* −Σ p_t log p_s; ∂/∂z_s = (p_s − p_t)/τ */
+            const double *zs = z_s + i * K, *zt = z_t + i * K;
+            const double lse_s = row_lse(zs, K, it), lse_t = row_lse(zt, K, it);
+            double value = 0.0;
+            for (size_t k = 0; k < K; k++) {
+                const double ls = zs[k] * it - lse_s, pt = exp(zt[k] * it - lse_t);
+                if (pt > 0.0)
+                    value -= pt * ls;
+            }
+            row_loss[i] = value;
+            if (grad)
+                for (size_t k = 0; k < K; k++)
+                    grad[i * K + k] +=
+                        gs * it * (exp(zs[k] * it - lse_s) - exp(zt[k] * it - lse_t));
+        }
+    }
     double s = 0.0;
     for (size_t i = 0; i < B; i++)
         s += row_loss[i];
@@ -502,7 +457,7 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
     return L;
 }
 
-/* Reverse mode through the unrolled iterations (MATH.md D.1, decision 5).
+/* Reverse mode through the unrolled iterations (docs/math.md D.1, decision 5).
  * Iteration k: u^k = −LSE_j(v^{k−1}_j − W_ij/ε) (row step), then
  * v^k = −LSE_i(u^k_i − W_ij/ε) (column step).  With ū, v̄ the adjoints of
  * u^k, v^k:
@@ -683,10 +638,13 @@ otk_status otk_sinkd_loss(otk_sinkd *sd, const double *z_s, const double *z_t, d
     return OTK_SUCCESS;
 }
 
-otk_status otk_sinkd_objective(otk_sinkd *sd, const double *z_s, const double *z_t,
-                               const int *labels, double alpha, double beta,
-                               otk_kd_divergence kd, double kd_tau,
-                               otk_sinkd_objective_parts *parts, double *grad_s)
+/* The combined objective with the KD term either a baseline (fkd NULL: kind
+ * kd at kd_tau) or the f-divergence D_f(p_t ‖ p_s) of `fkd` (otkit/fdiv.h). */
+static otk_status sinkd_objective(otk_sinkd *sd, const double *z_s, const double *z_t,
+                                  const int *labels, double alpha, double beta,
+                                  otk_kd_divergence kd, double kd_tau,
+                                  const otk_fdiv_params *fkd,
+                                  otk_sinkd_objective_parts *parts, double *grad_s)
 {
     if (!sd || !z_s || !z_t || !labels)
         return otk__fail(OTK_ENULL, "%s is NULL",
@@ -695,8 +653,8 @@ otk_status otk_sinkd_objective(otk_sinkd *sd, const double *z_s, const double *z
         return otk__fail(OTK_EPARAM, "alpha = %g must be in [0, 1]", alpha);
     if (!(beta >= 0.0) || !isfinite(beta))
         return otk__fail(OTK_EPARAM, "beta = %g must be finite and >= 0", beta);
-    otk_status st = check_kind(kd);
-    if (st == OTK_SUCCESS)
+    otk_status st = fkd ? otk__fdiv_check_kd(fkd) : check_kind(kd);
+    if (st == OTK_SUCCESS && !fkd)
         st = check_tau("kd_tau", kd_tau);
     if (st != OTK_SUCCESS)
         return st;
@@ -708,13 +666,31 @@ otk_status otk_sinkd_objective(otk_sinkd *sd, const double *z_s, const double *z
     if (st != OTK_SUCCESS)
         return st;
 
-    const double sinkd = sinkd_run(sd, z_s, z_t, grad_s, NULL);
     const int nt = sd->threads;
+    double kd_value;
+    if (fkd) { /* first, so that an overflow leaves grad_s untouched */
+        const double scale = fkd->scale_tau2 ? fkd->tau * fkd->tau : 1.0;
+        st = otk__fdiv_logits_rows(fkd, B, K, z_t, z_s, scale, 0.0, sd->row_loss, NULL, NULL,
+                                   nt);
+        if (st != OTK_SUCCESS)
+            return st;
+    }
+    const double sinkd = sinkd_run(sd, z_s, z_t, grad_s, NULL);
     if (grad_s)
         for (size_t n = 0; n < B * K; n++)
             grad_s[n] *= beta;
-    const double kd_value = kd_batch(kd, B, K, z_s, z_t, kd_tau, alpha, grad_s, sd->row_loss, nt);
-
+    if (fkd) {
+        const double scale = fkd->scale_tau2 ? fkd->tau * fkd->tau : 1.0;
+        if (grad_s) /* the same values again, now with the gradient */
+            (void)otk__fdiv_logits_rows(fkd, B, K, z_t, z_s, scale, alpha / (double)B,
+                                        sd->row_loss, NULL, grad_s, nt);
+        double s = 0.0;
+        for (size_t i = 0; i < B; i++)
+            s += sd->row_loss[i];
+        kd_value = s / (double)B;
+    } else {
+        kd_value = kd_batch(kd, B, K, z_s, z_t, kd_tau, alpha, grad_s, sd->row_loss, nt);
+    }
     /* CE = (1/B) Σ_i [LSE(z_s,i) − z_s,i[y_i]]; ∂/∂z = (softmax(z_s,i) − e_y)/B. */
     const double inv_B = 1.0 / (double)B, gce = (1.0 - alpha) * inv_B;
 #pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, K))
@@ -740,4 +716,22 @@ otk_status otk_sinkd_objective(otk_sinkd *sd, const double *z_s, const double *z
         parts->total = alpha * kd_value + (1.0 - alpha) * ce + beta * sinkd;
     }
     return OTK_SUCCESS;
+}
+
+otk_status otk_sinkd_objective(otk_sinkd *sd, const double *z_s, const double *z_t,
+                               const int *labels, double alpha, double beta,
+                               otk_kd_divergence kd, double kd_tau,
+                               otk_sinkd_objective_parts *parts, double *grad_s)
+{
+    return sinkd_objective(sd, z_s, z_t, labels, alpha, beta, kd, kd_tau, NULL, parts, grad_s);
+}
+
+otk_status otk_sinkd_objective_fdiv(otk_sinkd *sd, const double *z_s, const double *z_t,
+                                    const int *labels, double alpha, double beta,
+                                    const otk_fdiv_params *kd,
+                                    otk_sinkd_objective_parts *parts, double *grad_s)
+{
+    if (!kd)
+        return otk__fail(OTK_ENULL, "kd is NULL");
+    return sinkd_objective(sd, z_s, z_t, labels, alpha, beta, OTK_KD_KL, 1.0, kd, parts, grad_s);
 }

@@ -1,5 +1,5 @@
 /* The debiased Sinkhorn divergence: four potentials on one ε-schedule
- * (GeomLoss's sinkhorn_loop, MATH.md B.2) and envelope gradients (B.3). */
+ * (GeomLoss's sinkhorn_loop, docs/math.md B.2) and envelope gradients (B.3). */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -21,7 +21,7 @@ struct otk_divergence {
     size_t n, m, d;
     int threads, debias;
     double eps, rho, p, blur;
-    /* The ε-list (MATH.md A.5), its last entry the target ε. */
+    /* The ε-list (docs/math.md A.5), its last entry the target ε. */
     double *eps_list;
     int n_eps, eps_cap;
     /* Weights, potentials and workspace, allocated once. */

@@ -1,4 +1,4 @@
-/* The empirical Monge gap with OT_ent (MATH.md C.2) and its envelope
+/* The empirical Monge gap with OT_ent (docs/math.md C.2) and its envelope
  * gradients (C.4), on top of the point-cloud cost and the Sinkhorn solver. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>

@@ -62,6 +62,12 @@ typedef struct {
     /* out[t] = shift + log(x[t]), about 2 ulp; any x (libm's answer where x
      * is not positive, normal and finite). */
     void (*log_shift)(const double *x, size_t T, double shift, double *out);
+    /* points_lse_tile in single precision (float32 point-cloud costs): p and
+     * Q in float32, costs, v and exponentials in float32, the tile's
+     * (max, sum) folded into the double pair (M, S). */
+    void (*points_lse_tile_f32)(int ground, double power, size_t d, const float *p,
+                                size_t pstride, const float *Q, size_t ldq, size_t j0, size_t T,
+                                const double *h, double inv_eps, double *M, double *S);
 } otk_kernels;
 
 #define OTK_MULTI 8

@@ -1,4 +1,4 @@
-/* Log-domain Sinkhorn with ε-scaling, balanced and unbalanced (MATH.md A). */
+/* Log-domain Sinkhorn with ε-scaling, balanced and unbalanced (docs/math.md A). */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -17,7 +17,7 @@ struct otk_sinkhorn {
     size_t n, m;
     int threads;
     double eps, p, rho_a, rho_b;
-    /* The ε-list of the schedule (MATH.md A.5); its last entry is the target ε. */
+    /* The ε-list of the schedule (docs/math.md A.5); its last entry is the target ε. */
     double *eps_list;
     int n_eps, eps_cap;
     /* Weights and workspace, all allocated once in alloc(). */
@@ -218,8 +218,10 @@ static void softmin_cols(otk_sinkhorn *s, double eps)
     s->cost->ops->softmin(s->cost, 1, eps, s->h_n, s->g_soft, s->threads);
 }
 
-/* One update at `eps`; `average` selects the symmetric (averaged) form and
- * `extrapolate` the final un-averaged parallel step of the fixed schedule. */
+/* One update at `eps`, alternating or symmetric (averaged) as par.update
+ * says (docs/math.md A.2).  `softmins_ready`: f_soft and g_soft already hold
+ * the soft-mins of the current pair (the convergence test computed them).  The
+ * fixed schedule's final un-averaged step is done by otk_sinkhorn_iterate. */
 static void update(otk_sinkhorn *s, double eps, int softmins_ready)
 {
     const double ka = otk__kappa(eps, s->rho_a), kb = otk__kappa(eps, s->rho_b);
@@ -397,7 +399,7 @@ static double entropy(const double *w, size_t n)
 }
 
 /* One side's term of the dual objective: <w, pot> when balanced, else
- * ρ<w, 1 − exp(−pot/ρ)> (MATH.md A.6). */
+ * ρ<w, 1 − exp(−pot/ρ)> (docs/math.md A.6). */
 static double dual_side(const double *w, const double *pot, size_t n, double rho)
 {
     double v = 0.0;

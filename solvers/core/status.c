@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <pthread.h>
+#include <gsl/gsl_errno.h>
 #include "internal.h"
 
 #ifdef _OPENMP
@@ -94,3 +96,19 @@ int otk__threads(int requested)
     return 1;
 #endif
 }
+
+/* GSL's error handler is read and written by GSL without a lock, so it is
+ * switched once, not around every call: two fits in two threads would
+ * otherwise race on it, and a window with the handler off would hide another
+ * thread's GSL errors from a program that relies on GSL aborting (or put its
+ * handler back too late). */
+static pthread_once_t gsl_handler_once = PTHREAD_ONCE_INIT;
+
+static void gsl_handler_off(void)
+{
+    gsl_error_handler_t *previous = gsl_set_error_handler_off();
+    if (previous)
+        gsl_set_error_handler(previous);
+}
+
+void otk__gsl_never_abort(void) { pthread_once(&gsl_handler_once, gsl_handler_off); }

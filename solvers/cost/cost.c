@@ -40,6 +40,26 @@ double otk_cost_entry(const otk_cost *cost, size_t i, size_t j)
     return cost->ops->entry(cost, i, j);
 }
 
+const double *otk__cost_matrix_view(const otk_cost *c, size_t *ld)
+{
+    const double *M = otk__dense_matrix_view(c, ld);
+    if (M)
+        return M;
+    M = otk__points_matrix_view(c);
+    if (M)
+        *ld = c->m;
+    return M;
+}
+
+void otk__cost_fill_matrix(const otk_cost *c, double *C)
+{
+    if (otk__points_fill_matrix(c, C))
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j = 0; j < c->m; j++)
+            C[i * c->m + j] = c->ops->entry(c, i, j);
+}
+
 /* Each output entry is reduced by one thread, tile after tile in a fixed
  * order: results are bitwise independent of the number of threads. */
 void otk__softmin_tiled(const otk_cost *c, otk_tile_fn tile, int axis, double eps,

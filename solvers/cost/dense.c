@@ -134,6 +134,15 @@ static const struct otk_cost_ops dense_ops = {
     "dense", dense_softmin, dense_plan_reduce, dense_entry, dense_destroy,
 };
 
+const double *otk__dense_matrix_view(const otk_cost *c, size_t *ld)
+{
+    if (c->ops != &dense_ops)
+        return NULL;
+    const dense_cost *dc = (const dense_cost *)c;
+    *ld = dc->ld;
+    return dc->C;
+}
+
 otk_status otk_cost_dense(otk_cost **out, size_t n, size_t m, const double *C, size_t ld)
 {
     if (!out)

@@ -1,5 +1,5 @@
 /* Regular grids (otkit/grid.h): separable log-domain soft-min and FFT
- * convolution, selected per ε by the accuracy bound of MATH.md F.5. */
+ * convolution, selected per ε by the accuracy bound of docs/math.md F.5. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -15,7 +15,7 @@
 
 /* Past this c/ε a kernel entry exp(−c/ε) approaches the subnormal range
  * (e^−708), where the shifted-kernel sum would lose terms: the separable path
- * switches to one exponential per term (MATH.md F.5.1). */
+ * switches to one exponential per term (docs/math.md F.5.1). */
 #define SHIFT_MAX_RATIO 600.0
 
 /* Internally every grid has three axes; missing leading axes have one cell. */
@@ -311,7 +311,7 @@ static void axis_reduce(grid_cost *g, size_t O, size_t N, size_t T, const double
  * `special` (or none when −1) the cost-weighted kernel (lcs, ecs) replaces
  * (ls, es).  in and out may not alias the workspace.
  *
- * Three exact regimes, by how small the kernel entries get (MATH.md F.5.1):
+ * Three exact regimes, by how small the kernel entries get (docs/math.md F.5.1):
  *   C_max/ε <= 600: one global shift M = max in, then the D linear kernel
  *     passes on exp(in − M) and one log: the sum is at least e^{−C_max/ε}
  *     (the maximal term times the smallest kernel entry), so whatever

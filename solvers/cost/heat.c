@@ -1,4 +1,4 @@
-/* The heat-kernel cost on a mesh or graph (otkit/mesh.h, MATH.md F.3):
+/* The heat-kernel cost on a mesh or graph (otkit/mesh.h, docs/math.md F.3):
  * K = c·[(A + hL)⁻¹A]^s A⁻¹ applied with one CHOLMOD factorisation of
  * S = A + hL made when the cost is built.  K is symmetric, so both axes of
  * every reduction are the same computation with the roles of u and v

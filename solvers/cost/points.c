@@ -18,6 +18,10 @@ typedef struct {
     double *xs; /* d×n, coordinate k of x_i at xs[k*n + i] */
     double *ys; /* d×m */
     double *cache; /* n×m row-major C, or NULL (computed on the fly) */
+    /* Single precision (otk_cost_points_f32): the float32 coordinates, d×n and
+     * d×m, for the soft-mins; xs and ys hold the same values widened, for the
+     * plan reductions and entries.  NULL for a float64 cost. */
+    float *xs32, *ys32;
 } points_cost;
 
 static const char *const ground_names[] = {"sqeuclidean", "half-sqeuclidean", "euclidean",
@@ -91,6 +95,8 @@ static void points_softmin(const otk_cost *c, int axis, double eps, const double
     const size_t nin = axis == 0 ? c->m : c->n;
     const double *P = axis == 0 ? pc->xs : pc->ys;
     const double *Q = axis == 0 ? pc->ys : pc->xs;
+    const float *P32 = axis == 0 ? pc->xs32 : pc->ys32;
+    const float *Q32 = axis == 0 ? pc->ys32 : pc->xs32;
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
@@ -98,8 +104,12 @@ static void points_softmin(const otk_cost *c, int axis, double eps, const double
         double M = -INFINITY, S = 0.0;
         for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
             size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
-            kern->points_lse_tile((int)pc->ground, pc->power, pc->d, P + i, nout, Q, nin, j0, T,
-                                  h + j0, inv_eps, &M, &S);
+            if (P32)
+                kern->points_lse_tile_f32((int)pc->ground, pc->power, pc->d, P32 + i, nout, Q32,
+                                          nin, j0, T, h + j0, inv_eps, &M, &S);
+            else
+                kern->points_lse_tile((int)pc->ground, pc->power, pc->d, P + i, nout, Q, nin, j0,
+                                      T, h + j0, inv_eps, &M, &S);
         }
         out[i] = -eps * (M + log(S));
     }
@@ -245,6 +255,8 @@ static void points_destroy(otk_cost *c)
     points_cost *pc = (points_cost *)c;
     free(pc->xs);
     free(pc->ys);
+    free(pc->xs32);
+    free(pc->ys32);
     free(pc->cache);
     free(pc);
 }
@@ -282,16 +294,15 @@ static double bounding_box_diameter(const points_cost *pc)
 }
 
 /* The same kernel as the on-the-fly tiles, so a cached entry is bitwise the
- * entry the lazy path computes. */
-static void fill_cache(points_cost *pc)
+ * entry the lazy path computes (otk__points_fill_matrix). */
+static void fill_cache(points_cost *pc) { otk__points_fill_matrix(&pc->base, pc->cache); }
+
+/* The float32 copies of a single-precision cost follow the float64 ones
+ * (exact for coordinates that came in as float32). */
+static void narrow_coordinates(float *dst, const double *src, size_t len)
 {
-    const otk_cost *c = &pc->base;
-    for (size_t i = 0; i < c->n; i++)
-        for (size_t j0 = 0; j0 < c->m; j0 += OTK_TILE) {
-            size_t T = c->m - j0 < OTK_TILE ? c->m - j0 : OTK_TILE;
-            c->kern->points_cost_tile((int)pc->ground, pc->power, pc->d, pc->xs + i, c->n,
-                                      pc->ys, c->m, j0, T, pc->cache + i * c->m + j0);
-        }
+    for (size_t i = 0; i < len; i++)
+        dst[i] = (float)src[i];
 }
 
 void otk__cost_points_update(otk_cost *c, const double *x, const double *y)
@@ -301,6 +312,10 @@ void otk__cost_points_update(otk_cost *c, const double *x, const double *y)
         store_coordinates(pc->xs, x, c->n, pc->d);
     if (y)
         store_coordinates(pc->ys, y, c->m, pc->d);
+    if (pc->xs32 && x)
+        narrow_coordinates(pc->xs32, pc->xs, c->n * pc->d);
+    if (pc->ys32 && y)
+        narrow_coordinates(pc->ys32, pc->ys, c->m * pc->d);
     c->diameter = bounding_box_diameter(pc);
     if (pc->cache)
         fill_cache(pc);
@@ -311,6 +326,25 @@ size_t otk__cost_points_dim(const otk_cost *c) { return ((const points_cost *)c)
 static const struct otk_cost_ops points_ops = {
     "points", points_softmin, points_plan_reduce, points_entry, points_destroy,
 };
+
+const double *otk__points_matrix_view(const otk_cost *c)
+{
+    return c->ops == &points_ops ? ((const points_cost *)c)->cache : NULL;
+}
+
+int otk__points_fill_matrix(const otk_cost *c, double *C)
+{
+    if (c->ops != &points_ops)
+        return 0;
+    const points_cost *pc = (const points_cost *)c;
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j0 = 0; j0 < c->m; j0 += OTK_TILE) {
+            size_t T = c->m - j0 < OTK_TILE ? c->m - j0 : OTK_TILE;
+            c->kern->points_cost_tile((int)pc->ground, pc->power, pc->d, pc->xs + i, c->n,
+                                      pc->ys, c->m, j0, T, C + i * c->m + j0);
+        }
+    return 1;
+}
 
 otk_status otk_cost_points_cache(otk_cost *cost, size_t max_bytes)
 {
@@ -346,50 +380,116 @@ size_t otk_cost_cache_bytes(const otk_cost *cost)
     return cost->n * cost->m * sizeof(double);
 }
 
-otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d, const double *x,
-                           const double *y, otk_ground ground, double power)
+/* The checks both constructors share. */
+static otk_status check_points_args(const char *fn, otk_cost **out, size_t n, size_t m, size_t d,
+                                    const void *x, const void *y, otk_ground ground, double power)
 {
-    otk_status st;
     if (!out)
-        return otk__fail(OTK_ENULL, "otk_cost_points: out is NULL");
+        return otk__fail(OTK_ENULL, "%s: out is NULL", fn);
     *out = NULL;
     if (!x || !y)
-        return otk__fail(OTK_ENULL, "otk_cost_points: %s is NULL", !x ? "x" : "y");
+        return otk__fail(OTK_ENULL, "%s: %s is NULL", fn, !x ? "x" : "y");
     if (n == 0 || m == 0 || d == 0)
-        return otk__fail(OTK_ESIZE, "otk_cost_points: n = %zu, m = %zu, d = %zu must be > 0", n,
-                         m, d);
-    if (otk__array_overflows(n, d, sizeof(double)) || otk__array_overflows(m, d, sizeof(double)))
-        return otk__fail(OTK_ESIZE, "otk_cost_points: %s = %zu points of d = %zu overflow size_t",
-                         otk__array_overflows(n, d, sizeof(double)) ? "n" : "m",
-                         otk__array_overflows(n, d, sizeof(double)) ? n : m, d);
+        return otk__fail(OTK_ESIZE, "%s: n = %zu, m = %zu, d = %zu must be > 0", fn, n, m, d);
+    if (n > SIZE_MAX / sizeof(double) / d || m > SIZE_MAX / sizeof(double) / d)
+        return otk__fail(OTK_ESIZE, "%s: %s·d = %zu·%zu overflows", fn, n > m ? "n" : "m",
+                         n > m ? n : m, d);
     if ((unsigned)ground >= N_GROUNDS)
-        return otk__fail(OTK_EPARAM, "otk_cost_points: invalid ground cost %d", (int)ground);
+        return otk__fail(OTK_EPARAM, "%s: invalid ground cost %d", fn, (int)ground);
     if ((ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) &&
         !(power > 0.0 && isfinite(power)))
-        return otk__fail(OTK_EPARAM, "otk_cost_points: power = %g must be finite and > 0 for %s",
-                         power, ground_names[ground]);
-    if ((st = otk__check_finite("x", x, n * d)) || (st = otk__check_finite("y", y, m * d)))
-        return st;
+        return otk__fail(OTK_EPARAM, "%s: power = %g must be finite and > 0 for %s", fn, power,
+                         ground_names[ground]);
+    return OTK_SUCCESS;
+}
 
+/* A cost with its coordinate arrays allocated (float32 copies when `single`),
+ * before the coordinates are stored. */
+static points_cost *points_alloc(size_t n, size_t m, size_t d, otk_ground ground, double power,
+                                 int single)
+{
     points_cost *pc = calloc(1, sizeof *pc);
-    double *xs = malloc(n * d * sizeof *xs);
-    double *ys = malloc(m * d * sizeof *ys);
-    if (!pc || !xs || !ys) {
+    if (!pc)
+        return NULL;
+    pc->xs = malloc(n * d * sizeof *pc->xs);
+    pc->ys = malloc(m * d * sizeof *pc->ys);
+    if (single) {
+        pc->xs32 = malloc(n * d * sizeof *pc->xs32);
+        pc->ys32 = malloc(m * d * sizeof *pc->ys32);
+    }
+    if (!pc->xs || !pc->ys || (single && (!pc->xs32 || !pc->ys32))) {
+        free(pc->xs);
+        free(pc->ys);
+        free(pc->xs32);
+        free(pc->ys32);
         free(pc);
-        free(xs);
-        free(ys);
-        return otk__fail(OTK_ENOMEM, "otk_cost_points: out of memory for %zu + %zu points", n, m);
+        return NULL;
     }
     otk__cost_init(&pc->base, &points_ops, n, m, ground_names[ground]);
     pc->d = d;
     pc->ground = ground;
     pc->power = (ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) ? power : 0.0;
-    pc->xs = xs;
-    pc->ys = ys;
     pc->base.exponent = otk_ground_exponent(ground, power);
+    return pc;
+}
+
+otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d, const double *x,
+                           const double *y, otk_ground ground, double power)
+{
+    otk_status st = check_points_args("otk_cost_points", out, n, m, d, x, y, ground, power);
+    if (st != OTK_SUCCESS)
+        return st;
+    if ((st = otk__check_finite("x", x, n * d)) || (st = otk__check_finite("y", y, m * d)))
+        return st;
+    points_cost *pc = points_alloc(n, m, d, ground, power, 0);
+    if (!pc)
+        return otk__fail(OTK_ENOMEM, "otk_cost_points: out of memory for %zu + %zu points", n, m);
     otk__cost_points_update(&pc->base, x, y);
     *out = &pc->base;
     return OTK_SUCCESS;
+}
+
+/* Row-major float32 points into the d×n float64 layout, checking finiteness. */
+static otk_status store_coordinates_f32(double *dst, const float *src, size_t n, size_t d,
+                                        const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < d; k++) {
+            const float v = src[i * d + k];
+            if (!isfinite(v))
+                return otk__fail(OTK_ENONFINITE, "%s[%zu] = %g is not finite (point %zu, "
+                                                 "coordinate %zu)",
+                                 what, i * d + k, (double)v, i, k);
+            dst[k * n + i] = (double)v;
+        }
+    return OTK_SUCCESS;
+}
+
+otk_status otk_cost_points_f32(otk_cost **out, size_t n, size_t m, size_t d, const float *x,
+                               const float *y, otk_ground ground, double power)
+{
+    otk_status st = check_points_args("otk_cost_points_f32", out, n, m, d, x, y, ground, power);
+    if (st != OTK_SUCCESS)
+        return st;
+    points_cost *pc = points_alloc(n, m, d, ground, power, 1);
+    if (!pc)
+        return otk__fail(OTK_ENOMEM, "otk_cost_points_f32: out of memory for %zu + %zu points",
+                         n, m);
+    if ((st = store_coordinates_f32(pc->xs, x, n, d, "x")) != OTK_SUCCESS ||
+        (st = store_coordinates_f32(pc->ys, y, m, d, "y")) != OTK_SUCCESS) {
+        points_destroy(&pc->base);
+        return st;
+    }
+    narrow_coordinates(pc->xs32, pc->xs, n * d);
+    narrow_coordinates(pc->ys32, pc->ys, m * d);
+    pc->base.diameter = bounding_box_diameter(pc);
+    *out = &pc->base;
+    return OTK_SUCCESS;
+}
+
+int otk_cost_single_precision(const otk_cost *cost)
+{
+    return cost && cost->ops == &points_ops && ((const points_cost *)cost)->xs32 != NULL;
 }
 
 void otk__ground_grad(otk_ground ground, double power, size_t d, const double *p,

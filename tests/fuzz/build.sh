@@ -17,7 +17,7 @@ mkdir -p "$out/obj"
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=gnu11 -O1 -g -fno-omit-frame-pointer -Wno-unknown-pragmas $san"
 cppflags="-I$src/include -I$src/solvers -I$src/solvers/core -I$src/solvers/cost -I$src/tools \
--I$src/tests/fuzz -I$build -DHAVE_CONFIG_H ${FUZZ_CPPFLAGS:-}"
+-I$src/tests/fuzz -I$build -I$build/include -DHAVE_CONFIG_H ${FUZZ_CPPFLAGS:-}"
 
 objs=()
 compile() { # compile SOURCE [EXTRA FLAGS...]
@@ -32,8 +32,9 @@ compile() { # compile SOURCE [EXTRA FLAGS...]
 }
 
 suffix=
+# The serial library (solvers/mpi is the separate libotkit_mpi).
 for s in "$src"/solvers/*/*.c; do
-    case $s in */kernels.c) ;; *) compile "$s" -DOTK_BUILDING_LIBRARY ;; esac
+    case $s in */kernels.c | */solvers/mpi/*) ;; *) compile "$s" -DOTK_BUILDING_LIBRARY ;; esac
 done
 kernels=$src/solvers/core/kernels.c
 compile "$kernels"
@@ -46,6 +47,7 @@ if grep -q '^#define OTK_HAVE_AVX512 1' "$build/config.h"; then
         -DOTK_KERNEL_TABLE=otk__kernels_avx512 -DOTK_KERNEL_ISA='"avx512"'
 fi
 # The otk tool, main renamed (tests/fuzz/otk_main.c includes tools/otk.c).
+# (launch_mpi.c without MPI only says so: configure --with-mpi is not for fuzzing.)
 for s in "$src"/tools/*.c; do
     case $s in */tools/otk.c) ;; *) compile "$s" ;; esac
 done

@@ -140,7 +140,7 @@ SEXP otkr_fit_map(SEXP x, SEXP y, SEXP family, SEXP hidden, SEXP opt)
     otk_map_fit_params_default(&par);
     par.threads = otkr_opt_int(opt, "threads");
     par.divergence.blur = otkr_opt_num(opt, "blur");
-    if (fam == OTK_MAP_ENTROPIC) {
+    if (fam == OTK_MAP_FAMILY_ENTROPIC) {
         otk_sinkhorn_params sp;
         otk_sinkhorn_params_default(&sp);
         sp.blur = par.divergence.blur;
@@ -151,10 +151,10 @@ SEXP otkr_fit_map(SEXP x, SEXP y, SEXP family, SEXP hidden, SEXP opt)
     } else {
         SEXP init = otkr_opt(opt, "init");
         const otk_map *src = init != R_NilValue ? map_get(init) : NULL;
-        if (src && fam == OTK_MAP_MLP) { /* the architecture of the starting map */
-            nh = otk_map_hidden(src, widths, OTK_MAP_MAX_HIDDEN);
-            otkr_check(otk_map_alloc_mlp(&map, d, nh, widths, otk_map_activation(src), 0));
-        } else if (fam == OTK_MAP_AFFINE) {
+        if (src && fam == OTK_MAP_FAMILY_MLP) { /* the architecture of the starting map */
+            nh = otk_map_get_hidden(src, widths, OTK_MAP_MAX_HIDDEN);
+            otkr_check(otk_map_alloc_mlp(&map, d, nh, widths, otk_map_get_activation(src), 0));
+        } else if (fam == OTK_MAP_FAMILY_AFFINE) {
             otkr_check(otk_map_alloc_affine(&map, d));
         } else {
             otk_activation act = (otk_activation)otkr_opt_int(opt, "activation");
@@ -174,17 +174,17 @@ SEXP otkr_fit_map(SEXP x, SEXP y, SEXP family, SEXP hidden, SEXP opt)
         /* Owned by R from here on, so an error below cannot leak it. */
         ptr = PROTECT(map_wrap(map));
         if (src) { /* start from a copy of it: fitting leaves `init` as it was */
-            if (otk_map_get_family(src) != otk_map_get_family(map) || otk_map_dim(src) != d ||
-                otk_map_n_params(src) != otk_map_n_params(map))
+            if (otk_map_get_family(src) != otk_map_get_family(map) || otk_map_get_dim(src) != d ||
+                otk_map_get_n_params(src) != otk_map_get_n_params(map))
                 Rf_errorcall(R_NilValue, "otkit: init is not a map of this family and dimension");
-            double *theta = (double *)R_alloc(otk_map_n_params(src), sizeof(double));
+            double *theta = (double *)R_alloc(otk_map_get_n_params(src), sizeof(double));
             otkr_check(otk_map_get_params(src, theta));
             otkr_check(otk_map_set_params(map, theta));
         }
         par.seed = (unsigned long)otkr_opt_num(opt, "seed");
         par.lambda = otkr_opt_num(opt, "lambda");
         if (otkr_opt_int(opt, "warmup") > 0) {
-            par.lambda_schedule = OTK_LAMBDA_WARMUP;
+            par.lambda_schedule = OTK_LAMBDA_SCHEDULE_WARMUP;
             par.warmup_steps = otkr_opt_int(opt, "warmup");
         }
         par.monge_gap.eps = otkr_opt_num(opt, "mg_eps");
@@ -199,7 +199,7 @@ SEXP otkr_fit_map(SEXP x, SEXP y, SEXP family, SEXP hidden, SEXP opt)
         st = otk_map_fit(map, n, m, d, xr, yr, &par, &res);
         otkr_check(st);
     }
-    fit = PROTECT(fit_result(&res, fam == OTK_MAP_ENTROPIC, st));
+    fit = PROTECT(fit_result(&res, fam == OTK_MAP_FAMILY_ENTROPIC, st));
     vals[0] = ptr;
     vals[1] = fit;
     out = otkr_named_list(2, names, vals);
@@ -211,7 +211,7 @@ SEXP otkr_map_apply(SEXP ptr, SEXP x, SEXP threads)
 {
     otk_map *map = map_get(ptr);
     size_t n, d;
-    const double *xr = otkr_rowmajor(x, "newdata", &n, &d, otk_map_dim(map));
+    const double *xr = otkr_rowmajor(x, "newdata", &n, &d, otk_map_get_dim(map));
     double *tx = otkr_scratch(n * d);
     otkr_check(otk_map_apply(map, n, xr, tx, Rf_asInteger(threads)));
     return otkr_matrix_out(tx, n, d);
@@ -222,24 +222,24 @@ SEXP otkr_map_info(SEXP ptr)
 {
     otk_map *map = map_get(ptr);
     otk_map_family fam = otk_map_get_family(map);
-    size_t np = otk_map_n_params(map), widths[OTK_MAP_MAX_HIDDEN], nh, k;
+    size_t np = otk_map_get_n_params(map), widths[OTK_MAP_MAX_HIDDEN], nh, k;
     const char *names[] = {"family", "dim", "n_params", "hidden", "activation", "params"};
     SEXP vals[6], out;
     int nprot = 0;
 
     vals[0] = PROTECT(Rf_mkString(otk_map_family_name(fam)));
-    vals[1] = PROTECT(Rf_ScalarInteger((int)otk_map_dim(map)));
+    vals[1] = PROTECT(Rf_ScalarInteger((int)otk_map_get_dim(map)));
     vals[2] = PROTECT(Rf_ScalarReal((double)np));
     nprot = 3;
     vals[3] = R_NilValue;
     vals[4] = R_NilValue;
     vals[5] = R_NilValue;
-    if (fam == OTK_MAP_MLP) {
-        nh = otk_map_hidden(map, widths, OTK_MAP_MAX_HIDDEN);
+    if (fam == OTK_MAP_FAMILY_MLP) {
+        nh = otk_map_get_hidden(map, widths, OTK_MAP_MAX_HIDDEN);
         vals[3] = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t)nh));
         for (k = 0; k < nh; k++)
             INTEGER(vals[3])[k] = (int)widths[k];
-        vals[4] = PROTECT(Rf_mkString(otk_activation_name(otk_map_activation(map))));
+        vals[4] = PROTECT(Rf_mkString(otk_activation_name(otk_map_get_activation(map))));
         nprot += 2;
     }
     if (np > 0) {

@@ -7,7 +7,7 @@
     grid_sinkhorn / grid_divergence / barycenter (images)              -> GridResult
     MapFit(family).fit(x, y) / fit_map(x, y, family=...)              -> fitted maps
     Mesh, mesh_sinkhorn / mesh_divergence / mesh_barycenter, sparse_sinkhorn
-    otkit.torch (import it explicitly; needs PyTorch): SinkhornDivergence, SinKDLoss
+    otkit.torch (import it explicitly; needs PyTorch): SinkhornDivergence, SinKDLoss, KDLoss
 
 Units: eps and rho are in cost units; blur and reach are lengths (eps = blur^p,
 rho = reach^p with p the cost's exponent), as in GeomLoss.  Potentials are in

@@ -26,6 +26,9 @@ Gradients and gradcheck:
   * SinKDLoss: grad_mode="unrolled" (default) gives the exact gradient of the
     computed value (the adjoint of the unrolled iterations), so gradcheck
     passes at any iteration count.
+  * KDLoss / kd_loss: the baselines of otkit.kd_loss ("kl", "reverse-kl",
+    "js", "soft-ce"), closed-form gradients w.r.t. the student logits; the
+    teacher logits are a constant (no gradient flows to them).
 """
 import torch
 
@@ -33,7 +36,8 @@ from . import _divergence
 from . import _distill
 from . import _monge_gap
 
-__all__ = ["SinkhornDivergence", "SinKDLoss", "sinkhorn_divergence", "sinkd_loss", "monge_gap"]
+__all__ = ["SinkhornDivergence", "SinKDLoss", "KDLoss", "sinkhorn_divergence", "sinkd_loss",
+           "kd_loss", "monge_gap"]
 
 
 def _np(t):
@@ -149,6 +153,45 @@ class SinKDLoss(torch.nn.Module):
 
     def extra_repr(self):
         return ", ".join("%s=%r" % kv for kv in self.options.items())
+
+
+class _KDFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, z_s, z_t, kind, tau):
+        res = _distill.kd_loss(kind, _np(z_s), _np(z_t), tau=tau, grad=ctx.needs_input_grad[0])
+        ctx.g_s = None if res.grad_s is None else _back(res.grad_s, z_s)
+        return torch.tensor(res.loss, dtype=z_s.dtype, device=z_s.device)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        gs = None if ctx.g_s is None else grad_output * ctx.g_s
+        return gs, None, None, None
+
+
+def kd_loss(kind, z_s, z_t, tau=1.0):
+    """Differentiable otkit.kd_loss(kind, z_s, z_t, tau) on (B, K) logit
+    tensors: "kl" (tau^2 KL(p_t || p_s), Hinton et al.), "reverse-kl" (or
+    "rkl", KL(p_s || p_t)), "js" (Jensen-Shannon) or "soft-ce", batch means.
+    The gradient flows to the student logits z_s only; z_t is a constant (a
+    frozen teacher).  Returns a 0-d tensor."""
+    return _KDFunction.apply(z_s, z_t, kind, tau)
+
+
+class KDLoss(torch.nn.Module):
+    """A baseline distillation loss as a module: KDLoss("kl", tau=4)(z_s, z_t)
+    for (B, K) student and teacher logits (see otkit.kd_loss and kd_loss)."""
+
+    def __init__(self, kind="kl", tau=1.0):
+        super().__init__()
+        self.kind = kind
+        self.tau = tau
+
+    def forward(self, z_s, z_t):
+        return _KDFunction.apply(z_s, z_t, self.kind, self.tau)
+
+    def extra_repr(self):
+        return "kind=%r, tau=%r" % (self.kind, self.tau)
 
 
 class _MongeGapFunction(torch.autograd.Function):

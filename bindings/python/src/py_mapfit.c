@@ -162,7 +162,7 @@ static PyObject *map_apply(MapObject *self, PyObject *args, PyObject *kwds)
         return NULL;
     if (map_free_for_read(self) < 0)
         return NULL;
-    d = (npy_intp)otk_map_dim(self->map);
+    d = (npy_intp)otk_map_get_dim(self->map);
     z = otkpy_array_in(zobj, "z", 2, -1, d);
     if (z == NULL)
         return NULL;
@@ -203,7 +203,7 @@ static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
     batch = (Py_ssize_t)par->batch;
     report_points = (Py_ssize_t)par->report_points;
     schedule = (int)par->divergence.schedule;
-    par->lambda_schedule = OTK_LAMBDA_CONSTANT;
+    par->lambda_schedule = OTK_LAMBDA_SCHEDULE_CONSTANT;
     noargs = PyTuple_New(0);
     if (noargs == NULL)
         return -1;
@@ -237,7 +237,7 @@ static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
     }
     par->divergence.schedule = (otk_schedule)schedule;
     if (par->warmup_steps > 0)
-        par->lambda_schedule = OTK_LAMBDA_WARMUP;
+        par->lambda_schedule = OTK_LAMBDA_SCHEDULE_WARMUP;
     if (otk_optimizer_from_name(opt, &par->optimizer) != OTK_SUCCESS) {
         PyErr_Format(PyExc_ValueError, "optimizer = '%s' is not 'auto', 'bfgs' or 'adam'", opt);
         return -1;
@@ -262,7 +262,7 @@ static PyObject *fit_result_dict(const otk_map_fit_result *r)
 static int points_in(MapObject *self, PyObject *xobj, PyObject *yobj, PyArrayObject **x,
                      PyArrayObject **y)
 {
-    npy_intp d = (npy_intp)otk_map_dim(self->map);
+    npy_intp d = (npy_intp)otk_map_get_dim(self->map);
 
     *x = otkpy_array_in(xobj, "x", 2, -1, d);
     if (*x == NULL)
@@ -350,7 +350,7 @@ static PyObject *map_fit(MapObject *self, PyObject *args, PyObject *kwds)
     memset(&r, 0, sizeof r);
     Py_BEGIN_ALLOW_THREADS
     st = otk_map_fit(self->map, (size_t)PyArray_DIM(x, 0), (size_t)PyArray_DIM(y, 0),
-                     otk_map_dim(self->map), (const double *)PyArray_DATA(x),
+                     otk_map_get_dim(self->map), (const double *)PyArray_DATA(x),
                      (const double *)PyArray_DATA(y), &par, &r);
     Py_END_ALLOW_THREADS
     self->busy = 0;
@@ -395,19 +395,19 @@ static PyObject *map_objective(MapObject *self, PyObject *args, PyObject *kwds)
     if (map_free_for_read(self) < 0 || points_in(self, xobj, yobj, &x, &y) < 0)
         goto done;
     if (grad) {
-        if (otk_map_n_params(self->map) == 0) {
+        if (otk_map_get_n_params(self->map) == 0) {
             PyErr_SetString(PyExc_ValueError,
                             "grad=True: an entropic map has no parameters to differentiate");
             goto done;
         }
-        gt = otkpy_new_array((npy_intp)otk_map_n_params(self->map), -1);
+        gt = otkpy_new_array((npy_intp)otk_map_get_n_params(self->map), -1);
         if (gt == NULL)
             goto done;
     }
     memset(&r, 0, sizeof r);
     Py_BEGIN_ALLOW_THREADS
     st = otk_map_objective(self->map, (size_t)PyArray_DIM(x, 0), (size_t)PyArray_DIM(y, 0),
-                           otk_map_dim(self->map), (const double *)PyArray_DATA(x),
+                           otk_map_get_dim(self->map), (const double *)PyArray_DATA(x),
                            (const double *)PyArray_DATA(y), &par, lam, &value,
                            gt ? (double *)PyArray_DATA(gt) : NULL, &r);
     Py_END_ALLOW_THREADS
@@ -432,11 +432,11 @@ static PyObject *map_get_params(MapObject *self, PyObject *noargs)
 
     if (map_free_for_read(self) < 0)
         return NULL;
-    if (otk_map_n_params(self->map) == 0) {
+    if (otk_map_get_n_params(self->map) == 0) {
         PyErr_SetString(PyExc_ValueError, "an entropic map has no parameter vector");
         return NULL;
     }
-    theta = otkpy_new_array((npy_intp)otk_map_n_params(self->map), -1);
+    theta = otkpy_new_array((npy_intp)otk_map_get_n_params(self->map), -1);
     if (theta == NULL)
         return NULL;
     st = otk_map_get_params(self->map, (double *)PyArray_DATA(theta));
@@ -454,11 +454,11 @@ static PyObject *map_set_params(MapObject *self, PyObject *arg)
 
     if (map_free_for_read(self) < 0)
         return NULL;
-    if (otk_map_n_params(self->map) == 0) {
+    if (otk_map_get_n_params(self->map) == 0) {
         PyErr_SetString(PyExc_ValueError, "an entropic map has no parameter vector");
         return NULL;
     }
-    theta = otkpy_array_in(arg, "theta", 1, (npy_intp)otk_map_n_params(self->map), -1);
+    theta = otkpy_array_in(arg, "theta", 1, (npy_intp)otk_map_get_n_params(self->map), -1);
     if (theta == NULL)
         return NULL;
     st = otk_map_set_params(self->map, (const double *)PyArray_DATA(theta));
@@ -497,7 +497,7 @@ static PyObject *map_info(MapObject *self, PyObject *noargs)
     if (map_free_for_read(self) < 0)
         return NULL;
     fam = otk_map_get_family(self->map);
-    K = otk_map_hidden(self->map, widths, OTK_MAP_MAX_HIDDEN);
+    K = otk_map_get_hidden(self->map, widths, OTK_MAP_MAX_HIDDEN);
     hidden = PyTuple_New((Py_ssize_t)K);
     if (hidden == NULL)
         return NULL;
@@ -510,10 +510,10 @@ static PyObject *map_info(MapObject *self, PyObject *noargs)
         PyTuple_SET_ITEM(hidden, (Py_ssize_t)k, w);
     }
     return Py_BuildValue("{s:s,s:n,s:n,s:N,s:s}", "family", otk_map_family_name(fam), "dim",
-                         (Py_ssize_t)otk_map_dim(self->map), "n_params",
-                         (Py_ssize_t)otk_map_n_params(self->map), "hidden", hidden,
+                         (Py_ssize_t)otk_map_get_dim(self->map), "n_params",
+                         (Py_ssize_t)otk_map_get_n_params(self->map), "hidden", hidden,
                          "activation",
-                         fam == OTK_MAP_MLP ? otk_activation_name(otk_map_activation(self->map))
+                         fam == OTK_MAP_FAMILY_MLP ? otk_activation_name(otk_map_get_activation(self->map))
                                             : "");
 }
 

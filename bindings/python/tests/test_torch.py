@@ -126,3 +126,39 @@ def test_monge_gap_value_and_training_step(rng):
     # float32 in, float32 out
     v32 = otorch.monge_gap(x.float(), (x @ A.T).detach().float(), eps=0.1)
     assert v32.dtype == torch.float32
+
+
+@pytest.mark.parametrize("kind", ["kl", "reverse-kl", "js", "soft-ce"])
+def test_kd_gradcheck(rng, kind):
+    z_s, z_t = t(rng, 5, 4, scale=2.0), t(rng, 5, 4, scale=2.0, grad=False)
+    loss = otorch.KDLoss(kind, tau=1.7)
+    assert torch.autograd.gradcheck(lambda z: loss(z, z_t), (z_s,))
+
+
+@pytest.mark.parametrize("kind", ["kl", "rkl", "js", "soft-ce"])
+def test_kd_values_against_torch(rng, kind):
+    """The values against the definitions written with torch's own ops."""
+    tau = 2.5
+    z_s, z_t = t(rng, 7, 3, scale=2.0), t(rng, 7, 3, scale=2.0, grad=False)
+    ls, lt = torch.log_softmax(z_s / tau, 1), torch.log_softmax(z_t / tau, 1)
+    ps, pt = ls.exp(), lt.exp()
+    if kind == "kl":
+        ref = tau ** 2 * (pt * (lt - ls)).sum(1).mean()
+    elif kind == "rkl":
+        ref = (ps * (ls - lt)).sum(1).mean()
+    elif kind == "js":
+        lm = torch.log((ps + pt) / 2)
+        ref = 0.5 * ((ps * (ls - lm)).sum(1) + (pt * (lt - lm)).sum(1)).mean()
+    else:
+        ref = -(pt * ls).sum(1).mean()
+    value = otorch.kd_loss(kind, z_s, z_t, tau=tau)
+    assert abs(value.item() - ref.item()) < 1e-12 * max(1.0, abs(ref.item()))
+    value.backward()
+    g_ref, = torch.autograd.grad(ref, z_s)
+    assert torch.allclose(z_s.grad, g_ref, rtol=1e-10, atol=1e-12)
+    # the teacher is a constant, and float32 comes back as float32
+    z_t.requires_grad_(True)
+    v32 = otorch.kd_loss(kind, z_s.detach().float().requires_grad_(), z_t.float(), tau=tau)
+    assert v32.dtype == torch.float32
+    v32.backward()
+    assert z_t.grad is None

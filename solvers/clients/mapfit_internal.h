@@ -1,0 +1,51 @@
+/* What the map-fitting sources share (solvers/clients/mapfit_*.c): the map
+ * itself, its forward and backward passes, and the one switch of GSL's error
+ * handler.  Not installed; not part of the API. */
+#ifndef OTKIT_MAPFIT_INTERNAL_H
+#define OTKIT_MAPFIT_INTERNAL_H
+
+#include <stddef.h>
+#include "otkit/mapfit.h"
+
+struct otk_map {
+    otk_map_family family;
+    size_t d;
+    /* MLP: K hidden layers; width[0] = width[K+1] = d, width[k] = h_k. */
+    otk_activation activation;
+    size_t K;
+    size_t width[OTK_MAP_MAX_HIDDEN + 2];
+    /* Offsets into theta of W_k and c_k, k = 1..K+1 (index k−1). */
+    size_t w_off[OTK_MAP_MAX_HIDDEN + 1], c_off[OTK_MAP_MAX_HIDDEN + 1];
+    size_t n_params;
+    double *theta;
+    otk_entropic_map *entropic; /* OTK_MAP_FAMILY_ENTROPIC only */
+};
+
+/* A zeroed map of the family and dimension, or NULL (no message). */
+otk_map *otk__map_new(otk_map_family family, size_t d);
+
+/* Doubles of scratch one point's forward and backward pass needs. */
+size_t otk__map_scratch_size(const otk_map *map);
+
+/* T(x) for one point of an affine or MLP map; scratch (otk__map_scratch_size
+ * doubles) keeps what the backward pass needs. */
+void otk__map_forward_point(const otk_map *map, const double *x, double *tx, double *scratch);
+
+/* grad = Σ_i J_θT(x_i)ᵀ g_i (overwritten), serial in i so that the sum is
+ * bitwise reproducible. */
+void otk__map_backprop(const otk_map *map, size_t n, const double *x, const double *g,
+                       double *grad, double *scratch);
+
+/* n > 0 points of dimension d, every coordinate finite; the message names
+ * the point ("x[3][1]"). */
+otk_status otk__map_check_points(const char *what, const double *p, size_t n, size_t d);
+
+/* GSL's default error handler aborts the program; the library never does.
+ * Before its first GSL call each entry point calls this: it switches the
+ * handler off once per process (pthread_once), unless the program installed
+ * its own handler, which is then put back and kept (mapfit.h, THREAD SAFETY;
+ * docs/design.md).  Defined in solvers/core/status.c, shared with the sliced
+ * solver. */
+void otk__gsl_never_abort(void);
+
+#endif /* OTKIT_MAPFIT_INTERNAL_H */

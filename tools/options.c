@@ -1,0 +1,156 @@
+/* The option groups the solver commands share (options.h). */
+#include <math.h>
+#include <string.h>
+#include "options.h"
+
+enum {
+    OPT_A,
+    OPT_B,
+    OPT_COST,
+    OPT_POWER,
+    OPT_EPS,
+    OPT_BLUR,
+    OPT_TOL,
+    OPT_MAX_ITER,
+    OPT_SCHEDULE,
+    OPT_SCALING,
+    OPT_THREADS,
+    OPT_CACHE_MB,
+    OPT_HEADER,
+    OPT_INDEX_COL,
+    OPT_DELIMITER,
+    N_SHARED_OPTIONS
+};
+
+/* Every shared option and its group. */
+static const struct {
+    cli_option option;
+    unsigned group;
+} shared_options[N_SHARED_OPTIONS] = {
+    {{"--a", "A", OPT_A}, CLI_GROUP_WEIGHTS},
+    {{"--b", "B", OPT_B}, CLI_GROUP_WEIGHTS},
+    {{"--cost", "NAME", OPT_COST}, CLI_GROUP_GROUND},
+    {{"--power", "P", OPT_POWER}, CLI_GROUP_GROUND},
+    {{"--eps", "E", OPT_EPS}, CLI_GROUP_EPS},
+    {{"--blur", "B", OPT_BLUR}, CLI_GROUP_BLUR},
+    {{"--tol", "T", OPT_TOL}, CLI_GROUP_STOP},
+    {{"--max-iter", "N", OPT_MAX_ITER}, CLI_GROUP_STOP},
+    {{"--schedule", "S", OPT_SCHEDULE}, CLI_GROUP_SCHEDULE},
+    {{"--scaling", "S", OPT_SCALING}, CLI_GROUP_SCHEDULE},
+    {{"--threads", "K", OPT_THREADS}, CLI_GROUP_THREADS},
+    {{"--cache-mb", "MB", OPT_CACHE_MB}, CLI_GROUP_CACHE},
+    {{"--header", NULL, OPT_HEADER}, CLI_GROUP_INPUT},
+    {{"--index-col", NULL, OPT_INDEX_COL}, CLI_GROUP_INPUT},
+    {{"--delimiter", "C", OPT_DELIMITER}, CLI_GROUP_INPUT},
+};
+
+/* What the apply function of the shared table needs. */
+typedef struct {
+    const char *command;
+    cli_common *common;
+} shared_request;
+
+static int parse_delimiter(const char *command, const char *text, char *delimiter)
+{
+    if (strcmp(text, ",") == 0 || strcmp(text, ";") == 0)
+        *delimiter = text[0];
+    else if (strcmp(text, "tab") == 0 || strcmp(text, "\t") == 0)
+        *delimiter = '\t';
+    else if (strcmp(text, "space") == 0 || strcmp(text, " ") == 0)
+        *delimiter = ' ';
+    else
+        return cli_usage_error(command, "--delimiter: expected ',', ';', tab or space, found \"%s\"",
+                               text);
+    return 0;
+}
+
+static int apply_shared(void *request, int id, const char *value)
+{
+    const shared_request *r = request;
+    const char *command = r->command;
+    cli_common *c = r->common;
+    switch (id) {
+    case CLI_ARG_POSITIONAL:
+        if (c->npaths < CLI_MAX_PATHS)
+            c->paths[c->npaths] = value;
+        c->npaths++;
+        return 0;
+    case OPT_A:
+        c->a_path = value;
+        return 0;
+    case OPT_B:
+        c->b_path = value;
+        return 0;
+    case OPT_COST:
+        c->given_cost = 1;
+        return cli_parse_ground(command, value, &c->ground);
+    case OPT_POWER:
+        return cli_parse_positive(command, "--power", value, &c->power);
+    case OPT_EPS:
+        return cli_parse_positive(command, "--eps", value, &c->eps);
+    case OPT_BLUR:
+        return cli_parse_positive(command, "--blur", value, &c->blur);
+    case OPT_TOL:
+        return cli_parse_positive(command, "--tol", value, &c->tol);
+    case OPT_MAX_ITER:
+        return cli_parse_int(command, "--max-iter", value, 1, &c->max_iter);
+    case OPT_SCHEDULE:
+        c->given_schedule = 1;
+        return cli_parse_schedule(command, value, &c->schedule);
+    case OPT_SCALING:
+        return cli_parse_fraction(command, "--scaling", value, &c->scaling);
+    case OPT_THREADS:
+        return cli_parse_int(command, "--threads", value, 0, &c->threads);
+    case OPT_CACHE_MB:
+        c->given_cache = 1;
+        return cli_parse_mib(command, "--cache-mb", value, &c->cache_bytes);
+    case OPT_HEADER:
+        c->read.header = CLI_HEADER_YES;
+        return 0;
+    case OPT_INDEX_COL:
+        c->read.index_col = 1;
+        return 0;
+    case OPT_DELIMITER:
+        return parse_delimiter(command, value, &c->read.delimiter);
+    default:
+        return -1;
+    }
+}
+
+int cli_parse_command(const char *command, const char *usage, const cli_option *options,
+                      cli_apply_fn apply, void *request, unsigned groups, cli_common *common,
+                      int argc, char **argv)
+{
+    memset(common, 0, sizeof *common);
+    common->groups = groups;
+    common->ground = OTK_GROUND_SQEUCLIDEAN;
+    common->power = common->eps = common->blur = common->tol = common->scaling = NAN;
+    common->schedule = OTK_SCHEDULE_CONVERGE;
+
+    cli_option shared[N_SHARED_OPTIONS + 1];
+    size_t count = 0;
+    for (size_t k = 0; k < N_SHARED_OPTIONS; k++)
+        if (shared_options[k].group & groups)
+            shared[count++] = shared_options[k].option;
+    shared[count] = (cli_option){NULL, NULL, 0};
+    static const cli_option none[] = {{NULL, NULL, 0}};
+    shared_request shared_req = {command, common};
+    const cli_option_table tables[2] = {{options ? options : none, apply, request},
+                                        {shared, apply_shared, &shared_req}};
+    const int parsed = cli_args_parse(command, usage, tables, 2, 1, argc, argv);
+    if (parsed != 0)
+        return parsed;
+    if (!isnan(common->eps) && !isnan(common->blur))
+        return cli_usage_error(command, "give --eps or --blur, not both (--blur B sets eps = "
+                                        "B^p)");
+    return 0;
+}
+
+int cli_expect_paths(const char *command, const cli_common *common, int count, const char *what)
+{
+    if (common->npaths < count)
+        return cli_usage_error(command, "expected %s", what);
+    if (common->npaths > count)
+        return cli_usage_error(command, "too many arguments: expected %s", what);
+    return 0;
+}

@@ -1,0 +1,69 @@
+/*
+ * options.h — the option groups that the solver commands share, parsed once
+ * into one struct with one meaning and one message for each option.  A
+ * command names the groups it takes; its own options come in its own table,
+ * looked up first.  Every positional argument (an input file) is collected
+ * here too.
+ */
+#ifndef OTK_TOOLS_OPTIONS_H
+#define OTK_TOOLS_OPTIONS_H
+
+#include <stddef.h>
+#include <otkit.h>
+#include "cli.h"
+#include "read.h"
+
+/* The groups, to be or-ed together. */
+enum {
+    CLI_GROUP_WEIGHTS = 1 << 0,  /* --a A, --b B: weight files */
+    CLI_GROUP_GROUND = 1 << 1,   /* --cost NAME, --power P */
+    CLI_GROUP_EPS = 1 << 2,      /* --eps E > 0 */
+    CLI_GROUP_BLUR = 1 << 3,     /* --blur B > 0 (with --eps: not both) */
+    CLI_GROUP_STOP = 1 << 4,     /* --tol T > 0, --max-iter N >= 1 */
+    CLI_GROUP_SCHEDULE = 1 << 5, /* --schedule converge|fixed, --scaling 0 < S < 1 */
+    CLI_GROUP_THREADS = 1 << 6,  /* --threads K >= 0 */
+    CLI_GROUP_CACHE = 1 << 7,    /* --cache-mb MB */
+    CLI_GROUP_INPUT = 1 << 8     /* --header, --index-col, --delimiter C: text files */
+};
+
+/* The most positional arguments kept (more are counted in npaths). */
+#define CLI_MAX_PATHS 64
+
+/* What the shared options asked for.  A value not given keeps the "not
+ * given" state noted beside it, so that each command applies its own
+ * default. */
+typedef struct {
+    unsigned groups;
+    const char *paths[CLI_MAX_PATHS]; /* positional arguments, in order */
+    int npaths;                       /* all of them, also those past CLI_MAX_PATHS */
+    const char *a_path, *b_path;      /* NULL: uniform weights */
+    otk_ground ground;                /* OTK_GROUND_SQEUCLIDEAN unless --cost */
+    int given_cost;
+    double power;                     /* NAN unless --power */
+    double eps, blur;                 /* NAN unless given */
+    double tol;                       /* NAN unless given */
+    int max_iter;                     /* 0 unless given */
+    otk_schedule schedule;            /* OTK_SCHEDULE_CONVERGE unless --schedule */
+    int given_schedule;
+    double scaling;                   /* NAN unless given */
+    int threads;                      /* 0 (OpenMP's default) unless given */
+    size_t cache_bytes;               /* 0 unless given */
+    int given_cache;
+    cli_read_options read;            /* how text inputs are read */
+} cli_common;
+
+/* Parse argv (argv[0] is the subcommand) with the command's own `options`
+ * (applied to `request` by `apply`; NULL options: none) and the shared
+ * `groups` (into `common`, which this initialises).  Checks what the groups
+ * alone can check (--eps with --blur).  Returns 0, 1 when --help was
+ * printed, -1 on a usage error (reported). */
+int cli_parse_command(const char *command, const char *usage, const cli_option *options,
+                      cli_apply_fn apply, void *request, unsigned groups, cli_common *common,
+                      int argc, char **argv);
+
+/* Refuse anything but exactly `count` positional arguments, with the
+ * message "expected WHAT" (and "too many arguments: expected WHAT").
+ * Returns 0 or -1 (reported). */
+int cli_expect_paths(const char *command, const cli_common *common, int count, const char *what);
+
+#endif /* OTK_TOOLS_OPTIONS_H */

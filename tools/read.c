@@ -1,0 +1,217 @@
+/* Reading a table from a file or standard input, .npy or text by content,
+ * and the shapes the commands ask for: vectors, point clouds, weights (read.h). */
+#define _POSIX_C_SOURCE 200809L /* fseeko, ftello */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "read.h"
+
+void cli_matrix_free(cli_matrix *mat)
+{
+    if (!mat)
+        return;
+    free(mat->values);
+    mat->values = NULL;
+    mat->rows = mat->cols = 0;
+}
+
+const char *cli_display_name(const char *path)
+{
+    return strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
+/* The whole content of `in` in a malloc'd buffer (*len bytes).  Returns 0,
+ * or -1 (reported). */
+static int read_all(FILE *in, const char *name, unsigned char **data, size_t *len)
+{
+    size_t cap = 1 << 16, used = 0;
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        cli_error("%s: out of memory", name);
+        return -1;
+    }
+    for (;;) {
+        if (used == cap) {
+            unsigned char *grown = cap > SIZE_MAX / 2 ? NULL : realloc(buf, 2 * cap);
+            if (!grown) {
+                cli_error("%s: out of memory after %zu bytes", name, used);
+                free(buf);
+                return -1;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        const size_t got = fread(buf + used, 1, cap - used, in);
+        used += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(in)) {
+        cli_error("%s: read error: %s", name, strerror(errno));
+        free(buf);
+        return -1;
+    }
+    *data = buf;
+    *len = used;
+    return 0;
+}
+
+int cli_read_matrix(const char *path, const cli_read_options *opt, cli_matrix *mat)
+{
+    const char *name = cli_display_name(path);
+    mat->rows = mat->cols = 0;
+    mat->values = NULL;
+    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!in) {
+        cli_error("%s: cannot open: %s", name, strerror(errno));
+        return -1;
+    }
+    unsigned char *data = NULL;
+    size_t len = 0;
+    const int read_rc = read_all(in, name, &data, &len);
+    if (in != stdin)
+        fclose(in);
+    if (read_rc < 0)
+        return -1;
+    /* The .npy magic starts with the byte 0x93, which no text file starts with. */
+    const int rc = cli_is_npy(data, len) ? cli_parse_npy(name, data, len, mat)
+                                         : cli_parse_text(name, (const char *)data, len, opt, mat);
+    free(data);
+    return rc;
+}
+
+int cli_read_vector(const char *path, const cli_read_options *opt, cli_matrix *vec)
+{
+    if (cli_read_matrix(path, opt, vec) < 0)
+        return -1;
+    if (vec->rows != 1 && vec->cols != 1) {
+        cli_error("%s: expected one column or one row of weights, found %zu rows of %zu "
+                  "columns",
+                  cli_display_name(path), vec->rows, vec->cols);
+        cli_matrix_free(vec);
+        return -1;
+    }
+    vec->rows *= vec->cols;
+    vec->cols = 1;
+    return 0;
+}
+
+int cli_read_point_clouds(const char *x_path, const char *y_path, const cli_read_options *opt,
+                          cli_matrix *x, cli_matrix *y)
+{
+    y->rows = y->cols = 0;
+    y->values = NULL;
+    if (cli_read_matrix(x_path, opt, x) < 0 || cli_read_matrix(y_path, opt, y) < 0)
+        goto fail;
+    if (x->cols != y->cols) {
+        cli_error("dimension mismatch: the points of %s have %zu coordinates, those of %s have "
+                  "%zu",
+                  x_path, x->cols, y_path, y->cols);
+        goto fail;
+    }
+    return 0;
+fail:
+    cli_matrix_free(x);
+    cli_matrix_free(y);
+    return -1;
+}
+
+int cli_read_weights(const char *path, const cli_read_options *opt, const char *option,
+                     size_t expected, const char *owner, const char *unit, cli_matrix *w)
+{
+    if (!path)
+        return 0;
+    if (cli_read_vector(path, opt, w) < 0)
+        return -1;
+    if (w->rows != expected) {
+        cli_error("%s (%s): %zu weight%s, but %s has %zu %s", path, option, w->rows,
+                  w->rows == 1 ? "" : "s", owner, expected, unit);
+        cli_matrix_free(w);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_read_npy_part(const char *path, size_t part, size_t parts, cli_matrix *mat,
+                      size_t *first_row, size_t *total_rows)
+{
+    const char *name = cli_display_name(path);
+    mat->rows = mat->cols = 0;
+    mat->values = NULL;
+    if (strcmp(path, "-") == 0) {
+        cli_error("<stdin>: a share of standard input cannot be read; give a .npy file");
+        return -1;
+    }
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        cli_error("%s: cannot open: %s", name, strerror(errno));
+        return -1;
+    }
+    int rc = -1;
+    unsigned char *head = malloc(12 + CLI_NPY_MAX_HEADER), *data = NULL;
+    double *values = NULL;
+    cli_npy_layout lay;
+    if (!head) {
+        cli_error("%s: out of memory", name);
+        goto done;
+    }
+    const size_t got = fread(head, 1, 12 + CLI_NPY_MAX_HEADER, in);
+    if (ferror(in)) {
+        cli_error("%s: read error: %s", name, strerror(errno));
+        goto done;
+    }
+    if (!cli_is_npy(head, got)) {
+        cli_error("%s: not a .npy file; the shares of a distributed run are read as byte "
+                  "ranges of .npy files",
+                  name);
+        goto done;
+    }
+    if (cli_parse_npy_layout(name, head, got, &lay) < 0)
+        goto done;
+    if (lay.fortran && parts > 1) {
+        cli_error("%s: a Fortran-order array cannot be split by rows; save it in C order "
+                  "(numpy.ascontiguousarray)",
+                  name);
+        goto done;
+    }
+    const size_t rows = lay.rows, row_bytes = lay.cols * lay.item_size;
+    const size_t lo = rows / parts * part + rows % parts * part / parts;
+    const size_t hi = rows / parts * (part + 1) + rows % parts * (part + 1) / parts;
+    if (fseeko(in, 0, SEEK_END) != 0 ||
+        ftello(in) != (off_t)(lay.data_offset + rows * row_bytes)) {
+        cli_error("%s: the file's length does not match its header's %zu×%zu values", name,
+                  rows, lay.cols);
+        goto done;
+    }
+    data = malloc((hi - lo) * row_bytes + 1);
+    values = malloc((hi - lo) * lay.cols * sizeof *values + 1);
+    if (!data || !values) {
+        cli_error("%s: out of memory for rows %zu to %zu", name, lo, hi);
+        goto done;
+    }
+    if (fseeko(in, (off_t)(lay.data_offset + lo * row_bytes), SEEK_SET) != 0 ||
+        fread(data, 1, (hi - lo) * row_bytes, in) != (hi - lo) * row_bytes) {
+        cli_error("%s: cannot read rows %zu to %zu: %s", name, lo, hi, strerror(errno));
+        goto done;
+    }
+    if (cli_decode_npy_rows(name, &lay, data, lo, hi - lo, values) < 0)
+        goto done;
+    mat->rows = hi - lo;
+    mat->cols = lay.cols;
+    mat->values = values;
+    values = NULL;
+    if (first_row)
+        *first_row = lo;
+    if (total_rows)
+        *total_rows = rows;
+    rc = 0;
+done:
+    fclose(in);
+    free(head);
+    free(data);
+    free(values);
+    return rc;
+}

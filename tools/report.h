@@ -1,0 +1,41 @@
+/*
+ * report.h — what the commands that solve a Sinkhorn problem share: the run
+ * (with a progress line on a terminal) and the JSON report of its result.
+ * `otk sinkhorn` and `otk demo` print it; the keys are listed in otk.1,
+ * section OUTPUT.
+ */
+#ifndef OTK_TOOLS_REPORT_H
+#define OTK_TOOLS_REPORT_H
+
+#include <stddef.h>
+#include <otkit.h>
+
+/* set, iterate until done, get_result; with a progress line on stderr when
+ * `show_progress` (stderr is a terminal).  Returns OTK_SUCCESS or
+ * OTK_NOT_CONVERGED with `res` and `seconds` (wall time of the whole solve)
+ * filled, or a negative status after printing "otk: " + otk_last_error(). */
+otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double *b,
+                            int show_progress, otk_sinkhorn_result *res, double *seconds);
+
+/* Everything the JSON report of a solve says. */
+typedef struct {
+    const otk_cost *cost;
+    size_t d;     /* dimension of the points; 0 for a cost matrix (printed as null) */
+    double power; /* P of lp / lp-over-p; NAN otherwise (printed as null) */
+    const otk_sinkhorn_params *params;
+    const otk_sinkhorn_result *result;
+    double seconds;
+    /* A distributed solve (launch_mpi.c) has no cost object: with cost NULL
+     * these give the cost's name, exponent p and sizes; ranks > 0 adds the
+     * key "ranks". */
+    const char *cost_name;
+    double p;
+    size_t n, m;
+    int ranks;
+} cli_sinkhorn_report;
+
+/* Print the report as one JSON object on stdout, led by "problem": PROBLEM
+ * unless `problem` is NULL.  Write errors on stdout are caught once, by main. */
+void cli_sinkhorn_print_json(const char *problem, const cli_sinkhorn_report *report);
+
+#endif /* OTK_TOOLS_REPORT_H */
