@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fuzz.h"
+#include "write.h"
 
 int otk_cli_main(int argc, char **argv);
 
@@ -181,6 +182,7 @@ int fuzz_cli(const uint8_t *data, size_t size)
         if (cwd >= 0 && out >= 0 && err >= 0 && chdir(scratch) == 0) {
             dup2(devnull, 1);
             dup2(devnull, 2);
+            cli_forget_inputs(); /* the list of the previous run's inputs */
             int status = otk_cli_main(argc, argv);
             fflush(stdout);
             fflush(stderr);
