@@ -13,6 +13,8 @@ src=$1
 build=$2
 out=$3
 cc=${FUZZ_CC:-clang}
+# Every object is rebuilt (a header or an included source may have changed).
+rm -rf "$out/obj"
 mkdir -p "$out/obj"
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=gnu11 -O1 -g -fno-omit-frame-pointer -Wno-unknown-pragmas $san"
@@ -24,10 +26,8 @@ compile() { # compile SOURCE [EXTRA FLAGS...]
     local s=$1
     shift
     local o="$out/obj/$(echo "${s#$src/}" | tr / _)$suffix.o"
-    if [ ! -e "$o" ] || [ "$s" -nt "$o" ]; then
-        # shellcheck disable=SC2086
-        $cc $cflags $cppflags "$@" -c "$s" -o "$o"
-    fi
+    # shellcheck disable=SC2086
+    $cc $cflags $cppflags "$@" -c "$s" -o "$o"
     objs+=("$o")
 }
 
