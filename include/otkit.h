@@ -3,6 +3,7 @@
  *
  *   otkit/version.h   OTK_VERSION_MAJOR/MINOR/PATCH (compile-time version)
  *   otkit/status.h    status codes, error messages, run-time version
+ *   otkit/names.h     the name table of every enum (otk_<enum>_name / _from_name)
  *   otkit/cost.h      the cost abstraction (dense, point clouds, callback)
  *                     and the cost operations (soft-min, plan reductions)
  *   otkit/grid.h      regular-grid costs (separable log-domain or FFT soft-min)
@@ -20,9 +21,10 @@
  *   otkit/sliced.h    1-D and sliced Wasserstein distances and their gradients
  *
  * STABILITY: each header says whether its API is stable (status, version,
- * costs, Sinkhorn, divergence) or experimental (map fitting, distillation,
- * the Monge gap, the entropic map, barycenters, the cost operations): see
- * docs/design.md, "Stability".  The mathematics is in docs/math.md.
+ * costs, Sinkhorn, divergence, exact OT) or experimental (map fitting,
+ * distillation, f-divergences, sliced OT, the Monge gap, the entropic map,
+ * barycenters, the cost operations): see docs/design.md, "Stability".  The
+ * mathematics is in docs/math.md.
  *
  * Link with `pkg-config --libs otkit`.
  */
@@ -31,6 +33,7 @@
 
 #include "otkit/version.h"
 #include "otkit/status.h"
+#include "otkit/names.h"
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
 #include "otkit/divergence.h"

@@ -125,6 +125,10 @@ struct otk_cost_ops {
                         otk_reduce what, size_t k, const double *Y, double *out, int threads);
     double (*entry)(const otk_cost *c, size_t i, size_t j);
     void (*destroy)(otk_cost *c);
+    /* Optional (NULL: entry() is used): T costs of row i (axis 0) or column
+     * i (axis 1) from index j0, as otk_tile_fn below. */
+    const double *(*tile)(const otk_cost *c, int axis, size_t i, size_t j0, size_t T,
+                          double *buf);
 };
 
 struct otk_cost {
@@ -177,26 +181,27 @@ const double *otk__dense_matrix_view(const otk_cost *c, size_t *ld);
 const double *otk__points_matrix_view(const otk_cost *c);
 int otk__points_fill_matrix(const otk_cost *c, double *C);
 
-/* Point clouds only (kind "points", not checked): replace the coordinates of
- * x (n×d, row-major) and/or y (m×d) — NULL leaves a side unchanged — and
- * recompute the diameter and the cached matrix, if any (otk_cost_points_cache).
- * The caller validates the values (finite).  No allocation: the sizes are
- * those given to otk_cost_points(). */
-void otk__cost_points_update(otk_cost *c, const double *x, const double *y);
 /* The dimension d of a point-cloud cost. */
 size_t otk__cost_points_dim(const otk_cost *c);
 
-/* Monge gap workspace support (solvers/core/sinkhorn.c).  Re-aim a solver at a new
- * target ε, with the ε-list rebuilt from the cost's current diameter (after
- * otk__cost_points_update); the solver must be set() again.  The list grows
- * (realloc) only past the capacity reserved by otk__sinkhorn_reserve.
- * Errors: OTK_EPARAM (ε), OTK_ENOMEM. */
-otk_status otk__sinkhorn_retarget(otk_sinkhorn *s, double eps);
-otk_status otk__sinkhorn_reserve(otk_sinkhorn *s, int cap);
-/* The second half of otk_sinkhorn_solve, after set() (and optionally
- * set_potentials): iterate to the end, then fill res (may be NULL).
- * Returns OTK_SUCCESS, OTK_NOT_CONVERGED or an error status. */
-otk_status otk__sinkhorn_finish(otk_sinkhorn *s, otk_sinkhorn_result *res);
+/* The coupled solver of the debiased divergence (solvers/clients/divergence.c):
+ * problem 0 is the pair on c_xy (n×m, weights a, b), problems 1 and 2 the
+ * symmetric problems on c_xx (weights a) and c_yy (weights b), iterated with
+ * GeomLoss's averaged updates, all on the one ε-list of c_xy.  c_xx = c_yy =
+ * NULL gives the single pair.  params as otk_sinkhorn_alloc (rho_a = rho_b).
+ * The marginal error is the largest of the problems' (a symmetric problem's
+ * counts both its equal marginals).  set/iterate/set_eps work on all of them;
+ * the read-outs of otkit/sinkhorn.h concern problem 0. */
+otk_status otk__sinkhorn_alloc_coupled(otk_sinkhorn **out, const otk_cost *c_xy,
+                                       const otk_cost *c_xx, const otk_cost *c_yy,
+                                       const otk_sinkhorn_params *params);
+/* Problem k's potentials (a symmetric problem: g = f). */
+void otk__sinkhorn_problem(const otk_sinkhorn *s, int k, const double **f, const double **g);
+/* Updates run, of which annealing, and the last measured marginal error. */
+void otk__sinkhorn_counts(const otk_sinkhorn *s, int *iterations, int *annealing,
+                          double *error);
+/* The marginal error of the current potentials, measured now on every side. */
+double otk__sinkhorn_measure(otk_sinkhorn *s);
 
 /* ∇_p c(p, q) of a ground cost, times w, added to grad (d entries); p, q are
  * row-major points.  The convention of OTK_REDUCE_GRAD (solvers/cost/points.c):

@@ -1077,5 +1077,251 @@ if ! grep -q '^#define OTK_HAVE_MPI 1' "$top_builddir/config.h" 2>/dev/null; the
     fi
 fi
 
+# ------------------------------------------------------------------ enum names
+
+# Every option that takes a name reads the library's table (otkit/names.h):
+# an unknown name exits 2 and lists the valid names, written out here by hand.
+check_unknown_name() { # LIST ARGS...: the message lists LIST
+    list=$1
+    shift
+    run_otk "$@"
+    if [ $rc -eq 2 ] && grep -q "expected $list, found 'nope'" "$tmp/err" && [ ! -s "$tmp/out" ]; then
+        pass "unknown name: $* -> exit 2, lists $list"
+    else
+        fail "unknown name: $* (exit $rc, expected 2 and 'expected $list')"
+    fi
+}
+check_unknown_name "converge or fixed" sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --schedule nope
+check_unknown_name "auto, symmetric or alternating" sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --update nope
+check_unknown_name "sqeuclidean, half-sqeuclidean, euclidean, l1, lp or lp-over-p" \
+    divergence "$tmp/X.csv" "$tmp/Y.csv" --cost nope
+check_unknown_name "std or mean" monge-gap "$tmp/X.csv" "$tmp/X.csv" --relative-to nope
+check_unknown_name "unrolled or envelope" sinkd "$tmp/X.csv" "$tmp/X.csv" --grad-mode nope
+check_unknown_name "kl, reverse-kl, js or soft-ce" sinkd "$tmp/X.csv" "$tmp/X.csv" --kd nope
+check_unknown_name "otkit or solomon" mesh a b c --t-convention nope
+check_unknown_name "auto, separable or fft" grid "$tmp/x01.csv" "$tmp/y01.csv" --path nope
+check_unknown_name "affine, mlp or entropic" fit-map "$tmp/X.csv" "$tmp/Y.csv" --family nope \
+    --out "$tmp/n.map"
+check_unknown_name "gelu or tanh" fit-map "$tmp/X.csv" "$tmp/Y.csv" --family mlp \
+    --activation nope --out "$tmp/n.map"
+check_unknown_name "auto, bfgs or adam" fit-map "$tmp/X.csv" "$tmp/Y.csv" --family affine \
+    --optimizer nope --out "$tmp/n.map"
+
+# The JSON reports the update rule that ran (the library's result, AUTO resolved).
+for sched in converge:alternating fixed:symmetric; do
+    run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --blur 0.3 --schedule "${sched%%:*}"
+    if [ $rc -eq 0 ] && json_true "$tmp/out" "d['update'] == '${sched#*:}'"; then
+        pass "sinkhorn --schedule ${sched%%:*}: update ${sched#*:}"
+    else
+        fail "sinkhorn --schedule ${sched%%:*}: update (exit $rc)"
+    fi
+done
+
+# ------------------------------------------------------------------ files as users have them
+
+# Text and .npy files as numpy.savetxt, pandas.DataFrame.to_csv and numpy.save
+# write them: the formats are written here by hand (the writers' documented
+# defaults: savetxt fmt='%.18e', delimiter=' '; to_csv sep=',', a header row
+# and the index as an unnamed first column; .npy version 1.0), and, when numpy
+# and pandas are installed, also by the real writers, whose files must read
+# the same (and, for .npy, be the same bytes).  Each must read as the same
+# points as X.csv (or as a CSV of the values the file holds).
+mkdir "$tmp/users"
+"$PYTHON" - "$tmp" <<'PYEOF'
+import math, struct, sys
+tmp = sys.argv[1]
+u = tmp + "/users/"
+X = [[math.sin(1.3 * i), math.cos(0.7 * i) + 0.1 * i] for i in range(6)]
+Y = [[0.5 + math.cos(2.1 * j), 0.3 * j - math.sin(j)] for j in range(5)]  # as Y.csv
+
+def write(path, text):
+    with open(path, "w") as fh:
+        fh.write(text)
+
+# Y in the formats the options below are for.
+write(u + "y_named_index.csv", "id,x,y\n" + "".join("q%d,%r,%r\n" % (j, r[0], r[1]) for j, r in enumerate(Y)))
+write(u + "y_numeric_header.csv", "0,1\n" + "".join("%r,%r\n" % tuple(r) for r in Y))
+write(u + "y_savetxt.txt", "".join(" ".join("%.18e" % v for v in r) + "\n" for r in Y))
+write(u + "y_pandas.tsv", "\tx\ty\n" + "".join("%d\t%r\t%r\n" % (j, r[0], r[1]) for j, r in enumerate(Y)))
+
+# numpy.savetxt(fname, X) and numpy.savetxt(fname, X, delimiter="\t")
+write(u + "savetxt.txt", "".join(" ".join("%.18e" % v for v in r) + "\n" for r in X))
+write(u + "savetxt_tab.txt", "".join("\t".join("%.18e" % v for v in r) + "\n" for r in X))
+# pandas.DataFrame(X).to_csv(fname): header ",0,1", the index first
+write(u + "pandas.csv", ",0,1\n" + "".join("%d,%r,%r\n" % (i, r[0], r[1]) for i, r in enumerate(X)))
+# pandas.DataFrame(X, columns=["x", "y"]).to_csv(fname, index=False)
+write(u + "pandas_named.csv", "x,y\n" + "".join("%r,%r\n" % tuple(r) for r in X))
+# ... .to_csv(fname, sep="\t") with columns x, y
+write(u + "pandas.tsv", "\tx\ty\n" + "".join("%d\t%r\t%r\n" % (i, r[0], r[1]) for i, r in enumerate(X)))
+# an index column with a name (df.rename_axis("id").to_csv(fname)): --index-col
+write(u + "named_index.csv", "id,x,y\n" + "".join("p%d,%r,%r\n" % (i, r[0], r[1]) for i, r in enumerate(X)))
+# a header that looks numeric (columns named 0 and 1, index=False): --header
+write(u + "numeric_header.csv", "0,1\n" + "".join("%r,%r\n" % tuple(r) for r in X))
+
+def save_npy(path, descr, rows, fortran=False):
+    header = "{'descr': '%s', 'fortran_order': %s, 'shape': (%d, %d), }" % (
+        descr, "True" if fortran else "False", len(rows), len(rows[0]))
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"   # data 64-byte aligned
+    order = {"<": "<", ">": ">", "|": "<"}[descr[0]]
+    code = {"f2": "e", "f4": "f", "f8": "d", "i2": "h", "i8": "q"}[descr[1:]]
+    flat = [v for col in zip(*rows) for v in col] if fortran else [v for r in rows for v in r]
+    with open(path, "wb") as fh:
+        fh.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        fh.write(struct.pack("%s%d%s" % (order, len(flat), code), *flat))
+
+def rounded(rows, code):  # what the file holds, read back as doubles
+    return [[struct.unpack(code, struct.pack(code, v))[0] for v in r] for r in rows]
+
+save_npy(u + "big_endian.npy", ">f8", X)
+save_npy(u + "fortran.npy", "<f8", X, fortran=True)
+save_npy(u + "float32.npy", "<f4", X)
+write(u + "float32.csv", "".join("%r,%r\n" % tuple(r) for r in rounded(X, "<f")))
+save_npy(u + "float16.npy", "<f2", X)
+write(u + "float16.csv", "".join("%r,%r\n" % tuple(r) for r in rounded(X, "<e")))
+Z = [[i % 3, (7 * i) % 5 - 2] for i in range(6)]
+save_npy(u + "int64.npy", "<i8", Z)
+save_npy(u + "int16_be.npy", ">i2", Z)
+write(u + "ints.csv", "".join("%d,%d\n" % tuple(r) for r in Z))
+save_npy(u + "complex.npy", "<f8", X)
+with open(u + "complex.npy", "r+b") as fh:  # the same header with a complex dtype
+    data = fh.read().replace(b"'<f8'", b"'<c8'")
+    fh.seek(0)
+    fh.write(data)
+
+# The real writers, when installed.
+try:
+    import numpy as np
+except ImportError:
+    np = None
+if np is not None:
+    A = np.array(X)
+    np.savetxt(u + "np_savetxt.txt", A)
+    np.savetxt(u + "np_savetxt_tab.txt", A, delimiter="\t")
+    np.save(u + "np_float32.npy", A.astype("<f4"))
+    np.save(u + "np_big_endian.npy", A.astype(">f8"))
+    np.save(u + "np_fortran.npy", np.asfortranarray(A))
+    np.save(u + "np_int64.npy", np.array(Z, dtype="<i8"))
+try:
+    import pandas as pd
+except ImportError:
+    pd = None
+if pd is not None:
+    pd.DataFrame(X).to_csv(u + "pd_pandas.csv")
+    pd.DataFrame(X, columns=["x", "y"]).to_csv(u + "pd_pandas_named.csv", index=False)
+    pd.DataFrame(X, columns=["x", "y"]).to_csv(u + "pd_pandas.tsv", sep="\t")
+PYEOF
+
+# same_values FILE REFERENCE [YFILE OPTIONS...]: otk sinkhorn reads FILE (and
+# YFILE, default Y.csv, with OPTIONS, which apply to every input) as the same
+# points as REFERENCE (and Y.csv): identical JSON but for the time.
+same_values() {
+    file=$1
+    ref=$2
+    yfile=${3:-$tmp/Y.csv}
+    shift 2
+    [ $# -gt 0 ] && shift
+    run_otk sinkhorn "$ref" "$tmp/Y.csv" --blur 0.3
+    cp "$tmp/out" "$tmp/ref.json"
+    rc_ref=$rc
+    run_otk sinkhorn "$file" "$yfile" --blur 0.3 "$@"
+    [ $rc_ref -eq 0 ] && [ $rc -eq 0 ] && "$PYTHON" -c '
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+    del d["seconds"]
+sys.exit(0 if a == b else 1)' "$tmp/ref.json" "$tmp/out"
+}
+u=$tmp/users
+for case in savetxt.txt:X.csv savetxt_tab.txt:X.csv pandas.csv:X.csv pandas_named.csv:X.csv \
+    pandas.tsv:X.csv big_endian.npy:X.csv fortran.npy:X.csv float32.npy:users/float32.csv \
+    float16.npy:users/float16.csv int64.npy:users/ints.csv int16_be.npy:users/ints.csv \
+    np_savetxt.txt:X.csv np_savetxt_tab.txt:X.csv np_float32.npy:users/float32.csv \
+    np_big_endian.npy:X.csv np_fortran.npy:X.csv np_int64.npy:users/ints.csv \
+    pd_pandas.csv:X.csv pd_pandas_named.csv:X.csv pd_pandas.tsv:X.csv; do
+    file=${case%%:*}
+    ref=${case#*:}
+    if [ ! -e "$u/$file" ]; then
+        echo "SKIP: $file (numpy or pandas not installed)"
+        continue
+    fi
+    if same_values "$u/$file" "$tmp/$ref"; then
+        pass "reads $file as $ref"
+    else
+        fail "reading $file (exit $rc): not the values of $ref"
+    fi
+done
+if same_values "$u/named_index.csv" "$tmp/X.csv" "$u/y_named_index.csv" --index-col; then
+    pass "--index-col skips a named index column"
+else
+    fail "--index-col (exit $rc)"
+fi
+if same_values "$u/numeric_header.csv" "$tmp/X.csv" "$u/y_numeric_header.csv" --header; then
+    pass "--header skips a numeric-looking header row"
+else
+    fail "--header (exit $rc)"
+fi
+if same_values "$u/savetxt.txt" "$tmp/X.csv" "$u/y_savetxt.txt" --delimiter space &&
+    same_values "$u/pandas.tsv" "$tmp/X.csv" "$u/y_pandas.tsv" --delimiter tab; then
+    pass "--delimiter space / tab"
+else
+    fail "--delimiter (exit $rc)"
+fi
+if [ -e "$u/np_float32.npy" ]; then
+    if cmp -s "$u/np_float32.npy" "$u/float32.npy" && cmp -s "$u/np_big_endian.npy" "$u/big_endian.npy" &&
+        cmp -s "$u/np_fortran.npy" "$u/fortran.npy" && cmp -s "$u/np_int64.npy" "$u/int64.npy"; then
+        pass "the hand-written .npy files are byte-identical to numpy.save's"
+    else
+        fail "the hand-written .npy files differ from numpy.save's"
+    fi
+fi
+
+# Refusals still name the file, the line and the column.
+printf 'x,y\n1,2\n3,4,5\n' >"$u/ragged.csv"
+run_otk sinkhorn "$u/ragged.csv" "$tmp/Y.csv"
+if [ $rc -eq 2 ] && grep -q 'ragged.csv:3: row has 3 columns, expected 2' "$tmp/err"; then
+    pass "a header, then a ragged row: file:line"
+else
+    fail "a ragged row after a header (exit $rc)"
+fi
+printf 'x,y,z\n1,2\n' >"$u/wide_header.csv"
+run_otk sinkhorn "$u/wide_header.csv" "$tmp/Y.csv"
+if [ $rc -eq 2 ] && grep -q 'wide_header.csv:2: the header (line 1) has 3 fields, this row 2' "$tmp/err"; then
+    pass "a header of another width: file:line"
+else
+    fail "a header of another width (exit $rc)"
+fi
+printf '1.0 2.0\n3.0 4.o\n' >"$u/bad_ws.txt"
+run_otk sinkhorn "$u/bad_ws.txt" "$tmp/Y.csv"
+if [ $rc -eq 2 ] && grep -q 'bad_ws.txt:2:5: expected a number, found "4.o"' "$tmp/err"; then
+    pass "blank-separated, a bad number: file:line:column"
+else
+    fail "blank-separated, a bad number (exit $rc)"
+fi
+printf '1\t2\n3\t\t4\n' >"$u/empty_field.tsv"
+run_otk sinkhorn "$u/empty_field.tsv" "$tmp/Y.csv"
+if [ $rc -eq 2 ] && grep -q 'empty_field.tsv:2:3: expected a number, found a tab' "$tmp/err"; then
+    pass "tab-separated, an empty field: file:line:column"
+else
+    fail "tab-separated, an empty field (exit $rc)"
+fi
+run_otk sinkhorn "$u/savetxt.txt" "$tmp/Y.csv" --delimiter ,
+if [ $rc -eq 2 ] && grep -q "savetxt.txt:1:26: expected ',' or the end of the line" "$tmp/err"; then
+    pass "--delimiter , on a blank-separated file: file:line:column"
+else
+    fail "--delimiter , on a blank-separated file (exit $rc)"
+fi
+run_otk sinkhorn "$u/complex.npy" "$tmp/Y.csv"
+if [ $rc -eq 2 ] && grep -q "complex.npy: unsupported .npy dtype '<c8'" "$tmp/err"; then
+    pass "a complex .npy: refused, naming the file and the dtype"
+else
+    fail "a complex .npy (exit $rc)"
+fi
+run_otk sinkhorn "$u/pandas.csv" "$tmp/Y.csv" --delimiter semicolon
+if [ $rc -eq 2 ] && grep -q -- "--delimiter: expected" "$tmp/err"; then
+    pass "--delimiter with an unknown value: exit 2"
+else
+    fail "--delimiter with an unknown value (exit $rc)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -558,6 +558,103 @@ START_TEST(test_cost_operations_reject_bad_arguments)
 }
 END_TEST
 
+/* otk_cost_points_set gives the cost a fresh otk_cost_points would build
+ * (entries bitwise, diameter, a kept matrix refreshed); bad input leaves it
+ * unchanged. */
+START_TEST(test_points_set_equals_a_fresh_cost)
+{
+    enum { N = 37, M = 29, D = 3 };
+    tk_rng rng = tk_rng_seed(5);
+    double x[N * D], y[M * D], x2[N * D], y2[M * D];
+    tk_points_uniform(&rng, N, D, x);
+    tk_points_uniform(&rng, M, D, y);
+    tk_points_gauss(&rng, N, D, 0.3, 2.0, x2);
+    tk_points_gauss(&rng, M, D, -0.2, 1.5, y2);
+    for (int kept = 0; kept < 2; kept++) {
+        otk_cost *c, *fresh;
+        TK_ASSERT_OK(otk_cost_points(&c, N, M, D, x, y, OTK_GROUND_EUCLIDEAN, 0.0));
+        TK_ASSERT_OK(otk_cost_points(&fresh, N, M, D, x2, y2, OTK_GROUND_EUCLIDEAN, 0.0));
+        if (kept)
+            TK_ASSERT_OK(otk_cost_points_cache(c, (size_t)1 << 20));
+        TK_ASSERT_OK(otk_cost_points_set(c, x2, NULL));
+        TK_ASSERT_OK(otk_cost_points_set(c, NULL, y2));
+        ck_assert_uint_eq(otk_cost_cache_bytes(c), kept ? N * M * sizeof(double) : 0);
+        ck_assert_double_eq(otk_cost_diameter(c), otk_cost_diameter(fresh));
+        for (size_t i = 0; i < N; i++)
+            for (size_t j = 0; j < M; j++)
+                ck_assert_double_eq(otk_cost_entry(c, i, j), otk_cost_entry(fresh, i, j));
+        x2[7 * D + 1] = NAN;
+        TK_ASSERT_FAILS(otk_cost_points_set(c, x2, NULL), OTK_ENONFINITE, "x[22]");
+        ck_assert_double_eq(otk_cost_entry(c, 7, 0), otk_cost_entry(fresh, 7, 0));
+        x2[7 * D + 1] = 0.5;
+        otk_cost_free(c);
+        otk_cost_free(fresh);
+    }
+    double C[4] = {1, 2, 3, 4};
+    otk_cost *dense;
+    TK_ASSERT_OK(otk_cost_dense(&dense, 2, 2, C, 2));
+    TK_ASSERT_FAILS(otk_cost_points_set(dense, C, NULL), OTK_EUNSUPPORTED, "dense");
+    TK_ASSERT_FAILS(otk_cost_points_set(NULL, C, NULL), OTK_ENULL, "cost");
+    otk_cost_free(dense);
+}
+END_TEST
+
+/* otk_cost_moments against the two-pass definition over all entries, for a
+ * point cloud (on the fly and kept), a dense matrix and a callback; the
+ * thread count does not change a bit. */
+static double shifted_entry(size_t i, size_t j, void *ctx)
+{
+    return *(const double *)ctx + (double)((i * 7 + j * 3) % 11);
+}
+
+START_TEST(test_cost_moments_match_their_definition)
+{
+    enum { N = 300, M = 70, D = 2 };
+    tk_rng rng = tk_rng_seed(8);
+    double x[N * D], y[M * D];
+    tk_points_uniform(&rng, N, D, x);
+    tk_points_gauss(&rng, M, D, 1e3, 0.1, y); /* mean ≫ spread */
+    double *C = tk_alloc(N * M, sizeof *C);
+    otk_cost *pc, *dc, *cc;
+    TK_ASSERT_OK(otk_cost_points(&pc, N, M, D, x, y, OTK_GROUND_SQEUCLIDEAN, 0.0));
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < M; j++)
+            C[i * M + j] = otk_cost_entry(pc, i, j);
+    const double shift = 1e6;
+    TK_ASSERT_OK(otk_cost_dense(&dc, N, M, C, M));
+    TK_ASSERT_OK(otk_cost_callback(&cc, N, M, shifted_entry, (void *)&shift, 1.0));
+    for (int k = 0; k < 4; k++) {
+        otk_cost *c = k == 2 ? dc : k == 3 ? cc : pc;
+        if (k == 1)
+            TK_ASSERT_OK(otk_cost_points_cache(pc, (size_t)1 << 20));
+        long double s = 0.0L, s2 = 0.0L;
+        for (size_t i = 0; i < N; i++)
+            for (size_t j = 0; j < M; j++)
+                s += otk_cost_entry(c, i, j);
+        const long double mu = s / (N * M);
+        for (size_t i = 0; i < N; i++)
+            for (size_t j = 0; j < M; j++)
+                s2 += (otk_cost_entry(c, i, j) - mu) * (otk_cost_entry(c, i, j) - mu);
+        const double sd = (double)sqrtl(s2 / (N * M));
+        double mean, std, mean1, std1;
+        TK_ASSERT_OK(otk_cost_moments(c, &mean, &std, 2));
+        TK_ASSERT_OK(otk_cost_moments(c, &mean1, NULL, 1));
+        TK_ASSERT_OK(otk_cost_moments(c, NULL, &std1, 1));
+        ck_assert_msg(fabs(mean - (double)mu) <= 1e-14 * fabs((double)mu), "kind %d: mean %.17g vs %.17g",
+                      k, mean, (double)mu);
+        ck_assert_msg(fabs(std - sd) <= 1e-11 * sd, "kind %d: std %.17g vs %.17g", k, std, sd);
+        ck_assert_double_eq(mean, mean1);
+        ck_assert_double_eq(std, std1);
+    }
+    TK_ASSERT_FAILS(otk_cost_moments(NULL, NULL, NULL, 0), OTK_ENULL, "cost");
+    TK_ASSERT_FAILS(otk_cost_moments(pc, NULL, NULL, 0), OTK_ENULL, "mean and std");
+    otk_cost_free(pc);
+    otk_cost_free(dc);
+    otk_cost_free(cc);
+    free(C);
+}
+END_TEST
+
 /* Points that float32 represents exactly, so that the float32 and float64
  * costs describe the same problem and only the arithmetic differs. */
 static void float_points(size_t len, uint64_t seed, float *f, double *dbl)
@@ -657,6 +754,8 @@ Suite *cost_suite(void)
     tcase_add_test(tc, test_points_cache_keeps_the_exact_entries_within_its_budget);
     tcase_add_test(tc, test_points_cache_gives_the_on_the_fly_solution);
     tcase_add_test(tc, test_cost_operations_match_their_definitions);
+    tcase_add_test(tc, test_points_set_equals_a_fresh_cost);
+    tcase_add_test(tc, test_cost_moments_match_their_definition);
     tcase_add_test(tc, test_float32_points_solve_close_to_float64);
     suite_add_tcase(s, tc);
 

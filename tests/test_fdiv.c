@@ -568,7 +568,7 @@ START_TEST(test_fdiv_names_round_trip)
     }
     ck_assert_ptr_null(otk_reduction_kind_name((otk_reduction_kind)3));
     otk_reduction_kind red;
-    TK_ASSERT_FAILS(otk_reduction_kind_from_name("avg", &red), OTK_EPARAM, "mean, sum or none");
+    TK_ASSERT_FAILS(otk_reduction_kind_from_name("avg", &red), OTK_EPARAM, "mean, sum, none");
     for (int k = OTK_BINNING_QUANTILE; k <= OTK_BINNING_EDGES; k++) {
         otk_binning back;
         TK_ASSERT_OK(otk_binning_from_name(otk_binning_name((otk_binning)k), &back));

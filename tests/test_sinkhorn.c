@@ -516,6 +516,38 @@ START_TEST(test_symmetric_and_alternating_updates_agree_at_convergence)
 }
 END_TEST
 
+/* result.update names the rule run: AUTO resolves as sinkhorn.h says, and
+ * the AUTO solve is bitwise the solve with that rule given explicitly. */
+START_TEST(test_result_reports_the_update_rule_that_ran)
+{
+    problem p = problem_random(8, 12, 9, 2, 1.0, 1.0);
+    otk_cost *c = points_cost(&p, OTK_GROUND_SQEUCLIDEAN, 0.0);
+    const otk_schedule schedules[2] = {OTK_SCHEDULE_CONVERGE, OTK_SCHEDULE_FIXED};
+    const otk_update resolved[2] = {OTK_UPDATE_ALTERNATING, OTK_UPDATE_SYMMETRIC};
+    for (int k = 0; k < 2; k++) {
+        otk_sinkhorn_params par = params_converge(0.05, 1e-9);
+        par.schedule = schedules[k];
+        otk_sinkhorn_result r_auto, r_explicit;
+        par.update = OTK_UPDATE_AUTO;
+        otk_sinkhorn *s1 = solve_ok(c, &par, p.a, p.b, &r_auto);
+        par.update = resolved[k];
+        otk_sinkhorn *s2 = solve_ok(c, &par, p.a, p.b, &r_explicit);
+        ck_assert_int_eq(r_auto.update, resolved[k]);
+        ck_assert_int_eq(r_explicit.update, resolved[k]);
+        ck_assert_int_eq(r_auto.iterations, r_explicit.iterations);
+        ck_assert(r_auto.ot_kl == r_explicit.ot_kl);
+        par.update = resolved[1 - k];
+        otk_sinkhorn *s3 = solve_ok(c, &par, p.a, p.b, &r_explicit);
+        ck_assert_int_eq(r_explicit.update, resolved[1 - k]);
+        otk_sinkhorn_free(s1);
+        otk_sinkhorn_free(s2);
+        otk_sinkhorn_free(s3);
+    }
+    otk_cost_free(c);
+    problem_free(&p);
+}
+END_TEST
+
 static void assert_threads_bitwise_identical(const otk_cost *c, const problem *p,
                                              const char *what)
 {
@@ -1628,10 +1660,57 @@ START_TEST(test_small_eps_500_points_converges_without_nan)
 }
 END_TEST
 
+/* otk_sinkhorn_set_eps re-aims a solver: after it (and after moving the
+ * points with otk_cost_points_set) a solve is bitwise that of a fresh solver
+ * built for the new ε and points. */
+START_TEST(test_set_eps_equals_a_fresh_solver)
+{
+    enum { N = 40, M = 33, D = 2 };
+    tk_rng rng = tk_rng_seed(44);
+    double x[N * D], y[M * D], y2[M * D];
+    tk_points_uniform(&rng, N, D, x);
+    tk_points_uniform(&rng, M, D, y);
+    tk_points_gauss(&rng, M, D, 0.5, 3.0, y2);
+    otk_cost *c, *c2;
+    TK_ASSERT_OK(otk_cost_points(&c, N, M, D, x, y, OTK_GROUND_SQEUCLIDEAN, 0.0));
+    TK_ASSERT_OK(otk_cost_points(&c2, N, M, D, x, y2, OTK_GROUND_SQEUCLIDEAN, 0.0));
+    otk_sinkhorn_params par;
+    otk_sinkhorn_params_default(&par);
+    par.eps = 1.0;
+    par.threads = 1;
+    otk_sinkhorn *s, *fresh;
+    otk_sinkhorn_result r, rf;
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, &par));
+    TK_ASSERT_OK(otk_sinkhorn_solve(s, NULL, NULL, &r));
+    TK_ASSERT_OK(otk_sinkhorn_set_eps(s, 0.01));
+    TK_ASSERT_FAILS(otk_sinkhorn_iterate(s), OTK_ESTATE, "otk_sinkhorn_set");
+    TK_ASSERT_OK(otk_cost_points_set(c, NULL, y2));
+    TK_ASSERT_FAILS(otk_sinkhorn_set_eps(s, 0.0), OTK_EPARAM, "eps");
+    TK_ASSERT_FAILS(otk_sinkhorn_set_eps(s, NAN), OTK_EPARAM, "eps");
+    TK_ASSERT_FAILS(otk_sinkhorn_set_eps(NULL, 0.01), OTK_ENULL, "NULL");
+    TK_ASSERT_OK(otk_sinkhorn_set_eps(s, 0.01));
+    TK_ASSERT_OK(otk_sinkhorn_solve(s, NULL, NULL, &r));
+    par.eps = 0.01;
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&fresh, c2, &par));
+    TK_ASSERT_OK(otk_sinkhorn_solve(fresh, NULL, NULL, &rf));
+    ck_assert_double_eq(r.eps, 0.01);
+    ck_assert_double_eq(r.ot_kl, rf.ot_kl);
+    ck_assert_double_eq(r.marginal_error, rf.marginal_error);
+    ck_assert_int_eq(r.iterations, rf.iterations);
+    ck_assert_int_eq(r.annealing_iterations, rf.annealing_iterations);
+    ck_assert(r.annealing_iterations > 5);
+    otk_sinkhorn_free(s);
+    otk_sinkhorn_free(fresh);
+    otk_cost_free(c);
+    otk_cost_free(c2);
+}
+END_TEST
+
 Suite *sinkhorn_suite(void)
 {
     Suite *s = suite_create("sinkhorn");
     TCase *tc = tcase_create("closed_form");
+    tcase_add_test(tc, test_set_eps_equals_a_fresh_solver);
     tcase_add_test(tc, test_one_by_one_problem_transports_all_mass_at_cost_c);
     tcase_add_test(tc, test_two_by_two_symmetric_cost_has_the_closed_form_plan);
     tcase_add_test(tc, test_single_source_atom_sends_exactly_the_target_weights);
@@ -1648,6 +1727,7 @@ Suite *sinkhorn_suite(void)
     tcase_add_test(tc, test_dense_and_points_costs_agree_for_every_ground);
     tcase_add_test(tc, test_points_and_callback_costs_agree);
     tcase_add_test(tc, test_symmetric_and_alternating_updates_agree_at_convergence);
+    tcase_add_test(tc, test_result_reports_the_update_rule_that_ran);
     tcase_add_test(tc, test_thread_counts_give_bitwise_identical_results);
     tcase_add_test(tc, test_plan_apply_and_marginals_match_the_dense_plan_products);
     tcase_add_test(tc, test_barycentric_projection_is_the_plan_average_of_targets);

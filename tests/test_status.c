@@ -159,6 +159,160 @@ START_TEST(test_last_error_is_thread_local)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ name tables */
+
+/* Every enum's names as its header documents them, written out by hand (not
+ * through OTK_<KIND>_MAP): a renamed, reordered or added value fails. */
+static const struct {
+    const char *kind, *what;
+    const char *names[12];
+} documented_names[] = {
+    {"ground", "ground cost",
+     {"sqeuclidean", "half-sqeuclidean", "euclidean", "l1", "lp", "lp-over-p"}},
+    {"reduce", "plan reduction", {"mass", "cost", "apply", "grad"}},
+    {"grid_path", "grid path", {"auto", "separable", "fft"}},
+    {"schedule", "schedule", {"converge", "fixed"}},
+    {"update", "update rule", {"auto", "symmetric", "alternating"}},
+    {"gauge", "potential gauge", {"geomloss", "ott", "pot"}},
+    {"mesh_shape", "mesh shape", {"square", "icosphere", "torus"}},
+    {"heat_convention", "heat-kernel convention", {"otkit", "solomon"}},
+    {"relative_to", "relative-eps statistic", {"std", "mean"}},
+    {"sinkd_grad", "SinKD gradient mode", {"unrolled", "envelope"}},
+    {"kd_divergence", "KD divergence", {"kl", "reverse-kl", "js", "soft-ce"}},
+    {"map_family", "map family", {"affine", "mlp", "entropic"}},
+    {"activation", "activation", {"gelu", "tanh"}},
+    {"optimizer", "optimizer", {"auto", "bfgs", "adam"}},
+    {"lambda_schedule", "lambda schedule", {"constant", "warmup"}},
+    {"lr_schedule", "learning-rate schedule", {"constant", "cosine"}},
+    {"fdiv_kind", "f-divergence",
+     {"kl", "reverse-kl", "jeffreys", "js", "tv", "hellinger", "pearson", "neyman", "alpha",
+      "custom"}},
+    {"reduction_kind", "reduction", {"mean", "sum", "none"}},
+    {"binning", "binning", {"quantile", "equal-width", "edges"}},
+    {"directions", "directions", {"gaussian", "halton"}},
+};
+#define N_DOCUMENTED_KINDS (sizeof documented_names / sizeof documented_names[0])
+
+static size_t documented_count(size_t k)
+{
+    size_t n = 0;
+    while (n < 12 && documented_names[k].names[n])
+        n++;
+    return n;
+}
+
+START_TEST(test_enum_tables_list_the_documented_names_in_value_order)
+{
+    const char *const *kinds = otk_enum_kinds();
+    size_t n_kinds = 0;
+    while (kinds[n_kinds])
+        n_kinds++;
+    ck_assert_uint_eq(n_kinds, N_DOCUMENTED_KINDS);
+    for (size_t k = 0; k < N_DOCUMENTED_KINDS; k++) {
+        const char *kind = documented_names[k].kind;
+        ck_assert_str_eq(kinds[k], kind);
+        ck_assert_str_eq(otk_enum_what(kind), documented_names[k].what);
+        size_t count = 99;
+        const char *const *names = otk_enum_names(kind, &count);
+        ck_assert_ptr_nonnull(names);
+        ck_assert_uint_eq(count, documented_count(k));
+        for (size_t v = 0; v < count; v++) {
+            ck_assert_str_eq(names[v], documented_names[k].names[v]);
+            ck_assert_str_eq(otk_enum_name(kind, (int)v), names[v]);
+            int value = -1;
+            TK_ASSERT_OK(otk_enum_from_name(kind, names[v], &value));
+            ck_assert_int_eq(value, (int)v);
+        }
+        ck_assert_ptr_null(otk_enum_name(kind, (int)count));
+        ck_assert_ptr_null(otk_enum_name(kind, -1));
+    }
+    size_t count = 7;
+    ck_assert_ptr_null(otk_enum_names("colour", &count));
+    ck_assert_uint_eq(count, 0);
+    ck_assert_ptr_null(otk_enum_names(NULL, NULL));
+    ck_assert_ptr_null(otk_enum_what("colour"));
+    ck_assert_ptr_null(otk_enum_name("colour", 0));
+}
+END_TEST
+
+/* The typed pair of every enum agrees with the table and round-trips. */
+#define TK_ROUND_TRIP(kind, type, count)                                                        \
+    do {                                                                                        \
+        for (int v_ = 0; v_ < (count); v_++) {                                                  \
+            const char *name_ = otk_##kind##_name((type)v_);                                    \
+            ck_assert_ptr_nonnull(name_);                                                       \
+            ck_assert_str_eq(name_, otk_enum_name(#kind, v_));                                  \
+            type back_ = (type)((v_ + 1) % (count));                                            \
+            TK_ASSERT_OK(otk_##kind##_from_name(name_, &back_));                                \
+            ck_assert_int_eq((int)back_, v_);                                                   \
+        }                                                                                       \
+        ck_assert_ptr_null(otk_##kind##_name((type)(count)));                                   \
+        ck_assert_ptr_null(otk_##kind##_name((type)-1));                                        \
+        type untouched_ = (type)((count) - 1);                                                  \
+        TK_ASSERT_FAILS(otk_##kind##_from_name("no-such-name", &untouched_), OTK_EPARAM,        \
+                        "\"no-such-name\"; valid: ");                                           \
+        ck_assert_int_eq((int)untouched_, (count) - 1);                                         \
+        TK_ASSERT_FAILS(otk_##kind##_from_name(NULL, &untouched_), OTK_ENULL, "name");          \
+        TK_ASSERT_FAILS(otk_##kind##_from_name(otk_##kind##_name((type)0), NULL), OTK_ENULL,    \
+                        #kind);                                                                 \
+    } while (0)
+
+START_TEST(test_every_enum_name_round_trips_through_its_typed_pair)
+{
+    TK_ROUND_TRIP(ground, otk_ground, 6);
+    TK_ROUND_TRIP(reduce, otk_reduce, 4);
+    TK_ROUND_TRIP(grid_path, otk_grid_path, 3);
+    TK_ROUND_TRIP(schedule, otk_schedule, 2);
+    TK_ROUND_TRIP(update, otk_update, 3);
+    TK_ROUND_TRIP(gauge, otk_gauge, 3);
+    TK_ROUND_TRIP(mesh_shape, otk_mesh_shape, 3);
+    TK_ROUND_TRIP(heat_convention, otk_heat_convention, 2);
+    TK_ROUND_TRIP(relative_to, otk_relative_to, 2);
+    TK_ROUND_TRIP(sinkd_grad, otk_sinkd_grad, 2);
+    TK_ROUND_TRIP(kd_divergence, otk_kd_divergence, 4);
+    TK_ROUND_TRIP(map_family, otk_map_family, 3);
+    TK_ROUND_TRIP(activation, otk_activation, 2);
+    TK_ROUND_TRIP(optimizer, otk_optimizer, 3);
+    TK_ROUND_TRIP(lambda_schedule, otk_lambda_schedule, 2);
+    TK_ROUND_TRIP(lr_schedule, otk_lr_schedule, 2);
+    TK_ROUND_TRIP(fdiv_kind, otk_fdiv_kind, 10);
+    TK_ROUND_TRIP(reduction_kind, otk_reduction_kind, 3);
+    TK_ROUND_TRIP(binning, otk_binning, 3);
+    TK_ROUND_TRIP(directions, otk_directions, 2);
+    /* The enumerators are the documented values. */
+    ck_assert_int_eq(OTK_SCHEDULE_FIXED, 1);
+    ck_assert_int_eq(OTK_UPDATE_ALTERNATING, 2);
+    ck_assert_int_eq(OTK_GROUND_LP_OVER_P, 5);
+    ck_assert_int_eq(OTK_KD_SOFT_CE, 3);
+    ck_assert_int_eq(OTK_OPTIMIZER_ADAM, 2);
+}
+END_TEST
+
+START_TEST(test_unknown_names_fail_with_a_message_listing_the_valid_ones)
+{
+    otk_schedule s = OTK_SCHEDULE_FIXED;
+    TK_ASSERT_FAILS(otk_schedule_from_name("conv", &s), OTK_EPARAM,
+                    "unknown schedule \"conv\"; valid: converge, fixed");
+    ck_assert_int_eq(s, OTK_SCHEDULE_FIXED);
+    otk_update u;
+    TK_ASSERT_FAILS(otk_update_from_name("Alternating", &u), OTK_EPARAM,
+                    "unknown update rule \"Alternating\"; valid: auto, symmetric, alternating");
+    otk_ground g;
+    TK_ASSERT_FAILS(otk_ground_from_name("", &g), OTK_EPARAM,
+                    "unknown ground cost \"\"; valid: sqeuclidean, half-sqeuclidean, euclidean, "
+                    "l1, lp, lp-over-p");
+    int v = 5;
+    TK_ASSERT_FAILS(otk_enum_from_name("kd_divergence", "rkl", &v), OTK_EPARAM,
+                    "unknown KD divergence \"rkl\"; valid: kl, reverse-kl, js, soft-ce");
+    ck_assert_int_eq(v, 5);
+    TK_ASSERT_FAILS(otk_enum_from_name("colour", "red", &v), OTK_EPARAM,
+                    "unknown enum kind \"colour\"; valid: ground, reduce, grid_path");
+    TK_ASSERT_FAILS(otk_enum_from_name(NULL, "red", &v), OTK_ENULL, "kind");
+    TK_ASSERT_FAILS(otk_enum_from_name("schedule", NULL, &v), OTK_ENULL, "name");
+    TK_ASSERT_FAILS(otk_enum_from_name("schedule", "fixed", NULL), OTK_ENULL, "value");
+}
+END_TEST
+
 Suite *status_suite(void)
 {
     Suite *s = suite_create("status");
@@ -171,6 +325,11 @@ Suite *status_suite(void)
     tc = tcase_create("messages");
     tcase_add_test(tc, test_last_error_names_argument_after_a_failure);
     tcase_add_test(tc, test_last_error_is_thread_local);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("names");
+    tcase_add_test(tc, test_enum_tables_list_the_documented_names_in_value_order);
+    tcase_add_test(tc, test_every_enum_name_round_trips_through_its_typed_pair);
+    tcase_add_test(tc, test_unknown_names_fail_with_a_message_listing_the_valid_ones);
     suite_add_tcase(s, tc);
     tc = tcase_create("version");
     tcase_add_test(tc, test_version_string_is_x_y_z_and_matches_version_number);

@@ -213,30 +213,38 @@ int cli_parse_fraction(const char *command, const char *option, const char *text
     return 0;
 }
 
-int cli_parse_schedule(const char *command, const char *text, otk_schedule *schedule)
+int cli_parse_name(const char *command, const char *option, const char *kind, const char *text,
+                   int *value)
 {
-    if (strcmp(text, "converge") == 0)
-        *schedule = OTK_SCHEDULE_CONVERGE;
-    else if (strcmp(text, "fixed") == 0)
-        *schedule = OTK_SCHEDULE_FIXED;
-    else
-        return cli_usage_error(command, "--schedule: expected converge or fixed, found \"%s\"",
-                               text);
-    return 0;
+    if (otk_enum_from_name(kind, text, value) == OTK_SUCCESS)
+        return 0;
+    /* "a, b or c" from the library's table. */
+    size_t count = 0;
+    const char *const *names = otk_enum_names(kind, &count);
+    char expected[256] = "";
+    size_t len = 0;
+    for (size_t k = 0; k < count && len < sizeof expected; k++)
+        len += (size_t)snprintf(expected + len, sizeof expected - len, "%s%s",
+                                k == 0 ? "" : k + 1 < count ? ", " : " or ", names[k]);
+    return cli_usage_error(command, "%s: unknown %s '%s' (expected %s, found '%s')", option,
+                           option + 2, text, expected, text);
 }
 
-const char *cli_schedule_name(otk_schedule schedule)
+int cli_parse_schedule(const char *command, const char *text, otk_schedule *schedule)
 {
-    return schedule == OTK_SCHEDULE_FIXED ? "fixed" : "converge";
+    int v;
+    if (cli_parse_name(command, "--schedule", "schedule", text, &v) < 0)
+        return -1;
+    *schedule = (otk_schedule)v;
+    return 0;
 }
 
 int cli_parse_ground(const char *command, const char *text, otk_ground *ground)
 {
-    if (otk_ground_from_name(text, ground) != OTK_SUCCESS)
-        return cli_usage_error(command,
-                               "--cost: unknown ground cost \"%s\" (expected sqeuclidean, "
-                               "half-sqeuclidean, euclidean, l1, lp or lp-over-p)",
-                               text);
+    int v;
+    if (cli_parse_name(command, "--cost", "ground", text, &v) < 0)
+        return -1;
+    *ground = (otk_ground)v;
     return 0;
 }
 

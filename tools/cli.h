@@ -89,16 +89,17 @@ int cli_parse_mib(const char *command, const char *option, const char *text, siz
 int cli_parse_fraction(const char *command, const char *option, const char *text,
                        double *value); /* 0 < value < 1 */
 
-/* The option values that sinkhorn and divergence share, with the same
- * messages in both.  Each returns 0, or -1 after a usage error. */
+/* A name of the enum `kind` (otkit/names.h: the library's table, the one
+ * list of names); otherwise "OPTION: unknown ... (expected a, b or c, found
+ * 'TEXT')" and -1. */
+int cli_parse_name(const char *command, const char *option, const char *kind, const char *text,
+                   int *value);
+/* --schedule and --cost (a ground cost), typed.  Each returns 0 or -1. */
 int cli_parse_schedule(const char *command, const char *text, otk_schedule *schedule);
-int cli_parse_ground(const char *command, const char *text, otk_ground *ground); /* --cost */
+int cli_parse_ground(const char *command, const char *text, otk_ground *ground);
 /* --cost lp and lp-over-p need --power P, and the other costs take none;
  * `power` is NAN when --power was not given. */
 int cli_check_ground_power(const char *command, otk_ground ground, double power);
-
-/* The --schedule name of a schedule, for the JSON reports. */
-const char *cli_schedule_name(otk_schedule schedule);
 
 /* ------------------------------------------------------------------ time */
 

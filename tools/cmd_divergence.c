@@ -58,6 +58,7 @@ static const char divergence_usage[] =
     "  --grad-y F       dS/dy, m rows of d values\n"
     "  --grad-a F       dS/da, n values (balanced: projected to zero sum)\n"
     "  --grad-b F       dS/db, m values\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), divergence,\n"
@@ -67,7 +68,8 @@ static const char divergence_usage[] =
     "kept cost matrices, 0 when computed on the fly), otkit_version.\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
-    "--max-iter without reaching --tol (the JSON is still printed).\n";
+    "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
+    "with the smallest marginal error at the target eps, is still printed).\n";
 
 enum { OPT_P, OPT_REACH, OPT_NO_DEBIAS, OPT_DIAMETER, OPT_GRAD_X, OPT_GRAD_Y, OPT_GRAD_A, OPT_GRAD_B };
 #define N_GRADS 4
@@ -202,7 +204,7 @@ static void print_report(const divergence_request *req, const otk_divergence *di
     json_integer(&w, "n", (long long)n);
     json_integer(&w, "m", (long long)m);
     json_integer(&w, "d", (long long)d);
-    json_string(&w, "schedule", cli_schedule_name(par->schedule));
+    json_string(&w, "schedule", otk_schedule_name(par->schedule));
     json_number(&w, "scaling", par->scaling);
     json_number(&w, "mass_a", res->mass_a);
     json_number(&w, "mass_b", res->mass_b);

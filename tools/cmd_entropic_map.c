@@ -32,6 +32,7 @@ static const char entropic_map_usage[] =
     "  --tol T          marginal tolerance (default 1e-6)\n"
     "  --max-iter N     iterations at the target eps (default 10000)\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "Exit status: 0 done, 2 bad option, bad input or I/O error, 3 Sinkhorn\n"

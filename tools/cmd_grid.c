@@ -49,6 +49,7 @@ static const char grid_usage[] =
     "  --max-iter N     maximum iterations (default 10000 transport, 1000\n"
     "                   barycenter)\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "Prints one JSON object: status, mode (\"ot\", \"divergence\", \"barycenter\"),\n"
@@ -90,6 +91,7 @@ typedef struct {
 static int apply_argument(void *request, int id, const char *value)
 {
     grid_request *req = request;
+    int v;
     switch (id) {
     case OPT_SPACING:
         return cli_parse_positive("grid", "--spacing", value, &req->spacing);
@@ -109,8 +111,9 @@ static int apply_argument(void *request, int id, const char *value)
         req->out_path = value;
         return 0;
     case OPT_PATH:
-        if (otk_grid_path_from_name(value, &req->path) != OTK_SUCCESS)
-            return cli_usage_error("grid", "--path %s: expected auto, separable or fft", value);
+        if (cli_parse_name("grid", "--path", "grid_path", value, &v) < 0)
+            return -1;
+        req->path = (otk_grid_path)v;
         return 0;
     default:
         return -1;

@@ -61,6 +61,7 @@ static const char fit_map_usage[] =
     "                   of recomputing them in every Sinkhorn pass: same results,\n"
     "                   faster from d ~ 8 (default 0: computed on the fly)\n"
     "  --out MODEL      where to save the map (required; written atomically)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "Progress goes to stderr when stderr is a terminal.  The JSON object has the\n"
@@ -81,6 +82,7 @@ static const char apply_map_usage[] =
     "points as CSV on stdout, one row per point, with %.17g.\n"
     "\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "Exit status: 0 done, 2 bad option, bad model file, bad input or I/O error.\n";
@@ -170,10 +172,9 @@ static int apply_fit_argument(void *request, int id, const char *value)
     int iv;
     switch (id) {
     case OPT_FAMILY:
-        if (otk_map_family_from_name(value, &req->family) != OTK_SUCCESS)
-            return cli_usage_error("fit-map", "--family: unknown family '%s' (expected affine, "
-                                              "mlp or entropic)",
-                                   value);
+        if (cli_parse_name("fit-map", "--family", "map_family", value, &iv) < 0)
+            return -1;
+        req->family = (otk_map_family)iv;
         req->given_family = 1;
         return 0;
     case OPT_HIDDEN:
@@ -181,10 +182,9 @@ static int apply_fit_argument(void *request, int id, const char *value)
         return parse_hidden(value, req);
     case OPT_ACTIVATION:
         req->given_mlp_option = 1;
-        if (otk_activation_from_name(value, &req->activation) != OTK_SUCCESS)
-            return cli_usage_error("fit-map", "--activation: unknown activation '%s' (expected "
-                                              "gelu or tanh)",
-                                   value);
+        if (cli_parse_name("fit-map", "--activation", "activation", value, &iv) < 0)
+            return -1;
+        req->activation = (otk_activation)iv;
         return 0;
     case OPT_SEED:
         if (cli_parse_int("fit-map", "--seed", value, 0, &iv) < 0)
@@ -216,10 +216,9 @@ static int apply_fit_argument(void *request, int id, const char *value)
                                   &par->monge_gap.relative_eps);
     case OPT_OPTIMIZER:
         req->given_training_option = 1;
-        /* "auto" is the default, not a choice to spell out on the command line. */
-        if (strcmp(value, "auto") == 0 || otk_optimizer_from_name(value, &par->optimizer))
-            return cli_usage_error("fit-map", "--optimizer: expected bfgs or adam, found '%s'",
-                                   value);
+        if (cli_parse_name("fit-map", "--optimizer", "optimizer", value, &iv) < 0)
+            return -1;
+        par->optimizer = (otk_optimizer)iv;
         return 0;
     case OPT_ITERS:
         req->given_training_option = 1;
@@ -235,10 +234,9 @@ static int apply_fit_argument(void *request, int id, const char *value)
         return cli_parse_positive("fit-map", "--lr", value, &par->lr);
     case OPT_LR_SCHEDULE:
         req->given_training_option = 1;
-        if (otk_lr_schedule_from_name(value, &par->lr_schedule))
-            return cli_usage_error("fit-map", "--lr-schedule: expected constant or cosine, "
-                                              "found '%s'",
-                                   value);
+        if (cli_parse_name("fit-map", "--lr-schedule", "lr_schedule", value, &iv) < 0)
+            return -1;
+        par->lr_schedule = (otk_lr_schedule)iv;
         return 0;
     case OPT_OUT:
         req->out_path = value;

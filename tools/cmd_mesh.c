@@ -33,6 +33,7 @@ static const char mesh_usage[] =
     "  --divergence         the debiased Sinkhorn divergence instead of OT\n"
     "  --tol T              marginal tolerance (default 1e-6)\n"
     "  --max-iter N         iteration limit (default 10000)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help           show this help\n"
     "\n"
     "A and B need equal sums (balanced problem).  The JSON object has the keys\n"
@@ -66,17 +67,14 @@ typedef struct {
 static int apply_argument(void *request, int id, const char *value)
 {
     mesh_request *req = request;
+    int v;
     switch (id) {
     case OPT_STEPS:
         return cli_parse_int("mesh", "--steps", value, 1, &req->heat.steps);
     case OPT_CONVENTION:
-        if (strcmp(value, "otkit") == 0)
-            req->heat.convention = OTK_HEAT_OTKIT;
-        else if (strcmp(value, "solomon") == 0)
-            req->heat.convention = OTK_HEAT_SOLOMON;
-        else
-            return cli_usage_error("mesh", "--t-convention: expected otkit or solomon, found %s",
-                                   value);
+        if (cli_parse_name("mesh", "--t-convention", "heat_convention", value, &v) < 0)
+            return -1;
+        req->heat.convention = (otk_heat_convention)v;
         return 0;
     case OPT_DIVERGENCE:
         req->divergence = 1;
@@ -200,7 +198,7 @@ int cmd_mesh(int argc, char **argv)
     json_number(&w, "eps", eps);
     json_number(&w, "t", ms.t);
     json_integer(&w, "steps", ms.steps);
-    json_string(&w, "t_convention", req.heat.convention == OTK_HEAT_OTKIT ? "otkit" : "solomon");
+    json_string(&w, "t_convention", otk_heat_convention_name(req.heat.convention));
     json_integer(&w, "iterations", iterations);
     json_number(&w, "marginal_error", marginal_error);
     json_integer(&w, "factorisations", ms.factorisations);

@@ -48,6 +48,7 @@ static const char monge_gap_usage[] =
     "Gradients (CSV, written atomically; eps held fixed):\n"
     "  --grad F         dM/dTX, n rows of d values\n"
     "  --grad-x F       dM/dX, n rows of d values\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), monge_gap,\n"
@@ -56,7 +57,8 @@ static const char monge_gap_usage[] =
     "threads, cache_mb, otkit_version.\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
-    "--max-iter without reaching --tol (the JSON is still printed).\n";
+    "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
+    "with the smallest marginal error at the target eps, is still printed).\n";
 
 enum { OPT_WEIGHTS, OPT_RELATIVE_EPS, OPT_RELATIVE_TO, OPT_GRAD, OPT_GRAD_X };
 
@@ -85,6 +87,7 @@ static int apply_argument(void *request, int id, const char *value)
 {
     monge_gap_request *req = request;
     otk_monge_gap_params *par = &req->params;
+    int v;
     switch (id) {
     case OPT_WEIGHTS:
         req->w_path = value;
@@ -93,13 +96,9 @@ static int apply_argument(void *request, int id, const char *value)
         req->given_relative = 1;
         return cli_parse_positive("monge-gap", "--relative-eps", value, &par->relative_eps);
     case OPT_RELATIVE_TO:
-        if (strcmp(value, "std") == 0)
-            par->relative_to = OTK_RELATIVE_STD;
-        else if (strcmp(value, "mean") == 0)
-            par->relative_to = OTK_RELATIVE_MEAN;
-        else
-            return cli_usage_error("monge-gap", "--relative-to: expected std or mean, found %s",
-                                   value);
+        if (cli_parse_name("monge-gap", "--relative-to", "relative_to", value, &v) < 0)
+            return -1;
+        par->relative_to = (otk_relative_to)v;
         req->given_relative = 1;
         return 0;
     case OPT_GRAD:
@@ -168,7 +167,7 @@ static void print_report(const monge_gap_request *req, const otk_monge_gap_resul
         json_null(&w, "relative_to");
     } else {
         json_number(&w, "relative_eps", par->relative_eps);
-        json_string(&w, "relative_to", par->relative_to == OTK_RELATIVE_MEAN ? "mean" : "std");
+        json_string(&w, "relative_to", otk_relative_to_name(par->relative_to));
     }
     json_integer(&w, "n", (long long)n);
     json_integer(&w, "d", (long long)d);

@@ -49,6 +49,7 @@ static const char sinkd_usage[] =
     "\n"
     "Output:\n"
     "  --grad F         d loss / d S, B rows of K values (CSV, written atomically)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "The JSON object has the keys status (\"ok\"), loss, tau, eps, iters, cost,\n"
@@ -88,24 +89,6 @@ static const cli_option sinkd_options[] = {
 static const unsigned sinkd_groups = CLI_GROUP_GROUND | CLI_GROUP_EPS | CLI_GROUP_THREADS |
                                      CLI_GROUP_INPUT;
 
-static const struct {
-    const char *name;
-    otk_kd_divergence kind;
-} kd_names[] = {
-    {"soft-ce", OTK_KD_SOFT_CE},
-    {"kl", OTK_KD_KL},
-    {"reverse-kl", OTK_KD_REVERSE_KL},
-    {"js", OTK_KD_JS},
-};
-
-static const char *kd_name(otk_kd_divergence kind)
-{
-    for (size_t k = 0; k < sizeof kd_names / sizeof kd_names[0]; k++)
-        if (kd_names[k].kind == kind)
-            return kd_names[k].name;
-    return "unknown";
-}
-
 typedef struct {
     cli_common common; /* S, T and the shared options */
     const char *s_path, *t_path;
@@ -122,6 +105,7 @@ static int apply_argument(void *request, int id, const char *value)
 {
     sinkd_request *req = request;
     otk_sinkd_params *par = &req->params;
+    int v;
     switch (id) {
     case OPT_TAU:
         return cli_parse_positive("sinkd", "--tau", value, &par->tau);
@@ -138,14 +122,9 @@ static int apply_argument(void *request, int id, const char *value)
         req->grad_path = value;
         return 0;
     case OPT_GRAD_MODE:
-        if (!strcmp(value, "unrolled"))
-            par->grad = OTK_SINKD_GRAD_UNROLLED;
-        else if (!strcmp(value, "envelope"))
-            par->grad = OTK_SINKD_GRAD_ENVELOPE;
-        else
-            return cli_usage_error("sinkd", "--grad-mode: expected unrolled or envelope, found "
-                                            "\"%s\"",
-                                   value);
+        if (cli_parse_name("sinkd", "--grad-mode", "sinkd_grad", value, &v) < 0)
+            return -1;
+        par->grad = (otk_sinkd_grad)v;
         return 0;
     case OPT_LABELS:
         req->labels_path = value;
@@ -166,14 +145,10 @@ static int apply_argument(void *request, int id, const char *value)
         return 0;
     case OPT_KD:
         req->given_kd = 1;
-        for (size_t k = 0; k < sizeof kd_names / sizeof kd_names[0]; k++)
-            if (!strcmp(value, kd_names[k].name)) {
-                req->kd = kd_names[k].kind;
-                return 0;
-            }
-        return cli_usage_error("sinkd", "--kd: unknown divergence \"%s\" (expected soft-ce, kl, "
-                                        "reverse-kl or js)",
-                               value);
+        if (cli_parse_name("sinkd", "--kd", "kd_divergence", value, &v) < 0)
+            return -1;
+        req->kd = (otk_kd_divergence)v;
+        return 0;
     case OPT_KD_TAU:
         req->given_kd_tau = 1;
         return cli_parse_positive("sinkd", "--kd-tau", value, &req->kd_tau);
@@ -283,7 +258,7 @@ static void print_report(const sinkd_request *req, double loss,
         json_number(&w, "sinkd", parts->sinkd);
         json_number(&w, "alpha", req->alpha);
         json_number(&w, "beta", req->beta);
-        json_string(&w, "kd_kind", kd_name(req->kd));
+        json_string(&w, "kd_kind", otk_kd_divergence_name(req->kd));
         json_number(&w, "kd_tau", req->kd_tau);
     }
     json_number(&w, "tau", par->tau);
@@ -294,7 +269,7 @@ static void print_report(const sinkd_request *req, double loss,
     json_number(&w, "weight", par->weight);
     json_integer(&w, "B", (long long)B);
     json_integer(&w, "K", (long long)K);
-    json_string(&w, "grad_mode", par->grad == OTK_SINKD_GRAD_ENVELOPE ? "envelope" : "unrolled");
+    json_string(&w, "grad_mode", otk_sinkd_grad_name(par->grad));
     json_integer(&w, "threads", par->threads);
     json_number(&w, "seconds", seconds);
     json_string(&w, "otkit_version", otk_version_string());

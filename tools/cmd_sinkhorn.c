@@ -30,9 +30,10 @@ static const char sinkhorn_usage[] =
     "Y (m points) of the same dimension d, or for an n×m cost matrix C, with\n"
     "log-domain Sinkhorn and ε-scaling, and print the result as one JSON object.\n"
     "\n"
-    "Files are CSV (one point, weight or matrix row per line, numbers separated\n"
-    "by commas; blank lines and lines starting with '#' are ignored) or NumPy .npy\n"
-    "(float64 little-endian, C order, 1-D or 2-D), recognised by content.\n"
+    "Files are text (one point, weight or matrix row per line, numbers separated\n"
+    "by commas, semicolons, tabs or blanks; blank lines and lines starting with\n"
+    "'#' are ignored; a header row and pandas' index column are recognised) or\n"
+    "NumPy .npy (any float or integer dtype, 1-D or 2-D), told apart by content.\n"
     "'-' reads standard input.\n"
     "\n"
     "Problem:\n"
@@ -82,6 +83,7 @@ static const char sinkhorn_usage[] =
     "                   GeomLoss gauge, P_ij = a_i b_j exp((f_i + g_j - C_ij)/ε)\n"
     "  --plan F         write the dense n×m plan P as CSV, one row per source point\n"
     "                   (refused when n·m > 1e8)\n"
+    CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
     "Distributed (otk built with --with-mpi; see otk(1) and docs/mpi.md):\n"
@@ -97,7 +99,8 @@ static const char sinkhorn_usage[] =
     "computed on the fly), otkit_version and more; see otk(1).\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
-    "--max-iter without reaching --tol (the JSON is still printed).\n";
+    "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
+    "with the smallest marginal error at the target eps, is still printed).\n";
 
 enum { OPT_COST_MATRIX, OPT_RHO, OPT_REACH, OPT_RHO_A, OPT_RHO_B, OPT_UPDATE, OPT_POTENTIALS, OPT_PLAN, OPT_MPI };
 
@@ -148,15 +151,10 @@ static int parse_penalty(const char *option, const char *text, double *rho)
 
 static int parse_update(const char *text, otk_update *update)
 {
-    if (strcmp(text, "auto") == 0)
-        *update = OTK_UPDATE_AUTO;
-    else if (strcmp(text, "symmetric") == 0)
-        *update = OTK_UPDATE_SYMMETRIC;
-    else if (strcmp(text, "alternating") == 0)
-        *update = OTK_UPDATE_ALTERNATING;
-    else
-        return cli_usage_error(
-            "sinkhorn", "--update: expected auto, symmetric or alternating, found \"%s\"", text);
+    int v;
+    if (cli_parse_name("sinkhorn", "--update", "update", text, &v) < 0)
+        return -1;
+    *update = (otk_update)v;
     return 0;
 }
 

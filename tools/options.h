@@ -26,6 +26,13 @@ enum {
     CLI_GROUP_INPUT = 1 << 8     /* --header, --index-col, --delimiter C: text files */
 };
 
+/* The lines of a command's --help that present CLI_GROUP_INPUT. */
+#define CLI_INPUT_OPTIONS_HELP                                                               \
+    "  --header         the first line of each text input is a header row\n"                 \
+    "  --index-col      skip the first column of each text input (an index)\n"               \
+    "  --delimiter C    ',', ';', tab or space (default: detected; see otk(1),\n"            \
+    "                   INPUT FILES: headers and pandas' index are detected too)\n"
+
 /* The most positional arguments kept (more are counted in npaths). */
 #define CLI_MAX_PATHS 64
 

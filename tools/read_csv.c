@@ -93,14 +93,13 @@ static const char *delimiter_words(char delim)
     return delim == ',' ? "','" : delim == ';' ? "';'" : delim == '\t' ? "a tab" : "a blank";
 }
 
-/* Whether [p, end) is one whole number as strtod reads it. */
-static int is_number(const char *p, const char *end)
+/* Whether the field at p starts with a number as strtod reads it ("1.5",
+ * also "1.5abc", a typo that is better reported than taken for a header). */
+static int starts_with_number(const char *p)
 {
-    if (p == end)
-        return 0;
     char *after;
     (void)strtod(p, &after);
-    return after == end;
+    return after > p;
 }
 
 /* The number of fields of a row; double quotes protect delimiters (pandas
@@ -204,7 +203,7 @@ static long parse_row(const text_format *f, size_t line_no, const char *line, va
 
 /* The first line that holds data decides what was not given: the delimiter
  * (',' then ';' then a tab, else blanks), and in CLI_HEADER_AUTO whether it
- * is a header (its first field empty or not a number) and, for a header,
+ * is a header (its first field empty or not starting with a number) and, for a header,
  * whether there is an index column (an empty first field). */
 static void detect_format(text_format *f, const cli_read_options *opt, const char *line,
                           size_t line_no)
@@ -216,7 +215,7 @@ static void detect_format(text_format *f, const cli_read_options *opt, const cha
         p++;
     const char *end = field_end(f, p);
     const int empty_first = f->delim != ' ' && p == end;
-    if (opt->header == CLI_HEADER_YES || empty_first || !is_number(p, end)) {
+    if (opt->header == CLI_HEADER_YES || empty_first || !starts_with_number(p)) {
         f->header_fields = count_fields(f, line);
         f->header_line = line_no;
         if (empty_first)

@@ -81,14 +81,6 @@ otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double 
 
 /* ------------------------------------------------------------------ report */
 
-/* The update actually run: AUTO resolves as otkit/sinkhorn.h documents it. */
-static const char *update_name(otk_update update, otk_schedule schedule)
-{
-    if (update == OTK_UPDATE_AUTO)
-        update = schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC : OTK_UPDATE_ALTERNATING;
-    return update == OTK_UPDATE_SYMMETRIC ? "symmetric" : "alternating";
-}
-
 static void report_members(json_writer *w, const cli_sinkhorn_report *report)
 {
     const otk_sinkhorn_result *res = report->result;
@@ -113,8 +105,8 @@ static void report_members(json_writer *w, const cli_sinkhorn_report *report)
         json_integer(w, "d", (long long)report->d);
     else
         json_null(w, "d");
-    json_string(w, "schedule", cli_schedule_name(par->schedule));
-    json_string(w, "update", update_name(par->update, par->schedule));
+    json_string(w, "schedule", otk_schedule_name(par->schedule));
+    json_string(w, "update", otk_update_name(res->update)); /* AUTO resolved */
     json_number(w, "scaling", par->scaling);
     json_number(w, "tol", par->tol);
     json_integer(w, "max_iter", par->max_iter);

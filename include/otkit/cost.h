@@ -48,21 +48,20 @@ typedef struct otk_cost otk_cost;
 /* Named ground costs between points x, y in R^d (docs/math.md decision 3).  ‖·‖ is
  * the Euclidean norm.  The "exponent" p is what turns blur into ε = blur^p and
  * reach into ρ = reach^p (GeomLoss's convention). */
-typedef enum {
-    OTK_GROUND_SQEUCLIDEAN = 0,  /* "sqeuclidean":      ‖x−y‖²        p = 2 (OTT, POT ot.dist) */
-    OTK_GROUND_HALF_SQEUCLIDEAN, /* "half-sqeuclidean": ½‖x−y‖²       p = 2 (GeomLoss p=2)     */
-    OTK_GROUND_EUCLIDEAN,        /* "euclidean":        ‖x−y‖         p = 1 (GeomLoss p=1)     */
-    OTK_GROUND_L1,               /* "l1":               Σ_k |x_k−y_k| p = 1 (SinKD)            */
-    OTK_GROUND_LP,               /* "lp":               ‖x−y‖^P       p = P (power argument)   */
-    OTK_GROUND_LP_OVER_P         /* "lp-over-p":        ‖x−y‖^P / P   p = P (GeomLoss general) */
-} otk_ground;
+#define OTK_GROUND_MAP(X)                                                                    \
+    X(OTK_GROUND_SQEUCLIDEAN, 0, "sqeuclidean")           /* ‖x−y‖²    p = 2 (OTT, POT)   */ \
+    X(OTK_GROUND_HALF_SQEUCLIDEAN, 1, "half-sqeuclidean") /* ½‖x−y‖²   p = 2 (GeomLoss)   */ \
+    X(OTK_GROUND_EUCLIDEAN, 2, "euclidean")               /* ‖x−y‖     p = 1 (GeomLoss)   */ \
+    X(OTK_GROUND_L1, 3, "l1")                             /* Σ|x_k−y_k| p = 1 (SinKD)     */ \
+    X(OTK_GROUND_LP, 4, "lp")                             /* ‖x−y‖^P   p = P (power arg.) */ \
+    X(OTK_GROUND_LP_OVER_P, 5, "lp-over-p")               /* ‖x−y‖^P/P p = P (GeomLoss)   */
+typedef enum { OTK_GROUND_MAP(OTK_ENUM_MEMBER_) } otk_ground;
 
-/* Parse a ground-cost name as spelled in the comments above.
- * Returns OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM for an unknown name. */
-OTK_EXPORT otk_status otk_ground_from_name(const char *name, otk_ground *ground);
-
-/* The canonical name of a ground cost ("half-sqeuclidean"), or NULL if invalid. */
+/* The name table (otkit/names.h): the name above ("half-sqeuclidean"), NULL
+ * for an invalid value; the parser returns OTK_SUCCESS, OTK_ENULL, or
+ * OTK_EPARAM with a message listing the names. */
 OTK_EXPORT const char *otk_ground_name(otk_ground ground);
+OTK_EXPORT otk_status otk_ground_from_name(const char *name, otk_ground *ground);
 
 /* The exponent p of a ground cost: 2 for the squared costs, 1 for euclidean
  * and l1, `power` for lp and lp-over-p.  Returns 0 for an invalid ground. */
@@ -132,6 +131,21 @@ OTK_EXPORT int otk_cost_single_precision(const otk_cost *cost);
  * kept), OTK_ENULL, OTK_EUNSUPPORTED (not a point-cloud cost), OTK_ENOMEM
  * (the cost stays as it was). */
 OTK_EXPORT otk_status otk_cost_points_cache(otk_cost *cost, size_t max_bytes);
+
+/* Replace the coordinates of a point-cloud cost, keeping its sizes, ground
+ * and any kept matrix (recomputed): for solvers re-run on moving points
+ * (training loops, otkit/monge_gap.h, otk_divergence_set_points).
+ *   cost  input/output: a cost made by otk_cost_points.
+ *   x     input: n×d row-major new source points, or NULL to keep them.
+ *   y     input: m×d row-major new target points, or NULL to keep them.
+ * The diameter (otk_cost_diameter) is recomputed; a solver using the cost
+ * builds its ε-list from the diameter at alloc, so re-aim it with
+ * otk_sinkhorn_set_eps after moving the points.  Allocates nothing.
+ * Not thread-safe with respect to solvers using the cost: call it between
+ * their calls.
+ * Errors: OTK_ENULL (cost), OTK_EUNSUPPORTED (not a point-cloud cost),
+ * OTK_ENONFINITE (naming x or y and the index; the cost is unchanged). */
+OTK_EXPORT otk_status otk_cost_points_set(otk_cost *cost, const double *x, const double *y);
 
 /* Bytes held by a kept cost matrix (otk_cost_points_cache); 0 when entries
  * are computed on the fly, for other kinds and for NULL. */
@@ -221,7 +235,15 @@ OTK_EXPORT otk_status otk_cost_softmin(const otk_cost *cost, int axis, double ep
  *                     axis 1: Σ_i P_ij ∇_y c(x_i, y_j).  Point clouds only: the
  *                     other kinds fill the output with NaN.  Non-differentiable
  *                     grounds contribute 0 where x = y. */
-typedef enum { OTK_REDUCE_MASS, OTK_REDUCE_COST, OTK_REDUCE_APPLY, OTK_REDUCE_GRAD } otk_reduce;
+#define OTK_REDUCE_MAP(X)                                                                    \
+    X(OTK_REDUCE_MASS, 0, "mass")                                                            \
+    X(OTK_REDUCE_COST, 1, "cost")                                                            \
+    X(OTK_REDUCE_APPLY, 2, "apply")                                                          \
+    X(OTK_REDUCE_GRAD, 3, "grad")
+typedef enum { OTK_REDUCE_MAP(OTK_ENUM_MEMBER_) } otk_reduce;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_reduce_name(otk_reduce reduce);
+OTK_EXPORT otk_status otk_reduce_from_name(const char *name, otk_reduce *reduce);
 
 /* Reductions of the plan P_ij = exp(u_i + v_j − C_ij/ε) along an axis,
  * never forming P.  With GeomLoss-gauge potentials f, g and weights a, b:
@@ -237,6 +259,18 @@ OTK_EXPORT otk_status otk_cost_plan_reduce(const otk_cost *cost, int axis, doubl
                                            const double *u, const double *v, otk_reduce what,
                                            size_t k, const double *Y, double *out,
                                            int threads);
+
+/* The mean and the population standard deviation (numpy's mean and std) of
+ * all n·m entries of C, from the kept matrix or the tiles the soft-min uses
+ * (so the statistic of a point cloud is that of the entries the solvers
+ * see; for a single-precision cost, of its float64 entries), with Chan et al.'s pairwise merge (no cancellation when the mean is
+ * large compared to the spread).  O(n·m) time, no allocation; the result does
+ * not depend on `threads` (0 = OpenMP's default).  Used for ε relative to the
+ * cost scale (OTT's relative_epsilon, otkit/monge_gap.h).
+ *   mean, std  output: either may be NULL, not both.
+ * Errors: OTK_ENULL, OTK_ENONFINITE (an infinite entry, e.g. a sparse cost). */
+OTK_EXPORT otk_status otk_cost_moments(const otk_cost *cost, double *mean, double *std,
+                                       int threads);
 
 #ifdef __cplusplus
 }

@@ -64,10 +64,13 @@
 extern "C" {
 #endif
 
-typedef enum {
-    OTK_SINKD_GRAD_UNROLLED = 0, /* exact adjoint of the unrolled iterations */
-    OTK_SINKD_GRAD_ENVELOPE = 1  /* plan held fixed: ∂L/∂W = c_w P */
-} otk_sinkd_grad;
+#define OTK_SINKD_GRAD_MAP(X)                                                                \
+    X(OTK_SINKD_GRAD_UNROLLED, 0, "unrolled") /* exact adjoint of the unrolled iterations */  \
+    X(OTK_SINKD_GRAD_ENVELOPE, 1, "envelope") /* plan held fixed: ∂L/∂W = c_w P */
+typedef enum { OTK_SINKD_GRAD_MAP(OTK_ENUM_MEMBER_) } otk_sinkd_grad;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_sinkd_grad_name(otk_sinkd_grad grad);
+OTK_EXPORT otk_status otk_sinkd_grad_from_name(const char *name, otk_sinkd_grad *grad);
 
 typedef struct {
     double tau;            /* τ_S, > 0; default 2 */
@@ -103,12 +106,15 @@ OTK_EXPORT void otk_sinkd_free(otk_sinkd *sd);
 OTK_EXPORT otk_status otk_sinkd_loss(otk_sinkd *sd, const double *z_s, const double *z_t,
                                      double *loss, double *grad_s, double *grad_t);
 
-typedef enum {
-    OTK_KD_KL = 0,         /* τ²·KL(p_t ‖ p_s) */
-    OTK_KD_REVERSE_KL = 1, /* KL(p_s ‖ p_t) */
-    OTK_KD_JS = 2,         /* Jensen–Shannon, in [0, ln 2] */
-    OTK_KD_SOFT_CE = 3     /* −Σ p_t log p_s, no τ² (the SinKD code's DistillKL) */
-} otk_kd_divergence;
+#define OTK_KD_DIVERGENCE_MAP(X)                                                             \
+    X(OTK_KD_KL, 0, "kl")                 /* τ²·KL(p_t ‖ p_s) */                              \
+    X(OTK_KD_REVERSE_KL, 1, "reverse-kl") /* KL(p_s ‖ p_t) */                                 \
+    X(OTK_KD_JS, 2, "js")                 /* Jensen–Shannon, in [0, ln 2] */                  \
+    X(OTK_KD_SOFT_CE, 3, "soft-ce")       /* −Σ p_t log p_s, no τ² (SinKD's DistillKL) */
+typedef enum { OTK_KD_DIVERGENCE_MAP(OTK_ENUM_MEMBER_) } otk_kd_divergence;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_kd_divergence_name(otk_kd_divergence kind);
+OTK_EXPORT otk_status otk_kd_divergence_from_name(const char *name, otk_kd_divergence *kind);
 
 /* A baseline distillation loss, the batch mean over the B rows.
  *   kind      input: see above.

@@ -229,8 +229,10 @@ OTK_EXPORT otk_status otk_divergence_set_points(otk_divergence *div, const doubl
 /* Solve for weights a (n) and b (m), copied; NULL = uniform 1/n (1/m).  Zero
  * weights are allowed; each side needs positive mass.  Runs the whole schedule.
  *   res  output, may be NULL.
- * Returns OTK_SUCCESS, OTK_NOT_CONVERGED (CONVERGE reached max_iter: the
- * result holds the last iterate; a positive warning), or an error:
+ * Returns OTK_SUCCESS, OTK_NOT_CONVERGED (CONVERGE reached max_iter, a
+ * positive warning: the potentials, the result and the gradients are those of
+ * the best iterate, the one with the smallest marginal error measured at the
+ * target ε), or an error:
  * OTK_ENULL, OTK_ENONFINITE / OTK_ENEGATIVE / OTK_EZEROMASS (naming the array
  * and index), OTK_EMASS (balanced with |Σa − Σb| > 1e-9·max(Σa, Σb)),
  * OTK_ENUMERIC (non-finite potential). */

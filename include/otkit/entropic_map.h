@@ -51,8 +51,9 @@ typedef struct otk_entropic_map otk_entropic_map;
  * ground cost and the sinkhorn params (eps or blur etc.), keep y, b, g, eps.
  * T(z) = sum_j b_j e^{(g_j - c(z,y_j))/eps} y_j / sum_j b_j e^{(g_j - c(z,y_j))/eps};
  * on the training points this equals sum_j P_ij y_j / a_i.
- * Returns OTK_SUCCESS, OTK_NOT_CONVERGED (a warning: *out is set from the best
- * iterate) or an error (*out = NULL): OTK_ENULL, OTK_ESIZE, OTK_ENONFINITE,
+ * Returns OTK_SUCCESS, OTK_NOT_CONVERGED (max_iter reached, a positive
+ * warning: *out is built from the best iterate, the one with the smallest
+ * marginal error measured at the target ε) or an error (*out = NULL): OTK_ENULL, OTK_ESIZE, OTK_ENONFINITE,
  * OTK_ENEGATIVE, OTK_EZEROMASS, OTK_EMASS, OTK_EPARAM (ground, power, params,
  * unbalanced params), OTK_ENOMEM, OTK_ENUMERIC. */
 OTK_EXPORT otk_status otk_entropic_map_fit(otk_entropic_map **out, size_t n, size_t m, size_t d,

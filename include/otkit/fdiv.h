@@ -2,8 +2,10 @@
  * otkit/fdiv.h — f-divergences between discrete distributions, batch-wise over
  * B×K tables of probabilities or of logits with a temperature, with their
  * gradients; the population stability index and the information value of
- * binned data.  (EXPERIMENTAL API: new in this release, may still change.)
- * The formulas and conventions are in docs/fdiv.md.
+ * binned data.  The formulas and conventions are in docs/fdiv.md.
+ *
+ * STABILITY: experimental (new in this release): may still change in a minor
+ * version.
  *
  * Definition.  For rows p, q of K entries (p the first argument),
  *   D_f(p ‖ q) = Σ_k q_k f(p_k / q_k),
@@ -77,29 +79,30 @@
 extern "C" {
 #endif
 
-typedef enum {
-    OTK_FDIV_KL = 0,          /* "kl" */
-    OTK_FDIV_REVERSE_KL = 1,  /* "reverse-kl" */
-    OTK_FDIV_JEFFREYS = 2,    /* "jeffreys" */
-    OTK_FDIV_JS = 3,          /* "js" */
-    OTK_FDIV_TV = 4,          /* "tv" */
-    OTK_FDIV_HELLINGER = 5,   /* "hellinger" (squared Hellinger) */
-    OTK_FDIV_PEARSON = 6,     /* "pearson" (Pearson χ²) */
-    OTK_FDIV_NEYMAN = 7,      /* "neyman" (Neyman χ²) */
-    OTK_FDIV_ALPHA = 8,       /* "alpha" (Amari α-divergence, params.alpha) */
-    OTK_FDIV_CUSTOM = 9       /* "custom" (params.generator) */
-} otk_fdiv_kind;
+#define OTK_FDIV_KIND_MAP(X)                                                                 \
+    X(OTK_FDIV_KL, 0, "kl")                                                                  \
+    X(OTK_FDIV_REVERSE_KL, 1, "reverse-kl")                                                  \
+    X(OTK_FDIV_JEFFREYS, 2, "jeffreys")                                                      \
+    X(OTK_FDIV_JS, 3, "js")                                                                  \
+    X(OTK_FDIV_TV, 4, "tv")                                                                  \
+    X(OTK_FDIV_HELLINGER, 5, "hellinger") /* squared Hellinger */                            \
+    X(OTK_FDIV_PEARSON, 6, "pearson")     /* Pearson χ² */                                   \
+    X(OTK_FDIV_NEYMAN, 7, "neyman")       /* Neyman χ² */                                    \
+    X(OTK_FDIV_ALPHA, 8, "alpha")         /* Amari α-divergence, params.alpha */             \
+    X(OTK_FDIV_CUSTOM, 9, "custom")       /* params.generator */
+typedef enum { OTK_FDIV_KIND_MAP(OTK_ENUM_MEMBER_) } otk_fdiv_kind;
 
-/* The name of a kind as in the comments above, or NULL if invalid. */
+/* Name table (otkit/names.h): the names above, NULL for an invalid value;
+ * the parser returns OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM listing the names. */
 OTK_EXPORT const char *otk_fdiv_kind_name(otk_fdiv_kind kind);
-/* Parse a kind name.  OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM (listing the names). */
 OTK_EXPORT otk_status otk_fdiv_kind_from_name(const char *name, otk_fdiv_kind *kind);
 
-typedef enum {
-    OTK_REDUCTION_MEAN = 0, /* "mean": mean over the batch rows */
-    OTK_REDUCTION_SUM = 1,  /* "sum" */
-    OTK_REDUCTION_NONE = 2  /* "none": one value per row */
-} otk_reduction_kind;
+#define OTK_REDUCTION_KIND_MAP(X)                                                            \
+    X(OTK_REDUCTION_MEAN, 0, "mean") /* mean over the batch rows */                          \
+    X(OTK_REDUCTION_SUM, 1, "sum")                                                           \
+    X(OTK_REDUCTION_NONE, 2, "none") /* one value per row */
+typedef enum { OTK_REDUCTION_KIND_MAP(OTK_ENUM_MEMBER_) } otk_reduction_kind;
+/* Name table (otkit/names.h). */
 
 OTK_EXPORT const char *otk_reduction_kind_name(otk_reduction_kind reduction);
 OTK_EXPORT otk_status otk_reduction_kind_from_name(const char *name,
@@ -154,15 +157,17 @@ OTK_EXPORT otk_status otk_fdiv_logits(const otk_fdiv_params *params, size_t B, s
 
 /* ------------------------------------------------------ binned data */
 
-typedef enum {
-    OTK_BINNING_QUANTILE = 0,    /* "quantile": edges at the reference sample's
-                                  * quantiles k/bins (linear interpolation,
-                                  * NumPy's default); tied edges merged */
-    OTK_BINNING_EQUAL_WIDTH = 1, /* "equal-width": bins equal parts of
-                                  * [min, max] of the reference sample */
-    OTK_BINNING_EDGES = 2        /* "edges": the caller's interior edges */
-} otk_binning;
+/* "quantile": edges at the reference sample's quantiles k/bins (linear
+ * interpolation, NumPy's default), tied edges merged; "equal-width": bins
+ * equal parts of [min, max] of the reference sample; "edges": the caller's
+ * interior edges. */
+#define OTK_BINNING_MAP(X)                                                                   \
+    X(OTK_BINNING_QUANTILE, 0, "quantile")                                                   \
+    X(OTK_BINNING_EQUAL_WIDTH, 1, "equal-width")                                             \
+    X(OTK_BINNING_EDGES, 2, "edges")
+typedef enum { OTK_BINNING_MAP(OTK_ENUM_MEMBER_) } otk_binning;
 
+/* Name table (otkit/names.h). */
 OTK_EXPORT const char *otk_binning_name(otk_binning binning);
 OTK_EXPORT otk_status otk_binning_from_name(const char *name, otk_binning *binning);
 

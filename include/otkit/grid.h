@@ -93,15 +93,15 @@ extern "C" {
 #endif
 
 /* Soft-min path of a grid cost. */
-typedef enum {
-    OTK_GRID_PATH_AUTO = 0,  /* "auto": FFT where δ_fft(ε) <= fft_tol, else separable */
-    OTK_GRID_PATH_SEPARABLE, /* "separable": exact log-domain, always */
-    OTK_GRID_PATH_FFT        /* "fft": always FFT, even where inaccurate (testing) */
-} otk_grid_path;
+#define OTK_GRID_PATH_MAP(X)                                                                 \
+    X(OTK_GRID_PATH_AUTO, 0, "auto")           /* FFT where δ_fft(ε) <= fft_tol, else separable */ \
+    X(OTK_GRID_PATH_SEPARABLE, 1, "separable") /* exact log-domain, always */                 \
+    X(OTK_GRID_PATH_FFT, 2, "fft")             /* always FFT, even where inaccurate (testing) */
+typedef enum { OTK_GRID_PATH_MAP(OTK_ENUM_MEMBER_) } otk_grid_path;
 
-/* "auto", "separable", "fft"; NULL for an invalid value. */
+/* Name table (otkit/names.h): "auto", "separable", "fft"; NULL for an invalid
+ * value; the parser fails with OTK_ENULL or OTK_EPARAM. */
 OTK_EXPORT const char *otk_grid_path_name(otk_grid_path path);
-/* Parse one of those names.  Errors: OTK_ENULL, OTK_EPARAM (unknown name). */
 OTK_EXPORT otk_status otk_grid_path_from_name(const char *name, otk_grid_path *path);
 
 typedef struct {

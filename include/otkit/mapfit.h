@@ -2,11 +2,6 @@
  * otkit/mapfit.h — fitting transport maps T_θ that push a source cloud μ onto
  * a target cloud ν while staying c-optimal (docs/math.md C.5):
  *
- * STABILITY: experimental.  The map families, the fitting parameters and
- * results, the enum and function names and the model-file format may still
- * change between minor versions (the file format keeps its version line, so
- * an old file is refused with a message, never misread).
- *
  *   L(θ) = S_ε(T_θ♯μ, ν) + λ · M̂(T_θ),
  *
  * with S_ε the debiased Sinkhorn divergence of otkit/divergence.h and M̂ the
@@ -16,23 +11,29 @@
  * envelope gradients of both terms (docs/math.md B.3, C.4) and hand-written
  * backpropagation through the map.
  *
+ * STABILITY: experimental.  The map families, the fitting parameters and
+ * results, the enum and function names and the model-file format may still
+ * change between minor versions (the file format keeps its version line, so
+ * an old file is refused with a message, never misread).
+ *
  * Map families.
- *   OTK_MAP_FAMILY_AFFINE    T(x) = A x + b, A (d×d) and b (d); starts at the
- *                     identity (A = I, b = 0).  d² + d parameters.
- *   OTK_MAP_FAMILY_MLP       the residual network T(x) = x + MLP(x), with K hidden
- *                     layers (1 <= K <= OTK_MAP_MAX_HIDDEN) of widths h_1..h_K:
- *                       z_1 = W_1 x + c_1,  u_1 = σ(z_1),
- *                       z_k = W_k u_{k−1} + c_k,  u_k = σ(z_k)  (k = 2..K),
- *                       MLP(x) = W_{K+1} u_K + c_{K+1},
- *                     σ = GELU (exact: z·Φ(z), Φ the standard normal CDF)
- *                     or tanh.  Initialisation from a seed (GSL's MT19937):
- *                     hidden weights N(0, 1/fan_in), biases 0, and the output
- *                     layer N(0, 10⁻⁴/fan_in), so the map starts close to the
- *                     identity.
- *   OTK_MAP_FAMILY_ENTROPIC  the entropic map of otkit/entropic_map.h (barycentric
- *                     projection extended out of sample through the target
- *                     potential): no parameters, no training; built by
- *                     otk_map_fit_entropic.
+ *   OTK_MAP_FAMILY_AFFINE
+ *       T(x) = A x + b, A (d×d) and b (d); starts at the identity (A = I,
+ *       b = 0).  d² + d parameters.
+ *   OTK_MAP_FAMILY_MLP
+ *       the residual network T(x) = x + MLP(x), with K hidden layers
+ *       (1 <= K <= OTK_MAP_MAX_HIDDEN) of widths h_1..h_K:
+ *         z_1 = W_1 x + c_1,  u_1 = σ(z_1),
+ *         z_k = W_k u_{k−1} + c_k,  u_k = σ(z_k)  (k = 2..K),
+ *         MLP(x) = W_{K+1} u_K + c_{K+1},
+ *       σ = GELU (exact: z·Φ(z), Φ the standard normal CDF) or tanh.
+ *       Initialisation from a seed (GSL's MT19937): hidden weights
+ *       N(0, 1/fan_in), biases 0, and the output layer N(0, 10⁻⁴/fan_in), so
+ *       the map starts close to the identity.
+ *   OTK_MAP_FAMILY_ENTROPIC
+ *       the entropic map of otkit/entropic_map.h (barycentric projection
+ *       extended out of sample through the target potential): no
+ *       parameters, no training; built by otk_map_fit_entropic.
  *
  * Parameter vector θ (otk_map_get_params / set_params, the order of the model
  * file and of the gradients):
@@ -41,27 +42,30 @@
  *           (out × in, i.e. h_k × h_{k−1} with h_0 = h_{K+1} = d), then c_k.
  *
  * Optimisers.
- *   OTK_OPTIMIZER_BFGS  GSL's gsl_multimin_fdfminimizer_vector_bfgs2 on the
- *                 full-batch objective (all n source and m target points);
- *                 the default for the affine family.  One "iteration" is one
- *                 gsl_multimin_fdfminimizer_iterate (line search included).
- *                 Stops when ‖∇L‖₂ <= grad_tol (OTK_SUCCESS), when the line
- *                 search makes no progress right after a restart along the
- *                 steepest descent (OTK_SUCCESS: the objective is known only
- *                 to the accuracy of its Sinkhorn solves, so this is where it
- *                 ends), or after `iters` iterations (OTK_NOT_CONVERGED).
- *   OTK_OPTIMIZER_ADAM  Adam (Kingma & Ba 2015, with bias correction) on
- *                 mini-batches: each step draws `batch` source points and
- *                 `batch` target points without replacement (gsl_ran_choose
- *                 on an MT19937 generator seeded with `seed`); batch 0 or
- *                 >= n (m) uses all points.  The default for the MLP.  Runs
- *                 exactly `iters` steps (OTK_SUCCESS) unless the callback
- *                 stops it.
+ *   OTK_OPTIMIZER_BFGS
+ *       GSL's gsl_multimin_fdfminimizer_vector_bfgs2 on the full-batch
+ *       objective (all n source and m target points); the default for the
+ *       affine family.  One "iteration" is one gsl_multimin_fdfminimizer_iterate
+ *       (line search included).  Stops when ‖∇L‖₂ <= grad_tol (OTK_SUCCESS),
+ *       when the line search makes no progress right after a restart along
+ *       the steepest descent (OTK_SUCCESS: the objective is known only to the
+ *       accuracy of its Sinkhorn solves, so this is where it ends), or after
+ *       `iters` iterations (OTK_NOT_CONVERGED).
+ *   OTK_OPTIMIZER_ADAM
+ *       Adam (Kingma & Ba 2015, with bias correction) on mini-batches: each
+ *       step draws `batch` source points and `batch` target points without
+ *       replacement (gsl_ran_choose on an MT19937 generator seeded with
+ *       `seed`); batch 0 or >= n (m) uses all points.  The default for the
+ *       MLP.  Runs exactly `iters` steps (OTK_SUCCESS) unless the callback
+ *       stops it.
+ *   OTK_OPTIMIZER_AUTO
+ *       BFGS for the affine family, Adam for the MLP.
  *
  * λ schedule, as a function of the iteration/step k = 0, 1, ...:
  *   OTK_LAMBDA_SCHEDULE_CONSTANT  λ_k = lambda;
- *   OTK_LAMBDA_SCHEDULE_WARMUP    λ_k = lambda · min(1, (k + 1) / warmup_steps): a
- *                        linear ramp reaching `lambda` at step warmup_steps−1.
+ *   OTK_LAMBDA_SCHEDULE_WARMUP    λ_k = lambda · min(1, (k + 1) / warmup_steps):
+ *                                 a linear ramp reaching `lambda` at step
+ *                                 warmup_steps−1.
  * Under BFGS a change of λ restarts the minimiser from the current θ (its
  * curvature model belongs to one objective), so a warm-up under BFGS spends
  * its first warmup_steps iterations as restarted line searches.
@@ -134,30 +138,33 @@ extern "C" {
 #endif
 
 /* Each constant is OTK_ + its enum's name + the value (docs/conventions.md). */
-typedef enum {
-    OTK_MAP_FAMILY_AFFINE = 0,
-    OTK_MAP_FAMILY_MLP = 1,
-    OTK_MAP_FAMILY_ENTROPIC = 2
-} otk_map_family;
-typedef enum { OTK_ACTIVATION_GELU = 0, OTK_ACTIVATION_TANH = 1 } otk_activation;
-typedef enum { OTK_OPTIMIZER_AUTO = 0, OTK_OPTIMIZER_BFGS = 1, OTK_OPTIMIZER_ADAM = 2 } otk_optimizer;
-typedef enum {
-    OTK_LAMBDA_SCHEDULE_CONSTANT = 0,
-    OTK_LAMBDA_SCHEDULE_WARMUP = 1
-} otk_lambda_schedule;
-typedef enum { OTK_LR_SCHEDULE_CONSTANT = 0, OTK_LR_SCHEDULE_COSINE = 1 } otk_lr_schedule;
+#define OTK_MAP_FAMILY_MAP(X)                                                                \
+    X(OTK_MAP_FAMILY_AFFINE, 0, "affine")                                                    \
+    X(OTK_MAP_FAMILY_MLP, 1, "mlp")                                                          \
+    X(OTK_MAP_FAMILY_ENTROPIC, 2, "entropic")
+#define OTK_ACTIVATION_MAP(X) X(OTK_ACTIVATION_GELU, 0, "gelu") X(OTK_ACTIVATION_TANH, 1, "tanh")
+#define OTK_OPTIMIZER_MAP(X)                                                                 \
+    X(OTK_OPTIMIZER_AUTO, 0, "auto") X(OTK_OPTIMIZER_BFGS, 1, "bfgs")                         \
+    X(OTK_OPTIMIZER_ADAM, 2, "adam")
+#define OTK_LAMBDA_SCHEDULE_MAP(X)                                                           \
+    X(OTK_LAMBDA_SCHEDULE_CONSTANT, 0, "constant") X(OTK_LAMBDA_SCHEDULE_WARMUP, 1, "warmup")
+#define OTK_LR_SCHEDULE_MAP(X)                                                               \
+    X(OTK_LR_SCHEDULE_CONSTANT, 0, "constant") X(OTK_LR_SCHEDULE_COSINE, 1, "cosine")
+typedef enum { OTK_MAP_FAMILY_MAP(OTK_ENUM_MEMBER_) } otk_map_family;
+typedef enum { OTK_ACTIVATION_MAP(OTK_ENUM_MEMBER_) } otk_activation;
+typedef enum { OTK_OPTIMIZER_MAP(OTK_ENUM_MEMBER_) } otk_optimizer;
+typedef enum { OTK_LAMBDA_SCHEDULE_MAP(OTK_ENUM_MEMBER_) } otk_lambda_schedule;
+typedef enum { OTK_LR_SCHEDULE_MAP(OTK_ENUM_MEMBER_) } otk_lr_schedule;
 
 /* The most hidden layers an MLP map may have. */
 #define OTK_MAP_MAX_HIDDEN 8
 
 typedef struct otk_map otk_map;
 
-/* Names used by the model files, the CLI and the bindings: "affine", "mlp",
- * "entropic"; "gelu", "tanh"; optimizers "auto", "bfgs", "adam"; learning-rate
- * schedules "constant", "cosine".  The *_name functions return a static string,
- * "unknown" for a value outside the enum.  The parsers return OTK_SUCCESS,
- * OTK_ENULL, or OTK_EUNSUPPORTED naming the unknown text (the output is then
- * untouched).  All are thread-safe. */
+/* Name tables (otkit/names.h), used by the model files, the CLI and the
+ * bindings: the names listed above; NULL for an invalid value; the parsers
+ * return OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM with a message listing the
+ * names (the output is then untouched). */
 OTK_EXPORT const char *otk_map_family_name(otk_map_family family);
 OTK_EXPORT otk_status otk_map_family_from_name(const char *name, otk_map_family *family);
 OTK_EXPORT const char *otk_activation_name(otk_activation activation);
@@ -166,6 +173,9 @@ OTK_EXPORT const char *otk_optimizer_name(otk_optimizer optimizer);
 OTK_EXPORT otk_status otk_optimizer_from_name(const char *name, otk_optimizer *optimizer);
 OTK_EXPORT const char *otk_lr_schedule_name(otk_lr_schedule schedule);
 OTK_EXPORT otk_status otk_lr_schedule_from_name(const char *name, otk_lr_schedule *schedule);
+OTK_EXPORT const char *otk_lambda_schedule_name(otk_lambda_schedule schedule);
+OTK_EXPORT otk_status otk_lambda_schedule_from_name(const char *name,
+                                                    otk_lambda_schedule *schedule);
 
 /* ---------------------------------------------------------------- maps */
 

@@ -126,7 +126,14 @@ OTK_EXPORT otk_status otk_mesh_read(otk_mesh **out, const char *path);
  *                       a grid of 2·res (around the axis) × res (around the
  *                       tube) quads, each split in two: 2·res² vertices;
  *                       res >= 3. */
-typedef enum { OTK_MESH_SQUARE = 0, OTK_MESH_ICOSPHERE = 1, OTK_MESH_TORUS = 2 } otk_mesh_shape;
+#define OTK_MESH_SHAPE_MAP(X)                                                                \
+    X(OTK_MESH_SQUARE, 0, "square")                                                          \
+    X(OTK_MESH_ICOSPHERE, 1, "icosphere")                                                    \
+    X(OTK_MESH_TORUS, 2, "torus")
+typedef enum { OTK_MESH_SHAPE_MAP(OTK_ENUM_MEMBER_) } otk_mesh_shape;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_mesh_shape_name(otk_mesh_shape shape);
+OTK_EXPORT otk_status otk_mesh_shape_from_name(const char *name, otk_mesh_shape *shape);
 OTK_EXPORT otk_status otk_mesh_generate(otk_mesh **out, otk_mesh_shape shape, size_t res);
 
 /* Free a mesh; NULL is accepted. */
@@ -151,10 +158,14 @@ OTK_EXPORT otk_status otk_mesh_laplacian_apply(const otk_mesh *mesh, const doubl
 
 /* ------------------------------------------------------------------ the heat-kernel cost */
 
-typedef enum {
-    OTK_HEAT_OTKIT = 0,  /* t = ε/4: C ≈ d² (default; OTT) */
-    OTK_HEAT_SOLOMON = 1 /* t = ε/2: C ≈ d²/2 (Solomon et al. 2015) */
-} otk_heat_convention;
+#define OTK_HEAT_CONVENTION_MAP(X)                                                           \
+    X(OTK_HEAT_OTKIT, 0, "otkit")     /* t = ε/4: C ≈ d² (default; OTT) */                    \
+    X(OTK_HEAT_SOLOMON, 1, "solomon") /* t = ε/2: C ≈ d²/2 (Solomon et al. 2015) */
+typedef enum { OTK_HEAT_CONVENTION_MAP(OTK_ENUM_MEMBER_) } otk_heat_convention;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_heat_convention_name(otk_heat_convention convention);
+OTK_EXPORT otk_status otk_heat_convention_from_name(const char *name,
+                                                    otk_heat_convention *convention);
 
 typedef struct {
     double eps;                     /* ε, in units of squared length, > 0 (required) */

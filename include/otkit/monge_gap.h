@@ -78,7 +78,13 @@ extern "C" {
 #endif
 
 /* The statistic of the cost matrix that a relative ε multiplies. */
-typedef enum { OTK_RELATIVE_STD = 0, OTK_RELATIVE_MEAN = 1 } otk_relative_to;
+#define OTK_RELATIVE_TO_MAP(X)                                                               \
+    X(OTK_RELATIVE_STD, 0, "std")                                                            \
+    X(OTK_RELATIVE_MEAN, 1, "mean")
+typedef enum { OTK_RELATIVE_TO_MAP(OTK_ENUM_MEMBER_) } otk_relative_to;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_relative_to_name(otk_relative_to relative_to);
+OTK_EXPORT otk_status otk_relative_to_from_name(const char *name, otk_relative_to *relative_to);
 
 typedef struct {
     otk_ground ground;          /* default OTK_GROUND_SQEUCLIDEAN (OTT's default, |x-y|^2) */
@@ -129,8 +135,9 @@ typedef struct {
  *   grad_tx  output: n×d, ∂M̂/∂tx, or NULL.
  *   grad_x   output: n×d, ∂M̂/∂x, or NULL.
  * Allocates O(n·d) memory for the call; use the workspace form in loops.
- * Returns OTK_SUCCESS, OTK_NOT_CONVERGED (a warning: res and the gradients
- * are filled from the best iterate) or an error status, with a message naming
+ * Returns OTK_SUCCESS, OTK_NOT_CONVERGED (max_iter reached, a positive
+ * warning: res and the gradients are those of the best iterate, the one with
+ * the smallest marginal error measured at the target ε) or an error status, with a message naming
  * the argument/index: OTK_ENULL, OTK_ESIZE (n or d zero), OTK_ENONFINITE (x,
  * tx, w), OTK_ENEGATIVE (w), OTK_EZEROMASS / OTK_EMASS (w sums to 0 / not 1),
  * OTK_EPARAM (ground, power, eps < 0 or NaN, relative_eps <= 0 when eps == 0,

@@ -87,18 +87,27 @@
 extern "C" {
 #endif
 
-typedef enum {
-    OTK_SCHEDULE_CONVERGE = 0, /* anneal, then iterate to tolerance (default) */
-    OTK_SCHEDULE_FIXED = 1     /* legacy GeomLoss schedule, no tolerance test */
-} otk_schedule;
+#define OTK_SCHEDULE_MAP(X)                                                                  \
+    X(OTK_SCHEDULE_CONVERGE, 0, "converge") /* anneal, then iterate to tolerance (default) */ \
+    X(OTK_SCHEDULE_FIXED, 1, "fixed")       /* legacy GeomLoss schedule, no tolerance test */
+typedef enum { OTK_SCHEDULE_MAP(OTK_ENUM_MEMBER_) } otk_schedule;
 
-typedef enum {
-    OTK_UPDATE_AUTO = 0,        /* default: SYMMETRIC for the fixed schedule (as
-                                   GeomLoss), ALTERNATING for converge (it needs
-                                   about 4 times fewer iterations) */
-    OTK_UPDATE_SYMMETRIC = 1,   /* averaged parallel updates (GeomLoss) */
-    OTK_UPDATE_ALTERNATING = 2  /* g then f, as in Sinkhorn–Knopp, POT and OTT */
-} otk_update;
+/* OTK_UPDATE_AUTO, the default, is SYMMETRIC for the fixed schedule (as
+ * GeomLoss) and ALTERNATING for converge (it needs about 4 times fewer
+ * iterations); otk_sinkhorn_result.update says which ran. */
+#define OTK_UPDATE_MAP(X)                                                                    \
+    X(OTK_UPDATE_AUTO, 0, "auto")                                                            \
+    X(OTK_UPDATE_SYMMETRIC, 1, "symmetric")     /* averaged parallel updates (GeomLoss) */   \
+    X(OTK_UPDATE_ALTERNATING, 2, "alternating") /* g then f: Sinkhorn–Knopp, POT, OTT */
+typedef enum { OTK_UPDATE_MAP(OTK_ENUM_MEMBER_) } otk_update;
+
+/* Name tables (otkit/names.h): the names above, NULL for an invalid value;
+ * the parsers return OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM with a message
+ * listing the names. */
+OTK_EXPORT const char *otk_schedule_name(otk_schedule schedule);
+OTK_EXPORT otk_status otk_schedule_from_name(const char *name, otk_schedule *schedule);
+OTK_EXPORT const char *otk_update_name(otk_update update);
+OTK_EXPORT otk_status otk_update_from_name(const char *name, otk_update *update);
 
 typedef struct {
     /* Target regularisation ε, in cost units.  0 (the default) means "use blur":
@@ -147,6 +156,8 @@ typedef struct {
     int annealing_iterations;     /* of which before the target ε (all but the
                                      last listed ε of the fixed schedule) */
     otk_status status;            /* OTK_SUCCESS or OTK_NOT_CONVERGED */
+    otk_update update;            /* the update rule run: OTK_UPDATE_AUTO resolved
+                                     (SYMMETRIC or ALTERNATING) */
 } otk_sinkhorn_result;
 
 typedef struct otk_sinkhorn otk_sinkhorn;
@@ -172,6 +183,17 @@ OTK_EXPORT void otk_sinkhorn_free(otk_sinkhorn *s);
  * |Σa − Σb| > 1e-9·max(Σa, Σb)). */
 OTK_EXPORT otk_status otk_sinkhorn_set(otk_sinkhorn *s, const double *a, const double *b);
 
+/* Re-aim the solver at a new target ε (cost units, finite, > 0), for a
+ * series of solves whose scale changes (otkit/monge_gap.h re-aims at an ε
+ * relative to each evaluation's costs): params.eps becomes `eps` (blur is no
+ * longer used) and the ε-list is rebuilt from the cost's current diameter
+ * (after otk_cost_points_set) or params.diameter.  The solver is then unset:
+ * call otk_sinkhorn_set before iterating.  Allocates only when the new list
+ * is longer than 128 entries and any list before.
+ * Errors: OTK_ENULL, OTK_EPARAM (eps, or another ε than a heat-kernel cost
+ * was built for), OTK_ENOMEM (the solver keeps its previous list). */
+OTK_EXPORT otk_status otk_sinkhorn_set_eps(otk_sinkhorn *s, double eps);
+
 /* Warm start: replace the potentials (GeomLoss gauge) after set(); the
  * annealing is skipped and iterations continue at the target ε.  NULL leaves
  * that side unchanged.  Errors: OTK_ENULL, OTK_ESTATE, OTK_ENONFINITE. */
@@ -181,8 +203,9 @@ OTK_EXPORT otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double 
 /* One update.  Returns
  *   OTK_CONTINUE       call again;
  *   OTK_SUCCESS        done (tolerance reached, or the fixed schedule ended);
- *   OTK_NOT_CONVERGED  max_iter reached; the potentials are the best iterate
- *                      seen (smallest marginal error at the target ε);
+ *   OTK_NOT_CONVERGED  max_iter reached (a positive warning): the potentials
+ *                      are the best iterate, the one with the smallest
+ *                      marginal error measured at the target ε;
  *   OTK_ESTATE         set() was not called;
  *   OTK_ENUMERIC       a non-finite potential appeared (should not happen for
  *                      valid input; reported rather than propagated).
@@ -239,11 +262,14 @@ OTK_EXPORT otk_status otk_sinkhorn_barycentric(otk_sinkhorn *s, size_t k, const 
 OTK_EXPORT otk_status otk_sinkhorn_plan(otk_sinkhorn *s, double *P);
 
 /* Potential gauges. */
-typedef enum {
-    OTK_GAUGE_GEOMLOSS = 0, /* f with P = a b e^{(f+g−C)/ε} (otkit's own) */
-    OTK_GAUGE_OTT = 1,      /* f' = f + ε log a, P = e^{(f'+g'−C)/ε}     */
-    OTK_GAUGE_POT = 2       /* log u = f'/ε,  P = diag(u) K diag(v)       */
-} otk_gauge;
+#define OTK_GAUGE_MAP(X)                                                                     \
+    X(OTK_GAUGE_GEOMLOSS, 0, "geomloss") /* f with P = a b e^{(f+g−C)/ε} (otkit's own) */     \
+    X(OTK_GAUGE_OTT, 1, "ott")           /* f' = f + ε log a, P = e^{(f'+g'−C)/ε}     */     \
+    X(OTK_GAUGE_POT, 2, "pot")           /* log u = f'/ε,  P = diag(u) K diag(v)       */
+typedef enum { OTK_GAUGE_MAP(OTK_ENUM_MEMBER_) } otk_gauge;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_gauge_name(otk_gauge gauge);
+OTK_EXPORT otk_status otk_gauge_from_name(const char *name, otk_gauge *gauge);
 
 /* Convert one potential (n entries, weights w) between gauges; in == out is
  * allowed.  Entries with w_i = 0 become −INFINITY in the OTT/POT gauges.

@@ -77,15 +77,16 @@ OTK_EXPORT otk_status otk_wasserstein_1d(size_t n, const double *x, const double
                                          double *value, double *grad_x, double *grad_y,
                                          double *grad_a, double *grad_b);
 
-typedef enum {
-    OTK_DIRECTIONS_GAUSSIAN = 0, /* "gaussian": normalised Gaussian vectors (default) */
-    OTK_DIRECTIONS_HALTON = 1    /* "halton": shifted Halton points through the normal
-                                    inverse CDF, normalised; d <= 1000 */
-} otk_directions;
+/* "gaussian": normalised Gaussian vectors (default); "halton": shifted Halton
+ * points through the normal inverse CDF, normalised; d <= 1000. */
+#define OTK_DIRECTIONS_MAP(X)                                                                \
+    X(OTK_DIRECTIONS_GAUSSIAN, 0, "gaussian")                                                \
+    X(OTK_DIRECTIONS_HALTON, 1, "halton")
+typedef enum { OTK_DIRECTIONS_MAP(OTK_ENUM_MEMBER_) } otk_directions;
 
-/* Parse "gaussian" / "halton"; OTK_ENULL or OTK_EPARAM for an unknown name. */
+/* Name table (otkit/names.h): NULL for an invalid value; the parser returns
+ * OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM listing the names. */
 OTK_EXPORT otk_status otk_directions_from_name(const char *name, otk_directions *kind);
-/* The name of a kind, or NULL when invalid. */
 OTK_EXPORT const char *otk_directions_name(otk_directions kind);
 
 typedef struct {

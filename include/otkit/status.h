@@ -64,6 +64,11 @@ typedef enum {
 #undef OTK_STATUS_ENUM_
 } otk_status;
 
+/* Every enum of the library is generated, like the statuses, from one list
+ * X(MEMBER, VALUE, "name"), OTK_<ENUM>_MAP in its header; the same list gives
+ * its name table (otkit/names.h).  Values run from 0 without gaps. */
+#define OTK_ENUM_MEMBER_(member, value, text) member = value,
+
 /* A static, never-NULL description of a status ("a weight is negative").
  * Unknown values give "unknown status". */
 OTK_EXPORT const char *otk_strerror(int status);

@@ -13,24 +13,19 @@
 struct otk_divergence {
     const otk_cost *c_xy, *c_xx, *c_yy; /* C_xx, C_yy NULL when debias is off */
     otk_cost *owned[3];                 /* built by alloc_points, freed by free */
+    otk_sinkhorn *sk;                   /* the coupled problems (solvers/core/sinkhorn.c) */
     int from_points;                    /* made by alloc_points */
     int have_coordinates;               /* the costs are point clouds: gradients */
     otk_divergence_params par;
-    otk__resolved_params resolved; /* ε, p, blur, diameter, threads */
-    otk_update xy_update;          /* AUTO resolved */
     size_t n, m, d;
     int threads, debias;
-    double eps, rho, p, blur;
-    /* The ε-list (docs/math.md A.5), its last entry the target ε. */
-    double *eps_list;
-    int n_eps, eps_cap;
-    /* Weights, potentials and workspace, allocated once. */
+    double eps, rho, p;
+    /* The potentials of the last solve: views into sk. */
+    const double *f_ba, *g_ab, *f_aa, *g_bb;
+    /* Weights and read-out workspace, allocated once. */
     double *a, *b, *log_a, *log_b;
-    double *f_ba, *g_ab, *f_aa, *g_bb;
-    double *f_soft, *g_soft, *faa_soft, *gbb_soft; /* soft-mins of the current potentials */
-    double *h_n, *h_m, *hs_n, *hs_m;               /* soft-min inputs / plan scalings */
-    double *grad_tmp;                              /* max(n, m)·d, point clouds only */
-    double mass_a, mass_b;
+    double *h_n, *h_m, *hs_n, *hs_m, *row; /* plan scalings, row sums */
+    double *grad_tmp;                      /* max(n, m)·d, point clouds only */
     /* The last solve. */
     int solved;
     otk_divergence_result res;
@@ -46,19 +41,10 @@ void otk_divergence_params_default(otk_divergence_params *params)
     params->debias = 1;
 }
 
-/* (Re)compute the ε-list for the current diameter; grows the list only when
- * the new schedule is longer than any before. */
-static otk_status build_schedule(otk_divergence *div)
-{
-    div->resolved.diameter =
-        div->par.diameter > 0.0 ? div->par.diameter : div->c_xy->diameter;
-    return otk__build_eps_list(&div->resolved, div->par.scaling, &div->eps_list, &div->n_eps,
-                               &div->eps_cap);
-}
-
 static int is_points(const otk_cost *c) { return c && strcmp(c->ops->kind, "points") == 0; }
 
-/* Everything after the costs are known: parameters, schedule, workspace. */
+/* Everything after the costs are known: parameters, the coupled solver,
+ * workspace. */
 static otk_status setup(otk_divergence *div, const otk_divergence_params *params)
 {
     otk_divergence_params par;
@@ -68,7 +54,8 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
         otk_divergence_params_default(&par);
     const otk_cost *c = div->c_xy;
     const otk__common_params common = OTK__COMMON_PARAMS_OF(&par);
-    otk_status st = otk__resolve_common(&common, c, &div->resolved);
+    otk__resolved_params rp;
+    otk_status st = otk__resolve_common(&common, c, &rp);
     if (st)
         return st;
     if (!(par.rho > 0.0))
@@ -76,21 +63,33 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
                          par.rho);
     if (par.debias != 0 && par.debias != 1)
         return otk__fail(OTK_EPARAM, "params.debias = %d must be 0 or 1", par.debias);
-    const double p = div->resolved.p;
     div->par = par;
     div->debias = par.debias;
-    div->p = p;
-    div->eps = div->resolved.eps;
-    div->blur = div->resolved.blur;
-    div->rho = par.reach > 0.0 ? pow(par.reach, p) : par.rho;
-    div->xy_update = div->resolved.update;
-    div->threads = div->resolved.threads;
+    div->p = rp.p;
+    div->eps = rp.eps;
+    div->rho = par.reach > 0.0 ? pow(par.reach, rp.p) : par.rho;
+    div->threads = rp.threads;
     div->n = c->n;
     div->m = c->m;
     div->have_coordinates = is_points(c) && (!div->debias || (is_points(div->c_xx) &&
                                                               is_points(div->c_yy)));
     div->d = div->have_coordinates ? otk__cost_points_dim(c) : 0;
-    if ((st = build_schedule(div)))
+
+    /* The solver sees the resolved ε, p and ρ; the α→β problem keeps the
+     * averaged (GeomLoss) form throughout the fixed schedule. */
+    otk_sinkhorn_params sp;
+    otk_sinkhorn_params_default(&sp);
+    sp.eps = rp.eps;
+    sp.p = rp.p;
+    sp.rho_a = sp.rho_b = div->rho;
+    sp.schedule = par.schedule;
+    sp.update = par.schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC : rp.update;
+    sp.scaling = par.scaling;
+    sp.diameter = par.diameter;
+    sp.tol = par.tol;
+    sp.max_iter = par.max_iter;
+    sp.threads = rp.threads;
+    if ((st = otk__sinkhorn_alloc_coupled(&div->sk, c, div->c_xx, div->c_yy, &sp)))
         return st;
 
     const size_t n = div->n, m = div->m;
@@ -98,23 +97,16 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
     if (m > limit || n > limit - m)
         return otk__fail(OTK_ENOMEM, "otk_divergence: workspace for n = %zu, m = %zu overflows "
                          "size_t", n, m);
-    double *w = malloc((8 * n + 8 * m) * sizeof *w);
+    double *w = malloc((5 * n + 4 * m) * sizeof *w);
     if (!w)
         return otk__fail(OTK_ENOMEM, "otk_divergence: out of memory for n = %zu, m = %zu", n, m);
     div->a = w, w += n;
     div->log_a = w, w += n;
-    div->f_ba = w, w += n;
-    div->f_aa = w, w += n;
-    div->f_soft = w, w += n;
-    div->faa_soft = w, w += n;
     div->h_n = w, w += n;
     div->hs_n = w, w += n;
+    div->row = w, w += n;
     div->b = w, w += m;
     div->log_b = w, w += m;
-    div->g_ab = w, w += m;
-    div->g_bb = w, w += m;
-    div->g_soft = w, w += m;
-    div->gbb_soft = w, w += m;
     div->h_m = w, w += m;
     div->hs_m = w, w += m;
     if (div->have_coordinates) {
@@ -130,9 +122,9 @@ void otk_divergence_free(otk_divergence *div)
 {
     if (!div)
         return;
+    otk_sinkhorn_free(div->sk);
     free(div->a); /* the start of the workspace block */
     free(div->grad_tmp);
-    free(div->eps_list);
     for (int k = 0; k < 3; k++)
         otk_cost_free(div->owned[k]);
     free(div);
@@ -241,106 +233,15 @@ otk_status otk_divergence_set_points(otk_divergence *div, const double *x, const
         (y && (st = otk__check_finite("y", y, div->m * div->d))))
         return st;
     div->solved = 0;
-    otk__cost_points_update(div->owned[0], x, y);
-    if (div->owned[1] && x)
-        otk__cost_points_update(div->owned[1], x, x);
-    if (div->owned[2] && y)
-        otk__cost_points_update(div->owned[2], y, y);
-    return build_schedule(div);
+    if ((st = otk_cost_points_set(div->owned[0], x, y)) ||
+        (div->owned[1] && x && (st = otk_cost_points_set(div->owned[1], x, x))) ||
+        (div->owned[2] && y && (st = otk_cost_points_set(div->owned[2], y, y))))
+        return st;
+    /* The ε-list starts from the new diameter. */
+    return otk_sinkhorn_set_eps(div->sk, div->eps);
 }
 
-/* ------------------------------------------------------------------ loop */
-
-/* out = smin^w_C(pot) along `axis` of C: h = log w + pot/ε (pot NULL = 0). */
-static void softmin(const otk_divergence *div, const otk_cost *c, int axis, double eps,
-                    const double *log_w, const double *pot, size_t len, double *h, double *out)
-{
-    for (size_t k = 0; k < len; k++)
-        h[k] = pot ? log_w[k] + pot[k] / eps : log_w[k];
-    c->ops->softmin(c, axis, eps, h, out, div->threads);
-}
-
-/* The soft-mins of the current potentials: f_soft = smin^b_{C_xy}(g_ab) (when
- * `rows`), g_soft = smin^a_{C_yx}(f_ba), and for the debiased problems
- * faa_soft = smin^a_{C_xx}(f_aa), gbb_soft = smin^b_{C_yy}(g_bb).  `zero`
- * evaluates them at zero potentials (GeomLoss's initialisation). */
-static void softmins(otk_divergence *div, double eps, int rows, int zero)
-{
-    const size_t n = div->n, m = div->m;
-    if (rows)
-        softmin(div, div->c_xy, 0, eps, div->log_b, zero ? NULL : div->g_ab, m, div->h_m,
-                div->f_soft);
-    softmin(div, div->c_xy, 1, eps, div->log_a, zero ? NULL : div->f_ba, n, div->h_n,
-            div->g_soft);
-    if (div->debias) {
-        softmin(div, div->c_xx, 0, eps, div->log_a, zero ? NULL : div->f_aa, n, div->hs_n,
-                div->faa_soft);
-        softmin(div, div->c_yy, 0, eps, div->log_b, zero ? NULL : div->g_bb, m, div->hs_m,
-                div->gbb_soft);
-    }
-}
-
-/* pot ← κ·soft (average = 0) or ½(pot + κ·soft) (average = 1). */
-static void relax(double *pot, const double *soft, size_t len, double k, int average)
-{
-    if (average)
-        for (size_t i = 0; i < len; i++)
-            pot[i] = 0.5 * (pot[i] + k * soft[i]);
-    else
-        for (size_t i = 0; i < len; i++)
-            pot[i] = k * soft[i];
-}
-
-/* One update of all four potentials at ε from the soft-mins already computed
- * (all from the previous potentials).  The α→β pair is averaged
- * (`average`), replaced (the final extrapolation), or, for the alternating
- * form, g_ab is replaced and f_ba recomputed from the new g_ab. */
-static void update(otk_divergence *div, double eps, int average, int alternating)
-{
-    const double k = otk__kappa(eps, div->rho);
-    if (alternating) {
-        relax(div->g_ab, div->g_soft, div->m, k, 0);
-        softmin(div, div->c_xy, 0, eps, div->log_b, div->g_ab, div->m, div->h_m, div->f_soft);
-        relax(div->f_ba, div->f_soft, div->n, k, 0);
-    } else {
-        relax(div->f_ba, div->f_soft, div->n, k, average);
-        relax(div->g_ab, div->g_soft, div->m, k, average);
-    }
-    if (div->debias) {
-        relax(div->f_aa, div->faa_soft, div->n, k, average);
-        relax(div->g_bb, div->gbb_soft, div->m, k, average);
-    }
-}
-
-static otk_status check_potentials(const otk_divergence *div, double eps)
-{
-    if (!otk__all_finite(div->f_ba, div->n) || !otk__all_finite(div->g_ab, div->m) ||
-        (div->debias &&
-         (!otk__all_finite(div->f_aa, div->n) || !otk__all_finite(div->g_bb, div->m))))
-        return otk__fail(OTK_ENUMERIC, "otk_divergence_solve: non-finite potential at eps = %g",
-                         eps);
-    return OTK_SUCCESS;
-}
-
-/* The largest marginal error of the solved problems, from the soft-mins of
- * the current potentials; `f_exact` says f_ba = κ·smin^b(g_ab) holds exactly
- * (after an alternating update), so its side needs no measurement. */
-static double marginal_error(const otk_divergence *div, double eps, int f_exact)
-{
-    const double rho = div->rho;
-    double err = otk__side_error(div->b, div->g_ab, div->g_soft, div->m, eps, rho, div->mass_b);
-    if (!f_exact)
-        err += otk__side_error(div->a, div->f_ba, div->f_soft, div->n, eps, rho, div->mass_a);
-    if (div->debias) {
-        /* The symmetric plans have equal row and column marginals. */
-        double e_aa = 2.0 * otk__side_error(div->a, div->f_aa, div->faa_soft, div->n, eps, rho,
-                                       div->mass_a);
-        double e_bb = 2.0 * otk__side_error(div->b, div->g_bb, div->gbb_soft, div->m, eps, rho,
-                                       div->mass_b);
-        err = fmax(err, fmax(e_aa, e_bb));
-    }
-    return err;
-}
+/* ----------------------------------------------------------------- solve */
 
 static void copy_log(const double *w, double *log_w, size_t n)
 {
@@ -412,86 +313,35 @@ otk_status otk_divergence_solve(otk_divergence *div, const double *a, const doub
         div->b[j] = b ? b[j] : 1.0 / (double)m;
     copy_log(div->a, div->log_a, n);
     copy_log(div->b, div->log_b, m);
-    div->mass_a = ma;
-    div->mass_b = mb;
     div->solved = 0;
 
-    const int fixed = div->par.schedule == OTK_SCHEDULE_FIXED;
-    const int alternating = div->xy_update == OTK_UPDATE_ALTERNATING;
-    const int last = div->n_eps - 1;
-    int iterations = 0, annealing = 0;
-    otk_status final = OTK_SUCCESS;
-    double err = NAN;
-
-    /* GeomLoss's initialisation: one soft-min from zero potentials at ε₀. */
-    const double e0 = div->eps_list[0];
-    softmins(div, e0, 1, 1);
-    update(div, e0, 0, 0);
-
-    /* One update per listed ε (fixed: the whole list; converge: the annealing
-     * part, the list without its target entry). */
-    const int listed = fixed ? last + 1 : last;
-    for (int s = 0; s < listed; s++) {
-        const double e = div->eps_list[s];
-        softmins(div, e, !alternating || fixed, 0);
-        update(div, e, 1, alternating && !fixed);
-        iterations++;
-        if (s < last)
-            annealing++;
-        if ((st = check_potentials(div, e)))
-            return st;
+    /* The one driver: GeomLoss's initialisation, annealing and (fixed)
+     * extrapolation, or the convergence loop with its best iterate. */
+    if ((st = otk_sinkhorn_set(div->sk, a, b)))
+        return st;
+    while ((st = otk_sinkhorn_iterate(div->sk)) == OTK_CONTINUE)
+        ;
+    if (st < 0)
+        return st;
+    const double *unused;
+    otk__sinkhorn_problem(div->sk, 0, &div->f_ba, &div->g_ab);
+    div->f_aa = div->g_bb = NULL;
+    if (div->debias) {
+        otk__sinkhorn_problem(div->sk, 1, &div->f_aa, &unused);
+        otk__sinkhorn_problem(div->sk, 2, &div->g_bb, &unused);
     }
-
-    if (fixed) {
-        /* The final extrapolation: all four from the previous values, not
-         * averaged, at the last ε. */
-        const double e = div->eps_list[last];
-        softmins(div, e, 1, 0);
-        update(div, e, 0, 0);
-        if ((st = check_potentials(div, e)))
-            return st;
-    } else {
-        const double eps = div->eps;
-        int f_exact = 0, target_iterations = 0;
-        for (;;) {
-            softmins(div, eps, !(alternating && f_exact), 0);
-            err = marginal_error(div, eps, alternating && f_exact);
-            if (isnan(err))
-                return otk__fail(OTK_ENUMERIC, "otk_divergence_solve: marginal error is NaN "
-                                               "at eps = %g",
-                                 eps);
-            if (err <= div->par.tol)
-                break;
-            if (target_iterations >= div->par.max_iter) {
-                otk__fail(OTK_NOT_CONVERGED,
-                          "otk_divergence_solve: marginal error %.3g > tol %.3g after "
-                          "max_iter = %d iterations at eps = %g",
-                          err, div->par.tol, div->par.max_iter, eps);
-                final = OTK_NOT_CONVERGED;
-                break;
-            }
-            update(div, eps, 1, alternating);
-            f_exact = 1;
-            iterations++;
-            target_iterations++;
-            if ((st = check_potentials(div, eps)))
-                return st;
-        }
-    }
-
     div->res.divergence = divergence_value(div);
     div->res.eps = div->eps;
     div->res.rho = div->rho;
     div->res.mass_a = ma;
     div->res.mass_b = mb;
-    div->res.marginal_error = err;
-    div->res.iterations = iterations;
-    div->res.annealing_iterations = annealing;
-    div->res.status = final;
+    otk__sinkhorn_counts(div->sk, &div->res.iterations, &div->res.annealing_iterations,
+                         &div->res.marginal_error);
+    div->res.status = st;
     div->solved = 1;
     if (res)
         *res = div->res;
-    return final;
+    return st;
 }
 
 /* ------------------------------------------------------------ read-outs */
@@ -512,8 +362,7 @@ otk_status otk_divergence_marginal_error(otk_divergence *div, double *err)
     otk_status st;
     if ((st = require_solved(div, err, "otk_divergence_marginal_error")))
         return st;
-    softmins(div, div->eps, 1, 0);
-    *err = marginal_error(div, div->eps, 0);
+    *err = otk__sinkhorn_measure(div->sk);
     return OTK_SUCCESS;
 }
 
@@ -535,10 +384,10 @@ otk_status otk_divergence_transport_cost(otk_divergence *div, double *value)
     scaling(div->log_a, div->f_ba, div->n, eps, 1, div->h_n);
     scaling(div->log_b, div->g_ab, div->m, eps, 1, div->h_m);
     div->c_xy->ops->plan_reduce(div->c_xy, 0, eps, div->h_n, div->h_m, OTK_REDUCE_COST, 0, NULL,
-                                div->f_soft, div->threads);
+                                div->row, div->threads);
     double s = 0.0;
     for (size_t i = 0; i < div->n; i++)
-        s += div->f_soft[i];
+        s += div->row[i];
     *value = s;
     return OTK_SUCCESS;
 }

@@ -13,78 +13,6 @@
 #include "otkit/fdiv.h"
 #include "internal.h"
 
-/* ------------------------------------------------------------ name tables */
-
-static const char *const fdiv_kind_names[] = {"kl",        "reverse-kl", "jeffreys", "js",
-                                              "tv",        "hellinger",  "pearson",  "neyman",
-                                              "alpha",     "custom"};
-#define N_FDIV_KINDS (sizeof fdiv_kind_names / sizeof fdiv_kind_names[0])
-
-static const char *const reduction_names[] = {"mean", "sum", "none"};
-#define N_REDUCTIONS (sizeof reduction_names / sizeof reduction_names[0])
-
-static const char *const binning_names[] = {"quantile", "equal-width", "edges"};
-#define N_BINNINGS (sizeof binning_names / sizeof binning_names[0])
-
-static otk_status name_lookup(const char *what, const char *const *names, size_t n,
-                              const char *name, int *out, const char *expected)
-{
-    if (!name || !out)
-        return otk__fail(OTK_ENULL, "otk_%s_from_name: %s is NULL", what, name ? what : "name");
-    for (size_t k = 0; k < n; k++)
-        if (strcmp(name, names[k]) == 0) {
-            *out = (int)k;
-            return OTK_SUCCESS;
-        }
-    return otk__fail(OTK_EPARAM, "unknown %s \"%s\" (expected %s)", what, name, expected);
-}
-
-const char *otk_fdiv_kind_name(otk_fdiv_kind kind)
-{
-    return (unsigned)kind < N_FDIV_KINDS ? fdiv_kind_names[kind] : NULL;
-}
-
-otk_status otk_fdiv_kind_from_name(const char *name, otk_fdiv_kind *kind)
-{
-    int k = 0;
-    otk_status st = name_lookup("fdiv_kind", fdiv_kind_names, N_FDIV_KINDS, name, &k,
-                                "kl, reverse-kl, jeffreys, js, tv, hellinger, pearson, "
-                                "neyman, alpha or custom");
-    if (st == OTK_SUCCESS)
-        *kind = (otk_fdiv_kind)k;
-    return st;
-}
-
-const char *otk_reduction_kind_name(otk_reduction_kind reduction)
-{
-    return (unsigned)reduction < N_REDUCTIONS ? reduction_names[reduction] : NULL;
-}
-
-otk_status otk_reduction_kind_from_name(const char *name, otk_reduction_kind *reduction)
-{
-    int k = 0;
-    otk_status st = name_lookup("reduction_kind", reduction_names, N_REDUCTIONS, name, &k,
-                                "mean, sum or none");
-    if (st == OTK_SUCCESS)
-        *reduction = (otk_reduction_kind)k;
-    return st;
-}
-
-const char *otk_binning_name(otk_binning binning)
-{
-    return (unsigned)binning < N_BINNINGS ? binning_names[binning] : NULL;
-}
-
-otk_status otk_binning_from_name(const char *name, otk_binning *binning)
-{
-    int k = 0;
-    otk_status st = name_lookup("binning", binning_names, N_BINNINGS, name, &k,
-                                "quantile, equal-width or edges");
-    if (st == OTK_SUCCESS)
-        *binning = (otk_binning)k;
-    return st;
-}
-
 void otk_fdiv_params_default(otk_fdiv_params *params)
 {
     if (!params)
@@ -305,14 +233,14 @@ static void fdiv_term_at_zero(const fdiv_member *m, double p, double q, double *
 
 static otk_status check_member(const otk_fdiv_params *par)
 {
-    if ((unsigned)par->kind >= N_FDIV_KINDS)
+    if (!otk_fdiv_kind_name(par->kind))
         return otk__fail(OTK_EPARAM, "params.kind = %d is not an otk_fdiv_kind", (int)par->kind);
     if (par->kind == OTK_FDIV_ALPHA && !isfinite(par->alpha))
         return otk__fail(OTK_EPARAM, "params.alpha = %g must be finite", par->alpha);
     if (par->kind == OTK_FDIV_CUSTOM && (!par->generator || !par->generator->fn))
         return otk__fail(OTK_EPARAM, "params.generator%s is NULL for kind \"custom\"",
                          par->generator ? "->fn" : "");
-    if ((unsigned)par->reduction >= N_REDUCTIONS)
+    if (!otk_reduction_kind_name(par->reduction))
         return otk__fail(OTK_EPARAM, "params.reduction = %d is not an otk_reduction_kind",
                          (int)par->reduction);
     if (par->threads < 0)
@@ -802,7 +730,7 @@ static size_t bin_of(const double *edges, size_t ne, double v)
 
 static otk_status check_bins_params(const otk_bins_params *par, size_t *room)
 {
-    if ((unsigned)par->binning >= N_BINNINGS)
+    if (!otk_binning_name(par->binning))
         return otk__fail(OTK_EPARAM, "params.binning = %d is not an otk_binning",
                          (int)par->binning);
     if (par->binning == OTK_BINNING_EDGES) {

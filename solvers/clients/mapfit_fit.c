@@ -75,7 +75,8 @@ static otk_status check_fit_params(const otk_map_fit_params *p)
                     p->warmup_steps);
     FIT_PARAM_CHECK(p->iters >= 0, "iters = %d must be >= 0", p->iters);
     FIT_PARAM_CHECK(isfinite(p->lr) && p->lr > 0.0, "lr = %g must be finite and > 0", p->lr);
-    FIT_PARAM_CHECK(p->lr_schedule == OTK_LR_SCHEDULE_CONSTANT || p->lr_schedule == OTK_LR_SCHEDULE_COSINE,
+    FIT_PARAM_CHECK(p->lr_schedule == OTK_LR_SCHEDULE_CONSTANT ||
+                        p->lr_schedule == OTK_LR_SCHEDULE_COSINE,
                     "lr_schedule = %d is not an otk_lr_schedule", (int)p->lr_schedule);
     FIT_PARAM_CHECK(p->beta1 >= 0.0 && p->beta1 < 1.0, "beta1 = %g must be in [0, 1)", p->beta1);
     FIT_PARAM_CHECK(p->beta2 >= 0.0 && p->beta2 < 1.0, "beta2 = %g must be in [0, 1)", p->beta2);
@@ -93,11 +94,17 @@ static otk_status check_fit_params(const otk_map_fit_params *p)
     return OTK_SUCCESS;
 }
 
-/* The public checks shared by otk_map_fit and otk_map_objective. */
+/* The public checks shared by otk_map_fit and otk_map_objective; NULL params
+ * become the defaults, kept in *defaults. */
 static otk_status check_fit_inputs(const char *fn, const otk_map *map, size_t n, size_t m,
                                    size_t d, const double *x, const double *y,
-                                   const otk_map_fit_params *params)
+                                   const otk_map_fit_params **params,
+                                   otk_map_fit_params *defaults)
 {
+    if (!*params) {
+        otk_map_fit_params_default(defaults);
+        *params = defaults;
+    }
     if (!map || !x || !y)
         return otk__fail(OTK_ENULL, "%s: %s is NULL", fn, !map ? "map" : !x ? "x" : "y");
     if (map->family == OTK_MAP_FAMILY_ENTROPIC)
@@ -110,7 +117,7 @@ static otk_status check_fit_inputs(const char *fn, const otk_map *map, size_t n,
     otk_status st = otk__map_check_points("x", x, n, d);
     if (st < 0 || (st = otk__map_check_points("y", y, m, d)) < 0)
         return st;
-    return params ? check_fit_params(params) : OTK_SUCCESS;
+    return check_fit_params(*params);
 }
 
 static double norm2(const double *v, size_t n)
@@ -272,11 +279,8 @@ otk_status otk_map_objective(const otk_map *map, size_t n, size_t m, size_t d, c
                              double *value, double *grad_theta, otk_map_fit_result *parts)
 {
     otk_map_fit_params defaults;
-    if (!params) {
-        otk_map_fit_params_default(&defaults);
-        params = &defaults;
-    }
-    otk_status st = check_fit_inputs("otk_map_objective", map, n, m, d, x, y, params);
+    otk_status st =
+        check_fit_inputs("otk_map_objective", map, n, m, d, x, y, &params, &defaults);
     if (st < 0)
         return st;
     if (!value)
@@ -518,11 +522,7 @@ otk_status otk_map_fit(otk_map *map, size_t n, size_t m, size_t d, const double 
                        otk_map_fit_result *res)
 {
     otk_map_fit_params defaults;
-    if (!params) {
-        otk_map_fit_params_default(&defaults);
-        params = &defaults;
-    }
-    otk_status st = check_fit_inputs("otk_map_fit", map, n, m, d, x, y, params);
+    otk_status st = check_fit_inputs("otk_map_fit", map, n, m, d, x, y, &params, &defaults);
     if (st < 0)
         return st;
     otk__gsl_never_abort();

@@ -1,6 +1,6 @@
 /* What the map-fitting sources share (solvers/clients/mapfit_*.c): the map
- * itself, its forward and backward passes, and the one switch of GSL's error
- * handler.  Not installed; not part of the API. */
+ * itself and its forward and backward passes (GSL's error handler is switched
+ * by otk__gsl_never_abort, solvers/internal.h).  Not installed; not part of the API. */
 #ifndef OTKIT_MAPFIT_INTERNAL_H
 #define OTKIT_MAPFIT_INTERNAL_H
 
@@ -39,13 +39,5 @@ void otk__map_backprop(const otk_map *map, size_t n, const double *x, const doub
 /* n > 0 points of dimension d, every coordinate finite; the message names
  * the point ("x[3][1]"). */
 otk_status otk__map_check_points(const char *what, const double *p, size_t n, size_t d);
-
-/* GSL's default error handler aborts the program; the library never does.
- * Before its first GSL call each entry point calls this: it switches the
- * handler off once per process (pthread_once), unless the program installed
- * its own handler, which is then put back and kept (mapfit.h, THREAD SAFETY;
- * docs/design.md).  Defined in solvers/core/status.c, shared with the sliced
- * solver. */
-void otk__gsl_never_abort(void);
 
 #endif /* OTKIT_MAPFIT_INTERNAL_H */

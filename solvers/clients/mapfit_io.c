@@ -301,8 +301,7 @@ static otk_status load_map(map_reader *r, otk_map **out)
     if ((st = expect_key(r, "family", &v)) < 0)
         return st;
     if (otk_map_family_from_name(v, &family) < 0)
-        return format_error(r, "unknown map family \"%.40s\" (expected affine, mlp or entropic)",
-                            v);
+        return format_error(r, "%s", otk_last_error()); /* names the valid families */
     if ((st = expect_key(r, "dim", &v)) < 0 || (st = parse_count(r, v, 46340, &d, "dim")) < 0)
         return st;
     otk_map *map = NULL;
@@ -318,7 +317,7 @@ static otk_status load_map(map_reader *r, otk_map **out)
         if ((st = expect_key(r, "activation", &v)) < 0)
             return st;
         if (otk_activation_from_name(v, &act) < 0)
-            return format_error(r, "unknown activation \"%.40s\" (expected gelu or tanh)", v);
+            return format_error(r, "%s", otk_last_error()); /* names the valid activations */
         if ((st = expect_key(r, "hidden", &v)) < 0)
             return st;
         char *end;

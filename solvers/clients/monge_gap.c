@@ -11,23 +11,16 @@
 #include "otkit/sinkhorn.h"
 #include "internal.h"
 
-/* ε-lists are about log2(D/blur) + 2 long; 128 entries cover any ratio a
- * double can express, so evaluations never grow the list. */
-#define MG_EPS_LIST_RESERVE 128
-
 struct otk_monge_gap {
     size_t n, d;
     otk_monge_gap_params par;
     int threads;
-    otk_cost *cost;   /* x against tx, coordinates replaced at each evaluation */
-    otk_sinkhorn *sk; /* borrows cost */
-    const otk_kernels *kern;
-    double *ts;                /* d×n: tx by coordinate, for the cost-statistic tiles */
-    double *row_mean, *row_m2; /* n each: per-row mean and sum of squared deviations */
-    double *u, *v;             /* n each: plan scalings log w + f/ε, log w + g/ε */
-    double *tmp;               /* n×d: plan-weighted gradient sums */
-    double *warm_f, *warm_g;   /* n each: the last evaluation's potentials (warm_start) */
-    double warm_eps;           /* their ε; 0 = none yet */
+    otk_cost *cost;          /* x against tx, coordinates replaced at each evaluation */
+    otk_sinkhorn *sk;        /* borrows cost */
+    double *u, *v;           /* n each: plan scalings log w + f/ε, log w + g/ε */
+    double *tmp;             /* n×d: plan-weighted gradient sums */
+    double *warm_f, *warm_g; /* n each: the last evaluation's potentials (warm_start) */
+    double warm_eps;         /* their ε; 0 = none yet */
 };
 
 void otk_monge_gap_params_default(otk_monge_gap_params *p)
@@ -99,17 +92,14 @@ otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
 
     otk_monge_gap *mg = calloc(1, sizeof *mg);
     double *zeros = calloc(n * d, sizeof *zeros);
-    double *block = malloc((2 * n * d + 6 * n) * sizeof *block);
+    double *block = malloc((n * d + 4 * n) * sizeof *block);
     if (!mg || !zeros || !block) {
         st = otk__fail(OTK_ENOMEM, "otk_monge_gap_alloc: out of memory for n = %zu, d = %zu", n,
                        d);
         goto fail;
     }
-    mg->ts = block;
-    mg->tmp = block + n * d;
-    mg->row_mean = block + 2 * n * d;
-    mg->row_m2 = mg->row_mean + n;
-    mg->u = mg->row_m2 + n;
+    mg->tmp = block;
+    mg->u = block + n * d;
     mg->v = mg->u + n;
     mg->warm_f = mg->v + n;
     mg->warm_g = mg->warm_f + n;
@@ -126,14 +116,12 @@ otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
     sp.tol = par.tol;
     sp.max_iter = par.max_iter;
     sp.threads = par.threads;
-    if ((st = otk_sinkhorn_alloc(&mg->sk, mg->cost, &sp)) ||
-        (st = otk__sinkhorn_reserve(mg->sk, MG_EPS_LIST_RESERVE)))
+    if ((st = otk_sinkhorn_alloc(&mg->sk, mg->cost, &sp)))
         goto fail;
     mg->n = n;
     mg->d = d;
     mg->par = par;
     mg->threads = otk__threads(par.threads);
-    mg->kern = otk__kernels();
     free(zeros);
     *out = mg;
     return OTK_SUCCESS;
@@ -150,62 +138,8 @@ void otk_monge_gap_free(otk_monge_gap *mg)
         return;
     otk_sinkhorn_free(mg->sk);
     otk_cost_free(mg->cost);
-    free(mg->ts);
+    free(mg->tmp); /* the start of the workspace block */
     free(mg);
-}
-
-/* Merge (nb, mean_b, m2_b) into (na, mean_a, m2_a): Chan et al.'s pairwise
- * update, which keeps the sum of squared deviations accurate when the mean is
- * large compared to the spread (a single Σc² − (Σc)²/N would cancel). */
-static void merge_moments(double *na, double *mean_a, double *m2_a, double nb, double mean_b,
-                          double m2_b)
-{
-    const double nt = *na + nb;
-    const double delta = mean_b - *mean_a;
-    *mean_a += delta * (nb / nt);
-    *m2_a += m2_b + delta * delta * (*na * nb / nt);
-    *na = nt;
-}
-
-/* Mean or population standard deviation (jnp.mean / jnp.std) of the n²
- * entries C_ij = c(x_i, tx_j), tile by tile: O(n² d) time, O(n) memory.  Rows
- * are reduced in parallel and merged in index order, so the value does not
- * depend on the thread count. */
-static double cost_statistic(otk_monge_gap *mg, const double *x)
-{
-    const size_t n = mg->n, d = mg->d;
-    const otk_kernels *kern = mg->kern;
-    const int ground = (int)mg->par.ground;
-    const double power = mg->par.power;
-    const double *ts = mg->ts;
-    double *row_mean = mg->row_mean, *row_m2 = mg->row_m2;
-    const int threads = mg->threads;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, n, n))
-    for (size_t i = 0; i < n; i++) {
-        double buf[OTK_TILE];
-        double cnt = 0.0, mean = 0.0, m2 = 0.0;
-        for (size_t j0 = 0; j0 < n; j0 += OTK_TILE) {
-            const size_t T = n - j0 < OTK_TILE ? n - j0 : OTK_TILE;
-            kern->points_cost_tile(ground, power, d, x + i * d, 1, ts, n, j0, T, buf);
-            const double tm = kern->sum(buf, T) / (double)T;
-            double tm2 = 0.0;
-            for (size_t t = 0; t < T; t++)
-                tm2 += (buf[t] - tm) * (buf[t] - tm);
-            if (cnt == 0.0) {
-                cnt = (double)T;
-                mean = tm;
-                m2 = tm2;
-            } else {
-                merge_moments(&cnt, &mean, &m2, (double)T, tm, tm2);
-            }
-        }
-        row_mean[i] = mean;
-        row_m2[i] = m2;
-    }
-    double cnt = (double)n, mean = row_mean[0], m2 = row_m2[0];
-    for (size_t i = 1; i < n; i++)
-        merge_moments(&cnt, &mean, &m2, (double)n, row_mean[i], row_m2[i]);
-    return mg->par.relative_to == OTK_RELATIVE_MEAN ? mean : sqrt(m2 / cnt);
 }
 
 static double weight_entropy(const double *w, size_t n)
@@ -240,14 +174,17 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
                              "to 1", mass);
     }
 
-    otk__cost_points_update(mg->cost, x, tx);
-    for (size_t k = 0; k < d; k++)
-        for (size_t j = 0; j < n; j++)
-            mg->ts[k * n + j] = tx[j * d + k];
+    if ((st = otk_cost_points_set(mg->cost, x, tx)))
+        return st;
 
     double eps = mg->par.eps;
     if (eps == 0.0) {
-        const double stat = cost_statistic(mg, x);
+        /* The statistic of the entries the solver uses (a kept matrix). */
+        double stat;
+        if ((st = mg->par.relative_to == OTK_RELATIVE_MEAN
+                      ? otk_cost_moments(mg->cost, &stat, NULL, mg->threads)
+                      : otk_cost_moments(mg->cost, NULL, &stat, mg->threads)))
+            return st;
         eps = mg->par.relative_eps * stat;
         if (!(eps > 0.0 && isfinite(eps)))
             return otk__fail(OTK_EPARAM,
@@ -256,7 +193,7 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
                              mg->par.relative_eps,
                              mg->par.relative_to == OTK_RELATIVE_MEAN ? "mean" : "std", eps);
     }
-    if ((st = otk__sinkhorn_retarget(mg->sk, eps)))
+    if ((st = otk_sinkhorn_set_eps(mg->sk, eps)))
         return st;
 
     otk_sinkhorn_result sr;
@@ -264,9 +201,12 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
     if (solved == OTK_SUCCESS && mg->par.warm_start && mg->warm_eps == eps)
         solved = otk_sinkhorn_set_potentials(mg->sk, mg->warm_f, mg->warm_g);
     if (solved == OTK_SUCCESS)
-        solved = otk__sinkhorn_finish(mg->sk, &sr);
+        while ((solved = otk_sinkhorn_iterate(mg->sk)) == OTK_CONTINUE)
+            ;
     if (solved < 0)
         return solved;
+    if ((st = otk_sinkhorn_get_result(mg->sk, &sr)))
+        return st;
     if (mg->par.warm_start) {
         memcpy(mg->warm_f, otk_sinkhorn_potential_f(mg->sk), n * sizeof(double));
         memcpy(mg->warm_g, otk_sinkhorn_potential_g(mg->sk), n * sizeof(double));
@@ -278,7 +218,7 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
     const otk_cost *c = mg->cost;
     double disp = 0.0;
     for (size_t i = 0; i < n; i++)
-        disp += (w ? w[i] : 1.0 / (double)n) * c->ops->entry(c, i, i);
+        disp += (w ? w[i] : 1.0 / (double)n) * otk_cost_entry(c, i, i);
 
     if (grad_tx || grad_x) {
         const double *f = otk_sinkhorn_potential_f(mg->sk);
@@ -292,8 +232,9 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
         /* The entropies of the fixed weights and ε (stop-gradient) do not
          * move, so the envelope theorem leaves ∂/∂point of w·c(x, tx) − <P, C>. */
         if (grad_tx) {
-            c->ops->plan_reduce(c, 1, sr.eps, mg->u, mg->v, OTK_REDUCE_GRAD, d, NULL, mg->tmp,
-                                mg->threads);
+            if ((st = otk_cost_plan_reduce(c, 1, sr.eps, mg->u, mg->v, OTK_REDUCE_GRAD, d, NULL,
+                                           mg->tmp, mg->threads)))
+                return st;
             for (size_t j = 0; j < n; j++) {
                 double *gr = grad_tx + j * d;
                 for (size_t k = 0; k < d; k++)
@@ -303,8 +244,9 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
             }
         }
         if (grad_x) {
-            c->ops->plan_reduce(c, 0, sr.eps, mg->u, mg->v, OTK_REDUCE_GRAD, d, NULL, mg->tmp,
-                                mg->threads);
+            if ((st = otk_cost_plan_reduce(c, 0, sr.eps, mg->u, mg->v, OTK_REDUCE_GRAD, d, NULL,
+                                           mg->tmp, mg->threads)))
+                return st;
             for (size_t i = 0; i < n; i++) {
                 double *gr = grad_x + i * d;
                 for (size_t k = 0; k < d; k++)

@@ -1,4 +1,9 @@
-/* Log-domain Sinkhorn with ε-scaling, balanced and unbalanced (docs/math.md A). */
+/* Log-domain Sinkhorn with ε-scaling, balanced and unbalanced (docs/math.md A):
+ * the one driver of every Sinkhorn-type solver.  It advances k coupled
+ * problems on one ε-list — one (x↔y) for otk_sinkhorn, three (x↔y, x↔x,
+ * y↔y) for the debiased divergence — with one initialisation, one annealing,
+ * one final extrapolation (fixed schedule), one convergence test and one
+ * best-iterate policy. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -11,8 +16,30 @@
 
 enum { STAGE_UNSET, STAGE_RUNNING, STAGE_DONE };
 
-struct otk_sinkhorn {
+/* ε-lists are about log(D/blur)/log(1/scaling) + 2 long; reserving 128
+ * entries at alloc lets otk_sinkhorn_set_eps re-aim without allocating in
+ * any common use. */
+#define EPS_LIST_RESERVE 128
+
+/* One of the coupled problems.  A pair problem has potentials f (n) and g
+ * (m); a symmetric ("self") problem between a measure and itself (GeomLoss's
+ * debiasing terms) iterates one potential f, and its g, g_soft, h_m, best_g
+ * alias f, f_soft, h_n, best_f. */
+typedef struct {
     const otk_cost *cost;
+    int self;
+    int side;          /* self problems: 0 = the a weights, 1 = the b weights */
+    otk_update update; /* resolved; self problems: symmetric */
+    size_t n, m;
+    double rho_a, rho_b;
+    const double *a, *log_a, *b, *log_b; /* set by otk_sinkhorn_set */
+    double mass_a, mass_b;
+    double *f, *g, *f_soft, *g_soft, *h_n, *h_m, *best_f, *best_g;
+    int f_fresh; /* f = κ smin(g) holds exactly (after an alternating update) */
+} problem;
+
+struct otk_sinkhorn {
+    const otk_cost *cost; /* prob[0].cost */
     otk_sinkhorn_params par;
     size_t n, m;
     int threads;
@@ -20,12 +47,16 @@ struct otk_sinkhorn {
     /* The ε-list of the schedule (docs/math.md A.5); its last entry is the target ε. */
     double *eps_list;
     int n_eps, eps_cap;
-    /* Weights and workspace, all allocated once in alloc(). */
-    double *a, *b, *log_a, *log_b;
-    double *f, *g, *f_soft, *g_soft, *h_n, *h_m, *best_f, *best_g, *row, *col;
+    problem prob[3];
+    int n_prob;
+    /* Weights (copied by set) and read-out workspace; f, g, h_n, h_m alias
+     * prob[0]'s. */
+    double *a, *b, *log_a, *log_b, *row, *col;
+    double *f, *g, *h_n, *h_m;
     double mass_a, mass_b;
+    double *block; /* the whole workspace */
     /* Progress. */
-    int stage, started, step, f_fresh;
+    int stage, started, step;
     int iterations, annealing_iterations, target_iterations;
     double last_eps, error, best_error;
     otk_status final_status;
@@ -44,14 +75,38 @@ void otk_sinkhorn_params_default(otk_sinkhorn_params *params)
     params->no_annealing = 0;
 }
 
-otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
-                              const otk_sinkhorn_params *params)
+/* Carve a problem's arrays out of the workspace at *w. */
+static void problem_layout(problem *pr, double **w)
+{
+    const size_t n = pr->n, m = pr->m;
+    pr->f = *w, *w += n;
+    pr->f_soft = *w, *w += n;
+    pr->h_n = *w, *w += n;
+    pr->best_f = *w, *w += n;
+    if (pr->self) {
+        pr->g = pr->f;
+        pr->g_soft = pr->f_soft;
+        pr->h_m = pr->h_n;
+        pr->best_g = pr->best_f;
+        return;
+    }
+    pr->g = *w, *w += m;
+    pr->g_soft = *w, *w += m;
+    pr->h_m = *w, *w += m;
+    pr->best_g = *w, *w += m;
+}
+
+/* The solver for the problems on costs[0..k): costs[0] the n×m pair, the
+ * others (coupled solvers) the n×n and m×m self problems. */
+static otk_status alloc_problems(otk_sinkhorn **out, const otk_cost *const *costs, int k,
+                                 const otk_sinkhorn_params *params, const char *fn)
 {
     if (!out)
-        return otk__fail(OTK_ENULL, "otk_sinkhorn_alloc: out is NULL");
+        return otk__fail(OTK_ENULL, "%s: out is NULL", fn);
     *out = NULL;
+    const otk_cost *cost = costs[0];
     if (!cost)
-        return otk__fail(OTK_ENULL, "otk_sinkhorn_alloc: cost is NULL");
+        return otk__fail(OTK_ENULL, "%s: cost is NULL", fn);
     otk_sinkhorn_params par;
     if (params)
         par = *params;
@@ -74,37 +129,56 @@ otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
     par.update = rp.update;
 
     const size_t n = cost->n, m = cost->m;
-    const size_t limit = SIZE_MAX / 7 / sizeof(double);
+    /* 6 arrays per side for the weights and read-outs, 4 per side for each
+     * problem's potentials and workspace: at most 6 + 4·2 per side. */
+    const size_t per_side = 6 + 4 * (size_t)(k > 1 ? 2 : 1);
+    const size_t limit = SIZE_MAX / per_side / sizeof(double);
     if (m > limit || n > limit - m)
-        return otk__fail(OTK_ENOMEM, "otk_sinkhorn_alloc: workspace for n = %zu, m = %zu "
-                         "overflows size_t", n, m);
+        return otk__fail(OTK_ENOMEM, "%s: workspace for n = %zu, m = %zu overflows size_t", fn, n,
+                         m);
     otk_sinkhorn *s = calloc(1, sizeof *s);
     if (!s)
-        return otk__fail(OTK_ENOMEM, "otk_sinkhorn_alloc: out of memory");
-    double *block = malloc((7 * n + 7 * m) * sizeof *block);
-    int cap = 0;
-    if (!block || (st = otk__build_eps_list(&rp, par.scaling, &s->eps_list, &s->n_eps, &cap))) {
-        free(block);
-        free(s);
-        return block ? st
-                     : otk__fail(OTK_ENOMEM,
-                                 "otk_sinkhorn_alloc: out of memory for n = %zu, m = %zu", n, m);
+        return otk__fail(OTK_ENOMEM, "%s: out of memory", fn);
+    s->block = malloc(per_side * (n + m) * sizeof(double));
+    s->eps_cap = 0;
+    if (!s->block || (st = otk__build_eps_list(&rp, par.scaling, &s->eps_list, &s->n_eps,
+                                               &s->eps_cap))) {
+        if (!s->block)
+            st = otk__fail(OTK_ENOMEM, "%s: out of memory for n = %zu, m = %zu", fn, n, m);
+        otk_sinkhorn_free(s);
+        return st;
     }
-    double *w = block;
+    if (s->eps_cap < EPS_LIST_RESERVE) {
+        double *grown = realloc(s->eps_list, EPS_LIST_RESERVE * sizeof *grown);
+        if (grown) { /* only a reserve: without it set_eps allocates */
+            s->eps_list = grown;
+            s->eps_cap = EPS_LIST_RESERVE;
+        }
+    }
+    double *w = s->block;
     s->a = w, w += n;
     s->log_a = w, w += n;
-    s->f = w, w += n;
-    s->f_soft = w, w += n;
-    s->h_n = w, w += n;
-    s->best_f = w, w += n;
     s->row = w, w += n;
     s->b = w, w += m;
     s->log_b = w, w += m;
-    s->g = w, w += m;
-    s->g_soft = w, w += m;
-    s->h_m = w, w += m;
-    s->best_g = w, w += m;
     s->col = w, w += m;
+    s->n_prob = k;
+    for (int q = 0; q < k; q++) {
+        problem *pr = &s->prob[q];
+        pr->cost = costs[q];
+        pr->self = q > 0;
+        pr->side = q == 2;
+        pr->update = q > 0 ? OTK_UPDATE_SYMMETRIC : par.update;
+        pr->n = q == 0 ? n : q == 1 ? n : m;
+        pr->m = q == 0 ? m : pr->n;
+        pr->rho_a = q == 2 ? rho_b : rho_a;
+        pr->rho_b = q == 1 ? rho_a : rho_b;
+        problem_layout(pr, &w);
+    }
+    s->f = s->prob[0].f;
+    s->g = s->prob[0].g;
+    s->h_n = s->prob[0].h_n;
+    s->h_m = s->prob[0].h_m;
     s->cost = cost;
     s->par = par;
     s->n = n;
@@ -115,24 +189,81 @@ otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
     s->rho_a = rho_a;
     s->rho_b = rho_b;
     s->stage = STAGE_UNSET;
-    s->eps_cap = cap;
     *out = s;
     return OTK_SUCCESS;
+}
+
+otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
+                              const otk_sinkhorn_params *params)
+{
+    const otk_cost *costs[1] = {cost};
+    return alloc_problems(out, costs, 1, params, "otk_sinkhorn_alloc");
+}
+
+otk_status otk__sinkhorn_alloc_coupled(otk_sinkhorn **out, const otk_cost *c_xy,
+                                       const otk_cost *c_xx, const otk_cost *c_yy,
+                                       const otk_sinkhorn_params *params)
+{
+    const otk_cost *costs[3] = {c_xy, c_xx, c_yy};
+    return alloc_problems(out, costs, c_xx && c_yy ? 3 : 1, params, "otk_divergence");
 }
 
 void otk_sinkhorn_free(otk_sinkhorn *s)
 {
     if (!s)
         return;
-    free(s->a); /* the start of the workspace block */
+    free(s->block);
     free(s->eps_list);
     free(s);
+}
+
+otk_status otk_sinkhorn_set_eps(otk_sinkhorn *s, double eps)
+{
+    if (!s)
+        return otk__fail(OTK_ENULL, "otk_sinkhorn_set_eps: solver is NULL");
+    otk_sinkhorn_params par = s->par;
+    par.eps = eps;
+    if (!(eps > 0.0) || !isfinite(eps))
+        return otk__fail(OTK_EPARAM, "otk_sinkhorn_set_eps: eps = %g must be finite and > 0",
+                         eps);
+    const otk__common_params common = OTK__COMMON_PARAMS_OF(&par);
+    otk__resolved_params rp;
+    otk_status st = otk__resolve_common(&common, s->cost, &rp);
+    if (st)
+        return st;
+    if ((st = otk__build_eps_list(&rp, par.scaling, &s->eps_list, &s->n_eps, &s->eps_cap)))
+        return st;
+    s->par.eps = eps;
+    s->eps = rp.eps;
+    s->stage = STAGE_UNSET;
+    return OTK_SUCCESS;
 }
 
 static void copy_log(const double *w, double *logw, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         logw[i] = w[i] > 0.0 ? log(w[i]) : -INFINITY;
+}
+
+/* Back to the first ε of the list, potentials zero. */
+static void restart(otk_sinkhorn *s)
+{
+    for (int q = 0; q < s->n_prob; q++) {
+        problem *pr = &s->prob[q];
+        memset(pr->f, 0, pr->n * sizeof *pr->f);
+        if (!pr->self)
+            memset(pr->g, 0, pr->m * sizeof *pr->g);
+        pr->f_fresh = 0;
+    }
+    s->stage = STAGE_RUNNING;
+    s->started = 0;
+    s->step = 0;
+    s->iterations = s->annealing_iterations = s->target_iterations = 0;
+    s->last_eps = NAN;
+    s->error = NAN;
+    s->best_error = INFINITY;
+    s->final_status = OTK_CONTINUE;
+    s->values_valid = 0;
 }
 
 otk_status otk_sinkhorn_set(otk_sinkhorn *s, const double *a, const double *b)
@@ -162,18 +293,17 @@ otk_status otk_sinkhorn_set(otk_sinkhorn *s, const double *a, const double *b)
     copy_log(s->b, s->log_b, s->m);
     s->mass_a = ma;
     s->mass_b = mb;
-    memset(s->f, 0, s->n * sizeof *s->f);
-    memset(s->g, 0, s->m * sizeof *s->g);
-    s->stage = STAGE_RUNNING;
-    s->started = 0;
-    s->step = 0;
-    s->f_fresh = 0;
-    s->iterations = s->annealing_iterations = s->target_iterations = 0;
-    s->last_eps = NAN;
-    s->error = NAN;
-    s->best_error = INFINITY;
-    s->final_status = OTK_CONTINUE;
-    s->values_valid = 0;
+    for (int q = 0; q < s->n_prob; q++) {
+        problem *pr = &s->prob[q];
+        const int use_b = pr->self && pr->side == 1;
+        pr->a = use_b ? s->b : s->a;
+        pr->log_a = use_b ? s->log_b : s->log_a;
+        pr->mass_a = use_b ? mb : ma;
+        pr->b = pr->self ? pr->a : s->b;
+        pr->log_b = pr->self ? pr->log_a : s->log_b;
+        pr->mass_b = pr->self ? pr->mass_a : mb;
+    }
+    restart(s);
     return OTK_SUCCESS;
 }
 
@@ -194,7 +324,7 @@ otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double *f, const d
     s->stage = STAGE_RUNNING;
     s->started = 1;
     s->step = s->n_eps - 1; /* straight to the target ε */
-    s->f_fresh = 0;
+    s->prob[0].f_fresh = 0;
     s->error = NAN;
     s->best_error = INFINITY;
     s->final_status = OTK_CONTINUE;
@@ -202,48 +332,135 @@ otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double *f, const d
     return OTK_SUCCESS;
 }
 
-/* f_soft = smin^b(g) = −ε log Σ_j b_j exp((g_j − C_ij)/ε), undamped. */
-static void softmin_rows(otk_sinkhorn *s, double eps)
+/* ---------------------------------------------------------- the updates */
+
+/* f_soft = smin^b(g) = −ε log Σ_j b_j exp((g_j − C_ij)/ε), undamped (a self
+ * problem: smin^a(f)). */
+static void softmin_rows(const otk_sinkhorn *s, problem *pr, double eps)
 {
-    for (size_t j = 0; j < s->m; j++)
-        s->h_m[j] = s->log_b[j] + s->g[j] / eps;
-    s->cost->ops->softmin(s->cost, 0, eps, s->h_m, s->f_soft, s->threads);
+    for (size_t j = 0; j < pr->m; j++)
+        pr->h_m[j] = pr->log_b[j] + pr->g[j] / eps;
+    pr->cost->ops->softmin(pr->cost, 0, eps, pr->h_m, pr->f_soft, s->threads);
 }
 
-/* g_soft = smin^a(f), undamped. */
-static void softmin_cols(otk_sinkhorn *s, double eps)
+/* g_soft = smin^a(f), undamped (pair problems). */
+static void softmin_cols(const otk_sinkhorn *s, problem *pr, double eps)
 {
-    for (size_t i = 0; i < s->n; i++)
-        s->h_n[i] = s->log_a[i] + s->f[i] / eps;
-    s->cost->ops->softmin(s->cost, 1, eps, s->h_n, s->g_soft, s->threads);
+    for (size_t i = 0; i < pr->n; i++)
+        pr->h_n[i] = pr->log_a[i] + pr->f[i] / eps;
+    pr->cost->ops->softmin(pr->cost, 1, eps, pr->h_n, pr->g_soft, s->threads);
 }
 
-/* One update at `eps`, alternating or symmetric (averaged) as par.update
- * says (docs/math.md A.2).  `softmins_ready`: f_soft and g_soft already hold
- * the soft-mins of the current pair (the convergence test computed them).  The
- * fixed schedule's final un-averaged step is done by otk_sinkhorn_iterate. */
-static void update(otk_sinkhorn *s, double eps, int softmins_ready)
+static void scale_into(double *pot, const double *soft, size_t len, double k)
 {
-    const double ka = otk__kappa(eps, s->rho_a), kb = otk__kappa(eps, s->rho_b);
-    if (s->par.update == OTK_UPDATE_ALTERNATING) {
+    for (size_t i = 0; i < len; i++)
+        pot[i] = k * soft[i];
+}
+
+static void average_into(double *pot, const double *soft, size_t len, double k)
+{
+    for (size_t i = 0; i < len; i++)
+        pot[i] = 0.5 * (pot[i] + k * soft[i]);
+}
+
+/* Replace the potentials by the damped soft-mins of the current ones, both
+ * from the previous values, without averaging: GeomLoss's initialisation
+ * (from zero potentials at ε₀) and its final extrapolation. */
+static void replace(const otk_sinkhorn *s, problem *pr, double eps)
+{
+    const double ka = otk__kappa(eps, pr->rho_a), kb = otk__kappa(eps, pr->rho_b);
+    softmin_rows(s, pr, eps);
+    if (!pr->self)
+        softmin_cols(s, pr, eps);
+    scale_into(pr->f, pr->f_soft, pr->n, ka);
+    if (!pr->self)
+        scale_into(pr->g, pr->g_soft, pr->m, kb);
+    pr->f_fresh = 0;
+}
+
+/* One update at `eps` (docs/math.md A.2): symmetric (averaged, both from the
+ * previous pair) or alternating (g, then f from the new g).  With
+ * `softmins_ready` the soft-mins of the current potentials are already
+ * there (measured by the convergence test). */
+static void update(const otk_sinkhorn *s, problem *pr, double eps, int softmins_ready)
+{
+    const double ka = otk__kappa(eps, pr->rho_a), kb = otk__kappa(eps, pr->rho_b);
+    if (pr->update == OTK_UPDATE_ALTERNATING) {
         if (!softmins_ready)
-            softmin_cols(s, eps);
-        for (size_t j = 0; j < s->m; j++)
-            s->g[j] = kb * s->g_soft[j];
-        softmin_rows(s, eps);
-        for (size_t i = 0; i < s->n; i++)
-            s->f[i] = ka * s->f_soft[i];
-        s->f_fresh = 1;
+            softmin_cols(s, pr, eps);
+        scale_into(pr->g, pr->g_soft, pr->m, kb);
+        softmin_rows(s, pr, eps);
+        scale_into(pr->f, pr->f_soft, pr->n, ka);
+        pr->f_fresh = 1;
         return;
     }
     if (!softmins_ready) {
-        softmin_rows(s, eps);
-        softmin_cols(s, eps);
+        softmin_rows(s, pr, eps);
+        if (!pr->self)
+            softmin_cols(s, pr, eps);
     }
-    for (size_t i = 0; i < s->n; i++)
-        s->f[i] = 0.5 * (s->f[i] + ka * s->f_soft[i]);
-    for (size_t j = 0; j < s->m; j++)
-        s->g[j] = 0.5 * (s->g[j] + kb * s->g_soft[j]);
+    average_into(pr->f, pr->f_soft, pr->n, ka);
+    if (!pr->self)
+        average_into(pr->g, pr->g_soft, pr->m, kb);
+}
+
+/* The marginal error of one problem's current potentials, leaving in
+ * f_soft/g_soft the soft-mins its next update needs.  `full` measures both
+ * sides even where an alternating update made one side exact.  A symmetric
+ * problem's plan has equal row and column marginals: twice one side. */
+static double measure(const otk_sinkhorn *s, problem *pr, double eps, int full)
+{
+    if (pr->self) {
+        softmin_rows(s, pr, eps);
+        return 2.0 * otk__side_error(pr->a, pr->f, pr->f_soft, pr->n, eps, pr->rho_a,
+                                     pr->mass_a);
+    }
+    if (pr->update == OTK_UPDATE_ALTERNATING) {
+        softmin_cols(s, pr, eps);
+        if (pr->f_fresh && !full)
+            return otk__side_error(pr->b, pr->g, pr->g_soft, pr->m, eps, pr->rho_b, pr->mass_b);
+        softmin_rows(s, pr, eps);
+    } else {
+        softmin_rows(s, pr, eps);
+        softmin_cols(s, pr, eps);
+    }
+    return otk__side_error(pr->a, pr->f, pr->f_soft, pr->n, eps, pr->rho_a, pr->mass_a) +
+           otk__side_error(pr->b, pr->g, pr->g_soft, pr->m, eps, pr->rho_b, pr->mass_b);
+}
+
+/* The largest marginal error of the problems. */
+static double measure_all(const otk_sinkhorn *s, double eps, int full)
+{
+    double err = 0.0;
+    for (int q = 0; q < s->n_prob; q++) {
+        problem *pr = (problem *)&s->prob[q];
+        const double e = measure(s, pr, eps, full);
+        err = q == 0 ? e : fmax(err, e);
+    }
+    return err;
+}
+
+static int potentials_finite(const otk_sinkhorn *s)
+{
+    for (int q = 0; q < s->n_prob; q++) {
+        const problem *pr = &s->prob[q];
+        if (!otk__all_finite(pr->f, pr->n) || (!pr->self && !otk__all_finite(pr->g, pr->m)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Save (to_best) or restore the best iterate of every problem. */
+static void keep_best(otk_sinkhorn *s, int to_best)
+{
+    for (int q = 0; q < s->n_prob; q++) {
+        problem *pr = &s->prob[q];
+        memcpy(to_best ? pr->best_f : pr->f, to_best ? pr->f : pr->best_f,
+               pr->n * sizeof *pr->f);
+        if (!pr->self)
+            memcpy(to_best ? pr->best_g : pr->g, to_best ? pr->g : pr->best_g,
+                   pr->m * sizeof *pr->g);
+    }
 }
 
 static otk_status finish(otk_sinkhorn *s, otk_status st)
@@ -252,6 +469,11 @@ static otk_status finish(otk_sinkhorn *s, otk_status st)
     s->final_status = st;
     s->values_valid = 0;
     return st;
+}
+
+static otk_status non_finite(otk_sinkhorn *s, double eps)
+{
+    return finish(s, otk__fail(OTK_ENUMERIC, "non-finite potential at eps = %g", eps));
 }
 
 otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
@@ -273,89 +495,63 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
         } else {
             /* GeomLoss initialisation: one parallel soft-min from zero
              * potentials at the first ε of the list. */
-            const double e0 = s->eps_list[0];
-            softmin_rows(s, e0);
-            softmin_cols(s, e0);
-            const double ka = otk__kappa(e0, s->rho_a), kb = otk__kappa(e0, s->rho_b);
-            for (size_t i = 0; i < s->n; i++)
-                s->f[i] = ka * s->f_soft[i];
-            for (size_t j = 0; j < s->m; j++)
-                s->g[j] = kb * s->g_soft[j];
+            for (int q = 0; q < s->n_prob; q++)
+                replace(s, &s->prob[q], s->eps_list[0]);
         }
     }
 
     /* Annealing (and the whole fixed schedule): one update per listed ε. */
     if (fixed ? s->step <= last : s->step < last) {
         const double e = s->eps_list[s->step];
-        update(s, e, 0);
+        for (int q = 0; q < s->n_prob; q++)
+            update(s, &s->prob[q], e, 0);
         s->last_eps = e;
         s->step++;
         s->iterations++;
         if (s->step <= last)
             s->annealing_iterations++;
-        if (!otk__all_finite(s->f, s->n) || !otk__all_finite(s->g, s->m))
-            return finish(s, otk__fail(OTK_ENUMERIC, "non-finite potential at eps = %g", e));
+        if (!potentials_finite(s))
+            return non_finite(s, e);
         if (fixed && s->step > last) {
             /* GeomLoss's final extrapolation: parallel, not averaged. */
-            const double ka = otk__kappa(e, s->rho_a), kb = otk__kappa(e, s->rho_b);
-            softmin_rows(s, e);
-            softmin_cols(s, e);
-            for (size_t i = 0; i < s->n; i++)
-                s->f[i] = ka * s->f_soft[i];
-            for (size_t j = 0; j < s->m; j++)
-                s->g[j] = kb * s->g_soft[j];
-            s->error = NAN; /* measured on demand by get_result */
-            if (!otk__all_finite(s->f, s->n) || !otk__all_finite(s->g, s->m))
-                return finish(s, otk__fail(OTK_ENUMERIC, "non-finite potential at eps = %g", e));
+            for (int q = 0; q < s->n_prob; q++)
+                replace(s, &s->prob[q], e);
+            s->error = NAN; /* measured on demand */
+            if (!potentials_finite(s))
+                return non_finite(s, e);
             return finish(s, OTK_SUCCESS);
         }
         return OTK_CONTINUE;
     }
 
-    /* At the target ε: measure the current pair with the soft-mins the next
-     * update needs anyway, stop or update. */
+    /* At the target ε: measure the current potentials with the soft-mins the
+     * next update needs anyway, stop or update. */
     const double eps = s->eps;
-    double err;
-    if (s->par.update == OTK_UPDATE_ALTERNATING) {
-        softmin_cols(s, eps);
-        if (s->f_fresh) {
-            err = otk__side_error(s->b, s->g, s->g_soft, s->m, eps, s->rho_b, s->mass_b);
-        } else {
-            softmin_rows(s, eps);
-            err = otk__side_error(s->a, s->f, s->f_soft, s->n, eps, s->rho_a, s->mass_a) +
-                  otk__side_error(s->b, s->g, s->g_soft, s->m, eps, s->rho_b, s->mass_b);
-        }
-    } else {
-        softmin_rows(s, eps);
-        softmin_cols(s, eps);
-        err = otk__side_error(s->a, s->f, s->f_soft, s->n, eps, s->rho_a, s->mass_a) +
-              otk__side_error(s->b, s->g, s->g_soft, s->m, eps, s->rho_b, s->mass_b);
-    }
+    const double err = measure_all(s, eps, 0);
     if (isnan(err))
         return finish(s, otk__fail(OTK_ENUMERIC, "marginal error is NaN at eps = %g", eps));
     s->error = err;
     s->last_eps = eps;
     if (err < s->best_error) {
         s->best_error = err;
-        memcpy(s->best_f, s->f, s->n * sizeof *s->f);
-        memcpy(s->best_g, s->g, s->m * sizeof *s->g);
+        keep_best(s, 1);
     }
     if (err <= s->par.tol)
         return finish(s, OTK_SUCCESS);
     if (s->target_iterations >= s->par.max_iter) {
-        memcpy(s->f, s->best_f, s->n * sizeof *s->f);
-        memcpy(s->g, s->best_g, s->m * sizeof *s->g);
+        keep_best(s, 0);
         s->error = s->best_error;
         otk__fail(OTK_NOT_CONVERGED,
                   "marginal error %.3g > tol %.3g after max_iter = %d iterations at eps = %g",
                   s->best_error, s->par.tol, s->par.max_iter, eps);
         return finish(s, OTK_NOT_CONVERGED);
     }
-    update(s, eps, 1);
+    for (int q = 0; q < s->n_prob; q++)
+        update(s, &s->prob[q], eps, 1);
     s->iterations++;
     s->target_iterations++;
-    if (!otk__all_finite(s->f, s->n) || !otk__all_finite(s->g, s->m))
-        return finish(s, otk__fail(OTK_ENUMERIC, "non-finite potential at eps = %g", eps));
+    if (!potentials_finite(s))
+        return non_finite(s, eps);
     return OTK_CONTINUE;
 }
 
@@ -370,6 +566,24 @@ void otk_sinkhorn_progress(const otk_sinkhorn *s, double *eps, int *iterations,
         *marginal_error = s ? s->error : NAN;
 }
 
+void otk__sinkhorn_problem(const otk_sinkhorn *s, int k, const double **f, const double **g)
+{
+    *f = s->prob[k].f;
+    *g = s->prob[k].g;
+}
+
+void otk__sinkhorn_counts(const otk_sinkhorn *s, int *iterations, int *annealing,
+                          double *error)
+{
+    *iterations = s->iterations;
+    *annealing = s->annealing_iterations;
+    *error = s->error;
+}
+
+double otk__sinkhorn_measure(otk_sinkhorn *s)
+{
+    return measure_all(s, s->eps, 1);
+}
 /* u_i = log a_i + f_i/ε into h_n and v_j = log b_j + g_j/ε into h_m, so that
  * P_ij = exp(u_i + v_j − C_ij/ε). */
 static void plan_scalings(otk_sinkhorn *s)
@@ -471,6 +685,7 @@ otk_status otk_sinkhorn_get_result(otk_sinkhorn *s, otk_sinkhorn_result *res)
     res->iterations = s->iterations;
     res->annealing_iterations = s->annealing_iterations;
     res->status = s->stage == STAGE_DONE ? s->final_status : OTK_CONTINUE;
+    res->update = s->par.update; /* resolved at alloc: never OTK_UPDATE_AUTO */
     /* Finite potentials can still give infinite values when they have lost
      * their precision (|f|/ε beyond 2^53: the fixed schedule on strongly
      * unbalanced masses, ε below the cost's resolution): reported, never
@@ -488,12 +703,8 @@ otk_status otk_sinkhorn_solve(otk_sinkhorn *s, const double *a, const double *b,
                               otk_sinkhorn_result *res)
 {
     otk_status st = otk_sinkhorn_set(s, a, b);
-    return st ? st : otk__sinkhorn_finish(s, res);
-}
-
-otk_status otk__sinkhorn_finish(otk_sinkhorn *s, otk_sinkhorn_result *res)
-{
-    otk_status st;
+    if (st)
+        return st;
     while ((st = otk_sinkhorn_iterate(s)) == OTK_CONTINUE)
         ;
     if (st < 0)
@@ -617,34 +828,5 @@ otk_status otk_potential_convert(size_t n, double eps, const double *w, otk_gaug
             break;
         }
     }
-    return OTK_SUCCESS;
-}
-
-otk_status otk__sinkhorn_reserve(otk_sinkhorn *s, int cap)
-{
-    if (cap <= s->eps_cap)
-        return OTK_SUCCESS;
-    double *grown = realloc(s->eps_list, (size_t)cap * sizeof *grown);
-    if (!grown)
-        return otk__fail(OTK_ENOMEM, "out of memory for an epsilon list of %d values", cap);
-    s->eps_list = grown;
-    s->eps_cap = cap;
-    return OTK_SUCCESS;
-}
-
-otk_status otk__sinkhorn_retarget(otk_sinkhorn *s, double eps)
-{
-    otk_sinkhorn_params par = s->par;
-    par.eps = eps;
-    const otk__common_params common = OTK__COMMON_PARAMS_OF(&par);
-    otk__resolved_params rp;
-    otk_status st = otk__resolve_common(&common, s->cost, &rp);
-    if (st)
-        return st;
-    if ((st = otk__build_eps_list(&rp, par.scaling, &s->eps_list, &s->n_eps, &s->eps_cap)))
-        return st;
-    s->par.eps = eps;
-    s->eps = rp.eps;
-    s->stage = STAGE_UNSET;
     return OTK_SUCCESS;
 }

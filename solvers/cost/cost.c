@@ -205,3 +205,77 @@ otk_status otk_cost_plan_reduce(const otk_cost *cost, int axis, double eps, cons
     cost->ops->plan_reduce(cost, axis, eps, u, v, what, k, Y, out, otk__threads(threads));
     return OTK_SUCCESS;
 }
+
+/* Merge (nb, mean_b, m2_b) into (na, mean_a, m2_a): Chan et al.'s pairwise
+ * update, which keeps the sum of squared deviations accurate when the mean is
+ * large compared to the spread (a single Σc² − (Σc)²/N would cancel). */
+static void merge_moments(double *na, double *mean_a, double *m2_a, double nb, double mean_b,
+                          double m2_b)
+{
+    if (*na == 0.0) {
+        *na = nb;
+        *mean_a = mean_b;
+        *m2_a = m2_b;
+        return;
+    }
+    const double nt = *na + nb;
+    const double delta = mean_b - *mean_a;
+    *mean_a += delta * (nb / nt);
+    *m2_a += m2_b + delta * delta * (*na * nb / nt);
+    *na = nt;
+}
+
+/* Rows are reduced in OTK_MOMENT_CHUNKS fixed chunks (one thread each, rows in
+ * index order, tile by tile), then the chunks merged in order: the result does
+ * not depend on the thread count and nothing is allocated. */
+#define OTK_MOMENT_CHUNKS 64
+
+otk_status otk_cost_moments(const otk_cost *cost, double *mean, double *std, int threads)
+{
+    if (!cost || (!mean && !std))
+        return otk__fail(OTK_ENULL, "otk_cost_moments: %s is NULL",
+                         !cost ? "cost" : "mean and std");
+    const size_t n = cost->n, m = cost->m;
+    const int nt = otk__threads(threads);
+    double cnt[OTK_MOMENT_CHUNKS], mu[OTK_MOMENT_CHUNKS], m2[OTK_MOMENT_CHUNKS];
+    const size_t rows = (n + OTK_MOMENT_CHUNKS - 1) / OTK_MOMENT_CHUNKS;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, n, m))
+    for (size_t ch = 0; ch < OTK_MOMENT_CHUNKS; ch++) {
+        double buf[OTK_TILE];
+        double c_cnt = 0.0, c_mu = 0.0, c_m2 = 0.0;
+        const size_t i1 = (ch + 1) * rows < n ? (ch + 1) * rows : n;
+        for (size_t i = ch * rows; i < i1; i++) {
+            for (size_t j0 = 0; j0 < m; j0 += OTK_TILE) {
+                const size_t T = m - j0 < OTK_TILE ? m - j0 : OTK_TILE;
+                const double *t;
+                if (cost->ops->tile) {
+                    t = cost->ops->tile(cost, 0, i, j0, T, buf);
+                } else {
+                    for (size_t k = 0; k < T; k++)
+                        buf[k] = cost->ops->entry(cost, i, j0 + k);
+                    t = buf;
+                }
+                const double tm = cost->kern->sum(t, T) / (double)T;
+                double tm2 = 0.0;
+                for (size_t k = 0; k < T; k++)
+                    tm2 += (t[k] - tm) * (t[k] - tm);
+                merge_moments(&c_cnt, &c_mu, &c_m2, (double)T, tm, tm2);
+            }
+        }
+        cnt[ch] = c_cnt;
+        mu[ch] = c_mu;
+        m2[ch] = c_m2;
+    }
+    double total = 0.0, tmu = 0.0, tm2 = 0.0;
+    for (size_t ch = 0; ch < OTK_MOMENT_CHUNKS; ch++)
+        if (cnt[ch] > 0.0)
+            merge_moments(&total, &tmu, &tm2, cnt[ch], mu[ch], m2[ch]);
+    if (!isfinite(tmu) || !isfinite(tm2))
+        return otk__fail(OTK_ENONFINITE, "otk_cost_moments: the entries of the %s cost are not "
+                                         "all finite", cost->ops->kind);
+    if (mean)
+        *mean = tmu;
+    if (std)
+        *std = sqrt(tm2 / total);
+    return OTK_SUCCESS;
+}

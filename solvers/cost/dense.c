@@ -19,10 +19,11 @@ static const double *dense_row_tile(const otk_cost *c, int axis, size_t i, size_
                                     double *buf)
 {
     const dense_cost *dc = (const dense_cost *)c;
-    (void)axis;
-    (void)T;
-    (void)buf;
-    return dc->C + i * dc->ld + j0;
+    if (axis == 0)
+        return dc->C + i * dc->ld + j0;
+    for (size_t t = 0; t < T; t++) /* a column: strided */
+        buf[t] = dc->C[(j0 + t) * dc->ld + i];
+    return buf;
 }
 
 static void dense_softmin(const otk_cost *c, int axis, double eps, const double *h, double *out,
@@ -131,7 +132,7 @@ static double dense_entry(const otk_cost *c, size_t i, size_t j)
 static void dense_destroy(otk_cost *c) { free(c); }
 
 static const struct otk_cost_ops dense_ops = {
-    "dense", dense_softmin, dense_plan_reduce, dense_entry, dense_destroy,
+    "dense", dense_softmin, dense_plan_reduce, dense_entry, dense_destroy, dense_row_tile,
 };
 
 const double *otk__dense_matrix_view(const otk_cost *c, size_t *ld)

@@ -46,27 +46,6 @@ typedef struct {
     otk_grid_stats stats;
 } grid_cost;
 
-static const char *const path_names[] = {"auto", "separable", "fft"};
-
-const char *otk_grid_path_name(otk_grid_path path)
-{
-    return (unsigned)path < 3 ? path_names[path] : NULL;
-}
-
-otk_status otk_grid_path_from_name(const char *name, otk_grid_path *path)
-{
-    if (!name || !path)
-        return otk__fail(OTK_ENULL, "otk_grid_path_from_name: %s is NULL",
-                         name ? "path" : "name");
-    for (int p = 0; p < 3; p++)
-        if (strcmp(name, path_names[p]) == 0) {
-            *path = (otk_grid_path)p;
-            return OTK_SUCCESS;
-        }
-    return otk__fail(OTK_EPARAM, "unknown grid path \"%s\" (expected auto, separable or fft)",
-                     name);
-}
-
 void otk_grid_params_default(otk_grid_params *params)
 {
     if (!params)
@@ -600,7 +579,7 @@ static void grid_destroy(otk_cost *c)
 }
 
 static const struct otk_cost_ops grid_ops = {
-    "grid", grid_softmin, grid_plan_reduce, grid_entry, grid_destroy,
+    "grid", grid_softmin, grid_plan_reduce, grid_entry, grid_destroy, NULL,
 };
 
 /* The smallest 2^a 3^b 5^c 7^d >= x: sizes FFTW handles fastest. */

@@ -248,7 +248,7 @@ static void mesh_destroy(otk_cost *c)
 }
 
 static const struct otk_cost_ops mesh_ops = {
-    "mesh", mesh_softmin, mesh_plan_reduce, mesh_entry, mesh_destroy,
+    "mesh", mesh_softmin, mesh_plan_reduce, mesh_entry, mesh_destroy, NULL,
 };
 
 void otk_heat_params_default(otk_heat_params *p)

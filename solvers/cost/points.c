@@ -24,30 +24,6 @@ typedef struct {
     float *xs32, *ys32;
 } points_cost;
 
-static const char *const ground_names[] = {"sqeuclidean", "half-sqeuclidean", "euclidean",
-                                           "l1",          "lp",               "lp-over-p"};
-#define N_GROUNDS (sizeof ground_names / sizeof ground_names[0])
-
-otk_status otk_ground_from_name(const char *name, otk_ground *ground)
-{
-    if (!name || !ground)
-        return otk__fail(OTK_ENULL, "otk_ground_from_name: %s is NULL", name ? "ground" : "name");
-    for (size_t g = 0; g < N_GROUNDS; g++)
-        if (strcmp(name, ground_names[g]) == 0) {
-            *ground = (otk_ground)g;
-            return OTK_SUCCESS;
-        }
-    return otk__fail(OTK_EPARAM,
-                     "unknown ground cost \"%s\" (expected sqeuclidean, half-sqeuclidean, "
-                     "euclidean, l1, lp or lp-over-p)",
-                     name);
-}
-
-const char *otk_ground_name(otk_ground ground)
-{
-    return (unsigned)ground < N_GROUNDS ? ground_names[ground] : NULL;
-}
-
 double otk_ground_exponent(otk_ground ground, double power)
 {
     switch (ground) {
@@ -305,9 +281,9 @@ static void narrow_coordinates(float *dst, const double *src, size_t len)
         dst[i] = (float)src[i];
 }
 
-void otk__cost_points_update(otk_cost *c, const double *x, const double *y)
+static void place(points_cost *pc, const double *x, const double *y)
 {
-    points_cost *pc = (points_cost *)c;
+    otk_cost *c = &pc->base;
     if (x)
         store_coordinates(pc->xs, x, c->n, pc->d);
     if (y)
@@ -321,10 +297,29 @@ void otk__cost_points_update(otk_cost *c, const double *x, const double *y)
         fill_cache(pc);
 }
 
+static const struct otk_cost_ops points_ops;
+
+otk_status otk_cost_points_set(otk_cost *c, const double *x, const double *y)
+{
+    otk_status st;
+    if (!c)
+        return otk__fail(OTK_ENULL, "otk_cost_points_set: cost is NULL");
+    if (c->ops != &points_ops)
+        return otk__fail(OTK_EUNSUPPORTED,
+                         "otk_cost_points_set: the cost is of kind \"%s\", not \"points\"",
+                         c->ops->kind);
+    points_cost *pc = (points_cost *)c;
+    if ((x && (st = otk__check_finite("x", x, c->n * pc->d))) ||
+        (y && (st = otk__check_finite("y", y, c->m * pc->d))))
+        return st;
+    place(pc, x, y);
+    return OTK_SUCCESS;
+}
+
 size_t otk__cost_points_dim(const otk_cost *c) { return ((const points_cost *)c)->d; }
 
 static const struct otk_cost_ops points_ops = {
-    "points", points_softmin, points_plan_reduce, points_entry, points_destroy,
+    "points", points_softmin, points_plan_reduce, points_entry, points_destroy, points_tile,
 };
 
 const double *otk__points_matrix_view(const otk_cost *c)
@@ -394,12 +389,12 @@ static otk_status check_points_args(const char *fn, otk_cost **out, size_t n, si
     if (n > SIZE_MAX / sizeof(double) / d || m > SIZE_MAX / sizeof(double) / d)
         return otk__fail(OTK_ESIZE, "%s: %s·d = %zu·%zu overflows", fn, n > m ? "n" : "m",
                          n > m ? n : m, d);
-    if ((unsigned)ground >= N_GROUNDS)
+    if (!otk_ground_name(ground))
         return otk__fail(OTK_EPARAM, "%s: invalid ground cost %d", fn, (int)ground);
     if ((ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) &&
         !(power > 0.0 && isfinite(power)))
         return otk__fail(OTK_EPARAM, "%s: power = %g must be finite and > 0 for %s", fn, power,
-                         ground_names[ground]);
+                         otk_ground_name(ground));
     return OTK_SUCCESS;
 }
 
@@ -425,7 +420,7 @@ static points_cost *points_alloc(size_t n, size_t m, size_t d, otk_ground ground
         free(pc);
         return NULL;
     }
-    otk__cost_init(&pc->base, &points_ops, n, m, ground_names[ground]);
+    otk__cost_init(&pc->base, &points_ops, n, m, otk_ground_name(ground));
     pc->d = d;
     pc->ground = ground;
     pc->power = (ground == OTK_GROUND_LP || ground == OTK_GROUND_LP_OVER_P) ? power : 0.0;
@@ -444,7 +439,7 @@ otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d, const d
     points_cost *pc = points_alloc(n, m, d, ground, power, 0);
     if (!pc)
         return otk__fail(OTK_ENOMEM, "otk_cost_points: out of memory for %zu + %zu points", n, m);
-    otk__cost_points_update(&pc->base, x, y);
+    place(pc, x, y);
     *out = &pc->base;
     return OTK_SUCCESS;
 }

@@ -220,28 +220,7 @@ otk_status otk_wasserstein_1d(size_t n, const double *x, const double *a, size_t
 
 /* ------------------------------------------------------------ directions */
 
-static const char *const direction_names[] = {"gaussian", "halton"};
-#define N_DIRECTION_KINDS (sizeof direction_names / sizeof direction_names[0])
 #define HALTON_MAX_DIM 1000
-
-otk_status otk_directions_from_name(const char *name, otk_directions *kind)
-{
-    if (!name || !kind)
-        return otk__fail(OTK_ENULL, "otk_directions_from_name: %s is NULL",
-                         !name ? "name" : "kind");
-    for (size_t k = 0; k < N_DIRECTION_KINDS; k++)
-        if (strcmp(name, direction_names[k]) == 0) {
-            *kind = (otk_directions)k;
-            return OTK_SUCCESS;
-        }
-    return otk__fail(OTK_EPARAM, "unknown directions \"%s\" (expected gaussian or halton)",
-                     name);
-}
-
-const char *otk_directions_name(otk_directions kind)
-{
-    return (unsigned)kind < N_DIRECTION_KINDS ? direction_names[kind] : NULL;
-}
 
 /* The radical inverse of index in base `base`: the Halton coordinate. */
 static double radical_inverse(unsigned long index, unsigned base)

@@ -1,6 +1,3 @@
-.otk_kd_kinds <- c(kl = 0L, "reverse-kl" = 1L, rkl = 1L, js = 2L, "soft-ce" = 3L)
-.otk_grad_modes <- c(unrolled = 0L, envelope = 1L)
-
 .otk_logits <- function(z, argname) {
     if (is.data.frame(z)) z <- as.matrix(z)
     if (!is.matrix(z) || !is.numeric(z))
@@ -14,7 +11,7 @@
          iters = .otk_int(iters, "iters"),
          power = if (is.null(power)) 0 else .otk_num(power, "power"),
          weight = .otk_num(weight, "weight"),
-         grad_mode = .otk_choice(grad_mode, .otk_grad_modes, "grad_mode"),
+         grad_mode = .otk_choice(grad_mode, "sinkd_grad", "grad_mode"),
          threads = .otk_int(threads, "threads"))
 }
 
@@ -43,7 +40,7 @@ sinkd_objective <- function(z_s, z_t, labels, alpha, beta, kd = "soft-ce", kd_ta
     opt <- .otk_sinkd_opt(tau, eps, iters, power, weight, grad_mode, threads)
     opt$alpha <- .otk_num(alpha, "alpha")
     opt$beta <- .otk_num(beta, "beta")
-    opt$kd <- .otk_choice(kd, .otk_kd_kinds, "kd")
+    opt$kd <- .otk_choice(kd, "kd_divergence", "kd")
     opt$kd_tau <- .otk_num(kd_tau, "kd_tau")
     opt$grad <- as.integer(.otk_flag(grad, "grad"))
     .Call(otkr_sinkd_objective, z_s, .otk_logits(z_t, "z_t"), as.integer(labels) - 1L,
@@ -51,7 +48,7 @@ sinkd_objective <- function(z_s, z_t, labels, alpha, beta, kd = "soft-ce", kd_ta
 }
 
 kd_loss <- function(kind, z_s, z_t, tau = 1, grad = TRUE) {
-    .Call(otkr_kd_loss, .otk_choice(kind, .otk_kd_kinds, "kind"), .otk_logits(z_s, "z_s"),
+    .Call(otkr_kd_loss, .otk_choice(kind, "kd_divergence", "kind"), .otk_logits(z_s, "z_s"),
           .otk_logits(z_t, "z_t"), .otk_num(tau, "tau"), .otk_flag(grad, "grad"))
 }
 

@@ -1,9 +1,3 @@
-.otk_relative_to <- c(std = 0L, mean = 1L)
-.otk_families <- c(affine = 0L, mlp = 1L, entropic = 2L)
-.otk_activations <- c(gelu = 0L, tanh = 1L)
-.otk_optimizers <- c(auto = 0L, bfgs = 1L, adam = 2L)
-.otk_lr_schedules <- c(constant = 0L, cosine = 1L)
-
 monge_gap <- function(x, tx, w = NULL, cost = "sqeuclidean", power = NULL, eps = NULL,
                       relative_eps = 0.05, relative_to = "std", tol = 1e-6,
                       max_iter = 10000L, threads = 0L, grad = FALSE, warn = TRUE,
@@ -19,7 +13,7 @@ monge_gap <- function(x, tx, w = NULL, cost = "sqeuclidean", power = NULL, eps =
     opt <- list(power = if (is.null(power)) 0 else .otk_num(power, "power"),
                 eps = .otk_pos0(eps, "eps"),
                 relative_eps = .otk_num(relative_eps, "relative_eps"),
-                relative_to = .otk_choice(relative_to, .otk_relative_to, "relative_to"),
+                relative_to = .otk_choice(relative_to, "relative_to", "relative_to"),
                 tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
                 threads = .otk_int(threads, "threads"),
                 grad_tx = as.integer(g[1L]), grad_x = as.integer(g[2L]),
@@ -44,7 +38,7 @@ fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = 
                     mg_relative_eps = 0.05, optimizer = "auto", iters = NULL,
                     batch = 256L, lr = 1e-3, lr_schedule = "constant",
                     threads = 0L, cache_mb = 0, warn = TRUE, init = NULL) {
-    fam <- .otk_choice(family, .otk_families, "family")
+    fam <- .otk_choice(family, "map_family", "family")
     x <- .otk_points(x, "x")
     y <- .otk_points(y, "y")
     if (ncol(y) != ncol(x))
@@ -57,13 +51,13 @@ fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = 
         .otk_stop("seed = ", deparse(seed)[1L], " must be a non-negative integer")
     .otk_flag(warn, "warn")
     opt <- list(threads = .otk_int(threads, "threads"), blur = .otk_num(blur, "blur"),
-                activation = .otk_choice(activation, .otk_activations, "activation"),
+                activation = .otk_choice(activation, "activation", "activation"),
                 seed = as.double(seed), lambda = .otk_num(lambda, "lambda"),
                 warmup = .otk_int(warmup, "warmup"), mg_eps = .otk_pos0(mg_eps, "mg_eps"),
-                optimizer = .otk_choice(optimizer, .otk_optimizers, "optimizer"),
+                optimizer = .otk_choice(optimizer, "optimizer", "optimizer"),
                 iters = if (is.null(iters)) 0L else .otk_int(iters, "iters"),
                 batch = .otk_int(batch, "batch"), lr = .otk_num(lr, "lr"),
-                lr_schedule = .otk_choice(lr_schedule, .otk_lr_schedules, "lr_schedule"),
+                lr_schedule = .otk_choice(lr_schedule, "lr_schedule", "lr_schedule"),
                 mg_relative_eps = .otk_num(mg_relative_eps, "mg_relative_eps"),
                 cache_mb = .otk_cache_mb(cache_mb), init = NULL)
     if (!is.null(init)) {

@@ -1,5 +1,3 @@
-.otk_gauges <- c(geomloss = 0L, ott = 1L, pot = 2L)
-
 sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NULL,
                      blur = NULL, cost = "sqeuclidean", power = NULL, reach = NULL,
                      rho = NULL, rho_a = NULL, rho_b = NULL, schedule = "converge",
@@ -18,8 +16,8 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
         blur = if (is.null(blur)) 0.05 else .otk_num(blur, "blur"),
         rho_a = Inf, rho_b = Inf,
         reach = .otk_pos0(reach, "reach"),
-        schedule = .otk_choice(schedule, .otk_schedules, "schedule"),
-        update = .otk_choice(update, .otk_updates, "update"),
+        schedule = .otk_choice(schedule, "schedule", "schedule"),
+        update = .otk_choice(update, "update", "update"),
         scaling = .otk_num(scaling, "scaling"),
         diameter = .otk_pos0(diameter, "diameter"), p = .otk_pos0(p, "p"),
         tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
@@ -27,7 +25,7 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
         threads = .otk_int(threads, "threads"),
         plan = as.integer(.otk_flag(plan, "plan")),
         barycentric = as.integer(.otk_flag(barycentric, "barycentric")),
-        gauge = .otk_choice(gauge, .otk_gauges, "gauge"))
+        gauge = .otk_choice(gauge, "gauge", "gauge"))
     if (!is.null(rho)) opt$rho_a <- opt$rho_b <- .otk_num(rho, "rho")
     if (!is.null(rho_a)) opt$rho_a <- .otk_num(rho_a, "rho_a")
     if (!is.null(rho_b)) opt$rho_b <- .otk_num(rho_b, "rho_b")
@@ -62,5 +60,5 @@ potential_convert <- function(values, w, eps, from = "geomloss", to = "pot") {
     if (!is.numeric(values)) .otk_stop("values must be a numeric vector")
     if (!is.numeric(w)) .otk_stop("w must be a numeric vector")
     .Call(otkr_potential_convert, as.double(values), as.double(w), .otk_num(eps, "eps"),
-          .otk_choice(from, .otk_gauges, "from"), .otk_choice(to, .otk_gauges, "to"))
+          .otk_choice(from, "gauge", "from"), .otk_choice(to, "gauge", "to"))
 }

@@ -5,12 +5,19 @@
 
 .otk_stop <- function(...) stop(paste0(...), call. = FALSE)
 
-.otk_choice <- function(value, table, argname) {
+# The library's names of the enum `kind` ("schedule", "update", "gauge", ...;
+# otkit/names.h lists the kinds), in value order: the one table that the C
+# library, the otk tool and the Python package read too.
+.otk_names <- function(kind) .Call(otkr_names, kind)
+
+# The C value (0-based) of `value`, a name of the library's enum `kind`.
+.otk_choice <- function(value, kind, argname) {
+    names <- .otk_names(kind)
     if (!is.character(value) || length(value) != 1L || is.na(value) ||
-        !(value %in% names(table)))
+        !(value %in% names))
         .otk_stop(argname, " = ", deparse(value)[1L], " is not one of ",
-                  paste0("\"", names(table), "\"", collapse = ", "))
-    table[[value]]
+                  paste0("\"", names, "\"", collapse = ", "))
+    match(value, names) - 1L
 }
 
 .otk_num <- function(value, argname) {
@@ -86,8 +93,6 @@
     as.double(w)
 }
 
-.otk_schedules <- c(converge = 0L, fixed = 1L)
-.otk_updates <- c(auto = 0L, symmetric = 1L, alternating = 2L)
 
 .otk_warn_not_converged <- function(status, what, err, tol, max_iter, warn) {
     if (isTRUE(warn) && status == 1L) {

@@ -196,10 +196,8 @@ otk_ground otkr_ground(SEXP name, const char *argname)
     if (!Rf_isString(name) || XLENGTH(name) != 1 || STRING_ELT(name, 0) == NA_STRING)
         Rf_errorcall(R_NilValue, "otkit: %s must be one string", argname);
     if (otk_ground_from_name(CHAR(STRING_ELT(name, 0)), &g) != OTK_SUCCESS)
-        Rf_errorcall(R_NilValue,
-                     "otkit: %s = \"%s\" is not a ground cost (sqeuclidean, half-sqeuclidean, "
-                     "euclidean, l1, lp, lp-over-p)",
-                     argname, CHAR(STRING_ELT(name, 0)));
+        Rf_errorcall(R_NilValue, "otkit: %s = \"%s\": %s", argname, CHAR(STRING_ELT(name, 0)),
+                     otk_last_error()); /* the library's message lists the names */
     return g;
 }
 
@@ -220,4 +218,23 @@ SEXP otkr_named_list(int count, const char **names, SEXP *values)
 SEXP otkr_version(void)
 {
     return Rf_mkString(otk_version_string());
+}
+
+SEXP otkr_names(SEXP kind)
+{
+    if (!Rf_isString(kind) || XLENGTH(kind) != 1 || STRING_ELT(kind, 0) == NA_STRING)
+        Rf_errorcall(R_NilValue, "otkit: kind must be one string");
+    const char *k = CHAR(STRING_ELT(kind, 0));
+    size_t count = 0;
+    const char *const *names = otk_enum_names(k, &count);
+    if (!names) {
+        int unused;
+        otk_enum_from_name(k, "", &unused); /* the message lists the kinds */
+        Rf_errorcall(R_NilValue, "otkit: kind = \"%s\": %s", k, otk_last_error());
+    }
+    SEXP out = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)count));
+    for (size_t i = 0; i < count; i++)
+        SET_STRING_ELT(out, (R_xlen_t)i, Rf_mkChar(names[i]));
+    UNPROTECT(1);
+    return out;
 }

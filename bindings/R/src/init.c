@@ -20,6 +20,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(otkr_sinkd_objective, 5),
     CALLDEF(otkr_kd_loss, 5),
     CALLDEF(otkr_version, 0),
+    CALLDEF(otkr_names, 1),
     CALLDEF(otkr_monge_gap, 5),
     CALLDEF(otkr_fit_map, 5),
     CALLDEF(otkr_map_apply, 3),

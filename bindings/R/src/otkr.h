@@ -71,6 +71,8 @@ SEXP otkr_sinkd_loss(SEXP zs, SEXP zt, SEXP cost, SEXP opt);
 SEXP otkr_sinkd_objective(SEXP zs, SEXP zt, SEXP labels, SEXP cost, SEXP opt);
 SEXP otkr_kd_loss(SEXP kind, SEXP zs, SEXP zt, SEXP tau, SEXP grad);
 SEXP otkr_version(void);
+/* The library's names of the enum `kind` (otkit/names.h), in value order. */
+SEXP otkr_names(SEXP kind);
 SEXP otkr_monge_gap(SEXP x, SEXP tx, SEXP w, SEXP cost, SEXP opt);
 SEXP otkr_fit_map(SEXP x, SEXP y, SEXP family, SEXP hidden, SEXP opt);
 SEXP otkr_map_apply(SEXP ptr, SEXP x, SEXP threads);

@@ -116,8 +116,8 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         const char *names[] = {"ot_kl", "ot_ent", "ot_lin", "eps", "rho_a", "rho_b",
                                "mass_a", "mass_b", "marginal_error", "iterations",
                                "annealing_iterations", "status", "f", "g",
-                               "row_marginal", "col_marginal", "plan", "barycentric"};
-        SEXP vals[18];
+                               "row_marginal", "col_marginal", "plan", "barycentric", "update"};
+        SEXP vals[19];
         SEXP out;
         vals[0] = NUM(res.ot_kl);
         vals[1] = NUM(res.ot_ent);
@@ -137,8 +137,9 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         vals[15] = PROTECT(otkr_vector_out(col, m));
         vals[16] = plan;
         vals[17] = bary;
-        out = otkr_named_list(18, names, vals);
-        UNPROTECT(16 + nprot);
+        vals[18] = PROTECT(Rf_mkString(otk_update_name(res.update))); /* AUTO resolved */
+        out = otkr_named_list(19, names, vals);
+        UNPROTECT(17 + nprot);
         return out;
     }
 }

@@ -15,7 +15,7 @@ the GeomLoss gauge P = a b exp((f + g - C)/eps).  Bad input raises ValueError
 naming the argument; stopping at max_iter warns ConvergenceWarning.
 """
 from . import _otkit
-from ._common import ConvergenceWarning, OtkitError
+from ._common import ConvergenceWarning, OtkitError, names as _names
 from ._sinkhorn import sinkhorn, SinkhornResult, potential_convert, epsilon_schedule
 from ._divergence import (divergence, divergence_matrix, DivergenceResult, Divergence,
                           geomloss_cost)

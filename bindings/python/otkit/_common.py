@@ -20,11 +20,22 @@ class ConvergenceWarning(RuntimeWarning):
     pass warn=False."""
 
 
-_SCHEDULES = {"converge": 0, "fixed": 1}
-_UPDATES = {"auto": 0, "symmetric": 1, "alternating": 2}
+def names(kind):
+    """The library's names of the enum `kind` ("schedule", "update", "gauge",
+    "ground", ...; otkit/names.h lists the kinds), in value order: the one
+    table the C library, the otk tool and the R package read too."""
+    return _otkit.names(kind)
 
 
-def choice(value, table, argname):
+_TABLES = {}
+
+
+def choice(value, kind, argname):
+    """The C value of `value`, a name of the library's enum `kind`; ValueError
+    naming `argname` and listing the library's names otherwise."""
+    table = _TABLES.get(kind)
+    if table is None:
+        table = _TABLES[kind] = {name: code for code, name in enumerate(names(kind))}
     try:
         return table[value]
     except (KeyError, TypeError):
@@ -33,11 +44,11 @@ def choice(value, table, argname):
 
 
 def schedule_code(schedule):
-    return choice(schedule, _SCHEDULES, "schedule")
+    return choice(schedule, "schedule", "schedule")
 
 
 def update_code(update):
-    return choice(update, _UPDATES, "update")
+    return choice(update, "update", "update")
 
 
 def points(arr, name):

@@ -18,9 +18,6 @@ ObjectiveResult = namedtuple("ObjectiveResult", "total kd ce sinkd grad_s")
 ObjectiveResult.__doc__ = """The combined objective alpha*kd + (1-alpha)*ce + beta*sinkd,
 its three parts and d total / d z_s (B, K) (None when grad=False)."""
 
-_GRAD_MODES = {"unrolled": 0, "envelope": 1}
-_KD_KINDS = {"kl": _otkit.KD_KL, "reverse-kl": _otkit.KD_REVERSE_KL, "rkl": _otkit.KD_REVERSE_KL,
-             "js": _otkit.KD_JS, "soft-ce": _otkit.KD_SOFT_CE}
 
 
 def _logits(z, name):
@@ -43,7 +40,7 @@ class SinKD:
                                  cost=cost,
                                  power=0.0 if power is None else as_float(power, "power"),
                                  weight=as_float(weight, "weight"),
-                                 grad=choice(grad_mode, _GRAD_MODES, "grad_mode"),
+                                 grad=choice(grad_mode, "sinkd_grad", "grad_mode"),
                                  threads=as_int(threads, "threads"))
 
     @property
@@ -59,7 +56,7 @@ class SinKD:
         """alpha*KD(kd, kd_tau) + (1-alpha)*CE(labels) + beta*SinKD -> ObjectiveResult."""
         parts, g = self._obj.objective(_logits(z_s, "z_s"), _logits(z_t, "z_t"), labels,
                                        as_float(alpha, "alpha"), as_float(beta, "beta"),
-                                       choice(kd, _KD_KINDS, "kd"), as_float(kd_tau, "kd_tau"),
+                                       choice(kd, "kd_divergence", "kd"), as_float(kd_tau, "kd_tau"),
                                        bool(grad))
         return ObjectiveResult(parts["total"], parts["kd"], parts["ce"], parts["sinkd"], g)
 
@@ -112,11 +109,11 @@ def kd_loss(kind, z_s, z_t, tau=1.0, grad=True):
     """A baseline distillation loss, the mean over the B rows of (B, K) logits,
     p = softmax(z / tau):
       "kl"           tau^2 KL(p_t || p_s)   (Hinton et al. 2015)
-      "reverse-kl"   KL(p_s || p_t)        ("rkl" also accepted)
+      "reverse-kl"   KL(p_s || p_t)
       "js"           Jensen-Shannon, in [0, ln 2]
       "soft-ce"      -sum p_t log p_s       (no tau^2; the SinKD code's DistillKL)
     Returns LossResult(loss, d loss/d z_s or None, None)."""
-    loss, g = _otkit.kd_loss(choice(kind, _KD_KINDS, "kind"), _logits(z_s, "z_s"),
+    loss, g = _otkit.kd_loss(choice(kind, "kd_divergence", "kind"), _logits(z_s, "z_s"),
                              _logits(z_t, "z_t"), as_float(tau, "tau"), bool(grad))
     return LossResult(loss, g, None)
 

@@ -13,7 +13,6 @@ from ._common import positive_or_zero, warn_not_converged, as_float, as_int, cho
 __all__ = ["grid_sinkhorn", "grid_divergence", "barycenter", "GridResult", "Mesh",
            "mesh_sinkhorn", "mesh_divergence", "mesh_barycenter", "sparse_sinkhorn"]
 
-_CONVENTIONS = {"otkit": 0, "solomon": 1}
 
 
 class GridResult:
@@ -228,7 +227,7 @@ class Mesh:
         if eps is None:
             eps = 4.0 * self.max_edge ** 2  # `otk mesh`'s default, (2h)^2
         return _otkit.cost_mesh(self._impl, as_float(eps, "eps"), as_int(steps, "steps"),
-                                choice(convention, _CONVENTIONS, "convention"))
+                                choice(convention, "heat_convention", "convention"))
 
     def __repr__(self):
         if self.is_graph:

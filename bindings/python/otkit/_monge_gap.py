@@ -10,7 +10,6 @@ from ._common import (ConvergenceWarning, NOT_CONVERGED, points, schedule_code, 
 
 __all__ = ["monge_gap", "MongeGapResult", "EntropicMap"]
 
-_RELATIVE_TO = {"std": 0, "mean": 1}
 
 
 class MongeGapResult:
@@ -77,7 +76,7 @@ def monge_gap(x, tx, w=None, cost="sqeuclidean", power=None, eps=None, relative_
         points(x, "x"), points(tx, "tx"), w, cost=cost,
         power=0.0 if power is None else as_float(power, "power"),
         eps=positive_or_zero(eps, "eps"), relative_eps=as_float(relative_eps, "relative_eps"),
-        relative_to=choice(relative_to, _RELATIVE_TO, "relative_to"), tol=as_float(tol, "tol"),
+        relative_to=choice(relative_to, "relative_to", "relative_to"), tol=as_float(tol, "tol"),
         max_iter=as_int(max_iter, "max_iter"), threads=as_int(threads, "threads"),
         grad_tx=bool(grad), grad_x=bool(grad_x), cache_mb=as_float(cache_mb, "cache_mb"))
     warn_not_converged(info["status"], "otkit.monge_gap", info["marginal_error"], tol, max_iter,

@@ -9,7 +9,6 @@ from ._common import (points, schedule_code, update_code, positive_or_zero,
 
 __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule"]
 
-_GAUGES = {"geomloss": 0, "ott": 1, "pot": 2}
 
 
 class SinkhornResult:
@@ -24,7 +23,8 @@ class SinkhornResult:
     Also eps, rho_a, rho_b (inf = balanced side), mass_a, mass_b,
     marginal_error (relative L1 violation of the optimality conditions),
     iterations (annealing included), annealing_iterations, status (0 = success,
-    1 = OTK_NOT_CONVERGED), converged.
+    1 = OTK_NOT_CONVERGED), converged, update (the update rule run:
+    "symmetric" or "alternating", update="auto" resolved).
 
     f, g are the potentials in the GeomLoss gauge,
         P_ij = a_i b_j exp((f_i + g_j - C_ij) / eps);
@@ -81,7 +81,7 @@ class SinkhornResult:
         (f' = f + eps log a, P = e^{(f'+g'-C)/eps}) or "pot" (log u = f'/eps,
         P = diag(u) K diag(v), as POT's log['log_u']).  Entries with zero
         weight are -inf in the OTT and POT gauges."""
-        code = choice(gauge, _GAUGES, "gauge")
+        code = choice(gauge, "gauge", "gauge")
         if code == 0:
             return self.f.copy(), self.g.copy()
         return (_otkit.potential_convert(self.f, self.a, self.eps, 0, code),
@@ -172,8 +172,8 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
 def potential_convert(values, w, eps, source="geomloss", target="pot"):
     """Convert one potential (n entries, weights w) between the gauges
     "geomloss", "ott" and "pot" (see SinkhornResult.potentials)."""
-    return _otkit.potential_convert(values, w, as_float(eps, "eps"), choice(source, _GAUGES, "source"),
-                                    choice(target, _GAUGES, "target"))
+    return _otkit.potential_convert(values, w, as_float(eps, "eps"), choice(source, "gauge", "source"),
+                                    choice(target, "gauge", "target"))
 
 
 def epsilon_schedule(diameter, p, blur, scaling=0.5):

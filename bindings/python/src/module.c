@@ -168,15 +168,21 @@ PyArrayObject *otkpy_new_array(npy_intp rows, npy_intp cols)
     return (PyArrayObject *)PyArray_ZEROS(cols < 0 ? 1 : 2, dims, NPY_DOUBLE, 0);
 }
 
-int otkpy_ground(const char *name, const char *argname, otk_ground *ground)
+int otkpy_enum(const char *kind, const char *name, const char *argname, int *value)
 {
-    if (otk_ground_from_name(name, ground) != OTK_SUCCESS) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s = '%s' is not a ground cost (sqeuclidean, half-sqeuclidean, "
-                     "euclidean, l1, lp, lp-over-p)",
-                     argname, name);
+    if (otk_enum_from_name(kind, name, value) != OTK_SUCCESS) {
+        PyErr_Format(PyExc_ValueError, "%s = '%s': %s", argname, name, otk_last_error());
         return -1;
     }
+    return 0;
+}
+
+int otkpy_ground(const char *name, const char *argname, otk_ground *ground)
+{
+    int v;
+    if (otkpy_enum("ground", name, argname, &v) < 0)
+        return -1;
+    *ground = (otk_ground)v;
     return 0;
 }
 
@@ -221,7 +227,35 @@ static PyObject *py_strerror(PyObject *self, PyObject *arg)
     return Py_BuildValue("(ss)", otk_status_name((int)status), otk_strerror((int)status));
 }
 
+/* names(kind) -> the library's names of the enum `kind`, in value order. */
+static PyObject *py_names(PyObject *self, PyObject *arg)
+{
+    const char *kind = PyUnicode_AsUTF8(arg);
+    if (!kind)
+        return NULL;
+    size_t count = 0;
+    const char *const *names = otk_enum_names(kind, &count);
+    if (!names) {
+        int unused;
+        otk_enum_from_name(kind, "", &unused); /* the message lists the kinds */
+        PyErr_Format(PyExc_ValueError, "kind = '%s': %s", kind, otk_last_error());
+        return NULL;
+    }
+    PyObject *tuple = PyTuple_New((Py_ssize_t)count);
+    for (size_t k = 0; tuple && k < count; k++) {
+        PyObject *s = PyUnicode_FromString(names[k]);
+        if (!s) {
+            Py_DECREF(tuple);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(tuple, (Py_ssize_t)k, s);
+    }
+    return tuple;
+}
+
 static PyMethodDef module_methods[] = {
+    {"names", py_names, METH_O,
+     "names(kind) -> tuple of the library's names of enum `kind` (\"schedule\"), value order."},
     {"version", py_version, METH_NOARGS,
      "version() -> str: the version of the libotkit actually loaded."},
     {"strerror", py_strerror, METH_O,

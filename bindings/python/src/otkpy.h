@@ -63,7 +63,10 @@ PyArrayObject *otkpy_array_opt(PyObject *obj, const char *name, int ndim, npy_in
 /* A new zero-filled C-contiguous float64 array (1-D when cols < 0). */
 PyArrayObject *otkpy_new_array(npy_intp rows, npy_intp cols);
 
-/* Parse a ground-cost name; ValueError naming `argname` and listing the names. */
+/* Parse a name of the library's enum `kind` (otkit/names.h); -1 with a
+ * ValueError naming `argname` and listing the library's names. */
+int otkpy_enum(const char *kind, const char *name, const char *argname, int *value);
+/* The same for a ground-cost name. */
 int otkpy_ground(const char *name, const char *argname, otk_ground *ground);
 /* A cache budget given in MiB, in [0, 1048576], as bytes; -1 with ValueError. */
 int otkpy_cache_bytes(double mb, size_t *bytes);

@@ -180,17 +180,10 @@ static PyObject *py_mesh_generate(PyObject *self, PyObject *args)
 
     if (!PyArg_ParseTuple(args, "sn", &name, &res))
         return NULL;
-    if (strcmp(name, "square") == 0)
-        shape = OTK_MESH_SQUARE;
-    else if (strcmp(name, "icosphere") == 0)
-        shape = OTK_MESH_ICOSPHERE;
-    else if (strcmp(name, "torus") == 0)
-        shape = OTK_MESH_TORUS;
-    else {
-        PyErr_Format(PyExc_ValueError,
-                     "shape = '%s' is not a generated mesh (square, icosphere, torus)", name);
+    int v;
+    if (otkpy_enum("mesh_shape", name, "shape", &v) < 0)
         return NULL;
-    }
+    shape = (otk_mesh_shape)v;
     if (res < 0) {
         PyErr_Format(PyExc_ValueError, "res = %zd is negative", res);
         return NULL;
@@ -360,11 +353,10 @@ static PyObject *py_cost_grid(PyObject *self, PyObject *args)
         return NULL;
     otk_grid_params_default(&gp);
     gp.fft_tol = fft_tol;
-    if (otk_grid_path_from_name(path_name, &gp.path) < 0) {
-        PyErr_Format(PyExc_ValueError, "path = '%s' is not one of 'auto', 'separable', 'fft'",
-                     path_name);
+    int path;
+    if (otkpy_enum("grid_path", path_name, "path", &path) < 0)
         return NULL;
-    }
+    gp.path = (otk_grid_path)path;
     /* FFTW's planner is not thread-safe: the GIL serialises grid construction. */
     st = otk_cost_grid(&cost, dim, shape, spacing, ground, &gp);
     return cost_wrap(cost, st, NULL, (npy_intp)n, (npy_intp)n);

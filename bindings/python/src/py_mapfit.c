@@ -83,10 +83,10 @@ static PyObject *py_map_mlp(PyObject *self, PyObject *args)
         }
         widths[k] = (size_t)w;
     }
-    if (otk_activation_from_name(act_name, &act) < 0) {
-        PyErr_Format(PyExc_ValueError, "activation = '%s' is not 'gelu' or 'tanh'", act_name);
+    int v;
+    if (otkpy_enum("activation", act_name, "activation", &v) < 0)
         return NULL;
-    }
+    act = (otk_activation)v;
     return map_wrap(map, otk_map_alloc_mlp(&map, (size_t)d, (size_t)K, widths, act, seed));
 }
 
@@ -230,18 +230,16 @@ static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
     if (otkpy_cache_bytes(cache_mb, &par->divergence.cache_bytes) < 0)
         return -1;
     par->monge_gap.cache_bytes = par->divergence.cache_bytes;
-    if (otk_lr_schedule_from_name(lr_schedule, &par->lr_schedule) != OTK_SUCCESS) {
-        PyErr_Format(PyExc_ValueError, "lr_schedule = '%s' is not 'constant' or 'cosine'",
-                     lr_schedule);
+    int v;
+    if (otkpy_enum("lr_schedule", lr_schedule, "lr_schedule", &v) < 0)
         return -1;
-    }
+    par->lr_schedule = (otk_lr_schedule)v;
     par->divergence.schedule = (otk_schedule)schedule;
     if (par->warmup_steps > 0)
         par->lambda_schedule = OTK_LAMBDA_SCHEDULE_WARMUP;
-    if (otk_optimizer_from_name(opt, &par->optimizer) != OTK_SUCCESS) {
-        PyErr_Format(PyExc_ValueError, "optimizer = '%s' is not 'auto', 'bfgs' or 'adam'", opt);
+    if (otkpy_enum("optimizer", opt, "optimizer", &v) < 0)
         return -1;
-    }
+    par->optimizer = (otk_optimizer)v;
     if (otkpy_ground(cost, "cost", &par->ground) < 0 ||
         otkpy_ground(mg_cost, "mg_cost", &par->monge_gap.ground) < 0)
         return -1;

@@ -132,12 +132,12 @@ static int sinkhorn_ready(SinkhornObject *self, int need_solved)
 
 static PyObject *result_dict(const otk_sinkhorn_result *r)
 {
-    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i}", "ot_kl", r->ot_kl,
-                         "ot_ent", r->ot_ent, "ot_lin", r->ot_lin, "eps", r->eps, "rho_a",
-                         r->rho_a, "rho_b", r->rho_b, "mass_a", r->mass_a, "mass_b", r->mass_b,
-                         "marginal_error", r->marginal_error, "iterations", r->iterations,
-                         "annealing_iterations", r->annealing_iterations, "status",
-                         (int)r->status);
+    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s}", "ot_kl",
+                         r->ot_kl, "ot_ent", r->ot_ent, "ot_lin", r->ot_lin, "eps", r->eps,
+                         "rho_a", r->rho_a, "rho_b", r->rho_b, "mass_a", r->mass_a, "mass_b",
+                         r->mass_b, "marginal_error", r->marginal_error, "iterations",
+                         r->iterations, "annealing_iterations", r->annealing_iterations,
+                         "status", (int)r->status, "update", otk_update_name(r->update));
 }
 
 static PyObject *sinkhorn_solve(SinkhornObject *self, PyObject *args, PyObject *kwds)

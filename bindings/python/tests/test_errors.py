@@ -177,3 +177,68 @@ def test_torch_is_optional():
                          stderr=subprocess.PIPE, universal_newlines=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ImportError"
+
+
+# Every enum's names as the C headers document them, written out by hand so
+# that a renamed or reordered value fails here too.
+DOCUMENTED_NAMES = {
+    "ground": ("sqeuclidean", "half-sqeuclidean", "euclidean", "l1", "lp", "lp-over-p"),
+    "reduce": ("mass", "cost", "apply", "grad"),
+    "grid_path": ("auto", "separable", "fft"),
+    "schedule": ("converge", "fixed"),
+    "update": ("auto", "symmetric", "alternating"),
+    "gauge": ("geomloss", "ott", "pot"),
+    "mesh_shape": ("square", "icosphere", "torus"),
+    "heat_convention": ("otkit", "solomon"),
+    "relative_to": ("std", "mean"),
+    "sinkd_grad": ("unrolled", "envelope"),
+    "kd_divergence": ("kl", "reverse-kl", "js", "soft-ce"),
+    "map_family": ("affine", "mlp", "entropic"),
+    "activation": ("gelu", "tanh"),
+    "optimizer": ("auto", "bfgs", "adam"),
+    "lambda_schedule": ("constant", "warmup"),
+    "lr_schedule": ("constant", "cosine"),
+    "fdiv_kind": ("kl", "reverse-kl", "jeffreys", "js", "tv", "hellinger", "pearson", "neyman",
+                  "alpha", "custom"),
+    "reduction_kind": ("mean", "sum", "none"),
+    "binning": ("quantile", "equal-width", "edges"),
+    "directions": ("gaussian", "halton"),
+}
+
+
+def test_names_come_from_the_library_tables():
+    from otkit._common import choice
+    for kind, names in DOCUMENTED_NAMES.items():
+        assert otkit._names(kind) == names, kind
+        for code, name in enumerate(names):
+            assert choice(name, kind, "arg") == code
+        with pytest.raises(ValueError, match="arg = 'nope' is not one of " +
+                           ", ".join(repr(n) for n in names)):
+            choice("nope", kind, "arg")
+    with pytest.raises(ValueError, match="unknown enum kind \"colour\"; valid: ground"):
+        otkit._names("colour")
+
+
+def test_unknown_names_list_the_valid_ones(pts, rng):
+    x, y = pts
+    with pytest.raises(ValueError, match="schedule = 'conv' is not one of 'converge', 'fixed'"):
+        otkit.sinkhorn(x=x, y=y, schedule="conv")
+    with pytest.raises(ValueError, match="update = 'Auto' is not one of 'auto', 'symmetric', "
+                                         "'alternating'"):
+        otkit.divergence(x, y, update="Auto")
+    # Parsed in the C extension: the library's own message.
+    with pytest.raises(ValueError, match="cost = 'manhattan': unknown ground cost \"manhattan\"; "
+                                         "valid: sqeuclidean, half-sqeuclidean, euclidean, l1, "
+                                         "lp, lp-over-p"):
+        otkit.sinkhorn(x=x, y=y, cost="manhattan")
+    z = rng.normal(size=(3, 4))
+    with pytest.raises(ValueError, match="kind = 'rkl' is not one of 'kl', 'reverse-kl', 'js', "
+                                         "'soft-ce'"):
+        otkit.kd_loss("rkl", z, z)
+
+
+def test_result_reports_the_update_rule_that_ran(pts):
+    x, y = pts
+    assert otkit.sinkhorn(x=x, y=y).update == "alternating"
+    assert otkit.sinkhorn(x=x, y=y, schedule="fixed", warn=False).update == "symmetric"
+    assert otkit.sinkhorn(x=x, y=y, update="symmetric").update == "symmetric"

@@ -17,6 +17,7 @@ for (case in cli_cases) {
         for (k in c("ot_kl", "ot_ent", "ot_lin", "eps", "marginal_error"))
             expect_close(r[[k]], js[[k]])
         expect_identical(r$iterations, as.integer(js$iterations))
+        expect_identical(r$update, js$update)  # the rule run, "auto" resolved
         expect_identical(js$status, "ok")
         expect_true(r$converged)
         fg <- read_csv(pot)[, 1]
@@ -126,4 +127,62 @@ test_that("a long solve can be interrupted (R_CheckUserInterrupt inside the iter
     }, "time limit")
     setTimeLimit(elapsed = Inf)
     expect_lt(proc.time()[["elapsed"]] - t0, 30)
+})
+
+# Every enum's names as the C headers document them, written out by hand.
+documented_names <- list(
+    ground = c("sqeuclidean", "half-sqeuclidean", "euclidean", "l1", "lp", "lp-over-p"),
+    reduce = c("mass", "cost", "apply", "grad"),
+    grid_path = c("auto", "separable", "fft"),
+    schedule = c("converge", "fixed"),
+    update = c("auto", "symmetric", "alternating"),
+    gauge = c("geomloss", "ott", "pot"),
+    mesh_shape = c("square", "icosphere", "torus"),
+    heat_convention = c("otkit", "solomon"),
+    relative_to = c("std", "mean"),
+    sinkd_grad = c("unrolled", "envelope"),
+    kd_divergence = c("kl", "reverse-kl", "js", "soft-ce"),
+    map_family = c("affine", "mlp", "entropic"),
+    activation = c("gelu", "tanh"),
+    optimizer = c("auto", "bfgs", "adam"),
+    lambda_schedule = c("constant", "warmup"),
+    lr_schedule = c("constant", "cosine"),
+    fdiv_kind = c("kl", "reverse-kl", "jeffreys", "js", "tv", "hellinger", "pearson", "neyman",
+                  "alpha", "custom"),
+    reduction_kind = c("mean", "sum", "none"),
+    binning = c("quantile", "equal-width", "edges"),
+    directions = c("gaussian", "halton"))
+
+test_that("names come from the library's tables and round-trip", {
+    for (kind in names(documented_names)) {
+        expect_identical(otkit:::.otk_names(kind), documented_names[[kind]])
+        for (k in seq_along(documented_names[[kind]]))
+            expect_identical(otkit:::.otk_choice(documented_names[[kind]][k], kind, "arg"), k - 1L)
+        expect_error(otkit:::.otk_choice("nope", kind, "arg"),
+                     paste0("arg = \"nope\" is not one of ",
+                            paste0("\"", documented_names[[kind]], "\"", collapse = ", ")),
+                     fixed = TRUE)
+    }
+    expect_error(otkit:::.otk_names("colour"), "unknown enum kind \"colour\"; valid: ground",
+                 fixed = TRUE)
+})
+
+test_that("unknown names list the valid ones", {
+    pr <- make_problem()
+    expect_error(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, schedule = "conv"),
+                 "schedule = \"conv\" is not one of \"converge\", \"fixed\"", fixed = TRUE)
+    expect_error(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, cost = "manhattan"),
+                 "unknown ground cost \"manhattan\"; valid: sqeuclidean, half-sqeuclidean",
+                 fixed = TRUE)
+    z <- matrix(rnorm(6), 2, 3)
+    expect_error(kd_loss("rkl", z, z), "is not one of \"kl\", \"reverse-kl\"", fixed = TRUE)
+})
+
+test_that("the result reports the update rule that ran", {
+    pr <- make_problem()
+    expect_identical(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, warn = FALSE)$update,
+                     "alternating")
+    expect_identical(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, schedule = "fixed",
+                              warn = FALSE)$update,
+                     "symmetric")
 })
