@@ -1065,6 +1065,127 @@ else
     fail "apply-map, corrupt model (exit $rc)"
 fi
 
+# ------------------------------------------------------------------ fdiv
+# The hand pair of tests/test_fdiv.c: p = (1/2, 1/4, 1/4), q = (1/8, 1/2, 3/8):
+# KL = ln 2 - ln(3)/4, Pearson = 31/24; a second row equal to the first gives 0.
+printf '0.5,0.25,0.25\n0.5,0.25,0.25\n' >"$tmp/fp.csv"
+printf '0.125,0.5,0.375\n0.5,0.25,0.25\n' >"$tmp/fq.csv"
+run_otk fdiv "$tmp/fp.csv" "$tmp/fq.csv" --reduction sum
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    d["status"] == "ok" and d["kind"] == "kl" and d["B"] == 2 and d["K"] == 3
+    and abs(d["value"] - (math.log(2) - math.log(3) / 4)) < 1e-14
+    and d["input"] == "probabilities" and d["reduction"] == "sum"'; then
+    pass "fdiv: KL of the hand pair, JSON keys"
+else
+    fail "fdiv KL (exit $rc)"
+fi
+run_otk fdiv "$tmp/fp.csv" "$tmp/fq.csv" --kind pearson --reduction none --rows "$tmp/frows.csv" \
+    --grad-q "$tmp/fgq.csv"
+if [ $rc -eq 0 ] && json_true "$tmp/out" 'd["value"] is None and d["kind"] == "pearson"' &&
+    "$PYTHON" - "$tmp/frows.csv" "$tmp/fgq.csv" <<'EOF'
+import sys
+rows = [float(l) for l in open(sys.argv[1]) if not l.startswith("#")]
+g = [[float(v) for v in l.split(",")] for l in open(sys.argv[2]) if not l.startswith("#")]
+# d/dq (p - q)^2/q = 1 - p^2/q^2: (1 - 16, 1 - 1/4, 1 - 4/9) on row 1, 0 on row 2
+ok = abs(rows[0] - 31 / 24) < 1e-14 and rows[1] == 0 and len(g) == 2
+ok = ok and all(abs(a - b) < 1e-13 for a, b in zip(g[0], (-15, 0.75, 5 / 9)))
+ok = ok and all(v == 0 for v in g[1])
+sys.exit(0 if ok else 1)
+EOF
+then
+    pass "fdiv --kind pearson --reduction none: row values and d/dq by hand"
+else
+    fail "fdiv pearson rows (exit $rc)"
+fi
+# Logits: z = 2 log p + 3 gives softmax(z/2) = p.
+"$PYTHON" - "$tmp" <<'EOF'
+import math, sys
+for name, row in (("flp", (.5, .25, .25)), ("flq", (.125, .5, .375))):
+    with open("%s/%s.csv" % (sys.argv[1], name), "w") as fh:
+        fh.write(",".join("%.17g" % (2 * math.log(v) + 3) for v in row) + "\n")
+EOF
+run_otk fdiv "$tmp/flp.csv" "$tmp/flq.csv" --logits --tau 2 --tau2 --kind jeffreys
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    abs(d["value"] - 4 * (7 * math.log(2) / 8 + math.log(3) / 8)) < 1e-13 and d["tau"] == 2
+    and d["tau2"] is True'; then
+    pass "fdiv --logits --tau 2 --tau2: 4 x Jeffreys of the hand pair"
+else
+    fail "fdiv --logits (exit $rc)"
+fi
+run_otk fdiv "$tmp/fp.csv" "$tmp/fq.csv" --kind alpha
+if [ $rc -eq 2 ] && grep -q -- '--alpha' "$tmp/err" && [ ! -s "$tmp/out" ]; then
+    pass "fdiv --kind alpha without --alpha: exit 2"
+else
+    fail "fdiv --kind alpha without --alpha (exit $rc)"
+fi
+run_otk fdiv "$tmp/fp.csv" "$tmp/fq.csv" --kind chi2
+if [ $rc -eq 2 ] && grep -q 'pearson' "$tmp/err"; then
+    pass "fdiv --kind chi2: exit 2, the valid names listed"
+else
+    fail "fdiv --kind chi2 (exit $rc)"
+fi
+printf '0.5,0.5,0\n' >"$tmp/fz1.csv"
+printf '1,0,0\n' >"$tmp/fz2.csv"
+run_otk fdiv "$tmp/fz1.csv" "$tmp/fz2.csv" --grad-p "$tmp/fzg.csv"
+if [ $rc -eq 2 ] && grep -q 'row 0, class 1' "$tmp/err" && grep -q 'smoothing' "$tmp/err" &&
+    [ ! -e "$tmp/fzg.csv" ]; then
+    pass "fdiv, infinite KL gradient at a zero: exit 2 naming row and class, no file"
+else
+    fail "fdiv, infinite gradient (exit $rc)"
+fi
+run_otk fdiv "$tmp/fz1.csv" "$tmp/fz2.csv"
+if [ $rc -eq 0 ] && json_true "$tmp/out" 'd["value"] is None'; then
+    pass "fdiv, support mismatch without smoothing: value null (+inf)"
+else
+    fail "fdiv, support mismatch (exit $rc)"
+fi
+# PSI from counts by hand: e = (.1,.2,.3,.4), a = (.2,.2,.2,.4): 0.1 ln 3.
+printf '10\n20\n30\n40\n' >"$tmp/pe.csv"
+printf '20\n20\n20\n40\n' >"$tmp/pa.csv"
+run_otk fdiv --psi --counts "$tmp/pe.csv" "$tmp/pa.csv" --per-bin "$tmp/pbin.csv"
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    abs(d["psi"] - 0.1 * math.log(3)) < 1e-15 and d["bins"] == 4 and d["binning"] == "counts"' &&
+    [ "$(grep -vc '^#' "$tmp/pbin.csv")" -eq 4 ]; then
+    pass "fdiv --psi --counts: 0.1 ln 3, 4 bins written"
+else
+    fail "fdiv --psi --counts (exit $rc)"
+fi
+# PSI from samples, quantile bins (median 5.5): 3 | 5 against 5 | 5.
+printf '1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n' >"$tmp/pref.csv"
+printf '1\n2\n3\n9\n9\n9\n9\n9\n' >"$tmp/pact.csv"
+run_otk fdiv --psi "$tmp/pref.csv" "$tmp/pact.csv" --bins 2
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    abs(d["psi"] - (-0.125 * math.log(0.75) + 0.125 * math.log(1.25))) < 1e-15
+    and d["binning"] == "quantile" and d["n_reference"] == 10'; then
+    pass "fdiv --psi: quantile bins from the reference, by hand"
+else
+    fail "fdiv --psi (exit $rc)"
+fi
+# IV: goods (3, 1), bads (1, 3) over two bins: ln 3.
+printf '1\n2\n3\n4\n5\n6\n7\n8\n' >"$tmp/ivx.csv"
+printf '0\n0\n0\n1\n0\n1\n1\n1\n' >"$tmp/ivy.csv"
+run_otk fdiv --iv "$tmp/ivx.csv" "$tmp/ivy.csv" --bins 2 --per-bin "$tmp/woe.csv"
+if [ $rc -eq 0 ] && json_true "$tmp/out" '
+    abs(d["iv"] - math.log(3)) < 1e-15 and d["events"] == 4 and d["n"] == 8' &&
+    grep -q '4.5' "$tmp/woe.csv"; then
+    pass "fdiv --iv: ln 3 by hand, WoE table with the edge 4.5"
+else
+    fail "fdiv --iv (exit $rc)"
+fi
+printf '0\n2\n0\n1\n0\n1\n1\n1\n' >"$tmp/ivy2.csv"
+run_otk fdiv --iv "$tmp/ivx.csv" "$tmp/ivy2.csv"
+if [ $rc -eq 2 ] && grep -q 'ivy2.csv: value 2 (row 2)' "$tmp/err"; then
+    pass "fdiv --iv, outcome not 0/1: exit 2, file and row named"
+else
+    fail "fdiv --iv bad outcome (exit $rc)"
+fi
+run_otk fdiv --psi "$tmp/pref.csv" "$tmp/pact.csv" --kind js
+if [ $rc -eq 2 ] && grep -q 'do not apply with --psi' "$tmp/err"; then
+    pass "fdiv --psi --kind: exit 2"
+else
+    fail "fdiv --psi --kind (exit $rc)"
+fi
+
 # ------------------------------------------------------------------ --mpi
 # An otk built without MPI says how to get it (with MPI: tests/test_mpi.sh).
 if ! grep -q '^#define OTK_HAVE_MPI 1' "$top_builddir/config.h" 2>/dev/null; then

@@ -442,6 +442,43 @@ START_TEST(test_fdiv_objective_gradient_matches_finite_differences)
 }
 END_TEST
 
+/* The regression (STS-B) form of the SinKD code, otkit/distill.h. */
+START_TEST(test_sinkd_regression_objective_matches_hand_computation)
+{
+    /* s = (1, 2, 3), t = (1, 4, 0), y = (2, 2, 2), α = 0.25, τ = 2:
+     * KD = mean(((s − t)/2)²) = (0 + 1 + 2.25)/3 = 13/12;
+     * MSE = mean((s − y)²) = (1 + 0 + 1)/3 = 2/3;
+     * total = ¼·13/12 + ¾·2/3 = 13/48 + 1/2 = 37/48;
+     * ∂/∂s_i = (2/3)[¼·(s_i − t_i)/4 + ¾(s_i − y_i)]. */
+    const double s[3] = {1, 2, 3}, t[3] = {1, 4, 0}, y[3] = {2, 2, 2};
+    otk_sinkd_objective_parts parts;
+    double g[3];
+    TK_ASSERT_OK(otk_sinkd_regression_objective(3, s, t, y, 0.25, 2.0, &parts, g));
+    TK_ASSERT_REL(parts.kd, 13.0 / 12.0, 1e-15);
+    TK_ASSERT_REL(parts.ce, 2.0 / 3.0, 1e-15);
+    ck_assert(parts.sinkd == 0.0);
+    TK_ASSERT_REL(parts.total, 37.0 / 48.0, 1e-15);
+    for (int i = 0; i < 3; i++)
+        TK_ASSERT_ABS(g[i], 2.0 / 3.0 * (0.25 * (s[i] - t[i]) / 4.0 + 0.75 * (s[i] - y[i])),
+                      1e-15);
+    /* The reference's SinKD term on one output: softmax is 1, the batch cost
+     * 0, the loss 0 whatever the outputs; otk_sinkd_loss agrees. */
+    otk_sinkd *sd = NULL;
+    TK_ASSERT_OK(otk_sinkd_alloc(&sd, 3, 1, NULL));
+    double L = -1.0, gs[3];
+    TK_ASSERT_OK(otk_sinkd_loss(sd, s, t, &L, gs, NULL));
+    ck_assert(L == 0.0 && gs[0] == 0.0 && gs[1] == 0.0 && gs[2] == 0.0);
+    otk_sinkd_free(sd);
+    TK_ASSERT_FAILS(otk_sinkd_regression_objective(3, s, t, NULL, 0.25, 2.0, &parts, g),
+                    OTK_ENULL, "y");
+    TK_ASSERT_FAILS(otk_sinkd_regression_objective(3, s, t, y, 1.5, 2.0, &parts, g), OTK_EPARAM,
+                    "alpha");
+    const double bad[3] = {1, NAN, 0};
+    TK_ASSERT_FAILS(otk_sinkd_regression_objective(3, s, bad, y, 0.25, 2.0, &parts, g),
+                    OTK_ENONFINITE, "t[1]");
+}
+END_TEST
+
 /* ------------------------------------------------------------- PSI and IV */
 
 START_TEST(test_psi_counts_matches_hand_computation)
@@ -635,6 +672,7 @@ Suite *fdiv_suite(void)
     tcase_add_test(tc, test_fdiv_zero_probabilities_follow_the_stated_limits);
     tcase_add_test(tc, test_fdiv_reductions_and_kd_routes_agree);
     tcase_add_test(tc, test_fdiv_objective_gradient_matches_finite_differences);
+    tcase_add_test(tc, test_sinkd_regression_objective_matches_hand_computation);
     tcase_add_test(tc, test_psi_counts_matches_hand_computation);
     tcase_add_test(tc, test_psi_binning_rules);
     tcase_add_test(tc, test_information_value_matches_hand_computation);

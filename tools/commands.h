@@ -16,5 +16,6 @@ int cmd_entropic_map(int argc, char **argv); /* cmd_entropic_map.c */
 int cmd_mesh(int argc, char **argv);         /* cmd_mesh.c */
 int cmd_fit_map(int argc, char **argv);      /* cmd_mapfit.c */
 int cmd_apply_map(int argc, char **argv);    /* cmd_mapfit.c */
+int cmd_fdiv(int argc, char **argv);         /* cmd_fdiv.c */
 
 #endif /* OTK_TOOLS_COMMANDS_H */

@@ -42,6 +42,8 @@ static const subcommand subcommands[] = {
     {"fit-map", "fit a transport map (affine, MLP, entropic) with the Monge-gap regulariser",
      cmd_fit_map},
     {"apply-map", "apply a map saved by fit-map to new points (CSV on stdout)", cmd_apply_map},
+    {"fdiv", "f-divergences (KL, JS, chi2, alpha, ...) with gradients; PSI and information value",
+     cmd_fdiv},
     {"demo", "solve a built-in 2-D problem and optionally draw it as SVG", cmd_demo},
     {"grid", "OT, divergence or barycenter of images/arrays on a regular grid", cmd_grid},
     {NULL, NULL, NULL},

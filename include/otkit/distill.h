@@ -161,6 +161,28 @@ OTK_EXPORT otk_status otk_sinkd_objective_fdiv(otk_sinkd *sd, const double *z_s,
                                                const otk_fdiv_params *kd,
                                                otk_sinkd_objective_parts *parts, double *grad_s);
 
+/* The regression form of the SinKD GLUE code (its STS-B runs: one output per
+ * sample, s, t, y of B values each):
+ *   L = α·(1/B)Σ_i ((s_i − t_i)/τ)² + (1 − α)·(1/B)Σ_i (s_i − y_i)²,
+ * i.e. the reference's DistillKL in mode "regression" (an MSE of the
+ * temperature-divided outputs, no τ²) and, in place of the cross-entropy, the
+ * student's own regression loss (the MSE to the labels that a one-output
+ * sequence classifier computes).  The reference adds β·SinKD on softmax over
+ * the one output, which is 1 for every sample: W ≡ 0 and the term is
+ * identically 0 (otk_sinkd_loss with K = 1 gives the same 0), so it has no β.
+ * The reference's defaults beside otkit's: α 0.8 (its scripts 0.9), KD
+ * temperature 2, β 0.8 in its scripts, the SinKD term's own τ_S fixed at 2
+ * and c_w = 0.001 (otkit: weight 1; its code of 2023 used 0.0008·20/8 = 0.002).
+ *   parts     output (may be NULL): kd and, in the ce field, the MSE to the
+ *             labels; sinkd = 0.
+ *   grad_s    output, B values (may be NULL): ∂L/∂s.
+ * Errors: OTK_ENULL, OTK_ESIZE (B = 0), OTK_EPARAM (alpha, tau),
+ * OTK_ENONFINITE (naming the array and index). */
+OTK_EXPORT otk_status otk_sinkd_regression_objective(size_t B, const double *s, const double *t,
+                                                     const double *y, double alpha, double tau,
+                                                     otk_sinkd_objective_parts *parts,
+                                                     double *grad_s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -61,7 +61,8 @@
  *
  * Reductions: OTK_REDUCTION_MEAN (default) writes the mean over the B rows to
  * value[0] and scales the gradients by 1/B; SUM the sum; NONE writes the B
- * row values to value[0..B).  Row values are summed in row order, whatever the
+ * row values to value[0..B) (the gradients are then each row's, i.e. those
+ * of the sum).  Row values are summed in row order, whatever the
  * thread count.
  *
  * OWNERSHIP: all arrays are the caller's; outputs have the stated sizes; the

@@ -155,7 +155,9 @@ OTK_EXPORT otk_status otk_mpi_divergence_alloc(otk_mpi_divergence **out, MPI_Com
 OTK_EXPORT void otk_mpi_divergence_free(otk_mpi_divergence *div);
 
 /* Solve with this rank's weights (NULL on every rank = uniform); `res` gets the
- * global result on every rank.  Returns and errors as otk_mpi_sinkhorn_solve. */
+ * global result on every rank.  Returns and errors as otk_mpi_sinkhorn_solve;
+ * on OTK_NOT_CONVERGED the potentials, value and gradients are those of the
+ * best iterate, as in otk_divergence_solve. */
 OTK_EXPORT otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_local,
                                                const double *b_local,
                                                otk_divergence_result *res);

@@ -735,3 +735,44 @@ otk_status otk_sinkd_objective_fdiv(otk_sinkd *sd, const double *z_s, const doub
         return otk__fail(OTK_ENULL, "kd is NULL");
     return sinkd_objective(sd, z_s, z_t, labels, alpha, beta, OTK_KD_KL, 1.0, kd, parts, grad_s);
 }
+
+/* ------------------------------------------------ regression (STS-B) form */
+
+otk_status otk_sinkd_regression_objective(size_t B, const double *s, const double *t,
+                                          const double *y, double alpha, double tau,
+                                          otk_sinkd_objective_parts *parts, double *grad_s)
+{
+    if (!s || !t || !y)
+        return otk__fail(OTK_ENULL, "%s is NULL", !s ? "s" : !t ? "t" : "y");
+    if (B == 0)
+        return otk__fail(OTK_ESIZE, "B must be > 0");
+    if (!(alpha >= 0.0 && alpha <= 1.0))
+        return otk__fail(OTK_EPARAM, "alpha = %g must be in [0, 1]", alpha);
+    otk_status st = check_tau("tau", tau);
+    if (st == OTK_SUCCESS)
+        st = otk__check_finite("s", s, B);
+    if (st == OTK_SUCCESS)
+        st = otk__check_finite("t", t, B);
+    if (st == OTK_SUCCESS)
+        st = otk__check_finite("y", y, B);
+    if (st != OTK_SUCCESS)
+        return st;
+    const double inv_B = 1.0 / (double)B, it2 = 1.0 / (tau * tau);
+    double kd = 0.0, mse = 0.0;
+    for (size_t i = 0; i < B; i++) {
+        const double d = s[i] - t[i], e = s[i] - y[i];
+        kd += d * d;
+        mse += e * e;
+        if (grad_s)
+            grad_s[i] = 2.0 * inv_B * (alpha * it2 * d + (1.0 - alpha) * e);
+    }
+    kd *= it2 * inv_B;
+    mse *= inv_B;
+    if (parts) {
+        parts->kd = kd;
+        parts->ce = mse;
+        parts->sinkd = 0.0;
+        parts->total = alpha * kd + (1.0 - alpha) * mse;
+    }
+    return OTK_SUCCESS;
+}

@@ -21,6 +21,7 @@ struct otk_mpi_divergence {
     double *a, *log_a, *f_ba, *f_aa, *f_soft, *faa_soft, *hx; /* hx: 2 slots */
     double *b, *log_b, *g_ab, *g_bb, *g_soft, *gbb_soft, *hy; /* hy: 2 slots */
     double *tmp;                                              /* max(n, m)·d */
+    double *best_f_ba, *best_f_aa, *best_g_ab, *best_g_bb;    /* the best iterate */
     double mass_a, mass_b;
 };
 
@@ -72,7 +73,7 @@ otk_status otk_mpi_divergence_alloc(otk_mpi_divergence **out, MPI_Comm comm, siz
     div->eps = div->sch.eps;
     div->rho = par.reach > 0.0 ? pow(par.reach, div->sch.p) : par.rho;
     const size_t n = n_local, m = m_local, L = n > m ? n : m;
-    double *w = malloc((8 * n + 8 * m + L * d + 1) * sizeof *w);
+    double *w = malloc((10 * n + 10 * m + L * d + 1) * sizeof *w);
     st = w ? OTK_SUCCESS
            : otk_mpi__fail(OTK_ENOMEM, "rank %d: out of memory for n_local = %zu, m_local = %zu",
                            R.rank, n, m);
@@ -94,6 +95,10 @@ otk_status otk_mpi_divergence_alloc(otk_mpi_divergence **out, MPI_Comm comm, siz
     div->g_soft = w, w += m;
     div->gbb_soft = w, w += m;
     div->hy = w, w += 2 * m;
+    div->best_f_ba = w, w += n;
+    div->best_f_aa = w, w += n;
+    div->best_g_ab = w, w += m;
+    div->best_g_bb = w, w += m;
     div->tmp = w;
     *out = div;
     return OTK_SUCCESS;
@@ -281,6 +286,16 @@ static otk_status divergence_value(otk_mpi_divergence *div, double *value)
     return OTK_SUCCESS;
 }
 
+/* Save (to_best) or restore the best iterate of the four potentials. */
+static void keep_best(otk_mpi_divergence *div, size_t n, size_t m, int to_best)
+{
+    double *cur[4] = {div->f_ba, div->f_aa, div->g_ab, div->g_bb};
+    double *best[4] = {div->best_f_ba, div->best_f_aa, div->best_g_ab, div->best_g_bb};
+    const size_t len[4] = {n, n, m, m};
+    for (int k = 0; k < 4; k++)
+        memcpy(to_best ? best[k] : cur[k], to_best ? cur[k] : best[k], len[k] * sizeof(double));
+}
+
 otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_local,
                                     const double *b_local, otk_divergence_result *res)
 {
@@ -330,7 +345,11 @@ otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_loc
             return st;
     } else {
         const double eps = div->eps;
-        int f_exact = 0, target = 0;
+        const size_t n = R->n_local, m = R->m_local;
+        /* The annealing's alternating updates left f_ba exact (the serial
+         * driver's f_fresh); the symmetric problems are always measured. */
+        int f_exact = alternating, target = 0;
+        double best = INFINITY;
         for (;;) {
             if ((st = softmins(div, eps, !(alternating && f_exact), 0)) ||
                 (st = marginal_error(div, eps, alternating && f_exact, &err)))
@@ -339,9 +358,16 @@ otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_loc
                 return otk_mpi__fail(OTK_ENUMERIC,
                                      "otk_mpi_divergence_solve: marginal error is NaN at eps = %g",
                                      eps);
+            if (err < best) {
+                best = err;
+                keep_best(div, n, m, 1);
+            }
             if (err <= div->par.tol)
                 break;
             if (target >= div->par.max_iter) {
+                /* As the serial solver: the best iterate, its error. */
+                keep_best(div, n, m, 0);
+                err = best;
                 otk_mpi__fail(OTK_NOT_CONVERGED,
                               "otk_mpi_divergence_solve: marginal error %.3g > tol %.3g after "
                               "max_iter = %d iterations at eps = %g",

@@ -27,6 +27,10 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(otkr_map_info, 1),
     CALLDEF(otkr_map_save, 2),
     CALLDEF(otkr_map_load, 1),
+    CALLDEF(otkr_fdiv, 5),
+    CALLDEF(otkr_psi, 5),
+    CALLDEF(otkr_information_value, 5),
+    CALLDEF(otkr_sinkd_regression_objective, 6),
     {NULL, NULL, 0}};
 
 void R_init_otkit(DllInfo *dll)

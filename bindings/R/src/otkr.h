@@ -79,5 +79,9 @@ SEXP otkr_map_apply(SEXP ptr, SEXP x, SEXP threads);
 SEXP otkr_map_info(SEXP ptr);
 SEXP otkr_map_save(SEXP ptr, SEXP path);
 SEXP otkr_map_load(SEXP path);
+SEXP otkr_fdiv(SEXP p, SEXP q, SEXP kind, SEXP reduction, SEXP opt);
+SEXP otkr_psi(SEXP expected, SEXP actual, SEXP binning, SEXP edges, SEXP opt);
+SEXP otkr_information_value(SEXP x, SEXP y, SEXP binning, SEXP edges, SEXP opt);
+SEXP otkr_sinkd_regression_objective(SEXP s, SEXP t, SEXP y, SEXP alpha, SEXP tau, SEXP grad);
 
 #endif /* OTKR_H */

@@ -80,10 +80,23 @@ SEXP otkr_sinkd_objective(SEXP zs, SEXP zt, SEXP labels, SEXP cost, SEXP opt)
     if (otkr_opt_int(opt, "grad"))
         gs = otkr_scratch(B * K);
     otkr_check(otk_sinkd_alloc(&h->sinkd, B, K, &par));
-    otkr_check(otk_sinkd_objective(h->sinkd, s, t, INTEGER(labels), otkr_opt_num(opt, "alpha"),
-                                   otkr_opt_num(opt, "beta"),
-                                   (otk_kd_divergence)otkr_opt_int(opt, "kd"),
-                                   otkr_opt_num(opt, "kd_tau"), &parts, gs));
+    if (otkr_opt(opt, "kd_fdiv") != R_NilValue) { /* an f-divergence KD term (otkit/fdiv.h) */
+        otk_fdiv_params kd;
+        otk_fdiv_params_default(&kd);
+        otkr_check(otk_fdiv_kind_from_name(CHAR(STRING_ELT(otkr_opt(opt, "kd_fdiv"), 0)),
+                                           &kd.kind));
+        kd.alpha = otkr_opt_num(opt, "kd_alpha");
+        kd.tau = otkr_opt_num(opt, "kd_tau");
+        kd.scale_tau2 = otkr_opt_int(opt, "kd_tau2");
+        otkr_check(otk_sinkd_objective_fdiv(h->sinkd, s, t, INTEGER(labels),
+                                            otkr_opt_num(opt, "alpha"), otkr_opt_num(opt, "beta"),
+                                            &kd, &parts, gs));
+    } else {
+        otkr_check(otk_sinkd_objective(h->sinkd, s, t, INTEGER(labels),
+                                       otkr_opt_num(opt, "alpha"), otkr_opt_num(opt, "beta"),
+                                       (otk_kd_divergence)otkr_opt_int(opt, "kd"),
+                                       otkr_opt_num(opt, "kd_tau"), &parts, gs));
+    }
     otkr_holder_free(hp);
     vals[0] = NUM(parts.total);
     vals[1] = NUM(parts.kd);

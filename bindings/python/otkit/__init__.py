@@ -6,8 +6,10 @@
     monge_gap(x, tx, ...), EntropicMap.fit(x, y, ...)                 -> Monge gap, maps
     grid_sinkhorn / grid_divergence / barycenter (images)              -> GridResult
     MapFit(family).fit(x, y) / fit_map(x, y, family=...)              -> fitted maps
+    fdiv(p, q, kind=...), psi(expected, actual), information_value(x, y)
     Mesh, mesh_sinkhorn / mesh_divergence / mesh_barycenter, sparse_sinkhorn
-    otkit.torch (import it explicitly; needs PyTorch): SinkhornDivergence, SinKDLoss, KDLoss
+    otkit.torch (import it explicitly; needs PyTorch): SinkhornDivergence, SinKDLoss, KDLoss,
+    fdiv, FDivergenceLoss
 
 Units: eps and rho are in cost units; blur and reach are lengths (eps = blur^p,
 rho = reach^p with p the cost's exponent), as in GeomLoss.  Potentials are in
@@ -25,6 +27,8 @@ from ._monge_gap import monge_gap, MongeGapResult, EntropicMap
 from ._grid import (grid_sinkhorn, grid_divergence, barycenter, GridResult, Mesh,
                     mesh_sinkhorn, mesh_divergence, mesh_barycenter, sparse_sinkhorn)
 from ._mapfit import MapFit, fit_map
+from ._fdiv import fdiv, psi, information_value, FdivResult, PsiResult, IVResult
+from ._distill import sinkd_regression_objective, RegressionResult
 
 __version__ = _otkit.version()
 
@@ -36,4 +40,6 @@ __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule"
            "grid_sinkhorn", "grid_divergence", "barycenter", "GridResult", "Mesh",
            "mesh_sinkhorn", "mesh_divergence", "mesh_barycenter", "sparse_sinkhorn",
            "MapFit", "fit_map",
+           "fdiv", "psi", "information_value", "FdivResult", "PsiResult", "IVResult",
+           "sinkd_regression_objective", "RegressionResult",
            "ConvergenceWarning", "OtkitError", "__version__"]

@@ -26,6 +26,8 @@ Gradients and gradcheck:
   * SinKDLoss: grad_mode="unrolled" (default) gives the exact gradient of the
     computed value (the adjoint of the unrolled iterations), so gradcheck
     passes at any iteration count.
+  * fdiv / FDivergenceLoss: the closed-form gradients of otkit/fdiv.h w.r.t.
+    both arguments (probabilities or logits): exact, gradcheck passes.
   * KDLoss / kd_loss: the baselines of otkit.kd_loss ("kl", "reverse-kl",
     "js", "soft-ce"), closed-form gradients w.r.t. the student logits; the
     teacher logits are a constant (no gradient flows to them).
@@ -35,9 +37,10 @@ import torch
 from . import _divergence
 from . import _distill
 from . import _monge_gap
+from . import _fdiv
 
 __all__ = ["SinkhornDivergence", "SinKDLoss", "KDLoss", "sinkhorn_divergence", "sinkd_loss",
-           "kd_loss", "monge_gap"]
+           "kd_loss", "monge_gap", "fdiv", "FDivergenceLoss"]
 
 
 def _np(t):
@@ -171,8 +174,8 @@ class _KDFunction(torch.autograd.Function):
 
 def kd_loss(kind, z_s, z_t, tau=1.0):
     """Differentiable otkit.kd_loss(kind, z_s, z_t, tau) on (B, K) logit
-    tensors: "kl" (tau^2 KL(p_t || p_s), Hinton et al.), "reverse-kl" (or
-    "rkl", KL(p_s || p_t)), "js" (Jensen-Shannon) or "soft-ce", batch means.
+    tensors: "kl" (tau^2 KL(p_t || p_s), Hinton et al.), "reverse-kl"
+    (KL(p_s || p_t)), "js" (Jensen-Shannon) or "soft-ce", batch means.
     The gradient flows to the student logits z_s only; z_t is a constant (a
     frozen teacher).  Returns a 0-d tensor."""
     return _KDFunction.apply(z_s, z_t, kind, tau)
@@ -223,3 +226,59 @@ def monge_gap(x, tx, w=None, **options):
         raise ValueError("w: the Monge gap is not differentiated w.r.t. the weights; "
                          "pass w.detach()")
     return _MongeGapFunction.apply(x, tx, w, options)
+
+
+class _FdivFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, p, q, options):
+        need = ctx.needs_input_grad
+        grad = True if need[0] and need[1] else "p" if need[0] else "q" if need[1] else False
+        res = _fdiv.fdiv(_np(p), _np(q), grad=grad, **options)
+        ctx.none = options.get("reduction", "mean") == "none"
+        ctx.g_p = None if res.grad_p is None else _back(res.grad_p, p)
+        ctx.g_q = None if res.grad_q is None else _back(res.grad_q, q)
+        return torch.as_tensor(res.value, dtype=q.dtype, device=q.device)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        # Rows are independent: with reduction="none" row i's gradient is scaled
+        # by grad_output[i] (the library returns the gradient of the sum).
+        go = grad_output.unsqueeze(-1) if ctx.none and grad_output.dim() > 0 else grad_output
+        gp = None if ctx.g_p is None else go * ctx.g_p
+        gq = None if ctx.g_q is None else go * ctx.g_q
+        return gp, gq, None
+
+
+def fdiv(p, q, **options):
+    """Differentiable otkit.fdiv(p, q, **options) on tensors p, q ((K,) or (B, K)
+    probabilities, or logits with logits=True): gradients flow to whichever
+    requires grad.  Options: kind, alpha, logits, tau, tau2, smoothing,
+    reduction, generator, slope_at_infinity, threads.  Returns a 0-d tensor
+    (a (B,) tensor with reduction="none")."""
+    if "grad" in options:
+        raise ValueError("grad: autograd decides which gradients are computed")
+    return _FdivFunction.apply(p, q, options)
+
+
+class FDivergenceLoss(torch.nn.Module):
+    """An f-divergence distillation loss: FDivergenceLoss(kind="kl", alpha=None,
+    tau=1, tau2=False, reduction="mean")(z_s, z_t) = D_f(softmax(z_t/tau) ||
+    softmax(z_s/tau)) for (B, K) student and teacher logits, the teacher first
+    inside D_f as in torch.nn.KLDivLoss(input, target) = KL(target || input).
+    kind="kl" with tau2=True is Hinton's KD loss.  Gradients flow to z_s (and to
+    z_t if it requires grad).  See otkit.fdiv for the members."""
+
+    def __init__(self, kind="kl", alpha=None, tau=1.0, tau2=False, reduction="mean",
+                 generator=None, threads=0):
+        super().__init__()
+        self.options = dict(kind=kind, alpha=alpha, logits=True, tau=tau, tau2=tau2,
+                            reduction=reduction, threads=threads)
+        if generator is not None:
+            self.options["generator"] = generator
+
+    def forward(self, z_s, z_t):
+        return _FdivFunction.apply(z_t, z_s, self.options)
+
+    def extra_repr(self):
+        return ", ".join("%s=%r" % kv for kv in self.options.items() if kv[0] != "generator")

@@ -275,6 +275,7 @@ static int (*const module_inits[])(PyObject *) = {
     otkpy_init_monge_gap,
     otkpy_init_cost,
     otkpy_init_mapfit,
+    otkpy_init_fdiv,
 };
 
 PyMODINIT_FUNC PyInit__otkit(void);

@@ -82,5 +82,6 @@ int otkpy_init_distill(PyObject *module);
 int otkpy_init_monge_gap(PyObject *module);
 int otkpy_init_cost(PyObject *module);
 int otkpy_init_mapfit(PyObject *module);
+int otkpy_init_fdiv(PyObject *module);
 
 #endif /* OTKPY_H */

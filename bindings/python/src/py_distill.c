@@ -234,6 +234,70 @@ fail:
     return NULL;
 }
 
+/* The objective with an f-divergence KD term (otk_sinkd_objective_fdiv);
+ * the kind is parsed by the library's name table. */
+static PyObject *sinkd_objective_fdiv(SinKDObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"z_s", "z_t", "labels", "alpha", "beta", "kind", "kd_alpha",
+                             "kd_tau", "kd_tau2", "grad", NULL};
+    PyObject *sobj, *tobj, *lobj;
+    double alpha, beta;
+    const char *kind;
+    int tau2 = 0, want = 1, st;
+    PyArrayObject *zs = NULL, *zt = NULL, *g = NULL;
+    int *labels = NULL;
+    otk_sinkd_objective_parts parts;
+    otk_fdiv_params kd;
+
+    otk_fdiv_params_default(&kd);
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOdds|ddpp", kwlist, &sobj, &tobj, &lobj,
+                                     &alpha, &beta, &kind, &kd.alpha, &kd.tau, &tau2, &want))
+        return NULL;
+    st = otk_fdiv_kind_from_name(kind, &kd.kind);
+    if (st < 0)
+        return otkpy_raise_status_arg(st, "kd");
+    kd.scale_tau2 = tau2;
+    if (sinkd_ready(self) < 0)
+        return NULL;
+    zs = otkpy_array_in(sobj, "z_s", 2, self->B, self->K);
+    if (zs == NULL)
+        goto fail;
+    zt = otkpy_array_in(tobj, "z_t", 2, self->B, self->K);
+    if (zt == NULL)
+        goto fail;
+    labels = labels_in(lobj, self->B, self->K);
+    if (labels == NULL)
+        goto fail;
+    if (want && (g = otkpy_new_array(self->B, self->K)) == NULL)
+        goto fail;
+    Py_BEGIN_ALLOW_THREADS
+    st = otk_sinkd_objective_fdiv(self->sd, (const double *)PyArray_DATA(zs),
+                                  (const double *)PyArray_DATA(zt), labels, alpha, beta, &kd,
+                                  &parts, g ? (double *)PyArray_DATA(g) : NULL);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(zs);
+    Py_DECREF(zt);
+    PyMem_Free(labels);
+    otkpy_release(&self->busy);
+    if (st < 0) {
+        Py_XDECREF(g);
+        return otkpy_raise_status(st);
+    }
+    if (g == NULL) {
+        Py_INCREF(Py_None);
+        g = (PyArrayObject *)Py_None;
+    }
+    return Py_BuildValue("({s:d,s:d,s:d,s:d}N)", "total", parts.total, "kd", parts.kd, "ce",
+                         parts.ce, "sinkd", parts.sinkd, g);
+fail:
+    Py_XDECREF(zs);
+    Py_XDECREF(zt);
+    Py_XDECREF(g);
+    PyMem_Free(labels);
+    otkpy_release(&self->busy);
+    return NULL;
+}
+
 static PyObject *sinkd_get_shape(SinKDObject *self, void *closure)
 {
     return Py_BuildValue("(nn)", (Py_ssize_t)self->B, (Py_ssize_t)self->K);
@@ -247,6 +311,10 @@ static PyMethodDef sinkd_methods[] = {
      "loss(z_s, z_t, grad_s=True, grad_t=False) -> (loss, dL/dz_s or None, dL/dz_t or None)"},
     {"objective", (PyCFunction)(void (*)(void))sinkd_objective, METH_VARARGS | METH_KEYWORDS,
      "objective(z_s, z_t, labels, alpha, beta, kd=3, kd_tau=1, grad=True) -> (parts, grad)"},
+    {"objective_fdiv", (PyCFunction)(void (*)(void))sinkd_objective_fdiv,
+     METH_VARARGS | METH_KEYWORDS,
+     "objective_fdiv(z_s, z_t, labels, alpha, beta, kind, kd_alpha=0, kd_tau=1, kd_tau2=False, "
+     "grad=True) -> (parts, grad) (otk_sinkd_objective_fdiv)"},
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject SinKDType = {
