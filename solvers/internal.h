@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "otkit/status.h"
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
@@ -221,5 +222,14 @@ otk_status otk__fdiv_logits_rows(const otk_fdiv_params *par, size_t B, size_t K,
 /* Validate an otk_fdiv_params used as a KD term (the member, tau, and the
  * mean reduction the combined objective uses). */
 otk_status otk__fdiv_check_kd(const otk_fdiv_params *par);
+
+/* Whether an array of a·b elements of `size` bytes cannot be addressed
+ * (a·b·size overflows size_t): public entry points check their sizes with it
+ * before they read an input of a·b entries or allocate, so that a huge size
+ * fails with OTK_ESIZE instead of wrapping around to a small buffer. */
+static inline int otk__array_overflows(size_t a, size_t b, size_t size)
+{
+    return b != 0 && a > SIZE_MAX / size / b;
+}
 
 #endif

@@ -395,6 +395,7 @@ int cmd_fit_map(int argc, char **argv)
                                   OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &sp);
     } else {
         if (req.init_path) {
+            cli_note_input(req.init_path);
             if (otk_map_load(&map, req.init_path) < 0) {
                 cli_error("--init: %s", otk_last_error());
                 goto done;
@@ -437,6 +438,8 @@ int cmd_fit_map(int argc, char **argv)
         cli_error("%s", otk_last_error());
         goto done;
     }
+    if (cli_check_not_input(req.out_path) < 0)
+        goto done;
     if (otk_map_save(map, req.out_path) < 0) {
         cli_error("%s", otk_last_error());
         goto done;
@@ -475,6 +478,7 @@ int cmd_apply_map(int argc, char **argv)
     otk_map *map = NULL;
     cli_matrix x = {0, 0, NULL};
     double *tx = NULL;
+    cli_note_input(c.paths[0]);
     if (otk_map_load(&map, c.paths[0]) < 0) {
         cli_error("%s", otk_last_error());
         goto done;

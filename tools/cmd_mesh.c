@@ -12,6 +12,7 @@
 #include "json.h"
 #include "options.h"
 #include "read.h"
+#include "write.h"
 
 static const char mesh_usage[] =
     "Usage: otk mesh MESH A B [OPTIONS]\n"
@@ -125,6 +126,7 @@ int cmd_mesh(int argc, char **argv)
     otk_sinkhorn *solver = NULL;
     otk_divergence *div = NULL;
     cli_matrix a = {0, 0, NULL}, b = {0, 0, NULL};
+    cli_note_input(req.paths[0]);
     if (otk_mesh_read(&mesh, req.paths[0]) < 0) {
         cli_error("%s", otk_last_error());
         goto done;

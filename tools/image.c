@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "image.h"
 #include "read.h"
+#include "write.h"
 #ifdef OTK_HAVE_PNG
 #include <png.h>
 #endif
@@ -167,6 +168,7 @@ static int read_png(FILE *f, const char *path, cli_image *img)
 int cli_read_image(const char *path, const cli_read_options *opt, cli_image *img)
 {
     memset(img, 0, sizeof *img);
+    cli_note_input(path);
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
         cli_error("%s: %s", path, strerror(errno));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cli.h"
 #include "read.h"
+#include "write.h"
 
 void cli_matrix_free(cli_matrix *mat)
 {
@@ -64,6 +65,7 @@ int cli_read_matrix(const char *path, const cli_read_options *opt, cli_matrix *m
     const char *name = cli_display_name(path);
     mat->rows = mat->cols = 0;
     mat->values = NULL;
+    cli_note_input(path);
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!in) {
         cli_error("%s: cannot open: %s", name, strerror(errno));
@@ -145,6 +147,7 @@ int cli_read_npy_part(const char *path, size_t part, size_t parts, cli_matrix *m
         cli_error("<stdin>: a share of standard input cannot be read; give a .npy file");
         return -1;
     }
+    cli_note_input(path);
     FILE *in = fopen(path, "rb");
     if (!in) {
         cli_error("%s: cannot open: %s", name, strerror(errno));

@@ -104,6 +104,44 @@ static void close_output(cli_output *out)
     out->target = NULL;
 }
 
+/* The inputs of this run, by device and inode (a handful of files). */
+enum { MAX_INPUTS = 64 };
+static struct {
+    dev_t dev;
+    ino_t ino;
+} inputs[MAX_INPUTS];
+static int n_inputs;
+
+void cli_note_input(const char *path)
+{
+    struct stat st;
+    if (n_inputs < MAX_INPUTS && strcmp(path, "-") != 0 && stat(path, &st) == 0) {
+        inputs[n_inputs].dev = st.st_dev;
+        inputs[n_inputs].ino = st.st_ino;
+        n_inputs++;
+    }
+}
+
+void cli_forget_inputs(void) { n_inputs = 0; }
+
+static int is_input(const struct stat *st)
+{
+    for (int i = 0; i < n_inputs; i++)
+        if (inputs[i].dev == st->st_dev && inputs[i].ino == st->st_ino)
+            return 1;
+    return 0;
+}
+
+int cli_check_not_input(const char *target)
+{
+    struct stat st;
+    if (stat(target, &st) == 0 && is_input(&st)) {
+        cli_error("%s: is an input file of this command; refusing to overwrite it", target);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_output_open(cli_output *out, const char *target)
 {
     out->target = out->temporary = NULL;
@@ -116,6 +154,8 @@ int cli_output_open(cli_output *out, const char *target)
         cli_error("%s: is a directory, not a file name", target);
         return -1;
     }
+    if (cli_check_not_input(target) < 0)
+        return -1;
     /* The temporary is a hidden sibling, ".NAME.XXXXXX", in the target's own
      * directory: rename(2) is atomic only within one file system. */
     const size_t dir_len = (size_t)(base - target);

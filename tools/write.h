@@ -34,8 +34,20 @@ typedef struct {
     FILE *stream;    /* write here between open and commit */
 } cli_output;
 
-/* Returns 0, or -1 (reported: the directory does not exist, is not writable...). */
+/* Returns 0, or -1 (reported: the directory does not exist, is not writable,
+ * the target is one of this run's input files...). */
 int cli_output_open(cli_output *out, const char *target);
+
+/* The files this run reads (the readers and the commands that hand a path
+ * to the library call cli_note_input before reading): cli_output_open refuses
+ * a target that is one of them, by device and inode, so that a symbolic or
+ * hard link to an input is refused too.  "-" is ignored.  cli_forget_inputs
+ * clears the list (for callers running several commands in one process). */
+void cli_note_input(const char *path);
+void cli_forget_inputs(void);
+/* 0, or -1 (reported) when `target` is one of the inputs: for outputs that
+ * the library writes itself (otk_map_save). */
+int cli_check_not_input(const char *target);
 
 /* Returns 0 when the target now holds the complete file, -1 otherwise
  * (reported; the temporary is removed).  The output is closed either way. */

@@ -221,7 +221,9 @@ OTK_EXPORT void otk_sinkhorn_progress(const otk_sinkhorn *s, double *eps, int *i
 
 /* The values and statistics of the current potentials.  Computes <P,C> with one
  * pass over the cost (cached until the potentials change).
- * Errors: OTK_ENULL, OTK_ESTATE (no set()). */
+ * Errors: OTK_ENULL, OTK_ESTATE (no set()), OTK_ENUMERIC (a value is not
+ * finite: potentials that lost their precision, e.g. the fixed schedule on
+ * strongly unbalanced masses; `res` is filled, for inspection). */
 OTK_EXPORT otk_status otk_sinkhorn_get_result(otk_sinkhorn *s, otk_sinkhorn_result *res);
 
 /* set(), iterate until done, get_result().  Returns the final status of
@@ -235,7 +237,8 @@ OTK_EXPORT const double *otk_sinkhorn_potential_f(const otk_sinkhorn *s);
 OTK_EXPORT const double *otk_sinkhorn_potential_g(const otk_sinkhorn *s);
 
 /* Plan reductions, computed on the fly (no n×m storage):
- *   row (n):   r_i = Σ_j P_ij;  col (m): c_j = Σ_i P_ij.  Either may be NULL. */
+ *   row (n):   r_i = Σ_j P_ij;  col (m): c_j = Σ_i P_ij.  Either may be NULL.
+ * Errors: OTK_ESTATE, OTK_ENUMERIC (an entry overflows; as get_result). */
 OTK_EXPORT otk_status otk_sinkhorn_marginals(otk_sinkhorn *s, double *row, double *col);
 
 /* Apply the plan to a matrix:
@@ -254,7 +257,8 @@ OTK_EXPORT otk_status otk_sinkhorn_barycentric(otk_sinkhorn *s, size_t k, const 
                                                double *out);
 
 /* The dense plan, written row-major into the caller's P (n×m doubles).  Only
- * for small problems: the caller decides by allocating P. */
+ * for small problems: the caller decides by allocating P.  Errors: OTK_ENULL,
+ * OTK_ESTATE, OTK_ENUMERIC (an entry overflows; as get_result). */
 OTK_EXPORT otk_status otk_sinkhorn_plan(otk_sinkhorn *s, double *P);
 
 /* Potential gauges. */

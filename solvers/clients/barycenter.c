@@ -68,6 +68,9 @@ otk_status otk_barycenter(const otk_cost *C, size_t K, const double *A, const do
     if (C->m != n)
         return otk__fail(OTK_ESIZE, "otk_barycenter: the cost is %zu×%zu, a barycenter needs a "
                                     "square cost on one support", n, C->m);
+    if (otk__array_overflows(K, n, sizeof(double)))
+        return otk__fail(OTK_ESIZE, "otk_barycenter: K = %zu histograms of n = %zu overflow size_t",
+                         K, n);
     double mass = 0.0;
     for (size_t k = 0; k < K; k++) {
         char what[48];

@@ -649,13 +649,17 @@ otk_status otk_sinkhorn_get_result(otk_sinkhorn *s, otk_sinkhorn_result *res)
         if (isnan(s->error)) {
             c->ops->plan_reduce(c, 1, eps, s->h_n, s->h_m, OTK_REDUCE_MASS, 0, NULL, s->col,
                                 s->threads);
+            /* A point of zero weight has a zero target (its e^{−f/ρ} may
+             * overflow: 0·∞ would make the error NaN), as otk__side_error. */
             double err_a = 0.0, err_b = 0.0;
             for (size_t i = 0; i < s->n; i++)
-                err_a += fabs(s->row[i] -
-                              s->a[i] * (isinf(s->rho_a) ? 1.0 : exp(-s->f[i] / s->rho_a)));
+                err_a += fabs(s->row[i] - (s->a[i] == 0.0 ? 0.0
+                                           : s->a[i] * (isinf(s->rho_a) ? 1.0
+                                                        : exp(-s->f[i] / s->rho_a))));
             for (size_t j = 0; j < s->m; j++)
-                err_b += fabs(s->col[j] -
-                              s->b[j] * (isinf(s->rho_b) ? 1.0 : exp(-s->g[j] / s->rho_b)));
+                err_b += fabs(s->col[j] - (s->b[j] == 0.0 ? 0.0
+                                           : s->b[j] * (isinf(s->rho_b) ? 1.0
+                                                        : exp(-s->g[j] / s->rho_b))));
             s->error = err_a / s->mass_a + err_b / s->mass_b;
         }
         s->ot_lin = lin;
@@ -682,6 +686,16 @@ otk_status otk_sinkhorn_get_result(otk_sinkhorn *s, otk_sinkhorn_result *res)
     res->annealing_iterations = s->annealing_iterations;
     res->status = s->stage == STAGE_DONE ? s->final_status : OTK_CONTINUE;
     res->update = s->par.update; /* resolved at alloc: never OTK_UPDATE_AUTO */
+    /* Finite potentials can still give infinite values when they have lost
+     * their precision (|f|/ε beyond 2^53: the fixed schedule on strongly
+     * unbalanced masses, ε below the cost's resolution): reported, never
+     * returned as a result. */
+    if (!isfinite(res->ot_kl) || !isfinite(res->ot_ent) || !isfinite(res->ot_lin) ||
+        !isfinite(res->marginal_error))
+        return otk__fail(OTK_ENUMERIC,
+                         "otk_sinkhorn_get_result: non-finite value at eps = %g (OT_kl %g, "
+                         "<P,C> %g, marginal error %g): the potentials lost their precision",
+                         eps, res->ot_kl, res->ot_lin, res->marginal_error);
     return OTK_SUCCESS;
 }
 
@@ -718,6 +732,9 @@ otk_status otk_sinkhorn_marginals(otk_sinkhorn *s, double *row, double *col)
     if (col)
         s->cost->ops->plan_reduce(s->cost, 1, s->eps, s->h_n, s->h_m, OTK_REDUCE_MASS, 0, NULL,
                                   col, s->threads);
+    if ((row && !otk__all_finite(row, s->n)) || (col && !otk__all_finite(col, s->m)))
+        return otk__fail(OTK_ENUMERIC, "otk_sinkhorn_marginals: a marginal overflows at eps = %g "
+                                       "(the potentials lost their precision)", s->eps);
     return OTK_SUCCESS;
 }
 
@@ -762,10 +779,16 @@ otk_status otk_sinkhorn_plan(otk_sinkhorn *s, double *P)
     if (!P)
         return otk__fail(OTK_ENULL, "otk_sinkhorn_plan: P is NULL");
     plan_scalings(s);
+    int finite = 1;
     for (size_t i = 0; i < s->n; i++)
-        for (size_t j = 0; j < s->m; j++)
-            P[i * s->m + j] = exp(s->h_n[i] + s->h_m[j] -
-                                  s->cost->ops->entry(s->cost, i, j) / s->eps);
+        for (size_t j = 0; j < s->m; j++) {
+            double p = exp(s->h_n[i] + s->h_m[j] - s->cost->ops->entry(s->cost, i, j) / s->eps);
+            finite &= isfinite(p);
+            P[i * s->m + j] = p;
+        }
+    if (!finite)
+        return otk__fail(OTK_ENUMERIC, "otk_sinkhorn_plan: a plan entry overflows at eps = %g "
+                                       "(the potentials lost their precision)", s->eps);
     return OTK_SUCCESS;
 }
 

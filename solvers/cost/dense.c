@@ -155,6 +155,9 @@ otk_status otk_cost_dense(otk_cost **out, size_t n, size_t m, const double *C, s
         return otk__fail(OTK_ESIZE, "otk_cost_dense: n = %zu and m = %zu must be > 0", n, m);
     if (ld < m)
         return otk__fail(OTK_ESIZE, "otk_cost_dense: ld = %zu is smaller than m = %zu", ld, m);
+    if (otk__array_overflows(n, ld, sizeof(double)))
+        return otk__fail(OTK_ESIZE, "otk_cost_dense: n = %zu rows of ld = %zu overflow size_t", n,
+                         ld);
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < m; j++) {

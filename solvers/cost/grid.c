@@ -663,7 +663,8 @@ otk_status otk_cost_grid(otk_cost **out, size_t dim, const size_t *shape, const 
             return otk__fail(OTK_ESIZE, "otk_cost_grid: shape[%zu] = 0: every axis needs at "
                                         "least one cell", k);
         if (shape[k] > SIZE_MAX / 8 / n)
-            return otk__fail(OTK_ESIZE, "otk_cost_grid: the grid has too many cells");
+            return otk__fail(OTK_ESIZE, "otk_cost_grid: shape[%zu] = %zu: the grid has too many "
+                                        "cells", k, shape[k]);
         n *= shape[k];
     }
     if (spacing)

@@ -187,6 +187,10 @@ otk_status otk__mesh_build(otk_mesh **out, size_t nv, const double *xyz, size_t 
         return otk__fail(OTK_ENULL, "%s: %s is NULL", fn, !xyz ? "xyz" : "faces");
     if (nv == 0 || nf == 0)
         return otk__fail(OTK_ESIZE, "%s: nv = %zu and nf = %zu must be > 0", fn, nv, nf);
+    if (otk__array_overflows(nv, 3, sizeof(double)) || otk__array_overflows(nf, 3, sizeof(size_t)))
+        return otk__fail(OTK_ESIZE, "%s: %s = %zu overflows size_t", fn,
+                         otk__array_overflows(nv, 3, sizeof(double)) ? "nv" : "nf",
+                         otk__array_overflows(nv, 3, sizeof(double)) ? nv : nf);
     for (size_t v = 0; v < nv; v++)
         for (int k = 0; k < 3; k++)
             if (!isfinite(xyz[3 * v + k])) {
@@ -291,6 +295,10 @@ otk_status otk_mesh_from_graph(otk_mesh **out, size_t nv, size_t ne, const size_
         return otk__fail(OTK_ENULL, "%s: edges is NULL", fn);
     if (nv == 0 || ne == 0)
         return otk__fail(OTK_ESIZE, "%s: nv = %zu and ne = %zu must be > 0", fn, nv, ne);
+    if (otk__array_overflows(nv, 3, sizeof(double)) || otk__array_overflows(ne, 2, sizeof(size_t)))
+        return otk__fail(OTK_ESIZE, "%s: %s = %zu overflows size_t", fn,
+                         otk__array_overflows(nv, 3, sizeof(double)) ? "nv" : "ne",
+                         otk__array_overflows(nv, 3, sizeof(double)) ? nv : ne);
     for (size_t e = 0; e < ne; e++) {
         const size_t u = edges[2 * e], v = edges[2 * e + 1];
         if (u >= nv || v >= nv)

@@ -157,6 +157,9 @@ otk_status otk_cost_sparse(otk_cost **out, size_t n, size_t m, const size_t *col
                          !colptr ? "colptr" : !rowind ? "rowind" : "values");
     if (n == 0 || m == 0)
         return otk__fail(OTK_ESIZE, "%s: n = %zu and m = %zu must be > 0", fn, n, m);
+    if (otk__array_overflows(m + 1, 1, sizeof(size_t)) || m == SIZE_MAX)
+        return otk__fail(OTK_ESIZE, "%s: m = %zu overflows size_t (colptr has m + 1 entries)", fn,
+                         m);
     if (colptr[0] != 0)
         return otk__fail(OTK_ESIZE, "%s: colptr[0] = %zu must be 0", fn, colptr[0]);
     for (size_t j = 0; j < m; j++) {
@@ -185,6 +188,13 @@ otk_status otk_cost_sparse(otk_cost **out, size_t n, size_t m, const size_t *col
             lo = values[q] < lo ? values[q] : lo;
             hi = values[q] > hi ? values[q] : hi;
         }
+    /* Every row needs an entry: n > nnz is refused before the O(n) arrays
+     * are allocated (a huge n would otherwise wrap n + 1 around). */
+    if (n > nnz)
+        return otk__fail(OTK_EEMPTY, "%s: n = %zu rows but nnz = %zu entries: a row has no entry",
+                         fn, n, nnz);
+    if (otk__array_overflows(nnz, 1, sizeof(double)))
+        return otk__fail(OTK_ESIZE, "%s: nnz = %zu overflows size_t", fn, nnz);
     sparse_cost *sc = calloc(1, sizeof *sc);
     if (!sc)
         return otk__fail(OTK_ENOMEM, "%s: out of memory", fn);
