@@ -604,6 +604,29 @@ static otk_status sc_map_fit(long k)
     return st;
 }
 
+/* λ = 0: M̂ is no part of the loss, only of the final report (mapfit.h),
+ * a path of its own through the fit's context. */
+static otk_status sc_map_fit_lambda0(long k)
+{
+    otk_map *map = NULL;
+    otk_map_alloc_affine(&map, D);
+    otk_map_fit_params p;
+    otk_map_fit_params_default(&p);
+    p.threads = 1;
+    p.iters = 2;
+    p.lambda = 0.0;
+    p.divergence.blur = 0.3;
+    p.divergence.max_iter = 100;
+    p.monge_gap.max_iter = 100;
+    p.monge_gap.eps = 0.2;
+    otk_map_fit_result r;
+    ARM();
+    otk_status st = otk_map_fit(map, N, M, D, X, Y, &p, &r);
+    DISARM();
+    otk_map_free(map);
+    return st;
+}
+
 static otk_status sc_map_save_load(long k)
 {
     otk_map *map = NULL, *back = (otk_map *)&back;
@@ -667,6 +690,7 @@ static const scenario scenarios[] = {
     {"otk_cost_mesh", sc_cost_mesh},
     {"otk_map_alloc_mlp+apply", sc_map_mlp_apply},
     {"otk_map_fit", sc_map_fit},
+    {"otk_map_fit (lambda 0)", sc_map_fit_lambda0},
     {"otk_map_save+load", sc_map_save_load},
 };
 

@@ -323,7 +323,9 @@ typedef struct {
      * 4096): */
     double loss;       /* S + λ M */
     double divergence; /* S_ε(T♯μ, ν) */
-    double monge_gap;  /* M̂(T) (evaluated even when λ = 0, when otkit can) */
+    double monge_gap;  /* M̂(T), evaluated even when λ = 0; NAN when λ = 0
+                          and the Monge gap failed (an error other than
+                          OTK_ENOMEM, which fails the call) */
     double lambda;
     int iterations;    /* BFGS iterations or Adam steps run */
     int evaluations;   /* objective + gradient evaluations */

@@ -166,7 +166,8 @@ typedef struct otk_sinkhorn otk_sinkhorn;
  *   out     output: the solver (NULL on failure).
  *   cost    input: borrowed; must outlive the solver.
  *   params  input: copied; NULL = defaults.
- * Allocates the whole workspace (O(n+m) doubles).
+ * Allocates the whole workspace (O(n+m) doubles) and an ε-list of at least
+ * 128 entries (otk_sinkhorn_set_eps below); any of these failing is OTK_ENOMEM.
  * Errors: OTK_ENULL, OTK_EPARAM (naming the field), OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
                                          const otk_sinkhorn_params *params);

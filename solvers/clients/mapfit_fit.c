@@ -209,8 +209,10 @@ static otk_status ctx_init(fit_ctx *c, otk_map *map, const otk_map_fit_params *p
         otk_monge_gap_params mp = par->monge_gap;
         mp.threads = par->threads;
         st = otk_monge_gap_alloc(&c->mg, nb, d, &mp);
-        if (st < 0 && with_monge_gap == MONGE_GAP_REPORT) {
-            /* Only wanted for the report: M̂ is then NAN, the fit goes on. */
+        if (st < 0 && st != OTK_ENOMEM && with_monge_gap == MONGE_GAP_REPORT) {
+            /* Only wanted for the report: M̂ is then NAN, the fit goes on.
+             * Not for lack of memory: that is the call's OTK_ENOMEM, as
+             * everywhere else (docs/reliability.md). */
             c->mg = NULL;
             otk__clear_error();
             st = OTK_SUCCESS;
@@ -248,7 +250,7 @@ static otk_status ctx_eval(fit_ctx *c, double lambda, int want_mg, double *value
         otk_monge_gap_result mres;
         st = otk_monge_gap_eval(c->mg, c->xb, c->txb, NULL, &mres,
                                 grad && lambda > 0.0 ? c->g_mg : NULL, NULL);
-        if (st < 0 && lambda > 0.0)
+        if (st < 0 && (lambda > 0.0 || st == OTK_ENOMEM))
             return st;
         c->inner_not_converged += st == OTK_NOT_CONVERGED;
         c->monge_gap = st < 0 ? NAN : mres.monge_gap;

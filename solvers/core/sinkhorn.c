@@ -140,20 +140,18 @@ static otk_status alloc_problems(otk_sinkhorn **out, const otk_cost *const *cost
     if (!s)
         return otk__fail(OTK_ENOMEM, "%s: out of memory", fn);
     s->block = malloc(per_side * (n + m) * sizeof(double));
-    s->eps_cap = 0;
-    if (!s->block || (st = otk__build_eps_list(&rp, par.scaling, &s->eps_list, &s->n_eps,
-                                               &s->eps_cap))) {
-        if (!s->block)
-            st = otk__fail(OTK_ENOMEM, "%s: out of memory for n = %zu, m = %zu", fn, n, m);
+    /* The reserve is allocated with the solver, not grown afterwards: a
+     * failure here is the caller's OTK_ENOMEM, and set_eps keeps its promise
+     * of not allocating for lists of up to EPS_LIST_RESERVE entries. */
+    s->eps_list = malloc(EPS_LIST_RESERVE * sizeof *s->eps_list);
+    if (!s->block || !s->eps_list) {
+        otk_sinkhorn_free(s);
+        return otk__fail(OTK_ENOMEM, "%s: out of memory for n = %zu, m = %zu", fn, n, m);
+    }
+    s->eps_cap = EPS_LIST_RESERVE;
+    if ((st = otk__build_eps_list(&rp, par.scaling, &s->eps_list, &s->n_eps, &s->eps_cap))) {
         otk_sinkhorn_free(s);
         return st;
-    }
-    if (s->eps_cap < EPS_LIST_RESERVE) {
-        double *grown = realloc(s->eps_list, EPS_LIST_RESERVE * sizeof *grown);
-        if (grown) { /* only a reserve: without it set_eps allocates */
-            s->eps_list = grown;
-            s->eps_cap = EPS_LIST_RESERVE;
-        }
     }
     double *w = s->block;
     s->a = w, w += n;
