@@ -33,12 +33,16 @@ typedef struct {
     double *break_x, *break_y; /* per sorted atom: ∂W/∂(cumulative weight) */
 } w1d_work;
 
+/* Leaves the pointers NULL: otk_sliced_free frees the work of a solver
+ * whose w1d_work_alloc failed (and freed it) once more. */
 static void w1d_work_free(w1d_work *w)
 {
     free(w->xs);
     free(w->ys);
     free(w->break_x);
     free(w->break_y);
+    w->xs = w->ys = NULL;
+    w->break_x = w->break_y = NULL;
 }
 
 static int w1d_work_alloc(w1d_work *w, size_t n, size_t m)
