@@ -378,8 +378,8 @@ OTK_EXPORT otk_status otk_map_load(otk_map **out, const char *path);
 /* ---------------------------------------------------------------- deprecated */
 
 /* The names of otkit 0.1.0, before the constants took the prefix of their
- * enum and every accessor the otk_map_get_ prefix.  They will be removed in
- * 0.2; new code uses the names above. */
+ * enum and every accessor the otk_map_get_ prefix.  Deprecated in 0.2.0,
+ * they will be removed in 0.3; new code uses the names above. */
 #define OTK_MAP_AFFINE OTK_MAP_FAMILY_AFFINE
 #define OTK_MAP_MLP OTK_MAP_FAMILY_MLP
 #define OTK_MAP_ENTROPIC OTK_MAP_FAMILY_ENTROPIC

@@ -1,7 +1,11 @@
 /*
  * otkit/mpi.h — distributed Sinkhorn, Sinkhorn divergences and batches over
  * MPI (libotkit_mpi, built by `./configure --with-mpi`; link with
- * -lotkit_mpi -lotkit and your MPI).  EXPERIMENTAL: the API may still change.
+ * -lotkit_mpi -lotkit and your MPI).
+ *
+ * STABILITY: experimental (new in this release): the functions, parameters
+ * and results here may still change in a minor version; the values they
+ * compute are those of the stable serial API (sinkhorn.h, divergence.h).
  *
  * One large problem across ranks.  Every rank of the communicator holds a
  * block of the source points (n_r points x_r) and a block of the target
