@@ -743,6 +743,526 @@ CASE(mesh_heat_steps0, {
     return st;
 })
 
+/* ------------------------------------------------------------ float32 points */
+static float Xf[N * D], Yf[M * D];
+static void fixture_f32(void)
+{
+    for (int i = 0; i < N * D; i++)
+        Xf[i] = (float)X[i];
+    for (int j = 0; j < M * D; j++)
+        Yf[j] = (float)Y[j];
+}
+/* A copy of the float32 v with entry i set to x. */
+static const float *with_f32(const float *v, size_t n, size_t i, float x)
+{
+    static float buf[4][64];
+    static int next;
+    float *b = buf[next++ % 4];
+    memcpy(b, v, n * sizeof *v);
+    b[i] = x;
+    return b;
+}
+#define CP32(n, m, d, x, y, ground, power)                                                  \
+    fixture_f32();                                                                          \
+    FREE_COST_RET(otk_cost_points_f32(&cost_out, n, m, d, x, y, ground, power))
+CASE(cp32_null_out, {
+    fixture_f32();
+    return otk_cost_points_f32(NULL, N, M, D, Xf, Yf, OTK_GROUND_SQEUCLIDEAN, 0);
+})
+CASE(cp32_null_y, CP32(N, M, D, Xf, NULL, OTK_GROUND_SQEUCLIDEAN, 0))
+CASE(cp32_zero_m, CP32(N, 0, D, Xf, Yf, OTK_GROUND_SQEUCLIDEAN, 0))
+CASE(cp32_huge_nd, CP32(HUGE_N, M, 2, Xf, Yf, OTK_GROUND_SQEUCLIDEAN, 0))
+CASE(cp32_huge_md, CP32(N, HUGE_N, 2, Xf, Yf, OTK_GROUND_SQEUCLIDEAN, 0))
+CASE(cp32_nan_x, CP32(N, M, D, with_f32(Xf, N * D, 7, NAN), Yf, OTK_GROUND_SQEUCLIDEAN, 0))
+CASE(cp32_inf_y, CP32(N, M, D, Xf, with_f32(Yf, M * D, 2, -INFINITY), OTK_GROUND_SQEUCLIDEAN, 0))
+CASE(cp32_bad_ground, CP32(N, M, D, Xf, Yf, (otk_ground)42, 0))
+CASE(cp32_lp_power_nan, CP32(N, M, D, Xf, Yf, OTK_GROUND_LP, NAN))
+/* |x − y|² of points 1e20 apart is 1e40 > FLT_MAX: the float32 costs would
+ * be infinite (in float64 the same points are fine). */
+CASE(cp32_overflow, CP32(N, M, D, with_f32(Xf, N * D, 0, 1e20f), Yf, OTK_GROUND_SQEUCLIDEAN, 0))
+CASE(cp32_overflow_lp, CP32(N, M, D, with_f32(Xf, N * D, 0, 1e10f), Yf, OTK_GROUND_LP, 6.0))
+/* The largest span whose squares fit: a solve with every value finite. */
+CASE(cp32_span_1e18, {
+    fixture_f32();
+    otk_cost *c = NULL;
+    otk_status st = otk_cost_points_f32(&c, N, M, D, with_f32(Xf, N * D, 0, 1e18f), Yf,
+                                        OTK_GROUND_SQEUCLIDEAN, 0);
+    if (st < 0)
+        return st;
+    otk_sinkhorn_params p = sk_params();
+    p.blur = 1e17;
+    otk_sinkhorn *s = NULL;
+    st = otk_sinkhorn_alloc(&s, c, &p);
+    if (st >= 0) {
+        otk_sinkhorn_result r;
+        st = otk_sinkhorn_solve(s, A, B, &r);
+        out[0] = r.ot_kl;
+        out[1] = r.ot_lin;
+        out[2] = r.marginal_error;
+    }
+    otk_sinkhorn_free(s);
+    otk_cost_free(c);
+    return st;
+})
+
+/* ------------------------------------------------------------ exact (emd) */
+static otk_status emd_run(const otk_cost *c, const otk_emd_params *p, const double *a,
+                          const double *b, double *out)
+{
+    otk_emd *s = NULL;
+    otk_status st = otk_emd_alloc(&s, c, p);
+    if (st >= 0) {
+        otk_emd_result r;
+        st = otk_emd_solve(s, a, b, &r);
+        if (st >= 0 && out) {
+            out[0] = r.value;
+            out[1] = r.dual_value;
+            st = otk_emd_potentials(s, out + 2, out + 2 + N);
+        }
+    }
+    otk_emd_free(s);
+    return st;
+}
+#define EMD_DENSE(Cm, p, a, b)                                                              \
+    otk_cost *c = NULL;                                                                     \
+    otk_cost_dense(&c, N, M, Cm, M);                                                        \
+    otk_status st = emd_run(c, p, a, b, out);                                               \
+    otk_cost_free(c);                                                                       \
+    return st;
+CASE(emd_null_out, {
+    otk_cost_dense(&cost_out, N, M, C, M);
+    FREE_COST_RET(otk_emd_alloc(NULL, cost_out, NULL))
+})
+CASE(emd_null_cost, {
+    otk_emd *s = NULL;
+    return otk_emd_alloc(&s, NULL, NULL);
+})
+CASE(emd_max_iter_neg, {
+    otk_emd_params p;
+    otk_emd_params_default(&p);
+    p.max_iter = -1;
+    EMD_DENSE(C, &p, A, B)
+})
+CASE(emd_mass_tol_nan, {
+    otk_emd_params p;
+    otk_emd_params_default(&p);
+    p.mass_tol = NAN;
+    EMD_DENSE(C, &p, A, B)
+})
+/* Points 1e200 apart: their squared distance overflows to +Inf. */
+CASE(emd_cost_inf, {
+    otk_cost *c = NULL;
+    otk_cost_points(&c, N, M, D, with(X, N * D, 6, 1e200), Y, OTK_GROUND_SQEUCLIDEAN, 0);
+    otk_status st = emd_run(c, NULL, A, B, out);
+    otk_cost_free(c);
+    return st;
+})
+/* Finite costs whose potentials could overflow (3·max|C| is the artificial
+ * arcs' cost): the dual value came out NaN with OTK_SUCCESS. */
+CASE(emd_cost_huge, EMD_DENSE(with(C, N * M, 9, 1e308), NULL, A, B))
+CASE(emd_cost_1e150, EMD_DENSE(with(C, N * M, 9, 1e150), NULL, A, B))
+CASE(emd_nan_a, EMD_DENSE(C, NULL, with(A, N, 2, NAN), B))
+CASE(emd_neg_b, EMD_DENSE(C, NULL, A, with(B, M, 3, -0.25)))
+CASE(emd_zero_mass, {
+    const double a[N] = {0};
+    EMD_DENSE(C, NULL, a, B)
+})
+CASE(emd_unequal_mass, EMD_DENSE(C, NULL, with(A, N, 0, 0.5), B))
+CASE(emd_solve_null, {
+    otk_emd_result r;
+    return otk_emd_solve(NULL, A, B, &r);
+})
+CASE(emd_plan_before_solve, {
+    otk_cost_dense(&cost_out, N, M, C, M);
+    otk_emd *s = NULL;
+    otk_emd_alloc(&s, cost_out, NULL);
+    size_t i[N + M], j[N + M];
+    double mass[N + M];
+    otk_status r = otk_emd_plan(s, i, j, mass);
+    otk_emd_free(s);
+    FREE_COST_RET(r)
+})
+CASE(emd_potentials_before_solve, {
+    otk_cost_dense(&cost_out, N, M, C, M);
+    otk_emd *s = NULL;
+    otk_emd_alloc(&s, cost_out, NULL);
+    double u[N], v[M];
+    otk_status r = otk_emd_potentials(s, u, v);
+    otk_emd_free(s);
+    FREE_COST_RET(r)
+})
+/* Degenerate: every weight on one atom, the others zero. */
+CASE(emd_zero_weights, {
+    const double a[N] = {0, 0, 1, 0, 0}, b[M] = {0, 1, 0, 0};
+    EMD_DENSE(C, NULL, a, b)
+})
+
+/* ------------------------------------------------------------ 1-D and sliced */
+static otk_status w1d_run(size_t n, const double *x, const double *a, const double *b, double p,
+                          double *out)
+{
+    double v = NAN, gx[N], ga[N];
+    otk_status st = otk_wasserstein_1d(n, x, a, M, Y, b, p, &v, gx, NULL, ga, NULL);
+    if (st >= 0 && out) {
+        out[0] = v;
+        memcpy(out + 1, gx, N * sizeof *gx);
+        memcpy(out + 1 + N, ga, N * sizeof *ga);
+    }
+    return st;
+}
+CASE(w1d_null_x, return w1d_run(N, NULL, A, B, 2, out);)
+CASE(w1d_zero_n, return w1d_run(0, X, A, B, 2, out);)
+/* n huge with a 10-entry x: refused before x is read. */
+CASE(w1d_huge_n, return w1d_run(HUGE_N, X, NULL, B, 2, out);)
+CASE(w1d_nan_x, return w1d_run(N, with(X, N, 3, NAN), A, B, 2, out);)
+CASE(w1d_neg_a, return w1d_run(N, X, with(A, N, 1, -1e-3), B, 2, out);)
+CASE(w1d_zero_mass_b, {
+    const double b[M] = {0};
+    return w1d_run(N, X, A, b, 2, out);
+})
+CASE(w1d_inf_b, return w1d_run(N, X, A, with(B, M, 2, INFINITY), 2, out);)
+CASE(w1d_p_half, return w1d_run(N, X, A, B, 0.5, out);)
+CASE(w1d_p_nan, return w1d_run(N, X, A, B, NAN, out);)
+/* W_2^2 of positions 1e200 apart is 1e400: it was returned as +Inf. */
+CASE(w1d_overflow, return w1d_run(N, with(X, N, 0, 1e200), A, B, 2, out);)
+CASE(w1d_p_large, return w1d_run(N, X, A, B, 40, out);)
+
+static otk_status sliced_run(size_t n, size_t d, const otk_sliced_params *p, const double *dirs,
+                             const double *x, const double *a, double *out)
+{
+    otk_sliced *s = NULL;
+    otk_status st = otk_sliced_alloc(&s, n, M, d, p, dirs);
+    if (st >= 0) {
+        otk_sliced_result r;
+        double gX[N * D];
+        st = otk_sliced_eval(s, x, a, Y, B, &r, gX, NULL, NULL, NULL);
+        if (st >= 0 && out) {
+            out[0] = r.value;
+            out[1] = r.max_value;
+            memcpy(out + 2, gX, N * D * sizeof *gX);
+        }
+    }
+    otk_sliced_free(s);
+    return st;
+}
+static otk_sliced_params sl_params(size_t L)
+{
+    otk_sliced_params p;
+    otk_sliced_params_default(&p);
+    p.n_projections = L;
+    return p;
+}
+CASE(sl_zero_d, {
+    otk_sliced_params p = sl_params(4);
+    return sliced_run(N, 0, &p, NULL, X, A, out);
+})
+CASE(sl_huge_nd, {
+    otk_sliced_params p = sl_params(4);
+    return sliced_run(HUGE_N, D, &p, NULL, X, A, out);
+})
+/* L·d overflowing: L·d·8 wrapped to a small block written L·d times. */
+CASE(sl_huge_Ld, {
+    otk_sliced_params p = sl_params(HUGE_N);
+    return sliced_run(N, D, &p, NULL, X, A, out);
+})
+CASE(sl_zero_L, {
+    otk_sliced_params p = sl_params(0);
+    return sliced_run(N, D, &p, NULL, X, A, out);
+})
+CASE(sl_p_below_1, {
+    otk_sliced_params p = sl_params(4);
+    p.p = 0.9;
+    return sliced_run(N, D, &p, NULL, X, A, out);
+})
+CASE(sl_bad_kind, {
+    otk_sliced_params p = sl_params(4);
+    p.directions = (otk_directions)7;
+    return sliced_run(N, D, &p, NULL, X, A, out);
+})
+CASE(sl_halton_big_d, {
+    otk_sliced_params p = sl_params(4);
+    p.directions = OTK_DIRECTIONS_HALTON;
+    otk_sliced *s = NULL;
+    otk_status st = otk_sliced_alloc(&s, N, M, 1001, &p, NULL);
+    otk_sliced_free(s);
+    return st;
+})
+CASE(sl_zero_direction, {
+    otk_sliced_params p = sl_params(3);
+    const double dirs[3 * D] = {1, 0, 0, 0, 0.6, 0.8};
+    return sliced_run(N, D, &p, dirs, X, A, out);
+})
+CASE(sl_nan_direction, {
+    otk_sliced_params p = sl_params(3);
+    const double dirs[3 * D] = {1, 0, 0, 1, NAN, 0.8};
+    return sliced_run(N, D, &p, dirs, X, A, out);
+})
+CASE(sl_eval_nan_x, {
+    otk_sliced_params p = sl_params(4);
+    return sliced_run(N, D, &p, NULL, with(X, N * D, 8, NAN), A, out);
+})
+CASE(sl_eval_neg_a, {
+    otk_sliced_params p = sl_params(4);
+    return sliced_run(N, D, &p, NULL, X, with(A, N, 4, -0.5), out);
+})
+CASE(sl_eval_null_y, {
+    otk_sliced_params p = sl_params(4);
+    otk_sliced *s = NULL;
+    otk_sliced_alloc(&s, N, M, D, &p, NULL);
+    otk_status st = otk_sliced_eval(s, X, A, NULL, B, NULL, NULL, NULL, NULL, NULL);
+    otk_sliced_free(s);
+    return st;
+})
+CASE(sl_eval_overflow, {
+    otk_sliced_params p = sl_params(4);
+    return sliced_run(N, D, &p, NULL, with(X, N * D, 2, 1e200), A, out);
+})
+CASE(sl_directions_unknown, {
+    otk_directions k;
+    return otk_directions_from_name("sobol", &k);
+})
+CASE(sl_one_projection, {
+    otk_sliced_params p = sl_params(1);
+    return sliced_run(N, D, &p, NULL, X, A, out);
+})
+
+/* ------------------------------------------------------------ f-divergences */
+enum { FB = 2, FK = 3 };
+static const double FP[FB * FK] = {0.2, 0.3, 0.5, 0.6, 0.3, 0.1};
+static const double FQ[FB * FK] = {0.3, 0.3, 0.4, 0.1, 0.1, 0.8};
+static otk_fdiv_params fd_params(otk_fdiv_kind kind)
+{
+    otk_fdiv_params p;
+    otk_fdiv_params_default(&p);
+    p.kind = kind;
+    p.threads = 1;
+    return p;
+}
+static otk_status fd_probs(const otk_fdiv_params *p, size_t B_, size_t K, const double *pp,
+                           const double *qq, double *out)
+{
+    double v[FB], gp[FB * FK], gq[FB * FK];
+    otk_status st = otk_fdiv_probs(p, B_, K, pp, qq, v, gp, gq);
+    if (st >= 0 && out) {
+        out[0] = v[0];
+        memcpy(out + 1, gp, FB * FK * sizeof *gp);
+    }
+    return st;
+}
+static otk_status fd_logits(const otk_fdiv_params *p, const double *zp, const double *zq,
+                            double *out)
+{
+    double v, gp[FB * FK], gq[FB * FK];
+    otk_status st = otk_fdiv_logits(p, FB, FK, zp, zq, &v, gp, gq);
+    if (st >= 0 && out) {
+        out[0] = v;
+        memcpy(out + 1, gp, FB * FK * sizeof *gp);
+        memcpy(out + 1 + FB * FK, gq, FB * FK * sizeof *gq);
+    }
+    return st;
+}
+CASE(fd_null_q, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_KL);
+    return fd_probs(&p, FB, FK, FP, NULL, out);
+})
+CASE(fd_zero_K, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_KL);
+    return fd_probs(&p, FB, 0, FP, FQ, out);
+})
+CASE(fd_huge_BK, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_KL);
+    return fd_probs(&p, HUGE_N, 2, FP, FQ, out);
+})
+CASE(fd_nan_p, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_KL);
+    return fd_probs(&p, FB, FK, with(FP, FB * FK, 5, NAN), FQ, out);
+})
+CASE(fd_neg_q, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_KL);
+    return fd_probs(&p, FB, FK, FP, with(FQ, FB * FK, 4, -0.1), out);
+})
+CASE(fd_bad_kind, {
+    otk_fdiv_params p = fd_params((otk_fdiv_kind)31);
+    return fd_probs(&p, FB, FK, FP, FQ, out);
+})
+CASE(fd_alpha_inf, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_ALPHA);
+    p.alpha = INFINITY;
+    return fd_probs(&p, FB, FK, FP, FQ, out);
+})
+CASE(fd_custom_null, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_CUSTOM);
+    return fd_probs(&p, FB, FK, FP, FQ, out);
+})
+CASE(fd_bad_reduction, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_KL);
+    p.reduction = (otk_reduction_kind)5;
+    return fd_probs(&p, FB, FK, FP, FQ, out);
+})
+CASE(fd_smoothing_one, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_KL);
+    p.smoothing = 1.0;
+    return fd_probs(&p, FB, FK, FP, FQ, out);
+})
+/* ∂KL/∂p at p = 0 is −∞: the row and the class are named. */
+CASE(fd_kl_grad_zero_p, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_KL);
+    return fd_probs(&p, FB, FK, with(FP, FB * FK, 4, 0.0), FQ, out);
+})
+CASE(fd_kl_smoothed_zero_p, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_KL);
+    p.smoothing = 1e-6;
+    return fd_probs(&p, FB, FK, with(FP, FB * FK, 4, 0.0), FQ, out);
+})
+CASE(fd_logits_tau0, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_JS);
+    p.tau = 0.0;
+    return fd_logits(&p, FP, FQ, out);
+})
+CASE(fd_logits_inf, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_KL);
+    return fd_logits(&p, FP, with(FQ, FB * FK, 2, -INFINITY), out);
+})
+/* Logits of ±1e300 (probabilities that underflow to 0): the log-sum-exp
+ * keeps every value and gradient finite (fdiv.h). */
+CASE(fd_logits_huge, {
+    otk_fdiv_params p = fd_params(OTK_FDIV_REVERSE_KL);
+    const double zp[FB * FK] = {1e300, -1e300, 0, 5, 6, 7};
+    return fd_logits(&p, zp, FQ, out);
+})
+CASE(fd_kind_unknown, {
+    otk_fdiv_kind k;
+    return otk_fdiv_kind_from_name("renyi", &k);
+})
+CASE(fd_reduction_unknown, {
+    otk_reduction_kind r;
+    return otk_reduction_kind_from_name("max", &r);
+})
+
+static otk_status psi_run(const otk_bins_params *p, const double *ref, size_t n_ref,
+                          double *out)
+{
+    double psi = NAN, edges[4], per_bin[5];
+    size_t m = 0;
+    otk_status st = otk_psi(p, ref, n_ref, Y, M * D, &psi, &m, edges, per_bin);
+    if (st >= 0 && out) {
+        out[0] = psi;
+        for (size_t i = 0; i < m; i++)
+            out[1 + i] = per_bin[i];
+    }
+    return st;
+}
+static otk_bins_params bins(otk_binning binning, size_t n_bins)
+{
+    otk_bins_params p;
+    otk_bins_params_default(&p);
+    p.binning = binning;
+    p.bins = n_bins;
+    return p;
+}
+CASE(psi_counts_zero_m, {
+    double psi;
+    return otk_psi_counts(0, A, A, 1e-4, &psi, NULL);
+})
+CASE(psi_counts_neg, {
+    double psi;
+    return otk_psi_counts(N, with(A, N, 2, -1.0), A, 1e-4, &psi, NULL);
+})
+CASE(psi_counts_zero_actual, {
+    const double a[N] = {0};
+    double psi;
+    return otk_psi_counts(N, A, a, 1e-4, &psi, NULL);
+})
+CASE(psi_counts_floor_one, {
+    double psi;
+    return otk_psi_counts(N, A, A, 1.0, &psi, NULL);
+})
+CASE(psi_null_actual, {
+    otk_bins_params p = bins(OTK_BINNING_QUANTILE, 4);
+    double psi;
+    return otk_psi(&p, X, N * D, NULL, 3, &psi, NULL, NULL, NULL);
+})
+CASE(psi_zero_n_ref, {
+    otk_bins_params p = bins(OTK_BINNING_QUANTILE, 4);
+    return psi_run(&p, X, 0, out);
+})
+CASE(psi_nan_ref, {
+    otk_bins_params p = bins(OTK_BINNING_QUANTILE, 4);
+    return psi_run(&p, with(X, N * D, 6, NAN), N * D, out);
+})
+CASE(psi_bins0, {
+    otk_bins_params p = bins(OTK_BINNING_EQUAL_WIDTH, 0);
+    return psi_run(&p, X, N * D, out);
+})
+/* 3·bins doubles overflowing: 24·bins wrapped to 8 bytes and the edges
+ * were written past them, bins − 1 times. */
+CASE(psi_bins_huge, {
+    otk_bins_params p = bins(OTK_BINNING_EQUAL_WIDTH, (SIZE_MAX / 24) + 1);
+    return psi_run(&p, X, N * D, out);
+})
+CASE(psi_n_edges_huge, {
+    const double e[2] = {0.1, 0.2};
+    otk_bins_params p = bins(OTK_BINNING_EDGES, 0);
+    p.edges = e;
+    p.n_edges = SIZE_MAX;
+    return psi_run(&p, X, N * D, out);
+})
+CASE(psi_edges_not_increasing, {
+    const double e[3] = {0.1, 0.5, 0.5};
+    otk_bins_params p = bins(OTK_BINNING_EDGES, 0);
+    p.edges = e;
+    p.n_edges = 3;
+    return psi_run(&p, X, N * D, out);
+})
+CASE(psi_edges_nan, {
+    const double e[3] = {0.1, NAN, 0.9};
+    otk_bins_params p = bins(OTK_BINNING_EDGES, 0);
+    p.edges = e;
+    p.n_edges = 3;
+    return psi_run(&p, X, N * D, out);
+})
+CASE(psi_edges_null, {
+    otk_bins_params p = bins(OTK_BINNING_EDGES, 0);
+    p.n_edges = 2;
+    return psi_run(&p, X, N * D, out);
+})
+CASE(psi_bad_binning, {
+    otk_bins_params p = bins((otk_binning)9, 4);
+    return psi_run(&p, X, N * D, out);
+})
+CASE(psi_floor_neg, {
+    otk_bins_params p = bins(OTK_BINNING_QUANTILE, 4);
+    p.floor = -1e-4;
+    return psi_run(&p, X, N * D, out);
+})
+/* One reference value: every quantile edge is the same, merged to one bin. */
+CASE(psi_constant_ref, {
+    otk_bins_params p = bins(OTK_BINNING_QUANTILE, 4);
+    return psi_run(&p, X, 1, out);
+})
+CASE(iv_bad_label, {
+    const int y[N] = {0, 1, 0, 2, 1};
+    otk_bins_params p = bins(OTK_BINNING_QUANTILE, 2);
+    double iv;
+    return otk_information_value(&p, X, y, N, &iv, NULL, NULL, NULL);
+})
+CASE(iv_no_events, {
+    const int y[N] = {0};
+    otk_bins_params p = bins(OTK_BINNING_QUANTILE, 2);
+    double iv;
+    return otk_information_value(&p, X, y, N, &iv, NULL, NULL, NULL);
+})
+CASE(iv_nan_x, {
+    const int y[N] = {0, 1, 0, 1, 1};
+    otk_bins_params p = bins(OTK_BINNING_QUANTILE, 2);
+    double iv;
+    return otk_information_value(&p, with(X, N, 1, NAN), y, N, &iv, NULL, NULL, NULL);
+})
+CASE(binning_unknown, {
+    otk_binning b;
+    return otk_binning_from_name("kmeans", &b);
+})
+
 #define ROW(fn, what, expect, msg, call) {fn, what, expect, msg, call}
 static const bad_case cases[] = {
     ROW("otk_cost_points", "out NULL", OTK_ENULL, "out", cp_null_out),
@@ -882,6 +1402,96 @@ static const bad_case cases[] = {
     ROW("otk_mesh_read", "unknown extension", OTK_EPARAM, "extension", mesh_read_ext),
     ROW("otk_cost_mesh", "eps 0 (unset)", OTK_EPARAM, "eps", mesh_heat_eps0),
     ROW("otk_cost_mesh", "steps 0", OTK_EPARAM, "steps", mesh_heat_steps0),
+    ROW("otk_cost_points_f32", "out NULL", OTK_ENULL, "out", cp32_null_out),
+    ROW("otk_cost_points_f32", "y NULL", OTK_ENULL, "y", cp32_null_y),
+    ROW("otk_cost_points_f32", "m = 0", OTK_ESIZE, "m", cp32_zero_m),
+    ROW("otk_cost_points_f32", "n·d overflows", OTK_ESIZE, "n", cp32_huge_nd),
+    ROW("otk_cost_points_f32", "m·d overflows", OTK_ESIZE, "m", cp32_huge_md),
+    ROW("otk_cost_points_f32", "x NaN", OTK_ENONFINITE, "x[7]", cp32_nan_x),
+    ROW("otk_cost_points_f32", "y -Inf", OTK_ENONFINITE, "y[2]", cp32_inf_y),
+    ROW("otk_cost_points_f32", "ground unknown", OTK_EPARAM, "ground", cp32_bad_ground),
+    ROW("otk_cost_points_f32", "power NaN (lp)", OTK_EPARAM, "power", cp32_lp_power_nan),
+    ROW("otk_cost_points_f32", "costs beyond FLT_MAX", OTK_ENUMERIC, "float32", cp32_overflow),
+    ROW("otk_cost_points_f32", "lp^6 beyond FLT_MAX", OTK_ENUMERIC, "float32", cp32_overflow_lp),
+    ROW("otk_sinkhorn_solve", "float32 span 1e18", OK, "", cp32_span_1e18),
+    ROW("otk_emd_alloc", "out NULL", OTK_ENULL, "out", emd_null_out),
+    ROW("otk_emd_alloc", "cost NULL", OTK_ENULL, "cost", emd_null_cost),
+    ROW("otk_emd_alloc", "max_iter < 0", OTK_EPARAM, "max_iter", emd_max_iter_neg),
+    ROW("otk_emd_alloc", "mass_tol NaN", OTK_EPARAM, "mass_tol", emd_mass_tol_nan),
+    ROW("otk_emd_alloc", "cost entry +Inf", OTK_ENONFINITE, "C[3][", emd_cost_inf),
+    ROW("otk_emd_alloc", "cost entry 1e308", OTK_ENUMERIC, "C[2][1]", emd_cost_huge),
+    ROW("otk_emd_solve", "cost entry 1e150", OK, "", emd_cost_1e150),
+    ROW("otk_emd_solve", "a NaN", OTK_ENONFINITE, "a[2]", emd_nan_a),
+    ROW("otk_emd_solve", "b negative", OTK_ENEGATIVE, "b[3]", emd_neg_b),
+    ROW("otk_emd_solve", "a zero mass", OTK_EZEROMASS, "a", emd_zero_mass),
+    ROW("otk_emd_solve", "unequal masses", OTK_EMASS, "mass", emd_unequal_mass),
+    ROW("otk_emd_solve", "solver NULL", OTK_ENULL, "solver", emd_solve_null),
+    ROW("otk_emd_plan", "before solve", OTK_ESTATE, "solve", emd_plan_before_solve),
+    ROW("otk_emd_potentials", "before solve", OTK_ESTATE, "solve", emd_potentials_before_solve),
+    ROW("otk_emd_solve", "one atom each (zero weights)", OK, "", emd_zero_weights),
+    ROW("otk_wasserstein_1d", "x NULL", OTK_ENULL, "x", w1d_null_x),
+    ROW("otk_wasserstein_1d", "n = 0", OTK_ESIZE, "n", w1d_zero_n),
+    ROW("otk_wasserstein_1d", "n huge", OTK_ESIZE, "n =", w1d_huge_n),
+    ROW("otk_wasserstein_1d", "x NaN", OTK_ENONFINITE, "x[3]", w1d_nan_x),
+    ROW("otk_wasserstein_1d", "a negative", OTK_ENEGATIVE, "a[1]", w1d_neg_a),
+    ROW("otk_wasserstein_1d", "b zero mass", OTK_EZEROMASS, "b", w1d_zero_mass_b),
+    ROW("otk_wasserstein_1d", "b +Inf", OTK_ENONFINITE, "b[2]", w1d_inf_b),
+    ROW("otk_wasserstein_1d", "p 0.5", OTK_EPARAM, "p =", w1d_p_half),
+    ROW("otk_wasserstein_1d", "p NaN", OTK_EPARAM, "p =", w1d_p_nan),
+    ROW("otk_wasserstein_1d", "W_2^2 beyond DBL_MAX", OTK_ENUMERIC, "overflows", w1d_overflow),
+    ROW("otk_wasserstein_1d", "p 40", OK, "", w1d_p_large),
+    ROW("otk_sliced_alloc", "d = 0", OTK_ESIZE, "d = 0", sl_zero_d),
+    ROW("otk_sliced_alloc", "n·d overflows", OTK_ESIZE, "n·d", sl_huge_nd),
+    ROW("otk_sliced_alloc", "n_projections·d overflows", OTK_ESIZE, "n_projections·d", sl_huge_Ld),
+    ROW("otk_sliced_alloc", "n_projections 0", OTK_EPARAM, "n_projections", sl_zero_L),
+    ROW("otk_sliced_alloc", "p 0.9", OTK_EPARAM, "p =", sl_p_below_1),
+    ROW("otk_sliced_alloc", "directions kind unknown", OTK_EPARAM, "directions", sl_bad_kind),
+    ROW("otk_sliced_alloc", "Halton, d = 1001", OTK_EPARAM, "1001", sl_halton_big_d),
+    ROW("otk_sliced_alloc", "direction 1 zero", OTK_EDEGENERATE, "direction 1", sl_zero_direction),
+    ROW("otk_sliced_alloc", "direction NaN", OTK_ENONFINITE, "directions[4]", sl_nan_direction),
+    ROW("otk_sliced_eval", "X NaN", OTK_ENONFINITE, "X[8]", sl_eval_nan_x),
+    ROW("otk_sliced_eval", "a negative", OTK_ENEGATIVE, "a[4]", sl_eval_neg_a),
+    ROW("otk_sliced_eval", "Y NULL", OTK_ENULL, "Y", sl_eval_null_y),
+    ROW("otk_sliced_eval", "SW beyond DBL_MAX", OTK_ENUMERIC, "overflows", sl_eval_overflow),
+    ROW("otk_directions_from_name", "unknown name", OTK_EPARAM, "sobol", sl_directions_unknown),
+    ROW("otk_sliced_eval", "one projection", OK, "", sl_one_projection),
+    ROW("otk_fdiv_probs", "q NULL", OTK_ENULL, "q", fd_null_q),
+    ROW("otk_fdiv_probs", "K = 0", OTK_ESIZE, "K", fd_zero_K),
+    ROW("otk_fdiv_probs", "B·K overflows", OTK_ESIZE, "B·K", fd_huge_BK),
+    ROW("otk_fdiv_probs", "p NaN", OTK_ENONFINITE, "p[1][2]", fd_nan_p),
+    ROW("otk_fdiv_probs", "q negative", OTK_ENEGATIVE, "q[1][1]", fd_neg_q),
+    ROW("otk_fdiv_probs", "kind unknown", OTK_EPARAM, "kind", fd_bad_kind),
+    ROW("otk_fdiv_probs", "alpha +Inf", OTK_EPARAM, "alpha", fd_alpha_inf),
+    ROW("otk_fdiv_probs", "custom without generator", OTK_EPARAM, "generator", fd_custom_null),
+    ROW("otk_fdiv_probs", "reduction unknown", OTK_EPARAM, "reduction", fd_bad_reduction),
+    ROW("otk_fdiv_probs", "smoothing 1", OTK_EPARAM, "smoothing", fd_smoothing_one),
+    ROW("otk_fdiv_probs", "KL gradient at p = 0", OTK_ENUMERIC, "row 1, class 1", fd_kl_grad_zero_p),
+    ROW("otk_fdiv_probs", "KL at p = 0, smoothing 1e-6", OK, "", fd_kl_smoothed_zero_p),
+    ROW("otk_fdiv_logits", "tau 0", OTK_EPARAM, "tau", fd_logits_tau0),
+    ROW("otk_fdiv_logits", "z_q -Inf", OTK_ENONFINITE, "z_q[0][2]", fd_logits_inf),
+    ROW("otk_fdiv_logits", "logits ±1e300", OK, "", fd_logits_huge),
+    ROW("otk_fdiv_kind_from_name", "unknown name", OTK_EPARAM, "renyi", fd_kind_unknown),
+    ROW("otk_reduction_kind_from_name", "unknown name", OTK_EPARAM, "max", fd_reduction_unknown),
+    ROW("otk_psi_counts", "m = 0", OTK_ESIZE, "bins", psi_counts_zero_m),
+    ROW("otk_psi_counts", "expected negative", OTK_ENEGATIVE, "expected[2]", psi_counts_neg),
+    ROW("otk_psi_counts", "actual zero mass", OTK_EZEROMASS, "actual", psi_counts_zero_actual),
+    ROW("otk_psi_counts", "floor 1", OTK_EPARAM, "floor", psi_counts_floor_one),
+    ROW("otk_psi", "actual NULL", OTK_ENULL, "actual", psi_null_actual),
+    ROW("otk_psi", "n_ref = 0", OTK_ESIZE, "n_ref", psi_zero_n_ref),
+    ROW("otk_psi", "reference NaN", OTK_ENONFINITE, "reference[6]", psi_nan_ref),
+    ROW("otk_psi", "bins 0", OTK_EPARAM, "bins", psi_bins0),
+    ROW("otk_psi", "3·bins overflows", OTK_ESIZE, "params.bins", psi_bins_huge),
+    ROW("otk_psi", "n_edges SIZE_MAX", OTK_ESIZE, "params.n_edges", psi_n_edges_huge),
+    ROW("otk_psi", "edges not increasing", OTK_EPARAM, "edges[2]", psi_edges_not_increasing),
+    ROW("otk_psi", "edge NaN", OTK_ENONFINITE, "edges[1]", psi_edges_nan),
+    ROW("otk_psi", "edges NULL", OTK_ENULL, "edges", psi_edges_null),
+    ROW("otk_psi", "binning unknown", OTK_EPARAM, "binning", psi_bad_binning),
+    ROW("otk_psi", "floor < 0", OTK_EPARAM, "floor", psi_floor_neg),
+    ROW("otk_psi", "one reference value", OK, "", psi_constant_ref),
+    ROW("otk_information_value", "label 2", OTK_EPARAM, "y[3]", iv_bad_label),
+    ROW("otk_information_value", "no events", OTK_EZEROMASS, "events", iv_no_events),
+    ROW("otk_information_value", "x NaN", OTK_ENONFINITE, "x[1]", iv_nan_x),
+    ROW("otk_binning_from_name", "unknown name", OTK_EPARAM, "kmeans", binning_unknown),
 };
 enum { N_CASES = sizeof cases / sizeof *cases };
 

@@ -103,7 +103,11 @@ OTK_EXPORT otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t
  * Memory: 12·(n+m)·d bytes (both copies).  otk_cost_points_cache keeps a
  * float64 matrix, computed from the widened coordinates (the soft-mins then
  * run in float64).
- * Errors: as otk_cost_points. */
+ * RANGE: the squared distances (l1: the distances) and the costs must fit in
+ * float32: points whose bounding box makes them exceed FLT_MAX (3.4e38; for
+ * |x−y|², a span above about 1.8e19) are refused.
+ * Errors: as otk_cost_points, and OTK_ENUMERIC (costs beyond float32, naming
+ * x and y and the span). */
 OTK_EXPORT otk_status otk_cost_points_f32(otk_cost **out, size_t n, size_t m, size_t d,
                                           const float *x, const float *y,
                                           otk_ground ground, double power);

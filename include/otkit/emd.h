@@ -102,7 +102,10 @@ typedef struct otk_emd otk_emd;
  * The cost matrix is read (or evaluated) here, once: solves that follow
  * reuse it.
  * Errors: OTK_ENULL, OTK_EPARAM (max_iter < 0, mass_tol < 0 or NaN),
- * OTK_ENONFINITE (a cost entry, with its index), OTK_ENOMEM. */
+ * OTK_ENONFINITE (a cost entry, with its index), OTK_ENUMERIC (a cost entry
+ * above DBL_MAX / (4(n + m + 4)) in magnitude, about 1e302 for a thousand
+ * points, with its index: the potentials could overflow; rescale the cost),
+ * OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_emd_alloc(otk_emd **out, const otk_cost *cost,
                                     const otk_emd_params *params);
 

@@ -65,8 +65,12 @@
  * of the sum).  Row values are summed in row order, whatever the
  * thread count.
  *
- * OWNERSHIP: all arrays are the caller's; outputs have the stated sizes; the
- * calls allocate at most B doubles (freed before returning).
+ * OWNERSHIP: all arrays are the caller's; outputs have the stated sizes.  The
+ * calls allocate scratch memory, freed before they return: otk_fdiv_probs and
+ * otk_fdiv_logits B doubles, B×K more per gradient asked for and (probs with
+ * smoothing) two B×K tables; otk_psi and otk_information_value 3·m doubles
+ * and, for quantile bins, a sorted copy of the sample; otk_psi_counts
+ * nothing.  Any of these failing is OTK_ENOMEM, with the outputs untouched.
  * THREAD SAFETY: all functions are reentrant (a custom generator must be, when
  * params.threads != 1: it is called from several OpenMP threads).
  */
@@ -207,8 +211,9 @@ OTK_EXPORT otk_status otk_psi_counts(size_t m, const double *expected, const dou
  *   edges_out output (may be NULL): m − 1 interior edges; room for
  *             params.bins − 1 (or n_edges) values.
  *   per_bin   output (may be NULL): m terms; room for params.bins (or n_edges + 1).
- * Errors: as otk_psi_counts, plus OTK_EPARAM (binning, bins, edges not
- * increasing, naming the index), OTK_ENOMEM. */
+ * Errors: as otk_psi_counts, plus OTK_EPARAM (binning, bins = 0, edges not
+ * increasing, naming the index), OTK_ESIZE (params.bins or params.n_edges so
+ * large that 3·m doubles overflow size_t), OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_psi(const otk_bins_params *params, const double *reference,
                               size_t n_ref, const double *actual, size_t n_act, double *psi,
                               size_t *m_out, double *edges_out, double *per_bin);

@@ -69,9 +69,12 @@ extern "C" {
  *   grad_x, grad_y, grad_a, grad_b  output (each may be NULL): n, m, n, m
  *             entries, the gradients described above.
  * Allocates O(n + m) scratch memory for the call.
- * Errors: OTK_ENULL, OTK_ESIZE, OTK_ENONFINITE, OTK_ENEGATIVE, OTK_EZEROMASS
+ * Errors: OTK_ENULL, OTK_ESIZE (n or m zero, or too large to address),
+ * OTK_ENONFINITE, OTK_ENEGATIVE, OTK_EZEROMASS
  * (each naming the argument and index), OTK_EPARAM (p < 1 or NaN),
- * OTK_ENOMEM. */
+ * OTK_ENUMERIC (W_p^p or a requested gradient entry beyond DBL_MAX, naming
+ * it: positions too far apart for p; *value is then untouched, the gradients
+ * unspecified), OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_wasserstein_1d(size_t n, const double *x, const double *a, size_t m,
                                          const double *y, const double *b, double p,
                                          double *value, double *grad_x, double *grad_y,
@@ -112,7 +115,8 @@ typedef struct otk_sliced otk_sliced;
  *   directions  input: L×d row-major nonzero directions, L =
  *               params.n_projections, copied and each row normalised; NULL =
  *               draw them as params.directions and params.seed say.
- * Errors: OTK_ENULL, OTK_ESIZE (n, m, d zero), OTK_EPARAM (p, n_projections,
+ * Errors: OTK_ENULL, OTK_ESIZE (n, m, d zero; n·d, m·d or n_projections·d
+ * overflowing size_t, naming the size), OTK_EPARAM (p, n_projections,
  * directions kind, Halton with d > 1000), OTK_ENONFINITE or OTK_EDEGENERATE
  * (a given direction that is not finite or is zero, with its index),
  * OTK_ENOMEM. */
@@ -138,7 +142,8 @@ OTK_EXPORT const double *otk_sliced_projected(const otk_sliced *s);
  *   grad_a, grad_b   output (each may be NULL): n and m, of SW_p^p with
  *                    respect to the weights.
  * Allocates nothing.
- * Errors: OTK_ENULL, OTK_ENONFINITE, OTK_ENEGATIVE, OTK_EZEROMASS. */
+ * Errors: OTK_ENULL, OTK_ENONFINITE, OTK_ENEGATIVE, OTK_EZEROMASS,
+ * OTK_ENUMERIC (as otk_wasserstein_1d; res is then untouched). */
 OTK_EXPORT otk_status otk_sliced_eval(otk_sliced *s, const double *X, const double *a,
                                       const double *Y, const double *b, otk_sliced_result *res,
                                       double *grad_X, double *grad_Y, double *grad_a,

@@ -733,13 +733,21 @@ static otk_status check_bins_params(const otk_bins_params *par, size_t *room)
     if (!otk_binning_name(par->binning))
         return otk__fail(OTK_EPARAM, "params.binning = %d is not an otk_binning",
                          (int)par->binning);
+    /* The calls hold edges and two count arrays of `room` doubles each: a
+     * count whose 3·room doubles overflow size_t is refused before anything
+     * is read or allocated. */
     if (par->binning == OTK_BINNING_EDGES) {
         if (par->n_edges > 0 && !par->edges)
             return otk__fail(OTK_ENULL, "params.edges is NULL with n_edges = %zu", par->n_edges);
+        if (par->n_edges == SIZE_MAX || otk__array_overflows(par->n_edges + 1, 3, sizeof(double)))
+            return otk__fail(OTK_ESIZE, "params.n_edges = %zu: the bins overflow size_t",
+                             par->n_edges);
         *room = par->n_edges + 1;
     } else {
-        if (par->bins < 1 || par->bins > SIZE_MAX / sizeof(double))
+        if (par->bins < 1)
             return otk__fail(OTK_EPARAM, "params.bins = %zu must be >= 1", par->bins);
+        if (otk__array_overflows(par->bins, 3, sizeof(double)))
+            return otk__fail(OTK_ESIZE, "params.bins = %zu: the bins overflow size_t", par->bins);
         *room = par->bins;
     }
     if (!(par->floor >= 0.0 && par->floor < 1.0))

@@ -4,6 +4,7 @@
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -475,9 +476,23 @@ otk_status otk_cost_points_f32(otk_cost **out, size_t n, size_t m, size_t d, con
         points_destroy(&pc->base);
         return st;
     }
+    /* The float32 kernels form Σ(x_k − y_k)² (l1: Σ|x_k − y_k|) and then its
+     * power in float32: points whose bounding box makes either exceed
+     * FLT_MAX would give infinite costs, refused here rather than as a
+     * breakdown in the first soft-min. */
+    const double diam = bounding_box_diameter(pc);
+    const double e = otk_ground_exponent(ground, power);
+    const double reach = ground == OTK_GROUND_L1 ? diam : fmax(diam * diam, pow(diam, e));
+    if (!(reach <= FLT_MAX)) {
+        points_destroy(&pc->base);
+        return otk__fail(OTK_ENUMERIC, "otk_cost_points_f32: x and y span %g (bounding box): "
+                                       "their costs reach %g, beyond float32 (FLT_MAX = %g); "
+                                       "use otk_cost_points",
+                         diam, reach, (double)FLT_MAX);
+    }
     narrow_coordinates(pc->xs32, pc->xs, n * d);
     narrow_coordinates(pc->ys32, pc->ys, m * d);
-    pc->base.diameter = bounding_box_diameter(pc);
+    pc->base.diameter = diam;
     *out = &pc->base;
     return OTK_SUCCESS;
 }

@@ -121,6 +121,7 @@ otk_status otk_emd_alloc(otk_emd **out, const otk_cost *cost, const otk_emd_para
         s->ld = m;
     }
     double cmax = 0.0;
+    size_t imax = 0, jmax = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < m; j++) {
             const double c = s->C[i * s->ld + j];
@@ -129,8 +130,23 @@ otk_status otk_emd_alloc(otk_emd **out, const otk_cost *cost, const otk_emd_para
                 return otk__fail(OTK_ENONFINITE, "otk_emd_alloc: C[%zu][%zu] = %g is not finite",
                                  i, j, c);
             }
-            cmax = fabs(c) > cmax ? fabs(c) : cmax;
+            if (fabs(c) > cmax) {
+                cmax = fabs(c);
+                imax = i;
+                jmax = j;
+            }
         }
+    /* A potential is a sum of at most n + m arc costs along a tree path and
+     * the artificial arcs cost 3·max|C|: beyond this bound they could
+     * overflow to ±Inf and the dual value to NaN. */
+    const double cbound = DBL_MAX / (4.0 * ((double)(n + m) + 4.0));
+    if (cmax > cbound) {
+        otk_emd_free(s);
+        return otk__fail(OTK_ENUMERIC, "otk_emd_alloc: C[%zu][%zu] = %g: costs above %g in "
+                                       "magnitude would overflow the potentials (rescale the "
+                                       "cost)",
+                         imax, jmax, s->C[imax * s->ld + jmax], cbound);
+    }
     s->cmax = cmax;
     /* A path source → root → target costs art_cost, one source → target' →
      * root → target at least art_cost − max|C|; the direct arc at most max|C|.

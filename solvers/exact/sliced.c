@@ -182,6 +182,26 @@ static otk_status normalise(const char *what, const double *w, size_t n, double 
     return OTK_SUCCESS;
 }
 
+/* OTK_ENUMERIC when the value (W_p^p beyond DBL_MAX: positions far apart
+ * for the exponent) or a requested gradient is not finite. */
+static otk_status finite_outputs(const char *fn, const char *const names[4], double value,
+                                 const double *g1, size_t n1, const double *g2, size_t n2,
+                                 const double *g3, size_t n3, const double *g4, size_t n4)
+{
+    if (!isfinite(value))
+        return otk__fail(OTK_ENUMERIC, "%s: the value %g overflows double (positions too far "
+                                       "apart for p; rescale them)",
+                         fn, value);
+    const double *g[4] = {g1, g2, g3, g4};
+    const size_t len[4] = {n1, n2, n3, n4};
+    for (int k = 0; k < 4; k++)
+        for (size_t i = 0; g[k] && i < len[k]; i++)
+            if (!isfinite(g[k][i]))
+                return otk__fail(OTK_ENUMERIC, "%s: %s[%zu] = %g overflows double", fn,
+                                 names[k], i, g[k][i]);
+    return OTK_SUCCESS;
+}
+
 otk_status otk_wasserstein_1d(size_t n, const double *x, const double *a, size_t m,
                               const double *y, const double *b, double p, double *value,
                               double *grad_x, double *grad_y, double *grad_a, double *grad_b)
@@ -191,6 +211,10 @@ otk_status otk_wasserstein_1d(size_t n, const double *x, const double *a, size_t
                          !x ? "x" : !y ? "y" : "value");
     if (n == 0 || m == 0)
         return otk__fail(OTK_ESIZE, "otk_wasserstein_1d: n = %zu and m = %zu must be > 0", n, m);
+    if (otk__array_overflows(n, 1, sizeof(keyed)) || otk__array_overflows(m, 1, sizeof(keyed)))
+        return otk__fail(OTK_ESIZE, "otk_wasserstein_1d: %s = %zu atoms overflow size_t",
+                         otk__array_overflows(n, 1, sizeof(keyed)) ? "n" : "m",
+                         otk__array_overflows(n, 1, sizeof(keyed)) ? n : m);
     if (!(p >= 1.0) || !isfinite(p))
         return otk__fail(OTK_EPARAM, "otk_wasserstein_1d: p = %g must be a finite number >= 1",
                          p);
@@ -209,12 +233,16 @@ otk_status otk_wasserstein_1d(size_t n, const double *x, const double *a, size_t
     double mass_a, mass_b;
     if ((st = normalise("a", a, n, alpha, &mass_a)) >= 0 &&
         (st = normalise("b", b, m, beta, &mass_b)) >= 0) {
-        *value = w1d_core(n, x, alpha, m, y, beta, p, &w, grad_x, grad_y, grad_a, grad_b);
+        const double v = w1d_core(n, x, alpha, m, y, beta, p, &w, grad_x, grad_y, grad_a, grad_b);
         if (grad_a)
             recentre(grad_a, alpha, n, mass_a);
         if (grad_b)
             recentre(grad_b, beta, m, mass_b);
-        st = OTK_SUCCESS;
+        static const char *const names[4] = {"grad_x", "grad_y", "grad_a", "grad_b"};
+        st = finite_outputs("otk_wasserstein_1d", names, v, grad_x, n, grad_y, m, grad_a, n,
+                            grad_b, m);
+        if (st == OTK_SUCCESS)
+            *value = v;
     }
     free(alpha);
     free(beta);
@@ -353,6 +381,16 @@ otk_status otk_sliced_alloc(otk_sliced **out, size_t n, size_t m, size_t d,
                          par.p);
     if (par.n_projections == 0)
         return otk__fail(OTK_EPARAM, "otk_sliced_alloc: n_projections must be > 0");
+    /* Sizes whose arrays cannot be addressed (the points X and Y of each
+     * evaluation, n·d and m·d; the L·d directions) fail before a read. */
+    if (otk__array_overflows(n, d, sizeof(double)) || otk__array_overflows(m, d, sizeof(double)))
+        return otk__fail(OTK_ESIZE, "otk_sliced_alloc: %s·d = %zu·%zu overflows size_t",
+                         otk__array_overflows(n, d, sizeof(double)) ? "n" : "m",
+                         otk__array_overflows(n, d, sizeof(double)) ? n : m, d);
+    if (otk__array_overflows(par.n_projections, d, sizeof(double)))
+        return otk__fail(OTK_ESIZE, "otk_sliced_alloc: n_projections·d = %zu·%zu overflows "
+                                    "size_t",
+                         par.n_projections, d);
     if (!directions && !otk_directions_name(par.directions))
         return otk__fail(OTK_EPARAM, "otk_sliced_alloc: directions = %d is not a kind",
                          (int)par.directions);
@@ -477,6 +515,11 @@ otk_status otk_sliced_eval(otk_sliced *s, const double *X, const double *a, cons
         recentre(grad_a, s->alpha, n, mass_a);
     if (grad_b)
         recentre(grad_b, s->beta, m, mass_b);
+    static const char *const names[4] = {"grad_X", "grad_Y", "grad_a", "grad_b"};
+    st = finite_outputs("otk_sliced_eval", names, sum, grad_X, grad_X ? n * d : 0, grad_Y,
+                        grad_Y ? m * d : 0, grad_a, n, grad_b, m);
+    if (st < 0)
+        return st;
     if (res) {
         res->value_p = sum * inv_L;
         res->value = pow(res->value_p, 1.0 / p);
