@@ -141,11 +141,12 @@ otk_status otk_emd_alloc(otk_emd **out, const otk_cost *cost, const otk_emd_para
      * overflow to ±Inf and the dual value to NaN. */
     const double cbound = DBL_MAX / (4.0 * ((double)(n + m) + 4.0));
     if (cmax > cbound) {
+        const double c = s->C[imax * s->ld + jmax];
         otk_emd_free(s);
         return otk__fail(OTK_ENUMERIC, "otk_emd_alloc: C[%zu][%zu] = %g: costs above %g in "
                                        "magnitude would overflow the potentials (rescale the "
                                        "cost)",
-                         imax, jmax, s->C[imax * s->ld + jmax], cbound);
+                         imax, jmax, c, cbound);
     }
     s->cmax = cmax;
     /* A path source → root → target costs art_cost, one source → target' →
