@@ -40,7 +40,7 @@ static const char emd_usage[] =
     "  --max-iter N     at most N simplex pivots, >= 1 (default: no cap); when\n"
     "                   reached, exit status 3 and the last basis is reported\n"
     "  --mass-tol T     largest relative difference |sum(a) - sum(b)| / max\n"
-    "                   accepted as equal masses, >= 0 (default 1e-9)\n"
+    "                   accepted as equal masses, in [0, 1e-6] (default 1e-9)\n"
     "\n"
     "Output (files are replaced atomically, never left half-written):\n"
     "  --plan F         the optimal plan as CSV triplets \"i, j, mass\" (0-based\n"

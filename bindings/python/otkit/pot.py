@@ -211,8 +211,9 @@ def dist(x1, x2=None, metric="sqeuclidean"):
 
 def emd(a, b, M, numItermax=100000, log=False, center_dual=True, numThreads=1):
     """POT's ``ot.emd``: the exact optimal plan (n, m), by otkit's network
-    simplex; ``log=True`` adds POT's dict (cost, u, v, warning, result_code)."""
-    return _exact.emd(a, b, M, max_iter=int(numItermax), log=log)
+    simplex; ``log=True`` adds POT's dict (cost, u, v, warning, result_code).
+    Masses may differ by 1e-6 relative, about what POT's own check allows."""
+    return _exact.emd(a, b, M, max_iter=int(numItermax), log=log, mass_tol=1e-6)
 
 
 def emd2(a, b, M, processes=1, numItermax=100000, log=False, return_matrix=False,
@@ -220,7 +221,7 @@ def emd2(a, b, M, processes=1, numItermax=100000, log=False, return_matrix=False
     """POT's ``ot.emd2``: the exact optimal value <G, M> (a float);
     ``log=True`` returns (value, dict), with the plan as log["G"] when
     return_matrix."""
-    G, lg = _exact.emd(a, b, M, max_iter=int(numItermax), log=True)
+    G, lg = _exact.emd(a, b, M, max_iter=int(numItermax), log=True, mass_tol=1e-6)
     if return_matrix:
         lg["G"] = G
     return (lg["cost"], lg) if log else lg["cost"]
