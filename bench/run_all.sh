@@ -7,11 +7,15 @@
 #   4. compare_sinkd_torch.py SinKD loss + gradient vs the plain PyTorch
 #                      reference, (B, K) = (32, 2), (256, 100), (1024, 1000) by
 #                      default here (needs python3-torch)
+#   5. compare_emd.py  exact OT: otkit.emd2 vs POT's ot.emd2 (LEMON's network
+#                      simplex), n = m = 2000 and 5000 (needs the Python
+#                      bindings built: bindings/python, setup.py build_ext)
 # The tables are printed and kept in bench/results/ (sinkhorn_vs_pot.md and
 # .json, memory.md).  POT at n = 4000 takes minutes; the whole run ~15 min on
 # 2 cores.
 #
-# Environment: COMPARE_ARGS (extra arguments for compare_pot.py, e.g.
+# Environment: EMD_ARGS (for compare_emd.py, e.g. "--sizes 2000 --repeats 5"),
+# COMPARE_ARGS (extra arguments for compare_pot.py, e.g.
 # "--sizes 2000 --repeats 5"), TORCH_ARGS (for compare_torch.py), SINKD_ARGS
 # (for compare_sinkd_torch.py, default "--sizes 32x2,256x100,1024x1000"; add
 # 4096x50000 to --sizes for the largest case, which takes tens of
@@ -57,6 +61,15 @@ if "$PYTHON" -c "import torch" 2>/dev/null; then
     "$PYTHON" compare_sinkd_torch.py ${SINKD_ARGS:---sizes 32x2,256x100,1024x1000}
 else
     echo "skipped: PyTorch is not installed (apt-get install python3-torch)"
+fi
+
+echo
+echo "== exact OT vs POT (compare_emd.py)"
+if PYTHONPATH=../bindings/python "$PYTHON" -c "import otkit" 2>/dev/null; then
+    # shellcheck disable=SC2086  # EMD_ARGS is a list of words
+    "$PYTHON" compare_emd.py ${EMD_ARGS:-}
+else
+    echo "skipped: the otkit Python package is not built (bindings/python/README.md)"
 fi
 
 echo

@@ -268,6 +268,8 @@ START_TEST(test_errors)
     par.max_iter = 0;
     par.mass_tol = NAN;
     TK_ASSERT_FAILS(otk_emd_alloc(&s, cost, &par), OTK_EPARAM, "mass_tol");
+    par.mass_tol = 0.7; /* not a way to pass unequal masses */
+    TK_ASSERT_FAILS(otk_emd_alloc(&s, cost, &par), OTK_EPARAM, "mass_tol = 0.7");
     TK_ASSERT_OK(otk_emd_alloc(&s, cost, NULL));
     size_t rows[4];
     double u[2];

@@ -797,6 +797,15 @@ START_TEST(test_save_load_round_trip_is_bitwise_for_each_family)
     ck_assert_uint_eq(otk_map_get_n_params(ent), 0);
     check_round_trip(ent, "entropic.map");
     otk_map_free(ent);
+    /* More atoms than the loader's first allocation (1024): its arrays grow
+     * with the atoms read, and the loaded map is still bitwise the same. */
+    const size_t mb = 2500;
+    double *yb = tk_alloc(mb * d, sizeof(double));
+    tk_points_gauss(&rng, mb, d, 2.0, 0.5, yb);
+    TK_ASSERT_OK(otk_map_fit_entropic(&ent, n, mb, d, x, yb, OTK_GROUND_SQEUCLIDEAN, 0.0, &sp));
+    check_round_trip(ent, "entropic-large.map");
+    otk_map_free(ent);
+    free(yb);
     rmdir(tmp_dir);
 }
 END_TEST
@@ -992,6 +1001,11 @@ START_TEST(test_corrupt_model_files_are_rejected_with_line_numbers)
         {"otkit-map 1\nfamily entropic\ndim 1\nground sqeuclidean\npower 0\neps 1\natoms 2\n"
          "0 1 0\n1 -1 0\nend\n",
          ":9: atom 2: weight b = -1"},
+        /* A huge declared count in a short file (found by fuzz_map_model as a
+         * 4.9 GB allocation): refused at the first missing atom. */
+        {"otkit-map 1\nfamily entropic\ndim 2\nground half-sqeuclidean\npower 0\neps 005\n"
+         "atoms 304548302\nend\n",
+         ":8: atom"},
     };
     make_tmp_dir();
     char path[128];

@@ -17,5 +17,7 @@ int cmd_mesh(int argc, char **argv);         /* cmd_mesh.c */
 int cmd_fit_map(int argc, char **argv);      /* cmd_mapfit.c */
 int cmd_apply_map(int argc, char **argv);    /* cmd_mapfit.c */
 int cmd_fdiv(int argc, char **argv);         /* cmd_fdiv.c */
+int cmd_emd(int argc, char **argv);          /* cmd_emd.c */
+int cmd_sliced(int argc, char **argv);       /* cmd_sliced.c */
 
 #endif /* OTK_TOOLS_COMMANDS_H */

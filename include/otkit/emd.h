@@ -75,7 +75,9 @@ typedef struct {
     long max_iter;
     /* The largest relative mass difference |Σa − Σb| / max(Σa, Σb) accepted
      * as equal (rounding of weights that should sum to the same value).
-     * Default 1e-9.  Above it solve fails with OTK_EMASS. */
+     * Default 1e-9, at most 1e-6 (POT's check is 1e-6 absolute): this is not
+     * a way to transport unequal masses.  Above it solve fails with
+     * OTK_EMASS. */
     double mass_tol;
     /* Arcs scanned per block of the pricing; 0 (the default) = ceil(sqrt(n·m)),
      * at least 10. */
@@ -101,7 +103,7 @@ typedef struct otk_emd otk_emd;
  *   params  input: copied; NULL = defaults.
  * The cost matrix is read (or evaluated) here, once: solves that follow
  * reuse it.
- * Errors: OTK_ENULL, OTK_EPARAM (max_iter < 0, mass_tol < 0 or NaN),
+ * Errors: OTK_ENULL, OTK_EPARAM (max_iter < 0, mass_tol outside [0, 1e-6]),
  * OTK_ENONFINITE (a cost entry, with its index), OTK_ENUMERIC (a cost entry
  * above DBL_MAX / (4(n + m + 4)) in magnitude, about 1e302 for a thousand
  * points, with its index: the potentials could overflow; rescale the cost),

@@ -241,7 +241,12 @@ static otk_status load_entropic(map_reader *r, size_t d, otk_map **out)
     if ((st = expect_key(r, "atoms", &v)) < 0 ||
         (st = parse_count(r, v, SIZE_MAX / 8 / (d + 2), &m, "atoms")) < 0)
         return st;
-    double *y = malloc(m * d * sizeof *y), *b = malloc(m * sizeof *b), *g = malloc(m * sizeof *g);
+    /* The arrays grow with the atoms actually read: the count comes from the
+     * file, and a short file declaring 10^9 atoms must fail on its missing
+     * lines, not on a multi-gigabyte allocation. */
+    size_t cap = m < 1024 ? m : 1024;
+    double *y = malloc(cap * d * sizeof *y), *b = malloc(cap * sizeof *b),
+           *g = malloc(cap * sizeof *g);
     double *row = malloc((d + 2) * sizeof *row);
     if (!y || !b || !g || !row) {
         st = otk__fail(OTK_ENOMEM, "otk_map_load: out of memory (%zu atoms)", m);
@@ -253,6 +258,22 @@ static otk_status load_entropic(map_reader *r, size_t d, otk_map **out)
             r->lineno++;
             st = format_error(r, "unexpected end of file: atom %zu of %zu missing", j + 1, m);
             goto done;
+        }
+        if (j == cap) {
+            size_t grown = cap > m / 2 ? m : 2 * cap;
+            double *ny = realloc(y, grown * d * sizeof *y);
+            if (ny)
+                y = ny;
+            double *nb = ny ? realloc(b, grown * sizeof *b) : NULL;
+            if (nb)
+                b = nb;
+            double *ng = nb ? realloc(g, grown * sizeof *g) : NULL;
+            if (!ng) {
+                st = otk__fail(OTK_ENOMEM, "otk_map_load: out of memory (%zu atoms)", m);
+                goto done;
+            }
+            g = ng;
+            cap = grown;
         }
         if ((st = parse_numbers(r, s, d + 2, row, "atom")) < 0)
             goto done;

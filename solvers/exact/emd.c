@@ -93,8 +93,11 @@ otk_status otk_emd_alloc(otk_emd **out, const otk_cost *cost, const otk_emd_para
         otk_emd_params_default(&par);
     if (par.max_iter < 0)
         return otk__fail(OTK_EPARAM, "otk_emd_alloc: max_iter = %ld is negative", par.max_iter);
-    if (!(par.mass_tol >= 0.0))
-        return otk__fail(OTK_EPARAM, "otk_emd_alloc: mass_tol = %g must be >= 0", par.mass_tol);
+    /* A tolerance for rounding, not a way to pass unequal masses: beyond
+     * 1e-6 the returned plan would visibly miss a marginal. */
+    if (!(par.mass_tol >= 0.0 && par.mass_tol <= 1e-6))
+        return otk__fail(OTK_EPARAM, "otk_emd_alloc: mass_tol = %g must be in [0, 1e-6]",
+                         par.mass_tol);
     const size_t n = otk_cost_rows(cost), m = otk_cost_cols(cost);
     if (n + m >= (size_t)INT_MAX)
         return otk__fail(OTK_ESIZE, "otk_emd_alloc: n + m = %zu nodes is too many", n + m);

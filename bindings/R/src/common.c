@@ -19,6 +19,8 @@ static void holder_release(otkr_holder *h)
     otk_sinkhorn_free(h->sinkhorn);
     otk_divergence_free(h->divergence);
     otk_sinkd_free(h->sinkd);
+    otk_emd_free(h->emd);
+    otk_sliced_free(h->sliced);
     for (k = 0; k < 3; k++)
         otk_cost_free(h->cost[k]);
     free(h);

@@ -31,6 +31,9 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(otkr_psi, 5),
     CALLDEF(otkr_information_value, 5),
     CALLDEF(otkr_sinkd_regression_objective, 6),
+    CALLDEF(otkr_emd, 7),
+    CALLDEF(otkr_wasserstein_1d, 5),
+    CALLDEF(otkr_sliced, 6),
     {NULL, NULL, 0}};
 
 void R_init_otkit(DllInfo *dll)

@@ -27,6 +27,8 @@ typedef struct {
     otk_sinkhorn *sinkhorn;
     otk_divergence *divergence;
     otk_sinkd *sinkd;
+    otk_emd *emd;
+    otk_sliced *sliced;
     otk_cost *cost[3];
 } otkr_holder;
 
@@ -83,5 +85,8 @@ SEXP otkr_fdiv(SEXP p, SEXP q, SEXP kind, SEXP reduction, SEXP opt);
 SEXP otkr_psi(SEXP expected, SEXP actual, SEXP binning, SEXP edges, SEXP opt);
 SEXP otkr_information_value(SEXP x, SEXP y, SEXP binning, SEXP edges, SEXP opt);
 SEXP otkr_sinkd_regression_objective(SEXP s, SEXP t, SEXP y, SEXP alpha, SEXP tau, SEXP grad);
+SEXP otkr_emd(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt);
+SEXP otkr_wasserstein_1d(SEXP x, SEXP y, SEXP a, SEXP b, SEXP opt);
+SEXP otkr_sliced(SEXP x, SEXP y, SEXP a, SEXP b, SEXP projections, SEXP opt);
 
 #endif /* OTKR_H */

@@ -7,9 +7,10 @@
     grid_sinkhorn / grid_divergence / barycenter (images)              -> GridResult
     MapFit(family).fit(x, y) / fit_map(x, y, family=...)              -> fitted maps
     fdiv(p, q, kind=...), psi(expected, actual), information_value(x, y)
+    emd(a, b, M) / emd2(a, b, M), wasserstein_1d(u, v), sliced_wasserstein_distance(X, Y)
     Mesh, mesh_sinkhorn / mesh_divergence / mesh_barycenter, sparse_sinkhorn
     otkit.torch (import it explicitly; needs PyTorch): SinkhornDivergence, SinKDLoss, KDLoss,
-    fdiv, FDivergenceLoss
+    fdiv, FDivergenceLoss, sliced_wasserstein, wasserstein_1d
 
 Units: eps and rho are in cost units; blur and reach are lengths (eps = blur^p,
 rho = reach^p with p the cost's exponent), as in GeomLoss.  Potentials are in
@@ -29,6 +30,8 @@ from ._grid import (grid_sinkhorn, grid_divergence, barycenter, GridResult, Mesh
 from ._mapfit import MapFit, fit_map
 from ._fdiv import fdiv, psi, information_value, FdivResult, PsiResult, IVResult
 from ._distill import sinkd_regression_objective, RegressionResult
+from ._exact import (emd, emd2, wasserstein_1d, sliced_wasserstein_distance, sliced_wasserstein,
+                     W1dResult, SlicedResult)
 
 __version__ = _otkit.version()
 
@@ -42,4 +45,6 @@ __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule"
            "MapFit", "fit_map",
            "fdiv", "psi", "information_value", "FdivResult", "PsiResult", "IVResult",
            "sinkd_regression_objective", "RegressionResult",
+           "emd", "emd2", "wasserstein_1d", "sliced_wasserstein_distance", "sliced_wasserstein",
+           "W1dResult", "SlicedResult",
            "ConvergenceWarning", "OtkitError", "__version__"]

@@ -8,6 +8,11 @@ conventions (POT 0.8/0.9), solved by otkit's log-domain Sinkhorn:
     sinkhorn_unbalanced(a, b, M, reg, reg_m, ...)  -> plan        [, log]
     sinkhorn_unbalanced2(a, b, M, reg, reg_m, ...) -> <plan, M>   [, log]
     dist(x1, x2, metric="sqeuclidean")             -> the cost matrix
+    emd(a, b, M, numItermax=100000, log=False)     -> exact plan (n, m) [, log]
+    emd2(a, b, M, numItermax=100000, log=False)    -> <plan, M>        [, log]
+    wasserstein_1d(u_values, v_values, u_weights, v_weights, p)  -> W_p^p
+    sliced_wasserstein_distance(X_s, X_t, a, b, n_projections, p, projections,
+                                seed, log)         -> SW_p          [, log]
 
 ``a`` or ``b`` empty (``[]``) means uniform weights, as in POT; ``b`` of shape
 (m, k) solves k problems and the ``2`` functions return k values.
@@ -36,6 +41,17 @@ What differs, by design:
   ValueError rather than silently computing something else.
 * Not reaching stopThr warns ``otkit.ConvergenceWarning`` (POT:
   UserWarning) when ``warn`` is true; the best iterate is returned.
+
+The exact end (otkit's network simplex, docs/exact.md): ``emd``/``emd2``
+return the same optimal value as POT's (LEMON's network simplex) to rounding;
+where the optimal plan is not unique the plan may be another optimal vertex.
+``numItermax`` caps otkit's simplex pivots (as POT's caps LEMON's); the duals
+are always centred (POT's ``center_dual=True``), ``center_dual=False`` gives
+the same centred pair.  ``sliced_wasserstein_distance`` follows POT exactly:
+its own ``projections`` (d, L) are used as given (not normalised), the sum is
+divided by ``n_projections``, and without ``projections`` the directions are
+POT's ``get_random_projections`` (``np.random.RandomState(seed)`` Gaussian
+columns, normalised), so the value equals POT's for the same ``seed``.
 """
 import math
 import warnings
@@ -44,8 +60,10 @@ import numpy as np
 
 from ._common import ConvergenceWarning
 from ._sinkhorn import sinkhorn as _otk_sinkhorn
+from . import _exact
 
-__all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_unbalanced", "sinkhorn_unbalanced2", "dist"]
+__all__ = ["sinkhorn", "sinkhorn2", "sinkhorn_unbalanced", "sinkhorn_unbalanced2", "dist",
+           "emd", "emd2", "wasserstein_1d", "sliced_wasserstein_distance"]
 
 _EXACT_METHODS = ("sinkhorn", "sinkhorn_log", "sinkhorn_stabilized", "sinkhorn_epsilon_scaling",
                   "sinkhorn_knopp")
@@ -189,3 +207,54 @@ def dist(x1, x2=None, metric="sqeuclidean"):
         return np.sum(np.abs(diff), axis=2)
     raise ValueError("metric = %r is not one of 'sqeuclidean', 'euclidean', 'cityblock'"
                      % (metric,))
+
+
+def emd(a, b, M, numItermax=100000, log=False, center_dual=True, numThreads=1):
+    """POT's ``ot.emd``: the exact optimal plan (n, m), by otkit's network
+    simplex; ``log=True`` adds POT's dict (cost, u, v, warning, result_code).
+    Masses may differ by 1e-6 relative, about what POT's own check allows."""
+    return _exact.emd(a, b, M, max_iter=int(numItermax), log=log, mass_tol=1e-6)
+
+
+def emd2(a, b, M, processes=1, numItermax=100000, log=False, return_matrix=False,
+         center_dual=True, numThreads=1):
+    """POT's ``ot.emd2``: the exact optimal value <G, M> (a float);
+    ``log=True`` returns (value, dict), with the plan as log["G"] when
+    return_matrix."""
+    G, lg = _exact.emd(a, b, M, max_iter=int(numItermax), log=True, mass_tol=1e-6)
+    if return_matrix:
+        lg["G"] = G
+    return (lg["cost"], lg) if log else lg["cost"]
+
+
+def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, p=1, require_sort=True):
+    """POT's ``ot.wasserstein_1d``: W_p^p (not W_p) on the line."""
+    return _exact.wasserstein_1d(u_values, v_values, u_weights, v_weights, p)
+
+
+def sliced_wasserstein_distance(X_s, X_t, a=None, b=None, n_projections=50, p=2,
+                                projections=None, seed=None, log=False):
+    """POT's ``ot.sliced_wasserstein_distance``: SW_p over POT's directions
+    (see the module's docstring), each projected W_p^p by otkit."""
+    X_s = np.asarray(X_s, dtype=np.float64)
+    X_t = np.asarray(X_t, dtype=np.float64)
+    if X_s.ndim != 2 or X_t.ndim != 2 or X_s.shape[1] != X_t.shape[1]:
+        raise ValueError("X_s %s and X_t %s must be (n, d) and (m, d) with the same d"
+                         % (X_s.shape, X_t.shape))
+    d = X_s.shape[1]
+    if projections is None:
+        projections = np.random.RandomState(seed).randn(d, int(n_projections))
+        projections = projections / np.sqrt(np.sum(projections ** 2, 0, keepdims=True))
+    projections = np.asarray(projections, dtype=np.float64)
+    if projections.ndim != 2 or projections.shape[0] != d:
+        raise ValueError("projections must be (d, L) = (%d, L), got shape %s"
+                         % (d, projections.shape))
+    r = _exact.sliced_wasserstein(X_s, X_t, a, b, p=p, projections=projections)
+    # otkit normalises each direction; POT projects on them as given, which
+    # scales the projected W_p^p by |theta_l|^p.
+    p = float(p)
+    emds = r.projected * np.sum(projections ** 2, axis=0) ** (p / 2)
+    value = (np.sum(emds) / n_projections) ** (1.0 / p)
+    if log:
+        return value, {"projections": projections, "projected_emds": emds}
+    return value

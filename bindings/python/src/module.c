@@ -276,6 +276,7 @@ static int (*const module_inits[])(PyObject *) = {
     otkpy_init_cost,
     otkpy_init_mapfit,
     otkpy_init_fdiv,
+    otkpy_init_exact,
 };
 
 PyMODINIT_FUNC PyInit__otkit(void);

@@ -83,5 +83,6 @@ int otkpy_init_monge_gap(PyObject *module);
 int otkpy_init_cost(PyObject *module);
 int otkpy_init_mapfit(PyObject *module);
 int otkpy_init_fdiv(PyObject *module);
+int otkpy_init_exact(PyObject *module);
 
 #endif /* OTKPY_H */
