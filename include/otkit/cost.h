@@ -108,6 +108,15 @@ OTK_EXPORT otk_status otk_cost_points_f32(otk_cost **out, size_t n, size_t m, si
                                           const float *x, const float *y,
                                           otk_ground ground, double power);
 
+/* Replace the coordinates of a cost made by otk_cost_points_f32 with float32
+ * ones, as otk_cost_points_set does with float64 ones (which such a cost also
+ * accepts, rounding them to float32).
+ *   x, y  input: n×d and m×d row-major float32 points, or NULL to keep them.
+ * Allocates nothing.  Not thread-safe with respect to solvers using the cost.
+ * Errors: OTK_ENULL (cost), OTK_EUNSUPPORTED (not a single-precision cost),
+ * OTK_ENONFINITE (naming x or y and the index; the cost is unchanged). */
+OTK_EXPORT otk_status otk_cost_points_set_f32(otk_cost *cost, const float *x, const float *y);
+
 /* 1 for a cost made by otk_cost_points_f32, 0 otherwise (and for NULL). */
 OTK_EXPORT int otk_cost_single_precision(const otk_cost *cost);
 
