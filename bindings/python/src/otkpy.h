@@ -9,7 +9,10 @@
  *
  * Arrays: inputs go through otkpy_array_in(), which returns the caller's own
  * object (a new reference, no copy) when it is already a C-contiguous, aligned,
- * native float64 array, and a converted copy otherwise.
+ * native float64 array, and a converted copy otherwise.  Point clouds of a
+ * single-precision solve go through otkpy_coords_in() as float32 instead, and
+ * its float64 results leave through otkpy_out() / otkpy_vector_out() as
+ * float32 (docs/math.md A.7).
  *
  * The GIL: every call into the library that can take time runs between
  * Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS.  The objects are not
