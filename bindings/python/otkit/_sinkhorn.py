@@ -141,7 +141,7 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              (a float32 cloud with a float64 one runs in float64); or
              np.float32 / np.float64 to force it.  In float32 the soft-mins
              compute costs, exponents and exponentials in float32 (docs/math.md
-             A.7: values within ~1e-6 relative of float64); the potentials,
+             A.7: values within ~5e-8 relative of float64); the potentials,
              plan and other arrays returned are float32.  Weights a, b stay
              float64 (float32 weights are widened: n + m doubles).  A dense C
              is always float64.
