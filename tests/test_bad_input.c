@@ -19,6 +19,7 @@
 
 enum { N = 5, M = 4, D = 2 };
 static double X[N * D], Y[M * D], A[N], B[M], C[N * M];
+static float XF[N * D], YF[M * D]; /* X and Y in float32 */
 static const size_t HUGE_N = SIZE_MAX / 2 + 1; /* HUGE_N·2 overflows */
 
 static void fixture(void)
@@ -27,6 +28,10 @@ static void fixture(void)
         X[i] = 0.3 * (double)((i * 7) % 5);
     for (int j = 0; j < M * D; j++)
         Y[j] = 0.25 * (double)((j * 3) % 7) + 0.1;
+    for (int i = 0; i < N * D; i++)
+        XF[i] = (float)X[i];
+    for (int j = 0; j < M * D; j++)
+        YF[j] = (float)Y[j];
     for (int i = 0; i < N; i++)
         A[i] = 1.0 / N;
     for (int j = 0; j < M; j++)
@@ -42,6 +47,17 @@ static const double *with(const double *v, size_t n, size_t i, double x)
     static double buf[8][64];
     static int next;
     double *b = buf[next++ % 8];
+    memcpy(b, v, n * sizeof *v);
+    b[i] = x;
+    return b;
+}
+
+/* The same for float32 arrays. */
+static const float *withf(const float *v, size_t n, size_t i, float x)
+{
+    static float buf[8][64];
+    static int next;
+    float *b = buf[next++ % 8];
     memcpy(b, v, n * sizeof *v);
     b[i] = x;
     return b;
@@ -368,6 +384,27 @@ CASE(pc_zero_n, {
     return otk_potential_convert(0, 0.1, A, OTK_GAUGE_GEOMLOSS, OTK_GAUGE_OTT, in, o);
 })
 
+/* float32 point clouds (otk_cost_points_f32, otk_cost_points_set_f32) */
+CASE(cpf_null_out, return otk_cost_points_f32(NULL, N, M, D, XF, YF, OTK_GROUND_SQEUCLIDEAN, 0);)
+CASE(cpf_null_y, FREE_COST_RET(otk_cost_points_f32(&cost_out, N, M, D, XF, NULL, OTK_GROUND_SQEUCLIDEAN, 0)))
+CASE(cpf_huge_nd, FREE_COST_RET(otk_cost_points_f32(&cost_out, HUGE_N, M, 2, XF, YF, OTK_GROUND_SQEUCLIDEAN, 0)))
+CASE(cpf_nan_x, FREE_COST_RET(otk_cost_points_f32(&cost_out, N, M, D, withf(XF, N * D, 3, NAN), YF, OTK_GROUND_SQEUCLIDEAN, 0)))
+CASE(cpf_inf_y, FREE_COST_RET(otk_cost_points_f32(&cost_out, N, M, D, XF, withf(YF, M * D, 5, INFINITY), OTK_GROUND_SQEUCLIDEAN, 0)))
+CASE(cpf_bad_ground, FREE_COST_RET(otk_cost_points_f32(&cost_out, N, M, D, XF, YF, (otk_ground)99, 0)))
+CASE(cpf_set_null, return otk_cost_points_set_f32(NULL, XF, YF);)
+CASE(cpf_set_double_cost, {
+    otk_status made = otk_cost_points(&cost_out, N, M, D, X, Y, OTK_GROUND_SQEUCLIDEAN, 0);
+    if (made)
+        return made;
+    FREE_COST_RET(otk_cost_points_set_f32(cost_out, XF, NULL))
+})
+CASE(cpf_set_inf_y, {
+    otk_status made = otk_cost_points_f32(&cost_out, N, M, D, XF, YF, OTK_GROUND_SQEUCLIDEAN, 0);
+    if (made)
+        return made;
+    FREE_COST_RET(otk_cost_points_set_f32(cost_out, NULL, withf(YF, M * D, 6, -INFINITY)))
+})
+
 /* ------------------------------------------------------------ divergence */
 static otk_status dv_run(size_t n, size_t d, const double *x, const double *a, double blur,
                          double reach, double *out)
@@ -411,6 +448,58 @@ CASE(dv_blur_nan, return dv_run(N, D, X, A, NAN, 0, out);)
 CASE(dv_reach_neg, return dv_run(N, D, X, A, 0.1, -1, out);)
 CASE(dv_blur_huge, return dv_run(N, D, X, A, 1e6, 0, out);)
 CASE(dv_blur_tiny, return dv_run(N, D, X, A, 1e-6, 0, out);)
+/* The same runs in single precision (otk_divergence_alloc_points_f32). */
+static otk_status dvf_run(size_t n, size_t d, const float *x, double blur, double *out)
+{
+    otk_divergence_params p;
+    otk_divergence_params_default(&p);
+    p.threads = 1;
+    p.blur = blur;
+    p.max_iter = 500;
+    otk_divergence *dv = NULL;
+    otk_status st = otk_divergence_alloc_points_f32(&dv, n, M, d, x, YF,
+                                                    OTK_GROUND_HALF_SQEUCLIDEAN, 0, &p);
+    if (st >= 0) {
+        otk_divergence_result r;
+        st = otk_divergence_solve(dv, A, B, &r);
+        if (st >= 0 && out) {
+            out[0] = r.divergence;
+            double g[N * D];
+            otk_status sg = otk_divergence_grad_x(dv, g);
+            if (sg < 0)
+                st = sg;
+            for (size_t i = 0; i < N * D && i + 1 < 16; i++)
+                out[1 + i] = g[i];
+        }
+    }
+    otk_divergence_free(dv);
+    return st;
+}
+CASE(dvf_null_x, return dvf_run(N, D, NULL, 0.1, out);)
+CASE(dvf_zero_d, return dvf_run(N, 0, XF, 0.1, out);)
+CASE(dvf_huge_n, return dvf_run(HUGE_N, D, XF, 0.1, out);)
+CASE(dvf_nan_x, return dvf_run(N, D, withf(XF, N * D, 4, NAN), 0.1, out);)
+CASE(dvf_blur_huge, return dvf_run(N, D, XF, 1e6, out);)
+CASE(dvf_blur_tiny, return dvf_run(N, D, XF, 1e-6, out);)
+CASE(dvf_set_null, return otk_divergence_set_points_f32(NULL, XF, NULL);)
+CASE(dvf_set_double_object, {
+    otk_divergence *dv = NULL;
+    otk_status st = otk_divergence_alloc_points(&dv, N, M, D, X, Y, OTK_GROUND_HALF_SQEUCLIDEAN,
+                                                0, NULL);
+    if (st == OTK_SUCCESS)
+        st = otk_divergence_set_points_f32(dv, XF, NULL);
+    otk_divergence_free(dv);
+    return st;
+})
+CASE(dvf_set_nan_y, {
+    otk_divergence *dv = NULL;
+    otk_status st = otk_divergence_alloc_points_f32(&dv, N, M, D, XF, YF,
+                                                    OTK_GROUND_HALF_SQEUCLIDEAN, 0, NULL);
+    if (st == OTK_SUCCESS)
+        st = otk_divergence_set_points_f32(dv, NULL, withf(YF, M * D, 2, NAN));
+    otk_divergence_free(dv);
+    return st;
+})
 CASE(dv_geomloss_p3, {
     double v;
     return otk_divergence_geomloss(&v, N, M, D, X, Y, A, B, 3.5, 0.1, 0, 0.5, 0, 1, NULL);
@@ -1279,6 +1368,16 @@ static const bad_case cases[] = {
     ROW("otk_cost_points", "power 0 (lp)", OTK_EPARAM, "power", cp_lp_power0),
     ROW("otk_cost_points", "power NaN (lp)", OTK_EPARAM, "power", cp_lp_power_nan),
     ROW("otk_cost_points", "power < 0 (lp-over-p)", OTK_EPARAM, "power", cp_lp_power_neg),
+    ROW("otk_cost_points_f32", "out NULL", OTK_ENULL, "out", cpf_null_out),
+    ROW("otk_cost_points_f32", "y NULL", OTK_ENULL, "y", cpf_null_y),
+    ROW("otk_cost_points_f32", "n·d overflows", OTK_ESIZE, "n", cpf_huge_nd),
+    ROW("otk_cost_points_f32", "x NaN", OTK_ENONFINITE, "x[3]", cpf_nan_x),
+    ROW("otk_cost_points_f32", "y +Inf", OTK_ENONFINITE, "y[5]", cpf_inf_y),
+    ROW("otk_cost_points_f32", "ground unknown", OTK_EPARAM, "ground", cpf_bad_ground),
+    ROW("otk_cost_points_set_f32", "cost NULL", OTK_ENULL, "cost", cpf_set_null),
+    ROW("otk_cost_points_set_f32", "float64 cost", OTK_EUNSUPPORTED, "otk_cost_points_f32",
+        cpf_set_double_cost),
+    ROW("otk_cost_points_set_f32", "y -Inf", OTK_ENONFINITE, "y[6]", cpf_set_inf_y),
     ROW("otk_cost_dense", "C NULL", OTK_ENULL, "C", cd_null_c),
     ROW("otk_cost_dense", "m = 0", OTK_ESIZE, "m", cd_zero_m),
     ROW("otk_cost_dense", "n·ld overflows", OTK_ESIZE, "n", cd_huge_nm),
@@ -1345,6 +1444,16 @@ static const bad_case cases[] = {
     ROW("otk_divergence_alloc_points", "reach < 0", OTK_EPARAM, "reach", dv_reach_neg),
     ROW("otk_divergence_solve", "blur 1e6 (huge)", OK, "", dv_blur_huge),
     ROW("otk_divergence_solve", "blur 1e-6 (tiny)", OK, "", dv_blur_tiny),
+    ROW("otk_divergence_alloc_points_f32", "x NULL", OTK_ENULL, "x", dvf_null_x),
+    ROW("otk_divergence_alloc_points_f32", "d = 0", OTK_ESIZE, "d", dvf_zero_d),
+    ROW("otk_divergence_alloc_points_f32", "n·d overflows", OTK_ESIZE, "n", dvf_huge_n),
+    ROW("otk_divergence_alloc_points_f32", "x NaN", OTK_ENONFINITE, "x[4]", dvf_nan_x),
+    ROW("otk_divergence_solve", "float32, blur 1e6 (huge)", OK, "", dvf_blur_huge),
+    ROW("otk_divergence_solve", "float32, blur 1e-6 (tiny)", OK, "", dvf_blur_tiny),
+    ROW("otk_divergence_set_points_f32", "div NULL", OTK_ENULL, "div", dvf_set_null),
+    ROW("otk_divergence_set_points_f32", "float64 object", OTK_EUNSUPPORTED,
+        "alloc_points_f32", dvf_set_double_object),
+    ROW("otk_divergence_set_points_f32", "y NaN", OTK_ENONFINITE, "y[2]", dvf_set_nan_y),
     ROW("otk_divergence_geomloss", "p 3.5 (lp-over-p)", OK, "", dv_geomloss_p3),
     ROW("otk_divergence_geomloss", "p 0", OTK_EPARAM, "p", dv_geomloss_p0),
     ROW("otk_sinkd_alloc", "K = 0", OTK_ESIZE, "K", sd_zero_K),

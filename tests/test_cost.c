@@ -713,6 +713,43 @@ START_TEST(test_float32_points_solve_close_to_float64)
 }
 END_TEST
 
+/* otk_cost_points_set_f32 gives the soft-min of a fresh float32 cost bitwise;
+ * a non-finite coordinate is named and leaves the cost unchanged. */
+START_TEST(test_float32_points_set_equals_a_fresh_cost)
+{
+    enum { n = 40, m = 30, d = 2 };
+    float xf[n * d], yf[m * d], x2f[n * d];
+    double x[n * d], y[m * d], x2[n * d], h[m], o1[n], o2[n], o3[n];
+    float_points(n * d, 3, xf, x);
+    float_points(m * d, 4, yf, y);
+    float_points(n * d, 5, x2f, x2);
+    for (size_t i = 0; i < n * d; i++)
+        x2f[i] *= 2.0f; /* a larger diameter */
+    for (size_t j = 0; j < m; j++)
+        h[j] = -log((double)m) + 0.2 * cos((double)j);
+    otk_cost *c, *fresh, *c64;
+    TK_ASSERT_OK(otk_cost_points_f32(&c, n, m, d, xf, yf, OTK_GROUND_SQEUCLIDEAN, 0));
+    TK_ASSERT_OK(otk_cost_points_f32(&fresh, n, m, d, x2f, yf, OTK_GROUND_SQEUCLIDEAN, 0));
+    TK_ASSERT_OK(otk_cost_points_set_f32(c, x2f, NULL));
+    TK_ASSERT_REL(otk_cost_diameter(c), otk_cost_diameter(fresh), 0.0);
+    TK_ASSERT_OK(otk_cost_softmin(c, 0, 0.05, h, o1, 1));
+    TK_ASSERT_OK(otk_cost_softmin(fresh, 0, 0.05, h, o2, 1));
+    TK_ASSERT_VEC_ABS(o1, o2, n, 0.0, "softmin after set_f32");
+    const float keep = yf[5];
+    yf[5] = INFINITY;
+    TK_ASSERT_FAILS(otk_cost_points_set_f32(c, xf, yf), OTK_ENONFINITE, "y[5]");
+    yf[5] = keep;
+    TK_ASSERT_OK(otk_cost_softmin(c, 0, 0.05, h, o3, 1));
+    TK_ASSERT_VEC_ABS(o3, o2, n, 0.0, "softmin after a failed set_f32");
+    TK_ASSERT_OK(otk_cost_points(&c64, n, m, d, x, y, OTK_GROUND_SQEUCLIDEAN, 0));
+    TK_ASSERT_FAILS(otk_cost_points_set_f32(c64, xf, NULL), OTK_EUNSUPPORTED, "f32");
+    TK_ASSERT_FAILS(otk_cost_points_set_f32(NULL, xf, NULL), OTK_ENULL, "cost");
+    otk_cost_free(c);
+    otk_cost_free(fresh);
+    otk_cost_free(c64);
+}
+END_TEST
+
 START_TEST(test_float32_points_reject_bad_arguments)
 {
     float x[6] = {0, 1, 2, 3, 4, 5}, y[4] = {0, 1, 2, 3};
@@ -757,6 +794,7 @@ Suite *cost_suite(void)
     tcase_add_test(tc, test_points_set_equals_a_fresh_cost);
     tcase_add_test(tc, test_cost_moments_match_their_definition);
     tcase_add_test(tc, test_float32_points_solve_close_to_float64);
+    tcase_add_test(tc, test_float32_points_set_equals_a_fresh_cost);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");

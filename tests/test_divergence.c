@@ -583,6 +583,87 @@ START_TEST(test_divergence_set_points_equals_fresh_object)
 }
 END_TEST
 
+/* alloc_points_f32 on points float32 represents exactly (the same problem as
+ * the float64 object, only the soft-min arithmetic differs): value and
+ * gradients within 1e-5 relative of float64 (docs/math.md A.7 measures
+ * ~1e-7 on values, ~1e-6 on gradients); set_points_f32 equals a fresh
+ * float32 object bitwise; bad calls fail cleanly and change nothing. */
+START_TEST(test_divergence_float32_points_close_to_float64)
+{
+    tk_rng rng = tk_rng_seed(83);
+    enum { N = 60, M = 45, D = 3 };
+    double x[N * D], y[M * D], x2[N * D];
+    float xf[N * D], yf[M * D], x2f[N * D];
+    tk_points_uniform(&rng, N, D, x);
+    tk_points_uniform(&rng, M, D, y);
+    tk_points_gauss(&rng, N, D, 0.2, 0.5, x2);
+    for (size_t i = 0; i < N * D; i++) {
+        xf[i] = (float)x[i];
+        x[i] = xf[i];
+        x2f[i] = (float)x2[i];
+    }
+    for (size_t i = 0; i < M * D; i++) {
+        yf[i] = (float)y[i];
+        y[i] = yf[i];
+    }
+    otk_divergence_params par = converge_params(0.01, INFINITY, 1e-6);
+    otk_divergence *d64, *d32, *fresh;
+    otk_divergence_result r64, r32, rf;
+    double gx64[N * D], gx32[N * D], gy64[M * D], gy32[M * D], gfresh[N * D];
+    TK_ASSERT_OK(otk_divergence_alloc_points(&d64, N, M, D, x, y, OTK_GROUND_HALF_SQEUCLIDEAN,
+                                             0.0, &par));
+    TK_ASSERT_OK(otk_divergence_alloc_points_f32(&d32, N, M, D, xf, yf,
+                                                 OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &par));
+    TK_ASSERT_OK(otk_divergence_solve(d64, NULL, NULL, &r64));
+    TK_ASSERT_OK(otk_divergence_solve(d32, NULL, NULL, &r32));
+    TK_ASSERT_REL(r32.divergence, r64.divergence, 1e-5);
+    TK_ASSERT_OK(otk_divergence_grad_x(d64, gx64));
+    TK_ASSERT_OK(otk_divergence_grad_x(d32, gx32));
+    TK_ASSERT_OK(otk_divergence_grad_y(d64, gy64));
+    TK_ASSERT_OK(otk_divergence_grad_y(d32, gy32));
+    /* Gradients relative to their largest entry (entries near 0 have no
+     * relative accuracy of their own). */
+    double gmax = 0.0;
+    for (size_t i = 0; i < N * D; i++)
+        gmax = fmax(gmax, fabs(gx64[i]));
+    TK_ASSERT_VEC_ABS(gx32, gx64, N * D, 1e-5 * gmax, "grad_x float32");
+    gmax = 0.0;
+    for (size_t i = 0; i < M * D; i++)
+        gmax = fmax(gmax, fabs(gy64[i]));
+    TK_ASSERT_VEC_ABS(gy32, gy64, M * D, 1e-5 * gmax, "grad_y float32");
+
+    /* set_points_f32 = a fresh float32 object on the new points. */
+    TK_ASSERT_OK(otk_divergence_set_points_f32(d32, x2f, NULL));
+    TK_ASSERT_OK(otk_divergence_solve(d32, NULL, NULL, &r32));
+    TK_ASSERT_OK(otk_divergence_grad_x(d32, gx32));
+    TK_ASSERT_OK(otk_divergence_alloc_points_f32(&fresh, N, M, D, x2f, yf,
+                                                 OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &par));
+    TK_ASSERT_OK(otk_divergence_solve(fresh, NULL, NULL, &rf));
+    TK_ASSERT_OK(otk_divergence_grad_x(fresh, gfresh));
+    ck_assert(r32.divergence == rf.divergence);
+    TK_ASSERT_VEC_ABS(gx32, gfresh, N * D, 0.0, "grad_x after set_points_f32");
+
+    /* A non-finite coordinate: named, and the object keeps its points. */
+    float bad = x2f[7];
+    x2f[7] = NAN;
+    TK_ASSERT_FAILS(otk_divergence_set_points_f32(d32, x2f, NULL), OTK_ENONFINITE, "x[7]");
+    x2f[7] = bad;
+    TK_ASSERT_OK(otk_divergence_solve(d32, NULL, NULL, &r32));
+    ck_assert(r32.divergence == rf.divergence);
+    TK_ASSERT_FAILS(otk_divergence_set_points_f32(d64, x2f, NULL), OTK_EUNSUPPORTED,
+                    "alloc_points_f32");
+    TK_ASSERT_FAILS(otk_divergence_set_points_f32(NULL, x2f, NULL), OTK_ENULL, "div");
+    otk_divergence *none = (otk_divergence *)&bad;
+    TK_ASSERT_FAILS(otk_divergence_alloc_points_f32(&none, N, M, 0, xf, yf,
+                                                    OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &par),
+                    OTK_ESIZE, "d = 0");
+    ck_assert_ptr_null(none);
+    otk_divergence_free(d64);
+    otk_divergence_free(d32);
+    otk_divergence_free(fresh);
+}
+END_TEST
+
 /* cache_bytes keeps the cost matrices (C_xy first, then C_xx, C_yy while the
  * budget lasts) and refills them on set_points: value and gradients equal the
  * on-the-fly object's after both the first solve and a set_points. */
@@ -866,6 +947,7 @@ Suite *divergence_suite(void)
     tk_set_timeout(tc, 30);
     tcase_add_test(tc, test_divergence_set_points_equals_fresh_object);
     tcase_add_test(tc, test_divergence_cache_bytes_changes_memory_not_results);
+    tcase_add_test(tc, test_divergence_float32_points_close_to_float64);
     tcase_add_test(tc, test_divergence_reports_not_converged);
     tcase_add_test(tc, test_divergence_not_converged_returns_the_best_iterate);
     tcase_add_test(tc, test_divergence_rejects_bad_input);

@@ -98,8 +98,10 @@ OTK_EXPORT otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t
  * (OT_kl, OT_lin, S_ε) and potentials are then typically within 1e−6
  * relative of the float64 solve on the same (float32) points; a marginal
  * tolerance below about 1e−6 may not be reachable (the solver then reports
- * OTK_NOT_CONVERGED with its best iterate).  Potentials, values and
- * gradients are returned in float64.
+ * OTK_NOT_CONVERGED with its best iterate).  Plans, marginals and gradients
+ * (exponentials of (f + g − C)/ε) carry about 6e−8·C_max/ε relative error.
+ * Potentials, values and gradients are returned in float64.  docs/math.md
+ * A.7 lists what runs in float32 and measured errors.
  * Memory: 12·(n+m)·d bytes (both copies).  otk_cost_points_cache keeps a
  * float64 matrix, computed from the widened coordinates (the soft-mins then
  * run in float64).
@@ -111,6 +113,15 @@ OTK_EXPORT otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t
 OTK_EXPORT otk_status otk_cost_points_f32(otk_cost **out, size_t n, size_t m, size_t d,
                                           const float *x, const float *y,
                                           otk_ground ground, double power);
+
+/* Replace the coordinates of a cost made by otk_cost_points_f32 with float32
+ * ones, as otk_cost_points_set does with float64 ones (which such a cost also
+ * accepts, rounding them to float32).
+ *   x, y  input: n×d and m×d row-major float32 points, or NULL to keep them.
+ * Allocates nothing.  Not thread-safe with respect to solvers using the cost.
+ * Errors: OTK_ENULL (cost), OTK_EUNSUPPORTED (not a single-precision cost),
+ * OTK_ENONFINITE (naming x or y and the index; the cost is unchanged). */
+OTK_EXPORT otk_status otk_cost_points_set_f32(otk_cost *cost, const float *x, const float *y);
 
 /* 1 for a cost made by otk_cost_points_f32, 0 otherwise (and for NULL). */
 OTK_EXPORT int otk_cost_single_precision(const otk_cost *cost);

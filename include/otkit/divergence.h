@@ -195,6 +195,18 @@ OTK_EXPORT otk_status otk_divergence_alloc_points(otk_divergence **out, size_t n
                                                   otk_ground ground, double power,
                                                   const otk_divergence_params *params);
 
+/* The same with float32 coordinates: the three costs are otk_cost_points_f32
+ * (otkit/cost.h: float32 soft-mins, float64 plan reductions, so potentials,
+ * values and gradients come back in float64 within the accuracy stated there;
+ * docs/math.md A.7 has measured errors).  A cache_bytes budget keeps float64
+ * matrices, whose soft-mins then run in float64.  Each cost keeps float32 and
+ * float64 copies of its points: 12 bytes per coordinate instead of 8.
+ * Errors: as otk_divergence_alloc_points. */
+OTK_EXPORT otk_status otk_divergence_alloc_points_f32(otk_divergence **out, size_t n, size_t m,
+                                                      size_t d, const float *x, const float *y,
+                                                      otk_ground ground, double power,
+                                                      const otk_divergence_params *params);
+
 /* Bytes of cost matrices the object keeps under params.cache_bytes (C_xy,
  * C_xx, C_yy as far as the budget went); 0 when all are computed on the fly,
  * for objects of otk_divergence_alloc_costs (their costs are the caller's)
@@ -227,6 +239,14 @@ OTK_EXPORT void otk_divergence_free(otk_divergence *div);
  * makes the schedule invalid). */
 OTK_EXPORT otk_status otk_divergence_set_points(otk_divergence *div, const double *x,
                                                 const double *y);
+
+/* otk_divergence_set_points for an object of otk_divergence_alloc_points_f32,
+ * with float32 coordinates (otk_divergence_set_points also accepts float64
+ * ones, rounded to float32).  Errors: OTK_ENULL (div), OTK_EUNSUPPORTED (not
+ * an alloc_points_f32 object), OTK_ENONFINITE (naming x or y and the index;
+ * nothing is changed), OTK_EPARAM (as otk_divergence_set_points). */
+OTK_EXPORT otk_status otk_divergence_set_points_f32(otk_divergence *div, const float *x,
+                                                    const float *y);
 
 /* Solve for weights a (n) and b (m), copied; NULL = uniform 1/n (1/m).  Zero
  * weights are allowed; each side needs positive mass.  Runs the whole schedule.

@@ -179,24 +179,34 @@ otk_status otk_divergence_alloc_costs(otk_divergence **out, const otk_cost *C_xy
     return OTK_SUCCESS;
 }
 
-otk_status otk_divergence_alloc_points(otk_divergence **out, size_t n, size_t m, size_t d,
-                                       const double *x, const double *y, otk_ground ground,
-                                       double power, const otk_divergence_params *params)
+/* The three point costs of alloc_points / alloc_points_f32: x and y are
+ * double or float coordinates as `single` says. */
+static otk_status alloc_points_common(const char *fn, otk_divergence **out, size_t n, size_t m,
+                                      size_t d, const void *x, const void *y, int single,
+                                      otk_ground ground, double power,
+                                      const otk_divergence_params *params)
 {
     otk_status st;
     if (!out)
-        return otk__fail(OTK_ENULL, "otk_divergence_alloc_points: out is NULL");
+        return otk__fail(OTK_ENULL, "%s: out is NULL", fn);
     *out = NULL;
     /* Parameters are validated by setup(); only debias is needed before. */
     const int debias = params ? params->debias != 0 : 1;
     otk_divergence *div = calloc(1, sizeof *div);
     if (!div)
-        return otk__fail(OTK_ENOMEM, "otk_divergence_alloc_points: out of memory");
-    if ((st = otk_cost_points(&div->owned[0], n, m, d, x, y, ground, power)) ||
-        (debias && (st = otk_cost_points(&div->owned[1], n, n, d, x, x, ground, power))) ||
-        (debias && (st = otk_cost_points(&div->owned[2], m, m, d, y, y, ground, power)))) {
-        otk_divergence_free(div);
-        return st;
+        return otk__fail(OTK_ENOMEM, "%s: out of memory", fn);
+    /* C_xy on (x, y), C_xx on (x, x), C_yy on (y, y). */
+    const void *pts[3][2] = {{x, y}, {x, x}, {y, y}};
+    const size_t rows[3] = {n, n, m}, cols[3] = {m, n, m};
+    for (int k = 0; k < (debias ? 3 : 1); k++) {
+        st = single ? otk_cost_points_f32(&div->owned[k], rows[k], cols[k], d, pts[k][0],
+                                          pts[k][1], ground, power)
+                    : otk_cost_points(&div->owned[k], rows[k], cols[k], d, pts[k][0], pts[k][1],
+                                      ground, power);
+        if (st) {
+            otk_divergence_free(div);
+            return st;
+        }
     }
     /* The budget goes to C_xy first: it serves every update of the α↔β
      * problem, while C_xx and C_yy only serve the debiasing terms. */
@@ -222,6 +232,22 @@ otk_status otk_divergence_alloc_points(otk_divergence **out, size_t n, size_t m,
     return OTK_SUCCESS;
 }
 
+otk_status otk_divergence_alloc_points(otk_divergence **out, size_t n, size_t m, size_t d,
+                                       const double *x, const double *y, otk_ground ground,
+                                       double power, const otk_divergence_params *params)
+{
+    return alloc_points_common("otk_divergence_alloc_points", out, n, m, d, x, y, 0, ground,
+                               power, params);
+}
+
+otk_status otk_divergence_alloc_points_f32(otk_divergence **out, size_t n, size_t m, size_t d,
+                                           const float *x, const float *y, otk_ground ground,
+                                           double power, const otk_divergence_params *params)
+{
+    return alloc_points_common("otk_divergence_alloc_points_f32", out, n, m, d, x, y, 1,
+                               ground, power, params);
+}
+
 otk_status otk_divergence_set_points(otk_divergence *div, const double *x, const double *y)
 {
     otk_status st;
@@ -240,6 +266,25 @@ otk_status otk_divergence_set_points(otk_divergence *div, const double *x, const
         (div->owned[2] && y && (st = otk_cost_points_set(div->owned[2], y, y))))
         return st;
     /* The ε-list starts from the new diameter. */
+    return otk_sinkhorn_set_eps(div->sk, div->eps);
+}
+
+otk_status otk_divergence_set_points_f32(otk_divergence *div, const float *x, const float *y)
+{
+    otk_status st;
+    if (!div)
+        return otk__fail(OTK_ENULL, "otk_divergence_set_points_f32: div is NULL");
+    if (!div->from_points || !otk_cost_single_precision(div->owned[0]))
+        return otk__fail(OTK_EUNSUPPORTED, "otk_divergence_set_points_f32: the object was not "
+                                           "made by otk_divergence_alloc_points_f32");
+    /* C_xy checks both arrays before storing either; the symmetric costs then
+     * cannot fail. */
+    if ((st = otk_cost_points_set_f32(div->owned[0], x, y)))
+        return st;
+    div->solved = 0;
+    if ((div->owned[1] && x && (st = otk_cost_points_set_f32(div->owned[1], x, x))) ||
+        (div->owned[2] && y && (st = otk_cost_points_set_f32(div->owned[2], y, y))))
+        return st;
     return otk_sinkhorn_set_eps(div->sk, div->eps);
 }
 

@@ -497,6 +497,39 @@ otk_status otk_cost_points_f32(otk_cost **out, size_t n, size_t m, size_t d, con
     return OTK_SUCCESS;
 }
 
+otk_status otk_cost_points_set_f32(otk_cost *c, const float *x, const float *y)
+{
+    if (!c)
+        return otk__fail(OTK_ENULL, "otk_cost_points_set_f32: cost is NULL");
+    if (!otk_cost_single_precision(c))
+        return otk__fail(OTK_EUNSUPPORTED, "otk_cost_points_set_f32: the cost was not made by "
+                                           "otk_cost_points_f32");
+    points_cost *pc = (points_cost *)c;
+    /* Check everything before storing anything: a failure leaves the cost as
+     * it was. */
+    const float *src[2] = {x, y};
+    const size_t len[2] = {c->n * pc->d, c->m * pc->d};
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; src[s] && i < len[s]; i++)
+            if (!isfinite(src[s][i]))
+                return otk__fail(OTK_ENONFINITE, "%s[%zu] = %g is not finite (point %zu, "
+                                                 "coordinate %zu)",
+                                 s == 0 ? "x" : "y", i, (double)src[s][i], i / pc->d,
+                                 i % pc->d);
+    if (x) {
+        (void)store_coordinates_f32(pc->xs, x, c->n, pc->d, "x");
+        narrow_coordinates(pc->xs32, pc->xs, c->n * pc->d);
+    }
+    if (y) {
+        (void)store_coordinates_f32(pc->ys, y, c->m, pc->d, "y");
+        narrow_coordinates(pc->ys32, pc->ys, c->m * pc->d);
+    }
+    c->diameter = bounding_box_diameter(pc);
+    if (pc->cache)
+        fill_cache(pc);
+    return OTK_SUCCESS;
+}
+
 int otk_cost_single_precision(const otk_cost *cost)
 {
     return cost && cost->ops == &points_ops && ((const points_cost *)cost)->xs32 != NULL;

@@ -63,6 +63,27 @@ def points(arr, name):
     return a
 
 
+def single_precision(x, y, dtype):
+    """Whether the point clouds x, y (arrays, after points()) run in single
+    precision.  dtype None follows the clouds: float32 when both are float32
+    arrays, otherwise float64 (NumPy's promotion: a float32 cloud with a
+    float64 one runs in float64).  dtype float32 / float64 (or "float32",
+    "float64", "f4", "f8", np.float32, ...) forces the precision; converting a
+    cloud to it is then asked for, not silent."""
+    if dtype is None:
+        return (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
+                and x.dtype == np.float32 and y.dtype == np.float32)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt == np.float32:
+        return True
+    if dt == np.float64:
+        return False
+    raise ValueError("dtype = %r must be None, float32 or float64" % (dtype,))
+
+
 def positive_or_zero(value, argname):
     """None -> 0.0 (the C library's "not set"); otherwise a float > 0."""
     if value is None:

@@ -1,9 +1,11 @@
 """The debiased Sinkhorn divergence and its gradients (otkit/divergence.h)."""
 import math
 
+import numpy as np
+
 from . import _otkit
 from ._common import (points, schedule_code, update_code, positive_or_zero, warn_not_converged,
-                      as_float, as_int, grad_names)
+                      as_float, as_int, grad_names, single_precision)
 
 __all__ = ["divergence", "divergence_matrix", "DivergenceResult", "Divergence",
            "geomloss_cost"]
@@ -30,6 +32,8 @@ class DivergenceResult:
     grad_a, grad_b   dS/da (n), dS/db (m), or None.  Balanced: projected onto
                      the zero-sum hyperplane (S is only defined for sum a = sum b).
     grad_x, grad_y   dS/dx (n, d), dS/dy (m, d), or None.
+    The gradients are float32 arrays for a single-precision solve (float32
+    clouds or dtype=float32), float64 otherwise; value is a Python float.
     All gradients are the envelope-theorem gradients from the final potentials:
     exact at convergence (use schedule="converge" with a tight tol when they
     must match finite differences).
@@ -87,11 +91,12 @@ class Divergence:
     def __init__(self, x, y, blur=0.05, p=2, cost=None, power=None, eps=None, reach=None,
                  rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
                  diameter=None, exponent=None, tol=1e-6, max_iter=10000, threads=0,
-                 warn=True, cache_mb=0):
+                 warn=True, cache_mb=0, dtype=None):
         kw = _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule,
                       update, diameter, exponent, tol, max_iter, threads, cache_mb)
         self._tol, self._max_iter, self._warn = kw["tol"], kw["max_iter"], warn
-        self._obj = _otkit.Divergence(points(x, "x"), points(y, "y"), **kw)
+        x, y = points(x, "x"), points(y, "y")
+        self._obj = _otkit.Divergence(x, y, single=single_precision(x, y, dtype), **kw)
 
     @classmethod
     def from_matrices(cls, C_xy, C_xx=None, C_yy=None, eps=None, blur=None, reach=None,
@@ -130,12 +135,20 @@ class Divergence:
         return self._obj.shape
 
     @property
+    def dtype(self):
+        """np.float32 for a single-precision object (float32 coordinates and
+        soft-mins, float32 gradients and potentials), else np.float64."""
+        return np.dtype(np.float32 if self._obj.single_precision else np.float64)
+
+    @property
     def cache_bytes(self):
         """bytes of cost matrices kept under cache_mb (0: computed on the fly)"""
         return self._obj.cache_bytes
 
     def set_points(self, x=None, y=None):
-        """Move the points (None = unchanged); solve() again afterwards."""
+        """Move the points (None = unchanged); solve() again afterwards.  The
+        object keeps its precision: a single-precision object reads float32
+        coordinates in place (others are converted to float32)."""
         self._obj.set_points(points(x, "x"), points(y, "y"))
 
     def solve(self, a=None, b=None, grad=False):
@@ -171,7 +184,7 @@ class Divergence:
 def divergence(x, y, a=None, b=None, blur=0.05, p=2, cost=None, power=None, eps=None,
                reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
                update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
-               threads=0, grad=False, warn=True, cache_mb=0):
+               threads=0, grad=False, warn=True, cache_mb=0, dtype=None):
     """The debiased Sinkhorn divergence between point clouds (GeomLoss's
     SamplesLoss("sinkhorn")):
 
@@ -197,6 +210,16 @@ def divergence(x, y, a=None, b=None, blur=0.05, p=2, cost=None, power=None, eps=
              they fit in cache_mb MiB in all, instead of recomputing them in
              every pass: the same result, faster from d ~ 8 (default 0:
              memory O((n+m) d)); a Divergence keeps them across set_points.
+             The kept matrices are float64 (their soft-mins run in float64
+             even for float32 clouds).
+    dtype    precision: None (default) follows the clouds, float32 when x and
+             y are both float32 arrays (read in place when C-contiguous: no
+             float64 copy is made), float64 otherwise (a float32 cloud with a
+             float64 one runs in float64); or np.float32 / np.float64 to force
+             it.  In float32 the soft-mins compute costs, exponents and
+             exponentials in float32 (docs/math.md A.7 measures the error:
+             ~1e-7 relative on the value, ~1e-6 on gradients); gradients and
+             potentials are returned as float32.  Weights stay float64.
     The GIL is released during the solve.  Returns a DivergenceResult
     (result.value, float(result)).  Bad input raises ValueError naming the
     argument; not converging warns otkit.ConvergenceWarning.
@@ -204,7 +227,7 @@ def divergence(x, y, a=None, b=None, blur=0.05, p=2, cost=None, power=None, eps=
     div = Divergence(x, y, blur=blur, p=p, cost=cost, power=power, eps=eps, reach=reach,
                      rho=rho, scaling=scaling, debias=debias, schedule=schedule, update=update,
                      diameter=diameter, exponent=exponent, tol=tol, max_iter=max_iter,
-                     threads=threads, warn=warn, cache_mb=cache_mb)
+                     threads=threads, warn=warn, cache_mb=cache_mb, dtype=dtype)
     return div._solve(a, b, grad, stacklevel=4)
 
 

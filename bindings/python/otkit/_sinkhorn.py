@@ -5,7 +5,7 @@ import numpy as np
 
 from . import _otkit
 from ._common import (points, schedule_code, update_code, positive_or_zero,
-                      warn_not_converged, choice, as_float, as_int)
+                      warn_not_converged, choice, as_float, as_int, single_precision)
 
 __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule"]
 
@@ -28,6 +28,10 @@ class SinkhornResult:
 
     f, g are the potentials in the GeomLoss gauge,
         P_ij = a_i b_j exp((f_i + g_j - C_ij) / eps);
+    dtype is float32 for a single-precision solve (float32 clouds, or
+    dtype=float32): f, g, potentials(), plan(), marginals(), plan_apply() and
+    barycentric() are then float32 arrays; the values (ot_kl, ...) are Python
+    floats in every case (they are accumulated in float64).
     potentials(gauge) converts them to OTT's or POT's.  plan(), marginals(),
     plan_apply() and barycentric() are computed on demand from the potentials
     and the cost (no n x m storage except plan()).  The result keeps the cost
@@ -48,13 +52,20 @@ class SinkhornResult:
         return self.status == 0
 
     @property
+    def dtype(self):
+        """np.float32 when the soft-mins ran in single precision, else np.float64."""
+        return np.dtype(np.float32 if self._solver.single_precision else np.float64)
+
+    @property
     def cost_matrix(self):
         """The float64 array the dense cost reads (the caller's own C when it was
         already C-contiguous float64), or None for point clouds."""
         return self._solver.cost_matrix
 
     def plan(self):
-        """The dense n x m plan P (float64).  Allocates n*m doubles."""
+        """The dense n x m plan P (float64; float32 for a single-precision
+        solve, narrowed from a float64 n x m array: 12 bytes per entry at the
+        peak).  Allocates n*m doubles."""
         return self._solver.plan()
 
     def marginals(self):
@@ -84,8 +95,9 @@ class SinkhornResult:
         code = choice(gauge, "gauge", "gauge")
         if code == 0:
             return self.f.copy(), self.g.copy()
-        return (_otkit.potential_convert(self.f, self.a, self.eps, 0, code),
-                _otkit.potential_convert(self.g, self.b, self.eps, 0, code))
+        dt = self.f.dtype
+        return (_otkit.potential_convert(self.f, self.a, self.eps, 0, code).astype(dt, copy=False),
+                _otkit.potential_convert(self.g, self.b, self.eps, 0, code).astype(dt, copy=False))
 
     def __repr__(self):
         return ("SinkhornResult(ot_kl=%.10g, ot_ent=%.10g, ot_lin=%.10g, eps=%g, "
@@ -97,7 +109,7 @@ class SinkhornResult:
 def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="sqeuclidean",
              power=None, reach=None, rho=None, rho_a=None, rho_b=None, schedule="converge",
              update="auto", scaling=0.5, diameter=None, p=None, tol=1e-6, max_iter=10000,
-             no_annealing=False, threads=0, warn=True):
+             no_annealing=False, threads=0, warn=True, dtype=None):
     """Entropic OT between weights a (n) and b (m) with log-domain Sinkhorn.
 
     The cost is either a dense matrix C (n, m), in cost units, or two point
@@ -123,6 +135,16 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     diameter, p   override the cost's diameter and exponent for the schedule.
     threads  OpenMP threads inside the solve (0 = OpenMP's default).
     warn     emit otkit.ConvergenceWarning when max_iter is reached.
+    dtype    precision of point clouds: None (default) follows them, float32
+             when x and y are both float32 arrays (read in place when
+             C-contiguous: no float64 copy is made), float64 otherwise
+             (a float32 cloud with a float64 one runs in float64); or
+             np.float32 / np.float64 to force it.  In float32 the soft-mins
+             compute costs, exponents and exponentials in float32 (docs/math.md
+             A.7: values within ~5e-8 relative of float64); the potentials,
+             plan and other arrays returned are float32.  Weights a, b stay
+             float64 (float32 weights are widened: n + m doubles).  A dense C
+             is always float64.
 
     The GIL is released during the solve.  Returns a SinkhornResult.
     Raises ValueError (bad input, naming the argument), MemoryError, or
@@ -154,12 +176,16 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     if C is not None:
         if x is not None or y is not None:
             raise ValueError("give either C or both x and y, not both")
+        if dtype is not None and single_precision(None, None, dtype):
+            raise ValueError("dtype = float32 needs point clouds x and y (a cost matrix C "
+                             "is float64)")
         solver = _otkit.Sinkhorn(C=C, **kw)
     else:
         if x is None or y is None:
             raise ValueError("%s is required (or give the cost matrix C)"
                              % ("x" if x is None else "y"))
-        solver = _otkit.Sinkhorn(x=points(x, "x"), y=points(y, "y"), **kw)
+        x, y = points(x, "x"), points(y, "y")
+        solver = _otkit.Sinkhorn(x=x, y=y, single=single_precision(x, y, dtype), **kw)
     n, m = solver.shape
     info = solver.solve(a, b)
     wa = np.full(n, 1.0 / n) if a is None else np.asarray(a, dtype=np.float64)

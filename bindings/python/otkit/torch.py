@@ -4,9 +4,15 @@ uses otkit's analytic gradients (no autograd through the iterations).
 Import explicitly (`import otkit.torch`); it needs PyTorch (Debian:
 python3-torch) and raises ImportError otherwise.
 
-The computation runs in float64 on the CPU through the C library; inputs on
-another device or in another dtype are copied there and the results copied
-back (the value is returned in the dtype and on the device of x, resp. z_s).
+The computation runs on the CPU through the C library, in float64, except
+that SinkhornDivergence / sinkhorn_divergence run in single precision when x
+and y are both float32 tensors (or with dtype=torch.float32 / np.float32):
+CPU float32 clouds are then read in place (no float64 copy) and the
+gradients w.r.t. x and y come back as float32 (docs/math.md A.7 states the
+accuracy).  Inputs on another device or in another dtype are copied to the
+CPU in the dtype of the computation and the results copied back (the value
+is returned in the dtype and on the device of x, resp. z_s; each gradient in
+the dtype of its input).  Weights a, b are always float64 in the library.
 Double backward is not supported (the functions are once-differentiable).
 
 Gradients and gradcheck:
@@ -37,9 +43,11 @@ Gradients and gradcheck:
     "js", "soft-ce"), closed-form gradients w.r.t. the student logits; the
     teacher logits are a constant (no gradient flows to them).
 """
+import numpy as np
 import torch
 
 from . import _divergence
+from ._common import single_precision
 from . import _distill
 from . import _monge_gap
 from . import _fdiv
@@ -54,6 +62,20 @@ def _np(t):
     return t.detach().to(device="cpu", dtype=torch.float64).contiguous().numpy()
 
 
+def _cloud(t, single):
+    """A point cloud as a NumPy array for the library: float32 or float64 as
+    `single` says; a contiguous CPU tensor of that dtype is shared, not copied."""
+    return t.detach().to(device="cpu", dtype=torch.float32 if single else torch.float64) \
+        .contiguous().numpy()
+
+
+def _torch_dtype_arg(dtype):
+    """dtype= as NumPy understands it (torch.float32 -> np.float32)."""
+    if isinstance(dtype, torch.dtype):
+        return {torch.float32: np.float32, torch.float64: np.float64}.get(dtype, dtype)
+    return dtype
+
+
 def _back(arr, like):
     return torch.from_numpy(arr).to(device=like.device, dtype=like.dtype)
 
@@ -62,8 +84,16 @@ class _DivergenceFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, y, a, b, options):
         want = [k for k, need in zip("xyab", ctx.needs_input_grad[:4]) if need]
-        res = _divergence.divergence(_np(x), _np(y), None if a is None else _np(a),
-                                     None if b is None else _np(b), grad=want, **options)
+        options = dict(options)
+        dtype = _torch_dtype_arg(options.pop("dtype", None))
+        if dtype is None:
+            single = x.dtype == torch.float32 and y.dtype == torch.float32
+        else:
+            single = single_precision(None, None, dtype)
+        res = _divergence.divergence(_cloud(x, single), _cloud(y, single),
+                                     None if a is None else _np(a),
+                                     None if b is None else _np(b), grad=want,
+                                     dtype=np.float32 if single else np.float64, **options)
         grads = []
         for k, t in zip("xyab", (x, y, a, b)):
             g = getattr(res, "grad_" + k)
@@ -80,7 +110,9 @@ class _DivergenceFunction(torch.autograd.Function):
 
 def sinkhorn_divergence(x, y, a=None, b=None, **options):
     """Differentiable otkit.divergence(x, y, a, b, **options) on tensors:
-    x (n, d), y (m, d), a (n), b (m) (None = uniform).  Returns a 0-d tensor."""
+    x (n, d), y (m, d), a (n), b (m) (None = uniform).  Returns a 0-d tensor.
+    float32 x and y run in single precision (dtype= forces float32 or float64;
+    see the module's docstring)."""
     return _DivergenceFunction.apply(x, y, a, b, options)
 
 
@@ -94,7 +126,8 @@ class SinkhornDivergence(torch.nn.Module):
     p = 2 is the cost |x-y|^2/2 and p = 1 is |x-y| (GeomLoss's convention);
     eps = blur^p, rho = reach^p.  Other keyword arguments (cost, power, eps,
     rho, scaling, debias, schedule, update, diameter, exponent, tol, max_iter,
-    threads, warn) are those of otkit.divergence.  The default schedule is
+    threads, warn, cache_mb, dtype) are those of otkit.divergence; float32
+    x and y run in single precision unless dtype says otherwise.  The default schedule is
     "converge"; schedule="fixed" reproduces GeomLoss's iterations (its
     gradients are then the envelope gradients at the last iterate, as GeomLoss's).
     """

@@ -78,19 +78,22 @@ PyObject *otkpy_raise_status_arg(int status, const char *argname)
     return NULL;
 }
 
-static PyArrayObject *convert(PyObject *obj, const char *name, int ndim)
+static PyArrayObject *convert(PyObject *obj, const char *name, int ndim, int typenum)
 {
     PyObject *arr;
 
     /* NPY_ARRAY_IN_ARRAY = C-contiguous | aligned: an array that already is
-     * both, in native float64, comes back as the same object. */
-    arr = PyArray_FROM_OTF(obj, NPY_DOUBLE, NPY_ARRAY_IN_ARRAY);
+     * both, in the native type asked for, comes back as the same object.
+     * float32 is only asked for when the caller chose single precision, so
+     * narrowing float64 input is then intended (FORCECAST). */
+    arr = PyArray_FROM_OTF(obj, typenum,
+                           NPY_ARRAY_IN_ARRAY | (typenum == NPY_FLOAT32 ? NPY_ARRAY_FORCECAST : 0));
     if (arr == NULL) {
         PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
         PyErr_NormalizeException(&type, &value, &tb);
-        PyErr_Format(PyExc_ValueError, "%s: cannot convert to a float64 array (%S)", name,
-                     value ? value : Py_None);
+        PyErr_Format(PyExc_ValueError, "%s: cannot convert to a %s array (%S)", name,
+                     typenum == NPY_FLOAT32 ? "float32" : "float64", value ? value : Py_None);
         Py_XDECREF(type);
         Py_XDECREF(value);
         Py_XDECREF(tb);
@@ -105,10 +108,10 @@ static PyArrayObject *convert(PyObject *obj, const char *name, int ndim)
     return (PyArrayObject *)arr;
 }
 
-PyArrayObject *otkpy_array_in(PyObject *obj, const char *name, int ndim, npy_intp rows,
-                              npy_intp cols)
+static PyArrayObject *array_in_typed(PyObject *obj, const char *name, int ndim, npy_intp rows,
+                                     npy_intp cols, int typenum)
 {
-    PyArrayObject *arr = convert(obj, name, ndim);
+    PyArrayObject *arr = convert(obj, name, ndim, typenum);
     npy_intp *dims;
 
     if (arr == NULL)
@@ -134,13 +137,36 @@ PyArrayObject *otkpy_array_in(PyObject *obj, const char *name, int ndim, npy_int
     return arr;
 }
 
+PyArrayObject *otkpy_array_in(PyObject *obj, const char *name, int ndim, npy_intp rows,
+                              npy_intp cols)
+{
+    return array_in_typed(obj, name, ndim, rows, cols, NPY_DOUBLE);
+}
+
+PyArrayObject *otkpy_coords_in(PyObject *obj, const char *name, npy_intp rows, npy_intp cols,
+                               int single, int *converted)
+{
+    PyArrayObject *arr =
+        array_in_typed(obj, name, 2, rows, cols, single ? NPY_FLOAT32 : NPY_DOUBLE);
+    if (arr != NULL && converted != NULL)
+        *converted = (PyObject *)arr != obj;
+    return arr;
+}
+
 int otkpy_points_in(PyObject *xobj, PyObject *yobj, PyArrayObject **x, PyArrayObject **y)
 {
+    return otkpy_points_in_prec(xobj, yobj, 0, x, y, NULL);
+}
+
+int otkpy_points_in_prec(PyObject *xobj, PyObject *yobj, int single, PyArrayObject **x,
+                         PyArrayObject **y, int converted[2])
+{
     *y = NULL;
-    *x = otkpy_array_in(xobj, "x", 2, -1, -1);
+    *x = otkpy_coords_in(xobj, "x", -1, -1, single, converted ? &converted[0] : NULL);
     if (*x == NULL)
         return -1;
-    *y = otkpy_array_in(yobj, "y", 2, -1, PyArray_DIM(*x, 1));
+    *y = otkpy_coords_in(yobj, "y", -1, PyArray_DIM(*x, 1), single,
+                         converted ? &converted[1] : NULL);
     if (*y == NULL) {
         Py_CLEAR(*x);
         return -1;
@@ -166,6 +192,33 @@ PyArrayObject *otkpy_new_array(npy_intp rows, npy_intp cols)
 {
     npy_intp dims[2] = {rows, cols};
     return (PyArrayObject *)PyArray_ZEROS(cols < 0 ? 1 : 2, dims, NPY_DOUBLE, 0);
+}
+
+PyObject *otkpy_out(PyArrayObject *arr, int single)
+{
+    PyObject *out;
+
+    if (arr == NULL || !single)
+        return (PyObject *)arr;
+    out = PyArray_CastToType(arr, PyArray_DescrFromType(NPY_FLOAT32), 0);
+    Py_DECREF(arr);
+    return out;
+}
+
+PyObject *otkpy_vector_out(const double *v, npy_intp n, int single)
+{
+    npy_intp dims[1] = {n}, i;
+    PyArrayObject *out =
+        (PyArrayObject *)PyArray_EMPTY(1, dims, single ? NPY_FLOAT32 : NPY_DOUBLE, 0);
+
+    if (out == NULL)
+        return NULL;
+    if (single)
+        for (i = 0; i < n; i++)
+            ((float *)PyArray_DATA(out))[i] = (float)v[i];
+    else
+        memcpy(PyArray_DATA(out), v, (size_t)n * sizeof(double));
+    return (PyObject *)out;
 }
 
 int otkpy_enum(const char *kind, const char *name, const char *argname, int *value)

@@ -9,7 +9,10 @@
  *
  * Arrays: inputs go through otkpy_array_in(), which returns the caller's own
  * object (a new reference, no copy) when it is already a C-contiguous, aligned,
- * native float64 array, and a converted copy otherwise.
+ * native float64 array, and a converted copy otherwise.  Point clouds of a
+ * single-precision solve go through otkpy_coords_in() as float32 instead, and
+ * its float64 results leave through otkpy_out() / otkpy_vector_out() as
+ * float32 (docs/math.md A.7).
  *
  * The GIL: every call into the library that can take time runs between
  * Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS.  The objects are not
@@ -55,6 +58,20 @@ PyArrayObject *otkpy_array_in(PyObject *obj, const char *name, int ndim, npy_int
  * references, or -1 with an exception set and nothing held. */
 int otkpy_points_in(PyObject *xobj, PyObject *yobj, PyArrayObject **x, PyArrayObject **y);
 
+/* Coordinates (a 2-D array, rows × cols where those are >= 0) for a point-cloud
+ * cost: float32 when `single`, else float64, converted only when the array is
+ * not already C-contiguous, aligned and of that native type.  *converted
+ * (may be NULL) says whether a converted copy was made: the single-precision
+ * path must pass the caller's float32 buffer on (otkit/cost.h
+ * otk_cost_points_f32 reads it; no float64 copy is made here). */
+PyArrayObject *otkpy_coords_in(PyObject *obj, const char *name, npy_intp rows, npy_intp cols,
+                               int single, int *converted);
+
+/* otkpy_points_in with the precision chosen: float32 coordinates when
+ * `single`; converted[2] (may be NULL) as otkpy_coords_in's for x and y. */
+int otkpy_points_in_prec(PyObject *xobj, PyObject *yobj, int single, PyArrayObject **x,
+                         PyArrayObject **y, int converted[2]);
+
 /* As otkpy_array_in, but Py_None gives NULL with no exception; *err is set to 1
  * when NULL means failure. */
 PyArrayObject *otkpy_array_opt(PyObject *obj, const char *name, int ndim, npy_intp rows,
@@ -62,6 +79,16 @@ PyArrayObject *otkpy_array_opt(PyObject *obj, const char *name, int ndim, npy_in
 
 /* A new zero-filled C-contiguous float64 array (1-D when cols < 0). */
 PyArrayObject *otkpy_new_array(npy_intp rows, npy_intp cols);
+
+/* An output computed in float64 (a new array, the reference is stolen), as
+ * float32 when `single` (a narrowed copy; arr is released), else unchanged.
+ * The library computes plans, marginals and gradients in float64; the
+ * single-precision path returns them in the dtype of the points. */
+PyObject *otkpy_out(PyArrayObject *arr, int single);
+
+/* A new 1-D array holding the n doubles at v, narrowed to float32 when
+ * `single` (no float64 intermediate). */
+PyObject *otkpy_vector_out(const double *v, npy_intp n, int single);
 
 /* Parse a name of the library's enum `kind` (otkit/names.h); -1 with a
  * ValueError naming `argname` and listing the library's names. */

@@ -14,6 +14,11 @@ typedef struct {
     otk_cost *costs[3];
     PyArrayObject *matrices[3];
     npy_intp n, m, d;
+    /* Point clouds in single precision (otk_divergence_alloc_points_f32):
+     * coordinates in and gradients, potentials out are float32.  converted:
+     * whether x, y had to be converted (copied) before the library read them. */
+    int single;
+    int converted[2];
     int solved;
     int busy;
 } DivergenceObject;
@@ -79,12 +84,13 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
 {
     static char *kwlist[] = {"x", "y", "cost", "power", "eps", "blur", "rho", "reach",
                              "schedule", "update", "scaling", "diameter", "p", "debias", "tol",
-                             "max_iter", "threads", "C_xy", "C_xx", "C_yy", "cache_mb", NULL};
+                             "max_iter", "threads", "C_xy", "C_xx", "C_yy", "cache_mb", "single",
+                             NULL};
     PyObject *xobj = Py_None, *yobj = Py_None, *cobjs[3] = {Py_None, Py_None, Py_None};
     const char *cost_name = "half-sqeuclidean";
     double power = 0.0, cache_mb = 0.0;
     otk_divergence_params par;
-    int schedule, update, st;
+    int schedule, update, st, single = 0;
     otk_ground ground;
     PyArrayObject *x, *y;
     otk_divergence *div = NULL;
@@ -96,12 +102,12 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     otk_divergence_params_default(&par);
     schedule = (int)par.schedule;
     update = (int)par.update;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$sdddddiidddpdiiOOOd", kwlist, &xobj,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$sdddddiidddpdiiOOOdp", kwlist, &xobj,
                                      &yobj, &cost_name, &power, &par.eps, &par.blur, &par.rho,
                                      &par.reach, &schedule, &update, &par.scaling,
                                      &par.diameter, &par.p, &par.debias, &par.tol,
                                      &par.max_iter, &par.threads, &cobjs[0], &cobjs[1],
-                                     &cobjs[2], &cache_mb))
+                                     &cobjs[2], &cache_mb, &single))
         return -1;
     if (otkpy_cache_bytes(cache_mb, &par.cache_bytes) < 0)
         return -1;
@@ -111,6 +117,11 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     if (cobjs[0] != Py_None) {
         if (xobj != Py_None || yobj != Py_None) {
             PyErr_SetString(PyExc_ValueError, "give either C_xy (with C_xx, C_yy) or x and y");
+            return -1;
+        }
+        if (single) {
+            PyErr_SetString(PyExc_ValueError, "single precision needs point clouds x and y "
+                                              "(cost matrices are float64)");
             return -1;
         }
         if (par.debias && (cobjs[1] == Py_None || cobjs[2] == Py_None)) {
@@ -138,15 +149,22 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     }
     if (otkpy_ground(cost_name, "cost", &ground) < 0)
         return -1;
-    if (otkpy_points_in(xobj, yobj, &x, &y) < 0)
+    if (otkpy_points_in_prec(xobj, yobj, single, &x, &y, self->converted) < 0)
         return -1;
     self->n = PyArray_DIM(x, 0);
     self->m = PyArray_DIM(y, 0);
     self->d = PyArray_DIM(x, 1);
+    self->single = single;
     Py_BEGIN_ALLOW_THREADS
-    st = otk_divergence_alloc_points(&div, (size_t)self->n, (size_t)self->m, (size_t)self->d,
-                                     (const double *)PyArray_DATA(x),
-                                     (const double *)PyArray_DATA(y), ground, power, &par);
+    if (single)
+        st = otk_divergence_alloc_points_f32(&div, (size_t)self->n, (size_t)self->m,
+                                             (size_t)self->d, (const float *)PyArray_DATA(x),
+                                             (const float *)PyArray_DATA(y), ground, power,
+                                             &par);
+    else
+        st = otk_divergence_alloc_points(&div, (size_t)self->n, (size_t)self->m,
+                                         (size_t)self->d, (const double *)PyArray_DATA(x),
+                                         (const double *)PyArray_DATA(y), ground, power, &par);
     Py_END_ALLOW_THREADS
     Py_DECREF(x);
     Py_DECREF(y);
@@ -232,7 +250,7 @@ static PyObject *divergence_gradient(DivergenceObject *self, grad_fn fn, npy_int
         Py_DECREF(out);
         return otkpy_raise_status(st);
     }
-    return (PyObject *)out;
+    return otkpy_out(out, self->single);
 }
 
 static PyObject *divergence_grad_a(DivergenceObject *self, PyObject *noargs)
@@ -265,16 +283,11 @@ static PyObject *divergence_displacement_y(DivergenceObject *self, PyObject *noa
     return divergence_gradient(self, otk_divergence_displacement_y, self->m, self->d);
 }
 
-static PyObject *copy_or_none(const double *v, npy_intp n)
+static PyObject *copy_or_none(const double *v, npy_intp n, int single)
 {
-    PyArrayObject *out;
-
     if (v == NULL)
         Py_RETURN_NONE;
-    out = otkpy_new_array(n, -1);
-    if (out != NULL)
-        memcpy(PyArray_DATA(out), v, (size_t)n * sizeof(double));
-    return (PyObject *)out;
+    return otkpy_vector_out(v, n, single);
 }
 
 static PyObject *divergence_potentials(DivergenceObject *self, PyObject *noargs)
@@ -288,8 +301,10 @@ static PyObject *divergence_potentials(DivergenceObject *self, PyObject *noargs)
     otkpy_release(&self->busy);
     if (st < 0)
         return otkpy_raise_status(st);
-    return Py_BuildValue("(NNNN)", copy_or_none(f_ba, self->n), copy_or_none(g_ab, self->m),
-                         copy_or_none(f_aa, self->n), copy_or_none(g_bb, self->m));
+    return Py_BuildValue("(NNNN)", copy_or_none(f_ba, self->n, self->single),
+                         copy_or_none(g_ab, self->m, self->single),
+                         copy_or_none(f_aa, self->n, self->single),
+                         copy_or_none(g_bb, self->m, self->single));
 }
 
 typedef otk_status (*scalar_fn)(otk_divergence *, double *);
@@ -335,9 +350,12 @@ static PyObject *divergence_set_points(DivergenceObject *self, PyObject *args, P
     }
     if (divergence_ready(self, 0) < 0)
         return NULL;
-    x = otkpy_array_opt(xobj, "x", 2, self->n, self->d, &err);
-    if (!err)
-        y = otkpy_array_opt(yobj, "y", 2, self->m, self->d, &err);
+    /* The object's precision decides the coordinates' type. */
+    err = 0;
+    if (xobj != Py_None)
+        err = (x = otkpy_coords_in(xobj, "x", self->n, self->d, self->single, NULL)) == NULL;
+    if (!err && yobj != Py_None)
+        err = (y = otkpy_coords_in(yobj, "y", self->m, self->d, self->single, NULL)) == NULL;
     if (err) {
         Py_XDECREF(x);
         otkpy_release(&self->busy);
@@ -345,8 +363,13 @@ static PyObject *divergence_set_points(DivergenceObject *self, PyObject *args, P
     }
     self->solved = 0;
     Py_BEGIN_ALLOW_THREADS
-    st = otk_divergence_set_points(self->div, x ? (const double *)PyArray_DATA(x) : NULL,
-                                   y ? (const double *)PyArray_DATA(y) : NULL);
+    if (self->single)
+        st = otk_divergence_set_points_f32(self->div,
+                                           x ? (const float *)PyArray_DATA(x) : NULL,
+                                           y ? (const float *)PyArray_DATA(y) : NULL);
+    else
+        st = otk_divergence_set_points(self->div, x ? (const double *)PyArray_DATA(x) : NULL,
+                                       y ? (const double *)PyArray_DATA(y) : NULL);
     Py_END_ALLOW_THREADS
     Py_XDECREF(x);
     Py_XDECREF(y);
@@ -366,8 +389,27 @@ static PyObject *divergence_get_cache_bytes(DivergenceObject *self, void *closur
     return PyLong_FromSize_t(otk_divergence_cache_bytes(self->div));
 }
 
+static PyObject *divergence_get_single(DivergenceObject *self, void *closure)
+{
+    return PyBool_FromLong(self->single);
+}
+
+static PyObject *divergence_get_converted(DivergenceObject *self, void *closure)
+{
+    if (self->div == NULL || self->matrices[0] != NULL)
+        Py_RETURN_NONE;
+    return Py_BuildValue("(OO)", self->converted[0] ? Py_True : Py_False,
+                         self->converted[1] ? Py_True : Py_False);
+}
+
 static PyGetSetDef divergence_getset[] = {
     {"shape", (getter)divergence_get_shape, NULL, "(n, m, d)", NULL},
+    {"single_precision", (getter)divergence_get_single, NULL,
+     "True for float32 point clouds (otk_divergence_alloc_points_f32)", NULL},
+    {"points_converted", (getter)divergence_get_converted, NULL,
+     "(x, y): whether each cloud was converted (copied) before the library read it; None "
+     "for cost matrices",
+     NULL},
     {"cache_bytes", (getter)divergence_get_cache_bytes, NULL,
      "bytes of cost matrices kept (otk_divergence_cache_bytes)", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
@@ -399,7 +441,7 @@ static PyTypeObject DivergenceType = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Divergence(x, y, *, cost='half-sqeuclidean', power=0, eps=0, blur=0.05, "
               "rho=inf, reach=0, schedule=0, update=0, scaling=0.5, diameter=0, p=0, "
-              "debias=True, tol=1e-6, max_iter=10000, threads=0) or "
+              "debias=True, tol=1e-6, max_iter=10000, threads=0, cache_mb=0, single=False) or "
               "Divergence(*, C_xy, C_xx, C_yy, ...): a planned otk_divergence on two point "
               "clouds (alloc_points) or three dense costs, borrowed (alloc_costs); fields as "
               "otk_divergence_params.",

@@ -16,6 +16,11 @@ typedef struct {
      * array was C-contiguous float64): kept alive for the cost's lifetime. */
     PyArrayObject *matrix;
     npy_intp n, m, d;
+    /* Point clouds in single precision (otk_cost_points_f32): outputs are
+     * float32 too.  converted: whether x, y had to be converted (copied)
+     * before the library read them. */
+    int single;
+    int converted[2];
     int solved;
     int busy;
 } SinkhornObject;
@@ -32,12 +37,12 @@ static int sinkhorn_init(SinkhornObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"C", "x", "y", "cost", "power", "eps", "blur", "rho_a", "rho_b",
                              "reach", "schedule", "update", "scaling", "diameter", "p", "tol",
-                             "max_iter", "no_annealing", "threads", NULL};
+                             "max_iter", "no_annealing", "threads", "single", NULL};
     PyObject *Cobj = Py_None, *xobj = Py_None, *yobj = Py_None;
     const char *cost_name = "sqeuclidean";
     double power = 0.0;
     otk_sinkhorn_params par;
-    int schedule, update, st;
+    int schedule, update, st, single = 0;
     PyArrayObject *x = NULL, *y = NULL;
     otk_cost *cost = NULL;
     otk_sinkhorn *solver = NULL;
@@ -51,11 +56,11 @@ static int sinkhorn_init(SinkhornObject *self, PyObject *args, PyObject *kwds)
     otk_sinkhorn_params_default(&par);
     schedule = (int)par.schedule;
     update = (int)par.update;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOsddddddiiddddiii", kwlist, &Cobj, &xobj,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOsddddddiiddddiiip", kwlist, &Cobj, &xobj,
                                      &yobj, &cost_name, &power, &par.eps, &par.blur, &par.rho_a,
                                      &par.rho_b, &par.reach, &schedule, &update, &par.scaling,
                                      &par.diameter, &par.p, &par.tol, &par.max_iter,
-                                     &par.no_annealing, &par.threads))
+                                     &par.no_annealing, &par.threads, &single))
         return -1;
     par.schedule = (otk_schedule)schedule;
     par.update = (otk_update)update;
@@ -63,6 +68,12 @@ static int sinkhorn_init(SinkhornObject *self, PyObject *args, PyObject *kwds)
     if (Cobj != Py_None) {
         if (xobj != Py_None || yobj != Py_None) {
             PyErr_SetString(PyExc_ValueError, "give either C or both x and y, not both");
+            return -1;
+        }
+        if (single) {
+            PyErr_SetString(PyExc_ValueError,
+                            "single precision needs point clouds x and y (a cost matrix C "
+                            "is float64)");
             return -1;
         }
         self->matrix = otkpy_array_in(Cobj, "C", 2, -1, -1);
@@ -89,15 +100,21 @@ static int sinkhorn_init(SinkhornObject *self, PyObject *args, PyObject *kwds)
         }
         if (otkpy_ground(cost_name, "cost", &ground) < 0)
             return -1;
-        if (otkpy_points_in(xobj, yobj, &x, &y) < 0)
+        if (otkpy_points_in_prec(xobj, yobj, single, &x, &y, self->converted) < 0)
             return -1;
         self->n = PyArray_DIM(x, 0);
         self->m = PyArray_DIM(y, 0);
         self->d = PyArray_DIM(x, 1);
+        self->single = single;
         Py_BEGIN_ALLOW_THREADS
-        st = otk_cost_points(&cost, (size_t)self->n, (size_t)self->m, (size_t)self->d,
-                             (const double *)PyArray_DATA(x), (const double *)PyArray_DATA(y),
-                             ground, power);
+        if (single)
+            st = otk_cost_points_f32(&cost, (size_t)self->n, (size_t)self->m, (size_t)self->d,
+                                     (const float *)PyArray_DATA(x),
+                                     (const float *)PyArray_DATA(y), ground, power);
+        else
+            st = otk_cost_points(&cost, (size_t)self->n, (size_t)self->m, (size_t)self->d,
+                                 (const double *)PyArray_DATA(x),
+                                 (const double *)PyArray_DATA(y), ground, power);
         Py_END_ALLOW_THREADS
         Py_DECREF(x);
         Py_DECREF(y);
@@ -177,22 +194,14 @@ fail:
     return NULL;
 }
 
-static PyObject *copy_vector(const double *v, npy_intp n)
-{
-    PyArrayObject *out = otkpy_new_array(n, -1);
-    if (out != NULL)
-        memcpy(PyArray_DATA(out), v, (size_t)n * sizeof(double));
-    return (PyObject *)out;
-}
-
 static PyObject *sinkhorn_potentials(SinkhornObject *self, PyObject *noargs)
 {
     PyObject *f, *g;
 
     if (sinkhorn_ready(self, 1) < 0)
         return NULL;
-    f = copy_vector(otk_sinkhorn_potential_f(self->solver), self->n);
-    g = copy_vector(otk_sinkhorn_potential_g(self->solver), self->m);
+    f = otkpy_vector_out(otk_sinkhorn_potential_f(self->solver), self->n, self->single);
+    g = otkpy_vector_out(otk_sinkhorn_potential_g(self->solver), self->m, self->single);
     otkpy_release(&self->busy);
     if (f == NULL || g == NULL) {
         Py_XDECREF(f);
@@ -226,7 +235,7 @@ done:
         Py_XDECREF(col);
         return st < 0 ? otkpy_raise_status(st) : NULL;
     }
-    return Py_BuildValue("(NN)", row, col);
+    return Py_BuildValue("(NN)", otkpy_out(row, self->single), otkpy_out(col, self->single));
 }
 
 static PyObject *sinkhorn_plan(SinkhornObject *self, PyObject *noargs)
@@ -249,7 +258,7 @@ static PyObject *sinkhorn_plan(SinkhornObject *self, PyObject *noargs)
         Py_DECREF(P);
         return otkpy_raise_status(st);
     }
-    return (PyObject *)P;
+    return otkpy_out(P, self->single);
 }
 
 static PyObject *sinkhorn_plan_apply(SinkhornObject *self, PyObject *args, PyObject *kwds)
@@ -288,7 +297,7 @@ static PyObject *sinkhorn_plan_apply(SinkhornObject *self, PyObject *args, PyObj
         Py_DECREF(out);
         return otkpy_raise_status(st);
     }
-    return (PyObject *)out;
+    return otkpy_out(out, self->single);
 }
 
 static PyObject *sinkhorn_barycentric(SinkhornObject *self, PyObject *arg)
@@ -319,7 +328,7 @@ static PyObject *sinkhorn_barycentric(SinkhornObject *self, PyObject *arg)
         Py_DECREF(out);
         return otkpy_raise_status(st);
     }
-    return (PyObject *)out;
+    return otkpy_out(out, self->single);
 }
 
 static PyObject *sinkhorn_get_matrix(SinkhornObject *self, void *closure)
@@ -356,12 +365,31 @@ static PyObject *sinkhorn_get_exponent(SinkhornObject *self, void *closure)
     return PyFloat_FromDouble(otk_cost_exponent(self->cost));
 }
 
+static PyObject *sinkhorn_get_single(SinkhornObject *self, void *closure)
+{
+    return PyBool_FromLong(otk_cost_single_precision(self->cost));
+}
+
+static PyObject *sinkhorn_get_converted(SinkhornObject *self, void *closure)
+{
+    if (self->cost == NULL || self->matrix != NULL)
+        Py_RETURN_NONE;
+    return Py_BuildValue("(OO)", self->converted[0] ? Py_True : Py_False,
+                         self->converted[1] ? Py_True : Py_False);
+}
+
 static PyGetSetDef sinkhorn_getset[] = {
     {"cost_matrix", (getter)sinkhorn_get_matrix, NULL,
      "The float64 array the dense cost borrows (the caller's own when no conversion was "
      "needed), or None for point clouds.",
      NULL},
     {"shape", (getter)sinkhorn_get_shape, NULL, "(n, m)", NULL},
+    {"single_precision", (getter)sinkhorn_get_single, NULL,
+     "True for float32 point clouds (otk_cost_single_precision)", NULL},
+    {"points_converted", (getter)sinkhorn_get_converted, NULL,
+     "(x, y): whether each cloud was converted (copied) before the library read it; None "
+     "for a cost matrix",
+     NULL},
     {"cost_name", (getter)sinkhorn_get_cost_name, NULL, "otk_cost_name of the cost", NULL},
     {"diameter", (getter)sinkhorn_get_diameter, NULL, "otk_cost_diameter of the cost", NULL},
     {"exponent", (getter)sinkhorn_get_exponent, NULL, "otk_cost_exponent of the cost", NULL},
@@ -386,7 +414,8 @@ static PyTypeObject SinkhornType = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Sinkhorn(*, C=None, x=None, y=None, cost='sqeuclidean', power=0, eps=0, "
               "blur=0.05, rho_a=inf, rho_b=inf, reach=0, schedule=0, update=0, scaling=0.5, "
-              "diameter=0, p=0, tol=1e-6, max_iter=10000, no_annealing=0, threads=0): "
+              "diameter=0, p=0, tol=1e-6, max_iter=10000, no_annealing=0, threads=0, "
+              "single=False): "
               "a planned otk_sinkhorn solver (fields as otk_sinkhorn_params).",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)sinkhorn_init,
