@@ -18,7 +18,7 @@ struct otk_sinkd {
     int threads;
     double *p_s, *p_t;    /* B×K softened probabilities softmax(Z/τ) */
     double *W, *Wt;       /* B×B batch cost and its transpose (column steps read rows of Wt) */
-    double *sq;           /* B×B ‖p_s,i − p_t,j‖² for the grounds whose slope depends on it, else NULL */
+    double *sq;           /* B×B ‖p_s,i − p_t,j‖² where the ground's slope needs it, else NULL */
     double *W_bar;        /* B×B, ∂L/∂W */
     double *uv;           /* iters × 2B: u^(k) then v^(k), k = 1..iters (log scalings) */
     double *u_bar, *v_bar; /* B each: adjoints of the current u^(k), v^(k) */
@@ -136,7 +136,8 @@ static double kd_batch(otk_kd_divergence kind, size_t B, size_t K, const double 
 #pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, B, K))
         for (size_t i = 0; i < B; i++) { /* −Σ p_t log p_s; ∂/∂z_s = (p_s − p_t)/τ */
             const double *zs = z_s + i * K, *zt = z_t + i * K;
-            const double lse_s = otk__softmax_lse(zs, K, it), lse_t = otk__softmax_lse(zt, K, it);
+            const double lse_s = otk__softmax_lse(zs, K, it);
+            const double lse_t = otk__softmax_lse(zt, K, it);
             double value = 0.0;
             for (size_t k = 0; k < K; k++) {
                 const double ls = zs[k] * it - lse_s, pt = exp(zt[k] * it - lse_t);
@@ -249,8 +250,9 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
     sd->row_loss = malloc(B * sizeof(double));
     sd->zeros = calloc(B, sizeof(double));
     sd->kern = otk__kernels();
-    if (!sd->p_s || !sd->p_t || !sd->W || !sd->Wt || !sd->W_bar || (slope_needs_sq(par.ground) && !sd->sq) || !sd->uv || !sd->u_bar ||
-        !sd->v_bar || !sd->row_loss || !sd->zeros) {
+    if (!sd->p_s || !sd->p_t || !sd->W || !sd->Wt || !sd->W_bar ||
+        (slope_needs_sq(par.ground) && !sd->sq) || !sd->uv || !sd->u_bar || !sd->v_bar ||
+        !sd->row_loss || !sd->zeros) {
         otk_sinkd_free(sd);
         return otk__fail(OTK_ENOMEM, "out of memory for a SinKD plan with B = %zu, K = %zu", B, K);
     }
@@ -470,10 +472,12 @@ static void cost_coefficients(otk_sinkd *sd)
     if (g == OTK_GROUND_L1)
         return;
     const int nt = sd->threads;
+    /* The squared grounds' slopes are constants: no s is kept for them. */
 #pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
     for (size_t i = 0; i < B; i++)
         for (size_t j = 0; j < B; j++)
-            sd->W_bar[i * B + j] *= otk__ground_slope(g, P, sd->sq ? sd->sq[i * B + j] : 0.0);
+            sd->W_bar[i * B + j] *=
+                otk__ground_slope(g, P, sd->sq ? sd->sq[i * B + j] : 0.0);
 }
 
 /* ∂L/∂Z from W̄ (after cost_coefficients): p̄ = Σ W̄ ∂c/∂p, then through the softmax at τ.
