@@ -149,11 +149,15 @@ static otk_status alloc_problems(otk_sinkhorn **out, const otk_cost *const *cost
         return st;
     }
     if (s->eps_cap < EPS_LIST_RESERVE) {
+        /* Failing here, not in a later set_eps that would need it: the
+         * solver object allocates at alloc only. */
         double *grown = realloc(s->eps_list, EPS_LIST_RESERVE * sizeof *grown);
-        if (grown) { /* only a reserve: without it set_eps allocates */
-            s->eps_list = grown;
-            s->eps_cap = EPS_LIST_RESERVE;
+        if (!grown) {
+            otk_sinkhorn_free(s);
+            return otk__fail(OTK_ENOMEM, "%s: out of memory for the ε-list", fn);
         }
+        s->eps_list = grown;
+        s->eps_cap = EPS_LIST_RESERVE;
     }
     double *w = s->block;
     s->a = w, w += n;
