@@ -19,6 +19,9 @@
  *   otkit/fdiv.h      f-divergences (KL, JS, χ², α, ...), PSI and information value
  *   otkit/emd.h       exact optimal transport (network simplex)
  *   otkit/sliced.h    1-D and sliced Wasserstein distances and their gradients
+ *   otkit/mpi.h       distributed Sinkhorn and divergences over MPI ranks: a
+ *                     separate library (libotkit_mpi, `configure --with-mpi`),
+ *                     not included here
  *
  * STABILITY: each header says whether its API is stable (status, version,
  * costs, Sinkhorn, divergence, exact OT) or experimental (map fitting,

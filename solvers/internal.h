@@ -158,6 +158,17 @@ void otk__plan_reduce_tiled(const otk_cost *c, otk_tile_fn tile, int axis, doubl
                             const double *u, const double *v, otk_reduce what, size_t k,
                             const double *Y, double *out, int threads);
 
+/* out_i = −s·LSE_j(h_j − C_ij/ε) over the n rows of a row-major n×m matrix
+ * C with leading dimension ld (h has m entries), each row streamed OTK_TILE
+ * entries at a time through the kernels' running LSE: the row soft-min
+ * (axis 0) of dense costs and of kept point-cloud matrices (s = ε, the units
+ * of otk_cost_softmin), and the batch iterations of SinKD (s = 1: potentials
+ * in units of ε, solvers/clients/distill.c).  The result does not depend on
+ * `threads`. */
+void otk__dense_softmin_rows(const otk_kernels *kern, const double *C, size_t n, size_t m,
+                             size_t ld, double eps, double s, const double *h, double *out,
+                             int threads);
+
 /* The column reductions (axis 1) of a row-major n×m matrix C with leading
  * dimension ld, for dense costs and for cached point clouds: column strips of
  * OTK_TILE entries walked down all rows (contiguous reads, one thread per
@@ -203,6 +214,25 @@ void otk__sinkhorn_counts(const otk_sinkhorn *s, int *iterations, int *annealing
 /* The marginal error of the current potentials, measured now on every side. */
 double otk__sinkhorn_measure(otk_sinkhorn *s);
 
+/* The euclidean-family grounds are c = φ(s) of s = ‖x − y‖², and
+ * ∇_x c(x, y) = 2φ'(s)·(x − y): this returns 2φ'(s) (2, 1, 1/√s, P s^{P/2−1},
+ * s^{P/2−1}).  At s = 0 the costs that are not differentiable there
+ * (euclidean, lp and lp-over-p with P <= 1) take 0, the minimal-norm
+ * subgradient; l1 (∇ = sign(x − y), not a multiple of x − y) gives 0.  The
+ * one place for these slopes: the point-cloud gradients (solvers/cost/points.c)
+ * and the SinKD backward pass (solvers/clients/distill.c). */
+static inline double otk__ground_slope(otk_ground ground, double power, double sq)
+{
+    switch (ground) {
+    case OTK_GROUND_SQEUCLIDEAN: return 2.0;
+    case OTK_GROUND_HALF_SQEUCLIDEAN: return 1.0;
+    case OTK_GROUND_EUCLIDEAN: return sq > 0.0 ? 1.0 / sqrt(sq) : 0.0;
+    case OTK_GROUND_LP: return sq > 0.0 ? power * pow(sq, 0.5 * power - 1.0) : 0.0;
+    case OTK_GROUND_LP_OVER_P: return sq > 0.0 ? pow(sq, 0.5 * power - 1.0) : 0.0;
+    default: return 0.0;
+    }
+}
+
 /* ∇_p c(p, q) of a ground cost, times w, added to grad (d entries); p, q are
  * row-major points.  The convention of OTK_REDUCE_GRAD (solvers/cost/points.c):
  * the non-differentiable costs contribute 0 at p = q. */
@@ -218,6 +248,12 @@ otk_status otk__fdiv_logits_rows(const otk_fdiv_params *par, size_t B, size_t K,
                                  const double *z_p, const double *z_q, double scale,
                                  double gscale, double *rows, double *grad_p, double *grad_q,
                                  int threads);
+
+/* log Σ_k exp(z_k/τ) of one row of K logits (inv_tau = 1/τ), shifted by the
+ * row maximum so that any finite logits are safe: the normaliser of
+ * softmax(z/τ) for the f-divergences from logits and the KD losses
+ * (solvers/clients/fdiv.c). */
+double otk__softmax_lse(const double *z, size_t K, double inv_tau);
 
 /* Validate an otk_fdiv_params used as a KD term (the member, tau, and the
  * mean reduction the combined objective uses). */

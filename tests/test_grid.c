@@ -482,6 +482,68 @@ START_TEST(test_barycenter_generic_over_costs)
 }
 END_TEST
 
+/* A symmetric cost that changes under the solver: the first `calm`
+ * evaluations give C, later ones 4C, so the iterates after the switch are
+ * worse than those before it (a non-monotone error on purpose). */
+typedef struct {
+    const double *C;
+    size_t n;
+    long calls, calm;
+} bary_moving_cost;
+
+static double bary_moving_entry(size_t i, size_t j, void *ctx)
+{
+    bary_moving_cost *mc = ctx;
+    const double c = mc->C[i * mc->n + j];
+    return mc->calls++ < mc->calm ? c : 4.0 * c;
+}
+
+/* max_iter returns the best iterate, as the Sinkhorn clients do: stopped
+ * after the switch, the barycenter and its error are bitwise those of the
+ * check before it.  (Returning the last iterate, they are those of a
+ * barycenter for the changed cost.) */
+START_TEST(test_barycenter_not_converged_returns_the_best_iterate)
+{
+    enum { N = 12, K = 2, CALM_ITERS = 20 };
+    double C[N * N], A[K * N];
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < N; j++)
+            C[i * N + j] = (double)((i - j) * (i - j)) / ((N - 1) * (N - 1));
+        A[i] = exp(-0.5 * (i - 2.5) * (i - 2.5));
+        A[N + i] = exp(-0.5 * (i - 8.0) * (i - 8.0) / 2.0);
+    }
+    for (int k = 0; k < K; k++) {
+        const double s = tk_sum(A + k * N, N);
+        for (int i = 0; i < N; i++)
+            A[k * N + i] /= s;
+    }
+    otk_barycenter_params par;
+    otk_barycenter_params_default(&par);
+    par.eps = 0.05;
+    par.tol = 0.0; /* run max_iter iterations */
+    par.threads = 1;
+    double calm_bar[N], bar[N];
+    otk_barycenter_result calm_res, res;
+    for (int run = 0; run < 2; run++) {
+        /* Two soft-mins of N² entries per histogram and iteration. */
+        bary_moving_cost mc = {C, N, 0, (long)CALM_ITERS * K * 2 * N * N};
+        otk_cost *c;
+        TK_ASSERT_OK(otk_cost_callback(&c, N, N, bary_moving_entry, &mc, 1.0));
+        par.max_iter = run == 0 ? CALM_ITERS : 2 * CALM_ITERS;
+        ck_assert_int_eq(otk_barycenter(c, K, A, NULL, &par, run == 0 ? calm_bar : bar,
+                                        run == 0 ? &calm_res : &res),
+                         OTK_NOT_CONVERGED);
+        ck_assert_int_eq(mc.calls, (long)par.max_iter * K * 2 * N * N);
+        otk_cost_free(c);
+    }
+    ck_assert_int_eq(res.iterations, 2 * CALM_ITERS);
+    ck_assert(isfinite(calm_res.error) && calm_res.error > 0.0);
+    ck_assert_double_eq(res.error, calm_res.error);
+    for (int i = 0; i < N; i++)
+        ck_assert_double_eq(bar[i], calm_bar[i]);
+}
+END_TEST
+
 /* ------------------------------------------------ bad input */
 
 START_TEST(test_grid_bad_input)
@@ -603,6 +665,7 @@ Suite *grid_suite(void)
     tcase_add_test(tc, test_barycenter_matches_pot);
     tcase_add_test(tc, test_barycenter_invariants);
     tcase_add_test(tc, test_barycenter_generic_over_costs);
+    tcase_add_test(tc, test_barycenter_not_converged_returns_the_best_iterate);
     tcase_add_test(tc, test_grid_bad_input);
     tcase_add_test(tc, test_grid_large_consistency);
     suite_add_tcase(s, tc);

@@ -65,7 +65,7 @@ OTK_EXPORT void otk_barycenter_params_default(otk_barycenter_params *params);
 
 typedef struct {
     int iterations; /* iterations run (a multiple of 10, or max_iter) */
-    double error;   /* err (above) at the last check */
+    double error;   /* err (above) of the returned iterate, at its check */
     double mass;    /* Σ bar */
 } otk_barycenter_result;
 
@@ -82,8 +82,10 @@ typedef struct {
  *   params   input: NULL = defaults.
  *   out      output: n entries, the barycenter (mass m at convergence).
  *   res      output, may be NULL.
- * Returns OTK_SUCCESS (err <= tol) or OTK_NOT_CONVERGED (max_iter reached;
- * out holds the last iterate).
+ * Returns OTK_SUCCESS (err <= tol) or OTK_NOT_CONVERGED (max_iter reached, a
+ * positive warning: out and res->error are those of the best iterate, the one
+ * with the smallest err among the checks; res->iterations counts every
+ * iteration run).
  * Errors: OTK_ENULL; OTK_ESIZE (K = 0, n != m); OTK_ENONFINITE, OTK_ENEGATIVE,
  * OTK_EZEROMASS (naming "A[k][i]" or "weights[k]"); OTK_EMASS (masses differ);
  * OTK_EPARAM (eps, max_iter, tol; for a cost built for one ε, such as the

@@ -21,6 +21,12 @@
  *   4. L_SinKD = c_w Σ_ij P_ij W_ij (an OT_lin-type value; P ≈ B·π, so the
  *      value is about B times the transport cost; c_w default 1, the reference
  *      code uses 0.001).
+ * The cost W and the iterations' soft-mins are those of the cost kinds
+ * (the point-cloud grounds' formulas, the dense row soft-min).  The `iters`
+ * iterations are the loss's definition, not a solve to a tolerance: every
+ * one is kept for the adjoint, the loss is that of the last, and the SinKD
+ * calls never return OTK_NOT_CONVERGED (the Sinkhorn clients that stop at
+ * max_iter return their best iterate instead: otkit/sinkhorn.h).
  * Gradients w.r.t. Z_s (and optionally Z_t):
  *   OTK_SINKD_GRAD_UNROLLED (default): the exact adjoint of the unrolled
  *     iterations — what autograd through the reference algorithm computes;

@@ -194,7 +194,8 @@ OTK_EXPORT otk_status otk_map_alloc_mlp(otk_map **out, size_t d, size_t n_hidden
 /* The entropic map between (x, uniform) and (y, uniform): otk_entropic_map_fit
  * with the ground cost and Sinkhorn params given (NULL = defaults), wrapped as
  * an otk_map.  Returns OTK_SUCCESS, OTK_NOT_CONVERGED (warning: the map is
- * built from the last iterate) or the errors of otk_entropic_map_fit. */
+ * built from the best iterate, as otk_entropic_map_fit's) or the errors of
+ * otk_entropic_map_fit. */
 OTK_EXPORT otk_status otk_map_fit_entropic(otk_map **out, size_t n, size_t m, size_t d,
                                            const double *x, const double *y, otk_ground ground,
                                            double power, const otk_sinkhorn_params *params);

@@ -94,8 +94,9 @@ otk_status otk_barycenter(const otk_cost *C, size_t K, const double *A, const do
     double *la = malloc(K * n * sizeof *la);
     double *t = malloc(n * sizeof *t), *lu = malloc(n * sizeof *lu);
     double *lbar = malloc(n * sizeof *lbar), *ld = calloc(n, sizeof *ld);
-    double *prev = malloc(n * sizeof *prev);
-    if (!lv || !lKu || !la || !t || !lu || !lbar || !ld || !prev) {
+    double *prev = malloc(n * sizeof *prev), *best = malloc(n * sizeof *best);
+    if (!lv || !lKu || !la || !t || !lu || !lbar || !ld || !prev || !best) {
+        free(best);
         free(prev);
         free(lv);
         free(lKu);
@@ -113,7 +114,7 @@ otk_status otk_barycenter(const otk_cost *C, size_t K, const double *A, const do
 
     st = OTK_NOT_CONVERGED;
     int it = 0;
-    double err = INFINITY;
+    double err = INFINITY, best_err = INFINITY;
     while (it < par.max_iter) {
         it++;
         /* The error costs as many exponentials as an iteration's soft-mins
@@ -188,6 +189,16 @@ otk_status otk_barycenter(const otk_cost *C, size_t K, const double *A, const do
             st = OTK_SUCCESS;
             break;
         }
+        /* The best iterate (the smallest error at a check) is what max_iter
+         * returns, as every Sinkhorn client does (otkit/sinkhorn.h). */
+        if (check && err < best_err) {
+            best_err = err;
+            memcpy(best, lbar, n * sizeof *best);
+        }
+    }
+    if (st == OTK_NOT_CONVERGED && best_err < err) {
+        memcpy(lbar, best, n * sizeof *lbar);
+        err = best_err;
     }
     if (st >= 0) {
         double s = 0.0;
@@ -209,5 +220,6 @@ otk_status otk_barycenter(const otk_cost *C, size_t K, const double *A, const do
     free(lbar);
     free(ld);
     free(prev);
+    free(best);
     return st;
 }

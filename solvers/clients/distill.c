@@ -18,6 +18,7 @@ struct otk_sinkd {
     int threads;
     double *p_s, *p_t;    /* B×K softened probabilities softmax(Z/τ) */
     double *W, *Wt;       /* B×B batch cost and its transpose (column steps read rows of Wt) */
+    double *sq;           /* B×B ‖p_s,i − p_t,j‖² where the ground's slope needs it, else NULL */
     double *W_bar;        /* B×B, ∂L/∂W */
     double *uv;           /* iters × 2B: u^(k) then v^(k), k = 1..iters (log scalings) */
     double *u_bar, *v_bar; /* B each: adjoints of the current u^(k), v^(k) */
@@ -101,19 +102,6 @@ static otk_status check_params(const otk_sinkd_params *p)
 
 /* ------------------------------------------------------- row primitives */
 
-/* log Σ_k exp(z_k/τ), shifted by the row maximum so any finite logits are safe. */
-static double row_lse(const double *z, size_t K, double inv_tau)
-{
-    double m = z[0];
-    for (size_t k = 1; k < K; k++)
-        m = z[k] > m ? z[k] : m;
-    m *= inv_tau;
-    double s = 0.0;
-    for (size_t k = 0; k < K; k++)
-        s += exp(z[k] * inv_tau - m);
-    return m + log(s);
-}
-
 /* Softmax chain rule in place: g ← (1/τ) p ∘ (g − <p, g>). */
 static void softmax_backward(const double *p, size_t K, double inv_tau, double *g)
 {
@@ -148,7 +136,8 @@ static double kd_batch(otk_kd_divergence kind, size_t B, size_t K, const double 
 #pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, B, K))
         for (size_t i = 0; i < B; i++) { /* −Σ p_t log p_s; ∂/∂z_s = (p_s − p_t)/τ */
             const double *zs = z_s + i * K, *zt = z_t + i * K;
-            const double lse_s = row_lse(zs, K, it), lse_t = row_lse(zt, K, it);
+            const double lse_s = otk__softmax_lse(zs, K, it);
+            const double lse_t = otk__softmax_lse(zt, K, it);
             double value = 0.0;
             for (size_t k = 0; k < K; k++) {
                 const double ls = zs[k] * it - lse_s, pt = exp(zt[k] * it - lse_t);
@@ -196,6 +185,13 @@ otk_status otk_kd_loss(otk_kd_divergence kind, size_t B, size_t K, const double 
 
 /* ----------------------------------------------------------- SinKD plan */
 
+/* Whether the ground's slope (otk__ground_slope) depends on s = ‖x − y‖²:
+ * then the backward pass keeps s next to the cost (one more B×B array). */
+static int slope_needs_sq(otk_ground g)
+{
+    return g == OTK_GROUND_EUCLIDEAN || g == OTK_GROUND_LP || g == OTK_GROUND_LP_OVER_P;
+}
+
 void otk_sinkd_free(otk_sinkd *sd)
 {
     if (!sd)
@@ -204,6 +200,7 @@ void otk_sinkd_free(otk_sinkd *sd)
     free(sd->p_t);
     free(sd->W);
     free(sd->Wt);
+    free(sd->sq);
     free(sd->W_bar);
     free(sd->uv);
     free(sd->u_bar);
@@ -245,14 +242,17 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
     sd->W = malloc(B * B * sizeof(double));
     sd->Wt = malloc(B * B * sizeof(double));
     sd->W_bar = malloc(B * B * sizeof(double));
+    if (slope_needs_sq(par.ground))
+        sd->sq = malloc(B * B * sizeof(double));
     sd->uv = malloc((size_t)par.iters * 2 * B * sizeof(double));
     sd->u_bar = malloc(B * sizeof(double));
     sd->v_bar = malloc(B * sizeof(double));
     sd->row_loss = malloc(B * sizeof(double));
     sd->zeros = calloc(B, sizeof(double));
     sd->kern = otk__kernels();
-    if (!sd->p_s || !sd->p_t || !sd->W || !sd->Wt || !sd->W_bar || !sd->uv || !sd->u_bar ||
-        !sd->v_bar || !sd->row_loss || !sd->zeros) {
+    if (!sd->p_s || !sd->p_t || !sd->W || !sd->Wt || !sd->W_bar ||
+        (slope_needs_sq(par.ground) && !sd->sq) || !sd->uv || !sd->u_bar || !sd->v_bar ||
+        !sd->row_loss || !sd->zeros) {
         otk_sinkd_free(sd);
         return otk__fail(OTK_ENOMEM, "out of memory for a SinKD plan with B = %zu, K = %zu", B, K);
     }
@@ -273,37 +273,6 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
 #define OTK_ROW_BLOCK 32
 #define OTK_COL_BLOCK 64
 #define OTK_K_BLOCK 256
-
-/* The "euclidean family" grounds as functions φ(s) of s = ‖x − y‖². */
-static double ground_from_sq(otk_ground g, double P, double s)
-{
-    switch (g) {
-    case OTK_GROUND_SQEUCLIDEAN: return s;
-    case OTK_GROUND_HALF_SQEUCLIDEAN: return 0.5 * s;
-    case OTK_GROUND_EUCLIDEAN: return sqrt(s);
-    case OTK_GROUND_LP: return pow(s, 0.5 * P);
-    case OTK_GROUND_LP_OVER_P: return pow(s, 0.5 * P) / P;
-    default: return s;
-    }
-}
-
-/* For the euclidean family, ∇_x c(x, y) = slope·(x − y); `w` is c(x, y).
- * The slope at x = y is taken as 0 (a subgradient where c is not smooth). */
-static double ground_slope(otk_ground g, double P, double w)
-{
-    switch (g) {
-    case OTK_GROUND_SQEUCLIDEAN: return 2.0;
-    case OTK_GROUND_HALF_SQEUCLIDEAN: return 1.0;
-    case OTK_GROUND_EUCLIDEAN: return w > 0.0 ? 1.0 / w : 0.0;
-    case OTK_GROUND_LP: /* c = r^P: slope P r^{P−2} = P c / r² */
-        return w > 0.0 ? P * w / pow(w, 2.0 / P) : 0.0;
-    case OTK_GROUND_LP_OVER_P: { /* c = r^P/P: slope r^{P−2} */
-        const double r2 = pow(P * w, 2.0 / P);
-        return w > 0.0 ? P * w / r2 : 0.0;
-    }
-    default: return 0.0;
-    }
-}
 
 /* p = softmax(z/τ) row-wise: e^{z/τ − max} with the vectorised exp, then
  * normalised (τ > 0, so the maximum of z/τ is max(z)/τ). */
@@ -360,10 +329,11 @@ static void batch_cost(otk_sinkd *sd)
                 }
             }
         }
-        if (!l1)
-            for (size_t i = r0; i < r1; i++)
-                for (size_t j = 0; j < B; j++)
-                    sd->W[i * B + j] = ground_from_sq(g, P, sd->W[i * B + j]);
+        for (size_t i = r0; i < r1; i++) {
+            if (sd->sq)
+                memcpy(sd->sq + i * B, sd->W + i * B, B * sizeof(double));
+            otk__ground_of_sums((int)g, P, sd->W + i * B, B);
+        }
     }
 #pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
     for (size_t j = 0; j < B; j++)
@@ -373,32 +343,19 @@ static void batch_cost(otk_sinkd *sd)
 
 /* ---------------------------------------------------- forward iterations */
 
-/* out_i = −LSE_j(h_j − C_ij/ε) over the rows of C (n×n, row-major), with the
- * SIMD streaming log-sum-exp of the cost kinds. */
-static void softmin_rows(const otk_kernels *kern, const double *C, size_t n, double inv_eps,
-                         const double *h, double *out, int threads)
-{
-#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, n, n))
-    for (size_t i = 0; i < n; i++) {
-        double M = -INFINITY, S = 0.0;
-        for (size_t j0 = 0; j0 < n; j0 += OTK_TILE) {
-            const size_t T = n - j0 < OTK_TILE ? n - j0 : OTK_TILE;
-            kern->lse_accumulate(C + i * n + j0, h + j0, T, inv_eps, &M, &S);
-        }
-        out[i] = -(M + log(S));
-    }
-}
-
 /* The reference algorithm in the log domain: u^(k) normalises the rows of
- * exp(v^(k−1) − W/ε), v^(k) the columns of exp(u^(k) − W/ε), v^(0) = 0. */
+ * exp(v^(k−1) − W/ε), v^(k) the columns of exp(u^(k) − W/ε), v^(0) = 0.
+ * Each step is the dense row soft-min of the cost layer in units of ε
+ * (u_i = −LSE_j(v_j − W_ij/ε)); the column step reads rows of Wt. */
 static void sinkhorn_forward(otk_sinkd *sd)
 {
     const size_t B = sd->B;
-    const double inv_eps = 1.0 / sd->par.eps;
+    const double eps = sd->par.eps;
     for (int k = 0; k < sd->par.iters; k++) {
         double *u = sd->uv + (size_t)k * 2 * B, *v = u + B;
-        softmin_rows(sd->kern, sd->W, B, inv_eps, k == 0 ? sd->zeros : u - B, u, sd->threads);
-        softmin_rows(sd->kern, sd->Wt, B, inv_eps, u, v, sd->threads);
+        otk__dense_softmin_rows(sd->kern, sd->W, B, B, B, eps, 1.0, k == 0 ? sd->zeros : u - B,
+                                u, sd->threads);
+        otk__dense_softmin_rows(sd->kern, sd->Wt, B, B, B, eps, 1.0, u, v, sd->threads);
     }
 }
 
@@ -504,8 +461,9 @@ static void sinkhorn_adjoint(otk_sinkd *sd)
     }
 }
 
-/* W̄ ← W̄·φ'(s), the coefficient of (x − y) in ∂L/∂x for the euclidean-family
- * grounds (l1's coefficient of sign(x − y) is W̄ itself): once, not per tile. */
+/* W̄ ← W̄·2φ'(s), the coefficient of (x − y) in ∂L/∂x for the euclidean-family
+ * grounds (otk__ground_slope; l1's coefficient of sign(x − y) is W̄ itself):
+ * once, not per tile. */
 static void cost_coefficients(otk_sinkd *sd)
 {
     const size_t B = sd->B;
@@ -514,10 +472,12 @@ static void cost_coefficients(otk_sinkd *sd)
     if (g == OTK_GROUND_L1)
         return;
     const int nt = sd->threads;
+    /* The squared grounds' slopes are constants: no s is kept for them. */
 #pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
     for (size_t i = 0; i < B; i++)
         for (size_t j = 0; j < B; j++)
-            sd->W_bar[i * B + j] *= ground_slope(g, P, sd->W[i * B + j]);
+            sd->W_bar[i * B + j] *=
+                otk__ground_slope(g, P, sd->sq ? sd->sq[i * B + j] : 0.0);
 }
 
 /* ∂L/∂Z from W̄ (after cost_coefficients): p̄ = Σ W̄ ∂c/∂p, then through the softmax at τ.
@@ -696,7 +656,7 @@ static otk_status sinkd_objective(otk_sinkd *sd, const double *z_s, const double
 #pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, K))
     for (size_t i = 0; i < B; i++) {
         const double *z = z_s + i * K;
-        const double lse = row_lse(z, K, 1.0);
+        const double lse = otk__softmax_lse(z, K, 1.0);
         sd->row_loss[i] = lse - z[labels[i]];
         if (grad_s) {
             double *g = grad_s + i * K;

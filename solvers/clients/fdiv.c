@@ -273,8 +273,7 @@ static otk_status check_table(const char *what, const double *x, size_t B, size_
 
 /* ------------------------------------------------------------ the rows */
 
-/* log Σ_k exp(z_k/τ), shifted by the row maximum. */
-static double row_lse(const double *z, size_t K, double inv_tau)
+double otk__softmax_lse(const double *z, size_t K, double inv_tau)
 {
     double mx = z[0];
     for (size_t k = 1; k < K; k++)
@@ -292,7 +291,7 @@ static size_t logits_row(const fdiv_member *m, size_t K, const double *zp, const
                          double tau, double gscale, double *gp, double *gq, double *value)
 {
     const double it = 1.0 / tau;
-    const double lse_p = row_lse(zp, K, it), lse_q = row_lse(zq, K, it);
+    const double lse_p = otk__softmax_lse(zp, K, it), lse_q = otk__softmax_lse(zq, K, it);
     double sum = 0.0, sa = 0.0, sb = 0.0;
     for (size_t k = 0; k < K; k++) {
         const double lp = zp[k] * it - lse_p, lq = zq[k] * it - lse_q;

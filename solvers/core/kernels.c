@@ -127,28 +127,7 @@ static void points_cost_tile(int ground, double power, size_t d, const double *p
             c[t] += diff * diff;
         }
     }
-    switch (ground) {
-    case OTK_K_SQ:
-        break;
-    case OTK_K_HALFSQ:
-        for (size_t t = 0; t < T; t++)
-            c[t] *= 0.5;
-        break;
-    case OTK_K_EUCLID:
-        for (size_t t = 0; t < T; t++)
-            c[t] = sqrt(c[t]);
-        break;
-    case OTK_K_LP:
-        for (size_t t = 0; t < T; t++)
-            c[t] = pow(c[t], 0.5 * power);
-        break;
-    case OTK_K_LP_OVER_P:
-        for (size_t t = 0; t < T; t++)
-            c[t] = pow(c[t], 0.5 * power) / power;
-        break;
-    default:
-        break;
-    }
+    otk__ground_of_sums(ground, power, c, T);
 }
 
 /* Sums and maxima use OTK_LANES independent accumulators combined in a fixed

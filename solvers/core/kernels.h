@@ -5,12 +5,43 @@
 #ifndef OTK_KERNELS_H
 #define OTK_KERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 
 #define OTK_TILE 512
 
 /* Ground-cost codes understood by the point kernels (same values as otk_ground). */
 enum { OTK_K_SQ = 0, OTK_K_HALFSQ, OTK_K_EUCLID, OTK_K_L1, OTK_K_LP, OTK_K_LP_OVER_P };
+
+/* The ground costs from the sums over coordinates, in place on T values: the
+ * sum s = Σ_k |x_k − y_k| is the l1 cost itself, and the other grounds are
+ * functions of s = ‖x − y‖² (s, s/2, √s, s^{P/2}, s^{P/2}/P; otkit/cost.h).
+ * The one place for these formulas: the point-cloud kernels (kernels.c) and
+ * the batch costs of SinKD (solvers/clients/distill.c) both finish their
+ * sums here, so both see bitwise the same costs for the same sums. */
+static inline void otk__ground_of_sums(int ground, double power, double *c, size_t T)
+{
+    switch (ground) {
+    case OTK_K_HALFSQ:
+        for (size_t t = 0; t < T; t++)
+            c[t] *= 0.5;
+        break;
+    case OTK_K_EUCLID:
+        for (size_t t = 0; t < T; t++)
+            c[t] = sqrt(c[t]);
+        break;
+    case OTK_K_LP:
+        for (size_t t = 0; t < T; t++)
+            c[t] = pow(c[t], 0.5 * power);
+        break;
+    case OTK_K_LP_OVER_P:
+        for (size_t t = 0; t < T; t++)
+            c[t] = pow(c[t], 0.5 * power) / power;
+        break;
+    default: /* OTK_K_SQ, OTK_K_L1: the sum is the cost */
+        break;
+    }
+}
 
 typedef struct {
     const char *isa;

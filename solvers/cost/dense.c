@@ -31,9 +31,25 @@ static void dense_softmin(const otk_cost *c, int axis, double eps, const double 
 {
     const dense_cost *dc = (const dense_cost *)c;
     if (axis == 0)
-        otk__softmin_tiled(c, dense_row_tile, 0, eps, h, out, threads);
+        otk__dense_softmin_rows(c->kern, dc->C, c->n, c->m, dc->ld, eps, eps, h, out, threads);
     else
         otk__dense_softmin_cols(c, dc->C, dc->ld, eps, h, out, threads);
+}
+
+void otk__dense_softmin_rows(const otk_kernels *kern, const double *C, size_t n, size_t m,
+                             size_t ld, double eps, double s, const double *h, double *out,
+                             int threads)
+{
+    const double inv_eps = 1.0 / eps;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, n, m))
+    for (size_t i = 0; i < n; i++) {
+        double M = -INFINITY, S = 0.0;
+        for (size_t j0 = 0; j0 < m; j0 += OTK_TILE) {
+            const size_t T = m - j0 < OTK_TILE ? m - j0 : OTK_TILE;
+            kern->lse_accumulate(C + i * ld + j0, h + j0, T, inv_eps, &M, &S);
+        }
+        out[i] = -s * (M + log(S));
+    }
 }
 
 void otk__dense_softmin_cols(const otk_cost *c, const double *C, size_t ld, double eps,

@@ -63,7 +63,8 @@ static void points_softmin(const otk_cost *c, int axis, double eps, const double
     const points_cost *pc = (const points_cost *)c;
     if (pc->cache) {
         if (axis == 0)
-            otk__softmin_tiled(c, points_tile, 0, eps, h, out, threads);
+            otk__dense_softmin_rows(c->kern, pc->cache, c->n, c->m, c->m, eps, eps, h, out,
+                                    threads);
         else
             otk__dense_softmin_cols(c, pc->cache, c->m, eps, h, out, threads);
         return;
@@ -99,30 +100,12 @@ static void points_softmin(const otk_cost *c, int axis, double eps, const double
 static void ground_grad_acc(otk_ground ground, double power, size_t d, const double *diff,
                             double sq, double w, double *grad)
 {
-    double scale;
-    switch (ground) {
-    case OTK_GROUND_SQEUCLIDEAN:
-        scale = 2.0;
-        break;
-    case OTK_GROUND_HALF_SQEUCLIDEAN:
-        scale = 1.0;
-        break;
-    case OTK_GROUND_EUCLIDEAN:
-        scale = sq > 0.0 ? 1.0 / sqrt(sq) : 0.0;
-        break;
-    case OTK_GROUND_L1:
+    if (ground == OTK_GROUND_L1) {
         for (size_t k = 0; k < d; k++)
             grad[k] += w * (double)((diff[k] > 0.0) - (diff[k] < 0.0));
         return;
-    case OTK_GROUND_LP: /* P ‖p−q‖^(P−2) (p − q) */
-        scale = sq > 0.0 ? power * pow(sq, 0.5 * power - 1.0) : 0.0;
-        break;
-    case OTK_GROUND_LP_OVER_P: /* ‖p−q‖^(P−2) (p − q) */
-        scale = sq > 0.0 ? pow(sq, 0.5 * power - 1.0) : 0.0;
-        break;
-    default:
-        return;
     }
+    const double scale = otk__ground_slope(ground, power, sq);
     for (size_t k = 0; k < d; k++)
         grad[k] += w * scale * diff[k];
 }
