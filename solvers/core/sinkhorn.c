@@ -16,17 +16,19 @@
 
 enum { STAGE_UNSET, STAGE_RUNNING, STAGE_DONE };
 
-/* The annealing guard (docs/math.md A.5, "When annealing hands over a slow
- * start"): WATCH the annealed run at the target ε, PROBE a cold start at the
- * target ε, or OFF (decided, fixed schedule, no annealing, warm start).
- * Checkpoints are at GUARD_FIRST·2^k target updates; the guard fires when the
- * error fell by less than (error/tol)^(1/GUARD_SLOWNESS) since the previous
- * checkpoint, i.e. when that rate needs more than GUARD_SLOWNESS/2 times the
- * updates run so far to reach tol — so a probe costs at most a fifth of such
- * a solve. */
+/* The annealing guard (docs/math.md A.5, "The annealing guard"): WATCH the
+ * annealed run at the target ε, PROBE a cold start at the target ε, or OFF
+ * (decided; fixed schedule, no annealing, warm start).  The errors at
+ * GUARD_FIRST·2^i target updates are kept; from the third checkpoint k on,
+ * the guard fires when the error fell by less than
+ * (error/tol)^(1/GUARD_SLOWNESS) since k/2, i.e. when that rate still needs
+ * more than GUARD_SLOWNESS/2·k updates to reach tol.  The probe runs k/4
+ * updates and is compared with the annealed error at k/4: it costs at most
+ * a twentieth of such a solve. */
 enum { GUARD_OFF, GUARD_WATCH, GUARD_PROBE };
 #define GUARD_FIRST 4
 #define GUARD_SLOWNESS 8.0
+#define GUARD_HIST 30
 
 /* ε-lists are about log(D/blur)/log(1/scaling) + 2 long; reserving 128
  * entries at alloc lets otk_sinkhorn_set_eps re-aim without allocating in
@@ -72,11 +74,12 @@ struct otk_sinkhorn {
     int stage, started, step;
     int iterations, annealing_iterations, target_iterations;
     double last_eps, error, best_error;
-    /* The annealing guard: state, next checkpoint (target updates), the
-     * error at the previous one; while probing, the target update count at
-     * the start of the probe, its length and the annealed pair's error. */
+    /* The annealing guard: state, next checkpoint (index i: GUARD_FIRST·2^i
+     * target updates), the errors at the checkpoints; while probing, the
+     * target update count at its start, its length and the annealed error
+     * after as many updates. */
     int guard, guard_next, guard_start, guard_len;
-    double guard_mark, guard_saved_error;
+    double guard_hist[GUARD_HIST], guard_compare;
     otk_status final_status;
     int values_valid;
     double ot_lin, plan_mass;
@@ -287,8 +290,7 @@ static void restart(otk_sinkhorn *s)
     s->values_valid = 0;
     s->guard = s->par.schedule == OTK_SCHEDULE_FIXED || s->par.no_annealing ? GUARD_OFF
                                                                            : GUARD_WATCH;
-    s->guard_next = GUARD_FIRST;
-    s->guard_mark = NAN;
+    s->guard_next = 0;
 }
 
 otk_status otk_sinkhorn_set(otk_sinkhorn *s, const double *a, const double *b)
@@ -530,40 +532,43 @@ static void cold_start(otk_sinkhorn *s)
  * alternating update, one side a step ahead of the other — which can lie
  * far along those directions, while zero potentials split evenly and can
  * lie much closer (or the other way round: neither start wins everywhere).
- * So when the annealed run creeps, run the no-annealing solve for as many
- * updates and continue whichever pair has the smaller error: the default
- * then costs at most a probe more than the better of the two starts at the
- * decision, and is bitwise the annealed solve where the guard stays quiet. */
+ * So when the annealed run creeps, run the no-annealing solve (bitwise its
+ * first updates) for a quarter of the updates the annealed run has had, and
+ * continue whichever pair has the smaller error after equally many: a
+ * probe that loses costs a twentieth of the predicted solve, the annealed
+ * run then resumes bitwise where it stopped, and where the guard stays
+ * quiet the solve is bitwise the annealed one. */
 static int guard(otk_sinkhorn *s, double err)
 {
     const int k = s->target_iterations;
     if (s->guard == GUARD_WATCH) {
-        if (k != s->guard_next)
+        const int i = s->guard_next;
+        if (i >= GUARD_HIST || k != GUARD_FIRST << i)
             return 0;
-        /* Fire when err/tol > (mark/err)^SLOWNESS, i.e. when the rate of
-         * the last doubling of k needs more than SLOWNESS/2·k updates, and
-         * when the probe and a continuation fit in max_iter. */
-        const double mark = s->guard_mark;
-        const int fire = isfinite(mark) && 2 * k < s->par.max_iter &&
-                         (err >= mark || log(err / s->par.tol) >
-                                             GUARD_SLOWNESS * log(mark / err));
-        if (!fire) {
-            s->guard_mark = err;
-            s->guard_next = 2 * k;
+        s->guard_hist[i] = err;
+        s->guard_next = i + 1;
+        if (i < 2)
             return 0;
-        }
+        /* err/tol > (mark/err)^SLOWNESS: the rate since k/2 needs more than
+         * SLOWNESS/2·k more updates (or the error grew). */
+        const double mark = s->guard_hist[i - 1];
+        const int fire = k + k / 4 < s->par.max_iter &&
+                         (err >= mark ||
+                          log(err / s->par.tol) > GUARD_SLOWNESS * log(mark / err));
+        if (!fire)
+            return 0;
         keep_saved(s, 1);
-        s->guard_saved_error = err;
+        s->guard_compare = s->guard_hist[i - 2];
         s->guard_start = k;
-        s->guard_len = k;
+        s->guard_len = k / 4;
         s->guard = GUARD_PROBE;
         cold_start(s);
         return 1;
     }
     if (s->guard == GUARD_PROBE && k - s->guard_start == s->guard_len) {
-        /* Equal numbers of target updates: keep the smaller error. */
+        /* After equal numbers of target updates, keep the smaller error. */
         s->guard = GUARD_OFF;
-        if (err >= s->guard_saved_error) {
+        if (err >= s->guard_compare) {
             keep_saved(s, 0);
             return 1;
         }
