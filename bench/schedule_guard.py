@@ -75,6 +75,7 @@ def main():
     ap.add_argument("--md", default=os.path.join(HERE, "results", "schedule_guard.md"))
     a = ap.parse_args()
     binary = os.path.join(HERE, "bench_sinkhorn")
+    load = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, args in problems(tmp):
@@ -92,7 +93,9 @@ def main():
     lines = ["# The default schedule vs no annealing (bench/schedule_guard.py)", "",
              "Iterations = all updates (annealing included); time = median of %d solves "
              "(bench_sinkhorn `seconds`, threads 1); error = relative L1 marginal error."
-             % a.repeats, "",
+             % a.repeats,
+             "Load average before the run: %.1f on %d CPUs (a shared machine: times are "
+             "indicative, iterations exact)." % (load, os.cpu_count()), "",
              "| problem | " + " | ".join("%s: iterations, status, error, time" % c[1]
                                       for c in cols) + " |",
              "|---|" + "---|" * len(cols)]
