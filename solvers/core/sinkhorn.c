@@ -28,7 +28,7 @@ enum { STAGE_UNSET, STAGE_RUNNING, STAGE_DONE };
 enum { GUARD_OFF, GUARD_WATCH, GUARD_PROBE };
 #define GUARD_FIRST 4
 #define GUARD_SLOWNESS 8.0
-#define GUARD_HIST 30
+#define GUARD_HIST 28 /* GUARD_FIRST << 27 = 2^29 still fits an int */
 
 /* ε-lists are about log(D/blur)/log(1/scaling) + 2 long; reserving 128
  * entries at alloc lets otk_sinkhorn_set_eps re-aim without allocating in
