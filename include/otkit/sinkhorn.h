@@ -39,7 +39,8 @@
  *                          further updates after k = 16, 32, ... updates, it
  *                          runs the no_annealing solve for k/4 updates and
  *                          continues whichever pair has the smaller error after
- *                          equally many (or stops at once if either meets tol).
+ *                          equally many (the probe ends the solve if it meets
+ *                          tol).
  *                          Where it does not fire the solve is bitwise the
  *                          annealed one.
  *
