@@ -1203,6 +1203,88 @@ START_TEST(test_converge_schedule_anneals_then_iterates_at_the_target)
 }
 END_TEST
 
+/* The annealing guard (docs/math.md A.5).  Both problems have a plan close
+ * to the identity matching at the target ε, where the annealed alternating
+ * run hands over a split of f_i + g_i that Sinkhorn corrects only like 1/k,
+ * while zero potentials converge at once: without the guard the default
+ * schedule lost to no annealing on both (before the guard: the line stopped
+ * at max_iter = 1000 with error 1.2e-3, the 6-D map at max_iter = 10⁴ with
+ * 1.2e-5, and 1.8e-6 after 10⁵; no annealing: 1 and 2417 updates). */
+
+static otk_sinkhorn_result solve_line_of_ten(int no_annealing, otk_status expect)
+{
+    /* POT's test_empirical_sinkhorn: 10 points 0..9 on a line against
+     * themselves, squared Euclidean cost, ε = 0.1, POT's stopThr and
+     * numItermax. */
+    double x[10];
+    for (int i = 0; i < 10; i++)
+        x[i] = i;
+    otk_cost *c = NULL;
+    TK_ASSERT_OK(otk_cost_points(&c, 10, 10, 1, x, x, OTK_GROUND_SQEUCLIDEAN, 0.0));
+    otk_sinkhorn_params par = params_converge(0.1, 1e-9);
+    par.max_iter = 1000;
+    par.no_annealing = no_annealing;
+    otk_sinkhorn *s = NULL;
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, &par));
+    otk_sinkhorn_result res;
+    otk_status st = otk_sinkhorn_solve(s, NULL, NULL, &res);
+    ck_assert_msg(st == expect, "no_annealing = %d: %s after %d updates, error %.3g",
+                  no_annealing, otk_status_name(st), res.iterations, res.marginal_error);
+    otk_sinkhorn_free(s);
+    otk_cost_free(c);
+    return res;
+}
+
+START_TEST(test_default_schedule_converges_on_ten_points_on_a_line)
+{
+    const otk_sinkhorn_result cold = solve_line_of_ten(1, OTK_SUCCESS);
+    const otk_sinkhorn_result res = solve_line_of_ten(0, OTK_SUCCESS);
+    ck_assert_double_le(res.marginal_error, 1e-9);
+    /* 6 annealing updates, the annealed run to its third checkpoint (16),
+     * then the probe, which is the cold solve update for update. */
+    ck_assert_int_eq(res.annealing_iterations, 6);
+    ck_assert_int_le(res.iterations, 6 + 16 + cold.iterations);
+    ck_assert_double_eq(res.ot_kl, cold.ot_kl);
+    ck_assert_double_eq(res.marginal_error, cold.marginal_error);
+}
+END_TEST
+
+START_TEST(test_default_schedule_converges_on_a_smooth_map_in_6d)
+{
+    /* The Monge gap's use: 200 Gaussian points in 6-D and their images
+     * under the smooth non-optimal map T(x)_k = x_k + 0.02 sin(3 x_{k+1}),
+     * squared Euclidean cost, ε = 0.05, tol 1e-6, max_iter 10⁴. */
+    const size_t n = 200, d = 6;
+    tk_rng r = tk_rng_seed(15);
+    double *x = tk_alloc(n * d, sizeof *x), *y = tk_alloc(n * d, sizeof *y);
+    for (size_t i = 0; i < n * d; i++)
+        x[i] = tk_gauss(&r);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < d; k++)
+            y[i * d + k] = x[i * d + k] + 0.02 * sin(3.0 * x[i * d + (k + 1) % d]);
+    otk_cost *c = NULL;
+    TK_ASSERT_OK(otk_cost_points(&c, n, n, d, x, y, OTK_GROUND_SQEUCLIDEAN, 0.0));
+    otk_sinkhorn_params par = params_converge(0.05, 1e-6);
+    par.max_iter = 10000;
+    otk_sinkhorn_result res, cold;
+    otk_sinkhorn *s = solve_ok(c, &par, NULL, NULL, &res);
+    otk_sinkhorn_free(s);
+    par.no_annealing = 1;
+    s = solve_ok(c, &par, NULL, NULL, &cold);
+    otk_sinkhorn_free(s);
+    /* Never far behind no annealing: at most the annealed run up to the
+     * checkpoint where the guard fired (a quarter of which the probe
+     * repeats), bounded here by the cold solve's own length. */
+    ck_assert_int_le(res.iterations - res.annealing_iterations, 2 * cold.iterations);
+    /* The same solution: both within tol of it, so the values agree to about
+     * tol times the cost scale. */
+    ck_assert_double_le(fabs(res.ot_kl - cold.ot_kl), 1e-5 * fabs(cold.ot_kl));
+    otk_cost_free(c);
+    free(x);
+    free(y);
+}
+END_TEST
+
 /* ------------------------------------------------------------ errors */
 
 START_TEST(test_params_default_has_the_documented_values)
@@ -1752,6 +1834,9 @@ Suite *sinkhorn_suite(void)
     tcase_add_test(tc, test_epsilon_schedule_honours_cap_and_rejects_invalid_arguments);
     tcase_add_test(tc, test_fixed_schedule_runs_one_update_per_listed_eps);
     tcase_add_test(tc, test_converge_schedule_anneals_then_iterates_at_the_target);
+    tcase_add_test(tc, test_default_schedule_converges_on_ten_points_on_a_line);
+    tcase_add_test(tc, test_default_schedule_converges_on_a_smooth_map_in_6d);
+    tk_set_timeout(tc, 60); /* the 6-D map: about 5000 updates of 200×200 */
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");

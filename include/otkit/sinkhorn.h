@@ -34,6 +34,15 @@
  *                          the cost's diameter, p its exponent, blur = ε^(1/p).
  *   OTK_SCHEDULE_CONVERGE  (default) the same annealing, then updates at the
  *                          target ε until the marginal error <= tol or max_iter.
+ *                          A guard (docs/math.md A.5) watches the annealed run:
+ *                          when its rate at the target ε predicts more than 4k
+ *                          further updates after k = 16, 32, ... updates, it
+ *                          runs the no_annealing solve for k/4 updates and
+ *                          continues whichever pair has the smaller error after
+ *                          equally many (the probe ends the solve if it meets
+ *                          tol).
+ *                          Where it does not fire the solve is bitwise the
+ *                          annealed one.
  *
  * Marginal error (reported and used to stop): with r = P1 and c = Pᵀ1,
  *   err = ‖r − a∘exp(−f/ρ_a)‖₁ / m_a + ‖c − b∘exp(−g/ρ_b)‖₁ / m_b
@@ -134,7 +143,7 @@ typedef struct {
     /* CONVERGE only: relative L1 marginal tolerance (see above).  Default 1e-6. */
     double tol;
     /* CONVERGE only: maximum number of updates at the target ε (the annealing
-     * steps are not counted).  Default 10000. */
+     * steps are not counted; the guard's probe updates are).  Default 10000. */
     int max_iter;
     /* Skip the annealing and start at the target ε from zero potentials
      * (CONVERGE only).  Default 0. */
@@ -152,7 +161,8 @@ typedef struct {
     double rho_a, rho_b;          /* penalties actually used (INFINITY = balanced) */
     double mass_a, mass_b;        /* Σa, Σb */
     double marginal_error;        /* relative L1 error of the returned potentials */
-    int iterations;               /* all updates run, annealing included */
+    int iterations;               /* all updates run, annealing and the guard's
+                                     probe included */
     int annealing_iterations;     /* of which before the target ε (all but the
                                      last listed ε of the fixed schedule) */
     otk_status status;            /* OTK_SUCCESS or OTK_NOT_CONVERGED */

@@ -16,6 +16,20 @@
 
 enum { STAGE_UNSET, STAGE_RUNNING, STAGE_DONE };
 
+/* The annealing guard (docs/math.md A.5, "The annealing guard"): WATCH the
+ * annealed run at the target ε, PROBE a cold start at the target ε, or OFF
+ * (decided; fixed schedule, no annealing, warm start).  The errors at
+ * GUARD_FIRST·2^i target updates are kept; from the third checkpoint k on,
+ * the guard fires when the error fell by less than
+ * (error/tol)^(1/GUARD_SLOWNESS) since k/2, i.e. when that rate still needs
+ * more than GUARD_SLOWNESS/2·k updates to reach tol.  The probe runs k/4
+ * updates and is compared with the annealed error at k/4: it costs at most
+ * a twentieth of such a solve. */
+enum { GUARD_OFF, GUARD_WATCH, GUARD_PROBE };
+#define GUARD_FIRST 4
+#define GUARD_SLOWNESS 8.0
+#define GUARD_HIST 28 /* GUARD_FIRST << 27 = 2^29 still fits an int */
+
 /* ε-lists are about log(D/blur)/log(1/scaling) + 2 long; reserving 128
  * entries at alloc lets otk_sinkhorn_set_eps re-aim without allocating in
  * any common use. */
@@ -35,6 +49,7 @@ typedef struct {
     const double *a, *log_a, *b, *log_b; /* set by otk_sinkhorn_set */
     double mass_a, mass_b;
     double *f, *g, *f_soft, *g_soft, *h_n, *h_m, *best_f, *best_g;
+    double *saved_f, *saved_g; /* the annealed pair while the guard probes */
     int f_fresh; /* f = κ smin(g) holds exactly (after an alternating update) */
 } problem;
 
@@ -59,6 +74,12 @@ struct otk_sinkhorn {
     int stage, started, step;
     int iterations, annealing_iterations, target_iterations;
     double last_eps, error, best_error;
+    /* The annealing guard: state, next checkpoint (index i: GUARD_FIRST·2^i
+     * target updates), the errors at the checkpoints; while probing, the
+     * target update count at its start, its length and the annealed error
+     * after as many updates. */
+    int guard, guard_next, guard_start, guard_len;
+    double guard_hist[GUARD_HIST], guard_compare;
     otk_status final_status;
     int values_valid;
     double ot_lin, plan_mass;
@@ -83,17 +104,20 @@ static void problem_layout(problem *pr, double **w)
     pr->f_soft = *w, *w += n;
     pr->h_n = *w, *w += n;
     pr->best_f = *w, *w += n;
+    pr->saved_f = *w, *w += n;
     if (pr->self) {
         pr->g = pr->f;
         pr->g_soft = pr->f_soft;
         pr->h_m = pr->h_n;
         pr->best_g = pr->best_f;
+        pr->saved_g = pr->saved_f;
         return;
     }
     pr->g = *w, *w += m;
     pr->g_soft = *w, *w += m;
     pr->h_m = *w, *w += m;
     pr->best_g = *w, *w += m;
+    pr->saved_g = *w, *w += m;
 }
 
 /* The solver for the problems on costs[0..k): costs[0] the n×m pair, the
@@ -129,9 +153,9 @@ static otk_status alloc_problems(otk_sinkhorn **out, const otk_cost *const *cost
     par.update = rp.update;
 
     const size_t n = cost->n, m = cost->m;
-    /* 6 arrays per side for the weights and read-outs, 4 per side for each
-     * problem's potentials and workspace: at most 6 + 4·2 per side. */
-    const size_t per_side = 6 + 4 * (size_t)(k > 1 ? 2 : 1);
+    /* 6 arrays per side for the weights and read-outs, 5 per side for each
+     * problem's potentials and workspace: at most 6 + 5·2 per side. */
+    const size_t per_side = 6 + 5 * (size_t)(k > 1 ? 2 : 1);
     const size_t limit = SIZE_MAX / per_side / sizeof(double);
     if (m > limit || n > limit - m)
         return otk__fail(OTK_ENOMEM, "%s: workspace for n = %zu, m = %zu overflows size_t", fn, n,
@@ -262,6 +286,9 @@ static void restart(otk_sinkhorn *s)
     s->best_error = INFINITY;
     s->final_status = OTK_CONTINUE;
     s->values_valid = 0;
+    s->guard = s->par.schedule == OTK_SCHEDULE_FIXED || s->par.no_annealing ? GUARD_OFF
+                                                                           : GUARD_WATCH;
+    s->guard_next = 0;
 }
 
 otk_status otk_sinkhorn_set(otk_sinkhorn *s, const double *a, const double *b)
@@ -327,6 +354,7 @@ otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double *f, const d
     s->best_error = INFINITY;
     s->final_status = OTK_CONTINUE;
     s->values_valid = 0;
+    s->guard = GUARD_OFF; /* the caller chose the start */
     return OTK_SUCCESS;
 }
 
@@ -461,6 +489,91 @@ static void keep_best(otk_sinkhorn *s, int to_best)
     }
 }
 
+/* Save the current pair of every problem for the guard (to_saved), or put
+ * the saved pair back. */
+static void keep_saved(otk_sinkhorn *s, int to_saved)
+{
+    for (int q = 0; q < s->n_prob; q++) {
+        problem *pr = &s->prob[q];
+        memcpy(to_saved ? pr->saved_f : pr->f, to_saved ? pr->f : pr->saved_f,
+               pr->n * sizeof *pr->f);
+        if (!pr->self)
+            memcpy(to_saved ? pr->saved_g : pr->g, to_saved ? pr->g : pr->saved_g,
+                   pr->m * sizeof *pr->g);
+        pr->f_fresh = 0;
+    }
+}
+
+/* Zero potentials at the target ε: the start of a no-annealing solve. */
+static void cold_start(otk_sinkhorn *s)
+{
+    for (int q = 0; q < s->n_prob; q++) {
+        problem *pr = &s->prob[q];
+        memset(pr->f, 0, pr->n * sizeof *pr->f);
+        if (!pr->self)
+            memset(pr->g, 0, pr->m * sizeof *pr->g);
+        pr->f_fresh = 0;
+    }
+}
+
+/* The annealing guard, called at the target ε after the convergence test
+ * with the error `err` of the current pair.  Returns 1 when it replaced the
+ * potentials (the soft-mins of the convergence test are then stale).
+ *
+ * Why (docs/math.md A.5): when ε is small against the gaps between the
+ * costs of competing pairings, the plan is nearly a permutation σ and the
+ * dual is nearly flat along (f + u, g − u∘σ⁻¹): moving the split of each
+ * matched pair's f_i + g_σ(i) between its two sides changes only the
+ * exponentially small entries off the matching, so Sinkhorn corrects an
+ * error in that split at a sublinear rate (the marginal error then falls
+ * like 1/k).  The annealing hands over the split of a coarser ε — with the
+ * alternating update, one side a step ahead of the other — which can lie
+ * far along those directions, while zero potentials split evenly and can
+ * lie much closer (or the other way round: neither start wins everywhere).
+ * So when the annealed run creeps, run the no-annealing solve (bitwise its
+ * first updates) for a quarter of the updates the annealed run has had, and
+ * continue whichever pair has the smaller error after equally many: a
+ * probe that loses costs a twentieth of the predicted solve, the annealed
+ * run then resumes bitwise where it stopped, and where the guard stays
+ * quiet the solve is bitwise the annealed one. */
+static int guard(otk_sinkhorn *s, double err)
+{
+    const int k = s->target_iterations;
+    if (s->guard == GUARD_WATCH) {
+        const int i = s->guard_next;
+        if (i >= GUARD_HIST || k != GUARD_FIRST << i)
+            return 0;
+        s->guard_hist[i] = err;
+        s->guard_next = i + 1;
+        if (i < 2)
+            return 0;
+        /* err/tol > (mark/err)^SLOWNESS: the rate since k/2 needs more than
+         * SLOWNESS/2·k more updates (or the error grew). */
+        const double mark = s->guard_hist[i - 1];
+        const int fire = k + k / 4 < s->par.max_iter &&
+                         (err >= mark ||
+                          log(err / s->par.tol) > GUARD_SLOWNESS * log(mark / err));
+        if (!fire)
+            return 0;
+        keep_saved(s, 1);
+        s->guard_compare = s->guard_hist[i - 2];
+        s->guard_start = k;
+        s->guard_len = k / 4;
+        s->guard = GUARD_PROBE;
+        cold_start(s);
+        return 1;
+    }
+    if (s->guard == GUARD_PROBE && k - s->guard_start == s->guard_len) {
+        /* After equal numbers of target updates, keep the smaller error. */
+        s->guard = GUARD_OFF;
+        if (err >= s->guard_compare) {
+            keep_saved(s, 0);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static otk_status finish(otk_sinkhorn *s, otk_status st)
 {
     s->stage = STAGE_DONE;
@@ -544,8 +657,9 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
                   s->best_error, s->par.tol, s->par.max_iter, eps);
         return finish(s, OTK_NOT_CONVERGED);
     }
+    const int replaced = guard(s, err);
     for (int q = 0; q < s->n_prob; q++)
-        update(s, &s->prob[q], eps, 1);
+        update(s, &s->prob[q], eps, !replaced);
     s->iterations++;
     s->target_iterations++;
     if (!potentials_finite(s))
