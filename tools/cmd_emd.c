@@ -127,46 +127,6 @@ static int check_request(const emd_request *req)
     return cli_check_ground_power("emd", c->ground, c->power);
 }
 
-typedef struct {
-    cli_matrix x, y, cost_matrix, a, b;
-    size_t n, m, d;
-} emd_problem;
-
-static void problem_free(emd_problem *pb)
-{
-    cli_matrix_free(&pb->x);
-    cli_matrix_free(&pb->y);
-    cli_matrix_free(&pb->cost_matrix);
-    cli_matrix_free(&pb->a);
-    cli_matrix_free(&pb->b);
-}
-
-static int read_problem(const emd_request *req, emd_problem *pb)
-{
-    const char *owner[2] = {"X", "Y"}, *unit[2] = {"points", "points"};
-    const cli_common *c = &req->common;
-    if (req->cost_matrix_path) {
-        if (cli_read_matrix(req->cost_matrix_path, &c->read, &pb->cost_matrix) < 0)
-            return -1;
-        pb->n = pb->cost_matrix.rows;
-        pb->m = pb->cost_matrix.cols;
-        owner[0] = owner[1] = "the cost matrix";
-        unit[0] = "rows";
-        unit[1] = "columns";
-    } else {
-        if (cli_read_point_clouds(c->paths[0], c->paths[1], &c->read, &pb->x, &pb->y) < 0)
-            return -1;
-        pb->n = pb->x.rows;
-        pb->m = pb->y.rows;
-        pb->d = pb->x.cols;
-    }
-    return cli_read_weights(c->a_path, &c->read, "--a", pb->n, owner[0], unit[0], &pb->a) < 0 ||
-                   cli_read_weights(c->b_path, &c->read, "--b", pb->m, owner[1], unit[1],
-                                    &pb->b) < 0
-               ? -1
-               : 0;
-}
-
 /* The plan's triplets as an k x 3 table. */
 static int write_plan(cli_output *out, const otk_emd *s, size_t k)
 {
@@ -234,12 +194,12 @@ int cmd_emd(int argc, char **argv)
         return CLI_EXIT_BAD_INPUT;
 
     int exit_status = CLI_EXIT_BAD_INPUT;
-    emd_problem pb;
+    cli_problem pb;
     memset(&pb, 0, sizeof pb);
     cli_output plan_out = {NULL, NULL, NULL}, potentials_out = {NULL, NULL, NULL};
     otk_cost *cost = NULL;
     otk_emd *solver = NULL;
-    if (read_problem(&req, &pb) < 0)
+    if (cli_read_problem(&req.common, req.cost_matrix_path, &pb) < 0)
         goto done;
     if (req.plan_path && cli_output_open(&plan_out, req.plan_path) < 0)
         goto done;
@@ -302,6 +262,6 @@ done:
     cli_output_discard(&potentials_out);
     otk_emd_free(solver);
     otk_cost_free(cost);
-    problem_free(&pb);
+    cli_problem_free(&pb);
     return exit_status;
 }

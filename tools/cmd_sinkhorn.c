@@ -257,51 +257,7 @@ static int parse_sinkhorn_options(int argc, char **argv, sinkhorn_request *req)
 
 /* ------------------------------------------------------------------ inputs */
 
-/* The data read from the files. */
-typedef struct {
-    cli_matrix x, y;        /* points, n×d and m×d */
-    cli_matrix cost_matrix; /* n×m */
-    cli_matrix a, b;        /* weights, n×1 and m×1; empty = uniform */
-    size_t n, m, d;         /* d = 0 for a cost matrix */
-} sinkhorn_problem;
-
-static void problem_free(sinkhorn_problem *pb)
-{
-    cli_matrix_free(&pb->x);
-    cli_matrix_free(&pb->y);
-    cli_matrix_free(&pb->cost_matrix);
-    cli_matrix_free(&pb->a);
-    cli_matrix_free(&pb->b);
-}
-
-static int read_problem(const sinkhorn_request *req, sinkhorn_problem *pb)
-{
-    /* What the weights must match, for the message of a wrong count. */
-    const char *owner[2] = {"X", "Y"}, *unit[2] = {"points", "points"};
-    const cli_common *c = &req->common;
-    if (req->cost_matrix_path) {
-        if (cli_read_matrix(req->cost_matrix_path, &c->read, &pb->cost_matrix) < 0)
-            return -1;
-        pb->n = pb->cost_matrix.rows;
-        pb->m = pb->cost_matrix.cols;
-        pb->d = 0;
-        owner[0] = owner[1] = "the cost matrix";
-        unit[0] = "rows";
-        unit[1] = "columns";
-    } else {
-        if (cli_read_point_clouds(c->paths[0], c->paths[1], &c->read, &pb->x, &pb->y) < 0)
-            return -1;
-        pb->n = pb->x.rows;
-        pb->m = pb->y.rows;
-        pb->d = pb->x.cols;
-    }
-    if (cli_read_weights(c->a_path, &c->read, "--a", pb->n, owner[0], unit[0], &pb->a) < 0 ||
-        cli_read_weights(c->b_path, &c->read, "--b", pb->m, owner[1], unit[1], &pb->b) < 0)
-        return -1;
-    return 0;
-}
-
-static int make_cost(const sinkhorn_request *req, const sinkhorn_problem *pb, otk_cost **cost)
+static int make_cost(const sinkhorn_request *req, const cli_problem *pb, otk_cost **cost)
 {
     otk_status st;
     if (req->cost_matrix_path)
@@ -388,14 +344,14 @@ int cmd_sinkhorn(int argc, char **argv)
     }
 
     int exit_status = CLI_EXIT_BAD_INPUT;
-    sinkhorn_problem pb;
+    cli_problem pb;
     memset(&pb, 0, sizeof pb);
     cli_output potentials_out = {NULL, NULL, NULL}, plan_out = {NULL, NULL, NULL};
     otk_cost *cost = NULL;
     otk_sinkhorn *solver = NULL;
     double *plan = NULL;
 
-    if (read_problem(&req, &pb) < 0)
+    if (cli_read_problem(&req.common, req.cost_matrix_path, &pb) < 0)
         goto done;
     if (req.plan_path) {
         if ((double)pb.n * (double)pb.m > MAX_PLAN_ENTRIES) {
@@ -443,6 +399,6 @@ done:
     otk_sinkhorn_free(solver);
     otk_cost_free(cost);
     free(plan);
-    problem_free(&pb);
+    cli_problem_free(&pb);
     return exit_status;
 }

@@ -154,3 +154,38 @@ int cli_expect_paths(const char *command, const cli_common *common, int count, c
         return cli_usage_error(command, "too many arguments: expected %s", what);
     return 0;
 }
+
+void cli_problem_free(cli_problem *pb)
+{
+    cli_matrix_free(&pb->x);
+    cli_matrix_free(&pb->y);
+    cli_matrix_free(&pb->cost_matrix);
+    cli_matrix_free(&pb->a);
+    cli_matrix_free(&pb->b);
+}
+
+int cli_read_problem(const cli_common *c, const char *cost_matrix_path, cli_problem *pb)
+{
+    /* What the weights must match, for the message of a wrong count. */
+    const char *owner[2] = {"X", "Y"}, *unit[2] = {"points", "points"};
+    if (cost_matrix_path) {
+        if (cli_read_matrix(cost_matrix_path, &c->read, &pb->cost_matrix) < 0)
+            return -1;
+        pb->n = pb->cost_matrix.rows;
+        pb->m = pb->cost_matrix.cols;
+        pb->d = 0;
+        owner[0] = owner[1] = "the cost matrix";
+        unit[0] = "rows";
+        unit[1] = "columns";
+    } else {
+        if (cli_read_point_clouds(c->paths[0], c->paths[1], &c->read, &pb->x, &pb->y) < 0)
+            return -1;
+        pb->n = pb->x.rows;
+        pb->m = pb->y.rows;
+        pb->d = pb->x.cols;
+    }
+    if (cli_read_weights(c->a_path, &c->read, "--a", pb->n, owner[0], unit[0], &pb->a) < 0 ||
+        cli_read_weights(c->b_path, &c->read, "--b", pb->m, owner[1], unit[1], &pb->b) < 0)
+        return -1;
+    return 0;
+}

@@ -73,4 +73,21 @@ int cli_parse_command(const char *command, const char *usage, const cli_option *
  * Returns 0 or -1 (reported). */
 int cli_expect_paths(const char *command, const cli_common *common, int count, const char *what);
 
+/* The transport problem of a solver command: two point files (the first two
+ * positional arguments) or the --cost-matrix file, and the weights --a/--b
+ * (empty = uniform), whose counts are checked against the points or the
+ * matrix's rows and columns with a message naming both.  A zero-initialised
+ * cli_problem is empty and may be freed. */
+typedef struct {
+    cli_matrix x, y;        /* points, n×d and m×d */
+    cli_matrix cost_matrix; /* n×m */
+    cli_matrix a, b;        /* weights, n×1 and m×1; empty = uniform */
+    size_t n, m, d;         /* d = 0 for a cost matrix */
+} cli_problem;
+
+/* Read it; cost_matrix_path NULL reads point clouds.  Returns 0, or -1 after
+ * cli_error. */
+int cli_read_problem(const cli_common *common, const char *cost_matrix_path, cli_problem *pb);
+void cli_problem_free(cli_problem *pb);
+
 #endif /* OTK_TOOLS_OPTIONS_H */
