@@ -9,46 +9,8 @@
 # to parse JSON.  Prints one line per check and ends with "N passed, M
 # failed"; exits 1 when a check failed, 77 (skipped) without python3.
 
-top_builddir=${top_builddir:-.}
-top_srcdir=${top_srcdir:-.}
-OTK=$top_builddir/otk
-
-if [ -x /usr/bin/python3 ]; then
-    PYTHON=/usr/bin/python3
-elif command -v python3 >/dev/null 2>&1; then
-    PYTHON=python3
-else
-    echo "SKIP: python3 is needed to parse otk's JSON output"
-    exit 77
-fi
-if [ ! -x "$OTK" ]; then
-    echo "FAIL: $OTK not found or not executable (build it with 'make otk')"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/otk-test-exact.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
-
-passed=0
-failed=0
-pass() {
-    passed=$((passed + 1))
-    echo "PASS: $1"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $1"
-    if [ -s "$tmp/err" ]; then
-        sed 's/^/    stderr: /' "$tmp/err" | head -n 5
-    fi
-}
-
-run_otk() {
-    "$OTK" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
+TEST_NAME=test-exact
+. "${top_srcdir:-.}/tests/cli_lib.sh"
 
 # py_true EXPRESSION: the Python EXPRESSION is true, with d the JSON object
 # printed (or None), csv(PATH) the numbers of a CSV file as rows of floats and
@@ -348,5 +310,4 @@ else
     fail "sliced one file (exit $rc)"
 fi
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish
