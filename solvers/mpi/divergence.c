@@ -22,6 +22,7 @@ struct otk_mpi_divergence {
     double *b, *log_b, *g_ab, *g_bb, *g_soft, *gbb_soft, *hy; /* hy: 2 slots */
     double *tmp;                                              /* max(n, m)·d */
     double *best_f_ba, *best_f_aa, *best_g_ab, *best_g_bb;    /* the best iterate */
+    double *saved_f_ba, *saved_f_aa, *saved_g_ab, *saved_g_bb; /* the guard's */
     double mass_a, mass_b;
 };
 
@@ -73,7 +74,7 @@ otk_status otk_mpi_divergence_alloc(otk_mpi_divergence **out, MPI_Comm comm, siz
     div->eps = div->sch.eps;
     div->rho = par.reach > 0.0 ? pow(par.reach, div->sch.p) : par.rho;
     const size_t n = n_local, m = m_local, L = n > m ? n : m;
-    double *w = malloc((10 * n + 10 * m + L * d + 1) * sizeof *w);
+    double *w = malloc((12 * n + 12 * m + L * d + 1) * sizeof *w);
     st = w ? OTK_SUCCESS
            : otk_mpi__fail(OTK_ENOMEM, "rank %d: out of memory for n_local = %zu, m_local = %zu",
                            R.rank, n, m);
@@ -99,6 +100,10 @@ otk_status otk_mpi_divergence_alloc(otk_mpi_divergence **out, MPI_Comm comm, siz
     div->best_f_aa = w, w += n;
     div->best_g_ab = w, w += m;
     div->best_g_bb = w, w += m;
+    div->saved_f_ba = w, w += n;
+    div->saved_f_aa = w, w += n;
+    div->saved_g_ab = w, w += m;
+    div->saved_g_bb = w, w += m;
     div->tmp = w;
     *out = div;
     return OTK_SUCCESS;
@@ -296,6 +301,23 @@ static void keep_best(otk_mpi_divergence *div, size_t n, size_t m, int to_best)
         memcpy(to_best ? best[k] : cur[k], to_best ? cur[k] : best[k], len[k] * sizeof(double));
 }
 
+/* The annealing guard's probe (solve_common.h): save the four potentials and
+ * start from zero, or put the saved ones back. */
+static void guard_act(otk_mpi_divergence *div, size_t n, size_t m, int act)
+{
+    double *cur[4] = {div->f_ba, div->f_aa, div->g_ab, div->g_bb};
+    double *saved[4] = {div->saved_f_ba, div->saved_f_aa, div->saved_g_ab, div->saved_g_bb};
+    const size_t len[4] = {n, n, m, m};
+    for (int k = 0; k < 4; k++) {
+        if (act == OTK_MPI_GUARD_PROBE) {
+            memcpy(saved[k], cur[k], len[k] * sizeof(double));
+            memset(cur[k], 0, len[k] * sizeof(double));
+        } else {
+            memcpy(cur[k], saved[k], len[k] * sizeof(double));
+        }
+    }
+}
+
 otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_local,
                                     const double *b_local, otk_divergence_result *res)
 {
@@ -350,6 +372,8 @@ otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_loc
          * driver's f_fresh); the symmetric problems are always measured. */
         int f_exact = alternating, target = 0;
         double best = INFINITY;
+        otk_mpi__guard guard;
+        otk_mpi__guard_init(&guard, 1);
         for (;;) {
             if ((st = softmins(div, eps, !(alternating && f_exact), 0)) ||
                 (st = marginal_error(div, eps, alternating && f_exact, &err)))
@@ -374,6 +398,15 @@ otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_loc
                               err, div->par.tol, div->par.max_iter, eps);
                 final = OTK_NOT_CONVERGED;
                 break;
+            }
+            const int act =
+                otk_mpi__guard_step(&guard, target, err, div->par.tol, div->par.max_iter);
+            if (act != OTK_MPI_GUARD_NONE) {
+                /* New potentials: their soft-mins, as the loop's first
+                 * measurement computes them. */
+                guard_act(div, n, m, act);
+                if ((st = softmins(div, eps, !alternating, 0)))
+                    return st;
             }
             if ((st = update(div, eps, 1, alternating)))
                 return st;

@@ -18,8 +18,8 @@ struct otk_mpi_sinkhorn {
     otk_mpi__schedule sch;
     double rho_a, rho_b;
     /* This rank's weights, potentials and workspace. */
-    double *a, *log_a, *f, *f_soft, *hx, *best_f, *row;
-    double *b, *log_b, *g, *g_soft, *hy, *best_g, *col;
+    double *a, *log_a, *f, *f_soft, *hx, *best_f, *saved_f, *row;
+    double *b, *log_b, *g, *g_soft, *hy, *best_g, *saved_g, *col;
     double mass_a, mass_b;
 };
 
@@ -69,7 +69,7 @@ otk_status otk_mpi_sinkhorn_alloc(otk_mpi_sinkhorn **out, MPI_Comm comm, size_t 
         s->rho_a = s->rho_b = pow(par.reach, s->sch.p);
 
     const size_t n = n_local, m = m_local;
-    double *w = malloc((7 * n + 7 * m + 1) * sizeof *w);
+    double *w = malloc((8 * n + 8 * m + 1) * sizeof *w);
     st = w ? OTK_SUCCESS
            : otk_mpi__fail(OTK_ENOMEM, "rank %d: out of memory for n_local = %zu, m_local = %zu",
                            R.rank, n, m);
@@ -81,6 +81,7 @@ otk_status otk_mpi_sinkhorn_alloc(otk_mpi_sinkhorn **out, MPI_Comm comm, size_t 
     s->f_soft = w, w += n;
     s->hx = w, w += n;
     s->best_f = w, w += n;
+    s->saved_f = w, w += n;
     s->row = w, w += n;
     s->b = w, w += m;
     s->log_b = w, w += m;
@@ -88,6 +89,7 @@ otk_status otk_mpi_sinkhorn_alloc(otk_mpi_sinkhorn **out, MPI_Comm comm, size_t 
     s->g_soft = w, w += m;
     s->hy = w, w += m;
     s->best_g = w, w += m;
+    s->saved_g = w, w += m;
     s->col = w, w += m;
     *out = s;
     return OTK_SUCCESS;
@@ -308,6 +310,8 @@ otk_status otk_mpi_sinkhorn_solve(otk_mpi_sinkhorn *s, const double *a_local,
     int step = 0, f_fresh = 0, iterations = 0, annealing = 0, target = 0;
     double error = NAN, best = INFINITY;
     otk_status final = OTK_SUCCESS;
+    otk_mpi__guard guard;
+    otk_mpi__guard_init(&guard, !fixed && !s->par.no_annealing);
 
     if (!fixed && s->par.no_annealing) {
         step = last;
@@ -371,7 +375,19 @@ otk_status otk_mpi_sinkhorn_solve(otk_mpi_sinkhorn *s, const double *a_local,
             final = OTK_NOT_CONVERGED;
             break;
         }
-        if ((st = update(s, eps, 1, &f_fresh)))
+        const int act = otk_mpi__guard_step(&guard, target, err, s->par.tol, s->par.max_iter);
+        if (act == OTK_MPI_GUARD_PROBE) {
+            memcpy(s->saved_f, s->f, n * sizeof *s->f);
+            memcpy(s->saved_g, s->g, m * sizeof *s->g);
+            memset(s->f, 0, n * sizeof *s->f);
+            memset(s->g, 0, m * sizeof *s->g);
+        } else if (act == OTK_MPI_GUARD_RESTORE) {
+            memcpy(s->f, s->saved_f, n * sizeof *s->f);
+            memcpy(s->g, s->saved_g, m * sizeof *s->g);
+        }
+        if (act != OTK_MPI_GUARD_NONE)
+            f_fresh = 0;
+        if ((st = update(s, eps, act == OTK_MPI_GUARD_NONE, &f_fresh)))
             return st;
         iterations++;
         target++;

@@ -155,3 +155,44 @@ int otk_mpi__divergence_param_values(const otk_divergence_params *par, otk_groun
 #undef OTK_MPI_PARAM_
     return k;
 }
+
+enum { GUARD_OFF, GUARD_WATCH, GUARD_PROBE };
+#define GUARD_FIRST 4
+#define GUARD_SLOWNESS 8.0
+#define GUARD_HIST 28
+
+void otk_mpi__guard_init(otk_mpi__guard *g, int on)
+{
+    memset(g, 0, sizeof *g);
+    g->state = on ? GUARD_WATCH : GUARD_OFF;
+}
+
+int otk_mpi__guard_step(otk_mpi__guard *g, int k, double err, double tol, int max_iter)
+{
+    if (g->state == GUARD_WATCH) {
+        const int i = g->next;
+        if (i >= GUARD_HIST || k != GUARD_FIRST << i)
+            return OTK_MPI_GUARD_NONE;
+        g->hist[i] = err;
+        g->next = i + 1;
+        if (i < 2)
+            return OTK_MPI_GUARD_NONE;
+        const double mark = g->hist[i - 1];
+        const int fire = k + k / 4 < max_iter &&
+                         (err >= mark || log(err / tol) > GUARD_SLOWNESS * log(mark / err));
+        if (!fire)
+            return OTK_MPI_GUARD_NONE;
+        g->compare = g->hist[i - 2];
+        g->start = k;
+        g->len = k / 4;
+        g->state = GUARD_PROBE;
+        return OTK_MPI_GUARD_PROBE;
+    }
+    if (g->state == GUARD_PROBE && k - g->start == g->len) {
+        g->state = GUARD_OFF;
+        if (err >= g->compare)
+            return OTK_MPI_GUARD_RESTORE;
+    }
+    return OTK_MPI_GUARD_NONE;
+}
+
