@@ -45,6 +45,7 @@ def __getattr__(name):
         return importlib.import_module(".torch", __name__)
     raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
+
 __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule",
            "divergence", "divergence_matrix", "DivergenceResult", "Divergence", "geomloss_cost",
            "SinKD", "sinkd_loss", "sinkd_objective", "kd_loss", "kl_loss", "rkl_loss",

@@ -8,8 +8,8 @@ shapes.  Every solve builds the cost once and releases the GIL.
 import numpy as np
 
 from . import _otkit
-from ._common import exclusive, eps_blur
-from ._common import positive_or_zero, warn_not_converged, as_float, as_int, choice
+from ._common import eps_blur
+from ._common import warn_not_converged, as_float, as_int, choice
 
 __all__ = ["grid_sinkhorn", "grid_divergence", "barycenter", "GridResult", "Mesh",
            "mesh_sinkhorn", "mesh_divergence", "mesh_barycenter", "sparse_sinkhorn"]

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from . import _otkit
-from ._common import exclusive, eps_blur
+from ._common import eps_blur
 from ._common import (ConvergenceWarning, NOT_CONVERGED, points, schedule_code, positive_or_zero, warn_not_converged, choice,
                       as_float, as_int)
 
