@@ -218,6 +218,28 @@ if [ $rc -eq 2 ] && grep -q -- '--blur' "$tmp/err"; then
 else
     fail "--eps with --blur (exit $rc, expected 2)"
 fi
+# "not given" is its own state: --blur at its default value still conflicts
+# with --eps, and --rho with --reach; the message names both options
+for cmd in sinkhorn divergence; do
+    run_otk $cmd "$tmp/x01.csv" "$tmp/y01.csv" --eps 0.01 --blur 0.05
+    if [ $rc -eq 2 ] && grep -q -- '--eps' "$tmp/err" && grep -q -- '--blur' "$tmp/err" \
+        && [ ! -s "$tmp/out" ]; then
+        pass "$cmd --eps 0.01 --blur 0.05 (the default blur): exit 2 naming both"
+    else
+        fail "$cmd --eps 0.01 --blur 0.05 (exit $rc, expected 2 naming --eps and --blur)"
+    fi
+done
+for pair in "--rho --reach" "--reach --rho-a" "--rho --rho-b"; do
+    first=${pair% *}
+    second=${pair#* }
+    run_otk sinkhorn "$tmp/x01.csv" "$tmp/y01.csv" "$first" 1 "$second" 1
+    if [ $rc -eq 2 ] && grep -q -- "$first" "$tmp/err" && grep -q -- "$second" "$tmp/err" \
+        && [ ! -s "$tmp/out" ]; then
+        pass "sinkhorn $first 1 $second 1: exit 2 naming both"
+    else
+        fail "sinkhorn $first 1 $second 1 (exit $rc, expected 2 naming both)"
+    fi
+done
 
 # not converged: exit 3, JSON still printed
 run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --max-iter 1 --tol 1e-15

@@ -15,7 +15,8 @@ geomloss_cost <- function(p) {
 .otk_div_opt <- function(eps, blur, reach, rho, scaling, debias, schedule, update,
                          diameter, exponent, tol, max_iter, threads, power, grad,
                          cache_mb = 0) {
-    if (!is.null(reach) && !is.null(rho)) .otk_stop("reach and rho exclude each other")
+    .otk_exclusive("eps", eps, "blur", blur)
+    .otk_exclusive("reach", reach, "rho", rho)
     list(grad = grad,
          power = if (is.null(power)) 0 else .otk_num(power, "power"),
          eps = .otk_pos0(eps, "eps"),
@@ -38,14 +39,12 @@ geomloss_cost <- function(p) {
     res
 }
 
-sinkhorn_divergence <- function(x, y, a = NULL, b = NULL, blur = 0.05, p = 2, cost = NULL,
+sinkhorn_divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = 2, cost = NULL,
                                 power = NULL, eps = NULL, reach = NULL, rho = NULL,
                                 scaling = 0.5, debias = TRUE, schedule = "converge",
                                 update = "auto", diameter = NULL, exponent = NULL,
                                 tol = 1e-6, max_iter = 10000L, threads = 0L, grad = FALSE,
                                 warn = TRUE, cache_mb = 0) {
-    if (!is.null(eps) && !is.null(blur) && !identical(blur, 0.05))
-        .otk_stop("eps and blur exclude each other")
     if (is.null(cost)) {
         g <- geomloss_cost(p)
         cost <- g$cost
@@ -74,7 +73,6 @@ sinkhorn_divergence_matrix <- function(C_xy, C_xx = NULL, C_yy = NULL, a = NULL,
                                        tol = 1e-6, max_iter = 10000L, threads = 0L,
                                        grad = FALSE, warn = TRUE) {
     if (is.null(eps) && is.null(blur)) .otk_stop("eps (or blur) is required with cost matrices")
-    if (!is.null(eps) && !is.null(blur)) .otk_stop("eps and blur exclude each other")
     if (isTRUE(debias) && (is.null(C_xx) || is.null(C_yy)))
         .otk_stop(if (is.null(C_xx)) "C_xx" else "C_yy", " is required unless debias = FALSE")
     .otk_flag(warn, "warn")

@@ -4,10 +4,12 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
                      update = "auto", scaling = 0.5, diameter = NULL, p = NULL,
                      tol = 1e-6, max_iter = 10000L, no_annealing = FALSE, threads = 0L,
                      plan = FALSE, barycentric = FALSE, gauge = "geomloss", warn = TRUE) {
-    if ((!is.null(reach)) + (!is.null(rho)) + (!is.null(rho_a) || !is.null(rho_b)) > 1L)
-        .otk_stop("reach, rho and rho_a/rho_b exclude each other")
-    if (!is.null(eps) && !is.null(blur))
-        .otk_stop("eps and blur exclude each other")
+    .otk_exclusive("eps", eps, "blur", blur)
+    .otk_exclusive("reach", reach, "rho", rho)
+    .otk_exclusive("reach", reach, "rho_a", rho_a)
+    .otk_exclusive("reach", reach, "rho_b", rho_b)
+    .otk_exclusive("rho", rho, "rho_a", rho_a)
+    .otk_exclusive("rho", rho, "rho_b", rho_b)
     if (!is.null(C) && is.null(eps) && is.null(blur))
         .otk_stop("eps (or blur) is required with a cost matrix C")
     opt <- list(

@@ -27,6 +27,13 @@
 }
 
 # NULL -> 0 (the C library's "not set"), else a number > 0.
+# Two alternative arguments (eps or blur, rho or reach): NULL is "not given",
+# so both given is an error naming both, even at the other's default value.
+.otk_exclusive <- function(name_a, a, name_b, b) {
+    if (!is.null(a) && !is.null(b))
+        .otk_stop(name_a, " and ", name_b, " exclude each other: give one")
+}
+
 .otk_pos0 <- function(value, argname) {
     if (is.null(value)) return(0)
     v <- .otk_num(value, argname)

@@ -9,8 +9,9 @@
     fdiv(p, q, kind=...), psi(expected, actual), information_value(x, y)
     emd(a, b, M) / emd2(a, b, M), wasserstein_1d(u, v), sliced_wasserstein_distance(X, Y)
     Mesh, mesh_sinkhorn / mesh_divergence / mesh_barycenter, sparse_sinkhorn
-    otkit.torch (import it explicitly; needs PyTorch): SinkhornDivergence, SinKDLoss, KDLoss,
-    fdiv, FDivergenceLoss, sliced_wasserstein, wasserstein_1d
+    otkit.torch (needs PyTorch; imported on first use of otkit.torch, not by
+    import otkit): SinkhornDivergence, SinKDLoss, KDLoss, fdiv, FDivergenceLoss,
+    sliced_wasserstein, wasserstein_1d
 
 Units: eps and rho are in cost units; blur and reach are lengths (eps = blur^p,
 rho = reach^p with p the cost's exponent), as in GeomLoss.  Potentials are in
@@ -34,6 +35,16 @@ from ._exact import (emd, emd2, wasserstein_1d, sliced_wasserstein_distance, sli
                      W1dResult, SlicedResult)
 
 __version__ = _otkit.version()
+
+
+def __getattr__(name):
+    # PEP 562: otkit.torch without an explicit import, while `import otkit`
+    # stays free of PyTorch (slow to import, and optional).
+    if name == "torch":
+        import importlib
+        return importlib.import_module(".torch", __name__)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
 
 __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule",
            "divergence", "divergence_matrix", "DivergenceResult", "Divergence", "geomloss_cost",

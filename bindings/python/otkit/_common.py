@@ -84,6 +84,26 @@ def single_precision(x, y, dtype):
     raise ValueError("dtype = %r must be None, float32 or float64" % (dtype,))
 
 
+# GeomLoss's blur when neither eps nor blur is given (a length).
+DEFAULT_BLUR = 0.05
+
+
+def exclusive(name_a, a, name_b, b):
+    """ValueError naming both when both of two alternative arguments are given.
+    None is "not set": a value equal to the other's default is still given."""
+    if a is not None and b is not None:
+        raise ValueError("%s and %s exclude each other: give one" % (name_a, name_b))
+
+
+def eps_blur(eps, blur):
+    """The C library's eps and blur from the arguments of the same names
+    (eps in cost units, blur a length): at most one may be given; DEFAULT_BLUR
+    when neither is."""
+    exclusive("eps", eps, "blur", blur)
+    return dict(eps=positive_or_zero(eps, "eps"),
+                blur=DEFAULT_BLUR if blur is None else as_float(blur, "blur"))
+
+
 def positive_or_zero(value, argname):
     """None -> 0.0 (the C library's "not set"); otherwise a float > 0."""
     if value is None:

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from . import _otkit
+from ._common import exclusive, eps_blur
 from ._common import (points, schedule_code, update_code, positive_or_zero, warn_not_converged,
                       as_float, as_int, grad_names, single_precision)
 
@@ -62,18 +63,15 @@ class DivergenceResult:
 
 def _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, update,
              diameter, exponent, tol, max_iter, threads, cache_mb=0):
-    if eps is not None and blur is not None and blur != 0.05:
-        raise ValueError("eps and blur exclude each other")
-    if reach is not None and rho is not None:
-        raise ValueError("reach and rho exclude each other")
+    exclusive("eps", eps, "blur", blur)
+    exclusive("reach", reach, "rho", rho)
     if cost is None:
         cost, gpower = geomloss_cost(p)
         power = gpower if power is None else power
         if exponent is None:
             exponent = p
     return dict(cost=cost, power=0.0 if power is None else as_float(power, "power"),
-                eps=positive_or_zero(eps, "eps"),
-                blur=0.05 if blur is None else as_float(blur, "blur"),
+                **eps_blur(eps, blur),
                 rho=math.inf if rho is None else as_float(rho, "rho"),
                 reach=positive_or_zero(reach, "reach"), schedule=schedule_code(schedule),
                 update=update_code(update), scaling=as_float(scaling, "scaling"),
@@ -88,7 +86,7 @@ class Divergence:
     once, then solve() for several weights or set_points() for gradient flows.
     Keyword arguments as for otkit.divergence().  One object per thread."""
 
-    def __init__(self, x, y, blur=0.05, p=2, cost=None, power=None, eps=None, reach=None,
+    def __init__(self, x, y, blur=None, p=2, cost=None, power=None, eps=None, reach=None,
                  rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
                  diameter=None, exponent=None, tol=1e-6, max_iter=10000, threads=0,
                  warn=True, cache_mb=0, dtype=None):
@@ -111,15 +109,12 @@ class Divergence:
         eps (or blur) is required.  Only the weight gradients exist."""
         if eps is None and blur is None:
             raise ValueError("eps (or blur) is required with cost matrices")
-        if eps is not None and blur is not None:
-            raise ValueError("eps and blur exclude each other")
-        if reach is not None and rho is not None:
-            raise ValueError("reach and rho exclude each other")
+        exclusive("eps", eps, "blur", blur)
+        exclusive("reach", reach, "rho", rho)
         self = cls.__new__(cls)
         self._tol, self._max_iter, self._warn = as_float(tol, "tol"), max_iter, warn
         self._obj = _otkit.Divergence(
-            C_xy=C_xy, C_xx=C_xx, C_yy=C_yy, eps=positive_or_zero(eps, "eps"),
-            blur=0.05 if blur is None else as_float(blur, "blur"),
+            C_xy=C_xy, C_xx=C_xx, C_yy=C_yy, **eps_blur(eps, blur),
             rho=math.inf if rho is None else as_float(rho, "rho"),
             reach=positive_or_zero(reach, "reach"), schedule=schedule_code(schedule),
             update=update_code(update), scaling=as_float(scaling, "scaling"),
@@ -181,7 +176,7 @@ class Divergence:
         return self._obj.displacement_y()
 
 
-def divergence(x, y, a=None, b=None, blur=0.05, p=2, cost=None, power=None, eps=None,
+def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=None,
                reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
                update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
                threads=0, grad=False, warn=True, cache_mb=0, dtype=None):
@@ -201,6 +196,8 @@ def divergence(x, y, a=None, b=None, blur=0.05, p=2, cost=None, power=None, eps=
              unless `exponent` overrides it.
     blur     a length, eps = blur^p (default 0.05); or eps in cost units.
     reach    unbalanced, a length: rho = reach^p; or rho in cost units.
+             Giving both eps and blur, or both reach and rho, is a ValueError
+             naming the two (whatever the values).
     scaling  blur multiplied by scaling per annealing step, in (0, 1).
     debias   False: OT(a,b) alone (GeomLoss's debias=False).
     schedule "converge" (default: anneal, then iterate to tol) or "fixed"

@@ -8,7 +8,8 @@ shapes.  Every solve builds the cost once and releases the GIL.
 import numpy as np
 
 from . import _otkit
-from ._common import positive_or_zero, warn_not_converged, as_float, as_int, choice
+from ._common import eps_blur
+from ._common import warn_not_converged, as_float, as_int, choice
 
 __all__ = ["grid_sinkhorn", "grid_divergence", "barycenter", "GridResult", "Mesh",
            "mesh_sinkhorn", "mesh_divergence", "mesh_barycenter", "sparse_sinkhorn"]
@@ -82,13 +83,6 @@ def _grid_stats(C, eps):
     return stats
 
 
-def _eps_blur(eps, blur):
-    if eps is not None and blur is not None:
-        raise ValueError("eps and blur exclude each other")
-    return dict(eps=positive_or_zero(eps, "eps"),
-                blur=0.05 if blur is None else as_float(blur, "blur"))
-
-
 def _flat(arr, shape, name):
     if arr.shape != shape:
         raise ValueError("%s has shape %s, expected %s (the grid of a)" % (name, arr.shape,
@@ -116,7 +110,7 @@ def grid_sinkhorn(a, b, spacing=None, cost="sqeuclidean", eps=None, blur=None, p
     C = _grid_cost(shape, spacing, cost, path, fft_tol)
     info = C.sinkhorn(_flat(a, shape, "a"), _flat(b, shape, "b"), scaling=as_float(scaling, "scaling"),
                       tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
-                      threads=as_int(threads, "threads"), **_eps_blur(eps, blur))
+                      threads=as_int(threads, "threads"), **eps_blur(eps, blur))
     info["f"] = info["f"].reshape(shape)
     info["g"] = info["g"].reshape(shape)
     warn_not_converged(info["status"], "otkit.grid_sinkhorn", info["marginal_error"], tol,
@@ -140,7 +134,7 @@ def grid_divergence(a, b, spacing=None, cost="sqeuclidean", eps=None, blur=None,
                         scaling=as_float(scaling, "scaling"), tol=as_float(tol, "tol"),
                         max_iter=as_int(max_iter, "max_iter"),
                         threads=as_int(threads, "threads"), grad=bool(grad),
-                        **_eps_blur(eps, blur))
+                        **eps_blur(eps, blur))
     for k in ("grad_a", "grad_b"):
         if info[k] is not None:
             info[k] = info[k].reshape(shape)
@@ -331,7 +325,7 @@ pattern: m = len(indptr) - 1, n = max(indices) + 1).  Every row and
     cost = _otkit.cost_sparse(n, m, indptr, indices, data)
     info = cost.sinkhorn(a, b, scaling=as_float(scaling, "scaling"), tol=as_float(tol, "tol"),
                          max_iter=as_int(max_iter, "max_iter"),
-                         threads=as_int(threads, "threads"), **_eps_blur(eps, blur))
+                         threads=as_int(threads, "threads"), **eps_blur(eps, blur))
     warn_not_converged(info["status"], "otkit.sparse_sinkhorn", info["marginal_error"], tol,
                        max_iter, warn)
     return GridResult(info, cost.stats())

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from . import _otkit
+from ._common import exclusive, eps_blur
 from ._common import (ConvergenceWarning, NOT_CONVERGED, points, schedule_code,
                       positive_or_zero, as_float, as_int)
 
@@ -137,13 +138,11 @@ class MapFit:
                                  % ", ".join(sorted(bad)))
             if progress is not None:
                 raise ValueError("progress: an entropic map has no training iterations")
-            if opts.get("eps") is not None and opts.get("blur") is not None:
-                raise ValueError("eps and blur exclude each other")
+            scale = eps_blur(opts.get("eps"), opts.get("blur"))
             self._map, status = _otkit.map_fit_entropic(
                 x, y, opts.get("cost") or "sqeuclidean",
                 as_float(opts.get("power") or 0.0, "power"),
-                positive_or_zero(opts.get("eps"), "eps"),
-                0.05 if opts.get("blur") is None else as_float(opts["blur"], "blur"),
+                scale["eps"], scale["blur"],
                 1e-6 if opts.get("tol") is None else as_float(opts["tol"], "tol"),
                 10000 if opts.get("max_iter") is None else as_int(opts["max_iter"], "max_iter"),
                 as_int(opts.get("threads") or 0, "threads"))
@@ -153,9 +152,8 @@ class MapFit:
                 if getattr(x, "ndim", 0) != 2:
                     raise ValueError("x must be a 2-D array of points")
                 self._alloc(x.shape[1])
+            exclusive("eps", opts.get("eps"), "blur", opts.get("blur"))
             kw = _options(opts)
-            if "eps" in kw and "blur" in kw:
-                raise ValueError("eps and blur exclude each other")
             self.result = self._map.fit(x, y, progress=progress, **kw)
             status = self.result["status"]
         if warn and status == NOT_CONVERGED:

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from . import _otkit
+from ._common import eps_blur
 from ._common import (ConvergenceWarning, NOT_CONVERGED, points, schedule_code, positive_or_zero, warn_not_converged, choice,
                       as_float, as_int)
 
@@ -112,13 +113,10 @@ class EntropicMap:
         """Solve balanced entropic OT between x (n, d) and y (m, d) and keep
         y, b, g.  eps in cost units (POT's reg) or blur, a length (eps =
         blur**p, p the cost's exponent); default blur = 0.05 as otkit.sinkhorn."""
-        if eps is not None and blur is not None:
-            raise ValueError("eps and blur exclude each other")
         impl = _otkit.EntropicMap(
             x=points(x, "x"), y=points(y, "y"), a=a, b=b, cost=cost,
             power=0.0 if power is None else as_float(power, "power"),
-            eps=positive_or_zero(eps, "eps"),
-            blur=0.05 if blur is None else as_float(blur, "blur"),
+            **eps_blur(eps, blur),
             schedule=schedule_code(schedule), scaling=as_float(scaling, "scaling"),
             tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
             threads=as_int(threads, "threads"))

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from . import _otkit
+from ._common import exclusive, eps_blur
 from ._common import (points, schedule_code, update_code, positive_or_zero,
                       warn_not_converged, choice, as_float, as_int, single_precision)
 
@@ -150,16 +151,16 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     Raises ValueError (bad input, naming the argument), MemoryError, or
     otkit.OtkitError (a RuntimeError) for other library failures.
     """
-    if (reach is not None) + (rho is not None) + (rho_a is not None or rho_b is not None) > 1:
-        raise ValueError("reach, rho and rho_a/rho_b exclude each other")
-    if eps is not None and blur is not None:
-        raise ValueError("eps and blur exclude each other")
+    exclusive("eps", eps, "blur", blur)
+    exclusive("reach", reach, "rho", rho)
+    for side, rho_side in (("rho_a", rho_a), ("rho_b", rho_b)):
+        exclusive("reach", reach, side, rho_side)
+        exclusive("rho", rho, side, rho_side)
     if C is not None and eps is None and blur is None:
         raise ValueError("eps (or blur) is required with a cost matrix C")
     kw = dict(
         cost=cost, power=0.0 if power is None else as_float(power, "power"),
-        eps=positive_or_zero(eps, "eps"),
-        blur=0.05 if blur is None else as_float(blur, "blur"),
+        **eps_blur(eps, blur),
         rho_a=math.inf, rho_b=math.inf,
         reach=positive_or_zero(reach, "reach"),
         schedule=schedule_code(schedule), update=update_code(update),

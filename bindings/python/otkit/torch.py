@@ -47,7 +47,7 @@ import numpy as np
 import torch
 
 from . import _divergence
-from ._common import single_precision
+from ._common import single_precision, exclusive
 from . import _distill
 from . import _monge_gap
 from . import _fdiv
@@ -124,7 +124,8 @@ class SinkhornDivergence(torch.nn.Module):
         value = loss(a, x, b, y)      # GeomLoss's argument order
 
     p = 2 is the cost |x-y|^2/2 and p = 1 is |x-y| (GeomLoss's convention);
-    eps = blur^p, rho = reach^p.  Other keyword arguments (cost, power, eps,
+    eps = blur^p, rho = reach^p (blur 0.05 unless blur or eps is given; both
+    is a ValueError, as reach with rho).  Other keyword arguments (cost, power, eps,
     rho, scaling, debias, schedule, update, diameter, exponent, tol, max_iter,
     threads, warn, cache_mb, dtype) are those of otkit.divergence; float32
     x and y run in single precision unless dtype says otherwise.  The default schedule is
@@ -132,8 +133,11 @@ class SinkhornDivergence(torch.nn.Module):
     gradients are then the envelope gradients at the last iterate, as GeomLoss's).
     """
 
-    def __init__(self, blur=0.05, p=2, reach=None, scaling=0.5, debias=True, **options):
+    def __init__(self, blur=None, p=2, reach=None, scaling=0.5, debias=True, **options):
         super().__init__()
+        # at construction, not at the first forward: a loss built wrong fails where it is built
+        exclusive("eps", options.get("eps"), "blur", blur)
+        exclusive("reach", reach, "rho", options.get("rho"))
         self.options = dict(blur=blur, p=p, reach=reach, scaling=scaling, debias=debias,
                             **options)
 
