@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from . import _otkit
-from ._common import eps_blur
+from ._common import eps_blur, exclusive
 from ._common import (ConvergenceWarning, NOT_CONVERGED, points, schedule_code, positive_or_zero, warn_not_converged, choice,
                       as_float, as_int)
 
@@ -45,17 +45,18 @@ class MongeGapResult:
                    self.iterations, self.marginal_error))
 
 
-def monge_gap(x, tx, w=None, cost="sqeuclidean", power=None, eps=None, relative_eps=0.05,
+def monge_gap(x, tx, w=None, cost="sqeuclidean", power=None, eps=None, relative_eps=None,
               relative_to="std", tol=1e-6, max_iter=10000, threads=0, grad=False,
               grad_x=False, warn=True, cache_mb=0):
     """The empirical Monge gap of a map T from samples x (n, d) and their
     images tx = T(x) (n, d) (Uscidda & Cuturi 2023; otkit/monge_gap.h).
 
     The name and arguments mirror OTT's monge_gap_from_samples(source, target,
-    cost_fn, epsilon, relative_epsilon): eps=None with relative_eps=0.05 and
-    relative_to="std" is OTT's default (eps = 0.05 * std of the n x n cost
-    matrix C_ij = c(x_i, T(x_j)), computed without forming it); eps= gives an
-    absolute value in cost units.  The ground cost defaults to "sqeuclidean"
+    cost_fn, epsilon, relative_epsilon): with neither eps nor relative_eps,
+    relative_eps=0.05 and relative_to="std" is OTT's default (eps = 0.05 * std
+    of the n x n cost matrix C_ij = c(x_i, T(x_j)), computed without forming
+    it); eps= gives an absolute value in cost units.  eps and relative_eps
+    exclude each other.  The ground cost defaults to "sqeuclidean"
     |x-y|^2 (OTT's default); see otkit.sinkhorn for the others.
 
     w        source weights (n, non-negative, sum 1); None = uniform 1/n.
@@ -71,6 +72,9 @@ def monge_gap(x, tx, w=None, cost="sqeuclidean", power=None, eps=None, relative_
     The GIL is released.  Returns a MongeGapResult; warns ConvergenceWarning
     when max_iter is reached (the best iterate is returned).
     """
+    exclusive("eps", eps, "relative_eps", relative_eps)
+    if relative_eps is None:
+        relative_eps = 0.05
     if eps is not None and not as_float(eps, "eps") > 0.0:
         raise ValueError("eps = %r must be > 0 (or None for a relative eps)" % (eps,))
     info = _otkit.monge_gap(

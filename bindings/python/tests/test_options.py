@@ -104,3 +104,15 @@ def test_torch_is_a_lazy_attribute():
 def test_unknown_attribute_still_raises():
     with pytest.raises(AttributeError, match="no_such_name"):
         otkit.no_such_name
+
+
+def test_monge_gap_eps_with_relative_eps_is_an_error():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(20, 2))
+    tx = x + 0.1
+    with pytest.raises(ValueError, match="eps and relative_eps exclude each other"):
+        otkit.monge_gap(x, tx, eps=0.01, relative_eps=0.05)
+    # neither: OTT's default, 0.05 of the cost matrix's std, as given explicitly
+    assert otkit.monge_gap(x, tx).monge_gap == otkit.monge_gap(x, tx, relative_eps=0.05).monge_gap
+    assert otkit.monge_gap(x, tx, eps=0.01).eps == 0.01
+
