@@ -167,7 +167,10 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              stopped = True, status 2, converged False, and the potentials of
              that iteration.  An exception raised by the callback propagates.
     history  True: result.history holds each marginal error measured at the
-             target eps (one per update there, plus the final measurement).
+             target eps (one per update there, plus the final measurement;
+             the guard's probe of the converge schedule, docs/math.md A.5,
+             is measured too, so the sequence can jump where it starts; at
+             max_iter the last entry is the best iterate's error).
 
     The GIL is released during the updates (with a callback or history,
     around each update).  Returns a SinkhornResult.
