@@ -260,6 +260,7 @@ fi
 
 # --potentials: a header comment, then n + m values
 run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --potentials "$tmp/fg.csv" --plan "$tmp/plan.csv"
+potentials_rc=$rc
 values=$(grep -v '^#' "$tmp/fg.csv" 2>/dev/null | grep -c .)
 if [ $rc -eq 0 ] && [ "$values" = 11 ] &&
     head -n 1 "$tmp/fg.csv" | grep -q '^# f (6 rows) then g (5 rows), GeomLoss gauge'; then
@@ -278,6 +279,42 @@ sys.exit(0 if len(P) == 6 and all(len(r) == 5 for r in P)
     pass "--plan: 6 rows of 5 columns, total mass 1"
 else
     fail "--plan file (exit $rc)"
+fi
+
+# --init reads what --potentials wrote: the warm re-solve starts converged
+# (0 updates, at most 2 allowed) and reports the same values to 1e-10.
+if [ "$potentials_rc" -eq 0 ]; then
+    cp "$tmp/out" "$tmp/cold.json"
+    run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --init "$tmp/fg.csv"
+    if [ $rc -eq 0 ] && "$PYTHON" -c '
+import json, sys
+cold, warm = (json.load(open(p)) for p in sys.argv[1:3])
+same = all(abs(cold[k] - warm[k]) <= 1e-10 * max(1.0, abs(cold[k]))
+           for k in ("ot_kl", "ot_ent", "ot_lin"))
+sys.exit(0 if same and warm["iterations"] <= 2 and warm["warm_start"] is True
+         and cold["warm_start"] is False else 1)' "$tmp/cold.json" "$tmp/out"; then
+        pass "--init from --potentials: <= 2 iterations, same values to 1e-10, warm_start true"
+    else
+        fail "--init from --potentials (exit $rc): $(head -c 300 "$tmp/out")"
+    fi
+else
+    fail "--init (skipped: the --potentials solve failed)"
+fi
+
+# --init with the wrong number of values, or a missing file: exit 2 naming it
+head -n 6 "$tmp/fg.csv" >"$tmp/fg_short.csv"
+run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --init "$tmp/fg_short.csv"
+if [ $rc -eq 2 ] && grep -q "fg_short.csv" "$tmp/err" && grep -q "n + m = 6 + 5 = 11" "$tmp/err" &&
+    [ ! -s "$tmp/out" ]; then
+    pass "--init with 5 values: exit 2, names the file and n + m = 11"
+else
+    fail "--init with 5 values (exit $rc, expected 2 and a message naming the file)"
+fi
+run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --init "$tmp/no_such_init.csv"
+if [ $rc -eq 2 ] && grep -q "no_such_init.csv" "$tmp/err"; then
+    pass "--init with a missing file: exit 2, names it"
+else
+    fail "--init with a missing file (exit $rc, expected 2)"
 fi
 
 # A write that fails half-way (file size limit) leaves the old file intact
@@ -307,7 +344,7 @@ fi
 run_otk sinkhorn --help
 missing=
 for option in --a --b --cost --power --eps --blur --rho --reach --schedule --scaling --tol \
-    --max-iter --threads --potentials --plan --cost-matrix --update --rho-a --rho-b \
+    --max-iter --threads --potentials --plan --init --cost-matrix --update --rho-a --rho-b \
     sqeuclidean half-sqeuclidean euclidean l1 lp lp-over-p converge fixed; do
     grep -q -E -e "(^|[^a-z-])$option([^a-z-]|\$)" "$tmp/out" || missing="$missing $option"
 done

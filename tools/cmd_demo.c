@@ -291,7 +291,7 @@ int cmd_demo(int argc, char **argv)
     otk_sinkhorn_result res;
     double seconds;
     const otk_status st =
-        cli_sinkhorn_run(solver, NULL, NULL, isatty(STDERR_FILENO), &res, &seconds);
+        cli_sinkhorn_run(solver, NULL, NULL, NULL, NULL, isatty(STDERR_FILENO), &res, &seconds);
     if (st < 0)
         goto done;
     if (svg_path) {
@@ -304,7 +304,7 @@ int cmd_demo(int argc, char **argv)
             goto done;
     }
 
-    const cli_sinkhorn_report report = {cost, 2, NAN, &params, &res, seconds, NULL, 0, 0, 0, 0};
+    const cli_sinkhorn_report report = {cost, 2, NAN, &params, &res, seconds, NULL, 0, 0, 0, 0, 0};
     cli_sinkhorn_print_json("demo", &report);
     print_summary(&res, seconds);
     exit_status = st == OTK_SUCCESS ? CLI_EXIT_SOLVED : CLI_EXIT_NOT_CONVERGED;

@@ -83,6 +83,12 @@ static const char sinkhorn_usage[] =
     "                   GeomLoss gauge, P_ij = a_i b_j exp((f_i + g_j - C_ij)/ε)\n"
     "  --plan F         write the dense n×m plan P as CSV, one row per source point\n"
     "                   (refused when n·m > 1e8)\n"
+    "\n"
+    "Warm start:\n"
+    "  --init F         start from the potentials in F, as --potentials writes them:\n"
+    "                   f (n values) then g (m values), GeomLoss gauge; the\n"
+    "                   annealing is skipped and the updates run at the target ε\n"
+    "                   (a converged F re-solves in 0 iterations)\n"
     CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
@@ -102,7 +108,7 @@ static const char sinkhorn_usage[] =
     "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
     "with the smallest marginal error at the target eps, is still printed).\n";
 
-enum { OPT_COST_MATRIX, OPT_RHO, OPT_REACH, OPT_RHO_A, OPT_RHO_B, OPT_UPDATE, OPT_POTENTIALS, OPT_PLAN, OPT_MPI };
+enum { OPT_COST_MATRIX, OPT_RHO, OPT_REACH, OPT_RHO_A, OPT_RHO_B, OPT_UPDATE, OPT_POTENTIALS, OPT_PLAN, OPT_INIT, OPT_MPI };
 
 /* Besides the groups: --a --b --cost --power --eps --blur --tol --max-iter
  * --schedule --scaling --threads --cache-mb and the input options. */
@@ -115,6 +121,7 @@ static const cli_option sinkhorn_options[] = {
     {"--update", "U", OPT_UPDATE},
     {"--potentials", "F", OPT_POTENTIALS},
     {"--plan", "F", OPT_PLAN},
+    {"--init", "F", OPT_INIT},
     {"--mpi", NULL, OPT_MPI},
     {NULL, NULL, 0},
 };
@@ -128,6 +135,7 @@ typedef struct {
     cli_common common; /* X, Y and the shared options */
     const char *cost_matrix_path;
     const char *potentials_path, *plan_path;
+    const char *init_path; /* --init: warm-start potentials */
     otk_sinkhorn_params params;
     /* Which mutually exclusive options were given, for the checks. */
     int given_rho, given_reach, given_rho_side;
@@ -189,6 +197,9 @@ static int apply_argument(void *request, int id, const char *value)
         return 0;
     case OPT_PLAN:
         req->plan_path = value;
+        return 0;
+    case OPT_INIT:
+        req->init_path = value;
         return 0;
     case OPT_MPI:
         req->mpi = 1;
@@ -279,6 +290,20 @@ static int make_cost(const sinkhorn_request *req, const cli_problem *pb, otk_cos
     return 0;
 }
 
+/* --init: the n + m values --potentials writes (f, then g) in one column. */
+static int read_init(const sinkhorn_request *req, size_t n, size_t m, cli_matrix *init)
+{
+    if (cli_read_vector(req->init_path, &req->common.read, init) < 0)
+        return -1;
+    if (init->rows != n + m) {
+        cli_error("--init %s: %zu values, expected n + m = %zu + %zu = %zu (f then g, as "
+                  "--potentials writes them)",
+                  req->init_path, init->rows, n, m, n + m);
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ output files */
 
 /* f (n lines) then g (m lines) under one header: the file reads back as a
@@ -331,10 +356,11 @@ int cmd_sinkhorn(int argc, char **argv)
         return parsed > 0 ? CLI_EXIT_SOLVED : CLI_EXIT_BAD_INPUT;
     if (req.mpi) {
         const cli_common *c = &req.common;
-        if (req.cost_matrix_path || req.plan_path || c->given_cache) {
+        if (req.cost_matrix_path || req.plan_path || c->given_cache || req.init_path) {
             cli_usage_error("sinkhorn", "--%s does not apply to --mpi",
                             req.cost_matrix_path ? "cost-matrix"
                             : req.plan_path      ? "plan"
+                            : req.init_path      ? "init"
                                                  : "cache-mb");
             return CLI_EXIT_BAD_INPUT;
         }
@@ -350,8 +376,12 @@ int cmd_sinkhorn(int argc, char **argv)
     otk_cost *cost = NULL;
     otk_sinkhorn *solver = NULL;
     double *plan = NULL;
+    cli_matrix init;
+    memset(&init, 0, sizeof init);
 
     if (cli_read_problem(&req.common, req.cost_matrix_path, &pb) < 0)
+        goto done;
+    if (req.init_path && read_init(&req, pb.n, pb.m, &init) < 0)
         goto done;
     if (req.plan_path) {
         if ((double)pb.n * (double)pb.m > MAX_PLAN_ENTRIES) {
@@ -379,13 +409,16 @@ int cmd_sinkhorn(int argc, char **argv)
     otk_sinkhorn_result res;
     double seconds;
     const otk_status st =
-        cli_sinkhorn_run(solver, pb.a.values, pb.b.values, isatty(STDERR_FILENO), &res, &seconds);
+        cli_sinkhorn_run(solver, pb.a.values, pb.b.values, init.values,
+                         init.values ? init.values + pb.n : NULL, isatty(STDERR_FILENO), &res,
+                         &seconds);
     if (st < 0)
         goto done;
     if (write_outputs(solver, pb.n, pb.m, plan, &potentials_out, &plan_out) < 0)
         goto done;
     const cli_sinkhorn_report report = {
-        cost, pb.d, req.common.power, &req.params, &res, seconds, NULL, 0, 0, 0, 0};
+        cost, pb.d, req.common.power, &req.params, &res, seconds, NULL, 0, 0, 0, 0,
+        init.values != NULL};
     cli_sinkhorn_print_json(NULL, &report);
     if (st == OTK_NOT_CONVERGED) {
         cli_error_not_converged(res.marginal_error, req.params.tol, req.params.max_iter, res.eps);
@@ -399,6 +432,7 @@ done:
     otk_sinkhorn_free(solver);
     otk_cost_free(cost);
     free(plan);
+    cli_matrix_free(&init);
     cli_problem_free(&pb);
     return exit_status;
 }

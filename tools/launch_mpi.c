@@ -150,7 +150,7 @@ static int run(const cli_mpi_request *req, int rank, int size)
                                               : otk_ground_exponent(req->ground, power);
         const cli_sinkhorn_report report = {NULL, x.cols, req->power, req->params, &res,
                                             seconds, otk_ground_name(req->ground), p, n, m,
-                                            size};
+                                            size, 0};
         cli_sinkhorn_print_json(NULL, &report);
         if (st == OTK_NOT_CONVERGED)
             cli_error_not_converged(res.marginal_error, req->params->tol,

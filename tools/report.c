@@ -49,11 +49,14 @@ static void progress_clear(progress_line *line)
 }
 
 otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double *b,
-                            int show_progress, otk_sinkhorn_result *res, double *seconds)
+                            const double *init_f, const double *init_g, int show_progress,
+                            otk_sinkhorn_result *res, double *seconds)
 {
     progress_line line = {cli_monotonic_seconds(), 0.0, 0};
     line.last_drawn = line.start;
     otk_status st = otk_sinkhorn_set(solver, a, b);
+    if (st >= 0 && (init_f || init_g))
+        st = otk_sinkhorn_set_potentials(solver, init_f, init_g);
     if (st < 0) {
         cli_error("%s", otk_last_error());
         return st;
@@ -118,6 +121,7 @@ static void report_members(json_writer *w, const cli_sinkhorn_report *report)
     json_string(w, "otkit_version", otk_version_string());
     if (report->ranks > 0)
         json_integer(w, "ranks", report->ranks);
+    json_boolean(w, "warm_start", report->warm_start);
 }
 
 void cli_sinkhorn_print_json(const char *problem, const cli_sinkhorn_report *report)

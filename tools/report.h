@@ -11,11 +11,13 @@
 #include <otkit.h>
 
 /* set, iterate until done, get_result; with a progress line on stderr when
- * `show_progress` (stderr is a terminal).  Returns OTK_SUCCESS or
+ * `show_progress` (stderr is a terminal).  init_f (n) and init_g (m), both
+ * or neither, are a warm start (otk_sinkhorn_set_potentials, GeomLoss gauge).  Returns OTK_SUCCESS or
  * OTK_NOT_CONVERGED with `res` and `seconds` (wall time of the whole solve)
  * filled, or a negative status after printing "otk: " + otk_last_error(). */
 otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double *b,
-                            int show_progress, otk_sinkhorn_result *res, double *seconds);
+                            const double *init_f, const double *init_g, int show_progress,
+                            otk_sinkhorn_result *res, double *seconds);
 
 /* Everything the JSON report of a solve says. */
 typedef struct {
@@ -32,6 +34,7 @@ typedef struct {
     double p;
     size_t n, m;
     int ranks;
+    int warm_start; /* the solve started from --init's potentials */
 } cli_sinkhorn_report;
 
 /* Print the report as one JSON object on stdout, led by "problem": PROBLEM

@@ -3,7 +3,8 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
                      rho = NULL, rho_a = NULL, rho_b = NULL, schedule = "converge",
                      update = "auto", scaling = 0.5, diameter = NULL, p = NULL,
                      tol = 1e-6, max_iter = 10000L, no_annealing = FALSE, threads = 0L,
-                     plan = FALSE, barycentric = FALSE, gauge = "geomloss", warn = TRUE) {
+                     plan = FALSE, barycentric = FALSE, gauge = "geomloss", warn = TRUE,
+                     init = NULL) {
     .otk_exclusive("eps", eps, "blur", blur)
     .otk_exclusive("reach", reach, "rho", rho)
     .otk_exclusive("reach", reach, "rho_a", rho_a)
@@ -27,7 +28,9 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
         threads = .otk_int(threads, "threads"),
         plan = as.integer(.otk_flag(plan, "plan")),
         barycentric = as.integer(.otk_flag(barycentric, "barycentric")),
-        gauge = .otk_choice(gauge, "gauge", "gauge"))
+        gauge = .otk_choice(gauge, "gauge", "gauge"),
+        init_f = if (is.null(init)) NULL else .otk_init(init, 1L),
+        init_g = if (is.null(init)) NULL else .otk_init(init, 2L))
     if (!is.null(rho)) opt$rho_a <- opt$rho_b <- .otk_num(rho, "rho")
     if (!is.null(rho_a)) opt$rho_a <- .otk_num(rho_a, "rho_a")
     if (!is.null(rho_b)) opt$rho_b <- .otk_num(rho_b, "rho_b")
@@ -53,6 +56,7 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
     .otk_warn_not_converged(res$status, "otkit::sinkhorn", res$marginal_error, opt$tol,
                             opt$max_iter, warn)
     res$converged <- res$status == 0L
+    res$warm_start <- !is.null(init)
     if (!plan) res$plan <- NULL
     if (!barycentric) res$barycentric <- NULL
     res
@@ -63,4 +67,15 @@ potential_convert <- function(values, w, eps, from = "geomloss", to = "pot") {
     if (!is.numeric(w)) .otk_stop("w must be a numeric vector")
     .Call(otkr_potential_convert, as.double(values), as.double(w), .otk_num(eps, "eps"),
           .otk_choice(from, "gauge", "from"), .otk_choice(to, "gauge", "to"))
+}
+
+# init = list(f, g): side k as a double vector (its length is checked in C
+# against n or m), GeomLoss gauge.
+.otk_init <- function(init, k) {
+    if (!is.list(init) || length(init) != 2L)
+        .otk_stop("init must be a list(f, g) of two numeric vectors (GeomLoss gauge)")
+    v <- init[[k]]
+    if (!is.numeric(v))
+        .otk_stop("init[[", k, "]] (", c("f", "g")[k], ") must be a numeric vector")
+    as.double(v)
 }

@@ -71,6 +71,12 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
      * so that a long solve can be interrupted from R.  An interrupt unwinds
      * through R_CheckUserInterrupt; the holder's finalizer frees the solver. */
     otkr_check(otk_sinkhorn_set(h->sinkhorn, wa, wb));
+    {
+        const double *f0 = otkr_vector_opt(otkr_opt(opt, "init_f"), "init[[1]] (f)", n);
+        const double *g0 = otkr_vector_opt(otkr_opt(opt, "init_g"), "init[[2]] (g)", m);
+        if (f0 || g0)
+            otkr_check(otk_sinkhorn_set_potentials(h->sinkhorn, f0, g0));
+    }
     for (k = 1;; k++) {
         st = otk_sinkhorn_iterate(h->sinkhorn);
         if (st != OTK_CONTINUE)

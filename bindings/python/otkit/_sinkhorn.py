@@ -24,8 +24,12 @@ class SinkhornResult:
     Also eps, rho_a, rho_b (inf = balanced side), mass_a, mass_b,
     marginal_error (relative L1 violation of the optimality conditions),
     iterations (annealing included), annealing_iterations, status (0 = success,
-    1 = OTK_NOT_CONVERGED), converged, update (the update rule run:
-    "symmetric" or "alternating", update="auto" resolved).
+    1 = OTK_NOT_CONVERGED, 2 = OTK_CONTINUE: stopped by the callback),
+    converged, stopped (the callback stopped the solve), warm_start (init was
+    given), update (the update rule run: "symmetric" or "alternating",
+    update="auto" resolved), and history (with history=True: the marginal
+    error of every measurement at the target eps, in order, a float64 array;
+    else None).
 
     f, g are the potentials in the GeomLoss gauge,
         P_ij = a_i b_j exp((f_i + g_j - C_ij) / eps);
@@ -42,8 +46,11 @@ class SinkhornResult:
 
     def __init__(self, solver, info, a, b):
         self._solver = solver
+        self.history = None
         for k, v in info.items():
             setattr(self, k, v)
+        if self.history is not None:
+            self.history = np.asarray(self.history, dtype=np.float64)
         self.f, self.g = solver.potentials()
         self.a = a
         self.b = b
@@ -110,7 +117,8 @@ class SinkhornResult:
 def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="sqeuclidean",
              power=None, reach=None, rho=None, rho_a=None, rho_b=None, schedule="converge",
              update="auto", scaling=0.5, diameter=None, p=None, tol=1e-6, max_iter=10000,
-             no_annealing=False, threads=0, warn=True, dtype=None):
+             no_annealing=False, threads=0, warn=True, dtype=None, init=None,
+             callback=None, history=False):
     """Entropic OT between weights a (n) and b (m) with log-domain Sinkhorn.
 
     The cost is either a dense matrix C (n, m), in cost units, or two point
@@ -147,7 +155,26 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              float64 (float32 weights are widened: n + m doubles).  A dense C
              is always float64.
 
-    The GIL is released during the solve.  Returns a SinkhornResult.
+    init     warm start: a pair (f, g) of potentials, n and m values, in the
+             GeomLoss gauge of result.f, result.g (convert others with
+             otkit.potential_convert(v, w, eps, source, "geomloss")).  The annealing is skipped and the updates run at the
+             target eps (otk_sinkhorn_set_potentials): the potentials of a
+             converged solve re-solve the same problem in 0 iterations.
+    callback callback(iteration, eps, error), called after every update that
+             leaves the solve running: iteration counts all updates so far
+             (annealing included), eps is the eps of that update, error the
+             last marginal error measured at the target eps (NaN during the
+             annealing).  A true return stops the solve: the result then has
+             stopped = True, status 2, converged False, and the potentials of
+             that iteration.  An exception raised by the callback propagates.
+    history  True: result.history holds each marginal error measured at the
+             target eps (one per update there, plus the final measurement;
+             the guard's probe of the converge schedule, docs/math.md A.5,
+             is measured too, so the sequence can jump where it starts; at
+             max_iter the last entry is the best iterate's error).
+
+    The GIL is released during the updates (with a callback or history,
+    around each update).  Returns a SinkhornResult.
     Raises ValueError (bad input, naming the argument), MemoryError, or
     otkit.OtkitError (a RuntimeError) for other library failures.
     """
@@ -188,12 +215,32 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
         x, y = points(x, "x"), points(y, "y")
         solver = _otkit.Sinkhorn(x=x, y=y, single=single_precision(x, y, dtype), **kw)
     n, m = solver.shape
-    info = solver.solve(a, b)
+    f0 = g0 = None
+    if init is not None:
+        f0, g0 = _init_pair(init, n, m)
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be callable (or None)")
+    info = solver.solve(a, b, f0, g0, callback, bool(history))
     wa = np.full(n, 1.0 / n) if a is None else np.asarray(a, dtype=np.float64)
     wb = np.full(m, 1.0 / m) if b is None else np.asarray(b, dtype=np.float64)
     warn_not_converged(info["status"], "otkit.sinkhorn", info["marginal_error"], tol,
                        max_iter, warn)
     return SinkhornResult(solver, info, wa, wb)
+
+
+def _init_pair(init, n, m):
+    """init = (f, g) as float64 arrays of n and m values in the GeomLoss gauge."""
+    try:
+        f, g = init
+    except (TypeError, ValueError):
+        raise ValueError("init must be a pair (f, g) of potentials (n = %d and m = %d values)"
+                         % (n, m)) from None
+    f = np.asarray(f, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    for name, v, size in (("init[0] (f)", f, n), ("init[1] (g)", g, m)):
+        if v.shape != (size,):
+            raise ValueError("%s: shape %s, expected (%d,)" % (name, v.shape, size))
+    return f, g
 
 
 def potential_convert(values, w, eps, source="geomloss", target="pot"):

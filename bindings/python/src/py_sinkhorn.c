@@ -157,16 +157,78 @@ static PyObject *result_dict(const otk_sinkhorn_result *r)
                          "status", (int)r->status, "update", otk_update_name(r->update));
 }
 
+/* Iterate one update at a time (the GIL released around each), calling
+ * callback(iteration, eps, error) after every update that leaves the solve
+ * running and appending each marginal error measured at the target ε to
+ * `history`.  A true return from the callback stops the solve: *stopped = 1
+ * and OTK_CONTINUE comes back.  Returns the last status of iterate, or
+ * OTK_CONTINUE with a Python exception set (*raised = 1). */
+static otk_status iterate_observed(SinkhornObject *self, PyObject *callback, PyObject *history,
+                                   int *stopped, int *raised)
+{
+    otk_status st;
+    for (;;) {
+        double eps, err;
+        int it;
+        Py_BEGIN_ALLOW_THREADS
+        st = otk_sinkhorn_iterate(self->solver);
+        Py_END_ALLOW_THREADS
+        if (st < 0)
+            return st;
+        otk_sinkhorn_progress(self->solver, &eps, &it, &err);
+        /* The error is NaN until the first measurement at the target ε;
+         * from then on every call measures once. */
+        if (history != NULL && !isnan(err)) {
+            PyObject *v = PyFloat_FromDouble(err);
+            if (v == NULL || PyList_Append(history, v) < 0) {
+                Py_XDECREF(v);
+                *raised = 1;
+                return OTK_CONTINUE;
+            }
+            Py_DECREF(v);
+        }
+        if (st != OTK_CONTINUE)
+            return st;
+        if (callback != NULL) {
+            PyObject *r = PyObject_CallFunction(callback, "idd", it, eps, err);
+            int stop;
+            if (r == NULL) {
+                *raised = 1;
+                return OTK_CONTINUE;
+            }
+            stop = PyObject_IsTrue(r);
+            Py_DECREF(r);
+            if (stop < 0) {
+                *raised = 1;
+                return OTK_CONTINUE;
+            }
+            if (stop) {
+                *stopped = 1;
+                return OTK_CONTINUE;
+            }
+        } else if (PyErr_CheckSignals() < 0) {
+            *raised = 1;
+            return OTK_CONTINUE;
+        }
+    }
+}
+
 static PyObject *sinkhorn_solve(SinkhornObject *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"a", "b", NULL};
-    PyObject *aobj = Py_None, *bobj = Py_None;
-    PyArrayObject *a = NULL, *b = NULL;
+    static char *kwlist[] = {"a", "b", "f0", "g0", "callback", "history", NULL};
+    PyObject *aobj = Py_None, *bobj = Py_None, *fobj = Py_None, *gobj = Py_None;
+    PyObject *callback = Py_None, *history = NULL, *info;
+    PyArrayObject *a = NULL, *b = NULL, *f0 = NULL, *g0 = NULL;
     otk_sinkhorn_result res;
-    int err, st;
+    int err, st, want_history = 0, stopped = 0, raised = 0, warm;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO", kwlist, &aobj, &bobj))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOp", kwlist, &aobj, &bobj, &fobj, &gobj,
+                                     &callback, &want_history))
         return NULL;
+    if (callback != Py_None && !PyCallable_Check(callback)) {
+        PyErr_SetString(PyExc_TypeError, "callback must be callable (or None)");
+        return NULL;
+    }
     if (sinkhorn_ready(self, 0) < 0)
         return NULL;
     a = otkpy_array_opt(aobj, "a", 1, self->n, -1, &err);
@@ -175,21 +237,66 @@ static PyObject *sinkhorn_solve(SinkhornObject *self, PyObject *args, PyObject *
     b = otkpy_array_opt(bobj, "b", 1, self->m, -1, &err);
     if (err)
         goto fail;
+    f0 = otkpy_array_opt(fobj, "init[0] (f)", 1, self->n, -1, &err);
+    if (err)
+        goto fail;
+    g0 = otkpy_array_opt(gobj, "init[1] (g)", 1, self->m, -1, &err);
+    if (err)
+        goto fail;
+    if (want_history && (history = PyList_New(0)) == NULL)
+        goto fail;
+    warm = f0 != NULL || g0 != NULL;
     self->solved = 0;
     Py_BEGIN_ALLOW_THREADS
-    st = otk_sinkhorn_solve(self->solver, a ? (const double *)PyArray_DATA(a) : NULL,
-                            b ? (const double *)PyArray_DATA(b) : NULL, &res);
+    st = otk_sinkhorn_set(self->solver, a ? (const double *)PyArray_DATA(a) : NULL,
+                          b ? (const double *)PyArray_DATA(b) : NULL);
+    if (st >= 0 && (f0 || g0))
+        st = otk_sinkhorn_set_potentials(self->solver,
+                                         f0 ? (const double *)PyArray_DATA(f0) : NULL,
+                                         g0 ? (const double *)PyArray_DATA(g0) : NULL);
+    if (st >= 0 && callback == Py_None && history == NULL)
+        while ((st = otk_sinkhorn_iterate(self->solver)) == OTK_CONTINUE)
+            ;
     Py_END_ALLOW_THREADS
-    Py_XDECREF(a);
-    Py_XDECREF(b);
+    if (st >= 0 && (callback != Py_None || history != NULL))
+        st = iterate_observed(self, callback == Py_None ? NULL : callback, history, &stopped,
+                              &raised);
+    if (raised)
+        goto fail;
+    if (st >= 0) {
+        otk_status rs;
+        Py_BEGIN_ALLOW_THREADS
+        rs = otk_sinkhorn_get_result(self->solver, &res);
+        Py_END_ALLOW_THREADS
+        if (rs < 0)
+            st = rs;
+    }
+    Py_CLEAR(a);
+    Py_CLEAR(b);
+    Py_CLEAR(f0);
+    Py_CLEAR(g0);
     otkpy_release(&self->busy);
-    if (st < 0)
+    if (st < 0) {
+        Py_XDECREF(history);
         return otkpy_raise_status(st);
+    }
     self->solved = 1;
-    return result_dict(&res);
+    info = result_dict(&res);
+    if (info == NULL || PyDict_SetItemString(info, "stopped", stopped ? Py_True : Py_False) < 0 ||
+        PyDict_SetItemString(info, "warm_start", warm ? Py_True : Py_False) < 0 ||
+        (history != NULL && PyDict_SetItemString(info, "history", history) < 0)) {
+        Py_XDECREF(info);
+        Py_XDECREF(history);
+        return NULL;
+    }
+    Py_XDECREF(history);
+    return info;
 fail:
     Py_XDECREF(a);
     Py_XDECREF(b);
+    Py_XDECREF(f0);
+    Py_XDECREF(g0);
+    Py_XDECREF(history);
     otkpy_release(&self->busy);
     return NULL;
 }
@@ -397,7 +504,9 @@ static PyGetSetDef sinkhorn_getset[] = {
 
 static PyMethodDef sinkhorn_methods[] = {
     {"solve", (PyCFunction)(void (*)(void))sinkhorn_solve, METH_VARARGS | METH_KEYWORDS,
-     "solve(a=None, b=None) -> dict (otk_sinkhorn_solve; GIL released)"},
+     "solve(a=None, b=None, f0=None, g0=None, callback=None, history=False) -> dict "
+     "(otk_sinkhorn_set, set_potentials when f0 or g0 (GeomLoss gauge), iterate; GIL "
+     "released during the updates)"},
     {"potentials", (PyCFunction)sinkhorn_potentials, METH_NOARGS,
      "potentials() -> (f, g), GeomLoss gauge, copies"},
     {"marginals", (PyCFunction)sinkhorn_marginals, METH_NOARGS, "marginals() -> (P 1, P.T 1)"},
