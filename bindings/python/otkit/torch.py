@@ -16,6 +16,11 @@ the dtype of its input).  Weights a, b are always float64 in the library.
 Double backward is not supported (the functions are once-differentiable).
 
 Gradients and gradcheck:
+  * sinkhorn: the envelope-theorem gradients of OT_kl and OT_ent (docs/math.md
+    A.8) w.r.t. C, x, y, a and b at the returned potentials: exact at the
+    fixed point only, so for gradcheck use schedule="converge" and tol=1e-12.
+    Balanced: perturb the weights only along sum a = sum b (e.g. b through
+    a's mass).  OT_lin has no envelope gradient and is refused.
   * SinkhornDivergence: the envelope-theorem gradients of otkit/divergence.h
     w.r.t. x, y, a and b.  They are the derivative of the value at the exact
     fixed point, so they match finite differences only when the solver has
@@ -47,13 +52,14 @@ import numpy as np
 import torch
 
 from . import _divergence
+from . import _sinkhorn
 from ._common import single_precision, exclusive
 from . import _distill
 from . import _monge_gap
 from . import _fdiv
 from . import _exact
 
-__all__ = ["SinkhornDivergence", "SinKDLoss", "KDLoss", "sinkhorn_divergence", "sinkd_loss",
+__all__ = ["sinkhorn", "SinkhornDivergence", "SinKDLoss", "KDLoss", "sinkhorn_divergence", "sinkd_loss",
            "kd_loss", "monge_gap", "fdiv", "FDivergenceLoss", "sliced_wasserstein",
            "wasserstein_1d"]
 
@@ -114,6 +120,116 @@ def sinkhorn_divergence(x, y, a=None, b=None, **options):
     float32 x and y run in single precision (dtype= forces float32 or float64;
     see the module's docstring)."""
     return _DivergenceFunction.apply(x, y, a, b, options)
+
+
+# grad_1 c(x, y) for the ground costs of otkit.sinkhorn, as torch expressions on
+# the differences d = x_i - y_j (n, m, k) and their norms r (n, m, 1).
+def _cost_grad(cost, power, d):
+    r = torch.linalg.vector_norm(d, dim=-1, keepdim=True)
+    if cost == "sqeuclidean":
+        return 2.0 * d
+    if cost == "half-sqeuclidean":
+        return d
+    if cost == "l1":
+        return torch.sign(d)
+    if cost in ("euclidean", "lp", "lp-over-p"):
+        p = 1.0 if cost == "euclidean" else float(power)
+        scale = p if cost == "lp" else 1.0
+        # r^(p-2) d, taken as 0 at coincident points (the subgradient 0 for p = 1)
+        safe = torch.where(r > 0, r, torch.ones_like(r))
+        return torch.where(r > 0, scale * safe ** (p - 2.0) * d, torch.zeros_like(d))
+    raise ValueError("otkit.torch.sinkhorn: no gradient w.r.t. x, y for cost %r" % (cost,))
+
+
+class _SinkhornFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, b, C, x, y, value, options):
+        need_a, need_b, need_C, need_x, need_y = ctx.needs_input_grad[:5]
+        if value == "ot_lin" and any(ctx.needs_input_grad[:5]):
+            raise ValueError("otkit.torch.sinkhorn: value=\"ot_lin\" (<P,C>) has no envelope "
+                             "gradient; differentiate value=\"ot_kl\" or \"ot_ent\"")
+        options = dict(options)
+        if C is None:
+            # the gradient formulas read the float64 plan and potentials
+            options["dtype"] = np.float64
+        res = _sinkhorn.sinkhorn(None if a is None else _np(a), None if b is None else _np(b),
+                                 C=None if C is None else _np(C),
+                                 x=None if x is None else _np(x),
+                                 y=None if y is None else _np(y), **options)
+        like = C if C is not None else x
+        ctx.grads = [None] * 5
+        if any(ctx.needs_input_grad[:5]):
+            P = res.plan()
+            eps = res.eps
+            if need_C:
+                ctx.grads[2] = _back(P, C)
+            if need_x or need_y:
+                X = torch.from_numpy(_np(x))
+                Y = torch.from_numpy(_np(y))
+                cost = options.get("cost", "sqeuclidean")
+                G = _cost_grad(cost, options.get("power"), X[:, None, :] - Y[None, :, :])
+                Pt = torch.from_numpy(P)[:, :, None]
+                if need_x:
+                    ctx.grads[3] = (Pt * G).sum(1).to(device=x.device, dtype=x.dtype)
+                if need_y:
+                    ctx.grads[4] = -(Pt * G).sum(0).to(device=y.device, dtype=y.dtype)
+            # d/dw of the dual objective at its maximiser (docs/math.md A.8)
+            for k, (need, pot, w, rho, other) in enumerate((
+                    (need_a, res.f, res.a, res.rho_a, res.mass_b),
+                    (need_b, res.g, res.b, res.rho_b, res.mass_a))):
+                if not need:
+                    continue
+                pot = np.asarray(pot, dtype=np.float64)
+                if np.isinf(rho):
+                    gw = pot - eps + eps * other
+                else:
+                    e = np.exp(-pot / rho)
+                    gw = rho * (1.0 - e) - eps * e + eps * other
+                if value == "ot_ent":
+                    with np.errstate(divide="ignore"):
+                        gw = gw + eps * (np.log(w) + 1.0)
+                ctx.grads[k] = _back(gw, (a, b)[k])
+        return torch.tensor(getattr(res, value), dtype=like.dtype, device=like.device)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        out = [None if g is None else grad_output * g for g in ctx.grads]
+        return out[0], out[1], out[2], out[3], out[4], None, None
+
+
+def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="sqeuclidean",
+             value="ot_kl", **options):
+    """Differentiable otkit.sinkhorn on tensors: the value `value` ("ot_kl",
+    "ot_ent" or "ot_lin"; see otkit.SinkhornResult) as a 0-d tensor, in the
+    dtype and on the device of C (resp. x).  a (n), b (m): weights (None =
+    uniform); C (n, m) a dense cost, or x (n, d), y (m, d) point clouds with
+    the ground cost `cost`.  Other keyword arguments are otkit.sinkhorn's
+    (reach, rho, rho_a, rho_b, schedule, tol, max_iter, ...); the solve runs
+    in float64.
+
+    Gradients (docs/math.md A.8) are those of the dual objective at the
+    returned potentials (the envelope theorem), so they are exact at
+    convergence only: with schedule="converge" the error is of the order of
+    tol.  dOT_kl/dC = P; dOT_kl/dx_i = sum_j P_ij grad_1 c(x_i, y_j) (y
+    likewise); dOT_kl/da_i = f_i - eps + eps m_b on a balanced side,
+    rho_a (1 - e^{-f_i/rho_a}) - eps e^{-f_i/rho_a} + eps m_b on an
+    unbalanced one (b symmetric, with g and m_a).  OT_ent adds
+    eps (log a_i + 1) (-inf at a zero weight).  In the balanced case the
+    value exists only for sum a = sum b and (f, g) are defined up to
+    (f + c, g - c): the weight gradients are right along directions that keep
+    the masses equal, not for a or b moved alone.  value="ot_lin" with an
+    input that requires grad is a ValueError (<P, C> is not stationary in the
+    potentials).  The backward pass forms the dense n x m plan."""
+    if value not in ("ot_kl", "ot_ent", "ot_lin"):
+        raise ValueError("value must be \"ot_kl\", \"ot_ent\" or \"ot_lin\", got %r" % (value,))
+    if C is None and (x is None or y is None):
+        raise ValueError("%s is required (or give the cost matrix C)"
+                         % ("x" if x is None else "y"))
+    options = dict(options, eps=eps, blur=blur)
+    if C is None:
+        options["cost"] = cost
+    return _SinkhornFunction.apply(a, b, C, x, y, value, options)
 
 
 class SinkhornDivergence(torch.nn.Module):

@@ -162,3 +162,108 @@ def test_kd_values_against_torch(rng, kind):
     assert v32.dtype == torch.float32
     v32.backward()
     assert z_t.grad is None
+
+
+# otkit.torch.sinkhorn: envelope gradients of OT_kl / OT_ent (docs/math.md A.8),
+# exact at the fixed point, hence tol = 1e-12 on the converge schedule.
+TIGHT = dict(tol=1e-12, max_iter=100000)
+
+
+def _weights(rng, n, mass=1.0):
+    w = rng.uniform(0.5, 1.5, size=n)
+    return torch.tensor(w * mass / w.sum(), dtype=F64, requires_grad=True)
+
+
+@pytest.mark.parametrize("value", ["ot_kl", "ot_ent", "ot_lin"])
+def test_sinkhorn_value_matches_otkit(rng, value):
+    a, b = _weights(rng, 6).detach(), _weights(rng, 5).detach()
+    C = t(rng, 6, 5, grad=False) ** 2
+    x, y = t(rng, 6, 2, grad=False), t(rng, 5, 2, grad=False)
+    r = otkit.sinkhorn(a.numpy(), b.numpy(), C=C.numpy(), eps=0.3, **TIGHT)
+    v = otorch.sinkhorn(a, b, C=C, eps=0.3, value=value, **TIGHT)
+    assert v.shape == () and v.dtype == F64
+    assert v.item() == getattr(r, value)
+    r = otkit.sinkhorn(a.numpy(), b.numpy(), x=x.numpy(), y=y.numpy(), blur=0.5, **TIGHT)
+    v = otorch.sinkhorn(a, b, x=x, y=y, blur=0.5, value=value, **TIGHT)
+    assert v.item() == getattr(r, value)
+
+
+def test_sinkhorn_ot_kl_against_pot_plan(rng):
+    """OT_kl = <P,C> + eps KL(P | a x b) from POT's sinkhorn_log plan (unit masses)."""
+    ot = pytest.importorskip("ot")
+    a, b = _weights(rng, 6).detach().numpy(), _weights(rng, 5).detach().numpy()
+    C = rng.uniform(0, 2, size=(6, 5))
+    eps = 0.2
+    P = ot.sinkhorn(a, b, C, eps, method="sinkhorn_log", numItermax=100000, stopThr=1e-13)
+    kl = np.sum(P * np.log(P / np.outer(a, b))) - P.sum() + 1.0
+    ref = np.sum(P * C) + eps * kl
+    v = otorch.sinkhorn(torch.tensor(a), torch.tensor(b), C=torch.tensor(C), eps=eps, **TIGHT)
+    assert abs(v.item() - ref) < 1e-10
+    lin = otorch.sinkhorn(torch.tensor(a), torch.tensor(b), C=torch.tensor(C), eps=eps,
+                          value="ot_lin", **TIGHT)
+    assert abs(lin.item() - ot.sinkhorn2(a, b, C, eps, method="sinkhorn_log",
+                                         numItermax=100000, stopThr=1e-13)) < 1e-10
+
+
+@pytest.mark.parametrize("value", ["ot_kl", "ot_ent"])
+def test_sinkhorn_gradcheck_cost_matrix(rng, value):
+    C = t(rng, 6, 5)
+    assert torch.autograd.gradcheck(
+        lambda C: otorch.sinkhorn(C=C, eps=0.4, value=value, **TIGHT), (C,))
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(cost="half-sqeuclidean"), dict(cost="euclidean"),
+                                dict(cost="lp", power=3), dict(cost="lp-over-p", power=1.5),
+                                dict(cost="l1"), dict(reach=1.0)])
+def test_sinkhorn_gradcheck_points(rng, kw):
+    x, y = t(rng, 6, 2), t(rng, 5, 2, shift=0.5)
+    assert torch.autograd.gradcheck(
+        lambda x, y: otorch.sinkhorn(x=x, y=y, blur=0.5, **kw, **TIGHT), (x, y))
+
+
+@pytest.mark.parametrize("value", ["ot_kl", "ot_ent"])
+@pytest.mark.parametrize("mass", [1.0, 2.5])
+def test_sinkhorn_gradcheck_balanced_weights(rng, value, mass):
+    """b follows a's mass (b = w m_a / sum w), so every direction keeps the
+    problem balanced; mass 2.5 exercises the eps m_a m_b term."""
+    a, w = _weights(rng, 6, mass), _weights(rng, 5)
+    C = t(rng, 6, 5, grad=False)
+    assert torch.autograd.gradcheck(
+        lambda a, w, C: otorch.sinkhorn(a, w * a.sum() / w.sum(), C=C, eps=0.4, value=value,
+                                        **TIGHT), (a, w, C.requires_grad_()))
+
+
+@pytest.mark.parametrize("value", ["ot_kl", "ot_ent"])
+@pytest.mark.parametrize("kw", [dict(rho=0.7), dict(rho_a=0.5), dict(rho_a=0.5, rho_b=2.0)])
+def test_sinkhorn_gradcheck_unbalanced_weights(rng, value, kw):
+    a, b = _weights(rng, 6, 1.3), _weights(rng, 5, 0.8)
+    x, y = t(rng, 6, 2), t(rng, 5, 2, shift=0.5)
+    assert torch.autograd.gradcheck(
+        lambda a, b, x, y: otorch.sinkhorn(a, b, x=x, y=y, blur=0.5, value=value, **kw,
+                                           **TIGHT), (a, b, x, y))
+
+
+def test_sinkhorn_gradient_closed_forms(rng):
+    """dOT_kl/dC = the plan, dOT_kl/dx = 2 (x r - P y) for |x-y|^2."""
+    x, y = t(rng, 6, 2), t(rng, 5, 2)
+    otorch.sinkhorn(x=x, y=y, blur=0.5, **TIGHT).backward()
+    r = otkit.sinkhorn(x=x.detach().numpy(), y=y.detach().numpy(), blur=0.5, **TIGHT)
+    P = r.plan()
+    X, Y = x.detach().numpy(), y.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (X * P.sum(1)[:, None] - P @ Y),
+                               rtol=0, atol=1e-13)
+    C = t(rng, 6, 5)
+    otorch.sinkhorn(C=C, eps=0.3, **TIGHT).backward()
+    np.testing.assert_allclose(C.grad.numpy(),
+                               otkit.sinkhorn(C=C.detach().numpy(), eps=0.3, **TIGHT).plan(),
+                               rtol=0, atol=1e-15)
+
+
+def test_sinkhorn_ot_lin_refuses_gradients(rng):
+    C = t(rng, 6, 5)
+    with pytest.raises(ValueError, match="ot_lin"):
+        otorch.sinkhorn(C=C, eps=0.3, value="ot_lin")
+    v = otorch.sinkhorn(C=C.detach(), eps=0.3, value="ot_lin")
+    assert v.item() == otkit.sinkhorn(C=C.detach().numpy(), eps=0.3).ot_lin
+    with pytest.raises(ValueError, match="value"):
+        otorch.sinkhorn(C=C, eps=0.3, value="ot_foo")
