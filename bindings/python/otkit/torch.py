@@ -164,15 +164,18 @@ class _SinkhornFunction(torch.autograd.Function):
             if need_C:
                 ctx.grads[2] = _back(P, C)
             if need_x or need_y:
-                X = torch.from_numpy(_np(x))
-                Y = torch.from_numpy(_np(y))
+                # 1-D clouds are points on a line (as in otkit.sinkhorn)
+                X = torch.from_numpy(_np(x)).reshape(x.shape[0], -1)
+                Y = torch.from_numpy(_np(y)).reshape(y.shape[0], -1)
                 cost = options.get("cost", "sqeuclidean")
                 G = _cost_grad(cost, options.get("power"), X[:, None, :] - Y[None, :, :])
                 Pt = torch.from_numpy(P)[:, :, None]
                 if need_x:
-                    ctx.grads[3] = (Pt * G).sum(1).to(device=x.device, dtype=x.dtype)
+                    ctx.grads[3] = (Pt * G).sum(1).reshape(x.shape).to(device=x.device,
+                                                                       dtype=x.dtype)
                 if need_y:
-                    ctx.grads[4] = -(Pt * G).sum(0).to(device=y.device, dtype=y.dtype)
+                    ctx.grads[4] = -(Pt * G).sum(0).reshape(y.shape).to(device=y.device,
+                                                                        dtype=y.dtype)
             # d/dw of the dual objective at its maximiser (docs/math.md A.8)
             for k, (need, pot, w, rho, other) in enumerate((
                     (need_a, res.f, res.a, res.rho_a, res.mass_b),

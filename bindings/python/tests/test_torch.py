@@ -221,6 +221,25 @@ def test_sinkhorn_gradcheck_points(rng, kw):
         lambda x, y: otorch.sinkhorn(x=x, y=y, blur=0.5, **kw, **TIGHT), (x, y))
 
 
+def test_sinkhorn_gradcheck_points_on_a_line(rng):
+    x, y = t(rng, 6), t(rng, 5, shift=0.5)
+    assert torch.autograd.gradcheck(
+        lambda x, y: otorch.sinkhorn(x=x, y=y, blur=0.5, value="ot_ent", **TIGHT), (x, y))
+
+
+def test_sinkhorn_float32_points(rng):
+    """float32 tensors: the solve runs in float64, value and gradients come back float32."""
+    x, y = t(rng, 6, 2), t(rng, 5, 2)
+    v64 = otorch.sinkhorn(x=x, y=y, blur=0.5, **TIGHT)
+    v64.backward()
+    x32 = x.detach().float().requires_grad_()
+    v32 = otorch.sinkhorn(x=x32, y=y.detach().float(), blur=0.5, **TIGHT)
+    v32.backward()
+    assert v32.dtype == torch.float32 and x32.grad.dtype == torch.float32
+    assert abs(v32.item() - v64.item()) < 1e-6
+    assert torch.allclose(x32.grad.double(), x.grad, rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("value", ["ot_kl", "ot_ent"])
 @pytest.mark.parametrize("mass", [1.0, 2.5])
 def test_sinkhorn_gradcheck_balanced_weights(rng, value, mass):
