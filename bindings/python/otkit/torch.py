@@ -59,8 +59,8 @@ from . import _monge_gap
 from . import _fdiv
 from . import _exact
 
-__all__ = ["sinkhorn", "SinkhornDivergence", "SinKDLoss", "KDLoss", "sinkhorn_divergence", "sinkd_loss",
-           "kd_loss", "monge_gap", "fdiv", "FDivergenceLoss", "sliced_wasserstein",
+__all__ = ["sinkhorn", "SinkhornDivergence", "SinKDLoss", "KDLoss", "sinkhorn_divergence",
+           "sinkd_loss", "kd_loss", "monge_gap", "fdiv", "FDivergenceLoss", "sliced_wasserstein",
            "wasserstein_1d"]
 
 
@@ -145,9 +145,6 @@ class _SinkhornFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a, b, C, x, y, value, options):
         need_a, need_b, need_C, need_x, need_y = ctx.needs_input_grad[:5]
-        if value == "ot_lin" and any(ctx.needs_input_grad[:5]):
-            raise ValueError("otkit.torch.sinkhorn: value=\"ot_lin\" (<P,C>) has no envelope "
-                             "gradient; differentiate value=\"ot_kl\" or \"ot_ent\"")
         options = dict(options)
         if C is None:
             # the gradient formulas read the float64 plan and potentials
@@ -158,7 +155,7 @@ class _SinkhornFunction(torch.autograd.Function):
                                  y=None if y is None else _np(y), **options)
         like = C if C is not None else x
         ctx.grads = [None] * 5
-        if any(ctx.needs_input_grad[:5]):
+        if value != "ot_lin" and any(ctx.needs_input_grad[:5]):
             P = res.plan()
             eps = res.eps
             if need_C:
@@ -229,6 +226,10 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     if C is None and (x is None or y is None):
         raise ValueError("%s is required (or give the cost matrix C)"
                          % ("x" if x is None else "y"))
+    if value == "ot_lin" and torch.is_grad_enabled() and any(
+            v is not None and v.requires_grad for v in (a, b, C, x, y)):
+        raise ValueError("otkit.torch.sinkhorn: value=\"ot_lin\" (<P,C>) has no envelope "
+                         "gradient; differentiate value=\"ot_kl\" or \"ot_ent\"")
     options = dict(options, eps=eps, blur=blur)
     if C is None:
         options["cost"] = cost

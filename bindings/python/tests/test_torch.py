@@ -284,5 +284,7 @@ def test_sinkhorn_ot_lin_refuses_gradients(rng):
         otorch.sinkhorn(C=C, eps=0.3, value="ot_lin")
     v = otorch.sinkhorn(C=C.detach(), eps=0.3, value="ot_lin")
     assert v.item() == otkit.sinkhorn(C=C.detach().numpy(), eps=0.3).ot_lin
+    with torch.no_grad():
+        assert otorch.sinkhorn(C=C, eps=0.3, value="ot_lin").item() == v.item()
     with pytest.raises(ValueError, match="value"):
         otorch.sinkhorn(C=C, eps=0.3, value="ot_foo")
