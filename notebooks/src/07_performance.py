@@ -150,12 +150,26 @@ def best_time(fn, x, y, reps=3):
 
 MEASURE = SOLVERS_SRC + r'''
 import resource, sys, json
+
+def peak_kib():
+    # VmHWM belongs to this process's memory map, which exec starts afresh;
+    # Linux's ru_maxrss is inherited from the parent at fork and would hide
+    # everything below the notebook kernel's own peak.
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
 name, n = sys.argv[1], int(sys.argv[2])
 x, y = data(n)
 SOLVERS[name](x[:10], y[:10])            # warm up imports and lazy initialisation
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kib()
 SOLVERS[name](x, y)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = peak_kib()
 print(json.dumps({"kib": after - before}))
 '''
 
