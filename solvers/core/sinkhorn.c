@@ -221,9 +221,7 @@ static void restart(otk_sinkhorn *s)
     s->best_error = INFINITY;
     s->final_status = OTK_CONTINUE;
     s->values_valid = 0;
-    s->guard = s->par.schedule == OTK_SCHEDULE_FIXED || s->par.no_annealing ? GUARD_OFF
-                                                                           : GUARD_WATCH;
-    s->guard_next = 0;
+    otk__guard_init(&s->guard, s->par.schedule != OTK_SCHEDULE_FIXED && !s->par.no_annealing);
 }
 
 otk_status otk_sinkhorn_set(otk_sinkhorn *s, const double *a, const double *b)
@@ -289,7 +287,7 @@ otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double *f, const d
     s->best_error = INFINITY;
     s->final_status = OTK_CONTINUE;
     s->values_valid = 0;
-    s->guard = GUARD_OFF; /* the caller chose the start */
+    otk__guard_init(&s->guard, 0); /* the caller chose the start */
     return OTK_SUCCESS;
 }
 
@@ -411,31 +409,19 @@ static int potentials_finite(const otk_sinkhorn *s)
     return 1;
 }
 
-/* Save (to_best) or restore the best iterate of every problem. */
-static void keep_best(otk_sinkhorn *s, int to_best)
+/* Copy every problem's pair into one of its stores, the best iterate
+ * (saved = 0) or the pair the guard set aside (saved = 1), or back
+ * (to_store = 0).  A pair put back by the guard has no exact f. */
+static void keep(otk_sinkhorn *s, int saved, int to_store)
 {
     for (int q = 0; q < s->n_prob; q++) {
         problem *pr = &s->prob[q];
-        memcpy(to_best ? pr->best_f : pr->f, to_best ? pr->f : pr->best_f,
-               pr->n * sizeof *pr->f);
+        double *sf = saved ? pr->saved_f : pr->best_f, *sg = saved ? pr->saved_g : pr->best_g;
+        memcpy(to_store ? sf : pr->f, to_store ? pr->f : sf, pr->n * sizeof *pr->f);
         if (!pr->self)
-            memcpy(to_best ? pr->best_g : pr->g, to_best ? pr->g : pr->best_g,
-                   pr->m * sizeof *pr->g);
-    }
-}
-
-/* Save the current pair of every problem for the guard (to_saved), or put
- * the saved pair back. */
-static void keep_saved(otk_sinkhorn *s, int to_saved)
-{
-    for (int q = 0; q < s->n_prob; q++) {
-        problem *pr = &s->prob[q];
-        memcpy(to_saved ? pr->saved_f : pr->f, to_saved ? pr->f : pr->saved_f,
-               pr->n * sizeof *pr->f);
-        if (!pr->self)
-            memcpy(to_saved ? pr->saved_g : pr->g, to_saved ? pr->g : pr->saved_g,
-                   pr->m * sizeof *pr->g);
-        pr->f_fresh = 0;
+            memcpy(to_store ? sg : pr->g, to_store ? pr->g : sg, pr->m * sizeof *pr->g);
+        if (saved)
+            pr->f_fresh = 0;
     }
 }
 
@@ -473,40 +459,15 @@ static void cold_start(otk_sinkhorn *s)
  * quiet the solve is bitwise the annealed one. */
 static int guard(otk_sinkhorn *s, double err)
 {
-    const int k = s->target_iterations;
-    if (s->guard == GUARD_WATCH) {
-        const int i = s->guard_next;
-        if (i >= GUARD_HIST || k != GUARD_FIRST << i)
-            return 0;
-        s->guard_hist[i] = err;
-        s->guard_next = i + 1;
-        if (i < 2)
-            return 0;
-        /* err/tol > (mark/err)^SLOWNESS: the rate since k/2 needs more than
-         * SLOWNESS/2·k more updates (or the error grew). */
-        const double mark = s->guard_hist[i - 1];
-        const int fire = k + k / 4 < s->par.max_iter &&
-                         (err >= mark ||
-                          log(err / s->par.tol) > GUARD_SLOWNESS * log(mark / err));
-        if (!fire)
-            return 0;
-        keep_saved(s, 1);
-        s->guard_compare = s->guard_hist[i - 2];
-        s->guard_start = k;
-        s->guard_len = k / 4;
-        s->guard = GUARD_PROBE;
+    const int act =
+        otk__guard_step(&s->guard, s->target_iterations, err, s->par.tol, s->par.max_iter);
+    if (act == OTK__GUARD_PROBE) {
+        keep(s, 1, 1);
         cold_start(s);
-        return 1;
+    } else if (act == OTK__GUARD_RESTORE) {
+        keep(s, 1, 0);
     }
-    if (s->guard == GUARD_PROBE && k - s->guard_start == s->guard_len) {
-        /* After equal numbers of target updates, keep the smaller error. */
-        s->guard = GUARD_OFF;
-        if (err >= s->guard_compare) {
-            keep_saved(s, 0);
-            return 1;
-        }
-    }
-    return 0;
+    return act != OTK__GUARD_NONE;
 }
 
 static otk_status finish(otk_sinkhorn *s, otk_status st)
@@ -580,12 +541,12 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
     s->last_eps = eps;
     if (err < s->best_error) {
         s->best_error = err;
-        keep_best(s, 1);
+        keep(s, 0, 1);
     }
     if (err <= s->par.tol)
         return finish(s, OTK_SUCCESS);
     if (s->target_iterations >= s->par.max_iter) {
-        keep_best(s, 0);
+        keep(s, 0, 0);
         s->error = s->best_error;
         otk__fail(OTK_NOT_CONVERGED,
                   "marginal error %.3g > tol %.3g after max_iter = %d iterations at eps = %g",

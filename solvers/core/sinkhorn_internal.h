@@ -6,23 +6,9 @@
 #define OTK_SINKHORN_INTERNAL_H
 
 #include "otkit/sinkhorn.h"
+#include "guard.h"
 
 enum { STAGE_UNSET, STAGE_RUNNING, STAGE_DONE };
-
-/* The annealing guard (docs/math.md A.5, "The annealing guard"): WATCH the
- * annealed run at the target ε, PROBE a cold start at the target ε, or OFF
- * (decided; fixed schedule, no annealing, warm start).  The errors at
- * GUARD_FIRST·2^i target updates are kept; from the third checkpoint k on,
- * the guard fires when the error fell by less than
- * (error/tol)^(1/GUARD_SLOWNESS) since k/2, i.e. when that rate still needs
- * more than GUARD_SLOWNESS/2·k updates to reach tol.  The probe runs k/4
- * updates and is compared with the annealed error at k/4: it costs at most
- * a twentieth of such a solve. */
-enum { GUARD_OFF, GUARD_WATCH, GUARD_PROBE };
-#define GUARD_FIRST 4
-#define GUARD_SLOWNESS 8.0
-#define GUARD_HIST 28 /* GUARD_FIRST << 27 = 2^29 still fits an int */
-
 
 /* One of the coupled problems.  A pair problem has potentials f (n) and g
  * (m); a symmetric ("self") problem between a measure and itself (GeomLoss's
@@ -63,12 +49,7 @@ struct otk_sinkhorn {
     int stage, started, step;
     int iterations, annealing_iterations, target_iterations;
     double last_eps, error, best_error;
-    /* The annealing guard: state, next checkpoint (index i: GUARD_FIRST·2^i
-     * target updates), the errors at the checkpoints; while probing, the
-     * target update count at its start, its length and the annealed error
-     * after as many updates. */
-    int guard, guard_next, guard_start, guard_len;
-    double guard_hist[GUARD_HIST], guard_compare;
+    otk__guard guard; /* guard.h */
     otk_status final_status;
     int values_valid;
     double ot_lin, plan_mass;

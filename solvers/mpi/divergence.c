@@ -301,7 +301,7 @@ static void keep_best(otk_mpi_divergence *div, size_t n, size_t m, int to_best)
         memcpy(to_best ? best[k] : cur[k], to_best ? cur[k] : best[k], len[k] * sizeof(double));
 }
 
-/* The annealing guard's probe (solve_common.h): save the four potentials and
+/* The annealing guard's probe (solvers/core/guard.h): save the four potentials and
  * start from zero, or put the saved ones back. */
 static void guard_act(otk_mpi_divergence *div, size_t n, size_t m, int act)
 {
@@ -309,7 +309,7 @@ static void guard_act(otk_mpi_divergence *div, size_t n, size_t m, int act)
     double *saved[4] = {div->saved_f_ba, div->saved_f_aa, div->saved_g_ab, div->saved_g_bb};
     const size_t len[4] = {n, n, m, m};
     for (int k = 0; k < 4; k++) {
-        if (act == OTK_MPI_GUARD_PROBE) {
+        if (act == OTK__GUARD_PROBE) {
             memcpy(saved[k], cur[k], len[k] * sizeof(double));
             memset(cur[k], 0, len[k] * sizeof(double));
         } else {
@@ -372,8 +372,8 @@ otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_loc
          * driver's f_fresh); the symmetric problems are always measured. */
         int f_exact = alternating, target = 0;
         double best = INFINITY;
-        otk_mpi__guard guard;
-        otk_mpi__guard_init(&guard, 1);
+        otk__guard guard;
+        otk__guard_init(&guard, 1);
         for (;;) {
             if ((st = softmins(div, eps, !(alternating && f_exact), 0)) ||
                 (st = marginal_error(div, eps, alternating && f_exact, &err)))
@@ -400,8 +400,8 @@ otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_loc
                 break;
             }
             const int act =
-                otk_mpi__guard_step(&guard, target, err, div->par.tol, div->par.max_iter);
-            if (act != OTK_MPI_GUARD_NONE) {
+                otk__guard_step(&guard, target, err, div->par.tol, div->par.max_iter);
+            if (act != OTK__GUARD_NONE) {
                 /* New potentials: their soft-mins, as the loop's first
                  * measurement computes them. */
                 guard_act(div, n, m, act);

@@ -310,8 +310,8 @@ otk_status otk_mpi_sinkhorn_solve(otk_mpi_sinkhorn *s, const double *a_local,
     int step = 0, f_fresh = 0, iterations = 0, annealing = 0, target = 0;
     double error = NAN, best = INFINITY;
     otk_status final = OTK_SUCCESS;
-    otk_mpi__guard guard;
-    otk_mpi__guard_init(&guard, !fixed && !s->par.no_annealing);
+    otk__guard guard;
+    otk__guard_init(&guard, !fixed && !s->par.no_annealing);
 
     if (!fixed && s->par.no_annealing) {
         step = last;
@@ -375,19 +375,19 @@ otk_status otk_mpi_sinkhorn_solve(otk_mpi_sinkhorn *s, const double *a_local,
             final = OTK_NOT_CONVERGED;
             break;
         }
-        const int act = otk_mpi__guard_step(&guard, target, err, s->par.tol, s->par.max_iter);
-        if (act == OTK_MPI_GUARD_PROBE) {
+        const int act = otk__guard_step(&guard, target, err, s->par.tol, s->par.max_iter);
+        if (act == OTK__GUARD_PROBE) {
             memcpy(s->saved_f, s->f, n * sizeof *s->f);
             memcpy(s->saved_g, s->g, m * sizeof *s->g);
             memset(s->f, 0, n * sizeof *s->f);
             memset(s->g, 0, m * sizeof *s->g);
-        } else if (act == OTK_MPI_GUARD_RESTORE) {
+        } else if (act == OTK__GUARD_RESTORE) {
             memcpy(s->f, s->saved_f, n * sizeof *s->f);
             memcpy(s->g, s->saved_g, m * sizeof *s->g);
         }
-        if (act != OTK_MPI_GUARD_NONE)
+        if (act != OTK__GUARD_NONE)
             f_fresh = 0;
-        if ((st = update(s, eps, act == OTK_MPI_GUARD_NONE, &f_fresh)))
+        if ((st = update(s, eps, act == OTK__GUARD_NONE, &f_fresh)))
             return st;
         iterations++;
         target++;

@@ -4,6 +4,7 @@
 #define OTKIT_MPI_SOLVE_COMMON_H
 
 #include "ring.h"
+#include "../core/guard.h" /* the annealing guard, shared with the serial driver */
 
 /* The fields every Sinkhorn-type parameter block shares. */
 typedef struct {
@@ -52,22 +53,5 @@ int otk_mpi__divergence_param_values(const otk_divergence_params *par, otk_groun
  * numerator of one side of the marginal error, otkit/sinkhorn.h). */
 double otk_mpi__side_error(const double *w, const double *pot, const double *soft, size_t n,
                            double eps, double rho);
-
-/* The serial driver's annealing guard (solvers/core/sinkhorn.c, guard();
- * docs/math.md A.5) as a state machine for the distributed loops: the same
- * checkpoints and rule, so that they take the serial solver's decisions and
- * count its iterations.  otk_mpi__guard_step is called at the target ε after
- * the convergence and max_iter tests, with k the target updates done so far
- * and err the marginal error just measured (the same on every rank); on
- * OTK_MPI_GUARD_PROBE the caller saves its potentials and zeroes them, on
- * OTK_MPI_GUARD_RESTORE it puts the saved ones back; after either, the
- * soft-mins of the measurement are stale. */
-enum { OTK_MPI_GUARD_NONE, OTK_MPI_GUARD_PROBE, OTK_MPI_GUARD_RESTORE };
-typedef struct {
-    int state, next, start, len;
-    double hist[28], compare;
-} otk_mpi__guard;
-void otk_mpi__guard_init(otk_mpi__guard *g, int on);
-int otk_mpi__guard_step(otk_mpi__guard *g, int k, double err, double tol, int max_iter);
 
 #endif
