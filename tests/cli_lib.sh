@@ -2,8 +2,8 @@
 # tests/test_cli.sh and tests/test_cli_exact.sh after they set TEST_NAME.
 #
 # Sets OTK (the tool under test), PYTHON (to parse otk's JSON) and tmp (a
-# scratch directory removed at exit); defines pass, fail, run_otk and
-# finish.  Exits 77 (skipped) without python3, 1 without the tool.
+# scratch directory removed at exit); defines pass, fail, run_otk, json_true
+# and finish.  Exits 77 (skipped) without python3, 1 without the tool.
 
 top_builddir=${top_builddir:-.}
 top_srcdir=${top_srcdir:-.}
@@ -46,6 +46,44 @@ fail() {
 run_otk() {
     "$OTK" "$@" >"$tmp/out" 2>"$tmp/err"
     rc=$?
+}
+
+# json_true FILE EXPRESSION [empty-ok]: the JSON object in FILE parses and the
+# Python EXPRESSION over it is true; otherwise prints why.  The expression
+# sees d (the object; None for an empty FILE when empty-ok is given),
+# csv(PATH) (the numbers of a CSV file as rows of floats, # lines skipped)
+# and T (the scratch directory).
+json_true() {
+    "$PYTHON" - "$1" "$2" "$tmp" "${3:-}" <<'EOF'
+import json, math, sys
+path, expr, T, empty_ok = sys.argv[1:5]
+def csv(path):
+    rows = []
+    with open(path) as fh:
+        for line in fh:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                rows.append([float(v) for v in line.split(",")])
+    return rows
+try:
+    with open(path) as fh:
+        text = fh.read()
+    d = None if empty_ok and not text.strip() else json.loads(text)
+except ValueError as e:
+    print("    not valid JSON: %s" % e)
+    sys.exit(1)
+try:
+    ok = eval("(" + expr + ")", {"d": d, "abs": abs, "math": math, "csv": csv, "T": T,
+                                 "all": all, "sum": sum, "len": len, "max": max,
+                                 "range": range, "zip": zip})
+except Exception as e:
+    print("    %s: %r" % (expr.strip(), e))
+    sys.exit(1)
+if not ok:
+    print("    false: %s" % expr.strip())
+    print("    json: %s" % json.dumps(d)[:600])
+sys.exit(0 if ok else 1)
+EOF
 }
 
 # finish: the closing line that CI greps, and the exit status.

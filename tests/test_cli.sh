@@ -12,29 +12,6 @@
 TEST_NAME=test
 . "${top_srcdir:-.}/tests/cli_lib.sh"
 
-# json_true FILE EXPRESSION: the JSON object in FILE parses and the Python
-# EXPRESSION over it (named d) is true; otherwise prints why.
-json_true() {
-    "$PYTHON" - "$1" "$2" <<'EOF'
-import json, math, sys
-try:
-    with open(sys.argv[1]) as fh:
-        d = json.load(fh)
-except ValueError as e:
-    print("    not valid JSON: %s" % e)
-    sys.exit(1)
-try:
-    ok = eval("(" + sys.argv[2] + ")", {"d": d, "abs": abs, "math": math})
-except Exception as e:
-    print("    %s: %r" % (sys.argv[2].strip(), e))
-    sys.exit(1)
-if not ok:
-    print("    false: %s" % sys.argv[2].strip())
-    print("    json: %s" % json.dumps(d)[:600])
-sys.exit(0 if ok else 1)
-EOF
-}
-
 # ------------------------------------------------------------------ inputs
 
 printf '0\n1\n' >"$tmp/x01.csv"

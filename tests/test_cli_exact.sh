@@ -12,40 +12,9 @@
 TEST_NAME=test-exact
 . "${top_srcdir:-.}/tests/cli_lib.sh"
 
-# py_true EXPRESSION: the Python EXPRESSION is true, with d the JSON object
-# printed (or None), csv(PATH) the numbers of a CSV file as rows of floats and
-# T the temporary directory; otherwise prints why.
+# py_true EXPRESSION: json_true over what otk printed (d is None when nothing).
 py_true() {
-    "$PYTHON" - "$tmp" "$1" <<'EOF'
-import json, math, sys
-T = sys.argv[1]
-def csv(path):
-    rows = []
-    with open(path) as fh:
-        for line in fh:
-            line = line.strip()
-            if line and not line.startswith("#"):
-                rows.append([float(v) for v in line.split(",")])
-    return rows
-try:
-    with open(T + "/out") as fh:
-        text = fh.read()
-    d = json.loads(text) if text.strip() else None
-except ValueError as e:
-    print("    not valid JSON: %s" % e)
-    sys.exit(1)
-try:
-    ok = eval("(" + sys.argv[2] + ")", {"d": d, "abs": abs, "math": math, "csv": csv, "T": T,
-                                         "all": all, "sum": sum, "len": len, "max": max,
-                                         "range": range, "zip": zip})
-except Exception as e:
-    print("    %s: %r" % (sys.argv[2].strip(), e))
-    sys.exit(1)
-if not ok:
-    print("    false: %s" % sys.argv[2].strip())
-    print("    json: %s" % json.dumps(d)[:600])
-sys.exit(0 if ok else 1)
-EOF
+    json_true "$tmp/out" "$1" empty-ok
 }
 
 # ------------------------------------------------------------------ inputs
