@@ -88,5 +88,18 @@ SEXP otkr_sinkd_regression_objective(SEXP s, SEXP t, SEXP y, SEXP alpha, SEXP ta
 SEXP otkr_emd(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt);
 SEXP otkr_wasserstein_1d(SEXP x, SEXP y, SEXP a, SEXP b, SEXP opt);
 SEXP otkr_sliced(SEXP x, SEXP y, SEXP a, SEXP b, SEXP projections, SEXP opt);
+SEXP otkr_mesh_from_triangles(SEXP V, SEXP F);
+SEXP otkr_mesh_from_graph(SEXP n, SEXP E, SEXP w);
+SEXP otkr_mesh_read(SEXP path);
+SEXP otkr_mesh_generate(SEXP shape, SEXP res);
+SEXP otkr_cost_solve(SEXP kind, SEXP spec, SEXP a, SEXP b, SEXP mode, SEXP opt);
+SEXP otkr_cost_barycenter(SEXP kind, SEXP spec, SEXP A, SEXP weights, SEXP opt);
+SEXP otkr_divergence_new(SEXP x, SEXP y, SEXP cost, SEXP opt);
+SEXP otkr_divergence_set_points(SEXP ptr, SEXP x, SEXP y, SEXP shape);
+SEXP otkr_divergence_solve(SEXP ptr, SEXP a, SEXP b, SEXP shape, SEXP grad);
+SEXP otkr_divergence_query(SEXP ptr, SEXP what, SEXP shape);
+SEXP otkr_entropic_map_new(SEXP x, SEXP y, SEXP a, SEXP b, SEXP g, SEXP cost, SEXP opt);
+SEXP otkr_entropic_map_apply(SEXP ptr, SEXP z, SEXP threads);
+SEXP otkr_entropic_map_data(SEXP ptr);
 
 #endif /* OTKR_H */
