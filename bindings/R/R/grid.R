@@ -265,11 +265,13 @@ mesh_barycenter <- function(mesh, A, weights = NULL, eps = NULL, steps = 10L,
 # or list(indptr, indices, data) in CSC with 0-based indices, as scipy's.
 .otk_csc <- function(C, shape) {
     if (methods::is(C, "sparseMatrix") && !methods::is(C, "dgCMatrix")) {
-        if (!requireNamespace("Matrix", quietly = TRUE))
-            .otk_stop("C is a ", class(C)[1L], ": install Matrix to convert it, or give a ",
-                      "dgCMatrix or list(indptr, indices, data)")
-        C <- methods::as(methods::as(methods::as(C, "CsparseMatrix"), "generalMatrix"),
-                         "dMatrix")
+        # Matrix's coercions (its namespace is loaded wherever its objects are
+        # made); otkit does not depend on Matrix.
+        C <- tryCatch(methods::as(methods::as(methods::as(C, "CsparseMatrix"),
+                                              "generalMatrix"), "dMatrix"),
+                      error = function(e)
+                          .otk_stop("C is a ", class(C)[1L], " that could not be converted ",
+                                    "to a dgCMatrix (", conditionMessage(e), ")"))
     }
     if (methods::is(C, "dgCMatrix")) {
         d <- methods::slot(C, "Dim")
