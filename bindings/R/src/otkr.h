@@ -42,6 +42,8 @@ void otkr_holder_free(SEXP ptr);
  * argument) as an R condition of class otkit_error with a `status` field
  * (the status name), without a call.  Returns for st >= 0. */
 void otkr_check(int st);
+/* otkr_check with `lead` (naming the argument) before the library's message. */
+void otkr_check_arg(int st, const char *lead);
 
 /* Named element of the option list (R side guarantees types). */
 SEXP otkr_opt(SEXP opt, const char *name);

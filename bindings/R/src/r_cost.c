@@ -199,7 +199,10 @@ static void build_cost(otk_cost **out, SEXP kind, SEXP spec, size_t *n, size_t *
             rowind[i] = (size_t)REAL(r)[i];
         *n = (size_t)otkr_opt_num(spec, "n");
         *m = mm;
-        otkr_check(otk_cost_sparse(out, *n, *m, colptr, rowind, REAL(v)));
+        /* The library names the CSC arrays colptr / rowind / values: lead
+         * with the argument and the names R users gave them. */
+        otkr_check_arg(otk_cost_sparse(out, *n, *m, colptr, rowind, REAL(v)),
+                       "C (CSC: colptr = indptr or p, rowind = indices or i, values = data or x)");
     }
 }
 

@@ -351,6 +351,10 @@ test_that("bad sparse input is an error naming the argument", {
     e <- tryCatch(sparse_sinkhorn(c(0.5, 0.5), c(0.5, 0.5), C, shape = c(2, 2), eps = 0.1),
                   error = identity)
     expect_identical(e$status, "OTK_EEMPTY")  # row 2 and column 2 hold no entry
+    expect_match(conditionMessage(e), "^otkit: C \\(CSC: ")
+    expect_error(sparse_sinkhorn(c(0.5, 0.5), c(0.5, 0.5), list(c(0, 1, 2), c(0, 3), c(1, 1)),
+                                 shape = c(2, 2), eps = 0.1),
+                 "C \\(CSC: .*rowind\\[1\\] = 3 \\(column 1\\) is >= n = 2")
     expect_error(sparse_sinkhorn(c(0.5, 0.5), c(0.5, 0.5), list(c(0, 1), 0, 1), shape = c(2, 2),
                                  eps = 0.1), "indptr has 2 entries, expected m \\+ 1 = 3")
     expect_error(sparse_sinkhorn(c(0.5, 0.5), c(0.5, 0.5), list(c(0, 2, 3), c(0, 1, 2), c(1, 1, 1)),
