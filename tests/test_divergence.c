@@ -198,6 +198,13 @@ START_TEST(test_divergence_fixed_schedule_gradients_match_geomloss)
         TK_ASSERT_OK(otk_divergence_grad_y(div, gy));
         TK_ASSERT_OK(otk_divergence_grad_a(div, ga));
         TK_ASSERT_OK(otk_divergence_grad_b(div, gb));
+        /* The displacement field follows the same gradient: grad_x row i / a_i. */
+        double *disp = tk_alloc(n * d, sizeof *disp);
+        TK_ASSERT_OK(otk_divergence_displacement_x(div, disp));
+        for (size_t i = 0; i < n * d; i++)
+            disp[i] *= a[i / d];
+        assert_vec_scaled(disp, gx, n * d, 1e-12, "displacement_x * a", k);
+        free(disp);
         otk_divergence_free(div);
         const int floored = g->p == 1.0 && !g->exact_cost && g->debias;
         const double point_tol = floored ? 1e-3 : 1e-10;
