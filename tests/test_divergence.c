@@ -153,7 +153,8 @@ static void assert_vec_scaled(const double *got, const double *want, size_t len,
 
 /* The fixed schedule's gradients are GeomLoss's (docs/math.md B.3: the
  * derivative of the final extrapolation step at the potentials it started
- * from), balanced and unbalanced, p = 1 and 2, masses 1 and other than 1.
+ * from), balanced and unbalanced, p = 1 and 2, masses 1 and other than 1,
+ * zero weights.
  * They are not the derivative of the value (finite differences do not apply:
  * the value's iterations are not differentiated), so the reference is
  * GeomLoss's autograd itself.  GeomLoss's default p = 1 cost floors distances
@@ -175,9 +176,9 @@ START_TEST(test_divergence_fixed_schedule_gradients_match_geomloss)
         double *gx = tk_alloc(n * d, sizeof *gx), *gy = tk_alloc(m * d, sizeof *gy);
         double *ga = tk_alloc(n, sizeof *ga), *gb = tk_alloc(m, sizeof *gb);
         for (size_t i = 0; i < n; i++)
-            a[i] = g->scale_a * c->a[i];
+            a[i] = g->zero_stride && i % (size_t)g->zero_stride == 0 ? 0.0 : g->scale_a * c->a[i];
         for (size_t j = 0; j < m; j++)
-            b[j] = g->scale_b * c->b[j];
+            b[j] = g->zero_stride && j % (size_t)g->zero_stride == 0 ? 0.0 : g->scale_b * c->b[j];
         otk_divergence_params par;
         otk_divergence_params_default(&par);
         par.schedule = OTK_SCHEDULE_FIXED;
@@ -198,9 +199,11 @@ START_TEST(test_divergence_fixed_schedule_gradients_match_geomloss)
         TK_ASSERT_OK(otk_divergence_grad_y(div, gy));
         TK_ASSERT_OK(otk_divergence_grad_a(div, ga));
         TK_ASSERT_OK(otk_divergence_grad_b(div, gb));
-        /* The displacement field follows the same gradient: grad_x row i / a_i. */
+        /* The displacement field follows the same gradient: grad_x row i / a_i
+         * (zero-weight rows: a finite limit, times 0). */
         double *disp = tk_alloc(n * d, sizeof *disp);
         TK_ASSERT_OK(otk_divergence_displacement_x(div, disp));
+        ck_assert(tk_all_finite(disp, n * d));
         for (size_t i = 0; i < n * d; i++)
             disp[i] *= a[i / d];
         assert_vec_scaled(disp, gx, n * d, 1e-12, "displacement_x * a", k);

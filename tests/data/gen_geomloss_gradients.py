@@ -19,7 +19,8 @@ Cases:
     the exact |x-y| (SamplesLoss's documented `cost=` argument with
     sqrt(max(|x-y|^2, 1e-300)), i.e. |x-y| to 1e-150, whose gradient is 0 on
     the diagonal as otkit's): weights are the problem's a, b times
-    scale_a, scale_b.
+    scale_a, scale_b, and with zero_stride k > 0 the weights of indices
+    0, k, 2k, ... set to 0 (GeomLoss's log-weight -100000, otkit's -inf).
 """
 
 import csv
@@ -35,13 +36,14 @@ OUT_JSON = os.path.join(ROOT, "bindings", "python", "tests", "data", "geomloss_g
 DEFAULT_REF = os.path.normpath(os.path.join(ROOT, "..", "..", "shared", "reference", "geomloss"))
 COMMIT = "00e493f"
 
-# problem, p, blur, scaling, reach, scale_a, scale_b, exact p = 1 cost
+# problem, p, blur, scaling, reach, scale_a, scale_b, exact p = 1 cost, zero_stride
 EXTRA = [
-    ("uniform_2d", 2, 0.05, 0.5, None, 2.0, 2.0, False),
-    ("weighted_3d", 1, 0.1, 0.7, None, 0.5, 0.5, True),
-    ("shifted_2d_unequal_mass", 1, 0.05, 0.5, 0.5, 1.0, 1.0, True),
-    ("shifted_2d_unequal_mass", 2, 0.05, 0.5, 0.3, 2.5, 0.4, False),
-    ("weighted_3d", 1, 0.05, 0.6, 1.0, 3.0, 0.5, True),
+    ("uniform_2d", 2, 0.05, 0.5, None, 2.0, 2.0, False, 0),
+    ("weighted_3d", 1, 0.1, 0.7, None, 0.5, 0.5, True, 0),
+    ("shifted_2d_unequal_mass", 1, 0.05, 0.5, 0.5, 1.0, 1.0, True, 0),
+    ("shifted_2d_unequal_mass", 2, 0.05, 0.5, 0.3, 2.5, 0.4, False, 0),
+    ("weighted_3d", 1, 0.05, 0.6, 1.0, 3.0, 0.5, True, 0),
+    ("weighted_3d", 2, 0.1, 0.7, 0.5, 1.0, 1.0, False, 7),
 ]
 
 
@@ -86,12 +88,17 @@ def main():
         d2 = ((x[:, :, None, :] - y[:, None, :, :]) ** 2).sum(-1)
         return torch.sqrt(torch.clamp_min(d2, 1e-300))
 
-    def run(prob, p, blur, scaling, reach, sa, sb, exact, debias):
+    def run(prob, p, blur, scaling, reach, sa, sb, exact, debias, zero_stride=0):
         P = problems[prob]
         x = torch.tensor(P["x"], dtype=torch.float64, requires_grad=True)
         y = torch.tensor(P["y"], dtype=torch.float64, requires_grad=True)
-        a = (sa * torch.tensor(P["a"], dtype=torch.float64)).requires_grad_(True)
-        b = (sb * torch.tensor(P["b"], dtype=torch.float64)).requires_grad_(True)
+        a = sa * torch.tensor(P["a"], dtype=torch.float64)
+        b = sb * torch.tensor(P["b"], dtype=torch.float64)
+        if zero_stride:
+            a[::zero_stride] = 0.0
+            b[::zero_stride] = 0.0
+        a.requires_grad_(True)
+        b.requires_grad_(True)
         kw = dict(p=p, blur=blur, scaling=scaling, reach=reach, debias=debias,
                   backend="tensorized")
         if exact:
@@ -120,13 +127,15 @@ def main():
                 fail("%s value %.17g, recorded %.17g" % (tag, r[0], want))
             out.append(dict(problem=c["problem"], p=c["p"], blur=c["blur"],
                             scaling=c["scaling"], reach=reach, scale_a=1.0, scale_b=1.0,
-                            exact_cost=False, debias=debias, value=r[0], grad_x=r[1],
+                            exact_cost=False, zero_stride=0, debias=debias, value=r[0],
+                            grad_x=r[1],
                             grad_y=r[2], grad_a=r[3], grad_b=r[4]))
-    for (prob, p, blur, scaling, reach, sa, sb, exact) in EXTRA:
+    for (prob, p, blur, scaling, reach, sa, sb, exact, zs) in EXTRA:
         for debias in (True, False):
-            r = run(prob, p, blur, scaling, reach, sa, sb, exact, debias)
+            r = run(prob, p, blur, scaling, reach, sa, sb, exact, debias, zs)
             out.append(dict(problem=prob, p=p, blur=blur, scaling=scaling, reach=reach,
-                            scale_a=sa, scale_b=sb, exact_cost=exact, debias=debias,
+                            scale_a=sa, scale_b=sb, exact_cost=exact, zero_stride=zs,
+                            debias=debias,
                             value=r[0], grad_x=r[1], grad_y=r[2], grad_a=r[3], grad_b=r[4]))
 
     provenance = ("GeomLoss (github.com/jeanfeydy/geomloss, commit %s), legacy "
@@ -145,7 +154,8 @@ def main():
          " * (tests/data/README.md).  " + provenance.replace("; ", ";\n * ") + ".",
          " *",
          " * Each case names a problem of tests/geomloss_reference.h (its x, y, a, b);",
-         " * the weights are a * scale_a, b * scale_b.  exact_cost: p = 1 on |x-y|",
+         " * the weights are a * scale_a, b * scale_b, and 0 at the indices 0, k, 2k, ...",
+         " * when zero_stride k > 0.  exact_cost: p = 1 on |x-y|",
          " * (else GeomLoss's default tensorized cost, whose p = 1 distance is",
          " * floored at 1e-4).  reach 0 = None (balanced).",
          " */",
@@ -155,7 +165,7 @@ def main():
          "struct geomloss_gradient_case {",
          "    const char *problem;",
          "    double p, blur, scaling, reach, scale_a, scale_b;",
-         "    int exact_cost, debias;",
+         "    int exact_cost, zero_stride, debias;",
          "    double value;",
          "    const double *grad_x, *grad_y, *grad_a, *grad_b;",
          "};",
@@ -170,10 +180,10 @@ def main():
     h.append("")
     h.append("static const struct geomloss_gradient_case geomloss_gradient_cases[] = {")
     for k, c in enumerate(out):
-        h.append('    {"%s", %s, %s, %s, %s, %s, %s, %d, %d, %s,' % (
+        h.append('    {"%s", %s, %s, %s, %s, %s, %s, %d, %d, %d, %s,' % (
             c["problem"], fmt(float(c["p"])), fmt(c["blur"]), fmt(c["scaling"]),
             fmt(float(c["reach"] or 0.0)), fmt(c["scale_a"]), fmt(c["scale_b"]),
-            int(c["exact_cost"]), int(c["debias"]), fmt(c["value"])))
+            int(c["exact_cost"]), c["zero_stride"], int(c["debias"]), fmt(c["value"])))
         h.append("     geomloss_grad%d_x, geomloss_grad%d_y, geomloss_grad%d_a, "
                  "geomloss_grad%d_b}," % (k, k, k, k))
     h.append("};")
