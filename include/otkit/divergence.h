@@ -51,7 +51,9 @@
  *     S_ε = <a, f_ba − f_aa> + <b, g_ab − g_bb>                 (docs/math.md B.2)
  *   debias on, unbalanced:
  *     S_ε = (ρ + ε/2)[<a, e^{−f_aa/ρ} − e^{−f_ba/ρ}> + <b, e^{−g_bb/ρ} − e^{−g_ab/ρ}>]
- *   debias off, balanced: OT_kl(α,β) = <a, f_ba> + <b, g_ab>;
+ *   debias off, balanced: GeomLoss's <a, f_ba> + <b, g_ab>, which at the
+ *     optimum equals OT_kl(α,β) − ε m(m − 1), m = m_α = m_β (so exactly
+ *     OT_kl(α,β) when the masses are 1);
  *   debias off, unbalanced: GeomLoss's debias=False value
  *     (ρ + ε/2)[<a, 1 − e^{−f_ba/ρ}> + <b, 1 − e^{−g_ab/ρ}>],
  *     which at the optimum equals OT_kl(α,β) + ε(m_α + m_β)/2 − ε m_α m_β

@@ -205,7 +205,9 @@ def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=
              Giving both eps and blur, or both reach and rho, is a ValueError
              naming the two (whatever the values).
     scaling  blur multiplied by scaling per annealing step, in (0, 1).
-    debias   False: OT(a,b) alone (GeomLoss's debias=False).
+    debias   False: GeomLoss's debias=False value of (a, b) alone: balanced
+             <a, f> + <b, g> = OT(a,b) - eps m (m - 1) for masses m (OT(a,b)
+             when m = 1); unbalanced see otkit/divergence.h.
     schedule "converge" (default: anneal, then iterate to tol) or "fixed"
              (exactly GeomLoss's iterations, value and gradients; with the
              defaults blur=0.05, scaling=0.5 it is SamplesLoss's default).
