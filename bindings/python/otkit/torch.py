@@ -243,7 +243,8 @@ class SinkhornDivergence(torch.nn.Module):
         value = loss(x, y)            # uniform weights
         value = loss(a, x, b, y)      # GeomLoss's argument order
 
-    p = 2 is the cost |x-y|^2/2 and p = 1 is |x-y| (GeomLoss's convention);
+    p = 2 (the default) is the cost |x-y|^2/2 and p = 1 is |x-y| (GeomLoss's
+    convention); with cost=, p overrides that cost's exponent (as in otkit.divergence);
     eps = blur^p, rho = reach^p (blur 0.05 unless blur or eps is given; both
     is a ValueError, as reach with rho).  Other keyword arguments (cost, power, eps,
     rho, scaling, debias, schedule, update, diameter, exponent, tol, max_iter,
@@ -253,7 +254,7 @@ class SinkhornDivergence(torch.nn.Module):
     gradients are then the envelope gradients at the last iterate, as GeomLoss's).
     """
 
-    def __init__(self, blur=None, p=2, reach=None, scaling=0.5, debias=True, **options):
+    def __init__(self, blur=None, p=None, reach=None, scaling=0.5, debias=True, **options):
         super().__init__()
         # at construction, not at the first forward: a loss built wrong fails where it is built
         exclusive("eps", options.get("eps"), "blur", blur)
