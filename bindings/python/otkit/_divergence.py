@@ -122,6 +122,7 @@ class Divergence:
         exponent= is the former name of p (deprecated).  Only the weight
         gradients exist."""
         exclusive("eps", eps, "blur", blur)
+        exclusive("reach", reach, "rho", rho)
         p = _exponent(p, exponent)
         matrix_exponent(eps, blur, reach, p, what="cost matrices")
         exclusive("reach", reach, "rho", rho)
