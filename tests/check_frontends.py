@@ -18,15 +18,16 @@ of each front end with their defaults:
 
 A difference is a name one front end lacks (absence from C alone is not one:
 data such as x, y, a, b are function arguments there, not parameters) or
-defaults that disagree (None / NULL / an absent option match C's "not set"
-values 0 and INFINITY).  Every difference must be listed, with its reason, in
+defaults that disagree (None / NULL in a binding means "not given", so it
+matches the C default; C's "not set" values 0 and INFINITY match None).  Every difference must be listed, with its reason, in
 the [differences] section of tests/frontends.txt; an unlisted difference
 fails, and so does a listed one that no longer exists.
 
 Run by `make check` (top_srcdir and top_builddir set; both default to .).
-Exit status 0: no unlisted difference; 1: some (each printed); 77 (SKIP):
-a front end could not be read (no libotkit.so, no otk, no Rscript), after
-checking the others.  OTKIT_FRONTENDS_TABLE=file reads another table (the
+Exit status 0: no unlisted difference; 1: some (each printed), or the
+self-test (a difference injected into the parameters read and into the
+table, which must be noticed) failed; 77 (SKIP): a front end could not be
+read (no libotkit.so, no otk, no Rscript), so the table is not judged.  OTKIT_FRONTENDS_TABLE=file reads another table (the
 test of this script injects a difference that way).
 """
 import ast
@@ -219,13 +220,11 @@ def cli_options(command, cache={}):
             continue
         # Only numbers are read from the help text ("(default 0.05)"); words
         # there describe ("uniform", "balanced") rather than spell a value.
-        d = re.search(r"\(default:? ([-+0-9.eE]+)[;), ]", help_text + " ")
+        d = re.search(r"\(default:? ([-+0-9.eE,]+)[;) ]", help_text + " ")
         out[name] = ANY
         if d:
-            try:
-                out[name] = float(d.group(1))
-            except ValueError:
-                pass
+            v = literal(d.group(1).rstrip(","))
+            out[name] = v if isinstance(v, (float, tuple)) else ANY
     cache[command] = out
     return out
 
@@ -242,6 +241,9 @@ def literal(text):
         return 0.0
     if text in ("inf", "math.inf", "Inf", "INFINITY"):
         return math.inf
+    seq = re.match(r"^(?:c\(|\()?((?:[-+0-9.eE]+L?, ?)+[-+0-9.eE]+L?)\)?$", text)
+    if seq:  # (64, 64), c(64L, 64L), 64,64
+        return tuple(float(v.strip().rstrip("L")) for v in seq.group(1).split(","))
     t = text[:-1] if re.match(r"^-?\d+L$", text) else text
     try:
         return float(t)
@@ -334,10 +336,13 @@ for (n in ls(e)) {
 # ------------------------------------------------------------------ compare
 
 def same(values):
-    """True when the defaults can agree: UNSET matches C's 0 and INFINITY."""
+    """True when the defaults can agree.  In a group with C, None / NULL in a
+    binding means "not given: the C default applies", so it matches C's
+    value; without C, UNSET matches only UNSET."""
+    with_c = any(fe == "c" for fe, _ in values)
     tokens = []
     for fe, v in values:
-        if v in (REQUIRED, ANY):
+        if v in (REQUIRED, ANY) or (with_c and v == UNSET):
             continue
         if fe == "c" and isinstance(v, (int, float)) and (v == 0 or math.isinf(v)):
             tokens.append({v, UNSET})
@@ -387,19 +392,16 @@ def collect(spec, ignore, rename, lib, structs, skipped):
     return per
 
 
-def main():
-    groups, differences, ignore, rename = read_table(TABLE)
-    skipped = {}
-    structs = c_structs()
-    try:
-        lib = load_lib()
-    except Skip as e:
-        lib, skipped["c"] = None, str(e)
+def compare(groups, differences, ignore, rename, lib, structs, skipped, inject=None):
+    """The differences found, as (key, text); inject(gname, per) may alter
+    the parameters read (the self-test)."""
     found = []
     for gname, spec in groups.items():
         if "c" in spec and spec["c"] not in structs:
             raise SystemExit("check_frontends: no struct %s in include/otkit" % spec["c"])
         per = collect(spec, ignore, rename, lib, structs, skipped)
+        if inject:
+            inject(gname, per)
         names = sorted(set().union(*[set(p) for p in per.values()])) if per else []
         for name in names:
             have = [fe for fe in FRONTENDS if fe in per and name in per[fe]]
@@ -418,33 +420,99 @@ def main():
                               "%s: defaults of %s differ: %s" % (
                                   gname, name, ", ".join("%s %s" % (fe, show(v))
                                                         for fe, v in values))))
-    failures = 0
+    return found
+
+
+def judge(found, differences, groups, skipped, quiet=False):
+    """Failures: unlisted differences and stale entries (printed unless quiet)."""
+    out = []
+    used = set()
     for key, text in found:
         if key in differences:
-            differences[key][2] = True
-            print("listed: %s  (%s)" % (text, differences[key][0]))
+            used.add(key)
+            if not quiet:
+                print("listed: %s  (%s)" % (text, differences[key][0]))
         else:
-            failures += 1
-            print("FAIL: %s  -- not listed in %s as '%s'" % (text, os.path.basename(TABLE),
-                                                              " ".join(key)))
-    for key, (reason, where, used) in sorted(differences.items()):
-        group_fes = groups.get(key[0], {})
+            out.append("FAIL: %s  -- not listed in %s as '%s'"
+                       % (text, os.path.basename(TABLE), " ".join(key)))
+    for key, (reason, where, _) in sorted(differences.items()):
         fe = key[2].split(":")[1] if ":" in key[2] else None
-        if not used and fe not in skipped and not (fe is None and skipped):
-            failures += 1
-            print("FAIL: %s lists '%s', which is no longer a difference: remove it"
-                  % (where, " ".join(key)))
-        elif key[0] not in groups:
-            failures += 1
-            print("FAIL: %s: no group %s" % (where, key[0]))
-        del group_fes
-    for fe, why in sorted(skipped.items()):
-        print("SKIP front end %s: %s" % (fe, why))
-    print("%d groups, %d differences listed, %d failed" % (len(groups), len(differences),
-                                                           failures))
-    if failures:
-        return 1
-    return 77 if skipped else 0
+        if key[0] not in groups:
+            out.append("FAIL: %s: no group %s" % (where, key[0]))
+        elif key not in used and fe not in skipped and not (fe is None and skipped):
+            out.append("FAIL: %s lists '%s', which is no longer a difference: remove it"
+                       % (where, " ".join(key)))
+    if not quiet:
+        for line in out:
+            print(line)
+    return out
+
+
+def self_test(groups, differences, ignore, rename, lib, structs, skipped):
+    """The check must fail on an injected difference of each kind: a renamed
+    Python parameter, a changed R default, an entry dropped from the table,
+    a stale entry.  Returns the number of injections it failed to notice."""
+    missed = 0
+
+    def expect(what, found, table, needle):
+        nonlocal missed
+        fails = judge(found, table, groups, skipped, quiet=True)
+        hit = [f for f in fails if needle in f]
+        print("self-test: %s -> %s" % (what, hit[0] if hit else "NOT NOTICED"))
+        missed += not hit
+
+    def rename_tol(gname, per):
+        if gname == "sinkhorn" and "py" in per and "tol" in per["py"]:
+            per["py"]["stop_tol"] = per["py"].pop("tol")
+
+    def r_default(gname, per):
+        if gname == "divergence" and "r" in per and "scaling" in per["r"]:
+            per["r"]["scaling"] = 0.9
+
+    if "sinkhorn" in groups:
+        expect("Python sinkhorn(tol=) renamed stop_tol=",
+               compare(groups, differences, ignore, rename, lib, structs, dict(skipped),
+                       rename_tol), differences, "'sinkhorn stop_tol absent:")
+    if "divergence" in groups and "r" not in skipped:
+        expect("R divergence(scaling = 0.9)",
+               compare(groups, differences, ignore, rename, lib, structs, dict(skipped),
+                       r_default), differences, "'divergence scaling default'")
+    found = compare(groups, differences, ignore, rename, lib, structs, dict(skipped))
+    listed = [k for k, _ in found if k in differences]
+    if listed:
+        dropped = dict(differences)
+        del dropped[listed[0]]
+        expect("entry '%s' dropped from the table" % " ".join(listed[0]), found, dropped,
+               "'%s'" % " ".join(listed[0]))
+    stale = dict(differences)
+    stale[("sinkhorn", "tol", "absent:py")] = ["(injected)", "self-test", False]
+    expect("a stale entry 'sinkhorn tol absent:py'", found, stale,
+           "'sinkhorn tol absent:py', which is no longer a difference")
+    return missed
+
+
+def main():
+    groups, differences, ignore, rename = read_table(TABLE)
+    skipped = {}
+    structs = c_structs()
+    try:
+        lib = load_lib()
+    except Skip as e:
+        lib, skipped["c"] = None, str(e)
+    found = compare(groups, differences, ignore, rename, lib, structs, skipped)
+    if skipped:
+        # Without a front end the table cannot be judged (its entries pair
+        # the front ends, and None matches the C default only when C is read).
+        for fe, why in sorted(skipped.items()):
+            print("SKIP front end %s: %s" % (fe, why))
+        print("SKIP: %d groups not judged (%d differences seen without those front ends)"
+              % (len(groups), len(found)))
+        return 77
+    failures = len(judge(found, differences, groups, skipped))
+    missed = self_test(groups, differences, ignore, rename, lib, structs, skipped)
+    print("%d groups, %d differences listed, %d failed, %d injected differences not noticed"
+          % (len(groups), len(differences), failures, missed))
+    return 1 if failures or missed else 0
 
 
 if __name__ == "__main__":

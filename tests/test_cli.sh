@@ -524,7 +524,7 @@ else
 fi
 
 # --weights and --relative-to mean: lower_bound = eps H(w)
-run_otk monge-gap "$tmp/X.csv" "$tmp/TX2.csv" --weights "$tmp/w6.csv" --relative-eps 0.1 --relative-to mean
+run_otk monge-gap "$tmp/X.csv" "$tmp/TX2.csv" --w "$tmp/w6.csv" --relative-eps 0.1 --relative-to mean
 if [ $rc -eq 0 ] && json_true "$tmp/out" '
     abs(d["lower_bound"] - d["eps"] * -sum(k / 21.0 * math.log(k / 21.0) for k in range(1, 7)))
         < 1e-14 and d["relative_to"] == "mean" and d["monge_gap"] >= d["lower_bound"]'; then
@@ -552,6 +552,7 @@ if [ $rc -eq 2 ] && grep -q 'sqeuclidian' "$tmp/err"; then
 else
     fail "monge-gap unknown cost (exit $rc)"
 fi
+# --weights, the former name of --w, is still read.
 run_otk monge-gap "$tmp/x012.csv" "$tmp/x012.csv" --weights "$tmp/negative_weights.csv"
 if [ $rc -eq 2 ] && grep -q 'w\[1\] = -0.25 is negative' "$tmp/err"; then
     pass "monge-gap negative weight: exit 2, w[1] named"
