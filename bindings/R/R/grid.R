@@ -40,13 +40,13 @@
                   "), expected (", paste(shape, collapse = ", "), ") (the grid of a)")
 }
 
-# spacing NULL: 1/(N-1) with N the longest axis (POT's and Solomon's
-# linspace(0, 1, N) grid, as `otk grid`); a number for every axis, or one per axis.
+# spacing NULL: 1/(N_k - 1) on each axis k of N_k cells (POT's
+# convolutional_barycenter2d grid, linspace(0, 1, N_k) per axis, as the
+# Python package and `otk grid`); a number for every axis, or one per axis.
 .otk_grid_spec <- function(shape, spacing, cost, path, fft_tol) {
     D <- length(shape)
     if (is.null(spacing)) {
-        L <- max(shape)
-        sp <- rep(if (L > 1L) 1 / (L - 1) else 1, D)
+        sp <- ifelse(shape > 1L, 1 / (shape - 1), 1)
     } else {
         if (!is.numeric(spacing) || !(length(spacing) %in% c(1L, D)))
             .otk_stop("spacing has ", length(spacing), " entries, expected 1 or ", D,

@@ -127,15 +127,16 @@ pot_fixture <- function(name) {
 for (debias in c(FALSE, TRUE)) {
     test_that(sprintf("barycenter(debias = %s) on a 12 x 20 grid matches POT's (fixture)",
                       debias), {
-        # The inputs of the fixture's header; POT's grid is linspace(0, 1, N) per axis.
+        # The inputs of the fixture's header; POT's grid is linspace(0, 1, N) per
+        # axis, the default spacing.
         yy <- matrix(seq(0, 1, length.out = 12L), 12L, 20L)
         xx <- matrix(seq(0, 1, length.out = 20L), 12L, 20L, byrow = TRUE)
         A1 <- exp(-((xx - 0.3)^2 + (yy - 0.3)^2) / 0.01)
         A2 <- exp(-((xx - 0.7)^2 + (yy - 0.6)^2) / 0.02)
         A <- list(A1 / sum(A1), A2 / sum(A2))
         ref <- pot_fixture(if (debias) "debiased" else "ibp")
-        r <- barycenter(A, c(0.3, 0.7), eps = 0.004, spacing = c(1 / 11, 1 / 19),
-                        debias = debias, tol = 1e-13, max_iter = 5000L)
+        r <- barycenter(A, c(0.3, 0.7), eps = 0.004, debias = debias, tol = 1e-13,
+                        max_iter = 5000L)
         expect_true(r$converged)
         expect_equal(dim(r$barycenter), c(12L, 20L))
         expect_equal(r$mass, 1, tolerance = 1e-9)
