@@ -102,12 +102,18 @@ extern "C" {
 typedef enum { OTK_SCHEDULE_MAP(OTK_ENUM_MEMBER_) } otk_schedule;
 
 /* OTK_UPDATE_AUTO, the default, is SYMMETRIC for the fixed schedule (as
- * GeomLoss) and ALTERNATING for converge (it needs about 4 times fewer
- * iterations); otk_sinkhorn_result.update says which ran. */
+ * GeomLoss) and ACCELERATED for converge (chosen by measurement,
+ * bench/results/accel.md); otk_sinkhorn_result.update says which ran.
+ * OVERRELAXED, TRANSLATED and ACCELERATED are ALTERNATING updates with the
+ * accelerations described under "Accelerated updates" above; each reaches
+ * the same fixed point. */
 #define OTK_UPDATE_MAP(X)                                                                    \
     X(OTK_UPDATE_AUTO, 0, "auto")                                                            \
     X(OTK_UPDATE_SYMMETRIC, 1, "symmetric")     /* averaged parallel updates (GeomLoss) */   \
-    X(OTK_UPDATE_ALTERNATING, 2, "alternating") /* g then f: Sinkhorn–Knopp, POT, OTT */
+    X(OTK_UPDATE_ALTERNATING, 2, "alternating") /* g then f: Sinkhorn–Knopp, POT, OTT */     \
+    X(OTK_UPDATE_OVERRELAXED, 3, "overrelaxed") /* alternating, adaptive ω at the target ε */ \
+    X(OTK_UPDATE_TRANSLATED, 4, "translated")   /* alternating, translation-invariant */     \
+    X(OTK_UPDATE_ACCELERATED, 5, "accelerated") /* overrelaxed and translated */
 typedef enum { OTK_UPDATE_MAP(OTK_ENUM_MEMBER_) } otk_update;
 
 /* Name tables (otkit/names.h): the names above, NULL for an invalid value;
