@@ -584,11 +584,10 @@ static int guard(otk_sinkhorn *s, double err)
  * whose rates agree (the linear regime, where q is the plain alternating
  * rate μ); from then on each window sets ω to the optimal SOR relaxation of
  * the μ its rate implies, μ = (q + ω − 1)² / (q ω²) (μ = q at ω = 1),
- * ω = 2 / (1 + √(1 − μ)), at most omega_cap, which doubles its excess over
- * 1 after each window that fell (up to RELAX_OMEGA_MAX).  A window in which
- * the error did not fall is the safeguard: ω returns to 1, its cap halves
- * its excess over 1, and a pair worse than the best iterate is replaced by
- * it.  Returns 1 when it replaced the potentials (the soft-mins of the
+ * ω = 2 / (1 + √(1 − μ)), at most omega_cap (RELAX_OMEGA_MAX at first).
+ * A window in which the error did not fall is the safeguard: ω returns to
+ * 1, its cap halves its excess over 1 for the rest of the solve, and a pair
+ * worse than the best iterate is replaced by it.  Returns 1 when it replaced the potentials (the soft-mins of the
  * convergence test are then stale). */
 static int relax_adapt(otk_sinkhorn *s, double err)
 {

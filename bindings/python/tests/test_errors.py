@@ -186,7 +186,7 @@ DOCUMENTED_NAMES = {
     "reduce": ("mass", "cost", "apply", "grad"),
     "grid_path": ("auto", "separable", "fft"),
     "schedule": ("converge", "fixed"),
-    "update": ("auto", "symmetric", "alternating"),
+    "update": ("auto", "symmetric", "alternating", "overrelaxed", "translated", "accelerated"),
     "gauge": ("geomloss", "ott", "pot"),
     "mesh_shape": ("square", "icosphere", "torus"),
     "heat_convention": ("otkit", "solomon"),
