@@ -1806,11 +1806,12 @@ static void solve_with_update(const otk_cost *c, otk_sinkhorn_params par, otk_up
  * balanced ones compared modulo (f + λ, g − λ), so through f_i − f_0 and
  * g_j + f_0).  Both converged to tol 1e-11, whose marginal error bounds
  * the distance to the exact solution by about tol·ε·(condition); the
- * bounds leave two decades.  Balanced and unbalanced (ρ = 1 and ρ = 100),
+ * bounds leave two decades.  Balanced and unbalanced (ρ = 1 and ρ = 10;
+ * at ρ = 100 the plain update needs more than 10⁵ updates for this tol),
  * 2-D, ε = 0.01. */
 START_TEST(test_accelerated_updates_reach_the_plain_solution)
 {
-    const double rhos[3] = {INFINITY, 1.0, 100.0};
+    const double rhos[3] = {INFINITY, 1.0, 10.0};
     const otk_update variants[3] = {OTK_UPDATE_OVERRELAXED, OTK_UPDATE_TRANSLATED,
                                     OTK_UPDATE_ACCELERATED};
     for (int r = 0; r < 3; r++) {

@@ -235,6 +235,7 @@ static void restart(otk_sinkhorn *s)
             memset(pr->g, 0, pr->m * sizeof *pr->g);
         pr->f_fresh = 0;
         pr->rows_ready = 0;
+        pr->omega = 1.0;
     }
     s->stage = STAGE_RUNNING;
     s->started = 0;
@@ -676,8 +677,10 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
     /* Annealing (and the whole fixed schedule): one update per listed ε. */
     if (fixed ? s->step <= last : s->step < last) {
         const double e = s->eps_list[s->step];
-        for (int q = 0; q < s->n_prob; q++)
+        for (int q = 0; q < s->n_prob; q++) {
+            s->prob[q].omega = 1.0; /* the relaxation is for the target ε */
             update(s, &s->prob[q], e, 0);
+        }
         s->last_eps = e;
         s->step++;
         s->iterations++;
