@@ -33,9 +33,9 @@
  *                 measured rate of the marginal error (windows of 8 updates;
  *                 ω = 1 until two windows agree, then the optimal SOR ω of
  *                 that rate, at most 1.98).  Safeguard: a window in which the
- *                 error did not fall sets ω back to 1, halves ω's excess over
- *                 1 for the rest of the solve and returns to the best iterate
- *                 when the current one is worse.  The annealing steps run ω = 1.
+ *                 error did not fall sets ω back to 1 and halves ω's excess
+ *                 over 1 for the rest of the solve.  The annealing steps run
+ *                 ω = 1.
  *   translated    unbalanced problems: each half step also moves the other
  *                 potential by the translation (f + λ, g − λ) that maximises
  *                 the dual, in closed form (translation-invariant Sinkhorn,

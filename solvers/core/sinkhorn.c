@@ -587,54 +587,48 @@ static int guard(otk_sinkhorn *s, double err)
  * the μ its rate implies, μ = (q + ω − 1)² / (q ω²) (μ = q at ω = 1),
  * ω = 2 / (1 + √(1 − μ)), at most omega_cap (RELAX_OMEGA_MAX at first).
  * A window in which the error did not fall is the safeguard: ω returns to
- * 1, its cap halves its excess over 1 for the rest of the solve, and a pair
- * worse than the best iterate is replaced by it.  Returns 1 when it replaced the potentials (the soft-mins of the
- * convergence test are then stale). */
-static int relax_adapt(otk_sinkhorn *s, double err)
+ * 1 and its cap halves its excess over 1 for the rest of the solve.  (The
+ * pair is kept: going back to the best iterate would undo the slow drift
+ * by which a run leaves a plateau of nearly constant error.) */
+static void relax_adapt(otk_sinkhorn *s, double err)
 {
     if (!s->prob[0].relax)
-        return 0;
+        return;
     const int k = s->target_iterations;
     if (isnan(s->win_err)) {
         s->win_err = err;
         s->win_start = k;
-        return 0;
+        return;
     }
     const int len = k - s->win_start;
     if (len < RELAX_WINDOW)
-        return 0;
-    const double ratio = err / s->win_err;
-    int replaced = 0;
+        return;
+    const double ratio = err / s->win_err, w = s->omega;
     if (ratio < 1.0) {
         /* ω = 1 waits for the linear regime: two windows, rates within 25 %. */
-        const double q = pow(ratio, 1.0 / len), w = s->omega;
+        const double q = pow(ratio, 1.0 / len);
         const int linear = w != 1.0 || fabs(log(q) - log(s->win_q)) <= 0.25 * fabs(log(q));
         if (linear) {
             double mu = (q + w - 1.0) * (q + w - 1.0) / (q * w * w);
             mu = fmin(fmax(mu, 0.0), 1.0);
-            s->omega = fmin(s->omega_cap, 2.0 / (1.0 + sqrt(1.0 - mu)));
+            /* Rounded down to a multiple of 1/256: errors that differ by
+             * rounding (a mass summed or given as 1) then give the same ω,
+             * and so the same iterates. */
+            const double best = floor(256.0 * (2.0 / (1.0 + sqrt(1.0 - mu)))) / 256.0;
+            s->omega = fmin(s->omega_cap, best);
         }
         s->win_q = q;
-        /* A pair relaxed by another ω has another error mix (the row error
-         * is 0 only at ω = 1): the next window starts after one update. */
-        if (s->omega != w)
-            replaced = -1;
     } else {
-        if (s->omega != 1.0) {
-            s->omega_cap = 1.0 + 0.5 * (s->omega - 1.0);
+        if (w != 1.0) {
+            s->omega_cap = 1.0 + 0.5 * (w - 1.0);
             s->omega = 1.0;
-            if (err > s->best_error) {
-                keep(s, 0, 0);
-                replaced = 1;
-            }
         }
         s->win_q = NAN;
     }
-    s->win_err = replaced ? NAN : err;
+    /* A pair relaxed by another ω has another error mix (the row error is 0
+     * only at ω = 1): then the next window starts after one update. */
+    s->win_err = s->omega != w ? NAN : err;
     s->win_start = k;
-    if (replaced < 0)
-        replaced = 0;
-    return replaced;
 }
 
 static otk_status finish(otk_sinkhorn *s, otk_status st)
@@ -722,11 +716,11 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
                   s->best_error, s->par.tol, s->par.max_iter, eps);
         return finish(s, OTK_NOT_CONVERGED);
     }
-    int replaced = guard(s, err);
+    const int replaced = guard(s, err);
     if (replaced)
         relax_reset(s);
     else
-        replaced = relax_adapt(s, err);
+        relax_adapt(s, err);
     for (int q = 0; q < s->n_prob; q++) {
         problem *pr = &s->prob[q];
         pr->omega = pr->relax ? s->omega : 1.0;
