@@ -607,9 +607,7 @@ START_TEST(test_monge_gap_warm_start_saves_iterations_not_accuracy)
     TK_ASSERT_OK(otk_monge_gap_eval(mg, x, tx2, NULL, &warm, gw, NULL));
     TK_ASSERT_REL(warm.monge_gap, cold.monge_gap, 1e-10);
     TK_ASSERT_VEC_ABS(gw, gc, n * d, 1e-8 * tk_max_abs(gc, n * d), "warm vs cold gradient");
-    /* Measured: 77 vs 92 (with the plain alternating updates, before the
-     * accelerated default: 309 vs 450, asserted as warm < 3/4 cold). */
-    ck_assert_msg(warm.iterations * 10 < cold.iterations * 9, "warm %d vs cold %d iterations",
+    ck_assert_msg(warm.iterations * 4 < cold.iterations * 3, "warm %d vs cold %d iterations",
                   warm.iterations, cold.iterations);
     otk_monge_gap_free(mg);
     /* A new ε: no warm start from potentials of another problem. */

@@ -40,8 +40,7 @@
  * of the composite x, y -> M̂(ε(x, y)) (which would add
  * ∂M̂/∂ε · ∂ε/∂y, with ∂M̂/∂ε = H(P) − H(w) <= 0).
  *
- * Solver.  otk_sinkhorn (otkit/sinkhorn.h) with its default (accelerated
- * alternating) updates, started
+ * Solver.  otk_sinkhorn (otkit/sinkhorn.h) with alternating updates, started
  * at the target ε from zero potentials (no ε-annealing, as OTT's default
  * Sinkhorn), stopped when the relative L1 marginal error is <= tol.  When
  * T is close to c-optimal and ε is small against the spread of C, the plan is
@@ -101,9 +100,8 @@ typedef struct {
      * For sequences of nearby maps on the same points (a full-batch fit, a
      * line search): it saves the iterations a cold start spends getting
      * close (Sinkhorn converges linearly, so the saving is the share of
-     * log(start error / tol); 77 instead of 92 updates for a 1e-3 change
-     * of the map at tol 1e-11 in the tests, 309 instead of 450 with the
-     * plain alternating updates).  The result then depends on
+     * log(start error / tol); 309 instead of 450 updates for a 1e-3 change
+     * of the map at tol 1e-11 in the tests).  The result then depends on
      * the previous evaluations within the tolerance, so use a tight tol
      * where values are compared (line searches). */
     int warm_start;

@@ -411,7 +411,9 @@ static double translation(const double *log_wu, const double *soft, size_t nu, d
 {
     const double lu = log_mass(log_wu, soft, nu, isinf(r_u) ? r_u : r_u + eps, mass_u);
     const double lv = log_mass(log_wv, v, nv, r_v, mass_v);
-    const double k = isinf(r_u) ? r_v : isinf(r_v) ? r_u + eps : r_v * (r_u + eps) / (r_u + r_v + eps);
+    const double k = isinf(r_u)   ? r_v
+                     : isinf(r_v) ? r_u + eps
+                                  : r_v * (r_u + eps) / (r_u + r_v + eps);
     const double lambda = k * (lu - lv);
     return isfinite(lambda) ? lambda : 0.0;
 }
@@ -608,7 +610,10 @@ static void relax_adapt(otk_sinkhorn *s, double err)
         /* ω = 1 waits for the linear regime: two windows, rates within 25 %. */
         const double q = pow(ratio, 1.0 / len);
         const int linear = w != 1.0 || fabs(log(q) - log(s->win_q)) <= 0.25 * fabs(log(q));
-        if (linear) {
+        /* SOR never contracts faster than ω − 1: a window that did is not
+         * in the linear regime, and its q says nothing about μ (taken at
+         * face value it sends ω towards 2, then the rate ω − 1 confirms it). */
+        if (linear && q >= w - 1.0) {
             double mu = (q + w - 1.0) * (q + w - 1.0) / (q * w * w);
             mu = fmin(fmax(mu, 0.0), 1.0);
             /* Rounded down to a multiple of 1/256: errors that differ by

@@ -64,7 +64,7 @@ def monge_gap(x, tx, w=None, cost="sqeuclidean", power=None, eps=None, relative_
              Envelope gradients at the final potentials, eps held fixed (as
              OTT's stop_gradient on the cost statistic), weights fixed.
     tol, max_iter   Sinkhorn's relative L1 marginal tolerance and limit
-             (accelerated alternating updates at the target eps, no annealing).
+             (alternating updates at the target eps, no annealing, as OTT).
     cache_mb keep the n x n cost matrix in memory when it fits in cache_mb MiB
              instead of recomputing it in every Sinkhorn pass: the same
              result, faster from d ~ 8 (default 0: memory O(n d)).
