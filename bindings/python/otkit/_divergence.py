@@ -1,10 +1,11 @@
 """The debiased Sinkhorn divergence and its gradients (otkit/divergence.h)."""
 import math
+import warnings
 
 import numpy as np
 
 from . import _otkit
-from ._common import exclusive, eps_blur
+from ._common import exclusive, eps_blur, matrix_exponent
 from ._common import (points, schedule_code, update_code, positive_or_zero, warn_not_converged,
                       as_float, as_int, grad_names, single_precision)
 
@@ -30,14 +31,20 @@ class DivergenceResult:
     iterations, annealing_iterations, status (0 ok, 1 not converged).
     update           the update rule run ("symmetric", "accelerated", ...;
                      update="auto" resolved, the fixed schedule symmetric).
-    grad_a, grad_b   dS/da (n), dS/db (m), or None.  Balanced: projected onto
-                     the zero-sum hyperplane (S is only defined for sum a = sum b).
+    grad_a, grad_b   dS/da (n), dS/db (m), or None.
     grad_x, grad_y   dS/dx (n, d), dS/dy (m, d), or None.
     The gradients are float32 arrays for a single-precision solve (float32
     clouds or dtype=float32), float64 otherwise; value is a Python float.
-    All gradients are the envelope-theorem gradients from the final potentials:
-    exact at convergence (use schedule="converge" with a tight tol when they
-    must match finite differences).
+    Which gradients (otkit/divergence.h, docs/math.md B.3):
+      schedule="converge": the envelope-theorem gradients from the final
+        potentials, exact at convergence (they match finite differences with
+        a tight tol).  Balanced grad_a, grad_b are projected onto the zero-sum
+        hyperplane (S is only defined for sum a = sum b).
+      schedule="fixed": GeomLoss's, the derivative through the final
+        extrapolation step with the potentials it starts from held fixed,
+        what SamplesLoss's autograd returns (tested to 1e-10); balanced
+        grad_a, grad_b are not projected.  Not the derivative of the value:
+        finite differences do not check them.
     """
 
     def __init__(self, info, grads):
@@ -61,22 +68,33 @@ class DivergenceResult:
                                 self.status))
 
 
+def _exponent(p, exponent):
+    """p, with the former name exponent= (same meaning) accepted with a warning."""
+    if exponent is None:
+        return p
+    exclusive("p", p, "exponent", exponent)
+    warnings.warn("exponent= is deprecated: p is the cost's exponent in every otkit function "
+                  "(give p=)", DeprecationWarning, stacklevel=4)
+    return exponent
+
+
 def _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, update,
              diameter, exponent, tol, max_iter, threads, cache_mb=0):
     exclusive("eps", eps, "blur", blur)
     exclusive("reach", reach, "rho", rho)
+    p = _exponent(p, exponent)
     if cost is None:
-        cost, gpower = geomloss_cost(p)
+        # GeomLoss's cost |x-y|^p/p, whose exponent is p (2 when not given).
+        cost, gpower = geomloss_cost(2 if p is None else p)
         power = gpower if power is None else power
-        if exponent is None:
-            exponent = p
+    exponent = p
     return dict(cost=cost, power=0.0 if power is None else as_float(power, "power"),
                 **eps_blur(eps, blur),
                 rho=math.inf if rho is None else as_float(rho, "rho"),
                 reach=positive_or_zero(reach, "reach"), schedule=schedule_code(schedule),
                 update=update_code(update), scaling=as_float(scaling, "scaling"),
                 diameter=positive_or_zero(diameter, "diameter"),
-                p=positive_or_zero(exponent, "exponent"), debias=bool(debias),
+                p=positive_or_zero(exponent, "p"), debias=bool(debias),
                 tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
                 threads=as_int(threads, "threads"), cache_mb=as_float(cache_mb, "cache_mb"))
 
@@ -86,7 +104,7 @@ class Divergence:
     once, then solve() for several weights or set_points() for gradient flows.
     Keyword arguments as for otkit.divergence().  One object per thread."""
 
-    def __init__(self, x, y, blur=None, p=2, cost=None, power=None, eps=None, reach=None,
+    def __init__(self, x, y, blur=None, p=None, cost=None, power=None, eps=None, reach=None,
                  rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
                  diameter=None, exponent=None, tol=1e-6, max_iter=10000, threads=0,
                  warn=True, cache_mb=0, dtype=None):
@@ -99,17 +117,20 @@ class Divergence:
     @classmethod
     def from_matrices(cls, C_xy, C_xx=None, C_yy=None, eps=None, blur=None, reach=None,
                       rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
-                      diameter=None, exponent=None, tol=1e-6, max_iter=10000, threads=0,
-                      warn=True):
+                      diameter=None, p=None, tol=1e-6, max_iter=10000, threads=0,
+                      warn=True, exponent=None):
         """A planned divergence on three dense costs (cost units): C_xy (n, m),
         C_xx (n, n) and C_yy (m, m), symmetric; C_xx and C_yy may be None when
         debias=False.  The matrices are borrowed, not copied, when they are
         C-contiguous float64 (do not modify them while the object lives).  A
-        dense cost has exponent 1, so blur = eps unless `exponent` is given;
-        eps (or blur) is required.  Only the weight gradients exist."""
-        if eps is None and blur is None:
-            raise ValueError("eps (or blur) is required with cost matrices")
+        dense cost has no exponent: give eps (cost units), or blur with p
+        (eps = blur**p; p=2 for squared distances); reach likewise needs p.
+        exponent= is the former name of p (deprecated).  Only the weight
+        gradients exist."""
         exclusive("eps", eps, "blur", blur)
+        exclusive("reach", reach, "rho", rho)
+        p = _exponent(p, exponent)
+        matrix_exponent(eps, blur, reach, p, what="cost matrices")
         exclusive("reach", reach, "rho", rho)
         self = cls.__new__(cls)
         self._tol, self._max_iter, self._warn = as_float(tol, "tol"), max_iter, warn
@@ -119,7 +140,7 @@ class Divergence:
             reach=positive_or_zero(reach, "reach"), schedule=schedule_code(schedule),
             update=update_code(update), scaling=as_float(scaling, "scaling"),
             diameter=positive_or_zero(diameter, "diameter"),
-            p=positive_or_zero(exponent, "exponent"), debias=bool(debias),
+            p=positive_or_zero(p, "p"), debias=bool(debias),
             tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
             threads=as_int(threads, "threads"))
         return self
@@ -176,7 +197,7 @@ class Divergence:
         return self._obj.displacement_y()
 
 
-def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=None,
+def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, eps=None,
                reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
                update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
                threads=0, grad=False, warn=True, cache_mb=0, dtype=None):
@@ -188,20 +209,25 @@ def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=
     OT the entropic value in the KL convention.
 
     x (n, d), y (m, d)  points (1-D: points on a line); a, b weights (None = uniform).
-    p        GeomLoss's exponent: the cost is |x-y|^p / p, so p = 2 is
-             "half-sqeuclidean" (|x-y|^2/2, NOT POT's |x-y|^2) and p = 1 is
-             "euclidean"; eps = blur^p.  Ignored when `cost` names a ground
-             cost ("sqeuclidean", "half-sqeuclidean", "euclidean", "l1", "lp",
-             "lp-over-p" with `power`); the exponent is then the cost's own
-             unless `exponent` overrides it.
+    p        the cost's exponent (eps = blur^p, rho = reach^p), as everywhere
+             in otkit.  Without `cost` it picks GeomLoss's cost |x-y|^p / p
+             (default p = 2: "half-sqeuclidean" |x-y|^2/2, NOT POT's |x-y|^2,
+             kernel exp(-|x-y|^2/(2 blur^2)); p = 1: "euclidean").  With
+             `cost` ("sqeuclidean", "half-sqeuclidean", "euclidean", "l1",
+             "lp", "lp-over-p" with `power`) the exponent is the cost's own
+             unless p overrides it (as in otkit.sinkhorn).  exponent= is its
+             former name (deprecated).
     blur     a length, eps = blur^p (default 0.05); or eps in cost units.
     reach    unbalanced, a length: rho = reach^p; or rho in cost units.
              Giving both eps and blur, or both reach and rho, is a ValueError
              naming the two (whatever the values).
     scaling  blur multiplied by scaling per annealing step, in (0, 1).
-    debias   False: OT(a,b) alone (GeomLoss's debias=False).
+    debias   False: GeomLoss's debias=False value of (a, b) alone: balanced
+             <a, f> + <b, g> = OT(a,b) - eps m (m - 1) for masses m (OT(a,b)
+             when m = 1); unbalanced see otkit/divergence.h.
     schedule "converge" (default: anneal, then iterate to tol) or "fixed"
-             (exactly GeomLoss's iterations and value).
+             (exactly GeomLoss's iterations, value and gradients; with the
+             defaults blur=0.05, scaling=0.5 it is SamplesLoss's default).
     grad     False, True (all of a, b, x, y) or an iterable such as ("x",).
     cache_mb keep the cost matrices (C_xy, then C_xx, C_yy) in memory while
              they fit in cache_mb MiB in all, instead of recomputing them in
@@ -230,22 +256,23 @@ def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=
 
 def divergence_matrix(C_xy, C_xx=None, C_yy=None, a=None, b=None, eps=None, blur=None,
                       reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
-                      update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
-                      threads=0, grad=False, warn=True):
+                      update="auto", diameter=None, p=None, tol=1e-6, max_iter=10000,
+                      threads=0, grad=False, warn=True, exponent=None):
     """The Sinkhorn divergence on dense costs (POT-style matrices, cost units):
 
         S = OT(a,b) - OT(a,a)/2 - OT(b,b)/2 + eps/2 (sum a - sum b)^2
 
     with OT computed on C_xy (n, m), C_xx (n, n) and C_yy (m, m), the last two
     symmetric and required unless debias=False.  eps is in cost units (or
-    blur: eps = blur^exponent, exponent 1 for a matrix unless given); rho or
-    reach for the unbalanced case.  The schedule starts from the range of
+    blur with p: eps = blur^p, p=2 for squared distances; a matrix has no
+    exponent, so blur or reach without p is a ValueError); rho or reach (with
+    p) for the unbalanced case.  The schedule starts from the range of
     C_xy (or `diameter`).  grad: False, True or names among "a", "b" (the
     point gradients need point clouds: use divergence()).  -> DivergenceResult."""
     if grad is True:
         grad = ("a", "b")
     div = Divergence.from_matrices(C_xy, C_xx, C_yy, eps=eps, blur=blur, reach=reach, rho=rho,
                                    scaling=scaling, debias=debias, schedule=schedule,
-                                   update=update, diameter=diameter, exponent=exponent, tol=tol,
+                                   update=update, diameter=diameter, p=p, exponent=exponent, tol=tol,
                                    max_iter=max_iter, threads=threads, warn=warn)
     return div._solve(a, b, grad, stacklevel=4)
