@@ -35,7 +35,10 @@
  * count for count: the ε-schedule (otk_epsilon_schedule, diameter = the
  * bounding-box diagonal of all points as in otk_cost_diameter), GeomLoss's
  * initialisation and final extrapolation, the symmetric and alternating
- * updates, balanced and unbalanced (ρ) sides, the best-iterate rule on
+ * updates (OTK_UPDATE_AUTO is the alternating one here, where the serial
+ * solvers run the accelerated one; the accelerated updates of
+ * otkit/sinkhorn.h are refused with OTK_EPARAM; the batch solvers, which
+ * run the serial code, have all of them), balanced and unbalanced (ρ) sides, the best-iterate rule on
  * OTK_NOT_CONVERGED, and the global marginal error.
  *
  * Costs: the named point-cloud ground costs of otkit/cost.h (all of them are
