@@ -99,6 +99,19 @@ static void spd_power(size_t d, const double *S, double power, double *out)
 
 static double t_start;
 
+/* The 1-minute load average (the machine is shared: it goes with the timings). */
+static double load_average(void)
+{
+    double load = NAN;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &load) != 1)
+            load = NAN;
+        fclose(f);
+    }
+    return load;
+}
+
 /* tr(E Σ Eᵀ) for d×d E and Σ. */
 static double quad_trace(size_t d, const double *E, const double *S)
 {
@@ -171,7 +184,7 @@ int main(int argc, char **argv)
     size_t d = 2, n = 512, ntest = 10000, hidden[OTK_MAP_MAX_HIDDEN] = {64, 64}, nh = 2;
     double lambda = 0.0, blur = 0.0, lr = 1e-3, tol = 1e-6;
     double mg_rel = 0.0, mg_eps = 0.0, mg_tol = 0.0, div_tol = 0.0, cache_mb = 0.0;
-    int progress_every = 0, mg_warm = 0, defaults = 0;
+    int progress_every = 0, mg_warm = 0, defaults = 0, budget = 0;
     const char *optimizer = "auto";
     int iters = 0, threads = 0, rotation = 0, cosine = 0, start_at_ot = 0, compare = 0;
     size_t batch = 256, report_points = 4096;
@@ -346,6 +359,7 @@ int main(int argc, char **argv)
         par.monge_gap.cache_bytes = (size_t)(cache_mb * 1048576.0);
         /* The settings the library derives, resolved here so that the loss
          * comparison below and the JSON use the very values of the fit. */
+        budget = iters;
         if (st >= 0 && defaults && (st = otk_map_fit_resolve(map, n, n, d, x, y, &par, &par)) >= 0) {
             lambda = par.lambda;
             blur = par.divergence.blur;
@@ -438,6 +452,7 @@ int main(int argc, char **argv)
         snprintf(div_text, sizeof div_text, "%.6g", res.divergence);
     if (isfinite(res.monge_gap))
         snprintf(mg_text, sizeof mg_text, "%.6g", res.monge_gap);
+    fprintf(stderr, "mapfit_uvp: L2-UVP %.6g %%\n", uvp); /* before the slow part below */
     /* The Monge gap of the fitted map on the held-out points (first 1000),
      * with the default estimator (|x−y|², ε = 0.05·std of the costs). */
     size_t nm = ntest < test_mg_points ? ntest : test_mg_points;
@@ -468,13 +483,13 @@ int main(int argc, char **argv)
            "\"mg_eps\": %g, \"mg_relative_eps\": %g, \"mg_tol\": %g, \"div_tol\": %g, "
            "\"start\": \"%s\", \"loss_ot_map_train\": %s, \"loss_fit_train\": %s, "
            "\"cache_mb\": %g, \"mg_warm_start\": %d, \"uvp_target\": %s, \"uvp_optimality\": %s, "
-           "\"defaults\": %d}\n",
+           "\"defaults\": %d, \"budget\": %d, \"load\": %.2f}\n",
            rotation ? "rotation" : "gaussian", d, family, lambda, n, ntest, blur, res.iterations,
            lr, batch, seed, otk_status_name(st), uvp, div_text, mg_text, mgt_text,
            mgl_text, res.iterations, res.evaluations, res.inner_not_converged, seconds, threads, optimizer,
            cosine ? "cosine" : "constant", mg_eps, mg_rel, mg_tol, div_tol,
            init_path ? init_path : start_at_ot ? "ot-map" : rotation ? "rotation" : "identity", lot_text, lfit_text,
-           cache_mb, mg_warm, ut_text, uo_text, defaults);
+           cache_mb, mg_warm, ut_text, uo_text, defaults, budget, load_average());
     otk_map_free(map);
     gsl_rng_free(rng);
     free(S1), free(S2), free(m1), free(m2), free(r1), free(r1i), free(r2), free(M), free(T1);
