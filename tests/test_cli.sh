@@ -837,6 +837,8 @@ else
     fail "fit-map affine (exit $rc)"
 fi
 
+cp "$tmp/out" "$tmp/affine.json"
+
 # no tuning options: the settings derived from the data (otkit/mapfit.h,
 # "Derived settings"), recomputed here from the files: blur = s·nb^(-1/(d+4))
 # with s² the mean squared distance to the centroid averaged over the clouds
@@ -867,7 +869,6 @@ else
 fi
 
 # --cache-mb keeps the cost matrices: the same fit, to rounding
-cp "$tmp/out" "$tmp/affine.json"
 run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family affine --lambda 0.5 --blur 0.3 \
     --iters 30 --cache-mb 1 --out "$tmp/affine_cached.map"
 if [ $rc -eq 0 ] && "$PYTHON" - "$tmp/affine.json" "$tmp/out" "$tmp/affine.map" \
