@@ -182,7 +182,7 @@ static void sample(gsl_rng *rng, size_t n, size_t d, const double *m, const doub
 int main(int argc, char **argv)
 {
     size_t d = 2, n = 512, ntest = 10000, hidden[OTK_MAP_MAX_HIDDEN] = {64, 64}, nh = 2;
-    double lambda = 0.0, blur = 0.0, lr = 1e-3, tol = 1e-6;
+    double lambda = 0.0, blur = 0.0, lr = NAN, tol = 1e-6;
     double mg_rel = 0.0, mg_eps = 0.0, mg_tol = 0.0, div_tol = 0.0, cache_mb = 0.0;
     int progress_every = 0, mg_warm = 0, defaults = 0, budget = 0;
     const char *optimizer = "auto";
@@ -328,7 +328,8 @@ int main(int argc, char **argv)
             par.monge_gap.warm_start = mg_warm;
         }
         par.iters = iters;
-        par.lr = lr;
+        if (!isnan(lr) || !defaults)
+            par.lr = isnan(lr) ? 1e-3 : lr;
         par.batch = batch;
         par.seed = seed;
         par.threads = threads;
@@ -366,6 +367,7 @@ int main(int argc, char **argv)
             mg_eps = par.monge_gap.eps;
             mg_tol = par.monge_gap.tol;
             mg_warm = par.monge_gap.warm_start;
+            lr = par.lr;
             if (!iters)
                 iters = par.iters;
         }

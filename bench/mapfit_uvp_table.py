@@ -80,8 +80,8 @@ if derived:
     print("At the defaults (mapfit_uvp --defaults: no lambda, blur or Monge-gap setting given; the")
     print("library derives blur = s n_b^(-1/(d+4)), lambda = 0.1/d and the Monge gap's eps =")
     print("0.25 mean of its costs, otkit/mapfit.h \"Derived settings\"; the columns show the values")
-    print("derived).  'tuned': the best L2-UVP of the table above with the same case, d, family")
-    print("and n; 'ratio' = defaults / tuned.  'iters N': a budget given (BFGS otherwise runs up to")
+    print("derived).  'tuned': the best L2-UVP of the table above with the same case, d, family,")
+    print("n and seed; 'ratio' = defaults / tuned.  'iters N': a budget given (BFGS otherwise runs up to")
     print("200 iterations, Adam 1000 steps).  The load is the 1-minute load average when the run")
     print("ended (a 2-core machine shared with other jobs: seconds are wall time).")
     print()
@@ -89,7 +89,8 @@ if derived:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in sorted(derived, key=lambda r: (r["family"] != "affine", r["d"], r["n"])):
         peers = [t for t in rows if t["case"] == r["case"] and t["d"] == r["d"]
-                 and t["family"] == r["family"] and t["n"] == r["n"]]
+                 and t["family"] == r["family"] and t["n"] == r["n"]
+                 and t.get("seed", 1) == r.get("seed", 1)]
         best = min(peers, key=lambda t: t["uvp"]) if peers else None
         tuned, ratio = "-", "-"
         if best:

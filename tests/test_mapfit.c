@@ -1102,6 +1102,7 @@ START_TEST(test_derived_settings_follow_the_documented_rules)
     TK_ASSERT_REL(used.divergence.blur, s * pow(4.0, -1.0 / 6.0), 1e-14);
     TK_ASSERT_REL(used.lambda, 0.1 / 2.0, 0.0);
     TK_ASSERT_REL(used.monge_gap.eps, 0.25 * 2.0 * a * a, 1e-14);
+    TK_ASSERT_REL(used.lr, 1e-3 * s, 1e-14);
     ck_assert_int_eq(used.optimizer, OTK_OPTIMIZER_BFGS);
     ck_assert_int_eq(used.iters, 200);
     /* Adam on batches of 2: n_b = 2, and ε_M on the first two source points
@@ -1122,8 +1123,10 @@ START_TEST(test_derived_settings_follow_the_documented_rules)
     par.lambda = 0.0;
     par.divergence.blur = 0.7;
     par.monge_gap.eps = 1.1;
+    par.lr = 0.02;
     TK_ASSERT_OK(otk_map_fit_resolve(map, 4, 8, 2, x, y, &par, &used));
     ck_assert(used.lambda == 0.0 && used.divergence.blur == 0.7 && used.monge_gap.eps == 1.1);
+    ck_assert(used.lr == 0.02);
     otk_map_fit_params_default(&par);
     par.divergence.eps = 0.09; /* ε given: no blur is derived */
     TK_ASSERT_OK(otk_map_fit_resolve(map, 4, 8, 2, x, y, &par, &used));
@@ -1160,6 +1163,7 @@ START_TEST(test_derived_settings_are_scale_equivariant)
     TK_ASSERT_REL(b.divergence.blur, c * a.divergence.blur, 1e-12);
     TK_ASSERT_REL(b.monge_gap.eps, c * c * a.monge_gap.eps, 1e-12);
     TK_ASSERT_REL(b.lambda, a.lambda, 0.0);
+    TK_ASSERT_REL(b.lr, c * a.lr, 1e-12);
     TK_ASSERT_REL(a.lambda, 0.1 / 3.0, 1e-15);
     otk_map_free(map);
 }

@@ -59,7 +59,7 @@ static const char fit_map_usage[] =
     "                   (mini-batches; default for mlp)\n"
     "  --iters N        BFGS iterations or Adam steps (default 200 / 1000)\n"
     "  --batch B        Adam mini-batch size, 0 = all points (default 256)\n"
-    "  --lr LR          Adam learning rate (default 1e-3)\n"
+    "  --lr LR          Adam learning rate (default: derived, 1e-3 times s)\n"
     "  --lr-schedule S  constant (default) or cosine (lr decays to 0 over --iters)\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
     "  --cache-mb MB    keep each evaluation's cost matrices in memory, up to MB\n"
@@ -74,7 +74,7 @@ static const char fit_map_usage[] =
     "keys status (\"ok\" or \"not_converged\"), family, model, n, m, d, n_params,\n"
     "lambda, loss, divergence, monge_gap, iterations, evaluations,\n"
     "inner_not_converged, optimizer, hidden, activation, blur, eps,\n"
-    "monge_gap_eps, seed, init (the --init model, or null), seconds,\n"
+    "monge_gap_eps, lr (Adam's), seed, init (the --init model, or null), seconds,\n"
     "otkit_version; lambda, blur, eps (the divergence's) and monge_gap_eps are\n"
     "the values used, derived ones included (null where they do not apply).\n"
     "\n"
@@ -367,6 +367,8 @@ static void print_fit_report(const fit_map_request *req, const otk_map_fit_param
     json_number(&w, "eps", eps);
     json_number(&w, "monge_gap_eps",
                 req->family == OTK_MAP_FAMILY_ENTROPIC ? NAN : res->monge_gap_eps);
+    json_number(&w, "lr", req->family != OTK_MAP_FAMILY_ENTROPIC &&
+                                  par->optimizer == OTK_OPTIMIZER_ADAM ? par->lr : NAN);
     json_integer(&w, "seed", (long long)req->seed);
     if (req->init_path)
         json_string(&w, "init", req->init_path);

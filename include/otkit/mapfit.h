@@ -86,7 +86,7 @@
  * docs/math.md C.5 and bench/README.md (mapfit_uvp,
  * mapfit_population, mapfit_plugin).
  *
- * Derived settings.  Three parameters have a "not set" state, which is their
+ * Derived settings.  Four parameters have a "not set" state, which is their
  * default, and are then derived from the data by otk_map_fit_resolve (the one
  * place of these rules: otk_map_fit and otk_map_objective call it, and the
  * CLI and the bindings leave the fields unset unless the user gives them):
@@ -111,10 +111,14 @@
  *       Far above the squared spacing of the points, so M̂ has signal and its
  *       Sinkhorn converges in tens of updates; in cost units: scaling by c
  *       scales it by c² for the squared costs.
+ *   lr = NAN (Adam):
+ *       lr = 10⁻³ · s.  Adam moves each parameter by about lr per step, and
+ *       the output layer has to cover displacements of the data's size in
+ *       `iters` steps (OTT's 1e-3 is this rule at s = 1).  Scales by c.
  * Any value given explicitly is used as given (a relative_eps > 0 keeps its
  * meaning: relative_eps · std (or mean) of the same costs, resolved once).
  * otk_map_fit_result reports the values used (blur, eps, monge_gap_eps,
- * lambda_target).
+ * lambda_target; the lr used is otk_map_fit_resolve's).
  *
  * Reproducibility: for a given seed, params and thread count the fitted
  * parameters are bitwise identical from run to run (the backpropagation is
@@ -298,7 +302,9 @@ typedef struct {
      * for Adam. */
     int iters;
     size_t batch;      /* Adam mini-batch size; default 256; 0 = full batch */
-    double lr;         /* Adam learning rate, default 1e-3 (OTT) */
+    /* Adam learning rate; default NAN: derived, 10⁻³·s ("Derived settings";
+     * OTT's is 1e-3, the value for data of unit spread). */
+    double lr;
     /* Adam's step size at step k of K = iters: OTK_LR_SCHEDULE_CONSTANT (default) lr;
      * OTK_LR_SCHEDULE_COSINE lr·½(1 + cos(πk/K)), optax's cosine_decay_schedule with
      * alpha = 0: the late steps average out the mini-batch noise. */

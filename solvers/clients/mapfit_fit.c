@@ -28,7 +28,7 @@ void otk_map_fit_params_default(otk_map_fit_params *params)
     params->optimizer = OTK_OPTIMIZER_AUTO;
     params->iters = 0;
     params->batch = 256;
-    params->lr = 1e-3;
+    params->lr = NAN; /* derived from the data: otk_map_fit_resolve */
     params->lr_schedule = OTK_LR_SCHEDULE_CONSTANT;
     params->beta1 = 0.9;
     params->beta2 = 0.999;
@@ -89,7 +89,8 @@ static otk_status check_fit_params(const otk_map_fit_params *p)
                     "warmup_steps = %d: OTK_LAMBDA_SCHEDULE_WARMUP needs warmup_steps > 0",
                     p->warmup_steps);
     FIT_PARAM_CHECK(p->iters >= 0, "iters = %d must be >= 0", p->iters);
-    FIT_PARAM_CHECK(isfinite(p->lr) && p->lr > 0.0, "lr = %g must be finite and > 0", p->lr);
+    FIT_PARAM_CHECK(isnan(p->lr) || (isfinite(p->lr) && p->lr > 0.0),
+                    "lr = %g must be finite and > 0 (NAN: derived)", p->lr);
     FIT_PARAM_CHECK(p->lr_schedule == OTK_LR_SCHEDULE_CONSTANT ||
                         p->lr_schedule == OTK_LR_SCHEDULE_COSINE,
                     "lr_schedule = %d is not an otk_lr_schedule", (int)p->lr_schedule);
@@ -143,6 +144,7 @@ static otk_status check_fit_inputs(const char *fn, const otk_map *map, size_t n,
 #define DERIVED_BLUR_DIM_SHIFT 4.0   /* blur = s · n^(−1/(d + 4)) */
 #define DERIVED_LAMBDA_PER_DIM 0.1   /* λ = 0.1 / d */
 #define DERIVED_MG_EPS_OF_MEAN 0.25  /* ε_M = 0.25 · mean_ij c(x_i, T(x_j)) */
+#define DERIVED_LR_PER_SPREAD 1e-3   /* Adam's lr = 10⁻³ · s */
 
 /* Mean squared distance of the n points p (n×d) to their centroid. */
 static double spread2(const double *p, size_t n, size_t d)
@@ -161,12 +163,14 @@ static double spread2(const double *p, size_t n, size_t d)
     return s / (double)n;
 }
 
-static double derived_blur(size_t n, size_t m, size_t d, const double *x, const double *y,
-                            size_t n_eff)
+/* s: the RMS distance of the points to their cloud's centroid, both clouds averaged. */
+static double derived_spread(size_t n, size_t m, size_t d, const double *x, const double *y)
 {
-    if (!x || !y || n == 0 || m == 0 || d == 0 || n_eff == 0)
-        return NAN;
-    const double s = sqrt(0.5 * (spread2(x, n, d) + spread2(y, m, d)));
+    return sqrt(0.5 * (spread2(x, n, d) + spread2(y, m, d)));
+}
+
+static double derived_blur(double s, size_t d, size_t n_eff)
+{
     return s * pow((double)n_eff, -1.0 / ((double)d + DERIVED_BLUR_DIM_SHIFT));
 }
 
@@ -219,8 +223,9 @@ static otk_status resolve_params(const otk_map *map, size_t n, size_t m, size_t 
 {
     if (out != in)
         *out = *in;
+    const double s = derived_spread(n, m, d, x, y);
     if (out->divergence.eps == 0.0 && out->divergence.blur == 0.0) {
-        const double blur = derived_blur(n, m, d, x, y, nb < mb ? nb : mb);
+        const double blur = derived_blur(s, d, nb < mb ? nb : mb);
         if (!(blur > 0.0 && isfinite(blur)))
             return otk__fail(OTK_EPARAM,
                              "divergence.blur: the derived blur is %g (x and y are each a "
@@ -230,6 +235,14 @@ static otk_status resolve_params(const otk_map *map, size_t n, size_t m, size_t 
     }
     if (isnan(out->lambda))
         out->lambda = derived_lambda(d);
+    if (isnan(out->lr)) {
+        /* Adam moves each parameter by about lr per step: the output layer
+         * has to cover displacements of the data's size. */
+        out->lr = DERIVED_LR_PER_SPREAD * s;
+        if (!(out->lr > 0.0 && isfinite(out->lr)))
+            return otk__fail(OTK_EPARAM, "lr: the derived learning rate is %g (all points "
+                                         "equal?); give lr", out->lr);
+    }
     /* A relative ε of the caller's is resolved once only where M̂ is part of
      * the loss (with λ = 0 the report resolves it on the fitted map, as
      * otk_monge_gap_eval does); the derived one always. */

@@ -36,7 +36,7 @@ monge_gap <- function(x, tx, w = NULL, cost = "sqeuclidean", power = NULL, eps =
 fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = "gelu",
                     seed = 0L, lambda = NULL, warmup = 0L, blur = NULL, mg_eps = NULL,
                     mg_relative_eps = NULL, optimizer = "auto", iters = NULL,
-                    batch = 256L, lr = 1e-3, lr_schedule = "constant",
+                    batch = 256L, lr = NULL, lr_schedule = "constant",
                     threads = 0L, cache_mb = 0, warn = TRUE, init = NULL) {
     fam <- .otk_choice(family, "map_family", "family")
     x <- .otk_points(x, "x")
@@ -59,7 +59,8 @@ fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = 
                 warmup = .otk_int(warmup, "warmup"), mg_eps = .otk_pos0(mg_eps, "mg_eps"),
                 optimizer = .otk_choice(optimizer, "optimizer", "optimizer"),
                 iters = if (is.null(iters)) 0L else .otk_int(iters, "iters"),
-                batch = .otk_int(batch, "batch"), lr = .otk_num(lr, "lr"),
+                batch = .otk_int(batch, "batch"),
+                lr = if (is.null(lr)) NaN else .otk_num(lr, "lr"),
                 lr_schedule = .otk_choice(lr_schedule, "lr_schedule", "lr_schedule"),
                 mg_relative_eps = .otk_pos0(mg_relative_eps, "mg_relative_eps"),
                 cache_mb = .otk_cache_mb(cache_mb), init = NULL)

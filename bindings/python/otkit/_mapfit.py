@@ -64,7 +64,7 @@ class MapFit:
     as otkit/mapfit.h, "Derived settings", states: blur = s n_b^(-1/(d+4))
     with s the RMS distance of the points to their centroid and n_b the points
     per evaluation, lam = 0.1/d, mg_eps = 0.25 times the mean of the Monge
-    gap's costs on the starting map):
+    gap's costs on the starting map, Adam's lr = 1e-3 s):
       lam (>= 0; OTT's regularizer_strength is 1), warmup (steps of a
       linear ramp of lam), optimizer ("auto": BFGS for affine, Adam for mlp;
       "bfgs", "adam"), iters, batch, lr, lr_schedule ("constant" or "cosine":
