@@ -39,6 +39,11 @@
  *        dimension, e.g. a fit on fewer points; an mlp keeps its architecture) [--save MODEL] (save the fit)
  *        [--test-mg-points N] (the held-out Monge gap on N points, default
  *        1000; 0 skips it: in d = 64 its default ε makes it slow)
+ *        [--defaults] (the library's defaults for lambda, the blur and the
+ *        Monge gap: the settings derived from the data, otk_map_fit_resolve;
+ *        the JSON then reports the values used.  Without it the unset ones
+ *        are those of the runs before the derived defaults: lambda 0, blur
+ *        0.05·sqrt(d), Monge-gap eps 0.05·std at tol 1e-5, 2000 iterations)
  *
  * For the affine family the error is also split in closed form (population
  * moments, no test samples) into the part due to the target and the part due
@@ -93,6 +98,19 @@ static void spd_power(size_t d, const double *S, double power, double *out)
 }
 
 static double t_start;
+
+/* The 1-minute load average (the machine is shared: it goes with the timings). */
+static double load_average(void)
+{
+    double load = NAN;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &load) != 1)
+            load = NAN;
+        fclose(f);
+    }
+    return load;
+}
 
 /* tr(E Σ Eᵀ) for d×d E and Σ. */
 static double quad_trace(size_t d, const double *E, const double *S)
@@ -164,9 +182,9 @@ static void sample(gsl_rng *rng, size_t n, size_t d, const double *m, const doub
 int main(int argc, char **argv)
 {
     size_t d = 2, n = 512, ntest = 10000, hidden[OTK_MAP_MAX_HIDDEN] = {64, 64}, nh = 2;
-    double lambda = 0.0, blur = 0.0, lr = 1e-3, tol = 1e-6;
+    double lambda = 0.0, blur = 0.0, lr = NAN, tol = 1e-6;
     double mg_rel = 0.0, mg_eps = 0.0, mg_tol = 0.0, div_tol = 0.0, cache_mb = 0.0;
-    int progress_every = 0, mg_warm = 0;
+    int progress_every = 0, mg_warm = 0, defaults = 0, budget = 0;
     const char *optimizer = "auto";
     int iters = 0, threads = 0, rotation = 0, cosine = 0, start_at_ot = 0, compare = 0;
     size_t batch = 256, report_points = 4096;
@@ -199,6 +217,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--cache-mb")) cache_mb = atof(v), k++;
         else if (!strcmp(a, "--progress")) progress_every = atoi(v), k++;
         else if (!strcmp(a, "--mg-warm-start")) mg_warm = 1;
+        else if (!strcmp(a, "--defaults")) defaults = 1;
         else if (!strcmp(a, "--start-at-ot-map")) start_at_ot = 1;
         else if (!strcmp(a, "--compare-ot-map")) compare = 1;
         else if (!strcmp(a, "--init")) init_path = v, k++;
@@ -300,12 +319,19 @@ int main(int argc, char **argv)
         }
         otk_map_fit_params par;
         otk_map_fit_params_default(&par);
-        par.lambda = lambda;
+        if (!defaults) {
+            par.lambda = lambda;
+            par.divergence.blur = blur;
+            par.monge_gap.relative_eps = 0.05;
+            par.monge_gap.tol = 1e-5;
+            par.monge_gap.max_iter = 2000;
+            par.monge_gap.warm_start = mg_warm;
+        }
         par.iters = iters;
-        par.lr = lr;
+        if (!isnan(lr) || !defaults)
+            par.lr = isnan(lr) ? 1e-3 : lr;
         par.batch = batch;
         par.seed = seed;
-        par.divergence.blur = blur;
         par.threads = threads;
         par.optimizer = !strcmp(optimizer, "adam")   ? OTK_OPTIMIZER_ADAM
                         : !strcmp(optimizer, "bfgs") ? OTK_OPTIMIZER_BFGS
@@ -330,9 +356,21 @@ int main(int argc, char **argv)
             par.progress = print_progress;
             par.progress_ctx = &progress_every;
         }
-        par.monge_gap.warm_start = mg_warm;
         par.divergence.cache_bytes = (size_t)(cache_mb * 1048576.0);
         par.monge_gap.cache_bytes = (size_t)(cache_mb * 1048576.0);
+        /* The settings the library derives, resolved here so that the loss
+         * comparison below and the JSON use the very values of the fit. */
+        budget = iters;
+        if (st >= 0 && defaults && (st = otk_map_fit_resolve(map, n, n, d, x, y, &par, &par)) >= 0) {
+            lambda = par.lambda;
+            blur = par.divergence.blur;
+            mg_eps = par.monge_gap.eps;
+            mg_tol = par.monge_gap.tol;
+            mg_warm = par.monge_gap.warm_start;
+            lr = par.lr;
+            if (!iters)
+                iters = par.iters;
+        }
         if (st >= 0)
             st = otk_map_fit(map, n, n, d, x, y, &par, &res);
         if (st >= 0 && compare) {
@@ -416,6 +454,7 @@ int main(int argc, char **argv)
         snprintf(div_text, sizeof div_text, "%.6g", res.divergence);
     if (isfinite(res.monge_gap))
         snprintf(mg_text, sizeof mg_text, "%.6g", res.monge_gap);
+    fprintf(stderr, "mapfit_uvp: L2-UVP %.6g %%\n", uvp); /* before the slow part below */
     /* The Monge gap of the fitted map on the held-out points (first 1000),
      * with the default estimator (|x−y|², ε = 0.05·std of the costs). */
     size_t nm = ntest < test_mg_points ? ntest : test_mg_points;
@@ -445,13 +484,14 @@ int main(int argc, char **argv)
            "\"seconds\": %.2f, \"threads\": %d, \"optimizer\": \"%s\", \"lr_schedule\": \"%s\", "
            "\"mg_eps\": %g, \"mg_relative_eps\": %g, \"mg_tol\": %g, \"div_tol\": %g, "
            "\"start\": \"%s\", \"loss_ot_map_train\": %s, \"loss_fit_train\": %s, "
-           "\"cache_mb\": %g, \"mg_warm_start\": %d, \"uvp_target\": %s, \"uvp_optimality\": %s}\n",
+           "\"cache_mb\": %g, \"mg_warm_start\": %d, \"uvp_target\": %s, \"uvp_optimality\": %s, "
+           "\"defaults\": %d, \"budget\": %d, \"load\": %.2f}\n",
            rotation ? "rotation" : "gaussian", d, family, lambda, n, ntest, blur, res.iterations,
            lr, batch, seed, otk_status_name(st), uvp, div_text, mg_text, mgt_text,
            mgl_text, res.iterations, res.evaluations, res.inner_not_converged, seconds, threads, optimizer,
            cosine ? "cosine" : "constant", mg_eps, mg_rel, mg_tol, div_tol,
            init_path ? init_path : start_at_ot ? "ot-map" : rotation ? "rotation" : "identity", lot_text, lfit_text,
-           cache_mb, mg_warm, ut_text, uo_text);
+           cache_mb, mg_warm, ut_text, uo_text, defaults, budget, load_average());
     otk_map_free(map);
     gsl_rng_free(rng);
     free(S1), free(S2), free(m1), free(m2), free(r1), free(r1i), free(r2), free(M), free(T1);

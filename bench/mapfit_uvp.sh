@@ -73,6 +73,20 @@ stream_d64_b() {
     ./mapfit_uvp $d64 --seed 1 --lambda 0.001 --mg-eps 64 --n 8192 --iters 30 --cache-mb 1536 \
         --init "$models/d64_n2048_seed1.map"
 }
+# The fits at the library's defaults (--defaults: lambda, the blur and the
+# Monge gap's eps derived from the data, otkit/mapfit.h "Derived settings"),
+# at the n of the tuned runs above; d = 64 with the 30-iteration budget of
+# the tuned d = 64 runs.  MAPFIT_UVP_ONLY=defaults runs just these (appending).
+# --cache-mb and --test-mg-points only save time.
+dflt="--defaults --ntest 10000 --seed 1 --threads 1 --test-mg-points 0"
+stream_defaults_a() {
+    ./mapfit_uvp --d 2 --family affine --n 512 $dflt --compare-ot-map
+    ./mapfit_uvp --d 64 --family affine --n 2048 --iters 30 $dflt --cache-mb 256
+}
+stream_defaults_b() {
+    ./mapfit_uvp --d 16 --family affine --n 1024 $dflt --cache-mb 512 --compare-ot-map
+    ./mapfit_uvp --d 16 --family mlp --n 8192 $dflt --report-points 2048
+}
 mkdir -p "$models"
 # run_pair A B: run the streams A and B side by side and append their runs.
 run_pair() {
@@ -89,6 +103,7 @@ run_pair() {
 case "${MAPFIT_UVP_ONLY:-}" in
 d64) run_pair stream_d64_a stream_d64_b; exit 0 ;;
 new) run_pair stream_new_a stream_new_b; exit 0 ;;
+defaults) run_pair stream_defaults_a stream_defaults_b; exit 0 ;;
 esac
 stream_a() {
     ./mapfit_uvp --d 2 --family affine --lambda 0 --n 512 $common
@@ -101,6 +116,7 @@ stream_a() {
     ./mapfit_uvp --d 64 --family affine --lambda 1 --n 512 --iters 30 $common
     stream_new_a
     stream_d64_a
+    stream_defaults_a
 }
 stream_b() {
     for d in 2 16 64; do
@@ -110,6 +126,7 @@ stream_b() {
     done
     stream_new_b
     stream_d64_b
+    stream_defaults_b
 }
 : >"$out"
 run_pair stream_a stream_b

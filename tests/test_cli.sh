@@ -863,8 +863,38 @@ else
     fail "fit-map affine (exit $rc)"
 fi
 
-# --cache-mb keeps the cost matrices: the same fit, to rounding
 cp "$tmp/out" "$tmp/affine.json"
+
+# no tuning options: the settings derived from the data (otkit/mapfit.h,
+# "Derived settings"), recomputed here from the files: blur = s·nb^(-1/(d+4))
+# with s² the mean squared distance to the centroid averaged over the clouds
+# and nb = min(n, m) (BFGS), lambda = 0.1/d, the Monge gap's eps = 0.25·mean
+# |x_i − x_j|² (the identity is the starting map), and eps = blur² for the
+# divergence's half-squared cost
+run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family affine --iters 30 --out "$tmp/auto.map"
+if [ $rc -eq 0 ] && "$PYTHON" - "$tmp/out" "$tmp/mx.csv" "$tmp/my.csv" <<'EOF'
+import json, math, sys
+d = json.load(open(sys.argv[1]))
+x, y = ([[float(v) for v in l.split(",")] for l in open(p) if l.strip()] for p in sys.argv[2:4])
+def spread2(p):
+    c = [sum(r[k] for r in p) / len(p) for k in range(2)]
+    return sum((r[0] - c[0]) ** 2 + (r[1] - c[1]) ** 2 for r in p) / len(p)
+blur = math.sqrt(0.5 * (spread2(x) + spread2(y))) * min(len(x), len(y)) ** (-1.0 / 6.0)
+mg = 0.25 * sum((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 for a in x for b in x) / len(x) ** 2
+ok = (abs(d["blur"] - blur) <= 1e-12 * blur and abs(d["eps"] - blur ** 2) <= 1e-12 * blur ** 2
+      and d["lambda"] == 0.05 and abs(d["monge_gap_eps"] - mg) <= 1e-12 * mg
+      and d["status"] == "ok" and d["monge_gap"] > 0)
+if not ok:
+    print("    derived: %s" % {k: d[k] for k in ("blur", "eps", "lambda", "monge_gap_eps")})
+sys.exit(0 if ok else 1)
+EOF
+then
+    pass "fit-map without tuning options: blur, eps, lambda and the Monge gap's eps derived as documented, in the JSON"
+else
+    fail "fit-map at the defaults (exit $rc)"
+fi
+
+# --cache-mb keeps the cost matrices: the same fit, to rounding
 run_otk fit-map "$tmp/mx.csv" "$tmp/my.csv" --family affine --lambda 0.5 --blur 0.3 \
     --iters 30 --cache-mb 1 --out "$tmp/affine_cached.map"
 if [ $rc -eq 0 ] && "$PYTHON" - "$tmp/affine.json" "$tmp/out" "$tmp/affine.map" \

@@ -1068,6 +1068,154 @@ START_TEST(test_failed_save_keeps_the_old_file)
 }
 END_TEST
 
+/* ------------------------------------------------------------ derived settings */
+
+/* Four points at distance r from (cx, cy) along the axes, `copies` times:
+ * mean squared distance to the centroid r², and for the identity map the
+ * costs |x_i − x_j|² of one copy are 0 (4×), 2r² (8×) and 4r² (4×): mean 2r²,
+ * std √2·r². */
+static void cross_cloud(double cx, double cy, double r, int copies, double *p)
+{
+    static const double dir[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+    for (int c = 0; c < copies; c++)
+        for (int k = 0; k < 4; k++) {
+            p[(4 * c + k) * 2] = cx + r * dir[k][0];
+            p[(4 * c + k) * 2 + 1] = cy + r * dir[k][1];
+        }
+}
+
+START_TEST(test_derived_settings_follow_the_documented_rules)
+{
+    const double a = 3.0, b = 1.0;
+    double x[8], y[16];
+    cross_cloud(1.0, -2.0, a, 1, x); /* n = 4, spread a² */
+    cross_cloud(5.0, 0.5, b, 2, y);  /* m = 8, spread b² */
+    otk_map *map = NULL;
+    TK_ASSERT_OK(otk_map_alloc_affine(&map, 2));
+    otk_map_fit_params par, used;
+    otk_map_fit_params_default(&par);
+    ck_assert(isnan(par.lambda) && par.divergence.blur == 0.0 && par.divergence.eps == 0.0);
+    ck_assert(par.monge_gap.eps == 0.0 && par.monge_gap.relative_eps == 0.0);
+    TK_ASSERT_OK(otk_map_fit_resolve(map, 4, 8, 2, x, y, &par, &used));
+    /* blur = s·n_b^(−1/(d+4)), s² = (a² + b²)/2, n_b = min(4, 8) (BFGS: all points). */
+    const double s = sqrt(0.5 * (a * a + b * b));
+    TK_ASSERT_REL(used.divergence.blur, s * pow(4.0, -1.0 / 6.0), 1e-14);
+    TK_ASSERT_REL(used.lambda, 0.1 / 2.0, 0.0);
+    TK_ASSERT_REL(used.monge_gap.eps, 0.25 * 2.0 * a * a, 1e-14);
+    TK_ASSERT_REL(used.lr, 1e-3 * s, 1e-14);
+    ck_assert_int_eq(used.optimizer, OTK_OPTIMIZER_BFGS);
+    ck_assert_int_eq(used.iters, 200);
+    /* Adam on batches of 2: n_b = 2, and ε_M on the first two source points
+     * (±a along the first axis: costs 0, 0, 4a², 4a²). */
+    par.optimizer = OTK_OPTIMIZER_ADAM;
+    par.batch = 2;
+    TK_ASSERT_OK(otk_map_fit_resolve(map, 4, 8, 2, x, y, &par, &used));
+    TK_ASSERT_REL(used.divergence.blur, s * pow(2.0, -1.0 / 6.0), 1e-14);
+    TK_ASSERT_REL(used.monge_gap.eps, 0.25 * 2.0 * a * a, 1e-14);
+    ck_assert_int_eq(used.iters, 1000);
+    /* A relative ε of the caller's keeps its meaning: F·std of the costs. */
+    otk_map_fit_params_default(&par);
+    par.monge_gap.relative_eps = 0.05;
+    TK_ASSERT_OK(otk_map_fit_resolve(map, 4, 8, 2, x, y, &par, &used));
+    TK_ASSERT_REL(used.monge_gap.eps, 0.05 * sqrt(2.0) * a * a, 1e-13);
+    /* Explicit values are used as given. */
+    otk_map_fit_params_default(&par);
+    par.lambda = 0.0;
+    par.divergence.blur = 0.7;
+    par.monge_gap.eps = 1.1;
+    par.lr = 0.02;
+    TK_ASSERT_OK(otk_map_fit_resolve(map, 4, 8, 2, x, y, &par, &used));
+    ck_assert(used.lambda == 0.0 && used.divergence.blur == 0.7 && used.monge_gap.eps == 1.1);
+    ck_assert(used.lr == 0.02);
+    otk_map_fit_params_default(&par);
+    par.divergence.eps = 0.09; /* ε given: no blur is derived */
+    TK_ASSERT_OK(otk_map_fit_resolve(map, 4, 8, 2, x, y, &par, &used));
+    ck_assert(used.divergence.blur == 0.0 && used.divergence.eps == 0.09);
+    /* Nothing to derive from: every point the same. */
+    double same[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    otk_map_fit_params_default(&par);
+    ck_assert_int_eq(otk_map_fit_resolve(map, 4, 4, 2, same, same, &par, &used), OTK_EPARAM);
+    ck_assert(strstr(otk_last_error(), "divergence.blur") != NULL);
+    ck_assert_int_eq(otk_map_fit_resolve(map, 4, 8, 2, x, y, &par, NULL), OTK_ENULL);
+    otk_map_free(map);
+}
+END_TEST
+
+/* Scaling both clouds by c (and moving them) scales the derived blur by c and
+ * the Monge gap's ε (squared costs) by c², and leaves λ as it was. */
+START_TEST(test_derived_settings_are_scale_equivariant)
+{
+    const size_t n = 30, m = 20, d = 3;
+    const double c = 3.7, shift[3] = {1.0, -4.0, 0.25};
+    tk_rng rng = tk_rng_seed(61);
+    double x[90], y[60], xs[90], ys[60];
+    tk_points_gauss(&rng, n, d, 0.0, 1.0, x);
+    tk_points_gauss(&rng, m, d, 0.5, 2.0, y);
+    for (size_t k = 0; k < n * d; k++)
+        xs[k] = c * x[k] + shift[k % d];
+    for (size_t k = 0; k < m * d; k++)
+        ys[k] = c * y[k] + shift[k % d];
+    otk_map *map = NULL;
+    TK_ASSERT_OK(otk_map_alloc_affine(&map, d));
+    otk_map_fit_params a, b;
+    TK_ASSERT_OK(otk_map_fit_resolve(map, n, m, d, x, y, NULL, &a));
+    TK_ASSERT_OK(otk_map_fit_resolve(map, n, m, d, xs, ys, NULL, &b));
+    TK_ASSERT_REL(b.divergence.blur, c * a.divergence.blur, 1e-12);
+    TK_ASSERT_REL(b.monge_gap.eps, c * c * a.monge_gap.eps, 1e-12);
+    TK_ASSERT_REL(b.lambda, a.lambda, 0.0);
+    TK_ASSERT_REL(b.lr, c * a.lr, 1e-12);
+    TK_ASSERT_REL(a.lambda, 0.1 / 3.0, 1e-15);
+    otk_map_free(map);
+}
+END_TEST
+
+/* A fit at the defaults, end to end: μ = N(0, I), ν = N(b*, Σ2) in d = 2 on
+ * independent samples; for an affine fit (Â, b̂) with Σ1 = I the L2-UVP has
+ * the closed form 100·(‖Â − A*‖²_F + ‖b̂ − b*‖²)/tr Σ2 (A* = Σ2^{1/2}).  The
+ * bound is loose (2.5 % on 128 points of another draw; the bench's d = 2 fit
+ * at the defaults reaches 1.4 % on 512); the result reports the settings the
+ * fit resolved. */
+START_TEST(test_fit_at_defaults_reaches_the_gaussian_ot_map)
+{
+    const double A_star[4] = {1.39113850799935, 0.254428087210001, 0.254428087210001,
+                              0.967091695982682};
+    const double b_star[2] = {1.0, -0.5}, trace2 = 3.0;
+    const size_t n = 128, m = 128, d = 2;
+    tk_rng rng = tk_rng_seed(62);
+    double *x = tk_alloc(n * d, sizeof(double)), *y = tk_alloc(m * d, sizeof(double));
+    double *z = tk_alloc(m * d, sizeof(double));
+    tk_points_gauss(&rng, n, d, 0.0, 1.0, x);
+    tk_points_gauss(&rng, m, d, 0.0, 1.0, z);
+    for (size_t j = 0; j < m; j++)
+        for (size_t r = 0; r < d; r++)
+            y[j * d + r] = b_star[r] + A_star[r * d] * z[j * d] + A_star[r * d + 1] * z[j * d + 1];
+    otk_map *map = NULL;
+    TK_ASSERT_OK(otk_map_alloc_affine(&map, d));
+    otk_map_fit_params par, used;
+    otk_map_fit_params_default(&par);
+    par.threads = 1;
+    TK_ASSERT_OK(otk_map_fit_resolve(map, n, m, d, x, y, &par, &used));
+    otk_map_fit_result res;
+    otk_status st = otk_map_fit(map, n, m, d, x, y, &par, &res);
+    ck_assert_msg(st >= 0, "fit failed: %s", otk_last_error());
+    ck_assert(res.blur == used.divergence.blur && res.lambda_target == used.lambda);
+    ck_assert(res.monge_gap_eps == used.monge_gap.eps && res.lambda == used.lambda);
+    TK_ASSERT_REL(res.eps, res.blur * res.blur, 1e-14); /* half-squared cost: ε = blur² */
+    double theta[6], err = 0.0;
+    TK_ASSERT_OK(otk_map_get_params(map, theta));
+    for (size_t k = 0; k < 4; k++)
+        err += (theta[k] - A_star[k]) * (theta[k] - A_star[k]);
+    for (size_t r = 0; r < 2; r++)
+        err += (theta[4 + r] - b_star[r]) * (theta[4 + r] - b_star[r]);
+    const double uvp = 100.0 * err / trace2;
+    ck_assert_msg(uvp < 10.0, "L2-UVP at the defaults = %g %%", uvp);
+    otk_map_free(map);
+    free(x);
+    free(y);
+    free(z);
+}
+END_TEST
+
 Suite *mapfit_suite(void)
 {
     Suite *s = suite_create("mapfit");
@@ -1094,6 +1242,9 @@ Suite *mapfit_suite(void)
     tcase_add_test(tc, test_lambda_warmup_ramps_linearly);
     tcase_add_test(tc, test_adam_steps_follow_the_cosine_lr_schedule);
     tcase_add_test(tc, test_fit_report_uses_the_first_report_points);
+    tcase_add_test(tc, test_derived_settings_follow_the_documented_rules);
+    tcase_add_test(tc, test_derived_settings_are_scale_equivariant);
+    tcase_add_test(tc, test_fit_at_defaults_reaches_the_gaussian_ot_map);
     suite_add_tcase(s, tc);
     tc = tcase_create("files");
     tk_set_timeout(tc, 30);

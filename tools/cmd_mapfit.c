@@ -36,24 +36,30 @@ static const char fit_map_usage[] =
     "  --init MODEL     start from a saved map of the same family and dimension\n"
     "                   (e.g. a fit on a subsample) instead of the identity or a\n"
     "                   random initialisation; an mlp keeps MODEL's architecture\n"
-    "                   (a relative Monge-gap eps is resolved on MODEL's map:\n"
-    "                   give --mg-eps to keep the first fit's objective)\n"
+    "                   (a derived or relative Monge-gap eps is resolved on\n"
+    "                   MODEL's map: give --mg-eps to keep the first fit's\n"
+    "                   objective)\n"
     "\n"
     "Loss:\n"
-    "  --lambda L       Monge-gap weight, >= 0 (default 1)\n"
+    "  --lambda L       Monge-gap weight, >= 0 (default: derived, 0.1/d)\n"
     "  --warmup N       raise lambda linearly over the first N steps (default 0: constant)\n"
     "  --blur B         eps = B^2 of the divergence (and of the entropic map),\n"
-    "                   a length (default 0.05)\n"
-    "  --mg-eps E       eps of the Monge gap in cost units (default: F times the\n"
-    "                   std of its cost matrix, resolved once on the first batch)\n"
-    "  --mg-relative-eps F  that factor F (default 0.05, OTT's)\n"
+    "                   a length (default: derived from the clouds,\n"
+    "                   s * nb^(-1/(d+4)) with s the RMS distance of the points\n"
+    "                   to their centroid and nb the points per evaluation;\n"
+    "                   entropic: 0.05)\n"
+    "  --mg-eps E       eps of the Monge gap in cost units (default: derived,\n"
+    "                   0.25 times the mean of its cost matrix on the starting\n"
+    "                   map and the first batch, resolved once)\n"
+    "  --mg-relative-eps F  eps = F times the std of that cost matrix instead\n"
+    "                   (OTT's default is 0.05)\n"
     "\n"
     "Optimiser:\n"
     "  --optimizer O    bfgs (GSL BFGS, full batch; default for affine) or adam\n"
     "                   (mini-batches; default for mlp)\n"
     "  --iters N        BFGS iterations or Adam steps (default 200 / 1000)\n"
     "  --batch B        Adam mini-batch size, 0 = all points (default 256)\n"
-    "  --lr LR          Adam learning rate (default 1e-3)\n"
+    "  --lr LR          Adam learning rate (default: derived, 1e-3 times s)\n"
     "  --lr-schedule S  constant (default) or cosine (lr decays to 0 over --iters)\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
     "  --cache-mb MB    keep each evaluation's cost matrices in memory, up to MB\n"
@@ -67,8 +73,10 @@ static const char fit_map_usage[] =
     "Progress goes to stderr when stderr is a terminal.  The JSON object has the\n"
     "keys status (\"ok\" or \"not_converged\"), family, model, n, m, d, n_params,\n"
     "lambda, loss, divergence, monge_gap, iterations, evaluations,\n"
-    "inner_not_converged, optimizer, hidden, activation, blur, seed, init (the\n"
-    "--init model, or null), seconds, otkit_version.\n"
+    "inner_not_converged, optimizer, hidden, activation, blur, eps,\n"
+    "monge_gap_eps, lr (Adam's), seed, init (the --init model, or null), seconds,\n"
+    "otkit_version; lambda, blur, eps (the divergence's) and monge_gap_eps are\n"
+    "the values used, derived ones included (null where they do not apply).\n"
     "\n"
     "Exit status: 0 fitted, 2 bad option, bad input or I/O error, 3 BFGS (or the\n"
     "entropic map's Sinkhorn) stopped at its iteration limit (the model is saved\n"
@@ -307,11 +315,13 @@ static int show_progress(const otk_map_progress *info, void *ctx)
     return 0;
 }
 
-static void print_fit_report(const fit_map_request *req, const otk_map *map,
-                             const otk_map_fit_result *res, otk_status st, size_t n, size_t m,
-                             size_t d, double seconds)
+/* par: the parameters the fit ran with (derived settings resolved); for the
+ * entropic map, blur and eps are its Sinkhorn's. */
+static void print_fit_report(const fit_map_request *req, const otk_map_fit_params *par,
+                             const otk_map *map, const otk_map_fit_result *res, otk_status st,
+                             size_t n, size_t m, size_t d, double blur, double eps,
+                             double seconds)
 {
-    const otk_map_fit_params *par = &req->params;
     json_writer w;
     json_init(&w, stdout);
     json_object_begin(&w, NULL);
@@ -339,10 +349,7 @@ static void print_fit_report(const fit_map_request *req, const otk_map *map,
         json_integer(&w, "iterations", res->iterations);
         json_integer(&w, "evaluations", res->evaluations);
         json_integer(&w, "inner_not_converged", res->inner_not_converged);
-        otk_optimizer opt = par->optimizer;
-        if (opt == OTK_OPTIMIZER_AUTO)
-            opt = req->family == OTK_MAP_FAMILY_AFFINE ? OTK_OPTIMIZER_BFGS : OTK_OPTIMIZER_ADAM;
-        json_string(&w, "optimizer", otk_optimizer_name(opt));
+        json_string(&w, "optimizer", otk_optimizer_name(par->optimizer));
     }
     if (req->family == OTK_MAP_FAMILY_MLP) {
         char text[16 * OTK_MAP_MAX_HIDDEN] = "";
@@ -356,7 +363,12 @@ static void print_fit_report(const fit_map_request *req, const otk_map *map,
         json_null(&w, "hidden");
         json_null(&w, "activation");
     }
-    json_number(&w, "blur", par->divergence.blur);
+    json_number(&w, "blur", blur);
+    json_number(&w, "eps", eps);
+    json_number(&w, "monge_gap_eps",
+                req->family == OTK_MAP_FAMILY_ENTROPIC ? NAN : res->monge_gap_eps);
+    json_number(&w, "lr", req->family != OTK_MAP_FAMILY_ENTROPIC &&
+                                  par->optimizer == OTK_OPTIMIZER_ADAM ? par->lr : NAN);
     json_integer(&w, "seed", (long long)req->seed);
     if (req->init_path)
         json_string(&w, "init", req->init_path);
@@ -386,13 +398,18 @@ int cmd_fit_map(int argc, char **argv)
     const int on_terminal = isatty(STDERR_FILENO);
     const double start = cli_monotonic_seconds();
     otk_status st;
+    otk_map_fit_params used = req.params; /* with the derived settings resolved */
+    double blur = NAN, eps = NAN;
     if (req.family == OTK_MAP_FAMILY_ENTROPIC) {
         otk_sinkhorn_params sp;
         otk_sinkhorn_params_default(&sp);
-        sp.blur = req.params.divergence.blur;
+        if (!isnan(req.common.blur))
+            sp.blur = req.common.blur;
         sp.threads = req.params.threads;
         st = otk_map_fit_entropic(&map, n, m, d, x.values, y.values,
                                   OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &sp);
+        blur = sp.blur;
+        eps = sp.blur * sp.blur; /* the half-squared cost: eps = blur^2 */
     } else {
         if (req.init_path) {
             cli_note_input(req.init_path);
@@ -417,20 +434,19 @@ int cmd_fit_map(int argc, char **argv)
                                               : otk_map_alloc_mlp(&map, d, req.n_hidden, req.hidden,
                                                                   req.activation, req.seed);
         }
+        if (st >= 0)
+            st = otk_map_fit_resolve(map, n, m, d, x.values, y.values, &req.params, &used);
         if (st >= 0) {
             if (on_terminal) {
-                progress.iters = req.params.iters > 0 ? req.params.iters
-                                 : (req.params.optimizer == OTK_OPTIMIZER_BFGS ||
-                                    (req.params.optimizer == OTK_OPTIMIZER_AUTO &&
-                                     req.family == OTK_MAP_FAMILY_AFFINE))
-                                     ? 200
-                                     : 1000;
-                req.params.progress = show_progress;
-                req.params.progress_ctx = &progress;
+                progress.iters = used.iters;
+                used.progress = show_progress;
+                used.progress_ctx = &progress;
             }
-            st = otk_map_fit(map, n, m, d, x.values, y.values, &req.params, &res);
+            st = otk_map_fit(map, n, m, d, x.values, y.values, &used, &res);
             if (on_terminal && progress.last >= 0.0)
                 fputc('\n', stderr);
+            blur = res.blur;
+            eps = res.eps;
         }
     }
     const double seconds = cli_monotonic_seconds() - start;
@@ -444,7 +460,7 @@ int cmd_fit_map(int argc, char **argv)
         cli_error("%s", otk_last_error());
         goto done;
     }
-    print_fit_report(&req, map, &res, st, n, m, d, seconds); /* main() checks stdout */
+    print_fit_report(&req, &used, map, &res, st, n, m, d, blur, eps, seconds); /* main() checks stdout */
     if (st == OTK_NOT_CONVERGED) {
         cli_error("not converged: the %s stopped at its iteration limit (exit status 3); "
                   "the model is saved",

@@ -77,13 +77,48 @@
  * below the spread of the data fits sampling noise, a Monge-gap ε below the
  * squared spacing of the points makes M̂ blind (the plan is the identity
  * coupling), and in high dimension a larger ε lowers M̂'s own sampling noise.
- * So for an accurate map take λ small (0.001–0.01 rather than OTT's 1), an
- * absolute monge_gap.eps of the order of the std of its cost matrix, a blur of
- * the order of the data's spread, and enough points; fit on a subsample first
- * and continue from that map for large n.  The measured effect of each
- * setting (L2-UVP against the closed-form Gaussian OT map, d = 2 to 64) is in
+ * So for an accurate map take λ small (0.001–0.01 rather than OTT's 1), a
+ * monge_gap.eps of the order of the std of its cost matrix, a blur of the
+ * order of the data's spread, and enough points; fit on a subsample first
+ * and continue from that map for large n.  The defaults derive these
+ * settings from the data (below).  The measured effect of each setting
+ * (L2-UVP against the closed-form Gaussian OT map, d = 2 to 64) is in
  * docs/math.md C.5 and bench/README.md (mapfit_uvp,
  * mapfit_population, mapfit_plugin).
+ *
+ * Derived settings.  Four parameters have a "not set" state, which is their
+ * default, and are then derived from the data by otk_map_fit_resolve (the one
+ * place of these rules: otk_map_fit and otk_map_objective call it, and the
+ * CLI and the bindings leave the fields unset unless the user gives them):
+ *   divergence.blur = 0 with divergence.eps = 0:
+ *       blur = s · n_b^(−1/(d+4)),  s² = ½ (mean_i ‖x_i − x̄‖² + mean_j ‖y_j − ȳ‖²),
+ *       s the RMS distance of the points to their cloud's centroid (both
+ *       clouds averaged, all n and m points), n_b = min(n_batch, m_batch) the
+ *       points one evaluation sees (n and m for BFGS, the mini-batch for
+ *       Adam).  A blur of the order of the spread keeps S_ε off the sampling
+ *       noise, which in dimension d sits at the spacing s·n^(−1/d); the
+ *       exponent is that of a kernel-bandwidth rule (Silverman's).  A length:
+ *       scaling x and y by c scales it by c.
+ *   lambda = NAN:
+ *       λ = 0.1 / d.  M̂ at the derived ε grows with the number of coordinates
+ *       while the S_ε it is weighed against does not, and the population
+ *       bias of λ·M̂ grows with λ (docs/math.md C.5); the constant is the
+ *       Gaussian study's.  Dimensionless: unchanged by scaling the data.
+ *   monge_gap.eps = 0 with monge_gap.relative_eps = 0:
+ *       ε_M = 0.25 · mean_ij c(x_i, T_0(x_j)) on the starting map T_0 and the
+ *       first n_b source points (for the identity and |x−y|², 0.25 · 2 ·
+ *       mean ‖x_i − x̄‖² up to the i = j terms), held fixed for the whole fit.
+ *       Far above the squared spacing of the points, so M̂ has signal and its
+ *       Sinkhorn converges in tens of updates; in cost units: scaling by c
+ *       scales it by c² for the squared costs.
+ *   lr = NAN (Adam):
+ *       lr = 10⁻³ · s.  Adam moves each parameter by about lr per step, and
+ *       the output layer has to cover displacements of the data's size in
+ *       `iters` steps (OTT's 1e-3 is this rule at s = 1).  Scales by c.
+ * Any value given explicitly is used as given (a relative_eps > 0 keeps its
+ * meaning: relative_eps · std (or mean) of the same costs, resolved once).
+ * otk_map_fit_result reports the values used (blur, eps, monge_gap_eps,
+ * lambda_target; the lr used is otk_map_fit_resolve's).
  *
  * Reproducibility: for a given seed, params and thread count the fitted
  * parameters are bitwise identical from run to run (the backpropagation is
@@ -256,8 +291,9 @@ typedef int (*otk_map_progress_fn)(const otk_map_progress *info, void *ctx);
 
 typedef struct {
     /* Weight λ >= 0 of the Monge gap (the value reached by the schedule).
-     * Default 1 (OTT's regularizer_strength).  0 = fit S_ε alone (M̂ is then
-     * not evaluated). */
+     * Default NAN: derived, 0.1 / d ("Derived settings" above; OTT's
+     * regularizer_strength is 1).  0 = fit S_ε alone (M̂ is then not part of
+     * the loss). */
     double lambda;
     otk_lambda_schedule lambda_schedule; /* default OTK_LAMBDA_SCHEDULE_CONSTANT */
     int warmup_steps;                    /* OTK_LAMBDA_SCHEDULE_WARMUP: > 0; default 0 */
@@ -266,7 +302,9 @@ typedef struct {
      * for Adam. */
     int iters;
     size_t batch;      /* Adam mini-batch size; default 256; 0 = full batch */
-    double lr;         /* Adam learning rate, default 1e-3 (OTT) */
+    /* Adam learning rate; default NAN: derived, 10⁻³·s ("Derived settings";
+     * OTT's is 1e-3, the value for data of unit spread). */
+    double lr;
     /* Adam's step size at step k of K = iters: OTK_LR_SCHEDULE_CONSTANT (default) lr;
      * OTK_LR_SCHEDULE_COSINE lr·½(1 + cos(πk/K)), optax's cosine_decay_schedule with
      * alpha = 0: the late steps average out the mini-batch noise. */
@@ -280,8 +318,9 @@ typedef struct {
     unsigned long seed; /* mini-batch sampling; default 0 */
     /* The fitting loss S_ε: its ground cost (default OTK_GROUND_HALF_SQEUCLIDEAN,
      * GeomLoss's p = 2) and parameters (blur, eps, ...): default
-     * otk_divergence_params_default except schedule = OTK_SCHEDULE_FIXED with
-     * scaling = 0.8: GeomLoss's fixed ε-list as in GeomLoss-based training,
+     * otk_divergence_params_default except blur = 0 (with eps = 0: derived
+     * from the clouds, "Derived settings" above) and schedule =
+     * OTK_SCHEDULE_FIXED with scaling = 0.8: GeomLoss's fixed ε-list as in GeomLoss-based training,
      * finer than its 0.5 so that the last step is near convergence.  A
      * bounded cost per evaluation and a smooth function of θ; the converge
      * schedule takes thousands of updates near T♯μ ≈ ν, where the debiased
@@ -297,9 +336,13 @@ typedef struct {
     otk_ground ground;
     double power;
     otk_divergence_params divergence;
-    /* The regulariser M̂: default otk_monge_gap_params_default (|x−y|², eps
-     * 0.05·std of the cost matrix, OTT's default) except tol = 1e-5 and
-     * max_iter = 2000.  A relative eps (eps = 0) is resolved ONCE, on the
+    /* The regulariser M̂: default otk_monge_gap_params_default (|x−y|²)
+     * except relative_eps = 0 (with eps = 0: derived from the costs,
+     * "Derived settings" above), tol = 1e-8, max_iter = 10000 and
+     * warm_start = 1 (the BFGS line search compares values: they must be
+     * accurate, and consecutive evaluations are nearby maps).  A relative
+     * eps (eps = 0, relative_eps > 0: relative_eps times the std or mean of
+     * the costs, OTT's default is 0.05·std) is resolved ONCE, on the
      * starting map and the first batch, then held fixed in cost units for
      * the whole fit, so that the loss is one function of θ (OTT re-resolves
      * it per batch under a stop-gradient).  threads is taken from `threads`. */
@@ -334,7 +377,25 @@ typedef struct {
     int stopped;       /* 1 when the callback stopped the fit */
     double grad_norm;  /* ‖∇_θ L‖₂ at the last evaluation */
     otk_status status; /* as returned */
+    /* The settings used, derived ones resolved (otk_map_fit_resolve): */
+    double blur;          /* divergence.blur (as given when divergence.eps was) */
+    double eps;           /* the ε of S_ε, cost units of params.ground (blur^p) */
+    double monge_gap_eps; /* the ε of M̂, cost units; NAN when not evaluated */
+    double lambda_target; /* params.lambda, the value the schedule reaches */
 } otk_map_fit_result;
+
+/* The parameters a fit of `map` on (x, y) runs with: a copy of `params`
+ * (NULL = defaults) with the derived settings resolved ("Derived settings"
+ * above), the optimiser AUTO and iters 0 replaced by what they stand for.
+ * otk_map_fit calls it once at its start; passing its output to otk_map_fit
+ * gives the same fit, and to otk_map_objective the fit's own loss.  Reads the
+ * map (the starting map T_0 of the Monge gap's ε) and the points.
+ * Errors: as otk_map_fit's checks (OTK_ENULL also for resolved), OTK_EPARAM
+ * when a derived value is not > 0 (all points equal), OTK_ENOMEM. */
+OTK_EXPORT otk_status otk_map_fit_resolve(const otk_map *map, size_t n, size_t m, size_t d,
+                                          const double *x, const double *y,
+                                          const otk_map_fit_params *params,
+                                          otk_map_fit_params *resolved);
 
 /* Fit an affine or MLP map, starting from its current parameters, to source
  * points x (n×d) and target points y (m×d) (uniform weights).
@@ -350,10 +411,12 @@ OTK_EXPORT otk_status otk_map_fit(otk_map *map, size_t n, size_t m, size_t d, co
                                   const double *y, const otk_map_fit_params *params,
                                   otk_map_fit_result *res);
 
-/* The objective L = S + λ M̂ of the map on (x, y) at the given λ (>= 0), full
- * batch, and optionally its gradient w.r.t. θ (grad_theta, otk_map_get_n_params
- * entries, NULL to skip).  parts (may be NULL) receives loss, divergence,
- * monge_gap, lambda and inner_not_converged.  For validation losses and for
+/* The objective L = S + λ M̂ of the map on (x, y) at the given λ (>= 0; NAN:
+ * params.lambda, derived when unset), full batch, and optionally its gradient w.r.t. θ (grad_theta, otk_map_get_n_params
+ * entries, NULL to skip).  Derived settings in params are resolved on these n
+ * and m points and this map (pass otk_map_fit_resolve's output for a fit's own
+ * loss).  parts (may be NULL) receives loss, divergence, monge_gap, lambda,
+ * inner_not_converged and the settings used (blur, eps, monge_gap_eps).  For validation losses and for
  * checking the gradient.  Errors as otk_map_fit. */
 OTK_EXPORT otk_status otk_map_objective(const otk_map *map, size_t n, size_t m, size_t d,
                                         const double *x, const double *y,

@@ -22,13 +22,13 @@ void otk_map_fit_params_default(otk_map_fit_params *params)
     if (!params)
         return;
     memset(params, 0, sizeof *params);
-    params->lambda = 1.0;
+    params->lambda = NAN; /* derived from the data: otk_map_fit_resolve */
     params->lambda_schedule = OTK_LAMBDA_SCHEDULE_CONSTANT;
     params->warmup_steps = 0;
     params->optimizer = OTK_OPTIMIZER_AUTO;
     params->iters = 0;
     params->batch = 256;
-    params->lr = 1e-3;
+    params->lr = NAN; /* derived from the data: otk_map_fit_resolve */
     params->lr_schedule = OTK_LR_SCHEDULE_CONSTANT;
     params->beta1 = 0.9;
     params->beta2 = 0.999;
@@ -47,11 +47,19 @@ void otk_map_fit_params_default(otk_map_fit_params *params)
      * tolerance-stopped value is too noisy for BFGS's line search. */
     params->divergence.schedule = OTK_SCHEDULE_FIXED;
     params->divergence.scaling = 0.8;
+    /* eps = blur = 0: the blur is derived from the clouds (otk_map_fit_resolve). */
+    params->divergence.blur = 0.0;
+    params->divergence.eps = 0.0;
     otk_monge_gap_params_default(&params->monge_gap);
-    /* A regulariser inside a training loop: a tolerance that keeps each
-     * evaluation to a few hundred updates. */
-    params->monge_gap.tol = 1e-5;
-    params->monge_gap.max_iter = 2000;
+    /* eps = relative_eps = 0: ε is derived from the costs (otk_map_fit_resolve). */
+    params->monge_gap.relative_eps = 0.0;
+    /* A regulariser inside a BFGS loop: the line search compares values, so
+     * they must be accurate (a tight tolerance), and consecutive evaluations
+     * are nearby maps on the same points (warm starts save most of the
+     * updates a cold start spends getting close). */
+    params->monge_gap.tol = 1e-8;
+    params->monge_gap.max_iter = 10000;
+    params->monge_gap.warm_start = 1;
     params->report_points = 4096;
     params->threads = 0;
     params->progress = NULL;
@@ -65,8 +73,15 @@ static otk_status check_fit_params(const otk_map_fit_params *p)
         if (!(cond))                                              \
             return otk__fail(OTK_EPARAM, __VA_ARGS__);            \
     } while (0)
-    FIT_PARAM_CHECK(isfinite(p->lambda) && p->lambda >= 0.0,
-                    "lambda = %g: the Monge-gap weight must be finite and >= 0", p->lambda);
+    FIT_PARAM_CHECK(isnan(p->lambda) || (isfinite(p->lambda) && p->lambda >= 0.0),
+                    "lambda = %g: the Monge-gap weight must be finite and >= 0 (NAN: derived)",
+                    p->lambda);
+    FIT_PARAM_CHECK(isfinite(p->divergence.blur) && p->divergence.blur >= 0.0,
+                    "divergence.blur = %g must be finite and >= 0 (0: derived)",
+                    p->divergence.blur);
+    FIT_PARAM_CHECK(isfinite(p->monge_gap.relative_eps) && p->monge_gap.relative_eps >= 0.0,
+                    "monge_gap.relative_eps = %g must be finite and >= 0 (0 with eps 0: derived)",
+                    p->monge_gap.relative_eps);
     FIT_PARAM_CHECK(p->lambda_schedule == OTK_LAMBDA_SCHEDULE_CONSTANT ||
                         p->lambda_schedule == OTK_LAMBDA_SCHEDULE_WARMUP,
                     "lambda_schedule = %d is not an otk_lambda_schedule", (int)p->lambda_schedule);
@@ -74,7 +89,8 @@ static otk_status check_fit_params(const otk_map_fit_params *p)
                     "warmup_steps = %d: OTK_LAMBDA_SCHEDULE_WARMUP needs warmup_steps > 0",
                     p->warmup_steps);
     FIT_PARAM_CHECK(p->iters >= 0, "iters = %d must be >= 0", p->iters);
-    FIT_PARAM_CHECK(isfinite(p->lr) && p->lr > 0.0, "lr = %g must be finite and > 0", p->lr);
+    FIT_PARAM_CHECK(isnan(p->lr) || (isfinite(p->lr) && p->lr > 0.0),
+                    "lr = %g must be finite and > 0 (NAN: derived)", p->lr);
     FIT_PARAM_CHECK(p->lr_schedule == OTK_LR_SCHEDULE_CONSTANT ||
                         p->lr_schedule == OTK_LR_SCHEDULE_COSINE,
                     "lr_schedule = %d is not an otk_lr_schedule", (int)p->lr_schedule);
@@ -120,6 +136,163 @@ static otk_status check_fit_inputs(const char *fn, const otk_map *map, size_t n,
     return check_fit_params(*params);
 }
 
+/* ----------------------------------------------------------------- derived settings */
+
+/* The rules of mapfit.h, "Derived settings", fitted to the Gaussian study
+ * (bench/mapfit_uvp.c, docs/math.md C.5): one place, read by otk_map_fit,
+ * otk_map_objective and every front end through otk_map_fit_resolve. */
+#define DERIVED_BLUR_DIM_SHIFT 4.0   /* blur = s · n^(−1/(d + 4)) */
+#define DERIVED_LAMBDA_PER_DIM 0.1   /* λ = 0.1 / d */
+#define DERIVED_MG_EPS_OF_MEAN 0.25  /* ε_M = 0.25 · mean_ij c(x_i, T(x_j)) */
+#define DERIVED_LR_PER_SPREAD 1e-3   /* Adam's lr = 10⁻³ · s */
+
+/* Mean squared distance of the n points p (n×d) to their centroid. */
+static double spread2(const double *p, size_t n, size_t d)
+{
+    double s = 0.0;
+    for (size_t k = 0; k < d; k++) {
+        double mean = 0.0;
+        for (size_t i = 0; i < n; i++)
+            mean += p[i * d + k];
+        mean /= (double)n;
+        for (size_t i = 0; i < n; i++) {
+            const double t = p[i * d + k] - mean;
+            s += t * t;
+        }
+    }
+    return s / (double)n;
+}
+
+/* s: the RMS distance of the points to their cloud's centroid, both clouds averaged. */
+static double derived_spread(size_t n, size_t m, size_t d, const double *x, const double *y)
+{
+    return sqrt(0.5 * (spread2(x, n, d) + spread2(y, m, d)));
+}
+
+static double derived_blur(double s, size_t d, size_t n_eff)
+{
+    return s * pow((double)n_eff, -1.0 / ((double)d + DERIVED_BLUR_DIM_SHIFT));
+}
+
+static double derived_lambda(size_t d)
+{
+    return d > 0 ? DERIVED_LAMBDA_PER_DIM / (double)d : NAN;
+}
+
+/* ε of M̂ on the starting map and the first nb source points: the derived
+ * rule (relative_eps 0) or the caller's relative one, held fixed afterwards. */
+static otk_status resolve_monge_gap_eps(const otk_map *map, size_t nb, size_t d, const double *x,
+                                        otk_map_fit_params *p)
+{
+    double *tx0 = malloc(nb * d * sizeof *tx0);
+    if (!tx0)
+        return otk__fail(OTK_ENOMEM, "otk_map_fit: out of memory");
+    otk_status st = otk_map_apply(map, nb, x, tx0, p->threads);
+    otk_cost *cost = NULL;
+    if (st >= 0)
+        st = otk_cost_points(&cost, nb, nb, d, x, tx0, p->monge_gap.ground, p->monge_gap.power);
+    double mean = NAN, std = NAN;
+    if (st >= 0)
+        st = otk_cost_moments(cost, &mean, &std, p->threads);
+    otk_cost_free(cost);
+    free(tx0);
+    if (st < 0)
+        return st;
+    const double rel = p->monge_gap.relative_eps;
+    const int derived = rel == 0.0;
+    const double eps = derived ? DERIVED_MG_EPS_OF_MEAN * mean
+                       : p->monge_gap.relative_to == OTK_RELATIVE_MEAN ? rel * mean
+                                                                      : rel * std;
+    if (!(eps > 0.0 && isfinite(eps)))
+        return otk__fail(OTK_EPARAM,
+                         "monge_gap.eps: %s = %g of the costs c(x_i, T(x_j)) gives eps = %g, "
+                         "not > 0 (all points equal?); give an absolute monge_gap.eps",
+                         derived || p->monge_gap.relative_to == OTK_RELATIVE_MEAN ? "mean" : "std",
+                         derived || p->monge_gap.relative_to == OTK_RELATIVE_MEAN ? mean : std,
+                         eps);
+    p->monge_gap.eps = eps;
+    return OTK_SUCCESS;
+}
+
+/* otk_map_fit_resolve with the batch sizes given (nb, mb: the points one
+ * evaluation sees; the spread is that of all n and m points). */
+static otk_status resolve_params(const otk_map *map, size_t n, size_t m, size_t nb, size_t mb,
+                                 size_t d,
+                                 const double *x, const double *y, const otk_map_fit_params *in,
+                                 otk_map_fit_params *out)
+{
+    if (out != in)
+        *out = *in;
+    const double s = derived_spread(n, m, d, x, y);
+    if (out->divergence.eps == 0.0 && out->divergence.blur == 0.0) {
+        const double blur = derived_blur(s, d, nb < mb ? nb : mb);
+        if (!(blur > 0.0 && isfinite(blur)))
+            return otk__fail(OTK_EPARAM,
+                             "divergence.blur: the derived blur is %g (x and y are each a "
+                             "single point repeated?); give divergence.blur or eps",
+                             blur);
+        out->divergence.blur = blur;
+    }
+    if (isnan(out->lambda))
+        out->lambda = derived_lambda(d);
+    if (isnan(out->lr)) {
+        /* Adam moves each parameter by about lr per step: the output layer
+         * has to cover displacements of the data's size. */
+        out->lr = DERIVED_LR_PER_SPREAD * s;
+        if (!(out->lr > 0.0 && isfinite(out->lr)))
+            return otk__fail(OTK_EPARAM, "lr: the derived learning rate is %g (all points "
+                                         "equal?); give lr", out->lr);
+    }
+    /* A relative ε of the caller's is resolved once only where M̂ is part of
+     * the loss (with λ = 0 the report resolves it on the fitted map, as
+     * otk_monge_gap_eval does); the derived one always. */
+    if (out->monge_gap.eps == 0.0 && (out->lambda > 0.0 || out->monge_gap.relative_eps == 0.0))
+        return resolve_monge_gap_eps(map, nb, d, x, out);
+    return OTK_SUCCESS;
+}
+
+static otk_status check_fit_inputs(const char *fn, const otk_map *map, size_t n, size_t m,
+                                   size_t d, const double *x, const double *y,
+                                   const otk_map_fit_params **params,
+                                   otk_map_fit_params *defaults);
+
+/* The optimiser, iteration count and batch sizes a fit runs with. */
+static void resolve_optimizer(const otk_map *map, size_t n, size_t m, otk_map_fit_params *p,
+                              size_t *nb, size_t *mb)
+{
+    if (p->optimizer == OTK_OPTIMIZER_AUTO)
+        p->optimizer =
+            map->family == OTK_MAP_FAMILY_AFFINE ? OTK_OPTIMIZER_BFGS : OTK_OPTIMIZER_ADAM;
+    if (p->iters == 0)
+        p->iters = p->optimizer == OTK_OPTIMIZER_BFGS ? 200 : 1000;
+    *nb = n;
+    *mb = m;
+    if (p->optimizer == OTK_OPTIMIZER_ADAM && p->batch > 0) {
+        *nb = p->batch < n ? p->batch : n;
+        *mb = p->batch < m ? p->batch : m;
+    }
+}
+
+otk_status otk_map_fit_resolve(const otk_map *map, size_t n, size_t m, size_t d,
+                               const double *x, const double *y,
+                               const otk_map_fit_params *params, otk_map_fit_params *resolved)
+{
+    otk_map_fit_params defaults;
+    otk_status st =
+        check_fit_inputs("otk_map_fit_resolve", map, n, m, d, x, y, &params, &defaults);
+    if (st < 0)
+        return st;
+    if (!resolved)
+        return otk__fail(OTK_ENULL, "otk_map_fit_resolve: resolved is NULL");
+    otk_map_fit_params p = *params;
+    size_t nb, mb;
+    resolve_optimizer(map, n, m, &p, &nb, &mb);
+    if ((st = resolve_params(map, n, m, nb, mb, d, x, y, &p, &p)) < 0)
+        return st;
+    *resolved = p;
+    return OTK_SUCCESS;
+}
+
 static double norm2(const double *v, size_t n)
 {
     double s = 0.0;
@@ -146,8 +319,8 @@ typedef struct {
     otk_divergence *div;
     otk_monge_gap *mg; /* NULL when M̂ is never needed */
     double lambda;
-    /* Of the last evaluation: */
-    double divergence, monge_gap;
+    /* Of the last evaluation (div_eps, mg_eps: the ε each solver used): */
+    double divergence, monge_gap, div_eps, mg_eps;
     /* (L, S, M) of the last EVAL_HISTORY evaluations, newest at hist_next−1:
      * GSL's iterate is one of its recent evaluations (line-search trials come
      * after it), and the progress report wants that point's S and M. */
@@ -243,9 +416,11 @@ static otk_status ctx_eval(fit_ctx *c, double lambda, int want_mg, double *value
     c->evaluations++;
     c->inner_not_converged += st == OTK_NOT_CONVERGED;
     c->divergence = dres.divergence;
+    c->div_eps = dres.eps;
     if (grad && (st = otk_divergence_grad_x(c->div, c->g_div)) < 0)
         return st;
     c->monge_gap = lambda > 0.0 || want_mg ? NAN : 0.0;
+    c->mg_eps = NAN;
     if (c->mg && (lambda > 0.0 || want_mg)) {
         otk_monge_gap_result mres;
         st = otk_monge_gap_eval(c->mg, c->xb, c->txb, NULL, &mres,
@@ -254,6 +429,7 @@ static otk_status ctx_eval(fit_ctx *c, double lambda, int want_mg, double *value
             return st;
         c->inner_not_converged += st == OTK_NOT_CONVERGED;
         c->monge_gap = st < 0 ? NAN : mres.monge_gap;
+        c->mg_eps = st < 0 ? NAN : mres.eps;
         if (st < 0)
             otk__clear_error();
     }
@@ -287,9 +463,18 @@ otk_status otk_map_objective(const otk_map *map, size_t n, size_t m, size_t d, c
         return st;
     if (!value)
         return otk__fail(OTK_ENULL, "otk_map_objective: value is NULL");
-    if (!(isfinite(lambda) && lambda >= 0.0))
-        return otk__fail(OTK_EPARAM, "lambda = %g: the Monge-gap weight must be finite and >= 0",
+    if (!(isnan(lambda) || (isfinite(lambda) && lambda >= 0.0)))
+        return otk__fail(OTK_EPARAM,
+                         "lambda = %g: the Monge-gap weight must be finite and >= 0 (or NAN)",
                          lambda);
+    /* Full batch: the derived blur is that of n and m points (pass the
+     * params otk_map_fit_resolve gave to evaluate a fit's own loss). */
+    otk_map_fit_params resolved;
+    if ((st = resolve_params(map, n, m, n, m, d, x, y, params, &resolved)) < 0)
+        return st;
+    params = &resolved;
+    if (isnan(lambda))
+        lambda = resolved.lambda;
     fit_ctx c;
     const int want_mg = parts != NULL;
     /* The evaluation does not modify the map; the context only reads θ. */
@@ -306,6 +491,10 @@ otk_status otk_map_objective(const otk_map *map, size_t n, size_t m, size_t d, c
         parts->evaluations = c.evaluations;
         parts->inner_not_converged = c.inner_not_converged;
         parts->grad_norm = grad_theta ? norm2(grad_theta, map->n_params) : NAN;
+        parts->blur = params->divergence.blur;
+        parts->eps = c.div_eps;
+        parts->monge_gap_eps = c.mg_eps;
+        parts->lambda_target = params->lambda;
         parts->status = OTK_SUCCESS;
     }
     ctx_free(&c);
@@ -528,39 +717,23 @@ otk_status otk_map_fit(otk_map *map, size_t n, size_t m, size_t d, const double 
     if (st < 0)
         return st;
     otk__gsl_never_abort();
-    otk_optimizer opt = params->optimizer;
-    if (opt == OTK_OPTIMIZER_AUTO)
-        opt = map->family == OTK_MAP_FAMILY_AFFINE ? OTK_OPTIMIZER_BFGS : OTK_OPTIMIZER_ADAM;
-    const int iters = params->iters > 0 ? params->iters : opt == OTK_OPTIMIZER_BFGS ? 200 : 1000;
-    size_t nb = n, mb = m;
-    if (opt == OTK_OPTIMIZER_ADAM && params->batch > 0) {
-        nb = params->batch < n ? params->batch : n;
-        mb = params->batch < m ? params->batch : m;
-    }
-    int uses_mg = params->lambda > 0.0 ? MONGE_GAP_LOSS : MONGE_GAP_NONE;
-    /* One objective for the whole fit: a relative ε of M̂ is resolved once,
-     * on the starting map and the first batch, and then held fixed (OTT
-     * re-resolves it per batch as a stop-gradient constant, which makes the
-     * loss a different function at each θ and breaks BFGS's line search). */
+    /* One objective for the whole fit: the derived settings and a relative ε
+     * of M̂ are resolved once, on the starting map and the first batch, and
+     * then held fixed (OTT re-resolves a relative ε per batch as a
+     * stop-gradient constant, which makes the loss a different function at
+     * each θ and breaks BFGS's line search). */
     otk_map_fit_params fixed = *params;
-    if (uses_mg && fixed.monge_gap.eps == 0.0) {
-        double *tx0 = malloc(nb * d * sizeof *tx0);
-        if (!tx0)
-            return otk__fail(OTK_ENOMEM, "otk_map_fit: out of memory");
-        otk_monge_gap_params mp = fixed.monge_gap;
-        mp.threads = fixed.threads;
-        otk_monge_gap_result r0;
-        st = otk_map_apply(map, nb, x, tx0, fixed.threads);
-        if (st >= 0)
-            st = otk_monge_gap_compute(nb, d, x, tx0, NULL, &mp, &r0, NULL, NULL);
-        free(tx0);
-        if (st < 0)
-            return st;
-        fixed.monge_gap.eps = r0.eps;
-    }
+    size_t nb, mb;
+    resolve_optimizer(map, n, m, &fixed, &nb, &mb);
+    if ((st = resolve_params(map, n, m, nb, mb, d, x, y, &fixed, &fixed)) < 0)
+        return st;
+    const otk_optimizer opt = fixed.optimizer;
+    const int iters = fixed.iters;
+    int uses_mg = fixed.lambda > 0.0 ? MONGE_GAP_LOSS : MONGE_GAP_NONE;
     params = &fixed;
     otk_map_fit_result r;
     memset(&r, 0, sizeof r);
+    r.eps = r.monge_gap_eps = NAN;
     fit_ctx c;
     if ((st = ctx_init(&c, map, params, nb, mb, x, y, uses_mg)) < 0)
         return st;
@@ -581,10 +754,14 @@ otk_status otk_map_fit(otk_map *map, size_t n, size_t m, size_t d, const double 
         } else {
             r.divergence = parts.divergence;
             r.monge_gap = parts.monge_gap;
+            r.eps = parts.eps;
+            r.monge_gap_eps = params->monge_gap.eps > 0.0 ? params->monge_gap.eps : parts.monge_gap_eps;
             r.evaluations += parts.evaluations;
             r.inner_not_converged += parts.inner_not_converged;
         }
     }
+    r.blur = params->divergence.blur;
+    r.lambda_target = params->lambda;
     r.status = st;
     if (res)
         *res = r;

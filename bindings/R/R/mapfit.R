@@ -34,9 +34,9 @@ monge_gap <- function(x, tx, w = NULL, cost = "sqeuclidean", power = NULL, eps =
 }
 
 fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = "gelu",
-                    seed = 0L, lambda = 1, warmup = 0L, blur = 0.05, mg_eps = NULL,
-                    mg_relative_eps = 0.05, optimizer = "auto", iters = NULL,
-                    batch = 256L, lr = 1e-3, lr_schedule = "constant",
+                    seed = 0L, lambda = NULL, warmup = 0L, blur = NULL, mg_eps = NULL,
+                    mg_relative_eps = NULL, optimizer = "auto", iters = NULL,
+                    batch = 256L, lr = NULL, lr_schedule = "constant",
                     threads = 0L, cache_mb = 0, warn = TRUE, init = NULL) {
     fam <- .otk_choice(family, "map_family", "family")
     x <- .otk_points(x, "x")
@@ -50,15 +50,19 @@ fit_map <- function(x, y, family = "affine", hidden = c(64L, 64L), activation = 
         seed != round(seed) || seed > 2^53)
         .otk_stop("seed = ", deparse(seed)[1L], " must be a non-negative integer")
     .otk_flag(warn, "warn")
-    opt <- list(threads = .otk_int(threads, "threads"), blur = .otk_num(blur, "blur"),
+    # NULL lambda, blur and Monge-gap eps: derived from the data by the library
+    # (otkit/mapfit.h, "Derived settings"): NaN and 0 are its "not set".
+    opt <- list(threads = .otk_int(threads, "threads"), blur = .otk_pos0(blur, "blur"),
                 activation = .otk_choice(activation, "activation", "activation"),
-                seed = as.double(seed), lambda = .otk_num(lambda, "lambda"),
+                seed = as.double(seed),
+                lambda = if (is.null(lambda)) NaN else .otk_num(lambda, "lambda"),
                 warmup = .otk_int(warmup, "warmup"), mg_eps = .otk_pos0(mg_eps, "mg_eps"),
                 optimizer = .otk_choice(optimizer, "optimizer", "optimizer"),
                 iters = if (is.null(iters)) 0L else .otk_int(iters, "iters"),
-                batch = .otk_int(batch, "batch"), lr = .otk_num(lr, "lr"),
+                batch = .otk_int(batch, "batch"),
+                lr = if (is.null(lr)) NaN else .otk_num(lr, "lr"),
                 lr_schedule = .otk_choice(lr_schedule, "lr_schedule", "lr_schedule"),
-                mg_relative_eps = .otk_num(mg_relative_eps, "mg_relative_eps"),
+                mg_relative_eps = .otk_pos0(mg_relative_eps, "mg_relative_eps"),
                 cache_mb = .otk_cache_mb(cache_mb), init = NULL)
     if (!is.null(init)) {
         if (!inherits(init, "otkit_map"))

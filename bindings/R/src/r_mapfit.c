@@ -9,6 +9,7 @@
  */
 #include "otkr.h"
 
+#include <math.h>
 #include <string.h>
 
 #define NUM(v) PROTECT(Rf_ScalarReal(v))
@@ -97,14 +98,18 @@ SEXP otkr_monge_gap(SEXP x, SEXP tx, SEXP w, SEXP cost, SEXP opt)
 
 static SEXP fit_result(const otk_map_fit_result *r, int entropic, int st)
 {
-    const char *names[] = {"loss", "divergence", "monge_gap", "lambda", "iterations",
-                           "evaluations", "inner_not_converged", "grad_norm", "status"};
-    SEXP vals[9], out;
+    const char *names[] = {"loss",      "divergence", "monge_gap",     "lambda",
+                           "iterations", "evaluations", "inner_not_converged", "grad_norm",
+                           "status",    "blur",       "eps",           "monge_gap_eps",
+                           "lambda_target"};
+    SEXP vals[13], out;
     if (entropic) {
         /* The entropic map is not trained: only the status means something. */
         int k;
         for (k = 0; k < 8; k++)
             vals[k] = k < 4 || k == 7 ? NUM(NA_REAL) : INT(NA_INTEGER);
+        for (k = 9; k < 13; k++)
+            vals[k] = NUM(NA_REAL);
     } else {
         vals[0] = NUM(r->loss);
         vals[1] = NUM(r->divergence);
@@ -114,10 +119,15 @@ static SEXP fit_result(const otk_map_fit_result *r, int entropic, int st)
         vals[5] = INT(r->evaluations);
         vals[6] = INT(r->inner_not_converged);
         vals[7] = NUM(r->grad_norm);
+        /* The settings used, derived ones resolved (NA where not evaluated). */
+        vals[9] = NUM(r->blur);
+        vals[10] = NUM(isnan(r->eps) ? NA_REAL : r->eps);
+        vals[11] = NUM(isnan(r->monge_gap_eps) ? NA_REAL : r->monge_gap_eps);
+        vals[12] = NUM(r->lambda_target);
     }
     vals[8] = INT(st);
-    out = otkr_named_list(9, names, vals);
-    UNPROTECT(9);
+    out = otkr_named_list(13, names, vals);
+    UNPROTECT(13);
     return out;
 }
 
@@ -143,7 +153,8 @@ SEXP otkr_fit_map(SEXP x, SEXP y, SEXP family, SEXP hidden, SEXP opt)
     if (fam == OTK_MAP_FAMILY_ENTROPIC) {
         otk_sinkhorn_params sp;
         otk_sinkhorn_params_default(&sp);
-        sp.blur = par.divergence.blur;
+        if (par.divergence.blur > 0.0) /* else the Sinkhorn default */
+            sp.blur = par.divergence.blur;
         sp.threads = par.threads;
         st = otk_map_fit_entropic(&map, n, m, d, xr, yr, OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &sp);
         otkr_check(st);

@@ -58,18 +58,25 @@ class MapFit:
     fit(x, y, **options) fits (x (n, d) source, y (m, d) target, uniform
     weights) and returns self; the summary is in .result (loss, divergence,
     monge_gap, lambda, iterations, evaluations, inner_not_converged,
-    grad_norm, status).  Options (None = the library default):
-      lam (>= 0, default 1: OTT's regularizer_strength), warmup (steps of a
+    grad_norm, status, and the settings used: blur, eps (the divergence's),
+    monge_gap_eps, lambda_target).  Options (None = the library default;
+    lam, blur/eps and mg_eps/mg_relative_eps unset are derived from the data
+    as otkit/mapfit.h, "Derived settings", states: blur = s n_b^(-1/(d+4))
+    with s the RMS distance of the points to their centroid and n_b the points
+    per evaluation, lam = 0.1/d, mg_eps = 0.25 times the mean of the Monge
+    gap's costs on the starting map, Adam's lr = 1e-3 s):
+      lam (>= 0; OTT's regularizer_strength is 1), warmup (steps of a
       linear ramp of lam), optimizer ("auto": BFGS for affine, Adam for mlp;
       "bfgs", "adam"), iters, batch, lr, lr_schedule ("constant" or "cosine":
       lr·(1 + cos(pi k / iters))/2), seed, grad_tol, report_points (the
       summary is evaluated on the first report_points points of each cloud,
       default 4096, 0 = all);
       the divergence: cost (default "half-sqeuclidean", GeomLoss's p = 2),
-      blur (a length, default 0.05) or eps, scaling, schedule, tol, max_iter;
-      the Monge gap: mg_cost (default "sqeuclidean"), mg_eps (cost units;
-      default 0.05 std of its cost matrix, resolved once), mg_relative_eps,
-      mg_tol, mg_max_iter; threads; cache_mb (keep each evaluation's cost
+      blur (a length) or eps, scaling, schedule, tol, max_iter;
+      the Monge gap: mg_cost (default "sqeuclidean"), mg_eps (cost units,
+      resolved once), mg_relative_eps (mg_eps = that factor times the std of
+      its cost matrix; OTT's default is 0.05), mg_tol, mg_max_iter; threads;
+      cache_mb (keep each evaluation's cost
       matrices in memory, up to cache_mb MiB for the divergence and as much
       for the Monge gap: the same fit, faster from d ~ 8; default 0).
     For "entropic": cost (default "sqeuclidean"), eps or blur, tol, max_iter.
@@ -82,8 +89,9 @@ class MapFit:
     save(path) writes the model file of `otk fit-map` (atomically) and
     MapFit.load(path) reads one.  The GIL is released during fit and apply.
     A second fit() continues from the current parameters (e.g. a fit on a
-    subsample, then on all points; give mg_eps, as a relative Monge-gap eps
-    is resolved on the map at hand).
+    subsample, then on all points; give mg_eps, as a derived or relative
+    Monge-gap eps is resolved on the map at hand, and blur, derived from the
+    points at hand).
     """
 
     def __init__(self, family="affine", dim=None, hidden=(64, 64), activation="gelu", seed=0,
@@ -220,7 +228,8 @@ class MapFit:
 def fit_map(x, y, family="affine", hidden=(64, 64), activation="gelu", seed=0, warn=True,
             progress=None, **options):
     """Fit and return a MapFit (see MapFit for the families and options):
-    otkit.fit_map(x, y, family="affine", lam=1.0, blur=0.05).  seed is the MLP's
+    otkit.fit_map(x, y, family="affine") (settings derived from the data) or
+    otkit.fit_map(x, y, lam=0.01, blur=0.2, mg_eps=1.0).  seed is the MLP's
     initialisation and, as in `otk fit-map --seed`, the mini-batch draws
     (unless a fit option seed is given)."""
     if family != "entropic":

@@ -249,11 +249,13 @@ static int fit_params(PyObject *kwds, otk_map_fit_params *par, double *lam_out)
 
 static PyObject *fit_result_dict(const otk_map_fit_result *r)
 {
-    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:i,s:d,s:i}", "loss", r->loss,
-                         "divergence", r->divergence, "monge_gap", r->monge_gap, "lambda",
-                         r->lambda, "iterations", r->iterations, "evaluations", r->evaluations,
-                         "inner_not_converged", r->inner_not_converged, "stopped", r->stopped,
-                         "grad_norm", r->grad_norm, "status", (int)r->status);
+    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:i,s:d,s:i,s:d,s:d,s:d,s:d}", "loss",
+                         r->loss, "divergence", r->divergence, "monge_gap", r->monge_gap,
+                         "lambda", r->lambda, "iterations", r->iterations, "evaluations",
+                         r->evaluations, "inner_not_converged", r->inner_not_converged,
+                         "stopped", r->stopped, "grad_norm", r->grad_norm, "status",
+                         (int)r->status, "blur", r->blur, "eps", r->eps, "monge_gap_eps",
+                         r->monge_gap_eps, "lambda_target", r->lambda_target);
 }
 
 /* Convert x (n x d) and y (m x d) for the map's dimension. */

@@ -100,6 +100,33 @@ def test_cli_fit_map_loads_in_python(otk_tool, clouds, tmp_path):
     np.testing.assert_allclose(P.params, T.params, rtol=1e-12, atol=1e-14)
 
 
+def test_defaults_are_derived_from_the_data(clouds):
+    # otkit/mapfit.h, "Derived settings", recomputed with NumPy: blur =
+    # s n^(-1/(d+4)) (s² the mean squared distance to the centroid, both clouds
+    # averaged; BFGS sees all points), lam = 0.1/d, mg_eps = 0.25 mean
+    # |x_i - x_j|² (the identity starts the fit); explicit values are kept.
+    x, y = clouds
+    d = x.shape[1]
+    T = otkit.fit_map(x, y, family="affine", iters=5, warn=False)
+    r = T.result
+    s = np.sqrt(0.5 * (((x - x.mean(0)) ** 2).sum(1).mean() + ((y - y.mean(0)) ** 2).sum(1).mean()))
+    blur = s * min(len(x), len(y)) ** (-1.0 / (d + 4))
+    C = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    assert r["blur"] == pytest.approx(blur, rel=1e-12)
+    assert r["eps"] == pytest.approx(blur ** 2, rel=1e-12)
+    assert r["lambda_target"] == 0.1 / d and r["lambda"] == 0.1 / d
+    assert r["monge_gap_eps"] == pytest.approx(0.25 * C.mean(), rel=1e-12)
+    # scale equivariance: blur x c, mg_eps x c², lam unchanged
+    c = 2.5
+    r2 = otkit.fit_map(c * x + 1.0, c * y - 2.0, family="affine", iters=5, warn=False).result
+    assert r2["blur"] == pytest.approx(c * blur, rel=1e-12)
+    assert r2["monge_gap_eps"] == pytest.approx(c * c * r["monge_gap_eps"], rel=1e-12)
+    assert r2["lambda_target"] == r["lambda_target"]
+    r3 = otkit.fit_map(x, y, family="affine", iters=5, warn=False, lam=0.3, blur=0.4,
+                       mg_eps=0.6).result
+    assert (r3["lambda_target"], r3["blur"], r3["monge_gap_eps"]) == (0.3, 0.4, 0.6)
+
+
 def test_entropic_family_is_the_entropic_map(clouds):
     x, y = clouds
     T = otkit.fit_map(x, y, family="entropic", eps=0.2, tol=1e-10)
@@ -185,10 +212,12 @@ def test_cosine_lr_schedule_and_mg_relative_eps_match_the_cli(otk_tool, clouds, 
     np.testing.assert_allclose(T.params, otkit.MapFit.load(model).params, rtol=1e-12,
                                atol=1e-14)
     # the summary is the objective on the first report_points points (an
-    # absolute Monge-gap eps, so that objective() sees the fit's loss)
+    # absolute Monge-gap eps and the fit's blur, derived from batches of 20,
+    # so that objective() sees the fit's loss)
     R = otkit.fit_map(x, y, family="affine", optimizer="adam", iters=3, batch=20, lam=0.5,
                       mg_eps=0.2, report_points=30, threads=1)
-    loss, _, _ = R.objective(x[:30], y[:30], lam=0.5, mg_eps=0.2, threads=1)
+    loss, _, _ = R.objective(x[:30], y[:30], lam=0.5, mg_eps=0.2, blur=R.result["blur"],
+                             threads=1)
     assert R.result["loss"] == pytest.approx(loss, rel=1e-12)
     flat = otkit.fit_map(x, y, family="affine", **kw)
     assert np.max(np.abs(flat.params - T.params)) > 1e-4

@@ -93,6 +93,28 @@ apply_cli <- function(model, points_file) {
     m
 }
 
+test_that("fit_map() at the defaults derives what otk fit-map derives (otkit/mapfit.h)", {
+    pr <- fit_files(35L)
+    model <- file.path(pr$dir, "auto.map")
+    js <- run_otk(c("fit-map", pr$fx, pr$fy, "--family", "affine", "--out", model,
+                    "--iters", "10"), expect = NA)
+    map <- fit_map(pr$x, pr$y, "affine", iters = 10, warn = FALSE)
+    # The rules, recomputed here: blur = s n^(-1/(d+4)), lambda = 0.1/d, the
+    # Monge gap's eps = 0.25 mean |x_i - x_j|^2 (the identity starts the fit).
+    spread2 <- function(p) mean(rowSums(sweep(p, 2, colMeans(p))^2))
+    d <- ncol(pr$x)
+    blur <- sqrt((spread2(pr$x) + spread2(pr$y)) / 2) *
+        min(nrow(pr$x), nrow(pr$y))^(-1 / (d + 4))
+    C <- outer(rowSums(pr$x^2), rowSums(pr$x^2), "+") - 2 * pr$x %*% t(pr$x)
+    expect_equal(map$fit$blur, blur, tolerance = 1e-12)
+    expect_equal(map$fit$eps, blur^2, tolerance = 1e-12)
+    expect_identical(map$fit$lambda_target, 0.1 / d)
+    expect_equal(map$fit$monge_gap_eps, 0.25 * mean(C), tolerance = 1e-12)
+    for (k in c("blur", "eps", "monge_gap_eps", "lambda"))
+        expect_equal(map$fit[[k]], js[[k]], tolerance = 1e-14)
+    expect_lte(abs(map$fit$loss - js$loss), 1e-9 * abs(js$loss))
+})
+
 test_that("fit_map(family = \"affine\") matches otk fit-map and otk apply-map", {
     pr <- fit_files(34L)
     model <- file.path(pr$dir, "affine.map")
