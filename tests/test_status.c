@@ -176,7 +176,7 @@ static const struct {
     {"gauge", "potential gauge", {"geomloss", "ott", "pot"}},
     {"mesh_shape", "mesh shape", {"square", "icosphere", "torus"}},
     {"heat_convention", "heat-kernel convention", {"otkit", "solomon"}},
-    {"relative_to", "relative-eps statistic", {"std", "mean"}},
+    {"relative_to", "relative-eps statistic", {"std", "mean", "max_cost", "median"}},
     {"sinkd_grad", "SinKD gradient mode", {"unrolled", "envelope"}},
     {"kd_divergence", "KD divergence", {"kl", "reverse-kl", "js", "soft-ce"}},
     {"map_family", "map family", {"affine", "mlp", "entropic"}},

@@ -89,6 +89,7 @@ static const char sinkhorn_usage[] =
     "                   f (n values) then g (m values), GeomLoss gauge; the\n"
     "                   annealing is skipped and the updates run at the target ε\n"
     "                   (a converged F re-solves in 0 iterations)\n"
+    CLI_SCALE_OPTIONS_HELP
     CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
@@ -128,7 +129,8 @@ static const cli_option sinkhorn_options[] = {
 
 static const unsigned sinkhorn_groups = CLI_GROUP_WEIGHTS | CLI_GROUP_GROUND | CLI_GROUP_EPS |
                                         CLI_GROUP_BLUR | CLI_GROUP_STOP | CLI_GROUP_SCHEDULE |
-                                        CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT;
+                                        CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT |
+                                        CLI_GROUP_SCALE;
 
 /* What the command line asks for. */
 typedef struct {
@@ -230,6 +232,7 @@ static int check_request(sinkhorn_request *req)
         par->scaling = c->scaling;
     par->schedule = c->schedule;
     par->threads = c->threads;
+    CLI_APPLY_SCALE(c, par);
     if (req->cost_matrix_path) {
         if (c->npaths)
             return cli_usage_error("sinkhorn", "with --cost-matrix, X and Y are not given "
@@ -239,8 +242,9 @@ static int check_request(sinkhorn_request *req)
                                    c->given_cost     ? "cost"
                                    : c->given_cache ? "cache-mb"
                                                     : "power");
-        if (isnan(c->eps) && isnan(c->blur))
-            return cli_usage_error("sinkhorn", "--cost-matrix needs --eps E (or --blur B, "
+        if (isnan(c->eps) && isnan(c->blur) && isnan(c->relative_eps))
+            return cli_usage_error("sinkhorn", "--cost-matrix needs --eps E, --relative-eps F "
+                                               "(or --blur B, "
                                                "ε = B for a matrix)");
         return 0;
     }
