@@ -4,15 +4,17 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
                      update = "auto", scaling = 0.5, diameter = NULL, p = NULL,
                      tol = 1e-6, max_iter = 10000L, no_annealing = FALSE, threads = 0L,
                      plan = FALSE, barycentric = FALSE, gauge = "geomloss", warn = TRUE,
-                     init = NULL) {
+                     init = NULL, relative_eps = NULL, relative_to = NULL,
+                     scale_cost = NULL) {
     .otk_exclusive("eps", eps, "blur", blur)
     .otk_exclusive("reach", reach, "rho", rho)
     .otk_exclusive("reach", reach, "rho_a", rho_a)
     .otk_exclusive("reach", reach, "rho_b", rho_b)
     .otk_exclusive("rho", rho, "rho_a", rho_a)
     .otk_exclusive("rho", rho, "rho_b", rho_b)
-    if (!is.null(C) && is.null(eps) && is.null(blur))
-        .otk_stop("eps (or blur) is required with a cost matrix C")
+    scale <- .otk_scale_opt(eps, blur, relative_eps, relative_to, scale_cost)
+    if (!is.null(C) && is.null(eps) && is.null(blur) && is.null(relative_eps))
+        .otk_stop("eps (or blur) is required with a cost matrix C (or relative_eps)")
     opt <- list(
         power = if (is.null(power)) 0 else .otk_num(power, "power"),
         eps = .otk_pos0(eps, "eps"),
@@ -31,6 +33,7 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
         gauge = .otk_choice(gauge, "gauge", "gauge"),
         init_f = if (is.null(init)) NULL else .otk_init(init, 1L),
         init_g = if (is.null(init)) NULL else .otk_init(init, 2L))
+    opt <- c(opt, scale)
     if (!is.null(rho)) opt$rho_a <- opt$rho_b <- .otk_num(rho, "rho")
     if (!is.null(rho_a)) opt$rho_a <- .otk_num(rho_a, "rho_a")
     if (!is.null(rho_b)) opt$rho_b <- .otk_num(rho_b, "rho_b")

@@ -124,3 +124,22 @@ otk_version <- function() .Call(otkr_version)
     if (!(v >= 0 && v <= 1048576)) .otk_stop("cache_mb = ", v, " must be in [0, 1048576] (MiB)")
     v
 }
+
+# The C library's relative_eps, relative_to, scale_cost, scale_cost_stat
+# (OTT's relative_epsilon and scale_cost): relative_eps excludes eps and blur,
+# relative_to needs relative_eps, scale_cost is a number > 0 or a statistic.
+.otk_scale_opt <- function(eps, blur, relative_eps, relative_to, scale_cost) {
+    .otk_exclusive("eps", eps, "relative_eps", relative_eps)
+    .otk_exclusive("blur", blur, "relative_eps", relative_eps)
+    if (!is.null(relative_to) && is.null(relative_eps))
+        .otk_stop("relative_to = ", deparse(relative_to)[1L], " needs relative_eps")
+    opt <- list(relative_eps = .otk_pos0(relative_eps, "relative_eps"),
+                relative_to = .otk_choice(if (is.null(relative_to)) "mean" else relative_to,
+                                          "relative_to", "relative_to"),
+                scale_cost = 0, scale_cost_stat = -1L)
+    if (is.character(scale_cost))
+        opt$scale_cost_stat <- .otk_choice(scale_cost, "relative_to", "scale_cost")
+    else
+        opt$scale_cost <- .otk_pos0(scale_cost, "scale_cost")
+    opt
+}

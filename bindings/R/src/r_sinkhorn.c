@@ -50,6 +50,7 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     par.no_annealing = otkr_opt_int(opt, "no_annealing");
     par.threads = otkr_opt_int(opt, "threads");
     gauge = otkr_opt_int(opt, "gauge");
+    OTKR_READ_SCALE(opt, &par);
 
     if (C != R_NilValue) {
         /* Row-major copy in R_alloc memory: lives until this call returns,
@@ -122,8 +123,9 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         const char *names[] = {"ot_kl", "ot_ent", "ot_lin", "eps", "rho_a", "rho_b",
                                "mass_a", "mass_b", "marginal_error", "iterations",
                                "annealing_iterations", "status", "f", "g",
-                               "row_marginal", "col_marginal", "plan", "barycentric", "update"};
-        SEXP vals[19];
+                               "row_marginal", "col_marginal", "plan", "barycentric", "update",
+                               "scale_cost"};
+        SEXP vals[20];
         SEXP out;
         vals[0] = NUM(res.ot_kl);
         vals[1] = NUM(res.ot_ent);
@@ -144,8 +146,9 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         vals[16] = plan;
         vals[17] = bary;
         vals[18] = PROTECT(Rf_mkString(otk_update_name(res.update))); /* AUTO resolved */
-        out = otkr_named_list(19, names, vals);
-        UNPROTECT(17 + nprot);
+        vals[19] = NUM(res.scale_cost);
+        out = otkr_named_list(20, names, vals);
+        UNPROTECT(18 + nprot);
         return out;
     }
 }

@@ -149,7 +149,7 @@ class Divergence:
         exclusive("eps", eps, "blur", blur)
         scale_kw = scale_options(eps, blur, relative_eps, relative_to, scale_cost)
         if eps is None and blur is None and relative_eps is None:
-            raise ValueError("eps (or blur, relative_eps) is required with cost matrices")
+            raise ValueError("eps (or blur) is required with cost matrices (or relative_eps)")
         exclusive("reach", reach, "rho", rho)
         self = cls.__new__(cls)
         self._tol, self._max_iter, self._warn = as_float(tol, "tol"), max_iter, warn

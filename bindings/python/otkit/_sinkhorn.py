@@ -196,7 +196,7 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
         exclusive("rho", rho, side, rho_side)
     scale_kw = scale_options(eps, blur, relative_eps, relative_to, scale_cost)
     if C is not None and eps is None and blur is None and relative_eps is None:
-        raise ValueError("eps (or blur, relative_eps) is required with a cost matrix C")
+        raise ValueError("eps (or blur) is required with a cost matrix C (or relative_eps)")
     kw = dict(
         cost=cost, power=0.0 if power is None else as_float(power, "power"),
         **eps_blur(eps, blur),
