@@ -149,7 +149,7 @@ typedef struct {
     int max_iter;
     /* OpenMP threads inside each call: 0 = OpenMP's default, 1 = serial. */
     int threads;
-    /* Scale-aware ε, OTT's relative_epsilon (docs/math.md A.8): when > 0,
+    /* Scale-aware ε, OTT's relative_epsilon (docs/math.md A.9): when > 0,
      * ε = relative_eps × stat(C), stat = relative_to (otk_cost_statistic,
      * otkit/cost.h) of C_xy, computed once by alloc.  blur is then unused;
      * eps and relative_eps both set is OTK_EPARAM.  0 (default): not set. */

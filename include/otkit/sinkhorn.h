@@ -150,7 +150,7 @@ typedef struct {
     int no_annealing;
     /* OpenMP threads used inside each call: 0 = OpenMP's default, 1 = serial. */
     int threads;
-    /* Scale-aware ε, OTT's relative_epsilon (docs/math.md A.8): when > 0,
+    /* Scale-aware ε, OTT's relative_epsilon (docs/math.md A.9): when > 0,
      * ε = relative_eps × stat(C), stat = relative_to (otk_cost_statistic,
      * otkit/cost.h) of the cost, computed once by alloc.  blur is then unused;
      * eps and relative_eps both set is OTK_EPARAM.  0 (default): not set. */

@@ -95,7 +95,7 @@ otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost
                  cost->ops->kind);
     const double p = c->p > 0.0 ? c->p : cost->exponent;
     /* scale_cost solves for C/s: ε and ρ given in units of C/s are s times
-     * theirs in units of C, in which the solver works (docs/math.md A.8). */
+     * theirs in units of C, in which the solver works (docs/math.md A.9). */
     double scale = 1.0;
     if (c->scale_cost > 0.0)
         scale = c->scale_cost;
