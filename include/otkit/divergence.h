@@ -158,10 +158,9 @@ typedef struct {
     /* OTT's scale_cost: solve for C/s, s = scale_cost (> 0) or the statistic
      * scale_cost_stat (an otk_relative_to) of C_xy; the same s and ε serve
      * the three problems.  Not set: scale_cost 0 and scale_cost_stat -1 (the
-     * defaults); both set is
-     * OTK_EPARAM.  eps, blur^p, rho and reach^p are then in units
-     * of C/s (a relative ε is relative_eps × stat(C)); diameter stays in
-     * units of C.  Everything reported (values, potentials, eps, rho) is in
+     * defaults); both set is OTK_EPARAM.  eps, blur^p, rho and reach^p are
+     * then in units of C/s (a relative ε is relative_eps × stat(C));
+     * diameter stays in units of C.  Everything reported (values, potentials, eps, rho) is in
      * units of C, s times what OTT reports for C/s; result.scale_cost is s. */
     double scale_cost;
     int scale_cost_stat;
