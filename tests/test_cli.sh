@@ -1253,7 +1253,7 @@ check_unknown_name "converge or fixed" sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --sche
 check_unknown_name "auto, symmetric or alternating" sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --update nope
 check_unknown_name "sqeuclidean, half-sqeuclidean, euclidean, l1, lp or lp-over-p" \
     divergence "$tmp/X.csv" "$tmp/Y.csv" --cost nope
-check_unknown_name "max_cost or median" monge-gap "$tmp/X.csv" "$tmp/X.csv" --relative-to nope
+check_unknown_name "std, mean, max_cost or median" monge-gap "$tmp/X.csv" "$tmp/X.csv" --relative-to nope
 check_unknown_name "unrolled or envelope" sinkd "$tmp/X.csv" "$tmp/X.csv" --grad-mode nope
 check_unknown_name "kl, reverse-kl, js or soft-ce" sinkd "$tmp/X.csv" "$tmp/X.csv" --kd nope
 check_unknown_name "otkit or solomon" mesh a b c --t-convention nope
