@@ -55,7 +55,8 @@ def monge_gap(x, tx, w=None, cost="sqeuclidean", power=None, eps=None, relative_
     cost_fn, epsilon, relative_epsilon): with neither eps nor relative_eps,
     relative_eps=0.05 and relative_to="std" is OTT's default (eps = 0.05 * std
     of the n x n cost matrix C_ij = c(x_i, T(x_j)), computed without forming
-    it); eps= gives an absolute value in cost units.  eps and relative_eps
+    it; relative_to "mean", "max_cost" and "median" are the other statistics,
+    as otkit.sinkhorn); eps= gives an absolute value in cost units.  eps and relative_eps
     exclude each other.  The ground cost defaults to "sqeuclidean"
     |x-y|^2 (OTT's default); see otkit.sinkhorn for the others.
 
