@@ -93,7 +93,19 @@ otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost
                  "params.relative_eps and params.scale_cost do not apply to a %s cost built for "
                  "one eps",
                  cost->ops->kind);
-    const double p = c->p > 0.0 ? c->p : cost->exponent;
+    /* Numbers given as a matrix (dense, sparse, callback) have no exponent:
+     * blur and reach are lengths only with one, so they are refused rather
+     * than read as ε and ρ (the annealing alone then runs in ε, p = 1). */
+    const int no_exponent = !(c->p > 0.0) && !(cost->exponent > 0.0) && !(cost->fixed_eps > 0.0);
+    OTK_REQUIRE_(!no_exponent || c->eps > 0.0 || c->relative_eps > 0.0,
+                 "params.blur = %g needs the cost's exponent p (eps = blur^p) and a %s cost has "
+                 "none: set params.eps (cost units) or params.p",
+                 c->blur, cost->ops->kind);
+    OTK_REQUIRE_(!no_exponent || c->reach == 0.0,
+                 "params.reach = %g needs the cost's exponent p (rho = reach^p) and a %s cost "
+                 "has none: set the rho (cost units) or params.p",
+                 c->reach, cost->ops->kind);
+    const double p = c->p > 0.0 ? c->p : cost->exponent > 0.0 ? cost->exponent : 1.0;
     /* scale_cost solves for C/s: ε and ρ given in units of C/s are s times
      * theirs in units of C, in which the solver works (docs/math.md A.9). */
     double scale = 1.0;

@@ -13,7 +13,7 @@ geomloss_cost <- function(p) {
 }
 
 .otk_div_opt <- function(eps, blur, reach, rho, scaling, debias, schedule, update,
-                         diameter, exponent, tol, max_iter, threads, power, grad,
+                         diameter, p, tol, max_iter, threads, power, grad,
                          cache_mb = 0, relative_eps = NULL, relative_to = NULL,
                          scale_cost = NULL, plan = FALSE, plan_apply = NULL,
                          plan_apply_t = NULL, barycentric_Y = NULL) {
@@ -34,7 +34,7 @@ geomloss_cost <- function(p) {
          update = .otk_choice(update, "update", "update"),
          scaling = .otk_num(scaling, "scaling"),
          diameter = .otk_pos0(diameter, "diameter"),
-         p = .otk_pos0(exponent, "exponent"),
+         p = .otk_pos0(p, "p"),
          debias = as.integer(.otk_flag(debias, "debias")),
          tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
          threads = .otk_int(threads, "threads"), cache_mb = .otk_cache_mb(cache_mb)))
@@ -57,26 +57,27 @@ geomloss_cost <- function(p) {
     res
 }
 
-sinkhorn_divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = 2, cost = NULL,
-                                power = NULL, eps = NULL, reach = NULL, rho = NULL,
-                                scaling = 0.5, debias = TRUE, schedule = "converge",
-                                update = "auto", diameter = NULL, exponent = NULL,
-                                tol = 1e-6, max_iter = 10000L, threads = 0L, grad = FALSE,
-                                warn = TRUE, cache_mb = 0, relative_eps = NULL,
-                                relative_to = NULL, scale_cost = NULL, plan = FALSE,
-                                plan_apply = NULL, plan_apply_t = NULL,
-                                barycentric = FALSE) {
+# p is the cost's exponent, as everywhere: without cost it picks GeomLoss's
+# |x-y|^p/p (p = 2 when not given), with cost it overrides that cost's own.
+divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = NULL, cost = NULL,
+                       power = NULL, eps = NULL, reach = NULL, rho = NULL,
+                       scaling = 0.5, debias = TRUE, schedule = "converge",
+                       update = "auto", diameter = NULL, tol = 1e-6, max_iter = 10000L,
+                       threads = 0L, grad = FALSE, warn = TRUE, cache_mb = 0,
+                       exponent = NULL, relative_eps = NULL, relative_to = NULL,
+                       scale_cost = NULL, plan = FALSE, plan_apply = NULL,
+                       plan_apply_t = NULL, barycentric = FALSE) {
+    p <- .otk_exponent(p, exponent)
     if (is.null(cost)) {
-        g <- geomloss_cost(p)
+        g <- geomloss_cost(if (is.null(p)) 2 else p)
         cost <- g$cost
         if (is.null(power)) power <- g$power
-        if (is.null(exponent)) exponent <- p
     }
     .otk_flag(warn, "warn")
     x <- .otk_points(x, "x")
     y <- .otk_points(y, "y")
     opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update, diameter,
-                        exponent, tol, max_iter, threads, power,
+                        p, tol, max_iter, threads, power,
                         .otk_grad_flags(grad, c("a", "b", "x", "y")), cache_mb, relative_eps,
                         relative_to, scale_cost, plan, plan_apply, plan_apply_t,
                         .otk_bary_Y(barycentric, y))
@@ -86,25 +87,30 @@ sinkhorn_divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = 2, co
     a <- .otk_weights(a, nrow(x), "a")
     b <- .otk_weights(b, nrow(y), "b")
     res <- .Call(otkr_divergence, x, y, a, b, cost, opt)
-    .otk_div_result(res, opt, warn, "otkit::sinkhorn_divergence")
+    .otk_div_result(res, opt, warn, "otkit::divergence")
 }
 
-sinkhorn_divergence_matrix <- function(C_xy, C_xx = NULL, C_yy = NULL, a = NULL, b = NULL,
-                                       eps = NULL, blur = NULL, reach = NULL, rho = NULL,
-                                       scaling = 0.5, debias = TRUE, schedule = "converge",
-                                       update = "auto", diameter = NULL, exponent = NULL,
-                                       tol = 1e-6, max_iter = 10000L, threads = 0L,
-                                       grad = FALSE, warn = TRUE, relative_eps = NULL,
-                                       relative_to = NULL, scale_cost = NULL, plan = FALSE,
-                                       plan_apply = NULL, plan_apply_t = NULL,
-                                       barycentric = NULL) {
-    if (is.null(eps) && is.null(blur) && is.null(relative_eps))
-        .otk_stop("eps (or blur) is required with cost matrices (or relative_eps)")
+# The former name (the Python package, the C library and otk say divergence).
+sinkhorn_divergence <- divergence
+
+divergence_matrix <- function(C_xy, C_xx = NULL, C_yy = NULL, a = NULL, b = NULL,
+                              eps = NULL, blur = NULL, reach = NULL, rho = NULL,
+                              scaling = 0.5, debias = TRUE, schedule = "converge",
+                              update = "auto", diameter = NULL, p = NULL,
+                              tol = 1e-6, max_iter = 10000L, threads = 0L,
+                              grad = FALSE, warn = TRUE, exponent = NULL,
+                              relative_eps = NULL, relative_to = NULL, scale_cost = NULL,
+                              plan = FALSE, plan_apply = NULL, plan_apply_t = NULL,
+                              barycentric = NULL) {
+    p <- .otk_exponent(p, exponent)
+    .otk_exclusive("eps", eps, "blur", blur)
+    .otk_exclusive("reach", reach, "rho", rho)
+    .otk_matrix_exponent(eps, blur, reach, p, "cost matrices", relative_eps)
     if (isTRUE(debias) && (is.null(C_xx) || is.null(C_yy)))
         .otk_stop(if (is.null(C_xx)) "C_xx" else "C_yy", " is required unless debias = FALSE")
     .otk_flag(warn, "warn")
     opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update, diameter,
-                        exponent, tol, max_iter, threads, NULL,
+                        p, tol, max_iter, threads, NULL,
                         .otk_grad_flags(grad, c("a", "b")), 0, relative_eps, relative_to,
                         scale_cost, plan, plan_apply, plan_apply_t,
                         if (is.null(barycentric)) NULL
@@ -117,5 +123,7 @@ sinkhorn_divergence_matrix <- function(C_xy, C_xx = NULL, C_yy = NULL, a = NULL,
     res <- .Call(otkr_divergence_matrix, C_xy, C_xx, C_yy, a, b, opt)
     res$grad_x <- NULL
     res$grad_y <- NULL
-    .otk_div_result(res, opt, warn, "otkit::sinkhorn_divergence_matrix")
+    .otk_div_result(res, opt, warn, "otkit::divergence_matrix")
 }
+
+sinkhorn_divergence_matrix <- divergence_matrix
