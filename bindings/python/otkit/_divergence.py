@@ -169,9 +169,9 @@ class Divergence:
         gradients exist."""
         exclusive("eps", eps, "blur", blur)
         scale_kw = scale_options(eps, blur, relative_eps, relative_to, scale_cost)
+        exclusive("reach", reach, "rho", rho)
         p = _exponent(p, exponent)
         matrix_exponent(eps, blur, reach, p, what="cost matrices", relative_eps=relative_eps)
-        exclusive("reach", reach, "rho", rho)
         self = cls.__new__(cls)
         self._tol, self._max_iter, self._warn = as_float(tol, "tol"), max_iter, warn
         self._y = None
