@@ -49,10 +49,14 @@ typedef struct {
     otk_schedule schedule;
     otk_update update;
     int max_iter, threads;
+    double relative_eps, scale_cost;
+    otk_relative_to relative_to;
+    int scale_cost_stat;
 } otk__common_params;
 
 typedef struct {
     double eps, p, blur, diameter; /* ε = blur^p; diameter starts the schedule */
+    double scale;                  /* scale_cost's divisor s (1 = none): ε and ρ are s × theirs */
     otk_update update;             /* AUTO resolved */
     int threads;                   /* OpenMP threads, > 0 */
 } otk__resolved_params;
@@ -73,13 +77,19 @@ typedef struct {
         (par)->tol = 1e-6;                           \
         (par)->max_iter = 10000;                     \
         (par)->threads = 0;                          \
+        (par)->relative_eps = 0.0;                   \
+        (par)->relative_to = OTK_RELATIVE_MEAN;      \
+        (par)->scale_cost = 0.0;                     \
+        (par)->scale_cost_stat = -1;                 \
     } while (0)
 
 /* The shared fields of any such params struct, gathered for otk__resolve_common. */
 #define OTK__COMMON_PARAMS_OF(par)                                                        \
     ((otk__common_params){(par)->eps, (par)->blur, (par)->reach, (par)->scaling,           \
                           (par)->diameter, (par)->p, (par)->tol, (par)->schedule,          \
-                          (par)->update, (par)->max_iter, (par)->threads})
+                          (par)->update, (par)->max_iter, (par)->threads,          \
+                          (par)->relative_eps, (par)->scale_cost, (par)->relative_to,  \
+                          (par)->scale_cost_stat})
 
 /* What OTK_UPDATE_AUTO runs with the converge schedule, chosen by
  * measurement (bench/accel.py, bench/results/accel.md). */
@@ -99,7 +109,8 @@ static inline double otk__kappa(double eps, double rho)
 }
 
 /* Validate the shared fields (OTK_EPARAM naming the field) and resolve them
- * against `cost` (its exponent and diameter unless overridden). */
+ * against `cost` (its exponent and diameter unless overridden; its statistics
+ * for relative_eps and scale_cost, otk_cost_statistic). */
 otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost,
                                otk__resolved_params *out);
 

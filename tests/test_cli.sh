@@ -218,6 +218,47 @@ for pair in "--rho --reach" "--reach --rho-a" "--rho --rho-b"; do
     fi
 done
 
+# scale-aware eps (OTT's relative_epsilon, scale_cost): eps = F x stat(C) of
+# the sqeuclidean cost of X, Y recomputed here; --scale-cost S reports s.
+for stat in mean median max_cost; do
+    run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --relative-eps 0.05 --relative-to $stat
+    if [ $rc -eq 0 ] && json_true "$tmp/out" '
+(lambda X, Y, s: abs(d["eps"] - 0.05 * s(sorted(sum((xi - yi) ** 2 for xi, yi in zip(x, y))
+                                        for x in X for y in Y))) <= 1e-12 * d["eps"])(
+    csv(T + "/X.csv"), csv(T + "/Y.csv"),
+    {"mean": lambda v: sum(v) / len(v), "max_cost": lambda v: v[-1],
+     "median": lambda v: (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2}["'$stat'"])
+and d["scale_cost"] == 1'; then
+        pass "sinkhorn --relative-eps 0.05 --relative-to $stat: eps = 0.05 x $stat(C)"
+    else
+        fail "sinkhorn --relative-eps --relative-to $stat (exit $rc)"
+    fi
+done
+run_otk divergence "$tmp/X.csv" "$tmp/Y.csv" --scale-cost 2.5 --eps 0.01
+if [ $rc -eq 0 ] && json_true "$tmp/out" 'd["scale_cost"] == 2.5 and abs(d["eps"] - 0.025) < 1e-15'; then
+    pass "divergence --scale-cost 2.5 --eps 0.01: eps 0.025 in units of C"
+else
+    fail "divergence --scale-cost 2.5 (exit $rc)"
+fi
+for pair in "--relative-eps 0.1 --eps 0.01" "--relative-eps 0.1 --blur 0.05"; do
+    for cmd in sinkhorn divergence; do
+        other=$(echo "$pair" | cut -d' ' -f3)
+        run_otk $cmd "$tmp/x01.csv" "$tmp/y01.csv" $pair
+        if [ $rc -eq 2 ] && grep -q -- '--relative-eps' "$tmp/err" \
+            && grep -q -- "$other" "$tmp/err" && [ ! -s "$tmp/out" ]; then
+            pass "$cmd $pair: exit 2 naming both"
+        else
+            fail "$cmd $pair (exit $rc, expected 2 naming both)"
+        fi
+    done
+done
+run_otk sinkhorn "$tmp/x01.csv" "$tmp/y01.csv" --scale-cost meen
+if [ $rc -eq 2 ] && grep -q -- 'median' "$tmp/err"; then
+    pass "--scale-cost meen: exit 2 listing the statistics"
+else
+    fail "--scale-cost meen (exit $rc, expected 2)"
+fi
+
 # not converged: exit 3, JSON still printed
 run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --max-iter 1 --tol 1e-15
 if [ $rc -eq 3 ] && json_true "$tmp/out" \
@@ -1296,7 +1337,7 @@ check_unknown_name "converge or fixed" sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --sche
 check_unknown_name "auto, symmetric, alternating, overrelaxed, translated or accelerated" sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --update nope
 check_unknown_name "sqeuclidean, half-sqeuclidean, euclidean, l1, lp or lp-over-p" \
     divergence "$tmp/X.csv" "$tmp/Y.csv" --cost nope
-check_unknown_name "std or mean" monge-gap "$tmp/X.csv" "$tmp/X.csv" --relative-to nope
+check_unknown_name "std, mean, max_cost or median" monge-gap "$tmp/X.csv" "$tmp/X.csv" --relative-to nope
 check_unknown_name "unrolled or envelope" sinkd "$tmp/X.csv" "$tmp/X.csv" --grad-mode nope
 check_unknown_name "kl, reverse-kl, js or soft-ce" sinkd "$tmp/X.csv" "$tmp/X.csv" --kd nope
 check_unknown_name "otkit or solomon" mesh a b c --t-convention nope

@@ -1059,12 +1059,154 @@ START_TEST(test_divergence_rejects_bad_input)
 }
 END_TEST
 
+/* ------------------------------------------------------------ the plan */
+
+START_TEST(test_divergence_plan_is_the_converged_sinkhorn_plan)
+{
+    /* π^{ab} from the divergence's potentials: its products and projection
+     * against the dense plan formed here, and the dense plan against
+     * otk_sinkhorn's at the same ε (both converged to 1e-13). */
+    tk_rng rng = tk_rng_seed(61);
+    const size_t n = 12, m = 17, d = 2, k = 3;
+    double x[12 * 2], y[17 * 2], a[12], b[17], V[17 * 3], U[12 * 3];
+    tk_points_uniform(&rng, n, d, x);
+    tk_points_gauss(&rng, m, d, 0.6, 0.3, y);
+    tk_weights_random(&rng, n, 1.0, a);
+    tk_weights_random(&rng, m, 1.0, b);
+    for (size_t q = 0; q < m * k; q++)
+        V[q] = tk_gauss(&rng);
+    for (size_t q = 0; q < n * k; q++)
+        U[q] = tk_gauss(&rng);
+    const double eps = 0.02;
+    double *C = tk_cost_matrix(OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, n, m, d, x, y);
+    otk_divergence_params par = converge_params(eps, INFINITY, 1e-13);
+    otk_divergence *div;
+    otk_divergence_result res;
+    TK_ASSERT_OK(otk_divergence_alloc_points(&div, n, m, d, x, y, OTK_GROUND_HALF_SQEUCLIDEAN,
+                                             0.0, &par));
+    double out[17 * 3];
+    TK_ASSERT_FAILS(otk_divergence_plan_apply(div, 0, k, V, out), OTK_ESTATE, "solve");
+    TK_ASSERT_OK(otk_divergence_solve(div, a, b, &res));
+    const double *f, *g;
+    TK_ASSERT_OK(otk_divergence_potentials(div, &f, &g, NULL, NULL));
+    double P[12 * 17], Pd[12 * 17], Ps[12 * 17];
+    tk_plan(n, m, C, a, b, eps, f, g, P);
+    TK_ASSERT_OK(otk_divergence_plan(div, Pd));
+    TK_ASSERT_VEC_ABS(Pd, P, n * m, 1e-15, "dense plan");
+    /* π·V, πᵀ·U, the projection of y. */
+    TK_ASSERT_OK(otk_divergence_plan_apply(div, 0, k, V, out));
+    for (size_t i = 0; i < n; i++)
+        for (size_t q = 0; q < k; q++) {
+            double e = 0.0;
+            for (size_t j = 0; j < m; j++)
+                e += P[i * m + j] * V[j * k + q];
+            TK_ASSERT_ABS(out[i * k + q], e, 1e-14);
+        }
+    TK_ASSERT_OK(otk_divergence_plan_apply(div, 1, k, U, out));
+    for (size_t j = 0; j < m; j++)
+        for (size_t q = 0; q < k; q++) {
+            double e = 0.0;
+            for (size_t i = 0; i < n; i++)
+                e += P[i * m + j] * U[i * k + q];
+            TK_ASSERT_ABS(out[j * k + q], e, 1e-14);
+        }
+    double T[12 * 2];
+    TK_ASSERT_OK(otk_divergence_barycentric(div, d, y, T));
+    for (size_t i = 0; i < n; i++) {
+        double r = 0.0, t0 = 0.0, t1 = 0.0;
+        for (size_t j = 0; j < m; j++) {
+            r += P[i * m + j];
+            t0 += P[i * m + j] * y[j * d];
+            t1 += P[i * m + j] * y[j * d + 1];
+        }
+        TK_ASSERT_ABS(T[i * d], t0 / r, 1e-13);
+        TK_ASSERT_ABS(T[i * d + 1], t1 / r, 1e-13);
+    }
+    /* The same plan as otk_sinkhorn's on C_xy. */
+    otk_cost *c;
+    TK_ASSERT_OK(otk_cost_points(&c, n, m, d, x, y, OTK_GROUND_HALF_SQEUCLIDEAN, 0.0));
+    otk_sinkhorn_params sp;
+    otk_sinkhorn_params_default(&sp);
+    sp.eps = eps;
+    sp.tol = 1e-13;
+    sp.max_iter = 100000;
+    sp.threads = 1;
+    otk_sinkhorn *sk;
+    otk_sinkhorn_result sr;
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&sk, c, &sp));
+    TK_ASSERT_OK(otk_sinkhorn_solve(sk, a, b, &sr));
+    TK_ASSERT_OK(otk_sinkhorn_plan(sk, Ps));
+    TK_ASSERT_VEC_ABS(Pd, Ps, n * m, 1e-12, "divergence plan vs sinkhorn plan");
+    TK_ASSERT_FAILS(otk_divergence_plan_apply(div, 2, k, V, out), OTK_EPARAM, "axis");
+    TK_ASSERT_FAILS(otk_divergence_plan_apply(div, 0, 0, V, out), OTK_ESIZE, "k");
+    TK_ASSERT_FAILS(otk_divergence_barycentric(div, d, NULL, T), OTK_ENULL, "Y");
+    TK_ASSERT_FAILS(otk_divergence_plan(div, NULL), OTK_ENULL, "NULL");
+    otk_sinkhorn_free(sk);
+    otk_cost_free(c);
+    otk_divergence_free(div);
+    free(C);
+}
+END_TEST
+
+START_TEST(test_divergence_relative_eps_and_scale_cost_use_the_cross_cost)
+{
+    /* ε = relative_eps × mean(C_xy) gives the divergence at that ε; with
+     * scale_cost s the value is s times the divergence of the costs / s
+     * (the half squared cost / s is the squared cost with points / sqrt(2s)). */
+    tk_rng rng = tk_rng_seed(62);
+    const size_t n = 11, m = 14, d = 2;
+    double x[11 * 2], y[14 * 2], xs[11 * 2], ys[14 * 2], a[11], b[14];
+    tk_points_uniform(&rng, n, d, x);
+    tk_points_gauss(&rng, m, d, 0.6, 0.3, y);
+    tk_weights_random(&rng, n, 1.0, a);
+    tk_weights_random(&rng, m, 1.0, b);
+    double *C = tk_cost_matrix(OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, n, m, d, x, y);
+    double mean = 0.0;
+    for (size_t q = 0; q < n * m; q++)
+        mean += C[q];
+    mean /= (double)(n * m);
+    otk_divergence_params rel = converge_params(0.0, INFINITY, 1e-12);
+    rel.relative_eps = 0.1;
+    otk_divergence *div;
+    otk_divergence_result r1;
+    TK_ASSERT_OK(otk_divergence_alloc_points(&div, n, m, d, x, y, OTK_GROUND_HALF_SQEUCLIDEAN,
+                                             0.0, &rel));
+    TK_ASSERT_OK(otk_divergence_solve(div, a, b, &r1));
+    otk_divergence_free(div);
+    TK_ASSERT_REL(r1.eps, 0.1 * mean, 1e-13);
+    otk_divergence_params abs = converge_params(r1.eps, INFINITY, 1e-12);
+    const double v = divergence_of(n, m, d, x, y, a, b, OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &abs);
+    ck_assert(v == r1.divergence);
+    rel.eps = 0.01;
+    TK_ASSERT_FAILS(otk_divergence_alloc_points(&div, n, m, d, x, y, OTK_GROUND_HALF_SQEUCLIDEAN,
+                                                0.0, &rel),
+                    OTK_EPARAM, "relative_eps");
+
+    const double s = 2.5, shrink = 1.0 / sqrt(2.0 * s);
+    for (size_t q = 0; q < n * d; q++)
+        xs[q] = x[q] * shrink;
+    for (size_t q = 0; q < m * d; q++)
+        ys[q] = y[q] * shrink;
+    otk_divergence_params sc = converge_params(0.03, 0.4, 1e-12);
+    sc.scale_cost = s;
+    sc.diameter = 2.0; /* the same ε-list in units of C for both */
+    otk_divergence_params plain = converge_params(0.03, 0.4, 1e-12);
+    plain.diameter = 2.0 / sqrt(s);
+    const double vs = divergence_of(n, m, d, x, y, a, b, OTK_GROUND_HALF_SQEUCLIDEAN, 0.0, &sc);
+    const double vp = divergence_of(n, m, d, xs, ys, a, b, OTK_GROUND_SQEUCLIDEAN, 0.0, &plain);
+    TK_ASSERT_REL(vs, s * vp, 1e-10);
+    free(C);
+}
+END_TEST
+
 Suite *divergence_suite(void)
 {
     Suite *s = suite_create("divergence");
     TCase *tc = tcase_create("geomloss");
     tk_set_timeout(tc, 30);
     tcase_add_test(tc, test_divergence_fixed_schedule_matches_geomloss);
+    tcase_add_test(tc, test_divergence_plan_is_the_converged_sinkhorn_plan);
+    tcase_add_test(tc, test_divergence_relative_eps_and_scale_cost_use_the_cross_cost);
     tcase_add_test(tc, test_divergence_fixed_schedule_iterations_match_worked_examples);
     tcase_add_test(tc, test_divergence_fixed_schedule_gradients_match_geomloss);
     suite_add_tcase(s, tc);

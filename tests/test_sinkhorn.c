@@ -2057,11 +2057,212 @@ START_TEST(test_overrelaxed_converges_where_a_fixed_large_omega_diverges)
 }
 END_TEST
 
+/* ------------------------------------------ cost statistics, scale-aware ε */
+
+static int cmp_double(const void *p, const void *q)
+{
+    const double x = *(const double *)p, y = *(const double *)q;
+    return (x > y) - (x < y);
+}
+
+/* numpy's mean, std (population), max and median of the N entries, by a
+ * two-pass mean/variance and a sort. */
+static void brute_stats(const double *C, size_t N, double out[4])
+{
+    double *v = tk_alloc(N, sizeof *v);
+    memcpy(v, C, N * sizeof *v);
+    qsort(v, N, sizeof *v, cmp_double);
+    double mean = 0.0, var = 0.0;
+    for (size_t k = 0; k < N; k++)
+        mean += v[k];
+    mean /= (double)N;
+    for (size_t k = 0; k < N; k++)
+        var += (v[k] - mean) * (v[k] - mean);
+    out[OTK_RELATIVE_MEAN] = mean;
+    out[OTK_RELATIVE_STD] = sqrt(var / (double)N);
+    out[OTK_RELATIVE_MAX_COST] = v[N - 1];
+    out[OTK_RELATIVE_MEDIAN] = N % 2 ? v[N / 2] : (v[N / 2 - 1] + v[N / 2]) / 2.0;
+    free(v);
+}
+
+static double infinite_middle(size_t i, size_t j, void *ctx)
+{
+    (void)i;
+    (void)ctx;
+    return j == 1 ? INFINITY : (double)j;
+}
+
+START_TEST(test_cost_statistics_match_the_sorted_entries)
+{
+    /* Odd and even entry counts (median of one entry or the mean of two),
+     * a dense cost (the same entries: exact), a point cloud (its own
+     * arithmetic: 1e-12), and a dense cost with negatives, signed zeros and
+     * ties (the radix keys' order). */
+    for (int odd = 0; odd < 2; odd++) {
+        problem p = problem_random(90 + odd, 15, odd ? 21 : 22, 3, 1.0, 1.0);
+        double *C = tk_cost_matrix(OTK_GROUND_SQEUCLIDEAN, 0.0, p.n, p.m, p.d, p.x, p.y);
+        double ref[4];
+        brute_stats(C, p.n * p.m, ref);
+        otk_cost *dc = NULL, *pc = points_cost(&p, OTK_GROUND_SQEUCLIDEAN, 0.0);
+        TK_ASSERT_OK(otk_cost_dense(&dc, p.n, p.m, C, p.m));
+        for (int k = 0; k < 4; k++) {
+            double vd, vp;
+            TK_ASSERT_OK(otk_cost_statistic(dc, (otk_relative_to)k, &vd, 1));
+            TK_ASSERT_OK(otk_cost_statistic(pc, (otk_relative_to)k, &vp, 2));
+            if (k == OTK_RELATIVE_MAX_COST || k == OTK_RELATIVE_MEDIAN)
+                ck_assert_msg(vd == ref[k], "%s: %.17g != %.17g",
+                              otk_relative_to_name((otk_relative_to)k), vd, ref[k]);
+            else
+                TK_ASSERT_REL(vd, ref[k], 1e-13);
+            TK_ASSERT_REL(vp, ref[k], 1e-12);
+        }
+        otk_cost_free(dc);
+        otk_cost_free(pc);
+        free(C);
+        problem_free(&p);
+    }
+    static const double vals[] = {-1.5, -0.0, 0.0, 2.0, -1.5, 7.25, 2.0, -3e-300, 1e300, 2.0};
+    for (size_t N = 1; N <= 10; N++) {
+        double ref[4], v;
+        brute_stats(vals, N, ref);
+        otk_cost *c = NULL;
+        TK_ASSERT_OK(otk_cost_dense(&c, 1, N, vals, N));
+        TK_ASSERT_OK(otk_cost_statistic(c, OTK_RELATIVE_MEDIAN, &v, 1));
+        ck_assert_msg(v == ref[OTK_RELATIVE_MEDIAN], "N = %zu: median %.17g != %.17g", N, v,
+                      ref[OTK_RELATIVE_MEDIAN]);
+        TK_ASSERT_OK(otk_cost_statistic(c, OTK_RELATIVE_MAX_COST, &v, 1));
+        ck_assert(v == ref[OTK_RELATIVE_MAX_COST]);
+        otk_cost_free(c);
+    }
+    otk_cost *c = NULL;
+    double v;
+    TK_ASSERT_OK(otk_cost_callback(&c, 1, 3, infinite_middle, NULL, 1.0));
+    TK_ASSERT_FAILS(otk_cost_statistic(c, OTK_RELATIVE_MEDIAN, &v, 1), OTK_ENONFINITE, "finite");
+    TK_ASSERT_FAILS(otk_cost_statistic(c, OTK_RELATIVE_MAX_COST, &v, 1), OTK_ENONFINITE,
+                    "finite");
+    TK_ASSERT_FAILS(otk_cost_statistic(c, (otk_relative_to)9, &v, 1), OTK_EPARAM, "stat");
+    otk_cost_free(c);
+}
+END_TEST
+
+START_TEST(test_relative_eps_is_the_statistic_times_the_factor)
+{
+    /* OTT's relative_epsilon: ε = relative_eps × stat(C); the solve equals
+     * the one given that ε directly. */
+    problem p = problem_random(92, 18, 25, 2, 1.0, 1.0);
+    double *C = tk_cost_matrix(OTK_GROUND_SQEUCLIDEAN, 0.0, p.n, p.m, p.d, p.x, p.y);
+    double ref[4];
+    brute_stats(C, p.n * p.m, ref);
+    otk_cost *c = NULL;
+    TK_ASSERT_OK(otk_cost_dense(&c, p.n, p.m, C, p.m));
+    for (int k = 0; k < 4; k++) {
+        otk_sinkhorn_params rel = params_converge(0.0, 1e-10);
+        rel.relative_eps = 0.05;
+        rel.relative_to = (otk_relative_to)k;
+        otk_sinkhorn_result r1, r2;
+        otk_sinkhorn *s1 = solve_ok(c, &rel, p.a, p.b, &r1);
+        TK_ASSERT_REL(r1.eps, 0.05 * ref[k], 1e-13);
+        otk_sinkhorn_params abs = params_converge(r1.eps, 1e-10);
+        otk_sinkhorn *s2 = solve_ok(c, &abs, p.a, p.b, &r2);
+        ck_assert(r1.ot_kl == r2.ot_kl && r1.iterations == r2.iterations);
+        ck_assert(r1.scale_cost == 1.0);
+        otk_sinkhorn_free(s1);
+        otk_sinkhorn_free(s2);
+    }
+    otk_sinkhorn *s = NULL;
+    otk_sinkhorn_params par = params_converge(0.01, 1e-6);
+    par.relative_eps = 0.05;
+    TK_ASSERT_FAILS(otk_sinkhorn_alloc(&s, c, &par), OTK_EPARAM, "relative_eps");
+    par = params_converge(0.01, 1e-6);
+    par.scale_cost = 2.0;
+    par.scale_cost_stat = OTK_RELATIVE_MEAN;
+    TK_ASSERT_FAILS(otk_sinkhorn_alloc(&s, c, &par), OTK_EPARAM, "scale_cost_stat");
+    par.scale_cost = 0.0;
+    par.scale_cost_stat = 7;
+    TK_ASSERT_FAILS(otk_sinkhorn_alloc(&s, c, &par), OTK_EPARAM, "scale_cost_stat");
+    par.scale_cost_stat = -1;
+    par.relative_to = (otk_relative_to)7;
+    TK_ASSERT_FAILS(otk_sinkhorn_alloc(&s, c, &par), OTK_EPARAM, "relative_to");
+    par = params_converge(0.0, 1e-6);
+    par.relative_eps = -1.0;
+    TK_ASSERT_FAILS(otk_sinkhorn_alloc(&s, c, &par), OTK_EPARAM, "relative_eps");
+    /* All entries equal: std is 0, so is the relative ε. */
+    double zero[4] = {1.0, 1.0, 1.0, 1.0};
+    otk_cost *flat = NULL;
+    TK_ASSERT_OK(otk_cost_dense(&flat, 2, 2, zero, 2));
+    par.relative_eps = 0.05;
+    par.relative_to = OTK_RELATIVE_STD;
+    TK_ASSERT_FAILS(otk_sinkhorn_alloc(&s, flat, &par), OTK_EPARAM, "relative_eps");
+    otk_cost_free(flat);
+    otk_cost_free(c);
+    free(C);
+    problem_free(&p);
+}
+END_TEST
+
+START_TEST(test_scale_cost_solves_the_divided_cost_reported_in_its_units)
+{
+    /* OTT's scale_cost = s: the problem on C/s at the given ε and ρ; otkit
+     * reports it in units of C, so value, potentials, ε and ρ are s times
+     * those of a solve on C/s.  Balanced and unbalanced (ρ given and from
+     * reach), a number and the median. */
+    problem p = problem_random(93, 17, 23, 2, 1.0, 1.0);
+    double *C = tk_cost_matrix(OTK_GROUND_SQEUCLIDEAN, 0.0, p.n, p.m, p.d, p.x, p.y);
+    double ref[4];
+    brute_stats(C, p.n * p.m, ref);
+    for (int variant = 0; variant < 4; variant++) {
+        const double s = variant == 3 ? ref[OTK_RELATIVE_MEDIAN] : 3.7;
+        double *Cs = tk_alloc(p.n * p.m, sizeof *Cs);
+        for (size_t k = 0; k < p.n * p.m; k++)
+            Cs[k] = C[k] / s;
+        otk_cost *c = NULL, *cs = NULL;
+        TK_ASSERT_OK(otk_cost_dense(&c, p.n, p.m, C, p.m));
+        TK_ASSERT_OK(otk_cost_dense(&cs, p.n, p.m, Cs, p.m));
+        otk_sinkhorn_params ps = params_converge(0.02, 1e-11);
+        if (variant == 1)
+            ps.rho_a = ps.rho_b = 0.7;
+        if (variant == 2) {
+            ps.reach = 0.8; /* a matrix has no exponent: reach needs p */
+            ps.p = 1.0;
+        }
+        otk_sinkhorn_params pc = ps;
+        if (variant == 3)
+            pc.scale_cost_stat = OTK_RELATIVE_MEDIAN;
+        else
+            pc.scale_cost = s;
+        otk_sinkhorn_result rc, rs;
+        otk_sinkhorn *sc = solve_ok(c, &pc, p.a, p.b, &rc);
+        otk_sinkhorn *ss = solve_ok(cs, &ps, p.a, p.b, &rs);
+        ck_assert(rc.scale_cost == s);
+        TK_ASSERT_REL(rc.eps, s * rs.eps, 1e-15);
+        if (variant == 1 || variant == 2)
+            TK_ASSERT_REL(rc.rho_a, s * rs.rho_a, 1e-15);
+        TK_ASSERT_REL(rc.ot_kl, s * rs.ot_kl, 1e-12);
+        TK_ASSERT_REL(rc.ot_ent, s * rs.ot_ent, 1e-12);
+        TK_ASSERT_REL(rc.ot_lin, s * rs.ot_lin, 1e-12);
+        ck_assert_int_eq(rc.iterations, rs.iterations);
+        const double *fc = otk_sinkhorn_potential_f(sc), *fs = otk_sinkhorn_potential_f(ss);
+        for (size_t i = 0; i < p.n; i++)
+            TK_ASSERT_ABS(fc[i], s * fs[i], 1e-11 * s);
+        otk_sinkhorn_free(sc);
+        otk_sinkhorn_free(ss);
+        otk_cost_free(c);
+        otk_cost_free(cs);
+        free(Cs);
+    }
+    free(C);
+    problem_free(&p);
+}
+END_TEST
+
 Suite *sinkhorn_suite(void)
 {
     Suite *s = suite_create("sinkhorn");
     TCase *tc = tcase_create("closed_form");
     tcase_add_test(tc, test_set_eps_equals_a_fresh_solver);
+    tcase_add_test(tc, test_cost_statistics_match_the_sorted_entries);
+    tcase_add_test(tc, test_relative_eps_is_the_statistic_times_the_factor);
+    tcase_add_test(tc, test_scale_cost_solves_the_divided_cost_reported_in_its_units);
     tcase_add_test(tc, test_one_by_one_problem_transports_all_mass_at_cost_c);
     tcase_add_test(tc, test_two_by_two_symmetric_cost_has_the_closed_form_plan);
     tcase_add_test(tc, test_single_source_atom_sends_exactly_the_target_weights);

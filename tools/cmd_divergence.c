@@ -58,6 +58,7 @@ static const char divergence_usage[] =
     "  --grad-y F       dS/dy, m rows of d values\n"
     "  --grad-a F       dS/da, n values (balanced: projected to zero sum)\n"
     "  --grad-b F       dS/db, m values\n"
+    CLI_SCALE_OPTIONS_HELP
     CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
@@ -90,7 +91,8 @@ static const cli_option divergence_options[] = {
 
 static const unsigned divergence_groups = CLI_GROUP_WEIGHTS | CLI_GROUP_GROUND | CLI_GROUP_EPS |
                                           CLI_GROUP_BLUR | CLI_GROUP_STOP | CLI_GROUP_SCHEDULE |
-                                          CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT;
+                                          CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT |
+                                          CLI_GROUP_SCALE;
 
 typedef struct {
     cli_common common; /* X, Y and the shared options */
@@ -146,6 +148,7 @@ static int check_request(divergence_request *req)
         par->scaling = c->scaling;
     par->schedule = c->schedule;
     par->threads = c->threads;
+    CLI_APPLY_SCALE(c, par);
     par->cache_bytes = c->cache_bytes;
     req->ground = c->ground;
     req->power = c->power;
@@ -194,6 +197,7 @@ static void print_report(const divergence_request *req, const otk_divergence *di
     json_number(&w, "divergence", res->divergence);
     json_boolean(&w, "debias", par->debias);
     json_number(&w, "eps", res->eps);
+    json_number(&w, "scale_cost", res->scale_cost);
     json_number(&w, "rho", res->rho); /* ρ = ∞ (balanced) prints as null */
     json_number(&w, "marginal_error", res->marginal_error);
     json_integer(&w, "iterations", res->iterations);

@@ -32,6 +32,7 @@ static const char entropic_map_usage[] =
     "  --tol T          marginal tolerance (default 1e-6)\n"
     "  --max-iter N     iterations at the target eps (default 10000)\n"
     "  --threads K      OpenMP threads, 0 = OpenMP's default (default 0)\n"
+    CLI_SCALE_OPTIONS_HELP
     CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
@@ -43,7 +44,7 @@ static const char entropic_map_usage[] =
  * and the input options, all from the shared groups. */
 static const unsigned entropic_map_groups = CLI_GROUP_WEIGHTS | CLI_GROUP_GROUND |
                                             CLI_GROUP_EPS | CLI_GROUP_BLUR | CLI_GROUP_STOP |
-                                            CLI_GROUP_THREADS | CLI_GROUP_INPUT;
+                                            CLI_GROUP_THREADS | CLI_GROUP_INPUT | CLI_GROUP_SCALE;
 
 int cmd_entropic_map(int argc, char **argv)
 {
@@ -72,6 +73,7 @@ int cmd_entropic_map(int argc, char **argv)
     if (c->max_iter)
         params.max_iter = c->max_iter;
     params.threads = c->threads;
+    CLI_APPLY_SCALE(c, &params);
 
     int exit_status = CLI_EXIT_BAD_INPUT;
     cli_matrix x = {0, 0, NULL}, y = {0, 0, NULL}, z = {0, 0, NULL};

@@ -98,6 +98,7 @@ static const char sinkhorn_usage[] =
     "                   f (n values) then g (m values), GeomLoss gauge; the\n"
     "                   annealing is skipped and the updates run at the target ε\n"
     "                   (a converged F re-solves in 0 iterations)\n"
+    CLI_SCALE_OPTIONS_HELP
     CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
@@ -138,7 +139,8 @@ static const cli_option sinkhorn_options[] = {
 
 static const unsigned sinkhorn_groups = CLI_GROUP_WEIGHTS | CLI_GROUP_GROUND | CLI_GROUP_EPS |
                                         CLI_GROUP_BLUR | CLI_GROUP_STOP | CLI_GROUP_SCHEDULE |
-                                        CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT;
+                                        CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT |
+                                        CLI_GROUP_SCALE;
 
 /* What the command line asks for. */
 typedef struct {
@@ -242,6 +244,7 @@ static int check_request(sinkhorn_request *req)
         par->scaling = c->scaling;
     par->schedule = c->schedule;
     par->threads = c->threads;
+    CLI_APPLY_SCALE(c, par);
     if (req->cost_matrix_path) {
         if (c->npaths)
             return cli_usage_error("sinkhorn", "with --cost-matrix, X and Y are not given "
@@ -260,9 +263,9 @@ static int check_request(sinkhorn_request *req)
         if (!(par->p > 0.0) && req->given_reach)
             return cli_usage_error("sinkhorn", "--reach with --cost-matrix needs --p P, the "
                                                "exponent (ρ = R^P), or give --rho");
-        if (isnan(c->eps) && isnan(c->blur))
+        if (isnan(c->eps) && isnan(c->blur) && isnan(c->relative_eps))
             return cli_usage_error("sinkhorn", "--cost-matrix needs --eps E (or --blur B "
-                                               "with --p P, ε = B^P)");
+                                               "with --p P, ε = B^P, or --relative-eps F)");
         return 0;
     }
     if (c->npaths < 2)

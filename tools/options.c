@@ -19,6 +19,9 @@ enum {
     OPT_HEADER,
     OPT_INDEX_COL,
     OPT_DELIMITER,
+    OPT_RELATIVE_EPS,
+    OPT_RELATIVE_TO,
+    OPT_SCALE_COST,
     N_SHARED_OPTIONS
 };
 
@@ -42,6 +45,9 @@ static const struct {
     {{"--header", NULL, OPT_HEADER}, CLI_GROUP_INPUT},
     {{"--index-col", NULL, OPT_INDEX_COL}, CLI_GROUP_INPUT},
     {{"--delimiter", "C", OPT_DELIMITER}, CLI_GROUP_INPUT},
+    {{"--relative-eps", "F", OPT_RELATIVE_EPS}, CLI_GROUP_SCALE},
+    {{"--relative-to", "STAT", OPT_RELATIVE_TO}, CLI_GROUP_SCALE},
+    {{"--scale-cost", "S", OPT_SCALE_COST}, CLI_GROUP_SCALE},
 };
 
 /* What the apply function of the shared table needs. */
@@ -112,6 +118,18 @@ static int apply_shared(void *request, int id, const char *value)
         return 0;
     case OPT_DELIMITER:
         return parse_delimiter(command, value, &c->read.delimiter);
+    case OPT_RELATIVE_EPS:
+        return cli_parse_positive(command, "--relative-eps", value, &c->relative_eps);
+    case OPT_RELATIVE_TO:
+        return cli_parse_name(command, "--relative-to", "relative_to", value, &c->relative_to);
+    case OPT_SCALE_COST: {
+        /* A number, or the name of a statistic. */
+        const char *p = value;
+        if ((*p >= '0' && *p <= '9') || *p == '.' || *p == '+' || *p == '-')
+            return cli_parse_positive(command, "--scale-cost", value, &c->scale_cost);
+        return cli_parse_name(command, "--scale-cost", "relative_to", value,
+                              &c->scale_cost_stat);
+    }
     default:
         return -1;
     }
@@ -126,6 +144,8 @@ int cli_parse_command(const char *command, const char *usage, const cli_option *
     common->ground = OTK_GROUND_SQEUCLIDEAN;
     common->power = common->eps = common->blur = common->tol = common->scaling = NAN;
     common->schedule = OTK_SCHEDULE_CONVERGE;
+    common->relative_eps = common->scale_cost = NAN;
+    common->relative_to = common->scale_cost_stat = -1;
 
     cli_option shared[N_SHARED_OPTIONS + 1];
     size_t count = 0;
@@ -143,6 +163,12 @@ int cli_parse_command(const char *command, const char *usage, const cli_option *
     if (!isnan(common->eps) && !isnan(common->blur))
         return cli_usage_error(command, "give --eps or --blur, not both (--blur B sets eps = "
                                         "B^p)");
+    if (!isnan(common->relative_eps) && (!isnan(common->eps) || !isnan(common->blur)))
+        return cli_usage_error(command, "give --relative-eps or --%s, not both (--relative-eps "
+                                        "F sets eps = F x stat(C))",
+                               !isnan(common->eps) ? "eps" : "blur");
+    if (common->relative_to != -1 && isnan(common->relative_eps))
+        return cli_usage_error(command, "--relative-to needs --relative-eps");
     return 0;
 }
 

@@ -23,8 +23,31 @@ enum {
     CLI_GROUP_SCHEDULE = 1 << 5, /* --schedule converge|fixed, --scaling 0 < S < 1 */
     CLI_GROUP_THREADS = 1 << 6,  /* --threads K >= 0 */
     CLI_GROUP_CACHE = 1 << 7,    /* --cache-mb MB */
-    CLI_GROUP_INPUT = 1 << 8     /* --header, --index-col, --delimiter C: text files */
+    CLI_GROUP_INPUT = 1 << 8,    /* --header, --index-col, --delimiter C: text files */
+    CLI_GROUP_SCALE = 1 << 9     /* --relative-eps F, --relative-to STAT, --scale-cost S|STAT */
 };
+
+/* The lines of a command's --help that present CLI_GROUP_SCALE. */
+#define CLI_SCALE_OPTIONS_HELP                                                               \
+    "  --relative-eps F eps = F x STAT(C) (OTT's relative_epsilon; not with --eps\n"        \
+    "                   or --blur)\n"                                                      \
+    "  --relative-to STAT  mean (default), std, max_cost or median of the cost\n"           \
+    "  --scale-cost S   solve for C/S: a number or a STAT (OTT's scale_cost); eps,\n"       \
+    "                   blur^p, rho, reach^p are in units of C/S, what is reported\n"      \
+    "                   in units of C\n"
+
+/* Copy the CLI_GROUP_SCALE values given into a solver's params (any struct
+ * with relative_eps, relative_to, scale_cost, scale_cost_stat). */
+#define CLI_APPLY_SCALE(common, par)                                                         \
+    do {                                                                                     \
+        if (!isnan((common)->relative_eps))                                                  \
+            (par)->relative_eps = (common)->relative_eps;                                    \
+        if ((common)->relative_to != -1)                                                     \
+            (par)->relative_to = (otk_relative_to)(common)->relative_to;                     \
+        if (!isnan((common)->scale_cost))                                                    \
+            (par)->scale_cost = (common)->scale_cost;                                        \
+        (par)->scale_cost_stat = (common)->scale_cost_stat;                                  \
+    } while (0)
 
 /* The lines of a command's --help that present CLI_GROUP_INPUT. */
 #define CLI_INPUT_OPTIONS_HELP                                                               \
@@ -56,6 +79,8 @@ typedef struct {
     int threads;                      /* 0 (OpenMP's default) unless given */
     size_t cache_bytes;               /* 0 unless given */
     int given_cache;
+    double relative_eps, scale_cost;  /* NAN unless given */
+    int relative_to, scale_cost_stat; /* -1 unless given (an otk_relative_to) */
     cli_read_options read;            /* how text inputs are read */
 } cli_common;
 

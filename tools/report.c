@@ -93,6 +93,7 @@ static void report_members(json_writer *w, const cli_sinkhorn_report *report)
     json_number(w, "ot_ent", res->ot_ent);
     json_number(w, "ot_lin", res->ot_lin);
     json_number(w, "eps", res->eps);
+    json_number(w, "scale_cost", res->scale_cost);
     json_number(w, "rho_a", res->rho_a); /* ρ = ∞ (balanced) prints as null */
     json_number(w, "rho_b", res->rho_b);
     json_number(w, "marginal_error", res->marginal_error);

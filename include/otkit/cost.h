@@ -297,6 +297,34 @@ OTK_EXPORT otk_status otk_cost_plan_reduce(const otk_cost *cost, int axis, doubl
 OTK_EXPORT otk_status otk_cost_moments(const otk_cost *cost, double *mean, double *std,
                                        int threads);
 
+/* The statistics of the cost matrix that a relative ε multiplies and that
+ * scale_cost divides by (OTT's relative_epsilon and scale_cost; the names are
+ * OTT's): std and mean as otk_cost_moments, max_cost the largest entry,
+ * median numpy.median's (the mean of the two middle entries when n·m is even). */
+#define OTK_RELATIVE_TO_MAP(X)                                                               \
+    X(OTK_RELATIVE_STD, 0, "std")                                                            \
+    X(OTK_RELATIVE_MEAN, 1, "mean")                                                          \
+    X(OTK_RELATIVE_MAX_COST, 2, "max_cost")                                                  \
+    X(OTK_RELATIVE_MEDIAN, 3, "median")
+typedef enum { OTK_RELATIVE_TO_MAP(OTK_ENUM_MEMBER_) } otk_relative_to;
+/* Name table (otkit/names.h). */
+OTK_EXPORT const char *otk_relative_to_name(otk_relative_to relative_to);
+OTK_EXPORT otk_status otk_relative_to_from_name(const char *name, otk_relative_to *relative_to);
+
+/* One statistic of all n·m entries of C, exactly, from the entries the
+ * solvers see (as otk_cost_moments; a point cloud's matrix is never formed).
+ * std and mean: one pass (otk_cost_moments); max_cost: one pass; median: an
+ * exact radix selection on the entries' bit patterns, 9 passes over C without
+ * allocation (for a lazy cost, about 20 times the mean's time).
+ * The result does not depend on `threads` (0 = OpenMP's default).  This is
+ * the one place the solvers' relative ε and scale_cost (otkit/sinkhorn.h,
+ * otkit/divergence.h) and the Monge gap (otkit/monge_gap.h) compute it.
+ *   stat  which statistic;  out  output.
+ * Errors: OTK_ENULL, OTK_EPARAM (stat), OTK_ENONFINITE (an infinite or NaN
+ * entry, e.g. a sparse cost). */
+OTK_EXPORT otk_status otk_cost_statistic(const otk_cost *cost, otk_relative_to stat, double *out,
+                                         int threads);
+
 #ifdef __cplusplus
 }
 #endif

@@ -168,6 +168,21 @@ typedef struct {
     int max_iter;
     /* OpenMP threads inside each call: 0 = OpenMP's default, 1 = serial. */
     int threads;
+    /* Scale-aware ε, OTT's relative_epsilon (docs/math.md A.10): when > 0,
+     * ε = relative_eps × stat(C), stat = relative_to (otk_cost_statistic,
+     * otkit/cost.h) of C_xy, computed once by alloc.  blur is then unused;
+     * eps and relative_eps both set is OTK_EPARAM.  0 (default): not set. */
+    double relative_eps;
+    otk_relative_to relative_to; /* default OTK_RELATIVE_MEAN (OTT's choice) */
+    /* OTT's scale_cost: solve for C/s, s = scale_cost (> 0) or the statistic
+     * scale_cost_stat (an otk_relative_to) of C_xy; the same s and ε serve
+     * the three problems.  Not set: scale_cost 0 and scale_cost_stat -1 (the
+     * defaults); both set is OTK_EPARAM.  eps, blur^p, rho and reach^p are
+     * then in units of C/s (a relative ε is relative_eps × stat(C));
+     * diameter stays in units of C.  Everything reported (values, potentials, eps, rho) is in
+     * units of C, s times what OTT reports for C/s; result.scale_cost is s. */
+    double scale_cost;
+    int scale_cost_stat;
     /* otk_divergence_alloc_points only: the most memory (bytes) the object
      * may spend on keeping its cost matrices (otk_cost_points_cache) instead
      * of recomputing c(x_i, y_j) in every pass; C_xy (8·n·m bytes) is kept
@@ -195,6 +210,7 @@ typedef struct {
     otk_status status;        /* OTK_SUCCESS or OTK_NOT_CONVERGED */
     otk_update update;        /* the update rule run, OTK_UPDATE_AUTO resolved (the fixed
                                  schedule always runs SYMMETRIC, as GeomLoss) */
+    double scale_cost;        /* scale_cost's s (1 when not set) */
 } otk_divergence_result;
 
 typedef struct otk_divergence otk_divergence;
@@ -297,6 +313,27 @@ OTK_EXPORT otk_status otk_divergence_transport_cost(otk_divergence *div, double 
 OTK_EXPORT otk_status otk_divergence_potentials(const otk_divergence *div, const double **f_ba,
                                                 const double **g_ab, const double **f_aa,
                                                 const double **g_bb);
+
+/* The plan of the α→β problem, π^{ab}_ij = a_i b_j exp((f_ba_i + g_ab_j −
+ * C_xy_ij)/ε) (GeomLoss's, from the returned potentials; on the fixed
+ * schedule its marginals are a and b only up to the unconverged error), never
+ * formed for point clouds (otk_cost_plan_reduce):
+ *   plan_apply   axis 0: out (n×k) = π·in, in m×k row-major;
+ *                axis 1: out (m×k) = πᵀ·in, in n×k row-major;
+ *   barycentric  out_i = Σ_j π_ij Y_j / Σ_j π_ij (n×k), the barycentric
+ *                projection T(x_i) when Y holds the target points; rows
+ *                without mass are NAN;
+ *   plan         the dense n×m plan, row-major, into the caller's P (small
+ *                problems: the caller decides by allocating P).
+ * Each runs one or two passes over C_xy and allocates nothing; they use the
+ * object's workspace, so calls on one object must not overlap.
+ * Errors: OTK_ENULL, OTK_ESTATE (no successful solve), OTK_EPARAM (axis),
+ * OTK_ESIZE (k = 0), OTK_ENUMERIC (plan: an entry overflows). */
+OTK_EXPORT otk_status otk_divergence_plan_apply(otk_divergence *div, int axis, size_t k,
+                                                const double *in, double *out);
+OTK_EXPORT otk_status otk_divergence_barycentric(otk_divergence *div, size_t k, const double *Y,
+                                                 double *out);
+OTK_EXPORT otk_status otk_divergence_plan(otk_divergence *div, double *P);
 
 /* Gradients of the returned value w.r.t. the weights: grad_a (n entries),
  * grad_b (m entries), formulas above.  Errors: OTK_ENULL, OTK_ESTATE. */

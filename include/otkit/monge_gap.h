@@ -23,10 +23,10 @@
  *
  * ε.  Either absolute (params.eps > 0, in cost units), or relative
  * (params.eps == 0): ε = relative_eps · stat(C) with stat the population
- * standard deviation (default, OTT's epsilon=None: 0.05·std) or the mean of
- * the n² unweighted entries C_ij, i.e. exactly jnp.std / jnp.mean of OTT's
- * cost matrix.  The statistic is accumulated in blocks (O(n² d) time, O(n)
- * memory); the n×n matrix is never formed.
+ * standard deviation (default, OTT's epsilon=None: 0.05·std), the mean, the
+ * largest or the median of the n² unweighted entries C_ij, i.e. exactly
+ * jnp.std / jnp.mean / jnp.max / jnp.median of OTT's cost matrix
+ * (otk_cost_statistic, otkit/cost.h; the n×n matrix is never formed).
  *
  * Gradients (docs/math.md C.4, envelope theorem at the final potentials; exact at
  * convergence).  With the optimal plan P of the OT_ent problem, ∇₁c / ∇₂c the
@@ -77,21 +77,15 @@
 extern "C" {
 #endif
 
-/* The statistic of the cost matrix that a relative ε multiplies. */
-#define OTK_RELATIVE_TO_MAP(X)                                                               \
-    X(OTK_RELATIVE_STD, 0, "std")                                                            \
-    X(OTK_RELATIVE_MEAN, 1, "mean")
-typedef enum { OTK_RELATIVE_TO_MAP(OTK_ENUM_MEMBER_) } otk_relative_to;
-/* Name table (otkit/names.h). */
-OTK_EXPORT const char *otk_relative_to_name(otk_relative_to relative_to);
-OTK_EXPORT otk_status otk_relative_to_from_name(const char *name, otk_relative_to *relative_to);
+/* otk_relative_to, the statistic of the cost matrix that a relative ε
+ * multiplies, is declared in otkit/cost.h (otk_cost_statistic). */
 
 typedef struct {
     otk_ground ground;          /* default OTK_GROUND_SQEUCLIDEAN (OTT's default, |x-y|^2) */
     double power;               /* P for OTK_GROUND_LP / LP_OVER_P; default 0 (unused) */
     double eps;                 /* > 0: absolute eps in cost units; 0 (default): relative */
     double relative_eps;        /* used when eps == 0: eps = relative_eps * stat(C); default 0.05 */
-    otk_relative_to relative_to;/* stat = std (default, OTT's epsilon=None) or mean of C_ij = c(x_i, T(x_j)) */
+    otk_relative_to relative_to;/* stat (otk_cost_statistic) of C_ij = c(x_i, T(x_j)); default std (OTT's epsilon=None) */
     double tol;                 /* Sinkhorn marginal tolerance (otkit convention), default 1e-6 */
     int max_iter;               /* default 10000 */
     int threads;                /* 0 = OpenMP default */

@@ -179,6 +179,21 @@ typedef struct {
     int no_annealing;
     /* OpenMP threads used inside each call: 0 = OpenMP's default, 1 = serial. */
     int threads;
+    /* Scale-aware ε, OTT's relative_epsilon (docs/math.md A.10): when > 0,
+     * ε = relative_eps × stat(C), stat = relative_to (otk_cost_statistic,
+     * otkit/cost.h) of the cost, computed once by alloc.  blur is then unused;
+     * eps and relative_eps both set is OTK_EPARAM.  0 (default): not set. */
+    double relative_eps;
+    otk_relative_to relative_to; /* default OTK_RELATIVE_MEAN (OTT's choice) */
+    /* OTT's scale_cost: solve for C/s, s = scale_cost (> 0) or the statistic
+     * scale_cost_stat (an otk_relative_to) of the cost.  Not set:
+     * scale_cost 0 and scale_cost_stat -1 (the defaults); both set is
+     * OTK_EPARAM.  eps, blur^p, rho_a, rho_b and reach^p are then in units
+     * of C/s (a relative ε is relative_eps × stat(C)); diameter stays in
+     * units of C.  Everything reported (values, potentials, eps, rho) is in
+     * units of C, s times what OTT reports for C/s; result.scale_cost is s. */
+    double scale_cost;
+    int scale_cost_stat;
 } otk_sinkhorn_params;
 
 /* Fill `params` with the defaults documented above.  NULL is ignored. */
@@ -197,6 +212,7 @@ typedef struct {
     otk_status status;            /* OTK_SUCCESS or OTK_NOT_CONVERGED */
     otk_update update;            /* the update rule run: OTK_UPDATE_AUTO resolved
                                      (SYMMETRIC, or ACCELERATED for converge) */
+    double scale_cost;            /* scale_cost's s (1 when not set) */
 } otk_sinkhorn_result;
 
 typedef struct otk_sinkhorn otk_sinkhorn;
@@ -225,8 +241,9 @@ OTK_EXPORT otk_status otk_sinkhorn_set(otk_sinkhorn *s, const double *a, const d
 
 /* Re-aim the solver at a new target ε (cost units, finite, > 0), for a
  * series of solves whose scale changes (otkit/monge_gap.h re-aims at an ε
- * relative to each evaluation's costs): params.eps becomes `eps` (blur is no
- * longer used) and the ε-list is rebuilt from the cost's current diameter
+ * relative to each evaluation's costs): params.eps becomes `eps` (blur and
+ * relative_eps are no longer used; with scale_cost, eps is in units of C/s,
+ * s as computed by alloc) and the ε-list is rebuilt from the cost's current diameter
  * (after otk_cost_points_set) or params.diameter.  The solver is then unset:
  * call otk_sinkhorn_set before iterating.  Allocates only when the new list
  * is longer than 128 entries and any list before.

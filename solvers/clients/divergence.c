@@ -23,6 +23,7 @@ struct otk_divergence {
     size_t n, m, d;
     int threads, debias;
     double eps, rho, p;
+    double scale; /* scale_cost's s */
     /* The potentials of the last solve: views into sk. */
     const double *f_ba, *g_ab, *f_aa, *g_bb;
     /* Fixed schedule: the potentials the final extrapolation started from
@@ -74,7 +75,8 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
     div->debias = par.debias;
     div->p = rp.p;
     div->eps = rp.eps;
-    div->rho = par.reach > 0.0 ? pow(par.reach, rp.p) : par.rho;
+    div->rho = rp.scale * (par.reach > 0.0 ? pow(par.reach, rp.p) : par.rho);
+    div->scale = rp.scale;
     div->threads = rp.threads;
     div->n = c->n;
     div->m = c->m;
@@ -395,6 +397,7 @@ otk_status otk_divergence_solve(otk_divergence *div, const double *a, const doub
     div->res.divergence = divergence_value(div);
     div->res.eps = div->eps;
     div->res.rho = div->rho;
+    div->res.scale_cost = div->scale;
     div->res.mass_a = ma;
     div->res.mass_b = mb;
     otk__sinkhorn_counts(div->sk, &div->res.iterations, &div->res.annealing_iterations,
@@ -452,6 +455,68 @@ otk_status otk_divergence_transport_cost(otk_divergence *div, double *value)
     for (size_t i = 0; i < div->n; i++)
         s += div->row[i];
     *value = s;
+    return OTK_SUCCESS;
+}
+
+/* The scalings of π^{ab} into h_n, h_m. */
+static void cross_scalings(otk_divergence *div)
+{
+    scaling(div->log_a, div->f_ba, div->n, div->eps, 1, div->h_n);
+    scaling(div->log_b, div->g_ab, div->m, div->eps, 1, div->h_m);
+}
+
+otk_status otk_divergence_plan_apply(otk_divergence *div, int axis, size_t k, const double *in,
+                                     double *out)
+{
+    otk_status st;
+    if ((st = require_solved(div, out, "otk_divergence_plan_apply")))
+        return st;
+    if (!in)
+        return otk__fail(OTK_ENULL, "otk_divergence_plan_apply: in is NULL");
+    if (axis != 0 && axis != 1)
+        return otk__fail(OTK_EPARAM, "otk_divergence_plan_apply: axis = %d must be 0 or 1",
+                         axis);
+    if (k == 0)
+        return otk__fail(OTK_ESIZE, "otk_divergence_plan_apply: k must be > 0");
+    cross_scalings(div);
+    div->c_xy->ops->plan_reduce(div->c_xy, axis, div->eps, div->h_n, div->h_m, OTK_REDUCE_APPLY,
+                                k, in, out, div->threads);
+    return OTK_SUCCESS;
+}
+
+otk_status otk_divergence_barycentric(otk_divergence *div, size_t k, const double *Y,
+                                      double *out)
+{
+    otk_status st;
+    if (div && !Y)
+        return otk__fail(OTK_ENULL, "otk_divergence_barycentric: Y is NULL");
+    if ((st = otk_divergence_plan_apply(div, 0, k, Y, out)))
+        return st;
+    div->c_xy->ops->plan_reduce(div->c_xy, 0, div->eps, div->h_n, div->h_m, OTK_REDUCE_MASS, 0,
+                                NULL, div->row, div->threads);
+    for (size_t i = 0; i < div->n; i++)
+        for (size_t q = 0; q < k; q++)
+            out[i * k + q] = div->row[i] > 0.0 ? out[i * k + q] / div->row[i] : NAN;
+    return OTK_SUCCESS;
+}
+
+otk_status otk_divergence_plan(otk_divergence *div, double *P)
+{
+    otk_status st;
+    if ((st = require_solved(div, P, "otk_divergence_plan")))
+        return st;
+    cross_scalings(div);
+    const otk_cost *c = div->c_xy;
+    int finite = 1;
+    for (size_t i = 0; i < div->n; i++)
+        for (size_t j = 0; j < div->m; j++) {
+            const double p = exp(div->h_n[i] + div->h_m[j] - c->ops->entry(c, i, j) / div->eps);
+            finite &= isfinite(p);
+            P[i * div->m + j] = p;
+        }
+    if (!finite)
+        return otk__fail(OTK_ENUMERIC, "otk_divergence_plan: a plan entry overflows at eps = %g",
+                         div->eps);
     return OTK_SUCCESS;
 }
 

@@ -56,7 +56,7 @@ static otk_status check_params(const otk_monge_gap_params *p)
         return otk__fail(OTK_EPARAM,
                          "params.relative_eps = %g must be finite and > 0 when params.eps is 0",
                          p->relative_eps);
-    if (p->relative_to != OTK_RELATIVE_STD && p->relative_to != OTK_RELATIVE_MEAN)
+    if (!otk_relative_to_name(p->relative_to))
         return otk__fail(OTK_EPARAM, "params.relative_to = %d is not a valid otk_relative_to",
                          (int)p->relative_to);
     if (!(p->tol > 0.0 && isfinite(p->tol)))
@@ -187,9 +187,7 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
     if (eps == 0.0) {
         /* The statistic of the entries the solver uses (a kept matrix). */
         double stat;
-        if ((st = mg->par.relative_to == OTK_RELATIVE_MEAN
-                      ? otk_cost_moments(mg->cost, &stat, NULL, mg->threads)
-                      : otk_cost_moments(mg->cost, NULL, &stat, mg->threads)))
+        if ((st = otk_cost_statistic(mg->cost, mg->par.relative_to, &stat, mg->threads)))
             return st;
         eps = mg->par.relative_eps * stat;
         if (!(eps > 0.0 && isfinite(eps)))
@@ -197,7 +195,7 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
                              "relative eps = %g x %s(C) = %g is not > 0 (all n^2 costs equal?); "
                              "give an absolute params.eps",
                              mg->par.relative_eps,
-                             mg->par.relative_to == OTK_RELATIVE_MEAN ? "mean" : "std", eps);
+                             otk_relative_to_name(mg->par.relative_to), eps);
     }
     if ((st = otk_sinkhorn_set_eps(mg->sk, eps)))
         return st;

@@ -68,11 +68,35 @@ otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost
                  c->tol);
     OTK_REQUIRE_(c->max_iter >= 1, "params.max_iter = %d must be >= 1", c->max_iter);
     OTK_REQUIRE_(c->threads >= 0, "params.threads = %d must be >= 0", c->threads);
+    OTK_REQUIRE_(c->relative_eps >= 0.0 && isfinite(c->relative_eps),
+                 "params.relative_eps = %g must be finite and >= 0 (0 = not set)",
+                 c->relative_eps);
+    OTK_REQUIRE_(!(c->relative_eps > 0.0 && c->eps > 0.0),
+                 "params.eps = %g and params.relative_eps = %g are both set: give one",
+                 c->eps, c->relative_eps);
+    OTK_REQUIRE_(otk_relative_to_name(c->relative_to) != NULL,
+                 "params.relative_to = %d is not a valid otk_relative_to", (int)c->relative_to);
+    OTK_REQUIRE_(c->scale_cost >= 0.0 && isfinite(c->scale_cost),
+                 "params.scale_cost = %g must be finite and >= 0 (0 = not set)", c->scale_cost);
+    OTK_REQUIRE_(c->scale_cost_stat == -1 ||
+                     otk_relative_to_name((otk_relative_to)c->scale_cost_stat) != NULL,
+                 "params.scale_cost_stat = %d is neither -1 (not set) nor an otk_relative_to",
+                 c->scale_cost_stat);
+    OTK_REQUIRE_(!(c->scale_cost > 0.0 && c->scale_cost_stat != -1),
+                 "params.scale_cost = %g and params.scale_cost_stat = %s are both set: give one",
+                 c->scale_cost,
+                 c->scale_cost_stat >= 0 ? otk_relative_to_name((otk_relative_to)c->scale_cost_stat)
+                                         : "?");
+    OTK_REQUIRE_(cost->fixed_eps == 0.0 ||
+                     (c->relative_eps == 0.0 && c->scale_cost == 0.0 && c->scale_cost_stat == -1),
+                 "params.relative_eps and params.scale_cost do not apply to a %s cost built for "
+                 "one eps",
+                 cost->ops->kind);
     /* Numbers given as a matrix (dense, sparse, callback) have no exponent:
      * blur and reach are lengths only with one, so they are refused rather
      * than read as ε and ρ (the annealing alone then runs in ε, p = 1). */
     const int no_exponent = !(c->p > 0.0) && !(cost->exponent > 0.0) && !(cost->fixed_eps > 0.0);
-    OTK_REQUIRE_(!no_exponent || c->eps > 0.0,
+    OTK_REQUIRE_(!no_exponent || c->eps > 0.0 || c->relative_eps > 0.0,
                  "params.blur = %g needs the cost's exponent p (eps = blur^p) and a %s cost has "
                  "none: set params.eps (cost units) or params.p",
                  c->blur, cost->ops->kind);
@@ -81,7 +105,36 @@ otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost
                  "has none: set the rho (cost units) or params.p",
                  c->reach, cost->ops->kind);
     const double p = c->p > 0.0 ? c->p : cost->exponent > 0.0 ? cost->exponent : 1.0;
-    double eps = c->eps > 0.0 ? c->eps : pow(c->blur, p);
+    /* scale_cost solves for C/s: ε and ρ given in units of C/s are s times
+     * theirs in units of C, in which the solver works (docs/math.md A.10). */
+    double scale = 1.0;
+    if (c->scale_cost > 0.0)
+        scale = c->scale_cost;
+    else if (c->scale_cost_stat != -1) {
+        otk_status st = otk_cost_statistic(cost, (otk_relative_to)c->scale_cost_stat, &scale,
+                                           c->threads);
+        if (st)
+            return st;
+        OTK_REQUIRE_(scale > 0.0 && isfinite(scale),
+                     "scale_cost = %s(C) = %g is not > 0; give a number",
+                     otk_relative_to_name((otk_relative_to)c->scale_cost_stat), scale);
+    }
+    double eps;
+    if (c->eps > 0.0)
+        eps = scale * c->eps;
+    else if (c->relative_eps > 0.0) {
+        /* relative_eps × stat(C/s) in units of C/s is relative_eps × stat(C)
+         * in units of C: every statistic is homogeneous of degree 1. */
+        double stat;
+        otk_status st = otk_cost_statistic(cost, c->relative_to, &stat, c->threads);
+        if (st)
+            return st;
+        eps = c->relative_eps * stat;
+        OTK_REQUIRE_(eps > 0.0 && isfinite(eps),
+                     "eps = params.relative_eps x %s(C) = %g x %g is not > 0; give params.eps",
+                     otk_relative_to_name(c->relative_to), c->relative_eps, stat);
+    } else
+        eps = scale * pow(c->blur, p);
     if (cost->fixed_eps > 0.0) {
         /* A kernel built for one ε (mesh heat kernel): blur cannot choose another. */
         OTK_REQUIRE_(c->eps == 0.0 || fabs(c->eps - cost->fixed_eps) <= 1e-12 * cost->fixed_eps,
@@ -94,6 +147,7 @@ otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost
 #undef OTK_REQUIRE_
     out->p = p;
     out->eps = eps;
+    out->scale = scale;
     out->blur = pow(eps, 1.0 / p);
     out->diameter = c->diameter > 0.0 ? c->diameter : cost->diameter;
     if (cost->fixed_eps > 0.0)

@@ -90,6 +90,8 @@ static otk_status alloc_problems(otk_sinkhorn **out, const otk_cost *const *cost
     double rho_a = par.rho_a, rho_b = par.rho_b;
     if (par.reach > 0.0)
         rho_a = rho_b = pow(par.reach, rp.p);
+    rho_a *= rp.scale;
+    rho_b *= rp.scale;
     par.update = rp.update;
 
     const size_t n = cost->n, m = cost->m;
@@ -156,6 +158,7 @@ static otk_status alloc_problems(otk_sinkhorn **out, const otk_cost *const *cost
     s->threads = rp.threads;
     s->eps = rp.eps;
     s->p = rp.p;
+    s->scale = rp.scale;
     s->rho_a = rho_a;
     s->rho_b = rho_b;
     s->stage = STAGE_UNSET;
@@ -192,7 +195,11 @@ otk_status otk_sinkhorn_set_eps(otk_sinkhorn *s, double eps)
     if (!s)
         return otk__fail(OTK_ENULL, "otk_sinkhorn_set_eps: solver is NULL");
     otk_sinkhorn_params par = s->par;
-    par.eps = eps;
+    /* The statistics were computed by alloc: s is kept, not recomputed. */
+    par.eps = eps * s->scale;
+    par.relative_eps = 0.0;
+    par.scale_cost = 0.0;
+    par.scale_cost_stat = -1;
     if (!(eps > 0.0) || !isfinite(eps))
         return otk__fail(OTK_EPARAM, "otk_sinkhorn_set_eps: eps = %g must be finite and > 0",
                          eps);
@@ -204,6 +211,7 @@ otk_status otk_sinkhorn_set_eps(otk_sinkhorn *s, double eps)
     if ((st = otk__build_eps_list(&rp, par.scaling, &s->eps_list, &s->n_eps, &s->eps_cap)))
         return st;
     s->par.eps = eps;
+    s->par.relative_eps = 0.0;
     s->eps = rp.eps;
     s->stage = STAGE_UNSET;
     return OTK_SUCCESS;

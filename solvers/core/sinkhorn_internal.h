@@ -42,6 +42,7 @@ struct otk_sinkhorn {
     size_t n, m;
     int threads;
     double eps, p, rho_a, rho_b;
+    double scale; /* scale_cost's s: eps and rho are in units of C */
     /* The ε-list of the schedule (docs/math.md A.5); its last entry is the target ε. */
     double *eps_list;
     int n_eps, eps_cap;

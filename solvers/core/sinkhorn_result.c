@@ -107,6 +107,7 @@ otk_status otk_sinkhorn_get_result(otk_sinkhorn *s, otk_sinkhorn_result *res)
     res->ot_ent = kl - eps * (entropy(s->a, s->n) + entropy(s->b, s->m));
     res->ot_lin = s->ot_lin;
     res->eps = eps;
+    res->scale_cost = s->scale;
     res->rho_a = s->rho_a;
     res->rho_b = s->rho_b;
     res->mass_a = s->mass_a;

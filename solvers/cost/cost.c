@@ -4,6 +4,7 @@
 #include <config.h>
 #endif
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include "internal.h"
 
@@ -206,6 +207,17 @@ otk_status otk_cost_plan_reduce(const otk_cost *cost, int axis, double eps, cons
     return OTK_SUCCESS;
 }
 
+/* Entries (i, j0 .. j0+T) of C as the soft-min sees them, in buf or the
+ * kept matrix. */
+static const double *row_tile(const otk_cost *cost, size_t i, size_t j0, size_t T, double *buf)
+{
+    if (cost->ops->tile)
+        return cost->ops->tile(cost, 0, i, j0, T, buf);
+    for (size_t k = 0; k < T; k++)
+        buf[k] = cost->ops->entry(cost, i, j0 + k);
+    return buf;
+}
+
 /* Merge (nb, mean_b, m2_b) into (na, mean_a, m2_a): Chan et al.'s pairwise
  * update, which keeps the sum of squared deviations accurate when the mean is
  * large compared to the spread (a single Σc² − (Σc)²/N would cancel). */
@@ -247,14 +259,7 @@ otk_status otk_cost_moments(const otk_cost *cost, double *mean, double *std, int
         for (size_t i = ch * rows; i < i1; i++) {
             for (size_t j0 = 0; j0 < m; j0 += OTK_TILE) {
                 const size_t T = m - j0 < OTK_TILE ? m - j0 : OTK_TILE;
-                const double *t;
-                if (cost->ops->tile) {
-                    t = cost->ops->tile(cost, 0, i, j0, T, buf);
-                } else {
-                    for (size_t k = 0; k < T; k++)
-                        buf[k] = cost->ops->entry(cost, i, j0 + k);
-                    t = buf;
-                }
+                const double *t = row_tile(cost, i, j0, T, buf);
                 const double tm = cost->kern->sum(t, T) / (double)T;
                 double tm2 = 0.0;
                 for (size_t k = 0; k < T; k++)
@@ -278,4 +283,141 @@ otk_status otk_cost_moments(const otk_cost *cost, double *mean, double *std, int
     if (std)
         *std = sqrt(tm2 / total);
     return OTK_SUCCESS;
+}
+
+/* A key whose unsigned order is the order of the doubles (−0 below +0, which
+ * the median then averages as equal values). */
+static uint64_t order_key(double x)
+{
+    uint64_t k;
+    memcpy(&k, &x, sizeof k);
+    return (k >> 63) ? ~k : k | ((uint64_t)1 << 63);
+}
+
+static double key_value(uint64_t k)
+{
+    k = (k >> 63) ? k & ~((uint64_t)1 << 63) : ~k;
+    double x;
+    memcpy(&x, &k, sizeof x);
+    return x;
+}
+
+static otk_status cost_max(const otk_cost *cost, double *out, int nt)
+{
+    const size_t n = cost->n, m = cost->m;
+    double mx = -INFINITY;
+    int bad = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, n, m)) \
+    reduction(max : mx) reduction(| : bad)
+    for (size_t i = 0; i < n; i++) {
+        double buf[OTK_TILE];
+        for (size_t j0 = 0; j0 < m; j0 += OTK_TILE) {
+            const size_t T = m - j0 < OTK_TILE ? m - j0 : OTK_TILE;
+            const double *t = row_tile(cost, i, j0, T, buf);
+            for (size_t k = 0; k < T; k++) {
+                bad |= !isfinite(t[k]);
+                mx = t[k] > mx ? t[k] : mx;
+            }
+        }
+    }
+    if (bad)
+        return otk__fail(OTK_ENONFINITE, "otk_cost_statistic: the entries of the %s cost are "
+                                         "not all finite", cost->ops->kind);
+    *out = mx;
+    return OTK_SUCCESS;
+}
+
+/* The entry of rank `rank` (0-based, ascending) by radix selection on
+ * order_key, 8 bits a pass; *below and *equal count the entries under it and
+ * equal to it. */
+static otk_status cost_select(const otk_cost *cost, uint64_t rank, int nt, uint64_t *key,
+                              uint64_t *below, uint64_t *equal)
+{
+    const size_t n = cost->n, m = cost->m;
+    uint64_t prefix = 0, under = 0;
+    for (int shift = 56; shift >= 0; shift -= 8) {
+        uint64_t hist[256] = {0};
+        int bad = 0;
+        const int top = 56 - shift + 8; /* bits fixed so far, after this pass */
+        const uint64_t mask = top - 8 == 0 ? 0 : ~(uint64_t)0 << (64 - (top - 8));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, n, m)) \
+    reduction(+ : hist[:256]) reduction(| : bad)
+        for (size_t i = 0; i < n; i++) {
+            double buf[OTK_TILE];
+            for (size_t j0 = 0; j0 < m; j0 += OTK_TILE) {
+                const size_t T = m - j0 < OTK_TILE ? m - j0 : OTK_TILE;
+                const double *t = row_tile(cost, i, j0, T, buf);
+                for (size_t k = 0; k < T; k++) {
+                    bad |= !isfinite(t[k]);
+                    const uint64_t kk = order_key(t[k]);
+                    if ((kk & mask) == prefix)
+                        hist[(kk >> shift) & 255]++;
+                }
+            }
+        }
+        if (bad)
+            return otk__fail(OTK_ENONFINITE, "otk_cost_statistic: the entries of the %s cost "
+                                             "are not all finite", cost->ops->kind);
+        unsigned b = 0;
+        while (under + hist[b] <= rank)
+            under += hist[b++];
+        prefix |= (uint64_t)b << shift;
+        if (shift == 0)
+            *equal = hist[b];
+    }
+    *key = prefix;
+    *below = under;
+    return OTK_SUCCESS;
+}
+
+static otk_status cost_median(const otk_cost *cost, double *out, int nt)
+{
+    const size_t n = cost->n, m = cost->m;
+    const uint64_t total = (uint64_t)n * (uint64_t)m;
+    const uint64_t lo_rank = (total - 1) / 2, hi_rank = total / 2;
+    uint64_t key, below, equal;
+    otk_status st = cost_select(cost, lo_rank, nt, &key, &below, &equal);
+    if (st)
+        return st;
+    const double lo = key_value(key);
+    if (below + equal > hi_rank) {
+        *out = lo;
+        return OTK_SUCCESS;
+    }
+    /* total even and the upper middle entry is the smallest one above lo. */
+    double hi = INFINITY;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, n, m)) \
+    reduction(min : hi)
+    for (size_t i = 0; i < n; i++) {
+        double buf[OTK_TILE];
+        for (size_t j0 = 0; j0 < m; j0 += OTK_TILE) {
+            const size_t T = m - j0 < OTK_TILE ? m - j0 : OTK_TILE;
+            const double *t = row_tile(cost, i, j0, T, buf);
+            for (size_t k = 0; k < T; k++)
+                if (order_key(t[k]) > key && t[k] < hi)
+                    hi = t[k];
+        }
+    }
+    *out = (lo + hi) / 2.0; /* numpy.median's mean of the two */
+    return OTK_SUCCESS;
+}
+
+otk_status otk_cost_statistic(const otk_cost *cost, otk_relative_to stat, double *out,
+                              int threads)
+{
+    if (!cost || !out)
+        return otk__fail(OTK_ENULL, "otk_cost_statistic: %s is NULL", !cost ? "cost" : "out");
+    const int nt = otk__threads(threads);
+    switch (stat) {
+    case OTK_RELATIVE_MEAN:
+        return otk_cost_moments(cost, out, NULL, threads);
+    case OTK_RELATIVE_STD:
+        return otk_cost_moments(cost, NULL, out, threads);
+    case OTK_RELATIVE_MAX_COST:
+        return cost_max(cost, out, nt);
+    case OTK_RELATIVE_MEDIAN:
+        return cost_median(cost, out, nt);
+    }
+    return otk__fail(OTK_EPARAM, "otk_cost_statistic: stat = %d is not a valid otk_relative_to",
+                     (int)stat);
 }

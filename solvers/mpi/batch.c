@@ -57,6 +57,7 @@ static void solve_one(size_t index, otk_mpi_problem_fn fn, void *ctx,
 {
     memset(res, 0, sizeof *res);
     res->ot_kl = res->ot_ent = res->ot_lin = res->eps = NAN;
+    res->scale_cost = 1.0;
     res->rho_a = res->rho_b = res->mass_a = res->mass_b = res->marginal_error = NAN;
     otk_mpi_problem prob;
     memset(&prob, 0, sizeof prob);

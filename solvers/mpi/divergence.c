@@ -446,6 +446,7 @@ otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_loc
     if (res) {
         res->divergence = value;
         res->eps = div->eps;
+        res->scale_cost = 1.0;
         res->rho = div->rho;
         res->mass_a = ma;
         res->mass_b = mb;

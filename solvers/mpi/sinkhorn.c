@@ -274,6 +274,7 @@ static otk_status values(otk_mpi_sinkhorn *s, double error, otk_sinkhorn_result 
     res->ot_ent = kl - eps * (sum[6] + sum[7]);
     res->ot_lin = sum[0];
     res->eps = eps;
+    res->scale_cost = 1.0; /* scale_cost is refused here */
     res->rho_a = s->rho_a;
     res->rho_b = s->rho_b;
     res->mass_a = s->mass_a;

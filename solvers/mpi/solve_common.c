@@ -53,6 +53,11 @@ otk_status otk_mpi__schedule_build(otk_mpi__ring *R, const otk_mpi__common *c,
 otk_status otk_mpi__check_params_sinkhorn(int rank, size_t d, otk_ground ground, double power,
                                           const otk_sinkhorn_params *par)
 {
+    /* A statistic of the whole cost would need a collective pass. */
+    if (par->relative_eps != 0.0 || par->scale_cost != 0.0 || par->scale_cost_stat != -1)
+        return otk_mpi__fail(OTK_EUNSUPPORTED, "rank %d: params.relative_eps and "
+                             "params.scale_cost are not supported by the distributed solvers",
+                             rank);
     double *origin = calloc(d, sizeof *origin);
     if (!origin)
         return otk_mpi__fail(OTK_ENOMEM, "rank %d: out of memory", rank);
@@ -72,6 +77,10 @@ otk_status otk_mpi__check_params_sinkhorn(int rank, size_t d, otk_ground ground,
 otk_status otk_mpi__check_params_divergence(int rank, size_t d, otk_ground ground, double power,
                                             const otk_divergence_params *par)
 {
+    if (par->relative_eps != 0.0 || par->scale_cost != 0.0 || par->scale_cost_stat != -1)
+        return otk_mpi__fail(OTK_EUNSUPPORTED, "rank %d: params.relative_eps and "
+                             "params.scale_cost are not supported by the distributed solvers",
+                             rank);
     double *origin = calloc(d, sizeof *origin);
     if (!origin)
         return otk_mpi__fail(OTK_ENOMEM, "rank %d: out of memory", rank);

@@ -14,10 +14,17 @@ geomloss_cost <- function(p) {
 
 .otk_div_opt <- function(eps, blur, reach, rho, scaling, debias, schedule, update,
                          diameter, p, tol, max_iter, threads, power, grad,
-                         cache_mb = 0) {
+                         cache_mb = 0, relative_eps = NULL, relative_to = NULL,
+                         scale_cost = NULL, plan = FALSE, plan_apply = NULL,
+                         plan_apply_t = NULL, barycentric_Y = NULL) {
     .otk_exclusive("eps", eps, "blur", blur)
     .otk_exclusive("reach", reach, "rho", rho)
-    list(grad = grad,
+    scale <- .otk_scale_opt(eps, blur, relative_eps, relative_to, scale_cost)
+    c(scale, list(plan = as.integer(.otk_flag(plan, "plan")),
+         plan_apply = if (is.null(plan_apply)) NULL else .otk_matrix(plan_apply, "plan_apply"),
+         plan_apply_t = if (is.null(plan_apply_t)) NULL
+                        else .otk_matrix(plan_apply_t, "plan_apply_t"),
+         barycentric_Y = barycentric_Y), list(grad = grad,
          power = if (is.null(power)) 0 else .otk_num(power, "power"),
          eps = .otk_pos0(eps, "eps"),
          blur = if (is.null(blur)) 0.05 else .otk_num(blur, "blur"),
@@ -30,12 +37,23 @@ geomloss_cost <- function(p) {
          p = .otk_pos0(p, "p"),
          debias = as.integer(.otk_flag(debias, "debias")),
          tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
-         threads = .otk_int(threads, "threads"), cache_mb = .otk_cache_mb(cache_mb))
+         threads = .otk_int(threads, "threads"), cache_mb = .otk_cache_mb(cache_mb)))
+}
+
+# barycentric: FALSE, TRUE (the target points y) or a matrix Y with m rows.
+.otk_bary_Y <- function(barycentric, y) {
+    if (is.matrix(barycentric) || is.data.frame(barycentric))
+        return(.otk_matrix(barycentric, "barycentric"))
+    if (!.otk_flag(barycentric, "barycentric")) return(NULL)
+    if (is.null(y)) .otk_stop("barycentric = TRUE needs the target points y (give a matrix Y)")
+    y
 }
 
 .otk_div_result <- function(res, opt, warn, what) {
     .otk_warn_not_converged(res$status, what, res$marginal_error, opt$tol, opt$max_iter, warn)
     res$converged <- res$status == 0L
+    for (k in c("plan", "plan_apply", "plan_apply_t", "barycentric"))
+        if (is.null(res[[k]])) res[[k]] <- NULL
     res
 }
 
@@ -46,7 +64,9 @@ divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = NULL, cost = N
                        scaling = 0.5, debias = TRUE, schedule = "converge",
                        update = "auto", diameter = NULL, tol = 1e-6, max_iter = 10000L,
                        threads = 0L, grad = FALSE, warn = TRUE, cache_mb = 0,
-                       exponent = NULL) {
+                       exponent = NULL, relative_eps = NULL, relative_to = NULL,
+                       scale_cost = NULL, plan = FALSE, plan_apply = NULL,
+                       plan_apply_t = NULL, barycentric = FALSE) {
     p <- .otk_exponent(p, exponent)
     if (is.null(cost)) {
         g <- geomloss_cost(if (is.null(p)) 2 else p)
@@ -54,11 +74,13 @@ divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = NULL, cost = N
         if (is.null(power)) power <- g$power
     }
     .otk_flag(warn, "warn")
-    opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update, diameter,
-                        p, tol, max_iter, threads, power,
-                        .otk_grad_flags(grad, c("a", "b", "x", "y")), cache_mb)
     x <- .otk_points(x, "x")
     y <- .otk_points(y, "y")
+    opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update, diameter,
+                        p, tol, max_iter, threads, power,
+                        .otk_grad_flags(grad, c("a", "b", "x", "y")), cache_mb, relative_eps,
+                        relative_to, scale_cost, plan, plan_apply, plan_apply_t,
+                        .otk_bary_Y(barycentric, y))
     if (ncol(y) != ncol(x))
         .otk_stop("y has ", ncol(y), " columns but x has ", ncol(x),
                   " (points are rows: both need the same dimension d)")
@@ -76,17 +98,23 @@ divergence_matrix <- function(C_xy, C_xx = NULL, C_yy = NULL, a = NULL, b = NULL
                               scaling = 0.5, debias = TRUE, schedule = "converge",
                               update = "auto", diameter = NULL, p = NULL,
                               tol = 1e-6, max_iter = 10000L, threads = 0L,
-                              grad = FALSE, warn = TRUE, exponent = NULL) {
+                              grad = FALSE, warn = TRUE, exponent = NULL,
+                              relative_eps = NULL, relative_to = NULL, scale_cost = NULL,
+                              plan = FALSE, plan_apply = NULL, plan_apply_t = NULL,
+                              barycentric = NULL) {
     p <- .otk_exponent(p, exponent)
     .otk_exclusive("eps", eps, "blur", blur)
     .otk_exclusive("reach", reach, "rho", rho)
-    .otk_matrix_exponent(eps, blur, reach, p, "cost matrices")
+    .otk_matrix_exponent(eps, blur, reach, p, "cost matrices", relative_eps)
     if (isTRUE(debias) && (is.null(C_xx) || is.null(C_yy)))
         .otk_stop(if (is.null(C_xx)) "C_xx" else "C_yy", " is required unless debias = FALSE")
     .otk_flag(warn, "warn")
     opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update, diameter,
                         p, tol, max_iter, threads, NULL,
-                        .otk_grad_flags(grad, c("a", "b")))
+                        .otk_grad_flags(grad, c("a", "b")), 0, relative_eps, relative_to,
+                        scale_cost, plan, plan_apply, plan_apply_t,
+                        if (is.null(barycentric)) NULL
+                        else .otk_matrix(barycentric, "barycentric"))
     C_xy <- .otk_matrix(C_xy, "C_xy")
     if (!is.null(C_xx)) C_xx <- .otk_matrix(C_xx, "C_xx")
     if (!is.null(C_yy)) C_yy <- .otk_matrix(C_yy, "C_yy")

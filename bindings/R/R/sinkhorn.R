@@ -4,14 +4,16 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
                      update = "auto", scaling = 0.5, diameter = NULL, p = NULL,
                      tol = 1e-6, max_iter = 10000L, no_annealing = FALSE, threads = 0L,
                      plan = FALSE, barycentric = FALSE, gauge = "geomloss", warn = TRUE,
-                     init = NULL, callback = NULL, history = FALSE) {
+                     init = NULL, callback = NULL, history = FALSE, relative_eps = NULL,
+                     relative_to = NULL, scale_cost = NULL) {
     .otk_exclusive("eps", eps, "blur", blur)
     .otk_exclusive("reach", reach, "rho", rho)
     .otk_exclusive("reach", reach, "rho_a", rho_a)
     .otk_exclusive("reach", reach, "rho_b", rho_b)
     .otk_exclusive("rho", rho, "rho_a", rho_a)
     .otk_exclusive("rho", rho, "rho_b", rho_b)
-    if (!is.null(C)) .otk_matrix_exponent(eps, blur, reach, p)
+    scale <- .otk_scale_opt(eps, blur, relative_eps, relative_to, scale_cost)
+    if (!is.null(C)) .otk_matrix_exponent(eps, blur, reach, p, relative_eps = relative_eps)
     opt <- list(
         power = if (is.null(power)) 0 else .otk_num(power, "power"),
         eps = .otk_pos0(eps, "eps"),
@@ -34,6 +36,7 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
         history = as.integer(.otk_flag(history, "history")))
     if (!is.null(callback) && !is.function(callback))
         .otk_stop("callback must be a function(iteration, eps, error) (or NULL)")
+    opt <- c(opt, scale)
     if (!is.null(rho)) opt$rho_a <- opt$rho_b <- .otk_num(rho, "rho")
     if (!is.null(rho_a)) opt$rho_a <- .otk_num(rho_a, "rho_a")
     if (!is.null(rho_b)) opt$rho_b <- .otk_num(rho_b, "rho_b")

@@ -36,7 +36,8 @@
 
 # A cost given as numbers (a matrix) has no exponent: blur (eps = blur^p) and
 # reach (rho = reach^p) need p, else they would silently mean eps and rho.
-.otk_matrix_exponent <- function(eps, blur, reach, p, what = "a cost matrix C") {
+.otk_matrix_exponent <- function(eps, blur, reach, p, what = "a cost matrix C",
+                                 relative_eps = NULL) {
     if (!is.null(p)) return(invisible(NULL))
     if (!is.null(blur))
         .otk_stop("blur and p: with ", what, " blur needs the exponent p (eps = blur^p; ",
@@ -44,7 +45,7 @@
     if (!is.null(reach))
         .otk_stop("reach and p: with ", what, " reach needs the exponent p (rho = reach^p), ",
                   "or give rho in cost units")
-    if (is.null(eps))
+    if (is.null(eps) && is.null(relative_eps))
         .otk_stop("eps is required with ", what, " (cost units; or blur with p, eps = blur^p)")
 }
 
@@ -146,4 +147,23 @@ otk_version <- function() .Call(otkr_version)
     v <- .otk_num(v, "cache_mb")
     if (!(v >= 0 && v <= 1048576)) .otk_stop("cache_mb = ", v, " must be in [0, 1048576] (MiB)")
     v
+}
+
+# The C library's relative_eps, relative_to, scale_cost, scale_cost_stat
+# (OTT's relative_epsilon and scale_cost): relative_eps excludes eps and blur,
+# relative_to needs relative_eps, scale_cost is a number > 0 or a statistic.
+.otk_scale_opt <- function(eps, blur, relative_eps, relative_to, scale_cost) {
+    .otk_exclusive("eps", eps, "relative_eps", relative_eps)
+    .otk_exclusive("blur", blur, "relative_eps", relative_eps)
+    if (!is.null(relative_to) && is.null(relative_eps))
+        .otk_stop("relative_to = ", deparse(relative_to)[1L], " needs relative_eps")
+    opt <- list(relative_eps = .otk_pos0(relative_eps, "relative_eps"),
+                relative_to = .otk_choice(if (is.null(relative_to)) "mean" else relative_to,
+                                          "relative_to", "relative_to"),
+                scale_cost = 0, scale_cost_stat = -1L)
+    if (is.character(scale_cost))
+        opt$scale_cost_stat <- .otk_choice(scale_cost, "relative_to", "scale_cost")
+    else
+        opt$scale_cost <- .otk_pos0(scale_cost, "scale_cost")
+    opt
 }

@@ -47,6 +47,15 @@ void otkr_check_arg(int st, const char *lead);
 
 /* Named element of the option list (R side guarantees types). */
 SEXP otkr_opt(SEXP opt, const char *name);
+/* opt$relative_eps, relative_to, scale_cost, scale_cost_stat (R/util.R,
+ * .otk_scale_opt) into any params struct that has those fields. */
+#define OTKR_READ_SCALE(opt, par)                                                            \
+    do {                                                                                     \
+        (par)->relative_eps = otkr_opt_num(opt, "relative_eps");                             \
+        (par)->relative_to = (otk_relative_to)otkr_opt_int(opt, "relative_to");              \
+        (par)->scale_cost = otkr_opt_num(opt, "scale_cost");                                 \
+        (par)->scale_cost_stat = otkr_opt_int(opt, "scale_cost_stat");                       \
+    } while (0)
 double otkr_opt_num(SEXP opt, const char *name);
 int otkr_opt_int(SEXP opt, const char *name);
 

@@ -5,6 +5,7 @@
 #include "otkr.h"
 
 #include <math.h>
+#include <stdint.h>
 
 #define NUM(v) PROTECT(Rf_ScalarReal(v))
 #define INT(v) PROTECT(Rf_ScalarInteger(v))
@@ -26,12 +27,35 @@ static void read_params(SEXP opt, otk_divergence_params *par)
     par->max_iter = otkr_opt_int(opt, "max_iter");
     par->threads = otkr_opt_int(opt, "threads");
     par->cache_bytes = (size_t)(otkr_opt_num(opt, "cache_mb") * 1048576.0);
+    OTKR_READ_SCALE(opt, par);
+}
+
+/* pi_ab applied to the matrix opt$name (rows `rows`), axis 0 or 1, or its
+ * barycentric projection; R_NilValue when the option is NULL. */
+static SEXP plan_product(otk_divergence *div, SEXP opt, const char *name, int axis, int bary,
+                         size_t rows, size_t out_rows)
+{
+    SEXP M = otkr_opt(opt, name);
+    size_t r, k;
+    const double *Mr;
+    double *out;
+    if (M == R_NilValue)
+        return R_NilValue;
+    Mr = otkr_rowmajor(M, name, &r, &k, 0);
+    if (r != rows)
+        Rf_errorcall(R_NilValue, "otkit: %s has %zu rows, expected %zu", name, r, rows);
+    out = otkr_scratch(out_rows * k);
+    if (bary)
+        otkr_check(otk_divergence_barycentric(div, k, Mr, out));
+    else
+        otkr_check(otk_divergence_plan_apply(div, axis, k, Mr, out));
+    return otkr_matrix_out(out, out_rows, k);
 }
 
 /* Solve, read the gradients asked for in opt$grad (logical a, b, x, y) and
  * build the result list.  d = 0 for dense costs (no point gradients). */
 static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, size_t m,
-                              size_t d, SEXP gradflags)
+                              size_t d, SEXP gradflags, SEXP opt)
 {
     otk_divergence_result res;
     const double *wa = otkr_vector_opt(a, "a", n);
@@ -41,7 +65,33 @@ static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, siz
     double *buf;
     int k, nprot = 1;
 
+    SEXP pv[8] = {R_NilValue, R_NilValue, R_NilValue, R_NilValue,
+                  R_NilValue, R_NilValue, R_NilValue, R_NilValue};
+    const double *pot[4];
+
     otkr_check(otk_divergence_solve(div, wa, wb, &res));
+    /* The potentials (GeomLoss gauge), then what opt asks of the plan pi_ab. */
+    otkr_check(otk_divergence_potentials(div, &pot[0], &pot[1], &pot[2], &pot[3]));
+    for (k = 0; k < 4; k++)
+        if (pot[k]) {
+            pv[k] = PROTECT(otkr_vector_out(pot[k], (k == 0 || k == 2) ? n : m));
+            nprot++;
+        }
+    if (opt != R_NilValue && otkr_opt_int(opt, "plan")) {
+        double *P;
+        if (n > SIZE_MAX / m)
+            Rf_errorcall(R_NilValue, "otkit: the plan (%zu x %zu) is too large", n, m);
+        P = otkr_scratch(n * m);
+        otkr_check(otk_divergence_plan(div, P));
+        pv[4] = PROTECT(otkr_matrix_out(P, n, m));
+        nprot++;
+    }
+    if (opt != R_NilValue) {
+        pv[5] = PROTECT(plan_product(div, opt, "plan_apply", 0, 0, m, n));
+        pv[6] = PROTECT(plan_product(div, opt, "plan_apply_t", 1, 0, n, m));
+        pv[7] = PROTECT(plan_product(div, opt, "barycentric_Y", 0, 1, m, n));
+        nprot += 3;
+    }
     for (k = 0; k < 4; k++) {
         size_t rows = (k == 0 || k == 2) ? n : m;
         if (!LOGICAL(grad)[k])
@@ -61,8 +111,10 @@ static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, siz
     {
         const char *names[] = {"value", "eps", "rho", "mass_a", "mass_b", "marginal_error",
                                "iterations", "annealing_iterations", "status",
-                               "grad_a", "grad_b", "grad_x", "grad_y", "update"};
-        SEXP vals[14];
+                               "grad_a", "grad_b", "grad_x", "grad_y", "update",
+                               "scale_cost", "f_ba", "g_ab", "f_aa", "g_bb", "plan",
+                               "plan_apply", "plan_apply_t", "barycentric"};
+        SEXP vals[23];
         SEXP out;
         vals[0] = NUM(res.divergence);
         vals[1] = NUM(res.eps);
@@ -76,8 +128,11 @@ static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, siz
         for (k = 0; k < 4; k++)
             vals[9 + k] = gv[k];
         vals[13] = PROTECT(Rf_mkString(otk_update_name(res.update))); /* AUTO resolved */
-        out = otkr_named_list(14, names, vals);
-        UNPROTECT(10 + nprot);
+        vals[14] = NUM(res.scale_cost);
+        for (k = 0; k < 8; k++)
+            vals[15 + k] = pv[k];
+        out = otkr_named_list(23, names, vals);
+        UNPROTECT(11 + nprot);
         return out;
     }
 }
@@ -97,7 +152,7 @@ SEXP otkr_divergence(SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     read_params(opt, &par);
     otkr_check(otk_divergence_alloc_points(&h->divergence, n, m, d, xr, yr, ground,
                                            otkr_opt_num(opt, "power"), &par));
-    out = PROTECT(solve_and_collect(h->divergence, a, b, n, m, d, otkr_opt(opt, "grad")));
+    out = PROTECT(solve_and_collect(h->divergence, a, b, n, m, d, otkr_opt(opt, "grad"), opt));
     otkr_holder_free(hp);
     UNPROTECT(2);
     return out;
@@ -133,7 +188,7 @@ SEXP otkr_divergence_matrix(SEXP Cxy, SEXP Cxx, SEXP Cyy, SEXP a, SEXP b, SEXP o
     }
     otkr_check(otk_divergence_alloc_costs(&h->divergence, h->cost[0], h->cost[1], h->cost[2],
                                           &par));
-    out = PROTECT(solve_and_collect(h->divergence, a, b, n, m, 0, otkr_opt(opt, "grad")));
+    out = PROTECT(solve_and_collect(h->divergence, a, b, n, m, 0, otkr_opt(opt, "grad"), opt));
     otkr_holder_free(hp);
     UNPROTECT(2);
     return out;
@@ -201,7 +256,7 @@ SEXP otkr_divergence_solve(SEXP ptr, SEXP a, SEXP b, SEXP shape, SEXP grad)
 {
     otk_divergence *div = div_of(ptr);
     return solve_and_collect(div, a, b, (size_t)INTEGER(shape)[0], (size_t)INTEGER(shape)[1],
-                             (size_t)INTEGER(shape)[2], grad);
+                             (size_t)INTEGER(shape)[2], grad, R_NilValue);
 }
 
 /* what: 0 potentials (list f_ba, g_ab, f_aa, g_bb), 1 the transport cost,

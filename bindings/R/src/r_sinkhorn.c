@@ -53,6 +53,7 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     par.no_annealing = otkr_opt_int(opt, "no_annealing");
     par.threads = otkr_opt_int(opt, "threads");
     gauge = otkr_opt_int(opt, "gauge");
+    OTKR_READ_SCALE(opt, &par);
 
     if (C != R_NilValue) {
         /* Row-major copy in R_alloc memory: lives until this call returns,
@@ -164,8 +165,9 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         const char *names[] = {"ot_kl", "ot_ent", "ot_lin", "eps", "rho_a", "rho_b",
                                "mass_a", "mass_b", "marginal_error", "iterations",
                                "annealing_iterations", "status", "f", "g",
-                               "row_marginal", "col_marginal", "plan", "barycentric", "update", "stopped", "history"};
-        SEXP vals[21];
+                               "row_marginal", "col_marginal", "plan", "barycentric", "update",
+                               "stopped", "history", "scale_cost"};
+        SEXP vals[22];
         SEXP out;
         vals[0] = NUM(res.ot_kl);
         vals[1] = NUM(res.ot_ent);
@@ -188,8 +190,9 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         vals[18] = PROTECT(Rf_mkString(otk_update_name(res.update))); /* AUTO resolved */
         vals[19] = PROTECT(Rf_ScalarLogical(stopped));
         vals[20] = history;
-        out = otkr_named_list(21, names, vals);
-        UNPROTECT(18 + nprot);
+        vals[21] = NUM(res.scale_cost);
+        out = otkr_named_list(22, names, vals);
+        UNPROTECT(19 + nprot);
         return out;
     }
 }

@@ -104,7 +104,27 @@ def eps_blur(eps, blur):
                 blur=DEFAULT_BLUR if blur is None else as_float(blur, "blur"))
 
 
-def matrix_exponent(eps, blur, reach, p, pname="p", what="a cost matrix C"):
+def scale_options(eps, blur, relative_eps, relative_to, scale_cost):
+    """The C library's relative_eps, relative_to, scale_cost, scale_cost_stat
+    (otkit/sinkhorn.h; OTT's relative_epsilon and scale_cost).  relative_eps
+    excludes eps and blur (ValueError naming both); relative_to needs
+    relative_eps; scale_cost is a number > 0 or a statistic's name."""
+    exclusive("eps", eps, "relative_eps", relative_eps)
+    exclusive("blur", blur, "relative_eps", relative_eps)
+    if relative_to is not None and relative_eps is None:
+        raise ValueError("relative_to = %r needs relative_eps" % (relative_to,))
+    kw = dict(relative_eps=positive_or_zero(relative_eps, "relative_eps"),
+              relative_to=choice("mean" if relative_to is None else relative_to,
+                                 "relative_to", "relative_to"),
+              scale_cost=0.0, scale_cost_stat=-1)
+    if isinstance(scale_cost, str):
+        kw["scale_cost_stat"] = choice(scale_cost, "relative_to", "scale_cost")
+    else:
+        kw["scale_cost"] = positive_or_zero(scale_cost, "scale_cost")
+    return kw
+
+
+def matrix_exponent(eps, blur, reach, p, pname="p", what="a cost matrix C", relative_eps=None):
     """A cost given as numbers has no exponent: blur (eps = blur**p) and reach
     (rho = reach**p) need p, else they would silently mean eps and rho.
     ValueError naming both arguments; eps itself is required without p."""
@@ -117,7 +137,7 @@ def matrix_exponent(eps, blur, reach, p, pname="p", what="a cost matrix C"):
     if reach is not None:
         raise ValueError("reach and %s: with %s reach needs the exponent %s (rho = "
                          "reach**%s), or give rho in cost units" % (pname, what, pname, pname))
-    if eps is None:
+    if eps is None and relative_eps is None:
         raise ValueError("eps is required with %s (cost units; or blur with %s, "
                          "eps = blur**%s)" % (what, pname, pname))
 

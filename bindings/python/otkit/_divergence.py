@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from . import _otkit
-from ._common import exclusive, eps_blur, matrix_exponent
+from ._common import exclusive, eps_blur, matrix_exponent, scale_options
 from ._common import (points, schedule_code, update_code, positive_or_zero, warn_not_converged,
                       as_float, as_int, grad_names, single_precision)
 
@@ -24,7 +24,8 @@ class DivergenceResult:
     """The value of otkit.divergence() and, when asked for, its gradients.
 
     value            S_eps (cost units); float(result) gives it too.
-    eps, rho         the eps and rho used (rho = inf: balanced).
+    eps, rho         the eps and rho used (rho = inf: balanced), in units of C.
+    scale_cost       scale_cost's s (1 when not set).
     mass_a, mass_b   sum(a), sum(b).
     marginal_error   largest relative L1 marginal error of the solved problems
                      (NaN for the fixed schedule, which does not measure it).
@@ -45,9 +46,16 @@ class DivergenceResult:
         what SamplesLoss's autograd returns (tested to 1e-10); balanced
         grad_a, grad_b are not projected.  Not the derivative of the value:
         finite differences do not check them.
+
+    The plan of the cross problem, pi_ab = a b exp((f_ba + g_ab - C_xy)/eps)
+    (GeomLoss's, from the final potentials), is available from the result
+    while its Divergence has not solved again: plan_apply(M, axis),
+    barycentric(Y=None), plan() and potentials() (see Divergence).
     """
 
-    def __init__(self, info, grads):
+    def __init__(self, info, grads, div=None):
+        self._div = div
+        self._solve_id = div._solves if div is not None else None
         self.value = info["divergence"]
         for k, v in info.items():
             if k != "divergence":
@@ -61,6 +69,30 @@ class DivergenceResult:
 
     def __float__(self):
         return float(self.value)
+
+    def _current(self):
+        if self._div is None or self._div._solves != self._solve_id:
+            raise RuntimeError("the Divergence of this result has solved again (or was "
+                               "set_points'ed): use the Divergence's own plan methods")
+        return self._div
+
+    def plan_apply(self, M, axis=0):
+        """pi_ab @ M (axis 0, M (m, k) or (m,)) or pi_ab.T @ M (axis 1, M (n, k)
+        or (n,)), without forming pi_ab for point clouds."""
+        return self._current().plan_apply(M, axis)
+
+    def barycentric(self, Y=None):
+        """The barycentric projection (pi_ab @ Y) / (pi_ab 1), (n, k); Y = None
+        projects the target points y."""
+        return self._current().barycentric(Y)
+
+    def plan(self):
+        """The dense plan pi_ab (n, m).  Allocates n*m doubles."""
+        return self._current().plan()
+
+    def potentials(self):
+        """(f_ba, g_ab, f_aa, g_bb), GeomLoss gauge (Divergence.potentials)."""
+        return self._current().potentials()
 
     def __repr__(self):
         return ("DivergenceResult(value=%.10g, eps=%g, iterations=%d, marginal_error=%.3g, "
@@ -79,8 +111,10 @@ def _exponent(p, exponent):
 
 
 def _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, update,
-             diameter, exponent, tol, max_iter, threads, cache_mb=0):
+             diameter, exponent, tol, max_iter, threads, cache_mb=0, relative_eps=None,
+             relative_to=None, scale_cost=None):
     exclusive("eps", eps, "blur", blur)
+    scale_kw = scale_options(eps, blur, relative_eps, relative_to, scale_cost)
     exclusive("reach", reach, "rho", rho)
     p = _exponent(p, exponent)
     if cost is None:
@@ -96,7 +130,8 @@ def _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, u
                 diameter=positive_or_zero(diameter, "diameter"),
                 p=positive_or_zero(exponent, "p"), debias=bool(debias),
                 tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
-                threads=as_int(threads, "threads"), cache_mb=as_float(cache_mb, "cache_mb"))
+                threads=as_int(threads, "threads"), cache_mb=as_float(cache_mb, "cache_mb"),
+                **scale_kw)
 
 
 class Divergence:
@@ -107,18 +142,23 @@ class Divergence:
     def __init__(self, x, y, blur=None, p=None, cost=None, power=None, eps=None, reach=None,
                  rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
                  diameter=None, exponent=None, tol=1e-6, max_iter=10000, threads=0,
-                 warn=True, cache_mb=0, dtype=None):
+                 warn=True, cache_mb=0, dtype=None, relative_eps=None, relative_to=None,
+                 scale_cost=None):
         kw = _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule,
-                      update, diameter, exponent, tol, max_iter, threads, cache_mb)
+                      update, diameter, exponent, tol, max_iter, threads, cache_mb,
+                      relative_eps, relative_to, scale_cost)
         self._tol, self._max_iter, self._warn = kw["tol"], kw["max_iter"], warn
         x, y = points(x, "x"), points(y, "y")
         self._obj = _otkit.Divergence(x, y, single=single_precision(x, y, dtype), **kw)
+        self._y = y
+        self._solves = 0
 
     @classmethod
     def from_matrices(cls, C_xy, C_xx=None, C_yy=None, eps=None, blur=None, reach=None,
                       rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
                       diameter=None, p=None, tol=1e-6, max_iter=10000, threads=0,
-                      warn=True, exponent=None):
+                      warn=True, exponent=None, relative_eps=None, relative_to=None,
+                      scale_cost=None):
         """A planned divergence on three dense costs (cost units): C_xy (n, m),
         C_xx (n, n) and C_yy (m, m), symmetric; C_xx and C_yy may be None when
         debias=False.  The matrices are borrowed, not copied, when they are
@@ -128,12 +168,14 @@ class Divergence:
         exponent= is the former name of p (deprecated).  Only the weight
         gradients exist."""
         exclusive("eps", eps, "blur", blur)
+        scale_kw = scale_options(eps, blur, relative_eps, relative_to, scale_cost)
         exclusive("reach", reach, "rho", rho)
         p = _exponent(p, exponent)
-        matrix_exponent(eps, blur, reach, p, what="cost matrices")
-        exclusive("reach", reach, "rho", rho)
+        matrix_exponent(eps, blur, reach, p, what="cost matrices", relative_eps=relative_eps)
         self = cls.__new__(cls)
         self._tol, self._max_iter, self._warn = as_float(tol, "tol"), max_iter, warn
+        self._y = None
+        self._solves = 0
         self._obj = _otkit.Divergence(
             C_xy=C_xy, C_xx=C_xx, C_yy=C_yy, **eps_blur(eps, blur),
             rho=math.inf if rho is None else as_float(rho, "rho"),
@@ -142,7 +184,7 @@ class Divergence:
             diameter=positive_or_zero(diameter, "diameter"),
             p=positive_or_zero(p, "p"), debias=bool(debias),
             tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
-            threads=as_int(threads, "threads"))
+            threads=as_int(threads, "threads"), **scale_kw)
         return self
 
     @property
@@ -165,7 +207,11 @@ class Divergence:
         """Move the points (None = unchanged); solve() again afterwards.  The
         object keeps its precision: a single-precision object reads float32
         coordinates in place (others are converted to float32)."""
-        self._obj.set_points(points(x, "x"), points(y, "y"))
+        x, y = points(x, "x"), points(y, "y")
+        self._obj.set_points(x, y)
+        self._solves += 1
+        if y is not None:
+            self._y = y
 
     def solve(self, a=None, b=None, grad=False):
         """S_eps for weights a, b (None = uniform).  grad: False, True (all of
@@ -174,16 +220,46 @@ class Divergence:
 
     def _solve(self, a, b, grad, stacklevel):
         wanted = grad_names(grad)
+        self._solves += 1
         info = self._obj.solve(a, b)
         warn_not_converged(info["status"], "otkit.divergence", info["marginal_error"],
                            self._tol, self._max_iter, self._warn, stacklevel)
         grads = {k: getattr(self._obj, "grad_" + k)() for k in wanted}
-        return DivergenceResult(info, grads)
+        return DivergenceResult(info, grads, self)
 
     def potentials(self):
         """(f_ba, g_ab, f_aa, g_bb) of the last solve (GeomLoss gauge); the last
         two are None when debias is off."""
         return self._obj.potentials()
+
+    def plan_apply(self, M, axis=0):
+        """The plan of the cross problem of the last solve,
+        pi_ab = a b exp((f_ba + g_ab - C_xy)/eps) (GeomLoss's, from the
+        returned potentials: on the fixed schedule its marginals are a, b
+        only up to the unconverged error): axis 0, pi_ab @ M with M (m, k) or
+        (m,); axis 1, pi_ab.T @ M with M (n, k) or (n,).  Point clouds: no
+        n x m array is formed (two passes over C_xy)."""
+        M = np.asarray(M)
+        if M.ndim == 1:
+            return self._obj.plan_apply(M.reshape(-1, 1), axis)[:, 0]
+        return self._obj.plan_apply(M, axis)
+
+    def barycentric(self, Y=None):
+        """The barycentric projection T(x_i) = sum_j pi_ij Y_j / sum_j pi_ij,
+        (n, k); Y = None (point clouds) projects the target points y.  Rows
+        without mass are NaN."""
+        if Y is None:
+            if self._y is None:
+                raise ValueError("Y is required for a divergence on cost matrices")
+            Y = self._y
+        Y = np.asarray(Y)
+        if Y.ndim == 1:
+            return self._obj.barycentric(Y.reshape(-1, 1))[:, 0]
+        return self._obj.barycentric(Y)
+
+    def plan(self):
+        """The dense plan pi_ab (n, m) of the last solve.  Allocates n*m doubles."""
+        return self._obj.plan()
 
     def transport_cost(self):
         """<pi_ab, C_xy> of the last solve (cost units)."""
@@ -200,7 +276,8 @@ class Divergence:
 def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, eps=None,
                reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
                update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
-               threads=0, grad=False, warn=True, cache_mb=0, dtype=None):
+               threads=0, grad=False, warn=True, cache_mb=0, dtype=None, relative_eps=None,
+               relative_to=None, scale_cost=None):
     """The debiased Sinkhorn divergence between point clouds (GeomLoss's
     SamplesLoss("sinkhorn")):
 
@@ -221,6 +298,9 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
     reach    unbalanced, a length: rho = reach^p; or rho in cost units.
              Giving both eps and blur, or both reach and rho, is a ValueError
              naming the two (whatever the values).
+    relative_eps, relative_to, scale_cost   as otkit.sinkhorn (OTT's
+             relative_epsilon and scale_cost), with the statistics of the
+             cross cost C_xy; the same eps, rho and s serve the three problems.
     scaling  blur multiplied by scaling per annealing step, in (0, 1).
     debias   False: GeomLoss's debias=False value of (a, b) alone: balanced
              <a, f> + <b, g> = OT(a,b) - eps m (m - 1) for masses m (OT(a,b)
@@ -250,14 +330,16 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
     div = Divergence(x, y, blur=blur, p=p, cost=cost, power=power, eps=eps, reach=reach,
                      rho=rho, scaling=scaling, debias=debias, schedule=schedule, update=update,
                      diameter=diameter, exponent=exponent, tol=tol, max_iter=max_iter,
-                     threads=threads, warn=warn, cache_mb=cache_mb, dtype=dtype)
+                     threads=threads, warn=warn, cache_mb=cache_mb, dtype=dtype,
+                     relative_eps=relative_eps, relative_to=relative_to, scale_cost=scale_cost)
     return div._solve(a, b, grad, stacklevel=4)
 
 
 def divergence_matrix(C_xy, C_xx=None, C_yy=None, a=None, b=None, eps=None, blur=None,
                       reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
                       update="auto", diameter=None, p=None, tol=1e-6, max_iter=10000,
-                      threads=0, grad=False, warn=True, exponent=None):
+                      threads=0, grad=False, warn=True, exponent=None, relative_eps=None,
+                      relative_to=None, scale_cost=None):
     """The Sinkhorn divergence on dense costs (POT-style matrices, cost units):
 
         S = OT(a,b) - OT(a,a)/2 - OT(b,b)/2 + eps/2 (sum a - sum b)^2
@@ -273,6 +355,8 @@ def divergence_matrix(C_xy, C_xx=None, C_yy=None, a=None, b=None, eps=None, blur
         grad = ("a", "b")
     div = Divergence.from_matrices(C_xy, C_xx, C_yy, eps=eps, blur=blur, reach=reach, rho=rho,
                                    scaling=scaling, debias=debias, schedule=schedule,
-                                   update=update, diameter=diameter, p=p, exponent=exponent, tol=tol,
-                                   max_iter=max_iter, threads=threads, warn=warn)
+                                   update=update, diameter=diameter, p=p, exponent=exponent,
+                                   tol=tol, max_iter=max_iter, threads=threads, warn=warn,
+                                   relative_eps=relative_eps, relative_to=relative_to,
+                                   scale_cost=scale_cost)
     return div._solve(a, b, grad, stacklevel=4)

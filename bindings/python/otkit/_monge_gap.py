@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from . import _otkit
-from ._common import eps_blur, exclusive
+from ._common import eps_blur, exclusive, scale_options
 from ._common import (ConvergenceWarning, NOT_CONVERGED, points, schedule_code, positive_or_zero, warn_not_converged, choice,
                       as_float, as_int)
 
@@ -55,7 +55,8 @@ def monge_gap(x, tx, w=None, cost="sqeuclidean", power=None, eps=None, relative_
     cost_fn, epsilon, relative_epsilon): with neither eps nor relative_eps,
     relative_eps=0.05 and relative_to="std" is OTT's default (eps = 0.05 * std
     of the n x n cost matrix C_ij = c(x_i, T(x_j)), computed without forming
-    it); eps= gives an absolute value in cost units.  eps and relative_eps
+    it; relative_to "mean", "max_cost" and "median" are the other statistics,
+    as otkit.sinkhorn); eps= gives an absolute value in cost units.  eps and relative_eps
     exclude each other.  The ground cost defaults to "sqeuclidean"
     |x-y|^2 (OTT's default); see otkit.sinkhorn for the others.
 
@@ -113,17 +114,21 @@ class EntropicMap:
 
     @classmethod
     def fit(cls, x, y, a=None, b=None, eps=None, blur=None, cost="sqeuclidean", power=None,
-            schedule="converge", scaling=0.5, tol=1e-6, max_iter=10000, threads=0, warn=True):
+            schedule="converge", scaling=0.5, tol=1e-6, max_iter=10000, threads=0, warn=True,
+            relative_eps=None, relative_to=None, scale_cost=None):
         """Solve balanced entropic OT between x (n, d) and y (m, d) and keep
         y, b, g.  eps in cost units (POT's reg) or blur, a length (eps =
-        blur**p, p the cost's exponent); default blur = 0.05 as otkit.sinkhorn."""
+        blur**p, p the cost's exponent); default blur = 0.05 as otkit.sinkhorn.
+        relative_eps, relative_to, scale_cost as otkit.sinkhorn (OTT's
+        relative_epsilon and scale_cost); the map keeps eps in units of C."""
         impl = _otkit.EntropicMap(
             x=points(x, "x"), y=points(y, "y"), a=a, b=b, cost=cost,
             power=0.0 if power is None else as_float(power, "power"),
             **eps_blur(eps, blur),
             schedule=schedule_code(schedule), scaling=as_float(scaling, "scaling"),
             tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
-            threads=as_int(threads, "threads"))
+            threads=as_int(threads, "threads"),
+            **scale_options(eps, blur, relative_eps, relative_to, scale_cost))
         T = cls(impl)
         if warn and T.status == NOT_CONVERGED:
             warnings.warn(ConvergenceWarning(

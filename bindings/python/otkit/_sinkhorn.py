@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from . import _otkit
-from ._common import exclusive, eps_blur, matrix_exponent
+from ._common import exclusive, eps_blur, matrix_exponent, scale_options
 from ._common import (points, schedule_code, update_code, positive_or_zero,
                       warn_not_converged, choice, as_float, as_int, single_precision)
 
@@ -27,7 +27,8 @@ class SinkhornResult:
     1 = OTK_NOT_CONVERGED, 2 = OTK_CONTINUE: stopped by the callback),
     converged, stopped (the callback stopped the solve), warm_start (init was
     given), update (the update rule run: "symmetric", "accelerated", ...,
-    update="auto" resolved), and history (with history=True: the marginal
+    update="auto" resolved), scale_cost (scale_cost's s, 1 when not set: eps,
+    rho and the values are in units of C), and history (with history=True: the marginal
     error of every measurement at the target eps, in order, a float64 array;
     else None).
 
@@ -118,7 +119,8 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              power=None, reach=None, rho=None, rho_a=None, rho_b=None, schedule="converge",
              update="auto", scaling=0.5, diameter=None, p=None, tol=1e-6, max_iter=10000,
              no_annealing=False, threads=0, warn=True, dtype=None, init=None,
-             callback=None, history=False):
+             callback=None, history=False, relative_eps=None, relative_to=None,
+             scale_cost=None):
     """Entropic OT between weights a (n) and b (m) with log-domain Sinkhorn.
 
     The cost is either a dense matrix C (n, m), in cost units, or two point
@@ -137,6 +139,15 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              clouds default to blur = 0.05.  A dense C has no exponent: give
              eps, or blur with p (p=2 for a matrix of squared distances gives
              the point clouds' eps); blur (or reach) without p is a ValueError.
+    relative_eps  eps = relative_eps * stat(C), stat = relative_to (OTT's
+             relative_epsilon): "mean" (default, OTT's), "std", "max_cost" or
+             "median" of all the cost's entries, computed exactly without
+             forming a point cloud's matrix.  Excludes eps and blur.
+    scale_cost    solve for C / s (OTT's scale_cost): s a number > 0 or one
+             of the statistics above.  eps (or blur**p, relative_eps * stat)
+             and rho are then in units of C / s; everything reported (values,
+             potentials, plan products, eps, rho) is in units of C, i.e. s
+             times what OTT reports; result.scale_cost is s (1 when not set).
     reach    unbalanced transport, a length: rho = reach**p on both sides; or
              rho (cost units) on both sides, or rho_a / rho_b per side
              (inf = hard constraint).  Default: balanced.
@@ -192,8 +203,9 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     for side, rho_side in (("rho_a", rho_a), ("rho_b", rho_b)):
         exclusive("reach", reach, side, rho_side)
         exclusive("rho", rho, side, rho_side)
+    scale_kw = scale_options(eps, blur, relative_eps, relative_to, scale_cost)
     if C is not None:
-        matrix_exponent(eps, blur, reach, p)
+        matrix_exponent(eps, blur, reach, p, relative_eps=relative_eps)
     kw = dict(
         cost=cost, power=0.0 if power is None else as_float(power, "power"),
         **eps_blur(eps, blur),
@@ -203,7 +215,7 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
         scaling=as_float(scaling, "scaling"),
         diameter=positive_or_zero(diameter, "diameter"), p=positive_or_zero(p, "p"),
         tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
-        no_annealing=int(bool(no_annealing)), threads=as_int(threads, "threads"))
+        no_annealing=int(bool(no_annealing)), threads=as_int(threads, "threads"), **scale_kw)
     if rho is not None:
         kw["rho_a"] = kw["rho_b"] = as_float(rho, "rho")
     if rho_a is not None:

@@ -85,12 +85,13 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     static char *kwlist[] = {"x", "y", "cost", "power", "eps", "blur", "rho", "reach",
                              "schedule", "update", "scaling", "diameter", "p", "debias", "tol",
                              "max_iter", "threads", "C_xy", "C_xx", "C_yy", "cache_mb", "single",
+                             "relative_eps", "relative_to", "scale_cost", "scale_cost_stat",
                              NULL};
     PyObject *xobj = Py_None, *yobj = Py_None, *cobjs[3] = {Py_None, Py_None, Py_None};
     const char *cost_name = "half-sqeuclidean";
     double power = 0.0, cache_mb = 0.0;
     otk_divergence_params par;
-    int schedule, update, st, single = 0;
+    int schedule, update, st, single = 0, relative_to;
     otk_ground ground;
     PyArrayObject *x, *y;
     otk_divergence *div = NULL;
@@ -102,13 +103,16 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     otk_divergence_params_default(&par);
     schedule = (int)par.schedule;
     update = (int)par.update;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$sdddddiidddpdiiOOOdp", kwlist, &xobj,
+    relative_to = (int)par.relative_to;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$sdddddiidddpdiiOOOdpdidi", kwlist, &xobj,
                                      &yobj, &cost_name, &power, &par.eps, &par.blur, &par.rho,
                                      &par.reach, &schedule, &update, &par.scaling,
                                      &par.diameter, &par.p, &par.debias, &par.tol,
                                      &par.max_iter, &par.threads, &cobjs[0], &cobjs[1],
-                                     &cobjs[2], &cache_mb, &single))
+                                     &cobjs[2], &cache_mb, &single, &par.relative_eps,
+                                     &relative_to, &par.scale_cost, &par.scale_cost_stat))
         return -1;
+    par.relative_to = (otk_relative_to)relative_to;
     if (otkpy_cache_bytes(cache_mb, &par.cache_bytes) < 0)
         return -1;
     par.schedule = (otk_schedule)schedule;
@@ -220,11 +224,12 @@ static PyObject *divergence_solve(DivergenceObject *self, PyObject *args, PyObje
     if (st < 0)
         return otkpy_raise_status(st);
     self->solved = 1;
-    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s}", "divergence",
+    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s,s:d}", "divergence",
                          r.divergence, "eps", r.eps, "rho", r.rho, "mass_a", r.mass_a, "mass_b",
                          r.mass_b, "marginal_error", r.marginal_error, "iterations",
                          r.iterations, "annealing_iterations", r.annealing_iterations, "status",
-                         (int)r.status, "update", otk_update_name(r.update));
+                         (int)r.status, "update", otk_update_name(r.update), "scale_cost",
+                         r.scale_cost);
 }
 
 typedef otk_status (*grad_fn)(otk_divergence *, double *);
@@ -414,6 +419,90 @@ static PyGetSetDef divergence_getset[] = {
      "bytes of cost matrices kept (otk_divergence_cache_bytes)", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
+/* The plan of the α→β problem (otk_divergence_plan, _plan_apply,
+ * _barycentric). */
+static PyObject *divergence_plan(DivergenceObject *self, PyObject *noargs)
+{
+    PyArrayObject *P;
+    int st;
+
+    if (divergence_ready(self, 1) < 0)
+        return NULL;
+    P = otkpy_new_array(self->n, self->m);
+    if (P == NULL) {
+        otkpy_release(&self->busy);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    st = otk_divergence_plan(self->div, (double *)PyArray_DATA(P));
+    Py_END_ALLOW_THREADS
+    otkpy_release(&self->busy);
+    if (st < 0) {
+        Py_DECREF(P);
+        return otkpy_raise_status(st);
+    }
+    return otkpy_out(P, self->single);
+}
+
+/* out = π·M (axis 0) or πᵀ·M (axis 1); barycentric: rows of π·M over row sums. */
+static PyObject *divergence_apply(DivergenceObject *self, PyObject *mobj, int axis, int bary,
+                                  const char *name)
+{
+    PyArrayObject *M, *out;
+    int st;
+
+    if (divergence_ready(self, 1) < 0)
+        return NULL;
+    M = otkpy_array_in(mobj, name, 2, axis == 0 ? self->m : self->n, -1);
+    if (M == NULL) {
+        otkpy_release(&self->busy);
+        return NULL;
+    }
+    out = otkpy_new_array(axis == 0 ? self->n : self->m, PyArray_DIM(M, 1));
+    if (out == NULL) {
+        Py_DECREF(M);
+        otkpy_release(&self->busy);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (bary)
+        st = otk_divergence_barycentric(self->div, (size_t)PyArray_DIM(M, 1),
+                                        (const double *)PyArray_DATA(M),
+                                        (double *)PyArray_DATA(out));
+    else
+        st = otk_divergence_plan_apply(self->div, axis, (size_t)PyArray_DIM(M, 1),
+                                       (const double *)PyArray_DATA(M),
+                                       (double *)PyArray_DATA(out));
+    Py_END_ALLOW_THREADS
+    Py_DECREF(M);
+    otkpy_release(&self->busy);
+    if (st < 0) {
+        Py_DECREF(out);
+        return otkpy_raise_status(st);
+    }
+    return otkpy_out(out, self->single);
+}
+
+static PyObject *divergence_plan_apply(DivergenceObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"M", "axis", NULL};
+    PyObject *mobj;
+    int axis = 0;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|i", kwlist, &mobj, &axis))
+        return NULL;
+    if (axis != 0 && axis != 1) {
+        PyErr_Format(PyExc_ValueError, "axis = %d must be 0 (P @ M) or 1 (P.T @ M)", axis);
+        return NULL;
+    }
+    return divergence_apply(self, mobj, axis, 0, "M");
+}
+
+static PyObject *divergence_barycentric(DivergenceObject *self, PyObject *arg)
+{
+    return divergence_apply(self, arg, 0, 1, "Y");
+}
+
 static PyMethodDef divergence_methods[] = {
     {"solve", (PyCFunction)(void (*)(void))divergence_solve, METH_VARARGS | METH_KEYWORDS,
      "solve(a=None, b=None) -> dict (otk_divergence_solve; GIL released)"},
@@ -429,6 +518,13 @@ static PyMethodDef divergence_methods[] = {
      "dS/dy row j divided by b_j (m x d)"},
     {"potentials", (PyCFunction)divergence_potentials, METH_NOARGS,
      "potentials() -> (f_ba, g_ab, f_aa, g_bb), copies; the last two None without debias"},
+    {"plan", (PyCFunction)divergence_plan, METH_NOARGS,
+     "plan() -> the dense plan pi_ab (n x m) of the last solve"},
+    {"plan_apply", (PyCFunction)(void (*)(void))divergence_plan_apply,
+     METH_VARARGS | METH_KEYWORDS,
+     "plan_apply(M, axis=0) -> pi_ab @ M (axis 0) or pi_ab.T @ M (axis 1), no n x m array"},
+    {"barycentric", (PyCFunction)divergence_barycentric, METH_O,
+     "barycentric(Y) -> (pi_ab @ Y) / pi_ab.sum(1) (n x k)"},
     {"transport_cost", (PyCFunction)divergence_transport_cost, METH_NOARGS,
      "<pi_ab, C_xy> of the current potentials"},
     {"marginal_error", (PyCFunction)divergence_marginal_error, METH_NOARGS,

@@ -94,7 +94,8 @@ static int emap_init(EntropicMapObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"x",     "y",     "a",      "b",        "g",       "cost",
                              "power", "eps",   "blur",   "schedule", "scaling", "tol",
-                             "max_iter", "threads", NULL};
+                             "max_iter", "threads", "relative_eps", "relative_to", "scale_cost",
+                             "scale_cost_stat", NULL};
     PyObject *xobj = Py_None, *yobj = Py_None, *aobj = Py_None, *bobj = Py_None,
              *gobj = Py_None;
     const char *cost_name = "sqeuclidean";
@@ -111,11 +112,14 @@ static int emap_init(EntropicMapObject *self, PyObject *args, PyObject *kwds)
     }
     otk_sinkhorn_params_default(&par);
     schedule = (int)par.schedule;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOOOsdddiddii", kwlist, &xobj, &yobj,
+    int relative_to = (int)par.relative_to;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOOOsdddiddiididi", kwlist, &xobj, &yobj,
                                      &aobj, &bobj, &gobj, &cost_name, &power, &par.eps,
                                      &par.blur, &schedule, &par.scaling, &par.tol,
-                                     &par.max_iter, &par.threads))
+                                     &par.max_iter, &par.threads, &par.relative_eps,
+                                     &relative_to, &par.scale_cost, &par.scale_cost_stat))
         return -1;
+    par.relative_to = (otk_relative_to)relative_to;
     par.schedule = (otk_schedule)schedule;
     if (otkpy_ground(cost_name, "cost", &ground) < 0)
         return -1;

@@ -97,7 +97,7 @@ BAD = [
     ("monge_gap", "w negative", lambda: otkit.monge_gap(X, X, w=set_at(A, 1, -1.0))),
     ("monge_gap", "eps < 0", lambda: otkit.monge_gap(X, X, eps=-1.0)),
     ("monge_gap", "relative_eps 0", lambda: otkit.monge_gap(X, X, relative_eps=0.0)),
-    ("monge_gap", "unknown relative_to", lambda: otkit.monge_gap(X, X, relative_to="median")),
+    ("monge_gap", "unknown relative_to", lambda: otkit.monge_gap(X, X, relative_to="nope")),
     ("EntropicMap.fit", "y NaN", lambda: otkit.EntropicMap.fit(X, nan_at(Y, 0))),
     ("EntropicMap.fit", "dimension mismatch", lambda: otkit.EntropicMap.fit(X, np.ones((5, 3)))),
     ("fit_map", "unknown family", lambda: otkit.fit_map(X, Y, family="quadratic")),

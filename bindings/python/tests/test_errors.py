@@ -190,7 +190,7 @@ DOCUMENTED_NAMES = {
     "gauge": ("geomloss", "ott", "pot"),
     "mesh_shape": ("square", "icosphere", "torus"),
     "heat_convention": ("otkit", "solomon"),
-    "relative_to": ("std", "mean"),
+    "relative_to": ("std", "mean", "max_cost", "median"),
     "sinkd_grad": ("unrolled", "envelope"),
     "kd_divergence": ("kl", "reverse-kl", "js", "soft-ce"),
     "map_family": ("affine", "mlp", "entropic"),

@@ -51,7 +51,7 @@ bad <- list(
     "monge_gap: tx NaN" = function() monge_gap(X, with_at(X, 2, NaN)),
     "monge_gap: shape mismatch" = function() monge_gap(X, X[1:5, ]),
     "monge_gap: eps < 0" = function() monge_gap(X, X, eps = -1),
-    "monge_gap: unknown relative_to" = function() monge_gap(X, X, relative_to = "median"),
+    "monge_gap: unknown relative_to" = function() monge_gap(X, X, relative_to = "nope"),
     "fit_map: unknown family" = function() fit_map(X, Y, family = "quadratic"),
     "fit_map: unknown activation" = function() fit_map(X, Y, family = "mlp", activation = "relu6"),
     "fit_map: x NaN" = function() fit_map(with_at(X, 1, NaN), Y),

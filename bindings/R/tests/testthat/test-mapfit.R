@@ -69,7 +69,7 @@ test_that("monge_gap(): bad input stops with the argument's name", {
     pr <- make_problem(33L)
     expect_error(monge_gap(pr$x, pr$x[-1, ]), "tx is 19 x 3, x is 20 x 3")
     expect_error(monge_gap(pr$x, pr$x, w = rep(0.1, 20)), "OTK_EMASS")
-    expect_error(monge_gap(pr$x, pr$x, relative_to = "median"), "relative_to = \"median\"")
+    expect_error(monge_gap(pr$x, pr$x, relative_to = "nope"), "relative_to = \"nope\"")
     expect_error(monge_gap(pr$x, pr$x, grad = "y"), "grad must be")
     expect_warning(r <- monge_gap(pr$x, pr$x * 2, eps = 0.01, max_iter = 1, tol = 1e-15),
                    class = "otkit_convergence_warning")

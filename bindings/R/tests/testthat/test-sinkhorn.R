@@ -139,7 +139,7 @@ documented_names <- list(
     gauge = c("geomloss", "ott", "pot"),
     mesh_shape = c("square", "icosphere", "torus"),
     heat_convention = c("otkit", "solomon"),
-    relative_to = c("std", "mean"),
+    relative_to = c("std", "mean", "max_cost", "median"),
     sinkd_grad = c("unrolled", "envelope"),
     kd_divergence = c("kl", "reverse-kl", "js", "soft-ce"),
     map_family = c("affine", "mlp", "entropic"),
