@@ -27,11 +27,14 @@
  * the padding at the end of the clouds the results are bitwise the same).
  * For that, when params.diameter is 0 the diameter that starts the
  * ε-schedule is the bounding-box diagonal of the points with positive weight
- * (a single solve counts every point of its cost, as GeomLoss does; the two
- * agree whenever all weights are positive).  At a padded point the potentials
- * are the soft-min extension the driver computes, the point gradients are
- * (to within 1e-300) zero and the weight gradients are the derivative of the
- * value w.r.t. adding mass there (otkit/divergence.h).
+ * (a single solve counts every point of its cost, as GeomLoss does), and the
+ * balanced weight gradients (defined up to a constant) of a problem with zero
+ * weights are centred on its atoms of positive weight (a single solve centres
+ * them on all atoms, otkit/divergence.h); both agree with the single solve
+ * whenever all weights are positive (docs/math.md B.4).  At a padded point the
+ * potentials are the soft-min extension the driver computes, the point
+ * gradients are (to within 1e-300) zero and the weight gradients are the
+ * derivative of the value w.r.t. adding mass there.
  *
  * Failures.  The whole input is checked before anything is solved, and any
  * bad input refuses the whole call (nothing is written to the outputs):

@@ -64,12 +64,10 @@
  * Gradients (docs/math.md B.3), analytic by the envelope theorem from the final
  * potentials (no differentiation through the iterations; exact at
  * convergence, so use the converge schedule when accuracy matters):
- *   w.r.t. a: balanced: f_ba − f_aa minus its plain mean over the atoms
- *               with positive weight (the value is only defined for Σa = Σb,
- *               so the gradient is defined up to a constant; with all weights
- *               positive this is the projection onto the zero-sum hyperplane,
- *               and an atom of zero weight changes no other entry, so zero-
- *               weight padding is exact; debias off: f_ba minus that mean);
+ *   w.r.t. a: balanced: f_ba − f_aa minus its plain mean (Σ_i ∂_i = 0: the
+ *               value is only defined for Σa = Σb, so the gradient is the
+ *               projection onto the zero-sum hyperplane; debias off: f_ba
+ *               minus its mean);
  *             unbalanced: (ρ+ε)(e^{−f_aa/ρ} − e^{−f_ba/ρ})
  *               (debias off: (ρ + ε/2) − (ρ+ε) e^{−f_ba/ρ}, the gradient of the
  *               debias-off value above);

@@ -278,6 +278,27 @@ static otk_status divergence_alloc(const batch *bt, size_t k, const otk_divergen
                                                     bt->power, par);
 }
 
+/* The balanced weight gradient is defined up to a constant; a single solve
+ * centres it on all the atoms (otkit/divergence.h).  A problem with atoms of
+ * zero weight is centred on the others instead, so that its padding changes
+ * no entry: the gradient of its unpadded problem (docs/math.md B.4).  Without
+ * zero weights the single solve's gradient is kept as it is. */
+static void centre_on_support(double *grad, const double *w, size_t len)
+{
+    size_t support = 0;
+    double mean = 0.0;
+    for (size_t i = 0; w && i < len; i++)
+        if (w[i] > 0.0) {
+            mean += grad[i];
+            support++;
+        }
+    if (!w || support == len)
+        return;
+    mean /= (double)support;
+    for (size_t i = 0; i < len; i++)
+        grad[i] -= mean;
+}
+
 static otk_status divergence_one(const batch *bt, size_t k, const otk_divergence_params *par,
                                  otk_divergence_result *res, const gradients *gr)
 {
@@ -296,6 +317,12 @@ static otk_status divergence_one(const batch *bt, size_t k, const otk_divergence
     if (st >= 0 && sg >= 0 && gr->b)
         sg = otk_divergence_grad_b(div, gr->b + k * m);
     otk_divergence_free(div);
+    if (st >= 0 && sg >= 0 && bt->balanced) {
+        if (gr->a)
+            centre_on_support(gr->a + k * n, weights(bt->a, k, n), n);
+        if (gr->b)
+            centre_on_support(gr->b + k * m, weights(bt->b, k, m), m);
+    }
     return sg < 0 ? sg : st;
 }
 

@@ -463,24 +463,17 @@ otk_status otk_divergence_potentials(const otk_divergence *div, const double **f
 /* ∇_w of the value for one side: w the weights, pot the cross potential
  * (f_ba or g_ab), self the symmetric one (f_aa or g_bb, unused without
  * debias).  Formulas in otkit/divergence.h. */
-static void weight_gradient(const otk_divergence *div, const double *w, const double *pot,
-                            const double *self, size_t len, double *grad)
+static void weight_gradient(const otk_divergence *div, const double *pot, const double *self,
+                            size_t len, double *grad)
 {
     const double rho = div->rho, eps = div->eps;
     if (isinf(rho)) {
-        /* The mean over the atoms with positive weight: an atom of zero
-         * weight then changes neither the value nor the other entries, so a
-         * problem padded with zero weights has its unpadded gradient. */
         double mean = 0.0;
-        size_t support = 0;
         for (size_t i = 0; i < len; i++) {
             grad[i] = div->debias ? pot[i] - self[i] : pot[i];
-            if (w[i] > 0.0) {
-                mean += grad[i];
-                support++;
-            }
+            mean += grad[i];
         }
-        mean /= (double)support;
+        mean /= (double)len;
         for (size_t i = 0; i < len; i++)
             grad[i] -= mean;
         return;
@@ -498,7 +491,7 @@ otk_status otk_divergence_grad_a(otk_divergence *div, double *grad_a)
     otk_status st;
     if ((st = require_solved(div, grad_a, "otk_divergence_grad_a")))
         return st;
-    weight_gradient(div, div->a, div->f_ba, div->f_aa, div->n, grad_a);
+    weight_gradient(div, div->f_ba, div->f_aa, div->n, grad_a);
     return OTK_SUCCESS;
 }
 
@@ -507,7 +500,7 @@ otk_status otk_divergence_grad_b(otk_divergence *div, double *grad_b)
     otk_status st;
     if ((st = require_solved(div, grad_b, "otk_divergence_grad_b")))
         return st;
-    weight_gradient(div, div->b, div->g_ab, div->g_bb, div->m, grad_b);
+    weight_gradient(div, div->g_ab, div->g_bb, div->m, grad_b);
     return OTK_SUCCESS;
 }
 
