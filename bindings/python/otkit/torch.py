@@ -231,6 +231,10 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     if C is None and (x is None or y is None):
         raise ValueError("%s is required (or give the cost matrix C)"
                          % ("x" if x is None else "y"))
+    if any(v is not None and v.dim() == 3 for v in (x, y)):
+        raise ValueError("otkit.torch.sinkhorn takes one problem (x (n, d), y (m, d)); for a "
+                         "batch use otkit.sinkhorn (values and potentials) or "
+                         "SinkhornDivergence (differentiable)")
     if value == "ot_lin" and torch.is_grad_enabled() and any(
             v is not None and v.requires_grad for v in (a, b, C, x, y)):
         raise ValueError("otkit.torch.sinkhorn: value=\"ot_lin\" (<P,C>) has no envelope "
