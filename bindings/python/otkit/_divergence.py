@@ -219,6 +219,10 @@ def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=
              a (B, n), b (B, m); returns a DivergenceBatchResult with (B,)
              values and batched gradients, each problem equal to its own
              solve (unequal sizes: pad with zero weights, which is exact).
+             Bad input in any problem raises before anything is solved,
+             naming the problem ("a[3][7] = -0.25 is negative"); a problem
+             that breaks down while solving raises, naming it; problems
+             that reach max_iter have status 1 (one warning for all).
     p        GeomLoss's exponent: the cost is |x-y|^p / p, so p = 2 is
              "half-sqeuclidean" (|x-y|^2/2, NOT POT's |x-y|^2) and p = 1 is
              "euclidean"; eps = blur^p.  Ignored when `cost` names a ground
