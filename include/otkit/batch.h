@@ -22,9 +22,12 @@
  *
  * Unequal sizes: pad with points of zero weight.  Padding is exact: a
  * problem padded with zero-weight points (anywhere, at any coordinates)
- * gives the value, iterations, potentials on its real points and gradients
- * of the problem without them, to rounding (1e-12 relative is tested; with
- * the padding at the end of the clouds the results are bitwise the same).
+ * gives the value, potentials on its real points and gradients of the
+ * problem without them, to rounding (1e-12 relative is tested).  Padded
+ * points far outside the real ones cost digits: the soft-mins of the squared
+ * grounds centre the coordinates on the bounding box of all the points
+ * (otkit/cost.h), so pad with coordinates inside the real points' box (zeros
+ * for centred data, or copies of a real point).
  * For that, when params.diameter is 0 the diameter that starts the
  * ε-schedule is the bounding-box diagonal of the points with positive weight
  * (a single solve counts every point of its cost, as GeomLoss does), and the

@@ -278,11 +278,13 @@ static otk_status divergence_alloc(const batch *bt, size_t k, const otk_divergen
                                                     bt->power, par);
 }
 
-/* The balanced weight gradient is defined up to a constant; a single solve
- * centres it on all the atoms (otkit/divergence.h).  A problem with atoms of
- * zero weight is centred on the others instead, so that its padding changes
- * no entry: the gradient of its unpadded problem (docs/math.md B.4).  Without
- * zero weights the single solve's gradient is kept as it is. */
+/* The balanced weight gradient of the converge schedule is defined up to a
+ * constant; a single solve centres it on all the atoms (otkit/divergence.h).
+ * A problem with atoms of zero weight is centred on the others instead, so
+ * that its padding changes no entry: the gradient of its unpadded problem
+ * (docs/math.md B.4).  Without zero weights the single solve's gradient is
+ * kept as it is; the fixed schedule's (GeomLoss's partial derivatives) is
+ * not centred at all. */
 static void centre_on_support(double *grad, const double *w, size_t len)
 {
     size_t support = 0;
@@ -317,7 +319,7 @@ static otk_status divergence_one(const batch *bt, size_t k, const otk_divergence
     if (st >= 0 && sg >= 0 && gr->b)
         sg = otk_divergence_grad_b(div, gr->b + k * m);
     otk_divergence_free(div);
-    if (st >= 0 && sg >= 0 && bt->balanced) {
+    if (st >= 0 && sg >= 0 && bt->balanced && par->schedule != OTK_SCHEDULE_FIXED) {
         if (gr->a)
             centre_on_support(gr->a + k * n, weights(bt->a, k, n), n);
         if (gr->b)
