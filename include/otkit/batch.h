@@ -30,11 +30,13 @@
  * for centred data, or copies of a real point).
  * For that, when params.diameter is 0 the diameter that starts the
  * ε-schedule is the bounding-box diagonal of the points with positive weight
- * (a single solve counts every point of its cost, as GeomLoss does), and the
- * balanced weight gradients (defined up to a constant) of a problem with zero
- * weights are centred on its atoms of positive weight (a single solve centres
- * them on all atoms, otkit/divergence.h); both agree with the single solve
- * whenever all weights are positive (docs/math.md B.4).  At a padded point the
+ * (a single solve counts every point of its cost, as GeomLoss does), and on
+ * the converge schedule the balanced weight gradients (defined up to a
+ * constant) of a problem with zero weights are centred on its atoms of
+ * positive weight (a single solve centres them on all atoms,
+ * otkit/divergence.h; the fixed schedule's are GeomLoss's partials, not
+ * centred); both agree with the single solve whenever all weights are
+ * positive (docs/math.md B.4).  At a padded point the
  * potentials are the soft-min extension the driver computes, the point
  * gradients are (to within 1e-300) zero and the weight gradients are the
  * derivative of the value w.r.t. adding mass there.
