@@ -10,7 +10,8 @@ uniform weights, cost |x - y|^2 (ot.dist's default "sqeuclidean"), eps = 0.01.
          appended to a list) and returns log u, log v and the iteration count.
          "POT solve" times sinkhorn2 alone; "POT dist+solve" adds ot.dist.
   otkit  bench/bench_sinkhorn on the same points (raw float64 files), same eps,
-         tol = TOL, converge schedule (eps-annealing, then alternating updates),
+         tol = TOL, converge schedule (eps-annealing, then the default updates:
+         accelerated alternating, docs/math.md A.9),
          threads = 2 and threads = 1.  Its "seconds" is otk_sinkhorn_solve alone;
          the cost is computed on the fly, so setup (copying the points, the
          diameter) is reported separately and is tiny.

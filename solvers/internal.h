@@ -81,6 +81,17 @@ typedef struct {
                           (par)->diameter, (par)->p, (par)->tol, (par)->schedule,          \
                           (par)->update, (par)->max_iter, (par)->threads})
 
+/* What OTK_UPDATE_AUTO runs with the converge schedule, chosen by
+ * measurement (bench/accel.py, bench/results/accel.md). */
+#define OTK_UPDATE_CONVERGE_DEFAULT OTK_UPDATE_ACCELERATED
+
+/* Whether `u` is one of the alternating updates (plain or accelerated). */
+static inline int otk__update_alternates(otk_update u)
+{
+    return u == OTK_UPDATE_ALTERNATING || u == OTK_UPDATE_OVERRELAXED ||
+           u == OTK_UPDATE_TRANSLATED || u == OTK_UPDATE_ACCELERATED;
+}
+
 /* The damping κ = ρ/(ρ+ε) of the unbalanced soft-min updates (1 when ρ = ∞). */
 static inline double otk__kappa(double eps, double rho)
 {

@@ -1263,7 +1263,7 @@ check_unknown_name() { # LIST ARGS...: the message lists LIST
     fi
 }
 check_unknown_name "converge or fixed" sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --schedule nope
-check_unknown_name "auto, symmetric or alternating" sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --update nope
+check_unknown_name "auto, symmetric, alternating, overrelaxed, translated or accelerated" sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --update nope
 check_unknown_name "sqeuclidean, half-sqeuclidean, euclidean, l1, lp or lp-over-p" \
     divergence "$tmp/X.csv" "$tmp/Y.csv" --cost nope
 check_unknown_name "std or mean" monge-gap "$tmp/X.csv" "$tmp/X.csv" --relative-to nope
@@ -1279,7 +1279,7 @@ check_unknown_name "auto, bfgs or adam" fit-map "$tmp/X.csv" "$tmp/Y.csv" --fami
     --optimizer nope --out "$tmp/n.map"
 
 # The JSON reports the update rule that ran (the library's result, AUTO resolved).
-for sched in converge:alternating fixed:symmetric; do
+for sched in converge:accelerated fixed:symmetric; do
     run_otk sinkhorn "$tmp/X.csv" "$tmp/Y.csv" --blur 0.3 --schedule "${sched%%:*}"
     if [ $rc -eq 0 ] && json_true "$tmp/out" "d['update'] == '${sched#*:}'"; then
         pass "sinkhorn --schedule ${sched%%:*}: update ${sched#*:}"

@@ -70,7 +70,8 @@ save_npy(tmp + "/b.npy", b, 0)
 save_npy(tmp + "/Ynan.npy", Y[:-1] + [[0.0, float("nan"), 1.0]], 3)
 save_npy(tmp + "/bneg.npy", b[:-2] + [-b[-2], 3 * b[-2] + b[-1]], 0)
 PYEOF
-"$OTK" sinkhorn "$tmp/X.npy" "$tmp/Y.npy" --b "$tmp/b.npy" --blur 0.2 \
+# --update alternating: what the distributed solver's auto runs (otkit/mpi.h).
+"$OTK" sinkhorn "$tmp/X.npy" "$tmp/Y.npy" --b "$tmp/b.npy" --blur 0.2 --update alternating \
     --potentials "$tmp/serial.csv" >"$tmp/serial.json" 2>"$tmp/err"
 cli_check "serial otk sinkhorn on the .npy files" $?
 for np in 1 2 4; do

@@ -23,7 +23,27 @@
  *                                   both from the previous pair;
  *   alternating (Sinkhorn–Knopp):   g ← κ_b smin^a(f), then f ← κ_a smin^b(g).
  * By default (OTK_UPDATE_AUTO) the fixed schedule uses the symmetric form and
- * the converge schedule the alternating one, for annealing and target alike.
+ * the converge schedule the accelerated alternating one (below), for
+ * annealing and target alike.
+ *
+ * Accelerated updates (docs/math.md A.9), alternating updates that reach the
+ * same fixed point in fewer iterations:
+ *   overrelaxed   at the target ε, g ← (1−ω) g + ω κ_b smin^a(f), then
+ *                 f ← (1−ω) f + ω κ_a smin^b(g), with ω chosen from the
+ *                 measured rate of the marginal error (windows of 8 updates;
+ *                 ω = 1 until two windows agree, then the optimal SOR ω of
+ *                 that rate, at most 1.98).  Safeguard: a window in which the
+ *                 error did not fall sets ω back to 1 and halves ω's excess
+ *                 over 1 for the rest of the solve.  The annealing steps run
+ *                 ω = 1.
+ *   translated    unbalanced problems: each half step also moves the other
+ *                 potential by the translation (f + λ, g − λ) that maximises
+ *                 the dual, in closed form (translation-invariant Sinkhorn,
+ *                 Séjourné, Vialard & Peyré 2022), so the iteration count no
+ *                 longer grows with ρ/ε.  Balanced problems: bitwise the
+ *                 alternating update.
+ *   accelerated   both (the converge schedule's default).
+ * The symmetric problems of the debiased divergence keep the symmetric form.
  *
  * Schedules (docs/math.md decision 4, A.5):
  *   OTK_SCHEDULE_FIXED     legacy GeomLoss: ε runs through
@@ -102,12 +122,18 @@ extern "C" {
 typedef enum { OTK_SCHEDULE_MAP(OTK_ENUM_MEMBER_) } otk_schedule;
 
 /* OTK_UPDATE_AUTO, the default, is SYMMETRIC for the fixed schedule (as
- * GeomLoss) and ALTERNATING for converge (it needs about 4 times fewer
- * iterations); otk_sinkhorn_result.update says which ran. */
+ * GeomLoss) and ACCELERATED for converge (chosen by measurement,
+ * bench/results/accel.md); otk_sinkhorn_result.update says which ran.
+ * OVERRELAXED, TRANSLATED and ACCELERATED are ALTERNATING updates with the
+ * accelerations described under "Accelerated updates" above; each reaches
+ * the same fixed point. */
 #define OTK_UPDATE_MAP(X)                                                                    \
     X(OTK_UPDATE_AUTO, 0, "auto")                                                            \
     X(OTK_UPDATE_SYMMETRIC, 1, "symmetric")     /* averaged parallel updates (GeomLoss) */   \
-    X(OTK_UPDATE_ALTERNATING, 2, "alternating") /* g then f: Sinkhorn–Knopp, POT, OTT */
+    X(OTK_UPDATE_ALTERNATING, 2, "alternating") /* g then f: Sinkhorn–Knopp, POT, OTT */     \
+    X(OTK_UPDATE_OVERRELAXED, 3, "overrelaxed") /* alternating, adaptive ω at the target ε */ \
+    X(OTK_UPDATE_TRANSLATED, 4, "translated")   /* alternating, translation-invariant */     \
+    X(OTK_UPDATE_ACCELERATED, 5, "accelerated") /* overrelaxed and translated */
 typedef enum { OTK_UPDATE_MAP(OTK_ENUM_MEMBER_) } otk_update;
 
 /* Name tables (otkit/names.h): the names above, NULL for an invalid value;
@@ -170,7 +196,7 @@ typedef struct {
                                      last listed ε of the fixed schedule) */
     otk_status status;            /* OTK_SUCCESS or OTK_NOT_CONVERGED */
     otk_update update;            /* the update rule run: OTK_UPDATE_AUTO resolved
-                                     (SYMMETRIC or ALTERNATING) */
+                                     (SYMMETRIC, or ACCELERATED for converge) */
 } otk_sinkhorn_result;
 
 typedef struct otk_sinkhorn otk_sinkhorn;

@@ -57,8 +57,7 @@ otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost
                  c->reach);
     OTK_REQUIRE_(c->schedule == OTK_SCHEDULE_CONVERGE || c->schedule == OTK_SCHEDULE_FIXED,
                  "params.schedule = %d is not a valid otk_schedule", (int)c->schedule);
-    OTK_REQUIRE_(c->update == OTK_UPDATE_AUTO || c->update == OTK_UPDATE_SYMMETRIC ||
-                     c->update == OTK_UPDATE_ALTERNATING,
+    OTK_REQUIRE_(otk_update_name(c->update) != NULL,
                  "params.update = %d is not a valid otk_update", (int)c->update);
     OTK_REQUIRE_(c->scaling > 0.0 && c->scaling < 1.0, "params.scaling = %g must be in (0, 1)",
                  c->scaling);
@@ -101,7 +100,7 @@ otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost
         out->diameter = out->blur; /* the ε-list is then [ε, ε]: no annealing */
     out->update = c->update != OTK_UPDATE_AUTO ? c->update
                   : c->schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC
-                                                      : OTK_UPDATE_ALTERNATING;
+                                                      : OTK_UPDATE_CONVERGE_DEFAULT;
     out->threads = otk__threads(c->threads);
     return OTK_SUCCESS;
 }

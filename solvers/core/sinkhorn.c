@@ -20,6 +20,11 @@
  * any common use. */
 #define EPS_LIST_RESERVE 128
 
+/* The ω controller (docs/math.md A.9): target updates per window, and the
+ * largest ω it chooses before any window failed. */
+#define RELAX_WINDOW 8
+#define RELAX_OMEGA_MAX 1.98
+
 void otk_sinkhorn_params_default(otk_sinkhorn_params *params)
 {
     if (!params)
@@ -130,6 +135,14 @@ static otk_status alloc_problems(otk_sinkhorn **out, const otk_cost *const *cost
         pr->m = q == 0 ? m : pr->n;
         pr->rho_a = q == 2 ? rho_b : rho_a;
         pr->rho_b = q == 1 ? rho_a : rho_b;
+        pr->omega = 1.0;
+        pr->relax = pr->update == OTK_UPDATE_OVERRELAXED || pr->update == OTK_UPDATE_ACCELERATED;
+        /* A balanced problem has no translation to optimise ((f + λ, g − λ)
+         * leaves its dual unchanged): the translated update is then the
+         * alternating one, bitwise. */
+        pr->translate =
+            (pr->update == OTK_UPDATE_TRANSLATED || pr->update == OTK_UPDATE_ACCELERATED) &&
+            !(isinf(pr->rho_a) && isinf(pr->rho_b));
         problem_layout(pr, &w);
     }
     s->f = s->prob[0].f;
@@ -202,6 +215,16 @@ static void copy_log(const double *w, double *logw, size_t n)
         logw[i] = w[i] > 0.0 ? log(w[i]) : -INFINITY;
 }
 
+/* Start measuring the convergence rate afresh with ω = 1 (a new solve, or
+ * potentials the updates did not produce). */
+static void relax_reset(otk_sinkhorn *s)
+{
+    s->omega = 1.0;
+    s->win_err = NAN;
+    s->win_q = NAN;
+    s->win_start = 0;
+}
+
 /* Back to the first ε of the list, potentials zero. */
 static void restart(otk_sinkhorn *s)
 {
@@ -211,6 +234,8 @@ static void restart(otk_sinkhorn *s)
         if (!pr->self)
             memset(pr->g, 0, pr->m * sizeof *pr->g);
         pr->f_fresh = 0;
+        pr->rows_ready = 0;
+        pr->omega = 1.0;
     }
     s->stage = STAGE_RUNNING;
     s->started = 0;
@@ -222,6 +247,8 @@ static void restart(otk_sinkhorn *s)
     s->final_status = OTK_CONTINUE;
     s->values_valid = 0;
     otk__guard_init(&s->guard, s->par.schedule != OTK_SCHEDULE_FIXED && !s->par.no_annealing);
+    s->omega_cap = RELAX_OMEGA_MAX;
+    relax_reset(s);
 }
 
 otk_status otk_sinkhorn_set(otk_sinkhorn *s, const double *a, const double *b)
@@ -283,11 +310,13 @@ otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double *f, const d
     s->started = 1;
     s->step = s->n_eps - 1; /* straight to the target ε */
     s->prob[0].f_fresh = 0;
+    s->prob[0].rows_ready = 0;
     s->error = NAN;
     s->best_error = INFINITY;
     s->final_status = OTK_CONTINUE;
     s->values_valid = 0;
     otk__guard_init(&s->guard, 0); /* the caller chose the start */
+    relax_reset(s);
     return OTK_SUCCESS;
 }
 
@@ -335,24 +364,101 @@ static void replace(const otk_sinkhorn *s, problem *pr, double eps)
     if (!pr->self)
         scale_into(pr->g, pr->g_soft, pr->m, kb);
     pr->f_fresh = 0;
+    pr->rows_ready = 0;
 }
 
-/* One update at `eps` (docs/math.md A.2): symmetric (averaged, both from the
- * previous pair) or alternating (g, then f from the new g).  With
+/* pot ← (1 − ω) pot + ω k soft: the relaxed update (ω = 1: scale_into). */
+static void relax_into(double *pot, const double *soft, size_t len, double k, double omega)
+{
+    if (omega == 1.0) {
+        scale_into(pot, soft, len, k);
+        return;
+    }
+    for (size_t i = 0; i < len; i++)
+        pot[i] = (1.0 - omega) * pot[i] + omega * (k * soft[i]);
+}
+
+/* log Σ_i w_i exp(−x_i / r) over the atoms with w_i > 0, a max-shifted sum
+ * (r = ∞: log Σ w = log mass). */
+static double log_mass(const double *log_w, const double *x, size_t n, double r, double mass)
+{
+    if (isinf(r))
+        return log(mass);
+    double mx = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (log_w[i] != -INFINITY)
+            mx = fmax(mx, log_w[i] - x[i] / r);
+    if (!isfinite(mx))
+        return mx;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (log_w[i] != -INFINITY)
+            sum += exp(log_w[i] - x[i] / r - mx);
+    return mx + log(sum);
+}
+
+/* The translation of the translation-invariant half step (docs/math.md A.9):
+ * updating the side u (weights w_u, penalty r_u) from the soft-min `soft`
+ * of the other side v (potential v, weights w_v, penalty r_v), the shift λ
+ * of v, v ← v − λ, that maximises the dual jointly with the new u =
+ * κ_u (soft + λ):
+ *   λ = r_v (r_u + ε) / (r_u + r_v + ε) · (log Σ w_u e^{−soft/(r_u+ε)}
+ *                                          − log Σ w_v e^{−v/r_v}),
+ * with the limits r_v (r_u = ∞) and r_u + ε (r_v = ∞). */
+static double translation(const double *log_wu, const double *soft, size_t nu, double r_u,
+                          double mass_u, const double *log_wv, const double *v, size_t nv,
+                          double r_v, double mass_v, double eps)
+{
+    const double lu = log_mass(log_wu, soft, nu, isinf(r_u) ? r_u : r_u + eps, mass_u);
+    const double lv = log_mass(log_wv, v, nv, r_v, mass_v);
+    const double k = isinf(r_u)   ? r_v
+                     : isinf(r_v) ? r_u + eps
+                                  : r_v * (r_u + eps) / (r_u + r_v + eps);
+    const double lambda = k * (lu - lv);
+    return isfinite(lambda) ? lambda : 0.0;
+}
+
+static void shift(double *v, size_t len, double by)
+{
+    for (size_t i = 0; i < len; i++)
+        v[i] += by;
+}
+
+/* One update at `eps` (docs/math.md A.2, A.9): symmetric (averaged, both
+ * from the previous pair) or alternating (g, then f from the new g), the
+ * latter relaxed by pr->omega and translated when asked.  With
  * `softmins_ready` the soft-mins of the current potentials are already
  * there (measured by the convergence test). */
 static void update(const otk_sinkhorn *s, problem *pr, double eps, int softmins_ready)
 {
     const double ka = otk__kappa(eps, pr->rho_a), kb = otk__kappa(eps, pr->rho_b);
-    if (pr->update == OTK_UPDATE_ALTERNATING) {
+    if (otk__update_alternates(pr->update)) {
+        const double w = pr->omega;
         if (!softmins_ready)
             softmin_cols(s, pr, eps);
-        scale_into(pr->g, pr->g_soft, pr->m, kb);
+        if (pr->translate) {
+            /* g-half step: g from smin^a(f − μ) = g_soft + μ, f ← f − μ. */
+            const double mu = translation(pr->log_b, pr->g_soft, pr->m, pr->rho_b, pr->mass_b,
+                                          pr->log_a, pr->f, pr->n, pr->rho_a, pr->mass_a, eps);
+            shift(pr->f, pr->n, -mu);
+            shift(pr->g_soft, pr->m, mu);
+        }
+        relax_into(pr->g, pr->g_soft, pr->m, kb, w);
         softmin_rows(s, pr, eps);
-        scale_into(pr->f, pr->f_soft, pr->n, ka);
-        pr->f_fresh = 1;
+        if (pr->translate) {
+            /* f-half step: f from smin^b(g − λ) = f_soft + λ, g ← g − λ. */
+            const double lambda =
+                translation(pr->log_a, pr->f_soft, pr->n, pr->rho_a, pr->mass_a, pr->log_b,
+                            pr->g, pr->m, pr->rho_b, pr->mass_b, eps);
+            shift(pr->g, pr->m, -lambda);
+            shift(pr->f_soft, pr->n, lambda);
+        }
+        relax_into(pr->f, pr->f_soft, pr->n, ka, w);
+        pr->f_fresh = w == 1.0;
+        pr->rows_ready = 1;
         return;
     }
+    pr->rows_ready = 0;
     if (!softmins_ready) {
         softmin_rows(s, pr, eps);
         if (!pr->self)
@@ -374,11 +480,12 @@ static double measure(const otk_sinkhorn *s, problem *pr, double eps, int full)
         return 2.0 * otk__side_error(pr->a, pr->f, pr->f_soft, pr->n, eps, pr->rho_a,
                                      pr->mass_a);
     }
-    if (pr->update == OTK_UPDATE_ALTERNATING) {
+    if (otk__update_alternates(pr->update)) {
         softmin_cols(s, pr, eps);
         if (pr->f_fresh && !full)
             return otk__side_error(pr->b, pr->g, pr->g_soft, pr->m, eps, pr->rho_b, pr->mass_b);
-        softmin_rows(s, pr, eps);
+        if (!pr->rows_ready)
+            softmin_rows(s, pr, eps);
     } else {
         softmin_rows(s, pr, eps);
         softmin_cols(s, pr, eps);
@@ -422,6 +529,8 @@ static void keep(otk_sinkhorn *s, int saved, int to_store)
             memcpy(to_store ? sg : pr->g, to_store ? pr->g : sg, pr->m * sizeof *pr->g);
         if (saved)
             pr->f_fresh = 0;
+        if (!to_store)
+            pr->rows_ready = 0;
     }
 }
 
@@ -434,6 +543,7 @@ static void cold_start(otk_sinkhorn *s)
         if (!pr->self)
             memset(pr->g, 0, pr->m * sizeof *pr->g);
         pr->f_fresh = 0;
+        pr->rows_ready = 0;
     }
 }
 
@@ -468,6 +578,62 @@ static int guard(otk_sinkhorn *s, double err)
         keep(s, 1, 0);
     }
     return act != OTK__GUARD_NONE;
+}
+
+/* The ω controller of the overrelaxed updates (docs/math.md A.9), called at
+ * the target ε after the guard with the error `err` of the current pair.
+ * Over windows of RELAX_WINDOW target updates it measures the geometric
+ * rate q of the error.  With ω = 1 it waits for two successive windows
+ * whose rates agree (the linear regime, where q is the plain alternating
+ * rate μ); from then on each window sets ω to the optimal SOR relaxation of
+ * the μ its rate implies, μ = (q + ω − 1)² / (q ω²) (μ = q at ω = 1),
+ * ω = 2 / (1 + √(1 − μ)), at most omega_cap (RELAX_OMEGA_MAX at first).
+ * A window in which the error did not fall is the safeguard: ω returns to
+ * 1 and its cap halves its excess over 1 for the rest of the solve.  (The
+ * pair is kept: going back to the best iterate would undo the slow drift
+ * by which a run leaves a plateau of nearly constant error.) */
+static void relax_adapt(otk_sinkhorn *s, double err)
+{
+    if (!s->prob[0].relax)
+        return;
+    const int k = s->target_iterations;
+    if (isnan(s->win_err)) {
+        s->win_err = err;
+        s->win_start = k;
+        return;
+    }
+    const int len = k - s->win_start;
+    if (len < RELAX_WINDOW)
+        return;
+    const double ratio = err / s->win_err, w = s->omega;
+    if (ratio < 1.0) {
+        /* ω = 1 waits for the linear regime: two windows, rates within 25 %. */
+        const double q = pow(ratio, 1.0 / len);
+        const int linear = w != 1.0 || fabs(log(q) - log(s->win_q)) <= 0.25 * fabs(log(q));
+        /* SOR never contracts faster than ω − 1: a window that did is not
+         * in the linear regime, and its q says nothing about μ (taken at
+         * face value it sends ω towards 2, then the rate ω − 1 confirms it). */
+        if (linear && q >= w - 1.0) {
+            double mu = (q + w - 1.0) * (q + w - 1.0) / (q * w * w);
+            mu = fmin(fmax(mu, 0.0), 1.0);
+            /* Rounded down to a multiple of 1/256: errors that differ by
+             * rounding (a mass summed or given as 1) then give the same ω,
+             * and so the same iterates. */
+            const double best = floor(256.0 * (2.0 / (1.0 + sqrt(1.0 - mu)))) / 256.0;
+            s->omega = fmin(s->omega_cap, best);
+        }
+        s->win_q = q;
+    } else {
+        if (w != 1.0) {
+            s->omega_cap = 1.0 + 0.5 * (w - 1.0);
+            s->omega = 1.0;
+        }
+        s->win_q = NAN;
+    }
+    /* A pair relaxed by another ω has another error mix (the row error is 0
+     * only at ω = 1): then the next window starts after one update. */
+    s->win_err = s->omega != w ? NAN : err;
+    s->win_start = k;
 }
 
 static otk_status finish(otk_sinkhorn *s, otk_status st)
@@ -510,8 +676,10 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
     /* Annealing (and the whole fixed schedule): one update per listed ε. */
     if (fixed ? s->step <= last : s->step < last) {
         const double e = s->eps_list[s->step];
-        for (int q = 0; q < s->n_prob; q++)
+        for (int q = 0; q < s->n_prob; q++) {
+            s->prob[q].omega = 1.0; /* the relaxation is for the target ε */
             update(s, &s->prob[q], e, 0);
+        }
         s->last_eps = e;
         s->step++;
         s->iterations++;
@@ -558,8 +726,15 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
         return finish(s, OTK_NOT_CONVERGED);
     }
     const int replaced = guard(s, err);
-    for (int q = 0; q < s->n_prob; q++)
-        update(s, &s->prob[q], eps, !replaced);
+    if (replaced)
+        relax_reset(s);
+    else
+        relax_adapt(s, err);
+    for (int q = 0; q < s->n_prob; q++) {
+        problem *pr = &s->prob[q];
+        pr->omega = pr->relax ? s->omega : 1.0;
+        update(s, pr, eps, !replaced);
+    }
     s->iterations++;
     s->target_iterations++;
     if (!potentials_finite(s))

@@ -26,6 +26,14 @@ typedef struct {
     double *f, *g, *f_soft, *g_soft, *h_n, *h_m, *best_f, *best_g;
     double *saved_f, *saved_g; /* the annealed pair while the guard probes */
     int f_fresh; /* f = κ smin(g) holds exactly (after an alternating update) */
+    /* f_soft = smin^b(g) of the current g (after an alternating update),
+     * so the row error costs no soft-min when f_fresh does not hold. */
+    int rows_ready;
+    /* The alternating update's accelerations (docs/math.md A.9): the
+     * relaxation ω of the next update (1 = none) and whether each half step
+     * also takes the optimal translation of the unbalanced dual. */
+    double omega;
+    int relax, translate;
 } problem;
 
 struct otk_sinkhorn {
@@ -50,6 +58,11 @@ struct otk_sinkhorn {
     int iterations, annealing_iterations, target_iterations;
     double last_eps, error, best_error;
     otk__guard guard; /* guard.h */
+    /* The ω controller of the overrelaxed updates (docs/math.md A.9): the
+     * current ω, its cap (lowered each time a window fails), and the window
+     * of target updates over which the rate is measured. */
+    double omega, omega_cap, win_err, win_q;
+    int win_start;
     otk_status final_status;
     int values_valid;
     double ot_lin, plan_mass;

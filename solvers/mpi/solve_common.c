@@ -20,6 +20,15 @@ otk_status otk_mpi__schedule_build(otk_mpi__ring *R, const otk_mpi__common *c,
     out->eps = c->eps > 0.0 ? c->eps : pow(c->blur, p);
     out->blur = pow(out->eps, 1.0 / p);
     out->diameter = c->diameter > 0.0 ? c->diameter : D;
+    /* The distributed solvers run the symmetric and the plain alternating
+     * updates; AUTO is the alternating one here (the serial default's
+     * accelerations are not distributed). */
+    if (c->update != OTK_UPDATE_AUTO && c->update != OTK_UPDATE_SYMMETRIC &&
+        c->update != OTK_UPDATE_ALTERNATING)
+        return otk_mpi__fail(OTK_EPARAM,
+                             "params.update = %s: the distributed solvers run only the "
+                             "symmetric and alternating updates",
+                             otk_update_name(c->update) ? otk_update_name(c->update) : "?");
     out->update = c->update != OTK_UPDATE_AUTO       ? c->update
                   : c->schedule == OTK_SCHEDULE_FIXED ? OTK_UPDATE_SYMMETRIC
                                                       : OTK_UPDATE_ALTERNATING;

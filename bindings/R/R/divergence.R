@@ -99,3 +99,78 @@ divergence_matrix <- function(C_xy, C_xx = NULL, C_yy = NULL, a = NULL, b = NULL
 }
 
 sinkhorn_divergence_matrix <- divergence_matrix
+
+# ------------------------------------------------------- the planned object
+
+# The arguments of divergence() (p the cost's exponent, exponent its former name).
+Divergence <- function(x, y, blur = NULL, p = NULL, cost = NULL, power = NULL, eps = NULL,
+                       reach = NULL, rho = NULL, scaling = 0.5, debias = TRUE,
+                       schedule = "converge", update = "auto", diameter = NULL,
+                       tol = 1e-6, max_iter = 10000L, threads = 0L, warn = TRUE,
+                       cache_mb = 0, exponent = NULL) {
+    p <- .otk_exponent(p, exponent)
+    if (is.null(cost)) {
+        g <- geomloss_cost(if (is.null(p)) 2 else p)
+        cost <- g$cost
+        if (is.null(power)) power <- g$power
+    }
+    .otk_flag(warn, "warn")
+    opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update, diameter,
+                        p, tol, max_iter, threads, power, NULL, cache_mb)
+    x <- .otk_points(x, "x")
+    y <- .otk_points(y, "y")
+    if (ncol(y) != ncol(x))
+        .otk_stop("y has ", ncol(y), " columns but x has ", ncol(x),
+                  " (points are rows: both need the same dimension d)")
+    opt$grad <- NULL
+    ptr <- .Call(otkr_divergence_new, x, y, cost, opt)
+    structure(list(ptr = ptr, shape = c(nrow(x), nrow(y), ncol(x)), tol = opt$tol,
+                   max_iter = opt$max_iter, warn = warn),
+              class = "otkit_divergence")
+}
+
+.otk_is_div <- function(div) {
+    if (!inherits(div, "otkit_divergence"))
+        .otk_stop("div must be an otkit divergence object (from Divergence())")
+}
+
+print.otkit_divergence <- function(x, ...) {
+    cat(sprintf("otkit divergence object: n = %d, m = %d, d = %d\n", x$shape[1L], x$shape[2L],
+                x$shape[3L]))
+    invisible(x)
+}
+
+set_points <- function(div, x = NULL, y = NULL) {
+    .otk_is_div(div)
+    if (!is.null(x)) x <- .otk_points(x, "x")
+    if (!is.null(y)) y <- .otk_points(y, "y")
+    .Call(otkr_divergence_set_points, div$ptr, x, y, as.integer(div$shape))
+    invisible(div)
+}
+
+divergence_solve <- function(div, a = NULL, b = NULL, grad = FALSE) {
+    .otk_is_div(div)
+    a <- .otk_weights(a, div$shape[1L], "a")
+    b <- .otk_weights(b, div$shape[2L], "b")
+    res <- .Call(otkr_divergence_solve, div$ptr, a, b, as.integer(div$shape),
+                 .otk_grad_flags(grad, c("a", "b", "x", "y")))
+    .otk_div_result(res, list(tol = div$tol, max_iter = div$max_iter), div$warn,
+                    "otkit::divergence_solve")
+}
+
+divergence_potentials <- function(div) {
+    .otk_is_div(div)
+    .Call(otkr_divergence_query, div$ptr, 0L, as.integer(div$shape))
+}
+
+divergence_transport_cost <- function(div) {
+    .otk_is_div(div)
+    .Call(otkr_divergence_query, div$ptr, 1L, as.integer(div$shape))
+}
+
+divergence_displacement <- function(div, side = "x") {
+    .otk_is_div(div)
+    if (!identical(side, "x") && !identical(side, "y"))
+        .otk_stop("side = ", deparse(side)[1L], " is not one of \"x\", \"y\"")
+    .Call(otkr_divergence_query, div$ptr, if (side == "x") 2L else 3L, as.integer(div$shape))
+}

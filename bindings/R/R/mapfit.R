@@ -122,3 +122,82 @@ save_map <- function(map, path) {
 load_map <- function(path) {
     .otk_map_object(.Call(otkr_map_load, .otk_path(path)))
 }
+
+# ------------------------------------------------------------ entropic map
+
+.otk_entropic_map <- function(r) {
+    d <- .Call(otkr_entropic_map_data, r$ptr)
+    structure(list(ptr = r$ptr, eps = d$eps, cost = d$cost, status = r$status,
+                   dim = ncol(d$y)), class = "otkit_entropic_map")
+}
+
+entropic_map_fit <- function(x, y, a = NULL, b = NULL, eps = NULL, blur = NULL,
+                             cost = "sqeuclidean", power = NULL, schedule = "converge",
+                             scaling = 0.5, tol = 1e-6, max_iter = 10000L, threads = 0L,
+                             warn = TRUE) {
+    .otk_exclusive("eps", eps, "blur", blur)
+    .otk_flag(warn, "warn")
+    x <- .otk_points(x, "x")
+    y <- .otk_points(y, "y")
+    if (ncol(y) != ncol(x))
+        .otk_stop("y has ", ncol(y), " columns but x has ", ncol(x),
+                  " (points are rows: both need the same dimension d)")
+    opt <- list(power = if (is.null(power)) 0 else .otk_num(power, "power"),
+                eps = .otk_pos0(eps, "eps"),
+                blur = if (is.null(blur)) 0.05 else .otk_num(blur, "blur"),
+                schedule = .otk_choice(schedule, "schedule", "schedule"),
+                scaling = .otk_num(scaling, "scaling"), tol = .otk_num(tol, "tol"),
+                max_iter = .otk_int(max_iter, "max_iter"), threads = .otk_int(threads, "threads"))
+    T <- .otk_entropic_map(.Call(otkr_entropic_map_new, x, y, .otk_weights(a, nrow(x), "a"),
+                                 .otk_weights(b, nrow(y), "b"), NULL, cost, opt))
+    if (isTRUE(warn) && T$status == 1L) {
+        cond <- simpleWarning(sprintf(paste0(
+            "otkit::entropic_map_fit: Sinkhorn stopped at max_iter = %d before tol = %g ",
+            "(the map is built from the best iterate)"), opt$max_iter, opt$tol), sys.call())
+        class(cond) <- c("otkit_convergence_warning", class(cond))
+        warning(cond)
+    }
+    T
+}
+
+entropic_map_from_data <- function(y, g, eps, b = NULL, cost = "sqeuclidean", power = 0, ...) {
+    y <- .otk_points(y, "y")
+    if (!is.numeric(g)) .otk_stop("g must be a numeric vector")
+    opt <- list(power = .otk_num(power, "power"), eps = .otk_num(eps, "eps"))
+    .otk_entropic_map(.Call(otkr_entropic_map_new, NULL, y, NULL,
+                            .otk_weights(b, nrow(y), "b"), as.double(g), cost, opt))
+}
+
+.otk_is_emap <- function(map) {
+    if (!inherits(map, "otkit_entropic_map"))
+        .otk_stop("map must be an otkit entropic map (from entropic_map_fit())")
+}
+
+entropic_map_apply <- function(map, z, threads = 0L) {
+    .otk_is_emap(map)
+    # one point as a vector of d coordinates (a 1-D map: k points)
+    if (is.null(dim(z)) && is.numeric(z) && map$dim > 1L && length(z) == map$dim)
+        z <- matrix(z, nrow = 1L)
+    z <- .otk_points(z, "z")
+    if (ncol(z) != map$dim)
+        .otk_stop("z has ", ncol(z), " columns, the map's dimension is ", map$dim)
+    .Call(otkr_entropic_map_apply, map$ptr, z, .otk_int(threads, "threads"))
+}
+
+predict.otkit_entropic_map <- function(object, newdata, threads = 0L, ...) {
+    entropic_map_apply(object, newdata, threads)
+}
+
+entropic_map_data <- function(map) {
+    .otk_is_emap(map)
+    d <- .Call(otkr_entropic_map_data, map$ptr)
+    d$status <- map$status
+    d
+}
+
+print.otkit_entropic_map <- function(x, ...) {
+    d <- .Call(otkr_entropic_map_data, x$ptr)
+    cat(sprintf("otkit entropic map: m = %d, d = %d, eps = %g, cost = %s\n", nrow(d$y),
+                ncol(d$y), d$eps, d$cost))
+    invisible(x)
+}

@@ -4,7 +4,7 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
                      update = "auto", scaling = 0.5, diameter = NULL, p = NULL,
                      tol = 1e-6, max_iter = 10000L, no_annealing = FALSE, threads = 0L,
                      plan = FALSE, barycentric = FALSE, gauge = "geomloss", warn = TRUE,
-                     init = NULL) {
+                     init = NULL, callback = NULL, history = FALSE) {
     .otk_exclusive("eps", eps, "blur", blur)
     .otk_exclusive("reach", reach, "rho", rho)
     .otk_exclusive("reach", reach, "rho_a", rho_a)
@@ -29,7 +29,11 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
         barycentric = as.integer(.otk_flag(barycentric, "barycentric")),
         gauge = .otk_choice(gauge, "gauge", "gauge"),
         init_f = if (is.null(init)) NULL else .otk_init(init, 1L),
-        init_g = if (is.null(init)) NULL else .otk_init(init, 2L))
+        init_g = if (is.null(init)) NULL else .otk_init(init, 2L),
+        callback = callback,
+        history = as.integer(.otk_flag(history, "history")))
+    if (!is.null(callback) && !is.function(callback))
+        .otk_stop("callback must be a function(iteration, eps, error) (or NULL)")
     if (!is.null(rho)) opt$rho_a <- opt$rho_b <- .otk_num(rho, "rho")
     if (!is.null(rho_a)) opt$rho_a <- .otk_num(rho_a, "rho_a")
     if (!is.null(rho_b)) opt$rho_b <- .otk_num(rho_b, "rho_b")
@@ -58,6 +62,7 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
     res$warm_start <- !is.null(init)
     if (!plan) res$plan <- NULL
     if (!barycentric) res$barycentric <- NULL
+    if (!history) res$history <- NULL
     res
 }
 

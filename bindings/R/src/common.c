@@ -77,7 +77,7 @@ static void raise_status(const char *msg, int st)
     UNPROTECT(4);
 }
 
-void otkr_check(int st)
+void otkr_check_arg(int st, const char *lead)
 {
     const char *msg;
     char buf[1024];
@@ -87,12 +87,14 @@ void otkr_check(int st)
     if (msg == NULL || msg[0] == '\0')
         msg = otk_strerror(st);
     /* The library counts from 0 (C); say so when its message has an index. */
-    if (strchr(msg, '[') != NULL)
-        snprintf(buf, sizeof buf, "otkit: %s (%s; indices count from 0)", msg,
-                 otk_status_name(st));
-    else
-        snprintf(buf, sizeof buf, "otkit: %s (%s)", msg, otk_status_name(st));
+    snprintf(buf, sizeof buf, "otkit: %s%s%s (%s%s)", lead ? lead : "", lead ? ": " : "", msg,
+             otk_status_name(st), strchr(msg, '[') != NULL ? "; indices count from 0" : "");
     raise_status(buf, st);
+}
+
+void otkr_check(int st)
+{
+    otkr_check_arg(st, NULL);
 }
 
 SEXP otkr_opt(SEXP opt, const char *name)

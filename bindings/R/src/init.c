@@ -34,6 +34,19 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(otkr_emd, 7),
     CALLDEF(otkr_wasserstein_1d, 5),
     CALLDEF(otkr_sliced, 6),
+    CALLDEF(otkr_mesh_from_triangles, 2),
+    CALLDEF(otkr_mesh_from_graph, 3),
+    CALLDEF(otkr_mesh_read, 1),
+    CALLDEF(otkr_mesh_generate, 2),
+    CALLDEF(otkr_cost_solve, 6),
+    CALLDEF(otkr_cost_barycenter, 5),
+    CALLDEF(otkr_divergence_new, 4),
+    CALLDEF(otkr_divergence_set_points, 4),
+    CALLDEF(otkr_divergence_solve, 5),
+    CALLDEF(otkr_divergence_query, 3),
+    CALLDEF(otkr_entropic_map_new, 7),
+    CALLDEF(otkr_entropic_map_apply, 3),
+    CALLDEF(otkr_entropic_map_data, 1),
     {NULL, NULL, 0}};
 
 void R_init_otkit(DllInfo *dll)

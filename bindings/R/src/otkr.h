@@ -42,6 +42,8 @@ void otkr_holder_free(SEXP ptr);
  * argument) as an R condition of class otkit_error with a `status` field
  * (the status name), without a call.  Returns for st >= 0. */
 void otkr_check(int st);
+/* otkr_check with `lead` (naming the argument) before the library's message. */
+void otkr_check_arg(int st, const char *lead);
 
 /* Named element of the option list (R side guarantees types). */
 SEXP otkr_opt(SEXP opt, const char *name);
@@ -88,5 +90,18 @@ SEXP otkr_sinkd_regression_objective(SEXP s, SEXP t, SEXP y, SEXP alpha, SEXP ta
 SEXP otkr_emd(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt);
 SEXP otkr_wasserstein_1d(SEXP x, SEXP y, SEXP a, SEXP b, SEXP opt);
 SEXP otkr_sliced(SEXP x, SEXP y, SEXP a, SEXP b, SEXP projections, SEXP opt);
+SEXP otkr_mesh_from_triangles(SEXP V, SEXP F);
+SEXP otkr_mesh_from_graph(SEXP n, SEXP E, SEXP w);
+SEXP otkr_mesh_read(SEXP path);
+SEXP otkr_mesh_generate(SEXP shape, SEXP res);
+SEXP otkr_cost_solve(SEXP kind, SEXP spec, SEXP a, SEXP b, SEXP mode, SEXP opt);
+SEXP otkr_cost_barycenter(SEXP kind, SEXP spec, SEXP A, SEXP weights, SEXP opt);
+SEXP otkr_divergence_new(SEXP x, SEXP y, SEXP cost, SEXP opt);
+SEXP otkr_divergence_set_points(SEXP ptr, SEXP x, SEXP y, SEXP shape);
+SEXP otkr_divergence_solve(SEXP ptr, SEXP a, SEXP b, SEXP shape, SEXP grad);
+SEXP otkr_divergence_query(SEXP ptr, SEXP what, SEXP shape);
+SEXP otkr_entropic_map_new(SEXP x, SEXP y, SEXP a, SEXP b, SEXP g, SEXP cost, SEXP opt);
+SEXP otkr_entropic_map_apply(SEXP ptr, SEXP z, SEXP threads);
+SEXP otkr_entropic_map_data(SEXP ptr);
 
 #endif /* OTKR_H */

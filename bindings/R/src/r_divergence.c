@@ -30,18 +30,18 @@ static void read_params(SEXP opt, otk_divergence_params *par)
 
 /* Solve, read the gradients asked for in opt$grad (logical a, b, x, y) and
  * build the result list.  d = 0 for dense costs (no point gradients). */
-static SEXP solve_and_collect(SEXP hp, otkr_holder *h, SEXP a, SEXP b, size_t n, size_t m,
-                              size_t d, SEXP opt)
+static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, size_t m,
+                              size_t d, SEXP gradflags)
 {
     otk_divergence_result res;
     const double *wa = otkr_vector_opt(a, "a", n);
     const double *wb = otkr_vector_opt(b, "b", m);
-    SEXP grad = PROTECT(Rf_coerceVector(otkr_opt(opt, "grad"), LGLSXP));
+    SEXP grad = PROTECT(Rf_coerceVector(gradflags, LGLSXP));
     SEXP gv[4] = {R_NilValue, R_NilValue, R_NilValue, R_NilValue};
     double *buf;
     int k, nprot = 1;
 
-    otkr_check(otk_divergence_solve(h->divergence, wa, wb, &res));
+    otkr_check(otk_divergence_solve(div, wa, wb, &res));
     for (k = 0; k < 4; k++) {
         size_t rows = (k == 0 || k == 2) ? n : m;
         if (!LOGICAL(grad)[k])
@@ -50,15 +50,14 @@ static SEXP solve_and_collect(SEXP hp, otkr_holder *h, SEXP a, SEXP b, size_t n,
             continue; /* the R side only asks for point gradients of point clouds */
         buf = otkr_scratch(k < 2 ? rows : rows * d);
         switch (k) {
-        case 0: otkr_check(otk_divergence_grad_a(h->divergence, buf)); break;
-        case 1: otkr_check(otk_divergence_grad_b(h->divergence, buf)); break;
-        case 2: otkr_check(otk_divergence_grad_x(h->divergence, buf)); break;
-        default: otkr_check(otk_divergence_grad_y(h->divergence, buf)); break;
+        case 0: otkr_check(otk_divergence_grad_a(div, buf)); break;
+        case 1: otkr_check(otk_divergence_grad_b(div, buf)); break;
+        case 2: otkr_check(otk_divergence_grad_x(div, buf)); break;
+        default: otkr_check(otk_divergence_grad_y(div, buf)); break;
         }
         gv[k] = PROTECT(k < 2 ? otkr_vector_out(buf, rows) : otkr_matrix_out(buf, rows, d));
         nprot++;
     }
-    otkr_holder_free(hp);
     {
         const char *names[] = {"value", "eps", "rho", "mass_a", "mass_b", "marginal_error",
                                "iterations", "annealing_iterations", "status",
@@ -98,8 +97,9 @@ SEXP otkr_divergence(SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     read_params(opt, &par);
     otkr_check(otk_divergence_alloc_points(&h->divergence, n, m, d, xr, yr, ground,
                                            otkr_opt_num(opt, "power"), &par));
-    out = solve_and_collect(hp, h, a, b, n, m, d, opt);
-    UNPROTECT(1);
+    out = PROTECT(solve_and_collect(h->divergence, a, b, n, m, d, otkr_opt(opt, "grad")));
+    otkr_holder_free(hp);
+    UNPROTECT(2);
     return out;
 }
 
@@ -133,9 +133,109 @@ SEXP otkr_divergence_matrix(SEXP Cxy, SEXP Cxx, SEXP Cyy, SEXP a, SEXP b, SEXP o
     }
     otkr_check(otk_divergence_alloc_costs(&h->divergence, h->cost[0], h->cost[1], h->cost[2],
                                           &par));
-    out = solve_and_collect(hp, h, a, b, n, m, 0, opt);
-    UNPROTECT(1);
+    out = PROTECT(solve_and_collect(h->divergence, a, b, n, m, 0, otkr_opt(opt, "grad")));
+    otkr_holder_free(hp);
+    UNPROTECT(2);
     return out;
+}
+
+/* ------------------------------------------------ the planned object */
+
+static void div_finalize(SEXP ptr)
+{
+    otk_divergence_free((otk_divergence *)R_ExternalPtrAddr(ptr));
+    R_ClearExternalPtr(ptr);
+}
+
+static otk_divergence *div_of(SEXP ptr)
+{
+    otk_divergence *div;
+    if (TYPEOF(ptr) != EXTPTRSXP || (div = R_ExternalPtrAddr(ptr)) == NULL)
+        Rf_errorcall(R_NilValue, "otkit: div is not a valid divergence object (made in this "
+                                 "session by Divergence())");
+    return div;
+}
+
+/* Divergence(): the object made once (alloc_points copies the points and
+ * builds its costs), in an external pointer freed by the garbage collector. */
+SEXP otkr_divergence_new(SEXP x, SEXP y, SEXP cost, SEXP opt)
+{
+    otk_divergence_params par;
+    otk_divergence *div = NULL;
+    size_t n, m, d, dy;
+    const double *xr = otkr_rowmajor(x, "x", &n, &d, 0);
+    const double *yr = otkr_rowmajor(y, "y", &m, &dy, d);
+    otk_ground ground = otkr_ground(cost, "cost");
+    SEXP ptr = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
+
+    R_RegisterCFinalizerEx(ptr, div_finalize, TRUE);
+    read_params(opt, &par);
+    otkr_check(otk_divergence_alloc_points(&div, n, m, d, xr, yr, ground,
+                                           otkr_opt_num(opt, "power"), &par));
+    R_SetExternalPtrAddr(ptr, div);
+    UNPROTECT(1);
+    return ptr;
+}
+
+SEXP otkr_divergence_set_points(SEXP ptr, SEXP x, SEXP y, SEXP shape)
+{
+    otk_divergence *div = div_of(ptr);
+    size_t n = (size_t)INTEGER(shape)[0], m = (size_t)INTEGER(shape)[1];
+    size_t d = (size_t)INTEGER(shape)[2], r, c;
+    const double *xr = NULL, *yr = NULL;
+    if (x != R_NilValue) {
+        xr = otkr_rowmajor(x, "x", &r, &c, d);
+        if (r != n)
+            Rf_errorcall(R_NilValue, "otkit: x has %zu rows, expected %zu", r, n);
+    }
+    if (y != R_NilValue) {
+        yr = otkr_rowmajor(y, "y", &r, &c, d);
+        if (r != m)
+            Rf_errorcall(R_NilValue, "otkit: y has %zu rows, expected %zu", r, m);
+    }
+    otkr_check(otk_divergence_set_points(div, xr, yr));
+    return R_NilValue;
+}
+
+SEXP otkr_divergence_solve(SEXP ptr, SEXP a, SEXP b, SEXP shape, SEXP grad)
+{
+    otk_divergence *div = div_of(ptr);
+    return solve_and_collect(div, a, b, (size_t)INTEGER(shape)[0], (size_t)INTEGER(shape)[1],
+                             (size_t)INTEGER(shape)[2], grad);
+}
+
+/* what: 0 potentials (list f_ba, g_ab, f_aa, g_bb), 1 the transport cost,
+ * 2 displacement_x, 3 displacement_y. */
+SEXP otkr_divergence_query(SEXP ptr, SEXP what, SEXP shape)
+{
+    otk_divergence *div = div_of(ptr);
+    size_t n = (size_t)INTEGER(shape)[0], m = (size_t)INTEGER(shape)[1];
+    size_t d = (size_t)INTEGER(shape)[2];
+    int w = Rf_asInteger(what);
+    if (w == 0) {
+        const double *p[4];
+        const char *names[] = {"f_ba", "g_ab", "f_aa", "g_bb"};
+        SEXP vals[4], out;
+        int k;
+        otkr_check(otk_divergence_potentials(div, &p[0], &p[1], &p[2], &p[3]));
+        for (k = 0; k < 4; k++)
+            vals[k] = PROTECT(p[k] ? otkr_vector_out(p[k], (k % 2) ? m : n) : R_NilValue);
+        out = otkr_named_list(4, names, vals);
+        UNPROTECT(4);
+        return out;
+    }
+    if (w == 1) {
+        double v;
+        otkr_check(otk_divergence_transport_cost(div, &v));
+        return Rf_ScalarReal(v);
+    }
+    {
+        size_t rows = w == 2 ? n : m;
+        double *buf = otkr_scratch(rows * d);
+        otkr_check(w == 2 ? otk_divergence_displacement_x(div, buf)
+                          : otk_divergence_displacement_y(div, buf));
+        return otkr_matrix_out(buf, rows, d);
+    }
 }
 
 SEXP otkr_geomloss_ground(SEXP p)

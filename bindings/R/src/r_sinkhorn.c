@@ -31,7 +31,10 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     double *f, *g, *row, *col;
     int st, gauge, nprot = 1;
     long k;
-    SEXP plan = R_NilValue, bary = R_NilValue;
+    SEXP plan = R_NilValue, bary = R_NilValue, callback, history = R_NilValue;
+    int want_history, stopped = 0;
+    double *hist = NULL;
+    size_t hlen = 0, hcap = 0;
     const double *yrow = NULL;
 
     otk_sinkhorn_params_default(&par);
@@ -77,8 +80,43 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         if (f0 || g0)
             otkr_check(otk_sinkhorn_set_potentials(h->sinkhorn, f0, g0));
     }
+    callback = otkr_opt(opt, "callback");
+    want_history = otkr_opt_int(opt, "history");
     for (k = 1;; k++) {
         st = otk_sinkhorn_iterate(h->sinkhorn);
+        if (st < 0)
+            break;
+        if (want_history || callback != R_NilValue) {
+            double eps, err;
+            int it;
+            otk_sinkhorn_progress(h->sinkhorn, &eps, &it, &err);
+            /* NaN until the first measurement at the target eps; from then
+             * on every update measures once. */
+            if (want_history && !isnan(err)) {
+                if (hlen == hcap) {
+                    double *grown = otkr_scratch(hcap = hcap ? 2 * hcap : 64);
+                    if (hlen > 0)
+                        memcpy(grown, hist, hlen * sizeof(double));
+                    hist = grown;
+                }
+                hist[hlen++] = err;
+            }
+            if (st == OTK_CONTINUE && callback != R_NilValue) {
+                /* An error in the callback unwinds; the holder's finalizer
+                 * frees the solver. */
+                SEXP ai = PROTECT(Rf_ScalarInteger(it));
+                SEXP ae = PROTECT(Rf_ScalarReal(eps));
+                SEXP ar = PROTECT(Rf_ScalarReal(err));
+                SEXP call = PROTECT(Rf_lang4(callback, ai, ae, ar));
+                SEXP r = PROTECT(Rf_eval(call, R_GlobalEnv));
+                int stop = TYPEOF(r) == LGLSXP && XLENGTH(r) == 1 && LOGICAL(r)[0] == TRUE;
+                UNPROTECT(5);
+                if (stop) {
+                    stopped = 1;
+                    break;
+                }
+            }
+        }
         if (st != OTK_CONTINUE)
             break;
         if (k % 16 == 0) /* a few microseconds, against an O(nm) update */
@@ -111,6 +149,10 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         bary = PROTECT(otkr_matrix_out(B, n, d));
         nprot++;
     }
+    if (want_history) {
+        history = PROTECT(otkr_vector_out(hist, hlen));
+        nprot++;
+    }
     otkr_holder_free(hp);
     if (gauge != OTK_GAUGE_GEOMLOSS) {
         otkr_check(otk_potential_convert(n, res.eps, wa ? wa : uniform(n), OTK_GAUGE_GEOMLOSS,
@@ -122,8 +164,8 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         const char *names[] = {"ot_kl", "ot_ent", "ot_lin", "eps", "rho_a", "rho_b",
                                "mass_a", "mass_b", "marginal_error", "iterations",
                                "annealing_iterations", "status", "f", "g",
-                               "row_marginal", "col_marginal", "plan", "barycentric", "update"};
-        SEXP vals[19];
+                               "row_marginal", "col_marginal", "plan", "barycentric", "update", "stopped", "history"};
+        SEXP vals[21];
         SEXP out;
         vals[0] = NUM(res.ot_kl);
         vals[1] = NUM(res.ot_ent);
@@ -144,8 +186,10 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         vals[16] = plan;
         vals[17] = bary;
         vals[18] = PROTECT(Rf_mkString(otk_update_name(res.update))); /* AUTO resolved */
-        out = otkr_named_list(19, names, vals);
-        UNPROTECT(17 + nprot);
+        vals[19] = PROTECT(Rf_ScalarLogical(stopped));
+        vals[20] = history;
+        out = otkr_named_list(21, names, vals);
+        UNPROTECT(18 + nprot);
         return out;
     }
 }

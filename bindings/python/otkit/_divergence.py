@@ -29,7 +29,7 @@ class DivergenceResult:
     marginal_error   largest relative L1 marginal error of the solved problems
                      (NaN for the fixed schedule, which does not measure it).
     iterations, annealing_iterations, status (0 ok, 1 not converged).
-    update           the update rule run ("symmetric" or "alternating";
+    update           the update rule run ("symmetric", "accelerated", ...;
                      update="auto" resolved, the fixed schedule symmetric).
     grad_a, grad_b   dS/da (n), dS/db (m), or None.
     grad_x, grad_y   dS/dx (n, d), dS/dy (m, d), or None.

@@ -28,7 +28,7 @@ class SinkhornResult:
     iterations (annealing included), annealing_iterations, status (0 = success,
     1 = OTK_NOT_CONVERGED, 2 = OTK_CONTINUE: stopped by the callback),
     converged, stopped (the callback stopped the solve), warm_start (init was
-    given), update (the update rule run: "symmetric" or "alternating",
+    given), update (the update rule run: "symmetric", "accelerated", ...,
     update="auto" resolved), and history (with history=True: the marginal
     error of every measurement at the target eps, in order, a float64 array;
     else None).
@@ -175,7 +175,10 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              (inf = hard constraint).  Default: balanced.
     schedule "converge" (anneal eps by `scaling`, then iterate to tol) or
              "fixed" (GeomLoss's schedule, no tolerance test).
-    update   "auto", "symmetric" (GeomLoss) or "alternating" (Sinkhorn-Knopp).
+    update   "auto", "symmetric" (GeomLoss), "alternating" (Sinkhorn-Knopp),
+             "overrelaxed" (alternating, adaptive relaxation), "translated"
+             (alternating, translation-invariant unbalanced steps) or
+             "accelerated" (both; what "auto" runs with schedule="converge").
     tol      relative L1 marginal tolerance; max_iter iterations at the target eps.
     p        the cost's exponent p used by blur, reach and the schedule (the
              one meaning of p in otkit): None = the cost's own; required with

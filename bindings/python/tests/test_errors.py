@@ -186,7 +186,7 @@ DOCUMENTED_NAMES = {
     "reduce": ("mass", "cost", "apply", "grad"),
     "grid_path": ("auto", "separable", "fft"),
     "schedule": ("converge", "fixed"),
-    "update": ("auto", "symmetric", "alternating"),
+    "update": ("auto", "symmetric", "alternating", "overrelaxed", "translated", "accelerated"),
     "gauge": ("geomloss", "ott", "pot"),
     "mesh_shape": ("square", "icosphere", "torus"),
     "heat_convention": ("otkit", "solomon"),
@@ -224,7 +224,8 @@ def test_unknown_names_list_the_valid_ones(pts, rng):
     with pytest.raises(ValueError, match="schedule = 'conv' is not one of 'converge', 'fixed'"):
         otkit.sinkhorn(x=x, y=y, schedule="conv")
     with pytest.raises(ValueError, match="update = 'Auto' is not one of 'auto', 'symmetric', "
-                                         "'alternating'"):
+                                         "'alternating', 'overrelaxed', 'translated', "
+                                         "'accelerated'"):
         otkit.divergence(x, y, update="Auto")
     # Parsed in the C extension: the library's own message.
     with pytest.raises(ValueError, match="cost = 'manhattan': unknown ground cost \"manhattan\"; "
@@ -239,10 +240,10 @@ def test_unknown_names_list_the_valid_ones(pts, rng):
 
 def test_result_reports_the_update_rule_that_ran(pts):
     x, y = pts
-    assert otkit.sinkhorn(x=x, y=y).update == "alternating"
+    assert otkit.sinkhorn(x=x, y=y).update == "accelerated"
     assert otkit.sinkhorn(x=x, y=y, schedule="fixed", warn=False).update == "symmetric"
     assert otkit.sinkhorn(x=x, y=y, update="symmetric").update == "symmetric"
-    assert otkit.divergence(x, y).update == "alternating"
+    assert otkit.divergence(x, y).update == "accelerated"
     assert otkit.divergence(x, y, update="symmetric").update == "symmetric"
     # GeomLoss's fixed schedule runs the averaged updates whatever is asked.
     assert otkit.divergence(x, y, schedule="fixed", update="alternating").update == "symmetric"

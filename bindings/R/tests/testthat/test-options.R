@@ -38,3 +38,18 @@ test_that("the defaults are unchanged when one or neither is given", {
     expect_equal(sinkhorn_divergence(x, y, eps = 0.0025)$value, default, tolerance = 1e-9)
     expect_gt(abs(sinkhorn_divergence(x, y, eps = 0.5)$value - default), 1e-3)
 })
+
+test_that("the grid, sparse, entropic-map and Divergence entry points refuse eps with blur", {
+    msg <- "eps and blur exclude each other: give one"
+    h <- matrix(1 / 12, 3, 4)
+    expect_error(grid_sinkhorn(h, h, eps = 0.01, blur = 0.05), msg, fixed = TRUE)
+    expect_error(grid_divergence(h, h, eps = 0.01, blur = 0.05), msg, fixed = TRUE)
+    expect_error(sparse_sinkhorn(c(0.5, 0.5), c(0.5, 0.5), list(c(0, 1, 2), c(0, 1), c(1, 1)),
+                                 eps = 0.01, blur = 0.05), msg, fixed = TRUE)
+    expect_error(entropic_map_fit(x, y, eps = 0.01, blur = 0.05), msg, fixed = TRUE)
+    expect_error(Divergence(x, y, eps = 0.01, blur = 0.05), msg, fixed = TRUE)
+    expect_error(Divergence(x, y, reach = 1, rho = 1),
+                 "reach and rho exclude each other: give one", fixed = TRUE)
+    # neither given: blur 0.05 (grids: eps = 0.05^2 for the squared cost)
+    expect_equal(grid_sinkhorn(h, h)$eps, 0.0025, tolerance = 1e-15)
+})

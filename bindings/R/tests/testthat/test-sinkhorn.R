@@ -135,7 +135,7 @@ documented_names <- list(
     reduce = c("mass", "cost", "apply", "grad"),
     grid_path = c("auto", "separable", "fft"),
     schedule = c("converge", "fixed"),
-    update = c("auto", "symmetric", "alternating"),
+    update = c("auto", "symmetric", "alternating", "overrelaxed", "translated", "accelerated"),
     gauge = c("geomloss", "ott", "pot"),
     mesh_shape = c("square", "icosphere", "torus"),
     heat_convention = c("otkit", "solomon"),
@@ -181,7 +181,7 @@ test_that("unknown names list the valid ones", {
 test_that("the result reports the update rule that ran", {
     pr <- make_problem()
     expect_identical(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, warn = FALSE)$update,
-                     "alternating")
+                     "accelerated")
     expect_identical(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, schedule = "fixed",
                               warn = FALSE)$update,
                      "symmetric")

@@ -33,3 +33,73 @@ test_that("bad init is an error naming it", {
     expect_error(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, init = numeric(55)),
                  "init must be a list\\(f, g\\)")
 })
+
+# callback = function(iteration, eps, error) and history = TRUE, as
+# otkit.sinkhorn's in Python: the counts are the library's own (the callback
+# after every update that leaves the solve running, one history entry per
+# measurement at the target eps plus the final one).
+
+test_that("the callback sees each iteration and can stop the solve", {
+    pr <- warm_problem()
+    seen <- NULL
+    watch <- function(iteration, eps, error) {
+        seen <<- rbind(seen, c(iteration, eps, error))
+        iteration == 5L
+    }
+    res <- sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, blur = 0.1, callback = watch)
+    expect_equal(seen[, 1], 1:5)
+    expect_true(res$stopped)
+    expect_identical(res$status, 2L)
+    expect_false(res$converged)
+    expect_identical(res$iterations, 5L)
+    # the annealing runs eps down its list (the first two entries may differ
+    # in the last bit)
+    expect_true(all(seen[-1, 2] <= seen[-5, 2] * (1 + 1e-12)))
+    # the potentials of iteration 5 are a warm start
+    done <- sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, blur = 0.1, init = list(res$f, res$g))
+    full <- sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, blur = 0.1)
+    expect_true(done$converged)
+    expect_equal(done$ot_kl, full$ot_kl, tolerance = 1e-6)
+})
+
+test_that("a callback that never stops changes nothing", {
+    pr <- warm_problem()
+    seen <- NULL
+    res <- sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, blur = 0.1,
+                    callback = function(iteration, eps, error) {
+                        seen <<- rbind(seen, c(iteration, error))
+                        NULL
+                    })
+    plain <- sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, blur = 0.1)
+    expect_false(res$stopped)
+    expect_true(res$converged)
+    expect_identical(res$iterations, plain$iterations)
+    expect_identical(res$ot_kl, plain$ot_kl)
+    expect_equal(seen[, 1], seq_len(plain$iterations))
+    expect_true(is.nan(seen[1, 2]))  # no measurement during the annealing
+    expect_true(all(seen[-seq_len(plain$annealing_iterations), 2] > 1e-6))
+})
+
+test_that("an error in the callback propagates; a non-function is refused", {
+    pr <- warm_problem()
+    boom <- function(iteration, eps, error) if (iteration == 3L) stop("from the callback")
+    expect_error(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, blur = 0.1, callback = boom),
+                 "from the callback")
+    expect_error(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, blur = 0.1, callback = 3),
+                 "callback must be a function")
+    expect_error(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, history = "yes"),
+                 "history must be TRUE or FALSE")
+})
+
+test_that("history is the marginal error of every measurement", {
+    pr <- warm_problem()
+    res <- sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, blur = 0.1, history = TRUE)
+    h <- res$history
+    expect_type(h, "double")
+    expect_length(h, res$iterations - res$annealing_iterations + 1L)
+    expect_identical(h[length(h)], res$marginal_error)
+    expect_lte(h[length(h)], 1e-6)
+    expect_true(all(h[-length(h)] > 1e-6))
+    expect_true(all(diff(utils::tail(h, 5L)) < 0))  # the linear convergence at the end
+    expect_null(sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, blur = 0.1)$history)
+})
