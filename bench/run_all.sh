@@ -10,11 +10,15 @@
 #   5. compare_emd.py  exact OT: otkit.emd2 vs POT's ot.emd2 (LEMON's network
 #                      simplex), n = m = 2000 and 5000 (needs the Python
 #                      bindings built: bindings/python, setup.py build_ext)
+#   6. compare_batch.py a batch of 32 divergences + gradients, 1000 x 1000 in
+#                      3-D, vs GeomLoss's tensorized loop in PyTorch (needs
+#                      the Python bindings and python3-torch; ~10 min)
 # The tables are printed and kept in bench/results/ (sinkhorn_vs_pot.md and
 # .json, memory.md).  POT at n = 4000 takes minutes; the whole run ~15 min on
 # 2 cores.
 #
 # Environment: EMD_ARGS (for compare_emd.py, e.g. "--sizes 2000 --repeats 5"),
+# BATCH_ARGS (for compare_batch.py, e.g. "--repeats 5 --dtypes float32"),
 # COMPARE_ARGS (extra arguments for compare_pot.py, e.g.
 # "--sizes 2000 --repeats 5"), TORCH_ARGS (for compare_torch.py), SINKD_ARGS
 # (for compare_sinkd_torch.py, default "--sizes 32x2,256x100,1024x1000"; add
@@ -70,6 +74,15 @@ if PYTHONPATH=../bindings/python "$PYTHON" -c "import otkit" 2>/dev/null; then
     "$PYTHON" compare_emd.py ${EMD_ARGS:-}
 else
     echo "skipped: the otkit Python package is not built (bindings/python/README.md)"
+fi
+
+echo
+echo "== batch of divergences vs PyTorch (compare_batch.py)"
+if PYTHONPATH=../bindings/python "$PYTHON" -c "import otkit, torch" 2>/dev/null; then
+    # shellcheck disable=SC2086  # BATCH_ARGS is a list of words
+    "$PYTHON" compare_batch.py ${BATCH_ARGS:-}
+else
+    echo "skipped: needs the otkit Python package (bindings/python/README.md) and PyTorch"
 fi
 
 echo

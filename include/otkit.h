@@ -17,6 +17,7 @@
  *   otkit/distill.h   SinKD and the KD losses (distillation)
  *   otkit/mapfit.h    fitting transport maps (affine, residual MLP, entropic)
  *   otkit/fdiv.h      f-divergences (KL, JS, χ², α, ...), PSI and information value
+ *   otkit/batch.h     batches of independent Sinkhorn problems and divergences
  *   otkit/emd.h       exact optimal transport (network simplex)
  *   otkit/sliced.h    1-D and sliced Wasserstein distances and their gradients
  *   otkit/mpi.h       distributed Sinkhorn and divergences over MPI ranks: a
@@ -26,8 +27,8 @@
  * STABILITY: each header says whether its API is stable (status, version,
  * costs, Sinkhorn, divergence, exact OT) or experimental (map fitting,
  * distillation, f-divergences, sliced OT, the Monge gap, the entropic map,
- * barycenters, the cost operations): see docs/design.md, "Stability".  The
- * mathematics is in docs/math.md.
+ * barycenters, the cost operations, batches): see docs/design.md,
+ * "Stability".  The mathematics is in docs/math.md.
  *
  * Link with `pkg-config --libs otkit`.
  */
@@ -40,6 +41,7 @@
 #include "otkit/cost.h"
 #include "otkit/sinkhorn.h"
 #include "otkit/divergence.h"
+#include "otkit/batch.h"
 #include "otkit/distill.h"
 #include "otkit/monge_gap.h"
 #include "otkit/entropic_map.h"

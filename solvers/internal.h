@@ -214,6 +214,14 @@ const double *otk__dense_matrix_view(const otk_cost *c, size_t *ld);
 const double *otk__points_matrix_view(const otk_cost *c);
 int otk__points_fill_matrix(const otk_cost *c, double *C);
 
+/* GeomLoss's diameter (the diagonal of the bounding box of x ∪ y; l1: the
+ * l1 diagonal) of row-major clouds x (n×d) and y (m×d), double or float as
+ * `single` says, over the points whose weight is positive (a, b NULL: all
+ * points): the diameter of a point-cloud cost, and that of a batch problem
+ * padded with zero weights (solvers/clients/batch.c). */
+double otk__points_diameter(otk_ground ground, size_t n, size_t m, size_t d, const void *x,
+                            const void *y, int single, const double *a, const double *b);
+
 /* The dimension d of a point-cloud cost. */
 size_t otk__cost_points_dim(const otk_cost *c);
 

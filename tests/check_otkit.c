@@ -34,6 +34,7 @@ int main(void)
     srunner_add_suite(sr, sinkhorn_suite());
     srunner_add_suite(sr, reference_suite());
     srunner_add_suite(sr, divergence_suite());
+    srunner_add_suite(sr, batch_suite());
     srunner_add_suite(sr, distill_suite());
     srunner_add_suite(sr, monge_gap_suite());
     srunner_add_suite(sr, grid_suite());

@@ -441,6 +441,91 @@ static otk_status sc_divergence_geomloss(long k)
     return st;
 }
 
+/* Batches of two problems (the inputs twice).  A failure before any solve
+ * writes nothing; a failure inside problem k leaves that problem's outputs
+ * alone, sets its status and is the call's status (otkit/batch.h). */
+enum { NB = 2 };
+static double XB[NB * N * D], YB[NB * M * D];
+
+static void batch_inputs(void)
+{
+    for (int k = 0; k < NB; k++) {
+        memcpy(XB + k * N * D, X, sizeof X);
+        memcpy(YB + k * M * D, Y, sizeof Y);
+    }
+}
+
+static void check_batch_outputs(const char *fn, otk_status st, const otk_status *status,
+                                const double *value, size_t stride, const double *out,
+                                size_t len)
+{
+    if (st >= 0)
+        return;
+    int failed = 0;
+    for (int k = 0; k < NB; k++) {
+        if (status[k] >= 0)
+            continue;
+        failed++;
+        if (!untouched(out + k * len, len))
+            FAIL("%s: problem %d's output written after %s", fn, k, otk_status_name(status[k]));
+    }
+    if (failed == 0)
+        for (int k = 0; k < NB; k++)
+            if (*(const double *)((const char *)value + k * stride) != SENTINEL ||
+                !untouched(out + k * len, len))
+                FAIL("%s: problem %d written although the call failed before solving (%s)", fn,
+                     k, otk_status_name(st));
+}
+
+static otk_status sc_sinkhorn_batch(long k)
+{
+    batch_inputs();
+    otk_sinkhorn_params p = sinkhorn_params();
+    otk_sinkhorn_result r[NB];
+    otk_status status[NB] = {0};
+    double f[NB * N];
+    for (int q = 0; q < NB; q++) {
+        fill(&r[q].ot_kl, 1);
+        r[q].status = 0;
+    }
+    fill(f, NB * N);
+    ARM();
+    otk_status st = otk_sinkhorn_batch(NB, N, M, D, XB, YB, NULL, NULL, OTK_GROUND_SQEUCLIDEAN, 0,
+                                       &p, r, f, NULL);
+    DISARM();
+    for (int q = 0; q < NB; q++)
+        status[q] = r[q].status;
+    check_batch_outputs("otk_sinkhorn_batch", st, status, &r[0].ot_kl, sizeof r[0], f, N);
+    return st;
+}
+
+static otk_status sc_divergence_batch(long k)
+{
+    batch_inputs();
+    otk_divergence_params p;
+    otk_divergence_params_default(&p);
+    p.blur = 0.2;
+    p.threads = 1;
+    otk_divergence_result r[NB];
+    otk_status status[NB] = {0};
+    double gx[NB * N * D];
+    for (int q = 0; q < NB; q++) {
+        fill(&r[q].divergence, 1);
+        r[q].status = 0;
+    }
+    fill(gx, NB * N * D);
+    ARM();
+    otk_status st = otk_divergence_batch(NB, N, M, D, XB, YB, NULL, NULL,
+                                         OTK_GROUND_HALF_SQEUCLIDEAN, 0, &p, r, gx, NULL, NULL,
+                                         NULL);
+    DISARM();
+    for (int q = 0; q < NB; q++)
+        status[q] = r[q].status;
+    check_batch_outputs("otk_divergence_batch", st, status, &r[0].divergence, sizeof r[0], gx,
+                        N * D);
+    return st;
+}
+
 static otk_status sc_barycenter(long k)
 {
     const size_t shape[1] = {8};
@@ -934,6 +1019,8 @@ static const scenario scenarios[] = {
     {"otk_divergence_solve", sc_divergence_solve},
     {"otk_divergence_grad_x", sc_divergence_grad_x},
     {"otk_divergence_geomloss", sc_divergence_geomloss},
+    {"otk_sinkhorn_batch", sc_sinkhorn_batch},
+    {"otk_divergence_batch", sc_divergence_batch},
     {"otk_barycenter", sc_barycenter},
     {"otk_sinkd_alloc+loss", sc_sinkd_loss},
     {"otk_monge_gap_compute", sc_monge_gap_compute},

@@ -521,6 +521,129 @@ CASE(dv_geomloss_p0, {
     return otk_divergence_geomloss(&v, N, M, D, X, Y, A, B, 0, 0.1, 0, 0.5, 0, 1, NULL);
 })
 
+/* ------------------------------------------------------------ batches */
+/* Two problems: problem 0 the fixture, problem 1 the fixture shifted; `bad`
+ * (0 or 1) says which problem a row spoils. */
+enum { NB = 2 };
+static double XB[NB * N * D], YB[NB * M * D], AB[NB * N], BB[NB * M];
+static float XBF[NB * N * D], YBF[NB * M * D];
+
+static void batch_fixture(void)
+{
+    for (int k = 0; k < NB; k++) {
+        for (int i = 0; i < N * D; i++)
+            XBF[k * N * D + i] = (float)(XB[k * N * D + i] = X[i] + 0.5 * k);
+        for (int j = 0; j < M * D; j++)
+            YBF[k * M * D + j] = (float)(YB[k * M * D + j] = Y[j]);
+        memcpy(AB + k * N, A, sizeof A);
+        memcpy(BB + k * M, B, sizeof B);
+    }
+}
+
+static otk_status sb_run(size_t nb, const double *x, const double *y, const double *a,
+                         const double *b, double eps, int with_res, double *out)
+{
+    batch_fixture();
+    otk_sinkhorn_params p = sk_params();
+    p.eps = eps;
+    otk_sinkhorn_result r[NB];
+    double f[NB * N];
+    otk_status st = otk_sinkhorn_batch(nb, N, M, D, x, y, a, b, OTK_GROUND_SQEUCLIDEAN, 0, &p,
+                                       with_res ? r : NULL, f, NULL);
+    if (st >= 0 && out)
+        for (int k = 0; k < NB; k++) {
+            out[2 * k] = r[k].ot_kl;
+            out[2 * k + 1] = f[k * N];
+        }
+    return st;
+}
+CASE(sb_null_x, return sb_run(NB, NULL, YB, AB, BB, 0.1, 1, out);)
+CASE(sb_null_res, return sb_run(NB, XB, YB, AB, BB, 0.1, 0, out);)
+CASE(sb_zero_B, return sb_run(0, XB, YB, AB, BB, 0.1, 1, out);)
+CASE(sb_huge_B, return sb_run(HUGE_N, XB, YB, AB, BB, 0.1, 1, out);)
+CASE(sb_nan_x1, batch_fixture(); return sb_run(NB, with(XB, NB * N * D, N * D + 3, NAN), YB, AB, BB, 0.1, 1, out);)
+CASE(sb_neg_b1, batch_fixture(); return sb_run(NB, XB, YB, AB, with(BB, NB * M, M + 2, -0.1), 0.1, 1, out);)
+CASE(sb_zero_mass_a1, {
+    batch_fixture();
+    double a[NB * N];
+    memcpy(a, AB, sizeof a);
+    for (int i = 0; i < N; i++)
+        a[N + i] = 0.0;
+    return sb_run(NB, XB, YB, a, BB, 0.1, 1, out);
+})
+CASE(sb_unequal_mass1, batch_fixture(); return sb_run(NB, XB, YB, with(AB, NB * N, N + 1, 0.5), BB, 0.1, 1, out);)
+CASE(sb_eps_neg, return sb_run(NB, XB, YB, AB, BB, -1.0, 1, out);)
+CASE(sb_padded, {
+    batch_fixture();
+    double a[NB * N];
+    memcpy(a, AB, sizeof a);
+    a[N + 4] = 0.0; /* problem 1: point 4 is padding */
+    for (int i = 0; i < 4; i++)
+        a[N + i] = 0.25;
+    return sb_run(NB, XB, YB, a, BB, 0.1, 1, out);
+})
+CASE(sbf_nan_y1, {
+    batch_fixture();
+    otk_sinkhorn_result r[NB];
+    return otk_sinkhorn_batch_f32(NB, N, M, D, XBF, withf(YBF, NB * M * D, M * D + 1, NAN), NULL,
+                                  NULL, OTK_GROUND_SQEUCLIDEAN, 0, NULL, r, NULL, NULL);
+})
+CASE(sbf_zero_d, {
+    batch_fixture();
+    otk_sinkhorn_result r[NB];
+    return otk_sinkhorn_batch_f32(NB, N, M, 0, XBF, YBF, NULL, NULL, OTK_GROUND_SQEUCLIDEAN, 0,
+                                  NULL, r, NULL, NULL);
+})
+
+static otk_status db_run(size_t nb, size_t m, const double *x, const double *y, const double *a,
+                         double reach, double *out)
+{
+    batch_fixture();
+    otk_divergence_params p;
+    otk_divergence_params_default(&p);
+    p.threads = 1;
+    p.blur = 0.1;
+    p.reach = reach;
+    p.max_iter = 500;
+    otk_divergence_result r[NB];
+    double gx[NB * N * D], gb[NB * M];
+    otk_status st = otk_divergence_batch(nb, N, m, D, x, y, a, BB, OTK_GROUND_HALF_SQEUCLIDEAN,
+                                         0, &p, r, gx, NULL, NULL, gb);
+    if (st >= 0 && out)
+        for (int k = 0; k < NB; k++) {
+            out[3 * k] = r[k].divergence;
+            out[3 * k + 1] = gx[k * N * D];
+            out[3 * k + 2] = gb[k * M];
+        }
+    return st;
+}
+CASE(db_null_y, return db_run(NB, M, XB, NULL, AB, 0, out);)
+CASE(db_zero_m, return db_run(NB, 0, XB, YB, AB, 0, out);)
+CASE(db_huge_m, return db_run(NB, HUGE_N, XB, YB, AB, 0, out);)
+CASE(db_inf_y1, batch_fixture(); return db_run(NB, M, XB, with(YB, NB * M * D, M * D + 5, INFINITY), AB, 0, out);)
+CASE(db_neg_a1, batch_fixture(); return db_run(NB, M, XB, YB, with(AB, NB * N, N + 3, -1.0), 0, out);)
+CASE(db_unequal_mass1, batch_fixture(); return db_run(NB, M, XB, YB, with(AB, NB * N, N, 0.7), 0, out);)
+CASE(db_unequal_mass_unbalanced, batch_fixture(); return db_run(NB, M, XB, YB, with(AB, NB * N, N, 0.7), 0.5, out);)
+CASE(db_reach_neg, return db_run(NB, M, XB, YB, AB, -1.0, out);)
+CASE(db_null_res, {
+    batch_fixture();
+    return otk_divergence_batch(NB, N, M, D, XB, YB, NULL, NULL, OTK_GROUND_HALF_SQEUCLIDEAN, 0,
+                                NULL, NULL, NULL, NULL, NULL, NULL);
+})
+CASE(db_bad_ground, {
+    batch_fixture();
+    otk_divergence_result r[NB];
+    return otk_divergence_batch(NB, N, M, D, XB, YB, NULL, NULL, (otk_ground)99, 0, NULL, r, NULL,
+                                NULL, NULL, NULL);
+})
+CASE(dbf_nan_x0, {
+    batch_fixture();
+    otk_divergence_result r[NB];
+    return otk_divergence_batch_f32(NB, N, M, D, withf(XBF, NB * N * D, 7, NAN), YBF, NULL, NULL,
+                                    OTK_GROUND_HALF_SQEUCLIDEAN, 0, NULL, r, NULL, NULL, NULL,
+                                    NULL);
+})
+
 /* ------------------------------------------------------------ SinKD, KD */
 CASE(sd_zero_K, {
     otk_sinkd *sd = NULL;
@@ -1469,6 +1592,31 @@ static const bad_case cases[] = {
         "alloc_points_f32", dvf_set_double_object),
     ROW("otk_divergence_set_points_f32", "y NaN", OTK_ENONFINITE, "y[2]", dvf_set_nan_y),
     ROW("otk_divergence_geomloss", "p 3.5 (lp-over-p)", OK, "", dv_geomloss_p3),
+    ROW("otk_sinkhorn_batch", "x NULL", OTK_ENULL, "x", sb_null_x),
+    ROW("otk_sinkhorn_batch", "res NULL", OTK_ENULL, "res", sb_null_res),
+    ROW("otk_sinkhorn_batch", "B = 0", OTK_ESIZE, "B = 0", sb_zero_B),
+    ROW("otk_sinkhorn_batch", "B·n·d overflows", OTK_ESIZE, "B·n·d", sb_huge_B),
+    ROW("otk_sinkhorn_batch", "x NaN in problem 1", OTK_ENONFINITE, "x[1][3]", sb_nan_x1),
+    ROW("otk_sinkhorn_batch", "b negative in problem 1", OTK_ENEGATIVE, "b[1][2]", sb_neg_b1),
+    ROW("otk_sinkhorn_batch", "a zero mass in problem 1", OTK_EZEROMASS, "a[1]", sb_zero_mass_a1),
+    ROW("otk_sinkhorn_batch", "unequal masses in problem 1", OTK_EMASS, "problem 1",
+        sb_unequal_mass1),
+    ROW("otk_sinkhorn_batch", "eps < 0", OTK_EPARAM, "params.eps", sb_eps_neg),
+    ROW("otk_sinkhorn_batch", "zero-weight padding", OK, "", sb_padded),
+    ROW("otk_sinkhorn_batch_f32", "y NaN in problem 1", OTK_ENONFINITE, "y[1][1]", sbf_nan_y1),
+    ROW("otk_sinkhorn_batch_f32", "d = 0", OTK_ESIZE, "d = 0", sbf_zero_d),
+    ROW("otk_divergence_batch", "y NULL", OTK_ENULL, "y", db_null_y),
+    ROW("otk_divergence_batch", "res NULL", OTK_ENULL, "res", db_null_res),
+    ROW("otk_divergence_batch", "m = 0", OTK_ESIZE, "m = 0", db_zero_m),
+    ROW("otk_divergence_batch", "B·m·d overflows", OTK_ESIZE, "B·m·d", db_huge_m),
+    ROW("otk_divergence_batch", "y +Inf in problem 1", OTK_ENONFINITE, "y[1][5]", db_inf_y1),
+    ROW("otk_divergence_batch", "a negative in problem 1", OTK_ENEGATIVE, "a[1][3]", db_neg_a1),
+    ROW("otk_divergence_batch", "unequal masses in problem 1", OTK_EMASS, "problem 1",
+        db_unequal_mass1),
+    ROW("otk_divergence_batch", "unequal masses, unbalanced", OK, "", db_unequal_mass_unbalanced),
+    ROW("otk_divergence_batch", "reach < 0", OTK_EPARAM, "params.reach", db_reach_neg),
+    ROW("otk_divergence_batch", "invalid ground", OTK_EPARAM, "ground", db_bad_ground),
+    ROW("otk_divergence_batch_f32", "x NaN in problem 0", OTK_ENONFINITE, "x[0][7]", dbf_nan_x0),
     ROW("otk_divergence_geomloss", "p 0", OTK_EPARAM, "p", dv_geomloss_p0),
     ROW("otk_sinkd_alloc", "K = 0", OTK_ESIZE, "K", sd_zero_K),
     ROW("otk_sinkd_alloc", "B·K overflows", OTK_ESIZE, "B", sd_huge_BK),

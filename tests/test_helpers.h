@@ -29,6 +29,7 @@ Suite *cost_suite(void);
 Suite *sinkhorn_suite(void);
 Suite *reference_suite(void);
 Suite *divergence_suite(void);
+Suite *batch_suite(void);
 Suite *distill_suite(void);
 Suite *monge_gap_suite(void);
 Suite *grid_suite(void);

@@ -320,28 +320,53 @@ static void store_coordinates(double *dst, const double *src, size_t n, size_t d
             dst[k * n + i] = src[i * d + k];
 }
 
-/* The diameter GeomLoss uses: the diagonal of the bounding box of x ∪ y (l1
- * diagonal for the l1 ground cost). */
-static double bounding_box_diameter(const points_cost *pc)
+/* Lowest and highest coordinate k over the points of one cloud with positive
+ * weight (w NULL: all), coordinate k of point i at v[i*ps + k*cs], double or
+ * float as `single` says. */
+static void coordinate_range(const void *v, int single, size_t len, size_t ps, size_t cs,
+                             size_t k, const double *w, double *lo, double *hi)
 {
-    const size_t n = pc->base.n, m = pc->base.m;
+    for (size_t i = 0; i < len; i++) {
+        if (w && !(w[i] > 0.0))
+            continue;
+        const size_t at = i * ps + k * cs;
+        const double x = single ? (double)((const float *)v)[at] : ((const double *)v)[at];
+        *lo = x < *lo ? x : *lo;
+        *hi = x > *hi ? x : *hi;
+    }
+}
+
+/* The diameter GeomLoss uses: the diagonal of the bounding box of x ∪ y (l1
+ * diagonal for the l1 ground cost), over the points with positive weight
+ * when weights are given.  The one place for this rule: the costs' own
+ * diameter (all points, stored d×n) and the batches' (otkit/batch.h). */
+static double box_diameter(otk_ground ground, size_t d, const void *x, const void *y,
+                           int single, size_t n, size_t m, size_t ps_x, size_t ps_y, size_t cs_x,
+                           size_t cs_y, const double *a, const double *b)
+{
     double width2 = 0.0, width1 = 0.0;
-    for (size_t k = 0; k < pc->d; k++) {
+    for (size_t k = 0; k < d; k++) {
         double lo = INFINITY, hi = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            double v = pc->xs[k * n + i];
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
-        }
-        for (size_t j = 0; j < m; j++) {
-            double v = pc->ys[k * m + j];
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
-        }
+        coordinate_range(x, single, n, ps_x, cs_x, k, a, &lo, &hi);
+        coordinate_range(y, single, m, ps_y, cs_y, k, b, &lo, &hi);
+        if (!(hi >= lo))
+            continue; /* no point with positive weight */
         width2 += (hi - lo) * (hi - lo);
         width1 += hi - lo;
     }
-    return pc->ground == OTK_GROUND_L1 ? width1 : sqrt(width2);
+    return ground == OTK_GROUND_L1 ? width1 : sqrt(width2);
+}
+
+static double bounding_box_diameter(const points_cost *pc)
+{
+    const size_t n = pc->base.n, m = pc->base.m;
+    return box_diameter(pc->ground, pc->d, pc->xs, pc->ys, 0, n, m, 1, 1, n, m, NULL, NULL);
+}
+
+double otk__points_diameter(otk_ground ground, size_t n, size_t m, size_t d, const void *x,
+                            const void *y, int single, const double *a, const double *b)
+{
+    return box_diameter(ground, d, x, y, single, n, m, d, d, 1, 1, a, b);
 }
 
 /* The same kernel as the on-the-fly tiles, so a cached entry is bitwise the

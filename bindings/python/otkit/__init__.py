@@ -20,9 +20,10 @@ naming the argument; stopping at max_iter warns ConvergenceWarning.
 """
 from . import _otkit
 from ._common import ConvergenceWarning, OtkitError, names as _names
-from ._sinkhorn import sinkhorn, SinkhornResult, potential_convert, epsilon_schedule
-from ._divergence import (divergence, divergence_matrix, DivergenceResult, Divergence,
-                          geomloss_cost)
+from ._sinkhorn import (sinkhorn, SinkhornResult, SinkhornBatchResult, potential_convert,
+                        epsilon_schedule)
+from ._divergence import (divergence, divergence_matrix, DivergenceResult,
+                          DivergenceBatchResult, Divergence, geomloss_cost)
 from ._distill import (SinKD, sinkd_loss, sinkd_objective, kd_loss, kl_loss, rkl_loss, js_loss,
                       soft_ce_loss, LossResult, ObjectiveResult)
 from ._monge_gap import monge_gap, MongeGapResult, EntropicMap
@@ -46,8 +47,9 @@ def __getattr__(name):
     raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
-__all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule",
-           "divergence", "divergence_matrix", "DivergenceResult", "Divergence", "geomloss_cost",
+__all__ = ["sinkhorn", "SinkhornResult", "SinkhornBatchResult", "potential_convert",
+           "epsilon_schedule", "divergence", "divergence_matrix", "DivergenceResult",
+           "DivergenceBatchResult", "Divergence", "geomloss_cost",
            "SinKD", "sinkd_loss", "sinkd_objective", "kd_loss", "kl_loss", "rkl_loss",
            "js_loss", "soft_ce_loss", "LossResult", "ObjectiveResult",
            "monge_gap", "MongeGapResult", "EntropicMap",

@@ -197,3 +197,42 @@ def grad_names(grad):
         if k not in ("a", "b", "x", "y"):
             raise ValueError("grad names %r; expected 'a', 'b', 'x' or 'y'" % (k,))
     return wanted
+
+
+def batch_arrays(x, y, a, b, single):
+    """The inputs of a batch of B problems as the extension takes them:
+    x (B, n, d) and y (B, m, d) C-contiguous in float32 (single) or float64
+    (no copy when they already are), a (B, n) and b (B, m) float64 or None.
+    ValueError naming the argument whose shape does not fit."""
+    x = np.ascontiguousarray(x, dtype=np.float32 if single else np.float64)
+    y = np.ascontiguousarray(y, dtype=x.dtype)
+    if x.ndim != 3:
+        raise ValueError("x has shape %s: a batch needs x (B, n, d)" % (x.shape,))
+    if y.ndim != 3:
+        raise ValueError("y has shape %s: a batch needs y (B, m, d), as x %s"
+                         % (y.shape, x.shape))
+    B, n, d = x.shape
+    if y.shape[0] != B:
+        raise ValueError("y has batch size %d, expected B = %d (x has shape %s)"
+                         % (y.shape[0], B, x.shape))
+    if y.shape[2] != d:
+        raise ValueError("y has dimension %d, expected d = %d (x has shape %s)"
+                         % (y.shape[2], d, x.shape))
+    if B == 0 or n == 0 or y.shape[1] == 0 or d == 0:
+        raise ValueError("x %s and y %s: B, n, m and d must be > 0" % (x.shape, y.shape))
+    out = [x, y]
+    for name, w, length, what in (("a", a, n, "n"), ("b", b, y.shape[1], "m")):
+        if w is None:
+            out.append(None)
+            continue
+        w = np.ascontiguousarray(w, dtype=np.float64)
+        if w.shape != (B, length):
+            raise ValueError("%s has shape %s, expected (B, %s) = (%d, %d)"
+                             % (name, w.shape, what, B, length))
+        out.append(w)
+    return out
+
+
+def is_batch(x, y):
+    """Whether x or y has a leading batch dimension (3-D)."""
+    return any(v is not None and np.ndim(v) == 3 for v in (x, y))

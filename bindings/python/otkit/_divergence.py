@@ -7,10 +7,10 @@ import numpy as np
 from . import _otkit
 from ._common import exclusive, eps_blur, matrix_exponent, scale_options
 from ._common import (points, schedule_code, update_code, positive_or_zero, warn_not_converged,
-                      as_float, as_int, grad_names, single_precision)
+                      as_float, as_int, grad_names, single_precision, batch_arrays, is_batch)
 
-__all__ = ["divergence", "divergence_matrix", "DivergenceResult", "Divergence",
-           "geomloss_cost"]
+__all__ = ["divergence", "divergence_matrix", "DivergenceResult", "DivergenceBatchResult",
+           "Divergence", "geomloss_cost"]
 
 
 def geomloss_cost(p):
@@ -98,6 +98,33 @@ class DivergenceResult:
         return ("DivergenceResult(value=%.10g, eps=%g, iterations=%d, marginal_error=%.3g, "
                 "status=%d)" % (self.value, self.eps, self.iterations, self.marginal_error,
                                 self.status))
+
+
+class DivergenceBatchResult(DivergenceResult):
+    """The result of otkit.divergence() on a batch of B problems (x (B, n, d),
+    y (B, m, d)): the fields of DivergenceResult, per problem.
+
+    value, mass_a, mass_b, marginal_error   (B,) float64 arrays;
+    iterations, annealing_iterations, status   (B,) int arrays;
+    eps, rho, update   shared by the problems;
+    grad_a (B, n), grad_b (B, m), grad_x (B, n, d), grad_y (B, m, d) or None
+    (float32 for a single-precision batch).
+    Problem k's entries equal otkit.divergence(x[k], y[k], a[k], b[k]) to
+    1e-12 relative (docs: otkit/batch.h); zero-weight padding is exact.
+    """
+
+    @property
+    def converged(self):
+        return bool(np.all(self.status == 0))
+
+    def __float__(self):
+        raise TypeError("a batch has B = %d values: use result.value" % len(self.value))
+
+    def __repr__(self):
+        return ("DivergenceBatchResult(B=%d, value=%s, eps=%g, iterations=%s, status=%s)"
+                % (len(self.value), np.array2string(self.value, precision=6, threshold=6),
+                   self.eps, np.array2string(self.iterations, threshold=6),
+                   np.array2string(self.status, threshold=6)))
 
 
 def _exponent(p, exponent):
@@ -286,6 +313,14 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
     OT the entropic value in the KL convention.
 
     x (n, d), y (m, d)  points (1-D: points on a line); a, b weights (None = uniform).
+             A batch of B independent problems: x (B, n, d), y (B, m, d),
+             a (B, n), b (B, m); returns a DivergenceBatchResult with (B,)
+             values and batched gradients, each problem equal to its own
+             solve (unequal sizes: pad with zero weights, which is exact).
+             Bad input in any problem raises before anything is solved,
+             naming the problem ("a[3][7] = -0.25 is negative"); a problem
+             that breaks down while solving raises, naming it; problems
+             that reach max_iter have status 1 (one warning for all).
     p        the cost's exponent (eps = blur^p, rho = reach^p), as everywhere
              in otkit.  Without `cost` it picks GeomLoss's cost |x-y|^p / p
              (default p = 2: "half-sqeuclidean" |x-y|^2/2, NOT POT's |x-y|^2,
@@ -327,12 +362,35 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
     (result.value, float(result)).  Bad input raises ValueError naming the
     argument; not converging warns otkit.ConvergenceWarning.
     """
+    if is_batch(x, y):
+        kw = _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, update,
+                      diameter, exponent, tol, max_iter, threads, cache_mb)
+        return _divergence_batch(x, y, a, b, grad, warn, dtype, kw)
     div = Divergence(x, y, blur=blur, p=p, cost=cost, power=power, eps=eps, reach=reach,
                      rho=rho, scaling=scaling, debias=debias, schedule=schedule, update=update,
                      diameter=diameter, exponent=exponent, tol=tol, max_iter=max_iter,
                      threads=threads, warn=warn, cache_mb=cache_mb, dtype=dtype,
                      relative_eps=relative_eps, relative_to=relative_to, scale_cost=scale_cost)
     return div._solve(a, b, grad, stacklevel=4)
+
+
+def _divergence_batch(x, y, a, b, grad, warn, dtype, kw):
+    """B problems in one call (otk_divergence_batch)."""
+    wanted = grad_names(grad)
+    single = single_precision(np.asarray(x), np.asarray(y), dtype)
+    x, y, a, b = batch_arrays(x, y, a, b, single)
+    info = _otkit.divergence_batch(x, y, a, b, single=single, grads="".join(wanted), **kw)
+    status = info["status"]
+    if np.any(status == _otkit.OTK_NOT_CONVERGED):
+        warn_not_converged(_otkit.OTK_NOT_CONVERGED, "otkit.divergence (%d of %d problems)"
+                           % (int(np.sum(status == _otkit.OTK_NOT_CONVERGED)), len(status)),
+                           float(np.nanmax(info["marginal_error"])), kw["tol"], kw["max_iter"],
+                           warn, stacklevel=4)
+    grads = {}
+    for k in wanted:
+        g = info.pop("grad_" + k)
+        grads[k] = g.astype(np.float32) if single else g
+    return DivergenceBatchResult(info, grads)
 
 
 def divergence_matrix(C_xy, C_xx=None, C_yy=None, a=None, b=None, eps=None, blur=None,

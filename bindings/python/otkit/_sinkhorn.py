@@ -6,9 +6,11 @@ import numpy as np
 from . import _otkit
 from ._common import exclusive, eps_blur, matrix_exponent, scale_options
 from ._common import (points, schedule_code, update_code, positive_or_zero,
-                      warn_not_converged, choice, as_float, as_int, single_precision)
+                      warn_not_converged, choice, as_float, as_int, single_precision,
+                      batch_arrays, is_batch)
 
-__all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule"]
+__all__ = ["sinkhorn", "SinkhornResult", "SinkhornBatchResult", "potential_convert",
+           "epsilon_schedule"]
 
 
 
@@ -115,6 +117,32 @@ class SinkhornResult:
                    self.marginal_error, self.status))
 
 
+class SinkhornBatchResult:
+    """The result of otkit.sinkhorn() on a batch of B problems (x (B, n, d),
+    y (B, m, d)): per problem, as (B,) arrays, ot_kl, ot_ent, ot_lin,
+    mass_a, mass_b, marginal_error (float64), iterations,
+    annealing_iterations, status (int); eps, rho_a, rho_b and update, shared;
+    f (B, n) and g (B, m), the potentials in the GeomLoss gauge (float32
+    for a single-precision batch).  Problem k's entries equal
+    otkit.sinkhorn(a[k], b[k], x=x[k], y=y[k]) to 1e-12 relative
+    (otkit/batch.h); zero-weight padding is exact.  No plan read-outs: solve
+    a problem alone for those."""
+
+    def __init__(self, info):
+        for k, v in info.items():
+            setattr(self, k, v)
+
+    @property
+    def converged(self):
+        return bool(np.all(self.status == 0))
+
+    def __repr__(self):
+        return ("SinkhornBatchResult(B=%d, ot_kl=%s, eps=%g, iterations=%s, status=%s)"
+                % (len(self.ot_kl), np.array2string(self.ot_kl, precision=6, threshold=6),
+                   self.eps, np.array2string(self.iterations, threshold=6),
+                   np.array2string(self.status, threshold=6)))
+
+
 def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="sqeuclidean",
              power=None, reach=None, rho=None, rho_a=None, rho_b=None, schedule="converge",
              update="auto", scaling=0.5, diameter=None, p=None, tol=1e-6, max_iter=10000,
@@ -129,6 +157,11 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
       |x-y|^2/2, "euclidean" |x-y|, "l1" sum|x_k-y_k|, "lp" |x-y|^power,
       "lp-over-p" |x-y|^power/power.
     Points are never turned into an n x m matrix.  1-D x, y are points on a line.
+    A batch of B independent problems: x (B, n, d), y (B, m, d), a (B, n),
+    b (B, m) -> a SinkhornBatchResult with (B,) values and (B, n), (B, m)
+    potentials, each problem equal to its own solve (unequal sizes: pad with
+    zero weights, which is exact; init, callback and history are single-solve
+    only).
 
     a, b     weights (non-negative); None = uniform 1/n, 1/m.  A balanced
              problem needs sum(a) == sum(b).
@@ -222,6 +255,27 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
         kw["rho_a"] = as_float(rho_a, "rho_a")
     if rho_b is not None:
         kw["rho_b"] = as_float(rho_b, "rho_b")
+    if C is None and is_batch(x, y):
+        if x is None or y is None:
+            raise ValueError("%s is required (a batch takes x (B, n, d) and y (B, m, d))"
+                             % ("x" if x is None else "y"))
+        for name, v in (("init", init), ("callback", callback)):
+            if v is not None:
+                raise ValueError("%s is not supported for a batch of problems" % name)
+        if history:
+            raise ValueError("history is not supported for a batch of problems")
+        single = single_precision(np.asarray(x), np.asarray(y), dtype)
+        x, y, a, b = batch_arrays(x, y, a, b, single)
+        info = _otkit.sinkhorn_batch(x, y, a, b, single=single, **kw)
+        if single:
+            info["f"] = info["f"].astype(np.float32)
+            info["g"] = info["g"].astype(np.float32)
+        status = info["status"]
+        if np.any(status == _otkit.OTK_NOT_CONVERGED):
+            warn_not_converged(_otkit.OTK_NOT_CONVERGED, "otkit.sinkhorn (%d of %d problems)"
+                               % (int(np.sum(status == _otkit.OTK_NOT_CONVERGED)), len(status)),
+                               float(np.nanmax(info["marginal_error"])), tol, max_iter, warn)
+        return SinkhornBatchResult(info)
     if C is not None:
         if x is not None or y is not None:
             raise ValueError("give either C or both x and y, not both")

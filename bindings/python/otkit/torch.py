@@ -111,18 +111,23 @@ class _DivergenceFunction(torch.autograd.Function):
             g = getattr(res, "grad_" + k)
             grads.append(None if g is None else _back(g, t))
         ctx.grads = grads
-        return torch.tensor(res.value, dtype=x.dtype, device=x.device)
+        return torch.as_tensor(res.value, dtype=x.dtype, device=x.device)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_output):
-        out = [None if g is None else grad_output * g for g in ctx.grads]
+        # A batch: grad_output (B,) scales each problem's gradients.
+        out = [None if g is None else
+               grad_output.reshape(grad_output.shape + (1,) * (g.dim() - grad_output.dim())) * g
+               for g in ctx.grads]
         return out[0], out[1], out[2], out[3], None
 
 
 def sinkhorn_divergence(x, y, a=None, b=None, **options):
     """Differentiable otkit.divergence(x, y, a, b, **options) on tensors:
-    x (n, d), y (m, d), a (n), b (m) (None = uniform).  Returns a 0-d tensor.
+    x (n, d), y (m, d), a (n), b (m) (None = uniform).  Returns a 0-d tensor;
+    for a batch of B problems, x (B, n, d), y (B, m, d), a (B, n), b (B, m),
+    a (B,) tensor (each problem its own solve, otkit/batch.h).
     The defaults are otkit.divergence's (schedule="converge"); SinkhornDivergence
     defaults to GeomLoss's fixed schedule.
     float32 x and y run in single precision (dtype= forces float32 or float64;
@@ -234,6 +239,10 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     if C is None and (x is None or y is None):
         raise ValueError("%s is required (or give the cost matrix C)"
                          % ("x" if x is None else "y"))
+    if any(v is not None and v.dim() == 3 for v in (x, y)):
+        raise ValueError("otkit.torch.sinkhorn takes one problem (x (n, d), y (m, d)); for a "
+                         "batch use otkit.sinkhorn (values and potentials) or "
+                         "SinkhornDivergence (differentiable)")
     if value == "ot_lin" and torch.is_grad_enabled() and any(
             v is not None and v.requires_grad for v in (a, b, C, x, y)):
         raise ValueError("otkit.torch.sinkhorn: value=\"ot_lin\" (<P,C>) has no envelope "
@@ -250,6 +259,7 @@ class SinkhornDivergence(torch.nn.Module):
         loss = SinkhornDivergence(blur=0.05, p=2, reach=None)
         value = loss(x, y)            # uniform weights
         value = loss(a, x, b, y)      # GeomLoss's argument order
+        values = loss(X, Y)           # a batch: X (B, n, d), Y (B, m, d) -> (B,)
 
     p = 2 (the default) is the cost |x-y|^2/2 and p = 1 is |x-y| (GeomLoss's
     convention); with cost=, p overrides that cost's exponent (as in otkit.divergence);

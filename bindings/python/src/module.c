@@ -330,6 +330,7 @@ static int (*const module_inits[])(PyObject *) = {
     otkpy_init_mapfit,
     otkpy_init_fdiv,
     otkpy_init_exact,
+    otkpy_init_batch,
 };
 
 PyMODINIT_FUNC PyInit__otkit(void);

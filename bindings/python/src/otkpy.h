@@ -111,5 +111,6 @@ int otkpy_init_cost(PyObject *module);
 int otkpy_init_mapfit(PyObject *module);
 int otkpy_init_fdiv(PyObject *module);
 int otkpy_init_exact(PyObject *module);
+int otkpy_init_batch(PyObject *module);
 
 #endif /* OTKPY_H */

@@ -1,0 +1,215 @@
+"""Batches of independent problems (otkit/batch.h): otkit.divergence,
+otkit.sinkhorn (points) and otkit.torch.SinkhornDivergence with a leading
+batch dimension.  Each problem equals its own single solve to 1e-12
+relative; zero-weight padding equals the unpadded solve; float32 in gives
+float32 out; shape errors name the argument."""
+import numpy as np
+import pytest
+
+import otkit
+
+B, N, M, D = 4, 12, 9, 3
+
+
+def rel(u, v):
+    u, v = np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64)
+    return float(np.max(np.abs(u - v)) / max(np.max(np.abs(v)), 1e-300))
+
+
+def clouds(rng, b=B, n=N, m=M, d=D):
+    x = rng.normal(size=(b, n, d)) * 0.3
+    y = rng.normal(size=(b, m, d)) * 0.25 + 0.2 * np.arange(b)[:, None, None]
+    a = rng.uniform(0.2, 1.0, (b, n))
+    bw = rng.uniform(0.2, 1.0, (b, m))
+    return x, y, a / a.sum(1, keepdims=True), bw / bw.sum(1, keepdims=True)
+
+
+@pytest.mark.parametrize("kw", [dict(schedule="fixed"), dict(schedule="converge", tol=1e-10),
+                                dict(reach=0.5, tol=1e-10), dict(p=1, schedule="fixed")])
+def test_divergence_batch_equals_single_solves(rng, kw):
+    x, y, a, b = clouds(rng)
+    r = otkit.divergence(x, y, a, b, blur=0.1, grad=True, threads=2, **kw)
+    assert isinstance(r, otkit.DivergenceBatchResult)
+    assert r.value.shape == (B,) and r.grad_x.shape == (B, N, D) and r.grad_b.shape == (B, M)
+    for k in range(B):
+        s = otkit.divergence(x[k], y[k], a[k], b[k], blur=0.1, grad=True, threads=1, **kw)
+        assert rel(r.value[k], s.value) <= 1e-12
+        assert r.iterations[k] == s.iterations and r.status[k] == s.status
+        for g in ("x", "y", "a", "b"):
+            assert rel(getattr(r, "grad_" + g)[k], getattr(s, "grad_" + g)) <= 1e-12, g
+
+
+def test_sinkhorn_batch_equals_single_solves(rng):
+    x, y, a, b = clouds(rng)
+    r = otkit.sinkhorn(a, b, x=x, y=y, eps=0.05, tol=1e-10, threads=2)
+    assert isinstance(r, otkit.SinkhornBatchResult)
+    assert r.f.shape == (B, N) and r.g.shape == (B, M) and r.converged
+    for k in range(B):
+        s = otkit.sinkhorn(a[k], b[k], x=x[k], y=y[k], eps=0.05, tol=1e-10, threads=1)
+        for v in ("ot_kl", "ot_ent", "ot_lin"):
+            assert rel(getattr(r, v)[k], getattr(s, v)) <= 1e-12, v
+        assert rel(r.f[k], s.f) <= 1e-12 and rel(r.g[k], s.g) <= 1e-12
+        assert r.iterations[k] == s.iterations
+
+
+def test_batch_does_not_depend_on_threads(rng):
+    x, y, a, b = clouds(rng)
+    r1 = otkit.divergence(x, y, a, b, blur=0.1, grad=True, threads=1)
+    r2 = otkit.divergence(x, y, a, b, blur=0.1, grad=True, threads=3)
+    assert np.array_equal(r1.value, r2.value) and np.array_equal(r1.grad_x, r2.grad_x)
+
+
+@pytest.mark.parametrize("where", ["end", "front", "interleaved"])
+@pytest.mark.parametrize("reach", [None, 0.5])
+@pytest.mark.parametrize("far", [False, True])
+def test_zero_weight_padding_equals_unpadded(rng, where, reach, far):
+    """Problem 1 is a smaller problem (7 and 5 real points) padded to N, M
+    with zero weights, on a real point or far away (where they would change
+    the schedule's diameter if they counted, and cost the expanded
+    soft-min's centring digits: otkit/batch.h)."""
+    tol = 1e-9 if far else 1e-12
+    x, y, a, b = clouds(rng)
+    nr, mr = 7, 5
+    xr, yr = rng.normal(size=(nr, D)), rng.normal(size=(mr, D)) + 0.3
+    ar, br = rng.dirichlet(np.ones(nr)), rng.dirichlet(np.ones(mr))
+    slots = {"end": (np.arange(nr), np.arange(mr)),
+             "front": (np.arange(N - nr, N), np.arange(M - mr, M)),
+             "interleaved": (np.arange(nr) * (N // nr), np.arange(mr) * (M // mr))}[where]
+    for xs, ws, real, wr, sl in ((x, a, xr, ar, slots[0]), (y, b, yr, br, slots[1])):
+        xs[1] = 50.0 + np.arange(xs.shape[1])[:, None] if far else real[0]
+        ws[1] = 0.0
+        xs[1, sl] = real
+        ws[1, sl] = wr
+    kw = dict(blur=0.1, schedule="fixed", reach=reach)
+    r = otkit.divergence(x, y, a, b, grad=True, **kw)
+    s = otkit.divergence(xr, yr, ar, br, grad=True, **kw)
+    assert rel(r.value[1], s.value) <= tol
+    assert r.iterations[1] == s.iterations
+    assert rel(r.grad_x[1, slots[0]], s.grad_x) <= tol
+    assert rel(r.grad_y[1, slots[1]], s.grad_y) <= tol
+    assert rel(r.grad_a[1, slots[0]], s.grad_a) <= tol
+    assert rel(r.grad_b[1, slots[1]], s.grad_b) <= tol
+    pad = np.setdiff1d(np.arange(N), slots[0])
+    assert np.max(np.abs(r.grad_x[1, pad])) <= 1e-290
+    # and the Sinkhorn values and potentials
+    rs = otkit.sinkhorn(a, b, x=x, y=y, eps=0.05, tol=1e-10, reach=reach)
+    ss = otkit.sinkhorn(ar, br, x=xr, y=yr, eps=0.05, tol=1e-10, reach=reach)
+    for v in ("ot_kl", "ot_ent", "ot_lin"):
+        assert rel(getattr(rs, v)[1], getattr(ss, v)) <= tol, v
+    assert rel(rs.f[1, slots[0]], ss.f) <= tol and rel(rs.g[1, slots[1]], ss.g) <= tol
+
+
+def test_float32_in_float32_out(rng):
+    x, y, a, b = clouds(rng)
+    xf, yf = x.astype(np.float32), y.astype(np.float32)
+    r = otkit.divergence(xf, yf, a, b, blur=0.1, grad=True, schedule="fixed")
+    assert r.grad_x.dtype == np.float32 and r.grad_a.dtype == np.float32
+    for k in range(B):
+        s = otkit.divergence(xf[k], yf[k], a[k], b[k], blur=0.1, grad=("x",),
+                             schedule="fixed")
+        assert s.grad_x.dtype == np.float32
+        assert rel(r.value[k], s.value) <= 1e-12 and rel(r.grad_x[k], s.grad_x) <= 1e-6
+    rs = otkit.sinkhorn(a, b, x=xf, y=yf, eps=0.05)
+    assert rs.f.dtype == np.float32 and rs.ot_kl.dtype == np.float64
+    # dtype forces the precision as for one problem
+    assert otkit.divergence(x, y, grad=("x",), dtype=np.float32,
+                            schedule="fixed").grad_x.dtype == np.float32
+
+
+def test_not_converged_is_per_problem(rng):
+    x, y, a, b = clouds(rng)
+    x[0] = 0.5
+    y[0] = 0.5
+    with pytest.warns(otkit.ConvergenceWarning, match="problems"):
+        r = otkit.divergence(x, y, a, b, blur=0.01, max_iter=2)
+    assert r.status[0] == 0 and np.all(r.status[1:] == otkit._otkit.OTK_NOT_CONVERGED)
+    assert not r.converged
+
+
+@pytest.mark.parametrize("args, match", [
+    (lambda x, y, a, b: (x, y[:2], a, b), "y has batch size 2, expected B = 4"),
+    (lambda x, y, a, b: (x, y[:, :, :2], a, b), "y has dimension 2, expected d = 3"),
+    (lambda x, y, a, b: (x, y[0], a, b), r"y has shape \(9, 3\): a batch needs y"),
+    (lambda x, y, a, b: (x[0], y, a, b), r"x has shape \(12, 3\): a batch needs x"),
+    (lambda x, y, a, b: (x, y, a[:3], b), r"a has shape \(3, 12\), expected \(B, n\)"),
+    (lambda x, y, a, b: (x, y, a, b[:, :4]), r"b has shape \(4, 4\), expected \(B, m\)"),
+    (lambda x, y, a, b: (x, y, a[0], b), r"a has shape \(12,\)"),
+])
+def test_batch_shape_errors_name_the_argument(rng, args, match):
+    x, y, a, b = args(*clouds(rng))
+    with pytest.raises(ValueError, match=match):
+        otkit.divergence(x, y, a, b)
+    with pytest.raises(ValueError, match=match):
+        otkit.sinkhorn(a, b, x=x, y=y, eps=0.1)
+
+
+def test_batch_bad_weights_name_the_problem(rng):
+    x, y, a, b = clouds(rng)
+    a[2, 5] = -0.1
+    with pytest.raises(ValueError, match=r"a\[2\]\[5\] = -0.1 is negative"):
+        otkit.divergence(x, y, a, b)
+    a[2, 5] = 0.3
+    with pytest.raises(ValueError, match="problem 2 is balanced with unequal masses"):
+        otkit.sinkhorn(a, b, x=x, y=y, eps=0.1)
+    y[3, 1, 0] = np.nan
+    with pytest.raises(ValueError, match=r"y\[3\]\[3\] = nan is not finite"):
+        otkit.divergence(x, y)
+    with pytest.raises(ValueError, match="not supported for a batch"):
+        otkit.sinkhorn(x=x, y=y, eps=0.1, callback=lambda *args: False)
+
+
+class TestTorch:
+    """Skipped without PyTorch (the NumPy tests above still run)."""
+
+    @property
+    def torch(self):
+        return pytest.importorskip("torch")
+
+    def test_batch_equals_single_and_backward(self, rng):
+        torch = self.torch
+        import otkit.torch as otorch
+        x, y, a, b = clouds(rng)
+        X = torch.tensor(x, requires_grad=True)
+        Y = torch.tensor(y, requires_grad=True)
+        loss = otorch.SinkhornDivergence(blur=0.1, schedule="converge", tol=1e-10)
+        v = loss(torch.tensor(a), X, torch.tensor(b), Y)
+        assert v.shape == (B,) and v.dtype == torch.float64
+        w = torch.arange(1.0, B + 1, dtype=torch.float64)
+        (v * w).sum().backward()
+        for k in range(B):
+            xk = torch.tensor(x[k], requires_grad=True)
+            vk = loss(torch.tensor(a[k]), xk, torch.tensor(b[k]), torch.tensor(y[k]))
+            vk.backward()
+            assert rel(v[k].item(), vk.item()) <= 1e-12
+            assert rel(X.grad[k].numpy() / w[k].item(), xk.grad.numpy()) <= 1e-12
+
+    def test_gradcheck_small_batch(self, rng):
+        torch = self.torch
+        import otkit.torch as otorch
+        x = torch.tensor(rng.normal(size=(2, 5, 2)), requires_grad=True)
+        y = torch.tensor(rng.normal(size=(2, 4, 2)) + 0.5, requires_grad=True)
+        loss = otorch.SinkhornDivergence(blur=0.5, schedule="converge", tol=1e-12,
+                                         max_iter=100000)
+        assert torch.autograd.gradcheck(lambda x, y: loss(x, y), (x, y))
+        a = torch.tensor(rng.uniform(0.1, 0.3, (2, 5)), requires_grad=True)
+        b = torch.tensor(rng.uniform(0.1, 0.4, (2, 4)), requires_grad=True)
+        loss = otorch.SinkhornDivergence(blur=0.5, reach=1.0, schedule="converge", tol=1e-12,
+                                         max_iter=100000)
+        assert torch.autograd.gradcheck(lambda a, x, b, y: loss(a, x, b, y), (a, x, b, y))
+
+    def test_float32_batch(self, rng):
+        torch = self.torch
+        import otkit.torch as otorch
+        x, y, _, _ = clouds(rng)
+        X = torch.tensor(x, dtype=torch.float32, requires_grad=True)
+        v = otorch.SinkhornDivergence(blur=0.1)(X, torch.tensor(y, dtype=torch.float32))
+        assert v.dtype == torch.float32 and v.shape == (B,)
+        v.sum().backward()
+        assert X.grad.dtype == torch.float32 and X.grad.shape == (B, N, D)
+
+    def test_mismatched_batch_names_the_argument(self, rng):
+        torch = self.torch
+        import otkit.torch as otorch
+        x, y, _, _ = clouds(rng)
+        with pytest.raises(ValueError, match="y has batch size 3, expected B = 4"):
+            otorch.SinkhornDivergence(blur=0.1)(torch.tensor(x), torch.tensor(y[:3]))

@@ -1,0 +1,394 @@
+/* Batches of independent problems (otkit/batch.h): the input of all B
+ * problems is checked first, then each problem is one single solve by the
+ * one driver (otk_sinkhorn, otk_divergence), the problems shared among the
+ * threads.  Zero-weight padding is exact because every reduction of the
+ * driver skips (or multiplies by) the zero weights, and the ε-schedule's
+ * diameter is taken over the points with positive weight. */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "otkit/batch.h"
+#include "internal.h"
+
+/* What the two kinds of batch share: the problem layout and the outputs. */
+typedef struct {
+    const char *fn;
+    size_t B, n, m, d;
+    const void *x, *y; /* double, or float when `single` */
+    int single;
+    const double *a, *b;
+    otk_ground ground;
+    double power;
+    int balanced; /* the masses must be equal */
+} batch;
+
+/* Problem k's clouds and weights. */
+static const void *cloud(const batch *bt, const void *base, size_t k, size_t len)
+{
+    const size_t off = k * len * bt->d;
+    return bt->single ? (const void *)((const float *)base + off)
+                      : (const void *)((const double *)base + off);
+}
+
+static const double *weights(const double *w, size_t k, size_t len)
+{
+    return w ? w + k * len : NULL;
+}
+
+static otk_status check_cloud_f32(const char *what, const float *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!isfinite(v[i]))
+            return otk__fail(OTK_ENONFINITE, "%s[%zu] = %g is not finite", what, i, (double)v[i]);
+    return OTK_SUCCESS;
+}
+
+/* Every check that does not depend on the parameters, problem by problem,
+ * before anything is solved: a bad problem refuses the whole call. */
+static otk_status check_batch(const batch *bt, const void *res)
+{
+    const char *fn = bt->fn;
+    if (!bt->x || !bt->y || !res)
+        return otk__fail(OTK_ENULL, "%s: %s is NULL", fn, !bt->x ? "x" : !bt->y ? "y" : "res");
+    if (bt->B == 0 || bt->n == 0 || bt->m == 0 || bt->d == 0)
+        return otk__fail(OTK_ESIZE, "%s: B = %zu, n = %zu, m = %zu, d = %zu must be > 0", fn,
+                         bt->B, bt->n, bt->m, bt->d);
+    const size_t elem = bt->single ? sizeof(float) : sizeof(double);
+    if (otk__array_overflows(bt->B, bt->n, sizeof(double)) ||
+        otk__array_overflows(bt->B * bt->n, bt->d, elem))
+        return otk__fail(OTK_ESIZE, "%s: x of B·n·d = %zu·%zu·%zu entries overflows", fn, bt->B,
+                         bt->n, bt->d);
+    if (otk__array_overflows(bt->B, bt->m, sizeof(double)) ||
+        otk__array_overflows(bt->B * bt->m, bt->d, elem))
+        return otk__fail(OTK_ESIZE, "%s: y of B·m·d = %zu·%zu·%zu entries overflows", fn, bt->B,
+                         bt->m, bt->d);
+    for (size_t k = 0; k < bt->B; k++) {
+        char what[48];
+        otk_status st;
+        double ma = 1.0, mb = 1.0;
+        const struct {
+            const char *name;
+            const void *v;
+            size_t len;
+        } clouds[2] = {{"x", bt->x, bt->n}, {"y", bt->y, bt->m}};
+        for (int s = 0; s < 2; s++) {
+            snprintf(what, sizeof what, "%s[%zu]", clouds[s].name, k);
+            const void *v = cloud(bt, clouds[s].v, k, clouds[s].len);
+            const size_t len = clouds[s].len * bt->d;
+            st = bt->single ? check_cloud_f32(what, v, len) : otk__check_finite(what, v, len);
+            if (st)
+                return st;
+        }
+        snprintf(what, sizeof what, "a[%zu]", k);
+        if (bt->a && (st = otk__check_weights(what, weights(bt->a, k, bt->n), bt->n, &ma)))
+            return st;
+        snprintf(what, sizeof what, "b[%zu]", k);
+        if (bt->b && (st = otk__check_weights(what, weights(bt->b, k, bt->m), bt->m, &mb)))
+            return st;
+        if (bt->balanced && fabs(ma - mb) > 1e-9 * fmax(ma, mb))
+            return otk__fail(OTK_EMASS,
+                             "%s: problem %zu is balanced with unequal masses: sum(a[%zu]) = "
+                             "%.17g, sum(b[%zu]) = %.17g (normalise the weights or set "
+                             "rho/reach)",
+                             fn, k, k, ma, k, mb);
+    }
+    return OTK_SUCCESS;
+}
+
+/* The diameter override of problem k: the caller's, or the bounding box of
+ * its points with positive weight. */
+static double problem_diameter(const batch *bt, size_t k, double given)
+{
+    if (given > 0.0)
+        return given;
+    /* 0 would mean "the cost's own" (all points); any diameter below blur
+     * starts the schedule at blur, as a zero diameter does. */
+    const double diam = otk__points_diameter(bt->ground, bt->n, bt->m, bt->d,
+                                             cloud(bt, bt->x, k, bt->n),
+                                             cloud(bt, bt->y, k, bt->m), bt->single,
+                                             weights(bt->a, k, bt->n), weights(bt->b, k, bt->m));
+    return fmax(DBL_MIN, diam);
+}
+
+/* Threads across the problems, and inside each problem's calls. */
+static void split_threads(size_t B, int threads, int *outer, int *inner)
+{
+    const int total = otk__threads(threads);
+    *outer = (size_t)total < B ? total : (int)B;
+    *inner = *outer > 1 ? 1 : total;
+}
+
+/* The first failure (lowest problem index) and its message, recorded by
+ * whichever thread met it and reported by the calling thread. */
+typedef struct {
+    size_t index;
+    otk_status status;
+    char message[512];
+} failure;
+
+static void record_failure(failure *fl, size_t k, otk_status st)
+{
+#pragma omp critical(otk_batch_failure)
+    if (fl->status >= 0 || k < fl->index) {
+        fl->index = k;
+        fl->status = st;
+        snprintf(fl->message, sizeof fl->message, "%s", otk_last_error());
+    }
+}
+
+static otk_status batch_status(const batch *bt, const failure *fl, int not_converged)
+{
+    if (fl->status < 0)
+        return otk__fail(fl->status, "%s: problem %zu: %s", bt->fn, fl->index, fl->message);
+    return not_converged ? OTK_NOT_CONVERGED : OTK_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- Sinkhorn */
+
+static void sinkhorn_failed(otk_sinkhorn_result *r, otk_status st)
+{
+    memset(r, 0, sizeof *r);
+    r->ot_kl = r->ot_ent = r->ot_lin = r->eps = NAN;
+    r->rho_a = r->rho_b = r->mass_a = r->mass_b = r->marginal_error = NAN;
+    r->status = st;
+}
+
+static otk_status sinkhorn_one(const batch *bt, size_t k, const otk_sinkhorn_params *par,
+                               otk_sinkhorn_result *res, double *f, double *g)
+{
+    otk_cost *cost = NULL;
+    otk_sinkhorn *s = NULL;
+    const void *x = cloud(bt, bt->x, k, bt->n), *y = cloud(bt, bt->y, k, bt->m);
+    otk_status st = bt->single ? otk_cost_points_f32(&cost, bt->n, bt->m, bt->d, x, y,
+                                                     bt->ground, bt->power)
+                               : otk_cost_points(&cost, bt->n, bt->m, bt->d, x, y, bt->ground,
+                                                 bt->power);
+    if (st >= 0)
+        st = otk_sinkhorn_alloc(&s, cost, par);
+    if (st >= 0)
+        st = otk_sinkhorn_solve(s, weights(bt->a, k, bt->n), weights(bt->b, k, bt->m), res);
+    if (st >= 0) {
+        if (f)
+            memcpy(f + k * bt->n, otk_sinkhorn_potential_f(s), bt->n * sizeof *f);
+        if (g)
+            memcpy(g + k * bt->m, otk_sinkhorn_potential_g(s), bt->m * sizeof *g);
+    }
+    otk_sinkhorn_free(s);
+    otk_cost_free(cost);
+    return st;
+}
+
+static otk_status sinkhorn_batch(batch *bt, const otk_sinkhorn_params *params,
+                                 otk_sinkhorn_result *res, double *f, double *g)
+{
+    otk_sinkhorn_params par;
+    if (params)
+        par = *params;
+    else
+        otk_sinkhorn_params_default(&par);
+    bt->balanced = isinf(par.rho_a) && isinf(par.rho_b) && !(par.reach > 0.0);
+    otk_status st = check_batch(bt, res);
+    if (st)
+        return st;
+    /* The parameters, checked once on problem 0's cost (and with them the
+     * ground cost): a bad field refuses the call before any solve. */
+    {
+        otk_cost *cost = NULL;
+        otk_sinkhorn *s = NULL;
+        const void *x = bt->x, *y = bt->y;
+        st = bt->single ? otk_cost_points_f32(&cost, bt->n, bt->m, bt->d, x, y, bt->ground,
+                                              bt->power)
+                        : otk_cost_points(&cost, bt->n, bt->m, bt->d, x, y, bt->ground,
+                                          bt->power);
+        if (st >= 0)
+            st = otk_sinkhorn_alloc(&s, cost, &par);
+        otk_sinkhorn_free(s);
+        otk_cost_free(cost);
+        if (st < 0)
+            return st;
+    }
+    int outer, inner;
+    split_threads(bt->B, par.threads, &outer, &inner);
+    failure fl = {0, OTK_SUCCESS, ""};
+    int not_converged = 0;
+    const long long B = (long long)bt->B;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(outer) if (outer > 1) reduction(|| : not_converged)
+    for (long long kk = 0; kk < B; kk++) {
+        const size_t k = (size_t)kk;
+        otk_sinkhorn_params pk = par;
+        pk.threads = inner;
+        pk.diameter = problem_diameter(bt, k, par.diameter);
+        otk_sinkhorn_result r;
+        otk_status sk = sinkhorn_one(bt, k, &pk, &r, f, g);
+        if (sk < 0) {
+            record_failure(&fl, k, sk);
+            sinkhorn_failed(&r, sk);
+        }
+        not_converged = not_converged || r.status == OTK_NOT_CONVERGED;
+        res[k] = r;
+    }
+    return batch_status(bt, &fl, not_converged);
+}
+
+otk_status otk_sinkhorn_batch(size_t B, size_t n, size_t m, size_t d, const double *x,
+                              const double *y, const double *a, const double *b,
+                              otk_ground ground, double power, const otk_sinkhorn_params *params,
+                              otk_sinkhorn_result *res, double *f, double *g)
+{
+    batch bt = {"otk_sinkhorn_batch", B, n, m, d, x, y, 0, a, b, ground, power, 1};
+    return sinkhorn_batch(&bt, params, res, f, g);
+}
+
+otk_status otk_sinkhorn_batch_f32(size_t B, size_t n, size_t m, size_t d, const float *x,
+                                  const float *y, const double *a, const double *b,
+                                  otk_ground ground, double power,
+                                  const otk_sinkhorn_params *params, otk_sinkhorn_result *res,
+                                  double *f, double *g)
+{
+    batch bt = {"otk_sinkhorn_batch_f32", B, n, m, d, x, y, 1, a, b, ground, power, 1};
+    return sinkhorn_batch(&bt, params, res, f, g);
+}
+
+/* -------------------------------------------------------------- divergence */
+
+typedef struct {
+    double *x, *y, *a, *b;
+} gradients;
+
+static void divergence_failed(otk_divergence_result *r, otk_status st)
+{
+    memset(r, 0, sizeof *r);
+    r->divergence = r->eps = r->rho = r->mass_a = r->mass_b = r->marginal_error = NAN;
+    r->status = st;
+}
+
+static otk_status divergence_alloc(const batch *bt, size_t k, const otk_divergence_params *par,
+                                   otk_divergence **div)
+{
+    const void *x = cloud(bt, bt->x, k, bt->n), *y = cloud(bt, bt->y, k, bt->m);
+    return bt->single ? otk_divergence_alloc_points_f32(div, bt->n, bt->m, bt->d, x, y,
+                                                        bt->ground, bt->power, par)
+                      : otk_divergence_alloc_points(div, bt->n, bt->m, bt->d, x, y, bt->ground,
+                                                    bt->power, par);
+}
+
+/* The balanced weight gradient of the converge schedule is defined up to a
+ * constant; a single solve centres it on all the atoms (otkit/divergence.h).
+ * A problem with atoms of zero weight is centred on the others instead, so
+ * that its padding changes no entry: the gradient of its unpadded problem
+ * (docs/math.md B.5).  Without zero weights the single solve's gradient is
+ * kept as it is; the fixed schedule's (GeomLoss's partial derivatives) is
+ * not centred at all. */
+static void centre_on_support(double *grad, const double *w, size_t len)
+{
+    size_t support = 0;
+    double mean = 0.0;
+    for (size_t i = 0; w && i < len; i++)
+        if (w[i] > 0.0) {
+            mean += grad[i];
+            support++;
+        }
+    if (!w || support == len)
+        return;
+    mean /= (double)support;
+    for (size_t i = 0; i < len; i++)
+        grad[i] -= mean;
+}
+
+static otk_status divergence_one(const batch *bt, size_t k, const otk_divergence_params *par,
+                                 otk_divergence_result *res, const gradients *gr)
+{
+    otk_divergence *div = NULL;
+    const size_t n = bt->n, m = bt->m, d = bt->d;
+    otk_status st = divergence_alloc(bt, k, par, &div);
+    if (st >= 0)
+        st = otk_divergence_solve(div, weights(bt->a, k, n), weights(bt->b, k, m), res);
+    otk_status sg = OTK_SUCCESS;
+    if (st >= 0 && gr->x)
+        sg = otk_divergence_grad_x(div, gr->x + k * n * d);
+    if (st >= 0 && sg >= 0 && gr->y)
+        sg = otk_divergence_grad_y(div, gr->y + k * m * d);
+    if (st >= 0 && sg >= 0 && gr->a)
+        sg = otk_divergence_grad_a(div, gr->a + k * n);
+    if (st >= 0 && sg >= 0 && gr->b)
+        sg = otk_divergence_grad_b(div, gr->b + k * m);
+    otk_divergence_free(div);
+    if (st >= 0 && sg >= 0 && bt->balanced && par->schedule != OTK_SCHEDULE_FIXED) {
+        if (gr->a)
+            centre_on_support(gr->a + k * n, weights(bt->a, k, n), n);
+        if (gr->b)
+            centre_on_support(gr->b + k * m, weights(bt->b, k, m), m);
+    }
+    return sg < 0 ? sg : st;
+}
+
+static otk_status divergence_batch(batch *bt, const otk_divergence_params *params,
+                                   otk_divergence_result *res, const gradients *gr)
+{
+    otk_divergence_params par;
+    if (params)
+        par = *params;
+    else
+        otk_divergence_params_default(&par);
+    bt->balanced = isinf(par.rho) && !(par.reach > 0.0);
+    otk_status st = check_batch(bt, res);
+    if (st)
+        return st;
+    {
+        otk_divergence *div = NULL;
+        st = divergence_alloc(bt, 0, &par, &div);
+        otk_divergence_free(div);
+        if (st < 0)
+            return st;
+    }
+    int outer, inner;
+    split_threads(bt->B, par.threads, &outer, &inner);
+    failure fl = {0, OTK_SUCCESS, ""};
+    int not_converged = 0;
+    const long long B = (long long)bt->B;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(outer) if (outer > 1) reduction(|| : not_converged)
+    for (long long kk = 0; kk < B; kk++) {
+        const size_t k = (size_t)kk;
+        otk_divergence_params pk = par;
+        pk.threads = inner;
+        pk.diameter = problem_diameter(bt, k, par.diameter);
+        otk_divergence_result r;
+        otk_status sk = divergence_one(bt, k, &pk, &r, gr);
+        if (sk < 0) {
+            record_failure(&fl, k, sk);
+            divergence_failed(&r, sk);
+        }
+        not_converged = not_converged || r.status == OTK_NOT_CONVERGED;
+        res[k] = r;
+    }
+    return batch_status(bt, &fl, not_converged);
+}
+
+otk_status otk_divergence_batch(size_t B, size_t n, size_t m, size_t d, const double *x,
+                                const double *y, const double *a, const double *b,
+                                otk_ground ground, double power,
+                                const otk_divergence_params *params, otk_divergence_result *res,
+                                double *grad_x, double *grad_y, double *grad_a, double *grad_b)
+{
+    batch bt = {"otk_divergence_batch", B, n, m, d, x, y, 0, a, b, ground, power, 1};
+    const gradients gr = {grad_x, grad_y, grad_a, grad_b};
+    return divergence_batch(&bt, params, res, &gr);
+}
+
+otk_status otk_divergence_batch_f32(size_t B, size_t n, size_t m, size_t d, const float *x,
+                                    const float *y, const double *a, const double *b,
+                                    otk_ground ground, double power,
+                                    const otk_divergence_params *params,
+                                    otk_divergence_result *res, double *grad_x, double *grad_y,
+                                    double *grad_a, double *grad_b)
+{
+    batch bt = {"otk_divergence_batch_f32", B, n, m, d, x, y, 1, a, b, ground, power, 1};
+    const gradients gr = {grad_x, grad_y, grad_a, grad_b};
+    return divergence_batch(&bt, params, res, &gr);
+}
