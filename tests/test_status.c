@@ -174,6 +174,7 @@ static const struct {
     {"schedule", "schedule", {"converge", "fixed"}},
     {"update", "update rule", {"auto", "symmetric", "alternating"}},
     {"gauge", "potential gauge", {"geomloss", "ott", "pot"}},
+    {"backend", "backend", {"auto", "online", "dense", "multiscale"}},
     {"mesh_shape", "mesh shape", {"square", "icosphere", "torus"}},
     {"heat_convention", "heat-kernel convention", {"otkit", "solomon"}},
     {"relative_to", "relative-eps statistic", {"std", "mean"}},

@@ -42,7 +42,7 @@ void otk_divergence_params_default(otk_divergence_params *params)
     params->debias = 1;
 }
 
-static int is_points(const otk_cost *c) { return c && strcmp(c->ops->kind, "points") == 0; }
+static int is_points(const otk_cost *c) { return c && otk__cost_points_dim(c) > 0; }
 
 /* Everything after the costs are known: parameters, the coupled solver,
  * workspace. */

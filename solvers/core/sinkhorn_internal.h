@@ -26,10 +26,17 @@ typedef struct {
     double *f, *g, *f_soft, *g_soft, *h_n, *h_m, *best_f, *best_g;
     double *saved_f, *saved_g; /* the annealed pair while the guard probes */
     int f_fresh; /* f = κ smin(g) holds exactly (after an alternating update) */
+    /* Multiscale costs (docs/math.md A.9): the level (0 clusters, 1
+     * points), whether a cluster-level update ran, and the ε of the blocks
+     * kept (INFINITY before the point level). */
+    int level, coarse_ran;
+    double mask_eps;
 } problem;
 
 struct otk_sinkhorn {
     const otk_cost *cost; /* prob[0].cost */
+    otk_cost *owned_cost; /* the backend's copy of the caller's cost, or NULL */
+    otk_backend backend;  /* resolved */
     otk_sinkhorn_params par;
     size_t n, m;
     int threads;
