@@ -19,6 +19,8 @@ enum {
     OPT_HEADER,
     OPT_INDEX_COL,
     OPT_DELIMITER,
+    OPT_BACKEND,
+    OPT_TRUNCATE,
     N_SHARED_OPTIONS
 };
 
@@ -42,6 +44,8 @@ static const struct {
     {{"--header", NULL, OPT_HEADER}, CLI_GROUP_INPUT},
     {{"--index-col", NULL, OPT_INDEX_COL}, CLI_GROUP_INPUT},
     {{"--delimiter", "C", OPT_DELIMITER}, CLI_GROUP_INPUT},
+    {{"--backend", "B", OPT_BACKEND}, CLI_GROUP_BACKEND},
+    {{"--truncate", "T", OPT_TRUNCATE}, CLI_GROUP_BACKEND},
 };
 
 /* What the apply function of the shared table needs. */
@@ -112,6 +116,19 @@ static int apply_shared(void *request, int id, const char *value)
         return 0;
     case OPT_DELIMITER:
         return parse_delimiter(command, value, &c->read.delimiter);
+    case OPT_BACKEND: {
+        int v;
+        if (cli_parse_name(command, "--backend", "backend", value, &v) < 0)
+            return -1;
+        c->backend = (otk_backend)v;
+        return 0;
+    }
+    case OPT_TRUNCATE:
+        if (strcmp(value, "inf") == 0) {
+            c->truncate = INFINITY;
+            return 0;
+        }
+        return cli_parse_positive(command, "--truncate", value, &c->truncate);
     default:
         return -1;
     }
@@ -126,6 +143,8 @@ int cli_parse_command(const char *command, const char *usage, const cli_option *
     common->ground = OTK_GROUND_SQEUCLIDEAN;
     common->power = common->eps = common->blur = common->tol = common->scaling = NAN;
     common->schedule = OTK_SCHEDULE_CONVERGE;
+    common->backend = OTK_BACKEND_AUTO;
+    common->truncate = NAN;
 
     cli_option shared[N_SHARED_OPTIONS + 1];
     size_t count = 0;

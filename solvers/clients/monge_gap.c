@@ -113,6 +113,9 @@ otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
     otk_sinkhorn_params_default(&sp);
     sp.eps = 1.0; /* replaced by the ε of each evaluation */
     sp.no_annealing = 1;
+    /* The cost moves with every evaluation (otk_cost_points_set): the
+     * solver must run on it, not on a backend's copy. */
+    sp.backend = OTK_BACKEND_ONLINE;
     sp.tol = par.tol;
     sp.max_iter = par.max_iter;
     sp.threads = par.threads;
