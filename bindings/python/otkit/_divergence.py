@@ -5,8 +5,8 @@ import numpy as np
 
 from . import _otkit
 from ._common import exclusive, eps_blur
-from ._common import (points, schedule_code, update_code, positive_or_zero, warn_not_converged,
-                      as_float, as_int, grad_names, single_precision)
+from ._common import (points, schedule_code, update_code, backend_code, positive_or_zero,
+                      warn_not_converged, as_float, as_int, grad_names, single_precision)
 
 __all__ = ["divergence", "divergence_matrix", "DivergenceResult", "Divergence",
            "geomloss_cost"]
@@ -30,6 +30,9 @@ class DivergenceResult:
     iterations, annealing_iterations, status (0 ok, 1 not converged).
     update           the update rule run ("symmetric" or "alternating";
                      update="auto" resolved, the fixed schedule symmetric).
+    backend          the backend run ("online", "dense" or "multiscale").
+    truncation_bound multiscale: an upper bound on the plan mass of the dropped
+                     blocks relative to the mass (docs/math.md A.9); 0 otherwise.
     grad_a, grad_b   dS/da (n), dS/db (m), or None.  Balanced: projected onto
                      the zero-sum hyperplane (S is only defined for sum a = sum b).
     grad_x, grad_y   dS/dx (n, d), dS/dy (m, d), or None.
@@ -62,7 +65,8 @@ class DivergenceResult:
 
 
 def _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, update,
-             diameter, exponent, tol, max_iter, threads, cache_mb=0):
+             diameter, exponent, tol, max_iter, threads, cache_mb=0, backend="auto",
+             truncate=12.0):
     exclusive("eps", eps, "blur", blur)
     exclusive("reach", reach, "rho", rho)
     if cost is None:
@@ -78,7 +82,8 @@ def _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, u
                 diameter=positive_or_zero(diameter, "diameter"),
                 p=positive_or_zero(exponent, "exponent"), debias=bool(debias),
                 tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
-                threads=as_int(threads, "threads"), cache_mb=as_float(cache_mb, "cache_mb"))
+                threads=as_int(threads, "threads"), cache_mb=as_float(cache_mb, "cache_mb"),
+                backend=backend_code(backend), truncate=as_float(truncate, "truncate"))
 
 
 class Divergence:
@@ -89,9 +94,10 @@ class Divergence:
     def __init__(self, x, y, blur=None, p=2, cost=None, power=None, eps=None, reach=None,
                  rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
                  diameter=None, exponent=None, tol=1e-6, max_iter=10000, threads=0,
-                 warn=True, cache_mb=0, dtype=None):
+                 warn=True, cache_mb=0, dtype=None, backend="auto", truncate=12.0):
         kw = _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule,
-                      update, diameter, exponent, tol, max_iter, threads, cache_mb)
+                      update, diameter, exponent, tol, max_iter, threads, cache_mb, backend,
+                      truncate)
         self._tol, self._max_iter, self._warn = kw["tol"], kw["max_iter"], warn
         x, y = points(x, "x"), points(y, "y")
         self._obj = _otkit.Divergence(x, y, single=single_precision(x, y, dtype), **kw)
@@ -179,7 +185,8 @@ class Divergence:
 def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=None,
                reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
                update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
-               threads=0, grad=False, warn=True, cache_mb=0, dtype=None):
+               threads=0, grad=False, warn=True, cache_mb=0, dtype=None, backend="auto",
+               truncate=12.0):
     """The debiased Sinkhorn divergence between point clouds (GeomLoss's
     SamplesLoss("sinkhorn")):
 
@@ -217,6 +224,17 @@ def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=
              exponentials in float32 (docs/math.md A.7 measures the error:
              ~1e-7 relative on the value, ~1e-6 on gradients); gradients and
              potentials are returned as float32.  Weights stay float64.
+    backend  "auto" (default), "online", "dense" or "multiscale" (otk_backend,
+             docs/math.md A.9): multiscale clusters clouds in d <= 3, anneals on
+             the clusters, then keeps only the blocks of cluster pairs that the
+             truncation rule keeps; auto picks it for float64 clouds in d <= 3
+             with n*m >= 1e8, online otherwise.  An object with backend dense or
+             multiscale refuses set_points.
+    truncate multiscale: keep the blocks whose bound of f + g - C is >= -truncate*eps
+             (> 0, math.inf keeps every block; default 12).  The result's
+             truncation_bound bounds the dropped plan mass relative to the
+             mass at the returned potentials; result.backend names the backend
+             run.
     The GIL is released during the solve.  Returns a DivergenceResult
     (result.value, float(result)).  Bad input raises ValueError naming the
     argument; not converging warns otkit.ConvergenceWarning.
@@ -224,7 +242,8 @@ def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=
     div = Divergence(x, y, blur=blur, p=p, cost=cost, power=power, eps=eps, reach=reach,
                      rho=rho, scaling=scaling, debias=debias, schedule=schedule, update=update,
                      diameter=diameter, exponent=exponent, tol=tol, max_iter=max_iter,
-                     threads=threads, warn=warn, cache_mb=cache_mb, dtype=dtype)
+                     threads=threads, warn=warn, cache_mb=cache_mb, dtype=dtype,
+                     backend=backend, truncate=truncate)
     return div._solve(a, b, grad, stacklevel=4)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import _otkit
 from ._common import exclusive, eps_blur
-from ._common import (points, schedule_code, update_code, positive_or_zero,
+from ._common import (points, schedule_code, update_code, backend_code, positive_or_zero,
                       warn_not_converged, choice, as_float, as_int, single_precision)
 
 __all__ = ["sinkhorn", "SinkhornResult", "potential_convert", "epsilon_schedule"]
@@ -27,7 +27,10 @@ class SinkhornResult:
     1 = OTK_NOT_CONVERGED, 2 = OTK_CONTINUE: stopped by the callback),
     converged, stopped (the callback stopped the solve), warm_start (init was
     given), update (the update rule run: "symmetric" or "alternating",
-    update="auto" resolved), and history (with history=True: the marginal
+    update="auto" resolved), backend (the backend run: "online", "dense" or
+    "multiscale"), truncation_bound (multiscale: the plan mass of the dropped
+    blocks at most this fraction of sum(a); 0 otherwise), and history (with
+    history=True: the marginal
     error of every measurement at the target eps, in order, a float64 array;
     else None).
 
@@ -118,7 +121,7 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              power=None, reach=None, rho=None, rho_a=None, rho_b=None, schedule="converge",
              update="auto", scaling=0.5, diameter=None, p=None, tol=1e-6, max_iter=10000,
              no_annealing=False, threads=0, warn=True, dtype=None, init=None,
-             callback=None, history=False):
+             callback=None, history=False, backend="auto", truncate=12.0):
     """Entropic OT between weights a (n) and b (m) with log-domain Sinkhorn.
 
     The cost is either a dense matrix C (n, m), in cost units, or two point
@@ -173,6 +176,16 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              is measured too, so the sequence can jump where it starts; at
              max_iter the last entry is the best iterate's error).
 
+    backend  "auto" (default), "online", "dense" or "multiscale" (otk_backend,
+             docs/math.md A.9): multiscale clusters point clouds in d <= 3,
+             anneals on the clusters and then evaluates only the blocks of
+             cluster pairs kept by the truncation rule; auto picks it for
+             float64 clouds in d <= 3 with n*m >= 1e8, online otherwise.
+    truncate multiscale: keep the blocks whose bound of f + g - C is >= -truncate*eps
+             (> 0, math.inf keeps every block; default 12).  result.backend
+             names the backend run, result.truncation_bound bounds the plan
+             mass of the dropped blocks relative to sum(a).
+
     The GIL is released during the updates (with a callback or history,
     around each update).  Returns a SinkhornResult.
     Raises ValueError (bad input, naming the argument), MemoryError, or
@@ -194,7 +207,8 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
         scaling=as_float(scaling, "scaling"),
         diameter=positive_or_zero(diameter, "diameter"), p=positive_or_zero(p, "p"),
         tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
-        no_annealing=int(bool(no_annealing)), threads=as_int(threads, "threads"))
+        no_annealing=int(bool(no_annealing)), threads=as_int(threads, "threads"),
+        backend=backend_code(backend), truncate=as_float(truncate, "truncate"))
     if rho is not None:
         kw["rho_a"] = kw["rho_b"] = as_float(rho, "rho")
     if rho_a is not None:

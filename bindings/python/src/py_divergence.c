@@ -85,12 +85,12 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     static char *kwlist[] = {"x", "y", "cost", "power", "eps", "blur", "rho", "reach",
                              "schedule", "update", "scaling", "diameter", "p", "debias", "tol",
                              "max_iter", "threads", "C_xy", "C_xx", "C_yy", "cache_mb", "single",
-                             NULL};
+                             "backend", "truncate", NULL};
     PyObject *xobj = Py_None, *yobj = Py_None, *cobjs[3] = {Py_None, Py_None, Py_None};
     const char *cost_name = "half-sqeuclidean";
     double power = 0.0, cache_mb = 0.0;
     otk_divergence_params par;
-    int schedule, update, st, single = 0;
+    int schedule, update, backend, st, single = 0;
     otk_ground ground;
     PyArrayObject *x, *y;
     otk_divergence *div = NULL;
@@ -102,13 +102,15 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     otk_divergence_params_default(&par);
     schedule = (int)par.schedule;
     update = (int)par.update;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$sdddddiidddpdiiOOOdp", kwlist, &xobj,
+    backend = (int)par.backend;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$sdddddiidddpdiiOOOdpid", kwlist, &xobj,
                                      &yobj, &cost_name, &power, &par.eps, &par.blur, &par.rho,
                                      &par.reach, &schedule, &update, &par.scaling,
                                      &par.diameter, &par.p, &par.debias, &par.tol,
                                      &par.max_iter, &par.threads, &cobjs[0], &cobjs[1],
-                                     &cobjs[2], &cache_mb, &single))
+                                     &cobjs[2], &cache_mb, &single, &backend, &par.truncate))
         return -1;
+    par.backend = (otk_backend)backend;
     if (otkpy_cache_bytes(cache_mb, &par.cache_bytes) < 0)
         return -1;
     par.schedule = (otk_schedule)schedule;
@@ -220,11 +222,12 @@ static PyObject *divergence_solve(DivergenceObject *self, PyObject *args, PyObje
     if (st < 0)
         return otkpy_raise_status(st);
     self->solved = 1;
-    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s}", "divergence",
+    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s,s:s,s:d}", "divergence",
                          r.divergence, "eps", r.eps, "rho", r.rho, "mass_a", r.mass_a, "mass_b",
                          r.mass_b, "marginal_error", r.marginal_error, "iterations",
                          r.iterations, "annealing_iterations", r.annealing_iterations, "status",
-                         (int)r.status, "update", otk_update_name(r.update));
+                         (int)r.status, "update", otk_update_name(r.update), "backend",
+                         otk_backend_name(r.backend), "truncation_bound", r.truncation_bound);
 }
 
 typedef otk_status (*grad_fn)(otk_divergence *, double *);
