@@ -265,6 +265,10 @@ otk_status otk__sinkhorn_alloc_coupled(otk_sinkhorn **out, const otk_cost *c_xy,
                                        const otk_sinkhorn_params *params);
 /* Problem k's potentials (a symmetric problem: g = f). */
 void otk__sinkhorn_problem(const otk_sinkhorn *s, int k, const double **f, const double **g);
+/* After a fixed-schedule solve: problem k's pair before the final
+ * extrapolation (the point it was taken at); g aliases f for a self problem.
+ * Meaningless after a converge-schedule solve. */
+void otk__sinkhorn_previous(const otk_sinkhorn *s, int k, const double **f, const double **g);
 /* Updates run, of which annealing, and the last measured marginal error. */
 void otk__sinkhorn_counts(const otk_sinkhorn *s, int *iterations, int *annealing,
                           double *error);

@@ -136,6 +136,101 @@ static void check_f32_tile(uint64_t *st)
     check(nan_surfaces, "points_lse_tile_f32: a NaN exponent makes the result NaN", 0.0, 0.0);
 }
 
+/* The expanded squared-Euclidean soft-min (points_sq_lse_rows and its
+ * float32 form) against a long-double log-sum-exp of the direct formula
+ * h − ‖p − q‖²·scale, over OTK_SQ_ROWS rows and three tiles, in dimensions
+ * 1 to 6: random exponents; a last tile raised by 700 (the one-pass sum would
+ * overflow: its exact fallback must take over); a first tile of zero weights
+ * (h = −inf: no maximum, the next tile starts); and a NaN. */
+static void check_sq_rows(uint64_t *st)
+{
+    enum { NQ = 2 * OTK_TILE + 100, R = OTK_SQ_ROWS, DMAX = 6 };
+    static double Q[DMAX * NQ], h[NQ], P[DMAX * R], hq[NQ], qn[NQ];
+    static float Qf[DMAX * NQ], Pf[DMAX * R], hf[NQ];
+    double worst = 0.0, worst32 = 0.0;
+    for (size_t d = 1; d <= DMAX; d++)
+        for (int variant = 0; variant < 3; variant++)
+            for (int trial = 0; trial < 4; trial++) {
+                const double scale = 5.0 + 200.0 * uniform(st), two_scale = 2.0 * scale;
+                for (size_t i = 0; i < d * NQ; i++)
+                    Qf[i] = (float)(uniform(st) - 0.5), Q[i] = Qf[i];
+                for (size_t i = 0; i < d * R; i++)
+                    Pf[i] = (float)(uniform(st) - 0.5), P[i] = Pf[i];
+                for (size_t j = 0; j < NQ; j++) {
+                    h[j] = -5.0 + uniform(st);
+                    if (variant == 1 && j >= 2 * OTK_TILE)
+                        h[j] += 700.0;
+                    if (variant == 2 && j < OTK_TILE)
+                        h[j] = -INFINITY;
+                    qn[j] = 0.0;
+                    for (size_t k = 0; k < d; k++)
+                        qn[j] += Q[k * NQ + j] * Q[k * NQ + j];
+                    hq[j] = h[j] - scale * qn[j];
+                    hf[j] = (float)h[j];
+                }
+                double M[R], S[R], M32[R], S32[R], rowc[R];
+                for (size_t r = 0; r < R; r++) {
+                    double pn = 0.0;
+                    for (size_t k = 0; k < d; k++)
+                        pn += P[k * R + r] * P[k * R + r];
+                    rowc[r] = scale * pn;
+                    M[r] = M32[r] = -INFINITY;
+                    S[r] = S32[r] = 0.0;
+                }
+                for (size_t j0 = 0; j0 < NQ; j0 += OTK_TILE) {
+                    size_t T = NQ - j0 < OTK_TILE ? NQ - j0 : OTK_TILE;
+                    points_sq_lse_rows(d, R, P, R, rowc, two_scale, Q, NQ, j0, T, hq + j0, M, S);
+                    points_sq_lse_rows_f32(d, R, Pf, R, scale, Qf, NQ, j0, T, hf + j0, M32, S32);
+                }
+                for (size_t r = 0; r < R; r++) {
+                    long double mx = -INFINITY, s = 0.0L;
+                    for (size_t j = 0; j < NQ; j++) {
+                        long double c = 0.0L;
+                        for (size_t k = 0; k < d; k++) {
+                            long double df = (long double)P[k * R + r] - Q[k * NQ + j];
+                            c += df * df;
+                        }
+                        long double v = h[j] - c * scale;
+                        mx = v > mx ? v : mx;
+                    }
+                    for (size_t j = 0; j < NQ; j++) {
+                        long double c = 0.0L;
+                        for (size_t k = 0; k < d; k++) {
+                            long double df = (long double)P[k * R + r] - Q[k * NQ + j];
+                            c += df * df;
+                        }
+                        s += expl(h[j] - c * scale - mx);
+                    }
+                    const double ref = (double)(mx + logl(s));
+                    const double range = 6.0 + scale * (double)d + (variant == 1 ? 700.0 : 0.0);
+                    worst = fmax(worst, fabs(M[r] + log(S[r]) - ref) / range);
+                    worst32 = fmax(worst32, fabs(M32[r] + log(S32[r]) - ref) / range);
+                }
+            }
+    check(worst <= 1e-15, "points_sq_lse_rows: within 1e-15 of the exponents' range (d = 1..6, "
+                          "one-pass fallback, -inf tiles)",
+          worst, 0.0);
+    check(worst32 <= 2e-7, "points_sq_lse_rows_f32: within 2e-7 of the exponents' range",
+          worst32, 0.0);
+    double M[R], S[R], rowc[R] = {0};
+    for (size_t r = 0; r < R; r++)
+        M[r] = -INFINITY, S[r] = 0.0;
+    for (size_t j = 0; j < NQ; j++)
+        hq[j] = -1.0, hf[j] = -1.0f;
+    hq[OTK_TILE + 7] = NAN;
+    hf[OTK_TILE + 7] = NAN;
+    points_sq_lse_rows(3, R, P, R, rowc, 1.0, Q, NQ, 0, OTK_TILE, hq, M, S);
+    points_sq_lse_rows(3, R, P, R, rowc, 1.0, Q, NQ, OTK_TILE, OTK_TILE, hq + OTK_TILE, M, S);
+    int nan_surfaces = isnan(M[0] + log(S[0]));
+    for (size_t r = 0; r < R; r++)
+        M[r] = -INFINITY, S[r] = 0.0;
+    points_sq_lse_rows_f32(3, R, Pf, R, 1.0, Qf, NQ, 0, OTK_TILE, hf, M, S);
+    points_sq_lse_rows_f32(3, R, Pf, R, 1.0, Qf, NQ, OTK_TILE, OTK_TILE, hf + OTK_TILE, M, S);
+    nan_surfaces &= isnan(M[0] + log(S[0]));
+    check(nan_surfaces, "points_sq_lse_rows (and _f32): a NaN in a one-pass tile surfaces", 0.0,
+          0.0);
+}
+
 int main(void)
 {
 #if defined(__AVX512F__)
@@ -194,6 +289,7 @@ int main(void)
 
     check_exp_loops(&st);
     check_f32_tile(&st);
+    check_sq_rows(&st);
 
     free(x);
     free(out);

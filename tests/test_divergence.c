@@ -4,6 +4,8 @@
  * References used, each independent of the code under test:
  *   - GeomLoss's own values on fixed data (tests/geomloss_reference.h for the
  *     data, tests/divergence_reference.h for S_eps), at 1e-10 relative;
+ *   - GeomLoss's autograd gradients w.r.t. x, y, a, b of the fixed schedule
+ *     (tests/geomloss_gradients.h), at 1e-10 of each gradient's largest entry;
  *   - the definition S = OT(a,b) − ½OT(a,a) − ½OT(b,b) + (ε/2)(m_a − m_b)²
  *     evaluated with three independent otk_sinkhorn solves;
  *   - central finite differences for every gradient;
@@ -13,6 +15,7 @@
 #include "test_helpers.h"
 #include "geomloss_reference.h"
 #include "divergence_reference.h"
+#include "geomloss_gradients.h"
 
 Suite *divergence_suite(void);
 
@@ -129,6 +132,119 @@ START_TEST(test_divergence_fixed_schedule_matches_geomloss)
                                              c->scaling, 0.0, 0, &res));
         TK_ASSERT_REL(value, c->ot_kl, 1e-10);
         ck_assert_int_eq(res.iterations, c->iterations);
+    }
+}
+END_TEST
+
+/* max_i |got_i − want_i| <= rtol · max_i |want_i|: a gradient's entries span
+ * several orders of magnitude, so each is compared at the scale of the whole. */
+static void assert_vec_scaled(const double *got, const double *want, size_t len, double rtol,
+                              const char *what, int k)
+{
+    double scale = 0.0;
+    for (size_t i = 0; i < len; i++)
+        scale = fmax(scale, fabs(want[i]));
+    size_t worst = 0;
+    const double err = tk_max_abs_diff(got, want, len, &worst);
+    ck_assert_msg(err <= rtol * scale, "case %d %s: max diff %.3g at [%zu] (%.17g vs %.17g) > "
+                                       "%.3g × max |ref| %.3g",
+                  k, what, err, worst, got[worst], want[worst], rtol, scale);
+}
+
+/* The fixed schedule's gradients are GeomLoss's (docs/math.md B.3: the
+ * derivative of the final extrapolation step at the potentials it started
+ * from), balanced and unbalanced, p = 1 and 2, masses 1 and other than 1,
+ * zero weights.
+ * They are not the derivative of the value (finite differences do not apply:
+ * the value's iterations are not differentiated), so the reference is
+ * GeomLoss's autograd itself.  GeomLoss's default p = 1 cost floors distances
+ * at 1e-4, which moves the debiased cases' C_xx and C_yy diagonals: those
+ * are compared on the same floored matrices (values and weight gradients at
+ * 1e-10) and on otkit's exact |x−y| for the point gradients (1e-3); the
+ * cases marked exact_cost ran GeomLoss on |x−y| itself. */
+START_TEST(test_divergence_fixed_schedule_gradients_match_geomloss)
+{
+    for (int k = 0; k < GEOMLOSS_GRADIENT_NCASES; k++) {
+        const struct geomloss_gradient_case *g = &geomloss_gradient_cases[k];
+        const struct geomloss_case *c = NULL;
+        for (int q = 0; q < GEOMLOSS_NCASES && !c; q++)
+            if (strcmp(geomloss_cases[q].problem, g->problem) == 0)
+                c = &geomloss_cases[q];
+        ck_assert_msg(c != NULL, "case %d: unknown problem %s", k, g->problem);
+        const size_t n = (size_t)c->n, m = (size_t)c->m, d = (size_t)c->d;
+        double *a = tk_alloc(n, sizeof *a), *b = tk_alloc(m, sizeof *b);
+        double *gx = tk_alloc(n * d, sizeof *gx), *gy = tk_alloc(m * d, sizeof *gy);
+        double *ga = tk_alloc(n, sizeof *ga), *gb = tk_alloc(m, sizeof *gb);
+        for (size_t i = 0; i < n; i++)
+            a[i] = g->zero_stride && i % (size_t)g->zero_stride == 0 ? 0.0 : g->scale_a * c->a[i];
+        for (size_t j = 0; j < m; j++)
+            b[j] = g->zero_stride && j % (size_t)g->zero_stride == 0 ? 0.0 : g->scale_b * c->b[j];
+        otk_divergence_params par;
+        otk_divergence_params_default(&par);
+        par.schedule = OTK_SCHEDULE_FIXED;
+        par.p = g->p;
+        par.blur = g->blur;
+        par.reach = g->reach;
+        par.scaling = g->scaling;
+        par.debias = g->debias;
+        par.threads = 1;
+        otk_ground ground;
+        double power;
+        TK_ASSERT_OK(otk_divergence_geomloss_ground(g->p, &ground, &power));
+        otk_divergence *div;
+        otk_divergence_result res;
+        TK_ASSERT_OK(otk_divergence_alloc_points(&div, n, m, d, c->x, c->y, ground, power, &par));
+        TK_ASSERT_OK(otk_divergence_solve(div, a, b, &res));
+        TK_ASSERT_OK(otk_divergence_grad_x(div, gx));
+        TK_ASSERT_OK(otk_divergence_grad_y(div, gy));
+        TK_ASSERT_OK(otk_divergence_grad_a(div, ga));
+        TK_ASSERT_OK(otk_divergence_grad_b(div, gb));
+        /* The displacement field follows the same gradient: grad_x row i / a_i
+         * (zero-weight rows: a finite limit, times 0). */
+        double *disp = tk_alloc(n * d, sizeof *disp);
+        TK_ASSERT_OK(otk_divergence_displacement_x(div, disp));
+        ck_assert(tk_all_finite(disp, n * d));
+        for (size_t i = 0; i < n * d; i++)
+            disp[i] *= a[i / d];
+        assert_vec_scaled(disp, gx, n * d, 1e-12, "displacement_x * a", k);
+        free(disp);
+        otk_divergence_free(div);
+        const int floored = g->p == 1.0 && !g->exact_cost && g->debias;
+        const double point_tol = floored ? 1e-3 : 1e-10;
+        assert_vec_scaled(gx, g->grad_x, n * d, point_tol, "grad_x", k);
+        assert_vec_scaled(gy, g->grad_y, m * d, point_tol, "grad_y", k);
+        if (floored) {
+            /* The same floored matrices as GeomLoss: value and weight gradients. */
+            double *Cxy = geomloss_distance_matrix(c->n, c->m, c->d, c->x, c->y);
+            double *Cxx = geomloss_distance_matrix(c->n, c->n, c->d, c->x, c->x);
+            double *Cyy = geomloss_distance_matrix(c->m, c->m, c->d, c->y, c->y);
+            otk_cost *xy, *xx, *yy;
+            TK_ASSERT_OK(otk_cost_dense(&xy, n, m, Cxy, m));
+            TK_ASSERT_OK(otk_cost_dense(&xx, n, n, Cxx, n));
+            TK_ASSERT_OK(otk_cost_dense(&yy, m, m, Cyy, m));
+            par.diameter = c->diameter; /* GeomLoss's bounding box, not C_xy's range */
+            TK_ASSERT_OK(otk_divergence_alloc_costs(&div, xy, xx, yy, &par));
+            TK_ASSERT_OK(otk_divergence_solve(div, a, b, &res));
+            TK_ASSERT_OK(otk_divergence_grad_a(div, ga));
+            TK_ASSERT_OK(otk_divergence_grad_b(div, gb));
+            TK_ASSERT_FAILS(otk_divergence_grad_x(div, gx), OTK_EUNSUPPORTED, "point");
+            otk_divergence_free(div);
+            otk_cost_free(xy);
+            otk_cost_free(xx);
+            otk_cost_free(yy);
+            free(Cxy);
+            free(Cxx);
+            free(Cyy);
+        }
+        TK_ASSERT_REL(res.divergence, g->value, 1e-10);
+        assert_vec_scaled(ga, g->grad_a, n, 1e-10, "grad_a", k);
+        assert_vec_scaled(gb, g->grad_b, m, 1e-10, "grad_b", k);
+        free(a);
+        free(b);
+        free(gx);
+        free(gy);
+        free(ga);
+        free(gb);
     }
 }
 END_TEST
@@ -945,6 +1061,7 @@ Suite *divergence_suite(void)
     tk_set_timeout(tc, 30);
     tcase_add_test(tc, test_divergence_fixed_schedule_matches_geomloss);
     tcase_add_test(tc, test_divergence_fixed_schedule_iterations_match_worked_examples);
+    tcase_add_test(tc, test_divergence_fixed_schedule_gradients_match_geomloss);
     suite_add_tcase(s, tc);
     tc = tcase_create("properties");
     tk_set_timeout(tc, 30);

@@ -77,9 +77,11 @@ OTK_EXPORT double otk_ground_exponent(otk_ground ground, double power);
  *   power  input: P for OTK_GROUND_LP and OTK_GROUND_LP_OVER_P (P > 0); ignored
  *          otherwise.
  * The coordinates are copied (into a structure-of-arrays layout), so x and y
- * may be freed after the call.  Memory is O((n+m)·d); no n×m array is ever
- * allocated by any operation on this cost unless otk_cost_points_cache asks
- * for one.
+ * may be freed after the call.  Memory is 8·(n+m)·d bytes, and for the
+ * squared grounds 8·(n+m)·(2d+1): their soft-mins use a second, centred copy
+ * and the squared norms (the expanded form, docs/math.md A.2).  No n×m array
+ * is ever allocated by any operation on this cost unless
+ * otk_cost_points_cache asks for one.
  * Errors: OTK_ENULL, OTK_ESIZE (n, m or d zero), OTK_ENONFINITE (x or y),
  * OTK_EPARAM (ground or power), OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_cost_points(otk_cost **out, size_t n, size_t m, size_t d,

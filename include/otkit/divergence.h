@@ -51,7 +51,9 @@
  *     S_ε = <a, f_ba − f_aa> + <b, g_ab − g_bb>                 (docs/math.md B.2)
  *   debias on, unbalanced:
  *     S_ε = (ρ + ε/2)[<a, e^{−f_aa/ρ} − e^{−f_ba/ρ}> + <b, e^{−g_bb/ρ} − e^{−g_ab/ρ}>]
- *   debias off, balanced: OT_kl(α,β) = <a, f_ba> + <b, g_ab>;
+ *   debias off, balanced: GeomLoss's <a, f_ba> + <b, g_ab>, which at the
+ *     optimum equals OT_kl(α,β) − ε m(m − 1), m = m_α = m_β (so exactly
+ *     OT_kl(α,β) when the masses are 1);
  *   debias off, unbalanced: GeomLoss's debias=False value
  *     (ρ + ε/2)[<a, 1 − e^{−f_ba/ρ}> + <b, 1 − e^{−g_ab/ρ}>],
  *     which at the optimum equals OT_kl(α,β) + ε(m_α + m_β)/2 − ε m_α m_β
@@ -61,9 +63,24 @@
  * mass term and the constants cancel).  With the fixed schedule they are
  * GeomLoss's values, bit for bit up to rounding.
  *
- * Gradients (docs/math.md B.3), analytic by the envelope theorem from the final
- * potentials (no differentiation through the iterations; exact at
- * convergence, so use the converge schedule when accuracy matters):
+ * Gradients (docs/math.md B.3).  Which gradient the functions below return
+ * depends on the schedule of the solve:
+ *   OTK_SCHEDULE_FIXED: GeomLoss's, the derivative of the value through the
+ *     final extrapolation step alone, the potentials that step starts from
+ *     held fixed (what SamplesLoss's autograd returns; agreement to 1e-10 is
+ *     tested).  It is NOT the derivative of the value (the iterations before
+ *     are not differentiated), so finite differences do not check it.  With
+ *     f_ba = κ f̃ (f̃ the last soft-min, from g⁰_ab of the step before) and
+ *     P^f_ij = b_j e^{(f̃_i + g⁰_ab,j − C_ij)/ε}:
+ *       x_i: Σ_j κ w_i a_i P^f_ij ∇₁c(x_i, y_j) − (debias) the same on C_xx
+ *            with f_aa; w_i = 1 balanced, ((ρ+ε/2)/ρ) e^{−f_ba,i/ρ} unbalanced;
+ *       y_j: symmetric (g_ab from f⁰_ba; g_bb);
+ *       a:   balanced f_ba − f_aa (debias off: f_ba), not projected;
+ *            unbalanced (ρ+ε/2)(e^{−f_aa/ρ} − e^{−f_ba/ρ}) (debias off:
+ *            (ρ+ε/2)(1 − e^{−f_ba/ρ}));  b: the same with g_ab, g_bb.
+ *   OTK_SCHEDULE_CONVERGE: analytic by the envelope theorem from the final
+ *     potentials (no differentiation through the iterations; exact at
+ *     convergence, checked against finite differences):
  *   w.r.t. a: balanced: f_ba − f_aa minus its plain mean (Σ_i ∂_i = 0: the
  *               value is only defined for Σa = Σb, so the gradient is the
  *               projection onto the zero-sum hyperplane; debias off: f_ba
@@ -79,6 +96,7 @@
  *             ‖x−y‖^{P−2}(x−y) for lp-over-p; the non-differentiable costs
  *             contribute 0 at x = y;
  *   w.r.t. y_j: symmetric, with π^{ab} by columns and π^{bb}.
+ * The displacement fields below follow the same choice.
  *
  * Usage (plan once, execute many times):
  *

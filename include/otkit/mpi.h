@@ -167,7 +167,9 @@ OTK_EXPORT otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const do
                                                otk_divergence_result *res);
 
 /* Gradients of S_ε (otkit/divergence.h) for this rank's own points and
- * weights: grad_x n_r×d, grad_y m_r×d, grad_a n_r, grad_b m_r (caller-owned;
+ * weights: the envelope-theorem gradients on both schedules (the serial
+ * object's fixed-schedule gradients, GeomLoss's, are not implemented here);
+ * grad_x n_r×d, grad_y m_r×d, grad_a n_r, grad_b m_r (caller-owned;
  * may be NULL when the block is empty).  grad_x and grad_y are collective (one
  * ring pass each); grad_a and grad_b are collective too (the balanced case
  * subtracts the global mean).  Errors: OTK_ENULL, OTK_ESTATE (no successful

@@ -1,5 +1,7 @@
 /* The debiased Sinkhorn divergence: four potentials on one ε-schedule
- * (GeomLoss's sinkhorn_loop, docs/math.md B.2) and envelope gradients (B.3). */
+ * (GeomLoss's sinkhorn_loop, docs/math.md B.2); envelope gradients after the
+ * converge schedule, the gradient of the final extrapolation step after the
+ * fixed one (B.3). */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -25,6 +27,10 @@ struct otk_divergence {
     double eps, rho, p;
     /* The potentials of the last solve: views into sk. */
     const double *f_ba, *g_ab, *f_aa, *g_bb;
+    /* Fixed schedule: the potentials the final extrapolation started from
+     * (views into sk), whose step the gradients differentiate. */
+    int last_step;
+    const double *f_ba_prev, *g_ab_prev, *f_aa_prev, *g_bb_prev;
     /* Weights and read-out workspace, allocated once. */
     double *a, *b, *log_a, *log_b;
     double *h_n, *h_m, *hs_n, *hs_m, *row; /* plan scalings, row sums */
@@ -405,6 +411,15 @@ otk_status otk_divergence_solve(otk_divergence *div, const double *a, const doub
         otk__sinkhorn_problem(div->sk, 1, &div->f_aa, &unused);
         otk__sinkhorn_problem(div->sk, 2, &div->g_bb, &unused);
     }
+    div->last_step = div->par.schedule == OTK_SCHEDULE_FIXED;
+    div->f_ba_prev = div->g_ab_prev = div->f_aa_prev = div->g_bb_prev = NULL;
+    if (div->last_step) {
+        otk__sinkhorn_previous(div->sk, 0, &div->f_ba_prev, &div->g_ab_prev);
+        if (div->debias) {
+            otk__sinkhorn_previous(div->sk, 1, &div->f_aa_prev, &unused);
+            otk__sinkhorn_previous(div->sk, 2, &div->g_bb_prev, &unused);
+        }
+    }
     div->res.divergence = divergence_value(div);
     div->res.eps = div->eps;
     div->res.rho = div->rho;
@@ -497,6 +512,19 @@ static void weight_gradient(const otk_divergence *div, const double *pot, const 
                             size_t len, double *grad)
 {
     const double rho = div->rho, eps = div->eps;
+    if (div->last_step) {
+        /* The partial derivative of the value's formula: the weights enter
+         * the final step's soft-mins only through the detached arguments. */
+        for (size_t i = 0; i < len; i++) {
+            if (isinf(rho))
+                grad[i] = div->debias ? pot[i] - self[i] : pot[i];
+            else if (div->debias) /* (ρ+ε/2)(e^{−self/ρ} − e^{−pot/ρ}) */
+                grad[i] = (rho + 0.5 * eps) * (expm1(-self[i] / rho) - expm1(-pot[i] / rho));
+            else /* (ρ+ε/2)(1 − e^{−pot/ρ}) */
+                grad[i] = -(rho + 0.5 * eps) * expm1(-pot[i] / rho);
+        }
+        return;
+    }
     if (isinf(rho)) {
         double mean = 0.0;
         for (size_t i = 0; i < len; i++) {
@@ -534,6 +562,60 @@ otk_status otk_divergence_grad_b(otk_divergence *div, double *grad_b)
     return OTK_SUCCESS;
 }
 
+/* The reduced side's scaling for the gradient of the final extrapolation
+ * step: pot = κ·smin(prev) is the new potential, so pot/κ is the soft-min
+ * itself, whose row-stochastic plan w_k e^{(prev_k + pot_i/κ − C_ik)/ε} is
+ * ∂smin_i/∂C_ik; the value's derivative w.r.t. pot_i (per unit weight) is 1
+ * when balanced and (ρ+ε/2)/ρ · e^{−pot_i/ρ} when not, times κ. */
+static void last_step_scaling(const otk_divergence *div, const double *log_w, const double *pot,
+                              size_t len, int with_log, double *h)
+{
+    const double eps = div->eps, rho = div->rho, kappa = otk__kappa(eps, rho);
+    const double log_scale = isinf(rho) ? 0.0 : log((rho + 0.5 * eps) / (rho + eps));
+    for (size_t k = 0; k < len; k++) {
+        h[k] = pot[k] / (kappa * eps);
+        if (!isinf(rho))
+            h[k] += log_scale - pot[k] / rho;
+        if (with_log)
+            h[k] += log_w[k];
+    }
+}
+
+/* The fixed schedule's point gradient (docs/math.md B.3): the derivative of
+ * the value through the final extrapolation step alone, the potentials it
+ * starts from held fixed, as GeomLoss's autograd computes it (its iterates
+ * are detached, and its costs C(x, y.detach()) and C(y, x.detach()) carry
+ * the gradient of one side each).  Side 0: Σ_j P_ij ∇₁c(x_i, y_j) with P the
+ * plan of f_ba's last soft-mins (columns at g_ab_prev), minus the same on
+ * C_xx for f_aa; side 1 likewise with g_ab and g_bb. */
+static otk_status last_step_gradient(otk_divergence *div, int side, int own, double *out)
+{
+    const double eps = div->eps;
+    const size_t n = div->n, m = div->m, d = div->d;
+    if (side == 0) {
+        last_step_scaling(div, div->log_a, div->f_ba, n, own, div->h_n);
+        scaling(div->log_b, div->g_ab_prev, m, eps, 1, div->h_m);
+    } else {
+        scaling(div->log_a, div->f_ba_prev, n, eps, 1, div->h_n);
+        last_step_scaling(div, div->log_b, div->g_ab, m, own, div->h_m);
+    }
+    div->c_xy->ops->plan_reduce(div->c_xy, side, eps, div->h_n, div->h_m, OTK_REDUCE_GRAD, d,
+                                NULL, out, div->threads);
+    if (!div->debias)
+        return OTK_SUCCESS;
+    const otk_cost *cs = side == 0 ? div->c_xx : div->c_yy;
+    const double *log_w = side == 0 ? div->log_a : div->log_b;
+    const size_t len = side == 0 ? n : m;
+    double *hr = side == 0 ? div->h_n : div->h_m, *hs = side == 0 ? div->hs_n : div->hs_m;
+    last_step_scaling(div, log_w, side == 0 ? div->f_aa : div->g_bb, len, own, hr);
+    scaling(log_w, side == 0 ? div->f_aa_prev : div->g_bb_prev, len, eps, 1, hs);
+    cs->ops->plan_reduce(cs, 0, eps, hr, hs, OTK_REDUCE_GRAD, d, NULL, div->grad_tmp,
+                         div->threads);
+    for (size_t k = 0; k < len * d; k++)
+        out[k] -= div->grad_tmp[k];
+    return OTK_SUCCESS;
+}
+
 /* The point gradient of side x (side 0) or y (side 1); `conditional` divides
  * each row by its weight (displacement field) by leaving log w out of that
  * side's plan scaling. */
@@ -550,6 +632,8 @@ static otk_status point_gradient(otk_divergence *div, int side, int conditional,
     const double eps = div->eps;
     const size_t n = div->n, m = div->m, d = div->d;
     const int own = !conditional; /* log w on the reduced side */
+    if (div->last_step)
+        return last_step_gradient(div, side, own, out);
     /* Cross term Σ π^{ab} ∇c: plan_reduce axis 0 (rows, x) or 1 (columns, y). */
     scaling(div->log_a, div->f_ba, n, eps, side == 0 ? own : 1, div->h_n);
     scaling(div->log_b, div->g_ab, m, eps, side == 1 ? own : 1, div->h_m);

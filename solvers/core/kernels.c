@@ -320,6 +320,183 @@ static void points_lse_tile(int ground, double power, size_t d, const double *p,
     lse_merge(tmax, sum_exp_shifted(v, T, tmax), M, S);
 }
 
+/* ------------------------------------------- squared costs, expanded form */
+
+/* The squared-Euclidean soft-min in expanded form (docs/math.md A.2): with
+ * centred coordinates, ‖x − y‖² = ‖x‖² + ‖y‖² − 2⟨x, y⟩, so the exponent of
+ * entry (r, t) is
+ *     v = hq[t] − rowc + two_scale·⟨p_r, q_t⟩,
+ * hq[t] = h[t] − scale·‖q_t‖² computed once per tile for a block of rows by
+ * the caller, rowc = scale·‖p_r‖²: d fused multiply-adds per entry instead of
+ * d subtractions and d multiply-adds.  After a row's first tile the running
+ * maximum M[r] is a safe shift: the tile is summed in one pass, exp(v − M)
+ * with no maximum and no buffer, and only where that sum could have lost
+ * precision (a term above 2^800 relative to M, a NaN, an S grown past 2^900)
+ * is the tile summed again exactly with its own maximum. */
+#define OTK_SQ_ONEPASS_MAX 0x1p800
+#define OTK_SQ_S_MAX 0x1p900
+
+/* v[t] = hq[t] − rowc + two_scale·Σ_k p_k q_k[t] over one tile, any d
+ * (p_k = p[k·pstride], q_k = Q + k·ldq, already offset to the tile). */
+static void sq_v_tile(size_t d, const double *p, size_t pstride, double two_scale,
+                      const double *Q, size_t ldq, size_t T, const double *hq, double rowc,
+                      double *v)
+{
+    for (size_t t = 0; t < T; t++)
+        v[t] = hq[t] - rowc;
+    for (size_t k = 0; k < d; k++) {
+        const double ak = two_scale * p[k * pstride];
+        const double *qk = Q + k * ldq;
+        for (size_t t = 0; t < T; t++)
+            v[t] += ak * qk[t];
+    }
+}
+
+/* Σ_t exp(v[t] − shift), exponents clamped to [−708, 709] and a NaN kept
+ * (the caller falls back on a NaN or a large sum). */
+static double sum_exp_clamped(const double *v, size_t T, double shift)
+{
+#if defined(__AVX512F__)
+    const __m512d sh = _mm512_set1_pd(shift), lo = _mm512_set1_pd(-708.0),
+                  hi = _mm512_set1_pd(709.0);
+    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+    size_t t = 0;
+    /* max(lo, x), min(hi, x): a NaN x is returned (the second operand). */
+    for (; t + 16 <= T; t += 16) {
+        const __m512d x0 = _mm512_sub_pd(_mm512_loadu_pd(v + t), sh);
+        const __m512d x1 = _mm512_sub_pd(_mm512_loadu_pd(v + t + 8), sh);
+        a0 = _mm512_add_pd(a0, otk_exp8(_mm512_min_pd(hi, _mm512_max_pd(lo, x0))));
+        a1 = _mm512_add_pd(a1, otk_exp8(_mm512_min_pd(hi, _mm512_max_pd(lo, x1))));
+    }
+    for (; t < T; t += 8) {
+        const __mmask8 k = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
+        const __m512d x = _mm512_sub_pd(_mm512_maskz_loadu_pd(k, v + t), sh);
+        a0 = _mm512_mask_add_pd(a0, k, a0, otk_exp8(_mm512_min_pd(hi, _mm512_max_pd(lo, x))));
+    }
+    return otk_lanes8_total(_mm512_add_pd(a0, a1));
+#else
+    double acc[OTK_LANES] = {0};
+    size_t t = 0;
+    for (; t + OTK_LANES <= T; t += OTK_LANES)
+        for (int l = 0; l < OTK_LANES; l++) {
+            double x = v[t + l] - shift;
+            x = x < -708.0 ? -708.0 : x;
+            acc[l] += otk_exp_reduced(x > 709.0 ? 709.0 : x);
+        }
+    for (; t < T; t++) {
+        double x = v[t] - shift;
+        x = x < -708.0 ? -708.0 : x;
+        acc[0] += otk_exp_reduced(x > 709.0 ? 709.0 : x);
+    }
+    return lanes_total(acc);
+#endif
+}
+
+/* The one-pass sum for d <= 4 with the exponents in registers: Σ_t
+ * exp(hq[t] − base + Σ_k a_k q_k[t]), clamped as sum_exp_clamped. */
+__attribute__((always_inline)) static inline double
+sq_sum_onepass(size_t D, const double *a, const double *const *q, size_t T, const double *hq,
+               double base)
+{
+#if defined(__AVX512F__)
+    const __m512d lo = _mm512_set1_pd(-708.0), hi = _mm512_set1_pd(709.0);
+    const __m512d b = _mm512_set1_pd(base);
+    __m512d av[4];
+    for (size_t k = 0; k < D; k++)
+        av[k] = _mm512_set1_pd(a[k]);
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    __m512d s2 = _mm512_setzero_pd(), s3 = _mm512_setzero_pd();
+    size_t t = 0;
+    for (; t + 32 <= T; t += 32) {
+        __m512d x0 = _mm512_sub_pd(_mm512_loadu_pd(hq + t), b);
+        __m512d x1 = _mm512_sub_pd(_mm512_loadu_pd(hq + t + 8), b);
+        __m512d x2 = _mm512_sub_pd(_mm512_loadu_pd(hq + t + 16), b);
+        __m512d x3 = _mm512_sub_pd(_mm512_loadu_pd(hq + t + 24), b);
+        for (size_t k = 0; k < D; k++) {
+            x0 = _mm512_fmadd_pd(av[k], _mm512_loadu_pd(q[k] + t), x0);
+            x1 = _mm512_fmadd_pd(av[k], _mm512_loadu_pd(q[k] + t + 8), x1);
+            x2 = _mm512_fmadd_pd(av[k], _mm512_loadu_pd(q[k] + t + 16), x2);
+            x3 = _mm512_fmadd_pd(av[k], _mm512_loadu_pd(q[k] + t + 24), x3);
+        }
+        s0 = _mm512_add_pd(s0, otk_exp8(_mm512_min_pd(hi, _mm512_max_pd(lo, x0))));
+        s1 = _mm512_add_pd(s1, otk_exp8(_mm512_min_pd(hi, _mm512_max_pd(lo, x1))));
+        s2 = _mm512_add_pd(s2, otk_exp8(_mm512_min_pd(hi, _mm512_max_pd(lo, x2))));
+        s3 = _mm512_add_pd(s3, otk_exp8(_mm512_min_pd(hi, _mm512_max_pd(lo, x3))));
+    }
+    s0 = _mm512_add_pd(s0, s2);
+    s1 = _mm512_add_pd(s1, s3);
+    for (; t < T; t += 8) {
+        const __mmask8 m = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
+        __m512d x = _mm512_sub_pd(_mm512_maskz_loadu_pd(m, hq + t), b);
+        for (size_t k = 0; k < D; k++)
+            x = _mm512_fmadd_pd(av[k], _mm512_maskz_loadu_pd(m, q[k] + t), x);
+        s0 = _mm512_mask_add_pd(s0, m, s0, otk_exp8(_mm512_min_pd(hi, _mm512_max_pd(lo, x))));
+    }
+    return otk_lanes8_total(_mm512_add_pd(s0, s1));
+#else
+    double acc[OTK_LANES] = {0};
+    size_t t = 0;
+    for (; t + OTK_LANES <= T; t += OTK_LANES)
+        for (int l = 0; l < OTK_LANES; l++) {
+            double x = hq[t + l] - base;
+            for (size_t k = 0; k < D; k++)
+                x += a[k] * q[k][t + l];
+            x = x < -708.0 ? -708.0 : x;
+            acc[l] += otk_exp_reduced(x > 709.0 ? 709.0 : x);
+        }
+    for (; t < T; t++) {
+        double x = hq[t] - base;
+        for (size_t k = 0; k < D; k++)
+            x += a[k] * q[k][t];
+        x = x < -708.0 ? -708.0 : x;
+        acc[0] += otk_exp_reduced(x > 709.0 ? 709.0 : x);
+    }
+    return lanes_total(acc);
+#endif
+}
+
+static void points_sq_lse_rows(size_t d, size_t R, const double *P, size_t pstride,
+                               const double *rowc, double two_scale, const double *Q, size_t ldq,
+                               size_t j0, size_t T, const double *hq, double *M, double *S)
+{
+    for (size_t r = 0; r < R; r++) {
+        const int onepass = M[r] != -INFINITY && S[r] <= OTK_SQ_S_MAX;
+        if (onepass && d <= 4) {
+            double a[4] = {0.0, 0.0, 0.0, 0.0};
+            const double *q[4] = {Q + j0, Q + j0, Q + j0, Q + j0};
+            for (size_t k = 0; k < d; k++) {
+                a[k] = two_scale * P[k * pstride + r];
+                q[k] = Q + k * ldq + j0;
+            }
+            const double base = rowc[r] + M[r];
+            double s;
+            switch (d) {
+            case 1: s = sq_sum_onepass(1, a, q, T, hq, base); break;
+            case 2: s = sq_sum_onepass(2, a, q, T, hq, base); break;
+            case 3: s = sq_sum_onepass(3, a, q, T, hq, base); break;
+            default: s = sq_sum_onepass(4, a, q, T, hq, base); break;
+            }
+            if (s <= OTK_SQ_ONEPASS_MAX) {
+                S[r] += s;
+                continue;
+            }
+        }
+        double v[OTK_TILE];
+        sq_v_tile(d, P + r, pstride, two_scale, Q + j0, ldq, T, hq, rowc[r], v);
+        if (onepass && d > 4) {
+            const double s = sum_exp_clamped(v, T, M[r]);
+            if (s <= OTK_SQ_ONEPASS_MAX) {
+                S[r] += s;
+                continue;
+            }
+        }
+        const double tmax = lanes_max(v, T);
+        if (tmax == -INFINITY)
+            continue;
+        lse_merge(tmax, sum_exp_shifted(v, T, tmax), &M[r], &S[r]);
+    }
+}
+
 /* ------------------------------------------------------------ float32 */
 
 /* e^x in single precision for x in [−87, 0] (the shifted log-sum-exp terms;
@@ -487,6 +664,194 @@ static void points_lse_tile_f32(int ground, double power, size_t d, const float 
         total += (double)acc[l];
     lse_merge((double)tmax, total, M, S);
 }
+
+/* The squared grounds' soft-min in single precision (float32 point costs),
+ * by blocks of rows as points_sq_lse_rows but in the direct form v[t] =
+ * hf[t] − scale·Σ_k (p_k − q_k[t])²: in float32 the expanded form's
+ * cancellation (terms of size scale·‖q‖² for exponents near 0) would cost
+ * a factor of several in accuracy.  hf is h rounded to float32 once per tile
+ * for the whole block (the per-element conversion is what made the tile
+ * kernel slower), M[r] is a float32 maximum, hence an exact float32 shift for
+ * the one-pass tiles. */
+#define OTK_SQ_ONEPASS_MAX_F32 0x1p90
+
+static void sq_v_tile_f32(size_t d, const float *p, size_t pstride, float scale, const float *Q,
+                          size_t ldq, size_t T, const float *hf, float *v)
+{
+    float c[OTK_TILE];
+    for (size_t t = 0; t < T; t++)
+        c[t] = 0.0f;
+    for (size_t k = 0; k < d; k++) {
+        const float pk = p[k * pstride];
+        const float *qk = Q + k * ldq;
+        for (size_t t = 0; t < T; t++) {
+            const float df = pk - qk[t];
+            c[t] += df * df;
+        }
+    }
+    for (size_t t = 0; t < T; t++)
+        v[t] = hf[t] - scale * c[t];
+}
+
+/* Σ_t exp(v[t] − shift) in float32 lanes (clamped below at −87, NaN kept,
+ * unclamped above: a large term overflows to inf and the caller falls back),
+ * the lanes added in float64. */
+static double sum_expf_shifted(const float *v, size_t T, float shift)
+{
+    float acc[OTK_LANES_F32] = {0};
+    size_t t = 0;
+    for (; t + OTK_LANES_F32 <= T; t += OTK_LANES_F32)
+        for (int l = 0; l < OTK_LANES_F32; l++) {
+            const float x = v[t + l] - shift;
+            acc[l] += otk_expf_nonpos(x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x));
+        }
+    for (; t < T; t++) {
+        const float x = v[t] - shift;
+        acc[0] += otk_expf_nonpos(x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x));
+    }
+    double total = 0.0;
+    for (int l = 0; l < OTK_LANES_F32; l++)
+        total += (double)acc[l];
+    return total;
+}
+
+static float lanes_max_f32(const float *v, size_t T)
+{
+    float mx[OTK_LANES_F32];
+    for (int l = 0; l < OTK_LANES_F32; l++)
+        mx[l] = -INFINITY;
+    size_t t = 0;
+    for (; t + OTK_LANES_F32 <= T; t += OTK_LANES_F32)
+        for (int l = 0; l < OTK_LANES_F32; l++)
+            mx[l] = (v[t + l] > mx[l] || v[t + l] != v[t + l]) ? v[t + l] : mx[l];
+    for (; t < T; t++)
+        mx[0] = (v[t] > mx[0] || v[t] != v[t]) ? v[t] : mx[0];
+    float r = mx[0];
+    for (int l = 1; l < OTK_LANES_F32; l++)
+        r = (mx[l] > r || mx[l] != mx[l]) ? mx[l] : r;
+    return r;
+}
+
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+/* Σ_t exp(hf[t] − base − scale·Σ_k (p_k − q_k[t])²) for d <= 4, 16 float32
+ * lanes, the exponentials of otk_expf_nonpos (ln2 in two parts, degree-6
+ * polynomial, 2^k by vscalefps, which overflows to inf above 88 instead of
+ * wrapping). */
+__attribute__((always_inline)) static inline double
+sq_sum_onepass_f32(size_t D, const float *p, const float *const *q, size_t T, const float *hf,
+                   float scale, float base)
+{
+    const __m512 lo = _mm512_set1_ps(-87.0f), b = _mm512_set1_ps(base),
+                 sc = _mm512_set1_ps(scale);
+    const __m512 log2e = _mm512_set1_ps(1.44269504f), ln2hi = _mm512_set1_ps(0.693145752f),
+                 ln2lo = _mm512_set1_ps(1.42860677e-6f);
+    __m512 pv[4];
+    for (size_t k = 0; k < D; k++)
+        pv[k] = _mm512_set1_ps(p[k]);
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+#define OTK_EXPF16_(x_, out_)                                                              \
+    do {                                                                                   \
+        const __m512 kk_ = _mm512_roundscale_ps(_mm512_mul_ps((x_), log2e),                \
+                                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); \
+        __m512 r_ = _mm512_fnmadd_ps(kk_, ln2hi, (x_));                                    \
+        r_ = _mm512_fnmadd_ps(kk_, ln2lo, r_);                                             \
+        __m512 u_ = _mm512_set1_ps(1.0f / 720.0f);                                         \
+        u_ = _mm512_fmadd_ps(u_, r_, _mm512_set1_ps(1.0f / 120.0f));                       \
+        u_ = _mm512_fmadd_ps(u_, r_, _mm512_set1_ps(1.0f / 24.0f));                        \
+        u_ = _mm512_fmadd_ps(u_, r_, _mm512_set1_ps(1.0f / 6.0f));                         \
+        u_ = _mm512_fmadd_ps(u_, r_, _mm512_set1_ps(0.5f));                                \
+        const __m512 e_ = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(r_, r_), u_, r_),    \
+                                        _mm512_set1_ps(1.0f));                             \
+        (out_) = _mm512_scalef_ps(e_, kk_);                                                \
+    } while (0)
+    size_t t = 0;
+    for (; t + 32 <= T; t += 32) {
+        __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps();
+        for (size_t k = 0; k < D; k++) {
+            const __m512 d0 = _mm512_sub_ps(pv[k], _mm512_loadu_ps(q[k] + t));
+            const __m512 d1 = _mm512_sub_ps(pv[k], _mm512_loadu_ps(q[k] + t + 16));
+            c0 = _mm512_fmadd_ps(d0, d0, c0);
+            c1 = _mm512_fmadd_ps(d1, d1, c1);
+        }
+        __m512 x0 = _mm512_sub_ps(_mm512_fnmadd_ps(sc, c0, _mm512_loadu_ps(hf + t)), b);
+        __m512 x1 = _mm512_sub_ps(_mm512_fnmadd_ps(sc, c1, _mm512_loadu_ps(hf + t + 16)), b);
+        /* max(lo, x) keeps a NaN x (the second operand). */
+        x0 = _mm512_max_ps(lo, x0);
+        x1 = _mm512_max_ps(lo, x1);
+        __m512 e0, e1;
+        OTK_EXPF16_(x0, e0);
+        OTK_EXPF16_(x1, e1);
+        s0 = _mm512_add_ps(s0, e0);
+        s1 = _mm512_add_ps(s1, e1);
+    }
+    for (; t < T; t += 16) {
+        const __mmask16 m = (__mmask16)(T - t >= 16 ? 0xFFFF : (1u << (T - t)) - 1u);
+        __m512 c = _mm512_setzero_ps();
+        for (size_t k = 0; k < D; k++) {
+            const __m512 df = _mm512_sub_ps(pv[k], _mm512_maskz_loadu_ps(m, q[k] + t));
+            c = _mm512_fmadd_ps(df, df, c);
+        }
+        __m512 x = _mm512_sub_ps(_mm512_fnmadd_ps(sc, c, _mm512_maskz_loadu_ps(m, hf + t)), b);
+        x = _mm512_max_ps(lo, x);
+        __m512 e;
+        OTK_EXPF16_(x, e);
+        s0 = _mm512_mask_add_ps(s0, m, s0, e);
+    }
+#undef OTK_EXPF16_
+    float lanes[16];
+    _mm512_storeu_ps(lanes, _mm512_add_ps(s0, s1));
+    double total = 0.0;
+    for (int l = 0; l < 16; l++)
+        total += (double)lanes[l];
+    return total;
+}
+#endif
+
+static void points_sq_lse_rows_f32(size_t d, size_t R, const float *P, size_t pstride,
+                                   double scale, const float *Q, size_t ldq, size_t j0, size_t T,
+                                   const float *hf, double *M, double *S)
+{
+    const float sc = (float)scale;
+    for (size_t r = 0; r < R; r++) {
+        const int onepass = M[r] != -INFINITY && S[r] <= OTK_SQ_S_MAX;
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+        if (onepass && d <= 4) {
+            float p[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+            const float *q[4] = {Q + j0, Q + j0, Q + j0, Q + j0};
+            for (size_t k = 0; k < d; k++) {
+                p[k] = P[k * pstride + r];
+                q[k] = Q + k * ldq + j0;
+            }
+            const float base = (float)M[r]; /* exact: M[r] is a float32 maximum */
+            double s;
+            switch (d) {
+            case 1: s = sq_sum_onepass_f32(1, p, q, T, hf, sc, base); break;
+            case 2: s = sq_sum_onepass_f32(2, p, q, T, hf, sc, base); break;
+            case 3: s = sq_sum_onepass_f32(3, p, q, T, hf, sc, base); break;
+            default: s = sq_sum_onepass_f32(4, p, q, T, hf, sc, base); break;
+            }
+            if (s <= OTK_SQ_ONEPASS_MAX_F32) {
+                S[r] += s;
+                continue;
+            }
+        }
+#endif
+        float v[OTK_TILE];
+        sq_v_tile_f32(d, P + r, pstride, sc, Q + j0, ldq, T, hf, v);
+        if (onepass) {
+            const double s = sum_expf_shifted(v, T, (float)M[r]);
+            if (s <= OTK_SQ_ONEPASS_MAX_F32) {
+                S[r] += s;
+                continue;
+            }
+        }
+        const float tmax = lanes_max_f32(v, T);
+        if (tmax == -INFINITY)
+            continue;
+        lse_merge((double)tmax, sum_expf_shifted(v, T, tmax), &M[r], &S[r]);
+    }
+}
+
 
 static void plan_weights(const double *c, const double *v, size_t T, double u, double inv_eps,
                          double *w)
@@ -767,5 +1132,5 @@ const otk_kernels OTK_KERNEL_TABLE = {
     lanes_sum,      lanes_dot,       lanes_max,      lanes_l1_dist,  lanes_sq_dist,
     sign_axpy,      diff_axpy,       axpy,           axpy_prod,      exp_affine,
     l1_dist_multi,  sq_dist_multi,   sign_axpy_multi, diff_axpy_multi, log_shift,
-    points_lse_tile_f32,
+    points_lse_tile_f32, points_sq_lse_rows, points_sq_lse_rows_f32,
 };

@@ -99,7 +99,25 @@ typedef struct {
     void (*points_lse_tile_f32)(int ground, double power, size_t d, const float *p,
                                 size_t pstride, const float *Q, size_t ldq, size_t j0, size_t T,
                                 const double *h, double inv_eps, double *M, double *S);
+    /* The squared-Euclidean soft-min in expanded form for R rows against one
+     * tile (kernels.c, docs/math.md A.2): v_rt = hq[t] − rowc[r] +
+     * two_scale·Σ_k P[k·pstride + r]·Q[k·ldq + j0 + t], folded into the
+     * running pairs (M[r], S[r]) of the R rows.  P and Q are centred
+     * coordinates; hq[t] = h[j0 + t] − scale·‖q_{j0+t}‖² (T entries). */
+    void (*points_sq_lse_rows)(size_t d, size_t R, const double *P, size_t pstride,
+                               const double *rowc, double two_scale, const double *Q,
+                               size_t ldq, size_t j0, size_t T, const double *hq, double *M,
+                               double *S);
+    /* The same for float32 point costs in the direct form (kernels.c):
+     * v_rt = hf[t] − scale·Σ_k (P[k·pstride + r] − Q[k·ldq + j0 + t])², P, Q
+     * and hf (h rounded, T entries) in float32. */
+    void (*points_sq_lse_rows_f32)(size_t d, size_t R, const float *P, size_t pstride,
+                                   double scale, const float *Q, size_t ldq, size_t j0,
+                                   size_t T, const float *hf, double *M, double *S);
 } otk_kernels;
+
+/* Rows per block of the expanded squared-Euclidean soft-min. */
+#define OTK_SQ_ROWS 8
 
 #define OTK_MULTI 8
 

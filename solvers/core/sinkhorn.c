@@ -663,7 +663,11 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
         if (!potentials_finite(s))
             return non_finite(s, e);
         if (fixed && s->step > last) {
-            /* GeomLoss's final extrapolation: parallel, not averaged. */
+            /* GeomLoss's final extrapolation: parallel, not averaged.  The
+             * pairs it starts from are kept (in the guard's store, which the
+             * fixed schedule does not use): the divergence's fixed-schedule
+             * gradient differentiates this step at them. */
+            keep(s, 1, 1);
             for (int q = 0; q < s->n_prob; q++)
                 replace(s, &s->prob[q], e);
             s->error = NAN; /* measured on demand */
@@ -722,6 +726,12 @@ void otk__sinkhorn_problem(const otk_sinkhorn *s, int k, const double **f, const
 {
     *f = s->prob[k].f;
     *g = s->prob[k].g;
+}
+
+void otk__sinkhorn_previous(const otk_sinkhorn *s, int k, const double **f, const double **g)
+{
+    *f = s->prob[k].saved_f;
+    *g = s->prob[k].saved_g;
 }
 
 void otk__sinkhorn_counts(const otk_sinkhorn *s, int *iterations, int *annealing,

@@ -23,6 +23,11 @@ typedef struct {
      * d×m, for the soft-mins; xs and ys hold the same values widened, for the
      * plan reductions and entries.  NULL for a float64 cost. */
     float *xs32, *ys32;
+    /* Squared grounds in float64: the coordinates centred on the bounding
+     * box's centre (d×n, d×m) and their squared norms, for the soft-min's
+     * expanded form ‖x − y‖² = ‖x‖² + ‖y‖² − 2⟨x, y⟩ (docs/math.md A.2).
+     * NULL otherwise. */
+    double *xc, *yc, *nx, *ny;
 } points_cost;
 
 double otk_ground_exponent(otk_ground ground, double power)
@@ -56,6 +61,80 @@ static const double *points_tile(const otk_cost *c, int axis, size_t i, size_t j
     return buf;
 }
 
+/* The squared grounds' soft-min in expanded form, by blocks of OTK_SQ_ROWS
+ * rows: the column terms hq = h − scale·‖q‖² are formed once per tile for
+ * the whole block. */
+static void sq_softmin(const points_cost *pc, int axis, double eps, const double *h, double *out,
+                       int threads)
+{
+    const otk_cost *c = &pc->base;
+    const size_t nout = axis == 0 ? c->n : c->m;
+    const size_t nin = axis == 0 ? c->m : c->n;
+    const double *P = axis == 0 ? pc->xc : pc->yc;
+    const double *Q = axis == 0 ? pc->yc : pc->xc;
+    const double *nP = axis == 0 ? pc->nx : pc->ny;
+    const double *nQ = axis == 0 ? pc->ny : pc->nx;
+    const double scale = (pc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 0.5 : 1.0) / eps;
+    const double two_scale = 2.0 * scale;
+    const size_t nblocks = (nout + OTK_SQ_ROWS - 1) / OTK_SQ_ROWS;
+    const otk_kernels *kern = c->kern;
+#pragma omp parallel for schedule(dynamic, 2) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    for (size_t b = 0; b < nblocks; b++) {
+        const size_t i0 = b * OTK_SQ_ROWS;
+        const size_t R = nout - i0 < OTK_SQ_ROWS ? nout - i0 : OTK_SQ_ROWS;
+        double M[OTK_SQ_ROWS], S[OTK_SQ_ROWS], rowc[OTK_SQ_ROWS], hq[OTK_TILE];
+        for (size_t r = 0; r < R; r++) {
+            M[r] = -INFINITY;
+            S[r] = 0.0;
+            rowc[r] = scale * nP[i0 + r];
+        }
+        for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
+            const size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
+            for (size_t t = 0; t < T; t++)
+                hq[t] = h[j0 + t] - scale * nQ[j0 + t];
+            kern->points_sq_lse_rows(pc->d, R, P + i0, nout, rowc, two_scale, Q, nin, j0, T, hq,
+                                     M, S);
+        }
+        for (size_t r = 0; r < R; r++)
+            out[i0 + r] = -eps * (M[r] + log(S[r]));
+    }
+}
+
+/* The squared grounds' soft-min of a float32 cost, by blocks of rows in
+ * the direct form (kernels.c: points_sq_lse_rows_f32), h rounded to float32
+ * once per tile for the block. */
+static void sq_softmin_f32(const points_cost *pc, int axis, double eps, const double *h,
+                           double *out, int threads)
+{
+    const otk_cost *c = &pc->base;
+    const size_t nout = axis == 0 ? c->n : c->m;
+    const size_t nin = axis == 0 ? c->m : c->n;
+    const float *P = axis == 0 ? pc->xs32 : pc->ys32;
+    const float *Q = axis == 0 ? pc->ys32 : pc->xs32;
+    const double scale = (pc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 0.5 : 1.0) / eps;
+    const size_t nblocks = (nout + OTK_SQ_ROWS - 1) / OTK_SQ_ROWS;
+    const otk_kernels *kern = c->kern;
+#pragma omp parallel for schedule(dynamic, 2) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    for (size_t b = 0; b < nblocks; b++) {
+        const size_t i0 = b * OTK_SQ_ROWS;
+        const size_t R = nout - i0 < OTK_SQ_ROWS ? nout - i0 : OTK_SQ_ROWS;
+        double M[OTK_SQ_ROWS], S[OTK_SQ_ROWS];
+        float hf[OTK_TILE];
+        for (size_t r = 0; r < R; r++) {
+            M[r] = -INFINITY;
+            S[r] = 0.0;
+        }
+        for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
+            const size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
+            for (size_t t = 0; t < T; t++)
+                hf[t] = (float)h[j0 + t];
+            kern->points_sq_lse_rows_f32(pc->d, R, P + i0, nout, scale, Q, nin, j0, T, hf, M, S);
+        }
+        for (size_t r = 0; r < R; r++)
+            out[i0 + r] = -eps * (M[r] + log(S[r]));
+    }
+}
+
 /* Row-wise soft-min with the cost computed inside the log-sum-exp kernel. */
 static void points_softmin(const otk_cost *c, int axis, double eps, const double *h, double *out,
                            int threads)
@@ -77,6 +156,14 @@ static void points_softmin(const otk_cost *c, int axis, double eps, const double
     const float *Q32 = axis == 0 ? pc->ys32 : pc->xs32;
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
+    if (pc->nx) {
+        sq_softmin(pc, axis, eps, h, out, threads);
+        return;
+    }
+    if (P32 && (pc->ground == OTK_GROUND_SQEUCLIDEAN || pc->ground == OTK_GROUND_HALF_SQEUCLIDEAN)) {
+        sq_softmin_f32(pc, axis, eps, h, out, threads);
+        return;
+    }
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t i = 0; i < nout; i++) {
         double M = -INFINITY, S = 0.0;
@@ -217,6 +304,10 @@ static void points_destroy(otk_cost *c)
     free(pc->ys);
     free(pc->xs32);
     free(pc->ys32);
+    free(pc->xc);
+    free(pc->yc);
+    free(pc->nx);
+    free(pc->ny);
     free(pc->cache);
     free(pc);
 }
@@ -265,6 +356,42 @@ static void narrow_coordinates(float *dst, const double *src, size_t len)
         dst[i] = (float)src[i];
 }
 
+/* The centred coordinates and squared norms of the expanded form.  Centring
+ * on the bounding box keeps ‖x‖² + ‖y‖² within a few times the largest cost,
+ * so the expansion's rounding, ~1e−16·(‖x‖² + ‖y‖²)/ε in an exponent, is of
+ * the order of the direct form's, ~1e−16·|h| with |h| up to the cost scale
+ * over ε. */
+static void centre(points_cost *pc)
+{
+    const size_t n = pc->base.n, m = pc->base.m, d = pc->d;
+    for (size_t i = 0; i < n; i++)
+        pc->nx[i] = 0.0;
+    for (size_t j = 0; j < m; j++)
+        pc->ny[j] = 0.0;
+    for (size_t k = 0; k < d; k++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            lo = fmin(lo, pc->xs[k * n + i]);
+            hi = fmax(hi, pc->xs[k * n + i]);
+        }
+        for (size_t j = 0; j < m; j++) {
+            lo = fmin(lo, pc->ys[k * m + j]);
+            hi = fmax(hi, pc->ys[k * m + j]);
+        }
+        const double mid = 0.5 * lo + 0.5 * hi;
+        for (size_t i = 0; i < n; i++) {
+            const double v = pc->xs[k * n + i] - mid;
+            pc->xc[k * n + i] = v;
+            pc->nx[i] += v * v;
+        }
+        for (size_t j = 0; j < m; j++) {
+            const double v = pc->ys[k * m + j] - mid;
+            pc->yc[k * m + j] = v;
+            pc->ny[j] += v * v;
+        }
+    }
+}
+
 static void place(points_cost *pc, const double *x, const double *y)
 {
     otk_cost *c = &pc->base;
@@ -277,6 +404,8 @@ static void place(points_cost *pc, const double *x, const double *y)
     if (pc->ys32 && y)
         narrow_coordinates(pc->ys32, pc->ys, c->m * pc->d);
     c->diameter = bounding_box_diameter(pc);
+    if (pc->nx)
+        centre(pc);
     if (pc->cache)
         fill_cache(pc);
 }
@@ -443,11 +572,24 @@ static points_cost *points_alloc(size_t n, size_t m, size_t d, otk_ground ground
         pc->xs32 = malloc(n * d * sizeof *pc->xs32);
         pc->ys32 = malloc(m * d * sizeof *pc->ys32);
     }
-    if (!pc->xs || !pc->ys || (single && (!pc->xs32 || !pc->ys32))) {
+    const int expanded =
+        !single && (ground == OTK_GROUND_SQEUCLIDEAN || ground == OTK_GROUND_HALF_SQEUCLIDEAN);
+    if (expanded) {
+        pc->xc = malloc(n * d * sizeof *pc->xc);
+        pc->yc = malloc(m * d * sizeof *pc->yc);
+        pc->nx = malloc(n * sizeof *pc->nx);
+        pc->ny = malloc(m * sizeof *pc->ny);
+    }
+    if (!pc->xs || !pc->ys || (single && (!pc->xs32 || !pc->ys32)) ||
+        (expanded && (!pc->xc || !pc->yc || !pc->nx || !pc->ny))) {
         free(pc->xs);
         free(pc->ys);
         free(pc->xs32);
         free(pc->ys32);
+        free(pc->xc);
+        free(pc->yc);
+        free(pc->nx);
+        free(pc->ny);
         free(pc);
         return NULL;
     }
@@ -523,6 +665,8 @@ otk_status otk_cost_points_f32(otk_cost **out, size_t n, size_t m, size_t d, con
     narrow_coordinates(pc->xs32, pc->xs, n * d);
     narrow_coordinates(pc->ys32, pc->ys, m * d);
     pc->base.diameter = diam;
+    if (pc->nx)
+        centre(pc);
     *out = &pc->base;
     return OTK_SUCCESS;
 }
@@ -555,6 +699,8 @@ otk_status otk_cost_points_set_f32(otk_cost *c, const float *x, const float *y)
         narrow_coordinates(pc->ys32, pc->ys, c->m * pc->d);
     }
     c->diameter = bounding_box_diameter(pc);
+    if (pc->nx)
+        centre(pc);
     if (pc->cache)
         fill_cache(pc);
     return OTK_SUCCESS;

@@ -33,14 +33,20 @@ class DivergenceResult:
     backend          the backend run ("online", "dense" or "multiscale").
     truncation_bound multiscale: an upper bound on the plan mass of the dropped
                      blocks relative to the mass (docs/math.md A.9); 0 otherwise.
-    grad_a, grad_b   dS/da (n), dS/db (m), or None.  Balanced: projected onto
-                     the zero-sum hyperplane (S is only defined for sum a = sum b).
+    grad_a, grad_b   dS/da (n), dS/db (m), or None.
     grad_x, grad_y   dS/dx (n, d), dS/dy (m, d), or None.
     The gradients are float32 arrays for a single-precision solve (float32
     clouds or dtype=float32), float64 otherwise; value is a Python float.
-    All gradients are the envelope-theorem gradients from the final potentials:
-    exact at convergence (use schedule="converge" with a tight tol when they
-    must match finite differences).
+    Which gradients (otkit/divergence.h, docs/math.md B.3):
+      schedule="converge": the envelope-theorem gradients from the final
+        potentials, exact at convergence (they match finite differences with
+        a tight tol).  Balanced grad_a, grad_b are projected onto the zero-sum
+        hyperplane (S is only defined for sum a = sum b).
+      schedule="fixed": GeomLoss's, the derivative through the final
+        extrapolation step with the potentials it starts from held fixed,
+        what SamplesLoss's autograd returns (tested to 1e-10); balanced
+        grad_a, grad_b are not projected.  Not the derivative of the value:
+        finite differences do not check them.
     """
 
     def __init__(self, info, grads):
@@ -206,9 +212,12 @@ def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=
              Giving both eps and blur, or both reach and rho, is a ValueError
              naming the two (whatever the values).
     scaling  blur multiplied by scaling per annealing step, in (0, 1).
-    debias   False: OT(a,b) alone (GeomLoss's debias=False).
+    debias   False: GeomLoss's debias=False value of (a, b) alone: balanced
+             <a, f> + <b, g> = OT(a,b) - eps m (m - 1) for masses m (OT(a,b)
+             when m = 1); unbalanced see otkit/divergence.h.
     schedule "converge" (default: anneal, then iterate to tol) or "fixed"
-             (exactly GeomLoss's iterations and value).
+             (exactly GeomLoss's iterations, value and gradients; with the
+             defaults blur=0.05, scaling=0.5 it is SamplesLoss's default).
     grad     False, True (all of a, b, x, y) or an iterable such as ("x",).
     cache_mb keep the cost matrices (C_xy, then C_xx, C_yy) in memory while
              they fit in cache_mb MiB in all, instead of recomputing them in

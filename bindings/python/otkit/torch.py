@@ -21,14 +21,20 @@ Gradients and gradcheck:
     fixed point only, so for gradcheck use schedule="converge" and tol=1e-12.
     Balanced: perturb the weights only along sum a = sum b (e.g. b through
     a's mass).  OT_lin has no envelope gradient and is refused.
-  * SinkhornDivergence: the envelope-theorem gradients of otkit/divergence.h
-    w.r.t. x, y, a and b.  They are the derivative of the value at the exact
-    fixed point, so they match finite differences only when the solver has
-    converged: for torch.autograd.gradcheck use schedule="converge" with a
-    tight tol (e.g. 1e-12).  In the balanced case the gradient w.r.t. the
-    weights is the projection onto the zero-sum hyperplane (the value is only
-    defined for sum a = sum b): differentiate through a parametrisation that
-    keeps the weights normalised (e.g. softmax), or use reach (unbalanced).
+  * SinkhornDivergence / sinkhorn_divergence: the gradients of
+    otkit/divergence.h w.r.t. x, y, a and b, which depend on the schedule.
+    schedule="fixed" (SinkhornDivergence's default): GeomLoss's, the
+    derivative through the final extrapolation step with the potentials it
+    starts from held fixed, what SamplesLoss's autograd returns (tested to
+    1e-10); it is not the derivative of the value, so gradcheck does not
+    apply.  schedule="converge" (sinkhorn_divergence's default): the
+    envelope-theorem gradients, the derivative of the value at the exact
+    fixed point, which match finite differences once the solver has
+    converged: for torch.autograd.gradcheck use it with a tight tol (e.g.
+    1e-12).  There, in the balanced case, the gradient w.r.t. the weights is
+    the projection onto the zero-sum hyperplane (the value is only defined
+    for sum a = sum b): differentiate through a parametrisation that keeps the
+    weights normalised (e.g. softmax), or use reach (unbalanced).
   * monge_gap: the envelope gradients of otkit/monge_gap.h w.r.t. tx (and x
     when x requires grad) at the eps actually used (a relative eps is held
     fixed, as OTT's stop_gradient).  For gradcheck pass an absolute eps and a
@@ -117,6 +123,8 @@ class _DivergenceFunction(torch.autograd.Function):
 def sinkhorn_divergence(x, y, a=None, b=None, **options):
     """Differentiable otkit.divergence(x, y, a, b, **options) on tensors:
     x (n, d), y (m, d), a (n), b (m) (None = uniform).  Returns a 0-d tensor.
+    The defaults are otkit.divergence's (schedule="converge"); SinkhornDivergence
+    defaults to GeomLoss's fixed schedule.
     float32 x and y run in single precision (dtype= forces float32 or float64;
     see the module's docstring)."""
     return _DivergenceFunction.apply(x, y, a, b, options)
@@ -246,20 +254,29 @@ class SinkhornDivergence(torch.nn.Module):
     p = 2 is the cost |x-y|^2/2 and p = 1 is |x-y| (GeomLoss's convention);
     eps = blur^p, rho = reach^p (blur 0.05 unless blur or eps is given; both
     is a ValueError, as reach with rho).  Other keyword arguments (cost, power, eps,
-    rho, scaling, debias, schedule, update, diameter, exponent, tol, max_iter,
-    threads, warn, cache_mb, dtype) are those of otkit.divergence; float32
-    x and y run in single precision unless dtype says otherwise.  The default schedule is
-    "converge"; schedule="fixed" reproduces GeomLoss's iterations (its
-    gradients are then the envelope gradients at the last iterate, as GeomLoss's).
+    rho, update, diameter, exponent, tol, max_iter, threads, warn, cache_mb,
+    dtype) are those of otkit.divergence; float32 x and y run in single
+    precision unless dtype says otherwise.
+
+    schedule="fixed" (default, as SamplesLoss): GeomLoss's iterations
+    (blur 0.05 and scaling 0.5 by default, as SamplesLoss), its value and its
+    gradients w.r.t. x, y and the weights (the derivative through the final
+    extrapolation step, not the envelope formula; docs/math.md B.3): the same
+    numbers as SamplesLoss("sinkhorn", p, blur, reach, scaling=scaling,
+    debias=debias) to 1e-10 (GeomLoss's tensorized p = 1 cost floors
+    distances at 1e-4, otkit's does not: ~1e-4 apart there).
+    schedule="converge": iterate to tol; the envelope-theorem gradients, which
+    gradcheck checks.
     """
 
-    def __init__(self, blur=None, p=2, reach=None, scaling=0.5, debias=True, **options):
+    def __init__(self, blur=None, p=2, reach=None, scaling=0.5, debias=True,
+                 schedule="fixed", **options):
         super().__init__()
         # at construction, not at the first forward: a loss built wrong fails where it is built
         exclusive("eps", options.get("eps"), "blur", blur)
         exclusive("reach", reach, "rho", options.get("rho"))
         self.options = dict(blur=blur, p=p, reach=reach, scaling=scaling, debias=debias,
-                            **options)
+                            schedule=schedule, **options)
 
     def forward(self, *args):
         if len(args) == 2:

@@ -1,9 +1,12 @@
 """otkit.torch: autograd through otkit's analytic gradients, checked with
 torch.autograd.gradcheck in float64.
 
-The divergence's gradients are envelope gradients, exact at the fixed point:
-the checks use the converge schedule with tol = 1e-12 so that the finite
-differences gradcheck takes (eps = 1e-6) see a converged value.  Balanced
+The divergence's gradients on the converge schedule are envelope gradients,
+exact at the fixed point: the checks use that schedule with tol = 1e-12 so that
+the finite differences gradcheck takes (eps = 1e-6) see a converged value.  On
+the fixed schedule (SinkhornDivergence's default) they are GeomLoss's, which
+are not the derivative of the value: they are compared with GeomLoss's own
+autograd (data/geomloss_gradients.json).  Balanced
 weights are checked through a softmax parametrisation (the value is only
 defined for sum a = sum b, and otkit's weight gradient is the zero-sum
 projection); unbalanced weights directly."""
@@ -25,14 +28,14 @@ def t(rng, *shape, scale=1.0, shift=0.0, grad=True):
                                 dict(cost="sqeuclidean"), dict(p=2, debias=False)])
 def test_divergence_gradcheck_points(rng, kw):
     x, y = t(rng, 6, 2), t(rng, 5, 2, shift=0.5)
-    loss = otorch.SinkhornDivergence(blur=0.5, tol=1e-12, max_iter=100000, **kw)
+    loss = otorch.SinkhornDivergence(blur=0.5, schedule="converge", tol=1e-12, max_iter=100000, **kw)
     assert torch.autograd.gradcheck(lambda x, y: loss(x, y), (x, y))
 
 
 def test_divergence_gradcheck_balanced_weights(rng):
     x, y = t(rng, 6, 2), t(rng, 5, 2, shift=0.5)
     la, lb = t(rng, 6), t(rng, 5)
-    loss = otorch.SinkhornDivergence(blur=0.5, tol=1e-12, max_iter=100000)
+    loss = otorch.SinkhornDivergence(blur=0.5, schedule="converge", tol=1e-12, max_iter=100000)
     assert torch.autograd.gradcheck(
         lambda la, x, lb, y: loss(torch.softmax(la, 0), x, torch.softmax(lb, 0), y),
         (la, x, lb, y))
@@ -42,7 +45,8 @@ def test_divergence_gradcheck_unbalanced_weights(rng):
     x, y = t(rng, 6, 2), t(rng, 5, 2, shift=0.5)
     a = torch.tensor(rng.uniform(0.1, 0.3, 6), dtype=F64, requires_grad=True)
     b = torch.tensor(rng.uniform(0.1, 0.4, 5), dtype=F64, requires_grad=True)
-    loss = otorch.SinkhornDivergence(blur=0.5, reach=1.0, tol=1e-12, max_iter=100000)
+    loss = otorch.SinkhornDivergence(blur=0.5, reach=1.0, schedule="converge", tol=1e-12,
+                                   max_iter=100000)
     assert torch.autograd.gradcheck(lambda a, x, b, y: loss(a, x, b, y), (a, x, b, y))
 
 
@@ -50,7 +54,10 @@ def test_divergence_values_and_dtypes(rng):
     x, y = t(rng, 8, 3), t(rng, 7, 3, shift=0.3)
     loss = otorch.SinkhornDivergence(blur=0.3)
     v = loss(x, y)
-    ref = otkit.divergence(x.detach().numpy(), y.detach().numpy(), blur=0.3).value
+    # GeomLoss's schedule by default, as SamplesLoss
+    ref = otkit.divergence(x.detach().numpy(), y.detach().numpy(), blur=0.3,
+                           schedule="fixed").value
+    assert ref != otkit.divergence(x.detach().numpy(), y.detach().numpy(), blur=0.3).value
     assert v.dtype == F64 and v.item() == ref
     a = torch.full((8,), 1 / 8, dtype=F64)
     b = torch.full((7,), 1 / 7, dtype=F64)
