@@ -296,6 +296,7 @@ static otk_status sc_sinkhorn_alloc(long k)
 static otk_sinkhorn *solver(otk_cost **c, int solve)
 {
     otk_sinkhorn_params p = sinkhorn_params();
+    p.p = 2.0; /* Cxy holds squared distances; a dense cost has no exponent */
     otk_sinkhorn *s = NULL;
     otk_cost_dense(c, N, M, Cxy, M);
     otk_sinkhorn_alloc(&s, *c, &p);

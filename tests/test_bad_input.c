@@ -79,6 +79,7 @@ static otk_sinkhorn_params sk_params(void)
 {
     otk_sinkhorn_params p;
     otk_sinkhorn_params_default(&p);
+    p.eps = 0.05; /* a dense cost has no exponent for blur (otkit/cost.h) */
     p.threads = 1;
     p.max_iter = 500;
     return p;
@@ -265,7 +266,18 @@ CASE(sk_eps_inf, {
 })
 CASE(sk_blur_zero, {
     otk_sinkhorn_params p = sk_params();
+    p.eps = 0;
     p.blur = 0;
+    return sk_run(p, A, B, out);
+})
+CASE(sk_blur_dense_no_p, {
+    otk_sinkhorn_params p = sk_params();
+    p.eps = 0; /* blur 0.05, the default, on numbers without an exponent */
+    return sk_run(p, A, B, out);
+})
+CASE(sk_reach_dense_no_p, {
+    otk_sinkhorn_params p = sk_params();
+    p.reach = 0.3;
     return sk_run(p, A, B, out);
 })
 CASE(sk_eps_huge, {
@@ -1414,6 +1426,8 @@ static const bad_case cases[] = {
     ROW("otk_sinkhorn_alloc", "eps NaN", OTK_EPARAM, "eps", sk_eps_nan),
     ROW("otk_sinkhorn_alloc", "eps +Inf", OTK_EPARAM, "eps", sk_eps_inf),
     ROW("otk_sinkhorn_alloc", "blur 0 (eps 0)", OTK_EPARAM, "blur", sk_blur_zero),
+    ROW("otk_sinkhorn_alloc", "blur on a dense cost, p unset", OTK_EPARAM, "params.p", sk_blur_dense_no_p),
+    ROW("otk_sinkhorn_alloc", "reach on a dense cost, p unset", OTK_EPARAM, "params.p", sk_reach_dense_no_p),
     ROW("otk_sinkhorn_solve", "eps 1e12 (huge)", OK, "", sk_eps_huge),
     ROW("otk_sinkhorn_solve", "eps 1e-12 (tiny)", OK, "", sk_eps_tiny),
     ROW("otk_sinkhorn_solve", "eps 1e-9 unbalanced", OK, "", sk_eps_tiny_unbalanced),

@@ -524,7 +524,7 @@ else
 fi
 
 # --weights and --relative-to mean: lower_bound = eps H(w)
-run_otk monge-gap "$tmp/X.csv" "$tmp/TX2.csv" --weights "$tmp/w6.csv" --relative-eps 0.1 --relative-to mean
+run_otk monge-gap "$tmp/X.csv" "$tmp/TX2.csv" --w "$tmp/w6.csv" --relative-eps 0.1 --relative-to mean
 if [ $rc -eq 0 ] && json_true "$tmp/out" '
     abs(d["lower_bound"] - d["eps"] * -sum(k / 21.0 * math.log(k / 21.0) for k in range(1, 7)))
         < 1e-14 and d["relative_to"] == "mean" and d["monge_gap"] >= d["lower_bound"]'; then
@@ -552,6 +552,7 @@ if [ $rc -eq 2 ] && grep -q 'sqeuclidian' "$tmp/err"; then
 else
     fail "monge-gap unknown cost (exit $rc)"
 fi
+# --weights, the former name of --w, is still read.
 run_otk monge-gap "$tmp/x012.csv" "$tmp/x012.csv" --weights "$tmp/negative_weights.csv"
 if [ $rc -eq 2 ] && grep -q 'w\[1\] = -0.25 is negative' "$tmp/err"; then
     pass "monge-gap negative weight: exit 2, w[1] named"
@@ -603,6 +604,31 @@ if [ $rc -eq 0 ] && json_true "$tmp/out" \
     pass "grid --divergence on P5 and P2 images"
 else
     fail "grid --divergence on P5 and P2 images (exit $rc)"
+fi
+
+# The defaults are the library's (docs/conventions.md): blur 0.05 for
+# transport and the divergence (eps = 0.05^2 for sqeuclidean, 0.05 for l1),
+# eps 0.01 for the barycenter; the spacing is 1/(N-1) on each axis (3 rows:
+# 1/2, 4 columns: 1/3, POT's linspace(0, 1, N) per axis).
+run_otk grid "$tmp/g_a.pgm" "$tmp/g_b.pgm"
+if [ $rc -eq 0 ] && json_true "$tmp/out" \
+    'abs(d["eps"] - 0.0025) < 1e-15 and d["spacing"] == 0.5 and abs(d["spacing_cols"] - 1/3) < 1e-15'; then
+    pass "grid defaults: blur 0.05 (eps 0.0025), spacing 1/2 and 1/3 on a 3 x 4 image"
+else
+    fail "grid defaults for transport (exit $rc)"
+fi
+run_otk grid "$tmp/g_a.pgm" "$tmp/g_b.pgm" --cost l1 --divergence
+if [ $rc -eq 0 ] && json_true "$tmp/out" 'abs(d["eps"] - 0.05) < 1e-15'; then
+    pass "grid --divergence --cost l1: default eps = blur = 0.05"
+else
+    fail "grid --divergence l1 default eps (exit $rc)"
+fi
+run_otk grid "$tmp/g_a.pgm" "$tmp/g_b.pgm" --barycenter --spacing 0.1
+if [ $rc -eq 0 ] && json_true "$tmp/out" \
+    'd["eps"] == 0.01 and d["spacing"] == 0.1 and d["spacing_cols"] == 0.1'; then
+    pass "grid --barycenter: default eps 0.01, --spacing on both axes"
+else
+    fail "grid --barycenter default eps (exit $rc)"
 fi
 
 run_otk grid "$tmp/g_a.pgm" "$tmp/g_b.pgm" "$tmp/g_c.pgm" --barycenter --weights 0.5,0.25,0.25 \
@@ -961,6 +987,34 @@ if [ $rc -eq 2 ] && grep -q -- "--cache-mb does not apply to --cost-matrix" "$tm
     pass "sinkhorn --cost-matrix --cache-mb: exit 2"
 else
     fail "sinkhorn --cost-matrix --cache-mb (exit $rc)"
+fi
+
+# blur is one length (docs/conventions.md): a matrix has no exponent, so
+# --blur needs --p; with --p 2 the matrix of squared distances solves the
+# point clouds' problem (eps = 0.2^2 both, values to the tolerance).
+printf '0\n1\n' >"$tmp/cx.csv"
+printf '0.5\n2\n' >"$tmp/cy.csv"
+printf '0.25,4\n0.25,1\n' >"$tmp/csq.csv"
+run_otk sinkhorn --cost-matrix "$tmp/csq.csv" --blur 0.2
+if [ $rc -eq 2 ] && grep -q -- "--blur with --cost-matrix needs --p" "$tmp/err"; then
+    pass "sinkhorn --cost-matrix --blur without --p: exit 2 naming --p"
+else
+    fail "sinkhorn --cost-matrix --blur without --p (exit $rc)"
+fi
+run_otk sinkhorn --cost-matrix "$tmp/csq.csv" --eps 0.1 --reach 1
+if [ $rc -eq 2 ] && grep -q -- "--reach with --cost-matrix needs --p" "$tmp/err"; then
+    pass "sinkhorn --cost-matrix --reach without --p: exit 2 naming --p"
+else
+    fail "sinkhorn --cost-matrix --reach without --p (exit $rc)"
+fi
+run_otk sinkhorn "$tmp/cx.csv" "$tmp/cy.csv" --blur 0.2 --tol 1e-12
+ref=$("$PYTHON" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(repr(d["ot_kl"]) if abs(d["eps"] - 0.04) < 1e-15 else "nan")' "$tmp/out")
+run_otk sinkhorn --cost-matrix "$tmp/csq.csv" --blur 0.2 --p 2 --tol 1e-12
+if [ $rc -eq 0 ] && json_true "$tmp/out" \
+    "abs(d['eps'] - 0.04) < 1e-15 and abs(d['ot_kl'] - $ref) < 1e-9 * abs(d['ot_kl'])"; then
+    pass "sinkhorn --cost-matrix --blur 0.2 --p 2 = the point clouds' solve (eps 0.04)"
+else
+    fail "sinkhorn --cost-matrix --blur --p 2 against the clouds (exit $rc)"
 fi
 
 # the fitted map moves the source mean towards the target mean (1, -1)

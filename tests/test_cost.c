@@ -164,9 +164,9 @@ START_TEST(test_dense_cost_respects_leading_dimension_and_reports_range)
     ck_assert_double_eq(otk_cost_entry(c, 0, 1), -2.0);
     ck_assert_double_eq(otk_cost_entry(c, 1, 0), 0.5);
     ck_assert_double_eq(otk_cost_entry(c, 1, 2), 2.5);
-    /* cost.h: diameter = max C − min C = 4 − (−2), exponent 1. */
+    /* cost.h: diameter = max C − min C = 4 − (−2), no exponent (0). */
     ck_assert_double_eq(otk_cost_diameter(c), 6.0);
-    ck_assert_double_eq(otk_cost_exponent(c), 1.0);
+    ck_assert_double_eq(otk_cost_exponent(c), 0.0);
     otk_cost_free(c);
 }
 END_TEST
@@ -191,7 +191,7 @@ START_TEST(test_callback_cost_scans_its_range_or_takes_the_given_diameter)
     TK_ASSERT_OK(otk_cost_callback(&c, 3, 4, product_cost, &ctx, 0.0));
     ck_assert_int_eq(ctx.calls, 12);
     ck_assert_double_eq(otk_cost_diameter(c), 0.5 * (15.0 - 2.0));
-    ck_assert_double_eq(otk_cost_exponent(c), 1.0);
+    ck_assert_double_eq(otk_cost_exponent(c), 0.0);
     ck_assert_str_eq(otk_cost_kind(c), "callback");
     ck_assert_str_eq(otk_cost_name(c), "callback");
     ck_assert_double_eq(otk_cost_entry(c, 2, 1), 0.5 * 3.0 * 3.0);

@@ -1035,7 +1035,12 @@ START_TEST(test_divergence_rejects_bad_input)
     TK_ASSERT_FAILS(otk_divergence_alloc_costs(&div, xy, yy, xx, NULL), OTK_ESIZE, "C_xx");
     TK_ASSERT_FAILS(otk_divergence_alloc_costs(&div, xy, xx, xx, NULL), OTK_ESIZE, "C_yy");
     TK_ASSERT_FAILS(otk_divergence_alloc_costs(&div, xy, xx, NULL, NULL), OTK_ENULL, "C_yy");
-    TK_ASSERT_OK(otk_divergence_alloc_costs(&div, xy, xx, yy, NULL));
+    /* Default params: blur 0.05 and three matrices without an exponent. */
+    TK_ASSERT_FAILS(otk_divergence_alloc_costs(&div, xy, xx, yy, NULL), OTK_EPARAM, "params.p");
+    otk_divergence_params dpar;
+    otk_divergence_params_default(&dpar);
+    dpar.eps = 0.05;
+    TK_ASSERT_OK(otk_divergence_alloc_costs(&div, xy, xx, yy, &dpar));
     TK_ASSERT_OK(otk_divergence_solve(div, a, b, NULL));
     TK_ASSERT_OK(otk_divergence_grad_a(div, out));
     TK_ASSERT_FAILS(otk_divergence_grad_x(div, out), OTK_EUNSUPPORTED, "dense");

@@ -1316,6 +1316,16 @@ typedef struct {
     double value;
 } bad_param;
 
+/* Parameters for the small dense costs below: a dense cost has no exponent,
+ * so ε is given in cost units (blur would be refused). */
+static const otk_sinkhorn_params *dense_params(void)
+{
+    static otk_sinkhorn_params par;
+    otk_sinkhorn_params_default(&par);
+    par.eps = 0.05;
+    return &par;
+}
+
 static void set_eps(otk_sinkhorn_params *p, double v) { p->eps = v; }
 static void set_blur(otk_sinkhorn_params *p, double v) { p->eps = 0.0, p->blur = v; }
 static void set_rho_a(otk_sinkhorn_params *p, double v) { p->rho_a = v; }
@@ -1355,8 +1365,7 @@ START_TEST(test_alloc_rejects_each_invalid_params_field_by_name)
     otk_cost *c = NULL;
     TK_ASSERT_OK(otk_cost_dense(&c, 2, 2, C, 2));
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        otk_sinkhorn_params par;
-        otk_sinkhorn_params_default(&par);
+        otk_sinkhorn_params par = *dense_params();
         bad[k].set(&par, bad[k].value);
         otk_sinkhorn *s = (otk_sinkhorn *)(void *)&par; /* not NULL: must be cleared */
         const int st = otk_sinkhorn_alloc(&s, c, &par);
@@ -1378,9 +1387,19 @@ START_TEST(test_alloc_accepts_null_params_and_edge_values)
     otk_cost *c = NULL;
     TK_ASSERT_OK(otk_cost_dense(&c, 2, 2, C, 2));
     otk_sinkhorn *s = NULL;
-    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, NULL)); /* NULL = defaults */
+    /* NULL = defaults: blur 0.05, which a dense cost (no exponent) refuses
+     * naming blur, eps and p, rather than reading it as ε = 0.05. */
+    TK_ASSERT_FAILS(otk_sinkhorn_alloc(&s, c, NULL), OTK_EPARAM, "params.blur");
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(otk_last_error(), "params.eps"));
+    ck_assert_ptr_nonnull(strstr(otk_last_error(), "params.p"));
+    const double xy[2] = {0.0, 1.0};
+    otk_cost *pts = NULL;
+    TK_ASSERT_OK(otk_cost_points(&pts, 2, 2, 1, xy, xy, OTK_GROUND_SQEUCLIDEAN, 0.0));
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, pts, NULL));
     ck_assert_ptr_nonnull(s);
     otk_sinkhorn_free(s);
+    otk_cost_free(pts);
     otk_sinkhorn_params par;
     otk_sinkhorn_params_default(&par);
     par.eps = 0.1;
@@ -1393,6 +1412,42 @@ START_TEST(test_alloc_accepts_null_params_and_edge_values)
     TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, &par));
     otk_sinkhorn_free(s);
     otk_cost_free(c);
+}
+END_TEST
+
+/* blur is one length: on a dense matrix of ‖x−y‖² with params.p = 2 it gives
+ * the ε = blur² of the point-cloud cost it was computed from, so the two
+ * solve the same problem (values to the tolerance); p = 2 also carries
+ * reach to ρ = reach². */
+START_TEST(test_blur_on_a_dense_cost_takes_params_p)
+{
+    problem pr = problem_random(41, 30, 25, 2, 1.0, 1.0);
+    otk_cost *pts = points_cost(&pr, OTK_GROUND_SQEUCLIDEAN, 0.0);
+    double *C = tk_alloc(pr.n * pr.m, sizeof(double));
+    for (size_t i = 0; i < pr.n; i++)
+        for (size_t j = 0; j < pr.m; j++)
+            C[i * pr.m + j] = otk_cost_entry(pts, i, j);
+    otk_cost *dense = NULL;
+    TK_ASSERT_OK(otk_cost_dense(&dense, pr.n, pr.m, C, pr.m));
+    ck_assert_double_eq(otk_cost_exponent(dense), 0.0);
+    for (int unbalanced = 0; unbalanced <= 1; unbalanced++) {
+        otk_sinkhorn_params par = params_converge(0.0, 1e-12);
+        par.blur = 0.2;
+        if (unbalanced)
+            par.reach = 0.7;
+        otk_sinkhorn_result rp, rd;
+        otk_sinkhorn_free(solve_ok(pts, &par, pr.a, pr.b, &rp));
+        par.p = 2.0;
+        otk_sinkhorn_free(solve_ok(dense, &par, pr.a, pr.b, &rd));
+        ck_assert_double_eq_tol(rd.eps, 0.04, 1e-15);
+        ck_assert_double_eq_tol(rp.eps, 0.04, 1e-15);
+        ck_assert_double_eq_tol(rd.ot_kl, rp.ot_kl, 1e-9 * fabs(rp.ot_kl));
+        ck_assert_double_eq_tol(rd.ot_lin, rp.ot_lin, 1e-9 * fabs(rp.ot_lin));
+    }
+    otk_cost_free(dense);
+    otk_cost_free(pts);
+    free(C);
+    problem_free(&pr);
 }
 END_TEST
 
@@ -1459,7 +1514,7 @@ START_TEST(test_calls_before_set_return_estate)
     otk_cost *c = NULL;
     TK_ASSERT_OK(otk_cost_dense(&c, 2, 2, C, 2));
     otk_sinkhorn *s = NULL;
-    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, NULL));
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, dense_params()));
     otk_sinkhorn_result res;
     double v2[2] = {0.5, 0.5}, out[4];
     TK_ASSERT_FAILS(otk_sinkhorn_iterate(s), OTK_ESTATE, "set");
@@ -1495,7 +1550,7 @@ START_TEST(test_null_pointer_arguments_return_enull_naming_the_argument)
     TK_ASSERT_FAILS(otk_sinkhorn_barycentric(NULL, 1, v2, out), OTK_ENULL, "solver");
     TK_ASSERT_FAILS(otk_sinkhorn_plan(NULL, out), OTK_ENULL, "solver");
 
-    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, NULL));
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, dense_params()));
     TK_ASSERT_OK(otk_sinkhorn_solve(s, NULL, NULL, NULL)); /* res may be NULL */
     TK_ASSERT_FAILS(otk_sinkhorn_get_result(s, NULL), OTK_ENULL, "res");
     TK_ASSERT_FAILS(otk_sinkhorn_plan_apply(s, 0, 1, NULL, out), OTK_ENULL, "in");
@@ -1522,7 +1577,7 @@ START_TEST(test_plan_apply_rejects_bad_axis_and_zero_columns)
     otk_cost *c = NULL;
     TK_ASSERT_OK(otk_cost_dense(&c, 2, 2, C, 2));
     otk_sinkhorn *s = NULL;
-    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, NULL));
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, dense_params()));
     TK_ASSERT_OK(otk_sinkhorn_set(s, NULL, NULL));
     double in[2] = {1, 2}, out[2] = {-7, -7};
     TK_ASSERT_FAILS(otk_sinkhorn_plan_apply(s, 2, 1, in, out), OTK_EPARAM, "axis");
@@ -1543,7 +1598,7 @@ START_TEST(test_set_potentials_rejects_nonfinite_values_naming_the_index)
     otk_cost *c = NULL;
     TK_ASSERT_OK(otk_cost_dense(&c, 2, 3, C, 3));
     otk_sinkhorn *s = NULL;
-    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, NULL));
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, dense_params()));
     TK_ASSERT_OK(otk_sinkhorn_set(s, NULL, NULL));
     double f[2] = {0.1, NAN}, g[3] = {0, 0, INFINITY};
     TK_ASSERT_FAILS(otk_sinkhorn_set_potentials(s, f, NULL), OTK_ENONFINITE, "f[1]");
@@ -1675,7 +1730,7 @@ START_TEST(test_alloc_reports_enomem_for_unallocatable_workspaces)
     otk_cost *c = NULL;
     TK_ASSERT_OK(otk_cost_callback(&c, huge, huge, zero_cost, NULL, 1.0));
     otk_sinkhorn *s = (otk_sinkhorn *)(void *)&c;
-    TK_ASSERT_FAILS(otk_sinkhorn_alloc(&s, c, NULL), OTK_ENOMEM, "memory");
+    TK_ASSERT_FAILS(otk_sinkhorn_alloc(&s, c, dense_params()), OTK_ENOMEM, "memory");
     ck_assert_ptr_null(s);
     otk_cost_free(c);
 }
@@ -1690,7 +1745,7 @@ START_TEST(test_alloc_rejects_sizes_whose_workspace_size_overflows)
     otk_cost *c = NULL;
     TK_ASSERT_OK(otk_cost_callback(&c, huge, huge, zero_cost, NULL, 1.0));
     otk_sinkhorn *s = NULL;
-    const int st = otk_sinkhorn_alloc(&s, c, NULL);
+    const int st = otk_sinkhorn_alloc(&s, c, dense_params());
     if (st == OTK_SUCCESS)
         otk_sinkhorn_free(s); /* never set(): freeing the bogus workspace is safe */
     ck_assert_msg(st == OTK_ENOMEM, "alloc for n = m = 2^61 returned %s", otk_status_name(st));
@@ -1843,6 +1898,7 @@ Suite *sinkhorn_suite(void)
     tcase_add_test(tc, test_params_default_has_the_documented_values);
     tcase_add_test(tc, test_alloc_rejects_each_invalid_params_field_by_name);
     tcase_add_test(tc, test_alloc_accepts_null_params_and_edge_values);
+    tcase_add_test(tc, test_blur_on_a_dense_cost_takes_params_p);
     tcase_add_test(tc, test_set_rejects_bad_weights_naming_array_and_index);
     tcase_add_test(tc, test_balanced_problem_requires_equal_masses);
     tcase_add_test(tc, test_calls_before_set_return_estate);

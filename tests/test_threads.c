@@ -61,6 +61,8 @@ static void sinkhorn(const otk_cost *c, const double *a, const double *b, double
     p.rho_a = p.rho_b = rho;
     if (c == c_mesh)
         p.eps = 0;
+    else if (c == c_dense)
+        p.eps = 0.1; /* a dense cost has no exponent for blur */
     else
         p.blur = 0.1;
     otk_sinkhorn *s = NULL;

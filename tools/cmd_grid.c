@@ -24,15 +24,19 @@ static const char grid_usage[] =
     "PNG images (read as 8-bit grey; in builds with libpng: see otk --version)\n"
     "or CSV/.npy arrays (one row or column: a 1-D grid; r x c: a 2-D grid of r\n"
     "rows); all must have the same shape.  Each is divided by its sum (pixel\n"
-    "values >= 0, not all zero).  Cell (i, j) sits at (i h, j h), with h =\n"
-    "1/(N-1) for the longest axis of N cells (the image spans [0, 1], as in\n"
-    "POT's convolutional_barycenter2d) unless --spacing is given.\n"
+    "values >= 0, not all zero: pixel values are intensities, not masses).\n"
+    "Cell (i, j) sits at (i h_r, j h_c), with h = 1/(N-1) on each axis of N\n"
+    "cells (the image spans [0, 1] x [0, 1], as in POT's\n"
+    "convolutional_barycenter2d) unless --spacing is given.\n"
     "\n"
     "Problem:\n"
     "  --cost NAME      ground cost: sqeuclidean (default), half-sqeuclidean, l1\n"
     "  --spacing H      cell size, the same on every axis (default above)\n"
-    "  --blur B         eps = B^p, p = 2 (sqeuclidean costs) or 1 (l1)\n"
-    "  --eps E          eps = E (default 0.001; excludes --blur)\n"
+    "  --blur B         eps = B^p, p = 2 (sqeuclidean costs) or 1 (l1); the\n"
+    "                   default for transport and divergence is 0.05, as\n"
+    "                   otk sinkhorn\n"
+    "  --eps E          eps = E (excludes --blur); the default for --barycenter\n"
+    "                   is 0.01, the library's (otk_barycenter_params)\n"
     "  --divergence     the debiased Sinkhorn divergence S_eps(A, B)\n"
     "  --barycenter     the barycenter of all inputs (two or more)\n"
     "  --weights LIST   barycentric weights, one per input, comma-separated,\n"
@@ -54,7 +58,8 @@ static const char grid_usage[] =
     "\n"
     "Prints one JSON object: status, mode (\"ot\", \"divergence\", \"barycenter\"),\n"
     "value (OT_kl, the divergence, or null), ot_kl/ot_ent/ot_lin (ot mode), eps,\n"
-    "cost, path (the path chosen at eps), shape, spacing, iterations, error,\n"
+    "cost, path (the path chosen at eps), shape, spacing (rows; spacing_cols:\n"
+    "columns, null for 1-D), iterations, error,\n"
     "mass (barycenter), fft_plans, softmin_calls, softmin_fft,\n"
     "softmin_separable, seconds_read, seconds, threads, otkit_version.\n"
     "\n"
@@ -144,12 +149,21 @@ static int check_request(grid_request *req)
                                                        : "expected two inputs A and B");
     if (!req->barycenter && (req->weights_text || req->out_path || req->debias))
         return cli_usage_error("grid", "--weights, --out and --debias need --barycenter");
+    /* The library's defaults: blur 0.05 for transport (otk_sinkhorn_params),
+     * eps 0.01 for barycenters (otk_barycenter_params). */
     if (!isnan(c->blur))
         req->eps = pow(c->blur, otk_ground_exponent(req->ground, 0.0));
     else if (!isnan(c->eps))
         req->eps = c->eps;
-    else
-        req->eps = 1e-3;
+    else if (req->barycenter) {
+        otk_barycenter_params bp;
+        otk_barycenter_params_default(&bp);
+        req->eps = bp.eps;
+    } else {
+        otk_sinkhorn_params sp;
+        otk_sinkhorn_params_default(&sp);
+        req->eps = pow(sp.blur, otk_ground_exponent(req->ground, 0.0));
+    }
     return 0;
 }
 
@@ -248,10 +262,13 @@ int cmd_grid(int argc, char **argv)
     }
     const double seconds_read = cli_monotonic_seconds() - t_read;
     const size_t dim = imgs[0].dim, n = imgs[0].shape[0] * imgs[0].shape[1];
-    size_t longest = imgs[0].shape[0] > imgs[0].shape[1] ? imgs[0].shape[0] : imgs[0].shape[1];
-    const double h = req.spacing > 0.0 ? req.spacing : longest > 1 ? 1.0 / (double)(longest - 1)
-                                                                    : 1.0;
-    const double spacing[2] = {h, h};
+    /* POT's grid: linspace(0, 1, N) on each axis (a non-square image has
+     * two spacings). */
+    double spacing[2];
+    for (int k = 0; k < 2; k++)
+        spacing[k] = req.spacing > 0.0      ? req.spacing
+                     : imgs[0].shape[k] > 1 ? 1.0 / (double)(imgs[0].shape[k] - 1)
+                                            : 1.0;
     otk_grid_params gp;
     otk_grid_params_default(&gp);
     gp.path = req.path;
@@ -383,7 +400,8 @@ int cmd_grid(int argc, char **argv)
     json_integer(&w, "dim", (long long)dim);
     json_integer(&w, "rows", (long long)imgs[0].shape[0]);
     json_integer(&w, "cols", (long long)(dim == 2 ? imgs[0].shape[1] : 1));
-    json_number(&w, "spacing", h);
+    json_number(&w, "spacing", spacing[0]);
+    json_number(&w, "spacing_cols", dim == 2 ? spacing[1] : NAN);
     json_integer(&w, "inputs", (long long)K);
     json_integer(&w, "iterations", iterations);
     json_number(&w, "error", err);

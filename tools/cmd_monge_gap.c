@@ -29,7 +29,10 @@ static const char monge_gap_usage[] =
     "  --cost NAME      ground cost (default sqeuclidean, |x-y|^2 as OTT):\n"
     "                   sqeuclidean, half-sqeuclidean, euclidean, l1, lp, lp-over-p\n"
     "  --power P        the exponent of lp and lp-over-p (required for them)\n"
-    "  --weights W      weights of the n points, summing to 1 (default uniform)\n"
+    "  --w W            the weights w of the n points, summing to 1 (default\n"
+    "                   uniform; w as in otkit/monge_gap.h and the bindings)\n"
+    "  --weights W      the former name of --w (otk grid --weights are\n"
+    "                   barycentric coefficients)\n"
     "\n"
     "Regularisation (eps in cost units):\n"
     "  --eps E          absolute eps\n"
@@ -65,6 +68,7 @@ enum { OPT_WEIGHTS, OPT_RELATIVE_EPS, OPT_RELATIVE_TO, OPT_GRAD, OPT_GRAD_X };
 /* Besides the groups: --cost --power --eps --tol --max-iter --threads
  * --cache-mb and the input options. */
 static const cli_option monge_gap_options[] = {
+    {"--w", "W", OPT_WEIGHTS},
     {"--weights", "W", OPT_WEIGHTS},
     {"--relative-eps", "F", OPT_RELATIVE_EPS},
     {"--relative-to", "S", OPT_RELATIVE_TO},
@@ -200,7 +204,7 @@ int cmd_monge_gap(int argc, char **argv)
         goto done;
     }
     n = x.rows, d = x.cols;
-    if (cli_read_weights(req.w_path, &c->read, "--weights", n, "X", "points", &w) < 0)
+    if (cli_read_weights(req.w_path, &c->read, "--w", n, "X", "points", &w) < 0)
         goto done;
     if ((req.grad_path && cli_output_open(&out_g, req.grad_path) < 0) ||
         (req.grad_x_path && cli_output_open(&out_gx, req.grad_x_path) < 0))

@@ -24,7 +24,7 @@
 
 static const char sinkhorn_usage[] =
     "Usage: otk sinkhorn X Y [OPTIONS]\n"
-    "       otk sinkhorn --cost-matrix C (--eps E | --blur B) [OPTIONS]\n"
+    "       otk sinkhorn --cost-matrix C (--eps E | --blur B --p P) [OPTIONS]\n"
     "\n"
     "Solve entropic optimal transport between the point clouds X (n points) and\n"
     "Y (m points) of the same dimension d, or for an n×m cost matrix C, with\n"
@@ -48,12 +48,18 @@ static const char sinkhorn_usage[] =
     "                     lp                |x-y|^P           p = P\n"
     "                     lp-over-p         |x-y|^P / P       p = P\n"
     "  --power P        the exponent P of lp and lp-over-p, > 0 (required for them)\n"
-    "  --cost-matrix C  use the n×m matrix C (cost units) as the cost, p = 1;\n"
-    "                   X and Y are then not given, and --eps or --blur is required\n"
+    "  --cost-matrix C  use the n×m matrix C (cost units) as the cost; X and Y are\n"
+    "                   then not given.  Numbers have no exponent: --eps is\n"
+    "                   required, or --blur (and --reach) with --p\n"
     "\n"
     "Regularisation (ε and ρ in cost units; blur and reach are lengths):\n"
     "  --eps E          ε = E, the entropic regularisation, > 0\n"
-    "  --blur B         ε = B^p, p the cost's exponent (default 0.05)\n"
+    "  --blur B         ε = B^p, p the cost's exponent (default 0.05): the kernel\n"
+    "                   exp(-|x-y|^2/B^2) for sqeuclidean, exp(-|x-y|^2/(2 B^2))\n"
+    "                   for half-sqeuclidean, exp(-|x-y|/B) for euclidean\n"
+    "  --p P            the exponent p used by --blur, --reach and the schedule,\n"
+    "                   > 0 (default: the cost's own; required with --blur or\n"
+    "                   --reach on --cost-matrix: 2 for squared distances)\n"
     "  --rho RHO        ρ = RHO on both sides: unbalanced transport with KL\n"
     "                   marginal penalties (default: balanced, ρ = ∞)\n"
     "  --reach R        ρ = R^p on both sides\n"
@@ -110,12 +116,13 @@ static const char sinkhorn_usage[] =
     "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
     "with the smallest marginal error at the target eps, is still printed).\n";
 
-enum { OPT_COST_MATRIX, OPT_RHO, OPT_REACH, OPT_RHO_A, OPT_RHO_B, OPT_UPDATE, OPT_POTENTIALS, OPT_PLAN, OPT_INIT, OPT_MPI };
+enum { OPT_COST_MATRIX, OPT_P, OPT_RHO, OPT_REACH, OPT_RHO_A, OPT_RHO_B, OPT_UPDATE, OPT_POTENTIALS, OPT_PLAN, OPT_INIT, OPT_MPI };
 
 /* Besides the groups: --a --b --cost --power --eps --blur --tol --max-iter
  * --schedule --scaling --threads --cache-mb and the input options. */
 static const cli_option sinkhorn_options[] = {
     {"--cost-matrix", "C", OPT_COST_MATRIX},
+    {"--p", "P", OPT_P},
     {"--rho", "RHO", OPT_RHO},
     {"--reach", "R", OPT_REACH},
     {"--rho-a", "RHO", OPT_RHO_A},
@@ -178,6 +185,8 @@ static int apply_argument(void *request, int id, const char *value)
     case OPT_COST_MATRIX:
         req->cost_matrix_path = value;
         return 0;
+    case OPT_P:
+        return cli_parse_positive("sinkhorn", "--p", value, &par->p);
     case OPT_RHO:
         req->given_rho = 1;
         if (parse_penalty("--rho", value, &par->rho_a) < 0)
@@ -245,9 +254,18 @@ static int check_request(sinkhorn_request *req)
                                    c->given_cost     ? "cost"
                                    : c->given_cache ? "cache-mb"
                                                     : "power");
+        /* A matrix has no exponent (otkit/cost.h): blur and reach would
+         * otherwise silently be ε and ρ. */
+        if (!(par->p > 0.0) && !isnan(c->blur))
+            return cli_usage_error("sinkhorn", "--blur with --cost-matrix needs --p P, the "
+                                               "exponent (ε = B^P; 2 for squared distances), "
+                                               "or give --eps E");
+        if (!(par->p > 0.0) && req->given_reach)
+            return cli_usage_error("sinkhorn", "--reach with --cost-matrix needs --p P, the "
+                                               "exponent (ρ = R^P), or give --rho");
         if (isnan(c->eps) && isnan(c->blur))
-            return cli_usage_error("sinkhorn", "--cost-matrix needs --eps E (or --blur B, "
-                                               "ε = B for a matrix)");
+            return cli_usage_error("sinkhorn", "--cost-matrix needs --eps E (or --blur B "
+                                               "with --p P, ε = B^P)");
         return 0;
     }
     if (c->npaths < 2)

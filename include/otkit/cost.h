@@ -211,8 +211,16 @@ OTK_EXPORT const char *otk_cost_name(const otk_cost *cost);
  *   points:   diameter = the diagonal of the bounding box of x ∪ y (measured in
  *             the l1 norm for the l1 ground cost, Euclidean otherwise), exponent
  *             = otk_ground_exponent — exactly GeomLoss's choice;
- *   dense:    diameter = max C − min C (the range of the entries), exponent 1;
- *   callback: the diameter given, or the range found by a scan, exponent 1. */
+ *   dense, sparse: diameter = max C − min C (the range of the entries);
+ *   callback: the diameter given, or the range found by a scan.
+ * Numbers given as a matrix or a function have no exponent: otk_cost_exponent
+ * returns 0 for dense, sparse and callback costs, and the solvers then refuse
+ * blur and reach (OTK_EPARAM naming params.blur or params.reach, params.eps
+ * and params.p) unless params.p supplies one (p = 2 for a matrix of squared
+ * distances: ε = blur², the kernel the point cloud gives); with params.eps
+ * the annealing runs in ε (p = 1).  The mesh heat cost has exponent 1 and
+ * its own ε.  Before 0.2.0 these kinds had exponent 1, so blur silently
+ * meant ε. */
 OTK_EXPORT double otk_cost_diameter(const otk_cost *cost);
 OTK_EXPORT double otk_cost_exponent(const otk_cost *cost);
 

@@ -156,7 +156,8 @@ typedef struct {
      * diagonal of x ∪ y). */
     double diameter;
     /* Override the exponent p used by blur, reach and the schedule (> 0);
-     * 0 = the C_xy cost's otk_cost_exponent. */
+     * 0 = the C_xy cost's otk_cost_exponent (dense costs have none: there
+     * blur and reach need p, or give eps and rho). */
     double p;
     /* 1 (default): the debiased S_ε; 0: OT_kl(α,β) only (see above). */
     int debias;

@@ -166,14 +166,17 @@ OTK_EXPORT otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const do
                                                const double *b_local,
                                                otk_divergence_result *res);
 
-/* Gradients of S_ε (otkit/divergence.h) for this rank's own points and
- * weights: the envelope-theorem gradients on both schedules (the serial
- * object's fixed-schedule gradients, GeomLoss's, are not implemented here);
- * grad_x n_r×d, grad_y m_r×d, grad_a n_r, grad_b m_r (caller-owned;
- * may be NULL when the block is empty).  grad_x and grad_y are collective (one
- * ring pass each); grad_a and grad_b are collective too (the balanced case
- * subtracts the global mean).  Errors: OTK_ENULL, OTK_ESTATE (no successful
- * solve), OTK_EIO. */
+/* Gradients of S_ε for this rank's own points and weights, those of the
+ * serial object (otkit/divergence.h) to rounding: the envelope-theorem
+ * gradients after the converge schedule; after the fixed schedule
+ * GeomLoss's, the derivative of the value through the final extrapolation
+ * step at the potentials it started from (docs/math.md B.3), whose balanced
+ * weight gradients are not projected.  grad_x n_r×d, grad_y m_r×d, grad_a
+ * n_r, grad_b m_r (caller-owned; may be NULL when the block is empty).
+ * grad_x and grad_y are collective (one ring pass each); grad_a and grad_b
+ * are collective too (the balanced converge case subtracts the global
+ * mean; every rank must call them).  Errors: OTK_ENULL, OTK_ESTATE (no
+ * successful solve), OTK_EIO. */
 OTK_EXPORT otk_status otk_mpi_divergence_grad_x(otk_mpi_divergence *div, double *grad_x);
 OTK_EXPORT otk_status otk_mpi_divergence_grad_y(otk_mpi_divergence *div, double *grad_y);
 OTK_EXPORT otk_status otk_mpi_divergence_grad_a(otk_mpi_divergence *div, double *grad_a);

@@ -152,7 +152,9 @@ typedef struct {
     /* Target regularisation ε, in cost units.  0 (the default) means "use blur":
      * ε = blur^p with p the cost's exponent. */
     double eps;
-    /* GeomLoss's blur (a length): ε = blur^p when eps is 0.  Default 0.05. */
+    /* GeomLoss's blur (a length): ε = blur^p when eps is 0.  Default 0.05.
+     * Needs an exponent: a dense, sparse or callback cost has none
+     * (otk_cost_exponent 0), so there set eps, or p. */
     double blur;
     /* Marginal penalties ρ (cost units) on the source and target sides;
      * INFINITY (the default) = balanced side. */
@@ -168,7 +170,8 @@ typedef struct {
     /* Override the cost's diameter D (> 0); 0 = otk_cost_diameter(). */
     double diameter;
     /* Override the cost's exponent p used by blur/reach and the schedule (> 0);
-     * 0 = otk_cost_exponent(). */
+     * 0 = otk_cost_exponent() (for a cost without one, blur and reach are
+     * refused and the annealing runs in ε). */
     double p;
     /* CONVERGE only: relative L1 marginal tolerance (see above).  Default 1e-6. */
     double tol;

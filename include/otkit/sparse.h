@@ -39,8 +39,9 @@ extern "C" {
  *   colptr   input: m+1 offsets, colptr[0] = 0, non-decreasing; nnz = colptr[m].
  *   rowind   input: nnz row indices, strictly increasing within each column.
  *   values   input: nnz finite costs.
- * Kind "sparse", name "sparse", exponent 1, diameter = max − min of the
- * stored values.
+ * Kind "sparse", name "sparse", no exponent (0: blur and reach need
+ * params.p, see otk_cost_exponent), diameter = max − min of the stored
+ * values.
  * Errors (naming the index): OTK_ENULL; OTK_ESIZE (n or m zero, colptr not
  *   starting at 0 or decreasing); OTK_ERANGE (a row index >= n, or rows not
  *   strictly increasing in a column: unsorted or duplicate); OTK_ENONFINITE

@@ -69,7 +69,19 @@ otk_status otk__resolve_common(const otk__common_params *c, const otk_cost *cost
                  c->tol);
     OTK_REQUIRE_(c->max_iter >= 1, "params.max_iter = %d must be >= 1", c->max_iter);
     OTK_REQUIRE_(c->threads >= 0, "params.threads = %d must be >= 0", c->threads);
-    const double p = c->p > 0.0 ? c->p : cost->exponent;
+    /* Numbers given as a matrix (dense, sparse, callback) have no exponent:
+     * blur and reach are lengths only with one, so they are refused rather
+     * than read as ε and ρ (the annealing alone then runs in ε, p = 1). */
+    const int no_exponent = !(c->p > 0.0) && !(cost->exponent > 0.0) && !(cost->fixed_eps > 0.0);
+    OTK_REQUIRE_(!no_exponent || c->eps > 0.0,
+                 "params.blur = %g needs the cost's exponent p (eps = blur^p) and a %s cost has "
+                 "none: set params.eps (cost units) or params.p",
+                 c->blur, cost->ops->kind);
+    OTK_REQUIRE_(!no_exponent || c->reach == 0.0,
+                 "params.reach = %g needs the cost's exponent p (rho = reach^p) and a %s cost "
+                 "has none: set the rho (cost units) or params.p",
+                 c->reach, cost->ops->kind);
+    const double p = c->p > 0.0 ? c->p : cost->exponent > 0.0 ? cost->exponent : 1.0;
     double eps = c->eps > 0.0 ? c->eps : pow(c->blur, p);
     if (cost->fixed_eps > 0.0) {
         /* A kernel built for one ε (mesh heat kernel): blur cannot choose another. */

@@ -85,7 +85,7 @@ otk_status otk_cost_callback(otk_cost **out, size_t n, size_t m, otk_cost_fn fn,
     cc->fn = fn;
     cc->ctx = ctx;
     cc->base.diameter = diameter;
-    cc->base.exponent = 1.0;
+    cc->base.exponent = 0.0; /* none: blur and reach need params.p */
     *out = &cc->base;
     return OTK_SUCCESS;
 }

@@ -191,7 +191,7 @@ otk_status otk_cost_dense(otk_cost **out, size_t n, size_t m, const double *C, s
     dc->C = C;
     dc->ld = ld;
     dc->base.diameter = hi - lo;
-    dc->base.exponent = 1.0;
+    dc->base.exponent = 0.0; /* none: blur and reach need params.p */
     *out = &dc->base;
     return OTK_SUCCESS;
 }

@@ -242,7 +242,7 @@ otk_status otk_cost_sparse(otk_cost **out, size_t n, size_t m, const size_t *col
     free(next);
     otk__cost_init(&sc->base, &sparse_ops, n, m, "sparse");
     sc->base.diameter = hi - lo;
-    sc->base.exponent = 1.0;
+    sc->base.exponent = 0.0; /* none: blur and reach need params.p */
     *out = &sc->base;
     return OTK_SUCCESS;
 }

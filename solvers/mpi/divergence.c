@@ -1,7 +1,9 @@
 /* Distributed Sinkhorn divergence (otkit/mpi.h): the serial iteration of
  * solvers/clients/divergence.c (otkit/divergence.h) with ring passes for the
- * soft-mins and plan reductions; tests/mpi/check_mpi.c checks it against the
- * serial object, value, iterations and gradients. */
+ * soft-mins and plan reductions, and its gradients: the envelope gradients
+ * after the converge schedule, the gradient of the final extrapolation step
+ * after the fixed one (docs/math.md B.3); tests/mpi/check_mpi.c checks it
+ * against the serial object, value, iterations and gradients. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -21,8 +23,13 @@ struct otk_mpi_divergence {
     double *a, *log_a, *f_ba, *f_aa, *f_soft, *faa_soft, *hx; /* hx: 2 slots */
     double *b, *log_b, *g_ab, *g_bb, *g_soft, *gbb_soft, *hy; /* hy: 2 slots */
     double *tmp;                                              /* max(n, m)·d */
+    double *u;                                                /* 2·max(n, m) */
     double *best_f_ba, *best_f_aa, *best_g_ab, *best_g_bb;    /* the best iterate */
-    double *saved_f_ba, *saved_f_aa, *saved_g_ab, *saved_g_bb; /* the guard's */
+    /* The guard's store on the converge schedule; on the fixed one (which
+     * has no guard) the potentials the final extrapolation started from,
+     * whose step the gradients differentiate, as in the serial driver. */
+    double *saved_f_ba, *saved_f_aa, *saved_g_ab, *saved_g_bb;
+    int last_step; /* the last solve ran the fixed schedule */
     double mass_a, mass_b;
 };
 
@@ -74,7 +81,7 @@ otk_status otk_mpi_divergence_alloc(otk_mpi_divergence **out, MPI_Comm comm, siz
     div->eps = div->sch.eps;
     div->rho = par.reach > 0.0 ? pow(par.reach, div->sch.p) : par.rho;
     const size_t n = n_local, m = m_local, L = n > m ? n : m;
-    double *w = malloc((12 * n + 12 * m + L * d + 1) * sizeof *w);
+    double *w = malloc((12 * n + 12 * m + L * d + 2 * L + 1) * sizeof *w);
     st = w ? OTK_SUCCESS
            : otk_mpi__fail(OTK_ENOMEM, "rank %d: out of memory for n_local = %zu, m_local = %zu",
                            R.rank, n, m);
@@ -104,7 +111,8 @@ otk_status otk_mpi_divergence_alloc(otk_mpi_divergence **out, MPI_Comm comm, siz
     div->saved_f_aa = w, w += n;
     div->saved_g_ab = w, w += m;
     div->saved_g_bb = w, w += m;
-    div->tmp = w;
+    div->tmp = w, w += L * d;
+    div->u = w;
     *out = div;
     return OTK_SUCCESS;
 }
@@ -318,6 +326,18 @@ static void guard_act(otk_mpi_divergence *div, size_t n, size_t m, int act)
     }
 }
 
+/* Before the fixed schedule's final extrapolation: keep the pairs it starts
+ * from (in the guard's store, unused on that schedule), as the serial
+ * driver does (solvers/core/sinkhorn.c). */
+static void keep_previous(otk_mpi_divergence *div, size_t n, size_t m)
+{
+    const double *cur[4] = {div->f_ba, div->f_aa, div->g_ab, div->g_bb};
+    double *saved[4] = {div->saved_f_ba, div->saved_f_aa, div->saved_g_ab, div->saved_g_bb};
+    const size_t len[4] = {n, n, m, m};
+    for (int k = 0; k < 4; k++)
+        memcpy(saved[k], cur[k], len[k] * sizeof(double));
+}
+
 otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_local,
                                     const double *b_local, otk_divergence_result *res)
 {
@@ -362,6 +382,7 @@ otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_loc
     }
     if (fixed) {
         const double e = list[last];
+        keep_previous(div, R->n_local, R->m_local);
         if ((st = softmins(div, e, 1, 0)) || (st = update(div, e, 0, 0)) ||
             (st = check_potentials(div, e)))
             return st;
@@ -420,6 +441,7 @@ otk_status otk_mpi_divergence_solve(otk_mpi_divergence *div, const double *a_loc
     double value;
     if ((st = divergence_value(div, &value)))
         return st;
+    div->last_step = fixed;
     div->solved = 1;
     if (res) {
         res->divergence = value;
@@ -453,8 +475,31 @@ static otk_status require_solved(otk_mpi_divergence *div, const void *out, size_
     return otk_mpi__agree(div->R.comm, st);
 }
 
+/* The own side's scaling for the gradient of the final extrapolation step
+ * (solvers/clients/divergence.c, last_step_scaling): pot = κ·smin(prev), so
+ * pot/κ is the soft-min whose row-stochastic plan is ∂smin_i/∂C_ik, and the
+ * value's derivative w.r.t. pot_i per unit weight is 1 when balanced and
+ * (ρ+ε/2)/ρ · e^{−pot_i/ρ} when not, times κ. */
+static void last_step_scaling(const otk_mpi_divergence *div, const double *log_w,
+                              const double *pot, size_t len, double *h)
+{
+    const double eps = div->eps, rho = div->rho, kappa = otk_mpi__kappa(eps, rho);
+    const double log_scale = isinf(rho) ? 0.0 : log((rho + 0.5 * eps) / (rho + eps));
+    for (size_t k = 0; k < len; k++) {
+        h[k] = pot[k] / (kappa * eps);
+        if (!isinf(rho))
+            h[k] += log_scale - pot[k] / rho;
+        h[k] += log_w[k];
+    }
+}
+
 /* Σ_j π^{ab}_ij ∇₁c(own_i, other_j) − Σ_k π^{self}_ik ∇₁c(own_i, own_k) for this
- * rank's points of one side (otkit/divergence.h), in one ring pass. */
+ * rank's points of one side (otkit/divergence.h), in one ring pass.  After
+ * the converge schedule π are the plans of the potentials (the envelope
+ * gradient); after the fixed one (docs/math.md B.3) the visiting side's
+ * scalings are the potentials the final extrapolation started from and the
+ * own side's the final step's (last_step_scaling), as the serial object's
+ * last_step_gradient. */
 static otk_status point_gradient(otk_mpi_divergence *div, int side, double *out, const char *fn)
 {
     const size_t n = div->R.n_local, m = div->R.m_local, d = div->R.d;
@@ -463,15 +508,26 @@ static otk_status point_gradient(otk_mpi_divergence *div, int side, double *out,
     if (st)
         return st;
     const double eps = div->eps;
-    /* hx slots: 0 = log a + f_ba/ε, 1 = log a + f_aa/ε; hy likewise. */
-    log_scaling(div->log_a, div->f_ba, n, eps, div->hx);
-    log_scaling(div->log_b, div->g_ab, m, eps, div->hy);
+    const int last = div->last_step;
+    /* hx slots: 0 = log a + f_ba/ε, 1 = log a + f_aa/ε; hy likewise (the
+     * previous potentials after the fixed schedule). */
+    log_scaling(div->log_a, last ? div->saved_f_ba : div->f_ba, n, eps, div->hx);
+    log_scaling(div->log_b, last ? div->saved_g_ab : div->g_ab, m, eps, div->hy);
     if (div->debias) {
-        log_scaling(div->log_a, div->f_aa, n, eps, div->hx + n);
-        log_scaling(div->log_b, div->g_bb, m, eps, div->hy + m);
+        log_scaling(div->log_a, last ? div->saved_f_aa : div->f_aa, n, eps, div->hx + n);
+        log_scaling(div->log_b, last ? div->saved_g_bb : div->g_bb, m, eps, div->hy + m);
     }
     const int other = side == OTK_MPI_SIDE_X ? OTK_MPI_SIDE_Y : OTK_MPI_SIDE_X;
     const double *own_h = side == OTK_MPI_SIDE_X ? div->hx : div->hy;
+    if (last) {
+        const double *log_w = side == OTK_MPI_SIDE_X ? div->log_a : div->log_b;
+        last_step_scaling(div, log_w, side == OTK_MPI_SIDE_X ? div->f_ba : div->g_ab, len,
+                          div->u);
+        if (div->debias)
+            last_step_scaling(div, log_w, side == OTK_MPI_SIDE_X ? div->f_aa : div->g_bb, len,
+                              div->u + len);
+        own_h = div->u;
+    }
     otk_mpi__task t[2] = {{side, other, 0, 1, OTK_REDUCE_GRAD, d, own_h, out},
                           {side, side, 1, 1, OTK_REDUCE_GRAD, d, own_h + len, div->tmp}};
     const int slots = div->debias ? 2 : 1;
@@ -494,8 +550,10 @@ otk_status otk_mpi_divergence_grad_y(otk_mpi_divergence *div, double *grad_y)
     return point_gradient(div, OTK_MPI_SIDE_Y, grad_y, "otk_mpi_divergence_grad_y");
 }
 
-/* ∇_w of the value for one side (otkit/divergence.h); the balanced form
- * subtracts the global mean. */
+/* ∇_w of the value for one side (otkit/divergence.h); the balanced envelope
+ * form subtracts the global mean.  After the fixed schedule: the partial
+ * derivative of the value's formula (the weights enter the final step's
+ * soft-mins only through the detached arguments), as the serial object. */
 static otk_status weight_gradient(otk_mpi_divergence *div, const double *pot, const double *self,
                                   size_t len, size_t len_global, double *grad, const char *fn)
 {
@@ -503,6 +561,17 @@ static otk_status weight_gradient(otk_mpi_divergence *div, const double *pot, co
     if (st)
         return st;
     const double rho = div->rho, eps = div->eps;
+    if (div->last_step) {
+        for (size_t i = 0; i < len; i++) {
+            if (isinf(rho))
+                grad[i] = div->debias ? pot[i] - self[i] : pot[i];
+            else if (div->debias) /* (ρ+ε/2)(e^{−self/ρ} − e^{−pot/ρ}) */
+                grad[i] = (rho + 0.5 * eps) * (expm1(-self[i] / rho) - expm1(-pot[i] / rho));
+            else /* (ρ+ε/2)(1 − e^{−pot/ρ}) */
+                grad[i] = -(rho + 0.5 * eps) * expm1(-pot[i] / rho);
+        }
+        return OTK_SUCCESS;
+    }
     if (isinf(rho)) {
         double mean = 0.0;
         for (size_t i = 0; i < len; i++) {

@@ -504,6 +504,17 @@ int main(int argc, char **argv)
     dp.schedule = OTK_SCHEDULE_FIXED;
     dp.reach = 0.5;
     divergence_case("unbalanced reach 0.5, fixed", OTK_GROUND_EUCLIDEAN, 1.4, &dp);
+    /* The fixed schedule's balanced weight gradients are not projected (no
+     * global mean), and without debias there is no symmetric term. */
+    otk_divergence_params_default(&dp);
+    dp.schedule = OTK_SCHEDULE_FIXED;
+    dp.blur = 0.1;
+    divergence_case("balanced, fixed", OTK_GROUND_HALF_SQEUCLIDEAN, 1.0, &dp);
+    otk_divergence_params_default(&dp);
+    dp.schedule = OTK_SCHEDULE_FIXED;
+    dp.debias = 0;
+    dp.rho = 1.0;
+    divergence_case("debias off, unbalanced rho 1, fixed", OTK_GROUND_SQEUCLIDEAN, 0.7, &dp);
     otk_divergence_params_default(&dp);
     dp.debias = 0;
     dp.rho = 1.0;

@@ -13,7 +13,7 @@ geomloss_cost <- function(p) {
 }
 
 .otk_div_opt <- function(eps, blur, reach, rho, scaling, debias, schedule, update,
-                         diameter, exponent, tol, max_iter, threads, power, grad,
+                         diameter, p, tol, max_iter, threads, power, grad,
                          cache_mb = 0) {
     .otk_exclusive("eps", eps, "blur", blur)
     .otk_exclusive("reach", reach, "rho", rho)
@@ -27,7 +27,7 @@ geomloss_cost <- function(p) {
          update = .otk_choice(update, "update", "update"),
          scaling = .otk_num(scaling, "scaling"),
          diameter = .otk_pos0(diameter, "diameter"),
-         p = .otk_pos0(exponent, "exponent"),
+         p = .otk_pos0(p, "p"),
          debias = as.integer(.otk_flag(debias, "debias")),
          tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
          threads = .otk_int(threads, "threads"), cache_mb = .otk_cache_mb(cache_mb))
@@ -39,21 +39,23 @@ geomloss_cost <- function(p) {
     res
 }
 
-sinkhorn_divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = 2, cost = NULL,
-                                power = NULL, eps = NULL, reach = NULL, rho = NULL,
-                                scaling = 0.5, debias = TRUE, schedule = "converge",
-                                update = "auto", diameter = NULL, exponent = NULL,
-                                tol = 1e-6, max_iter = 10000L, threads = 0L, grad = FALSE,
-                                warn = TRUE, cache_mb = 0) {
+# p is the cost's exponent, as everywhere: without cost it picks GeomLoss's
+# |x-y|^p/p (p = 2 when not given), with cost it overrides that cost's own.
+divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = NULL, cost = NULL,
+                       power = NULL, eps = NULL, reach = NULL, rho = NULL,
+                       scaling = 0.5, debias = TRUE, schedule = "converge",
+                       update = "auto", diameter = NULL, tol = 1e-6, max_iter = 10000L,
+                       threads = 0L, grad = FALSE, warn = TRUE, cache_mb = 0,
+                       exponent = NULL) {
+    p <- .otk_exponent(p, exponent)
     if (is.null(cost)) {
-        g <- geomloss_cost(p)
+        g <- geomloss_cost(if (is.null(p)) 2 else p)
         cost <- g$cost
         if (is.null(power)) power <- g$power
-        if (is.null(exponent)) exponent <- p
     }
     .otk_flag(warn, "warn")
     opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update, diameter,
-                        exponent, tol, max_iter, threads, power,
+                        p, tol, max_iter, threads, power,
                         .otk_grad_flags(grad, c("a", "b", "x", "y")), cache_mb)
     x <- .otk_points(x, "x")
     y <- .otk_points(y, "y")
@@ -63,21 +65,27 @@ sinkhorn_divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = 2, co
     a <- .otk_weights(a, nrow(x), "a")
     b <- .otk_weights(b, nrow(y), "b")
     res <- .Call(otkr_divergence, x, y, a, b, cost, opt)
-    .otk_div_result(res, opt, warn, "otkit::sinkhorn_divergence")
+    .otk_div_result(res, opt, warn, "otkit::divergence")
 }
 
-sinkhorn_divergence_matrix <- function(C_xy, C_xx = NULL, C_yy = NULL, a = NULL, b = NULL,
-                                       eps = NULL, blur = NULL, reach = NULL, rho = NULL,
-                                       scaling = 0.5, debias = TRUE, schedule = "converge",
-                                       update = "auto", diameter = NULL, exponent = NULL,
-                                       tol = 1e-6, max_iter = 10000L, threads = 0L,
-                                       grad = FALSE, warn = TRUE) {
-    if (is.null(eps) && is.null(blur)) .otk_stop("eps (or blur) is required with cost matrices")
+# The former name (the Python package, the C library and otk say divergence).
+sinkhorn_divergence <- divergence
+
+divergence_matrix <- function(C_xy, C_xx = NULL, C_yy = NULL, a = NULL, b = NULL,
+                              eps = NULL, blur = NULL, reach = NULL, rho = NULL,
+                              scaling = 0.5, debias = TRUE, schedule = "converge",
+                              update = "auto", diameter = NULL, p = NULL,
+                              tol = 1e-6, max_iter = 10000L, threads = 0L,
+                              grad = FALSE, warn = TRUE, exponent = NULL) {
+    p <- .otk_exponent(p, exponent)
+    .otk_exclusive("eps", eps, "blur", blur)
+    .otk_exclusive("reach", reach, "rho", rho)
+    .otk_matrix_exponent(eps, blur, reach, p, "cost matrices")
     if (isTRUE(debias) && (is.null(C_xx) || is.null(C_yy)))
         .otk_stop(if (is.null(C_xx)) "C_xx" else "C_yy", " is required unless debias = FALSE")
     .otk_flag(warn, "warn")
     opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update, diameter,
-                        exponent, tol, max_iter, threads, NULL,
+                        p, tol, max_iter, threads, NULL,
                         .otk_grad_flags(grad, c("a", "b")))
     C_xy <- .otk_matrix(C_xy, "C_xy")
     if (!is.null(C_xx)) C_xx <- .otk_matrix(C_xx, "C_xx")
@@ -87,5 +95,7 @@ sinkhorn_divergence_matrix <- function(C_xy, C_xx = NULL, C_yy = NULL, a = NULL,
     res <- .Call(otkr_divergence_matrix, C_xy, C_xx, C_yy, a, b, opt)
     res$grad_x <- NULL
     res$grad_y <- NULL
-    .otk_div_result(res, opt, warn, "otkit::sinkhorn_divergence_matrix")
+    .otk_div_result(res, opt, warn, "otkit::divergence_matrix")
 }
+
+sinkhorn_divergence_matrix <- divergence_matrix

@@ -11,8 +11,7 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
     .otk_exclusive("reach", reach, "rho_b", rho_b)
     .otk_exclusive("rho", rho, "rho_a", rho_a)
     .otk_exclusive("rho", rho, "rho_b", rho_b)
-    if (!is.null(C) && is.null(eps) && is.null(blur))
-        .otk_stop("eps (or blur) is required with a cost matrix C")
+    if (!is.null(C)) .otk_matrix_exponent(eps, blur, reach, p)
     opt <- list(
         power = if (is.null(power)) 0 else .otk_num(power, "power"),
         eps = .otk_pos0(eps, "eps"),
@@ -62,11 +61,23 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
     res
 }
 
-potential_convert <- function(values, w, eps, from = "geomloss", to = "pot") {
+# source/target as in Python (where from is a keyword); from/to are the
+# former names, kept with a warning.
+potential_convert <- function(values, w, eps, source = "geomloss", target = "pot",
+                              from = NULL, to = NULL) {
     if (!is.numeric(values)) .otk_stop("values must be a numeric vector")
     if (!is.numeric(w)) .otk_stop("w must be a numeric vector")
+    for (old in c("from", "to")) {
+        v <- get(old)
+        if (is.null(v)) next
+        new <- if (old == "from") "source" else "target"
+        if (!eval(call("missing", as.name(new))))
+            .otk_stop(new, " and ", old, " exclude each other: give ", new)
+        warning(old, " is deprecated: give ", new, call. = FALSE)
+        assign(new, v)
+    }
     .Call(otkr_potential_convert, as.double(values), as.double(w), .otk_num(eps, "eps"),
-          .otk_choice(from, "gauge", "from"), .otk_choice(to, "gauge", "to"))
+          .otk_choice(source, "gauge", "source"), .otk_choice(target, "gauge", "target"))
 }
 
 # init = list(f, g): side k as a double vector (its length is checked in C

@@ -34,6 +34,29 @@
         .otk_stop(name_a, " and ", name_b, " exclude each other: give one")
 }
 
+# A cost given as numbers (a matrix) has no exponent: blur (eps = blur^p) and
+# reach (rho = reach^p) need p, else they would silently mean eps and rho.
+.otk_matrix_exponent <- function(eps, blur, reach, p, what = "a cost matrix C") {
+    if (!is.null(p)) return(invisible(NULL))
+    if (!is.null(blur))
+        .otk_stop("blur and p: with ", what, " blur needs the exponent p (eps = blur^p; ",
+                  "p = 2 for squared distances), or give eps in cost units")
+    if (!is.null(reach))
+        .otk_stop("reach and p: with ", what, " reach needs the exponent p (rho = reach^p), ",
+                  "or give rho in cost units")
+    if (is.null(eps))
+        .otk_stop("eps is required with ", what, " (cost units; or blur with p, eps = blur^p)")
+}
+
+# p, with its former name exponent (same meaning) accepted with a warning.
+.otk_exponent <- function(p, exponent) {
+    if (is.null(exponent)) return(p)
+    .otk_exclusive("p", p, "exponent", exponent)
+    warning("exponent is deprecated: p is the cost's exponent in every otkit function ",
+            "(give p)", call. = FALSE)
+    exponent
+}
+
 .otk_pos0 <- function(value, argname) {
     if (is.null(value)) return(0)
     v <- .otk_num(value, argname)

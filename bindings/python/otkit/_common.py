@@ -108,6 +108,24 @@ def eps_blur(eps, blur):
                 blur=DEFAULT_BLUR if blur is None else as_float(blur, "blur"))
 
 
+def matrix_exponent(eps, blur, reach, p, pname="p", what="a cost matrix C"):
+    """A cost given as numbers has no exponent: blur (eps = blur**p) and reach
+    (rho = reach**p) need p, else they would silently mean eps and rho.
+    ValueError naming both arguments; eps itself is required without p."""
+    if p is not None:
+        return
+    if blur is not None:
+        raise ValueError("blur and %s: with %s blur needs the exponent %s (eps = blur**%s; "
+                         "%s=2 for squared distances), or give eps in cost units"
+                         % (pname, what, pname, pname, pname))
+    if reach is not None:
+        raise ValueError("reach and %s: with %s reach needs the exponent %s (rho = "
+                         "reach**%s), or give rho in cost units" % (pname, what, pname, pname))
+    if eps is None:
+        raise ValueError("eps is required with %s (cost units; or blur with %s, "
+                         "eps = blur**%s)" % (what, pname, pname))
+
+
 def positive_or_zero(value, argname):
     """None -> 0.0 (the C library's "not set"); otherwise a float > 0."""
     if value is None:

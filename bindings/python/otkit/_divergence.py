@@ -1,10 +1,11 @@
 """The debiased Sinkhorn divergence and its gradients (otkit/divergence.h)."""
 import math
+import warnings
 
 import numpy as np
 
 from . import _otkit
-from ._common import exclusive, eps_blur
+from ._common import exclusive, eps_blur, matrix_exponent
 from ._common import (points, schedule_code, update_code, backend_code, positive_or_zero,
                       warn_not_converged, as_float, as_int, grad_names, single_precision)
 
@@ -70,23 +71,34 @@ class DivergenceResult:
                                 self.status))
 
 
+def _exponent(p, exponent):
+    """p, with the former name exponent= (same meaning) accepted with a warning."""
+    if exponent is None:
+        return p
+    exclusive("p", p, "exponent", exponent)
+    warnings.warn("exponent= is deprecated: p is the cost's exponent in every otkit function "
+                  "(give p=)", DeprecationWarning, stacklevel=4)
+    return exponent
+
+
 def _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, update,
              diameter, exponent, tol, max_iter, threads, cache_mb=0, backend="auto",
              truncate=12.0):
     exclusive("eps", eps, "blur", blur)
     exclusive("reach", reach, "rho", rho)
+    p = _exponent(p, exponent)
     if cost is None:
-        cost, gpower = geomloss_cost(p)
+        # GeomLoss's cost |x-y|^p/p, whose exponent is p (2 when not given).
+        cost, gpower = geomloss_cost(2 if p is None else p)
         power = gpower if power is None else power
-        if exponent is None:
-            exponent = p
+    exponent = p
     return dict(cost=cost, power=0.0 if power is None else as_float(power, "power"),
                 **eps_blur(eps, blur),
                 rho=math.inf if rho is None else as_float(rho, "rho"),
                 reach=positive_or_zero(reach, "reach"), schedule=schedule_code(schedule),
                 update=update_code(update), scaling=as_float(scaling, "scaling"),
                 diameter=positive_or_zero(diameter, "diameter"),
-                p=positive_or_zero(exponent, "exponent"), debias=bool(debias),
+                p=positive_or_zero(exponent, "p"), debias=bool(debias),
                 tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
                 threads=as_int(threads, "threads"), cache_mb=as_float(cache_mb, "cache_mb"),
                 backend=backend_code(backend), truncate=as_float(truncate, "truncate"))
@@ -97,7 +109,7 @@ class Divergence:
     once, then solve() for several weights or set_points() for gradient flows.
     Keyword arguments as for otkit.divergence().  One object per thread."""
 
-    def __init__(self, x, y, blur=None, p=2, cost=None, power=None, eps=None, reach=None,
+    def __init__(self, x, y, blur=None, p=None, cost=None, power=None, eps=None, reach=None,
                  rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
                  diameter=None, exponent=None, tol=1e-6, max_iter=10000, threads=0,
                  warn=True, cache_mb=0, dtype=None, backend="auto", truncate=12.0):
@@ -111,17 +123,20 @@ class Divergence:
     @classmethod
     def from_matrices(cls, C_xy, C_xx=None, C_yy=None, eps=None, blur=None, reach=None,
                       rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
-                      diameter=None, exponent=None, tol=1e-6, max_iter=10000, threads=0,
-                      warn=True):
+                      diameter=None, p=None, tol=1e-6, max_iter=10000, threads=0,
+                      warn=True, exponent=None):
         """A planned divergence on three dense costs (cost units): C_xy (n, m),
         C_xx (n, n) and C_yy (m, m), symmetric; C_xx and C_yy may be None when
         debias=False.  The matrices are borrowed, not copied, when they are
         C-contiguous float64 (do not modify them while the object lives).  A
-        dense cost has exponent 1, so blur = eps unless `exponent` is given;
-        eps (or blur) is required.  Only the weight gradients exist."""
-        if eps is None and blur is None:
-            raise ValueError("eps (or blur) is required with cost matrices")
+        dense cost has no exponent: give eps (cost units), or blur with p
+        (eps = blur**p; p=2 for squared distances); reach likewise needs p.
+        exponent= is the former name of p (deprecated).  Only the weight
+        gradients exist."""
         exclusive("eps", eps, "blur", blur)
+        exclusive("reach", reach, "rho", rho)
+        p = _exponent(p, exponent)
+        matrix_exponent(eps, blur, reach, p, what="cost matrices")
         exclusive("reach", reach, "rho", rho)
         self = cls.__new__(cls)
         self._tol, self._max_iter, self._warn = as_float(tol, "tol"), max_iter, warn
@@ -131,7 +146,7 @@ class Divergence:
             reach=positive_or_zero(reach, "reach"), schedule=schedule_code(schedule),
             update=update_code(update), scaling=as_float(scaling, "scaling"),
             diameter=positive_or_zero(diameter, "diameter"),
-            p=positive_or_zero(exponent, "exponent"), debias=bool(debias),
+            p=positive_or_zero(p, "p"), debias=bool(debias),
             tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
             threads=as_int(threads, "threads"))
         return self
@@ -188,7 +203,7 @@ class Divergence:
         return self._obj.displacement_y()
 
 
-def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=None,
+def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, eps=None,
                reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
                update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
                threads=0, grad=False, warn=True, cache_mb=0, dtype=None, backend="auto",
@@ -201,12 +216,14 @@ def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=
     OT the entropic value in the KL convention.
 
     x (n, d), y (m, d)  points (1-D: points on a line); a, b weights (None = uniform).
-    p        GeomLoss's exponent: the cost is |x-y|^p / p, so p = 2 is
-             "half-sqeuclidean" (|x-y|^2/2, NOT POT's |x-y|^2) and p = 1 is
-             "euclidean"; eps = blur^p.  Ignored when `cost` names a ground
-             cost ("sqeuclidean", "half-sqeuclidean", "euclidean", "l1", "lp",
-             "lp-over-p" with `power`); the exponent is then the cost's own
-             unless `exponent` overrides it.
+    p        the cost's exponent (eps = blur^p, rho = reach^p), as everywhere
+             in otkit.  Without `cost` it picks GeomLoss's cost |x-y|^p / p
+             (default p = 2: "half-sqeuclidean" |x-y|^2/2, NOT POT's |x-y|^2,
+             kernel exp(-|x-y|^2/(2 blur^2)); p = 1: "euclidean").  With
+             `cost` ("sqeuclidean", "half-sqeuclidean", "euclidean", "l1",
+             "lp", "lp-over-p" with `power`) the exponent is the cost's own
+             unless p overrides it (as in otkit.sinkhorn).  exponent= is its
+             former name (deprecated).
     blur     a length, eps = blur^p (default 0.05); or eps in cost units.
     reach    unbalanced, a length: rho = reach^p; or rho in cost units.
              Giving both eps and blur, or both reach and rho, is a ValueError
@@ -258,22 +275,23 @@ def divergence(x, y, a=None, b=None, blur=None, p=2, cost=None, power=None, eps=
 
 def divergence_matrix(C_xy, C_xx=None, C_yy=None, a=None, b=None, eps=None, blur=None,
                       reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
-                      update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
-                      threads=0, grad=False, warn=True):
+                      update="auto", diameter=None, p=None, tol=1e-6, max_iter=10000,
+                      threads=0, grad=False, warn=True, exponent=None):
     """The Sinkhorn divergence on dense costs (POT-style matrices, cost units):
 
         S = OT(a,b) - OT(a,a)/2 - OT(b,b)/2 + eps/2 (sum a - sum b)^2
 
     with OT computed on C_xy (n, m), C_xx (n, n) and C_yy (m, m), the last two
     symmetric and required unless debias=False.  eps is in cost units (or
-    blur: eps = blur^exponent, exponent 1 for a matrix unless given); rho or
-    reach for the unbalanced case.  The schedule starts from the range of
+    blur with p: eps = blur^p, p=2 for squared distances; a matrix has no
+    exponent, so blur or reach without p is a ValueError); rho or reach (with
+    p) for the unbalanced case.  The schedule starts from the range of
     C_xy (or `diameter`).  grad: False, True or names among "a", "b" (the
     point gradients need point clouds: use divergence()).  -> DivergenceResult."""
     if grad is True:
         grad = ("a", "b")
     div = Divergence.from_matrices(C_xy, C_xx, C_yy, eps=eps, blur=blur, reach=reach, rho=rho,
                                    scaling=scaling, debias=debias, schedule=schedule,
-                                   update=update, diameter=diameter, exponent=exponent, tol=tol,
+                                   update=update, diameter=diameter, p=p, exponent=exponent, tol=tol,
                                    max_iter=max_iter, threads=threads, warn=warn)
     return div._solve(a, b, grad, stacklevel=4)

@@ -8,7 +8,7 @@ shapes.  Every solve builds the cost once and releases the GIL.
 import numpy as np
 
 from . import _otkit
-from ._common import eps_blur
+from ._common import eps_blur, exclusive
 from ._common import warn_not_converged, as_float, as_int, choice
 
 __all__ = ["grid_sinkhorn", "grid_divergence", "barycenter", "GridResult", "Mesh",
@@ -59,10 +59,9 @@ def _image(arr, name):
 
 def _spacing(spacing, shape):
     if spacing is None:
-        # POT's / Solomon's grid: linspace(0, 1, N) along the longest axis.
-        longest = max(shape)
-        h = 1.0 / (longest - 1) if longest > 1 else 1.0
-        return tuple(h for _ in shape)
+        # POT's convolutional_barycenter2d grid: linspace(0, 1, N_k) on each
+        # axis k, so h_k = 1/(N_k - 1) (a non-square image is not isotropic).
+        return tuple(1.0 / (n - 1) if n > 1 else 1.0 for n in shape)
     if np.ndim(spacing) == 0:
         return tuple(as_float(spacing, "spacing") for _ in shape)
     sp = tuple(as_float(s, "spacing") for s in spacing)
@@ -95,8 +94,8 @@ def grid_sinkhorn(a, b, spacing=None, cost="sqeuclidean", eps=None, blur=None, p
     """Entropic OT between two histograms a, b of the same grid shape (1-3 axes).
 
     Cell i sits at (i_0 h_0, i_1 h_1, ...); spacing is h (a number, or one per
-    axis); None = 1/(N-1) with N the longest axis, POT's and Solomon's
-    linspace(0, 1, N) grid (as `otk grid`).  cost: "sqeuclidean" (default),
+    axis); None = 1/(N_k-1) on each axis k of N_k cells, POT's
+    linspace(0, 1, N_k) grid (as `otk grid`).  cost: "sqeuclidean" (default),
     "half-sqeuclidean" or "l1" (costs that separate over the axes).  eps in
     cost units (POT's reg) or blur, a length (eps = blur**p); default blur 0.05.
     path: "auto" (FFT only where its predicted error is <= fft_tol, else the
@@ -157,7 +156,9 @@ def barycenter(A, weights=None, eps=0.01, spacing=None, cost="sqeuclidean", debi
     A        (K, *shape): histogram k is A[k], all with the same mass.
     weights  K barycentric weights (>= 0, normalised), None = 1/K each.
     eps      in cost units (POT's reg; POT's convolutional_barycenter2d on
-             linspace(0, 1, N) is spacing=None, cost="sqeuclidean", eps=reg).
+             linspace(0, 1, N_k) per axis is spacing=None, cost="sqeuclidean",
+             eps=reg, non-square images included).  Default 0.01, the C
+             library's (otk grid --barycenter's too).
     tol, max_iter   stopping rule of otkit/barycenter.h (checked every 10th
              iteration, as POT).
     Returns a GridResult whose .barycenter has the grid's shape.
@@ -314,13 +315,18 @@ def sparse_sinkhorn(a, b, C, eps=None, blur=None, shape=None, scaling=0.5, tol=1
     (no mass moves there).  C is a scipy.sparse matrix (any format; converted
     to CSC) or (indptr, indices, data) in CSC (shape=(n, m), or taken from the
 pattern: m = len(indptr) - 1, n = max(indices) + 1).  Every row and
-    column needs an entry.  eps in cost units (or blur; exponent 1, so the
-    same); default blur 0.05.  Returns a GridResult with f, g, ot_kl, ot_ent,
+    column needs an entry.  eps in cost units is required: the numbers have
+    no exponent, so blur is refused rather than read as eps.  Returns a GridResult with f, g, ot_kl, ot_ent,
     ot_lin and stats["nnz"]."""
     if shape is not None:
         n, m = (as_int(shape[0], "shape[0]"), as_int(shape[1], "shape[1]"))
     else:
         n = m = None
+    exclusive("eps", eps, "blur", blur)
+    if eps is None:
+        raise ValueError("eps is required with a sparse C (cost units): its numbers have no "
+                         "exponent, so blur (eps = blur**p) cannot be converted"
+                         + ("" if blur is None else "; blur given"))
     n, m, indptr, indices, data = _csc(C, n, m)
     cost = _otkit.cost_sparse(n, m, indptr, indices, data)
     info = cost.sinkhorn(a, b, scaling=as_float(scaling, "scaling"), tol=as_float(tol, "tol"),

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from . import _otkit
-from ._common import exclusive, eps_blur
+from ._common import exclusive, eps_blur, matrix_exponent
 from ._common import (points, schedule_code, update_code, backend_code, positive_or_zero,
                       warn_not_converged, choice, as_float, as_int, single_precision)
 
@@ -134,9 +134,12 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     a, b     weights (non-negative); None = uniform 1/n, 1/m.  A balanced
              problem needs sum(a) == sum(b).
     eps      the regularisation in cost units (POT's reg).  Or blur, a length:
-             eps = blur**p with p the cost's exponent (2 for the squared costs,
-             1 for euclidean/l1, power for lp; 1 for a dense C).  Point clouds
-             default to blur = 0.05; a dense C needs eps or blur.
+             eps = blur**p with p the cost's exponent (2 for the squared costs:
+             kernel exp(-|x-y|^2/blur^2) for sqeuclidean, exp(-|x-y|^2/(2 blur^2))
+             for half-sqeuclidean; 1 for euclidean/l1, power for lp).  Point
+             clouds default to blur = 0.05.  A dense C has no exponent: give
+             eps, or blur with p (p=2 for a matrix of squared distances gives
+             the point clouds' eps); blur (or reach) without p is a ValueError.
     reach    unbalanced transport, a length: rho = reach**p on both sides; or
              rho (cost units) on both sides, or rho_a / rho_b per side
              (inf = hard constraint).  Default: balanced.
@@ -144,7 +147,10 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              "fixed" (GeomLoss's schedule, no tolerance test).
     update   "auto", "symmetric" (GeomLoss) or "alternating" (Sinkhorn-Knopp).
     tol      relative L1 marginal tolerance; max_iter iterations at the target eps.
-    diameter, p   override the cost's diameter and exponent for the schedule.
+    p        the cost's exponent p used by blur, reach and the schedule (the
+             one meaning of p in otkit): None = the cost's own; required with
+             blur or reach on a dense C.
+    diameter override the cost's diameter (the schedule starts at diameter**p).
     threads  OpenMP threads inside the solve (0 = OpenMP's default).
     warn     emit otkit.ConvergenceWarning when max_iter is reached.
     dtype    precision of point clouds: None (default) follows them, float32
@@ -196,8 +202,8 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     for side, rho_side in (("rho_a", rho_a), ("rho_b", rho_b)):
         exclusive("reach", reach, side, rho_side)
         exclusive("rho", rho, side, rho_side)
-    if C is not None and eps is None and blur is None:
-        raise ValueError("eps (or blur) is required with a cost matrix C")
+    if C is not None:
+        matrix_exponent(eps, blur, reach, p)
     kw = dict(
         cost=cost, power=0.0 if power is None else as_float(power, "power"),
         **eps_blur(eps, blur),

@@ -251,10 +251,11 @@ class SinkhornDivergence(torch.nn.Module):
         value = loss(x, y)            # uniform weights
         value = loss(a, x, b, y)      # GeomLoss's argument order
 
-    p = 2 is the cost |x-y|^2/2 and p = 1 is |x-y| (GeomLoss's convention);
+    p = 2 (the default) is the cost |x-y|^2/2 and p = 1 is |x-y| (GeomLoss's
+    convention); with cost=, p overrides that cost's exponent (as in otkit.divergence);
     eps = blur^p, rho = reach^p (blur 0.05 unless blur or eps is given; both
     is a ValueError, as reach with rho).  Other keyword arguments (cost, power, eps,
-    rho, update, diameter, exponent, tol, max_iter, threads, warn, cache_mb,
+    rho, update, diameter, tol, max_iter, threads, warn, cache_mb,
     dtype) are those of otkit.divergence; float32 x and y run in single
     precision unless dtype says otherwise.
 
@@ -269,7 +270,7 @@ class SinkhornDivergence(torch.nn.Module):
     gradcheck checks.
     """
 
-    def __init__(self, blur=None, p=2, reach=None, scaling=0.5, debias=True,
+    def __init__(self, blur=None, p=None, reach=None, scaling=0.5, debias=True,
                  schedule="fixed", **options):
         super().__init__()
         # at construction, not at the first forward: a loss built wrong fails where it is built

@@ -192,7 +192,7 @@ def test_dense_matrices_equal_point_clouds(rng):
         otkit.divergence_matrix(Cxy, eps=0.1)
     with pytest.raises(ValueError, match=r"C_yy has 14 rows, expected 11"):
         otkit.divergence_matrix(Cxy, Cxx, Cxx, eps=0.1)
-    with pytest.raises(ValueError, match=r"eps \(or blur\) is required"):
+    with pytest.raises(ValueError, match=r"eps is required with cost matrices"):
         otkit.divergence_matrix(Cxy, Cxx, Cyy)
     bad = Cyy.copy()
     bad[2, 3] = np.nan

@@ -83,7 +83,7 @@ def test_sinkhorn_cost_and_params(pts):
         otkit.sinkhorn(x=x, y=y, eps=float("nan"))
     with raises_value(r"schedule = 'slow'"):
         otkit.sinkhorn(x=x, y=y, schedule="slow")
-    with raises_value(r"eps \(or blur\) is required"):
+    with raises_value(r"eps is required with a cost matrix C"):
         otkit.sinkhorn(C=np.ones((2, 2)))
     with raises_value(r"either C or both x and y"):
         otkit.sinkhorn(C=np.ones((2, 2)), x=x, eps=1.0)

@@ -67,7 +67,7 @@ def test_fixed_schedule_matches_geomloss(c):
         def dist(u, v):
             return np.sqrt(np.maximum(((u[:, None, :] - v[None, :, :]) ** 2).sum(-1), 1e-8))
         r = otkit.divergence_matrix(dist(x, y), dist(x, x), dist(y, y), a, b, blur=c["blur"],
-                                    reach=c["reach"], scaling=c["scaling"], exponent=1.0,
+                                    reach=c["reach"], scaling=c["scaling"], p=1.0,
                                     diameter=_diameter(x, y), schedule="fixed", threads=1,
                                     grad=True)
     assert r.value == pytest.approx(c["value"], rel=1e-10, abs=0)

@@ -89,6 +89,21 @@ def test_grid_sinkhorn_against_otk_grid(rng, tmp_path, otk_tool):
     ref = np.loadtxt(out, delimiter=",", comments="#", ndmin=2)
     assert B.iterations == js["iterations"]
     np.testing.assert_allclose(B.barycenter, ref, rtol=1e-12, atol=1e-15)
+    # One default family (docs/conventions.md): with no eps or blur the tool
+    # and the bindings solve the same problems (blur 0.05 for transport and
+    # the divergence, eps 0.01 for the barycenter) on the same per-axis grid.
+    js = run(otk_tool, "grid", fa, fb, "--tol", "1e-9")
+    r = otkit.grid_sinkhorn(a, b, tol=1e-9)
+    assert js["eps"] == r.eps == pytest.approx(0.0025, rel=1e-15)
+    assert r.ot_kl == pytest.approx(js["ot_kl"], rel=1e-9)
+    assert js["spacing"] == 1 / 5 and js["spacing_cols"] == 1 / 7
+    js = run(otk_tool, "grid", fa, fb, "--divergence", "--tol", "1e-9")
+    assert otkit.grid_divergence(a, b, tol=1e-9).value == pytest.approx(js["value"], rel=1e-9)
+    js = run(otk_tool, "grid", fa, fb, fc, "--barycenter", "--out", out)
+    B = otkit.barycenter(np.stack([a, b, c]))
+    assert js["eps"] == B.eps == 0.01
+    np.testing.assert_allclose(B.barycenter, np.loadtxt(out, delimiter=",", ndmin=2),
+                               rtol=1e-12, atol=1e-15)
 
 
 def test_grid_divergence_gradient(rng):

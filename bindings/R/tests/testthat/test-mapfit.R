@@ -21,7 +21,7 @@ test_that("monge_gap() is the displacement minus sinkhorn()'s OT_ent, above eps 
 
 mg_cases <- list(
     list(args = c("--eps", "0.5"), kw = list(eps = 0.5)),
-    list(args = c("--cost", "euclidean", "--eps", "0.3", "--weights", "W"),
+    list(args = c("--cost", "euclidean", "--eps", "0.3", "--w", "W"),
          kw = list(cost = "euclidean", eps = 0.3, w = "W")),
     list(args = c("--relative-eps", "0.2", "--relative-to", "mean", "--tol", "1e-8"),
          kw = list(relative_eps = 0.2, relative_to = "mean", tol = 1e-8)))

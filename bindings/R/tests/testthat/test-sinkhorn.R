@@ -96,7 +96,7 @@ test_that("bad input stops with the argument's name", {
     expect_error(sinkhorn(x = pr$x, y = pr$y, eps = -1), "eps = -1 must be > 0")
     expect_error(sinkhorn(x = pr$x, y = pr$y, scaling = 1.5), "scaling.*OTK_EPARAM")
     expect_error(sinkhorn(x = pr$x), "y is required")
-    expect_error(sinkhorn(C = matrix(1, 2, 2)), "eps \\(or blur\\) is required")
+    expect_error(sinkhorn(C = matrix(1, 2, 2)), "eps is required with a cost matrix C")
     expect_error(sinkhorn(x = "a", y = pr$y), "x must be a numeric matrix")
     expect_error(sinkhorn(x = pr$x, y = pr$y, max_iter = 2.5), "max_iter = 2.5 is not an integer")
 })
