@@ -151,6 +151,26 @@ struct otk_cost_ops {
      * i (axis 1) from index j0, as otk_tile_fn below. */
     const double *(*tile)(const otk_cost *c, int axis, size_t i, size_t j0, size_t T,
                           double *buf);
+    /* Multiscale costs only (solvers/cost/multiscale.c; NULL for every other
+     * kind).  The driver (solvers/core/sinkhorn.c) moves such a cost between
+     * its levels:
+     *   coarsen(c)  back to the cluster level: soft-mins then reduce over
+     *               clusters and broadcast, every block kept;
+     *   refine(c, eps_ext, eps, f, g, a, b, ka, kb, threads)  to the point
+     *               level: with eps_ext > 0 first replace f (n) and g (m) by
+     *               the soft-mins at eps_ext, damped by ka and kb, of the
+     *               cluster potentials at the points (GeomLoss's jump); then
+     *               keep the blocks the truncation rule keeps at eps for f, g
+     *               (eps = 0: every block).  f == g (and a == b) for a
+     *               symmetric problem on one cloud;
+     *   truncation_bound(c, eps, f, g, a, b)  an upper bound on the plan
+     *               mass Σ a_i b_j e^{(f_i+g_j−C_ij)/ε} of the dropped blocks
+     *               (0 when every block is kept). */
+    void (*coarsen)(const otk_cost *c);
+    void (*refine)(const otk_cost *c, double eps_ext, double eps, double *f, double *g,
+                   const double *a, const double *b, double ka, double kb, int threads);
+    double (*truncation_bound)(const otk_cost *c, double eps, const double *f, const double *g,
+                               const double *a, const double *b, int threads);
 };
 
 struct otk_cost {
@@ -162,6 +182,9 @@ struct otk_cost {
      * otkit/mesh.h): the solvers then use that ε, refuse another and run no
      * annealing (otk__resolve_common).  0 for every other kind. */
     double fixed_eps;
+    /* > 0 for multiscale costs: the ε at and below which the driver runs the
+     * point level (ε = cell^p for the cluster cell size); 0 otherwise. */
+    double coarse_eps;
     const char *name;
 };
 
@@ -222,8 +245,42 @@ int otk__points_fill_matrix(const otk_cost *c, double *C);
 double otk__points_diameter(otk_ground ground, size_t n, size_t m, size_t d, const void *x,
                             const void *y, int single, const double *a, const double *b);
 
-/* The dimension d of a point-cloud cost. */
+/* The dimension d of a point-cloud cost: kind "points" or "multiscale";
+ * 0 for every other kind. */
 size_t otk__cost_points_dim(const otk_cost *c);
+
+/* The coordinates of a float64 point-cloud cost (kind "points", not
+ * single precision): xs d×n and ys d×m (coordinate k of point i at
+ * xs[k*n + i]), the ground and its power.  Returns 0 for any other cost. */
+int otk__points_coordinates(const otk_cost *c, const double **xs, const double **ys,
+                            size_t *d, otk_ground *ground, double *power);
+
+/* A copy of a float64 point-cloud cost that keeps its n×m matrix (the
+ * dense backend).  Errors: OTK_ENOMEM. */
+otk_status otk__points_copy_kept(const otk_cost *c, otk_cost **out);
+
+/* The backend a solver runs for `requested` on `cost` (otk_backend,
+ * otkit/sinkhorn.h: AUTO resolved), and the cost it runs on: *owned is NULL
+ * when that is `cost` itself, else a cost the caller frees (the kept matrix,
+ * the clustered points).  Errors: OTK_EPARAM (backend, truncate),
+ * OTK_EUNSUPPORTED, OTK_ENOMEM. */
+otk_status otk__backend_cost(otk_backend requested, double truncate, const otk_cost *cost,
+                             otk_backend *resolved, otk_cost **owned);
+/* The largest truncation bound of the coupled problems (relative to each
+ * problem's Σa), 0 without multiscale costs. */
+double otk__sinkhorn_truncation(otk_sinkhorn *s);
+
+/* The multiscale cost of a float64 point cloud in dimension d <= 3
+ * (solvers/cost/multiscale.c, docs/math.md A.11): the points sorted into the
+ * cells of a regular grid, soft-mins over clusters at coarse ε and over the
+ * kept blocks of cluster pairs at fine ε.  `truncate` > 0 (INFINITY: keep
+ * every block).  Copies the coordinates.  Errors: OTK_EUNSUPPORTED (not a
+ * float64 point cloud, d > 3, l1 ground), OTK_EPARAM (truncate), OTK_ENOMEM. */
+otk_status otk__cost_multiscale(otk_cost **out, const otk_cost *points, double truncate);
+/* Blocks kept and blocks in all, of a multiscale cost at its level. */
+void otk__multiscale_blocks(const otk_cost *c, size_t *kept, size_t *total);
+/* The dimension of a multiscale cost; 0 for any other. */
+size_t otk__multiscale_dim(const otk_cost *c);
 
 /* The coupled solver of the debiased divergence (solvers/clients/divergence.c):
  * problem 0 is the pair on c_xy (n×m, weights a, b), problems 1 and 2 the

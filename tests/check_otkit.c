@@ -44,6 +44,7 @@ int main(void)
     srunner_add_suite(sr, fdiv_suite());
     srunner_add_suite(sr, emd_suite());
     srunner_add_suite(sr, sliced_suite());
+    srunner_add_suite(sr, multiscale_suite());
     srunner_add_suite(sr, bad_input_suite());
     srunner_run_all(sr, CK_ENV); /* CK_NORMAL unless CK_VERBOSITY says otherwise */
     const int failed = srunner_ntests_failed(sr);

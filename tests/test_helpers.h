@@ -39,6 +39,7 @@ Suite *mapfit_suite(void);
 Suite *fdiv_suite(void);
 Suite *emd_suite(void);
 Suite *sliced_suite(void);
+Suite *multiscale_suite(void);
 Suite *bad_input_suite(void); /* tests/test_bad_input.c */
 
 /* ------------------------------------------------------------ environment */

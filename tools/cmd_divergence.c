@@ -59,6 +59,7 @@ static const char divergence_usage[] =
     "  --grad-a F       dS/da, n values (balanced: projected to zero sum)\n"
     "  --grad-b F       dS/db, m values\n"
     CLI_SCALE_OPTIONS_HELP
+    CLI_BACKEND_OPTIONS_HELP
     CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
@@ -66,7 +67,9 @@ static const char divergence_usage[] =
     "debias, eps, rho (null when balanced), marginal_error (null for the fixed\n"
     "schedule), iterations, annealing_iterations, cost, power, p, n, m, d,\n"
     "schedule, scaling, mass_a, mass_b, seconds, threads, cache_bytes (of the\n"
-    "kept cost matrices, 0 when computed on the fly), otkit_version.\n"
+    "kept cost matrices, 0 when computed on the fly), backend (the one run),\n"
+    "truncation_bound (multiscale: the bound on the dropped plan mass relative to\n"
+    "the mass, 0 otherwise), otkit_version.\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
@@ -92,7 +95,7 @@ static const cli_option divergence_options[] = {
 static const unsigned divergence_groups = CLI_GROUP_WEIGHTS | CLI_GROUP_GROUND | CLI_GROUP_EPS |
                                           CLI_GROUP_BLUR | CLI_GROUP_STOP | CLI_GROUP_SCHEDULE |
                                           CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT |
-                                          CLI_GROUP_SCALE;
+                                          CLI_GROUP_SCALE | CLI_GROUP_BACKEND;
 
 typedef struct {
     cli_common common; /* X, Y and the shared options */
@@ -149,6 +152,9 @@ static int check_request(divergence_request *req)
     par->schedule = c->schedule;
     par->threads = c->threads;
     CLI_APPLY_SCALE(c, par);
+    par->backend = c->backend;
+    if (!isnan(c->truncate))
+        par->truncate = c->truncate;
     par->cache_bytes = c->cache_bytes;
     req->ground = c->ground;
     req->power = c->power;
@@ -216,6 +222,8 @@ static void print_report(const divergence_request *req, const otk_divergence *di
     json_number(&w, "seconds", seconds);
     json_integer(&w, "threads", par->threads);
     json_integer(&w, "cache_bytes", (long long)otk_divergence_cache_bytes(div));
+    json_string(&w, "backend", otk_backend_name(res->backend)); /* AUTO resolved */
+    json_number(&w, "truncation_bound", res->truncation_bound);
     json_string(&w, "otkit_version", otk_version_string());
     json_object_end(&w);
 }

@@ -99,6 +99,7 @@ static const char sinkhorn_usage[] =
     "                   annealing is skipped and the updates run at the target ε\n"
     "                   (a converged F re-solves in 0 iterations)\n"
     CLI_SCALE_OPTIONS_HELP
+    CLI_BACKEND_OPTIONS_HELP
     CLI_INPUT_OPTIONS_HELP
     "  -h, --help       show this help\n"
     "\n"
@@ -112,7 +113,8 @@ static const char sinkhorn_usage[] =
     "ot_ent, ot_lin, eps, rho_a, rho_b (null when balanced), marginal_error,\n"
     "iterations, annealing_iterations, cost, n, m, d, schedule, update, mass_a,\n"
     "mass_b, seconds, threads, cache_bytes (of the kept cost matrix, 0 when\n"
-    "computed on the fly), otkit_version and more; see otk(1).\n"
+    "computed on the fly), backend, truncation_bound, otkit_version and more;\n"
+    "see otk(1).\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
@@ -140,7 +142,7 @@ static const cli_option sinkhorn_options[] = {
 static const unsigned sinkhorn_groups = CLI_GROUP_WEIGHTS | CLI_GROUP_GROUND | CLI_GROUP_EPS |
                                         CLI_GROUP_BLUR | CLI_GROUP_STOP | CLI_GROUP_SCHEDULE |
                                         CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT |
-                                        CLI_GROUP_SCALE;
+                                        CLI_GROUP_SCALE | CLI_GROUP_BACKEND;
 
 /* What the command line asks for. */
 typedef struct {
@@ -245,6 +247,9 @@ static int check_request(sinkhorn_request *req)
     par->schedule = c->schedule;
     par->threads = c->threads;
     CLI_APPLY_SCALE(c, par);
+    par->backend = c->backend;
+    if (!isnan(c->truncate))
+        par->truncate = c->truncate;
     if (req->cost_matrix_path) {
         if (c->npaths)
             return cli_usage_error("sinkhorn", "with --cost-matrix, X and Y are not given "

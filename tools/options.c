@@ -22,6 +22,8 @@ enum {
     OPT_RELATIVE_EPS,
     OPT_RELATIVE_TO,
     OPT_SCALE_COST,
+    OPT_BACKEND,
+    OPT_TRUNCATE,
     N_SHARED_OPTIONS
 };
 
@@ -48,6 +50,8 @@ static const struct {
     {{"--relative-eps", "F", OPT_RELATIVE_EPS}, CLI_GROUP_SCALE},
     {{"--relative-to", "STAT", OPT_RELATIVE_TO}, CLI_GROUP_SCALE},
     {{"--scale-cost", "S", OPT_SCALE_COST}, CLI_GROUP_SCALE},
+    {{"--backend", "B", OPT_BACKEND}, CLI_GROUP_BACKEND},
+    {{"--truncate", "T", OPT_TRUNCATE}, CLI_GROUP_BACKEND},
 };
 
 /* What the apply function of the shared table needs. */
@@ -130,6 +134,19 @@ static int apply_shared(void *request, int id, const char *value)
         return cli_parse_name(command, "--scale-cost", "relative_to", value,
                               &c->scale_cost_stat);
     }
+    case OPT_BACKEND: {
+        int v;
+        if (cli_parse_name(command, "--backend", "backend", value, &v) < 0)
+            return -1;
+        c->backend = (otk_backend)v;
+        return 0;
+    }
+    case OPT_TRUNCATE:
+        if (strcmp(value, "inf") == 0) {
+            c->truncate = INFINITY;
+            return 0;
+        }
+        return cli_parse_positive(command, "--truncate", value, &c->truncate);
     default:
         return -1;
     }
@@ -146,6 +163,8 @@ int cli_parse_command(const char *command, const char *usage, const cli_option *
     common->schedule = OTK_SCHEDULE_CONVERGE;
     common->relative_eps = common->scale_cost = NAN;
     common->relative_to = common->scale_cost_stat = -1;
+    common->backend = OTK_BACKEND_AUTO;
+    common->truncate = NAN;
 
     cli_option shared[N_SHARED_OPTIONS + 1];
     size_t count = 0;

@@ -24,7 +24,8 @@ enum {
     CLI_GROUP_THREADS = 1 << 6,  /* --threads K >= 0 */
     CLI_GROUP_CACHE = 1 << 7,    /* --cache-mb MB */
     CLI_GROUP_INPUT = 1 << 8,    /* --header, --index-col, --delimiter C: text files */
-    CLI_GROUP_SCALE = 1 << 9     /* --relative-eps F, --relative-to STAT, --scale-cost S|STAT */
+    CLI_GROUP_SCALE = 1 << 9,    /* --relative-eps F, --relative-to STAT, --scale-cost S|STAT */
+    CLI_GROUP_BACKEND = 1 << 10  /* --backend auto|online|dense|multiscale, --truncate T */
 };
 
 /* The lines of a command's --help that present CLI_GROUP_SCALE. */
@@ -48,6 +49,14 @@ enum {
             (par)->scale_cost = (common)->scale_cost;                                        \
         (par)->scale_cost_stat = (common)->scale_cost_stat;                                  \
     } while (0)
+
+/* The lines of a command's --help that present CLI_GROUP_BACKEND. */
+#define CLI_BACKEND_OPTIONS_HELP                                                             \
+    "  --backend B      auto (default), online, dense or multiscale: how the soft-mins\n"     \
+    "                   run (otk(1), BACKENDS); auto is multiscale for point files\n"         \
+    "                   with d <= 3 and n*m >= 1e8, online otherwise\n"                       \
+    "  --truncate T     multiscale: keep the blocks of cluster pairs whose bound of\n"        \
+    "                   f + g - C is >= -T*eps (T > 0, or inf; default 12)\n"
 
 /* The lines of a command's --help that present CLI_GROUP_INPUT. */
 #define CLI_INPUT_OPTIONS_HELP                                                               \
@@ -81,6 +90,8 @@ typedef struct {
     int given_cache;
     double relative_eps, scale_cost;  /* NAN unless given */
     int relative_to, scale_cost_stat; /* -1 unless given (an otk_relative_to) */
+    otk_backend backend;              /* OTK_BACKEND_AUTO unless --backend */
+    double truncate;                  /* NAN unless --truncate (inf allowed) */
     cli_read_options read;            /* how text inputs are read */
 } cli_common;
 

@@ -119,6 +119,8 @@ static void report_members(json_writer *w, const cli_sinkhorn_report *report)
     json_number(w, "seconds", report->seconds);
     json_integer(w, "threads", par->threads);
     json_integer(w, "cache_bytes", (long long)otk_cost_cache_bytes(c));
+    json_string(w, "backend", otk_backend_name(res->backend)); /* AUTO resolved */
+    json_number(w, "truncation_bound", res->truncation_bound);
     json_string(w, "otkit_version", otk_version_string());
     if (report->ranks > 0)
         json_integer(w, "ranks", report->ranks);

@@ -190,6 +190,16 @@ typedef struct {
      * set_points refills them.  Pays off in dimension d >= 8 or so (see
      * otk_cost_points_cache).  Default 0: memory O((n+m)·d). */
     size_t cache_bytes;
+    /* The evaluation of the soft-mins (otk_backend, otkit/sinkhorn.h),
+     * chosen on C_xy (AUTO: multiscale for float64 clouds in d <= 3 with
+     * n·m >= 10^8) and applied to all three costs; dense keeps all three
+     * matrices whatever cache_bytes says.  Default AUTO.  An object with the
+     * dense or multiscale backend keeps its own copies of the costs:
+     * otk_divergence_set_points is then OTK_EUNSUPPORTED. */
+    otk_backend backend;
+    /* Multiscale: the truncation threshold (otk_sinkhorn_params.truncate,
+     * docs/math.md A.11), > 0, INFINITY = keep every block.  Default 12. */
+    double truncate;
 } otk_divergence_params;
 
 /* Fill `params` with the defaults documented above.  NULL is ignored. */
@@ -211,6 +221,15 @@ typedef struct {
     otk_update update;        /* the update rule run, OTK_UPDATE_AUTO resolved (the fixed
                                  schedule always runs SYMMETRIC, as GeomLoss) */
     double scale_cost;        /* scale_cost's s (1 when not set) */
+    otk_backend backend;      /* the backend run, OTK_BACKEND_AUTO resolved */
+    /* Multiscale: the largest, over the solved problems, upper bound on the
+     * plan mass of the dropped blocks at the returned potentials relative to
+     * the problem's row mass (otk_sinkhorn_result.truncation_bound; docs/math.md
+     * A.11).  The value then differs from that of the untruncated problems at
+     * the same potentials by at most about 2ε·mass·truncation_bound per
+     * problem, and each gradient row by at most the dropped mass times the
+     * largest |∇c| over the dropped pairs.  0 for the other backends. */
+    double truncation_bound;
 } otk_divergence_result;
 
 typedef struct otk_divergence otk_divergence;
@@ -224,7 +243,8 @@ typedef struct otk_divergence otk_divergence;
  *   params  input: copied; NULL = defaults.
  * Memory O((n+m)·d): no n×m array is stored unless params.cache_bytes asks.
  * Errors: OTK_ENULL, OTK_ESIZE, OTK_ENONFINITE (naming x or y and the index),
- * OTK_EPARAM (naming the field), OTK_ENOMEM. */
+ * OTK_EPARAM (naming the field), OTK_EUNSUPPORTED (params.backend multiscale
+ * with d > 3 or the l1 ground), OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_divergence_alloc_points(otk_divergence **out, size_t n, size_t m,
                                                   size_t d, const double *x, const double *y,
                                                   otk_ground ground, double power,

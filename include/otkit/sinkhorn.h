@@ -136,9 +136,39 @@ typedef enum { OTK_SCHEDULE_MAP(OTK_ENUM_MEMBER_) } otk_schedule;
     X(OTK_UPDATE_ACCELERATED, 5, "accelerated") /* overrelaxed and translated */
 typedef enum { OTK_UPDATE_MAP(OTK_ENUM_MEMBER_) } otk_update;
 
+/* How the soft-mins of a point-cloud cost are evaluated (docs/math.md A.11):
+ *   online      the cost as given: C_ij computed on the fly in tiles (or
+ *               read from a matrix the caller kept);
+ *   dense       the n×m cost matrix kept in memory (8·n·m bytes; OTK_ENOMEM
+ *               when it cannot be allocated);
+ *   multiscale  clouds in d <= 3 clustered on a regular grid: the annealing
+ *               runs on the clusters (centroids, summed weights) while ε is
+ *               above the cell size (ε > cell^p), the potentials are then
+ *               extrapolated to the points (GeomLoss's jump), and from there
+ *               every soft-min runs only over the blocks of cluster pairs
+ *               kept by the truncation rule (params.truncate): O(n + m +
+ *               kept pairs) per pass instead of O(n·m);
+ *   auto        (default) multiscale for float64 point clouds with d <= 3,
+ *               a ground other than l1 and n·m >= 10^8 (OTK_BACKEND_AUTO_PAIRS);
+ *               online otherwise, so every smaller problem solves exactly as
+ *               without the parameter.
+ * Costs that are not point clouds run as given (online; a dense cost is
+ * dense); forcing multiscale on them, on float32 clouds, on d > 3 or on the
+ * l1 ground is OTK_EUNSUPPORTED. */
+#define OTK_BACKEND_MAP(X)                                                                   \
+    X(OTK_BACKEND_AUTO, 0, "auto")                                                           \
+    X(OTK_BACKEND_ONLINE, 1, "online")                                                       \
+    X(OTK_BACKEND_DENSE, 2, "dense")                                                         \
+    X(OTK_BACKEND_MULTISCALE, 3, "multiscale")
+typedef enum { OTK_BACKEND_MAP(OTK_ENUM_MEMBER_) } otk_backend;
+/* The size n·m from which OTK_BACKEND_AUTO chooses multiscale. */
+#define OTK_BACKEND_AUTO_PAIRS 1e8
+
 /* Name tables (otkit/names.h): the names above, NULL for an invalid value;
  * the parsers return OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM with a message
  * listing the names. */
+OTK_EXPORT const char *otk_backend_name(otk_backend backend);
+OTK_EXPORT otk_status otk_backend_from_name(const char *name, otk_backend *backend);
 OTK_EXPORT const char *otk_schedule_name(otk_schedule schedule);
 OTK_EXPORT otk_status otk_schedule_from_name(const char *name, otk_schedule *schedule);
 OTK_EXPORT const char *otk_update_name(otk_update update);
@@ -194,6 +224,15 @@ typedef struct {
      * units of C, s times what OTT reports for C/s; result.scale_cost is s. */
     double scale_cost;
     int scale_cost_stat;
+    /* The evaluation of the soft-mins (otk_backend above); default AUTO. */
+    otk_backend backend;
+    /* Multiscale only: the truncation threshold T > 0 (docs/math.md A.11).
+     * Each time ε drops at the point level a block of cluster pairs (I, J)
+     * is kept when an upper bound of (f_i + g_j − C_ij) over its pairs,
+     * from the cluster radii and the current potentials, is >= −T·ε; every
+     * dropped plan entry is then at most a_i b_j e^{−T}.  INFINITY keeps
+     * every block (coarse-to-fine only).  Default 12 (e^{−12} ≈ 6e-6). */
+    double truncate;
 } otk_sinkhorn_params;
 
 /* Fill `params` with the defaults documented above.  NULL is ignored. */
@@ -213,17 +252,30 @@ typedef struct {
     otk_update update;            /* the update rule run: OTK_UPDATE_AUTO resolved
                                      (SYMMETRIC, or ACCELERATED for converge) */
     double scale_cost;            /* scale_cost's s (1 when not set) */
+    otk_backend backend;          /* the backend run: OTK_BACKEND_AUTO resolved */
+    /* Multiscale: an upper bound on the plan mass of the dropped blocks at
+     * the returned potentials, Σ_dropped a_i b_j e^{(f_i+g_j−C_ij)/ε}, relative
+     * to Σa (docs/math.md A.11): the untruncated problem's marginal error at
+     * these potentials is at most marginal_error + 2·truncation_bound, and
+     * its dual value differs from ot_kl by at most ε·Σa·truncation_bound.
+     * 0 for the other backends and when every block is kept. */
+    double truncation_bound;
 } otk_sinkhorn_result;
 
 typedef struct otk_sinkhorn otk_sinkhorn;
 
 /* Plan a solver for `cost`.
  *   out     output: the solver (NULL on failure).
- *   cost    input: borrowed; must outlive the solver.
+ *   cost    input: borrowed; must outlive the solver.  With the dense or
+ *           multiscale backend (params.backend) the solver builds and owns
+ *           its own copy of a point-cloud cost (the kept matrix, or the
+ *           clustered points: O(n + m) memory plus two bit masks of at most
+ *           32 MiB); every read-out then uses that copy.
  *   params  input: copied; NULL = defaults.
  * Allocates the whole workspace (O(n+m) doubles) and an ε-list of at least
  * 128 entries (otk_sinkhorn_set_eps below); any of these failing is OTK_ENOMEM.
- * Errors: OTK_ENULL, OTK_EPARAM (naming the field), OTK_ENOMEM. */
+ * Errors: OTK_ENULL, OTK_EPARAM (naming the field), OTK_EUNSUPPORTED (a
+ * backend the cost does not allow, see otk_backend), OTK_ENOMEM. */
 OTK_EXPORT otk_status otk_sinkhorn_alloc(otk_sinkhorn **out, const otk_cost *cost,
                                          const otk_sinkhorn_params *params);
 

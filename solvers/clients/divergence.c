@@ -15,6 +15,8 @@
 struct otk_divergence {
     const otk_cost *c_xy, *c_xx, *c_yy; /* C_xx, C_yy NULL when debias is off */
     otk_cost *owned[3];                 /* built by alloc_points, freed by free */
+    otk_cost *backend_cost[3];          /* the backend's copies (dense, multiscale) */
+    otk_backend backend;                /* resolved */
     otk_sinkhorn *sk;                   /* the coupled problems (solvers/core/sinkhorn.c) */
     otk_update update;                  /* the rule the coupled problems run (resolved) */
     int from_points;                    /* made by alloc_points */
@@ -47,9 +49,11 @@ void otk_divergence_params_default(otk_divergence_params *params)
     OTK__COMMON_PARAMS_DEFAULT(params);
     params->rho = INFINITY;
     params->debias = 1;
+    params->backend = OTK_BACKEND_AUTO;
+    params->truncate = 12.0;
 }
 
-static int is_points(const otk_cost *c) { return c && strcmp(c->ops->kind, "points") == 0; }
+static int is_points(const otk_cost *c) { return c && otk__cost_points_dim(c) > 0; }
 
 /* Everything after the costs are known: parameters, the coupled solver,
  * workspace. */
@@ -71,6 +75,23 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
                          par.rho);
     if (par.debias != 0 && par.debias != 1)
         return otk__fail(OTK_EPARAM, "params.debias = %d must be 0 or 1", par.debias);
+    /* The backend is chosen on C_xy and then applied to all three costs. */
+    if ((st = otk__backend_cost(par.backend, par.truncate, c, &div->backend,
+                                &div->backend_cost[0])))
+        return st;
+    for (int k = 1; k < 3 && div->backend_cost[0]; k++) {
+        const otk_cost *ck = k == 1 ? div->c_xx : div->c_yy;
+        if (ck && (st = otk__backend_cost(div->backend, par.truncate, ck, &div->backend,
+                                          &div->backend_cost[k])))
+            return st;
+    }
+    if (div->backend_cost[0]) {
+        div->c_xy = c = div->backend_cost[0];
+        if (div->backend_cost[1])
+            div->c_xx = div->backend_cost[1];
+        if (div->backend_cost[2])
+            div->c_yy = div->backend_cost[2];
+    }
     div->par = par;
     div->debias = par.debias;
     div->p = rp.p;
@@ -99,6 +120,7 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
     sp.tol = par.tol;
     sp.max_iter = par.max_iter;
     sp.threads = rp.threads;
+    sp.backend = OTK_BACKEND_ONLINE; /* the costs above are the backend's */
     if ((st = otk__sinkhorn_alloc_coupled(&div->sk, c, div->c_xx, div->c_yy, &sp)))
         return st;
 
@@ -135,8 +157,10 @@ void otk_divergence_free(otk_divergence *div)
     otk_sinkhorn_free(div->sk);
     free(div->a); /* the start of the workspace block */
     free(div->grad_tmp);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 3; k++) {
         otk_cost_free(div->owned[k]);
+        otk_cost_free(div->backend_cost[k]);
+    }
     free(div);
 }
 
@@ -265,6 +289,10 @@ otk_status otk_divergence_set_points(otk_divergence *div, const double *x, const
         return otk__fail(OTK_EUNSUPPORTED, "otk_divergence_set_points: the object was made by "
                                            "otk_divergence_alloc_costs; only alloc_points "
                                            "objects own their points");
+    if (div->backend_cost[0])
+        return otk__fail(OTK_EUNSUPPORTED, "otk_divergence_set_points: backend %s keeps its own "
+                                           "copy of the points; allocate a new object",
+                         otk_backend_name(div->backend));
     if ((x && (st = otk__check_finite("x", x, div->n * div->d))) ||
         (y && (st = otk__check_finite("y", y, div->m * div->d))))
         return st;
@@ -282,7 +310,7 @@ otk_status otk_divergence_set_points_f32(otk_divergence *div, const float *x, co
     otk_status st;
     if (!div)
         return otk__fail(OTK_ENULL, "otk_divergence_set_points_f32: div is NULL");
-    if (!div->from_points || !otk_cost_single_precision(div->owned[0]))
+    if (!div->from_points || !otk_cost_single_precision(div->owned[0]) || div->backend_cost[0])
         return otk__fail(OTK_EUNSUPPORTED, "otk_divergence_set_points_f32: the object was not "
                                            "made by otk_divergence_alloc_points_f32");
     /* C_xy checks both arrays before storing either; the symmetric costs then
@@ -404,6 +432,8 @@ otk_status otk_divergence_solve(otk_divergence *div, const double *a, const doub
                          &div->res.marginal_error);
     div->res.status = st;
     div->res.update = div->update;
+    div->res.backend = div->backend;
+    div->res.truncation_bound = otk__sinkhorn_truncation(div->sk);
     div->solved = 1;
     if (res)
         *res = div->res;

@@ -119,6 +119,9 @@ otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
      * that make it lose the warm start's saving (measured: warm 96 vs cold
      * 92 updates in tests/test_monge_gap.c). */
     sp.update = OTK_UPDATE_ALTERNATING;
+    /* The cost moves with every evaluation (otk_cost_points_set): the
+     * solver must run on it, not on a backend's copy. */
+    sp.backend = OTK_BACKEND_ONLINE;
     sp.tol = par.tol;
     sp.max_iter = par.max_iter;
     sp.threads = par.threads;

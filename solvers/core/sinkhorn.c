@@ -34,6 +34,54 @@ void otk_sinkhorn_params_default(otk_sinkhorn_params *params)
     params->rho_a = INFINITY;
     params->rho_b = INFINITY;
     params->no_annealing = 0;
+    params->backend = OTK_BACKEND_AUTO;
+    params->truncate = 12.0;
+}
+
+otk_status otk__backend_cost(otk_backend requested, double truncate, const otk_cost *cost,
+                             otk_backend *resolved, otk_cost **owned)
+{
+    *owned = NULL;
+    if (!otk_backend_name(requested))
+        return otk__fail(OTK_EPARAM, "params.backend = %d is not an otk_backend",
+                         (int)requested);
+    if (!(truncate > 0.0))
+        return otk__fail(OTK_EPARAM, "params.truncate = %g must be > 0 (INFINITY keeps every "
+                                     "block)",
+                         truncate);
+    const double *xs, *ys;
+    size_t d;
+    otk_ground ground;
+    double power;
+    const int points = otk__points_coordinates(cost, &xs, &ys, &d, &ground, &power);
+    const int is_dense = strcmp(cost->ops->kind, "dense") == 0 || otk_cost_cache_bytes(cost);
+    switch (requested) {
+    case OTK_BACKEND_AUTO:
+        /* Only where it pays: every smaller problem runs the cost as given. */
+        if (points && d <= 3 && ground != OTK_GROUND_L1 && !otk_cost_cache_bytes(cost) &&
+            (double)cost->n * (double)cost->m >= OTK_BACKEND_AUTO_PAIRS) {
+            *resolved = OTK_BACKEND_MULTISCALE;
+            return otk__cost_multiscale(owned, cost, truncate);
+        }
+        *resolved = is_dense ? OTK_BACKEND_DENSE : OTK_BACKEND_ONLINE;
+        return OTK_SUCCESS;
+    case OTK_BACKEND_ONLINE:
+        *resolved = OTK_BACKEND_ONLINE;
+        return OTK_SUCCESS;
+    case OTK_BACKEND_DENSE:
+        *resolved = OTK_BACKEND_DENSE;
+        if (is_dense)
+            return OTK_SUCCESS;
+        if (!points)
+            return otk__fail(OTK_EUNSUPPORTED, "backend dense: needs a dense cost or a float64 "
+                                               "point-cloud cost (the cost is \"%s\")",
+                             cost->ops->kind);
+        return otk__points_copy_kept(cost, owned);
+    case OTK_BACKEND_MULTISCALE:
+        *resolved = OTK_BACKEND_MULTISCALE;
+        return otk__cost_multiscale(owned, cost, truncate);
+    }
+    return OTK_SUCCESS;
 }
 
 /* Carve a problem's arrays out of the workspace at *w. */
@@ -87,6 +135,20 @@ static otk_status alloc_problems(otk_sinkhorn **out, const otk_cost *const *cost
     if (!(par.rho_b > 0.0))
         return otk__fail(OTK_EPARAM, "params.rho_b = %g must be > 0 (INFINITY = balanced)",
                          par.rho_b);
+    otk_backend backend = OTK_BACKEND_ONLINE;
+    otk_cost *owned = NULL;
+    const otk_cost *own_costs[1];
+    /* The coupled solvers of the clients bring the costs their backend
+     * chose (solvers/clients/divergence.c). */
+    if (k == 1) {
+        if ((st = otk__backend_cost(par.backend, par.truncate, cost, &backend, &owned)))
+            return st;
+        if (owned) {
+            own_costs[0] = owned;
+            costs = own_costs;
+            cost = owned;
+        }
+    }
     double rho_a = par.rho_a, rho_b = par.rho_b;
     if (par.reach > 0.0)
         rho_a = rho_b = pow(par.reach, rp.p);
@@ -99,12 +161,18 @@ static otk_status alloc_problems(otk_sinkhorn **out, const otk_cost *const *cost
      * problem's potentials and workspace: at most 6 + 5·2 per side. */
     const size_t per_side = 6 + 5 * (size_t)(k > 1 ? 2 : 1);
     const size_t limit = SIZE_MAX / per_side / sizeof(double);
-    if (m > limit || n > limit - m)
+    if (m > limit || n > limit - m) {
+        otk_cost_free(owned);
         return otk__fail(OTK_ENOMEM, "%s: workspace for n = %zu, m = %zu overflows size_t", fn, n,
                          m);
+    }
     otk_sinkhorn *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        otk_cost_free(owned);
         return otk__fail(OTK_ENOMEM, "%s: out of memory", fn);
+    }
+    s->owned_cost = owned;
+    s->backend = backend;
     s->block = malloc(per_side * (n + m) * sizeof(double));
     /* The reserve is allocated with the solver, not grown afterwards: a
      * failure here is the caller's OTK_ENOMEM, and set_eps keeps its promise
@@ -187,6 +255,7 @@ void otk_sinkhorn_free(otk_sinkhorn *s)
         return;
     free(s->block);
     free(s->eps_list);
+    otk_cost_free(s->owned_cost);
     free(s);
 }
 
@@ -244,6 +313,11 @@ static void restart(otk_sinkhorn *s)
         pr->f_fresh = 0;
         pr->rows_ready = 0;
         pr->omega = 1.0;
+        pr->level = 0;
+        pr->coarse_ran = 0;
+        pr->mask_eps = INFINITY;
+        if (pr->cost->ops->coarsen)
+            pr->cost->ops->coarsen(pr->cost);
     }
     s->stage = STAGE_RUNNING;
     s->started = 0;
@@ -319,6 +393,16 @@ otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double *f, const d
     s->step = s->n_eps - 1; /* straight to the target ε */
     s->prob[0].f_fresh = 0;
     s->prob[0].rows_ready = 0;
+    /* A multiscale cost truncates from the caller's potentials. */
+    for (int q = 0; q < s->n_prob; q++) {
+        problem *pr = &s->prob[q];
+        if (!pr->cost->ops->refine)
+            continue;
+        pr->cost->ops->refine(pr->cost, 0.0, s->eps, pr->f, pr->g, pr->a, pr->b, 1.0, 1.0,
+                              s->threads);
+        pr->level = 1;
+        pr->mask_eps = s->eps;
+    }
     s->error = NAN;
     s->best_error = INFINITY;
     s->final_status = OTK_CONTINUE;
@@ -644,6 +728,60 @@ static void relax_adapt(otk_sinkhorn *s, double err)
     s->win_start = k;
 }
 
+/* Multiscale costs (docs/math.md A.11), before the updates at `e`: stay at
+ * the cluster level while e is above both the cost's cell scale and the
+ * target ε; on the first e below, jump to the points — extrapolate the
+ * cluster potentials of the last update (at s->last_eps) and keep the blocks
+ * the truncation rule keeps at e — and at every later, smaller e draw the
+ * blocks again from the current potentials.  Without a cluster-level update
+ * to extrapolate from (no annealing, a start below the cell scale) every
+ * block is kept. */
+static void set_levels(otk_sinkhorn *s, double e)
+{
+    for (int q = 0; q < s->n_prob; q++) {
+        problem *pr = &s->prob[q];
+        const otk_cost *c = pr->cost;
+        if (!c->ops->refine)
+            continue;
+        if (pr->level == 0) {
+            if (e > c->coarse_eps && e > s->eps)
+                continue;
+            const double ex = pr->coarse_ran ? s->last_eps : 0.0;
+            c->ops->refine(c, ex, pr->coarse_ran ? e : 0.0, pr->f, pr->g, pr->a, pr->b,
+                           otk__kappa(ex, pr->rho_a), otk__kappa(ex, pr->rho_b), s->threads);
+            pr->level = 1;
+            pr->mask_eps = e;
+            pr->f_fresh = 0;
+        } else if (e < pr->mask_eps && pr->coarse_ran) {
+            c->ops->refine(c, 0.0, e, pr->f, pr->g, pr->a, pr->b, 1.0, 1.0, s->threads);
+            pr->mask_eps = e;
+        }
+    }
+}
+
+/* After updates at the cluster level: there is something to extrapolate. */
+static void note_coarse(otk_sinkhorn *s)
+{
+    for (int q = 0; q < s->n_prob; q++)
+        if (s->prob[q].level == 0)
+            s->prob[q].coarse_ran = 1;
+}
+
+double otk__sinkhorn_truncation(otk_sinkhorn *s)
+{
+    double worst = 0.0;
+    for (int q = 0; q < s->n_prob; q++) {
+        const problem *pr = &s->prob[q];
+        if (!pr->cost->ops->truncation_bound || pr->level == 0)
+            continue;
+        const double t = pr->cost->ops->truncation_bound(pr->cost, s->eps, pr->f, pr->g, pr->a,
+                                                         pr->b, s->threads) /
+                         pr->mass_a;
+        worst = t > worst || isnan(t) ? t : worst;
+    }
+    return worst;
+}
+
 static otk_status finish(otk_sinkhorn *s, otk_status st)
 {
     s->stage = STAGE_DONE;
@@ -676,18 +814,23 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
         } else {
             /* GeomLoss initialisation: one parallel soft-min from zero
              * potentials at the first ε of the list. */
+            set_levels(s, s->eps_list[0]);
             for (int q = 0; q < s->n_prob; q++)
                 replace(s, &s->prob[q], s->eps_list[0]);
+            note_coarse(s);
+            s->last_eps = s->eps_list[0];
         }
     }
 
     /* Annealing (and the whole fixed schedule): one update per listed ε. */
     if (fixed ? s->step <= last : s->step < last) {
         const double e = s->eps_list[s->step];
+        set_levels(s, e);
         for (int q = 0; q < s->n_prob; q++) {
             s->prob[q].omega = 1.0; /* the relaxation is for the target ε */
             update(s, &s->prob[q], e, 0);
         }
+        note_coarse(s);
         s->last_eps = e;
         s->step++;
         s->iterations++;
@@ -714,6 +857,7 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
     /* At the target ε: measure the current potentials with the soft-mins the
      * next update needs anyway, stop or update. */
     const double eps = s->eps;
+    set_levels(s, eps);
     const double err = measure_all(s, eps, 0);
     if (isnan(err))
         return finish(s, otk__fail(OTK_ENUMERIC, "marginal error is NaN at eps = %g", eps));

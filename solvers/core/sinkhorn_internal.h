@@ -34,10 +34,17 @@ typedef struct {
      * also takes the optimal translation of the unbalanced dual. */
     double omega;
     int relax, translate;
+    /* Multiscale costs (docs/math.md A.11): the level (0 clusters, 1
+     * points), whether a cluster-level update ran, and the ε of the blocks
+     * kept (INFINITY before the point level). */
+    int level, coarse_ran;
+    double mask_eps;
 } problem;
 
 struct otk_sinkhorn {
     const otk_cost *cost; /* prob[0].cost */
+    otk_cost *owned_cost; /* the backend's copy of the caller's cost, or NULL */
+    otk_backend backend;  /* resolved */
     otk_sinkhorn_params par;
     size_t n, m;
     int threads;

@@ -117,6 +117,8 @@ otk_status otk_sinkhorn_get_result(otk_sinkhorn *s, otk_sinkhorn_result *res)
     res->annealing_iterations = s->annealing_iterations;
     res->status = s->stage == STAGE_DONE ? s->final_status : OTK_CONTINUE;
     res->update = s->par.update; /* resolved at alloc: never OTK_UPDATE_AUTO */
+    res->backend = s->backend;
+    res->truncation_bound = otk__sinkhorn_truncation(s);
     /* Finite potentials can still give infinite values when they have lost
      * their precision (|f|/ε beyond 2^53: the fixed schedule on strongly
      * unbalanced masses, ε below the cost's resolution): reported, never

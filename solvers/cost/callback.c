@@ -49,6 +49,7 @@ static void callback_destroy(otk_cost *c) { free(c); }
 static const struct otk_cost_ops callback_ops = {
     "callback", callback_softmin, callback_plan_reduce, callback_entry, callback_destroy,
     callback_tile,
+    NULL, NULL, NULL, /* single-level */
 };
 
 otk_status otk_cost_callback(otk_cost **out, size_t n, size_t m, otk_cost_fn fn, void *ctx,

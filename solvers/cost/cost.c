@@ -18,6 +18,7 @@ void otk__cost_init(otk_cost *c, const struct otk_cost_ops *ops, size_t n, size_
     c->diameter = 0.0;
     c->exponent = 1.0;
     c->fixed_eps = 0.0;
+    c->coarse_eps = 0.0;
     c->name = name;
 }
 
@@ -190,7 +191,7 @@ otk_status otk_cost_plan_reduce(const otk_cost *cost, int axis, double eps, cons
             return st;
         break;
     case OTK_REDUCE_GRAD:
-        if (strcmp(cost->ops->kind, "points") != 0)
+        if (otk__cost_points_dim(cost) == 0)
             return otk__fail(OTK_EUNSUPPORTED, "OTK_REDUCE_GRAD: a %s cost has no coordinates",
                              cost->ops->kind);
         if (k != otk__cost_points_dim(cost))

@@ -149,6 +149,7 @@ static void dense_destroy(otk_cost *c) { free(c); }
 
 static const struct otk_cost_ops dense_ops = {
     "dense", dense_softmin, dense_plan_reduce, dense_entry, dense_destroy, dense_row_tile,
+    NULL, NULL, NULL, /* single-level */
 };
 
 const double *otk__dense_matrix_view(const otk_cost *c, size_t *ld)

@@ -580,6 +580,7 @@ static void grid_destroy(otk_cost *c)
 
 static const struct otk_cost_ops grid_ops = {
     "grid", grid_softmin, grid_plan_reduce, grid_entry, grid_destroy, NULL,
+    NULL, NULL, NULL, /* single-level */
 };
 
 /* The smallest 2^a 3^b 5^c 7^d >= x: sizes FFTW handles fastest. */

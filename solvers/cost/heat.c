@@ -249,6 +249,7 @@ static void mesh_destroy(otk_cost *c)
 
 static const struct otk_cost_ops mesh_ops = {
     "mesh", mesh_softmin, mesh_plan_reduce, mesh_entry, mesh_destroy, NULL,
+    NULL, NULL, NULL, /* single-level */
 };
 
 void otk_heat_params_default(otk_heat_params *p)

@@ -436,6 +436,8 @@ static void place(points_cost *pc, const double *x, const double *y)
 }
 
 static const struct otk_cost_ops points_ops;
+static points_cost *points_alloc(size_t n, size_t m, size_t d, otk_ground ground, double power,
+                                 int single);
 
 otk_status otk_cost_points_set(otk_cost *c, const double *x, const double *y)
 {
@@ -454,10 +456,55 @@ otk_status otk_cost_points_set(otk_cost *c, const double *x, const double *y)
     return OTK_SUCCESS;
 }
 
-size_t otk__cost_points_dim(const otk_cost *c) { return ((const points_cost *)c)->d; }
+size_t otk__cost_points_dim(const otk_cost *c)
+{
+    if (c->ops == &points_ops)
+        return ((const points_cost *)c)->d;
+    return otk__multiscale_dim(c);
+}
+
+otk_status otk__points_copy_kept(const otk_cost *c, otk_cost **out)
+{
+    const points_cost *src = (const points_cost *)c;
+    *out = NULL;
+    points_cost *pc = points_alloc(c->n, c->m, src->d, src->ground, src->power, 0);
+    if (!pc)
+        return otk__fail(OTK_ENOMEM, "backend dense: out of memory for %zu + %zu points", c->n,
+                         c->m);
+    memcpy(pc->xs, src->xs, c->n * src->d * sizeof *pc->xs);
+    memcpy(pc->ys, src->ys, c->m * src->d * sizeof *pc->ys);
+    pc->base.diameter = c->diameter;
+    otk_status st;
+    if (otk__array_overflows(c->n, c->m, sizeof(double)))
+        st = otk__fail(OTK_ENOMEM, "backend dense: the %zu×%zu cost matrix overflows size_t",
+                       c->n, c->m);
+    else
+        st = otk_cost_points_cache(&pc->base, SIZE_MAX);
+    if (st) {
+        points_destroy(&pc->base);
+        return st;
+    }
+    *out = &pc->base;
+    return OTK_SUCCESS;
+}
+
+int otk__points_coordinates(const otk_cost *c, const double **xs, const double **ys, size_t *d,
+                            otk_ground *ground, double *power)
+{
+    if (!c || c->ops != &points_ops || ((const points_cost *)c)->xs32)
+        return 0;
+    const points_cost *pc = (const points_cost *)c;
+    *xs = pc->xs;
+    *ys = pc->ys;
+    *d = pc->d;
+    *ground = pc->ground;
+    *power = pc->power;
+    return 1;
+}
 
 static const struct otk_cost_ops points_ops = {
     "points", points_softmin, points_plan_reduce, points_entry, points_destroy, points_tile,
+    NULL, NULL, NULL, /* single-level */
 };
 
 const double *otk__points_matrix_view(const otk_cost *c)

@@ -138,6 +138,7 @@ static void sparse_destroy(otk_cost *c)
 
 static const struct otk_cost_ops sparse_ops = {
     "sparse", sparse_softmin, sparse_plan_reduce, sparse_entry, sparse_destroy, NULL,
+    NULL, NULL, NULL, /* single-level */
 };
 
 size_t otk_cost_sparse_nnz(const otk_cost *cost)

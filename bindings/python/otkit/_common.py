@@ -51,6 +51,10 @@ def update_code(update):
     return choice(update, "update", "update")
 
 
+def backend_code(backend):
+    return choice(backend, "backend", "backend")
+
+
 def points(arr, name):
     """Points as an (n, d) array: a 1-D array is n points on the line.
     Only the dimension is changed here; the dtype/contiguity conversion (and its

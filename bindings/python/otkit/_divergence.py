@@ -6,8 +6,9 @@ import numpy as np
 
 from . import _otkit
 from ._common import exclusive, eps_blur, matrix_exponent, scale_options
-from ._common import (points, schedule_code, update_code, positive_or_zero, warn_not_converged,
-                      as_float, as_int, grad_names, single_precision, batch_arrays, is_batch)
+from ._common import (points, schedule_code, update_code, backend_code, positive_or_zero,
+                      warn_not_converged, as_float, as_int, grad_names, single_precision,
+                      batch_arrays, is_batch)
 
 __all__ = ["divergence", "divergence_matrix", "DivergenceResult", "DivergenceBatchResult",
            "Divergence", "geomloss_cost"]
@@ -32,6 +33,9 @@ class DivergenceResult:
     iterations, annealing_iterations, status (0 ok, 1 not converged).
     update           the update rule run ("symmetric", "accelerated", ...;
                      update="auto" resolved, the fixed schedule symmetric).
+    backend          the backend run ("online", "dense" or "multiscale").
+    truncation_bound multiscale: an upper bound on the plan mass of the dropped
+                     blocks relative to the mass (docs/math.md A.11); 0 otherwise.
     grad_a, grad_b   dS/da (n), dS/db (m), or None.
     grad_x, grad_y   dS/dx (n, d), dS/dy (m, d), or None.
     The gradients are float32 arrays for a single-precision solve (float32
@@ -139,7 +143,7 @@ def _exponent(p, exponent):
 
 def _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, update,
              diameter, exponent, tol, max_iter, threads, cache_mb=0, relative_eps=None,
-             relative_to=None, scale_cost=None):
+             relative_to=None, scale_cost=None, backend="auto", truncate=12.0):
     exclusive("eps", eps, "blur", blur)
     scale_kw = scale_options(eps, blur, relative_eps, relative_to, scale_cost)
     exclusive("reach", reach, "rho", rho)
@@ -158,6 +162,7 @@ def _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, u
                 p=positive_or_zero(exponent, "p"), debias=bool(debias),
                 tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
                 threads=as_int(threads, "threads"), cache_mb=as_float(cache_mb, "cache_mb"),
+                backend=backend_code(backend), truncate=as_float(truncate, "truncate"),
                 **scale_kw)
 
 
@@ -170,10 +175,10 @@ class Divergence:
                  rho=None, scaling=0.5, debias=True, schedule="converge", update="auto",
                  diameter=None, exponent=None, tol=1e-6, max_iter=10000, threads=0,
                  warn=True, cache_mb=0, dtype=None, relative_eps=None, relative_to=None,
-                 scale_cost=None):
+                 scale_cost=None, backend="auto", truncate=12.0):
         kw = _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule,
                       update, diameter, exponent, tol, max_iter, threads, cache_mb,
-                      relative_eps, relative_to, scale_cost)
+                      relative_eps, relative_to, scale_cost, backend, truncate)
         self._tol, self._max_iter, self._warn = kw["tol"], kw["max_iter"], warn
         x, y = points(x, "x"), points(y, "y")
         self._obj = _otkit.Divergence(x, y, single=single_precision(x, y, dtype), **kw)
@@ -304,7 +309,7 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
                reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
                update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
                threads=0, grad=False, warn=True, cache_mb=0, dtype=None, relative_eps=None,
-               relative_to=None, scale_cost=None):
+               relative_to=None, scale_cost=None, backend="auto", truncate=12.0):
     """The debiased Sinkhorn divergence between point clouds (GeomLoss's
     SamplesLoss("sinkhorn")):
 
@@ -358,19 +363,39 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
              exponentials in float32 (docs/math.md A.7 measures the error:
              ~1e-7 relative on the value, ~1e-6 on gradients); gradients and
              potentials are returned as float32.  Weights stay float64.
+    backend  "auto" (default), "online", "dense" or "multiscale" (otk_backend,
+             docs/math.md A.11): multiscale clusters clouds in d <= 3, anneals on
+             the clusters, then keeps only the blocks of cluster pairs that the
+             truncation rule keeps; auto picks it for float64 clouds in d <= 3
+             with n*m >= 1e8, online otherwise.  An object with backend dense or
+             multiscale refuses set_points.
+    truncate multiscale: keep the blocks whose bound of f + g - C is >= -truncate*eps
+             (> 0, math.inf keeps every block; default 12).  The result's
+             truncation_bound bounds the dropped plan mass relative to the
+             mass at the returned potentials; result.backend names the backend
+             run.
     The GIL is released during the solve.  Returns a DivergenceResult
     (result.value, float(result)).  Bad input raises ValueError naming the
     argument; not converging warns otkit.ConvergenceWarning.
     """
     if is_batch(x, y):
+        for name, v in (("relative_eps", relative_eps), ("scale_cost", scale_cost)):
+            if v is not None:
+                raise ValueError("%s is not supported for a batch of problems" % name)
+        if backend != "auto":
+            raise ValueError("backend is not supported for a batch of problems")
         kw = _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, update,
                       diameter, exponent, tol, max_iter, threads, cache_mb)
+        for key in ("relative_eps", "relative_to", "scale_cost", "scale_cost_stat", "backend",
+                    "truncate"):
+            kw.pop(key, None)
         return _divergence_batch(x, y, a, b, grad, warn, dtype, kw)
     div = Divergence(x, y, blur=blur, p=p, cost=cost, power=power, eps=eps, reach=reach,
                      rho=rho, scaling=scaling, debias=debias, schedule=schedule, update=update,
                      diameter=diameter, exponent=exponent, tol=tol, max_iter=max_iter,
                      threads=threads, warn=warn, cache_mb=cache_mb, dtype=dtype,
-                     relative_eps=relative_eps, relative_to=relative_to, scale_cost=scale_cost)
+                     relative_eps=relative_eps, relative_to=relative_to, scale_cost=scale_cost,
+                     backend=backend, truncate=truncate)
     return div._solve(a, b, grad, stacklevel=4)
 
 

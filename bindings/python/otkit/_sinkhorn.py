@@ -5,7 +5,7 @@ import numpy as np
 
 from . import _otkit
 from ._common import exclusive, eps_blur, matrix_exponent, scale_options
-from ._common import (points, schedule_code, update_code, positive_or_zero,
+from ._common import (points, schedule_code, update_code, backend_code, positive_or_zero,
                       warn_not_converged, choice, as_float, as_int, single_precision,
                       batch_arrays, is_batch)
 
@@ -30,7 +30,10 @@ class SinkhornResult:
     converged, stopped (the callback stopped the solve), warm_start (init was
     given), update (the update rule run: "symmetric", "accelerated", ...,
     update="auto" resolved), scale_cost (scale_cost's s, 1 when not set: eps,
-    rho and the values are in units of C), and history (with history=True: the marginal
+    rho and the values are in units of C), backend (the backend run: "online",
+    "dense" or "multiscale"), truncation_bound (multiscale: the plan mass of the
+    dropped blocks at most this fraction of sum(a); 0 otherwise), and history
+    (with history=True: the marginal
     error of every measurement at the target eps, in order, a float64 array;
     else None).
 
@@ -148,7 +151,7 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              update="auto", scaling=0.5, diameter=None, p=None, tol=1e-6, max_iter=10000,
              no_annealing=False, threads=0, warn=True, dtype=None, init=None,
              callback=None, history=False, relative_eps=None, relative_to=None,
-             scale_cost=None):
+             scale_cost=None, backend="auto", truncate=12.0):
     """Entropic OT between weights a (n) and b (m) with log-domain Sinkhorn.
 
     The cost is either a dense matrix C (n, m), in cost units, or two point
@@ -226,6 +229,16 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              is measured too, so the sequence can jump where it starts; at
              max_iter the last entry is the best iterate's error).
 
+    backend  "auto" (default), "online", "dense" or "multiscale" (otk_backend,
+             docs/math.md A.11): multiscale clusters point clouds in d <= 3,
+             anneals on the clusters and then evaluates only the blocks of
+             cluster pairs kept by the truncation rule; auto picks it for
+             float64 clouds in d <= 3 with n*m >= 1e8, online otherwise.
+    truncate multiscale: keep the blocks whose bound of f + g - C is >= -truncate*eps
+             (> 0, math.inf keeps every block; default 12).  result.backend
+             names the backend run, result.truncation_bound bounds the plan
+             mass of the dropped blocks relative to sum(a).
+
     The GIL is released during the updates (with a callback or history,
     around each update).  Returns a SinkhornResult.
     Raises ValueError (bad input, naming the argument), MemoryError, or
@@ -248,7 +261,8 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
         scaling=as_float(scaling, "scaling"),
         diameter=positive_or_zero(diameter, "diameter"), p=positive_or_zero(p, "p"),
         tol=as_float(tol, "tol"), max_iter=as_int(max_iter, "max_iter"),
-        no_annealing=int(bool(no_annealing)), threads=as_int(threads, "threads"), **scale_kw)
+        no_annealing=int(bool(no_annealing)), threads=as_int(threads, "threads"),
+        backend=backend_code(backend), truncate=as_float(truncate, "truncate"), **scale_kw)
     if rho is not None:
         kw["rho_a"] = kw["rho_b"] = as_float(rho, "rho")
     if rho_a is not None:
@@ -264,6 +278,14 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
                 raise ValueError("%s is not supported for a batch of problems" % name)
         if history:
             raise ValueError("history is not supported for a batch of problems")
+        for name, v in (("relative_eps", relative_eps), ("scale_cost", scale_cost)):
+            if v is not None:
+                raise ValueError("%s is not supported for a batch of problems" % name)
+        if backend != "auto":
+            raise ValueError("backend is not supported for a batch of problems")
+        for key in ("relative_eps", "relative_to", "scale_cost", "scale_cost_stat", "backend",
+                    "truncate"):
+            kw.pop(key, None)
         single = single_precision(np.asarray(x), np.asarray(y), dtype)
         x, y, a, b = batch_arrays(x, y, a, b, single)
         info = _otkit.sinkhorn_batch(x, y, a, b, single=single, **kw)

@@ -86,12 +86,12 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
                              "schedule", "update", "scaling", "diameter", "p", "debias", "tol",
                              "max_iter", "threads", "C_xy", "C_xx", "C_yy", "cache_mb", "single",
                              "relative_eps", "relative_to", "scale_cost", "scale_cost_stat",
-                             NULL};
+                             "backend", "truncate", NULL};
     PyObject *xobj = Py_None, *yobj = Py_None, *cobjs[3] = {Py_None, Py_None, Py_None};
     const char *cost_name = "half-sqeuclidean";
     double power = 0.0, cache_mb = 0.0;
     otk_divergence_params par;
-    int schedule, update, st, single = 0, relative_to;
+    int schedule, update, backend, st, single = 0, relative_to;
     otk_ground ground;
     PyArrayObject *x, *y;
     otk_divergence *div = NULL;
@@ -104,15 +104,18 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
     schedule = (int)par.schedule;
     update = (int)par.update;
     relative_to = (int)par.relative_to;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$sdddddiidddpdiiOOOdpdidi", kwlist, &xobj,
+    backend = (int)par.backend;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO$sdddddiidddpdiiOOOdpdidiid", kwlist, &xobj,
                                      &yobj, &cost_name, &power, &par.eps, &par.blur, &par.rho,
                                      &par.reach, &schedule, &update, &par.scaling,
                                      &par.diameter, &par.p, &par.debias, &par.tol,
                                      &par.max_iter, &par.threads, &cobjs[0], &cobjs[1],
                                      &cobjs[2], &cache_mb, &single, &par.relative_eps,
-                                     &relative_to, &par.scale_cost, &par.scale_cost_stat))
+                                     &relative_to, &par.scale_cost, &par.scale_cost_stat,
+                                     &backend, &par.truncate))
         return -1;
     par.relative_to = (otk_relative_to)relative_to;
+    par.backend = (otk_backend)backend;
     if (otkpy_cache_bytes(cache_mb, &par.cache_bytes) < 0)
         return -1;
     par.schedule = (otk_schedule)schedule;
@@ -224,12 +227,13 @@ static PyObject *divergence_solve(DivergenceObject *self, PyObject *args, PyObje
     if (st < 0)
         return otkpy_raise_status(st);
     self->solved = 1;
-    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s,s:d}", "divergence",
+    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s,s:d,s:s,s:d}", "divergence",
                          r.divergence, "eps", r.eps, "rho", r.rho, "mass_a", r.mass_a, "mass_b",
                          r.mass_b, "marginal_error", r.marginal_error, "iterations",
                          r.iterations, "annealing_iterations", r.annealing_iterations, "status",
                          (int)r.status, "update", otk_update_name(r.update), "scale_cost",
-                         r.scale_cost);
+                         r.scale_cost, "backend", otk_backend_name(r.backend),
+                         "truncation_bound", r.truncation_bound);
 }
 
 typedef otk_status (*grad_fn)(otk_divergence *, double *);

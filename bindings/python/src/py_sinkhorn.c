@@ -38,12 +38,13 @@ static int sinkhorn_init(SinkhornObject *self, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"C", "x", "y", "cost", "power", "eps", "blur", "rho_a", "rho_b",
                              "reach", "schedule", "update", "scaling", "diameter", "p", "tol",
                              "max_iter", "no_annealing", "threads", "single", "relative_eps",
-                             "relative_to", "scale_cost", "scale_cost_stat", NULL};
+                             "relative_to", "scale_cost", "scale_cost_stat", "backend",
+                             "truncate", NULL};
     PyObject *Cobj = Py_None, *xobj = Py_None, *yobj = Py_None;
     const char *cost_name = "sqeuclidean";
     double power = 0.0;
     otk_sinkhorn_params par;
-    int schedule, update, st, single = 0, relative_to;
+    int schedule, update, backend, st, single = 0, relative_to;
     PyArrayObject *x = NULL, *y = NULL;
     otk_cost *cost = NULL;
     otk_sinkhorn *solver = NULL;
@@ -58,17 +59,19 @@ static int sinkhorn_init(SinkhornObject *self, PyObject *args, PyObject *kwds)
     schedule = (int)par.schedule;
     update = (int)par.update;
     relative_to = (int)par.relative_to;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOsddddddiiddddiiipdidi", kwlist, &Cobj,
+    backend = (int)par.backend;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOsddddddiiddddiiipdidiid", kwlist, &Cobj,
                                      &xobj, &yobj, &cost_name, &power, &par.eps, &par.blur,
                                      &par.rho_a, &par.rho_b, &par.reach, &schedule, &update,
                                      &par.scaling, &par.diameter, &par.p, &par.tol,
                                      &par.max_iter, &par.no_annealing, &par.threads, &single,
                                      &par.relative_eps, &relative_to, &par.scale_cost,
-                                     &par.scale_cost_stat))
+                                     &par.scale_cost_stat, &backend, &par.truncate))
         return -1;
     par.relative_to = (otk_relative_to)relative_to;
     par.schedule = (otk_schedule)schedule;
     par.update = (otk_update)update;
+    par.backend = (otk_backend)backend;
 
     if (Cobj != Py_None) {
         if (xobj != Py_None || yobj != Py_None) {
@@ -154,13 +157,14 @@ static int sinkhorn_ready(SinkhornObject *self, int need_solved)
 
 static PyObject *result_dict(const otk_sinkhorn_result *r)
 {
-    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s,s:d}", "ot_kl",
-                         r->ot_kl, "ot_ent", r->ot_ent, "ot_lin", r->ot_lin, "eps", r->eps,
-                         "rho_a", r->rho_a, "rho_b", r->rho_b, "mass_a", r->mass_a, "mass_b",
-                         r->mass_b, "marginal_error", r->marginal_error, "iterations",
+    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s,s:d,s:s,s:d}",
+                         "ot_kl", r->ot_kl, "ot_ent", r->ot_ent, "ot_lin", r->ot_lin, "eps",
+                         r->eps, "rho_a", r->rho_a, "rho_b", r->rho_b, "mass_a", r->mass_a,
+                         "mass_b", r->mass_b, "marginal_error", r->marginal_error, "iterations",
                          r->iterations, "annealing_iterations", r->annealing_iterations,
                          "status", (int)r->status, "update", otk_update_name(r->update),
-                         "scale_cost", r->scale_cost);
+                         "scale_cost", r->scale_cost, "backend", otk_backend_name(r->backend),
+                         "truncation_bound", r->truncation_bound);
 }
 
 /* Iterate one update at a time (the GIL released around each), calling
