@@ -138,8 +138,10 @@ load_map <- function(path) {
 entropic_map_fit <- function(x, y, a = NULL, b = NULL, eps = NULL, blur = NULL,
                              cost = "sqeuclidean", power = NULL, schedule = "converge",
                              scaling = 0.5, tol = 1e-6, max_iter = 10000L, threads = 0L,
-                             warn = TRUE) {
+                             warn = TRUE, relative_eps = NULL, relative_to = NULL,
+                             scale_cost = NULL) {
     .otk_exclusive("eps", eps, "blur", blur)
+    scale <- .otk_scale_opt(eps, blur, relative_eps, relative_to, scale_cost)
     .otk_flag(warn, "warn")
     x <- .otk_points(x, "x")
     y <- .otk_points(y, "y")
@@ -152,6 +154,7 @@ entropic_map_fit <- function(x, y, a = NULL, b = NULL, eps = NULL, blur = NULL,
                 schedule = .otk_choice(schedule, "schedule", "schedule"),
                 scaling = .otk_num(scaling, "scaling"), tol = .otk_num(tol, "tol"),
                 max_iter = .otk_int(max_iter, "max_iter"), threads = .otk_int(threads, "threads"))
+    opt <- c(opt, scale)
     T <- .otk_entropic_map(.Call(otkr_entropic_map_new, x, y, .otk_weights(a, nrow(x), "a"),
                                  .otk_weights(b, nrow(y), "b"), NULL, cost, opt))
     if (isTRUE(warn) && T$status == 1L) {

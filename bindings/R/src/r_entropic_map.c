@@ -52,6 +52,7 @@ SEXP otkr_entropic_map_new(SEXP x, SEXP y, SEXP a, SEXP b, SEXP g, SEXP cost, SE
         par.tol = otkr_opt_num(opt, "tol");
         par.max_iter = otkr_opt_int(opt, "max_iter");
         par.threads = otkr_opt_int(opt, "threads");
+        OTKR_READ_SCALE(opt, &par);
         st = otk_entropic_map_fit(&T, n, m, d, xr, yr, otkr_vector_opt(a, "a", n),
                                   otkr_vector_opt(b, "b", m), ground, power, &par);
     }

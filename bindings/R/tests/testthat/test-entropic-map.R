@@ -81,3 +81,23 @@ test_that("bad entropic map input is an error naming the argument", {
     expect_warning(entropic_map_fit(pr$x, pr$y, eps = 0.01, max_iter = 2L),
                    class = "otkit_convergence_warning")
 })
+
+test_that("relative_eps and scale_cost match otk entropic-map's", {
+    pr <- make_problem(26L)
+    set.seed(27)
+    z <- matrix(rnorm(12), 4, 3)
+    fz <- write_csv(file.path(pr$dir, "z.csv"), z)
+    ref <- otk_csv_out(c("entropic-map", pr$fx, pr$fy, fz, "--relative-eps", "0.05",
+                         "--relative-to", "median", "--tol", "1e-10"))
+    T <- entropic_map_fit(pr$x, pr$y, relative_eps = 0.05, relative_to = "median", tol = 1e-10)
+    C <- outer(rowSums(pr$x^2), rowSums(pr$y^2), "+") - 2 * pr$x %*% t(pr$y)
+    expect_equal(T$eps, 0.05 * stats::median(C), tolerance = 1e-12)
+    expect_close(predict(T, z), ref, rtol = 1e-12)
+    ref <- otk_csv_out(c("entropic-map", pr$fx, pr$fy, fz, "--eps", "0.1", "--scale-cost",
+                         "2.5", "--tol", "1e-10"))
+    T <- entropic_map_fit(pr$x, pr$y, eps = 0.1, scale_cost = 2.5, tol = 1e-10)
+    expect_equal(T$eps, 0.25, tolerance = 1e-15)
+    expect_close(predict(T, z), ref, rtol = 1e-12)
+    expect_error(entropic_map_fit(pr$x, pr$y, eps = 0.1, relative_eps = 0.05),
+                 "eps and relative_eps")
+})
