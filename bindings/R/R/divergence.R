@@ -191,6 +191,24 @@ divergence_potentials <- function(div) {
     .Call(otkr_divergence_query, div$ptr, 0L, as.integer(div$shape))
 }
 
+# The plan of the cross problem at the last solve, never formed: P %*% M
+# (M: m rows), t(P) %*% M (transpose = TRUE; M: n rows), and the barycentric
+# projection (P %*% Y) / rowSums(P) (Y: m rows, usually the y of the solve).
+divergence_plan_apply <- function(div, M, transpose = FALSE) {
+    .otk_is_div(div)
+    transpose <- .otk_flag(transpose, "transpose")
+    if (is.null(dim(M)) && is.numeric(M)) M <- matrix(M, ncol = 1L)
+    M <- .otk_matrix(M, "M")
+    .Call(otkr_divergence_plan, div$ptr, M, if (transpose) 1L else 0L, as.integer(div$shape))
+}
+
+divergence_barycentric <- function(div, Y) {
+    .otk_is_div(div)
+    if (is.null(dim(Y)) && is.numeric(Y)) Y <- matrix(Y, ncol = 1L)
+    Y <- .otk_matrix(Y, "Y")
+    .Call(otkr_divergence_plan, div$ptr, Y, 2L, as.integer(div$shape))
+}
+
 divergence_transport_cost <- function(div) {
     .otk_is_div(div)
     .Call(otkr_divergence_query, div$ptr, 1L, as.integer(div$shape))

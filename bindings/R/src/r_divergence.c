@@ -259,6 +259,27 @@ SEXP otkr_divergence_solve(SEXP ptr, SEXP a, SEXP b, SEXP shape, SEXP grad)
                              (size_t)INTEGER(shape)[2], grad, R_NilValue);
 }
 
+/* what: 0 P M (M has m rows), 1 t(P) M (n rows), 2 the barycentric
+ * projection of Y (m rows), for the cross problem's plan at the last solve. */
+SEXP otkr_divergence_plan(SEXP ptr, SEXP M, SEXP what, SEXP shape)
+{
+    otk_divergence *div = div_of(ptr);
+    size_t n = (size_t)INTEGER(shape)[0], m = (size_t)INTEGER(shape)[1], r, k;
+    const int w = Rf_asInteger(what);
+    const size_t rows = w == 1 ? n : m, out_rows = w == 1 ? m : n;
+    const char *name = w == 2 ? "Y" : "M";
+    const double *Mr = otkr_rowmajor(M, name, &r, &k, 0);
+    double *out;
+    if (r != rows)
+        Rf_errorcall(R_NilValue, "otkit: %s has %zu rows, expected %zu", name, r, rows);
+    out = otkr_scratch(out_rows * k);
+    if (w == 2)
+        otkr_check(otk_divergence_barycentric(div, k, Mr, out));
+    else
+        otkr_check(otk_divergence_plan_apply(div, w, k, Mr, out));
+    return otkr_matrix_out(out, out_rows, k);
+}
+
 /* what: 0 potentials (list f_ba, g_ab, f_aa, g_bb), 1 the transport cost,
  * 2 displacement_x, 3 displacement_y. */
 SEXP otkr_divergence_query(SEXP ptr, SEXP what, SEXP shape)

@@ -95,3 +95,20 @@ test_that("bad divergence object input is an error naming the argument", {
     expect_error(divergence_solve(list()), "div must be an otkit divergence object")
     expect_error(Divergence(pr$x, pr$y, eps = 0.1, blur = 0.1), "eps and blur exclude")
 })
+
+test_that("the object's plan products equal the dense plan of divergence(plan = TRUE)", {
+    set.seed(31)
+    x <- matrix(runif(24), 12, 2); y <- matrix(runif(20) + 0.3, 10, 2)
+    D <- Divergence(x, y, blur = 0.2, tol = 1e-10)
+    divergence_solve(D)
+    P <- divergence(x, y, blur = 0.2, tol = 1e-10, plan = TRUE)$plan
+    M <- matrix(rnorm(30), 10, 3); U <- matrix(rnorm(24), 12, 2)
+    expect_equal(dim(P), c(12L, 10L))
+    expect_lte(max(abs(divergence_plan_apply(D, M) - P %*% M)), 1e-14 * max(abs(P %*% M)))
+    expect_lte(max(abs(divergence_plan_apply(D, U, transpose = TRUE) - t(P) %*% U)),
+               1e-14 * max(abs(t(P) %*% U)))
+    expect_equal(dim(divergence_plan_apply(D, M[, 1])), c(12L, 1L))
+    expect_lte(max(abs(divergence_barycentric(D, y) - (P %*% y) / rowSums(P))), 1e-13)
+    expect_error(divergence_plan_apply(D, U), "M has 12 rows, expected 10")
+    expect_error(divergence_barycentric(D, x), "Y has 12 rows, expected 10")
+})
