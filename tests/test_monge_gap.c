@@ -515,7 +515,8 @@ static int same_result(const otk_monge_gap_result *a, const otk_monge_gap_result
            memcmp(&a->eps, &b->eps, sizeof(double)) == 0 &&
            memcmp(&a->lower_bound, &b->lower_bound, sizeof(double)) == 0 &&
            memcmp(&a->marginal_error, &b->marginal_error, sizeof(double)) == 0 &&
-           a->iterations == b->iterations;
+           memcmp(&a->truncation_bound, &b->truncation_bound, sizeof(double)) == 0 &&
+           a->iterations == b->iterations && a->backend == b->backend;
 }
 
 START_TEST(test_monge_gap_workspace_equals_one_shot)
@@ -651,6 +652,158 @@ START_TEST(test_monge_gap_threads_do_not_change_results)
     free(tx);
     free(g1);
     free(g2);
+}
+END_TEST
+
+/* The multiscale backend (docs/math.md A.11, C.6) against the untruncated
+ * on-the-fly solve of the same problem, with an absolute ε small against the
+ * clouds.  In 2-D a contraction with a twist (x and T(x) fill different
+ * boxes) on 1500 points makes about 23 clusters a side, and blocks are
+ * dropped; in 3-D a shear of the unit cube (both clouds fill it: no sparse
+ * cluster at the edge of a cloud, whose fitted slopes make the bound loose)
+ * on 1000 points makes a 3×3×3 grid, where nearly every block is kept: the
+ * coarse-to-fine path.  Both solves stop at a marginal error of 1e-9, which
+ * fixes M̂ to about 1e-9 of the cost scale; the truncation moves it by an
+ * amount of order ε·truncation_bound (monge_gap.h).  Asserted: |ΔM̂| <=
+ * 2ε·bound + 1e-8·M̂, gradients to 1e-5 of their largest entry, bound in
+ * [0, 1e-3] (measured: 2-D ΔM̂ 2e-16 where 2ε·bound = 1e-8, gradients 2e-12
+ * of 3e-4; 3-D 7e-18 and 9e-18). */
+static void smooth_map(size_t n, size_t d, const double *x, double *tx)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < d; k++) {
+            const double *p = x + i * d;
+            tx[i * d + k] = d == 2 ? 0.2 + 0.7 * p[k] + 0.15 * sin(4.0 * p[(k + 1) % d])
+                                   : p[k] + 0.08 * sin(2.0 * M_PI * p[(k + 1) % d]);
+        }
+}
+
+START_TEST(test_monge_gap_multiscale_matches_online)
+{
+    const size_t d = (size_t)_i == 0 ? 2 : 3;
+    const size_t n = tk_quick() ? 500 : d == 2 ? 1500 : 1000;
+    tk_rng rng = tk_rng_seed(91 + (uint64_t)_i);
+    double *x = tk_alloc(n * d, sizeof *x), *tx = tk_alloc(n * d, sizeof *tx);
+    double *g[2], *gx[2];
+    tk_points_uniform(&rng, n, d, x);
+    smooth_map(n, d, x, tx);
+    otk_monge_gap_result r[2];
+    for (int k = 0; k < 2; k++) {
+        otk_monge_gap_params par = mg_params(OTK_GROUND_SQEUCLIDEAN, 0.0, d == 2 ? 0.005 : 0.004,
+                                             1e-9);
+        par.threads = 0;
+        par.backend = k ? OTK_BACKEND_MULTISCALE : OTK_BACKEND_ONLINE;
+        g[k] = tk_alloc(n * d, sizeof(double));
+        gx[k] = tk_alloc(n * d, sizeof(double));
+        r[k] = mg_eval(n, d, x, tx, NULL, &par, g[k], gx[k]);
+        ck_assert_int_eq(r[k].backend, par.backend);
+    }
+    ck_assert(r[0].truncation_bound == 0.0);
+    ck_assert_msg(r[1].truncation_bound >= 0.0 && r[1].truncation_bound <= 1e-3,
+                  "truncation_bound = %g", r[1].truncation_bound);
+    ck_assert(r[1].eps == r[0].eps && r[1].displacement == r[0].displacement);
+    const double slack = 2.0 * r[1].eps * r[1].truncation_bound + 1e-8 * r[0].monge_gap;
+    ck_assert_msg(fabs(r[1].monge_gap - r[0].monge_gap) <= slack,
+                  "multiscale %.17g vs online %.17g (slack %g)", r[1].monge_gap, r[0].monge_gap,
+                  slack);
+    ck_assert(r[1].monge_gap > r[1].lower_bound);
+    TK_ASSERT_VEC_ABS(g[1], g[0], n * d, 1e-5 * tk_max_abs(g[0], n * d), "grad_tx");
+    TK_ASSERT_VEC_ABS(gx[1], gx[0], n * d, 1e-5 * tk_max_abs(gx[0], n * d), "grad_x");
+    /* The workspace rebuilds the clusters for each map: a second map (the
+     * first with its coordinates swapped, far from optimal) evaluated after
+     * the first gives bitwise what a fresh one-shot call gives. */
+    otk_monge_gap_params par = mg_params(OTK_GROUND_SQEUCLIDEAN, 0.0, 0.005, 1e-9);
+    par.threads = 0;
+    par.backend = OTK_BACKEND_MULTISCALE;
+    if (d == 2) {
+        otk_monge_gap *mg;
+        otk_monge_gap_result ws, one;
+        TK_ASSERT_OK(otk_monge_gap_alloc(&mg, n, d, &par));
+        TK_ASSERT_OK(otk_monge_gap_eval(mg, x, tx, NULL, &ws, NULL, NULL));
+        for (size_t i = 0; i < n; i++) {
+            const double t = tx[i * d];
+            tx[i * d] = tx[i * d + 1];
+            tx[i * d + 1] = t;
+        }
+        TK_ASSERT_OK(otk_monge_gap_eval(mg, x, tx, NULL, &ws, g[0], NULL));
+        TK_ASSERT_OK(otk_monge_gap_compute(n, d, x, tx, NULL, &par, &one, g[1], NULL));
+        ck_assert(same_result(&ws, &one));
+        ck_assert(memcmp(g[0], g[1], n * d * sizeof(double)) == 0);
+        otk_monge_gap_free(mg);
+    }
+    for (int k = 0; k < 2; k++) {
+        free(g[k]);
+        free(gx[k]);
+    }
+    free(x);
+    free(tx);
+}
+END_TEST
+
+/* auto: multiscale from n² >= OTK_BACKEND_AUTO_PAIRS in d <= 3, online below
+ * it, in d > 3 and with a kept matrix; dense keeps the matrix (the values of
+ * the cache test).  max_iter = 1: only the choice is looked at. */
+START_TEST(test_monge_gap_backend_auto_and_refusals)
+{
+    const size_t nbig = 10000;
+    const struct {
+        size_t n, d;
+        size_t cache;
+        otk_backend want;
+    } cases[] = {
+        {nbig, 2, 0, OTK_BACKEND_MULTISCALE},
+        {nbig - 1, 2, 0, OTK_BACKEND_ONLINE},
+        {200, 4, 0, OTK_BACKEND_ONLINE},
+        {200, 2, 8 * 200 * 200, OTK_BACKEND_DENSE},
+    };
+    tk_rng rng = tk_rng_seed(92);
+    double *x = tk_alloc(nbig * 4, sizeof *x), *tx = tk_alloc(nbig * 4, sizeof *tx);
+    tk_points_uniform(&rng, nbig, 4, x);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        smooth_map(cases[c].n, cases[c].d, x, tx);
+        otk_monge_gap_params par = mg_params(OTK_GROUND_SQEUCLIDEAN, 0.0, 0.01, 1e-9);
+        par.threads = 0;
+        par.max_iter = 1;
+        par.cache_bytes = cases[c].cache;
+        otk_monge_gap_result r;
+        const otk_status st =
+            otk_monge_gap_compute(cases[c].n, cases[c].d, x, tx, NULL, &par, &r, NULL, NULL);
+        ck_assert_msg(st == OTK_SUCCESS || st == OTK_NOT_CONVERGED, "case %zu: %s", c,
+                      otk_last_error());
+        ck_assert_msg(r.backend == cases[c].want, "case %zu: backend %s, expected %s", c,
+                      otk_backend_name(r.backend), otk_backend_name(cases[c].want));
+    }
+    /* dense: the n×n matrix kept, the values of online. */
+    smooth_map(300, 2, x, tx);
+    otk_monge_gap_result ro, rd;
+    double go[600], gd[600];
+    otk_monge_gap_params par = mg_params(OTK_GROUND_SQEUCLIDEAN, 0.0, 0.05, 1e-10);
+    par.backend = OTK_BACKEND_ONLINE;
+    ro = mg_eval(300, 2, x, tx, NULL, &par, go, NULL);
+    par.backend = OTK_BACKEND_DENSE;
+    rd = mg_eval(300, 2, x, tx, NULL, &par, gd, NULL);
+    ck_assert_int_eq(rd.backend, OTK_BACKEND_DENSE);
+    ck_assert_int_eq(ro.iterations, rd.iterations);
+    TK_ASSERT_REL(rd.monge_gap, ro.monge_gap, 1e-11);
+    TK_ASSERT_VEC_ABS(gd, go, 600, 1e-10, "dense grad_tx");
+    /* Refusals, at alloc: named parameter, distinct status. */
+    otk_monge_gap *mg = NULL;
+    par.backend = OTK_BACKEND_MULTISCALE;
+    TK_ASSERT_FAILS(otk_monge_gap_alloc(&mg, 50, 4, &par), OTK_EUNSUPPORTED, "d = 4");
+    ck_assert_ptr_null(mg);
+    par.ground = OTK_GROUND_L1;
+    TK_ASSERT_FAILS(otk_monge_gap_alloc(&mg, 50, 2, &par), OTK_EUNSUPPORTED, "l1");
+    par.ground = OTK_GROUND_SQEUCLIDEAN;
+    par.truncate = 0.0;
+    TK_ASSERT_FAILS(otk_monge_gap_alloc(&mg, 50, 2, &par), OTK_EPARAM, "truncate = 0");
+    par.truncate = NAN;
+    TK_ASSERT_FAILS(otk_monge_gap_compute(50, 2, x, tx, NULL, &par, &rd, NULL, NULL), OTK_EPARAM,
+                    "truncate = nan");
+    par.truncate = 12.0;
+    par.backend = (otk_backend)9;
+    TK_ASSERT_FAILS(otk_monge_gap_alloc(&mg, 50, 2, &par), OTK_EPARAM, "backend = 9");
+    free(x);
+    free(tx);
 }
 END_TEST
 
@@ -1035,6 +1188,11 @@ Suite *monge_gap_suite(void)
     tcase_add_test(tc, test_monge_gap_threads_do_not_change_results);
     tcase_add_test(tc, test_monge_gap_not_converged_is_a_warning);
     tcase_add_test(tc, test_monge_gap_bad_input);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("multiscale");
+    tk_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, test_monge_gap_multiscale_matches_online, 0, 2);
+    tcase_add_test(tc, test_monge_gap_backend_auto_and_refusals);
     suite_add_tcase(s, tc);
     tc = tcase_create("entropic_map");
     tk_set_timeout(tc, 60);

@@ -47,6 +47,8 @@ static const char monge_gap_usage[] =
     "  --cache-mb MB    keep the n×n cost matrix in memory when it fits in MB MiB\n"
     "                   instead of recomputing it in every pass: same result,\n"
     "                   faster from d ~ 8 (default 0)\n"
+    CLI_BACKEND_OPTIONS_HELP
+    "                   (multiscale anneals eps on the clusters, monge_gap.h)\n"
     "\n"
     "Gradients (CSV, written atomically; eps held fixed):\n"
     "  --grad F         dM/dTX, n rows of d values\n"
@@ -57,7 +59,8 @@ static const char monge_gap_usage[] =
     "The JSON object has the keys status (\"ok\" or \"not_converged\"), monge_gap,\n"
     "eps, displacement, ot_ent, lower_bound, iterations, marginal_error, cost,\n"
     "power, relative_eps (null for an absolute eps), relative_to, n, d, seconds,\n"
-    "threads, cache_mb, otkit_version.\n"
+    "threads, cache_mb, backend (the one run), truncation_bound (multiscale: the\n"
+    "bound on the dropped plan mass, 0 otherwise), otkit_version.\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
@@ -78,7 +81,8 @@ static const cli_option monge_gap_options[] = {
 };
 
 static const unsigned monge_gap_groups = CLI_GROUP_GROUND | CLI_GROUP_EPS | CLI_GROUP_STOP |
-                                         CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT;
+                                         CLI_GROUP_THREADS | CLI_GROUP_CACHE | CLI_GROUP_INPUT |
+                                         CLI_GROUP_BACKEND;
 
 typedef struct {
     cli_common common; /* X, TX and the shared options */
@@ -146,6 +150,9 @@ static int parse_options(int argc, char **argv, monge_gap_request *req)
         par->max_iter = c->max_iter;
     par->threads = c->threads;
     par->cache_bytes = c->cache_bytes;
+    par->backend = c->backend;
+    if (!isnan(c->truncate))
+        par->truncate = c->truncate;
     return 0;
 }
 
@@ -178,6 +185,8 @@ static void print_report(const monge_gap_request *req, const otk_monge_gap_resul
     json_number(&w, "seconds", seconds);
     json_integer(&w, "threads", par->threads);
     json_number(&w, "cache_mb", (double)par->cache_bytes / 1048576.0);
+    json_string(&w, "backend", otk_backend_name(res->backend)); /* AUTO resolved */
+    json_number(&w, "truncation_bound", res->truncation_bound);
     json_string(&w, "otkit_version", otk_version_string());
     json_object_end(&w);
 }

@@ -48,6 +48,26 @@
  * iterations); OTK_NOT_CONVERGED then reports the best iterate, whose M̂ is
  * still >= ε H(w) − ε·marginal_error.
  *
+ * Backends (params.backend, otk_backend in otkit/sinkhorn.h; docs/math.md
+ * A.11 and C.6).  online and dense run as above (dense keeps the n×n matrix,
+ * as cache_bytes = SIZE_MAX).  multiscale clusters x and T(x) (d <= 3, a
+ * ground other than l1, float64) anew at each evaluation, anneals ε on the
+ * clusters down to the target (the solve it truncates needs potentials from
+ * a coarser ε; the fixed point is that of the other backends) and runs the
+ * target iterations and the gradients over the kept blocks of cluster pairs
+ * only.  The value then differs from the untruncated one by an amount of
+ * the order of ε·truncation_bound (the dropped plan mass enters OT_ent
+ * through −ε<P, 1> and the marginals) and each gradient row by the dropped
+ * mass of its row times the largest |∇c| over the dropped pairs;
+ * result.truncation_bound reports the bound.  auto (the
+ * default) is multiscale for d <= 3, a ground other than l1 and
+ * n² >= OTK_BACKEND_AUTO_PAIRS (n >= 10^4) with cache_bytes 0, online (or
+ * dense with a kept matrix) otherwise, so smaller problems solve as before.
+ * A relative ε still reads the n² entries once per evaluation (give an
+ * absolute params.eps for large n).  With warm_start, a multiscale
+ * evaluation skips the annealing and draws its blocks from the previous
+ * potentials.
+ *
  * Usage (training loop):
  *
  *   otk_monge_gap_params par;
@@ -72,6 +92,7 @@
 #include <stddef.h>
 #include "otkit/status.h"
 #include "otkit/cost.h"
+#include "otkit/sinkhorn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -104,6 +125,13 @@ typedef struct {
      * of recomputing it in every Sinkhorn pass (otk_cost_points_cache: pays
      * off in dimension d >= 8 or so).  Default 0: memory O(n·d). */
     size_t cache_bytes;
+    /* The evaluation of the soft-mins (Backends above); default AUTO.
+     * Forcing multiscale on d > 3 or the l1 ground is OTK_EUNSUPPORTED
+     * (alloc); dense needs 8·n² bytes (OTK_ENOMEM). */
+    otk_backend backend;
+    /* Multiscale: the truncation threshold T > 0 (otk_sinkhorn_params.truncate;
+     * INFINITY keeps every block); default 12. */
+    double truncate;
 } otk_monge_gap_params;
 
 /* Fill `p` with the defaults documented above.  NULL is ignored. */
@@ -117,6 +145,11 @@ typedef struct {
     double lower_bound;   /* eps * H(w) (= eps log n for uniform w): M >= lower_bound */
     int iterations;       /* Sinkhorn updates run */
     double marginal_error;/* relative L1 marginal error of the final potentials */
+    otk_backend backend;  /* the backend run, OTK_BACKEND_AUTO resolved */
+    /* Multiscale: the bound on the plan mass of the dropped blocks at the
+     * returned potentials (relative to Σw = 1; otk_sinkhorn_result
+     * .truncation_bound).  0 for the other backends. */
+    double truncation_bound;
 } otk_monge_gap_result;
 
 /* One-shot evaluation.
@@ -135,8 +168,9 @@ typedef struct {
  * the argument/index: OTK_ENULL, OTK_ESIZE (n or d zero), OTK_ENONFINITE (x,
  * tx, w), OTK_ENEGATIVE (w), OTK_EZEROMASS / OTK_EMASS (w sums to 0 / not 1),
  * OTK_EPARAM (ground, power, eps < 0 or NaN, relative_eps <= 0 when eps == 0,
- * relative_to, tol, max_iter; or a relative ε that is 0 because all C_ij are
- * equal), OTK_ENOMEM, OTK_ENUMERIC.  On error the outputs are untouched. */
+ * relative_to, tol, max_iter, backend, truncate; or a relative ε that is 0
+ * because all C_ij are equal), OTK_EUNSUPPORTED (backend multiscale on d > 3
+ * or the l1 ground), OTK_ENOMEM, OTK_ENUMERIC.  On error the outputs are untouched. */
 OTK_EXPORT otk_status otk_monge_gap_compute(size_t n, size_t d, const double *x,
                                             const double *tx, const double *w,
                                             const otk_monge_gap_params *params,
@@ -147,7 +181,9 @@ OTK_EXPORT otk_status otk_monge_gap_compute(size_t n, size_t d, const double *x,
  * arguments, results and statuses of otk_monge_gap_compute and gives bitwise the
  * same results.  Unless params.warm_start is set, each evaluation starts
  * Sinkhorn afresh, so an evaluation does not depend on the previous ones.
- * Errors of alloc: OTK_ENULL (out), OTK_ESIZE, OTK_EPARAM, OTK_ENOMEM. */
+ * Errors of alloc: OTK_ENULL (out), OTK_ESIZE, OTK_EPARAM, OTK_EUNSUPPORTED
+ * (backend), OTK_ENOMEM.  The multiscale backend allocates its clusters and
+ * solver at each evaluation (O(n) memory; OTK_ENOMEM possible there). */
 typedef struct otk_monge_gap otk_monge_gap;
 OTK_EXPORT otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
                                           const otk_monge_gap_params *params);

@@ -16,7 +16,10 @@ struct otk_monge_gap {
     otk_monge_gap_params par;
     int threads;
     otk_cost *cost;          /* x against tx, coordinates replaced at each evaluation */
-    otk_sinkhorn *sk;        /* borrows cost */
+    otk_backend backend;     /* resolved at alloc */
+    otk_cost *ms;            /* multiscale: the clustered copy of cost, rebuilt per evaluation */
+    otk_sinkhorn_params sp;  /* multiscale: the solver rebuilt with ms */
+    otk_sinkhorn *sk;        /* borrows cost (or ms) */
     double *u, *v;           /* n each: plan scalings log w + f/ε, log w + g/ε */
     double *tmp;             /* n×d: plan-weighted gradient sums */
     double *warm_f, *warm_g; /* n each: the last evaluation's potentials (warm_start) */
@@ -37,6 +40,8 @@ void otk_monge_gap_params_default(otk_monge_gap_params *p)
     p->max_iter = 10000;
     p->threads = 0;
     p->warm_start = 0;
+    p->backend = OTK_BACKEND_AUTO;
+    p->truncate = 12.0;
 }
 
 static otk_status check_params(const otk_monge_gap_params *p)
@@ -67,6 +72,12 @@ static otk_status check_params(const otk_monge_gap_params *p)
         return otk__fail(OTK_EPARAM, "params.threads = %d must be >= 0", p->threads);
     if (p->warm_start != 0 && p->warm_start != 1)
         return otk__fail(OTK_EPARAM, "params.warm_start = %d must be 0 or 1", p->warm_start);
+    if (!otk_backend_name(p->backend))
+        return otk__fail(OTK_EPARAM, "params.backend = %d is not an otk_backend", (int)p->backend);
+    if (!(p->truncate > 0.0))
+        return otk__fail(OTK_EPARAM, "params.truncate = %g must be > 0 (INFINITY keeps every "
+                                     "block)",
+                         p->truncate);
     return OTK_SUCCESS;
 }
 
@@ -109,6 +120,20 @@ otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
     if ((st = otk_cost_points(&mg->cost, n, n, d, zeros, zeros, par.ground, par.power)) ||
         (st = otk_cost_points_cache(mg->cost, par.cache_bytes)))
         goto fail;
+    /* The backend is chosen here, on the sizes, as otk_sinkhorn chooses it
+     * (auto: multiscale for d <= 3, n^2 >= OTK_BACKEND_AUTO_PAIRS).  The
+     * copy it builds is of the placeholders: dense keeps the matrix in the
+     * cost instead (refilled by otk_cost_points_set), multiscale clusters
+     * the points of each evaluation anew. */
+    {
+        otk_cost *probe = NULL;
+        if (par.backend == OTK_BACKEND_DENSE && (st = otk_cost_points_cache(mg->cost, SIZE_MAX)))
+            goto fail;
+        st = otk__backend_cost(par.backend, par.truncate, mg->cost, &mg->backend, &probe);
+        otk_cost_free(probe);
+        if (st)
+            goto fail;
+    }
     otk_sinkhorn_params sp;
     otk_sinkhorn_params_default(&sp);
     sp.eps = 1.0; /* replaced by the ε of each evaluation */
@@ -120,12 +145,19 @@ otk_status otk_monge_gap_alloc(otk_monge_gap **out, size_t n, size_t d,
      * 92 updates in tests/test_monge_gap.c). */
     sp.update = OTK_UPDATE_ALTERNATING;
     /* The cost moves with every evaluation (otk_cost_points_set): the
-     * solver must run on it, not on a backend's copy. */
+     * solver runs on it (or on the multiscale copy of each evaluation),
+     * never on a copy of its own. */
     sp.backend = OTK_BACKEND_ONLINE;
     sp.tol = par.tol;
     sp.max_iter = par.max_iter;
     sp.threads = par.threads;
-    if ((st = otk_sinkhorn_alloc(&mg->sk, mg->cost, &sp)))
+    if (mg->backend == OTK_BACKEND_MULTISCALE)
+        /* Multiscale truncates from the potentials of a coarser ε: it needs
+         * the annealing, whose clusters carry the start to the target ε
+         * (docs/math.md A.11).  The fixed point is the same. */
+        sp.no_annealing = 0;
+    mg->sp = sp;
+    if (mg->backend != OTK_BACKEND_MULTISCALE && (st = otk_sinkhorn_alloc(&mg->sk, mg->cost, &sp)))
         goto fail;
     mg->n = n;
     mg->d = d;
@@ -146,6 +178,7 @@ void otk_monge_gap_free(otk_monge_gap *mg)
     if (!mg)
         return;
     otk_sinkhorn_free(mg->sk);
+    otk_cost_free(mg->ms);
     otk_cost_free(mg->cost);
     free(mg->tmp); /* the start of the workspace block */
     free(mg);
@@ -200,8 +233,20 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
                              mg->par.relative_eps,
                              otk_relative_to_name(mg->par.relative_to), eps);
     }
-    if ((st = otk_sinkhorn_set_eps(mg->sk, eps)))
+    if (mg->backend == OTK_BACKEND_MULTISCALE) {
+        /* The clusters are those of these points: a new copy and a solver
+         * on it (an allocation per evaluation, O(n)). */
+        otk_sinkhorn_free(mg->sk);
+        otk_cost_free(mg->ms);
+        mg->sk = NULL;
+        mg->ms = NULL;
+        mg->sp.eps = eps;
+        if ((st = otk__cost_multiscale(&mg->ms, mg->cost, mg->par.truncate)) ||
+            (st = otk_sinkhorn_alloc(&mg->sk, mg->ms, &mg->sp)))
+            return st;
+    } else if ((st = otk_sinkhorn_set_eps(mg->sk, eps))) {
         return st;
+    }
 
     otk_sinkhorn_result sr;
     otk_status solved = otk_sinkhorn_set(mg->sk, w, w);
@@ -223,6 +268,8 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
     /* Σ_i w_i c(x_i, tx_i) from the cost itself, so that the diagonal
      * coupling's value uses the same arithmetic as the solver. */
     const otk_cost *c = mg->cost;
+    /* The plan lives on the kept blocks of the multiscale copy. */
+    const otk_cost *plan = mg->ms ? mg->ms : mg->cost;
     double disp = 0.0;
     for (size_t i = 0; i < n; i++)
         disp += (w ? w[i] : 1.0 / (double)n) * otk_cost_entry(c, i, i);
@@ -239,7 +286,7 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
         /* The entropies of the fixed weights and ε (stop-gradient) do not
          * move, so the envelope theorem leaves ∂/∂point of w·c(x, tx) − <P, C>. */
         if (grad_tx) {
-            if ((st = otk_cost_plan_reduce(c, 1, sr.eps, mg->u, mg->v, OTK_REDUCE_GRAD, d, NULL,
+            if ((st = otk_cost_plan_reduce(plan, 1, sr.eps, mg->u, mg->v, OTK_REDUCE_GRAD, d, NULL,
                                            mg->tmp, mg->threads)))
                 return st;
             for (size_t j = 0; j < n; j++) {
@@ -251,7 +298,7 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
             }
         }
         if (grad_x) {
-            if ((st = otk_cost_plan_reduce(c, 0, sr.eps, mg->u, mg->v, OTK_REDUCE_GRAD, d, NULL,
+            if ((st = otk_cost_plan_reduce(plan, 0, sr.eps, mg->u, mg->v, OTK_REDUCE_GRAD, d, NULL,
                                            mg->tmp, mg->threads)))
                 return st;
             for (size_t i = 0; i < n; i++) {
@@ -271,6 +318,8 @@ otk_status otk_monge_gap_eval(otk_monge_gap *mg, const double *x, const double *
     res->lower_bound = sr.eps * weight_entropy(w, n);
     res->iterations = sr.iterations;
     res->marginal_error = sr.marginal_error;
+    res->backend = mg->backend;
+    res->truncation_bound = sr.truncation_bound;
     return solved;
 }
 

@@ -79,6 +79,12 @@ otk_status otk__backend_cost(otk_backend requested, double truncate, const otk_c
         return otk__points_copy_kept(cost, owned);
     case OTK_BACKEND_MULTISCALE:
         *resolved = OTK_BACKEND_MULTISCALE;
+        /* The clusters, bounds and kept-block kernels are float64 only. */
+        if (otk_cost_single_precision(cost))
+            return otk__fail(OTK_EUNSUPPORTED,
+                             "backend multiscale is float64 only: the cost is single precision "
+                             "(float32 points); use backend online, dense or auto, or float64 "
+                             "points");
         return otk__cost_multiscale(owned, cost, truncate);
     }
     return OTK_SUCCESS;
