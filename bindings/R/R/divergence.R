@@ -16,7 +16,8 @@ geomloss_cost <- function(p) {
                          diameter, p, tol, max_iter, threads, power, grad,
                          cache_mb = 0, relative_eps = NULL, relative_to = NULL,
                          scale_cost = NULL, plan = FALSE, plan_apply = NULL,
-                         plan_apply_t = NULL, barycentric_Y = NULL) {
+                         plan_apply_t = NULL, barycentric_Y = NULL, backend = "auto",
+                         truncate = 12) {
     .otk_exclusive("eps", eps, "blur", blur)
     .otk_exclusive("reach", reach, "rho", rho)
     scale <- .otk_scale_opt(eps, blur, relative_eps, relative_to, scale_cost)
@@ -37,7 +38,9 @@ geomloss_cost <- function(p) {
          p = .otk_pos0(p, "p"),
          debias = as.integer(.otk_flag(debias, "debias")),
          tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
-         threads = .otk_int(threads, "threads"), cache_mb = .otk_cache_mb(cache_mb)))
+         threads = .otk_int(threads, "threads"), cache_mb = .otk_cache_mb(cache_mb),
+         backend = .otk_choice(backend, "backend", "backend"),
+         truncate = .otk_num(truncate, "truncate")))
 }
 
 # barycentric: FALSE, TRUE (the target points y) or a matrix Y with m rows.
@@ -66,7 +69,8 @@ divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = NULL, cost = N
                        threads = 0L, grad = FALSE, warn = TRUE, cache_mb = 0,
                        exponent = NULL, relative_eps = NULL, relative_to = NULL,
                        scale_cost = NULL, plan = FALSE, plan_apply = NULL,
-                       plan_apply_t = NULL, barycentric = FALSE) {
+                       plan_apply_t = NULL, barycentric = FALSE, backend = "auto",
+                       truncate = 12) {
     p <- .otk_exponent(p, exponent)
     if (is.null(cost)) {
         g <- geomloss_cost(if (is.null(p)) 2 else p)
@@ -80,7 +84,7 @@ divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = NULL, cost = N
                         p, tol, max_iter, threads, power,
                         .otk_grad_flags(grad, c("a", "b", "x", "y")), cache_mb, relative_eps,
                         relative_to, scale_cost, plan, plan_apply, plan_apply_t,
-                        .otk_bary_Y(barycentric, y))
+                        .otk_bary_Y(barycentric, y), backend, truncate)
     if (ncol(y) != ncol(x))
         .otk_stop("y has ", ncol(y), " columns but x has ", ncol(x),
                   " (points are rows: both need the same dimension d)")
@@ -135,7 +139,7 @@ Divergence <- function(x, y, blur = NULL, p = NULL, cost = NULL, power = NULL, e
                        reach = NULL, rho = NULL, scaling = 0.5, debias = TRUE,
                        schedule = "converge", update = "auto", diameter = NULL,
                        tol = 1e-6, max_iter = 10000L, threads = 0L, warn = TRUE,
-                       cache_mb = 0, exponent = NULL) {
+                       cache_mb = 0, exponent = NULL, backend = "auto", truncate = 12) {
     p <- .otk_exponent(p, exponent)
     if (is.null(cost)) {
         g <- geomloss_cost(if (is.null(p)) 2 else p)
@@ -144,7 +148,8 @@ Divergence <- function(x, y, blur = NULL, p = NULL, cost = NULL, power = NULL, e
     }
     .otk_flag(warn, "warn")
     opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update, diameter,
-                        p, tol, max_iter, threads, power, NULL, cache_mb)
+                        p, tol, max_iter, threads, power, NULL, cache_mb,
+                        backend = backend, truncate = truncate)
     x <- .otk_points(x, "x")
     y <- .otk_points(y, "y")
     if (ncol(y) != ncol(x))

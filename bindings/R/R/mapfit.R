@@ -1,7 +1,7 @@
 monge_gap <- function(x, tx, w = NULL, cost = "sqeuclidean", power = NULL, eps = NULL,
                       relative_eps = 0.05, relative_to = "std", tol = 1e-6,
                       max_iter = 10000L, threads = 0L, grad = FALSE, warn = TRUE,
-                      cache_mb = 0) {
+                      cache_mb = 0, backend = "auto", truncate = 12) {
     x <- .otk_points(x, "x")
     if (inherits(tx, "otkit_map")) tx <- predict(tx, x, threads = threads)
     tx <- .otk_points(tx, "tx")
@@ -17,7 +17,9 @@ monge_gap <- function(x, tx, w = NULL, cost = "sqeuclidean", power = NULL, eps =
                 tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
                 threads = .otk_int(threads, "threads"),
                 grad_tx = as.integer(g[1L]), grad_x = as.integer(g[2L]),
-                cache_mb = .otk_cache_mb(cache_mb))
+                cache_mb = .otk_cache_mb(cache_mb),
+                backend = .otk_choice(backend, "backend", "backend"),
+                truncate = .otk_num(truncate, "truncate"))
     res <- .Call(otkr_monge_gap, x, tx, .otk_weights(w, nrow(x), "w"), cost, opt)
     .otk_warn_not_converged(res$status, "otkit::monge_gap", res$marginal_error, opt$tol,
                             opt$max_iter, warn)

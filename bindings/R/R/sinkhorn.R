@@ -5,7 +5,8 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
                      tol = 1e-6, max_iter = 10000L, no_annealing = FALSE, threads = 0L,
                      plan = FALSE, barycentric = FALSE, gauge = "geomloss", warn = TRUE,
                      init = NULL, callback = NULL, history = FALSE, relative_eps = NULL,
-                     relative_to = NULL, scale_cost = NULL) {
+                     relative_to = NULL, scale_cost = NULL, backend = "auto",
+                     truncate = 12) {
     .otk_exclusive("eps", eps, "blur", blur)
     .otk_exclusive("reach", reach, "rho", rho)
     .otk_exclusive("reach", reach, "rho_a", rho_a)
@@ -33,7 +34,9 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
         init_f = if (is.null(init)) NULL else .otk_init(init, 1L),
         init_g = if (is.null(init)) NULL else .otk_init(init, 2L),
         callback = callback,
-        history = as.integer(.otk_flag(history, "history")))
+        history = as.integer(.otk_flag(history, "history")),
+        backend = .otk_choice(backend, "backend", "backend"),
+        truncate = .otk_num(truncate, "truncate"))
     if (!is.null(callback) && !is.function(callback))
         .otk_stop("callback must be a function(iteration, eps, error) (or NULL)")
     opt <- c(opt, scale)

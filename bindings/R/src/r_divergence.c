@@ -27,6 +27,8 @@ static void read_params(SEXP opt, otk_divergence_params *par)
     par->max_iter = otkr_opt_int(opt, "max_iter");
     par->threads = otkr_opt_int(opt, "threads");
     par->cache_bytes = (size_t)(otkr_opt_num(opt, "cache_mb") * 1048576.0);
+    par->backend = (otk_backend)otkr_opt_int(opt, "backend");
+    par->truncate = otkr_opt_num(opt, "truncate");
     OTKR_READ_SCALE(opt, par);
 }
 
@@ -113,8 +115,9 @@ static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, siz
                                "iterations", "annealing_iterations", "status",
                                "grad_a", "grad_b", "grad_x", "grad_y", "update",
                                "scale_cost", "f_ba", "g_ab", "f_aa", "g_bb", "plan",
-                               "plan_apply", "plan_apply_t", "barycentric"};
-        SEXP vals[23];
+                               "plan_apply", "plan_apply_t", "barycentric", "backend",
+                               "truncation_bound"};
+        SEXP vals[25];
         SEXP out;
         vals[0] = NUM(res.divergence);
         vals[1] = NUM(res.eps);
@@ -131,8 +134,10 @@ static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, siz
         vals[14] = NUM(res.scale_cost);
         for (k = 0; k < 8; k++)
             vals[15 + k] = pv[k];
-        out = otkr_named_list(23, names, vals);
-        UNPROTECT(11 + nprot);
+        vals[23] = PROTECT(Rf_mkString(otk_backend_name(res.backend))); /* AUTO resolved */
+        vals[24] = NUM(res.truncation_bound);
+        out = otkr_named_list(25, names, vals);
+        UNPROTECT(13 + nprot);
         return out;
     }
 }

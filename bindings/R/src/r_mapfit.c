@@ -68,6 +68,8 @@ SEXP otkr_monge_gap(SEXP x, SEXP tx, SEXP w, SEXP cost, SEXP opt)
     par.max_iter = otkr_opt_int(opt, "max_iter");
     par.threads = otkr_opt_int(opt, "threads");
     par.cache_bytes = (size_t)(otkr_opt_num(opt, "cache_mb") * 1048576.0);
+    par.backend = (otk_backend)otkr_opt_int(opt, "backend");
+    par.truncate = otkr_opt_num(opt, "truncate");
     if (otkr_opt_int(opt, "grad_tx"))
         gtx = otkr_scratch(n * d);
     if (otkr_opt_int(opt, "grad_x"))
@@ -78,8 +80,9 @@ SEXP otkr_monge_gap(SEXP x, SEXP tx, SEXP w, SEXP cost, SEXP opt)
     otkr_check(st);
     {
         const char *names[] = {"value", "displacement", "ot_ent", "eps", "lower_bound",
-                               "iterations", "marginal_error", "status", "grad_tx", "grad_x"};
-        SEXP vals[10], out;
+                               "iterations", "marginal_error", "status", "grad_tx", "grad_x",
+                               "backend", "truncation_bound"};
+        SEXP vals[12], out;
         vals[0] = NUM(res.monge_gap);
         vals[1] = NUM(res.displacement);
         vals[2] = NUM(res.ot_ent);
@@ -90,8 +93,10 @@ SEXP otkr_monge_gap(SEXP x, SEXP tx, SEXP w, SEXP cost, SEXP opt)
         vals[7] = INT(st);
         vals[8] = gtx ? PROTECT(otkr_matrix_out(gtx, n, d)) : R_NilValue;
         vals[9] = gx ? PROTECT(otkr_matrix_out(gx, n, d)) : R_NilValue;
-        out = otkr_named_list(10, names, vals);
-        UNPROTECT(8 + (gtx != NULL) + (gx != NULL));
+        vals[10] = PROTECT(Rf_mkString(otk_backend_name(res.backend))); /* AUTO resolved */
+        vals[11] = NUM(res.truncation_bound);
+        out = otkr_named_list(12, names, vals);
+        UNPROTECT(10 + (gtx != NULL) + (gx != NULL));
         return out;
     }
 }

@@ -52,6 +52,8 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     par.max_iter = otkr_opt_int(opt, "max_iter");
     par.no_annealing = otkr_opt_int(opt, "no_annealing");
     par.threads = otkr_opt_int(opt, "threads");
+    par.backend = (otk_backend)otkr_opt_int(opt, "backend");
+    par.truncate = otkr_opt_num(opt, "truncate");
     gauge = otkr_opt_int(opt, "gauge");
     OTKR_READ_SCALE(opt, &par);
 
@@ -166,8 +168,9 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
                                "mass_a", "mass_b", "marginal_error", "iterations",
                                "annealing_iterations", "status", "f", "g",
                                "row_marginal", "col_marginal", "plan", "barycentric", "update",
-                               "stopped", "history", "scale_cost"};
-        SEXP vals[22];
+                               "stopped", "history", "scale_cost", "backend",
+                               "truncation_bound"};
+        SEXP vals[24];
         SEXP out;
         vals[0] = NUM(res.ot_kl);
         vals[1] = NUM(res.ot_ent);
@@ -191,8 +194,10 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         vals[19] = PROTECT(Rf_ScalarLogical(stopped));
         vals[20] = history;
         vals[21] = NUM(res.scale_cost);
-        out = otkr_named_list(22, names, vals);
-        UNPROTECT(19 + nprot);
+        vals[22] = PROTECT(Rf_mkString(otk_backend_name(res.backend))); /* AUTO resolved */
+        vals[23] = NUM(res.truncation_bound);
+        out = otkr_named_list(24, names, vals);
+        UNPROTECT(21 + nprot);
         return out;
     }
 }

@@ -7,7 +7,7 @@ import numpy as np
 from . import _otkit
 from ._common import eps_blur, exclusive, scale_options
 from ._common import (ConvergenceWarning, NOT_CONVERGED, points, schedule_code, positive_or_zero, warn_not_converged, choice,
-                      as_float, as_int)
+                      as_float, as_int, backend_code)
 
 __all__ = ["monge_gap", "MongeGapResult", "EntropicMap"]
 
@@ -23,6 +23,9 @@ class MongeGapResult:
       eps             the eps used (absolute, or relative_eps * std/mean of C)
       lower_bound     eps * H(w) (eps log n for uniform weights)
       iterations, marginal_error, status (0, or 1 = OTK_NOT_CONVERGED)
+      backend         the backend run ("online", "dense" or "multiscale")
+      truncation_bound  multiscale: bound on the plan mass of the dropped
+                      blocks at the returned potentials (0 otherwise)
       grad_tx, grad_x dM/dtx and dM/dx (n, d) when asked for, else None
                       (envelope gradients at fixed eps and w)
     """
@@ -47,7 +50,7 @@ class MongeGapResult:
 
 def monge_gap(x, tx, w=None, cost="sqeuclidean", power=None, eps=None, relative_eps=None,
               relative_to="std", tol=1e-6, max_iter=10000, threads=0, grad=False,
-              grad_x=False, warn=True, cache_mb=0):
+              grad_x=False, warn=True, cache_mb=0, backend="auto", truncate=12.0):
     """The empirical Monge gap of a map T from samples x (n, d) and their
     images tx = T(x) (n, d) (Uscidda & Cuturi 2023; otkit/monge_gap.h).
 
@@ -69,6 +72,16 @@ def monge_gap(x, tx, w=None, cost="sqeuclidean", power=None, eps=None, relative_
     cache_mb keep the n x n cost matrix in memory when it fits in cache_mb MiB
              instead of recomputing it in every Sinkhorn pass: the same
              result, faster from d ~ 8 (default 0: memory O(n d)).
+    backend  "auto" (default), "online", "dense" or "multiscale" (otk_backend,
+             otkit/monge_gap.h): auto is multiscale for d <= 3, a cost other
+             than l1 and n >= 10**4 (n**2 >= 1e8), online otherwise.  The
+             multiscale backend clusters x and tx, anneals eps on the clusters
+             down to the target (same fixed point) and runs the target
+             iterations and the gradients over the kept blocks of cluster
+             pairs only (d <= 3, not the l1 cost).
+    truncate multiscale: keep the blocks whose bound of f + g - C is >=
+             -truncate*eps (> 0, math.inf keeps every block; default 12);
+             result.truncation_bound bounds the dropped plan mass.
 
     The GIL is released.  Returns a MongeGapResult; warns ConvergenceWarning
     when max_iter is reached (the best iterate is returned).
@@ -84,7 +97,8 @@ def monge_gap(x, tx, w=None, cost="sqeuclidean", power=None, eps=None, relative_
         eps=positive_or_zero(eps, "eps"), relative_eps=as_float(relative_eps, "relative_eps"),
         relative_to=choice(relative_to, "relative_to", "relative_to"), tol=as_float(tol, "tol"),
         max_iter=as_int(max_iter, "max_iter"), threads=as_int(threads, "threads"),
-        grad_tx=bool(grad), grad_x=bool(grad_x), cache_mb=as_float(cache_mb, "cache_mb"))
+        grad_tx=bool(grad), grad_x=bool(grad_x), cache_mb=as_float(cache_mb, "cache_mb"),
+        backend=backend_code(backend), truncate=as_float(truncate, "truncate"))
     warn_not_converged(info["status"], "otkit.monge_gap", info["marginal_error"], tol, max_iter,
                        warn)
     return MongeGapResult(info)

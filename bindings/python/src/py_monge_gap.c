@@ -10,24 +10,27 @@ static PyObject *py_monge_gap(PyObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"x",   "tx",       "w",       "cost",   "power", "eps",
                              "relative_eps", "relative_to", "tol", "max_iter", "threads",
-                             "grad_tx", "grad_x", "cache_mb", NULL};
+                             "grad_tx", "grad_x", "cache_mb", "backend", "truncate", NULL};
     PyObject *xobj, *txobj, *wobj = Py_None;
     double cache_mb = 0.0;
     const char *cost_name = "sqeuclidean";
     otk_monge_gap_params par;
     otk_monge_gap_result r;
-    int relative_to, want_gtx = 0, want_gx = 0, err, st;
+    int relative_to, backend, want_gtx = 0, want_gx = 0, err, st;
     PyArrayObject *x = NULL, *tx = NULL, *w = NULL, *gtx = NULL, *gx = NULL;
     PyObject *out = NULL;
     npy_intp n, d;
 
     otk_monge_gap_params_default(&par);
     relative_to = (int)par.relative_to;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O$sdddidiippd", kwlist, &xobj, &txobj,
+    backend = (int)par.backend;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O$sdddidiippdid", kwlist, &xobj, &txobj,
                                      &wobj, &cost_name, &par.power, &par.eps,
                                      &par.relative_eps, &relative_to, &par.tol, &par.max_iter,
-                                     &par.threads, &want_gtx, &want_gx, &cache_mb))
+                                     &par.threads, &want_gtx, &want_gx, &cache_mb, &backend,
+                                     &par.truncate))
         return NULL;
+    par.backend = (otk_backend)backend;
     if (otkpy_cache_bytes(cache_mb, &par.cache_bytes) < 0)
         return NULL;
     par.relative_to = (otk_relative_to)relative_to;
@@ -58,11 +61,12 @@ static PyObject *py_monge_gap(PyObject *self, PyObject *args, PyObject *kwds)
         otkpy_raise_status(st);
         goto done;
     }
-    out = Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:i,s:d,s:i,s:O,s:O}", "monge_gap", r.monge_gap,
-                        "displacement", r.displacement, "ot_ent", r.ot_ent, "eps", r.eps,
-                        "lower_bound", r.lower_bound, "iterations", r.iterations,
-                        "marginal_error", r.marginal_error, "status", (int)st, "grad_tx",
-                        gtx ? (PyObject *)gtx : Py_None, "grad_x",
+    out = Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:i,s:d,s:i,s:s,s:d,s:O,s:O}", "monge_gap",
+                        r.monge_gap, "displacement", r.displacement, "ot_ent", r.ot_ent, "eps",
+                        r.eps, "lower_bound", r.lower_bound, "iterations", r.iterations,
+                        "marginal_error", r.marginal_error, "status", (int)st, "backend",
+                        otk_backend_name(r.backend), "truncation_bound", r.truncation_bound,
+                        "grad_tx", gtx ? (PyObject *)gtx : Py_None, "grad_x",
                         gx ? (PyObject *)gx : Py_None);
 done:
     Py_XDECREF(x);
