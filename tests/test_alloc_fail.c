@@ -591,6 +591,30 @@ static otk_status sc_monge_gap_compute(long k)
     return st;
 }
 
+/* The multiscale workspace rebuilds its clusters and solver at each
+ * evaluation: two evaluations, so that a failure in the second one frees
+ * what the first one built. */
+static otk_status sc_monge_gap_multiscale(long k)
+{
+    otk_monge_gap_params p;
+    otk_monge_gap_params_default(&p);
+    p.threads = 1;
+    p.eps = 0.1;
+    p.backend = OTK_BACKEND_MULTISCALE;
+    otk_monge_gap *mg = NULL;
+    otk_monge_gap_result r;
+    double gtx[N * D];
+    ARM();
+    otk_status st = otk_monge_gap_alloc(&mg, N, D, &p);
+    if (st >= 0)
+        st = otk_monge_gap_eval(mg, X, X, NULL, &r, gtx, NULL);
+    if (st >= 0)
+        st = otk_monge_gap_eval(mg, X, X, NULL, &r, gtx, NULL);
+    DISARM();
+    otk_monge_gap_free(mg);
+    return st;
+}
+
 static otk_status sc_entropic_map(long k)
 {
     otk_sinkhorn_params p = sinkhorn_params();
@@ -1024,6 +1048,7 @@ static const scenario scenarios[] = {
     {"otk_barycenter", sc_barycenter},
     {"otk_sinkd_alloc+loss", sc_sinkd_loss},
     {"otk_monge_gap_compute", sc_monge_gap_compute},
+    {"otk_monge_gap multiscale", sc_monge_gap_multiscale},
     {"otk_entropic_map_fit+apply", sc_entropic_map},
     {"otk_mesh_generate", sc_mesh_generate},
     {"otk_mesh_read", sc_mesh_read},

@@ -274,6 +274,43 @@ START_TEST(test_multiscale_refusals)
 }
 END_TEST
 
+/* float32 clouds: multiscale is float64 only, refused with a message naming
+ * the backend and the precision; auto runs them online. */
+START_TEST(test_multiscale_refuses_float32)
+{
+    const size_t n = 40, d = 2;
+    float x[80], y[80];
+    for (size_t i = 0; i < n * d; i++) {
+        x[i] = (float)(0.01 * (double)i);
+        y[i] = (float)(0.3 + 0.005 * (double)i);
+    }
+    otk_cost *c;
+    TK_ASSERT_OK(otk_cost_points_f32(&c, n, n, d, x, y, OTK_GROUND_SQEUCLIDEAN, 0.0));
+    otk_sinkhorn_params p;
+    otk_sinkhorn_params_default(&p);
+    p.backend = OTK_BACKEND_MULTISCALE;
+    otk_sinkhorn *s = NULL;
+    TK_ASSERT_FAILS(otk_sinkhorn_alloc(&s, c, &p), OTK_EUNSUPPORTED,
+                    "backend multiscale is float64 only: the cost is single precision");
+    ck_assert_ptr_null(s);
+    p.backend = OTK_BACKEND_AUTO;
+    otk_sinkhorn_result r;
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, &p));
+    TK_ASSERT_OK(otk_sinkhorn_solve(s, NULL, NULL, &r));
+    ck_assert_int_eq(r.backend, OTK_BACKEND_ONLINE);
+    otk_sinkhorn_free(s);
+    otk_divergence_params dp;
+    otk_divergence_params_default(&dp);
+    dp.backend = OTK_BACKEND_MULTISCALE;
+    otk_divergence *div = NULL;
+    TK_ASSERT_FAILS(otk_divergence_alloc_points_f32(&div, n, n, d, x, y, OTK_GROUND_SQEUCLIDEAN,
+                                                    0.0, &dp),
+                    OTK_EUNSUPPORTED, "float64 only");
+    ck_assert_ptr_null(div);
+    otk_cost_free(c);
+}
+END_TEST
+
 Suite *multiscale_suite(void)
 {
     Suite *s = suite_create("multiscale");
@@ -284,6 +321,7 @@ Suite *multiscale_suite(void)
     tcase_add_test(tc, test_divergence_multiscale_value_and_gradients);
     tcase_add_test(tc, test_auto_is_online_below_the_threshold);
     tcase_add_test(tc, test_multiscale_refusals);
+    tcase_add_test(tc, test_multiscale_refuses_float32);
     tk_set_timeout(tc, 600);
     suite_add_tcase(s, tc);
     return s;

@@ -289,7 +289,9 @@ OTK_EXPORT void otk_divergence_free(otk_divergence *div);
  * and/or y (m×d), NULL = unchanged; copied; the diameter is recomputed unless
  * params.diameter fixed it.  The previous solution is discarded (solve again
  * before reading values or gradients).  Allocates nothing.
- * Errors: OTK_ENULL (div), OTK_EUNSUPPORTED (object made by alloc_costs),
+ * Errors: OTK_ENULL (div), OTK_EUNSUPPORTED (object made by alloc_costs, or
+ * whose backend, params.backend resolved, is dense or multiscale: it keeps
+ * its own copy of the points, built at alloc; allocate a new object),
  * OTK_ENONFINITE (naming x or y and the index), OTK_EPARAM (the new diameter
  * makes the schedule invalid). */
 OTK_EXPORT otk_status otk_divergence_set_points(otk_divergence *div, const double *x,

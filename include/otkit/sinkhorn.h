@@ -153,8 +153,9 @@ typedef enum { OTK_UPDATE_MAP(OTK_ENUM_MEMBER_) } otk_update;
  *               online otherwise, so every smaller problem solves exactly as
  *               without the parameter.
  * Costs that are not point clouds run as given (online; a dense cost is
- * dense); forcing multiscale on them, on float32 clouds, on d > 3 or on the
- * l1 ground is OTK_EUNSUPPORTED. */
+ * dense); forcing multiscale on them, on float32 clouds (otk_cost_points_f32:
+ * the clusters, bounds and block kernels are float64 only; auto runs float32
+ * clouds online), on d > 3 or on the l1 ground is OTK_EUNSUPPORTED. */
 #define OTK_BACKEND_MAP(X)                                                                   \
     X(OTK_BACKEND_AUTO, 0, "auto")                                                           \
     X(OTK_BACKEND_ONLINE, 1, "online")                                                       \

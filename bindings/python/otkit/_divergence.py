@@ -368,7 +368,9 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
              the clusters, then keeps only the blocks of cluster pairs that the
              truncation rule keeps; auto picks it for float64 clouds in d <= 3
              with n*m >= 1e8, online otherwise.  An object with backend dense or
-             multiscale refuses set_points.
+             multiscale refuses set_points (it keeps its own copy of the
+             points: build a new one).  Multiscale is float64 only: float32
+             clouds with it raise OtkitError; auto runs them online.
     truncate multiscale: keep the blocks whose bound of f + g - C is >= -truncate*eps
              (> 0, math.inf keeps every block; default 12).  The result's
              truncation_bound bounds the dropped plan mass relative to the

@@ -234,6 +234,8 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              anneals on the clusters and then evaluates only the blocks of
              cluster pairs kept by the truncation rule; auto picks it for
              float64 clouds in d <= 3 with n*m >= 1e8, online otherwise.
+             Multiscale is float64 only: float32 clouds with it raise
+             OtkitError (EUNSUPPORTED); auto runs them online.
     truncate multiscale: keep the blocks whose bound of f + g - C is >= -truncate*eps
              (> 0, math.inf keeps every block; default 12).  result.backend
              names the backend run, result.truncation_bound bounds the plan

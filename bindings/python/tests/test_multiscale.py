@@ -141,3 +141,20 @@ def test_monge_gap_multiscale_matches_the_tool(otk_tool, tmp_path):
     assert cli["truncation_bound"] == pytest.approx(py.truncation_bound, rel=1e-12, abs=0)
     g = np.loadtxt(gpath, delimiter=",", comments="#", ndmin=2)
     assert np.abs(g - py.grad_tx).max() <= 1e-12 * np.abs(py.grad_tx).max()
+
+
+def test_float32_refused_with_multiscale():
+    # Multiscale is float64 only (docs/math.md A.11): float32 clouds are
+    # refused naming the backend and the precision; auto runs them online.
+    x, y = clouds(60, 2)
+    x32, y32 = x.astype(np.float32), y.astype(np.float32)
+    for call in (lambda: otkit.sinkhorn(x=x32, y=y32, backend="multiscale"),
+                 lambda: otkit.divergence(x32, y32, backend="multiscale")):
+        with pytest.raises(otkit.OtkitError, match="multiscale is float64 only.*float32"):
+            call()
+    assert otkit.sinkhorn(x=x32, y=y32).backend == "online"
+    # The Divergence object: set_points on a multiscale object keeps its copy
+    # of the points and refuses clearly.
+    div = otkit.Divergence(x, y, blur=0.05, backend="multiscale")
+    with pytest.raises(otkit.OtkitError, match="backend multiscale keeps its own copy"):
+        div.set_points(x, y)
