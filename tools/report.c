@@ -18,19 +18,20 @@ typedef struct {
 
 static void progress_draw(progress_line *line, const otk_sinkhorn *solver, double now)
 {
-    double eps, marginal_error;
-    int iterations;
-    otk_sinkhorn_progress(solver, &eps, &iterations, &marginal_error);
+    otk_progress info;
+    otk_sinkhorn_progress_info(solver, &info);
     char text[160];
     int len;
-    /* No marginal error is measured while annealing. */
-    if (isnan(marginal_error))
-        len = snprintf(text, sizeof text, "otk: annealing, iteration %d, eps %.3g, %.1f s",
-                       iterations, eps, now - line->start);
+    /* No marginal error is measured while annealing; the multiscale
+     * backend anneals on its clusters first. */
+    if (isnan(info.marginal_error))
+        len = snprintf(text, sizeof text, "otk: %s, iteration %d, eps %.3g, %.1f s",
+                       info.stage == OTK_STAGE_CLUSTERS ? "annealing on clusters" : "annealing",
+                       info.iterations, info.eps, now - line->start);
     else
         len =
             snprintf(text, sizeof text, "otk: iteration %d, eps %.3g, marginal error %.3g, %.1f s",
-                     iterations, eps, marginal_error, now - line->start);
+                     info.iterations, info.eps, info.marginal_error, now - line->start);
     if (len < 0)
         return;
     /* ASCII only, so that bytes = columns and the padding blanks the rest. */
