@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from . import _otkit
-from ._common import exclusive, eps_blur, matrix_exponent, scale_options
+from ._common import exclusive, eps_blur, matrix_exponent, scale_options, progress_callback
 from ._common import (points, schedule_code, update_code, backend_code, positive_or_zero,
                       warn_not_converged, choice, as_float, as_int, single_precision,
                       batch_arrays, is_batch)
@@ -273,9 +273,8 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
         if x is None or y is None:
             raise ValueError("%s is required (a batch takes x (B, n, d) and y (B, m, d))"
                              % ("x" if x is None else "y"))
-        for name, v in (("init", init), ("callback", callback)):
-            if v is not None:
-                raise ValueError("%s is not supported for a batch of problems" % name)
+        if init is not None:
+            raise ValueError("init is not supported for a batch of problems")
         if history:
             raise ValueError("history is not supported for a batch of problems")
         for name, v in (("relative_eps", relative_eps), ("scale_cost", scale_cost)):
@@ -288,7 +287,8 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
             kw.pop(key, None)
         single = single_precision(np.asarray(x), np.asarray(y), dtype)
         x, y, a, b = batch_arrays(x, y, a, b, single)
-        info = _otkit.sinkhorn_batch(x, y, a, b, single=single, **kw)
+        info = _otkit.sinkhorn_batch(x, y, a, b, single=single,
+                                     callback=progress_callback(callback, True), **kw)
         if single:
             info["f"] = info["f"].astype(np.float32)
             info["g"] = info["g"].astype(np.float32)
@@ -315,9 +315,7 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     f0 = g0 = None
     if init is not None:
         f0, g0 = _init_pair(init, n, m)
-    if callback is not None and not callable(callback):
-        raise TypeError("callback must be callable (or None)")
-    info = solver.solve(a, b, f0, g0, callback, bool(history))
+    info = solver.solve(a, b, f0, g0, progress_callback(callback, False), bool(history))
     wa = np.full(n, 1.0 / n) if a is None else np.asarray(a, dtype=np.float64)
     wb = np.full(m, 1.0 / m) if b is None else np.asarray(b, dtype=np.float64)
     warn_not_converged(info["status"], "otkit.sinkhorn", info["marginal_error"], tol,
