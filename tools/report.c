@@ -10,16 +10,17 @@
 
 /* ------------------------------------------------------------------ the run */
 
-/* A status line redrawn in place with '\r', at most every 0.1 s. */
+/* A status line redrawn in place with '\r', at most every 0.1 s and at
+ * the first update of each stage (otk_stage), so that every stage shows. */
 typedef struct {
     double start, last_drawn;
     int width; /* of the text on screen, to blank it out */
+    int stage; /* drawn last; -1 before the first */
 } progress_line;
 
-static void progress_draw(progress_line *line, const otk_sinkhorn *solver, double now)
+static void progress_draw(progress_line *line, const otk_progress *progress, double now)
 {
-    otk_progress info;
-    otk_sinkhorn_progress_info(solver, &info);
+    const otk_progress info = *progress;
     char text[160];
     int len;
     /* No marginal error is measured while annealing; the multiscale
@@ -39,6 +40,7 @@ static void progress_draw(progress_line *line, const otk_sinkhorn *solver, doubl
     fflush(stderr);
     line->width = len > line->width ? len : line->width;
     line->last_drawn = now;
+    line->stage = (int)info.stage;
 }
 
 static void progress_clear(progress_line *line)
@@ -53,7 +55,7 @@ otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double 
                             const double *init_f, const double *init_g, int show_progress,
                             otk_sinkhorn_result *res, double *seconds)
 {
-    progress_line line = {cli_monotonic_seconds(), 0.0, 0};
+    progress_line line = {cli_monotonic_seconds(), 0.0, 0, -1};
     line.last_drawn = line.start;
     otk_status st = otk_sinkhorn_set(solver, a, b);
     if (st >= 0 && (init_f || init_g))
@@ -65,8 +67,10 @@ otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double 
     while ((st = otk_sinkhorn_iterate(solver)) == OTK_CONTINUE) {
         if (show_progress) {
             const double now = cli_monotonic_seconds();
-            if (now - line.last_drawn >= 0.1)
-                progress_draw(&line, solver, now);
+            otk_progress info;
+            otk_sinkhorn_progress_info(solver, &info);
+            if (now - line.last_drawn >= 0.1 || (int)info.stage != line.stage)
+                progress_draw(&line, &info, now);
         }
     }
     progress_clear(&line);
