@@ -110,7 +110,7 @@ class DivergenceBatchResult(DivergenceResult):
 
     value, mass_a, mass_b, marginal_error   (B,) float64 arrays;
     iterations, annealing_iterations, status   (B,) int arrays;
-    eps, rho, update   shared by the problems;
+    eps, rho, update, stopped (the callback stopped the batch)   shared;
     grad_a (B, n), grad_b (B, m), grad_x (B, n, d), grad_y (B, m, d) or None
     (float32 for a single-precision batch).
     Problem k's entries equal otkit.divergence(x[k], y[k], a[k], b[k]) to
@@ -374,6 +374,12 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
              truncation_bound bounds the dropped plan mass relative to the
              mass at the returned potentials; result.backend names the backend
              run.
+    callback a batch only: callback(iteration, eps, error), as otkit.sinkhorn's
+             for a batch (every update of every problem and each problem's
+             end; keywords stage, problem, done, status when declared; a
+             true return stops the batch, result.stopped, the running
+             problems keeping the value and gradients of their last update,
+             status 2).  A single divergence takes none (ValueError).
     The GIL is released during the solve.  Returns a DivergenceResult
     (result.value, float(result)).  Bad input raises ValueError naming the
     argument; not converging warns otkit.ConvergenceWarning.

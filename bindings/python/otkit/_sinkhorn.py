@@ -124,7 +124,8 @@ class SinkhornBatchResult:
     """The result of otkit.sinkhorn() on a batch of B problems (x (B, n, d),
     y (B, m, d)): per problem, as (B,) arrays, ot_kl, ot_ent, ot_lin,
     mass_a, mass_b, marginal_error (float64), iterations,
-    annealing_iterations, status (int); eps, rho_a, rho_b and update, shared;
+    annealing_iterations, status (int); eps, rho_a, rho_b, update and stopped
+    (the callback stopped the batch), shared;
     f (B, n) and g (B, m), the potentials in the GeomLoss gauge (float32
     for a single-precision batch).  Problem k's entries equal
     otkit.sinkhorn(a[k], b[k], x=x[k], y=y[k]) to 1e-12 relative
@@ -163,8 +164,7 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     A batch of B independent problems: x (B, n, d), y (B, m, d), a (B, n),
     b (B, m) -> a SinkhornBatchResult with (B,) values and (B, n), (B, m)
     potentials, each problem equal to its own solve (unequal sizes: pad with
-    zero weights, which is exact; init, callback and history are single-solve
-    only).
+    zero weights, which is exact; init and history are single-solve only).
 
     a, b     weights (non-negative); None = uniform 1/n, 1/m.  A balanced
              problem needs sum(a) == sum(b).
@@ -223,6 +223,19 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              annealing).  A true return stops the solve: the result then has
              stopped = True, status 2, converged False, and the potentials of
              that iteration.  An exception raised by the callback propagates.
+             A callback that declares a parameter `stage` (or **kwargs) also
+             gets stage="clusters" (the multiscale backend's annealing on
+             cluster centroids), "annealing" or "target".
+             A batch: called after every update of every problem and once
+             when each ends, from the thread solving it (the calls never
+             overlap; the GIL is taken for each); it may also declare
+             `problem` (the index), `done` (problems ended so far) and
+             `status` (2 while the problem runs, its status in its end
+             report).  A true return stops the whole batch: result.stopped,
+             the running problems with status 2 and the values and
+             potentials of their last update, the others not started
+             (status 2, iterations 0, NaN values); an exception stops it and
+             propagates (otkit/batch.h "Progress").
     history  True: result.history holds each marginal error measured at the
              target eps (one per update there, plus the final measurement;
              the guard's probe of the converge schedule, docs/math.md A.5,
