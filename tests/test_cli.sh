@@ -1641,6 +1641,24 @@ if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>
 else
     echo "SKIP: progress line on a terminal (no script(1))"
 fi
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+    script -qec "'$OTK' divergence '$tmp/ms_x.csv' '$tmp/ms_y.csv' --backend multiscale --blur 0.03 >'$tmp/out'" /dev/null >"$tmp/tty" 2>&1
+    rc=$?
+    tr '\r' '\n' <"$tmp/tty" >"$tmp/lines"
+    if [ $rc -eq 0 ] && grep -q '^otk: annealing on clusters, iteration 1, eps ' "$tmp/lines" &&
+        grep -q '^otk: iteration [0-9]*, eps [0-9.e-]*, marginal error ' "$tmp/lines" &&
+        json_true "$tmp/out" "d['backend'] == 'multiscale' and d['status'] == 'ok'"; then
+        pass "otk divergence: progress line on a terminal, multiscale clusters to target eps"
+    else
+        fail "otk divergence: progress line on a terminal (exit $rc): $(head -c 300 "$tmp/lines")"
+    fi
+fi
+run_otk divergence "$tmp/ms_x.csv" "$tmp/ms_y.csv" --backend multiscale --blur 0.03
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ]; then
+    pass "otk divergence: no progress line when stderr is not a terminal"
+else
+    fail "otk divergence: progress line on a plain stderr (exit $rc)"
+fi
 run_otk sinkhorn "$tmp/ms_x.csv" "$tmp/ms_y.csv" --backend multiscale --blur 0.03
 if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ]; then
     pass "no progress line when stderr is not a terminal"
