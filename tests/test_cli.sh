@@ -1653,4 +1653,54 @@ else
     fail "--delimiter with an unknown value (exit $rc)"
 fi
 
+# The progress line on a terminal (stderr a tty, through script(1) where it
+# exists): the multiscale backend's cluster stage, then the points', then
+# the target eps, each drawn at its first update; never on a plain stderr.
+"$PYTHON" - "$tmp" <<'EOF'
+import sys
+with open(sys.argv[1] + "/ms_x.csv", "w") as fx, open(sys.argv[1] + "/ms_y.csv", "w") as fy:
+    for i in range(300):
+        fx.write("%r, %r\n" % ((i * 0.618034) % 1.0, (i * 0.414214) % 1.0))
+        fy.write("%r, %r\n" % (0.5 + 0.5 * ((i * 0.732051) % 1.0), 0.3 + 0.5 * ((i * 0.236068) % 1.0)))
+EOF
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+    script -qec "'$OTK' sinkhorn '$tmp/ms_x.csv' '$tmp/ms_y.csv' --backend multiscale --blur 0.03 >'$tmp/out'" /dev/null >"$tmp/tty" 2>&1
+    rc=$?
+    tr '\r' '\n' <"$tmp/tty" >"$tmp/lines"
+    if [ $rc -eq 0 ] && grep -q '^otk: annealing on clusters, iteration 1, eps ' "$tmp/lines" &&
+        grep -q '^otk: annealing, iteration [0-9]*, eps ' "$tmp/lines" &&
+        grep -q '^otk: iteration [0-9]*, eps [0-9.e-]*, marginal error ' "$tmp/lines" &&
+        json_true "$tmp/out" "d['backend'] == 'multiscale' and d['status'] == 'ok'"; then
+        pass "progress line on a terminal: multiscale clusters, points, target eps"
+    else
+        fail "progress line on a terminal (exit $rc): $(head -c 300 "$tmp/lines")"
+    fi
+else
+    echo "SKIP: progress line on a terminal (no script(1))"
+fi
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+    script -qec "'$OTK' divergence '$tmp/ms_x.csv' '$tmp/ms_y.csv' --backend multiscale --blur 0.03 >'$tmp/out'" /dev/null >"$tmp/tty" 2>&1
+    rc=$?
+    tr '\r' '\n' <"$tmp/tty" >"$tmp/lines"
+    if [ $rc -eq 0 ] && grep -q '^otk: annealing on clusters, iteration 1, eps ' "$tmp/lines" &&
+        grep -q '^otk: iteration [0-9]*, eps [0-9.e-]*, marginal error ' "$tmp/lines" &&
+        json_true "$tmp/out" "d['backend'] == 'multiscale' and d['status'] == 'ok'"; then
+        pass "otk divergence: progress line on a terminal, multiscale clusters to target eps"
+    else
+        fail "otk divergence: progress line on a terminal (exit $rc): $(head -c 300 "$tmp/lines")"
+    fi
+fi
+run_otk divergence "$tmp/ms_x.csv" "$tmp/ms_y.csv" --backend multiscale --blur 0.03
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ]; then
+    pass "otk divergence: no progress line when stderr is not a terminal"
+else
+    fail "otk divergence: progress line on a plain stderr (exit $rc)"
+fi
+run_otk sinkhorn "$tmp/ms_x.csv" "$tmp/ms_y.csv" --backend multiscale --blur 0.03
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ]; then
+    pass "no progress line when stderr is not a terminal"
+else
+    fail "progress line on a plain stderr (exit $rc)"
+fi
+
 finish
