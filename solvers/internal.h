@@ -288,6 +288,10 @@ size_t otk__multiscale_dim(const otk_cost *c);
 otk_status otk__sinkhorn_alloc_coupled(otk_sinkhorn **out, const otk_cost *c_xy,
                                        const otk_cost *c_xx, const otk_cost *c_yy,
                                        const otk_sinkhorn_params *params);
+/* Iterate until a final status, calling params.progress after every update
+ * that leaves the solve running; its nonzero return stops there with
+ * OTK_CONTINUE.  The run loop of otk_sinkhorn_solve and otk_divergence_solve. */
+otk_status otk__sinkhorn_run(otk_sinkhorn *s);
 /* Problem k's potentials (a symmetric problem: g = f). */
 void otk__sinkhorn_problem(const otk_sinkhorn *s, int k, const double **f, const double **g);
 /* After a fixed-schedule solve: problem k's pair before the final

@@ -121,6 +121,8 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
     sp.max_iter = par.max_iter;
     sp.threads = rp.threads;
     sp.backend = OTK_BACKEND_ONLINE; /* the costs above are the backend's */
+    sp.progress = par.progress;
+    sp.progress_ctx = par.progress_ctx;
     if ((st = otk__sinkhorn_alloc_coupled(&div->sk, c, div->c_xx, div->c_yy, &sp)))
         return st;
 
@@ -402,9 +404,7 @@ otk_status otk_divergence_solve(otk_divergence *div, const double *a, const doub
      * extrapolation, or the convergence loop with its best iterate. */
     if ((st = otk_sinkhorn_set(div->sk, a, b)))
         return st;
-    while ((st = otk_sinkhorn_iterate(div->sk)) == OTK_CONTINUE)
-        ;
-    if (st < 0)
+    if ((st = otk__sinkhorn_run(div->sk)) < 0)
         return st;
     const double *unused;
     otk__sinkhorn_problem(div->sk, 0, &div->f_ba, &div->g_ab);
@@ -413,7 +413,8 @@ otk_status otk_divergence_solve(otk_divergence *div, const double *a, const doub
         otk__sinkhorn_problem(div->sk, 1, &div->f_aa, &unused);
         otk__sinkhorn_problem(div->sk, 2, &div->g_bb, &unused);
     }
-    div->last_step = div->par.schedule == OTK_SCHEDULE_FIXED;
+    /* A fixed schedule stopped early never took its extrapolation step. */
+    div->last_step = div->par.schedule == OTK_SCHEDULE_FIXED && st != OTK_CONTINUE;
     div->f_ba_prev = div->g_ab_prev = div->f_aa_prev = div->g_bb_prev = NULL;
     if (div->last_step) {
         otk__sinkhorn_previous(div->sk, 0, &div->f_ba_prev, &div->g_ab_prev);

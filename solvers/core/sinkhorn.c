@@ -338,6 +338,9 @@ static void restart(otk_sinkhorn *s)
     s->best_error = INFINITY;
     s->final_status = OTK_CONTINUE;
     s->values_valid = 0;
+    s->last_stage = s->par.schedule != OTK_SCHEDULE_FIXED && s->par.no_annealing
+                        ? OTK_STAGE_TARGET
+                        : OTK_STAGE_ANNEALING;
     otk__guard_init(&s->guard, s->par.schedule != OTK_SCHEDULE_FIXED && !s->par.no_annealing);
     s->omega_cap = RELAX_OMEGA_MAX;
     relax_reset(s);
@@ -401,6 +404,7 @@ otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double *f, const d
     s->stage = STAGE_RUNNING;
     s->started = 1;
     s->step = s->n_eps - 1; /* straight to the target ε */
+    s->last_stage = OTK_STAGE_TARGET;
     s->prob[0].f_fresh = 0;
     s->prob[0].rows_ready = 0;
     /* A multiscale cost truncates from the caller's potentials. */
@@ -862,6 +866,10 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
             s->prob[q].omega = 1.0; /* the relaxation is for the target ε */
             update(s, &s->prob[q], e, 0);
         }
+        const problem *p0 = &s->prob[0];
+        s->last_stage = fixed && s->step == last ? OTK_STAGE_TARGET
+                        : p0->cost->ops->refine && p0->level == 0 ? OTK_STAGE_CLUSTERS
+                                                                  : OTK_STAGE_ANNEALING;
         note_coarse(s);
         s->last_eps = e;
         s->step++;
@@ -921,6 +929,7 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
     }
     s->iterations++;
     s->target_iterations++;
+    s->last_stage = OTK_STAGE_TARGET;
     if (!potentials_finite(s))
         return non_finite(s, eps);
     return OTK_CONTINUE;
@@ -935,6 +944,30 @@ void otk_sinkhorn_progress(const otk_sinkhorn *s, double *eps, int *iterations,
         *iterations = s ? s->iterations : 0;
     if (marginal_error)
         *marginal_error = s ? s->error : NAN;
+}
+
+void otk_sinkhorn_progress_info(const otk_sinkhorn *s, otk_progress *info)
+{
+    if (!s || !info)
+        return;
+    memset(info, 0, sizeof *info);
+    otk_sinkhorn_progress(s, &info->eps, &info->iterations, &info->marginal_error);
+    info->stage = s->last_stage;
+    info->status = s->stage == STAGE_DONE ? s->final_status : OTK_CONTINUE;
+}
+
+otk_status otk__sinkhorn_run(otk_sinkhorn *s)
+{
+    otk_status st;
+    while ((st = otk_sinkhorn_iterate(s)) == OTK_CONTINUE) {
+        if (!s->par.progress)
+            continue;
+        otk_progress info;
+        otk_sinkhorn_progress_info(s, &info);
+        if (s->par.progress(&info, s->par.progress_ctx))
+            return OTK_CONTINUE;
+    }
+    return st;
 }
 
 void otk__sinkhorn_problem(const otk_sinkhorn *s, int k, const double **f, const double **g)

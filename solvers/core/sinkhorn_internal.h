@@ -65,6 +65,7 @@ struct otk_sinkhorn {
     double *block; /* the whole workspace */
     /* Progress. */
     int stage, started, step;
+    otk_stage last_stage; /* of the last update (otk_progress.stage) */
     int iterations, annealing_iterations, target_iterations;
     double last_eps, error, best_error;
     otk__guard guard; /* guard.h */
