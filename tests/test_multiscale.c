@@ -308,6 +308,9 @@ START_TEST(test_multiscale_refuses_float32)
                     OTK_EUNSUPPORTED, "float64 only");
     ck_assert_ptr_null(div);
     otk_cost_free(c);
+}
+END_TEST
+
 /* ------------------------------------------------------------ progress */
 
 /* What a progress callback saw, and when it stops the solve. */

@@ -158,6 +158,8 @@ def test_float32_refused_with_multiscale():
     div = otkit.Divergence(x, y, blur=0.05, backend="multiscale")
     with pytest.raises(otkit.OtkitError, match="backend multiscale keeps its own copy"):
         div.set_points(x, y)
+
+
 def test_callback_sees_the_stages_and_stops():
     """callback(..., stage) sees every update, on the clusters first, then on
     the points, then at the target eps; a true return on the clusters stops
