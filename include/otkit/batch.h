@@ -42,7 +42,10 @@
  * zero weights on the cost of its points with positive weight: each problem
  * gets the ε, ρ and s of its unpadded single solve (res[k].eps,
  * res[k].scale_cost), to rounding.  params.backend and params.truncate
- * apply to each problem as to its single solve.  At a padded point the
+ * apply to each problem as to its single solve; the multiscale backend's
+ * clustering sees the padded points, so a padded problem agrees with its
+ * unpadded solve to the tolerance of the solves there, not to rounding.
+ * At a padded point the
  * potentials are the soft-min extension the driver computes, the point
  * gradients are (to within 1e-300) zero and the weight gradients are the
  * derivative of the value w.r.t. adding mass there.

@@ -328,7 +328,9 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
              values and batched gradients, each problem equal to its own
              solve (unequal sizes: pad with zero weights, which is exact;
              relative_eps and scale_cost by a statistic take each problem's
-             statistic, over its points of positive weight).
+             statistic, over its points of positive weight; with
+             backend="multiscale" the clusters see the padding, and padding
+             is exact to the tolerance only).
              Bad input in any problem raises before anything is solved,
              naming the problem ("a[3][7] = -0.25 is negative"); a problem
              that breaks down while solving raises, naming it; problems
