@@ -10,6 +10,7 @@
 #include "otkit/sinkhorn.h"
 #include "otkit/fdiv.h"
 #include "kernels.h"
+#include "core/damping.h" /* otk__kappa, shared with solvers/mpi */
 
 #if defined(__GNUC__)
 #define OTK_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -100,12 +101,6 @@ static inline int otk__update_alternates(otk_update u)
 {
     return u == OTK_UPDATE_ALTERNATING || u == OTK_UPDATE_OVERRELAXED ||
            u == OTK_UPDATE_TRANSLATED || u == OTK_UPDATE_ACCELERATED;
-}
-
-/* The damping κ = ρ/(ρ+ε) of the unbalanced soft-min updates (1 when ρ = ∞). */
-static inline double otk__kappa(double eps, double rho)
-{
-    return rho == (double)INFINITY ? 1.0 : rho / (rho + eps);
 }
 
 /* Validate the shared fields (OTK_EPARAM naming the field) and resolve them
