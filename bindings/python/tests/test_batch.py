@@ -293,3 +293,22 @@ class TestTorch:
         x, y, _, _ = clouds(rng)
         with pytest.raises(ValueError, match="y has batch size 3, expected B = 4"):
             otorch.SinkhornDivergence(blur=0.1)(torch.tensor(x), torch.tensor(y[:3]))
+
+    @pytest.mark.parametrize("kw", [dict(relative_eps=0.1, scale_cost="mean"),
+                                    dict(blur=0.1, backend="dense")])
+    def test_scale_and_backend_options(self, rng, kw):
+        """relative_eps / scale_cost / backend reach each problem of a torch
+        batch as its single solve."""
+        torch = self.torch
+        import otkit.torch as otorch
+        x, y, _, _ = clouds(rng)
+        X = torch.tensor(x, requires_grad=True)
+        loss = otorch.SinkhornDivergence(tol=1e-10, **kw)
+        v = loss(X, torch.tensor(y))
+        v.sum().backward()
+        for k in range(B):
+            xk = torch.tensor(x[k], requires_grad=True)
+            vk = loss(xk, torch.tensor(y[k]))
+            vk.backward()
+            assert rel(v[k].item(), vk.item()) <= 1e-12
+            assert rel(X.grad[k].numpy(), xk.grad.numpy()) <= 1e-12
