@@ -513,12 +513,45 @@ if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] &&
 else
     fail "divergence, batch weights of the wrong shape (exit $rc)"
 fi
-run_otk sinkhorn "$tmp/BX.npy" "$tmp/BY.npy" --blur 0.3
+run_otk emd "$tmp/BX.npy" "$tmp/BY.npy"
 if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] &&
     grep -q 'BX.npy: .npy array has 3 dimensions (3×7×2); otk reads 1-D or 2-D arrays here' "$tmp/err"; then
-    pass "sinkhorn, a 3-D .npy: exit 2, the file and the shape named"
+    pass "emd, a 3-D .npy: exit 2, the file and the shape named"
 else
-    fail "sinkhorn, a 3-D .npy (exit $rc)"
+    fail "emd, a 3-D .npy (exit $rc)"
+fi
+run_otk sinkhorn "$tmp/BX.npy" "$tmp/BY.npy" --eps 0.1 --plan "$tmp/bplan.csv"
+if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && [ ! -e "$tmp/bplan.csv" ] &&
+    grep -q -- '--plan is for one problem; .*BX.npy is a batch of 3' "$tmp/err"; then
+    pass "sinkhorn --plan on a batch: exit 2, refused naming the option and the file"
+else
+    fail "sinkhorn --plan on a batch (exit $rc)"
+fi
+
+# otk sinkhorn on the same batch: values, eps and potentials of each problem
+# equal to the single solve of its slice (problem 1: of its real points).
+ok=1
+run_otk sinkhorn "$tmp/BX.npy" "$tmp/BY.npy" --a "$tmp/BA.csv" --b "$tmp/BB.npy" \
+    --relative-eps 0.2 --tol 1e-10 --potentials "$tmp/bpot.csv"
+[ $rc -eq 0 ] && cp "$tmp/out" "$tmp/sbatch.json" || ok=0
+for k in 0 1 2; do
+    [ $ok -eq 1 ] && run_otk sinkhorn "$tmp/BX$k.csv" "$tmp/BY$k.csv" --a "$tmp/BA$k.csv" \
+        --b "$tmp/BB$k.csv" --relative-eps 0.2 --tol 1e-10 --potentials "$tmp/spot$k.csv" &&
+        [ $rc -eq 0 ] && cp "$tmp/out" "$tmp/ssingle$k.json" || ok=0
+done
+if [ $ok -eq 1 ] && json_true "$tmp/sbatch.json" '
+    d["batch"] == 3 and d["status"] == "ok" and all(
+        all(abs(d[v][k] - s[v]) <= 1e-12 * abs(s[v]) for v in ("ot_kl", "ot_ent", "ot_lin", "eps"))
+        and d["iterations"][k] == s["iterations"]
+        and max(abs(u[0] - q[0]) for u, q in zip(csv(T + "/bpot.csv")[7 * k:7 * k + s["n"]], p))
+            <= 1e-12 * max(abs(q[0]) for q in p)
+        and max(abs(u[0] - q[0]) for u, q in zip(csv(T + "/bpot.csv")[21 + 5 * k:21 + 5 * k + s["m"]],
+                                                 p[s["n"]:])) <= 1e-12 * max(abs(q[0]) for q in p)
+        for k, s, p in ((k, __import__("json").load(open(T + "/ssingle%d.json" % k)),
+                         csv(T + "/spot%d.csv" % k)) for k in range(3)))'; then
+    pass "sinkhorn on a batch (--relative-eps 0.2): each ot_kl, ot_ent, ot_lin, eps, iteration count and potential equal to the single solve of its slice to 1e-12"
+else
+    fail "sinkhorn on a batch (exit $rc)"
 fi
 
 # --no-debias prints OT(a, b) alone, another value

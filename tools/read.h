@@ -44,7 +44,8 @@ int cli_parse_text(const char *name, const char *text, size_t len, const cli_rea
 int cli_parse_npy(const char *name, const unsigned char *bytes, size_t len, cli_matrix *mat);
 
 /* The same, also taking a 3-D (B, n, d) array (C order), read as B·n rows of
- * d values, problem k's rows after the first k·n; *batch is B, or 0 for a
+ * d values, problem k's rows after the first k·n (otk divergence and otk
+ * sinkhorn read batches so); *batch is B, or 0 for a
  * 1-D or 2-D array.  Returns 0, or -1 (reported; mat empty). */
 int cli_parse_npy_batch(const char *name, const unsigned char *bytes, size_t len,
                         cli_matrix *mat, size_t *batch);

@@ -144,7 +144,7 @@ static int npy_parse_header(const char *name, const char *header, npy_dtype *dt,
         return -1;
     }
     /* A 3-D (B, n, d) array is B·n rows of d values, problem k's n rows
-     * after the first k·n (otk divergence reads batches so). */
+     * after the first k·n (cli_parse_npy_batch). */
     *batch = ndim == 3 ? dims[0] : 0;
     if (ndim == 3 && dims[1] > 0 && dims[0] > SIZE_MAX / dims[1]) {
         cli_error("%s: .npy shape is too large", name);
@@ -297,7 +297,8 @@ int cli_parse_npy(const char *name, const unsigned char *bytes, size_t len, cli_
         return -1;
     if (batch) {
         cli_error("%s: .npy array has 3 dimensions (%zu×%zu×%zu); otk reads 1-D or 2-D arrays "
-                  "here (3-D (B, n, d) batches: the point files of otk divergence)",
+                  "here (3-D (B, n, d) batches: the point files of otk divergence and "
+                  "sinkhorn)",
                   name, batch, mat->rows / batch, mat->cols);
         free(mat->values);
         mat->values = NULL;
