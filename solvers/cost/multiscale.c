@@ -40,8 +40,13 @@
  * bounding box): small enough that a row's kept blocks hug the transport
  * (the band around it is a few sub-cluster radii wide), large enough that
  * the block lists stay short. */
-#define MS_POINTS_PER_SUB 4
+#define MS_POINTS_PER_SUB 16
 #define MS_MAX_SUB 8
+/* Sub-cluster block lists longer than this many entries per point (summed
+ * over both clouds) are not built: at a broad ε, where most blocks of a
+ * kept cluster block survive, they would cost O(n·m/16) memory for little
+ * gain, and the cluster blocks serve instead. */
+#define MS_LIST_PER_POINT 24
 
 /* One cloud's two levels: clusters [s[I], s[I+1]) of sorted positions, each
  * made of the sub-clusters [cs[I], cs[I+1]), sub-cluster I' the positions
@@ -65,8 +70,10 @@ typedef struct {
     ms_cloud X, Y;
     int fine;                /* level: 0 clusters, 1 points */
     int all_kept;            /* points level with every block */
+    int lists;               /* points level over the sub-cluster lists (else the cluster blocks) */
     uint64_t *keep;          /* nx rows of wr words: bit J of row I when cluster block (I, J) survives */
-    size_t wr;
+    uint64_t *keep_c;        /* ny rows of wc words: the transpose */
+    size_t wr, wc;
     size_t *row_off, *col_off; /* nf_x + 1, nf_y + 1: offsets into the block lists */
     uint32_t *row_ids, *col_ids; /* kept sub-clusters of each sub-cluster row / column, ascending */
     size_t kept;
@@ -79,8 +86,11 @@ typedef struct {
 typedef struct {
     const double *P, *Q, *CP, *CQ;
     size_t nout, nin, cout, cin, fout;
-    const size_t *pout, *pin, *sout, *sin, *fsout, *fsin, *off;
+    const size_t *pout, *pin, *sout, *sin, *fsout, *fsin, *off, *up;
     const uint32_t *ids;
+    const uint64_t *mask;
+    size_t words;
+    int lists;
 } view;
 
 static view make_view(const ms_cost *mc, int axis)
@@ -104,6 +114,10 @@ static view make_view(const ms_cost *mc, int axis)
     v.fsin = i->fs;
     v.off = axis == 0 ? mc->row_off : mc->col_off;
     v.ids = axis == 0 ? mc->row_ids : mc->col_ids;
+    v.up = o->up;
+    v.mask = axis == 0 ? mc->keep : mc->keep_c;
+    v.words = axis == 0 ? mc->wr : mc->wc;
+    v.lists = mc->lists;
     return v;
 }
 
@@ -127,8 +141,9 @@ static double cluster_lse(const double *h, const size_t *perm, size_t k0, size_t
 }
 
 /* Run BODY on the kept blocks of sub-cluster row I, merged into maximal runs
- * of contiguous sorted positions [r0, r1) of the input side (all: one run).
- * Consecutive sub-cluster ids are contiguous positions. */
+ * of contiguous sorted positions [r0, r1) of the input side: one run (all),
+ * the sub-clusters of its list (consecutive ids are contiguous positions),
+ * or the clusters of its cluster's mask row. */
 #define FOR_KEPT_RUNS(v, all, I, r0, r1, ...)                                                \
     do {                                                                                     \
         if (all) {                                                                           \
@@ -136,15 +151,43 @@ static double cluster_lse(const double *h, const size_t *perm, size_t k0, size_t
             __VA_ARGS__;                                                                     \
             break;                                                                           \
         }                                                                                    \
-        const uint32_t *ids_ = (v).ids + (v).off[I];                                         \
-        const size_t len_ = (v).off[(I) + 1] - (v).off[I];                                   \
-        for (size_t t_ = 0; t_ < len_;) {                                                    \
-            size_t e_ = t_ + 1;                                                              \
-            while (e_ < len_ && ids_[e_] == ids_[e_ - 1] + 1)                                \
-                e_++;                                                                        \
-            const size_t r0 = (v).fsin[ids_[t_]], r1 = (v).fsin[ids_[e_ - 1] + 1];           \
-            t_ = e_;                                                                         \
-            __VA_ARGS__;                                                                     \
+        if ((v).lists) {                                                                     \
+            const uint32_t *ids_ = (v).ids + (v).off[I];                                     \
+            const size_t len_ = (v).off[(I) + 1] - (v).off[I];                               \
+            for (size_t t_ = 0; t_ < len_;) {                                                \
+                size_t e_ = t_ + 1;                                                          \
+                while (e_ < len_ && ids_[e_] == ids_[e_ - 1] + 1)                            \
+                    e_++;                                                                    \
+                const size_t r0 = (v).fsin[ids_[t_]], r1 = (v).fsin[ids_[e_ - 1] + 1];       \
+                t_ = e_;                                                                     \
+                __VA_ARGS__;                                                                 \
+            }                                                                                \
+            break;                                                                           \
+        }                                                                                    \
+        const uint64_t *row_ = (v).mask + (v).up[I] * (v).words;                             \
+        size_t a_ = 0, b_ = 0;                                                               \
+        for (size_t w_ = 0; w_ <= (v).words; w_++) {                                         \
+            uint64_t bits_ = w_ < (v).words ? row_[w_] : 0;                                  \
+            while (bits_ || (w_ == (v).words && b_ > a_)) {                                  \
+                size_t J_ = SIZE_MAX;                                                        \
+                if (bits_) {                                                                 \
+                    J_ = w_ * 64 + (size_t)__builtin_ctzll(bits_);                           \
+                    bits_ &= bits_ - 1;                                                      \
+                    if ((v).sin[J_] == b_ && b_ > a_) {                                      \
+                        b_ = (v).sin[J_ + 1];                                                \
+                        continue;                                                            \
+                    }                                                                        \
+                }                                                                            \
+                if (b_ > a_) {                                                               \
+                    const size_t r0 = a_, r1 = b_;                                           \
+                    __VA_ARGS__;                                                             \
+                }                                                                            \
+                a_ = b_ = 0;                                                                 \
+                if (J_ != SIZE_MAX) {                                                        \
+                    a_ = (v).sin[J_];                                                        \
+                    b_ = (v).sin[J_ + 1];                                                    \
+                }                                                                            \
+            }                                                                                \
         }                                                                                    \
     } while (0)
 
@@ -326,6 +369,7 @@ static void ms_destroy(otk_cost *c)
     free_cloud(&mc->X);
     free_cloud(&mc->Y);
     free(mc->keep);
+    free(mc->keep_c);
     free_lists(mc);
     free(mc->hs);
     free(mc->H);
@@ -503,6 +547,7 @@ static void compute_stats(const ms_cost *mc, const double *f, const double *g, i
 static void set_all_kept(ms_cost *mc)
 {
     mc->all_kept = 1;
+    mc->lists = 0;
     mc->kept = mc->X.nf * mc->Y.nf;
     free_lists(mc);
 }
@@ -568,6 +613,8 @@ static size_t row_candidates(const ms_cost *mc, size_t I, size_t *cand, double *
  * best block, and so does each column.  Returns 0 on allocation failure. */
 static int build_lists(ms_cost *mc, double floor_, int threads)
 {
+    const size_t budget = MS_LIST_PER_POINT * (mc->base.n + mc->base.m);
+    size_t listed = 0;
     const ms_cloud *X = &mc->X, *Y = &mc->Y;
     const size_t nx = X->nc, ny = Y->nc, nfx = X->nf, nfy = Y->nf;
     uint32_t **bufs = calloc(nx, sizeof *bufs);
@@ -575,7 +622,7 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
     size_t *col_off = calloc(nfy + 1, sizeof *col_off);
     uint32_t *row_ids = NULL, *col_ids = NULL;
     pair_ij *extra = NULL;
-    int fail = !bufs || !row_off || !col_off;
+    int fail = !bufs || !row_off || !col_off, over = 0;
     if (!fail) {
 #pragma omp parallel num_threads(threads) if (threads > 1 && nfx * 16 >= 65536)
         {
@@ -587,7 +634,10 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
             }
 #pragma omp for schedule(dynamic, 4)
             for (size_t I = 0; I < nx; I++) {
-                if (!Umix || !Ucol || !cand)
+                int stop;
+#pragma omp atomic read
+                stop = over;
+                if (!Umix || !Ucol || !cand || stop)
                     continue;
                 const size_t nc = row_candidates(mc, I, cand, Ucol);
                 uint32_t *buf = NULL;
@@ -627,6 +677,13 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
 #pragma omp atomic write
                     fail = 1;
                 }
+                size_t sofar;
+#pragma omp atomic capture
+                sofar = listed += len;
+                if (sofar > budget) {
+#pragma omp atomic write
+                    over = 1;
+                }
             }
             free(Umix);
             free(Ucol);
@@ -634,6 +691,7 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
         }
     }
     size_t total = 0, n_extra = 0;
+    fail |= over;
     if (!fail) {
         for (size_t If = 0; If < nfx; If++)
             row_off[If + 1] += row_off[If];
@@ -733,7 +791,7 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
         free(col_off);
         free(row_ids);
         free(col_ids);
-        return 0;
+        return over ? 2 : 0;
     }
     free_lists(mc);
     mc->row_off = row_off;
@@ -742,6 +800,7 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
     mc->col_ids = col_ids;
     mc->kept = total;
     mc->all_kept = 0;
+    mc->lists = 1;
     return 1;
 }
 
@@ -846,9 +905,28 @@ static void ms_refine(const otk_cost *c, double eps_ext, double eps, double *f, 
         }
         mc->keep[arg * mc->wr + J / 64] |= (uint64_t)1 << (J % 64);
     }
-    /* Then the sub-cluster blocks inside; without memory for the lists,
-     * every block (exact, slower). */
-    if (!build_lists(mc, floor_, threads))
+    memset(mc->keep_c, 0, ny * mc->wc * sizeof *mc->keep_c);
+    size_t kept = 0;
+    for (size_t I = 0; I < nx; I++)
+        for (size_t w = 0; w < mc->wr; w++) {
+            uint64_t bits = mc->keep[I * mc->wr + w];
+            while (bits) {
+                const size_t J = w * 64 + (size_t)__builtin_ctzll(bits);
+                bits &= bits - 1;
+                mc->keep_c[J * mc->wc + I / 64] |= (uint64_t)1 << (I % 64);
+                kept += (mc->X.cs[I + 1] - mc->X.cs[I]) * (mc->Y.cs[J + 1] - mc->Y.cs[J]);
+            }
+        }
+    /* Then the sub-cluster blocks inside, where their lists are short; else
+     * the cluster blocks; without memory for the lists, every block (exact,
+     * slower). */
+    const int built = build_lists(mc, floor_, threads);
+    if (built == 2) {
+        free_lists(mc);
+        mc->kept = kept;
+        mc->all_kept = 0;
+        mc->lists = 0;
+    } else if (!built)
         set_all_kept(mc);
 }
 
@@ -873,8 +951,8 @@ static double ms_truncation_bound(const otk_cost *c, double eps, const double *f
         Y->fmass[Jf] = sum_weights(b, Y->perm, Y->fs[Jf], Y->fs[Jf + 1]);
     /* Row partial sums into hs (nx <= n), added in order: the bound does not
      * depend on the thread count.  A dropped cluster block counts whole; in
-     * a kept one, each dropped sub-cluster block (I', J') under the smaller
-     * of its own bound and that of (I', J). */
+     * a kept one (with lists), each dropped sub-cluster block (I', J') under
+     * the smallest of the bounds that cover it. */
     double *part = mc->hs;
     int fail = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1 && nx * ny >= 65536)
@@ -889,7 +967,8 @@ static double ms_truncation_bound(const otk_cost *c, double eps, const double *f
     for (size_t I = 0; I < nx; I++) {
         double s = 0.0;
         if (Ax[I] > 0.0 && Ucol && cand) {
-            row_candidates(mc, I, cand, Ucol);
+            if (mc->lists)
+                row_candidates(mc, I, cand, Ucol);
             const side xs = cluster_side(mc, X, I);
             for (size_t J = 0; J < ny; J++) {
                 if (kept_cluster(mc, I, J) || !(By[J] > 0.0))
@@ -897,7 +976,7 @@ static double ms_truncation_bound(const otk_cost *c, double eps, const double *f
                 const double U = block_bound(mc, xs, cluster_side(mc, Y, J));
                 s += exp(log(Ax[I]) + log(By[J]) + U / eps);
             }
-            for (size_t If = X->cs[I]; If < X->cs[I + 1]; If++) {
+            for (size_t If = X->cs[I]; If < X->cs[I + 1] && mc->lists; If++) {
                 if (!(X->fmass[If] > 0.0))
                     continue;
                 const side fs = sub_side(mc, X, If);
@@ -1188,10 +1267,12 @@ otk_status otk__cost_multiscale(otk_cost **out, const otk_cost *points, double t
              cluster_cloud(ys0, m, d, lo, cell, dims, (size_t)sk, &mc->Y);
     if (ok) {
         mc->wr = (mc->Y.nc + 63) / 64;
+        mc->wc = (mc->X.nc + 63) / 64;
         mc->keep = malloc(mc->X.nc * mc->wr * sizeof *mc->keep);
+        mc->keep_c = malloc(mc->Y.nc * mc->wc * sizeof *mc->keep_c);
         mc->hs = malloc((n > m ? n : m) * sizeof *mc->hs);
         mc->H = malloc((mc->X.nc + mc->Y.nc) * sizeof *mc->H);
-        ok = mc->keep && mc->hs && mc->H;
+        ok = mc->keep && mc->keep_c && mc->hs && mc->H;
     }
     if (!ok) {
         ms_destroy(&mc->base);
