@@ -10,6 +10,7 @@
 #include "otkit/sinkhorn.h"
 #include "otkit/fdiv.h"
 #include "kernels.h"
+#include "core/damping.h" /* otk__kappa, shared with solvers/mpi */
 
 #if defined(__GNUC__)
 #define OTK_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -100,12 +101,6 @@ static inline int otk__update_alternates(otk_update u)
 {
     return u == OTK_UPDATE_ALTERNATING || u == OTK_UPDATE_OVERRELAXED ||
            u == OTK_UPDATE_TRANSLATED || u == OTK_UPDATE_ACCELERATED;
-}
-
-/* The damping κ = ρ/(ρ+ε) of the unbalanced soft-min updates (1 when ρ = ∞). */
-static inline double otk__kappa(double eps, double rho)
-{
-    return rho == (double)INFINITY ? 1.0 : rho / (rho + eps);
 }
 
 /* Validate the shared fields (OTK_EPARAM naming the field) and resolve them
@@ -293,6 +288,10 @@ size_t otk__multiscale_dim(const otk_cost *c);
 otk_status otk__sinkhorn_alloc_coupled(otk_sinkhorn **out, const otk_cost *c_xy,
                                        const otk_cost *c_xx, const otk_cost *c_yy,
                                        const otk_sinkhorn_params *params);
+/* Iterate until a final status, calling params.progress after every update
+ * that leaves the solve running; its nonzero return stops there with
+ * OTK_CONTINUE.  The run loop of otk_sinkhorn_solve and otk_divergence_solve. */
+otk_status otk__sinkhorn_run(otk_sinkhorn *s);
 /* Problem k's potentials (a symmetric problem: g = f). */
 void otk__sinkhorn_problem(const otk_sinkhorn *s, int k, const double **f, const double **g);
 /* After a fixed-schedule solve: problem k's pair before the final

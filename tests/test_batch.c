@@ -369,6 +369,179 @@ START_TEST(test_batch_float32_equals_single_float32)
 }
 END_TEST
 
+/* ------------------------------------------------------------ progress */
+
+/* What the batch's progress callback saw, per problem. */
+typedef struct {
+    int inside, overlaps;          /* serialisation: never two calls at once */
+    int updates[NB], last_it[NB];  /* per-update reports and their last count */
+    int ends[NB], end_it[NB];      /* end reports */
+    otk_status end_status[NB];
+    int done_seen[NB + 1];         /* each done count of an end report */
+    int bad;                       /* a report out of order */
+    int stop_at, stopped, after_stop;
+} batch_log;
+
+static int log_batch(const otk_progress *info, void *ctx)
+{
+    batch_log *lg = ctx;
+    int stop = 0;
+    if (__atomic_add_fetch(&lg->inside, 1, __ATOMIC_SEQ_CST) > 1)
+        lg->overlaps++;
+    if (lg->stopped)
+        lg->after_stop++;
+    const size_t k = info->problem;
+    if (k >= NB || info->done > NB) {
+        lg->bad++;
+    } else if (info->status == OTK_CONTINUE) {
+        lg->bad += info->iterations != lg->last_it[k] + 1 || lg->ends[k] > 0;
+        lg->updates[k]++;
+        lg->last_it[k] = info->iterations;
+        if (lg->stop_at > 0 && info->iterations == lg->stop_at)
+            stop = lg->stopped = 1;
+    } else {
+        lg->ends[k]++;
+        lg->end_it[k] = info->iterations;
+        lg->end_status[k] = info->status;
+        lg->done_seen[info->done]++;
+    }
+    /* Give another thread time to enter if the lock did not hold it out. */
+    for (volatile int spin = 0; spin < 20000; spin++)
+        ;
+    __atomic_sub_fetch(&lg->inside, 1, __ATOMIC_SEQ_CST);
+    return stop;
+}
+
+/* Every update of every problem is reported once, in order, then its end
+ * with its status; the end reports count the problems done 1, 2, ..., B;
+ * the calls never overlap although the problems run on two threads. */
+START_TEST(test_batch_progress_reports_every_problem)
+{
+    static clouds c;
+    make_clouds(&c, 31);
+    static batch_log lg;
+    memset(&lg, 0, sizeof lg);
+    otk_sinkhorn_params par = sinkhorn_params(OTK_SCHEDULE_CONVERGE, 2);
+    par.progress = log_batch;
+    par.progress_ctx = &lg;
+    otk_sinkhorn_result res[NB];
+    ck_assert_int_eq(otk_sinkhorn_batch(NB, NN, MM, DD, c.x, c.y, c.a, c.b,
+                                        OTK_GROUND_SQEUCLIDEAN, 0, &par, res, NULL, NULL),
+                     OTK_SUCCESS);
+    ck_assert_int_eq(lg.overlaps, 0);
+    ck_assert_int_eq(lg.bad, 0);
+    for (int k = 0; k < NB; k++) {
+        ck_assert_int_eq(lg.updates[k], res[k].iterations);
+        ck_assert_int_eq(lg.ends[k], 1);
+        ck_assert_int_eq(lg.end_it[k], res[k].iterations);
+        ck_assert_int_eq(lg.end_status[k], OTK_SUCCESS);
+        ck_assert_int_eq(lg.done_seen[k + 1], 1);
+    }
+    /* The callback changes nothing. */
+    otk_sinkhorn_result quiet[NB];
+    par.progress = NULL;
+    TK_ASSERT_OK(otk_sinkhorn_batch(NB, NN, MM, DD, c.x, c.y, c.a, c.b, OTK_GROUND_SQEUCLIDEAN,
+                                    0, &par, quiet, NULL, NULL));
+    for (int k = 0; k < NB; k++)
+        ck_assert(quiet[k].ot_kl == res[k].ot_kl && quiet[k].iterations == res[k].iterations);
+}
+END_TEST
+
+/* A nonzero return stops the batch: no call after it, the running problems
+ * stop at their next update with their values and potentials then, the
+ * others are not started (NaN, outputs untouched); OTK_CONTINUE. */
+START_TEST(test_batch_progress_stops_the_batch)
+{
+    static clouds c;
+    make_clouds(&c, 32);
+    for (int threads = 1; threads <= 2; threads++) {
+        static batch_log lg;
+        memset(&lg, 0, sizeof lg);
+        lg.stop_at = 3;
+        otk_sinkhorn_params par = sinkhorn_params(OTK_SCHEDULE_CONVERGE, threads);
+        par.progress = log_batch;
+        par.progress_ctx = &lg;
+        otk_sinkhorn_result res[NB];
+        static double f[NB * NN], g[NB * MM];
+        for (size_t i = 0; i < NB * NN; i++)
+            f[i] = 7.0;
+        for (size_t j = 0; j < NB * MM; j++)
+            g[j] = 7.0;
+        ck_assert_int_eq(otk_sinkhorn_batch(NB, NN, MM, DD, c.x, c.y, c.a, c.b,
+                                            OTK_GROUND_SQEUCLIDEAN, 0, &par, res, f, g),
+                         OTK_CONTINUE);
+        ck_assert_int_eq(lg.after_stop, 0);
+        ck_assert_int_eq(lg.bad, 0);
+        int started = 0, at_3 = 0;
+        for (int k = 0; k < NB; k++) {
+            /* Every problem passes update 3 on its way to its end: none ended. */
+            ck_assert_int_eq(lg.ends[k], 0);
+            ck_assert_int_eq(res[k].status, OTK_CONTINUE);
+            if (res[k].iterations == 0) {
+                ck_assert(isnan(res[k].ot_kl));
+                ck_assert(f[k * NN] == 7.0 && g[k * MM] == 7.0);
+                continue;
+            }
+            started++;
+            at_3 += res[k].iterations == 3;
+            /* The stopping problem at update 3; one running beside it at
+             * its next update (3 at most: it had not reached 3). */
+            ck_assert_int_le(res[k].iterations, 3);
+            ck_assert(isfinite(res[k].ot_kl) && f[k * NN] != 7.0);
+        }
+        /* One thread: problem 0 alone.  Two: the one that reached update 3
+         * and the one running beside it, if any. */
+        ck_assert_int_ge(started, 1);
+        ck_assert_int_le(started, threads);
+        ck_assert_int_ge(at_3, 1);
+        if (threads == 1)
+            ck_assert_int_eq(res[0].iterations, 3);
+    }
+}
+END_TEST
+
+/* The divergence batch: the same reports, and a stop gives the gradients of
+ * the stopped potentials (finite) and leaves the unstarted ones untouched. */
+START_TEST(test_divergence_batch_progress_stops)
+{
+    static clouds c;
+    make_clouds(&c, 33);
+    static batch_log lg;
+    memset(&lg, 0, sizeof lg);
+    otk_divergence_params par = divergence_params(OTK_SCHEDULE_CONVERGE, 0.0, 1);
+    par.progress = log_batch;
+    par.progress_ctx = &lg;
+    otk_divergence_result res[NB];
+    TK_ASSERT_OK(otk_divergence_batch(NB, NN, MM, DD, c.x, c.y, c.a, c.b,
+                                      OTK_GROUND_HALF_SQEUCLIDEAN, 0, &par, res, NULL, NULL,
+                                      NULL, NULL));
+    for (int k = 0; k < NB; k++) {
+        ck_assert_int_eq(lg.updates[k], res[k].iterations);
+        ck_assert_int_eq(lg.ends[k], 1);
+        ck_assert_int_eq(lg.done_seen[k + 1], 1);
+    }
+    memset(&lg, 0, sizeof lg);
+    lg.stop_at = 4;
+    static double gx[NB * NN * DD];
+    for (size_t i = 0; i < NB * NN * DD; i++)
+        gx[i] = 7.0;
+    ck_assert_int_eq(otk_divergence_batch(NB, NN, MM, DD, c.x, c.y, c.a, c.b,
+                                          OTK_GROUND_HALF_SQEUCLIDEAN, 0, &par, res, gx, NULL,
+                                          NULL, NULL),
+                     OTK_CONTINUE);
+    ck_assert_int_eq(res[0].status, OTK_CONTINUE);
+    ck_assert_int_eq(res[0].iterations, 4);
+    ck_assert(isfinite(res[0].divergence));
+    for (size_t i = 0; i < NN * DD; i++)
+        ck_assert(isfinite(gx[i]) && gx[i] != 7.0);
+    for (int k = 1; k < NB; k++) {
+        ck_assert_int_eq(res[k].status, OTK_CONTINUE);
+        ck_assert_int_eq(res[k].iterations, 0);
+        ck_assert(isnan(res[k].divergence) && gx[k * NN * DD] == 7.0);
+    }
+}
+END_TEST
+
 Suite *batch_suite(void)
 {
     Suite *s = suite_create("batch");
@@ -380,6 +553,9 @@ Suite *batch_suite(void)
     tcase_add_test(tc, test_sinkhorn_batch_padding_is_exact);
     tcase_add_test(tc, test_batch_reports_each_problems_status);
     tcase_add_test(tc, test_batch_float32_equals_single_float32);
+    tcase_add_test(tc, test_batch_progress_reports_every_problem);
+    tcase_add_test(tc, test_batch_progress_stops_the_batch);
+    tcase_add_test(tc, test_divergence_batch_progress_stops);
     tk_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;

@@ -709,6 +709,88 @@ else
     fi
 fi
 
+# The driver's thread rule (solvers/core/team.h) changes the threads of a
+# pass, never its values: 300 x 300 points (threaded passes) at 2 threads
+# with the rule on and off, and at 1 thread, agree to the last digit.
+"$PYTHON" - "$tmp" <<'EOF'
+import math, sys
+with open(sys.argv[1] + "/team_x.csv", "w") as fx, open(sys.argv[1] + "/team_y.csv", "w") as fy:
+    for i in range(300):
+        fx.write("%r,%r,%r\n" % (math.sin(1.1 * i), math.cos(0.3 * i), math.sin(0.7 * i + 1)))
+        fy.write("%r,%r,%r\n" % (math.cos(1.7 * i), math.sin(0.9 * i), math.cos(0.2 * i)))
+EOF
+team_ok=1
+for run in "2 adaptive" "2 fixed" "1 adaptive"; do
+    set -- $run
+    if [ "$2" = fixed ]; then team_env=fixed; else team_env=; fi
+    OTK_TEAM=$team_env "$OTK" sinkhorn "$tmp/team_x.csv" "$tmp/team_y.csv" --eps 0.01 \
+        --threads "$1" --potentials "$tmp/team_pot_$1_$2.csv" 2>"$tmp/err" |
+        grep -v '"seconds"\|"threads"' >"$tmp/team_$1_$2.json" || team_ok=0
+done
+if [ $team_ok = 1 ] && cmp -s "$tmp/team_2_adaptive.json" "$tmp/team_2_fixed.json" &&
+    cmp -s "$tmp/team_2_adaptive.json" "$tmp/team_1_adaptive.json" &&
+    cmp -s "$tmp/team_pot_2_adaptive.csv" "$tmp/team_pot_2_fixed.csv" &&
+    cmp -s "$tmp/team_pot_2_adaptive.csv" "$tmp/team_pot_1_adaptive.csv" &&
+    grep -q '"iterations"' "$tmp/team_2_adaptive.json"; then
+    pass "sinkhorn 300 x 300 at 2 threads, OTK_TEAM default and fixed, and 1 thread: bitwise the same"
+else
+    fail "the thread rule changed a value (OTK_TEAM default vs fixed vs 1 thread)"
+fi
+
+# Headers that claim more than the file holds: refused on the missing data,
+# before the claimed size is allocated.  Under a 1 GB limit an allocation of
+# the claimed size fails, so a reader that trusts the header says "out of
+# memory" instead of the messages checked here.  The limit is an
+# address-space ulimit, or under AddressSanitizer (which cannot start in a
+# small address space) its own largest allocation.
+mem_limited() { # COMMAND...
+    if [ -n "${ASAN_OPTIONS:-}" ]; then
+        ASAN_OPTIONS="$ASAN_OPTIONS:allocator_may_return_null=1:max_allocation_size_mb=1000" "$@"
+    else
+        (ulimit -v 1000000 && "$@")
+    fi
+}
+printf 'P5\n30000 30000\n255\nabc' >"$tmp/g_huge.pgm"
+mem_limited "$OTK" grid "$tmp/g_huge.pgm" "$tmp/g_a.pgm" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q 'g_huge.pgm: the file ends after 3 of 900000000 pixels' "$tmp/err"; then
+    pass "grid: a PGM claiming 30000 x 30000 pixels with 3 present: exit 2, the count named"
+else
+    fail "grid: PGM header larger than its data (exit $rc: $(cat "$tmp/err"))"
+fi
+if "$OTK" --version | grep -q 'PNG (libpng)'; then
+    "$PYTHON" - "$tmp/g_huge.png" <<'EOF'
+import struct, sys, zlib
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+ihdr = struct.pack(">IIBBBBB", 1000000, 1000000, 8, 0, 0, 0, 0)
+with open(sys.argv[1], "wb") as fh:
+    fh.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+             + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b""))
+EOF
+    mem_limited "$OTK" grid "$tmp/g_huge.png" "$tmp/g_a.pgm" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ $rc -eq 2 ] && grep -q 'claims 1000000 x 1000000 pixels, more than a 69-byte file' \
+        "$tmp/err"; then
+        pass "grid: a 69-byte PNG claiming 10^6 x 10^6 pixels: exit 2 before allocating"
+    else
+        fail "grid: PNG header larger than its data (exit $rc: $(cat "$tmp/err"))"
+    fi
+fi
+printf 'otkit-map 1\nfamily affine\ndim 46340\nparams 2147441940\n0\n' >"$tmp/huge_affine.map"
+printf 'otkit-map 1\nfamily mlp\ndim 4\nactivation gelu\nhidden 2 1048576 1048576\nparams 1099522113540\n0\n' \
+    >"$tmp/huge_mlp.map"
+printf '1,2,3,4\n' >"$tmp/z4.csv"
+for m in huge_affine huge_mlp; do
+    mem_limited "$OTK" apply-map "$tmp/$m.map" "$tmp/z4.csv" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ $rc -eq 2 ] && grep -q "$m.map:[68]: unexpected end of file: parameter 2 of" "$tmp/err"; then
+        pass "apply-map: a model claiming $m-sized parameters with one present: exit 2, the line named"
+    else
+        fail "apply-map: $m model header larger than its data (exit $rc: $(cat "$tmp/err"))"
+    fi
+done
+
 run_otk grid "$tmp/g_a.pgm" "$tmp/g_b.pgm" --barycenter --out "$tmp/g_bar.csv" --eps 0.05
 if [ $rc -eq 0 ] && [ "$(grep -vc '^#' "$tmp/g_bar.csv")" = 3 ]; then
     pass "grid --barycenter --out CSV: 3 rows"
@@ -1569,6 +1651,56 @@ if [ $rc -eq 2 ] && grep -q -- "--delimiter: expected" "$tmp/err"; then
     pass "--delimiter with an unknown value: exit 2"
 else
     fail "--delimiter with an unknown value (exit $rc)"
+fi
+
+# The progress line on a terminal (stderr a tty, through script(1) where it
+# exists): the multiscale backend's cluster stage, then the points', then
+# the target eps, each drawn at its first update; never on a plain stderr.
+"$PYTHON" - "$tmp" <<'EOF'
+import sys
+with open(sys.argv[1] + "/ms_x.csv", "w") as fx, open(sys.argv[1] + "/ms_y.csv", "w") as fy:
+    for i in range(300):
+        fx.write("%r, %r\n" % ((i * 0.618034) % 1.0, (i * 0.414214) % 1.0))
+        fy.write("%r, %r\n" % (0.5 + 0.5 * ((i * 0.732051) % 1.0), 0.3 + 0.5 * ((i * 0.236068) % 1.0)))
+EOF
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+    script -qec "'$OTK' sinkhorn '$tmp/ms_x.csv' '$tmp/ms_y.csv' --backend multiscale --blur 0.03 >'$tmp/out'" /dev/null >"$tmp/tty" 2>&1
+    rc=$?
+    tr '\r' '\n' <"$tmp/tty" >"$tmp/lines"
+    if [ $rc -eq 0 ] && grep -q '^otk: annealing on clusters, iteration 1, eps ' "$tmp/lines" &&
+        grep -q '^otk: annealing, iteration [0-9]*, eps ' "$tmp/lines" &&
+        grep -q '^otk: iteration [0-9]*, eps [0-9.e-]*, marginal error ' "$tmp/lines" &&
+        json_true "$tmp/out" "d['backend'] == 'multiscale' and d['status'] == 'ok'"; then
+        pass "progress line on a terminal: multiscale clusters, points, target eps"
+    else
+        fail "progress line on a terminal (exit $rc): $(head -c 300 "$tmp/lines")"
+    fi
+else
+    echo "SKIP: progress line on a terminal (no script(1))"
+fi
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+    script -qec "'$OTK' divergence '$tmp/ms_x.csv' '$tmp/ms_y.csv' --backend multiscale --blur 0.03 >'$tmp/out'" /dev/null >"$tmp/tty" 2>&1
+    rc=$?
+    tr '\r' '\n' <"$tmp/tty" >"$tmp/lines"
+    if [ $rc -eq 0 ] && grep -q '^otk: annealing on clusters, iteration 1, eps ' "$tmp/lines" &&
+        grep -q '^otk: iteration [0-9]*, eps [0-9.e-]*, marginal error ' "$tmp/lines" &&
+        json_true "$tmp/out" "d['backend'] == 'multiscale' and d['status'] == 'ok'"; then
+        pass "otk divergence: progress line on a terminal, multiscale clusters to target eps"
+    else
+        fail "otk divergence: progress line on a terminal (exit $rc): $(head -c 300 "$tmp/lines")"
+    fi
+fi
+run_otk divergence "$tmp/ms_x.csv" "$tmp/ms_y.csv" --backend multiscale --blur 0.03
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ]; then
+    pass "otk divergence: no progress line when stderr is not a terminal"
+else
+    fail "otk divergence: progress line on a plain stderr (exit $rc)"
+fi
+run_otk sinkhorn "$tmp/ms_x.csv" "$tmp/ms_y.csv" --backend multiscale --blur 0.03
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ]; then
+    pass "no progress line when stderr is not a terminal"
+else
+    fail "progress line on a plain stderr (exit $rc)"
 fi
 
 finish

@@ -274,6 +274,199 @@ START_TEST(test_multiscale_refusals)
 }
 END_TEST
 
+/* ------------------------------------------------------------ progress */
+
+/* What a progress callback saw, and when it stops the solve. */
+enum { LOG_CAP = 4096 };
+typedef struct {
+    int calls, stop_at, calls_after_stop;
+    int stopped;
+    int iterations[LOG_CAP];
+    double eps[LOG_CAP], error[LOG_CAP];
+    otk_stage stage[LOG_CAP];
+} progress_log;
+
+static int log_progress(const otk_progress *info, void *ctx)
+{
+    progress_log *lg = ctx;
+    if (lg->stopped)
+        lg->calls_after_stop++;
+    if (lg->calls < LOG_CAP) {
+        lg->iterations[lg->calls] = info->iterations;
+        lg->eps[lg->calls] = info->eps;
+        lg->error[lg->calls] = info->marginal_error;
+        lg->stage[lg->calls] = info->stage;
+    }
+    lg->calls++;
+    ck_assert(info->problem == 0 && info->done == 0 && info->status == OTK_CONTINUE);
+    if (lg->stop_at > 0 && info->iterations == lg->stop_at) {
+        lg->stopped = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The multiscale solve reports every update, the clusters' first, in stage
+ * order, with the ε of each update and no error before the target ε; the
+ * online solve of the same problem never reports clusters. */
+START_TEST(test_progress_sees_every_multiscale_update)
+{
+    const size_t n = 600, d = 2;
+    double *x = malloc(n * d * sizeof *x), *y = malloc(n * d * sizeof *y);
+    two_clouds(n, d, 21, x, y);
+    otk_cost *c;
+    TK_ASSERT_OK(otk_cost_points(&c, n, n, d, x, y, OTK_GROUND_HALF_SQEUCLIDEAN, 0.0));
+    static progress_log lg;
+    const otk_backend backends[2] = {OTK_BACKEND_MULTISCALE, OTK_BACKEND_ONLINE};
+    for (int q = 0; q < 2; q++) {
+        memset(&lg, 0, sizeof lg);
+        otk_sinkhorn_params p;
+        otk_sinkhorn_params_default(&p);
+        p.blur = 0.03;
+        p.tol = 1e-9;
+        p.backend = backends[q];
+        p.progress = log_progress;
+        p.progress_ctx = &lg;
+        otk_sinkhorn *s;
+        otk_sinkhorn_result r;
+        TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, &p));
+        TK_ASSERT_OK(otk_sinkhorn_solve(s, NULL, NULL, &r));
+        /* The converge schedule's last call measures and stops: every
+         * update left the solve running. */
+        ck_assert_int_eq(lg.calls, r.iterations);
+        ck_assert_int_lt(r.iterations, LOG_CAP);
+        int clusters = 0, annealing = 0;
+        for (int k = 0; k < lg.calls; k++) {
+            ck_assert_int_eq(lg.iterations[k], k + 1);
+            if (k > 0) {
+                ck_assert_int_ge(lg.stage[k], lg.stage[k - 1]);
+                ck_assert_double_le(lg.eps[k], lg.eps[k - 1]);
+            }
+            clusters += lg.stage[k] == OTK_STAGE_CLUSTERS;
+            annealing += lg.stage[k] == OTK_STAGE_ANNEALING;
+            if (lg.stage[k] == OTK_STAGE_TARGET) {
+                ck_assert(lg.eps[k] == r.eps);
+                ck_assert(isfinite(lg.error[k]) && lg.error[k] > 0.0);
+            } else {
+                ck_assert(isnan(lg.error[k]) && lg.eps[k] > r.eps);
+            }
+        }
+        ck_assert_int_eq(clusters + annealing, r.annealing_iterations);
+        if (q == 0)
+            ck_assert_msg(clusters >= 2 && annealing + clusters < lg.calls,
+                          "multiscale: %d cluster updates of %d", clusters, lg.calls);
+        else
+            ck_assert_int_eq(clusters, 0);
+        otk_progress info;
+        otk_sinkhorn_progress_info(s, &info);
+        ck_assert_int_eq(info.status, OTK_SUCCESS);
+        ck_assert_int_eq(info.iterations, r.iterations);
+        ck_assert_int_eq(info.stage, OTK_STAGE_TARGET);
+        otk_sinkhorn_free(s);
+    }
+    otk_cost_free(c);
+    free(x);
+    free(y);
+}
+END_TEST
+
+/* A nonzero return stops the solve at that update, on the clusters or at
+ * the target ε: OTK_CONTINUE, the result of that update, no call after;
+ * iterating on from there ends exactly where the unstopped solve ends. */
+START_TEST(test_progress_stops_a_multiscale_solve)
+{
+    const size_t n = 600, d = 2;
+    double *x = malloc(n * d * sizeof *x), *y = malloc(n * d * sizeof *y);
+    two_clouds(n, d, 22, x, y);
+    otk_cost *c;
+    TK_ASSERT_OK(otk_cost_points(&c, n, n, d, x, y, OTK_GROUND_HALF_SQEUCLIDEAN, 0.0));
+    otk_sinkhorn_params p;
+    otk_sinkhorn_params_default(&p);
+    p.blur = 0.03;
+    p.tol = 1e-9;
+    p.backend = OTK_BACKEND_MULTISCALE;
+    otk_sinkhorn *s;
+    otk_sinkhorn_result full;
+    TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, &p));
+    TK_ASSERT_OK(otk_sinkhorn_solve(s, NULL, NULL, &full));
+    otk_sinkhorn_free(s);
+    static progress_log lg;
+    /* Update 2 runs on the clusters, the last but one at the target ε. */
+    const int stops[2] = {2, full.iterations - 1};
+    for (int q = 0; q < 2; q++) {
+        memset(&lg, 0, sizeof lg);
+        lg.stop_at = stops[q];
+        p.progress = log_progress;
+        p.progress_ctx = &lg;
+        otk_sinkhorn_result r;
+        TK_ASSERT_OK(otk_sinkhorn_alloc(&s, c, &p));
+        ck_assert_int_eq(otk_sinkhorn_solve(s, NULL, NULL, &r), OTK_CONTINUE);
+        ck_assert_int_eq(lg.calls, stops[q]);
+        ck_assert_int_eq(lg.calls_after_stop, 0);
+        ck_assert_int_eq(r.status, OTK_CONTINUE);
+        ck_assert_int_eq(r.iterations, stops[q]);
+        ck_assert(isfinite(r.ot_kl));
+        const otk_stage expected = q == 0 ? OTK_STAGE_CLUSTERS : OTK_STAGE_TARGET;
+        ck_assert_int_eq(lg.stage[stops[q] - 1], expected);
+        if (q == 1)
+            ck_assert(r.marginal_error == lg.error[stops[q] - 1] && r.marginal_error > p.tol);
+        otk_status st;
+        while ((st = otk_sinkhorn_iterate(s)) == OTK_CONTINUE)
+            ;
+        TK_ASSERT_OK(st);
+        TK_ASSERT_OK(otk_sinkhorn_get_result(s, &r));
+        ck_assert_int_eq(lg.calls, stops[q]); /* iterate calls no one back */
+        ck_assert(r.ot_kl == full.ot_kl && r.iterations == full.iterations);
+        otk_sinkhorn_free(s);
+    }
+    otk_cost_free(c);
+    free(x);
+    free(y);
+}
+END_TEST
+
+/* The divergence reports its coupled updates the same way and stops with
+ * OTK_CONTINUE, its value and gradients those of the stopped potentials. */
+START_TEST(test_progress_of_a_multiscale_divergence)
+{
+    const size_t n = 400, d = 2;
+    double *x = malloc(n * d * sizeof *x), *y = malloc(n * d * sizeof *y);
+    double *gx = malloc(n * d * sizeof *gx);
+    two_clouds(n, d, 23, x, y);
+    static progress_log lg;
+    otk_divergence_params p;
+    otk_divergence_params_default(&p);
+    p.blur = 0.03;
+    p.tol = 1e-8;
+    p.backend = OTK_BACKEND_MULTISCALE;
+    p.progress = log_progress;
+    p.progress_ctx = &lg;
+    otk_divergence *div;
+    otk_divergence_result r;
+    TK_ASSERT_OK(otk_divergence_alloc_points(&div, n, n, d, x, y, OTK_GROUND_HALF_SQEUCLIDEAN,
+                                             0.0, &p));
+    memset(&lg, 0, sizeof lg);
+    TK_ASSERT_OK(otk_divergence_solve(div, NULL, NULL, &r));
+    ck_assert_int_eq(lg.calls, r.iterations);
+    ck_assert_int_eq(lg.stage[0], OTK_STAGE_CLUSTERS);
+    ck_assert_int_eq(lg.stage[lg.calls - 1], OTK_STAGE_TARGET);
+    memset(&lg, 0, sizeof lg);
+    lg.stop_at = 3;
+    ck_assert_int_eq(otk_divergence_solve(div, NULL, NULL, &r), OTK_CONTINUE);
+    ck_assert_int_eq(r.status, OTK_CONTINUE);
+    ck_assert_int_eq(r.iterations, 3);
+    ck_assert_int_eq(lg.calls, 3);
+    ck_assert(isfinite(r.divergence) && isnan(r.marginal_error));
+    TK_ASSERT_OK(otk_divergence_grad_x(div, gx));
+    for (size_t i = 0; i < n * d; i++)
+        ck_assert(isfinite(gx[i]));
+    otk_divergence_free(div);
+    free(x);
+    free(y);
+    free(gx);
+}
+END_TEST
+
 Suite *multiscale_suite(void)
 {
     Suite *s = suite_create("multiscale");
@@ -284,6 +477,9 @@ Suite *multiscale_suite(void)
     tcase_add_test(tc, test_divergence_multiscale_value_and_gradients);
     tcase_add_test(tc, test_auto_is_online_below_the_threshold);
     tcase_add_test(tc, test_multiscale_refusals);
+    tcase_add_test(tc, test_progress_sees_every_multiscale_update);
+    tcase_add_test(tc, test_progress_stops_a_multiscale_solve);
+    tcase_add_test(tc, test_progress_of_a_multiscale_divergence);
     tk_set_timeout(tc, 600);
     suite_add_tcase(s, tc);
     return s;

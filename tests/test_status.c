@@ -176,6 +176,7 @@ static const struct {
      {"auto", "symmetric", "alternating", "overrelaxed", "translated", "accelerated"}},
     {"gauge", "potential gauge", {"geomloss", "ott", "pot"}},
     {"backend", "backend", {"auto", "online", "dense", "multiscale"}},
+    {"stage", "solve stage", {"clusters", "annealing", "target"}},
     {"mesh_shape", "mesh shape", {"square", "icosphere", "torus"}},
     {"heat_convention", "heat-kernel convention", {"otkit", "solomon"}},
     {"relative_to", "relative-eps statistic", {"std", "mean", "max_cost", "median"}},

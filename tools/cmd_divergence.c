@@ -2,16 +2,19 @@
  * `otk divergence`: the debiased Sinkhorn divergence S_ε between two weighted
  * point clouds (otkit/divergence.h), with its gradients on request.
  */
+#define _POSIX_C_SOURCE 200809L /* isatty */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "commands.h"
 #include "json.h"
 #include "options.h"
 #include "read.h"
+#include "report.h"
 #include "write.h"
 
 static const char divergence_usage[] =
@@ -70,6 +73,7 @@ static const char divergence_usage[] =
     "kept cost matrices, 0 when computed on the fly), backend (the one run),\n"
     "truncation_bound (multiscale: the bound on the dropped plan mass relative to\n"
     "the mass, 0 otherwise), otkit_version.\n"
+    "Progress goes to stderr when stderr is a terminal.\n"
     "\n"
     "Exit status: 0 solved, 2 bad option, bad input or I/O error, 3 stopped at\n"
     "--max-iter without reaching --tol (the JSON, of the best iterate: the one\n"
@@ -258,6 +262,12 @@ int cmd_divergence(int argc, char **argv)
         cli_error("out of memory for the gradients (%zu × %zu)", n > m ? n : m, d);
         goto done;
     }
+    cli_progress_line line;
+    cli_progress_begin(&line);
+    if (isatty(STDERR_FILENO)) {
+        req.params.progress = cli_progress_report;
+        req.params.progress_ctx = &line;
+    }
     if (otk_divergence_alloc_points(&div, n, m, d, x.values, y.values, req.ground,
                                     isnan(req.power) ? 0.0 : req.power, &req.params) < 0) {
         cli_error("%s", otk_last_error());
@@ -267,6 +277,7 @@ int cmd_divergence(int argc, char **argv)
     const double start = cli_monotonic_seconds();
     const otk_status st = otk_divergence_solve(div, a.values, b.values, &res);
     const double seconds = cli_monotonic_seconds() - start;
+    cli_progress_end(&line);
     if (st < 0) {
         cli_error("%s", otk_last_error());
         goto done;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "image.h"
 #include "read.h"
@@ -75,13 +76,28 @@ static int read_pgm(FILE *f, const char *path, int binary, cli_image *img)
         return -1;
     }
     const size_t n = (size_t)w * (size_t)h;
-    double *v = malloc(n * sizeof *v);
+    /* The header's size is a claim, not a fact: the buffer grows with the
+     * pixels actually read, so a short file that claims 10^4 x 10^4 pixels
+     * fails on its missing data, not on an allocation it never needed. */
+    size_t cap = n < 65536 ? n : 65536;
+    double *v = malloc(cap * sizeof *v);
     if (!v) {
         cli_error("%s: out of memory for %lu x %lu pixels", path, w, h);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         unsigned long p;
+        if (i == cap) {
+            size_t grown = cap > n / 2 ? n : 2 * cap;
+            double *nv = realloc(v, grown * sizeof *v);
+            if (!nv) {
+                cli_error("%s: out of memory for %lu x %lu pixels", path, w, h);
+                free(v);
+                return -1;
+            }
+            v = nv;
+            cap = grown;
+        }
         if (binary) {
             int hi = maxval > 255 ? getc(f) : 0, lo = getc(f);
             if (hi == EOF || lo == EOF) {
@@ -131,6 +147,18 @@ static int read_png(FILE *f, const char *path, cli_image *img)
     }
     im.format = PNG_FORMAT_GRAY;
     const size_t rows = im.height, cols = im.width, n = rows * cols;
+    /* Deflate expands at most 1032:1 and a 1-bit image packs 8 pixels per
+     * byte, so a file of s bytes holds fewer than 8256 s pixels: a header
+     * claiming more is refused before its pixels are allocated. */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+        n / 8256 > (size_t)sb.st_size) {
+        cli_error("%s: the PNG header claims %zu x %zu pixels, more than a %lld-byte file "
+                  "can hold",
+                  path, rows, cols, (long long)sb.st_size);
+        png_image_free(&im);
+        return -1;
+    }
     unsigned char *buf = malloc(n ? n : 1);
     double *v = malloc((n ? n : 1) * sizeof *v);
     if (!buf || !v) {

@@ -10,27 +10,20 @@
 
 /* ------------------------------------------------------------------ the run */
 
-/* A status line redrawn in place with '\r', at most every 0.1 s. */
-typedef struct {
-    double start, last_drawn;
-    int width; /* of the text on screen, to blank it out */
-} progress_line;
-
-static void progress_draw(progress_line *line, const otk_sinkhorn *solver, double now)
+static void progress_draw(cli_progress_line *line, const otk_progress *info, double now)
 {
-    double eps, marginal_error;
-    int iterations;
-    otk_sinkhorn_progress(solver, &eps, &iterations, &marginal_error);
     char text[160];
     int len;
-    /* No marginal error is measured while annealing. */
-    if (isnan(marginal_error))
-        len = snprintf(text, sizeof text, "otk: annealing, iteration %d, eps %.3g, %.1f s",
-                       iterations, eps, now - line->start);
+    /* No marginal error is measured while annealing; the multiscale
+     * backend anneals on its clusters first. */
+    if (isnan(info->marginal_error))
+        len = snprintf(text, sizeof text, "otk: %s, iteration %d, eps %.3g, %.1f s",
+                       info->stage == OTK_STAGE_CLUSTERS ? "annealing on clusters" : "annealing",
+                       info->iterations, info->eps, now - line->start);
     else
         len =
             snprintf(text, sizeof text, "otk: iteration %d, eps %.3g, marginal error %.3g, %.1f s",
-                     iterations, eps, marginal_error, now - line->start);
+                     info->iterations, info->eps, info->marginal_error, now - line->start);
     if (len < 0)
         return;
     /* ASCII only, so that bytes = columns and the padding blanks the rest. */
@@ -38,9 +31,26 @@ static void progress_draw(progress_line *line, const otk_sinkhorn *solver, doubl
     fflush(stderr);
     line->width = len > line->width ? len : line->width;
     line->last_drawn = now;
+    line->stage = (int)info->stage;
 }
 
-static void progress_clear(progress_line *line)
+void cli_progress_begin(cli_progress_line *line)
+{
+    line->start = line->last_drawn = cli_monotonic_seconds();
+    line->width = 0;
+    line->stage = -1;
+}
+
+int cli_progress_report(const otk_progress *info, void *ctx)
+{
+    cli_progress_line *line = ctx;
+    const double now = cli_monotonic_seconds();
+    if (now - line->last_drawn >= 0.1 || (int)info->stage != line->stage)
+        progress_draw(line, info, now);
+    return 0;
+}
+
+void cli_progress_end(cli_progress_line *line)
 {
     if (line->width > 0) {
         fprintf(stderr, "\r%*s\r", line->width, "");
@@ -52,8 +62,8 @@ otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double 
                             const double *init_f, const double *init_g, int show_progress,
                             otk_sinkhorn_result *res, double *seconds)
 {
-    progress_line line = {cli_monotonic_seconds(), 0.0, 0};
-    line.last_drawn = line.start;
+    cli_progress_line line;
+    cli_progress_begin(&line);
     otk_status st = otk_sinkhorn_set(solver, a, b);
     if (st >= 0 && (init_f || init_g))
         st = otk_sinkhorn_set_potentials(solver, init_f, init_g);
@@ -63,12 +73,12 @@ otk_status cli_sinkhorn_run(otk_sinkhorn *solver, const double *a, const double 
     }
     while ((st = otk_sinkhorn_iterate(solver)) == OTK_CONTINUE) {
         if (show_progress) {
-            const double now = cli_monotonic_seconds();
-            if (now - line.last_drawn >= 0.1)
-                progress_draw(&line, solver, now);
+            otk_progress info;
+            otk_sinkhorn_progress_info(solver, &info);
+            cli_progress_report(&info, &line);
         }
     }
-    progress_clear(&line);
+    cli_progress_end(&line);
     if (st < 0) {
         cli_error("%s", otk_last_error());
         return st;

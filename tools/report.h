@@ -10,6 +10,20 @@
 #include <stddef.h>
 #include <otkit.h>
 
+/* The progress line on stderr (a terminal): one line redrawn in place with
+ * '\r', at most every 0.1 s and at the first update of each stage
+ * (otk_stage: the multiscale clusters show), erased by cli_progress_end.
+ * cli_progress_report is an otk_progress_fn (params.progress, ctx the line)
+ * that never stops the solve. */
+typedef struct {
+    double start, last_drawn;
+    int width; /* of the text on screen, to blank it out */
+    int stage; /* drawn last; -1 before the first */
+} cli_progress_line;
+void cli_progress_begin(cli_progress_line *line);
+int cli_progress_report(const otk_progress *info, void *ctx);
+void cli_progress_end(cli_progress_line *line);
+
 /* set, iterate until done, get_result; with a progress line on stderr when
  * `show_progress` (stderr is a terminal).  init_f (n) and init_g (m), both
  * or neither, are a warm start (otk_sinkhorn_set_potentials, GeomLoss gauge).  Returns OTK_SUCCESS or

@@ -54,20 +54,39 @@
  * (OTK_ENUMERIC, OTK_ENOMEM), in which case its values are NaN and its
  * outputs are left as they were; the other problems are still solved.  The
  * call returns the status of the lowest-index failed problem (its message,
- * prefixed with "problem k: ", is otk_last_error()), else OTK_NOT_CONVERGED
- * when any problem stopped at max_iter, else OTK_SUCCESS.
+ * prefixed with "problem k: ", is otk_last_error()), else OTK_CONTINUE when
+ * the progress callback stopped the batch (see "Progress"), else
+ * OTK_NOT_CONVERGED when any problem stopped at max_iter, else OTK_SUCCESS.
  *
  * Threads.  params.threads (0 = OpenMP's default) threads in all: with B >=
  * 2 the problems are shared among min(threads, B) threads, each solving one
  * problem at a time serially; with B = 1 the problem's soft-mins use all the
  * threads.  Which thread solves a problem does not change its result.
  *
+ * Progress.  params.progress (otkit/sinkhorn.h), when set, is called for
+ * every problem: after each of its updates that leaves it running (info:
+ * the problem's index, its iterations, ε, marginal error and stage, status
+ * OTK_CONTINUE), and once when it ends (status: its final status, stage
+ * target, the values of res[k]), info.done counting the problems ended so
+ * far, that one included.  The calls are serialised (a lock held around
+ * each: never two at once, in no fixed order across problems) and come
+ * from whichever thread solves the problem, the caller's or an OpenMP
+ * worker's: a callback that touches state of the caller's thread (an
+ * interpreter, a GUI) must make itself safe there.  A nonzero return stops
+ * the batch: the callback is not called again, each running problem stops
+ * at its next update (res[k].status OTK_CONTINUE, its values and outputs
+ * those of its potentials then, as a stopped single solve), the problems
+ * not started are not (status OTK_CONTINUE, iterations 0, values NaN,
+ * outputs untouched), the ended ones keep their results, and the call
+ * returns OTK_CONTINUE unless a problem failed (its error, as below).
+ *
  * OWNERSHIP: the inputs are read during the call only; the outputs are the
  * caller's arrays.  Each problem's workspace (O((n+m)·d)) is allocated and
  * freed inside the call.
  *
  * THREAD SAFETY: the functions are reentrant (they share no state between
- * calls); error messages are thread-local (otk_last_error).
+ * calls); error messages are thread-local (otk_last_error).  The progress
+ * callback: see "Progress". 
  */
 #ifndef OTKIT_BATCH_H
 #define OTKIT_BATCH_H

@@ -200,6 +200,13 @@ typedef struct {
     /* Multiscale: the truncation threshold (otk_sinkhorn_params.truncate,
      * docs/math.md A.11), > 0, INFINITY = keep every block.  Default 12. */
     double truncate;
+    /* Progress (otk_sinkhorn_params.progress): otk_divergence_solve calls
+     * progress(info, progress_ctx) after every update that leaves the solve
+     * running (one update advances the three problems together; the marginal
+     * error is their largest).  A nonzero return stops the solve there (see
+     * otk_divergence_solve).  Default NULL. */
+    otk_progress_fn progress;
+    void *progress_ctx;
 } otk_divergence_params;
 
 /* Fill `params` with the defaults documented above.  NULL is ignored. */
@@ -217,7 +224,8 @@ typedef struct {
     int iterations;           /* updates run, annealing included; FIXED: the
                                  length of the ε-list, as GeomLoss counts */
     int annealing_iterations; /* of which before the target ε (all but the last listed ε of the fixed schedule) */
-    otk_status status;        /* OTK_SUCCESS or OTK_NOT_CONVERGED */
+    otk_status status;        /* OTK_SUCCESS or OTK_NOT_CONVERGED (OTK_CONTINUE:
+                                 stopped by params.progress) */
     otk_update update;        /* the update rule run, OTK_UPDATE_AUTO resolved (the fixed
                                  schedule always runs SYMMETRIC, as GeomLoss) */
     double scale_cost;        /* scale_cost's s (1 when not set) */
@@ -312,7 +320,12 @@ OTK_EXPORT otk_status otk_divergence_set_points_f32(otk_divergence *div, const f
  * target ε), or an error:
  * OTK_ENULL, OTK_ENONFINITE / OTK_ENEGATIVE / OTK_EZEROMASS (naming the array
  * and index), OTK_EMASS (balanced with |Σa − Σb| > 1e-9·max(Σa, Σb)),
- * OTK_ENUMERIC (non-finite potential). */
+ * OTK_ENUMERIC (non-finite potential).
+ * OTK_CONTINUE (a positive status) when params.progress stopped the solve:
+ * the value, result (status OTK_CONTINUE; marginal_error NAN when stopped
+ * while annealing) and gradients are those of the potentials of that
+ * update, with the formulas of the converge schedule (the gradients of
+ * the divergence at converged potentials, approximate here). */
 OTK_EXPORT otk_status otk_divergence_solve(otk_divergence *div, const double *a,
                                            const double *b, otk_divergence_result *res);
 

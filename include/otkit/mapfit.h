@@ -7,9 +7,10 @@
  * with S_ε the debiased Sinkhorn divergence of otkit/divergence.h and M̂ the
  * empirical Monge gap of otkit/monge_gap.h on the source points
  * (M̂ = mean c(x_i, T(x_i)) − OT_ent).  The gradient w.r.t. θ is the chain rule
- * through the map: Σ_i J_θT(x_i)ᵀ (∂S/∂T(x_i) + λ ∂M̂/∂T(x_i)), with the
- * envelope gradients of both terms (docs/math.md B.3, C.4) and hand-written
- * backpropagation through the map.
+ * through the map: Σ_i J_θT(x_i)ᵀ (∂S/∂T(x_i) + λ ∂M̂/∂T(x_i)), with each
+ * term's own gradient (the divergence's for its schedule, docs/math.md B.3;
+ * the Monge gap's envelope gradient, C.4) and hand-written backpropagation
+ * through the map.
  *
  * STABILITY: experimental.  The map families, the fitting parameters and
  * results, the enum and function names and the model-file format may still
@@ -325,9 +326,12 @@ typedef struct {
      * bounded cost per evaluation and a smooth function of θ; the converge
      * schedule takes thousands of updates near T♯μ ≈ ν, where the debiased
      * problems converge slowly, and its tolerance-stopped values are too
-     * noisy for BFGS's line search.  (The gradient is the envelope gradient
-     * at the final potentials, exact at convergence: set
-     * OTK_SCHEDULE_CONVERGE with a small tol to check it, as the tests do.)
+     * noisy for BFGS's line search.  (The divergence's gradient is then the
+     * derivative through the schedule's final extrapolation step, docs/
+     * math.md B.3, as GeomLoss's autograd computes it, with the earlier
+     * iterates held fixed; it tends to the exact gradient as the final step
+     * converges: set OTK_SCHEDULE_CONVERGE with a small tol to compare, as
+     * the tests do.)
      * threads is taken from `threads`.  divergence.cache_bytes (and
      * monge_gap.cache_bytes) keep each evaluation's cost matrices in memory
      * instead of recomputing them in every pass: the same fit to rounding,

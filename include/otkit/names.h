@@ -19,7 +19,7 @@
  *       case-sensitive; on failure *value is untouched.
  *
  * The kinds: ground, reduce (cost.h); grid_path (grid.h); schedule, update,
- * gauge, backend (sinkhorn.h); mesh_shape, heat_convention (mesh.h); relative_to
+ * gauge, backend, stage (sinkhorn.h); mesh_shape, heat_convention (mesh.h); relative_to
  * (monge_gap.h); sinkd_grad, kd_divergence (distill.h); map_family,
  * activation, optimizer, lambda_schedule, lr_schedule (mapfit.h); fdiv_kind,
  * reduction_kind, binning (fdiv.h); directions (sliced.h).

@@ -164,6 +164,45 @@ typedef enum { OTK_BACKEND_MAP(OTK_ENUM_MEMBER_) } otk_backend;
 /* The size n·m from which OTK_BACKEND_AUTO chooses multiscale. */
 #define OTK_BACKEND_AUTO_PAIRS 1e8
 
+/* The stages of a solve, in the order they run (otk_progress.stage):
+ *   clusters   an annealing update on the clusters of the multiscale backend
+ *              (ε above the cell scale: centroids and summed weights);
+ *   annealing  an annealing update on the points (every annealing update of
+ *              the other backends);
+ *   target     an update at the target ε: the converge schedule's updates
+ *              after the annealing (the guard's probe included), and the
+ *              fixed schedule's last listed ε. */
+#define OTK_STAGE_MAP(X)                                                                     \
+    X(OTK_STAGE_CLUSTERS, 0, "clusters")                                                     \
+    X(OTK_STAGE_ANNEALING, 1, "annealing")                                                   \
+    X(OTK_STAGE_TARGET, 2, "target")
+typedef enum { OTK_STAGE_MAP(OTK_ENUM_MEMBER_) } otk_stage;
+
+/* What a progress callback sees (otk_progress_fn below), and what
+ * otk_sinkhorn_progress_info reads while a caller iterates. */
+typedef struct {
+    int iterations;        /* updates run so far, annealing and the guard's probe
+                              included (otk_sinkhorn_result.iterations) */
+    double eps;            /* the ε of the last update, cost units */
+    double marginal_error; /* measured at the last update at the target ε;
+                              NAN while annealing */
+    otk_stage stage;       /* the stage of the last update (before the first:
+                              annealing, or target for a solve that starts
+                              there) */
+    /* Batches (otkit/batch.h): the problem this report is about, the number
+     * of problems finished so far, and OTK_CONTINUE while the problem runs
+     * or its final status in the one report made when it ends.  A single
+     * solve reports problem 0, done 0 and OTK_CONTINUE. */
+    size_t problem, done;
+    otk_status status;
+} otk_progress;
+
+/* A progress callback: called with `ctx` after every update that leaves the
+ * solve running (never after the last one).  Return 0 to go on, nonzero to
+ * stop the solve there (see params.progress).  `info` is valid during the
+ * call only. */
+typedef int (*otk_progress_fn)(const otk_progress *info, void *ctx);
+
 /* Name tables (otkit/names.h): the names above, NULL for an invalid value;
  * the parsers return OTK_SUCCESS, OTK_ENULL, or OTK_EPARAM with a message
  * listing the names. */
@@ -173,6 +212,8 @@ OTK_EXPORT const char *otk_schedule_name(otk_schedule schedule);
 OTK_EXPORT otk_status otk_schedule_from_name(const char *name, otk_schedule *schedule);
 OTK_EXPORT const char *otk_update_name(otk_update update);
 OTK_EXPORT otk_status otk_update_from_name(const char *name, otk_update *update);
+OTK_EXPORT const char *otk_stage_name(otk_stage stage);
+OTK_EXPORT otk_status otk_stage_from_name(const char *name, otk_stage *stage);
 
 typedef struct {
     /* Target regularisation ε, in cost units.  0 (the default) means "use blur":
@@ -233,6 +274,16 @@ typedef struct {
      * dropped plan entry is then at most a_i b_j e^{−T}.  INFINITY keeps
      * every block (coarse-to-fine only).  Default 12 (e^{−12} ≈ 6e-6). */
     double truncate;
+    /* Progress: otk_sinkhorn_solve calls progress(info, progress_ctx) after
+     * every update that leaves the solve running, at every stage (the
+     * multiscale clusters included), from the calling thread.  A nonzero
+     * return stops the solve there: solve returns OTK_CONTINUE and the
+     * result (status OTK_CONTINUE) and potentials are those of that update;
+     * otk_sinkhorn_iterate would resume it.  A caller that runs iterate
+     * itself is not called back: it reads otk_sinkhorn_progress_info.  The
+     * distributed solvers (otkit/mpi.h) ignore it.  Default NULL (none). */
+    otk_progress_fn progress;
+    void *progress_ctx;
 } otk_sinkhorn_params;
 
 /* Fill `params` with the defaults documented above.  NULL is ignored. */
@@ -248,7 +299,10 @@ typedef struct {
                                      probe included */
     int annealing_iterations;     /* of which before the target ε (all but the
                                      last listed ε of the fixed schedule) */
-    otk_status status;            /* OTK_SUCCESS or OTK_NOT_CONVERGED */
+    otk_status status;            /* OTK_SUCCESS or OTK_NOT_CONVERGED;
+                                     OTK_CONTINUE for a solve not run to its
+                                     end (stopped by params.progress, or read
+                                     between iterate calls) */
     otk_update update;            /* the update rule run: OTK_UPDATE_AUTO resolved
                                      (SYMMETRIC, or ACCELERATED for converge) */
     double scale_cost;            /* scale_cost's s (1 when not set) */
@@ -328,6 +382,11 @@ OTK_EXPORT otk_status otk_sinkhorn_iterate(otk_sinkhorn *s);
 OTK_EXPORT void otk_sinkhorn_progress(const otk_sinkhorn *s, double *eps, int *iterations,
                                       double *marginal_error);
 
+/* The same and the stage of the last update (otk_progress; problem, done 0
+ * and status OTK_CONTINUE until iterate returned a final status, then that
+ * status).  NULL arguments are ignored. */
+OTK_EXPORT void otk_sinkhorn_progress_info(const otk_sinkhorn *s, otk_progress *info);
+
 /* The values and statistics of the current potentials.  Computes <P,C> with one
  * pass over the cost (cached until the potentials change).
  * Errors: OTK_ENULL, OTK_ESTATE (no set()), OTK_ENUMERIC (a value is not
@@ -336,7 +395,8 @@ OTK_EXPORT void otk_sinkhorn_progress(const otk_sinkhorn *s, double *eps, int *i
 OTK_EXPORT otk_status otk_sinkhorn_get_result(otk_sinkhorn *s, otk_sinkhorn_result *res);
 
 /* set(), iterate until done, get_result().  Returns the final status of
- * iterate (OTK_SUCCESS or OTK_NOT_CONVERGED) or an error.  `res` may be NULL. */
+ * iterate (OTK_SUCCESS or OTK_NOT_CONVERGED), OTK_CONTINUE when
+ * params.progress stopped the solve, or an error.  `res` may be NULL. */
 OTK_EXPORT otk_status otk_sinkhorn_solve(otk_sinkhorn *s, const double *a, const double *b,
                                          otk_sinkhorn_result *res);
 

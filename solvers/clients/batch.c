@@ -15,6 +15,9 @@
 #include <string.h>
 #include "otkit/batch.h"
 #include "internal.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* What the two kinds of batch share: the problem layout and the outputs. */
 typedef struct {
@@ -142,11 +145,107 @@ static void record_failure(failure *fl, size_t k, otk_status st)
     }
 }
 
-static otk_status batch_status(const batch *bt, const failure *fl, int not_converged)
+static otk_status batch_status(const batch *bt, const failure *fl, int stop, int not_converged)
 {
     if (fl->status < 0)
         return otk__fail(fl->status, "%s: problem %zu: %s", bt->fn, fl->index, fl->message);
-    return not_converged ? OTK_NOT_CONVERGED : OTK_SUCCESS;
+    return stop ? OTK_CONTINUE : not_converged ? OTK_NOT_CONVERGED : OTK_SUCCESS;
+}
+
+/* The caller's progress callback, shared by the problems: every report goes
+ * through `lock`, so the callback is never entered twice at once, and the
+ * first nonzero return stops every problem (each at its next update, the
+ * ones not started are not started) and silences the callback. */
+typedef struct {
+    otk_progress_fn fn;
+    void *ctx;
+    size_t done; /* problems finished */
+    int stop;
+#ifdef _OPENMP
+    omp_lock_t lock;
+#endif
+} observer;
+
+static void observer_init(observer *ob, otk_progress_fn fn, void *ctx)
+{
+    ob->fn = fn;
+    ob->ctx = ctx;
+    ob->done = 0;
+    ob->stop = 0;
+#ifdef _OPENMP
+    omp_init_lock(&ob->lock);
+#endif
+}
+
+static void observer_destroy(observer *ob)
+{
+#ifdef _OPENMP
+    omp_destroy_lock(&ob->lock);
+#else
+    (void)ob;
+#endif
+}
+
+/* Report `info` (a finished problem when info->status is not OTK_CONTINUE);
+ * returns whether the batch stops. */
+static int observe(observer *ob, otk_progress *info)
+{
+#ifdef _OPENMP
+    omp_set_lock(&ob->lock);
+#endif
+    if (info->status != OTK_CONTINUE)
+        ob->done++;
+    if (!ob->stop && ob->fn) {
+        info->done = ob->done;
+        ob->stop = ob->fn(info, ob->ctx) != 0;
+    }
+    const int stop = ob->stop;
+#ifdef _OPENMP
+    omp_unset_lock(&ob->lock);
+#endif
+    return stop;
+}
+
+static int stopped(observer *ob)
+{
+    int stop;
+#ifdef _OPENMP
+    omp_set_lock(&ob->lock);
+#endif
+    stop = ob->stop;
+#ifdef _OPENMP
+    omp_unset_lock(&ob->lock);
+#endif
+    return stop;
+}
+
+/* One problem's progress callback (its params.progress): the batch's
+ * callback with the problem's index. */
+typedef struct {
+    observer *ob;
+    size_t problem;
+} problem_observer;
+
+static int problem_progress(const otk_progress *info, void *ctx)
+{
+    const problem_observer *po = ctx;
+    otk_progress copy = *info;
+    copy.problem = po->problem;
+    return observe(po->ob, &copy);
+}
+
+/* The report of a finished problem, from its result. */
+static void observe_end(observer *ob, size_t k, int iterations, double eps, double error,
+                        otk_status status)
+{
+    otk_progress info = {0};
+    info.iterations = iterations;
+    info.eps = eps;
+    info.marginal_error = error;
+    info.stage = OTK_STAGE_TARGET;
+    info.problem = k;
+    info.status = status;
+    observe(ob, &info);
 }
 
 /* ---------------------------------------------------------------- Sinkhorn */
@@ -216,6 +315,8 @@ static otk_status sinkhorn_batch(batch *bt, const otk_sinkhorn_params *params,
     int outer, inner;
     split_threads(bt->B, par.threads, &outer, &inner);
     failure fl = {0, OTK_SUCCESS, ""};
+    observer ob;
+    observer_init(&ob, par.progress, par.progress_ctx);
     int not_converged = 0;
     const long long B = (long long)bt->B;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(outer) if (outer > 1) reduction(|| : not_converged)
@@ -224,16 +325,26 @@ static otk_status sinkhorn_batch(batch *bt, const otk_sinkhorn_params *params,
         otk_sinkhorn_params pk = par;
         pk.threads = inner;
         pk.diameter = problem_diameter(bt, k, par.diameter);
+        problem_observer po = {&ob, k};
+        pk.progress = par.progress ? problem_progress : NULL;
+        pk.progress_ctx = &po;
         otk_sinkhorn_result r;
-        otk_status sk = sinkhorn_one(bt, k, &pk, &r, f, g);
-        if (sk < 0) {
-            record_failure(&fl, k, sk);
-            sinkhorn_failed(&r, sk);
+        if (par.progress && stopped(&ob)) {
+            sinkhorn_failed(&r, OTK_CONTINUE); /* not started */
+        } else {
+            otk_status sk = sinkhorn_one(bt, k, &pk, &r, f, g);
+            if (sk < 0) {
+                record_failure(&fl, k, sk);
+                sinkhorn_failed(&r, sk);
+            }
+            if (par.progress && r.status != OTK_CONTINUE)
+                observe_end(&ob, k, r.iterations, r.eps, r.marginal_error, r.status);
         }
         not_converged = not_converged || r.status == OTK_NOT_CONVERGED;
         res[k] = r;
     }
-    return batch_status(bt, &fl, not_converged);
+    observer_destroy(&ob);
+    return batch_status(bt, &fl, ob.stop, not_converged);
 }
 
 otk_status otk_sinkhorn_batch(size_t B, size_t n, size_t m, size_t d, const double *x,
@@ -350,6 +461,8 @@ static otk_status divergence_batch(batch *bt, const otk_divergence_params *param
     int outer, inner;
     split_threads(bt->B, par.threads, &outer, &inner);
     failure fl = {0, OTK_SUCCESS, ""};
+    observer ob;
+    observer_init(&ob, par.progress, par.progress_ctx);
     int not_converged = 0;
     const long long B = (long long)bt->B;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(outer) if (outer > 1) reduction(|| : not_converged)
@@ -358,16 +471,26 @@ static otk_status divergence_batch(batch *bt, const otk_divergence_params *param
         otk_divergence_params pk = par;
         pk.threads = inner;
         pk.diameter = problem_diameter(bt, k, par.diameter);
+        problem_observer po = {&ob, k};
+        pk.progress = par.progress ? problem_progress : NULL;
+        pk.progress_ctx = &po;
         otk_divergence_result r;
-        otk_status sk = divergence_one(bt, k, &pk, &r, gr);
-        if (sk < 0) {
-            record_failure(&fl, k, sk);
-            divergence_failed(&r, sk);
+        if (par.progress && stopped(&ob)) {
+            divergence_failed(&r, OTK_CONTINUE); /* not started */
+        } else {
+            otk_status sk = divergence_one(bt, k, &pk, &r, gr);
+            if (sk < 0) {
+                record_failure(&fl, k, sk);
+                divergence_failed(&r, sk);
+            }
+            if (par.progress && r.status != OTK_CONTINUE)
+                observe_end(&ob, k, r.iterations, r.eps, r.marginal_error, r.status);
         }
         not_converged = not_converged || r.status == OTK_NOT_CONVERGED;
         res[k] = r;
     }
-    return batch_status(bt, &fl, not_converged);
+    observer_destroy(&ob);
+    return batch_status(bt, &fl, ob.stop, not_converged);
 }
 
 otk_status otk_divergence_batch(size_t B, size_t n, size_t m, size_t d, const double *x,

@@ -121,6 +121,8 @@ static otk_status setup(otk_divergence *div, const otk_divergence_params *params
     sp.max_iter = par.max_iter;
     sp.threads = rp.threads;
     sp.backend = OTK_BACKEND_ONLINE; /* the costs above are the backend's */
+    sp.progress = par.progress;
+    sp.progress_ctx = par.progress_ctx;
     if ((st = otk__sinkhorn_alloc_coupled(&div->sk, c, div->c_xx, div->c_yy, &sp)))
         return st;
 
@@ -402,9 +404,7 @@ otk_status otk_divergence_solve(otk_divergence *div, const double *a, const doub
      * extrapolation, or the convergence loop with its best iterate. */
     if ((st = otk_sinkhorn_set(div->sk, a, b)))
         return st;
-    while ((st = otk_sinkhorn_iterate(div->sk)) == OTK_CONTINUE)
-        ;
-    if (st < 0)
+    if ((st = otk__sinkhorn_run(div->sk)) < 0)
         return st;
     const double *unused;
     otk__sinkhorn_problem(div->sk, 0, &div->f_ba, &div->g_ab);
@@ -413,7 +413,8 @@ otk_status otk_divergence_solve(otk_divergence *div, const double *a, const doub
         otk__sinkhorn_problem(div->sk, 1, &div->f_aa, &unused);
         otk__sinkhorn_problem(div->sk, 2, &div->g_bb, &unused);
     }
-    div->last_step = div->par.schedule == OTK_SCHEDULE_FIXED;
+    /* A fixed schedule stopped early never took its extrapolation step. */
+    div->last_step = div->par.schedule == OTK_SCHEDULE_FIXED && st != OTK_CONTINUE;
     div->f_ba_prev = div->g_ab_prev = div->f_aa_prev = div->g_bb_prev = NULL;
     if (div->last_step) {
         otk__sinkhorn_previous(div->sk, 0, &div->f_ba_prev, &div->g_ab_prev);
@@ -627,25 +628,6 @@ otk_status otk_divergence_grad_b(otk_divergence *div, double *grad_b)
     return OTK_SUCCESS;
 }
 
-/* The reduced side's scaling for the gradient of the final extrapolation
- * step: pot = κ·smin(prev) is the new potential, so pot/κ is the soft-min
- * itself, whose row-stochastic plan w_k e^{(prev_k + pot_i/κ − C_ik)/ε} is
- * ∂smin_i/∂C_ik; the value's derivative w.r.t. pot_i (per unit weight) is 1
- * when balanced and (ρ+ε/2)/ρ · e^{−pot_i/ρ} when not, times κ. */
-static void last_step_scaling(const otk_divergence *div, const double *log_w, const double *pot,
-                              size_t len, int with_log, double *h)
-{
-    const double eps = div->eps, rho = div->rho, kappa = otk__kappa(eps, rho);
-    const double log_scale = isinf(rho) ? 0.0 : log((rho + 0.5 * eps) / (rho + eps));
-    for (size_t k = 0; k < len; k++) {
-        h[k] = pot[k] / (kappa * eps);
-        if (!isinf(rho))
-            h[k] += log_scale - pot[k] / rho;
-        if (with_log)
-            h[k] += log_w[k];
-    }
-}
-
 /* The fixed schedule's point gradient (docs/math.md B.3): the derivative of
  * the value through the final extrapolation step alone, the potentials it
  * starts from held fixed, as GeomLoss's autograd computes it (its iterates
@@ -658,11 +640,11 @@ static otk_status last_step_gradient(otk_divergence *div, int side, int own, dou
     const double eps = div->eps;
     const size_t n = div->n, m = div->m, d = div->d;
     if (side == 0) {
-        last_step_scaling(div, div->log_a, div->f_ba, n, own, div->h_n);
+        otk__last_step_scaling(eps, div->rho, div->log_a, div->f_ba, n, own, div->h_n);
         scaling(div->log_b, div->g_ab_prev, m, eps, 1, div->h_m);
     } else {
         scaling(div->log_a, div->f_ba_prev, n, eps, 1, div->h_n);
-        last_step_scaling(div, div->log_b, div->g_ab, m, own, div->h_m);
+        otk__last_step_scaling(eps, div->rho, div->log_b, div->g_ab, m, own, div->h_m);
     }
     div->c_xy->ops->plan_reduce(div->c_xy, side, eps, div->h_n, div->h_m, OTK_REDUCE_GRAD, d,
                                 NULL, out, div->threads);
@@ -672,7 +654,8 @@ static otk_status last_step_gradient(otk_divergence *div, int side, int own, dou
     const double *log_w = side == 0 ? div->log_a : div->log_b;
     const size_t len = side == 0 ? n : m;
     double *hr = side == 0 ? div->h_n : div->h_m, *hs = side == 0 ? div->hs_n : div->hs_m;
-    last_step_scaling(div, log_w, side == 0 ? div->f_aa : div->g_bb, len, own, hr);
+    otk__last_step_scaling(eps, div->rho, log_w, side == 0 ? div->f_aa : div->g_bb, len, own,
+                           hr);
     scaling(log_w, side == 0 ? div->f_aa_prev : div->g_bb_prev, len, eps, 1, hs);
     cs->ops->plan_reduce(cs, 0, eps, hr, hs, OTK_REDUCE_GRAD, d, NULL, div->grad_tmp,
                          div->threads);

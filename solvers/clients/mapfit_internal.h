@@ -24,6 +24,12 @@ struct otk_map {
 /* A zeroed map of the family and dimension, or NULL (no message). */
 otk_map *otk__map_new(otk_map_family family, size_t d);
 
+/* The parameter count of an MLP map (d inputs and outputs, n_hidden layers
+ * of the given widths), as mlp_layout lays it out; SIZE_MAX when it
+ * overflows.  The loader checks a file's "params" line against it before
+ * allocating anything. */
+size_t otk__mlp_param_count(size_t d, size_t n_hidden, const size_t *widths);
+
 /* Doubles of scratch one point's forward and backward pass needs. */
 size_t otk__map_scratch_size(const otk_map *map);
 

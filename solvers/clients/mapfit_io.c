@@ -198,27 +198,53 @@ static otk_status parse_count(map_reader *r, const char *text, size_t limit, siz
     return OTK_SUCCESS;
 }
 
-static otk_status load_params(map_reader *r, otk_map *map)
+/* The "params" section of a map whose shape says it has `expect` parameters,
+ * into a malloc'd array (*theta).  The array grows with the lines actually
+ * read, and the map itself is allocated only afterwards: a short file whose
+ * header claims a 46340-dimensional affine map or 2^20-wide layers fails on
+ * its missing lines, not on a multi-gigabyte allocation. */
+static otk_status load_params(map_reader *r, const char *family, size_t expect, double **theta)
 {
     char *v;
     size_t count;
+    *theta = NULL;
     otk_status st = expect_key(r, "params", &v);
     if (st < 0 || (st = parse_count(r, v, SIZE_MAX / 8, &count, "params")) < 0)
         return st;
-    if (count != map->n_params)
+    if (count != expect)
         return format_error(r, "params %zu: a %s map of this shape has %zu parameters", count,
-                            otk_map_family_name(map->family), map->n_params);
+                            family, expect);
+    size_t cap = count < 1024 ? count : 1024;
+    double *t = malloc(cap * sizeof *t);
+    if (!t)
+        return otk__fail(OTK_ENOMEM, "otk_map_load: out of memory (%zu parameters)", count);
     for (size_t k = 0; k < count; k++) {
         char *s = next_line(r);
         if (!s) {
             r->lineno++;
-            return format_error(r, "unexpected end of file: parameter %zu of %zu missing", k + 1,
-                                count);
+            st = format_error(r, "unexpected end of file: parameter %zu of %zu missing", k + 1,
+                              count);
+            goto fail;
         }
-        if ((st = parse_numbers(r, s, 1, map->theta + k, "parameter")) < 0)
-            return st;
+        if (k == cap) {
+            size_t grown = cap > count / 2 ? count : 2 * cap;
+            double *nt = realloc(t, grown * sizeof *t);
+            if (!nt) {
+                st = otk__fail(OTK_ENOMEM, "otk_map_load: out of memory (%zu parameters)",
+                               count);
+                goto fail;
+            }
+            t = nt;
+            cap = grown;
+        }
+        if ((st = parse_numbers(r, s, 1, t + k, "parameter")) < 0)
+            goto fail;
     }
+    *theta = t;
     return OTK_SUCCESS;
+fail:
+    free(t);
+    return st;
 }
 
 static otk_status load_entropic(map_reader *r, size_t d, otk_map **out)
@@ -329,38 +355,46 @@ static otk_status load_map(map_reader *r, otk_map **out)
     if (family == OTK_MAP_FAMILY_ENTROPIC) {
         if ((st = load_entropic(r, d, &map)) < 0)
             return st;
-    } else if (family == OTK_MAP_FAMILY_AFFINE) {
-        if ((st = otk_map_alloc_affine(&map, d)) < 0)
-            return st;
     } else {
-        otk_activation act;
-        size_t K, widths[OTK_MAP_MAX_HIDDEN];
-        if ((st = expect_key(r, "activation", &v)) < 0)
-            return st;
-        if (otk_activation_from_name(v, &act) < 0)
-            return format_error(r, "%s", otk_last_error()); /* names the valid activations */
-        if ((st = expect_key(r, "hidden", &v)) < 0)
-            return st;
-        char *end;
-        K = strtoul(v, &end, 10);
-        if (end == v || K == 0 || K > OTK_MAP_MAX_HIDDEN || (*end && *end != ' ' && *end != '\t'))
-            return format_error(r, "hidden: the layer count must be in 1..%d (\"%.20s\")",
-                                OTK_MAP_MAX_HIDDEN, v);
-        double wd[OTK_MAP_MAX_HIDDEN];
-        if ((st = parse_numbers(r, end, K, wd, "hidden widths")) < 0)
-            return st;
-        for (size_t k = 0; k < K; k++) {
-            if (wd[k] != floor(wd[k]) || wd[k] < 1 || wd[k] > (double)(1u << 20))
-                return format_error(r, "hidden width %zu = %g is not an integer in 1..%u", k + 1,
-                                    wd[k], 1u << 20);
-            widths[k] = (size_t)wd[k];
+        otk_activation act = OTK_ACTIVATION_GELU;
+        size_t K = 0, widths[OTK_MAP_MAX_HIDDEN];
+        if (family == OTK_MAP_FAMILY_MLP) {
+            if ((st = expect_key(r, "activation", &v)) < 0)
+                return st;
+            if (otk_activation_from_name(v, &act) < 0)
+                return format_error(r, "%s", otk_last_error()); /* names the valid activations */
+            if ((st = expect_key(r, "hidden", &v)) < 0)
+                return st;
+            char *end;
+            K = strtoul(v, &end, 10);
+            if (end == v || K == 0 || K > OTK_MAP_MAX_HIDDEN ||
+                (*end && *end != ' ' && *end != '\t'))
+                return format_error(r, "hidden: the layer count must be in 1..%d (\"%.20s\")",
+                                    OTK_MAP_MAX_HIDDEN, v);
+            double wd[OTK_MAP_MAX_HIDDEN];
+            if ((st = parse_numbers(r, end, K, wd, "hidden widths")) < 0)
+                return st;
+            for (size_t k = 0; k < K; k++) {
+                if (wd[k] != floor(wd[k]) || wd[k] < 1 || wd[k] > (double)(1u << 20))
+                    return format_error(r, "hidden width %zu = %g is not an integer in 1..%u",
+                                        k + 1, wd[k], 1u << 20);
+                widths[k] = (size_t)wd[k];
+            }
         }
-        if ((st = otk_map_alloc_mlp(&map, d, K, widths, act, 0)) < 0)
+        double *theta;
+        const size_t expect = family == OTK_MAP_FAMILY_AFFINE
+                                  ? d * d + d
+                                  : otk__mlp_param_count(d, K, widths);
+        if ((st = load_params(r, otk_map_family_name(family), expect, &theta)) < 0)
             return st;
-    }
-    if (family != OTK_MAP_FAMILY_ENTROPIC && (st = load_params(r, map)) < 0) {
-        otk_map_free(map);
-        return st;
+        st = family == OTK_MAP_FAMILY_AFFINE ? otk_map_alloc_affine(&map, d)
+                                             : otk_map_alloc_mlp(&map, d, K, widths, act, 0);
+        if (st < 0) {
+            free(theta);
+            return st;
+        }
+        memcpy(map->theta, theta, expect * sizeof *theta);
+        free(theta);
     }
     if ((st = expect_key(r, "end", &v)) < 0 || (*v && (st = format_error(r, "text after \"end\""))))
         goto fail;

@@ -57,6 +57,19 @@ otk_status otk_map_alloc_affine(otk_map **out, size_t d)
     return OTK_SUCCESS;
 }
 
+size_t otk__mlp_param_count(size_t d, size_t n_hidden, const size_t *widths)
+{
+    size_t count = 0, in = d;
+    for (size_t k = 0; k <= n_hidden; k++) {
+        size_t outw = k < n_hidden ? widths[k] : d;
+        if (outw == 0 || in > SIZE_MAX / 8 / outw || count > SIZE_MAX / 8 - in * outw - outw)
+            return SIZE_MAX;
+        count += in * outw + outw;
+        in = outw;
+    }
+    return count;
+}
+
 /* Lay out the MLP's parameters (mlp section of mapfit.h) and allocate them. */
 static otk_status mlp_layout(otk_map *map)
 {

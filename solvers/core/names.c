@@ -24,6 +24,7 @@
     X(update, otk_update, OTK_UPDATE_MAP, "update rule")                                     \
     X(gauge, otk_gauge, OTK_GAUGE_MAP, "potential gauge")                                    \
     X(backend, otk_backend, OTK_BACKEND_MAP, "backend")                                      \
+    X(stage, otk_stage, OTK_STAGE_MAP, "solve stage")                                         \
     X(mesh_shape, otk_mesh_shape, OTK_MESH_SHAPE_MAP, "mesh shape")                          \
     X(heat_convention, otk_heat_convention, OTK_HEAT_CONVENTION_MAP, "heat-kernel convention") \
     X(relative_to, otk_relative_to, OTK_RELATIVE_TO_MAP, "relative-eps statistic")           \

@@ -4,6 +4,7 @@
  * y↔y) for the debiased divergence — with one initialisation, one annealing,
  * one final extrapolation (fixed schedule), one convergence test and one
  * best-iterate policy. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "otkit/sinkhorn.h"
 #include "internal.h"
 #include "sinkhorn_internal.h"
@@ -224,6 +226,8 @@ static otk_status alloc_problems(otk_sinkhorn **out, const otk_cost *const *cost
     s->n = n;
     s->m = m;
     s->threads = rp.threads;
+    const char *team = getenv("OTK_TEAM");
+    otk__team_init(&s->team, s->threads, !(team && strcmp(team, "fixed") == 0));
     s->eps = rp.eps;
     s->p = rp.p;
     s->scale = rp.scale;
@@ -328,6 +332,9 @@ static void restart(otk_sinkhorn *s)
     s->best_error = INFINITY;
     s->final_status = OTK_CONTINUE;
     s->values_valid = 0;
+    s->last_stage = s->par.schedule != OTK_SCHEDULE_FIXED && s->par.no_annealing
+                        ? OTK_STAGE_TARGET
+                        : OTK_STAGE_ANNEALING;
     otk__guard_init(&s->guard, s->par.schedule != OTK_SCHEDULE_FIXED && !s->par.no_annealing);
     s->omega_cap = RELAX_OMEGA_MAX;
     relax_reset(s);
@@ -391,6 +398,7 @@ otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double *f, const d
     s->stage = STAGE_RUNNING;
     s->started = 1;
     s->step = s->n_eps - 1; /* straight to the target ε */
+    s->last_stage = OTK_STAGE_TARGET;
     s->prob[0].f_fresh = 0;
     s->prob[0].rows_ready = 0;
     /* A multiscale cost truncates from the caller's potentials. */
@@ -414,21 +422,43 @@ otk_status otk_sinkhorn_set_potentials(otk_sinkhorn *s, const double *f, const d
 
 /* ---------------------------------------------------------- the updates */
 
+static double clock_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* One soft-min pass with the threads the team rule chooses (team.h): timed
+ * when the pass is large enough to run threaded at all. */
+static void softmin_pass(otk_sinkhorn *s, problem *pr, int axis, double eps, const double *h,
+                         double *out)
+{
+    if (!s->team.full || !otk__parallel_worth(s->threads, pr->n, pr->m)) {
+        pr->cost->ops->softmin(pr->cost, axis, eps, h, out, s->threads);
+        return;
+    }
+    const double t0 = clock_seconds();
+    pr->cost->ops->softmin(pr->cost, axis, eps, h, out, s->team.use);
+    const double t1 = clock_seconds();
+    otk__team_record(&s->team, (t1 - t0) / ((double)pr->n * (double)pr->m), t1);
+}
+
 /* f_soft = smin^b(g) = −ε log Σ_j b_j exp((g_j − C_ij)/ε), undamped (a self
  * problem: smin^a(f)). */
-static void softmin_rows(const otk_sinkhorn *s, problem *pr, double eps)
+static void softmin_rows(otk_sinkhorn *s, problem *pr, double eps)
 {
     for (size_t j = 0; j < pr->m; j++)
         pr->h_m[j] = pr->log_b[j] + pr->g[j] / eps;
-    pr->cost->ops->softmin(pr->cost, 0, eps, pr->h_m, pr->f_soft, s->threads);
+    softmin_pass(s, pr, 0, eps, pr->h_m, pr->f_soft);
 }
 
 /* g_soft = smin^a(f), undamped (pair problems). */
-static void softmin_cols(const otk_sinkhorn *s, problem *pr, double eps)
+static void softmin_cols(otk_sinkhorn *s, problem *pr, double eps)
 {
     for (size_t i = 0; i < pr->n; i++)
         pr->h_n[i] = pr->log_a[i] + pr->f[i] / eps;
-    pr->cost->ops->softmin(pr->cost, 1, eps, pr->h_n, pr->g_soft, s->threads);
+    softmin_pass(s, pr, 1, eps, pr->h_n, pr->g_soft);
 }
 
 static void scale_into(double *pot, const double *soft, size_t len, double k)
@@ -446,7 +476,7 @@ static void average_into(double *pot, const double *soft, size_t len, double k)
 /* Replace the potentials by the damped soft-mins of the current ones, both
  * from the previous values, without averaging: GeomLoss's initialisation
  * (from zero potentials at ε₀) and its final extrapolation. */
-static void replace(const otk_sinkhorn *s, problem *pr, double eps)
+static void replace(otk_sinkhorn *s, problem *pr, double eps)
 {
     const double ka = otk__kappa(eps, pr->rho_a), kb = otk__kappa(eps, pr->rho_b);
     softmin_rows(s, pr, eps);
@@ -521,7 +551,7 @@ static void shift(double *v, size_t len, double by)
  * latter relaxed by pr->omega and translated when asked.  With
  * `softmins_ready` the soft-mins of the current potentials are already
  * there (measured by the convergence test). */
-static void update(const otk_sinkhorn *s, problem *pr, double eps, int softmins_ready)
+static void update(otk_sinkhorn *s, problem *pr, double eps, int softmins_ready)
 {
     const double ka = otk__kappa(eps, pr->rho_a), kb = otk__kappa(eps, pr->rho_b);
     if (otk__update_alternates(pr->update)) {
@@ -565,7 +595,7 @@ static void update(const otk_sinkhorn *s, problem *pr, double eps, int softmins_
  * f_soft/g_soft the soft-mins its next update needs.  `full` measures both
  * sides even where an alternating update made one side exact.  A symmetric
  * problem's plan has equal row and column marginals: twice one side. */
-static double measure(const otk_sinkhorn *s, problem *pr, double eps, int full)
+static double measure(otk_sinkhorn *s, problem *pr, double eps, int full)
 {
     if (pr->self) {
         softmin_rows(s, pr, eps);
@@ -587,7 +617,7 @@ static double measure(const otk_sinkhorn *s, problem *pr, double eps, int full)
 }
 
 /* The largest marginal error of the problems. */
-static double measure_all(const otk_sinkhorn *s, double eps, int full)
+static double measure_all(otk_sinkhorn *s, double eps, int full)
 {
     double err = 0.0;
     for (int q = 0; q < s->n_prob; q++) {
@@ -830,6 +860,10 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
             s->prob[q].omega = 1.0; /* the relaxation is for the target ε */
             update(s, &s->prob[q], e, 0);
         }
+        const problem *p0 = &s->prob[0];
+        s->last_stage = fixed && s->step == last ? OTK_STAGE_TARGET
+                        : p0->cost->ops->refine && p0->level == 0 ? OTK_STAGE_CLUSTERS
+                                                                  : OTK_STAGE_ANNEALING;
         note_coarse(s);
         s->last_eps = e;
         s->step++;
@@ -889,6 +923,7 @@ otk_status otk_sinkhorn_iterate(otk_sinkhorn *s)
     }
     s->iterations++;
     s->target_iterations++;
+    s->last_stage = OTK_STAGE_TARGET;
     if (!potentials_finite(s))
         return non_finite(s, eps);
     return OTK_CONTINUE;
@@ -903,6 +938,30 @@ void otk_sinkhorn_progress(const otk_sinkhorn *s, double *eps, int *iterations,
         *iterations = s ? s->iterations : 0;
     if (marginal_error)
         *marginal_error = s ? s->error : NAN;
+}
+
+void otk_sinkhorn_progress_info(const otk_sinkhorn *s, otk_progress *info)
+{
+    if (!s || !info)
+        return;
+    memset(info, 0, sizeof *info);
+    otk_sinkhorn_progress(s, &info->eps, &info->iterations, &info->marginal_error);
+    info->stage = s->last_stage;
+    info->status = s->stage == STAGE_DONE ? s->final_status : OTK_CONTINUE;
+}
+
+otk_status otk__sinkhorn_run(otk_sinkhorn *s)
+{
+    otk_status st;
+    while ((st = otk_sinkhorn_iterate(s)) == OTK_CONTINUE) {
+        if (!s->par.progress)
+            continue;
+        otk_progress info;
+        otk_sinkhorn_progress_info(s, &info);
+        if (s->par.progress(&info, s->par.progress_ctx))
+            return OTK_CONTINUE;
+    }
+    return st;
 }
 
 void otk__sinkhorn_problem(const otk_sinkhorn *s, int k, const double **f, const double **g)

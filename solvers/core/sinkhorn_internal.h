@@ -7,6 +7,7 @@
 
 #include "otkit/sinkhorn.h"
 #include "guard.h"
+#include "team.h"
 
 enum { STAGE_UNSET, STAGE_RUNNING, STAGE_DONE };
 
@@ -48,6 +49,7 @@ struct otk_sinkhorn {
     otk_sinkhorn_params par;
     size_t n, m;
     int threads;
+    otk__team team; /* the threads of each soft-min pass (team.h) */
     double eps, p, rho_a, rho_b;
     double scale; /* scale_cost's s: eps and rho are in units of C */
     /* The ε-list of the schedule (docs/math.md A.5); its last entry is the target ε. */
@@ -63,6 +65,7 @@ struct otk_sinkhorn {
     double *block; /* the whole workspace */
     /* Progress. */
     int stage, started, step;
+    otk_stage last_stage; /* of the last update (otk_progress.stage) */
     int iterations, annealing_iterations, target_iterations;
     double last_eps, error, best_error;
     otk__guard guard; /* guard.h */

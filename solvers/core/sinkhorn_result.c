@@ -138,9 +138,7 @@ otk_status otk_sinkhorn_solve(otk_sinkhorn *s, const double *a, const double *b,
     otk_status st = otk_sinkhorn_set(s, a, b);
     if (st)
         return st;
-    while ((st = otk_sinkhorn_iterate(s)) == OTK_CONTINUE)
-        ;
-    if (st < 0)
+    if ((st = otk__sinkhorn_run(s)) < 0)
         return st;
     if (res) {
         otk_status rs = otk_sinkhorn_get_result(s, res);

@@ -98,6 +98,8 @@ otk_status otk_mpi_sinkhorn_batch(MPI_Comm comm, size_t count, otk_mpi_problem_f
         par = *params;
     else
         otk_sinkhorn_params_default(&par);
+    /* Its context is the caller's rank's: not for the other ranks' solves. */
+    par.progress = NULL;
     if (comm == MPI_COMM_NULL)
         return otk_mpi__fail(OTK_ENULL, "the communicator is MPI_COMM_NULL");
     MPI_Comm c;

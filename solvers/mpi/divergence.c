@@ -185,7 +185,7 @@ static void relax(double *pot, const double *soft, size_t len, double k, int ave
 
 static otk_status update(otk_mpi_divergence *div, double eps, int average, int alternating)
 {
-    const double k = otk_mpi__kappa(eps, div->rho);
+    const double k = otk__kappa(eps, div->rho);
     const size_t n = div->R.n_local, m = div->R.m_local;
     if (alternating) {
         relax(div->g_ab, div->g_soft, m, k, 0);
@@ -476,30 +476,12 @@ static otk_status require_solved(otk_mpi_divergence *div, const void *out, size_
     return otk_mpi__agree(div->R.comm, st);
 }
 
-/* The own side's scaling for the gradient of the final extrapolation step
- * (solvers/clients/divergence.c, last_step_scaling): pot = κ·smin(prev), so
- * pot/κ is the soft-min whose row-stochastic plan is ∂smin_i/∂C_ik, and the
- * value's derivative w.r.t. pot_i per unit weight is 1 when balanced and
- * (ρ+ε/2)/ρ · e^{−pot_i/ρ} when not, times κ. */
-static void last_step_scaling(const otk_mpi_divergence *div, const double *log_w,
-                              const double *pot, size_t len, double *h)
-{
-    const double eps = div->eps, rho = div->rho, kappa = otk_mpi__kappa(eps, rho);
-    const double log_scale = isinf(rho) ? 0.0 : log((rho + 0.5 * eps) / (rho + eps));
-    for (size_t k = 0; k < len; k++) {
-        h[k] = pot[k] / (kappa * eps);
-        if (!isinf(rho))
-            h[k] += log_scale - pot[k] / rho;
-        h[k] += log_w[k];
-    }
-}
-
 /* Σ_j π^{ab}_ij ∇₁c(own_i, other_j) − Σ_k π^{self}_ik ∇₁c(own_i, own_k) for this
  * rank's points of one side (otkit/divergence.h), in one ring pass.  After
  * the converge schedule π are the plans of the potentials (the envelope
  * gradient); after the fixed one (docs/math.md B.3) the visiting side's
  * scalings are the potentials the final extrapolation started from and the
- * own side's the final step's (last_step_scaling), as the serial object's
+ * own side's the final step's (otk__last_step_scaling), as the serial object's
  * last_step_gradient. */
 static otk_status point_gradient(otk_mpi_divergence *div, int side, double *out, const char *fn)
 {
@@ -522,11 +504,12 @@ static otk_status point_gradient(otk_mpi_divergence *div, int side, double *out,
     const double *own_h = side == OTK_MPI_SIDE_X ? div->hx : div->hy;
     if (last) {
         const double *log_w = side == OTK_MPI_SIDE_X ? div->log_a : div->log_b;
-        last_step_scaling(div, log_w, side == OTK_MPI_SIDE_X ? div->f_ba : div->g_ab, len,
-                          div->u);
+        otk__last_step_scaling(eps, div->rho, log_w,
+                               side == OTK_MPI_SIDE_X ? div->f_ba : div->g_ab, len, 1, div->u);
         if (div->debias)
-            last_step_scaling(div, log_w, side == OTK_MPI_SIDE_X ? div->f_aa : div->g_bb, len,
-                              div->u + len);
+            otk__last_step_scaling(eps, div->rho, log_w,
+                                   side == OTK_MPI_SIDE_X ? div->f_aa : div->g_bb, len, 1,
+                                   div->u + len);
         own_h = div->u;
     }
     otk_mpi__task t[2] = {{side, other, 0, 1, OTK_REDUCE_GRAD, d, own_h, out},

@@ -69,11 +69,6 @@ otk_status otk_mpi__agree(MPI_Comm comm, otk_status st)
     return (otk_status)packet.status;
 }
 
-double otk_mpi__kappa(double eps, double rho)
-{
-    return rho == (double)INFINITY ? 1.0 : rho / (rho + eps);
-}
-
 void otk_mpi__ring_free(otk_mpi__ring *R)
 {
     if (!R)

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include "otkit/mpi.h"
+#include "../core/damping.h" /* otk__kappa, otk__last_step_scaling */
 
 /* Record a message for otk_mpi_last_error (printf-style) and return st. */
 otk_status otk_mpi__fail(otk_status st, const char *fmt, ...)
@@ -96,7 +97,5 @@ otk_status otk_mpi__set_weights(otk_mpi__ring *R, const char *name, const double
 /* Collective: 1 when every entry of the given local arrays is finite on every rank. */
 otk_status otk_mpi__all_finite(otk_mpi__ring *R, int *finite, const double *u, size_t nu,
                                const double *v, size_t nv);
-
-double otk_mpi__kappa(double eps, double rho);
 
 #endif /* OTKIT_MPI_RING_H */

@@ -166,7 +166,7 @@ static void relax(double *pot, const double *soft, size_t len, double k, int ave
 static otk_status update(otk_mpi_sinkhorn *s, double eps, int ready, int *f_fresh)
 {
     otk_status st;
-    const double ka = otk_mpi__kappa(eps, s->rho_a), kb = otk_mpi__kappa(eps, s->rho_b);
+    const double ka = otk__kappa(eps, s->rho_a), kb = otk__kappa(eps, s->rho_b);
     if (s->sch.update == OTK_UPDATE_ALTERNATING) {
         if (!ready && (st = softmins(s, eps, 0, 1)))
             return st;
@@ -322,8 +322,8 @@ otk_status otk_mpi_sinkhorn_solve(otk_mpi_sinkhorn *s, const double *a_local,
         const double e0 = list[0];
         if ((st = softmins(s, e0, 1, 1)))
             return st;
-        relax(s->f, s->f_soft, n, otk_mpi__kappa(e0, s->rho_a), 0);
-        relax(s->g, s->g_soft, m, otk_mpi__kappa(e0, s->rho_b), 0);
+        relax(s->f, s->f_soft, n, otk__kappa(e0, s->rho_a), 0);
+        relax(s->g, s->g_soft, m, otk__kappa(e0, s->rho_b), 0);
     }
     for (;;) {
         if (fixed ? step <= last : step < last) {
@@ -340,8 +340,8 @@ otk_status otk_mpi_sinkhorn_solve(otk_mpi_sinkhorn *s, const double *a_local,
                 /* GeomLoss's final extrapolation: parallel, not averaged. */
                 if ((st = softmins(s, e, 1, 1)))
                     return st;
-                relax(s->f, s->f_soft, n, otk_mpi__kappa(e, s->rho_a), 0);
-                relax(s->g, s->g_soft, m, otk_mpi__kappa(e, s->rho_b), 0);
+                relax(s->f, s->f_soft, n, otk__kappa(e, s->rho_a), 0);
+                relax(s->g, s->g_soft, m, otk__kappa(e, s->rho_b), 0);
                 if ((st = check_finite(s, e)))
                     return st;
                 break;

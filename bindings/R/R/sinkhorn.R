@@ -32,10 +32,8 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
         gauge = .otk_choice(gauge, "gauge", "gauge"),
         init_f = if (is.null(init)) NULL else .otk_init(init, 1L),
         init_g = if (is.null(init)) NULL else .otk_init(init, 2L),
-        callback = callback,
+        callback = .otk_progress_callback(callback),
         history = as.integer(.otk_flag(history, "history")))
-    if (!is.null(callback) && !is.function(callback))
-        .otk_stop("callback must be a function(iteration, eps, error) (or NULL)")
     opt <- c(opt, scale)
     if (!is.null(rho)) opt$rho_a <- opt$rho_b <- .otk_num(rho, "rho")
     if (!is.null(rho_a)) opt$rho_a <- .otk_num(rho_a, "rho_a")
@@ -97,4 +95,19 @@ potential_convert <- function(values, w, eps, source = "geomloss", target = "pot
     if (!is.numeric(v))
         .otk_stop("init[[", k, "]] (", c("f", "g")[k], ") must be a numeric vector")
     as.double(v)
+}
+
+# The user's callback(iteration, eps, error) as the C code calls it,
+# (iteration, eps, error, stage): the stage ("clusters", "annealing",
+# "target"; otk_progress in otkit/sinkhorn.h) is passed as stage = when the
+# function declares that argument or `...`.
+.otk_progress_callback <- function(callback) {
+    if (is.null(callback)) return(NULL)
+    if (!is.function(callback))
+        .otk_stop("callback must be a function(iteration, eps, error) (or NULL)")
+    args <- names(formals(callback))
+    if (any(c("stage", "...") %in% args))
+        function(iteration, eps, error, stage) callback(iteration, eps, error, stage = stage)
+    else
+        function(iteration, eps, error, stage) callback(iteration, eps, error)
 }

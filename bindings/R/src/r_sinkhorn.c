@@ -88,9 +88,9 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
         if (st < 0)
             break;
         if (want_history || callback != R_NilValue) {
-            double eps, err;
-            int it;
-            otk_sinkhorn_progress(h->sinkhorn, &eps, &it, &err);
+            otk_progress info;
+            otk_sinkhorn_progress_info(h->sinkhorn, &info);
+            const double err = info.marginal_error;
             /* NaN until the first measurement at the target eps; from then
              * on every update measures once. */
             if (want_history && !isnan(err)) {
@@ -105,13 +105,14 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
             if (st == OTK_CONTINUE && callback != R_NilValue) {
                 /* An error in the callback unwinds; the holder's finalizer
                  * frees the solver. */
-                SEXP ai = PROTECT(Rf_ScalarInteger(it));
-                SEXP ae = PROTECT(Rf_ScalarReal(eps));
+                SEXP ai = PROTECT(Rf_ScalarInteger(info.iterations));
+                SEXP ae = PROTECT(Rf_ScalarReal(info.eps));
                 SEXP ar = PROTECT(Rf_ScalarReal(err));
-                SEXP call = PROTECT(Rf_lang4(callback, ai, ae, ar));
+                SEXP as = PROTECT(Rf_mkString(otk_stage_name(info.stage)));
+                SEXP call = PROTECT(Rf_lang5(callback, ai, ae, ar, as));
                 SEXP r = PROTECT(Rf_eval(call, R_GlobalEnv));
                 int stop = TYPEOF(r) == LGLSXP && XLENGTH(r) == 1 && LOGICAL(r)[0] == TRUE;
-                UNPROTECT(5);
+                UNPROTECT(6);
                 if (stop) {
                     stopped = 1;
                     break;

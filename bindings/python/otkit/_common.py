@@ -1,6 +1,7 @@
 """Shared helpers of the otkit package: the warning class, option parsing and
 array shaping.  Not part of the public API except ConvergenceWarning and
 OtkitError (re-exported by otkit)."""
+import inspect
 import warnings
 
 import numpy as np
@@ -240,3 +241,41 @@ def batch_arrays(x, y, a, b, single):
 def is_batch(x, y):
     """Whether x or y has a leading batch dimension (3-D)."""
     return any(v is not None and np.ndim(v) == 3 for v in (x, y))
+
+
+# The keywords a progress callback may declare (otk_progress, otkit/sinkhorn.h).
+PROGRESS_KEYWORDS = ("stage", "problem", "done", "status")
+
+
+def progress_callback(callback, batch):
+    """The user's callback(iteration, eps, error) as the C layer calls it:
+    (iteration, eps, error, stage) for a single solve, (problem, iteration,
+    eps, error, stage, done, status) for a batch.  The callback gets the
+    extra values as the keywords it declares by name (stage; for a batch
+    also problem, done and status), all of them when it takes **kwargs, so
+    that callback(iteration, eps, error) keeps working everywhere."""
+    if callback is None:
+        return None
+    if not callable(callback):
+        raise TypeError("callback must be callable (or None)")
+    offered = PROGRESS_KEYWORDS if batch else PROGRESS_KEYWORDS[:1]
+    try:
+        params = list(inspect.signature(callback).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature
+        params = []
+    if any(q.kind == q.VAR_KEYWORD for q in params):
+        wanted = offered
+    else:
+        named = {q.name for q in params if q.kind in (q.POSITIONAL_OR_KEYWORD, q.KEYWORD_ONLY)}
+        wanted = tuple(k for k in offered if k in named)
+    if batch:
+        def call(problem, iteration, eps, error, stage, done, status):
+            values = dict(stage=stage, problem=problem, done=done, status=status)
+            return callback(iteration, eps, error, **{k: values[k] for k in wanted})
+    elif wanted:
+        def call(iteration, eps, error, stage):
+            return callback(iteration, eps, error, stage=stage)
+    else:
+        def call(iteration, eps, error, stage):
+            return callback(iteration, eps, error)
+    return call

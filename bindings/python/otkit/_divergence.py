@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from . import _otkit
-from ._common import exclusive, eps_blur, matrix_exponent, scale_options
+from ._common import exclusive, eps_blur, matrix_exponent, scale_options, progress_callback
 from ._common import (points, schedule_code, update_code, backend_code, positive_or_zero,
                       warn_not_converged, as_float, as_int, grad_names, single_precision,
                       batch_arrays, is_batch)
@@ -110,7 +110,7 @@ class DivergenceBatchResult(DivergenceResult):
 
     value, mass_a, mass_b, marginal_error   (B,) float64 arrays;
     iterations, annealing_iterations, status   (B,) int arrays;
-    eps, rho, update   shared by the problems;
+    eps, rho, update, stopped (the callback stopped the batch)   shared;
     grad_a (B, n), grad_b (B, m), grad_x (B, n, d), grad_y (B, m, d) or None
     (float32 for a single-precision batch).
     Problem k's entries equal otkit.divergence(x[k], y[k], a[k], b[k]) to
@@ -309,7 +309,7 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
                reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
                update="auto", diameter=None, exponent=None, tol=1e-6, max_iter=10000,
                threads=0, grad=False, warn=True, cache_mb=0, dtype=None, relative_eps=None,
-               relative_to=None, scale_cost=None, backend="auto", truncate=12.0):
+               relative_to=None, scale_cost=None, backend="auto", truncate=12.0, callback=None):
     """The debiased Sinkhorn divergence between point clouds (GeomLoss's
     SamplesLoss("sinkhorn")):
 
@@ -374,6 +374,12 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
              truncation_bound bounds the dropped plan mass relative to the
              mass at the returned potentials; result.backend names the backend
              run.
+    callback a batch only: callback(iteration, eps, error), as otkit.sinkhorn's
+             for a batch (every update of every problem and each problem's
+             end; keywords stage, problem, done, status when declared; a
+             true return stops the batch, result.stopped, the running
+             problems keeping the value and gradients of their last update,
+             status 2).  A single divergence takes none (ValueError).
     The GIL is released during the solve.  Returns a DivergenceResult
     (result.value, float(result)).  Bad input raises ValueError naming the
     argument; not converging warns otkit.ConvergenceWarning.
@@ -389,7 +395,10 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
         for key in ("relative_eps", "relative_to", "scale_cost", "scale_cost_stat", "backend",
                     "truncate"):
             kw.pop(key, None)
-        return _divergence_batch(x, y, a, b, grad, warn, dtype, kw)
+        return _divergence_batch(x, y, a, b, grad, warn, dtype, kw, callback)
+    if callback is not None:
+        raise ValueError("callback is supported for a batch of problems only (x (B, n, d)); "
+                         "otkit.sinkhorn takes one for a single solve")
     div = Divergence(x, y, blur=blur, p=p, cost=cost, power=power, eps=eps, reach=reach,
                      rho=rho, scaling=scaling, debias=debias, schedule=schedule, update=update,
                      diameter=diameter, exponent=exponent, tol=tol, max_iter=max_iter,
@@ -399,12 +408,14 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
     return div._solve(a, b, grad, stacklevel=4)
 
 
-def _divergence_batch(x, y, a, b, grad, warn, dtype, kw):
+def _divergence_batch(x, y, a, b, grad, warn, dtype, kw, callback):
     """B problems in one call (otk_divergence_batch)."""
     wanted = grad_names(grad)
+    callback = progress_callback(callback, True)
     single = single_precision(np.asarray(x), np.asarray(y), dtype)
     x, y, a, b = batch_arrays(x, y, a, b, single)
-    info = _otkit.divergence_batch(x, y, a, b, single=single, grads="".join(wanted), **kw)
+    info = _otkit.divergence_batch(x, y, a, b, single=single, grads="".join(wanted),
+                                   callback=callback, **kw)
     status = info["status"]
     if np.any(status == _otkit.OTK_NOT_CONVERGED):
         warn_not_converged(_otkit.OTK_NOT_CONVERGED, "otkit.divergence (%d of %d problems)"

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from . import _otkit
-from ._common import exclusive, eps_blur, matrix_exponent, scale_options
+from ._common import exclusive, eps_blur, matrix_exponent, scale_options, progress_callback
 from ._common import (points, schedule_code, update_code, backend_code, positive_or_zero,
                       warn_not_converged, choice, as_float, as_int, single_precision,
                       batch_arrays, is_batch)
@@ -124,7 +124,8 @@ class SinkhornBatchResult:
     """The result of otkit.sinkhorn() on a batch of B problems (x (B, n, d),
     y (B, m, d)): per problem, as (B,) arrays, ot_kl, ot_ent, ot_lin,
     mass_a, mass_b, marginal_error (float64), iterations,
-    annealing_iterations, status (int); eps, rho_a, rho_b and update, shared;
+    annealing_iterations, status (int); eps, rho_a, rho_b, update and stopped
+    (the callback stopped the batch), shared;
     f (B, n) and g (B, m), the potentials in the GeomLoss gauge (float32
     for a single-precision batch).  Problem k's entries equal
     otkit.sinkhorn(a[k], b[k], x=x[k], y=y[k]) to 1e-12 relative
@@ -163,8 +164,7 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     A batch of B independent problems: x (B, n, d), y (B, m, d), a (B, n),
     b (B, m) -> a SinkhornBatchResult with (B,) values and (B, n), (B, m)
     potentials, each problem equal to its own solve (unequal sizes: pad with
-    zero weights, which is exact; init, callback and history are single-solve
-    only).
+    zero weights, which is exact; init and history are single-solve only).
 
     a, b     weights (non-negative); None = uniform 1/n, 1/m.  A balanced
              problem needs sum(a) == sum(b).
@@ -223,6 +223,19 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
              annealing).  A true return stops the solve: the result then has
              stopped = True, status 2, converged False, and the potentials of
              that iteration.  An exception raised by the callback propagates.
+             A callback that declares a parameter `stage` (or **kwargs) also
+             gets stage="clusters" (the multiscale backend's annealing on
+             cluster centroids), "annealing" or "target".
+             A batch: called after every update of every problem and once
+             when each ends, from the thread solving it (the calls never
+             overlap; the GIL is taken for each); it may also declare
+             `problem` (the index), `done` (problems ended so far) and
+             `status` (2 while the problem runs, its status in its end
+             report).  A true return stops the whole batch: result.stopped,
+             the running problems with status 2 and the values and
+             potentials of their last update, the others not started
+             (status 2, iterations 0, NaN values); an exception stops it and
+             propagates (otkit/batch.h "Progress").
     history  True: result.history holds each marginal error measured at the
              target eps (one per update there, plus the final measurement;
              the guard's probe of the converge schedule, docs/math.md A.5,
@@ -273,9 +286,8 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
         if x is None or y is None:
             raise ValueError("%s is required (a batch takes x (B, n, d) and y (B, m, d))"
                              % ("x" if x is None else "y"))
-        for name, v in (("init", init), ("callback", callback)):
-            if v is not None:
-                raise ValueError("%s is not supported for a batch of problems" % name)
+        if init is not None:
+            raise ValueError("init is not supported for a batch of problems")
         if history:
             raise ValueError("history is not supported for a batch of problems")
         for name, v in (("relative_eps", relative_eps), ("scale_cost", scale_cost)):
@@ -288,7 +300,8 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
             kw.pop(key, None)
         single = single_precision(np.asarray(x), np.asarray(y), dtype)
         x, y, a, b = batch_arrays(x, y, a, b, single)
-        info = _otkit.sinkhorn_batch(x, y, a, b, single=single, **kw)
+        info = _otkit.sinkhorn_batch(x, y, a, b, single=single,
+                                     callback=progress_callback(callback, True), **kw)
         if single:
             info["f"] = info["f"].astype(np.float32)
             info["g"] = info["g"].astype(np.float32)
@@ -315,9 +328,7 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     f0 = g0 = None
     if init is not None:
         f0, g0 = _init_pair(init, n, m)
-    if callback is not None and not callable(callback):
-        raise TypeError("callback must be callable (or None)")
-    info = solver.solve(a, b, f0, g0, callback, bool(history))
+    info = solver.solve(a, b, f0, g0, progress_callback(callback, False), bool(history))
     wa = np.full(n, 1.0 / n) if a is None else np.asarray(a, dtype=np.float64)
     wb = np.full(m, 1.0 / m) if b is None else np.asarray(b, dtype=np.float64)
     warn_not_converged(info["status"], "otkit.sinkhorn", info["marginal_error"], tol,

@@ -106,13 +106,71 @@ static int put_array(PyObject *dict, const char *name, PyArrayObject *arr)
     return arr == NULL ? 0 : PyDict_SetItemString(dict, name, (PyObject *)arr);
 }
 
+/* The progress callback of a batch (otkit/batch.h "Progress"): called
+ * callback(problem, iteration, eps, error, stage, done, status) from the
+ * thread that solves the problem, with the GIL taken for the call (the batch
+ * runs with it released; the library serialises the calls).  An exception
+ * stops the batch and is kept, to be raised when it returns. */
+typedef struct {
+    PyObject *callback;
+    PyObject *type, *value, *traceback;
+} batch_progress;
+
+static int batch_progress_call(const otk_progress *info, void *ctx)
+{
+    batch_progress *bp = ctx;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int stop = 1;
+    PyObject *r = PyObject_CallFunction(bp->callback, "niddsni", (Py_ssize_t)info->problem,
+                                        info->iterations, info->eps, info->marginal_error,
+                                        otk_stage_name(info->stage), (Py_ssize_t)info->done,
+                                        (int)info->status);
+    if (r != NULL) {
+        stop = PyObject_IsTrue(r);
+        Py_DECREF(r);
+    }
+    if (r == NULL || stop < 0) {
+        stop = 1;
+        PyErr_Fetch(&bp->type, &bp->value, &bp->traceback);
+    }
+    PyGILState_Release(gil);
+    return stop;
+}
+
+/* Point the parameters' progress at `bp` when a callback was given. */
+static int batch_progress_set(batch_progress *bp, PyObject *callback, otk_progress_fn *fn,
+                              void **ctx)
+{
+    memset(bp, 0, sizeof *bp);
+    if (callback == Py_None)
+        return 0;
+    if (!PyCallable_Check(callback)) {
+        PyErr_SetString(PyExc_TypeError, "callback must be callable (or None)");
+        return -1;
+    }
+    bp->callback = callback;
+    *fn = batch_progress_call;
+    *ctx = bp;
+    return 0;
+}
+
+/* After the batch: 1 with the callback's exception set again, else 0. */
+static int batch_progress_raised(batch_progress *bp)
+{
+    if (bp->type == NULL)
+        return 0;
+    PyErr_Restore(bp->type, bp->value, bp->traceback);
+    return 1;
+}
+
 static PyObject *py_sinkhorn_batch(PyObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"x", "y", "a", "b", "cost", "power", "eps", "blur", "rho_a",
                              "rho_b", "reach", "schedule", "update", "scaling", "diameter", "p",
                              "tol", "max_iter", "no_annealing", "threads", "single",
-                             "potentials", NULL};
-    PyObject *xobj, *yobj, *aobj = Py_None, *bobj = Py_None, *dict = NULL;
+                             "potentials", "callback", NULL};
+    PyObject *xobj, *yobj, *aobj = Py_None, *bobj = Py_None, *dict = NULL, *cb = Py_None;
+    batch_progress bp;
     const char *cost_name = "sqeuclidean";
     double power = 0.0;
     otk_sinkhorn_params par;
@@ -125,12 +183,14 @@ static PyObject *py_sinkhorn_batch(PyObject *self, PyObject *args, PyObject *kwd
     otk_sinkhorn_params_default(&par);
     schedule = (int)par.schedule;
     update = (int)par.update;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OO$sddddddiiddddiiipp", kwlist, &xobj,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OO$sddddddiiddddiiippO", kwlist, &xobj,
                                      &yobj, &aobj, &bobj, &cost_name, &power, &par.eps,
                                      &par.blur, &par.rho_a, &par.rho_b, &par.reach, &schedule,
                                      &update, &par.scaling, &par.diameter, &par.p, &par.tol,
                                      &par.max_iter, &par.no_annealing, &par.threads, &single,
-                                     &want_pot))
+                                     &want_pot, &cb))
+        return NULL;
+    if (batch_progress_set(&bp, cb, &par.progress, &par.progress_ctx) < 0)
         return NULL;
     par.schedule = (otk_schedule)schedule;
     par.update = (otk_update)update;
@@ -164,6 +224,8 @@ static PyObject *py_sinkhorn_batch(PyObject *self, PyObject *args, PyObject *kwd
                                     &par, res, fp, gp);
         Py_END_ALLOW_THREADS
     }
+    if (batch_progress_raised(&bp))
+        goto done;
     if (st < 0) {
         otkpy_raise_status(st);
         goto done;
@@ -186,8 +248,9 @@ static PyObject *py_sinkhorn_batch(PyObject *self, PyObject *args, PyObject *kwd
 #undef SK_DOUBLE_
     if (dict != NULL) {
         PyObject *scalars =
-            Py_BuildValue("{s:d,s:d,s:d,s:s}", "eps", res[0].eps, "rho_a", res[0].rho_a, "rho_b",
-                          res[0].rho_b, "update", otk_update_name(res[0].update));
+            Py_BuildValue("{s:d,s:d,s:d,s:s,s:O}", "eps", res[0].eps, "rho_a", res[0].rho_a,
+                          "rho_b", res[0].rho_b, "update", otk_update_name(res[0].update),
+                          "stopped", st == OTK_CONTINUE ? Py_True : Py_False);
         if (scalars == NULL || PyDict_Update(dict, scalars) < 0)
             Py_CLEAR(dict);
         Py_XDECREF(scalars);
@@ -203,8 +266,10 @@ static PyObject *py_divergence_batch(PyObject *self, PyObject *args, PyObject *k
 {
     static char *kwlist[] = {"x", "y", "a", "b", "cost", "power", "eps", "blur", "rho", "reach",
                              "schedule", "update", "scaling", "diameter", "p", "debias", "tol",
-                             "max_iter", "threads", "cache_mb", "single", "grads", NULL};
-    PyObject *xobj, *yobj, *aobj = Py_None, *bobj = Py_None, *dict = NULL;
+                             "max_iter", "threads", "cache_mb", "single", "grads", "callback",
+                             NULL};
+    PyObject *xobj, *yobj, *aobj = Py_None, *bobj = Py_None, *dict = NULL, *cb = Py_None;
+    batch_progress bp;
     const char *cost_name = "half-sqeuclidean", *grads = "";
     double power = 0.0, cache_mb = 0.0;
     otk_divergence_params par;
@@ -218,11 +283,14 @@ static PyObject *py_divergence_batch(PyObject *self, PyObject *args, PyObject *k
     otk_divergence_params_default(&par);
     schedule = (int)par.schedule;
     update = (int)par.update;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OO$sdddddiidddpdiidps", kwlist, &xobj,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OO$sdddddiidddpdiidpsO", kwlist, &xobj,
                                      &yobj, &aobj, &bobj, &cost_name, &power, &par.eps,
                                      &par.blur, &par.rho, &par.reach, &schedule, &update,
                                      &par.scaling, &par.diameter, &par.p, &par.debias, &par.tol,
-                                     &par.max_iter, &par.threads, &cache_mb, &single, &grads))
+                                     &par.max_iter, &par.threads, &cache_mb, &single, &grads,
+                                     &cb))
+        return NULL;
+    if (batch_progress_set(&bp, cb, &par.progress, &par.progress_ctx) < 0)
         return NULL;
     if (otkpy_cache_bytes(cache_mb, &par.cache_bytes) < 0)
         return NULL;
@@ -261,6 +329,8 @@ static PyObject *py_divergence_batch(PyObject *self, PyObject *args, PyObject *k
                                       &par, res, gp[0], gp[1], gp[2], gp[3]);
         Py_END_ALLOW_THREADS
     }
+    if (batch_progress_raised(&bp))
+        goto done;
     if (st < 0) {
         otkpy_raise_status(st);
         goto done;
@@ -285,8 +355,9 @@ static PyObject *py_divergence_batch(PyObject *self, PyObject *args, PyObject *k
         if (put_array(dict, gnames[q], g[q]) < 0)
             Py_CLEAR(dict);
     if (dict != NULL) {
-        PyObject *scalars = Py_BuildValue("{s:d,s:d,s:s}", "eps", res[0].eps, "rho", res[0].rho,
-                                          "update", otk_update_name(res[0].update));
+        PyObject *scalars = Py_BuildValue("{s:d,s:d,s:s,s:O}", "eps", res[0].eps, "rho",
+                                          res[0].rho, "update", otk_update_name(res[0].update),
+                                          "stopped", st == OTK_CONTINUE ? Py_True : Py_False);
         if (scalars == NULL || PyDict_Update(dict, scalars) < 0)
             Py_CLEAR(dict);
         Py_XDECREF(scalars);

@@ -168,7 +168,7 @@ static PyObject *result_dict(const otk_sinkhorn_result *r)
 }
 
 /* Iterate one update at a time (the GIL released around each), calling
- * callback(iteration, eps, error) after every update that leaves the solve
+ * callback(iteration, eps, error, stage) after every update that leaves the solve
  * running and appending each marginal error measured at the target ε to
  * `history`.  A true return from the callback stops the solve: *stopped = 1
  * and OTK_CONTINUE comes back.  Returns the last status of iterate, or
@@ -178,14 +178,15 @@ static otk_status iterate_observed(SinkhornObject *self, PyObject *callback, PyO
 {
     otk_status st;
     for (;;) {
-        double eps, err;
-        int it;
+        otk_progress info;
+        double err;
         Py_BEGIN_ALLOW_THREADS
         st = otk_sinkhorn_iterate(self->solver);
         Py_END_ALLOW_THREADS
         if (st < 0)
             return st;
-        otk_sinkhorn_progress(self->solver, &eps, &it, &err);
+        otk_sinkhorn_progress_info(self->solver, &info);
+        err = info.marginal_error;
         /* The error is NaN until the first measurement at the target ε;
          * from then on every call measures once. */
         if (history != NULL && !isnan(err)) {
@@ -200,7 +201,8 @@ static otk_status iterate_observed(SinkhornObject *self, PyObject *callback, PyO
         if (st != OTK_CONTINUE)
             return st;
         if (callback != NULL) {
-            PyObject *r = PyObject_CallFunction(callback, "idd", it, eps, err);
+            PyObject *r = PyObject_CallFunction(callback, "idds", info.iterations, info.eps, err,
+                                                otk_stage_name(info.stage));
             int stop;
             if (r == NULL) {
                 *raised = 1;

@@ -154,8 +154,79 @@ def test_batch_bad_weights_name_the_problem(rng):
     y[3, 1, 0] = np.nan
     with pytest.raises(ValueError, match=r"y\[3\]\[3\] = nan is not finite"):
         otkit.divergence(x, y)
-    with pytest.raises(ValueError, match="not supported for a batch"):
-        otkit.sinkhorn(x=x, y=y, eps=0.1, callback=lambda *args: False)
+    with pytest.raises(ValueError, match="init is not supported for a batch"):
+        otkit.sinkhorn(x=x, y=y, eps=0.1, init=(x[0, :, 0], y[0, :, 0]))
+
+
+def test_batch_callback_reports_every_problem(rng):
+    """callback(iteration, eps, error) with the keywords it declares: every
+    update of every problem in order, then one end report per problem with
+    its status, done counting 1..B; the results are those without it."""
+    x, y, a, b = clouds(rng)
+    log = []
+
+    def watch(iteration, eps, error, problem, done, status, stage):
+        log.append((problem, iteration, eps, error, done, status, stage))
+
+    r = otkit.sinkhorn(a, b, x=x, y=y, blur=0.1, tol=1e-10, threads=2, callback=watch)
+    quiet = otkit.sinkhorn(a, b, x=x, y=y, blur=0.1, tol=1e-10, threads=2)
+    assert not r.stopped and r.converged
+    assert np.array_equal(r.ot_kl, quiet.ot_kl) and np.array_equal(r.iterations, quiet.iterations)
+    ends = [t for t in log if t[5] != 2]
+    assert sorted(t[4] for t in ends) == list(range(1, B + 1))
+    for k in range(B):
+        mine = [t for t in log if t[0] == k]
+        updates = [t for t in mine if t[5] == 2]
+        assert [t[1] for t in updates] == list(range(1, r.iterations[k] + 1))
+        assert mine[-1][5] == 0 and mine[-1][1] == r.iterations[k]  # its end, last
+        stages = [t[6] for t in updates]
+        assert stages[0] == "annealing" and stages[-1] == "target"
+        assert stages.count("annealing") == r.annealing_iterations[k]
+        assert all(np.isnan(t[3]) for t in updates if t[6] == "annealing")
+        assert all(t[3] > 1e-10 for t in updates if t[6] == "target")
+    # A plain callback(iteration, eps, error) is called as often.
+    n_calls = []
+    otkit.sinkhorn(a, b, x=x, y=y, blur=0.1, tol=1e-10, callback=lambda i, e, r: n_calls.append(i))
+    assert len(n_calls) == len(log)
+
+
+def test_batch_callback_stops_the_batch(rng):
+    """A true return stops the batch: no call after it; the running problem
+    keeps the values and potentials of its last update, the others are not
+    started (NaN, iterations 0); status 2 and stopped."""
+    x, y, a, b = clouds(rng)
+    calls = []
+
+    def stop_at_3(iteration, eps, error, **info):
+        calls.append(info)
+        return info["problem"] == 1 and iteration == 3
+
+    r = otkit.sinkhorn(a, b, x=x, y=y, blur=0.1, threads=1, callback=stop_at_3)
+    assert r.stopped and not r.converged
+    assert calls[-1]["problem"] == 1 and calls[-1]["status"] == 2
+    assert list(r.status) == [0, 2, 2, 2] and list(r.iterations[1:]) == [3, 0, 0]
+    assert np.isfinite(r.ot_kl[:2]).all() and np.isnan(r.ot_kl[2:]).all()
+    assert np.isfinite(r.f[1]).all() and not r.f[2:].any()
+    d = otkit.divergence(x, y, a, b, blur=0.1, threads=1, grad=True,
+                         callback=lambda it, eps, err: it == 2)
+    assert d.stopped and np.all(d.status == 2) and list(d.iterations) == [2, 0, 0, 0]
+    assert np.isfinite(d.value[0]) and np.isfinite(d.grad_x[0]).all()
+    assert np.isnan(d.value[1:]).all() and not d.grad_x[1:].any()
+
+
+def test_batch_callback_errors(rng):
+    x, y, a, b = clouds(rng)
+
+    def boom(iteration, eps, error, problem):
+        if problem == 2:
+            raise KeyError("from the callback")
+
+    with pytest.raises(KeyError, match="from the callback"):
+        otkit.divergence(x, y, a, b, threads=2, callback=boom)
+    with pytest.raises(TypeError, match="callback must be callable"):
+        otkit.sinkhorn(x=x, y=y, eps=0.1, callback=3)
+    with pytest.raises(ValueError, match="callback is supported for a batch of problems only"):
+        otkit.divergence(x[0], y[0], callback=boom)
 
 
 class TestTorch:

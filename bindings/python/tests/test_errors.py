@@ -203,6 +203,7 @@ DOCUMENTED_NAMES = {
     "reduction_kind": ("mean", "sum", "none"),
     "binning": ("quantile", "equal-width", "edges"),
     "directions": ("gaussian", "halton"),
+    "stage": ("clusters", "annealing", "target"),
 }
 
 

@@ -61,3 +61,26 @@ def test_refusals():
         otkit.sinkhorn(x=x, y=y, backend="gpu")
     with pytest.raises(otkit.OtkitError, match="point-cloud"):
         otkit.sinkhorn(C=np.ones((3, 3)), eps=0.1, backend="multiscale")
+
+
+def test_callback_sees_the_stages_and_stops():
+    """callback(..., stage) sees every update, on the clusters first, then on
+    the points, then at the target eps; a true return on the clusters stops
+    there (status 2, the values of that update)."""
+    x, y = clouds(600, 2, seed=3)
+    seen = []
+    r = otkit.sinkhorn(x=x, y=y, blur=0.03, tol=1e-9, backend="multiscale",
+                       callback=lambda i, eps, err, stage: seen.append((i, eps, err, stage)))
+    assert r.converged and len(seen) == r.iterations
+    assert [t[0] for t in seen] == list(range(1, r.iterations + 1))
+    stages = [t[3] for t in seen]
+    order = ["clusters", "annealing", "target"]
+    assert stages == sorted(stages, key=order.index) and stages[0] == "clusters"
+    assert stages.count("clusters") + stages.count("annealing") == r.annealing_iterations
+    on = []
+    otkit.sinkhorn(x=x, y=y, blur=0.03, tol=1e-9, backend="online",
+                   callback=lambda i, eps, err, stage: on.append(stage))
+    assert "clusters" not in on and on[0] == "annealing"
+    r2 = otkit.sinkhorn(x=x, y=y, blur=0.03, tol=1e-9, backend="multiscale",
+                        callback=lambda i, eps, err, stage: stage == "clusters" and i == 2)
+    assert r2.stopped and r2.status == 2 and r2.iterations == 2 and np.isfinite(r2.ot_kl)

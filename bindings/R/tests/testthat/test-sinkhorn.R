@@ -151,7 +151,8 @@ documented_names <- list(
                   "alpha", "custom"),
     reduction_kind = c("mean", "sum", "none"),
     binning = c("quantile", "equal-width", "edges"),
-    directions = c("gaussian", "halton"))
+    directions = c("gaussian", "halton"),
+    stage = c("clusters", "annealing", "target"))
 
 test_that("names come from the library's tables and round-trip", {
     for (kind in names(documented_names)) {

@@ -80,6 +80,26 @@ test_that("a callback that never stops changes nothing", {
     expect_true(all(seen[-seq_len(plain$annealing_iterations), 2] > 1e-6))
 })
 
+test_that("a callback that declares stage sees the annealing, then the target eps", {
+    pr <- warm_problem()
+    stages <- NULL
+    res <- sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, blur = 0.1,
+                    callback = function(iteration, eps, error, stage) {
+                        stages <<- c(stages, stage)
+                        FALSE
+                    })
+    expect_identical(length(stages), res$iterations)
+    expect_identical(sum(stages == "annealing"), res$annealing_iterations)
+    expect_identical(unique(stages), c("annealing", "target"))
+    dots <- 0L
+    sinkhorn(pr$a, pr$b, x = pr$x, y = pr$y, blur = 0.1,
+             callback = function(iteration, eps, error, ...) {
+                 if (list(...)$stage == "target") dots <<- dots + 1L
+                 FALSE
+             })
+    expect_identical(dots, res$iterations - res$annealing_iterations)
+})
+
 test_that("an error in the callback propagates; a non-function is refused", {
     pr <- warm_problem()
     boom <- function(iteration, eps, error) if (iteration == 3L) stop("from the callback")
