@@ -542,6 +542,96 @@ START_TEST(test_divergence_batch_progress_stops)
 }
 END_TEST
 
+/* A relative ε and scale_cost by a statistic (docs/math.md A.10), resolved
+ * per problem: problem 0 (all weights positive) equals its single solve with
+ * the same parameters; problem 1, padded, its unpadded single solve, whose
+ * statistics count only the real points (the padded problem's would count
+ * the padding's entries too: 0.25 of x's points sit on one real point). */
+START_TEST(test_batch_scale_aware_eps_is_per_problem)
+{
+    enum { NR = 30, MR = 24 };
+    static clouds c;
+    make_clouds(&c, 18);
+    tk_rng rng = tk_rng_seed(19);
+    static double xr[NR * DD], yr[MR * DD], ar[NR], br[MR];
+    tk_points_gauss(&rng, NR, DD, 0.0, 0.3, xr);
+    tk_points_gauss(&rng, MR, DD, 0.5, 0.3, yr);
+    tk_weights_random(&rng, NR, 1.0, ar);
+    tk_weights_random(&rng, MR, 1.0, br);
+    size_t sx[NR], sy[MR];
+    far = 0;
+    pad(xr, ar, NR, NN, 1, c.x + NN * DD, c.a + NN, sx);
+    pad(yr, br, MR, MM, 0, c.y + MM * DD, c.b + MM, sy);
+    /* relative_eps, relative_to, scale_cost, scale_cost_stat, eps */
+    const struct {
+        double rel;
+        otk_relative_to to;
+        double s;
+        int stat;
+        double eps;
+    } cases[4] = {{0.1, OTK_RELATIVE_MEAN, 0.0, -1, 0.0},
+                  {0.05, OTK_RELATIVE_MEDIAN, 0.0, OTK_RELATIVE_MAX_COST, 0.0},
+                  {0.0, OTK_RELATIVE_MEAN, 0.0, OTK_RELATIVE_STD, 0.02},
+                  {0.2, OTK_RELATIVE_STD, 2.5, -1, 0.0}};
+    static double f[NB * NN], g[NB * MM], gx[NB * NN * DD], gy[NB * MM * DD];
+    static double ga[NB * NN], gb[NB * MM];
+    double f1[NN], g1[MM], gx1[NN * DD], gy1[MM * DD], ga1[NN], gb1[MM];
+    for (int q = 0; q < 4; q++) {
+        otk_sinkhorn_params sp = sinkhorn_params(OTK_SCHEDULE_CONVERGE, 2);
+        otk_divergence_params dp = divergence_params(OTK_SCHEDULE_CONVERGE, 0.0, 2);
+        sp.blur = dp.blur = 0.05;
+        sp.eps = dp.eps = cases[q].eps;
+        sp.relative_eps = dp.relative_eps = cases[q].rel;
+        sp.relative_to = dp.relative_to = cases[q].to;
+        sp.scale_cost = dp.scale_cost = cases[q].s;
+        sp.scale_cost_stat = dp.scale_cost_stat = cases[q].stat;
+        otk_sinkhorn_result sres[NB], sr;
+        otk_divergence_result dres[NB], dr;
+        ck_assert_int_eq(otk_sinkhorn_batch(NB, NN, MM, DD, c.x, c.y, c.a, c.b,
+                                            OTK_GROUND_SQEUCLIDEAN, 0, &sp, sres, f, g),
+                         OTK_SUCCESS);
+        ck_assert_int_eq(otk_divergence_batch(NB, NN, MM, DD, c.x, c.y, c.a, c.b,
+                                              OTK_GROUND_HALF_SQEUCLIDEAN, 0, &dp, dres, gx, gy,
+                                              ga, gb),
+                         OTK_SUCCESS);
+        sp.threads = dp.threads = 1;
+        /* Problem 0, unpadded: the single solve's own statistics. */
+        ck_assert_int_eq(single_sinkhorn(NN, MM, c.x, c.y, c.a, c.b, &sp, &sr, f1, g1),
+                         OTK_SUCCESS);
+        ck_assert_double_le(rel(sres[0].ot_kl, sr.ot_kl), 1e-12);
+        ck_assert_double_le(rel(sres[0].eps, sr.eps), 1e-12);
+        ck_assert_double_le(rel(sres[0].scale_cost, sr.scale_cost), 1e-12);
+        ck_assert_double_le(rel_vec(f, f1, NN), 1e-12);
+        ck_assert_int_eq(single_divergence(NN, MM, c.x, c.y, c.a, c.b, &dp, &dr, gx1, gy1, ga1,
+                                           gb1),
+                         OTK_SUCCESS);
+        ck_assert_double_le(rel(dres[0].divergence, dr.divergence), 1e-12);
+        ck_assert_double_le(rel(dres[0].eps, dr.eps), 1e-12);
+        ck_assert_double_le(rel_vec(gx, gx1, NN * DD), 1e-12);
+        /* Problem 1, padded: its unpadded single solve. */
+        ck_assert_int_eq(single_sinkhorn(NR, MR, xr, yr, ar, br, &sp, &sr, f1, g1),
+                         OTK_SUCCESS);
+        ck_assert_msg(rel(sres[1].ot_kl, sr.ot_kl) <= 1e-12, "case %d: %.17g vs unpadded %.17g",
+                      q, sres[1].ot_kl, sr.ot_kl);
+        ck_assert_double_le(rel(sres[1].eps, sr.eps), 1e-12);
+        ck_assert_double_le(rel(sres[1].scale_cost, sr.scale_cost), 1e-12);
+        double fp[NR], gxp[NR * DD];
+        for (size_t i = 0; i < NR; i++) {
+            fp[i] = f[NN + sx[i]];
+            memcpy(gxp + i * DD, gx + NN * DD + sx[i] * DD, DD * sizeof *gx);
+        }
+        ck_assert_double_le(rel_vec(fp, f1, NR), 1e-12);
+        ck_assert_int_eq(single_divergence(NR, MR, xr, yr, ar, br, &dp, &dr, gx1, gy1, ga1,
+                                           gb1),
+                         OTK_SUCCESS);
+        ck_assert_msg(rel(dres[1].divergence, dr.divergence) <= 1e-12,
+                      "case %d: %.17g vs unpadded %.17g", q, dres[1].divergence, dr.divergence);
+        ck_assert_double_le(rel(dres[1].eps, dr.eps), 1e-12);
+        ck_assert_double_le(rel_vec(gxp, gx1, NR * DD), 1e-12);
+    }
+}
+END_TEST
+
 Suite *batch_suite(void)
 {
     Suite *s = suite_create("batch");
@@ -556,6 +646,7 @@ Suite *batch_suite(void)
     tcase_add_test(tc, test_batch_progress_reports_every_problem);
     tcase_add_test(tc, test_batch_progress_stops_the_batch);
     tcase_add_test(tc, test_divergence_batch_progress_stops);
+    tcase_add_test(tc, test_batch_scale_aware_eps_is_per_problem);
     tk_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;

@@ -410,6 +410,150 @@ else
     fail "divergence --grad-x (exit $rc)"
 fi
 
+# A batch: X (B, n, d) and Y (B, m, d) as 3-D .npy, weights as B rows.
+# Problem 1 pads 4 of its 7 points (2 of its 5) with zero weight.  Each value,
+# iteration count and gradient row must equal the single solve of its slice
+# (problem 1: of its real points) to 1e-12 relative.
+"$PYTHON" - "$tmp" <<'EOF2'
+import math, struct, sys
+tmp = sys.argv[1]
+B, n, m = 3, 7, 5
+X = [[[math.sin(1.3 * i + k), math.cos(0.7 * i) + 0.1 * i * k] for i in range(n)] for k in range(B)]
+Y = [[[0.5 + math.cos(2.1 * j - k), 0.3 * j - math.sin(j + k)] for j in range(m)] for k in range(B)]
+A = [[1.0 + 0.1 * ((i * 3 + k) % 5) for i in range(n)] for k in range(B)]
+Bw = [[1.0 + 0.2 * ((j + 2 * k) % 3) for j in range(m)] for k in range(B)]
+for i in range(3, n):
+    A[1][i] = 0.0
+    X[1][i] = X[1][0]
+for j in range(3, m):
+    Bw[1][j] = 0.0
+A = [[v / sum(r) for v in r] for r in A]
+Bw = [[v / sum(r) for v in r] for r in Bw]
+
+def save_npy(path, arr, shape):
+    flat = []
+    def walk(a):
+        for v in a:
+            walk(v) if isinstance(v, list) else flat.append(v)
+    walk(arr)
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }" % (
+        ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else ""))
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as fh:
+        fh.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        fh.write(struct.pack("<%dd" % len(flat), *flat))
+
+def save_csv(path, rows):
+    with open(path, "w") as fh:
+        for row in rows:
+            fh.write(", ".join(repr(v) for v in row) + "\n")
+
+save_npy(tmp + "/BX.npy", X, (B, n, 2))
+save_npy(tmp + "/BY.npy", Y, (B, m, 2))
+save_npy(tmp + "/BY2.npy", Y[:2], (2, m, 2))
+save_csv(tmp + "/BA.csv", A)
+save_npy(tmp + "/BB.npy", Bw, (B, m))
+save_csv(tmp + "/BA_short.csv", A[:2])
+for k in range(B):
+    real_n, real_m = (3, 3) if k == 1 else (n, m)
+    save_csv(tmp + "/BX%d.csv" % k, X[k][:real_n])
+    save_csv(tmp + "/BY%d.csv" % k, Y[k][:real_m])
+    save_csv(tmp + "/BA%d.csv" % k, [[v] for v in A[k][:real_n]])
+    save_csv(tmp + "/BB%d.csv" % k, [[v] for v in Bw[k][:real_m]])
+EOF2
+for extra in "--blur 0.3" "--relative-eps 0.1 --schedule fixed" "--blur 0.4 --reach 1.5"; do
+    ok=1
+    # shellcheck disable=SC2086
+    run_otk divergence "$tmp/BX.npy" "$tmp/BY.npy" --a "$tmp/BA.csv" --b "$tmp/BB.npy" \
+        --grad-x "$tmp/bgx.csv" --grad-b "$tmp/bgb.csv" --tol 1e-10 $extra
+    [ $rc -eq 0 ] && cp "$tmp/out" "$tmp/batch.json" || ok=0
+    for k in 0 1 2; do
+        # shellcheck disable=SC2086
+        [ $ok -eq 1 ] && run_otk divergence "$tmp/BX$k.csv" "$tmp/BY$k.csv" --a "$tmp/BA$k.csv" \
+            --b "$tmp/BB$k.csv" --grad-x "$tmp/sgx$k.csv" --grad-b "$tmp/sgb$k.csv" \
+            --tol 1e-10 $extra && [ $rc -eq 0 ] && cp "$tmp/out" "$tmp/single$k.json" || ok=0
+    done
+    if [ $ok -eq 1 ] && json_true "$tmp/batch.json" '
+        d["batch"] == 3 and d["status"] == "ok" and d["not_converged"] == [] and all(
+            abs(d["divergence"][k] - s["divergence"]) <= 1e-12 * abs(s["divergence"])
+            and abs(d["eps"][k] - s["eps"]) <= 1e-12 * s["eps"]
+            and d["iterations"][k] == s["iterations"]
+            and max(abs(u - v) for r, q in zip(csv(T + "/bgx.csv")[7 * k:7 * k + len(sx)], sx)
+                    for u, v in zip(r, q)) <= 1e-12 * max(abs(v) for q in sx for v in q)
+            and max(abs(r[0] - q[0]) for r, q in zip(csv(T + "/bgb.csv")[5 * k:5 * k + len(sb)], sb))
+                <= 1e-12 * max(abs(q[0]) for q in sb)
+            for k, s, sx, sb in ((k, __import__("json").load(open(T + "/single%d.json" % k)),
+                                  csv(T + "/sgx%d.csv" % k), csv(T + "/sgb%d.csv" % k))
+                                 for k in range(3)))'; then
+        pass "divergence on a batch ($extra): each value, eps, iteration count and gradient row equal to the single solve of its slice (padding: its real points) to 1e-12"
+    else
+        fail "divergence on a batch ($extra) (exit $rc)"
+    fi
+done
+
+# Batch refusals: exit 2, nothing on stdout, the files and the argument named.
+run_otk divergence "$tmp/BX.npy" "$tmp/BY2.npy"
+if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] &&
+    grep -q 'BY2.npy (Y) is a batch of 2 problems, but .*BX.npy (X) has 3' "$tmp/err"; then
+    pass "divergence, batches of different B: exit 2, both files named"
+else
+    fail "divergence, batches of different B (exit $rc)"
+fi
+run_otk divergence "$tmp/BX.npy" "$tmp/Y.npy"
+if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] &&
+    grep -q 'BX.npy (X) is a batch of 3 problems (a 3×7×2 array) but .*Y.npy (Y) is a table' "$tmp/err"; then
+    pass "divergence, a batch X with a table Y: exit 2, both files named"
+else
+    fail "divergence, a batch X with a table Y (exit $rc)"
+fi
+run_otk divergence "$tmp/BX.npy" "$tmp/BY.npy" --a "$tmp/BA_short.csv"
+if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] &&
+    grep -q 'BA_short.csv (--a): a table of 2 rows of 7 weights, but X is a batch of 3 problems of 7 points' "$tmp/err"; then
+    pass "divergence, batch weights of the wrong shape: exit 2, file and --a named"
+else
+    fail "divergence, batch weights of the wrong shape (exit $rc)"
+fi
+run_otk emd "$tmp/BX.npy" "$tmp/BY.npy"
+if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] &&
+    grep -q 'BX.npy: .npy array has 3 dimensions (3×7×2); otk reads 1-D or 2-D arrays here' "$tmp/err"; then
+    pass "emd, a 3-D .npy: exit 2, the file and the shape named"
+else
+    fail "emd, a 3-D .npy (exit $rc)"
+fi
+run_otk sinkhorn "$tmp/BX.npy" "$tmp/BY.npy" --eps 0.1 --plan "$tmp/bplan.csv"
+if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && [ ! -e "$tmp/bplan.csv" ] &&
+    grep -q -- '--plan is for one problem; .*BX.npy is a batch of 3' "$tmp/err"; then
+    pass "sinkhorn --plan on a batch: exit 2, refused naming the option and the file"
+else
+    fail "sinkhorn --plan on a batch (exit $rc)"
+fi
+
+# otk sinkhorn on the same batch: values, eps and potentials of each problem
+# equal to the single solve of its slice (problem 1: of its real points).
+ok=1
+run_otk sinkhorn "$tmp/BX.npy" "$tmp/BY.npy" --a "$tmp/BA.csv" --b "$tmp/BB.npy" \
+    --relative-eps 0.2 --tol 1e-10 --potentials "$tmp/bpot.csv"
+[ $rc -eq 0 ] && cp "$tmp/out" "$tmp/sbatch.json" || ok=0
+for k in 0 1 2; do
+    [ $ok -eq 1 ] && run_otk sinkhorn "$tmp/BX$k.csv" "$tmp/BY$k.csv" --a "$tmp/BA$k.csv" \
+        --b "$tmp/BB$k.csv" --relative-eps 0.2 --tol 1e-10 --potentials "$tmp/spot$k.csv" &&
+        [ $rc -eq 0 ] && cp "$tmp/out" "$tmp/ssingle$k.json" || ok=0
+done
+if [ $ok -eq 1 ] && json_true "$tmp/sbatch.json" '
+    d["batch"] == 3 and d["status"] == "ok" and all(
+        all(abs(d[v][k] - s[v]) <= 1e-12 * abs(s[v]) for v in ("ot_kl", "ot_ent", "ot_lin", "eps"))
+        and d["iterations"][k] == s["iterations"]
+        and max(abs(u[0] - q[0]) for u, q in zip(csv(T + "/bpot.csv")[7 * k:7 * k + s["n"]], p))
+            <= 1e-12 * max(abs(q[0]) for q in p)
+        and max(abs(u[0] - q[0]) for u, q in zip(csv(T + "/bpot.csv")[21 + 5 * k:21 + 5 * k + s["m"]],
+                                                 p[s["n"]:])) <= 1e-12 * max(abs(q[0]) for q in p)
+        for k, s, p in ((k, __import__("json").load(open(T + "/ssingle%d.json" % k)),
+                         csv(T + "/spot%d.csv" % k)) for k in range(3)))'; then
+    pass "sinkhorn on a batch (--relative-eps 0.2): each ot_kl, ot_ent, ot_lin, eps, iteration count and potential equal to the single solve of its slice to 1e-12"
+else
+    fail "sinkhorn on a batch (exit $rc)"
+fi
+
 # --no-debias prints OT(a, b) alone, another value
 run_otk divergence "$tmp/X.csv" "$tmp/Y.csv" --blur 0.3 --no-debias
 if [ $rc -eq 0 ] && [ -s "$tmp/divergence.json" ] && "$PYTHON" -c '

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L /* isatty */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,17 @@ static const char divergence_usage[] =
     "with OT the entropic value in the KL convention (GeomLoss's\n"
     "SamplesLoss(\"sinkhorn\")), printed as one JSON object.  Files are CSV or\n"
     "NumPy .npy, as for otk sinkhorn.\n"
+    "\n"
+    "A batch of B independent problems: X and Y 3-D .npy arrays (B, n, d) and\n"
+    "(B, m, d) (GeomLoss's layout), --a and --b tables of B rows of n and m\n"
+    "weights (unequal sizes: pad with zero weights, which is exact).  Each\n"
+    "problem is its own solve (otkit/batch.h, threaded across the problems);\n"
+    "the JSON then has batch (B) and arrays of B values for divergence, eps,\n"
+    "scale_cost, rho, marginal_error, iterations, annealing_iterations, mass_a,\n"
+    "mass_b and truncation_bound, not_converged the indices (from 0) of the\n"
+    "problems stopped at --max-iter, status \"ok\" when there are none; no\n"
+    "cache_bytes.  The gradient files have problem k's rows after the first\n"
+    "k*n (k*m for Y, b): B*n rows of d values for --grad-x, B*n values for --grad-a.\n"
     "\n"
     "Problem:\n"
     "  --a A            source weights, n values (default uniform, 1/n each)\n"
@@ -56,7 +68,7 @@ static const char divergence_usage[] =
     "                   while they fit in MB MiB instead of recomputing them in\n"
     "                   every pass: same result, faster from d ~ 8 (default 0)\n"
     "\n"
-    "Gradients (CSV, written atomically):\n"
+    "Gradients (CSV, written atomically; a batch: B*n or B*m rows):\n"
     "  --grad-x F       dS/dx, n rows of d values\n"
     "  --grad-y F       dS/dy, m rows of d values\n"
     "  --grad-a F       dS/da, n values (balanced: projected to zero sum)\n"
@@ -232,6 +244,146 @@ static void print_report(const divergence_request *req, const otk_divergence *di
     json_object_end(&w);
 }
 
+/* The per-problem field at byte offset `off` of B results, as doubles. */
+static void gather(const otk_divergence_result *res, size_t B, size_t off, double *out)
+{
+    for (size_t k = 0; k < B; k++)
+        memcpy(&out[k], (const char *)&res[k] + off, sizeof out[k]);
+}
+
+static void print_batch_report(const divergence_request *req, const otk_divergence_result *res,
+                               size_t B, size_t n, size_t m, size_t d, double seconds,
+                               double *buf, long long *ibuf)
+{
+    const otk_divergence_params *par = &req->params;
+    size_t stopped = 0;
+    json_writer w;
+    json_init(&w, stdout);
+    json_object_begin(&w, NULL);
+    for (size_t k = 0; k < B; k++)
+        if (res[k].status == OTK_NOT_CONVERGED)
+            ibuf[stopped++] = (long long)k;
+    json_string(&w, "status", stopped ? "not_converged" : "ok");
+    json_integer(&w, "batch", (long long)B);
+#define FIELD_(key, field)                                                                     \
+    gather(res, B, offsetof(otk_divergence_result, field), buf);                              \
+    json_numbers(&w, key, buf, B)
+    FIELD_("divergence", divergence);
+    json_boolean(&w, "debias", par->debias);
+    FIELD_("eps", eps);
+    FIELD_("scale_cost", scale_cost);
+    FIELD_("rho", rho);
+    FIELD_("marginal_error", marginal_error);
+    json_integers(&w, "not_converged", ibuf, stopped);
+    for (size_t k = 0; k < B; k++)
+        ibuf[k] = res[k].iterations;
+    json_integers(&w, "iterations", ibuf, B);
+    for (size_t k = 0; k < B; k++)
+        ibuf[k] = res[k].annealing_iterations;
+    json_integers(&w, "annealing_iterations", ibuf, B);
+    json_string(&w, "cost", otk_ground_name(req->ground));
+    json_number(&w, "power", req->power);
+    json_number(&w, "p", par->p > 0.0 ? par->p : otk_ground_exponent(req->ground, req->power));
+    json_integer(&w, "n", (long long)n);
+    json_integer(&w, "m", (long long)m);
+    json_integer(&w, "d", (long long)d);
+    json_string(&w, "schedule", otk_schedule_name(par->schedule));
+    json_string(&w, "update", otk_update_name(res[0].update)); /* shared: AUTO resolved */
+    json_number(&w, "scaling", par->scaling);
+    FIELD_("mass_a", mass_a);
+    FIELD_("mass_b", mass_b);
+    json_number(&w, "seconds", seconds);
+    json_integer(&w, "threads", par->threads);
+    json_string(&w, "backend", otk_backend_name(res[0].backend)); /* shared */
+    FIELD_("truncation_bound", truncation_bound);
+#undef FIELD_
+    json_string(&w, "otkit_version", otk_version_string());
+    json_object_end(&w);
+}
+
+/* B problems (otk_divergence_batch): x and y are B·n and B·m rows. */
+static int run_batch(const divergence_request *req, size_t B, const cli_matrix *x,
+                     const cli_matrix *y)
+{
+    const cli_common *c = &req->common;
+    const size_t n = x->rows / B, m = y->rows / B, d = x->cols;
+    int exit_status = CLI_EXIT_BAD_INPUT;
+    cli_matrix a = {0, 0, NULL}, b = {0, 0, NULL};
+    cli_output outs[N_GRADS];
+    memset(outs, 0, sizeof outs);
+    double *grad[N_GRADS] = {NULL, NULL, NULL, NULL}, *buf = NULL;
+    long long *ibuf = NULL;
+    otk_divergence_result *res = NULL;
+    const size_t glen[N_GRADS] = {n * d, m * d, n, m};
+
+    if (cli_read_batch_weights(c->a_path, &c->read, "--a", B, n, "X", &a) < 0 ||
+        cli_read_batch_weights(c->b_path, &c->read, "--b", B, m, "Y", &b) < 0)
+        goto done;
+    for (int k = 0; k < N_GRADS; k++)
+        if (req->grad_path[k] && cli_output_open(&outs[k], req->grad_path[k]) < 0)
+            goto done;
+    res = calloc(B, sizeof *res);
+    buf = malloc(B * sizeof *buf);
+    ibuf = malloc(B * sizeof *ibuf);
+    if (!res || !buf || !ibuf) {
+        cli_error("out of memory for the results of %zu problems", B);
+        goto done;
+    }
+    for (int k = 0; k < N_GRADS; k++)
+        if (outs[k].stream && !(grad[k] = malloc(B * glen[k] * sizeof *grad[k]))) {
+            cli_error("out of memory for the gradients (%zu × %zu)", B, glen[k]);
+            goto done;
+        }
+    const double start = cli_monotonic_seconds();
+    const otk_status st = otk_divergence_batch(B, n, m, d, x->values, y->values, a.values,
+                                               b.values, req->ground,
+                                               isnan(req->power) ? 0.0 : req->power,
+                                               &req->params, res, grad[0], grad[1], grad[2],
+                                               grad[3]);
+    const double seconds = cli_monotonic_seconds() - start;
+    if (st < 0) {
+        cli_error("%s", otk_last_error());
+        goto done;
+    }
+    static const char *const headers[N_GRADS] = {
+        "gradient of the divergence w.r.t. x: problem k's n rows after the first k*n",
+        "gradient of the divergence w.r.t. y: problem k's m rows after the first k*m",
+        "gradient of the divergence w.r.t. the weights a: problem k's n after the first k*n",
+        "gradient of the divergence w.r.t. the weights b: problem k's m after the first k*m"};
+    for (int k = 0; k < N_GRADS; k++) {
+        if (!outs[k].stream)
+            continue;
+        cli_write_table(outs[k].stream, headers[k], grad[k], k == 0 || k == 2 ? B * n : B * m,
+                        k < 2 ? d : 1);
+        if (cli_output_commit(&outs[k]) < 0)
+            goto done;
+    }
+    print_batch_report(req, res, B, n, m, d, seconds, buf, ibuf); /* main() checks stdout */
+    if (st == OTK_NOT_CONVERGED) {
+        double worst = 0.0, eps = NAN;
+        for (size_t k = 0; k < B; k++)
+            if (res[k].status == OTK_NOT_CONVERGED && !(res[k].marginal_error <= worst)) {
+                worst = res[k].marginal_error;
+                eps = res[k].eps;
+            }
+        cli_error_not_converged(worst, req->params.tol, req->params.max_iter, eps);
+        exit_status = CLI_EXIT_NOT_CONVERGED;
+    } else {
+        exit_status = CLI_EXIT_SOLVED;
+    }
+done:
+    for (int k = 0; k < N_GRADS; k++) {
+        cli_output_discard(&outs[k]);
+        free(grad[k]);
+    }
+    free(res);
+    free(buf);
+    free(ibuf);
+    cli_matrix_free(&a);
+    cli_matrix_free(&b);
+    return exit_status;
+}
+
 int cmd_divergence(int argc, char **argv)
 {
     divergence_request req;
@@ -248,8 +400,13 @@ int cmd_divergence(int argc, char **argv)
     size_t n = 0, m = 0, d = 0;
 
     const cli_common *c = &req.common;
-    if (cli_read_point_clouds(c->paths[0], c->paths[1], &c->read, &x, &y) < 0)
+    size_t batch = 0;
+    if (cli_read_point_cloud_batches(c->paths[0], c->paths[1], &c->read, &x, &y, &batch) < 0)
         goto done;
+    if (batch) {
+        exit_status = run_batch(&req, batch, &x, &y);
+        goto done;
+    }
     n = x.rows, m = y.rows, d = x.cols;
     if (cli_read_weights(c->a_path, &c->read, "--a", n, "X", "points", &a) < 0 ||
         cli_read_weights(c->b_path, &c->read, "--b", m, "Y", "points", &b) < 0)

@@ -199,7 +199,7 @@ int cmd_emd(int argc, char **argv)
     cli_output plan_out = {NULL, NULL, NULL}, potentials_out = {NULL, NULL, NULL};
     otk_cost *cost = NULL;
     otk_emd *solver = NULL;
-    if (cli_read_problem(&req.common, req.cost_matrix_path, &pb) < 0)
+    if (cli_read_problem(&req.common, req.cost_matrix_path, 0, &pb) < 0)
         goto done;
     if (req.plan_path && cli_output_open(&plan_out, req.plan_path) < 0)
         goto done;

@@ -6,12 +6,14 @@
  */
 #define _POSIX_C_SOURCE 200809L /* isatty */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
 #include "commands.h"
+#include "json.h"
 #include "options.h"
 #include "read.h"
 #include "launch_mpi.h"
@@ -35,6 +37,16 @@ static const char sinkhorn_usage[] =
     "'#' are ignored; a header row and pandas' index column are recognised) or\n"
     "NumPy .npy (any float or integer dtype, 1-D or 2-D), told apart by content.\n"
     "'-' reads standard input.\n"
+    "\n"
+    "A batch of B independent problems: X and Y 3-D .npy arrays (B, n, d) and\n"
+    "(B, m, d), --a and --b tables of B rows (unequal sizes: zero-weight\n"
+    "padding, exact), each problem its own solve (otkit/batch.h); the JSON then\n"
+    "has batch (B), arrays of B values for ot_kl, ot_ent, ot_lin, eps,\n"
+    "scale_cost, rho_a, rho_b, marginal_error, iterations,\n"
+    "annealing_iterations, mass_a, mass_b and truncation_bound, not_converged\n"
+    "(the indices, from 0, of the problems stopped at --max-iter), no\n"
+    "cache_bytes; --potentials writes f (B*n rows, problem k's after the first\n"
+    "k*n) then g (B*m rows).  --plan, --init and --cache-mb are for one problem.\n"
     "\n"
     "Problem:\n"
     "  --a A            source weights: n non-negative values, one column or one\n"
@@ -377,6 +389,146 @@ static int write_outputs(otk_sinkhorn *solver, size_t n, size_t m, double *plan,
 
 /* ------------------------------------------------------------------ command */
 
+/* ------------------------------------------------------------------ batches */
+
+static void gather(const otk_sinkhorn_result *res, size_t B, size_t off, double *out)
+{
+    for (size_t k = 0; k < B; k++)
+        memcpy(&out[k], (const char *)&res[k] + off, sizeof out[k]);
+}
+
+static void print_batch_report(const sinkhorn_request *req, const cli_problem *pb,
+                               const otk_sinkhorn_result *res, double seconds, double *buf,
+                               long long *ibuf)
+{
+    const otk_sinkhorn_params *par = &req->params;
+    const size_t B = pb->batch;
+    const double power = isnan(req->common.power) ? 0.0 : req->common.power;
+    size_t stopped = 0;
+    json_writer w;
+    json_init(&w, stdout);
+    json_object_begin(&w, NULL);
+    for (size_t k = 0; k < B; k++)
+        if (res[k].status == OTK_NOT_CONVERGED)
+            ibuf[stopped++] = (long long)k;
+    json_string(&w, "status", stopped ? "not_converged" : "ok");
+    json_integer(&w, "batch", (long long)B);
+#define FIELD_(field)                                                                          \
+    gather(res, B, offsetof(otk_sinkhorn_result, field), buf);                                \
+    json_numbers(&w, #field, buf, B)
+    FIELD_(ot_kl);
+    FIELD_(ot_ent);
+    FIELD_(ot_lin);
+    FIELD_(eps);
+    FIELD_(scale_cost);
+    FIELD_(rho_a);
+    FIELD_(rho_b);
+    FIELD_(marginal_error);
+    json_integers(&w, "not_converged", ibuf, stopped);
+    for (size_t k = 0; k < B; k++)
+        ibuf[k] = res[k].iterations;
+    json_integers(&w, "iterations", ibuf, B);
+    for (size_t k = 0; k < B; k++)
+        ibuf[k] = res[k].annealing_iterations;
+    json_integers(&w, "annealing_iterations", ibuf, B);
+    json_string(&w, "cost", otk_ground_name(req->common.ground));
+    json_number(&w, "power", req->common.power);
+    json_number(&w, "p", par->p > 0.0 ? par->p : otk_ground_exponent(req->common.ground, power));
+    json_integer(&w, "n", (long long)pb->n);
+    json_integer(&w, "m", (long long)pb->m);
+    json_integer(&w, "d", (long long)pb->d);
+    json_string(&w, "schedule", otk_schedule_name(par->schedule));
+    json_string(&w, "update", otk_update_name(res[0].update)); /* shared: AUTO resolved */
+    json_number(&w, "scaling", par->scaling);
+    json_number(&w, "tol", par->tol);
+    json_integer(&w, "max_iter", par->max_iter);
+    FIELD_(mass_a);
+    FIELD_(mass_b);
+    json_number(&w, "seconds", seconds);
+    json_integer(&w, "threads", par->threads);
+    json_string(&w, "backend", otk_backend_name(res[0].backend)); /* shared */
+    FIELD_(truncation_bound);
+#undef FIELD_
+    json_string(&w, "otkit_version", otk_version_string());
+    json_boolean(&w, "warm_start", 0);
+    json_object_end(&w);
+}
+
+/* B problems (otk_sinkhorn_batch). */
+static int run_batch(const sinkhorn_request *req, const cli_problem *pb)
+{
+    const size_t B = pb->batch, n = pb->n, m = pb->m;
+    int exit_status = CLI_EXIT_BAD_INPUT;
+    cli_output potentials_out = {NULL, NULL, NULL};
+    otk_sinkhorn_result *res = NULL;
+    double *f = NULL, *g = NULL, *buf = NULL;
+    long long *ibuf = NULL;
+
+    if (req->plan_path || req->init_path || req->common.given_cache) {
+        cli_error("--%s is for one problem; %s is a batch of %zu (solve a problem alone for "
+                  "it)",
+                  req->plan_path   ? "plan"
+                  : req->init_path ? "init"
+                                   : "cache-mb",
+                  cli_display_name(req->common.paths[0]), B);
+        return CLI_EXIT_BAD_INPUT;
+    }
+    if (req->potentials_path && cli_output_open(&potentials_out, req->potentials_path) < 0)
+        goto done;
+    res = calloc(B, sizeof *res);
+    buf = malloc(B * sizeof *buf);
+    ibuf = malloc(B * sizeof *ibuf);
+    if (potentials_out.stream) {
+        f = malloc(B * n * sizeof *f);
+        g = malloc(B * m * sizeof *g);
+    }
+    if (!res || !buf || !ibuf || (potentials_out.stream && (!f || !g))) {
+        cli_error("out of memory for the results of %zu problems", B);
+        goto done;
+    }
+    const double start = cli_monotonic_seconds();
+    const otk_status st = otk_sinkhorn_batch(
+        B, n, m, pb->d, pb->x.values, pb->y.values, pb->a.values, pb->b.values,
+        req->common.ground, isnan(req->common.power) ? 0.0 : req->common.power, &req->params, res, f,
+        g);
+    const double seconds = cli_monotonic_seconds() - start;
+    if (st < 0) {
+        cli_error("%s", otk_last_error());
+        goto done;
+    }
+    if (potentials_out.stream) {
+        char header[128];
+        snprintf(header, sizeof header,
+                 "f (%zu rows: problem k's %zu after the first k*%zu) then g (%zu rows)", B * n,
+                 n, n, B * m);
+        cli_write_table(potentials_out.stream, header, f, B * n, 1);
+        cli_write_table(potentials_out.stream, NULL, g, B * m, 1);
+        if (cli_output_commit(&potentials_out) < 0)
+            goto done;
+    }
+    print_batch_report(req, pb, res, seconds, buf, ibuf); /* main() checks stdout */
+    if (st == OTK_NOT_CONVERGED) {
+        double worst = 0.0, eps = NAN;
+        for (size_t k = 0; k < B; k++)
+            if (res[k].status == OTK_NOT_CONVERGED && !(res[k].marginal_error <= worst)) {
+                worst = res[k].marginal_error;
+                eps = res[k].eps;
+            }
+        cli_error_not_converged(worst, req->params.tol, req->params.max_iter, eps);
+        exit_status = CLI_EXIT_NOT_CONVERGED;
+    } else {
+        exit_status = CLI_EXIT_SOLVED;
+    }
+done:
+    cli_output_discard(&potentials_out);
+    free(res);
+    free(f);
+    free(g);
+    free(buf);
+    free(ibuf);
+    return exit_status;
+}
+
 int cmd_sinkhorn(int argc, char **argv)
 {
     sinkhorn_request req;
@@ -408,8 +560,12 @@ int cmd_sinkhorn(int argc, char **argv)
     cli_matrix init;
     memset(&init, 0, sizeof init);
 
-    if (cli_read_problem(&req.common, req.cost_matrix_path, &pb) < 0)
+    if (cli_read_problem(&req.common, req.cost_matrix_path, 1, &pb) < 0)
         goto done;
+    if (pb.batch) {
+        exit_status = run_batch(&req, &pb);
+        goto done;
+    }
     if (req.init_path && read_init(&req, pb.n, pb.m, &init) < 0)
         goto done;
     if (req.plan_path) {

@@ -118,3 +118,27 @@ void json_null(json_writer *w, const char *key)
     begin_member(w, key);
     fputs("null", w->out);
 }
+
+void json_numbers(json_writer *w, const char *key, const double *values, size_t count)
+{
+    begin_member(w, key);
+    fputc('[', w->out);
+    for (size_t k = 0; k < count; k++) {
+        if (k)
+            fputs(", ", w->out);
+        if (isfinite(values[k]))
+            fprintf(w->out, "%.17g", values[k]);
+        else
+            fputs("null", w->out);
+    }
+    fputc(']', w->out);
+}
+
+void json_integers(json_writer *w, const char *key, const long long *values, size_t count)
+{
+    begin_member(w, key);
+    fputc('[', w->out);
+    for (size_t k = 0; k < count; k++)
+        fprintf(w->out, k ? ", %lld" : "%lld", values[k]);
+    fputc(']', w->out);
+}

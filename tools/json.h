@@ -1,9 +1,10 @@
 /*
  * json.h — a tiny streaming JSON writer for otk's machine-readable output.
  *
- * Only what otk needs: nested objects, numbers, integers, strings, booleans
- * and null.  Output is pretty-printed (one member per line, two-space indent)
- * so that a person can read it and any JSON parser can load it.
+ * Only what otk needs: nested objects, numbers, integers, strings, booleans,
+ * null and flat arrays of numbers or integers.  Output is pretty-printed
+ * (one member per line, two-space indent) so that a person can read it and
+ * any JSON parser can load it.
  *
  * Numbers are printed with %.17g, which round-trips every double exactly; NaN
  * and ±Inf have no JSON spelling and are written as null (so "rho_a": null
@@ -44,5 +45,9 @@ void json_integer(json_writer *w, const char *key, long long value);
 void json_string(json_writer *w, const char *key, const char *value); /* null when NULL */
 void json_boolean(json_writer *w, const char *key, int value);
 void json_null(json_writer *w, const char *key);
+/* An array of `count` numbers (null when not finite) or integers, on one line
+ * (the per-problem values of a batch). */
+void json_numbers(json_writer *w, const char *key, const double *values, size_t count);
+void json_integers(json_writer *w, const char *key, const long long *values, size_t count);
 
 #endif /* OTK_TOOLS_JSON_H */

@@ -209,7 +209,8 @@ void cli_problem_free(cli_problem *pb)
     cli_matrix_free(&pb->b);
 }
 
-int cli_read_problem(const cli_common *c, const char *cost_matrix_path, cli_problem *pb)
+int cli_read_problem(const cli_common *c, const char *cost_matrix_path, int allow_batch,
+                     cli_problem *pb)
 {
     /* What the weights must match, for the message of a wrong count. */
     const char *owner[2] = {"X", "Y"}, *unit[2] = {"points", "points"};
@@ -223,11 +224,25 @@ int cli_read_problem(const cli_common *c, const char *cost_matrix_path, cli_prob
         unit[0] = "rows";
         unit[1] = "columns";
     } else {
-        if (cli_read_point_clouds(c->paths[0], c->paths[1], &c->read, &pb->x, &pb->y) < 0)
+        pb->batch = 0;
+        if ((allow_batch ? cli_read_point_cloud_batches(c->paths[0], c->paths[1], &c->read,
+                                                        &pb->x, &pb->y, &pb->batch)
+                         : cli_read_point_clouds(c->paths[0], c->paths[1], &c->read, &pb->x,
+                                                 &pb->y)) < 0)
             return -1;
         pb->n = pb->x.rows;
         pb->m = pb->y.rows;
         pb->d = pb->x.cols;
+        if (pb->batch) {
+            pb->n /= pb->batch;
+            pb->m /= pb->batch;
+            if (cli_read_batch_weights(c->a_path, &c->read, "--a", pb->batch, pb->n, "X",
+                                       &pb->a) < 0 ||
+                cli_read_batch_weights(c->b_path, &c->read, "--b", pb->batch, pb->m, "Y",
+                                       &pb->b) < 0)
+                return -1;
+            return 0;
+        }
     }
     if (cli_read_weights(c->a_path, &c->read, "--a", pb->n, owner[0], unit[0], &pb->a) < 0 ||
         cli_read_weights(c->b_path, &c->read, "--b", pb->m, owner[1], unit[1], &pb->b) < 0)

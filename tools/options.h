@@ -119,11 +119,16 @@ typedef struct {
     cli_matrix cost_matrix; /* n×m */
     cli_matrix a, b;        /* weights, n×1 and m×1; empty = uniform */
     size_t n, m, d;         /* d = 0 for a cost matrix */
+    /* A batch (allow_batch): B problems of n and m points, x and y B·n and
+     * B·m rows, a and b B×n and B×m tables (cli_read_point_cloud_batches,
+     * cli_read_batch_weights); 0 for one problem. */
+    size_t batch;
 } cli_problem;
 
-/* Read it; cost_matrix_path NULL reads point clouds.  Returns 0, or -1 after
- * cli_error. */
-int cli_read_problem(const cli_common *common, const char *cost_matrix_path, cli_problem *pb);
+/* Read it; cost_matrix_path NULL reads point clouds, which may be 3-D .npy
+ * batches when allow_batch is nonzero.  Returns 0, or -1 after cli_error. */
+int cli_read_problem(const cli_common *common, const char *cost_matrix_path, int allow_batch,
+                     cli_problem *pb);
 void cli_problem_free(cli_problem *pb);
 
 #endif /* OTK_TOOLS_OPTIONS_H */

@@ -60,7 +60,9 @@ static int read_all(FILE *in, const char *name, unsigned char **data, size_t *le
     return 0;
 }
 
-int cli_read_matrix(const char *path, const cli_read_options *opt, cli_matrix *mat)
+/* cli_read_matrix, with 3-D .npy batches when `batch` is not NULL. */
+static int read_table(const char *path, const cli_read_options *opt, cli_matrix *mat,
+                      size_t *batch)
 {
     const char *name = cli_display_name(path);
     mat->rows = mat->cols = 0;
@@ -79,10 +81,19 @@ int cli_read_matrix(const char *path, const cli_read_options *opt, cli_matrix *m
     if (read_rc < 0)
         return -1;
     /* The .npy magic starts with the byte 0x93, which no text file starts with. */
-    const int rc = cli_is_npy(data, len) ? cli_parse_npy(name, data, len, mat)
-                                         : cli_parse_text(name, (const char *)data, len, opt, mat);
+    if (batch)
+        *batch = 0;
+    const int rc = !cli_is_npy(data, len)
+                       ? cli_parse_text(name, (const char *)data, len, opt, mat)
+                   : batch ? cli_parse_npy_batch(name, data, len, mat, batch)
+                           : cli_parse_npy(name, data, len, mat);
     free(data);
     return rc;
+}
+
+int cli_read_matrix(const char *path, const cli_read_options *opt, cli_matrix *mat)
+{
+    return read_table(path, opt, mat, NULL);
 }
 
 int cli_read_vector(const char *path, const cli_read_options *opt, cli_matrix *vec)
@@ -119,6 +130,63 @@ fail:
     cli_matrix_free(x);
     cli_matrix_free(y);
     return -1;
+}
+
+int cli_read_point_cloud_batches(const char *x_path, const char *y_path,
+                                 const cli_read_options *opt, cli_matrix *x, cli_matrix *y,
+                                 size_t *batch)
+{
+    size_t bx = 0, by = 0;
+    y->rows = y->cols = 0;
+    y->values = NULL;
+    *batch = 0;
+    if (read_table(x_path, opt, x, &bx) < 0 || read_table(y_path, opt, y, &by) < 0)
+        goto fail;
+    if ((bx == 0) != (by == 0)) {
+        const char *three = bx ? x_path : y_path, *two = bx ? y_path : x_path;
+        const size_t b = bx ? bx : by;
+        const cli_matrix *t = bx ? x : y;
+        cli_error("%s (%s) is a batch of %zu problems (a %zu×%zu×%zu array) but %s (%s) is a "
+                  "table: give both point files as 3-D .npy arrays, (B, n, d) and (B, m, d)",
+                  cli_display_name(three), bx ? "X" : "Y", b, b, t->rows / b, t->cols,
+                  cli_display_name(two), bx ? "Y" : "X");
+        goto fail;
+    }
+    if (bx != by) {
+        cli_error("%s (Y) is a batch of %zu problems, but %s (X) has %zu: the point files are "
+                  "(B, n, d) and (B, m, d) with the same B",
+                  cli_display_name(y_path), by, cli_display_name(x_path), bx);
+        goto fail;
+    }
+    if (x->cols != y->cols) {
+        cli_error("dimension mismatch: the points of %s have %zu coordinates, those of %s have "
+                  "%zu",
+                  x_path, x->cols, y_path, y->cols);
+        goto fail;
+    }
+    *batch = bx;
+    return 0;
+fail:
+    cli_matrix_free(x);
+    cli_matrix_free(y);
+    return -1;
+}
+
+int cli_read_batch_weights(const char *path, const cli_read_options *opt, const char *option,
+                           size_t batch, size_t per_problem, const char *owner, cli_matrix *w)
+{
+    if (!path)
+        return 0;
+    if (cli_read_matrix(path, opt, w) < 0)
+        return -1;
+    if (w->rows != batch || w->cols != per_problem) {
+        cli_error("%s (%s): a table of %zu rows of %zu weights, but %s is a batch of %zu "
+                  "problems of %zu points (give one row of weights per problem)",
+                  cli_display_name(path), option, w->rows, w->cols, owner, batch, per_problem);
+        cli_matrix_free(w);
+        return -1;
+    }
+    return 0;
 }
 
 int cli_read_weights(const char *path, const cli_read_options *opt, const char *option,
@@ -174,6 +242,12 @@ int cli_read_npy_part(const char *path, size_t part, size_t parts, cli_matrix *m
     }
     if (cli_parse_npy_layout(name, head, got, &lay) < 0)
         goto done;
+    if (lay.batch) {
+        cli_error("%s: a 3-D array (a batch of %zu problems); a distributed run reads 1-D or "
+                  "2-D arrays",
+                  name, lay.batch);
+        goto done;
+    }
     if (lay.fortran && parts > 1) {
         cli_error("%s: a Fortran-order array cannot be split by rows; save it in C order "
                   "(numpy.ascontiguousarray)",

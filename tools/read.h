@@ -39,8 +39,16 @@ typedef struct {
 int cli_parse_text(const char *name, const char *text, size_t len, const cli_read_options *opt,
                    cli_matrix *mat);
 
-/* Parse `len` bytes of a .npy file.  Returns 0, or -1 (reported; mat empty). */
+/* Parse `len` bytes of a .npy file of 1 or 2 dimensions.  Returns 0, or -1
+ * (reported; mat empty). */
 int cli_parse_npy(const char *name, const unsigned char *bytes, size_t len, cli_matrix *mat);
+
+/* The same, also taking a 3-D (B, n, d) array (C order), read as B·n rows of
+ * d values, problem k's rows after the first k·n (otk divergence and otk
+ * sinkhorn read batches so); *batch is B, or 0 for a
+ * 1-D or 2-D array.  Returns 0, or -1 (reported; mat empty). */
+int cli_parse_npy_batch(const char *name, const unsigned char *bytes, size_t len,
+                        cli_matrix *mat, size_t *batch);
 
 /* Where a .npy file's data lies and how to decode it. */
 typedef struct {
@@ -49,6 +57,7 @@ typedef struct {
     size_t item_size;   /* bytes per element */
     char kind;          /* 'f', 'i' or 'u' */
     int big_endian, fortran;
+    size_t batch;       /* a 3-D (B, n, d) array: B (rows = B·n, cols = d); else 0 */
 } cli_npy_layout;
 
 /* The most header bytes a .npy file may have (after its 10 or 12 first bytes). */
@@ -83,6 +92,21 @@ int cli_read_vector(const char *path, const cli_read_options *opt, cli_matrix *v
  * dimension d.  Returns 0, or -1 (reported; x and y are then empty). */
 int cli_read_point_clouds(const char *x_path, const char *y_path, const cli_read_options *opt,
                           cli_matrix *x, cli_matrix *y);
+
+/* The same, where X and Y may also be batches: 3-D .npy arrays (B, n, d) and
+ * (B, m, d), read as B·n and B·m rows (cli_parse_npy_batch); *batch is B, or
+ * 0 when both are tables.  One a batch and the other not, or different B, is
+ * an error naming both files.  Returns 0, or -1 (reported; x and y empty). */
+int cli_read_point_cloud_batches(const char *x_path, const char *y_path,
+                                 const cli_read_options *opt, cli_matrix *x, cli_matrix *y,
+                                 size_t *batch);
+
+/* The weights of a batch given with `option` ("--a"): a table of `batch`
+ * rows of `per_problem` values (CSV or a 2-D .npy), a row per problem;
+ * `owner` ("X") names the points they weigh in the message of a wrong
+ * shape.  A NULL path reads nothing.  Returns 0 or -1 (reported). */
+int cli_read_batch_weights(const char *path, const cli_read_options *opt, const char *option,
+                           size_t batch, size_t per_problem, const char *owner, cli_matrix *w);
 
 /* Read the weights given with `option` ("--a") from `path`: a vector of
  * `expected` values, the size of what they weigh, which the message of a

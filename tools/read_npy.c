@@ -86,7 +86,7 @@ static int npy_parse_dtype(const char *name, const char *descr, npy_dtype *dt)
 
 /* Check the header and store the dtype, the order and the shape. */
 static int npy_parse_header(const char *name, const char *header, npy_dtype *dt, int *fortran,
-                            size_t *rows, size_t *cols)
+                            size_t *rows, size_t *cols, size_t *batch)
 {
     const char *descr = npy_header_value(header, "descr");
     const char *order = npy_header_value(header, "fortran_order");
@@ -138,12 +138,25 @@ static int npy_parse_header(const char *name, const char *header, npy_dtype *dt,
         dims[ndim++] = (size_t)dim;
         p = end;
     }
-    if (ndim != 1 && ndim != 2) {
-        cli_error("%s: .npy array has %d dimensions; otk reads 1-D or 2-D arrays", name, ndim);
+    if (ndim == 0) {
+        cli_error("%s: .npy array has 0 dimensions; otk reads 1-D or 2-D arrays (3-D: "
+                  "batches)", name);
         return -1;
     }
-    *rows = dims[0];
-    *cols = ndim == 2 ? dims[1] : 1;
+    /* A 3-D (B, n, d) array is B·n rows of d values, problem k's n rows
+     * after the first k·n (cli_parse_npy_batch). */
+    *batch = ndim == 3 ? dims[0] : 0;
+    if (ndim == 3 && dims[1] > 0 && dims[0] > SIZE_MAX / dims[1]) {
+        cli_error("%s: .npy shape is too large", name);
+        return -1;
+    }
+    *rows = ndim == 3 ? dims[0] * dims[1] : dims[0];
+    *cols = ndim == 1 ? 1 : dims[ndim - 1];
+    if (ndim == 3 && *fortran) {
+        cli_error("%s: a Fortran-order 3-D array; save it in C order "
+                  "(numpy.ascontiguousarray)", name);
+        return -1;
+    }
     return 0;
 }
 
@@ -229,8 +242,8 @@ int cli_parse_npy_layout(const char *name, const unsigned char *bytes, size_t le
     header[header_len] = '\0';
     npy_dtype dt;
     int fortran;
-    size_t rows, cols;
-    const int rc = npy_parse_header(name, header, &dt, &fortran, &rows, &cols);
+    size_t rows, cols, batch;
+    const int rc = npy_parse_header(name, header, &dt, &fortran, &rows, &cols, &batch);
     free(header);
     if (rc < 0)
         return -1;
@@ -249,6 +262,7 @@ int cli_parse_npy_layout(const char *name, const unsigned char *bytes, size_t le
     lay->kind = dt.kind;
     lay->big_endian = dt.big_endian;
     lay->fortran = fortran;
+    lay->batch = batch;
     return 0;
 }
 
@@ -263,8 +277,12 @@ int cli_decode_npy_rows(const char *name, const cli_npy_layout *lay, const unsig
         const size_t i = lay->fortran ? k % rows : k / cols, j = lay->fortran ? k / rows : k % cols;
         const double v = npy_decode(&dt, data + k * dt.size);
         if (!isfinite(v)) {
-            cli_error("%s: element [%zu, %zu] is %g, not a finite number", name, first_row + i,
-                      j, v);
+            const size_t row = first_row + i, n = lay->batch ? lay->rows / lay->batch : 0;
+            if (lay->batch)
+                cli_error("%s: element [%zu, %zu, %zu] is %g, not a finite number", name,
+                          row / n, row % n, j, v);
+            else
+                cli_error("%s: element [%zu, %zu] is %g, not a finite number", name, row, j, v);
             return -1;
         }
         values[i * cols + j] = v;
@@ -274,8 +292,28 @@ int cli_decode_npy_rows(const char *name, const cli_npy_layout *lay, const unsig
 
 int cli_parse_npy(const char *name, const unsigned char *bytes, size_t len, cli_matrix *mat)
 {
+    size_t batch;
+    if (cli_parse_npy_batch(name, bytes, len, mat, &batch) < 0)
+        return -1;
+    if (batch) {
+        cli_error("%s: .npy array has 3 dimensions (%zu×%zu×%zu); otk reads 1-D or 2-D arrays "
+                  "here (3-D (B, n, d) batches: the point files of otk divergence and "
+                  "sinkhorn)",
+                  name, batch, mat->rows / batch, mat->cols);
+        free(mat->values);
+        mat->values = NULL;
+        mat->rows = mat->cols = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int cli_parse_npy_batch(const char *name, const unsigned char *bytes, size_t len,
+                        cli_matrix *mat, size_t *batch)
+{
     mat->rows = mat->cols = 0;
     mat->values = NULL;
+    *batch = 0;
     cli_npy_layout lay;
     if (cli_parse_npy_layout(name, bytes, len, &lay) < 0)
         return -1;
@@ -301,5 +339,6 @@ int cli_parse_npy(const char *name, const unsigned char *bytes, size_t len, cli_
     mat->rows = lay.rows;
     mat->cols = lay.cols;
     mat->values = values;
+    *batch = lay.batch;
     return 0;
 }

@@ -36,7 +36,16 @@
  * positive weight (a single solve centres them on all atoms,
  * otkit/divergence.h; the fixed schedule's are GeomLoss's partials, not
  * centred); both agree with the single solve whenever all weights are
- * positive (docs/math.md B.5).  At a padded point the
+ * positive (docs/math.md B.5).  Likewise a relative ε (params.relative_eps)
+ * and scale_cost by a statistic (params.scale_cost_stat), statistics of all
+ * the cost's entries (docs/math.md A.10), are computed for a problem with
+ * zero weights on the cost of its points with positive weight: each problem
+ * gets the ε, ρ and s of its unpadded single solve (res[k].eps,
+ * res[k].scale_cost), to rounding.  params.backend and params.truncate
+ * apply to each problem as to its single solve; the multiscale backend's
+ * clustering sees the padded points, so a padded problem agrees with its
+ * unpadded solve to the tolerance of the solves there, not to rounding.
+ * At a padded point the
  * potentials are the soft-min extension the driver computes, the point
  * gradients are (to within 1e-300) zero and the weight gradients are the
  * derivative of the value w.r.t. adding mass there.
@@ -51,7 +60,9 @@
  * (naming the field), OTK_ENOMEM.  Then every problem is solved; res[k].status
  * is its status: OTK_SUCCESS, OTK_NOT_CONVERGED (a positive warning, as for a
  * single solve: the best iterate), or an error met while solving it
- * (OTK_ENUMERIC, OTK_ENOMEM), in which case its values are NaN and its
+ * (OTK_ENUMERIC, OTK_ENOMEM; OTK_EPARAM when a statistic of its points of
+ * positive weight is 0, as for its single solve: "eps = params.relative_eps
+ * x mean(C) = ... is not > 0"), in which case its values are NaN and its
  * outputs are left as they were; the other problems are still solved.  The
  * call returns the status of the lowest-index failed problem (its message,
  * prefixed with "problem k: ", is otk_last_error()), else OTK_CONTINUE when

@@ -119,6 +119,96 @@ static double problem_diameter(const batch *bt, size_t k, double given)
     return fmax(DBL_MIN, diam);
 }
 
+/* A relative ε and scale_cost by a statistic are statistics of all n·m
+ * entries of the cost (docs/math.md A.10), the padded ones included: a
+ * problem with zero weights gets them from the cost of its points with
+ * positive weight, the numbers its unpadded single solve computes, passed
+ * on as a plain eps and scale_cost.  Without zero weights nothing changes
+ * (the single solve's own computation).  The fields are those of
+ * otk_sinkhorn_params and otk_divergence_params. */
+typedef struct {
+    double *eps, *relative_eps, *scale_cost;
+    int *scale_cost_stat;
+    otk_relative_to relative_to;
+} scale_fields;
+
+static size_t positive_count(const double *w, size_t len)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < len; i++)
+        c += !w || w[i] > 0.0;
+    return c;
+}
+
+/* The rows of cloud k with positive weight, into `out` (same element type). */
+static void compact_cloud(const batch *bt, const void *base, const double *w, size_t k,
+                          size_t len, void *out)
+{
+    const size_t elem = bt->single ? sizeof(float) : sizeof(double), row = bt->d * elem;
+    const char *src = cloud(bt, base, k, len);
+    char *dst = out;
+    for (size_t i = 0; i < len; i++)
+        if (!w || w[i] > 0.0) {
+            memcpy(dst, src + i * row, row);
+            dst += row;
+        }
+}
+
+static otk_status problem_scale(const batch *bt, size_t k, const scale_fields *sf)
+{
+    if (!(*sf->relative_eps > 0.0) && *sf->scale_cost_stat == -1)
+        return OTK_SUCCESS;
+    const double *a = weights(bt->a, k, bt->n), *b = weights(bt->b, k, bt->m);
+    const size_t na = positive_count(a, bt->n), nb = positive_count(b, bt->m);
+    if (na == bt->n && nb == bt->m)
+        return OTK_SUCCESS;
+    const size_t elem = bt->single ? sizeof(float) : sizeof(double);
+    void *xs = malloc(na * bt->d * elem), *ys = malloc(nb * bt->d * elem);
+    otk_cost *cost = NULL;
+    otk_status st = OTK_SUCCESS;
+    if (!xs || !ys)
+        st = otk__fail(OTK_ENOMEM, "out of memory for the %zu + %zu points with positive "
+                                   "weight", na, nb);
+    if (st >= 0) {
+        compact_cloud(bt, bt->x, a, k, bt->n, xs);
+        compact_cloud(bt, bt->y, b, k, bt->m, ys);
+        st = bt->single ? otk_cost_points_f32(&cost, na, nb, bt->d, xs, ys, bt->ground,
+                                              bt->power)
+                        : otk_cost_points(&cost, na, nb, bt->d, xs, ys, bt->ground, bt->power);
+    }
+    double scale = *sf->scale_cost > 0.0 ? *sf->scale_cost : 1.0;
+    if (st >= 0 && *sf->scale_cost_stat != -1) {
+        const otk_relative_to stat = (otk_relative_to)*sf->scale_cost_stat;
+        st = otk_cost_statistic(cost, stat, &scale, 1);
+        if (st >= 0 && !(scale > 0.0 && isfinite(scale)))
+            st = otk__fail(OTK_EPARAM, "scale_cost = %s(C) = %g is not > 0; give a number",
+                           otk_relative_to_name(stat), scale);
+        if (st >= 0) {
+            *sf->scale_cost = scale;
+            *sf->scale_cost_stat = -1;
+        }
+    }
+    if (st >= 0 && *sf->relative_eps > 0.0) {
+        double stat;
+        st = otk_cost_statistic(cost, sf->relative_to, &stat, 1);
+        const double eps = *sf->relative_eps * stat;
+        if (st >= 0 && !(eps > 0.0 && isfinite(eps)))
+            st = otk__fail(OTK_EPARAM,
+                           "eps = params.relative_eps x %s(C) = %g x %g is not > 0; give "
+                           "params.eps",
+                           otk_relative_to_name(sf->relative_to), *sf->relative_eps, stat);
+        if (st >= 0) {
+            /* The driver multiplies a plain eps by s (eps in units of C/s). */
+            *sf->eps = eps / scale;
+            *sf->relative_eps = 0.0;
+        }
+    }
+    otk_cost_free(cost);
+    free(xs);
+    free(ys);
+    return st;
+}
+
 /* Threads across the problems, and inside each problem's calls. */
 static void split_threads(size_t B, int threads, int *outer, int *inner)
 {
@@ -328,11 +418,15 @@ static otk_status sinkhorn_batch(batch *bt, const otk_sinkhorn_params *params,
         problem_observer po = {&ob, k};
         pk.progress = par.progress ? problem_progress : NULL;
         pk.progress_ctx = &po;
+        const scale_fields sf = {&pk.eps, &pk.relative_eps, &pk.scale_cost, &pk.scale_cost_stat,
+                                 pk.relative_to};
         otk_sinkhorn_result r;
         if (par.progress && stopped(&ob)) {
             sinkhorn_failed(&r, OTK_CONTINUE); /* not started */
         } else {
-            otk_status sk = sinkhorn_one(bt, k, &pk, &r, f, g);
+            otk_status sk = problem_scale(bt, k, &sf);
+            if (sk >= 0)
+                sk = sinkhorn_one(bt, k, &pk, &r, f, g);
             if (sk < 0) {
                 record_failure(&fl, k, sk);
                 sinkhorn_failed(&r, sk);
@@ -474,11 +568,15 @@ static otk_status divergence_batch(batch *bt, const otk_divergence_params *param
         problem_observer po = {&ob, k};
         pk.progress = par.progress ? problem_progress : NULL;
         pk.progress_ctx = &po;
+        const scale_fields sf = {&pk.eps, &pk.relative_eps, &pk.scale_cost, &pk.scale_cost_stat,
+                                 pk.relative_to};
         otk_divergence_result r;
         if (par.progress && stopped(&ob)) {
             divergence_failed(&r, OTK_CONTINUE); /* not started */
         } else {
-            otk_status sk = divergence_one(bt, k, &pk, &r, gr);
+            otk_status sk = problem_scale(bt, k, &sf);
+            if (sk >= 0)
+                sk = divergence_one(bt, k, &pk, &r, gr);
             if (sk < 0) {
                 record_failure(&fl, k, sk);
                 divergence_failed(&r, sk);

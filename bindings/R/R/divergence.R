@@ -74,6 +74,26 @@ divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = NULL, cost = N
         if (is.null(power)) power <- g$power
     }
     .otk_flag(warn, "warn")
+    if (.otk_is_batch(x, y)) {
+        for (o in c("plan", "barycentric"))
+            if (!isFALSE(get(o))) .otk_stop(o, " is not supported for a batch of problems")
+        for (o in c("plan_apply", "plan_apply_t"))
+            if (!is.null(get(o))) .otk_stop(o, " is not supported for a batch of problems")
+        opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update,
+                            diameter, p, tol, max_iter, threads, power,
+                            .otk_grad_flags(grad, c("a", "b", "x", "y")), cache_mb,
+                            relative_eps, relative_to, scale_cost)
+        bt <- .otk_batch_inputs(x, y, a, b, is.infinite(opt$rho) && opt$reach == 0)
+        res <- .Call(otkr_divergence_batch, bt$x, bt$y, bt$a, bt$b, bt$dims, cost, opt)
+        dm <- bt$dims
+        res$grad_a <- .otk_batch_out(res$grad_a, dm[1L], dm[2L])
+        res$grad_b <- .otk_batch_out(res$grad_b, dm[1L], dm[3L])
+        res$grad_x <- .otk_batch_out(res$grad_x, dm[1L], dm[2L], dm[4L])
+        res$grad_y <- .otk_batch_out(res$grad_y, dm[1L], dm[3L], dm[4L])
+        for (k in c("grad_a", "grad_b", "grad_x", "grad_y"))
+            if (is.null(res[[k]])) res[[k]] <- NULL
+        return(.otk_warn_batch(res, "otkit::divergence", opt$tol, opt$max_iter, warn))
+    }
     x <- .otk_points(x, "x")
     y <- .otk_points(y, "y")
     opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update, diameter,

@@ -39,6 +39,21 @@ sinkhorn <- function(a = NULL, b = NULL, C = NULL, x = NULL, y = NULL, eps = NUL
     if (!is.null(rho_a)) opt$rho_a <- .otk_num(rho_a, "rho_a")
     if (!is.null(rho_b)) opt$rho_b <- .otk_num(rho_b, "rho_b")
     .otk_flag(warn, "warn")
+    if (is.null(C) && .otk_is_batch(x, y)) {
+        for (o in c("plan", "barycentric", "history"))
+            if (!isFALSE(get(o))) .otk_stop(o, " is not supported for a batch of problems")
+        for (o in c("init", "callback"))
+            if (!is.null(get(o))) .otk_stop(o, " is not supported for a batch of problems")
+        if (gauge != "geomloss")
+            .otk_stop("gauge = \"", gauge, "\": a batch gives the potentials in the ",
+                      "\"geomloss\" gauge (potential_convert converts them)")
+        bt <- .otk_batch_inputs(x, y, a, b, is.infinite(opt$rho_a) &&
+                                is.infinite(opt$rho_b) && opt$reach == 0)
+        res <- .Call(otkr_sinkhorn_batch, bt$x, bt$y, bt$a, bt$b, bt$dims, cost, opt)
+        res$f <- .otk_batch_out(res$f, bt$dims[1L], bt$dims[2L])
+        res$g <- .otk_batch_out(res$g, bt$dims[1L], bt$dims[3L])
+        return(.otk_warn_batch(res, "otkit::sinkhorn", opt$tol, opt$max_iter, warn))
+    }
     if (!is.null(C)) {
         if (!is.null(x) || !is.null(y)) .otk_stop("give either C or both x and y, not both")
         if (barycentric) .otk_stop("barycentric = TRUE needs the target points y (not C)")

@@ -167,3 +167,94 @@ otk_version <- function() .Call(otkr_version)
         opt$scale_cost <- .otk_pos0(scale_cost, "scale_cost")
     opt
 }
+
+# ------------------------------------------------------------------ batches
+
+# A batch of B problems (otkit/batch.h): x a B x n x d array, y B x m x d.
+.otk_is_batch <- function(x, y) length(dim(x)) == 3L || length(dim(y)) == 3L
+
+# Entry [k, i, j] of a B x n x d array named in R's terms when not finite.
+.otk_batch_array <- function(x, argname) {
+    if (is.null(x)) .otk_stop(argname, " is required (a batch takes x and y, B x n x d arrays)")
+    if (!is.numeric(x) || length(dim(x)) != 3L)
+        .otk_stop(argname, " must be a numeric B x n x d array in a batch (got ",
+                  if (is.null(dim(x))) paste("a vector of length", length(x))
+                  else paste(dim(x), collapse = " x "), ")")
+    if (any(dim(x) == 0L))
+        .otk_stop(argname, " is empty (", paste(dim(x), collapse = " x "), ")")
+    storage.mode(x) <- "double"
+    if (!all(is.finite(x))) {
+        ijk <- which(!is.finite(x), arr.ind = TRUE)[1L, ]
+        .otk_stop(argname, "[", ijk[1L], ", ", ijk[2L], ", ", ijk[3L], "] = ",
+                  format(x[ijk[1L], ijk[2L], ijk[3L]]), " is not finite")
+    }
+    x
+}
+
+# The batch as the C layer takes it: row-major (B, n, d) and (B, m, d)
+# vectors (aperm makes R's column-major memory row-major), weights NULL or
+# B x n and B x m matrices (rows the problems), dims c(B, n, m, d); bad
+# weights are named in R's terms (the library's messages count from 0).
+# balanced: the masses of each problem must agree (checked here to name the
+# problem in R's terms; the library checks again).
+.otk_batch_inputs <- function(x, y, a, b, balanced) {
+    x <- .otk_batch_array(x, "x")
+    y <- .otk_batch_array(y, "y")
+    dx <- dim(x); dy <- dim(y)
+    if (dy[1L] != dx[1L])
+        .otk_stop("y has batch size ", dy[1L], ", expected B = ", dx[1L], " (x is ",
+                  paste(dx, collapse = " x "), ")")
+    if (dy[3L] != dx[3L])
+        .otk_stop("y has dimension ", dy[3L], ", expected d = ", dx[3L], " (x is ",
+                  paste(dx, collapse = " x "), ")")
+    w <- list(a = a, b = b)
+    for (s in c("a", "b")) {
+        v <- w[[s]]
+        if (is.null(v)) next
+        len <- if (s == "a") dx[2L] else dy[2L]
+        if (!is.numeric(v) || !is.matrix(v) || nrow(v) != dx[1L] || ncol(v) != len)
+            .otk_stop(s, " must be a ", dx[1L], " x ", len, " matrix (B x ",
+                      if (s == "a") "n" else "m", ", a row per problem), got ",
+                      if (is.null(dim(v))) paste("a vector of length", length(v))
+                      else paste(dim(v), collapse = " x "))
+        storage.mode(v) <- "double"
+        bad <- which(!is.finite(v) | v < 0, arr.ind = TRUE)
+        if (length(bad)) {
+            ij <- bad[1L, ]
+            .otk_stop(s, "[", ij[1L], ", ", ij[2L], "] = ", format(v[ij[1L], ij[2L]]),
+                      if (is.finite(v[ij[1L], ij[2L]])) " is negative" else " is not finite")
+        }
+        if (any(rowSums(v) == 0))
+            .otk_stop(s, "[", which(rowSums(v) == 0)[1L], ", ] sums to zero")
+        w[[s]] <- as.double(t(v))
+    }
+    if (balanced) {
+        ma <- if (is.null(a)) rep(1, dx[1L]) else rowSums(a)
+        mb <- if (is.null(b)) rep(1, dx[1L]) else rowSums(b)
+        k <- which(abs(ma - mb) > 1e-9 * pmax(ma, mb))
+        if (length(k))
+            .otk_stop("problem ", k[1L], " is balanced with unequal masses: sum(a[", k[1L],
+                      ", ]) = ", format(ma[k[1L]], digits = 17), ", sum(b[", k[1L], ", ]) = ",
+                      format(mb[k[1L]], digits = 17),
+                      " (normalise the weights or set rho/reach)")
+    }
+    list(x = as.double(aperm(x, c(3L, 2L, 1L))), y = as.double(aperm(y, c(3L, 2L, 1L))),
+         a = w$a, b = w$b, dims = as.integer(c(dx[1L], dx[2L], dy[2L], dx[3L])))
+}
+
+# Row-major (B, n, d) back to a B x n x d array, (B, n) to a B x n matrix.
+.otk_batch_out <- function(v, B, n, d = NULL) {
+    if (is.null(v)) return(NULL)
+    if (is.null(d)) return(matrix(v, nrow = B, ncol = n, byrow = TRUE))
+    aperm(array(v, c(d, n, B)), c(3L, 2L, 1L))
+}
+
+.otk_warn_batch <- function(res, what, tol, max_iter, warn) {
+    nc <- sum(res$status == 1L)
+    if (nc > 0L)
+        .otk_warn_not_converged(1L, sprintf("%s (%d of %d problems)", what, nc,
+                                            length(res$status)),
+                                max(res$marginal_error, na.rm = TRUE), tol, max_iter, warn)
+    res$converged <- all(res$status == 0L)
+    res
+}

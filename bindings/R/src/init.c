@@ -14,6 +14,8 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(otkr_sinkhorn, 7),
     CALLDEF(otkr_potential_convert, 5),
     CALLDEF(otkr_divergence, 6),
+    CALLDEF(otkr_divergence_batch, 7),
+    CALLDEF(otkr_sinkhorn_batch, 7),
     CALLDEF(otkr_divergence_matrix, 6),
     CALLDEF(otkr_geomloss_ground, 1),
     CALLDEF(otkr_sinkd_loss, 4),

@@ -78,6 +78,8 @@ SEXP otkr_named_list(int count, const char **names, SEXP *values);
 SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt);
 SEXP otkr_potential_convert(SEXP v, SEXP w, SEXP eps, SEXP from, SEXP to);
 SEXP otkr_divergence(SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt);
+SEXP otkr_divergence_batch(SEXP x, SEXP y, SEXP a, SEXP b, SEXP dims, SEXP cost, SEXP opt);
+SEXP otkr_sinkhorn_batch(SEXP x, SEXP y, SEXP a, SEXP b, SEXP dims, SEXP cost, SEXP opt);
 SEXP otkr_divergence_matrix(SEXP Cxy, SEXP Cxx, SEXP Cyy, SEXP a, SEXP b, SEXP opt);
 SEXP otkr_geomloss_ground(SEXP p);
 SEXP otkr_sinkd_loss(SEXP zs, SEXP zt, SEXP cost, SEXP opt);

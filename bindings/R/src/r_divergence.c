@@ -314,6 +314,70 @@ SEXP otkr_divergence_query(SEXP ptr, SEXP what, SEXP shape)
     }
 }
 
+/* A batch (otkit/batch.h): x, y, a, b are the row-major (B, n, d), (B, m,
+ * d), (B, n), (B, m) arrays as plain double vectors (R/divergence.R permutes
+ * R's arrays), dims = c(B, n, m, d); the gradients come back the same way. */
+SEXP otkr_divergence_batch(SEXP x, SEXP y, SEXP a, SEXP b, SEXP dims, SEXP cost, SEXP opt)
+{
+    otk_divergence_params par;
+    const size_t B = (size_t)INTEGER(dims)[0], n = (size_t)INTEGER(dims)[1];
+    const size_t m = (size_t)INTEGER(dims)[2], d = (size_t)INTEGER(dims)[3];
+    const otk_ground ground = otkr_ground(cost, "cost");
+    SEXP grad = PROTECT(Rf_coerceVector(otkr_opt(opt, "grad"), LGLSXP));
+    const size_t glen[4] = {n, m, n * d, m * d}; /* a, b, x, y per problem */
+    SEXP gv[4];
+    double *gp[4];
+    otk_divergence_result *res = (otk_divergence_result *)R_alloc(B, sizeof *res);
+    int k, nprot = 1;
+    size_t q;
+
+    read_params(opt, &par);
+    for (k = 0; k < 4; k++) {
+        gv[k] = R_NilValue;
+        gp[k] = NULL;
+        if (LOGICAL(grad)[k]) {
+            gv[k] = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)(B * glen[k])));
+            gp[k] = REAL(gv[k]);
+            nprot++;
+        }
+    }
+    otkr_check(otk_divergence_batch(B, n, m, d, REAL(x), REAL(y),
+                                    a == R_NilValue ? NULL : REAL(a),
+                                    b == R_NilValue ? NULL : REAL(b), ground,
+                                    otkr_opt_num(opt, "power"), &par, res, gp[2], gp[3], gp[0],
+                                    gp[1]));
+    {
+        const char *names[] = {"value", "eps", "rho", "mass_a", "mass_b", "marginal_error",
+                               "scale_cost", "iterations", "annealing_iterations", "status",
+                               "update", "grad_a", "grad_b", "grad_x", "grad_y"};
+        SEXP vals[15];
+        SEXP out;
+        for (k = 0; k < 7; k++)
+            vals[k] = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)B));
+        for (k = 7; k < 10; k++)
+            vals[k] = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t)B));
+        for (q = 0; q < B; q++) {
+            const otk_divergence_result *r = &res[q];
+            REAL(vals[0])[q] = r->divergence;
+            REAL(vals[1])[q] = r->eps;
+            REAL(vals[2])[q] = r->rho;
+            REAL(vals[3])[q] = r->mass_a;
+            REAL(vals[4])[q] = r->mass_b;
+            REAL(vals[5])[q] = r->marginal_error;
+            REAL(vals[6])[q] = r->scale_cost;
+            INTEGER(vals[7])[q] = r->iterations;
+            INTEGER(vals[8])[q] = r->annealing_iterations;
+            INTEGER(vals[9])[q] = (int)r->status;
+        }
+        vals[10] = PROTECT(Rf_mkString(otk_update_name(res[0].update))); /* shared */
+        for (k = 0; k < 4; k++)
+            vals[11 + k] = gv[k];
+        out = otkr_named_list(15, names, vals);
+        UNPROTECT(11 + nprot);
+        return out;
+    }
+}
+
 SEXP otkr_geomloss_ground(SEXP p)
 {
     otk_ground g;

@@ -20,6 +20,71 @@ static double *uniform(size_t n)
     return w;
 }
 
+static void read_params(SEXP opt, otk_sinkhorn_params *par)
+{
+    otk_sinkhorn_params_default(par);
+    par->eps = otkr_opt_num(opt, "eps");
+    par->blur = otkr_opt_num(opt, "blur");
+    par->rho_a = otkr_opt_num(opt, "rho_a");
+    par->rho_b = otkr_opt_num(opt, "rho_b");
+    par->reach = otkr_opt_num(opt, "reach");
+    par->schedule = (otk_schedule)otkr_opt_int(opt, "schedule");
+    par->update = (otk_update)otkr_opt_int(opt, "update");
+    par->scaling = otkr_opt_num(opt, "scaling");
+    par->diameter = otkr_opt_num(opt, "diameter");
+    par->p = otkr_opt_num(opt, "p");
+    par->tol = otkr_opt_num(opt, "tol");
+    par->max_iter = otkr_opt_int(opt, "max_iter");
+    par->no_annealing = otkr_opt_int(opt, "no_annealing");
+    par->threads = otkr_opt_int(opt, "threads");
+    OTKR_READ_SCALE(opt, par);
+}
+
+/* A batch (otkit/batch.h), laid out as in otkr_divergence_batch: row-major
+ * x, y, a, b as plain double vectors, dims = c(B, n, m, d); f and g come back
+ * row-major (B, n) and (B, m). */
+SEXP otkr_sinkhorn_batch(SEXP x, SEXP y, SEXP a, SEXP b, SEXP dims, SEXP cost, SEXP opt)
+{
+    otk_sinkhorn_params par;
+    const size_t B = (size_t)INTEGER(dims)[0], n = (size_t)INTEGER(dims)[1];
+    const size_t m = (size_t)INTEGER(dims)[2], d = (size_t)INTEGER(dims)[3];
+    const otk_ground ground = otkr_ground(cost, "cost");
+    otk_sinkhorn_result *res = (otk_sinkhorn_result *)R_alloc(B, sizeof *res);
+    SEXP f = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)(B * n)));
+    SEXP g = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)(B * m)));
+    const char *names[] = {"ot_kl", "ot_ent", "ot_lin", "eps", "rho_a", "rho_b", "mass_a",
+                           "mass_b", "marginal_error", "scale_cost", "iterations",
+                           "annealing_iterations", "status", "update", "f", "g"};
+    SEXP vals[16], out;
+    size_t q;
+    int k;
+
+    read_params(opt, &par);
+    otkr_check(otk_sinkhorn_batch(B, n, m, d, REAL(x), REAL(y), a == R_NilValue ? NULL : REAL(a),
+                                  b == R_NilValue ? NULL : REAL(b), ground,
+                                  otkr_opt_num(opt, "power"), &par, res, REAL(f), REAL(g)));
+    for (k = 0; k < 10; k++)
+        vals[k] = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t)B));
+    for (k = 10; k < 13; k++)
+        vals[k] = PROTECT(Rf_allocVector(INTSXP, (R_xlen_t)B));
+    for (q = 0; q < B; q++) {
+        const otk_sinkhorn_result *r = &res[q];
+        const double v[10] = {r->ot_kl, r->ot_ent, r->ot_lin, r->eps, r->rho_a,
+                              r->rho_b, r->mass_a, r->mass_b, r->marginal_error, r->scale_cost};
+        for (k = 0; k < 10; k++)
+            REAL(vals[k])[q] = v[k];
+        INTEGER(vals[10])[q] = r->iterations;
+        INTEGER(vals[11])[q] = r->annealing_iterations;
+        INTEGER(vals[12])[q] = (int)r->status;
+    }
+    vals[13] = PROTECT(Rf_mkString(otk_update_name(res[0].update))); /* shared */
+    vals[14] = f;
+    vals[15] = g;
+    out = otkr_named_list(16, names, vals);
+    UNPROTECT(16);
+    return out;
+}
+
 SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
 {
     otkr_holder *h;
@@ -37,23 +102,8 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     size_t hlen = 0, hcap = 0;
     const double *yrow = NULL;
 
-    otk_sinkhorn_params_default(&par);
-    par.eps = otkr_opt_num(opt, "eps");
-    par.blur = otkr_opt_num(opt, "blur");
-    par.rho_a = otkr_opt_num(opt, "rho_a");
-    par.rho_b = otkr_opt_num(opt, "rho_b");
-    par.reach = otkr_opt_num(opt, "reach");
-    par.schedule = (otk_schedule)otkr_opt_int(opt, "schedule");
-    par.update = (otk_update)otkr_opt_int(opt, "update");
-    par.scaling = otkr_opt_num(opt, "scaling");
-    par.diameter = otkr_opt_num(opt, "diameter");
-    par.p = otkr_opt_num(opt, "p");
-    par.tol = otkr_opt_num(opt, "tol");
-    par.max_iter = otkr_opt_int(opt, "max_iter");
-    par.no_annealing = otkr_opt_int(opt, "no_annealing");
-    par.threads = otkr_opt_int(opt, "threads");
+    read_params(opt, &par);
     gauge = otkr_opt_int(opt, "gauge");
-    OTKR_READ_SCALE(opt, &par);
 
     if (C != R_NilValue) {
         /* Row-major copy in R_alloc memory: lives until this call returns,

@@ -108,9 +108,13 @@ class DivergenceBatchResult(DivergenceResult):
     """The result of otkit.divergence() on a batch of B problems (x (B, n, d),
     y (B, m, d)): the fields of DivergenceResult, per problem.
 
-    value, mass_a, mass_b, marginal_error   (B,) float64 arrays;
+    value, mass_a, mass_b, marginal_error, eps, rho, scale_cost,
+    truncation_bound   (B,) float64 arrays (eps, rho and scale_cost differ
+    between problems with relative_eps or scale_cost by a statistic, each
+    resolved on its own problem);
     iterations, annealing_iterations, status   (B,) int arrays;
-    eps, rho, update, stopped (the callback stopped the batch)   shared;
+    update, backend   shared by the problems (resolved from the shared
+    parameters and shapes); stopped (the callback stopped the batch);
     grad_a (B, n), grad_b (B, m), grad_x (B, n, d), grad_y (B, m, d) or None
     (float32 for a single-precision batch).
     Problem k's entries equal otkit.divergence(x[k], y[k], a[k], b[k]) to
@@ -125,9 +129,10 @@ class DivergenceBatchResult(DivergenceResult):
         raise TypeError("a batch has B = %d values: use result.value" % len(self.value))
 
     def __repr__(self):
-        return ("DivergenceBatchResult(B=%d, value=%s, eps=%g, iterations=%s, status=%s)"
+        return ("DivergenceBatchResult(B=%d, value=%s, eps=%s, iterations=%s, status=%s)"
                 % (len(self.value), np.array2string(self.value, precision=6, threshold=6),
-                   self.eps, np.array2string(self.iterations, threshold=6),
+                   np.array2string(self.eps, precision=6, threshold=6),
+                   np.array2string(self.iterations, threshold=6),
                    np.array2string(self.status, threshold=6)))
 
 
@@ -321,7 +326,11 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
              A batch of B independent problems: x (B, n, d), y (B, m, d),
              a (B, n), b (B, m); returns a DivergenceBatchResult with (B,)
              values and batched gradients, each problem equal to its own
-             solve (unequal sizes: pad with zero weights, which is exact).
+             solve (unequal sizes: pad with zero weights, which is exact;
+             relative_eps and scale_cost by a statistic take each problem's
+             statistic, over its points of positive weight; with
+             backend="multiscale" the clusters see the padding, and padding
+             is exact to the tolerance only).
              Bad input in any problem raises before anything is solved,
              naming the problem ("a[3][7] = -0.25 is negative"); a problem
              that breaks down while solving raises, naming it; problems
@@ -385,16 +394,9 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
     argument; not converging warns otkit.ConvergenceWarning.
     """
     if is_batch(x, y):
-        for name, v in (("relative_eps", relative_eps), ("scale_cost", scale_cost)):
-            if v is not None:
-                raise ValueError("%s is not supported for a batch of problems" % name)
-        if backend != "auto":
-            raise ValueError("backend is not supported for a batch of problems")
         kw = _options(blur, p, cost, power, eps, reach, rho, scaling, debias, schedule, update,
-                      diameter, exponent, tol, max_iter, threads, cache_mb)
-        for key in ("relative_eps", "relative_to", "scale_cost", "scale_cost_stat", "backend",
-                    "truncate"):
-            kw.pop(key, None)
+                      diameter, exponent, tol, max_iter, threads, cache_mb, relative_eps,
+                      relative_to, scale_cost, backend, truncate)
         return _divergence_batch(x, y, a, b, grad, warn, dtype, kw, callback)
     if callback is not None:
         raise ValueError("callback is supported for a batch of problems only (x (B, n, d)); "

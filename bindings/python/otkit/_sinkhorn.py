@@ -123,9 +123,12 @@ class SinkhornResult:
 class SinkhornBatchResult:
     """The result of otkit.sinkhorn() on a batch of B problems (x (B, n, d),
     y (B, m, d)): per problem, as (B,) arrays, ot_kl, ot_ent, ot_lin,
-    mass_a, mass_b, marginal_error (float64), iterations,
-    annealing_iterations, status (int); eps, rho_a, rho_b, update and stopped
-    (the callback stopped the batch), shared;
+    mass_a, mass_b, marginal_error, eps, rho_a, rho_b, scale_cost,
+    truncation_bound (float64; eps, rho_a, rho_b and scale_cost differ between
+    problems with relative_eps or scale_cost by a statistic, each resolved on
+    its own problem), iterations, annealing_iterations, status (int); update
+    and backend, shared (resolved from the shared parameters and shapes);
+    stopped (the callback stopped the batch);
     f (B, n) and g (B, m), the potentials in the GeomLoss gauge (float32
     for a single-precision batch).  Problem k's entries equal
     otkit.sinkhorn(a[k], b[k], x=x[k], y=y[k]) to 1e-12 relative
@@ -141,9 +144,10 @@ class SinkhornBatchResult:
         return bool(np.all(self.status == 0))
 
     def __repr__(self):
-        return ("SinkhornBatchResult(B=%d, ot_kl=%s, eps=%g, iterations=%s, status=%s)"
+        return ("SinkhornBatchResult(B=%d, ot_kl=%s, eps=%s, iterations=%s, status=%s)"
                 % (len(self.ot_kl), np.array2string(self.ot_kl, precision=6, threshold=6),
-                   self.eps, np.array2string(self.iterations, threshold=6),
+                   np.array2string(self.eps, precision=6, threshold=6),
+                   np.array2string(self.iterations, threshold=6),
                    np.array2string(self.status, threshold=6)))
 
 
@@ -164,7 +168,9 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
     A batch of B independent problems: x (B, n, d), y (B, m, d), a (B, n),
     b (B, m) -> a SinkhornBatchResult with (B,) values and (B, n), (B, m)
     potentials, each problem equal to its own solve (unequal sizes: pad with
-    zero weights, which is exact; init and history are single-solve only).
+    zero weights, which is exact; relative_eps and scale_cost by a statistic
+    take each problem's statistic, over its points of positive weight, as
+    its unpadded solve; init and history are single-solve only).
 
     a, b     weights (non-negative); None = uniform 1/n, 1/m.  A balanced
              problem needs sum(a) == sum(b).
@@ -290,14 +296,6 @@ def sinkhorn(a=None, b=None, C=None, x=None, y=None, eps=None, blur=None, cost="
             raise ValueError("init is not supported for a batch of problems")
         if history:
             raise ValueError("history is not supported for a batch of problems")
-        for name, v in (("relative_eps", relative_eps), ("scale_cost", scale_cost)):
-            if v is not None:
-                raise ValueError("%s is not supported for a batch of problems" % name)
-        if backend != "auto":
-            raise ValueError("backend is not supported for a batch of problems")
-        for key in ("relative_eps", "relative_to", "scale_cost", "scale_cost_stat", "backend",
-                    "truncate"):
-            kw.pop(key, None)
         single = single_precision(np.asarray(x), np.asarray(y), dtype)
         x, y, a, b = batch_arrays(x, y, a, b, single)
         info = _otkit.sinkhorn_batch(x, y, a, b, single=single,

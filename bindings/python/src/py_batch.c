@@ -168,13 +168,14 @@ static PyObject *py_sinkhorn_batch(PyObject *self, PyObject *args, PyObject *kwd
     static char *kwlist[] = {"x", "y", "a", "b", "cost", "power", "eps", "blur", "rho_a",
                              "rho_b", "reach", "schedule", "update", "scaling", "diameter", "p",
                              "tol", "max_iter", "no_annealing", "threads", "single",
-                             "potentials", "callback", NULL};
+                             "potentials", "relative_eps", "relative_to", "scale_cost",
+                             "scale_cost_stat", "backend", "truncate", "callback", NULL};
     PyObject *xobj, *yobj, *aobj = Py_None, *bobj = Py_None, *dict = NULL, *cb = Py_None;
     batch_progress bp;
     const char *cost_name = "sqeuclidean";
     double power = 0.0;
     otk_sinkhorn_params par;
-    int schedule, update, single = 0, want_pot = 1, st;
+    int schedule, update, single = 0, want_pot = 1, st, relative_to, backend;
     otk_ground ground;
     PyArrayObject *arr[4], *f = NULL, *g = NULL;
     npy_intp dims[4];
@@ -183,17 +184,23 @@ static PyObject *py_sinkhorn_batch(PyObject *self, PyObject *args, PyObject *kwd
     otk_sinkhorn_params_default(&par);
     schedule = (int)par.schedule;
     update = (int)par.update;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OO$sddddddiiddddiiippO", kwlist, &xobj,
-                                     &yobj, &aobj, &bobj, &cost_name, &power, &par.eps,
+    relative_to = (int)par.relative_to;
+    backend = (int)par.backend;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OO$sddddddiiddddiiippdidiidO", kwlist,
+                                     &xobj, &yobj, &aobj, &bobj, &cost_name, &power, &par.eps,
                                      &par.blur, &par.rho_a, &par.rho_b, &par.reach, &schedule,
                                      &update, &par.scaling, &par.diameter, &par.p, &par.tol,
                                      &par.max_iter, &par.no_annealing, &par.threads, &single,
-                                     &want_pot, &cb))
+                                     &want_pot, &par.relative_eps, &relative_to,
+                                     &par.scale_cost, &par.scale_cost_stat, &backend,
+                                     &par.truncate, &cb))
         return NULL;
     if (batch_progress_set(&bp, cb, &par.progress, &par.progress_ctx) < 0)
         return NULL;
     par.schedule = (otk_schedule)schedule;
     par.update = (otk_update)update;
+    par.relative_to = (otk_relative_to)relative_to;
+    par.backend = (otk_backend)backend;
     if (otkpy_ground(cost_name, "cost", &ground) < 0 ||
         batch_inputs(xobj, yobj, aobj, bobj, single, arr, dims) < 0)
         return NULL;
@@ -236,7 +243,9 @@ static PyObject *py_sinkhorn_batch(PyObject *self, PyObject *args, PyObject *kwd
 #define SK_DOUBLE_(field) \
     put_doubles(dict, #field, res, sizeof *res, offsetof(otk_sinkhorn_result, field), dims[0]) < 0
     if (SK_DOUBLE_(ot_kl) || SK_DOUBLE_(ot_ent) || SK_DOUBLE_(ot_lin) || SK_DOUBLE_(mass_a) ||
-        SK_DOUBLE_(mass_b) || SK_DOUBLE_(marginal_error) ||
+        SK_DOUBLE_(mass_b) || SK_DOUBLE_(marginal_error) || SK_DOUBLE_(eps) ||
+        SK_DOUBLE_(rho_a) || SK_DOUBLE_(rho_b) || SK_DOUBLE_(scale_cost) ||
+        SK_DOUBLE_(truncation_bound) ||
         put_ints(dict, "iterations", res, sizeof *res, offsetof(otk_sinkhorn_result, iterations),
                  dims[0], 0) < 0 ||
         put_ints(dict, "annealing_iterations", res, sizeof *res,
@@ -247,10 +256,11 @@ static PyObject *py_sinkhorn_batch(PyObject *self, PyObject *args, PyObject *kwd
         Py_CLEAR(dict);
 #undef SK_DOUBLE_
     if (dict != NULL) {
+        /* Resolved from the shared parameters and shapes: one for all. */
         PyObject *scalars =
-            Py_BuildValue("{s:d,s:d,s:d,s:s,s:O}", "eps", res[0].eps, "rho_a", res[0].rho_a,
-                          "rho_b", res[0].rho_b, "update", otk_update_name(res[0].update),
-                          "stopped", st == OTK_CONTINUE ? Py_True : Py_False);
+            Py_BuildValue("{s:s,s:s,s:O}", "update", otk_update_name(res[0].update), "backend",
+                          otk_backend_name(res[0].backend), "stopped",
+                          st == OTK_CONTINUE ? Py_True : Py_False);
         if (scalars == NULL || PyDict_Update(dict, scalars) < 0)
             Py_CLEAR(dict);
         Py_XDECREF(scalars);
@@ -266,14 +276,15 @@ static PyObject *py_divergence_batch(PyObject *self, PyObject *args, PyObject *k
 {
     static char *kwlist[] = {"x", "y", "a", "b", "cost", "power", "eps", "blur", "rho", "reach",
                              "schedule", "update", "scaling", "diameter", "p", "debias", "tol",
-                             "max_iter", "threads", "cache_mb", "single", "grads", "callback",
-                             NULL};
+                             "max_iter", "threads", "cache_mb", "single", "grads",
+                             "relative_eps", "relative_to", "scale_cost", "scale_cost_stat",
+                             "backend", "truncate", "callback", NULL};
     PyObject *xobj, *yobj, *aobj = Py_None, *bobj = Py_None, *dict = NULL, *cb = Py_None;
     batch_progress bp;
     const char *cost_name = "half-sqeuclidean", *grads = "";
     double power = 0.0, cache_mb = 0.0;
     otk_divergence_params par;
-    int schedule, update, single = 0, st, q;
+    int schedule, update, single = 0, st, q, relative_to, backend;
     otk_ground ground;
     PyArrayObject *arr[4], *g[4] = {NULL, NULL, NULL, NULL};
     npy_intp dims[4];
@@ -283,15 +294,20 @@ static PyObject *py_divergence_batch(PyObject *self, PyObject *args, PyObject *k
     otk_divergence_params_default(&par);
     schedule = (int)par.schedule;
     update = (int)par.update;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OO$sdddddiidddpdiidpsO", kwlist, &xobj,
-                                     &yobj, &aobj, &bobj, &cost_name, &power, &par.eps,
+    relative_to = (int)par.relative_to;
+    backend = (int)par.backend;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OO$sdddddiidddpdiidpsdidiidO", kwlist,
+                                     &xobj, &yobj, &aobj, &bobj, &cost_name, &power, &par.eps,
                                      &par.blur, &par.rho, &par.reach, &schedule, &update,
                                      &par.scaling, &par.diameter, &par.p, &par.debias, &par.tol,
                                      &par.max_iter, &par.threads, &cache_mb, &single, &grads,
-                                     &cb))
+                                     &par.relative_eps, &relative_to, &par.scale_cost,
+                                     &par.scale_cost_stat, &backend, &par.truncate, &cb))
         return NULL;
     if (batch_progress_set(&bp, cb, &par.progress, &par.progress_ctx) < 0)
         return NULL;
+    par.relative_to = (otk_relative_to)relative_to;
+    par.backend = (otk_backend)backend;
     if (otkpy_cache_bytes(cache_mb, &par.cache_bytes) < 0)
         return NULL;
     par.schedule = (otk_schedule)schedule;
@@ -342,7 +358,8 @@ static PyObject *py_divergence_batch(PyObject *self, PyObject *args, PyObject *k
     put_doubles(dict, #field, res, sizeof *res, offsetof(otk_divergence_result, field),      \
                 dims[0]) < 0
     if (DV_DOUBLE_(divergence) || DV_DOUBLE_(mass_a) || DV_DOUBLE_(mass_b) ||
-        DV_DOUBLE_(marginal_error) ||
+        DV_DOUBLE_(marginal_error) || DV_DOUBLE_(eps) || DV_DOUBLE_(rho) ||
+        DV_DOUBLE_(scale_cost) || DV_DOUBLE_(truncation_bound) ||
         put_ints(dict, "iterations", res, sizeof *res,
                  offsetof(otk_divergence_result, iterations), dims[0], 0) < 0 ||
         put_ints(dict, "annealing_iterations", res, sizeof *res,
@@ -355,9 +372,10 @@ static PyObject *py_divergence_batch(PyObject *self, PyObject *args, PyObject *k
         if (put_array(dict, gnames[q], g[q]) < 0)
             Py_CLEAR(dict);
     if (dict != NULL) {
-        PyObject *scalars = Py_BuildValue("{s:d,s:d,s:s,s:O}", "eps", res[0].eps, "rho",
-                                          res[0].rho, "update", otk_update_name(res[0].update),
-                                          "stopped", st == OTK_CONTINUE ? Py_True : Py_False);
+        PyObject *scalars =
+            Py_BuildValue("{s:s,s:s,s:O}", "update", otk_update_name(res[0].update), "backend",
+                          otk_backend_name(res[0].backend), "stopped",
+                          st == OTK_CONTINUE ? Py_True : Py_False);
         if (scalars == NULL || PyDict_Update(dict, scalars) < 0)
             Py_CLEAR(dict);
         Py_XDECREF(scalars);

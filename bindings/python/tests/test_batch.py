@@ -99,6 +99,86 @@ def test_zero_weight_padding_equals_unpadded(rng, where, reach, far):
     assert rel(rs.f[1, slots[0]], ss.f) <= tol and rel(rs.g[1, slots[1]], ss.g) <= tol
 
 
+SCALE_CASES = [dict(relative_eps=0.1), dict(relative_eps=0.05, relative_to="median"),
+               dict(eps=0.02, scale_cost="max_cost"),
+               dict(relative_eps=0.2, relative_to="std", scale_cost=2.5)]
+
+
+@pytest.mark.parametrize("kw", SCALE_CASES)
+def test_scale_aware_eps_is_per_problem(rng, kw):
+    """relative_eps and scale_cost by a statistic are resolved on each
+    problem (its own eps, rho and s), as its single solve; a padded problem's
+    statistics are those of its real points, as its unpadded solve (the
+    padded cost's mean would count the padding's entries)."""
+    x, y, a, b = clouds(rng)
+    nr, mr = 8, 6
+    xr, yr = x[1, :nr].copy(), y[1, :mr].copy()
+    ar, br = rng.dirichlet(np.ones(nr)), rng.dirichlet(np.ones(mr))
+    x[1, nr:], y[1, mr:] = xr[0], yr[0]
+    a[1], b[1] = 0.0, 0.0
+    a[1, :nr], b[1, :mr] = ar, br
+    rd = otkit.divergence(x, y, a, b, grad=True, tol=1e-10, **kw)
+    rs = otkit.sinkhorn(a, b, x=x, y=y, tol=1e-10, **kw)
+    assert rd.eps.shape == (B,) and rs.scale_cost.shape == (B,)
+    assert len(set(rd.eps)) == B  # each problem its own statistic
+    for k in range(B):
+        if k == 1:
+            sd = otkit.divergence(xr, yr, ar, br, grad=True, tol=1e-10, **kw)
+            ss = otkit.sinkhorn(ar, br, x=xr, y=yr, tol=1e-10, **kw)
+            sl = (slice(0, nr), slice(0, mr))
+        else:
+            sd = otkit.divergence(x[k], y[k], a[k], b[k], grad=True, tol=1e-10, **kw)
+            ss = otkit.sinkhorn(a[k], b[k], x=x[k], y=y[k], tol=1e-10, **kw)
+            sl = (slice(None), slice(None))
+        assert rel(rd.value[k], sd.value) <= 1e-12, k
+        assert rel(rd.eps[k], sd.eps) <= 1e-12 and rel(rd.scale_cost[k], sd.scale_cost) <= 1e-12
+        assert rel(rd.grad_x[k][sl[0]], sd.grad_x) <= 1e-12
+        assert rel(rd.grad_b[k][sl[1]], sd.grad_b) <= 1e-12
+        for v in ("ot_kl", "ot_ent", "ot_lin", "eps", "scale_cost"):
+            assert rel(getattr(rs, v)[k], getattr(ss, v)) <= 1e-12, v
+        assert rel(rs.f[k][sl[0]], ss.f) <= 1e-12 and rel(rs.g[k][sl[1]], ss.g) <= 1e-12
+
+
+def test_scale_aware_unbalanced_rho_is_per_problem(rng):
+    """With scale_cost by a statistic rho = s * reach**p differs per problem."""
+    x, y, a, b = clouds(rng)
+    r = otkit.sinkhorn(a, b, x=x, y=y, eps=0.05, reach=0.7, scale_cost="mean", tol=1e-10)
+    rd = otkit.divergence(x, y, a, b, eps=0.05, reach=0.7, scale_cost="mean", tol=1e-10)
+    for k in range(B):
+        s = otkit.sinkhorn(a[k], b[k], x=x[k], y=y[k], eps=0.05, reach=0.7,
+                           scale_cost="mean", tol=1e-10)
+        sd = otkit.divergence(x[k], y[k], a[k], b[k], eps=0.05, reach=0.7, scale_cost="mean",
+                              tol=1e-10)
+        assert rel(r.rho_a[k], s.rho_a) <= 1e-12 and rel(r.ot_kl[k], s.ot_kl) <= 1e-12
+        assert rel(rd.rho[k], sd.rho) <= 1e-12 and rel(rd.value[k], sd.value) <= 1e-12
+
+
+@pytest.mark.parametrize("backend", ["online", "dense", "multiscale"])
+def test_backend_is_each_problems(rng, backend):
+    """backend= runs each problem on that backend, as its single solve
+    (multiscale needs d <= 3; at these sizes it keeps every block)."""
+    x, y, a, b = clouds(rng)
+    kw = dict(blur=0.1, backend=backend, truncate=12.0, tol=1e-10)
+    r = otkit.divergence(x, y, a, b, grad=True, **kw)
+    rs = otkit.sinkhorn(a, b, x=x, y=y, **kw)
+    assert r.backend == backend and rs.backend == backend
+    assert r.truncation_bound.shape == (B,)
+    for k in range(B):
+        s = otkit.divergence(x[k], y[k], a[k], b[k], grad=True, **kw)
+        assert s.backend == backend
+        assert rel(r.value[k], s.value) <= 1e-12 and rel(r.grad_x[k], s.grad_x) <= 1e-12
+        ss = otkit.sinkhorn(a[k], b[k], x=x[k], y=y[k], **kw)
+        assert rel(rs.ot_kl[k], ss.ot_kl) <= 1e-12 and rel(rs.f[k], ss.f) <= 1e-12
+
+
+def test_batch_backend_errors_name_the_parameter(rng):
+    x, y, a, b = clouds(rng, d=4)
+    with pytest.raises((ValueError, otkit.OtkitError), match="multiscale"):
+        otkit.divergence(x, y, a, b, backend="multiscale")
+    with pytest.raises(ValueError, match="backend"):
+        otkit.sinkhorn(a, b, x=x, y=y, eps=0.1, backend="gpu")
+
+
 def test_float32_in_float32_out(rng):
     x, y, a, b = clouds(rng)
     xf, yf = x.astype(np.float32), y.astype(np.float32)
@@ -284,3 +364,22 @@ class TestTorch:
         x, y, _, _ = clouds(rng)
         with pytest.raises(ValueError, match="y has batch size 3, expected B = 4"):
             otorch.SinkhornDivergence(blur=0.1)(torch.tensor(x), torch.tensor(y[:3]))
+
+    @pytest.mark.parametrize("kw", [dict(relative_eps=0.1, scale_cost="mean"),
+                                    dict(blur=0.1, backend="dense")])
+    def test_scale_and_backend_options(self, rng, kw):
+        """relative_eps / scale_cost / backend reach each problem of a torch
+        batch as its single solve."""
+        torch = self.torch
+        import otkit.torch as otorch
+        x, y, _, _ = clouds(rng)
+        X = torch.tensor(x, requires_grad=True)
+        loss = otorch.SinkhornDivergence(tol=1e-10, **kw)
+        v = loss(X, torch.tensor(y))
+        v.sum().backward()
+        for k in range(B):
+            xk = torch.tensor(x[k], requires_grad=True)
+            vk = loss(xk, torch.tensor(y[k]))
+            vk.backward()
+            assert rel(v[k].item(), vk.item()) <= 1e-12
+            assert rel(X.grad[k].numpy(), xk.grad.numpy()) <= 1e-12
