@@ -1,21 +1,26 @@
 /* Multiscale point clouds (GeomLoss's multiscale mode after Schmitzer 2019;
- * docs/math.md A.11): the points of a cloud in dimension d <= 3 sorted into the
- * cells of a regular grid, so that each cell's points ("a cluster") are
- * contiguous.  Two levels, chosen by the driver (solvers/core/sinkhorn.c):
+ * docs/math.md A.11): the points of a cloud in dimension d <= 3 sorted into
+ * the cells of a regular grid ("clusters"), and inside each cell into the
+ * k^d sub-cells of a finer grid ("sub-clusters"), so that the points of a
+ * cluster, and of a sub-cluster, are contiguous.  Two levels, chosen by the
+ * driver (solvers/core/sinkhorn.c):
  *
  *   clusters  the soft-min of a cluster is the soft-min between centroids of
  *             the log-sum of its members' scalings, broadcast to its points:
  *             exactly the coarse problem on centroids with summed weights
  *             while the potentials are constant per cluster (they are: every
  *             coarse update broadcasts);
- *   points    soft-mins and plan reductions over the kept blocks (I, J) of
- *             cluster pairs only.  A block is kept when an upper bound U_IJ
- *             of (f_i + g_j − C_ij) over its pairs is >= −truncate·ε, so every
- *             dropped entry of the plan is at most a_i b_j e^{−truncate} when
- *             the mask is drawn; truncation_bound re-evaluates the bound at
- *             the final potentials.
+ *   points    soft-mins and plan reductions over the kept blocks (I', J') of
+ *             sub-cluster pairs only.  A block is kept when an upper bound
+ *             U of (f_i + g_j − C_ij) over its pairs is >= −truncate·ε, so
+ *             every dropped entry of the plan is at most a_i b_j e^{−truncate}
+ *             when the mask is drawn; the blocks are found hierarchically
+ *             (cluster pairs, then a sub-cluster against a cluster, then
+ *             sub-cluster pairs), each level's bound covering the next, and
+ *             truncation_bound re-evaluates the bounds at the final
+ *             potentials.
  *
- * The cost owns its workspace and its block masks: one call at a time, as a
+ * The cost owns its workspace and its block lists: one call at a time, as a
  * grid cost. */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -26,63 +31,93 @@
 #include <string.h>
 #include "internal.h"
 
-/* At most this many clusters per cloud: the masks take nx·ny bits each way
- * (2 × 32 MiB at the limit) and the truncation rule nx·ny bound evaluations. */
+/* At most this many clusters per cloud: the cluster mask takes nx·ny bits
+ * (32 MiB at the limit) and the truncation rule nx·ny bound evaluations. */
 #define MS_MAX_CLUSTERS 16384
 /* Points per cluster aimed at: blocks long enough for the tile kernels. */
 #define MS_POINTS_PER_CLUSTER 64
+/* Points per sub-cluster aimed at (of the smaller cloud, on average over the
+ * bounding box): small enough that a row's kept blocks hug the transport
+ * (the band around it is a few sub-cluster radii wide), large enough that
+ * the block lists stay short. */
+#define MS_POINTS_PER_SUB 16
+#define MS_MAX_SUB 8
+/* Sub-cluster block lists longer than this many entries per point (summed
+ * over both clouds) are not built: at a broad ε, where most blocks of a
+ * kept cluster block survive, they would cost O(n·m/16) memory for little
+ * gain, and the cluster blocks serve instead. */
+#define MS_LIST_PER_POINT 24
+
+/* One cloud's two levels: clusters [s[I], s[I+1]) of sorted positions, each
+ * made of the sub-clusters [cs[I], cs[I+1]), sub-cluster I' the positions
+ * [fs[I'], fs[I'+1]) with parent cluster up[I']. */
+typedef struct {
+    double *z;               /* coordinates sorted by cell, d×len */
+    size_t *perm, *inv;      /* sorted position → original index, and back */
+    size_t nc, nf;           /* clusters, sub-clusters (non-empty cells) */
+    size_t *s, *cs, *fs, *up;
+    double *cent, *rad;      /* clusters: centroids d×nc, radii */
+    double *fcent, *frad;    /* sub-clusters: centroids d×nf, radii */
+    double *stat, *fstat;    /* (d + 2) per (sub-)cluster: F, γ (d), e */
+    double *fmass;           /* nf: sub-cluster masses (truncation_bound) */
+} ms_cloud;
 
 typedef struct {
     otk_cost base;
     size_t d;
     otk_ground ground;
     double power, truncate, cell;
-    double *xs, *ys;         /* coordinates sorted by cell, d×n and d×m */
-    size_t *px, *py;         /* sorted position → original index */
-    size_t *ix, *iy;         /* original index → sorted position */
-    size_t nx, ny;           /* clusters (non-empty cells) */
-    size_t *sx, *sy;         /* cluster starts, nx+1 and ny+1 sorted positions */
-    double *cx, *cy;         /* centroids, d×nx and d×ny */
-    double *rx, *ry;         /* radii: the largest distance of a member to its centroid */
+    ms_cloud X, Y;
     int fine;                /* level: 0 clusters, 1 points */
     int all_kept;            /* points level with every block */
-    uint64_t *keep_r;        /* nx rows of wr words: bit J of row I when (I, J) is kept */
+    int lists;               /* points level over the sub-cluster lists (else the cluster blocks) */
+    uint64_t *keep;          /* nx rows of wr words: bit J of row I when cluster block (I, J) survives */
     uint64_t *keep_c;        /* ny rows of wc words: the transpose */
-    size_t wr, wc, kept;
+    size_t wr, wc;
+    size_t *row_off, *col_off; /* nf_x + 1, nf_y + 1: offsets into the block lists */
+    uint32_t *row_ids, *col_ids; /* kept sub-clusters of each sub-cluster row / column, ascending */
+    size_t kept;
     /* Workspace (one call at a time). */
     double *hs;              /* max(n, m): an input gathered into sorted order */
-    double *H;               /* nx + ny: cluster log-sums, partial sums */
-    double *stat_x, *stat_y; /* (d + 2) per cluster: F, γ (d), e */
+    double *H;               /* nx + ny: cluster log-sums, masses, partial sums */
 } ms_cost;
 
 /* The quantities of one axis: "out" is the reduced side. */
 typedef struct {
-    const double *P, *Q, *CP, *CQ, *rP, *rQ;
-    size_t nout, nin, cout, cin, words;
-    const size_t *pout, *pin, *sout, *sin;
+    const double *P, *Q, *CP, *CQ;
+    size_t nout, nin, cout, cin, fout;
+    const size_t *pout, *pin, *sout, *sin, *fsout, *fsin, *off, *up;
+    const uint32_t *ids;
     const uint64_t *mask;
+    size_t words;
+    int lists;
 } view;
 
 static view make_view(const ms_cost *mc, int axis)
 {
     view v;
-    const int r = axis == 0;
-    v.P = r ? mc->xs : mc->ys;
-    v.Q = r ? mc->ys : mc->xs;
-    v.CP = r ? mc->cx : mc->cy;
-    v.CQ = r ? mc->cy : mc->cx;
-    v.rP = r ? mc->rx : mc->ry;
-    v.rQ = r ? mc->ry : mc->rx;
-    v.nout = r ? mc->base.n : mc->base.m;
-    v.nin = r ? mc->base.m : mc->base.n;
-    v.cout = r ? mc->nx : mc->ny;
-    v.cin = r ? mc->ny : mc->nx;
-    v.pout = r ? mc->px : mc->py;
-    v.pin = r ? mc->py : mc->px;
-    v.sout = r ? mc->sx : mc->sy;
-    v.sin = r ? mc->sy : mc->sx;
-    v.mask = r ? mc->keep_r : mc->keep_c;
-    v.words = r ? mc->wr : mc->wc;
+    const ms_cloud *o = axis == 0 ? &mc->X : &mc->Y, *i = axis == 0 ? &mc->Y : &mc->X;
+    v.P = o->z;
+    v.Q = i->z;
+    v.CP = o->cent;
+    v.CQ = i->cent;
+    v.nout = axis == 0 ? mc->base.n : mc->base.m;
+    v.nin = axis == 0 ? mc->base.m : mc->base.n;
+    v.cout = o->nc;
+    v.cin = i->nc;
+    v.fout = o->nf;
+    v.pout = o->perm;
+    v.pin = i->perm;
+    v.sout = o->s;
+    v.sin = i->s;
+    v.fsout = o->fs;
+    v.fsin = i->fs;
+    v.off = axis == 0 ? mc->row_off : mc->col_off;
+    v.ids = axis == 0 ? mc->row_ids : mc->col_ids;
+    v.up = o->up;
+    v.mask = axis == 0 ? mc->keep : mc->keep_c;
+    v.words = axis == 0 ? mc->wr : mc->wc;
+    v.lists = mc->lists;
     return v;
 }
 
@@ -105,35 +140,54 @@ static double cluster_lse(const double *h, const size_t *perm, size_t k0, size_t
     return M + log(S);
 }
 
-/* Run BODY on the kept blocks of cluster row I, merged into maximal runs of
- * contiguous sorted positions [r0, r1) of the input side (all: one run). */
-#define FOR_KEPT_RUNS(v, all, I, r0, r1, ...)                                               \
+/* Run BODY on the kept blocks of sub-cluster row I, merged into maximal runs
+ * of contiguous sorted positions [r0, r1) of the input side: one run (all),
+ * the sub-clusters of its list (consecutive ids are contiguous positions),
+ * or the clusters of its cluster's mask row. */
+#define FOR_KEPT_RUNS(v, all, I, r0, r1, ...)                                                \
     do {                                                                                     \
         if (all) {                                                                           \
-            size_t r0 = 0, r1 = (v).nin;                                                     \
-            __VA_ARGS__;                                                                            \
+            const size_t r0 = 0, r1 = (v).nin;                                               \
+            __VA_ARGS__;                                                                     \
             break;                                                                           \
         }                                                                                    \
-        const uint64_t *row_ = (v).mask + (I) * (v).words;                                   \
-        size_t r0 = 0, r1 = 0;                                                               \
-        for (size_t w_ = 0; w_ < (v).words; w_++) {                                          \
-            uint64_t bits_ = row_[w_];                                                       \
-            while (bits_) {                                                                  \
-                const size_t J_ = w_ * 64 + (size_t)__builtin_ctzll(bits_);                  \
-                bits_ &= bits_ - 1;                                                          \
-                if ((v).sin[J_] == r1 && r1 > r0) {                                          \
-                    r1 = (v).sin[J_ + 1];                                                    \
-                    continue;                                                                \
-                }                                                                            \
-                if (r1 > r0) {                                                               \
-                    __VA_ARGS__;                                                                    \
-                }                                                                            \
-                r0 = (v).sin[J_];                                                            \
-                r1 = (v).sin[J_ + 1];                                                        \
+        if ((v).lists) {                                                                     \
+            const uint32_t *ids_ = (v).ids + (v).off[I];                                     \
+            const size_t len_ = (v).off[(I) + 1] - (v).off[I];                               \
+            for (size_t t_ = 0; t_ < len_;) {                                                \
+                size_t e_ = t_ + 1;                                                          \
+                while (e_ < len_ && ids_[e_] == ids_[e_ - 1] + 1)                            \
+                    e_++;                                                                    \
+                const size_t r0 = (v).fsin[ids_[t_]], r1 = (v).fsin[ids_[e_ - 1] + 1];       \
+                t_ = e_;                                                                     \
+                __VA_ARGS__;                                                                 \
             }                                                                                \
+            break;                                                                           \
         }                                                                                    \
-        if (r1 > r0) {                                                                       \
-            __VA_ARGS__;                                                                            \
+        const uint64_t *row_ = (v).mask + (v).up[I] * (v).words;                             \
+        size_t a_ = 0, b_ = 0;                                                               \
+        for (size_t w_ = 0; w_ <= (v).words; w_++) {                                         \
+            uint64_t bits_ = w_ < (v).words ? row_[w_] : 0;                                  \
+            while (bits_ || (w_ == (v).words && b_ > a_)) {                                  \
+                size_t J_ = SIZE_MAX;                                                        \
+                if (bits_) {                                                                 \
+                    J_ = w_ * 64 + (size_t)__builtin_ctzll(bits_);                           \
+                    bits_ &= bits_ - 1;                                                      \
+                    if ((v).sin[J_] == b_ && b_ > a_) {                                      \
+                        b_ = (v).sin[J_ + 1];                                                \
+                        continue;                                                            \
+                    }                                                                        \
+                }                                                                            \
+                if (b_ > a_) {                                                               \
+                    const size_t r0 = a_, r1 = b_;                                           \
+                    __VA_ARGS__;                                                             \
+                }                                                                            \
+                a_ = b_ = 0;                                                                 \
+                if (J_ != SIZE_MAX) {                                                        \
+                    a_ = (v).sin[J_];                                                        \
+                    b_ = (v).sin[J_ + 1];                                                    \
+                }                                                                            \
+            }                                                                                \
         }                                                                                    \
     } while (0)
 
@@ -181,9 +235,9 @@ static void ms_softmin(const otk_cost *c, int axis, double eps, const double *h,
     double *hs = mc->hs;
     gather(hs, h, v.pin, v.nin);
     const int all = mc->all_kept;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
-    for (size_t I = 0; I < v.cout; I++) {
-        for (size_t i = v.sout[I]; i < v.sout[I + 1]; i++) {
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    for (size_t I = 0; I < v.fout; I++) {
+        for (size_t i = v.fsout[I]; i < v.fsout[I + 1]; i++) {
             double M = -INFINITY, S = 0.0;
             FOR_KEPT_RUNS(v, all, I, r0, r1, {
                 for (size_t j0 = r0; j0 < r1; j0 += OTK_TILE) {
@@ -218,10 +272,10 @@ static void ms_plan_reduce(const otk_cost *c, int axis, double eps, const double
     const double sq_scale = mc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
                             : mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
                                                                         : 0.0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
-    for (size_t I = 0; I < v.cout; I++) {
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    for (size_t I = 0; I < v.fout; I++) {
         double buf[OTK_TILE], w[OTK_TILE];
-        for (size_t i = v.sout[I]; i < v.sout[I + 1]; i++) {
+        for (size_t i = v.fsout[I]; i < v.fsout[I + 1]; i++) {
             double *o = out + v.pout[i] * kk;
             const double ui = uo[v.pout[i]];
             double acc = 0.0;
@@ -276,49 +330,69 @@ static double ms_entry(const otk_cost *c, size_t i, size_t j)
 {
     const ms_cost *mc = (const ms_cost *)c;
     double buf[1];
-    c->kern->points_cost_tile((int)mc->ground, mc->power, mc->d, mc->xs + mc->ix[i], c->n,
-                              mc->ys, c->m, mc->iy[j], 1, buf);
+    c->kern->points_cost_tile((int)mc->ground, mc->power, mc->d, mc->X.z + mc->X.inv[i], c->n,
+                              mc->Y.z, c->m, mc->Y.inv[j], 1, buf);
     return buf[0];
+}
+
+static void free_cloud(ms_cloud *q)
+{
+    free(q->z);
+    free(q->perm);
+    free(q->inv);
+    free(q->s);
+    free(q->cs);
+    free(q->fs);
+    free(q->up);
+    free(q->cent);
+    free(q->rad);
+    free(q->fcent);
+    free(q->frad);
+    free(q->stat);
+    free(q->fstat);
+    free(q->fmass);
+}
+
+static void free_lists(ms_cost *mc)
+{
+    free(mc->row_off);
+    free(mc->col_off);
+    free(mc->row_ids);
+    free(mc->col_ids);
+    mc->row_off = mc->col_off = NULL;
+    mc->row_ids = mc->col_ids = NULL;
 }
 
 static void ms_destroy(otk_cost *c)
 {
     ms_cost *mc = (ms_cost *)c;
-    free(mc->xs);
-    free(mc->ys);
-    free(mc->px);
-    free(mc->py);
-    free(mc->ix);
-    free(mc->iy);
-    free(mc->sx);
-    free(mc->sy);
-    free(mc->cx);
-    free(mc->cy);
-    free(mc->rx);
-    free(mc->ry);
-    free(mc->keep_r);
+    free_cloud(&mc->X);
+    free_cloud(&mc->Y);
+    free(mc->keep);
     free(mc->keep_c);
+    free_lists(mc);
     free(mc->hs);
     free(mc->H);
-    free(mc->stat_x);
-    free(mc->stat_y);
     free(mc);
 }
 
 /* ------------------------------------------------------------ truncation */
 
-/* Per cluster I of one side: F = the mean of the potential over its
- * members, γ the least-squares slope of pot ≈ F + γ·(z − Z_I) (0 when the
- * members do not span R^d, or for grounds the bound does not linearise), and
- * e = max over members of pot − F − γ·(z − Z_I), so that pot_i <= F + γ·ξ_i + e
- * holds for every member whatever γ is: the bound needs only that. */
+/* Per cluster I of one side (clusters [start[I], start[I+1]), centroids CZ):
+ * F = the mean of the potential over its members, γ the least-squares slope
+ * of pot ≈ F + γ·(z − Z_I) (0 for grounds the bound does not linearise; when
+ * the members do not span R^d, the slope of the parent cluster: row up[I] of
+ * parent, or 0 without one), and e = max over members of
+ * pot − F − γ·(z − Z_I), so that pot_i <= F + γ·ξ_i + e holds for every
+ * member whatever γ is: the bound needs only that. */
 static void cluster_stats(const ms_cost *mc, const double *Z, const double *CZ, size_t nz,
                           const size_t *perm, const size_t *start, size_t nc, const double *pot,
-                          int linear, double *stat, int threads)
+                          int linear, const double *parent, const size_t *up, double *stat,
+                          int threads)
 {
     const size_t d = mc->d, ld = d + 2;
     (void)threads;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1 && nz >= 4096)
+#pragma omp parallel for schedule(dynamic, 64) num_threads(threads) if (threads > 1 && nz >= 4096)
     for (size_t I = 0; I < nc; I++) {
         double *st = stat + I * ld;
         const size_t k0 = start[I], k1 = start[I + 1];
@@ -327,6 +401,7 @@ static void cluster_stats(const ms_cost *mc, const double *Z, const double *CZ, 
             F += pot[perm[k]];
         F /= (double)(k1 - k0);
         double gam[3] = {0.0, 0.0, 0.0};
+        int ok = 0;
         if (linear && k1 - k0 > d) {
             double A[3][3] = {{0}}, rhs[3] = {0};
             for (size_t k = k0; k < k1; k++) {
@@ -341,14 +416,17 @@ static void cluster_stats(const ms_cost *mc, const double *Z, const double *CZ, 
                 }
             }
             /* Gaussian elimination without pivoting on the SPD normal
-             * matrix; a tiny pivot (members on a lower-dimensional set)
-             * keeps γ = 0. */
-            int ok = 1;
+             * matrix.  Members that do not spread in every direction (a
+             * few points, or points near a plane) fit a slope that
+             * amplifies the potential's curvature in their thin directions,
+             * and the bound pays |γ − sD|·r for it: a pivot below 5 % of
+             * the trace rejects the fit. */
+            ok = 1;
             double trace = 0.0;
             for (size_t a = 0; a < d; a++)
                 trace += A[a][a];
             for (size_t a = 0; a < d && ok; a++) {
-                if (!(A[a][a] > 1e-12 * trace)) {
+                if (!(A[a][a] > 0.05 * trace)) {
                     ok = 0;
                     break;
                 }
@@ -370,9 +448,10 @@ static void cluster_stats(const ms_cost *mc, const double *Z, const double *CZ, 
                     if (!isfinite(gam[a]))
                         ok = 0;
             }
-            if (!ok)
-                gam[0] = gam[1] = gam[2] = 0.0;
         }
+        if (!ok)
+            for (size_t a = 0; a < d; a++)
+                gam[a] = linear && parent ? parent[up[I] * ld + 1 + a] : 0.0;
         double e = -INFINITY;
         for (size_t k = k0; k < k1; k++) {
             double r = pot[perm[k]] - F;
@@ -387,35 +466,56 @@ static void cluster_stats(const ms_cost *mc, const double *Z, const double *CZ, 
     }
 }
 
-/* U_IJ >= max over i ∈ I, j ∈ J of f_i + g_j − C_ij (docs/math.md A.11).
- * Squared grounds, C = (s/2)|x − y|², D = X_I − Y_J, ξ = x_i − X_I, η = y_j − Y_J:
+/* One side of a block: a centroid (coordinate a at c[a·ld]), a radius, the
+ * statistics of cluster_stats. */
+typedef struct {
+    const double *c;
+    size_t ld;
+    double r;
+    const double *st;
+} side;
+
+static side cluster_side(const ms_cost *mc, const ms_cloud *q, size_t I)
+{
+    side s = {q->cent + I, q->nc, q->rad[I], q->stat + I * (mc->d + 2)};
+    return s;
+}
+
+static side sub_side(const ms_cost *mc, const ms_cloud *q, size_t I)
+{
+    side s = {q->fcent + I, q->nf, q->frad[I], q->fstat + I * (mc->d + 2)};
+    return s;
+}
+
+/* U >= max over i ∈ I, j ∈ J of f_i + g_j − C_ij (docs/math.md A.11), I
+ * and J clusters or sub-clusters.  Squared grounds, C = (s/2)|x − y|²,
+ * D = X_I − Y_J, ξ = x_i − X_I, η = y_j − Y_J:
  *   C_ij >= (s/2)|D|² + s D·ξ − s D·η, so
  *   f_i + g_j − C_ij <= F_I + G_J + e_I + e_J − (s/2)|D|² + |γ_I − sD| r_I + |γ_J + sD| r_J.
  * Other grounds c = φ(|x − y|), φ increasing: C_ij >= φ(max(0, |D| − r_I − r_J))
  * and f_i <= F_I + e_I (γ = 0). */
-static double block_bound(const ms_cost *mc, size_t I, size_t J, const double *sx,
-                          const double *sy)
+static double block_bound(const ms_cost *mc, side x, side y)
 {
     const size_t d = mc->d;
     double D[3], D2 = 0.0;
     for (size_t a = 0; a < d; a++) {
-        D[a] = mc->cx[a * mc->nx + I] - mc->cy[a * mc->ny + J];
+        D[a] = x.c[a * x.ld] - y.c[a * y.ld];
         D2 += D[a] * D[a];
     }
-    const double base = sx[0] + sx[1 + d] + sy[0] + sy[1 + d];
+    const double base = x.st[0] + x.st[1 + d] + y.st[0] + y.st[1 + d];
     const double s = mc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
                      : mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
                                                                  : 0.0;
     if (s > 0.0) {
         double gx = 0.0, gy = 0.0;
         for (size_t a = 0; a < d; a++) {
-            const double u = sx[1 + a] - s * D[a], w = sy[1 + a] + s * D[a];
+            const double u = x.st[1 + a] - s * D[a], w = y.st[1 + a] + s * D[a];
             gx += u * u;
             gy += w * w;
         }
-        return base - 0.5 * s * D2 + sqrt(gx) * mc->rx[I] + sqrt(gy) * mc->ry[J];
+        return base - 0.5 * s * D2 + sqrt(gx) * x.r + sqrt(gy) * y.r;
     }
-    double dist = sqrt(D2) - mc->rx[I] - mc->ry[J];
+    double dist = sqrt(D2) - x.r - y.r;
     double cmin = dist > 0.0 ? dist * dist : 0.0;
     otk__ground_of_sums((int)mc->ground, mc->power, &cmin, 1);
     return base - cmin;
@@ -433,16 +533,275 @@ static void compute_stats(const ms_cost *mc, const double *f, const double *g, i
 {
     const int linear = mc->ground == OTK_GROUND_SQEUCLIDEAN ||
                        mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN;
-    cluster_stats(mc, mc->xs, mc->cx, mc->base.n, mc->px, mc->sx, mc->nx, f, linear, mc->stat_x,
-                  threads);
-    cluster_stats(mc, mc->ys, mc->cy, mc->base.m, mc->py, mc->sy, mc->ny, g, linear, mc->stat_y,
-                  threads);
+    const ms_cloud *q[2] = {&mc->X, &mc->Y};
+    const double *pot[2] = {f, g};
+    const size_t len[2] = {mc->base.n, mc->base.m};
+    for (int k = 0; k < 2; k++) {
+        cluster_stats(mc, q[k]->z, q[k]->cent, len[k], q[k]->perm, q[k]->s, q[k]->nc, pot[k],
+                      linear, NULL, NULL, q[k]->stat, threads);
+        cluster_stats(mc, q[k]->z, q[k]->fcent, len[k], q[k]->perm, q[k]->fs, q[k]->nf, pot[k],
+                      linear, q[k]->stat, q[k]->up, q[k]->fstat, threads);
+    }
 }
 
 static void set_all_kept(ms_cost *mc)
 {
     mc->all_kept = 1;
-    mc->kept = mc->nx * mc->ny;
+    mc->lists = 0;
+    mc->kept = mc->X.nf * mc->Y.nf;
+    free_lists(mc);
+}
+
+static int kept_cluster(const ms_cost *mc, size_t I, size_t J)
+{
+    return (int)((mc->keep[I * mc->wr + J / 64] >> (J % 64)) & 1);
+}
+
+/* Appends id to a growable list; 0 on allocation failure. */
+static int push_id(uint32_t **buf, size_t *len, size_t *cap, size_t id)
+{
+    if (*len == *cap) {
+        const size_t nc = *cap ? 2 * *cap : 256;
+        uint32_t *nb = realloc(*buf, nc * sizeof *nb);
+        if (!nb)
+            return 0;
+        *buf = nb;
+        *cap = nc;
+    }
+    (*buf)[(*len)++] = (uint32_t)id;
+    return 1;
+}
+
+typedef struct {
+    size_t I, J;
+} pair_ij;
+
+static int pair_cmp(const void *p, const void *q)
+{
+    const pair_ij *u = p, *v = q;
+    if (u->I != v->I)
+        return u->I < v->I ? -1 : 1;
+    return u->J < v->J ? -1 : u->J > v->J;
+}
+
+/* For cluster row I: the clusters J of its kept blocks into cand (their
+ * count returned), and for each sub-cluster J' of those the bound of the
+ * block (I, J'), no larger than that of (I, J), into Ucol[J']: both cover
+ * every block (I', J') inside, so a sub-cluster block is judged by the
+ * smallest of the bounds that cover it (a few members fit looser statistics
+ * than their cluster does). */
+static size_t row_candidates(const ms_cost *mc, size_t I, size_t *cand, double *Ucol)
+{
+    const ms_cloud *X = &mc->X, *Y = &mc->Y;
+    const side xs = cluster_side(mc, X, I);
+    size_t nc = 0;
+    for (size_t J = 0; J < Y->nc; J++) {
+        if (!kept_cluster(mc, I, J))
+            continue;
+        cand[nc++] = J;
+        const double UJ = block_bound(mc, xs, cluster_side(mc, Y, J));
+        for (size_t Jf = Y->cs[J]; Jf < Y->cs[J + 1]; Jf++)
+            Ucol[Jf] = fmin(UJ, block_bound(mc, xs, sub_side(mc, Y, Jf)));
+    }
+    return nc;
+}
+
+/* The sub-cluster block lists from the cluster mask and the current
+ * statistics: within each kept cluster block (I, J), a sub-cluster I' of I
+ * tests the whole cluster J first (its bound covers every sub-cluster of J)
+ * and only then J's sub-clusters; each sub-cluster row keeps at least its
+ * best block, and so does each column.  Returns 0 on allocation failure. */
+static int build_lists(ms_cost *mc, double floor_, int threads)
+{
+    const size_t budget = MS_LIST_PER_POINT * (mc->base.n + mc->base.m);
+    size_t listed = 0;
+    const ms_cloud *X = &mc->X, *Y = &mc->Y;
+    const size_t nx = X->nc, ny = Y->nc, nfx = X->nf, nfy = Y->nf;
+    uint32_t **bufs = calloc(nx, sizeof *bufs);
+    size_t *row_off = calloc(nfx + 1, sizeof *row_off);
+    size_t *col_off = calloc(nfy + 1, sizeof *col_off);
+    uint32_t *row_ids = NULL, *col_ids = NULL;
+    pair_ij *extra = NULL;
+    int fail = !bufs || !row_off || !col_off, over = 0;
+    if (!fail) {
+#pragma omp parallel num_threads(threads) if (threads > 1 && nfx * 16 >= 65536)
+        {
+            double *Umix = malloc(ny * sizeof *Umix), *Ucol = malloc(nfy * sizeof *Ucol);
+            size_t *cand = malloc(ny * sizeof *cand);
+            if (!Umix || !Ucol || !cand) {
+#pragma omp atomic write
+                fail = 1;
+            }
+#pragma omp for schedule(dynamic, 4)
+            for (size_t I = 0; I < nx; I++) {
+                int stop;
+#pragma omp atomic read
+                stop = over;
+                if (!Umix || !Ucol || !cand || stop)
+                    continue;
+                const size_t nc = row_candidates(mc, I, cand, Ucol);
+                uint32_t *buf = NULL;
+                size_t len = 0, cap = 0;
+                int ok = 1;
+                for (size_t If = X->cs[I]; If < X->cs[I + 1] && ok; If++) {
+                    const side xs = sub_side(mc, X, If);
+                    size_t tm = 0;
+                    for (size_t t = 0; t < nc; t++) {
+                        Umix[t] = block_bound(mc, xs, cluster_side(mc, Y, cand[t]));
+                        tm = Umix[t] > Umix[tm] ? t : tm;
+                    }
+                    double best = -INFINITY;
+                    size_t arg = Y->cs[cand[tm]];
+                    const size_t before = len;
+                    for (size_t t = 0; t < nc && ok; t++) {
+                        if (!(Umix[t] >= floor_) && t != tm)
+                            continue;
+                        const size_t J = cand[t];
+                        for (size_t Jf = Y->cs[J]; Jf < Y->cs[J + 1] && ok; Jf++) {
+                            const double U = fmin(fmin(Umix[t], Ucol[Jf]),
+                                                  block_bound(mc, xs, sub_side(mc, Y, Jf)));
+                            if (U > best) {
+                                best = U;
+                                arg = Jf;
+                            }
+                            if (U >= floor_)
+                                ok = push_id(&buf, &len, &cap, Jf);
+                        }
+                    }
+                    if (ok && len == before)
+                        ok = push_id(&buf, &len, &cap, arg);
+                    row_off[If + 1] = len - before;
+                }
+                bufs[I] = buf;
+                if (!ok) {
+#pragma omp atomic write
+                    fail = 1;
+                }
+                size_t sofar;
+#pragma omp atomic capture
+                sofar = listed += len;
+                if (sofar > budget) {
+#pragma omp atomic write
+                    over = 1;
+                }
+            }
+            free(Umix);
+            free(Ucol);
+            free(cand);
+        }
+    }
+    size_t total = 0, n_extra = 0;
+    fail |= over;
+    if (!fail) {
+        for (size_t If = 0; If < nfx; If++)
+            row_off[If + 1] += row_off[If];
+        total = row_off[nfx];
+        row_ids = malloc((total ? total : 1) * sizeof *row_ids);
+        fail = !row_ids;
+    }
+    if (!fail) {
+        for (size_t I = 0; I < nx; I++) {
+            const size_t o0 = row_off[X->cs[I]], o1 = row_off[X->cs[I + 1]];
+            if (o1 > o0)
+                memcpy(row_ids + o0, bufs[I], (o1 - o0) * sizeof *row_ids);
+        }
+        for (size_t t = 0; t < total; t++)
+            col_off[row_ids[t] + 1]++;
+        for (size_t Jf = 0; Jf < nfy; Jf++)
+            n_extra += col_off[Jf + 1] == 0;
+    }
+    if (!fail && n_extra) {
+        /* Columns no row kept: their best block among the rows of the
+         * clusters whose block with the column's cluster survived (every
+         * cluster column keeps one). */
+        extra = malloc(n_extra * sizeof *extra);
+        uint32_t *merged = malloc((total + n_extra) * sizeof *merged);
+        fail = !extra || !merged;
+        if (!fail) {
+            size_t q = 0;
+            for (size_t Jf = 0; Jf < nfy; Jf++) {
+                if (col_off[Jf + 1])
+                    continue;
+                const side ys = sub_side(mc, Y, Jf);
+                const size_t J = Y->up[Jf];
+                double best = -INFINITY;
+                size_t arg = SIZE_MAX;
+                for (size_t I = 0; I < nx; I++) {
+                    if (!kept_cluster(mc, I, J))
+                        continue;
+                    for (size_t If = X->cs[I]; If < X->cs[I + 1]; If++) {
+                        const double U = block_bound(mc, sub_side(mc, X, If), ys);
+                        if (U > best || arg == SIZE_MAX) {
+                            best = U;
+                            arg = If;
+                        }
+                    }
+                }
+                extra[q].I = arg;
+                extra[q].J = Jf;
+                q++;
+                col_off[Jf + 1] = 1;
+            }
+            qsort(extra, n_extra, sizeof *extra, pair_cmp);
+            size_t w = 0, e = 0, prev = 0;
+            for (size_t If = 0; If < nfx; If++) {
+                size_t t = prev;
+                const size_t t1 = row_off[If + 1];
+                while (t < t1 || (e < n_extra && extra[e].I == If)) {
+                    if (e < n_extra && extra[e].I == If && (t >= t1 || extra[e].J < row_ids[t]))
+                        merged[w++] = (uint32_t)extra[e++].J;
+                    else
+                        merged[w++] = row_ids[t++];
+                }
+                prev = t1;
+                row_off[If + 1] = w;
+            }
+            free(row_ids);
+            row_ids = merged;
+            total = w;
+        } else
+            free(merged);
+    }
+    if (!fail) {
+        for (size_t Jf = 0; Jf < nfy; Jf++)
+            col_off[Jf + 1] += col_off[Jf];
+        col_ids = malloc((total ? total : 1) * sizeof *col_ids);
+        fail = !col_ids;
+    }
+    if (!fail) {
+        /* The transpose, rows in ascending order: each column ascending.
+         * bufs is spent; reuse nothing, count positions in a copy. */
+        size_t *pos = malloc(nfy * sizeof *pos);
+        fail = !pos;
+        if (!fail) {
+            memcpy(pos, col_off, nfy * sizeof *pos);
+            for (size_t If = 0; If < nfx; If++)
+                for (size_t t = row_off[If]; t < row_off[If + 1]; t++)
+                    col_ids[pos[row_ids[t]]++] = (uint32_t)If;
+            free(pos);
+        }
+    }
+    if (bufs)
+        for (size_t I = 0; I < nx; I++)
+            free(bufs[I]);
+    free(bufs);
+    free(extra);
+    if (fail) {
+        free(row_off);
+        free(col_off);
+        free(row_ids);
+        free(col_ids);
+        return over ? 2 : 0;
+    }
+    free_lists(mc);
+    mc->row_off = row_off;
+    mc->col_off = col_off;
+    mc->row_ids = row_ids;
+    mc->col_ids = col_ids;
+    mc->kept = total;
+    mc->all_kept = 0;
+    mc->lists = 1;
+    return 1;
 }
 
 /* GeomLoss's jump: the damped soft-min at the points of one side of the
@@ -465,64 +824,59 @@ static void extrapolate(const ms_cost *mc, const double *Z, size_t nz, const siz
     }
 }
 
+/* Cluster log-sums log Σ_{i∈I} w_i e^{pot_i/ε} of one cloud into H. */
+static void cluster_scalings(const ms_cost *mc, const ms_cloud *q, const double *w,
+                             const double *pot, double eps, double *H)
+{
+    for (size_t I = 0; I < q->nc; I++) {
+        double M = -INFINITY, S = 0.0;
+        for (size_t k = q->s[I]; k < q->s[I + 1]; k++) {
+            const size_t i = q->perm[k];
+            const double h = w[i] > 0.0 ? log(w[i]) + pot[i] / eps : -INFINITY;
+            mc->hs[k] = h;
+            M = h > M ? h : M;
+        }
+        if (M > -INFINITY)
+            for (size_t k = q->s[I]; k < q->s[I + 1]; k++)
+                S += exp(mc->hs[k] - M);
+        H[I] = M > -INFINITY ? M + log(S) : -INFINITY;
+    }
+}
+
 static void ms_refine(const otk_cost *c, double eps_ext, double eps, double *f, double *g,
                       const double *a, const double *b, double ka, double kb, int threads)
 {
     ms_cost *mc = (ms_cost *)c;
-    const size_t n = c->n, m = c->m, nx = mc->nx, ny = mc->ny, d = mc->d;
+    const size_t n = c->n, m = c->m, nx = mc->X.nc, ny = mc->Y.nc;
     const int self = f == g;
     mc->fine = 1;
     if (eps_ext > 0.0) {
-        /* Cluster scalings log Σ_{i∈I} a_i e^{f_i/ε} of both sides first:
-         * with f == g the two sides are one array. */
+        /* Cluster scalings of both sides first: with f == g the two sides
+         * are one array. */
         double *Hx = mc->H, *Hy = mc->H + nx;
-        for (size_t I = 0; I < nx; I++) {
-            for (size_t k = mc->sx[I]; k < mc->sx[I + 1]; k++) {
-                const size_t i = mc->px[k];
-                mc->hs[k] = a[i] > 0.0 ? log(a[i]) + f[i] / eps_ext : -INFINITY;
-            }
-            double M = -INFINITY, S = 0.0;
-            for (size_t k = mc->sx[I]; k < mc->sx[I + 1]; k++)
-                M = mc->hs[k] > M ? mc->hs[k] : M;
-            if (M > -INFINITY)
-                for (size_t k = mc->sx[I]; k < mc->sx[I + 1]; k++)
-                    S += exp(mc->hs[k] - M);
-            Hx[I] = M > -INFINITY ? M + log(S) : -INFINITY;
-        }
-        for (size_t J = 0; J < ny; J++) {
-            double M = -INFINITY, S = 0.0;
-            for (size_t k = mc->sy[J]; k < mc->sy[J + 1]; k++) {
-                const size_t j = mc->py[k];
-                const double h = b[j] > 0.0 ? log(b[j]) + g[j] / eps_ext : -INFINITY;
-                mc->hs[k] = h;
-                M = h > M ? h : M;
-            }
-            if (M > -INFINITY)
-                for (size_t k = mc->sy[J]; k < mc->sy[J + 1]; k++)
-                    S += exp(mc->hs[k] - M);
-            Hy[J] = M > -INFINITY ? M + log(S) : -INFINITY;
-        }
-        extrapolate(mc, mc->xs, n, mc->px, mc->cy, ny, Hy, eps_ext, ka, f, threads);
+        cluster_scalings(mc, &mc->X, a, f, eps_ext, Hx);
+        cluster_scalings(mc, &mc->Y, b, g, eps_ext, Hy);
+        extrapolate(mc, mc->X.z, n, mc->X.perm, mc->Y.cent, ny, Hy, eps_ext, ka, f, threads);
         if (!self)
-            extrapolate(mc, mc->ys, m, mc->py, mc->cx, nx, Hx, eps_ext, kb, g, threads);
+            extrapolate(mc, mc->Y.z, m, mc->Y.perm, mc->X.cent, nx, Hx, eps_ext, kb, g,
+                        threads);
     }
     if (!(eps > 0.0) || isinf(mc->truncate)) {
         set_all_kept(mc);
         return;
     }
     compute_stats(mc, f, g, threads);
-    const size_t ld = d + 2;
     const double floor_ = -mc->truncate * eps;
-    memset(mc->keep_r, 0, nx * mc->wr * sizeof *mc->keep_r);
-    memset(mc->keep_c, 0, ny * mc->wc * sizeof *mc->keep_c);
-    /* Each row keeps at least its best block, so no soft-min is empty. */
+    memset(mc->keep, 0, nx * mc->wr * sizeof *mc->keep);
+    /* Cluster blocks first.  Each row keeps at least its best block. */
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1 && nx * ny >= 65536)
     for (size_t I = 0; I < nx; I++) {
-        uint64_t *row = mc->keep_r + I * mc->wr;
+        uint64_t *row = mc->keep + I * mc->wr;
+        const side xs = cluster_side(mc, &mc->X, I);
         double best = -INFINITY;
         size_t arg = 0;
         for (size_t J = 0; J < ny; J++) {
-            const double U = block_bound(mc, I, J, mc->stat_x + I * ld, mc->stat_y + J * ld);
+            const double U = block_bound(mc, xs, cluster_side(mc, &mc->Y, J));
             if (U > best || J == 0) {
                 best = U;
                 arg = J;
@@ -532,37 +886,48 @@ static void ms_refine(const otk_cost *c, double eps_ext, double eps, double *f, 
         }
         row[arg / 64] |= (uint64_t)1 << (arg % 64);
     }
-    /* ... and so does each column; then the transpose. */
+    /* ... and so does each column. */
     for (size_t J = 0; J < ny; J++) {
         double best = -INFINITY;
         size_t arg = 0;
         int any = 0;
         for (size_t I = 0; I < nx && !any; I++)
-            any = (mc->keep_r[I * mc->wr + J / 64] >> (J % 64)) & 1;
+            any = kept_cluster(mc, I, J);
         if (any)
             continue;
+        const side ys = cluster_side(mc, &mc->Y, J);
         for (size_t I = 0; I < nx; I++) {
-            const double U = block_bound(mc, I, J, mc->stat_x + I * ld, mc->stat_y + J * ld);
+            const double U = block_bound(mc, cluster_side(mc, &mc->X, I), ys);
             if (U > best || I == 0) {
                 best = U;
                 arg = I;
             }
         }
-        mc->keep_r[arg * mc->wr + J / 64] |= (uint64_t)1 << (J % 64);
+        mc->keep[arg * mc->wr + J / 64] |= (uint64_t)1 << (J % 64);
     }
+    memset(mc->keep_c, 0, ny * mc->wc * sizeof *mc->keep_c);
     size_t kept = 0;
     for (size_t I = 0; I < nx; I++)
         for (size_t w = 0; w < mc->wr; w++) {
-            uint64_t bits = mc->keep_r[I * mc->wr + w];
-            kept += (size_t)__builtin_popcountll(bits);
+            uint64_t bits = mc->keep[I * mc->wr + w];
             while (bits) {
                 const size_t J = w * 64 + (size_t)__builtin_ctzll(bits);
                 bits &= bits - 1;
                 mc->keep_c[J * mc->wc + I / 64] |= (uint64_t)1 << (I % 64);
+                kept += (mc->X.cs[I + 1] - mc->X.cs[I]) * (mc->Y.cs[J + 1] - mc->Y.cs[J]);
             }
         }
-    mc->kept = kept;
-    mc->all_kept = kept == nx * ny;
+    /* Then the sub-cluster blocks inside, where their lists are short; else
+     * the cluster blocks; without memory for the lists, every block (exact,
+     * slower). */
+    const int built = build_lists(mc, floor_, threads);
+    if (built == 2) {
+        free_lists(mc);
+        mc->kept = kept;
+        mc->all_kept = 0;
+        mc->lists = 0;
+    } else if (!built)
+        set_all_kept(mc);
 }
 
 static double ms_truncation_bound(const otk_cost *c, double eps, const double *f,
@@ -572,30 +937,89 @@ static double ms_truncation_bound(const otk_cost *c, double eps, const double *f
     ms_cost *mc = (ms_cost *)c;
     if (!mc->fine || mc->all_kept)
         return 0.0;
-    const size_t nx = mc->nx, ny = mc->ny, ld = mc->d + 2;
+    const ms_cloud *X = &mc->X, *Y = &mc->Y;
+    const size_t nx = X->nc, ny = Y->nc;
     compute_stats(mc, f, g, threads);
     double *Ax = mc->H, *By = mc->H + nx;
     for (size_t I = 0; I < nx; I++)
-        Ax[I] = sum_weights(a, mc->px, mc->sx[I], mc->sx[I + 1]);
+        Ax[I] = sum_weights(a, X->perm, X->s[I], X->s[I + 1]);
     for (size_t J = 0; J < ny; J++)
-        By[J] = sum_weights(b, mc->py, mc->sy[J], mc->sy[J + 1]);
+        By[J] = sum_weights(b, Y->perm, Y->s[J], Y->s[J + 1]);
+    for (size_t If = 0; If < X->nf; If++)
+        X->fmass[If] = sum_weights(a, X->perm, X->fs[If], X->fs[If + 1]);
+    for (size_t Jf = 0; Jf < Y->nf; Jf++)
+        Y->fmass[Jf] = sum_weights(b, Y->perm, Y->fs[Jf], Y->fs[Jf + 1]);
     /* Row partial sums into hs (nx <= n), added in order: the bound does not
-     * depend on the thread count. */
+     * depend on the thread count.  A dropped cluster block counts whole; in
+     * a kept one (with lists), each dropped sub-cluster block (I', J') under
+     * the smallest of the bounds that cover it. */
     double *part = mc->hs;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1 && nx * ny >= 65536)
+    int fail = 0;
+#pragma omp parallel num_threads(threads) if (threads > 1 && nx * ny >= 65536)
+    {
+    double *Ucol = malloc(Y->nf * sizeof *Ucol);
+    size_t *cand = malloc(ny * sizeof *cand);
+    if (!Ucol || !cand) {
+#pragma omp atomic write
+        fail = 1;
+    }
+#pragma omp for schedule(dynamic, 4)
     for (size_t I = 0; I < nx; I++) {
-        const uint64_t *row = mc->keep_r + I * mc->wr;
         double s = 0.0;
-        if (Ax[I] > 0.0)
+        if (Ax[I] > 0.0 && Ucol && cand) {
+            if (mc->lists)
+                row_candidates(mc, I, cand, Ucol);
+            const side xs = cluster_side(mc, X, I);
             for (size_t J = 0; J < ny; J++) {
-                if (((row[J / 64] >> (J % 64)) & 1) || !(By[J] > 0.0))
+                if (kept_cluster(mc, I, J) || !(By[J] > 0.0))
                     continue;
-                const double U =
-                    block_bound(mc, I, J, mc->stat_x + I * ld, mc->stat_y + J * ld);
+                const double U = block_bound(mc, xs, cluster_side(mc, Y, J));
                 s += exp(log(Ax[I]) + log(By[J]) + U / eps);
             }
+            for (size_t If = X->cs[I]; If < X->cs[I + 1] && mc->lists; If++) {
+                if (!(X->fmass[If] > 0.0))
+                    continue;
+                const side fs = sub_side(mc, X, If);
+                const uint32_t *ids = mc->row_ids + mc->row_off[If];
+                const size_t len = mc->row_off[If + 1] - mc->row_off[If];
+                size_t t = 0;
+                for (size_t J = 0; J < ny; J++) {
+                    if (!kept_cluster(mc, I, J) || !(By[J] > 0.0))
+                        continue;
+                    while (t < len && ids[t] < Y->cs[J])
+                        t++;
+                    /* Each dropped sub-cluster block under the smallest of
+                     * the bounds that cover it (row_candidates); all of
+                     * (I', J) under its own bound when it keeps nothing
+                     * there and that is smaller. */
+                    const double Um = block_bound(mc, fs, cluster_side(mc, Y, J));
+                    const int none = !(t < len && ids[t] < Y->cs[J + 1]);
+                    double sj = 0.0;
+                    for (size_t Jf = Y->cs[J]; Jf < Y->cs[J + 1]; Jf++) {
+                        if (t < len && ids[t] == Jf) {
+                            t++;
+                            continue;
+                        }
+                        if (!(Y->fmass[Jf] > 0.0))
+                            continue;
+                        const double U = fmin(fmin(Um, Ucol[Jf]),
+                                              block_bound(mc, fs, sub_side(mc, Y, Jf)));
+                        sj += exp(log(X->fmass[If]) + log(Y->fmass[Jf]) + U / eps);
+                    }
+                    if (none)
+                        sj = fmin(sj, exp(log(X->fmass[If]) + log(By[J]) + Um / eps));
+                    s += sj;
+                }
+            }
+        }
         part[I] = s;
     }
+    free(Ucol);
+    free(cand);
+    }
+    /* Without memory for the bound, nothing is known of the dropped mass. */
+    if (fail)
+        return INFINITY;
     double total = 0.0;
     for (size_t I = 0; I < nx; I++)
         total += part[I];
@@ -623,13 +1047,13 @@ void otk__multiscale_blocks(const otk_cost *c, size_t *kept, size_t *total)
 {
     const ms_cost *mc = (const ms_cost *)c;
     *kept = mc->kept;
-    *total = mc->nx * mc->ny;
+    *total = mc->X.nf * mc->Y.nf;
 }
 
 /* ------------------------------------------------------------ construction */
 
 typedef struct {
-    size_t cell, idx;
+    size_t cell, sub, idx;
 } keyed;
 
 static int keyed_cmp(const void *p, const void *q)
@@ -637,82 +1061,124 @@ static int keyed_cmp(const void *p, const void *q)
     const keyed *u = p, *v = q;
     if (u->cell != v->cell)
         return u->cell < v->cell ? -1 : 1;
+    if (u->sub != v->sub)
+        return u->sub < v->sub ? -1 : 1;
     return u->idx < v->idx ? -1 : u->idx > v->idx;
 }
 
-/* Sort one cloud (d×len coordinates Zs) into the grid: sorted coordinates,
- * permutations, cluster starts, centroids and radii.  Returns 0 on
- * allocation failure. */
-static int cluster_cloud(const double *Zs, size_t len, size_t d, const double *lo, double cell,
-                         const size_t *dims, double **zs, size_t **perm, size_t **inv,
-                         size_t **start, size_t *nc, double **cent, double **rad)
+/* Centroids and radii of the groups [start[J], start[J+1]) of sorted
+ * coordinates zs (d×len). */
+static void centroids(const double *zs, size_t len, size_t d, const size_t *start, size_t count,
+                      double *cent, double *rad)
 {
-    keyed *key = malloc(len * sizeof *key);
-    *zs = malloc(d * len * sizeof **zs);
-    *perm = malloc(len * sizeof **perm);
-    *inv = malloc(len * sizeof **inv);
-    if (!key || !*zs || !*perm || !*inv) {
-        free(key);
-        return 0;
-    }
-    for (size_t i = 0; i < len; i++) {
-        size_t id = 0;
-        for (size_t a = d; a-- > 0;) {
-            double t = floor((Zs[a * len + i] - lo[a]) / cell);
-            size_t c = t > 0.0 ? (size_t)t : 0;
-            c = c < dims[a] ? c : dims[a] - 1;
-            id = id * dims[a] + c;
-        }
-        key[i].cell = id;
-        key[i].idx = i;
-    }
-    qsort(key, len, sizeof *key, keyed_cmp);
-    size_t count = 0;
-    for (size_t k = 0; k < len; k++)
-        count += k == 0 || key[k].cell != key[k - 1].cell;
-    *nc = count;
-    *start = malloc((count + 1) * sizeof **start);
-    *cent = calloc(d * count, sizeof **cent);
-    *rad = calloc(count, sizeof **rad);
-    if (!*start || !*cent || !*rad) {
-        free(key);
-        return 0;
-    }
-    size_t I = 0;
-    for (size_t k = 0; k < len; k++) {
-        if (k > 0 && key[k].cell != key[k - 1].cell)
-            I++;
-        if (k == 0 || key[k].cell != key[k - 1].cell)
-            (*start)[I] = k;
-        const size_t i = key[k].idx;
-        (*perm)[k] = i;
-        (*inv)[i] = k;
-        for (size_t a = 0; a < d; a++)
-            (*zs)[a * len + k] = Zs[a * len + i];
-    }
-    (*start)[count] = len;
-    free(key);
     for (size_t J = 0; J < count; J++) {
-        const size_t k0 = (*start)[J], k1 = (*start)[J + 1];
+        const size_t k0 = start[J], k1 = start[J + 1];
         for (size_t a = 0; a < d; a++) {
             double s = 0.0;
             for (size_t k = k0; k < k1; k++)
-                s += (*zs)[a * len + k];
-            (*cent)[a * count + J] = s / (double)(k1 - k0);
+                s += zs[a * len + k];
+            cent[a * count + J] = s / (double)(k1 - k0);
         }
         double r2 = 0.0;
         for (size_t k = k0; k < k1; k++) {
             double q = 0.0;
             for (size_t a = 0; a < d; a++) {
-                const double t = (*zs)[a * len + k] - (*cent)[a * count + J];
+                const double t = zs[a * len + k] - cent[a * count + J];
                 q += t * t;
             }
             r2 = q > r2 ? q : r2;
         }
         /* A hair above the largest distance: the bound must hold for the
          * rounded coordinates too. */
-        (*rad)[J] = sqrt(r2) * (1.0 + 1e-12);
+        rad[J] = sqrt(r2) * (1.0 + 1e-12);
     }
+}
+
+/* Sort one cloud (d×len coordinates Zs) into the grid of cell side `cell`
+ * and, inside each cell, into its sub x ... x sub sub-cells: both levels of
+ * *q.  Returns 0 on allocation failure. */
+static int cluster_cloud(const double *Zs, size_t len, size_t d, const double *lo, double cell,
+                         const size_t *dims, size_t sub, ms_cloud *q)
+{
+    keyed *key = malloc(len * sizeof *key);
+    q->z = malloc(d * len * sizeof *q->z);
+    q->perm = malloc(len * sizeof *q->perm);
+    q->inv = malloc(len * sizeof *q->inv);
+    if (!key || !q->z || !q->perm || !q->inv) {
+        free(key);
+        return 0;
+    }
+    const double fine = cell / (double)sub;
+    for (size_t i = 0; i < len; i++) {
+        size_t id = 0, sid = 0;
+        for (size_t a = d; a-- > 0;) {
+            const double u = Zs[a * len + i] - lo[a];
+            const double t = floor(u / cell);
+            size_t c = t > 0.0 ? (size_t)t : 0;
+            c = c < dims[a] ? c : dims[a] - 1;
+            const double tf = floor(u / fine) - (double)(c * sub);
+            size_t cf = tf > 0.0 ? (size_t)tf : 0;
+            cf = cf < sub ? cf : sub - 1;
+            id = id * dims[a] + c;
+            sid = sid * sub + cf;
+        }
+        key[i].cell = id;
+        key[i].sub = sid;
+        key[i].idx = i;
+    }
+    qsort(key, len, sizeof *key, keyed_cmp);
+    size_t count = 0, fcount = 0;
+    for (size_t k = 0; k < len; k++) {
+        const int nc = k == 0 || key[k].cell != key[k - 1].cell;
+        count += nc;
+        fcount += nc || key[k].sub != key[k - 1].sub;
+    }
+    q->nc = count;
+    q->nf = fcount;
+    q->s = malloc((count + 1) * sizeof *q->s);
+    q->cs = malloc((count + 1) * sizeof *q->cs);
+    q->fs = malloc((fcount + 1) * sizeof *q->fs);
+    q->up = malloc(fcount * sizeof *q->up);
+    q->cent = calloc(d * count, sizeof *q->cent);
+    q->rad = calloc(count, sizeof *q->rad);
+    q->fcent = calloc(d * fcount, sizeof *q->fcent);
+    q->frad = calloc(fcount, sizeof *q->frad);
+    q->stat = malloc(count * (d + 2) * sizeof *q->stat);
+    q->fstat = malloc(fcount * (d + 2) * sizeof *q->fstat);
+    q->fmass = malloc(fcount * sizeof *q->fmass);
+    if (!q->s || !q->cs || !q->fs || !q->up || !q->cent || !q->rad || !q->fcent || !q->frad ||
+        !q->stat || !q->fstat || !q->fmass) {
+        free(key);
+        return 0;
+    }
+    size_t I = 0, If = 0;
+    for (size_t k = 0; k < len; k++) {
+        const int nc = k == 0 || key[k].cell != key[k - 1].cell;
+        const int nf = nc || key[k].sub != key[k - 1].sub;
+        if (k > 0 && nc)
+            I++;
+        if (k > 0 && nf)
+            If++;
+        if (nc) {
+            q->s[I] = k;
+            q->cs[I] = If;
+        }
+        if (nf) {
+            q->fs[If] = k;
+            q->up[If] = I;
+        }
+        const size_t i = key[k].idx;
+        q->perm[k] = i;
+        q->inv[i] = k;
+        for (size_t a = 0; a < d; a++)
+            q->z[a * len + k] = Zs[a * len + i];
+    }
+    q->s[count] = len;
+    q->cs[count] = fcount;
+    q->fs[fcount] = len;
+    free(key);
+    centroids(q->z, len, d, q->s, count, q->cent, q->rad);
+    centroids(q->z, len, d, q->fs, fcount, q->fcent, q->frad);
     return 1;
 }
 
@@ -740,6 +1206,10 @@ otk_status otk__cost_multiscale(otk_cost **out, const otk_cost *points, double t
         return otk__fail(OTK_EPARAM, "truncate = %g must be > 0 (INFINITY keeps every block)",
                          truncate);
     const size_t n = points->n, m = points->m;
+    if (n > UINT32_MAX || m > UINT32_MAX)
+        return otk__fail(OTK_EUNSUPPORTED, "backend multiscale: %zu x %zu points; at most "
+                                           "%u per cloud",
+                         n, m, (unsigned)UINT32_MAX);
     /* The grid: one cell size for both clouds, over their joint bounding
      * box, aiming at MS_POINTS_PER_CLUSTER points per cluster of the smaller
      * cloud and at most MS_MAX_CLUSTERS cells. */
@@ -758,15 +1228,16 @@ otk_status otk__cost_multiscale(otk_cost **out, const otk_cost *points, double t
         width[a] = h - l;
         wmax = fmax(wmax, width[a]);
     }
-    size_t target = (n < m ? n : m) / MS_POINTS_PER_CLUSTER;
+    const size_t small = n < m ? n : m;
+    size_t target = small / MS_POINTS_PER_CLUSTER;
     target = target < 1 ? 1 : target > MS_MAX_CLUSTERS / 2 ? MS_MAX_CLUSTERS / 2 : target;
     double vol = 1.0;
     for (size_t a = 0; a < d; a++)
         vol *= fmax(width[a], 1e-3 * wmax);
     double cell = wmax > 0.0 ? pow(vol / (double)target, 1.0 / (double)d) : 1.0;
-    size_t dims[3] = {1, 1, 1};
+    size_t dims[3] = {1, 1, 1}, cells = 1;
     for (;;) {
-        size_t cells = 1;
+        cells = 1;
         for (size_t a = 0; a < d; a++) {
             const double t = ceil(width[a] / cell);
             dims[a] = t >= 1.0 ? (size_t)t : 1;
@@ -776,6 +1247,10 @@ otk_status otk__cost_multiscale(otk_cost **out, const otk_cost *points, double t
             break;
         cell *= 1.1;
     }
+    /* Sub-cells: about MS_POINTS_PER_SUB points of the smaller cloud each. */
+    const double per_cell = (double)small / (double)cells;
+    double sk = floor(pow(per_cell / MS_POINTS_PER_SUB, 1.0 / (double)d) + 0.5);
+    sk = sk < 1.0 ? 1.0 : sk > MS_MAX_SUB ? MS_MAX_SUB : sk;
     ms_cost *mc = calloc(1, sizeof *mc);
     if (!mc)
         return otk__fail(OTK_ENOMEM, "backend multiscale: out of memory");
@@ -788,20 +1263,16 @@ otk_status otk__cost_multiscale(otk_cost **out, const otk_cost *points, double t
     mc->truncate = truncate;
     mc->cell = cell;
     mc->base.coarse_eps = pow(cell, points->exponent);
-    int ok = cluster_cloud(xs0, n, d, lo, cell, dims, &mc->xs, &mc->px, &mc->ix, &mc->sx,
-                           &mc->nx, &mc->cx, &mc->rx) &&
-             cluster_cloud(ys0, m, d, lo, cell, dims, &mc->ys, &mc->py, &mc->iy, &mc->sy,
-                           &mc->ny, &mc->cy, &mc->ry);
+    int ok = cluster_cloud(xs0, n, d, lo, cell, dims, (size_t)sk, &mc->X) &&
+             cluster_cloud(ys0, m, d, lo, cell, dims, (size_t)sk, &mc->Y);
     if (ok) {
-        mc->wr = (mc->ny + 63) / 64;
-        mc->wc = (mc->nx + 63) / 64;
-        mc->keep_r = malloc(mc->nx * mc->wr * sizeof *mc->keep_r);
-        mc->keep_c = malloc(mc->ny * mc->wc * sizeof *mc->keep_c);
+        mc->wr = (mc->Y.nc + 63) / 64;
+        mc->wc = (mc->X.nc + 63) / 64;
+        mc->keep = malloc(mc->X.nc * mc->wr * sizeof *mc->keep);
+        mc->keep_c = malloc(mc->Y.nc * mc->wc * sizeof *mc->keep_c);
         mc->hs = malloc((n > m ? n : m) * sizeof *mc->hs);
-        mc->H = malloc((mc->nx + mc->ny) * sizeof *mc->H);
-        mc->stat_x = malloc(mc->nx * (d + 2) * sizeof *mc->stat_x);
-        mc->stat_y = malloc(mc->ny * (d + 2) * sizeof *mc->stat_y);
-        ok = mc->keep_r && mc->keep_c && mc->hs && mc->H && mc->stat_x && mc->stat_y;
+        mc->H = malloc((mc->X.nc + mc->Y.nc) * sizeof *mc->H);
+        ok = mc->keep && mc->keep_c && mc->hs && mc->H;
     }
     if (!ok) {
         ms_destroy(&mc->base);
