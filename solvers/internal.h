@@ -268,12 +268,11 @@ double otk__sinkhorn_truncation(otk_sinkhorn *s);
 /* The multiscale cost of a float64 point cloud in dimension d <= 3
  * (solvers/cost/multiscale.c, docs/math.md A.11): the points sorted into the
  * cells of a regular grid, soft-mins over clusters at coarse ε and over the
- * kept blocks of cluster pairs at fine ε.  `truncate` > 0 (INFINITY: keep
+ * kept blocks at fine ε (sub-cluster pairs where their lists are short,
+ * cluster pairs otherwise).  `truncate` > 0 (INFINITY: keep
  * every block).  Copies the coordinates.  Errors: OTK_EUNSUPPORTED (not a
  * float64 point cloud, d > 3, l1 ground), OTK_EPARAM (truncate), OTK_ENOMEM. */
 otk_status otk__cost_multiscale(otk_cost **out, const otk_cost *points, double truncate);
-/* Blocks kept and blocks in all, of a multiscale cost at its level. */
-void otk__multiscale_blocks(const otk_cost *c, size_t *kept, size_t *total);
 /* The dimension of a multiscale cost; 0 for any other. */
 size_t otk__multiscale_dim(const otk_cost *c);
 

@@ -1043,13 +1043,6 @@ size_t otk__multiscale_dim(const otk_cost *c)
     return c && c->ops == &ms_ops ? ((const ms_cost *)c)->d : 0;
 }
 
-void otk__multiscale_blocks(const otk_cost *c, size_t *kept, size_t *total)
-{
-    const ms_cost *mc = (const ms_cost *)c;
-    *kept = mc->kept;
-    *total = mc->X.nf * mc->Y.nf;
-}
-
 /* ------------------------------------------------------------ construction */
 
 typedef struct {
