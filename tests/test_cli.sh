@@ -491,6 +491,18 @@ for extra in "--blur 0.3" "--relative-eps 0.1 --schedule fixed" "--blur 0.4 --re
     fi
 done
 
+# A batch stopped at --max-iter: exit 3, every problem listed, and the
+# message quotes the largest marginal error among them (as a single solve's).
+run_otk divergence "$tmp/BX.npy" "$tmp/BY.npy" --a "$tmp/BA.csv" --b "$tmp/BB.npy" \
+    --schedule converge --max-iter 1 --tol 1e-15 --blur 0.3
+worst=$("$PYTHON" -c 'import json, sys; d = json.load(open(sys.argv[1])); print("%.3g" % max(d["marginal_error"]))' "$tmp/out" 2>/dev/null)
+if [ $rc -eq 3 ] && [ -n "$worst" ] && json_true "$tmp/out" 'd["not_converged"] == [0, 1, 2]' &&
+    grep -q "not converged: marginal error $worst > --tol 1e-15" "$tmp/err"; then
+    pass "divergence on a batch at --max-iter 1: exit 3, problems 0-2 listed, the worst error ($worst) quoted"
+else
+    fail "divergence on a batch at --max-iter 1 (exit $rc: $(cat "$tmp/err"))"
+fi
+
 # Batch refusals: exit 2, nothing on stdout, the files and the argument named.
 run_otk divergence "$tmp/BX.npy" "$tmp/BY2.npy"
 if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] &&

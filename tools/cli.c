@@ -47,6 +47,27 @@ void cli_error_not_converged(double marginal_error, double tol, int max_iter, do
               marginal_error, tol, max_iter, eps);
 }
 
+int cli_batch_exit(int st, const void *res, size_t B, size_t size, size_t status_off,
+                   size_t error_off, size_t eps_off, double tol, int max_iter)
+{
+    if (st != OTK_NOT_CONVERGED)
+        return CLI_EXIT_SOLVED;
+    double worst = 0.0, eps = NAN;
+    for (size_t k = 0; k < B; k++) {
+        const unsigned char *r = (const unsigned char *)res + k * size;
+        otk_status status;
+        double error;
+        memcpy(&status, r + status_off, sizeof status);
+        memcpy(&error, r + error_off, sizeof error);
+        if (status == OTK_NOT_CONVERGED && !(error <= worst)) {
+            worst = error;
+            memcpy(&eps, r + eps_off, sizeof eps);
+        }
+    }
+    cli_error_not_converged(worst, tol, max_iter, eps);
+    return CLI_EXIT_NOT_CONVERGED;
+}
+
 /* ------------------------------------------------------------------ options */
 
 /* What args_next returns besides an option id (ids are >= 0) and

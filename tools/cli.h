@@ -38,6 +38,19 @@ int cli_usage_error(const char *command, const char *fmt, ...) CLI_PRINTF(2, 3);
  * stopped at --max-iter with the marginal error still above --tol. */
 void cli_error_not_converged(double marginal_error, double tol, int max_iter, double eps);
 
+/* The exit status of a batch solve that returned `st` (OTK_SUCCESS or
+ * OTK_NOT_CONVERGED), after its JSON: at OTK_NOT_CONVERGED the message of
+ * cli_error_not_converged for the problem with the largest marginal error
+ * among those that stopped at --max-iter.  res: B results of `size` bytes
+ * each, their status, marginal error and ε at the given offsets (one
+ * function for otk_sinkhorn_result and otk_divergence_result: use
+ * CLI_BATCH_EXIT). */
+int cli_batch_exit(int st, const void *res, size_t B, size_t size, size_t status_off,
+                   size_t error_off, size_t eps_off, double tol, int max_iter);
+#define CLI_BATCH_EXIT(st, res, B, type, tol, max_iter)                                        \
+    cli_batch_exit((st), (res), (B), sizeof(type), offsetof(type, status),                     \
+                   offsetof(type, marginal_error), offsetof(type, eps), (tol), (max_iter))
+
 /* ------------------------------------------------------------------ the argument loop */
 
 /* One long option.  `value_name` is NULL for a flag. */

@@ -359,18 +359,7 @@ static int run_batch(const divergence_request *req, size_t B, const cli_matrix *
             goto done;
     }
     print_batch_report(req, res, B, n, m, d, seconds, buf, ibuf); /* main() checks stdout */
-    if (st == OTK_NOT_CONVERGED) {
-        double worst = 0.0, eps = NAN;
-        for (size_t k = 0; k < B; k++)
-            if (res[k].status == OTK_NOT_CONVERGED && !(res[k].marginal_error <= worst)) {
-                worst = res[k].marginal_error;
-                eps = res[k].eps;
-            }
-        cli_error_not_converged(worst, req->params.tol, req->params.max_iter, eps);
-        exit_status = CLI_EXIT_NOT_CONVERGED;
-    } else {
-        exit_status = CLI_EXIT_SOLVED;
-    }
+    exit_status = CLI_BATCH_EXIT(st, res, B, otk_divergence_result, req->params.tol, req->params.max_iter);
 done:
     for (int k = 0; k < N_GRADS; k++) {
         cli_output_discard(&outs[k]);

@@ -507,18 +507,7 @@ static int run_batch(const sinkhorn_request *req, const cli_problem *pb)
             goto done;
     }
     print_batch_report(req, pb, res, seconds, buf, ibuf); /* main() checks stdout */
-    if (st == OTK_NOT_CONVERGED) {
-        double worst = 0.0, eps = NAN;
-        for (size_t k = 0; k < B; k++)
-            if (res[k].status == OTK_NOT_CONVERGED && !(res[k].marginal_error <= worst)) {
-                worst = res[k].marginal_error;
-                eps = res[k].eps;
-            }
-        cli_error_not_converged(worst, req->params.tol, req->params.max_iter, eps);
-        exit_status = CLI_EXIT_NOT_CONVERGED;
-    } else {
-        exit_status = CLI_EXIT_SOLVED;
-    }
+    exit_status = CLI_BATCH_EXIT(st, res, B, otk_sinkhorn_result, req->params.tol, req->params.max_iter);
 done:
     cli_output_discard(&potentials_out);
     free(res);

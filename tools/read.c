@@ -112,6 +112,16 @@ int cli_read_vector(const char *path, const cli_read_options *opt, cli_matrix *v
     return 0;
 }
 
+static int same_dimension(const char *x_path, const cli_matrix *x, const char *y_path,
+                          const cli_matrix *y)
+{
+    if (x->cols == y->cols)
+        return 1;
+    cli_error("dimension mismatch: the points of %s have %zu coordinates, those of %s have %zu",
+              x_path, x->cols, y_path, y->cols);
+    return 0;
+}
+
 int cli_read_point_clouds(const char *x_path, const char *y_path, const cli_read_options *opt,
                           cli_matrix *x, cli_matrix *y)
 {
@@ -119,12 +129,8 @@ int cli_read_point_clouds(const char *x_path, const char *y_path, const cli_read
     y->values = NULL;
     if (cli_read_matrix(x_path, opt, x) < 0 || cli_read_matrix(y_path, opt, y) < 0)
         goto fail;
-    if (x->cols != y->cols) {
-        cli_error("dimension mismatch: the points of %s have %zu coordinates, those of %s have "
-                  "%zu",
-                  x_path, x->cols, y_path, y->cols);
+    if (!same_dimension(x_path, x, y_path, y))
         goto fail;
-    }
     return 0;
 fail:
     cli_matrix_free(x);
@@ -158,12 +164,8 @@ int cli_read_point_cloud_batches(const char *x_path, const char *y_path,
                   cli_display_name(y_path), by, cli_display_name(x_path), bx);
         goto fail;
     }
-    if (x->cols != y->cols) {
-        cli_error("dimension mismatch: the points of %s have %zu coordinates, those of %s have "
-                  "%zu",
-                  x_path, x->cols, y_path, y->cols);
+    if (!same_dimension(x_path, x, y_path, y))
         goto fail;
-    }
     *batch = bx;
     return 0;
 fail:
