@@ -56,6 +56,25 @@ SEXP otkr_opt(SEXP opt, const char *name);
         (par)->scale_cost = otkr_opt_num(opt, "scale_cost");                                 \
         (par)->scale_cost_stat = otkr_opt_int(opt, "scale_cost_stat");                       \
     } while (0)
+/* The fields otk_sinkhorn_params and otk_divergence_params share (their
+ * options in R/util.R), then OTKR_READ_SCALE. */
+#define OTKR_READ_SOLVER(opt, par)                                                           \
+    do {                                                                                     \
+        (par)->eps = otkr_opt_num(opt, "eps");                                               \
+        (par)->blur = otkr_opt_num(opt, "blur");                                             \
+        (par)->reach = otkr_opt_num(opt, "reach");                                           \
+        (par)->schedule = (otk_schedule)otkr_opt_int(opt, "schedule");                       \
+        (par)->update = (otk_update)otkr_opt_int(opt, "update");                             \
+        (par)->scaling = otkr_opt_num(opt, "scaling");                                       \
+        (par)->diameter = otkr_opt_num(opt, "diameter");                                     \
+        (par)->p = otkr_opt_num(opt, "p");                                                   \
+        (par)->tol = otkr_opt_num(opt, "tol");                                               \
+        (par)->max_iter = otkr_opt_int(opt, "max_iter");                                     \
+        (par)->threads = otkr_opt_int(opt, "threads");                                       \
+        (par)->backend = (otk_backend)otkr_opt_int(opt, "backend");                          \
+        (par)->truncate = otkr_opt_num(opt, "truncate");                                     \
+        OTKR_READ_SCALE(opt, par);                                                           \
+    } while (0)
 double otkr_opt_num(SEXP opt, const char *name);
 int otkr_opt_int(SEXP opt, const char *name);
 

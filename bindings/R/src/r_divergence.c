@@ -13,23 +13,10 @@
 static void read_params(SEXP opt, otk_divergence_params *par)
 {
     otk_divergence_params_default(par);
-    par->eps = otkr_opt_num(opt, "eps");
-    par->blur = otkr_opt_num(opt, "blur");
+    OTKR_READ_SOLVER(opt, par);
     par->rho = otkr_opt_num(opt, "rho");
-    par->reach = otkr_opt_num(opt, "reach");
-    par->schedule = (otk_schedule)otkr_opt_int(opt, "schedule");
-    par->update = (otk_update)otkr_opt_int(opt, "update");
-    par->scaling = otkr_opt_num(opt, "scaling");
-    par->diameter = otkr_opt_num(opt, "diameter");
-    par->p = otkr_opt_num(opt, "p");
     par->debias = otkr_opt_int(opt, "debias");
-    par->tol = otkr_opt_num(opt, "tol");
-    par->max_iter = otkr_opt_int(opt, "max_iter");
-    par->threads = otkr_opt_int(opt, "threads");
     par->cache_bytes = (size_t)(otkr_opt_num(opt, "cache_mb") * 1048576.0);
-    par->backend = (otk_backend)otkr_opt_int(opt, "backend");
-    par->truncate = otkr_opt_num(opt, "truncate");
-    OTKR_READ_SCALE(opt, par);
 }
 
 /* pi_ab applied to the matrix opt$name (rows `rows`), axis 0 or 1, or its

@@ -23,23 +23,10 @@ static double *uniform(size_t n)
 static void read_params(SEXP opt, otk_sinkhorn_params *par)
 {
     otk_sinkhorn_params_default(par);
-    par->eps = otkr_opt_num(opt, "eps");
-    par->blur = otkr_opt_num(opt, "blur");
+    OTKR_READ_SOLVER(opt, par);
     par->rho_a = otkr_opt_num(opt, "rho_a");
     par->rho_b = otkr_opt_num(opt, "rho_b");
-    par->reach = otkr_opt_num(opt, "reach");
-    par->schedule = (otk_schedule)otkr_opt_int(opt, "schedule");
-    par->update = (otk_update)otkr_opt_int(opt, "update");
-    par->scaling = otkr_opt_num(opt, "scaling");
-    par->diameter = otkr_opt_num(opt, "diameter");
-    par->p = otkr_opt_num(opt, "p");
-    par->tol = otkr_opt_num(opt, "tol");
-    par->max_iter = otkr_opt_int(opt, "max_iter");
     par->no_annealing = otkr_opt_int(opt, "no_annealing");
-    par->threads = otkr_opt_int(opt, "threads");
-    par->backend = (otk_backend)otkr_opt_int(opt, "backend");
-    par->truncate = otkr_opt_num(opt, "truncate");
-    OTKR_READ_SCALE(opt, par);
 }
 
 /* A batch (otkit/batch.h), laid out as in otkr_divergence_batch: row-major
