@@ -30,7 +30,9 @@ class DivergenceResult:
     mass_a, mass_b   sum(a), sum(b).
     marginal_error   largest relative L1 marginal error of the solved problems
                      (NaN for the fixed schedule, which does not measure it).
-    iterations, annealing_iterations, status (0 ok, 1 not converged).
+    iterations, annealing_iterations, status (0 ok, 1 not converged, 2
+                     stopped by the callback).
+    stopped          whether the callback stopped the solve.
     update           the update rule run ("symmetric", "accelerated", ...;
                      update="auto" resolved, the fixed schedule symmetric).
     backend          the backend run ("online", "dense" or "multiscale").
@@ -250,15 +252,17 @@ class Divergence:
         if y is not None:
             self._y = y
 
-    def solve(self, a=None, b=None, grad=False):
+    def solve(self, a=None, b=None, grad=False, callback=None):
         """S_eps for weights a, b (None = uniform).  grad: False, True (all of
-        a, b, x, y) or an iterable of the names wanted.  -> DivergenceResult."""
-        return self._solve(a, b, grad, stacklevel=4)
+        a, b, x, y) or an iterable of the names wanted.  callback: as
+        otkit.divergence's, for this solve.  -> DivergenceResult."""
+        return self._solve(a, b, grad, 4, progress_callback(callback, False))
 
-    def _solve(self, a, b, grad, stacklevel):
+    def _solve(self, a, b, grad, stacklevel, progress=None):
+        """progress: the callback as progress_callback wraps it, or None."""
         wanted = grad_names(grad)
         self._solves += 1
-        info = self._obj.solve(a, b)
+        info = self._obj.solve(a, b, progress)
         warn_not_converged(info["status"], "otkit.divergence", info["marginal_error"],
                            self._tol, self._max_iter, self._warn, stacklevel)
         grads = {k: getattr(self._obj, "grad_" + k)() for k in wanted}
@@ -385,12 +389,24 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
              truncation_bound bounds the dropped plan mass relative to the
              mass at the returned potentials; result.backend names the backend
              run.
-    callback a batch only: callback(iteration, eps, error), as otkit.sinkhorn's
-             for a batch (every update of every problem and each problem's
-             end; keywords stage, problem, done, status when declared; a
-             true return stops the batch, result.stopped, the running
-             problems keeping the value and gradients of their last update,
-             status 2).  A single divergence takes none (ValueError).
+    callback callback(iteration, eps, error), as otkit.sinkhorn's: called
+             after every update that leaves the solve running (one update
+             advances the three problems together), iteration counting all
+             updates so far (annealing included), eps that update's eps,
+             error the largest marginal error of the problems measured at
+             the target eps (NaN while annealing).  Declaring a parameter
+             `stage` (or **kwargs) adds stage="clusters" (backend
+             "multiscale": the annealing on cluster centroids, first),
+             "annealing" or "target".  A true return stops the solve:
+             result.stopped, status 2, converged False, and the value and
+             gradients of the potentials of that update (approximate).  An
+             exception raised by the callback stops the solve and propagates.
+             Not callable: TypeError.  The GIL is taken for each call.
+             A batch: called after every update of every problem and once
+             when each ends, with the keywords problem, done, status too
+             when declared; a true return stops the batch, result.stopped,
+             the running problems keeping the value and gradients of their
+             last update, status 2 (as otkit.sinkhorn's for a batch).
     The GIL is released during the solve.  Returns a DivergenceResult
     (result.value, float(result)).  Bad input raises ValueError naming the
     argument; not converging warns otkit.ConvergenceWarning.
@@ -400,16 +416,14 @@ def divergence(x, y, a=None, b=None, blur=None, p=None, cost=None, power=None, e
                       diameter, exponent, tol, max_iter, threads, cache_mb, relative_eps,
                       relative_to, scale_cost, backend, truncate)
         return _divergence_batch(x, y, a, b, grad, warn, dtype, kw, callback)
-    if callback is not None:
-        raise ValueError("callback is supported for a batch of problems only (x (B, n, d)); "
-                         "otkit.sinkhorn takes one for a single solve")
+    progress = progress_callback(callback, False)  # TypeError before anything is planned
     div = Divergence(x, y, blur=blur, p=p, cost=cost, power=power, eps=eps, reach=reach,
                      rho=rho, scaling=scaling, debias=debias, schedule=schedule, update=update,
                      diameter=diameter, exponent=exponent, tol=tol, max_iter=max_iter,
                      threads=threads, warn=warn, cache_mb=cache_mb, dtype=dtype,
                      relative_eps=relative_eps, relative_to=relative_to, scale_cost=scale_cost,
                      backend=backend, truncate=truncate)
-    return div._solve(a, b, grad, stacklevel=4)
+    return div._solve(a, b, grad, 4, progress)
 
 
 def _divergence_batch(x, y, a, b, grad, warn, dtype, kw, callback):
@@ -437,7 +451,7 @@ def divergence_matrix(C_xy, C_xx=None, C_yy=None, a=None, b=None, eps=None, blur
                       reach=None, rho=None, scaling=0.5, debias=True, schedule="converge",
                       update="auto", diameter=None, p=None, tol=1e-6, max_iter=10000,
                       threads=0, grad=False, warn=True, exponent=None, relative_eps=None,
-                      relative_to=None, scale_cost=None):
+                      relative_to=None, scale_cost=None, callback=None):
     """The Sinkhorn divergence on dense costs (POT-style matrices, cost units):
 
         S = OT(a,b) - OT(a,a)/2 - OT(b,b)/2 + eps/2 (sum a - sum b)^2
@@ -448,13 +462,15 @@ def divergence_matrix(C_xy, C_xx=None, C_yy=None, a=None, b=None, eps=None, blur
     exponent, so blur or reach without p is a ValueError); rho or reach (with
     p) for the unbalanced case.  The schedule starts from the range of
     C_xy (or `diameter`).  grad: False, True or names among "a", "b" (the
-    point gradients need point clouds: use divergence()).  -> DivergenceResult."""
+    point gradients need point clouds: use divergence()).  callback: as
+    otkit.divergence's (a single problem).  -> DivergenceResult."""
     if grad is True:
         grad = ("a", "b")
+    progress = progress_callback(callback, False)
     div = Divergence.from_matrices(C_xy, C_xx, C_yy, eps=eps, blur=blur, reach=reach, rho=rho,
                                    scaling=scaling, debias=debias, schedule=schedule,
                                    update=update, diameter=diameter, p=p, exponent=exponent,
                                    tol=tol, max_iter=max_iter, threads=threads, warn=warn,
                                    relative_eps=relative_eps, relative_to=relative_to,
                                    scale_cost=scale_cost)
-    return div._solve(a, b, grad, stacklevel=4)
+    return div._solve(a, b, grad, 4, progress)

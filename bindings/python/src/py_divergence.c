@@ -21,7 +21,42 @@ typedef struct {
     int converted[2];
     int solved;
     int busy;
+    /* solve(callback=): the callable during that solve (NULL otherwise) and
+     * the exception it raised, kept until otk_divergence_solve returns. */
+    PyObject *callback;
+    PyObject *exc_type, *exc_value, *exc_traceback;
 } DivergenceObject;
+
+/* The object's progress callback (otk_divergence_params.progress), installed
+ * at alloc with the object as its context, so that each solve may bring its
+ * own Python callable: callback(iteration, eps, error, stage) after every
+ * update that leaves the solve running.  The solve runs with the GIL
+ * released, in the calling thread; the call takes the GIL.  A true return
+ * stops the solve (OTK_CONTINUE); so does an exception, kept to be raised
+ * once the library has returned. */
+static int divergence_progress(const otk_progress *info, void *ctx)
+{
+    DivergenceObject *self = ctx;
+    PyGILState_STATE gil;
+    PyObject *r;
+    int stop = 1;
+
+    if (self->callback == NULL)
+        return 0;
+    gil = PyGILState_Ensure();
+    r = PyObject_CallFunction(self->callback, "idds", info->iterations, info->eps,
+                              info->marginal_error, otk_stage_name(info->stage));
+    if (r != NULL) {
+        stop = PyObject_IsTrue(r);
+        Py_DECREF(r);
+    }
+    if (r == NULL || stop < 0) {
+        stop = 1;
+        PyErr_Fetch(&self->exc_type, &self->exc_value, &self->exc_traceback);
+    }
+    PyGILState_Release(gil);
+    return stop;
+}
 
 static void divergence_clear_costs(DivergenceObject *self)
 {
@@ -38,6 +73,9 @@ static void divergence_dealloc(DivergenceObject *self)
 {
     otk_divergence_free(self->div); /* before the costs it borrows */
     divergence_clear_costs(self);
+    Py_XDECREF(self->exc_type);
+    Py_XDECREF(self->exc_value);
+    Py_XDECREF(self->exc_traceback);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -116,6 +154,8 @@ static int divergence_init(DivergenceObject *self, PyObject *args, PyObject *kwd
         return -1;
     par.relative_to = (otk_relative_to)relative_to;
     par.backend = (otk_backend)backend;
+    par.progress = divergence_progress;
+    par.progress_ctx = self;
     if (otkpy_cache_bytes(cache_mb, &par.cache_bytes) < 0)
         return -1;
     par.schedule = (otk_schedule)schedule;
@@ -198,14 +238,18 @@ static int divergence_ready(DivergenceObject *self, int need_solved)
 
 static PyObject *divergence_solve(DivergenceObject *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"a", "b", NULL};
-    PyObject *aobj = Py_None, *bobj = Py_None;
+    static char *kwlist[] = {"a", "b", "callback", NULL};
+    PyObject *aobj = Py_None, *bobj = Py_None, *callback = Py_None;
     PyArrayObject *a = NULL, *b = NULL;
     otk_divergence_result r;
     int err, st;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OO", kwlist, &aobj, &bobj))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOO", kwlist, &aobj, &bobj, &callback))
         return NULL;
+    if (callback != Py_None && !PyCallable_Check(callback)) {
+        PyErr_SetString(PyExc_TypeError, "callback must be callable (or None)");
+        return NULL;
+    }
     if (divergence_ready(self, 0) < 0)
         return NULL;
     a = otkpy_array_opt(aobj, "a", 1, self->n, -1, &err);
@@ -217,23 +261,33 @@ static PyObject *divergence_solve(DivergenceObject *self, PyObject *args, PyObje
         return NULL;
     }
     self->solved = 0;
+    self->callback = callback == Py_None ? NULL : callback;
     Py_BEGIN_ALLOW_THREADS
     st = otk_divergence_solve(self->div, a ? (const double *)PyArray_DATA(a) : NULL,
                               b ? (const double *)PyArray_DATA(b) : NULL, &r);
     Py_END_ALLOW_THREADS
+    self->callback = NULL;
     Py_XDECREF(a);
     Py_XDECREF(b);
     otkpy_release(&self->busy);
+    if (self->exc_type != NULL) {
+        /* The callback raised: the solve stopped there; the object is left
+         * unsolved (solved 0) and the exception propagates. */
+        PyErr_Restore(self->exc_type, self->exc_value, self->exc_traceback);
+        self->exc_type = self->exc_value = self->exc_traceback = NULL;
+        return NULL;
+    }
     if (st < 0)
         return otkpy_raise_status(st);
     self->solved = 1;
-    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s,s:d,s:s,s:d}", "divergence",
-                         r.divergence, "eps", r.eps, "rho", r.rho, "mass_a", r.mass_a, "mass_b",
-                         r.mass_b, "marginal_error", r.marginal_error, "iterations",
-                         r.iterations, "annealing_iterations", r.annealing_iterations, "status",
-                         (int)r.status, "update", otk_update_name(r.update), "scale_cost",
-                         r.scale_cost, "backend", otk_backend_name(r.backend),
-                         "truncation_bound", r.truncation_bound);
+    return Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:i,s:i,s:i,s:s,s:d,s:s,s:d,s:O}",
+                         "divergence", r.divergence, "eps", r.eps, "rho", r.rho, "mass_a",
+                         r.mass_a, "mass_b", r.mass_b, "marginal_error", r.marginal_error,
+                         "iterations", r.iterations, "annealing_iterations",
+                         r.annealing_iterations, "status", (int)r.status, "update",
+                         otk_update_name(r.update), "scale_cost", r.scale_cost, "backend",
+                         otk_backend_name(r.backend), "truncation_bound", r.truncation_bound,
+                         "stopped", st == OTK_CONTINUE ? Py_True : Py_False);
 }
 
 typedef otk_status (*grad_fn)(otk_divergence *, double *);
@@ -509,7 +563,8 @@ static PyObject *divergence_barycentric(DivergenceObject *self, PyObject *arg)
 
 static PyMethodDef divergence_methods[] = {
     {"solve", (PyCFunction)(void (*)(void))divergence_solve, METH_VARARGS | METH_KEYWORDS,
-     "solve(a=None, b=None) -> dict (otk_divergence_solve; GIL released)"},
+     "solve(a=None, b=None, callback=None) -> dict (otk_divergence_solve; GIL released, "
+     "taken for each callback(iteration, eps, error, stage))"},
     {"set_points", (PyCFunction)(void (*)(void))divergence_set_points,
      METH_VARARGS | METH_KEYWORDS, "set_points(x=None, y=None): move the points"},
     {"grad_a", (PyCFunction)divergence_grad_a, METH_NOARGS, "dS/da (n)"},

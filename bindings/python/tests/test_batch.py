@@ -305,8 +305,6 @@ def test_batch_callback_errors(rng):
         otkit.divergence(x, y, a, b, threads=2, callback=boom)
     with pytest.raises(TypeError, match="callback must be callable"):
         otkit.sinkhorn(x=x, y=y, eps=0.1, callback=3)
-    with pytest.raises(ValueError, match="callback is supported for a batch of problems only"):
-        otkit.divergence(x[0], y[0], callback=boom)
 
 
 class TestTorch:
