@@ -17,7 +17,7 @@ geomloss_cost <- function(p) {
                          cache_mb = 0, relative_eps = NULL, relative_to = NULL,
                          scale_cost = NULL, plan = FALSE, plan_apply = NULL,
                          plan_apply_t = NULL, barycentric_Y = NULL, backend = "auto",
-                         truncate = 12) {
+                         truncate = 12, callback = NULL) {
     .otk_exclusive("eps", eps, "blur", blur)
     .otk_exclusive("reach", reach, "rho", rho)
     scale <- .otk_scale_opt(eps, blur, relative_eps, relative_to, scale_cost)
@@ -40,7 +40,8 @@ geomloss_cost <- function(p) {
          tol = .otk_num(tol, "tol"), max_iter = .otk_int(max_iter, "max_iter"),
          threads = .otk_int(threads, "threads"), cache_mb = .otk_cache_mb(cache_mb),
          backend = .otk_choice(backend, "backend", "backend"),
-         truncate = .otk_num(truncate, "truncate")))
+         truncate = .otk_num(truncate, "truncate"),
+         callback = .otk_progress_callback(callback)))
 }
 
 # barycentric: FALSE, TRUE (the target points y) or a matrix Y with m rows.
@@ -70,7 +71,7 @@ divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = NULL, cost = N
                        exponent = NULL, relative_eps = NULL, relative_to = NULL,
                        scale_cost = NULL, plan = FALSE, plan_apply = NULL,
                        plan_apply_t = NULL, barycentric = FALSE, backend = "auto",
-                       truncate = 12) {
+                       truncate = 12, callback = NULL) {
     p <- .otk_exponent(p, exponent)
     if (is.null(cost)) {
         g <- geomloss_cost(if (is.null(p)) 2 else p)
@@ -81,7 +82,7 @@ divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = NULL, cost = N
     if (.otk_is_batch(x, y)) {
         for (o in c("plan", "barycentric"))
             if (!isFALSE(get(o))) .otk_stop(o, " is not supported for a batch of problems")
-        for (o in c("plan_apply", "plan_apply_t"))
+        for (o in c("plan_apply", "plan_apply_t", "callback"))
             if (!is.null(get(o))) .otk_stop(o, " is not supported for a batch of problems")
         opt <- .otk_div_opt(eps, blur, reach, rho, scaling, debias, schedule, update,
                             diameter, p, tol, max_iter, threads, power,
@@ -104,7 +105,7 @@ divergence <- function(x, y, a = NULL, b = NULL, blur = NULL, p = NULL, cost = N
                         p, tol, max_iter, threads, power,
                         .otk_grad_flags(grad, c("a", "b", "x", "y")), cache_mb, relative_eps,
                         relative_to, scale_cost, plan, plan_apply, plan_apply_t,
-                        .otk_bary_Y(barycentric, y), backend, truncate)
+                        .otk_bary_Y(barycentric, y), backend, truncate, callback)
     if (ncol(y) != ncol(x))
         .otk_stop("y has ", ncol(y), " columns but x has ", ncol(x),
                   " (points are rows: both need the same dimension d)")
@@ -125,7 +126,7 @@ divergence_matrix <- function(C_xy, C_xx = NULL, C_yy = NULL, a = NULL, b = NULL
                               grad = FALSE, warn = TRUE, exponent = NULL,
                               relative_eps = NULL, relative_to = NULL, scale_cost = NULL,
                               plan = FALSE, plan_apply = NULL, plan_apply_t = NULL,
-                              barycentric = NULL) {
+                              barycentric = NULL, callback = NULL) {
     p <- .otk_exponent(p, exponent)
     .otk_exclusive("eps", eps, "blur", blur)
     .otk_exclusive("reach", reach, "rho", rho)
@@ -138,7 +139,8 @@ divergence_matrix <- function(C_xy, C_xx = NULL, C_yy = NULL, a = NULL, b = NULL
                         .otk_grad_flags(grad, c("a", "b")), 0, relative_eps, relative_to,
                         scale_cost, plan, plan_apply, plan_apply_t,
                         if (is.null(barycentric)) NULL
-                        else .otk_matrix(barycentric, "barycentric"))
+                        else .otk_matrix(barycentric, "barycentric"),
+                        callback = callback)
     C_xy <- .otk_matrix(C_xy, "C_xy")
     if (!is.null(C_xx)) C_xx <- .otk_matrix(C_xx, "C_xx")
     if (!is.null(C_yy)) C_yy <- .otk_matrix(C_yy, "C_yy")

@@ -97,6 +97,64 @@ void otkr_check(int st)
     otkr_check_arg(st, NULL);
 }
 
+int otkr_progress_call(SEXP callback, const otk_progress *info)
+{
+    SEXP ai = PROTECT(Rf_ScalarInteger(info->iterations));
+    SEXP ae = PROTECT(Rf_ScalarReal(info->eps));
+    SEXP ar = PROTECT(Rf_ScalarReal(info->marginal_error));
+    SEXP as = PROTECT(Rf_mkString(otk_stage_name(info->stage)));
+    SEXP call = PROTECT(Rf_lang5(callback, ai, ae, ar, as));
+    SEXP r = PROTECT(Rf_eval(call, R_GlobalEnv));
+    int stop = TYPEOF(r) == LGLSXP && XLENGTH(r) == 1 && LOGICAL(r)[0] == TRUE;
+    UNPROTECT(6);
+    return stop;
+}
+
+static SEXP progress_eval(void *data)
+{
+    otkr_progress *pr = data;
+    pr->stopped = otkr_progress_call(pr->callback, pr->info);
+    return R_NilValue;
+}
+
+/* R is unwinding out of the callback: jump back to otkr_progress_fn (past
+ * R_UnwindProtect's frame only), which stops the solve. */
+static void progress_cleanup(void *data, Rboolean jump)
+{
+    if (jump)
+        longjmp(((otkr_progress *)data)->jump, 1);
+}
+
+SEXP otkr_progress_init(otkr_progress *pr, SEXP callback, otk_progress_fn *fn, void **ctx)
+{
+    memset(pr, 0, sizeof *pr);
+    pr->callback = callback;
+    pr->token = R_MakeUnwindCont();
+    if (callback != R_NilValue) {
+        *fn = otkr_progress_fn;
+        *ctx = pr;
+    }
+    return pr->token;
+}
+
+int otkr_progress_fn(const otk_progress *info, void *ctx)
+{
+    otkr_progress *pr = ctx;
+    pr->info = info;
+    if (setjmp(pr->jump)) {
+        pr->unwinding = 1;
+        return 1;
+    }
+    R_UnwindProtect(progress_eval, pr, progress_cleanup, pr, pr->token);
+    return pr->stopped;
+}
+
+void otkr_progress_end(otkr_progress *pr)
+{
+    if (pr->unwinding)
+        R_ContinueUnwind(pr->token);
+}
+
 SEXP otkr_opt(SEXP opt, const char *name)
 {
     SEXP names = Rf_getAttrib(opt, R_NamesSymbol);

@@ -19,6 +19,7 @@
 #define R_NO_REMAP
 #include <R.h>
 #include <Rinternals.h>
+#include <setjmp.h>
 #include <stddef.h>
 
 #include <otkit.h>
@@ -90,6 +91,34 @@ SEXP otkr_vector_out(const double *v, size_t n);
 double *otkr_scratch(size_t count);
 /* Parse a ground-cost name; errors name the argument. */
 otk_ground otkr_ground(SEXP name, const char *argname);
+
+/* Progress callbacks (R/sinkhorn.R, .otk_progress_callback: an R
+ * function(iteration, eps, error, stage)).  otkr_progress_call evaluates it
+ * for one otk_progress report and returns 1 when it returned TRUE (stop); an
+ * R error in it unwinds from there, which is safe only where no library call
+ * is on the C stack (between otk_sinkhorn_iterate calls). */
+int otkr_progress_call(SEXP callback, const otk_progress *info);
+/* Inside a library call (params.progress of otk_divergence_solve), the
+ * callback must not unwind through the library: otkr_progress_fn evaluates
+ * it under R_UnwindProtect, and an error or interrupt there stops the solve
+ * instead (the fn returns nonzero) and is resumed by otkr_progress_end once
+ * the library has returned.  Usage:
+ *   otkr_progress pr;
+ *   PROTECT(otkr_progress_init(&pr, callback, &par.progress, &par.progress_ctx));
+ *   st = otk_divergence_solve(...);   (objects in an otkr_holder)
+ *   otkr_progress_end(&pr);           (unwinds on the callback's error)
+ * init sets par.progress only when callback is not R_NilValue; it returns
+ * the unwind token, which the caller PROTECTs for the duration. */
+typedef struct {
+    SEXP callback, token;
+    const otk_progress *info; /* the report being made */
+    jmp_buf jump;
+    int unwinding; /* the callback raised: resume the unwind at the end */
+    int stopped;   /* the callback returned TRUE */
+} otkr_progress;
+SEXP otkr_progress_init(otkr_progress *pr, SEXP callback, otk_progress_fn *fn, void **ctx);
+int otkr_progress_fn(const otk_progress *info, void *ctx);
+void otkr_progress_end(otkr_progress *pr);
 
 /* Build a named list from names and PROTECTed values (count entries). */
 SEXP otkr_named_list(int count, const char **names, SEXP *values);

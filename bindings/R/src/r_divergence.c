@@ -42,9 +42,10 @@ static SEXP plan_product(otk_divergence *div, SEXP opt, const char *name, int ax
 }
 
 /* Solve, read the gradients asked for in opt$grad (logical a, b, x, y) and
- * build the result list.  d = 0 for dense costs (no point gradients). */
+ * build the result list.  d = 0 for dense costs (no point gradients).  pr:
+ * the progress callback the object was allocated with, or NULL. */
 static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, size_t m,
-                              size_t d, SEXP gradflags, SEXP opt)
+                              size_t d, SEXP gradflags, SEXP opt, otkr_progress *pr)
 {
     otk_divergence_result res;
     const double *wa = otkr_vector_opt(a, "a", n);
@@ -57,8 +58,11 @@ static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, siz
     SEXP pv[8] = {R_NilValue, R_NilValue, R_NilValue, R_NilValue,
                   R_NilValue, R_NilValue, R_NilValue, R_NilValue};
     const double *pot[4];
+    int st = otk_divergence_solve(div, wa, wb, &res);
 
-    otkr_check(otk_divergence_solve(div, wa, wb, &res));
+    if (pr)
+        otkr_progress_end(pr);
+    otkr_check(st);
     /* The potentials (GeomLoss gauge), then what opt asks of the plan pi_ab. */
     otkr_check(otk_divergence_potentials(div, &pot[0], &pot[1], &pot[2], &pot[3]));
     for (k = 0; k < 4; k++)
@@ -103,8 +107,8 @@ static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, siz
                                "grad_a", "grad_b", "grad_x", "grad_y", "update",
                                "scale_cost", "f_ba", "g_ab", "f_aa", "g_bb", "plan",
                                "plan_apply", "plan_apply_t", "barycentric", "backend",
-                               "truncation_bound"};
-        SEXP vals[25];
+                               "truncation_bound", "stopped"};
+        SEXP vals[26];
         SEXP out;
         vals[0] = NUM(res.divergence);
         vals[1] = NUM(res.eps);
@@ -123,8 +127,9 @@ static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, siz
             vals[15 + k] = pv[k];
         vals[23] = PROTECT(Rf_mkString(otk_backend_name(res.backend))); /* AUTO resolved */
         vals[24] = NUM(res.truncation_bound);
-        out = otkr_named_list(25, names, vals);
-        UNPROTECT(13 + nprot);
+        vals[25] = PROTECT(Rf_ScalarLogical(st == OTK_CONTINUE));
+        out = otkr_named_list(26, names, vals);
+        UNPROTECT(14 + nprot);
         return out;
     }
 }
@@ -139,14 +144,18 @@ SEXP otkr_divergence(SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     const double *xr = otkr_rowmajor(x, "x", &n, &d, 0);
     const double *yr = otkr_rowmajor(y, "y", &m, &dy, d);
     otk_ground ground = otkr_ground(cost, "cost");
+    otkr_progress pr;
     SEXP out;
 
     read_params(opt, &par);
+    PROTECT(otkr_progress_init(&pr, otkr_opt(opt, "callback"), &par.progress,
+                               &par.progress_ctx));
     otkr_check(otk_divergence_alloc_points(&h->divergence, n, m, d, xr, yr, ground,
                                            otkr_opt_num(opt, "power"), &par));
-    out = PROTECT(solve_and_collect(h->divergence, a, b, n, m, d, otkr_opt(opt, "grad"), opt));
+    out = PROTECT(
+        solve_and_collect(h->divergence, a, b, n, m, d, otkr_opt(opt, "grad"), opt, &pr));
     otkr_holder_free(hp);
-    UNPROTECT(2);
+    UNPROTECT(3);
     return out;
 }
 
@@ -157,9 +166,12 @@ SEXP otkr_divergence_matrix(SEXP Cxy, SEXP Cxx, SEXP Cyy, SEXP a, SEXP b, SEXP o
     otk_divergence_params par;
     size_t n, m, r, c;
     const double *M;
+    otkr_progress pr;
     SEXP out;
 
     read_params(opt, &par);
+    PROTECT(otkr_progress_init(&pr, otkr_opt(opt, "callback"), &par.progress,
+                               &par.progress_ctx));
     /* The row-major copies live in R_alloc memory until this call returns,
      * after the costs that borrow them are freed. */
     M = otkr_rowmajor(Cxy, "C_xy", &n, &m, 0);
@@ -180,9 +192,10 @@ SEXP otkr_divergence_matrix(SEXP Cxy, SEXP Cxx, SEXP Cyy, SEXP a, SEXP b, SEXP o
     }
     otkr_check(otk_divergence_alloc_costs(&h->divergence, h->cost[0], h->cost[1], h->cost[2],
                                           &par));
-    out = PROTECT(solve_and_collect(h->divergence, a, b, n, m, 0, otkr_opt(opt, "grad"), opt));
+    out = PROTECT(
+        solve_and_collect(h->divergence, a, b, n, m, 0, otkr_opt(opt, "grad"), opt, &pr));
     otkr_holder_free(hp);
-    UNPROTECT(2);
+    UNPROTECT(3);
     return out;
 }
 
@@ -248,7 +261,7 @@ SEXP otkr_divergence_solve(SEXP ptr, SEXP a, SEXP b, SEXP shape, SEXP grad)
 {
     otk_divergence *div = div_of(ptr);
     return solve_and_collect(div, a, b, (size_t)INTEGER(shape)[0], (size_t)INTEGER(shape)[1],
-                             (size_t)INTEGER(shape)[2], grad, R_NilValue);
+                             (size_t)INTEGER(shape)[2], grad, R_NilValue, NULL);
 }
 
 /* what: 0 P M (M has m rows), 1 t(P) M (n rows), 2 the barycentric

@@ -144,15 +144,7 @@ SEXP otkr_sinkhorn(SEXP C, SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
             if (st == OTK_CONTINUE && callback != R_NilValue) {
                 /* An error in the callback unwinds; the holder's finalizer
                  * frees the solver. */
-                SEXP ai = PROTECT(Rf_ScalarInteger(info.iterations));
-                SEXP ae = PROTECT(Rf_ScalarReal(info.eps));
-                SEXP ar = PROTECT(Rf_ScalarReal(err));
-                SEXP as = PROTECT(Rf_mkString(otk_stage_name(info.stage)));
-                SEXP call = PROTECT(Rf_lang5(callback, ai, ae, ar, as));
-                SEXP r = PROTECT(Rf_eval(call, R_GlobalEnv));
-                int stop = TYPEOF(r) == LGLSXP && XLENGTH(r) == 1 && LOGICAL(r)[0] == TRUE;
-                UNPROTECT(6);
-                if (stop) {
+                if (otkr_progress_call(callback, &info)) {
                     stopped = 1;
                     break;
                 }
