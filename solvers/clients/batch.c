@@ -338,7 +338,125 @@ static void observe_end(observer *ob, size_t k, int iterations, double eps, doub
     observe(ob, &info);
 }
 
+/* ---------------------------------------------------------------- the loop */
+
+/* Problem k as the loop hands it to its kind: the parameters' threads,
+ * diameter and progress to use in place of the batch's, and whether it is
+ * started at all (not when the batch was stopped before it). */
+typedef struct {
+    size_t k;
+    int started;
+    int threads;
+    double diameter;
+    otk_progress_fn progress; /* NULL when the batch has no callback */
+    void *progress_ctx;
+} problem;
+
+/* What the loop reads of a problem's result (res[k]): fields both kinds'
+ * results have. */
+typedef struct {
+    otk_status status;
+    int iterations;
+    double eps, marginal_error;
+} problem_end;
+
+/* The fields of a problem's parameters that differ from the batch's;
+ * PROBLEM_FIELDS(pk) points at them in an otk_sinkhorn_params or an
+ * otk_divergence_params (the same names in both). */
+typedef struct {
+    int *threads;
+    double *diameter;
+    otk_progress_fn *progress;
+    void **progress_ctx;
+    scale_fields scale;
+} problem_fields;
+
+#define PROBLEM_FIELDS(pk)                                                                     \
+    {&(pk).threads, &(pk).diameter, &(pk).progress, &(pk).progress_ctx,                       \
+     {&(pk).eps, &(pk).relative_eps, &(pk).scale_cost, &(pk).scale_cost_stat, (pk).relative_to}}
+
+/* Problem p's parameters, in a copy of the batch's: OTK_CONTINUE when it
+ * is not started, else OTK_SUCCESS or problem_scale's failure. */
+static otk_status problem_start(const batch *bt, const problem *p, const problem_fields *pf)
+{
+    *pf->threads = p->threads;
+    *pf->diameter = p->diameter;
+    *pf->progress = p->progress;
+    *pf->progress_ctx = p->progress_ctx;
+    if (!p->started)
+        return OTK_CONTINUE;
+    const otk_status st = problem_scale(bt, p->k, &pf->scale);
+    return st < 0 ? st : OTK_SUCCESS;
+}
+
+/* One kind of batch: its parameters' threads, diameter and progress, and
+ * `job` (its parameters and outputs) for its two functions.  `probe`
+ * allocates a solver of problem 0 with the parameters and frees it, so that
+ * a bad field (or ground cost) refuses the call before any solve.  `solve`
+ * runs problem p->k with the batch's parameters but p's fields, its relative
+ * ε and scale_cost resolved (problem_start), and stores its result in
+ * res[k] (a failed one with the failure's status, an unstarted one with
+ * OTK_CONTINUE) and in *end; it returns the status of the step that failed
+ * (< 0), else >= 0.  `solve` runs on several threads at once, for distinct
+ * problems: it writes only res[k] and problem k's outputs. */
+typedef struct {
+    const void *job;
+    const void *res;
+    int threads;
+    double diameter;
+    otk_progress_fn progress;
+    void *progress_ctx;
+    otk_status (*probe)(const batch *bt, const void *job);
+    otk_status (*solve)(const batch *bt, const void *job, const problem *p, problem_end *end);
+} batch_kind;
+
+/* The input checked, the parameters probed, then the problems shared among
+ * the threads; returns as otkit/batch.h's "Failures" says. */
+static otk_status run_batch(const batch *bt, const batch_kind *kind)
+{
+    otk_status st = check_batch(bt, kind->res);
+    if (st)
+        return st;
+    st = kind->probe(bt, kind->job);
+    if (st < 0)
+        return st;
+    int outer, inner;
+    split_threads(bt->B, kind->threads, &outer, &inner);
+    failure fl = {0, OTK_SUCCESS, ""};
+    observer ob;
+    observer_init(&ob, kind->progress, kind->progress_ctx);
+    int not_converged = 0;
+    const long long B = (long long)bt->B;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(outer) if (outer > 1) reduction(|| : not_converged)
+    for (long long kk = 0; kk < B; kk++) {
+        const size_t k = (size_t)kk;
+        problem_observer po = {&ob, k};
+        problem p = {k, 1, inner, problem_diameter(bt, k, kind->diameter),
+                     kind->progress ? problem_progress : NULL, &po};
+        problem_end end;
+        if (kind->progress && stopped(&ob)) {
+            p.started = 0;
+            kind->solve(bt, kind->job, &p, &end);
+        } else {
+            const otk_status sk = kind->solve(bt, kind->job, &p, &end);
+            if (sk < 0)
+                record_failure(&fl, k, sk);
+            if (kind->progress && end.status != OTK_CONTINUE)
+                observe_end(&ob, k, end.iterations, end.eps, end.marginal_error, end.status);
+        }
+        not_converged = not_converged || end.status == OTK_NOT_CONVERGED;
+    }
+    observer_destroy(&ob);
+    return batch_status(bt, &fl, ob.stop, not_converged);
+}
+
 /* ---------------------------------------------------------------- Sinkhorn */
+
+typedef struct {
+    const otk_sinkhorn_params *par;
+    otk_sinkhorn_result *res;
+    double *f, *g;
+} sinkhorn_job;
 
 static void sinkhorn_failed(otk_sinkhorn_result *r, otk_status st)
 {
@@ -348,16 +466,21 @@ static void sinkhorn_failed(otk_sinkhorn_result *r, otk_status st)
     r->status = st;
 }
 
+/* The cost of problem k's clouds. */
+static otk_status problem_cost(const batch *bt, size_t k, otk_cost **cost)
+{
+    const void *x = cloud(bt, bt->x, k, bt->n), *y = cloud(bt, bt->y, k, bt->m);
+    return bt->single ? otk_cost_points_f32(cost, bt->n, bt->m, bt->d, x, y, bt->ground,
+                                            bt->power)
+                      : otk_cost_points(cost, bt->n, bt->m, bt->d, x, y, bt->ground, bt->power);
+}
+
 static otk_status sinkhorn_one(const batch *bt, size_t k, const otk_sinkhorn_params *par,
                                otk_sinkhorn_result *res, double *f, double *g)
 {
     otk_cost *cost = NULL;
     otk_sinkhorn *s = NULL;
-    const void *x = cloud(bt, bt->x, k, bt->n), *y = cloud(bt, bt->y, k, bt->m);
-    otk_status st = bt->single ? otk_cost_points_f32(&cost, bt->n, bt->m, bt->d, x, y,
-                                                     bt->ground, bt->power)
-                               : otk_cost_points(&cost, bt->n, bt->m, bt->d, x, y, bt->ground,
-                                                 bt->power);
+    otk_status st = problem_cost(bt, k, &cost);
     if (st >= 0)
         st = otk_sinkhorn_alloc(&s, cost, par);
     if (st >= 0)
@@ -373,6 +496,36 @@ static otk_status sinkhorn_one(const batch *bt, size_t k, const otk_sinkhorn_par
     return st;
 }
 
+static otk_status sinkhorn_probe(const batch *bt, const void *job)
+{
+    const sinkhorn_job *jb = job;
+    otk_cost *cost = NULL;
+    otk_sinkhorn *s = NULL;
+    otk_status st = problem_cost(bt, 0, &cost);
+    if (st >= 0)
+        st = otk_sinkhorn_alloc(&s, cost, jb->par);
+    otk_sinkhorn_free(s);
+    otk_cost_free(cost);
+    return st;
+}
+
+static otk_status sinkhorn_k(const batch *bt, const void *job, const problem *p,
+                             problem_end *end)
+{
+    const sinkhorn_job *jb = job;
+    otk_sinkhorn_params pk = *jb->par;
+    const problem_fields pf = PROBLEM_FIELDS(pk);
+    otk_sinkhorn_result r;
+    otk_status sk = problem_start(bt, p, &pf);
+    if (sk == OTK_SUCCESS)
+        sk = sinkhorn_one(bt, p->k, &pk, &r, jb->f, jb->g);
+    if (sk < 0 || !p->started)
+        sinkhorn_failed(&r, sk);
+    *end = (problem_end){r.status, r.iterations, r.eps, r.marginal_error};
+    jb->res[p->k] = r;
+    return sk;
+}
+
 static otk_status sinkhorn_batch(batch *bt, const otk_sinkhorn_params *params,
                                  otk_sinkhorn_result *res, double *f, double *g)
 {
@@ -382,63 +535,10 @@ static otk_status sinkhorn_batch(batch *bt, const otk_sinkhorn_params *params,
     else
         otk_sinkhorn_params_default(&par);
     bt->balanced = isinf(par.rho_a) && isinf(par.rho_b) && !(par.reach > 0.0);
-    otk_status st = check_batch(bt, res);
-    if (st)
-        return st;
-    /* The parameters, checked once on problem 0's cost (and with them the
-     * ground cost): a bad field refuses the call before any solve. */
-    {
-        otk_cost *cost = NULL;
-        otk_sinkhorn *s = NULL;
-        const void *x = bt->x, *y = bt->y;
-        st = bt->single ? otk_cost_points_f32(&cost, bt->n, bt->m, bt->d, x, y, bt->ground,
-                                              bt->power)
-                        : otk_cost_points(&cost, bt->n, bt->m, bt->d, x, y, bt->ground,
-                                          bt->power);
-        if (st >= 0)
-            st = otk_sinkhorn_alloc(&s, cost, &par);
-        otk_sinkhorn_free(s);
-        otk_cost_free(cost);
-        if (st < 0)
-            return st;
-    }
-    int outer, inner;
-    split_threads(bt->B, par.threads, &outer, &inner);
-    failure fl = {0, OTK_SUCCESS, ""};
-    observer ob;
-    observer_init(&ob, par.progress, par.progress_ctx);
-    int not_converged = 0;
-    const long long B = (long long)bt->B;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(outer) if (outer > 1) reduction(|| : not_converged)
-    for (long long kk = 0; kk < B; kk++) {
-        const size_t k = (size_t)kk;
-        otk_sinkhorn_params pk = par;
-        pk.threads = inner;
-        pk.diameter = problem_diameter(bt, k, par.diameter);
-        problem_observer po = {&ob, k};
-        pk.progress = par.progress ? problem_progress : NULL;
-        pk.progress_ctx = &po;
-        const scale_fields sf = {&pk.eps, &pk.relative_eps, &pk.scale_cost, &pk.scale_cost_stat,
-                                 pk.relative_to};
-        otk_sinkhorn_result r;
-        if (par.progress && stopped(&ob)) {
-            sinkhorn_failed(&r, OTK_CONTINUE); /* not started */
-        } else {
-            otk_status sk = problem_scale(bt, k, &sf);
-            if (sk >= 0)
-                sk = sinkhorn_one(bt, k, &pk, &r, f, g);
-            if (sk < 0) {
-                record_failure(&fl, k, sk);
-                sinkhorn_failed(&r, sk);
-            }
-            if (par.progress && r.status != OTK_CONTINUE)
-                observe_end(&ob, k, r.iterations, r.eps, r.marginal_error, r.status);
-        }
-        not_converged = not_converged || r.status == OTK_NOT_CONVERGED;
-        res[k] = r;
-    }
-    observer_destroy(&ob);
-    return batch_status(bt, &fl, ob.stop, not_converged);
+    const sinkhorn_job job = {&par, res, f, g};
+    const batch_kind kind = {&job,         res,          par.threads,    par.diameter,
+                             par.progress, par.progress_ctx, sinkhorn_probe, sinkhorn_k};
+    return run_batch(bt, &kind);
 }
 
 otk_status otk_sinkhorn_batch(size_t B, size_t n, size_t m, size_t d, const double *x,
@@ -465,6 +565,12 @@ otk_status otk_sinkhorn_batch_f32(size_t B, size_t n, size_t m, size_t d, const 
 typedef struct {
     double *x, *y, *a, *b;
 } gradients;
+
+typedef struct {
+    const otk_divergence_params *par;
+    otk_divergence_result *res;
+    const gradients *gr;
+} divergence_job;
 
 static void divergence_failed(otk_divergence_result *r, otk_status st)
 {
@@ -533,6 +639,32 @@ static otk_status divergence_one(const batch *bt, size_t k, const otk_divergence
     return sg < 0 ? sg : st;
 }
 
+static otk_status divergence_probe(const batch *bt, const void *job)
+{
+    const divergence_job *jb = job;
+    otk_divergence *div = NULL;
+    const otk_status st = divergence_alloc(bt, 0, jb->par, &div);
+    otk_divergence_free(div);
+    return st;
+}
+
+static otk_status divergence_k(const batch *bt, const void *job, const problem *p,
+                               problem_end *end)
+{
+    const divergence_job *jb = job;
+    otk_divergence_params pk = *jb->par;
+    const problem_fields pf = PROBLEM_FIELDS(pk);
+    otk_divergence_result r;
+    otk_status sk = problem_start(bt, p, &pf);
+    if (sk == OTK_SUCCESS)
+        sk = divergence_one(bt, p->k, &pk, &r, jb->gr);
+    if (sk < 0 || !p->started)
+        divergence_failed(&r, sk);
+    *end = (problem_end){r.status, r.iterations, r.eps, r.marginal_error};
+    jb->res[p->k] = r;
+    return sk;
+}
+
 static otk_status divergence_batch(batch *bt, const otk_divergence_params *params,
                                    otk_divergence_result *res, const gradients *gr)
 {
@@ -542,53 +674,10 @@ static otk_status divergence_batch(batch *bt, const otk_divergence_params *param
     else
         otk_divergence_params_default(&par);
     bt->balanced = isinf(par.rho) && !(par.reach > 0.0);
-    otk_status st = check_batch(bt, res);
-    if (st)
-        return st;
-    {
-        otk_divergence *div = NULL;
-        st = divergence_alloc(bt, 0, &par, &div);
-        otk_divergence_free(div);
-        if (st < 0)
-            return st;
-    }
-    int outer, inner;
-    split_threads(bt->B, par.threads, &outer, &inner);
-    failure fl = {0, OTK_SUCCESS, ""};
-    observer ob;
-    observer_init(&ob, par.progress, par.progress_ctx);
-    int not_converged = 0;
-    const long long B = (long long)bt->B;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(outer) if (outer > 1) reduction(|| : not_converged)
-    for (long long kk = 0; kk < B; kk++) {
-        const size_t k = (size_t)kk;
-        otk_divergence_params pk = par;
-        pk.threads = inner;
-        pk.diameter = problem_diameter(bt, k, par.diameter);
-        problem_observer po = {&ob, k};
-        pk.progress = par.progress ? problem_progress : NULL;
-        pk.progress_ctx = &po;
-        const scale_fields sf = {&pk.eps, &pk.relative_eps, &pk.scale_cost, &pk.scale_cost_stat,
-                                 pk.relative_to};
-        otk_divergence_result r;
-        if (par.progress && stopped(&ob)) {
-            divergence_failed(&r, OTK_CONTINUE); /* not started */
-        } else {
-            otk_status sk = problem_scale(bt, k, &sf);
-            if (sk >= 0)
-                sk = divergence_one(bt, k, &pk, &r, gr);
-            if (sk < 0) {
-                record_failure(&fl, k, sk);
-                divergence_failed(&r, sk);
-            }
-            if (par.progress && r.status != OTK_CONTINUE)
-                observe_end(&ob, k, r.iterations, r.eps, r.marginal_error, r.status);
-        }
-        not_converged = not_converged || r.status == OTK_NOT_CONVERGED;
-        res[k] = r;
-    }
-    observer_destroy(&ob);
-    return batch_status(bt, &fl, ob.stop, not_converged);
+    const divergence_job job = {&par, res, gr};
+    const batch_kind kind = {&job,         res,          par.threads,      par.diameter,
+                             par.progress, par.progress_ctx, divergence_probe, divergence_k};
+    return run_batch(bt, &kind);
 }
 
 otk_status otk_divergence_batch(size_t B, size_t n, size_t m, size_t d, const double *x,

@@ -163,6 +163,36 @@ static int batch_progress_raised(batch_progress *bp)
     return 1;
 }
 
+/* After the batch returned `st`: a new dict for its results, or NULL with
+ * the callback's exception, or else the batch's error, raised. */
+static PyObject *batch_dict(batch_progress *bp, int st)
+{
+    if (batch_progress_raised(bp))
+        return NULL;
+    if (st < 0)
+        return otkpy_raise_status(st);
+    return PyDict_New();
+}
+
+/* The entries resolved from the shared parameters and shapes, one for all
+ * problems (update, backend, and whether the callback stopped the batch),
+ * added to `dict` (NULL: nothing to add to).  Returns dict, or NULL with
+ * dict released and the error set. */
+static PyObject *batch_dict_end(PyObject *dict, otk_update update, otk_backend backend, int st)
+{
+    PyObject *scalars;
+
+    if (dict == NULL)
+        return NULL;
+    scalars = Py_BuildValue("{s:s,s:s,s:O}", "update", otk_update_name(update), "backend",
+                            otk_backend_name(backend), "stopped",
+                            st == OTK_CONTINUE ? Py_True : Py_False);
+    if (scalars == NULL || PyDict_Update(dict, scalars) < 0)
+        Py_CLEAR(dict);
+    Py_XDECREF(scalars);
+    return dict;
+}
+
 static PyObject *py_sinkhorn_batch(PyObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"x", "y", "a", "b", "cost", "power", "eps", "blur", "rho_a",
@@ -231,13 +261,7 @@ static PyObject *py_sinkhorn_batch(PyObject *self, PyObject *args, PyObject *kwd
                                     &par, res, fp, gp);
         Py_END_ALLOW_THREADS
     }
-    if (batch_progress_raised(&bp))
-        goto done;
-    if (st < 0) {
-        otkpy_raise_status(st);
-        goto done;
-    }
-    dict = PyDict_New();
+    dict = batch_dict(&bp, st);
     if (dict == NULL)
         goto done;
 #define SK_DOUBLE_(field) \
@@ -255,16 +279,7 @@ static PyObject *py_sinkhorn_batch(PyObject *self, PyObject *args, PyObject *kwd
         put_array(dict, "f", f) < 0 || put_array(dict, "g", g) < 0)
         Py_CLEAR(dict);
 #undef SK_DOUBLE_
-    if (dict != NULL) {
-        /* Resolved from the shared parameters and shapes: one for all. */
-        PyObject *scalars =
-            Py_BuildValue("{s:s,s:s,s:O}", "update", otk_update_name(res[0].update), "backend",
-                          otk_backend_name(res[0].backend), "stopped",
-                          st == OTK_CONTINUE ? Py_True : Py_False);
-        if (scalars == NULL || PyDict_Update(dict, scalars) < 0)
-            Py_CLEAR(dict);
-        Py_XDECREF(scalars);
-    }
+    dict = batch_dict_end(dict, res[0].update, res[0].backend, st);
 done:
     Py_XDECREF(f);
     Py_XDECREF(g);
@@ -345,13 +360,7 @@ static PyObject *py_divergence_batch(PyObject *self, PyObject *args, PyObject *k
                                       &par, res, gp[0], gp[1], gp[2], gp[3]);
         Py_END_ALLOW_THREADS
     }
-    if (batch_progress_raised(&bp))
-        goto done;
-    if (st < 0) {
-        otkpy_raise_status(st);
-        goto done;
-    }
-    dict = PyDict_New();
+    dict = batch_dict(&bp, st);
     if (dict == NULL)
         goto done;
 #define DV_DOUBLE_(field)                                                                     \
@@ -371,15 +380,7 @@ static PyObject *py_divergence_batch(PyObject *self, PyObject *args, PyObject *k
     for (q = 0; q < 4 && dict != NULL; q++)
         if (put_array(dict, gnames[q], g[q]) < 0)
             Py_CLEAR(dict);
-    if (dict != NULL) {
-        PyObject *scalars =
-            Py_BuildValue("{s:s,s:s,s:O}", "update", otk_update_name(res[0].update), "backend",
-                          otk_backend_name(res[0].backend), "stopped",
-                          st == OTK_CONTINUE ? Py_True : Py_False);
-        if (scalars == NULL || PyDict_Update(dict, scalars) < 0)
-            Py_CLEAR(dict);
-        Py_XDECREF(scalars);
-    }
+    dict = batch_dict_end(dict, res[0].update, res[0].backend, st);
 done:
     for (q = 0; q < 4; q++)
         Py_XDECREF(g[q]);
