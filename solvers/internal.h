@@ -178,7 +178,8 @@ struct otk_cost {
      * annealing (otk__resolve_common).  0 for every other kind. */
     double fixed_eps;
     /* > 0 for multiscale costs: the ε at and below which the driver runs the
-     * point level (ε = cell^p for the cluster cell size); 0 otherwise. */
+     * point level ((cell/4)^p for the coarser cloud's cell side,
+     * docs/math.md A.11); 0 otherwise. */
     double coarse_eps;
     const char *name;
 };

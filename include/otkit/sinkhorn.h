@@ -167,7 +167,8 @@ typedef enum { OTK_BACKEND_MAP(OTK_ENUM_MEMBER_) } otk_backend;
 
 /* The stages of a solve, in the order they run (otk_progress.stage):
  *   clusters   an annealing update on the clusters of the multiscale backend
- *              (ε above the cell scale: centroids and summed weights);
+ *              (ε above (cell/4)^p, the coarser cloud's cell side:
+ *              centroids and summed weights; docs/math.md A.11);
  *   annealing  an annealing update on the points (every annealing update of
  *              the other backends);
  *   target     an update at the target ε: the converge schedule's updates

@@ -765,12 +765,12 @@ static void relax_adapt(otk_sinkhorn *s, double err)
 }
 
 /* Multiscale costs (docs/math.md A.11), before the updates at `e`: stay at
- * the cluster level while e is above both the cost's cell scale and the
+ * the cluster level while e is above both the cost's coarse_eps and the
  * target ε; on the first e below, jump to the points — extrapolate the
  * cluster potentials of the last update (at s->last_eps) and keep the blocks
  * the truncation rule keeps at e — and at every later, smaller e draw the
  * blocks again from the current potentials.  Without a cluster-level update
- * to extrapolate from (no annealing, a start below the cell scale) every
+ * to extrapolate from (no annealing, a start below coarse_eps) every
  * block is kept. */
 static void set_levels(otk_sinkhorn *s, double e)
 {

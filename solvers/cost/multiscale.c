@@ -1,6 +1,7 @@
 /* Multiscale point clouds (GeomLoss's multiscale mode after Schmitzer 2019;
  * docs/math.md A.11): the points of a cloud in dimension d <= 3 sorted into
- * the cells of a regular grid ("clusters"), and inside each cell into the
+ * the cells of a regular grid over its own bounding box ("clusters"), and
+ * inside each cell into the
  * k^d sub-cells of a finer grid ("sub-clusters"), so that the points of a
  * cluster, and of a sub-cluster, are contiguous.  Two levels, chosen by the
  * driver (solvers/core/sinkhorn.c):
@@ -36,8 +37,8 @@
 #define MS_MAX_CLUSTERS 16384
 /* Points per cluster aimed at: blocks long enough for the tile kernels. */
 #define MS_POINTS_PER_CLUSTER 64
-/* Points per sub-cluster aimed at (of the smaller cloud, on average over the
- * bounding box): small enough that a row's kept blocks hug the transport
+/* Points per sub-cluster aimed at (on average over the cloud's bounding
+ * box): small enough that a row's kept blocks hug the transport
  * (the band around it is a few sub-cluster radii wide), large enough that
  * the block lists stay short. */
 #define MS_POINTS_PER_SUB 16
@@ -47,6 +48,11 @@
  * kept cluster block survive, they would cost O(n·m/16) memory for little
  * gain, and the cluster blocks serve instead. */
 #define MS_LIST_PER_POINT 24
+/* The cluster level runs while ε > (cell / MS_JUMP)^p: past GeomLoss's
+ * jump at the cell scale, where the kept band around the transport is
+ * still several cells wide and its point-level soft-mins cost most of a
+ * solve (docs/math.md A.11). */
+#define MS_JUMP 4.0
 
 /* One cloud's two levels: clusters [s[I], s[I+1]) of sorted positions, each
  * made of the sub-clusters [cs[I], cs[I+1]), sub-cluster I' the positions
@@ -302,6 +308,19 @@ static void ms_plan_reduce(const otk_cost *c, int axis, double eps, const double
                         }
                         break;
                     case OTK_REDUCE_GRAD:
+                        if (sq_scale > 0.0) {
+                            /* Σ_t w_t (p − q_t) per coordinate, through the
+                             * vector kernels: the differences into buf (the
+                             * costs are no longer needed), then one dot. */
+                            for (size_t a = 0; a < d; a++) {
+                                const double pa = v.P[a * v.nout + i];
+                                const double *qa = v.Q + a * v.nin + j0;
+                                for (size_t t = 0; t < T; t++)
+                                    buf[t] = pa - qa[t];
+                                o[a] += sq_scale * kern->dot(w, buf, T);
+                            }
+                            break;
+                        }
                         for (size_t t = 0; t < T; t++) {
                             if (w[t] == 0.0)
                                 continue;
@@ -310,11 +329,7 @@ static void ms_plan_reduce(const otk_cost *c, int axis, double eps, const double
                                 p[a] = v.P[a * v.nout + i];
                                 qq[a] = v.Q[a * v.nin + j0 + t];
                             }
-                            if (sq_scale > 0.0)
-                                for (size_t a = 0; a < d; a++)
-                                    o[a] += sq_scale * w[t] * (p[a] - qq[a]);
-                            else
-                                otk__ground_grad(mc->ground, mc->power, d, p, qq, w[t], o);
+                            otk__ground_grad(mc->ground, mc->power, d, p, qq, w[t], o);
                         }
                         break;
                     }
@@ -1087,12 +1102,64 @@ static void centroids(const double *zs, size_t len, size_t d, const size_t *star
     }
 }
 
+/* A cloud's grid: cells of side `cell` from `lo`, dims[a] along axis a,
+ * each split into sub^d sub-cells. */
+typedef struct {
+    double lo[3], cell;
+    double scale; /* the cell side, 0 for a cloud of one location (its cell is arbitrary) */
+    size_t dims[3], sub;
+} cloud_grid;
+
+/* The grid over the bounding box of the len points Zs: about
+ * MS_POINTS_PER_CLUSTER points per cell on average over the box, at most
+ * MS_MAX_CLUSTERS cells, and about MS_POINTS_PER_SUB points per sub-cell. */
+static void grid_for(const double *Zs, size_t len, size_t d, cloud_grid *g)
+{
+    double width[3], wmax = 0.0;
+    for (size_t a = 0; a < d; a++) {
+        double l = INFINITY, h = -INFINITY;
+        for (size_t i = 0; i < len; i++) {
+            l = fmin(l, Zs[a * len + i]);
+            h = fmax(h, Zs[a * len + i]);
+        }
+        g->lo[a] = l;
+        width[a] = h - l;
+        wmax = fmax(wmax, width[a]);
+    }
+    size_t target = len / MS_POINTS_PER_CLUSTER;
+    target = target < 1 ? 1 : target > MS_MAX_CLUSTERS / 2 ? MS_MAX_CLUSTERS / 2 : target;
+    double vol = 1.0;
+    for (size_t a = 0; a < d; a++)
+        vol *= fmax(width[a], 1e-3 * wmax);
+    double cell = wmax > 0.0 ? pow(vol / (double)target, 1.0 / (double)d) : 1.0;
+    size_t cells = 1;
+    for (;;) {
+        cells = 1;
+        for (size_t a = 0; a < d; a++) {
+            const double t = ceil(width[a] / cell);
+            g->dims[a] = t >= 1.0 ? (size_t)t : 1;
+            cells *= g->dims[a];
+        }
+        if (cells <= MS_MAX_CLUSTERS)
+            break;
+        cell *= 1.1;
+    }
+    g->cell = cell;
+    g->scale = wmax > 0.0 ? cell : 0.0;
+    const double per_cell = (double)len / (double)cells;
+    double sk = floor(pow(per_cell / MS_POINTS_PER_SUB, 1.0 / (double)d) + 0.5);
+    sk = sk < 1.0 ? 1.0 : sk > MS_MAX_SUB ? MS_MAX_SUB : sk;
+    g->sub = (size_t)sk;
+}
+
 /* Sort one cloud (d×len coordinates Zs) into the grid of cell side `cell`
  * and, inside each cell, into its sub x ... x sub sub-cells: both levels of
  * *q.  Returns 0 on allocation failure. */
-static int cluster_cloud(const double *Zs, size_t len, size_t d, const double *lo, double cell,
-                         const size_t *dims, size_t sub, ms_cloud *q)
+static int cluster_cloud(const double *Zs, size_t len, size_t d, const cloud_grid *g,
+                         ms_cloud *q)
 {
+    const double *lo = g->lo, cell = g->cell;
+    const size_t *dims = g->dims, sub = g->sub;
     keyed *key = malloc(len * sizeof *key);
     q->z = malloc(d * len * sizeof *q->z);
     q->perm = malloc(len * sizeof *q->perm);
@@ -1203,47 +1270,13 @@ otk_status otk__cost_multiscale(otk_cost **out, const otk_cost *points, double t
         return otk__fail(OTK_EUNSUPPORTED, "backend multiscale: %zu x %zu points; at most "
                                            "%u per cloud",
                          n, m, (unsigned)UINT32_MAX);
-    /* The grid: one cell size for both clouds, over their joint bounding
-     * box, aiming at MS_POINTS_PER_CLUSTER points per cluster of the smaller
-     * cloud and at most MS_MAX_CLUSTERS cells. */
-    double lo[3], width[3], wmax = 0.0;
-    for (size_t a = 0; a < d; a++) {
-        double l = INFINITY, h = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            l = fmin(l, xs0[a * n + i]);
-            h = fmax(h, xs0[a * n + i]);
-        }
-        for (size_t j = 0; j < m; j++) {
-            l = fmin(l, ys0[a * m + j]);
-            h = fmax(h, ys0[a * m + j]);
-        }
-        lo[a] = l;
-        width[a] = h - l;
-        wmax = fmax(wmax, width[a]);
-    }
-    const size_t small = n < m ? n : m;
-    size_t target = small / MS_POINTS_PER_CLUSTER;
-    target = target < 1 ? 1 : target > MS_MAX_CLUSTERS / 2 ? MS_MAX_CLUSTERS / 2 : target;
-    double vol = 1.0;
-    for (size_t a = 0; a < d; a++)
-        vol *= fmax(width[a], 1e-3 * wmax);
-    double cell = wmax > 0.0 ? pow(vol / (double)target, 1.0 / (double)d) : 1.0;
-    size_t dims[3] = {1, 1, 1}, cells = 1;
-    for (;;) {
-        cells = 1;
-        for (size_t a = 0; a < d; a++) {
-            const double t = ceil(width[a] / cell);
-            dims[a] = t >= 1.0 ? (size_t)t : 1;
-            cells *= dims[a];
-        }
-        if (cells <= MS_MAX_CLUSTERS)
-            break;
-        cell *= 1.1;
-    }
-    /* Sub-cells: about MS_POINTS_PER_SUB points of the smaller cloud each. */
-    const double per_cell = (double)small / (double)cells;
-    double sk = floor(pow(per_cell / MS_POINTS_PER_SUB, 1.0 / (double)d) + 0.5);
-    sk = sk < 1.0 ? 1.0 : sk > MS_MAX_SUB ? MS_MAX_SUB : sk;
+    /* Each cloud its own grid, over its own bounding box: clusters of about
+     * MS_POINTS_PER_CLUSTER of its points whatever the other cloud's
+     * density, so that a concentrated cloud gets cells, and blocks, as
+     * tight around the transport as a spread-out one. */
+    cloud_grid gx, gy;
+    grid_for(xs0, n, d, &gx);
+    grid_for(ys0, m, d, &gy);
     ms_cost *mc = calloc(1, sizeof *mc);
     if (!mc)
         return otk__fail(OTK_ENOMEM, "backend multiscale: out of memory");
@@ -1254,10 +1287,11 @@ otk_status otk__cost_multiscale(otk_cost **out, const otk_cost *points, double t
     mc->ground = ground;
     mc->power = power;
     mc->truncate = truncate;
-    mc->cell = cell;
-    mc->base.coarse_eps = pow(cell, points->exponent);
-    int ok = cluster_cloud(xs0, n, d, lo, cell, dims, (size_t)sk, &mc->X) &&
-             cluster_cloud(ys0, m, d, lo, cell, dims, (size_t)sk, &mc->Y);
+    /* The cluster level serves down to a quarter of the coarser grid's
+     * cell (docs/math.md A.11). */
+    mc->cell = fmax(gx.scale, gy.scale);
+    mc->base.coarse_eps = pow(mc->cell / MS_JUMP, points->exponent);
+    int ok = cluster_cloud(xs0, n, d, &gx, &mc->X) && cluster_cloud(ys0, m, d, &gy, &mc->Y);
     if (ok) {
         mc->wr = (mc->Y.nc + 63) / 64;
         mc->wc = (mc->X.nc + 63) / 64;
