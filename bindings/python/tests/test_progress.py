@@ -24,10 +24,11 @@ def clouds(n, d, seed=0):
 
 @pytest.fixture(scope="module")
 def multiscale_run():
-    """One multiscale divergence of 2000 + 2000 points in 2-D, observed."""
+    """One multiscale divergence of 2000 + 2000 points in 2-D, observed (blur
+    0.02: below the cluster level's last ε, so all three stages run)."""
     x, y = clouds(2000, 2, seed=5)
     seen = []
-    r = otkit.divergence(x, y, blur=0.05, tol=1e-7, backend="multiscale", grad=True,
+    r = otkit.divergence(x, y, blur=0.02, tol=1e-7, backend="multiscale", grad=True,
                          callback=lambda i, eps, err, stage: seen.append((i, eps, err, stage)))
     return x, y, r, seen
 
@@ -51,7 +52,7 @@ def test_multiscale_reports_every_update_in_stage_order(multiscale_run):
 
 def test_a_callback_that_does_nothing_changes_nothing(multiscale_run):
     x, y, r, _ = multiscale_run
-    plain = otkit.divergence(x, y, blur=0.05, tol=1e-7, backend="multiscale", grad=True)
+    plain = otkit.divergence(x, y, blur=0.02, tol=1e-7, backend="multiscale", grad=True)
     assert plain.value == r.value and plain.iterations == r.iterations
     assert plain.marginal_error == r.marginal_error and not plain.stopped
     for k in ("grad_a", "grad_b", "grad_x", "grad_y"):

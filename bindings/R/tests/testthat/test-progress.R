@@ -16,7 +16,7 @@ progress_clouds <- function(n, d, seed) {
 test_that("a multiscale divergence reports every update, clusters first", {
     pr <- progress_clouds(2000L, 2L, 5L)
     seen <- list()
-    r <- divergence(pr$x, pr$y, blur = 0.05, tol = 1e-7, backend = "multiscale",
+    r <- divergence(pr$x, pr$y, blur = 0.02, tol = 1e-7, backend = "multiscale",
                     grad = "x", callback = function(iteration, eps, error, stage) {
                         seen[[length(seen) + 1L]] <<- list(iteration, eps, error, stage)
                         NULL
@@ -35,7 +35,7 @@ test_that("a multiscale divergence reports every update, clusters first", {
     expect_true(all(is.nan(err[stages != "target"])))
     expect_true(all(is.finite(err[stages == "target"])))
     # The same solve without a callback: identical results.
-    plain <- divergence(pr$x, pr$y, blur = 0.05, tol = 1e-7, backend = "multiscale",
+    plain <- divergence(pr$x, pr$y, blur = 0.02, tol = 1e-7, backend = "multiscale",
                         grad = "x")
     expect_identical(plain$value, r$value)
     expect_identical(plain$grad_x, r$grad_x)
