@@ -10,6 +10,17 @@ import numpy as np
 import pytest
 
 
+def clouds(n, d, seed=0):
+    """x uniform in the unit cube, y uniform in a box of side 0.5 shifted
+    along the first axis: a transport with a real displacement (the
+    multiscale and progress tests)."""
+    r = np.random.default_rng(seed)
+    x = r.random((n, d))
+    y = 0.3 + 0.5 * r.random((n, d))
+    y[:, 0] += 0.2
+    return x, y
+
+
 def _find_otk():
     env = os.environ.get("OTK")
     if env:

@@ -12,14 +12,7 @@ import numpy as np
 import pytest
 
 import otkit
-
-
-def clouds(n, d, seed=0):
-    r = np.random.default_rng(seed)
-    x = r.random((n, d))
-    y = 0.3 + 0.5 * r.random((n, d))
-    y[:, 0] += 0.2
-    return x, y
+from conftest import clouds
 
 
 def test_divergence_multiscale_matches_online():

@@ -10,16 +10,9 @@ import numpy as np
 import pytest
 
 import otkit
+from conftest import clouds
 
 ORDER = ["clusters", "annealing", "target"]
-
-
-def clouds(n, d, seed=0):
-    r = np.random.default_rng(seed)
-    x = r.random((n, d))
-    y = 0.3 + 0.5 * r.random((n, d))
-    y[:, 0] += 0.2
-    return x, y
 
 
 @pytest.fixture(scope="module")
