@@ -251,6 +251,21 @@ int otkpy_cache_bytes(double mb, size_t *bytes)
     return 0;
 }
 
+int otkpy_callback_verdict(PyObject *r, PyObject **type, PyObject **value, PyObject **tb)
+{
+    int stop = 1;
+
+    if (r != NULL) {
+        stop = PyObject_IsTrue(r);
+        Py_DECREF(r);
+    }
+    if (r == NULL || stop < 0) {
+        stop = 1;
+        PyErr_Fetch(type, value, tb);
+    }
+    return stop;
+}
+
 int otkpy_acquire(int *busy, const char *what)
 {
     if (*busy) {

@@ -98,6 +98,12 @@ int otkpy_ground(const char *name, const char *argname, otk_ground *ground);
 /* A cache budget given in MiB, in [0, 1048576], as bytes; -1 with ValueError. */
 int otkpy_cache_bytes(double mb, size_t *bytes);
 
+/* The verdict of a Python callback called from inside the library (GIL
+ * held): its return r (a new reference, consumed; NULL when it raised).
+ * 1 = stop: a true return, or an exception, which is fetched into
+ * *type, *value, *tb to be raised once the library has returned; 0 = go on. */
+int otkpy_callback_verdict(PyObject *r, PyObject **type, PyObject **value, PyObject **tb);
+
 /* The busy flag of the wrapper objects (see the top of this file). */
 int otkpy_acquire(int *busy, const char *what);
 void otkpy_release(int *busy);

@@ -120,19 +120,11 @@ static int batch_progress_call(const otk_progress *info, void *ctx)
 {
     batch_progress *bp = ctx;
     PyGILState_STATE gil = PyGILState_Ensure();
-    int stop = 1;
     PyObject *r = PyObject_CallFunction(bp->callback, "niddsni", (Py_ssize_t)info->problem,
                                         info->iterations, info->eps, info->marginal_error,
                                         otk_stage_name(info->stage), (Py_ssize_t)info->done,
                                         (int)info->status);
-    if (r != NULL) {
-        stop = PyObject_IsTrue(r);
-        Py_DECREF(r);
-    }
-    if (r == NULL || stop < 0) {
-        stop = 1;
-        PyErr_Fetch(&bp->type, &bp->value, &bp->traceback);
-    }
+    const int stop = otkpy_callback_verdict(r, &bp->type, &bp->value, &bp->traceback);
     PyGILState_Release(gil);
     return stop;
 }

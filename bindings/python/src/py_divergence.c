@@ -39,21 +39,14 @@ static int divergence_progress(const otk_progress *info, void *ctx)
     DivergenceObject *self = ctx;
     PyGILState_STATE gil;
     PyObject *r;
-    int stop = 1;
+    int stop;
 
     if (self->callback == NULL)
         return 0;
     gil = PyGILState_Ensure();
     r = PyObject_CallFunction(self->callback, "idds", info->iterations, info->eps,
                               info->marginal_error, otk_stage_name(info->stage));
-    if (r != NULL) {
-        stop = PyObject_IsTrue(r);
-        Py_DECREF(r);
-    }
-    if (r == NULL || stop < 0) {
-        stop = 1;
-        PyErr_Fetch(&self->exc_type, &self->exc_value, &self->exc_traceback);
-    }
+    stop = otkpy_callback_verdict(r, &self->exc_type, &self->exc_value, &self->exc_traceback);
     PyGILState_Release(gil);
     return stop;
 }

@@ -288,21 +288,14 @@ static int progress_trampoline(const otk_map_progress *info, void *ctxp)
     progress_ctx *ctx = ctxp;
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject *d, *ret;
-    int stop = 1;
+    int stop;
 
     d = Py_BuildValue("{s:i,s:d,s:d,s:d,s:d,s:d}", "iteration", info->iteration, "loss",
                       info->loss, "divergence", info->divergence, "monge_gap", info->monge_gap,
                       "lambda", info->lambda, "grad_norm", info->grad_norm);
     ret = d ? PyObject_CallOneArg(ctx->fn, d) : NULL;
     Py_XDECREF(d);
-    if (ret != NULL) {
-        stop = PyObject_IsTrue(ret);
-        Py_DECREF(ret);
-    }
-    if (stop < 0 || ret == NULL) {
-        PyErr_Fetch(&ctx->exc_type, &ctx->exc_value, &ctx->exc_tb);
-        stop = 1;
-    }
+    stop = otkpy_callback_verdict(ret, &ctx->exc_type, &ctx->exc_value, &ctx->exc_tb);
     PyGILState_Release(gil);
     return stop;
 }
