@@ -114,6 +114,8 @@ typedef struct {
     void (*points_sq_lse_rows_f32)(size_t d, size_t R, const float *P, size_t pstride,
                                    double scale, const float *Q, size_t ldq, size_t j0,
                                    size_t T, const float *hf, double *M, double *S);
+    /* out[t] = x[t] − a·y[t] (the column terms hq of points_sq_lse_rows). */
+    void (*sub_scaled)(const double *x, double a, const double *y, size_t T, double *out);
 } otk_kernels;
 
 /* Rows per block of the expanded squared-Euclidean soft-min. */

@@ -90,8 +90,7 @@ static void sq_softmin(const points_cost *pc, int axis, double eps, const double
         }
         for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
             const size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
-            for (size_t t = 0; t < T; t++)
-                hq[t] = h[j0 + t] - scale * nQ[j0 + t];
+            kern->sub_scaled(h + j0, scale, nQ + j0, T, hq);
             kern->points_sq_lse_rows(pc->d, R, P + i0, nout, rowc, two_scale, Q, nin, j0, T, hq,
                                      M, S);
         }
