@@ -531,6 +531,73 @@ START_TEST(test_cost_operations_match_their_definitions)
 }
 END_TEST
 
+/* The dense soft-mins sum a row's later tiles, and a column's rows after the
+ * first 64, in one pass shifted by the maximum found so far (docs/math.md
+ * A.2), with an exact fallback.  Against a long-double two-pass evaluation,
+ * on a 300 x 1300 matrix (ld = 1303): plain; with terms e^800 above that shift
+ * (the rows' last tile, and every second column from row 150: the one-pass
+ * sum overflows and the fallback must take over, for those only); and with the first tile or the first 64
+ * rows at zero weight (h = -inf: no shift yet).  Columns are the same with 1
+ * and 2 threads (strips are split differently). */
+START_TEST(test_dense_softmin_one_pass_matches_long_double)
+{
+    enum { N = 300, M = 1300, LD = 1303 };
+    const double eps = 0.05;
+    double *C = malloc(sizeof(double) * N * LD), *hr = malloc(sizeof(double) * M),
+           *hc = malloc(sizeof(double) * N), *out = malloc(sizeof(double) * M),
+           *out2 = malloc(sizeof(double) * M);
+    ck_assert(C && hr && hc && out && out2);
+    tk_rng st = tk_rng_seed(11);
+    for (int variant = 0; variant < 3; variant++) {
+        for (size_t i = 0; i < N; i++)
+            for (size_t j = 0; j < LD; j++)
+                C[i * LD + j] = 3.0 * tk_uniform(&st);
+        for (size_t j = 0; j < M; j++)
+            hr[j] = -tk_uniform(&st) - (variant == 2 && j < 512 ? INFINITY : 0.0);
+        for (size_t i = 0; i < N; i++)
+            hc[i] = -tk_uniform(&st) - (variant == 2 && i < 64 ? INFINITY : 0.0);
+        if (variant == 1) {
+            for (size_t j = 1024; j < M; j++)
+                hr[j] += 800.0;
+            for (size_t j = 1; j < M; j += 2)
+                C[150 * LD + j] = -40.0; /* exponent +800: e^800 overflows */
+        }
+        otk_cost *c;
+        TK_ASSERT_OK(otk_cost_dense(&c, N, M, C, LD));
+        for (int axis = 0; axis < 2; axis++) {
+            const size_t nout = axis == 0 ? N : M, nin = axis == 0 ? M : N;
+            const double *h = axis == 0 ? hr : hc;
+            TK_ASSERT_OK(otk_cost_softmin(c, axis, eps, h, out, 1));
+            double worst = 0.0;
+            for (size_t o = 0; o < nout; o++) {
+                long double mx = -INFINITY, s = 0.0L, scale = 0.0L;
+                for (size_t t = 0; t < nin; t++) {
+                    const size_t i = axis == 0 ? o : t, j = axis == 0 ? t : o;
+                    const long double v = h[t] - (long double)C[i * LD + j] / eps;
+                    mx = v > mx ? v : mx;
+                    scale = h[t] != -INFINITY && fabsl(v) > scale ? fabsl(v) : scale;
+                }
+                for (size_t t = 0; t < nin; t++) {
+                    const size_t i = axis == 0 ? o : t, j = axis == 0 ? t : o;
+                    s += expl(h[t] - (long double)C[i * LD + j] / eps - mx);
+                }
+                const double ref = (double)(-(long double)eps * (mx + logl(s)));
+                /* exact relative to the exponents' scale, eps·max|v| */
+                const double err = fabs(out[o] - ref) / (eps * (double)scale);
+                worst = err > worst ? err : worst;
+            }
+            ck_assert_msg(worst <= 2e-15, "variant %d axis %d: error %.3g of the exponents' scale",
+                          variant, axis, worst);
+        }
+        TK_ASSERT_OK(otk_cost_softmin(c, 1, eps, hc, out2, 2));
+        ck_assert_msg(memcmp(out, out2, sizeof(double) * M) == 0,
+                      "variant %d: columns differ between 1 and 2 threads", variant);
+        otk_cost_free(c);
+    }
+    free(C), free(hr), free(hc), free(out), free(out2);
+}
+END_TEST
+
 START_TEST(test_cost_operations_reject_bad_arguments)
 {
     const double C[] = {0.0, 1.0, 1.0, 0.0};
@@ -793,6 +860,7 @@ Suite *cost_suite(void)
     tcase_add_test(tc, test_points_cache_keeps_the_exact_entries_within_its_budget);
     tcase_add_test(tc, test_points_cache_gives_the_on_the_fly_solution);
     tcase_add_test(tc, test_cost_operations_match_their_definitions);
+    tcase_add_test(tc, test_dense_softmin_one_pass_matches_long_double);
     tcase_add_test(tc, test_points_set_equals_a_fresh_cost);
     tcase_add_test(tc, test_cost_moments_match_their_definition);
     tcase_add_test(tc, test_float32_points_solve_close_to_float64);

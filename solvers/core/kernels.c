@@ -240,9 +240,113 @@ static void lse_merge(double tmax, double s, double *M, double *S)
     }
 }
 
+/* A row's running (M, S) is a safe shift for its later tiles: a tile is
+ * summed in one pass, exp(v − M) with no maximum and no buffer, and only
+ * where that sum could have lost precision (a term above 2^800 relative to M,
+ * a NaN, an S grown past 2^900) is it summed again exactly with its own
+ * maximum and merged (docs/math.md A.2). */
+#define OTK_ONEPASS_MAX 0x1p800
+#define OTK_ONEPASS_S_MAX 0x1p900
+
+/* Σ_t exp(h[t] − c[t]·inv_eps − shift) in one pass, the exponents clamped
+ * below at −708 (a −inf h, a zero weight, counts as e^−708), a NaN kept, and
+ * not clamped above where the exponential overflows to +inf by itself
+ * (AVX-512); elsewhere clamped at 709, which the caller's bound catches. */
+static double dense_sum_onepass(const double *c, const double *h, size_t T, double inv_eps,
+                                double shift)
+{
+#if defined(__AVX512F__)
+    const __m512d ie = _mm512_set1_pd(inv_eps), sh = _mm512_set1_pd(shift),
+                  lo = _mm512_set1_pd(-708.0);
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    __m512d s2 = _mm512_setzero_pd(), s3 = _mm512_setzero_pd();
+    size_t t = 0;
+#define OTK_DENSE_X_(o_)                                                                   \
+    _mm512_max_pd(lo, _mm512_sub_pd(_mm512_fnmadd_pd(_mm512_loadu_pd(c + t + (o_)), ie,     \
+                                                     _mm512_loadu_pd(h + t + (o_))),       \
+                                    sh))
+    for (; t + 32 <= T; t += 32) {
+        s0 = _mm512_add_pd(s0, otk_exp8(OTK_DENSE_X_(0)));
+        s1 = _mm512_add_pd(s1, otk_exp8(OTK_DENSE_X_(8)));
+        s2 = _mm512_add_pd(s2, otk_exp8(OTK_DENSE_X_(16)));
+        s3 = _mm512_add_pd(s3, otk_exp8(OTK_DENSE_X_(24)));
+    }
+#undef OTK_DENSE_X_
+    s0 = _mm512_add_pd(s0, s2);
+    s1 = _mm512_add_pd(s1, s3);
+    for (; t < T; t += 8) {
+        const __mmask8 m = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
+        const __m512d x = _mm512_sub_pd(
+            _mm512_fnmadd_pd(_mm512_maskz_loadu_pd(m, c + t), ie, _mm512_maskz_loadu_pd(m, h + t)),
+            sh);
+        s0 = _mm512_mask_add_pd(s0, m, s0, otk_exp8(_mm512_max_pd(lo, x)));
+    }
+    return otk_lanes8_total(_mm512_add_pd(s0, s1));
+#else
+    double acc[OTK_LANES] = {0};
+    size_t t = 0;
+    for (; t + OTK_LANES <= T; t += OTK_LANES)
+        for (int l = 0; l < OTK_LANES; l++) {
+            double x = h[t + l] - c[t + l] * inv_eps - shift;
+            x = x < -708.0 ? -708.0 : x;
+            acc[l] += otk_exp_reduced(x > 709.0 ? 709.0 : x);
+        }
+    for (; t < T; t++) {
+        double x = h[t] - c[t] * inv_eps - shift;
+        x = x < -708.0 ? -708.0 : x;
+        acc[0] += otk_exp_reduced(x > 709.0 ? 709.0 : x);
+    }
+    return lanes_total(acc);
+#endif
+}
+
+#if defined(__AVX512F__)
+/* max_t h[t] − c[t]·inv_eps in registers (a row's first tile), NaNs
+ * skipped: the one-pass sum that follows meets them and falls back. */
+static double dense_max_onepass(const double *c, const double *h, size_t T, double inv_eps)
+{
+    const __m512d ie = _mm512_set1_pd(inv_eps);
+    __m512d m0 = _mm512_set1_pd(-INFINITY), m1 = m0;
+    size_t t = 0;
+    for (; t + 16 <= T; t += 16) {
+        m0 = _mm512_max_pd(_mm512_fnmadd_pd(_mm512_loadu_pd(c + t), ie, _mm512_loadu_pd(h + t)),
+                           m0);
+        m1 = _mm512_max_pd(
+            _mm512_fnmadd_pd(_mm512_loadu_pd(c + t + 8), ie, _mm512_loadu_pd(h + t + 8)), m1);
+    }
+    for (; t < T; t += 8) {
+        const __mmask8 m = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
+        const __m512d x =
+            _mm512_fnmadd_pd(_mm512_maskz_loadu_pd(m, c + t), ie, _mm512_maskz_loadu_pd(m, h + t));
+        m0 = _mm512_mask_max_pd(m0, m, x, m0);
+    }
+    return _mm512_reduce_max_pd(_mm512_max_pd(m0, m1));
+}
+#endif
+
 static void lse_accumulate(const double *c, const double *h, size_t T, double inv_eps, double *M,
                            double *S)
 {
+    if (*M != -INFINITY && *S <= OTK_ONEPASS_S_MAX) {
+        const double s = dense_sum_onepass(c, h, T, inv_eps, *M);
+        if (s <= OTK_ONEPASS_MAX) {
+            *S += s;
+            return;
+        }
+    }
+#if defined(__AVX512F__)
+    else if (*M == -INFINITY) { /* the first tile: its maximum in registers */
+        const double mx = dense_max_onepass(c, h, T, inv_eps);
+        if (mx > -INFINITY && mx < INFINITY) {
+            const double s = dense_sum_onepass(c, h, T, inv_eps, mx);
+            if (s <= OTK_ONEPASS_MAX) {
+                *M = mx;
+                *S = s;
+                return;
+            }
+        }
+    }
+#endif
     double v[OTK_TILE];
     for (size_t t = 0; t < T; t++)
         v[t] = h[t] - c[t] * inv_eps;
@@ -358,9 +462,8 @@ static void points_lse_tile(int ground, double power, size_t d, const double *p,
  * maximum M[r] is a safe shift: the tile is summed in one pass, exp(v − M)
  * with no maximum and no buffer, and only where that sum could have lost
  * precision (a term above 2^800 relative to M, a NaN, an S grown past 2^900)
- * is the tile summed again exactly with its own maximum. */
-#define OTK_SQ_ONEPASS_MAX 0x1p800
-#define OTK_SQ_S_MAX 0x1p900
+ * is the tile summed again exactly with its own maximum (OTK_ONEPASS_MAX,
+ * OTK_ONEPASS_S_MAX, as lse_accumulate). */
 
 /* v[t] = hq[t] − rowc + two_scale·Σ_k p_k q_k[t] over one tile, any d
  * (p_k = p[k·pstride], q_k = Q + k·ldq, already offset to the tile). */
@@ -541,7 +644,7 @@ static void points_sq_lse_rows(size_t d, size_t R, const double *P, size_t pstri
             hq2[t] = hq[t] * log2e;
 #endif
     for (size_t r = 0; r < R; r++) {
-        const int onepass = M[r] != -INFINITY && S[r] <= OTK_SQ_S_MAX;
+        const int onepass = M[r] != -INFINITY && S[r] <= OTK_ONEPASS_S_MAX;
 #if defined(__AVX512F__)
         /* A row's first tile too: its maximum, in registers, is the shift. */
         if (d <= 4 && (onepass || M[r] == -INFINITY)) {
@@ -572,7 +675,7 @@ static void points_sq_lse_rows(size_t d, size_t R, const double *P, size_t pstri
                 case 3: s = sq_sum_onepass2(3, a2, q, T, hq2, base2); break;
                 default: s = sq_sum_onepass2(4, a2, q, T, hq2, base2); break;
                 }
-                if (s <= OTK_SQ_ONEPASS_MAX) {
+                if (s <= OTK_ONEPASS_MAX) {
                     M[r] = Mr;
                     S[r] += s;
                     continue;
@@ -595,7 +698,7 @@ static void points_sq_lse_rows(size_t d, size_t R, const double *P, size_t pstri
             case 3: s = sq_sum_onepass(3, a, q, T, hq, base); break;
             default: s = sq_sum_onepass(4, a, q, T, hq, base); break;
             }
-            if (s <= OTK_SQ_ONEPASS_MAX) {
+            if (s <= OTK_ONEPASS_MAX) {
                 S[r] += s;
                 continue;
             }
@@ -605,7 +708,7 @@ static void points_sq_lse_rows(size_t d, size_t R, const double *P, size_t pstri
         sq_v_tile(d, P + r, pstride, two_scale, Q + j0, ldq, T, hq, rowc[r], v);
         if (onepass && d > 4) {
             const double s = sum_exp_clamped(v, T, M[r]);
-            if (s <= OTK_SQ_ONEPASS_MAX) {
+            if (s <= OTK_ONEPASS_MAX) {
                 S[r] += s;
                 continue;
             }
@@ -933,7 +1036,7 @@ static void points_sq_lse_rows_f32(size_t d, size_t R, const float *P, size_t ps
 {
     const float sc = (float)scale;
     for (size_t r = 0; r < R; r++) {
-        const int onepass = M[r] != -INFINITY && S[r] <= OTK_SQ_S_MAX;
+        const int onepass = M[r] != -INFINITY && S[r] <= OTK_ONEPASS_S_MAX;
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
         if (onepass && d <= 4) {
             float p[4] = {0.0f, 0.0f, 0.0f, 0.0f};
@@ -1014,11 +1117,14 @@ static void strip_sumexp(const double *c, double h, size_t T, double inv_eps, co
         const __m512d x = _mm512_sub_pd(_mm512_fnmadd_pd(_mm512_loadu_pd(c + t), ie, hv),
                                         _mm512_loadu_pd(M + t));
         _mm512_storeu_pd(S + t, _mm512_add_pd(_mm512_loadu_pd(S + t),
-                                              otk_exp8(_mm512_max_pd(x, lo))));
+                                              otk_exp8(_mm512_max_pd(lo, x))));
     }
 #endif
-    for (; t < T; t++)
-        S[t] += otk_exp_nonpos(h - c[t] * inv_eps - M[t]);
+    for (; t < T; t++) {
+        double x = h - c[t] * inv_eps - M[t];
+        x = x < -708.0 ? -708.0 : x;
+        S[t] += otk_exp_reduced(x > 709.0 ? 709.0 : x);
+    }
 }
 
 static double lanes_dot(const double *x, const double *y, size_t T)

@@ -59,9 +59,13 @@ typedef struct {
     /* w[t] = exp(u + v[t] − c[t]·inv_eps). */
     void (*plan_weights)(const double *c, const double *v, size_t T, double u, double inv_eps,
                          double *w);
-    /* Column strips of a row-major matrix: M[t] = max(M[t], h − c[t]·inv_eps) ... */
+    /* Column strips of a row-major matrix (any T: no buffer):
+     * M[t] = max(M[t], h − c[t]·inv_eps) ... */
     void (*strip_max)(const double *c, double h, size_t T, double inv_eps, double *M);
-    /* ... then S[t] += exp(h − c[t]·inv_eps − M[t]). */
+    /* ... then S[t] += exp(h − c[t]·inv_eps − M[t]), the exponent clamped
+     * below at −708 and a NaN kept; above e^709 the term is +inf (AVX-512)
+     * or e^709, so that a shift M below the column's maximum is safe for a
+     * caller that checks S (otk__dense_softmin_cols). */
     void (*strip_sumexp)(const double *c, double h, size_t T, double inv_eps, const double *M,
                          double *S);
     /* Σ v[t] and Σ x[t]·y[t], in a fixed order. */
