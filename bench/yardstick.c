@@ -19,6 +19,14 @@
  * Then otkit's soft-mins through the public otk_cost_softmin, on n = m
  * (default 4000): a dense cost (the matrix streamed from memory) and 3-D
  * point clouds (costs computed in registers), both axes, 1 and 2 threads.
+ *
+ * A dense soft-min reads its n·m matrix (128 MB at n = m = 4000, more than
+ * the last-level cache of most machines) once per pass, so it has a second
+ * ceiling: the memory roof, a loop that only sums the same matrix (8 bytes
+ * per entry, vector adds, the threads splitting the rows as the soft-min
+ * does).  Dense rows show the fraction of that roof too; the best a dense
+ * soft-min can reach against the compute ceiling is ceiling / max(ceiling,
+ * roof).
  * Each timing is the median of --repeats runs; ratios come from the same run.
  * Output: one markdown table on stdout (bench/run_yardstick.sh keeps it in
  * bench/results/yardstick.md) and one JSON line per measurement on stderr.
@@ -57,6 +65,24 @@ static double now(void)
     struct timespec ts;
     clock_gettime(cpu_clock ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Calls per timed sample, so that a sample lasts at least SAMPLE_S: the
+ * process CPU clock takes in another thread's time only at that thread's
+ * next tick or switch (a few ms late), which on a 20 ms soft-min with two
+ * threads was a 20 % error. */
+#define SAMPLE_S 0.3
+static int calls_per_sample(double one_call_s)
+{
+    double k = one_call_s > 0.0 ? SAMPLE_S / one_call_s : 1000.0;
+    return k < 1.0 ? 1 : k > 1000.0 ? 1000 : (int)ceil(k);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -170,6 +196,37 @@ static double ceiling_ns(int fast, int threads, long sweeps, double *sink)
     return 1e9 * dt / ((double)sweeps * VLEN * threads); /* ns per element, whole team */
 }
 
+/* ns per 8-byte entry to read the n·m matrix C, `threads` threads, the
+ * mean of `sweeps` sweeps. */
+static double memory_ns(const double *C, size_t n, size_t m, int threads, int sweeps,
+                        double *sink)
+{
+    double total = 0.0;
+    double t0 = now();
+    for (int sw = 0; sw < sweeps; sw++) {
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(+ : total)
+        for (size_t i = 0; i < n; i++) {
+            const double *row = C + i * m;
+            size_t t = 0;
+#ifdef __AVX512F__
+            __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+            for (; t + 32 <= m; t += 32) {
+                a0 = _mm512_add_pd(a0, _mm512_loadu_pd(row + t));
+                a1 = _mm512_add_pd(a1, _mm512_loadu_pd(row + t + 8));
+                a2 = _mm512_add_pd(a2, _mm512_loadu_pd(row + t + 16));
+                a3 = _mm512_add_pd(a3, _mm512_loadu_pd(row + t + 24));
+            }
+            total += _mm512_reduce_add_pd(
+                _mm512_add_pd(_mm512_add_pd(a0, a1), _mm512_add_pd(a2, a3)));
+#endif
+            total += lanes_sum(row + t, m - t);
+        }
+    }
+    double dt = (now() - t0) / (cpu_clock ? threads : 1);
+    *sink += total;
+    return 1e9 * dt / sweeps / ((double)n * (double)m);
+}
+
 static uint64_t splitmix(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -252,7 +309,7 @@ int main(int argc, char **argv)
 
     double sink = 0.0, err_otk = max_rel_error(otk_exp1, -700.0, 0.0),
            err_fast = max_rel_error(fast_exp1, -700.0, 0.0);
-    const long sweeps = 200000;
+    const long sweeps = 600000; /* 0.3 s per thread and sample: see calls_per_sample */
     double ceil_otk[3], ceil_fast[3];
     double *samp = malloc((size_t)repeats * sizeof *samp);
     for (int th = 1; th <= 2; th++) {
@@ -266,6 +323,18 @@ int main(int argc, char **argv)
                 "{\"what\": \"ceiling\", \"threads\": %d, \"otkit_exp_ns\": %.4f, "
                 "\"fast_exp_ns\": %.4f}\n",
                 th, ceil_otk[th], ceil_fast[th]);
+    }
+
+    double mem[3];
+    for (int th = 1; th <= 2; th++) {
+        const double w0 = wall_now();
+        memory_ns(C, n, m, th, 1, &sink); /* warm */
+        const int inner = calls_per_sample(wall_now() - w0);
+        for (int r = 0; r < repeats; r++)
+            samp[r] = memory_ns(C, n, m, th, inner, &sink);
+        mem[th] = median(samp, repeats);
+        fprintf(stderr, "{\"what\": \"memory roof\", \"threads\": %d, \"ns_per_entry\": %.4f}\n",
+                th, mem[th]);
     }
 
     double load[3] = {0};
@@ -282,13 +351,25 @@ int main(int argc, char **argv)
     printf("ceiling: Σ exp(v) over 4 KiB in L1; otkit's exp max rel. error on [-700, 0] "
            "%.1e, fast exp (%s) %.1e\n\n",
            err_otk, FAST_EXP_NAME, err_fast);
+    printf("memory roof: Σ C_ij over the dense matrix, %.0f MB, read once (8 bytes per entry); "
+           "a dense soft-min can reach at most ceiling / max(ceiling, roof) of the compute "
+           "ceiling: %.2f on 1 thread, %.2f on 2\n\n",
+           (double)n * (double)m * 8.0 / 1e6,
+           ceil_otk[1] / (mem[1] > ceil_otk[1] ? mem[1] : ceil_otk[1]),
+           ceil_otk[2] / (mem[2] > ceil_otk[2] ? mem[2] : ceil_otk[2]));
     printf("| soft-min | threads | ns/entry | ceiling otkit-exp ns | ceiling fast-exp ns | "
-           "fraction of otkit-exp ceiling | fraction of fast-exp ceiling |\n");
-    printf("|---|---|---|---|---|---|---|\n");
-    printf("| (ceiling loop itself) | 1 | %.3f | %.3f | %.3f | 1.00 | %.2f |\n", ceil_otk[1],
+           "fraction of otkit-exp ceiling | fraction of fast-exp ceiling | fraction of memory "
+           "roof |\n");
+    printf("|---|---|---|---|---|---|---|---|\n");
+    printf("| (ceiling loop itself) | 1 | %.3f | %.3f | %.3f | 1.00 | %.2f | |\n", ceil_otk[1],
            ceil_otk[1], ceil_fast[1], ceil_fast[1] / ceil_otk[1]);
-    printf("| (ceiling loop itself) | 2 | %.3f | %.3f | %.3f | 1.00 | %.2f |\n", ceil_otk[2],
+    printf("| (ceiling loop itself) | 2 | %.3f | %.3f | %.3f | 1.00 | %.2f | |\n", ceil_otk[2],
            ceil_otk[2], ceil_fast[2], ceil_fast[2] / ceil_otk[2]);
+    for (int th = 1; th <= 2; th++)
+        printf("| (memory roof: reading the dense matrix) | %d | %.3f | %.3f | %.3f | %.2f | %.2f "
+               "| 1.00 |\n",
+               th, mem[th], ceil_otk[th], ceil_fast[th], ceil_otk[th] / mem[th],
+               ceil_fast[th] / mem[th]);
     struct {
         const char *name;
         otk_cost *cost;
@@ -301,23 +382,31 @@ int main(int argc, char **argv)
                  {"points 3-D float32, columns", points32, 1}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int th = 1; th <= 2; th++) {
+            const double w0 = wall_now();
             otk_cost_softmin(cases[c].cost, cases[c].axis, eps, h, out, th); /* warm */
+            const int inner = calls_per_sample(wall_now() - w0);
             for (int r = 0; r < repeats; r++) {
                 double t0 = now();
-                if (otk_cost_softmin(cases[c].cost, cases[c].axis, eps, h, out, th) < 0) {
-                    fprintf(stderr, "yardstick: %s\n", otk_last_error());
-                    return 1;
-                }
-                samp[r] = 1e9 * (now() - t0) / (cpu_clock ? th : 1) / ((double)n * (double)m);
+                for (int k = 0; k < inner; k++)
+                    if (otk_cost_softmin(cases[c].cost, cases[c].axis, eps, h, out, th) < 0) {
+                        fprintf(stderr, "yardstick: %s\n", otk_last_error());
+                        return 1;
+                    }
+                samp[r] = 1e9 * (now() - t0) / inner / (cpu_clock ? th : 1) /
+                          ((double)n * (double)m);
                 sink += out[0];
             }
             double ns = median(samp, repeats);
-            printf("| %s | %d | %.3f | %.3f | %.3f | %.2f | %.2f |\n", cases[c].name, th, ns,
-                   ceil_otk[th], ceil_fast[th], ceil_otk[th] / ns, ceil_fast[th] / ns);
+            char roof[32] = "";
+            if (cases[c].cost == dense)
+                snprintf(roof, sizeof roof, "%.2f", mem[th] / ns);
+            printf("| %s | %d | %.3f | %.3f | %.3f | %.2f | %.2f | %s |\n", cases[c].name, th, ns,
+                   ceil_otk[th], ceil_fast[th], ceil_otk[th] / ns, ceil_fast[th] / ns, roof);
             fprintf(stderr,
                     "{\"what\": \"%s\", \"threads\": %d, \"ns_per_entry\": %.4f, "
-                    "\"fraction_otkit_exp\": %.4f, \"fraction_fast_exp\": %.4f}\n",
-                    cases[c].name, th, ns, ceil_otk[th] / ns, ceil_fast[th] / ns);
+                    "\"fraction_otkit_exp\": %.4f, \"fraction_fast_exp\": %.4f%s%s}\n",
+                    cases[c].name, th, ns, ceil_otk[th] / ns, ceil_fast[th] / ns,
+                    roof[0] ? ", \"fraction_memory_roof\": " : "", roof);
         }
     if (sink == 42.0) /* never: keeps the sums alive */
         puts("");
