@@ -120,6 +120,11 @@ typedef struct {
                                    size_t T, const float *hf, double *M, double *S);
     /* out[t] = x[t] − a·y[t] (the column terms hq of points_sq_lse_rows). */
     void (*sub_scaled)(const double *x, double a, const double *y, size_t T, double *out);
+    /* lse_accumulate for R <= OTK_SQ_ROWS rows of a row-major matrix against
+     * one tile: row r's entries at C + r·ld + j0, h the tile's T entries,
+     * (M[r], S[r]) the rows' running pairs. */
+    void (*dense_lse_rows)(const double *C, size_t ld, size_t R, size_t j0, size_t T,
+                           const double *h, double inv_eps, double *M, double *S);
 } otk_kernels;
 
 /* Rows per block of the expanded squared-Euclidean soft-min. */

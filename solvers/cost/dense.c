@@ -41,14 +41,23 @@ void otk__dense_softmin_rows(const otk_kernels *kern, const double *C, size_t n,
                              int threads)
 {
     const double inv_eps = 1.0 / eps;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, n, m))
-    for (size_t i = 0; i < n; i++) {
-        double M = -INFINITY, S = 0.0;
+    const size_t nblocks = (n + OTK_SQ_ROWS - 1) / OTK_SQ_ROWS;
+    /* Blocks of rows, so that the kernel prepares each tile of h once. */
+#pragma omp parallel for schedule(dynamic, 2) num_threads(threads) if (otk__parallel_worth(threads, n, m))
+    for (size_t b = 0; b < nblocks; b++) {
+        const size_t i0 = b * OTK_SQ_ROWS;
+        const size_t R = n - i0 < OTK_SQ_ROWS ? n - i0 : OTK_SQ_ROWS;
+        double M[OTK_SQ_ROWS], S[OTK_SQ_ROWS];
+        for (size_t r = 0; r < R; r++) {
+            M[r] = -INFINITY;
+            S[r] = 0.0;
+        }
         for (size_t j0 = 0; j0 < m; j0 += OTK_TILE) {
             const size_t T = m - j0 < OTK_TILE ? m - j0 : OTK_TILE;
-            kern->lse_accumulate(C + i * ld + j0, h + j0, T, inv_eps, &M, &S);
+            kern->dense_lse_rows(C + i0 * ld, ld, R, j0, T, h + j0, inv_eps, M, S);
         }
-        out[i] = -s * (M + log(S));
+        for (size_t r = 0; r < R; r++)
+            out[i0 + r] = -s * (M[r] + log(S[r]));
     }
 }
 
