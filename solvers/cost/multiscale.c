@@ -43,11 +43,11 @@
  * the block lists stay short. */
 #define MS_POINTS_PER_SUB 16
 #define MS_MAX_SUB 8
-/* Sub-cluster block lists longer than this many entries per point (summed
- * over both clouds) are not built: at a broad ε, where most blocks of a
- * kept cluster block survive, they would cost O(n·m/16) memory for little
- * gain, and the cluster blocks serve instead. */
-#define MS_LIST_PER_POINT 24
+/* Sub-cluster block lists longer than this many runs per point (summed
+ * over both clouds; a run is one 4-byte word) are not built: at a broad ε,
+ * where most blocks of a kept cluster block survive, they would cost
+ * O(n·m/16) memory for little gain, and the cluster blocks serve instead. */
+#define MS_LIST_PER_POINT 16
 /* The cluster level runs while ε > (cell / MS_JUMP)^p: past GeomLoss's
  * jump at the cell scale, where the kept band around the transport is
  * still several cells wide and its point-level soft-mins cost most of a
@@ -68,6 +68,19 @@ typedef struct {
     double *fmass;           /* nf: sub-cluster masses (truncation_bound) */
 } ms_cloud;
 
+/* Sub-cluster block lists: for each sub-cluster row I' (column J') the
+ * kept sub-clusters of the other side, ascending, as runs of consecutive ids
+ * (consecutive ids are contiguous sorted positions), one 32-bit word per run:
+ * the first id in the low sbits bits, the length − 1 above.  The runs of the
+ * sub-clusters of one cluster share a buffer (no list-wide copy: the lists
+ * are the largest allocation of a solve, and building them never holds two
+ * of them); off counts runs cumulatively over all sub-clusters. */
+typedef struct {
+    size_t *off;             /* nf + 1 */
+    uint32_t **buf;          /* nc buffers, one per cluster */
+    size_t nc;
+} ms_lists;
+
 typedef struct {
     otk_cost base;
     size_t d;
@@ -80,8 +93,9 @@ typedef struct {
     uint64_t *keep;          /* nx rows of wr words: bit J of row I when cluster block (I, J) survives */
     uint64_t *keep_c;        /* ny rows of wc words: the transpose */
     size_t wr, wc;
-    size_t *row_off, *col_off; /* nf_x + 1, nf_y + 1: offsets into the block lists */
-    uint32_t *row_ids, *col_ids; /* kept sub-clusters of each sub-cluster row / column, ascending */
+    ms_lists rows, cols;     /* the sub-cluster block lists, by row and by column */
+    int cols_built;          /* the column lists follow the row lists on first use */
+    unsigned sbits;          /* bits of a run's first id */
     size_t kept;
     /* Workspace (one call at a time). */
     double *hs;              /* max(n, m): an input gathered into sorted order */
@@ -92,8 +106,9 @@ typedef struct {
 typedef struct {
     const double *P, *Q, *CP, *CQ;
     size_t nout, nin, cout, cin, fout;
-    const size_t *pout, *pin, *sout, *sin, *fsout, *fsin, *off, *up;
-    const uint32_t *ids;
+    const size_t *pout, *pin, *sout, *sin, *fsout, *fsin, *csout, *off, *up;
+    uint32_t *const *runs;
+    unsigned sbits;
     const uint64_t *mask;
     size_t words;
     int lists;
@@ -118,8 +133,10 @@ static view make_view(const ms_cost *mc, int axis)
     v.sin = i->s;
     v.fsout = o->fs;
     v.fsin = i->fs;
-    v.off = axis == 0 ? mc->row_off : mc->col_off;
-    v.ids = axis == 0 ? mc->row_ids : mc->col_ids;
+    v.csout = o->cs;
+    v.off = axis == 0 ? mc->rows.off : mc->cols.off;
+    v.runs = axis == 0 ? mc->rows.buf : mc->cols.buf;
+    v.sbits = mc->sbits;
     v.up = o->up;
     v.mask = axis == 0 ? mc->keep : mc->keep_c;
     v.words = axis == 0 ? mc->wr : mc->wc;
@@ -146,6 +163,21 @@ static double cluster_lse(const double *h, const size_t *perm, size_t k0, size_t
     return M + log(S);
 }
 
+/* The ids [a, b) of one run word. */
+static inline void run_span(uint32_t w, unsigned sbits, size_t *a, size_t *b)
+{
+    *a = w & (((uint32_t)1 << sbits) - 1);
+    *b = *a + (w >> sbits) + 1;
+}
+
+/* The runs of sub-cluster If, in the buffer of its cluster. */
+static inline const uint32_t *list_runs(uint32_t *const *buf, const size_t *off,
+                                        const size_t *cs, const size_t *up, size_t If)
+{
+    const size_t c = up[If];
+    return buf[c] + (off[If] - off[cs[c]]);
+}
+
 /* Run BODY on the kept blocks of sub-cluster row I, merged into maximal runs
  * of contiguous sorted positions [r0, r1) of the input side: one run (all),
  * the sub-clusters of its list (consecutive ids are contiguous positions),
@@ -158,14 +190,17 @@ static double cluster_lse(const double *h, const size_t *perm, size_t k0, size_t
             break;                                                                           \
         }                                                                                    \
         if ((v).lists) {                                                                     \
-            const uint32_t *ids_ = (v).ids + (v).off[I];                                     \
             const size_t len_ = (v).off[(I) + 1] - (v).off[I];                               \
+            const uint32_t *runs_ = list_runs((v).runs, (v).off, (v).csout, (v).up, I);      \
             for (size_t t_ = 0; t_ < len_;) {                                                \
-                size_t e_ = t_ + 1;                                                          \
-                while (e_ < len_ && ids_[e_] == ids_[e_ - 1] + 1)                            \
-                    e_++;                                                                    \
-                const size_t r0 = (v).fsin[ids_[t_]], r1 = (v).fsin[ids_[e_ - 1] + 1];       \
-                t_ = e_;                                                                     \
+                size_t a_, b_;                                                               \
+                run_span(runs_[t_++], (v).sbits, &a_, &b_);                                  \
+                size_t c_, e_;                                                               \
+                while (t_ < len_ && (run_span(runs_[t_], (v).sbits, &c_, &e_), c_ == b_)) { \
+                    b_ = e_;                                                                 \
+                    t_++;                                                                    \
+                }                                                                            \
+                const size_t r0 = (v).fsin[a_], r1 = (v).fsin[b_];                           \
                 __VA_ARGS__;                                                                 \
             }                                                                                \
             break;                                                                           \
@@ -199,6 +234,8 @@ static double cluster_lse(const double *h, const size_t *perm, size_t k0, size_t
 
 /* ------------------------------------------------------------ soft-min */
 
+static void ensure_lists(const otk_cost *c, int axis);
+
 static void ms_softmin_clusters(const ms_cost *mc, const view *v, double eps, const double *h,
                                 double *out, int threads)
 {
@@ -230,6 +267,7 @@ static void gather(double *dst, const double *src, const size_t *perm, size_t n)
 static void ms_softmin(const otk_cost *c, int axis, double eps, const double *h, double *out,
                        int threads)
 {
+    ensure_lists(c, axis);
     const ms_cost *mc = (const ms_cost *)c;
     const view v = make_view(mc, axis);
     if (!mc->fine) {
@@ -263,6 +301,7 @@ static void ms_plan_reduce(const otk_cost *c, int axis, double eps, const double
                            const double *vv, otk_reduce what, size_t k, const double *Y,
                            double *out, int threads)
 {
+    ensure_lists(c, axis);
     const ms_cost *mc = (const ms_cost *)c;
     const view v = make_view(mc, axis);
     const double *uo = axis == 0 ? u : vv;
@@ -368,14 +407,23 @@ static void free_cloud(ms_cloud *q)
     free(q->fmass);
 }
 
+static void free_list(ms_lists *L)
+{
+    if (L->buf)
+        for (size_t c = 0; c < L->nc; c++)
+            free(L->buf[c]);
+    free(L->buf);
+    free(L->off);
+    L->buf = NULL;
+    L->off = NULL;
+    L->nc = 0;
+}
+
 static void free_lists(ms_cost *mc)
 {
-    free(mc->row_off);
-    free(mc->col_off);
-    free(mc->row_ids);
-    free(mc->col_ids);
-    mc->row_off = mc->col_off = NULL;
-    mc->row_ids = mc->col_ids = NULL;
+    free_list(&mc->rows);
+    free_list(&mc->cols);
+    mc->cols_built = 0;
 }
 
 static void ms_destroy(otk_cost *c)
@@ -572,18 +620,35 @@ static int kept_cluster(const ms_cost *mc, size_t I, size_t J)
     return (int)((mc->keep[I * mc->wr + J / 64] >> (J % 64)) & 1);
 }
 
-/* Appends id to a growable list; 0 on allocation failure. */
-static int push_id(uint32_t **buf, size_t *len, size_t *cap, size_t id)
+/* A growable buffer of run words. */
+typedef struct {
+    uint32_t *w;
+    size_t len, cap;
+} runbuf;
+
+/* Appends id (ascending within a list that starts at word `from`) to the
+ * runs of b, extending the last run when id follows it; 0 on allocation
+ * failure. */
+static int push_run(runbuf *b, size_t from, size_t id, unsigned sbits)
 {
-    if (*len == *cap) {
-        const size_t nc = *cap ? 2 * *cap : 256;
-        uint32_t *nb = realloc(*buf, nc * sizeof *nb);
-        if (!nb)
-            return 0;
-        *buf = nb;
-        *cap = nc;
+    if (b->len > from) {
+        uint32_t *last = b->w + b->len - 1;
+        size_t a, e;
+        run_span(*last, sbits, &a, &e);
+        if (e == id && e - a < ((size_t)1 << (32 - sbits))) {
+            *last += (uint32_t)1 << sbits;
+            return 1;
+        }
     }
-    (*buf)[(*len)++] = (uint32_t)id;
+    if (b->len == b->cap) {
+        const size_t nc = b->cap ? 2 * b->cap : 64;
+        uint32_t *nw = realloc(b->w, nc * sizeof *nw);
+        if (!nw)
+            return 0;
+        b->w = nw;
+        b->cap = nc;
+    }
+    b->w[b->len++] = (uint32_t)id;
     return 1;
 }
 
@@ -621,23 +686,68 @@ static size_t row_candidates(const ms_cost *mc, size_t I, size_t *cand, double *
     return nc;
 }
 
+/* Rebuilds the runs of the sub-cluster rows of cluster I with the extra
+ * blocks ex[0..ne) (sorted, all in rows of I) merged in; counts per row in
+ * cnt.  0 on allocation failure (the old buffer then stays). */
+static int merge_extra(const ms_cost *mc, size_t I, const pair_ij *ex, size_t ne, size_t *cnt,
+                       runbuf *rb)
+{
+    const ms_cloud *X = &mc->X;
+    const uint32_t *old = rb->w;
+    runbuf nb = {NULL, 0, 0};
+    size_t r = 0, e = 0;
+    for (size_t If = X->cs[I]; If < X->cs[I + 1]; If++) {
+        const size_t from = nb.len, r1 = r + cnt[If];
+        size_t a = 0, b = 0;
+        for (;;) {
+            if (a == b && r < r1)
+                run_span(old[r++], mc->sbits, &a, &b);
+            const int have_run = a < b, have_ex = e < ne && ex[e].I == If;
+            if (!have_run && !have_ex)
+                break;
+            size_t id;
+            if (have_ex && (!have_run || ex[e].J < a))
+                id = ex[e++].J;
+            else
+                id = a++;
+            if (!push_run(&nb, from, id, mc->sbits)) {
+                free(nb.w);
+                return 0;
+            }
+        }
+        cnt[If] = nb.len - from;
+    }
+    free(rb->w);
+    *rb = nb;
+    return 1;
+}
+
 /* The sub-cluster block lists from the cluster mask and the current
  * statistics: within each kept cluster block (I, J), a sub-cluster I' of I
  * tests the whole cluster J first (its bound covers every sub-cluster of J)
  * and only then J's sub-clusters; each sub-cluster row keeps at least its
- * best block, and so does each column.  Returns 0 on allocation failure. */
+ * best block, and so does each column.  The row lists only: the column
+ * lists are their transpose, built on first use (build_cols; the
+ * symmetric problems of a divergence never reduce over columns).  Returns
+ * 1, 0 on allocation failure, 2 when the lists exceed their budget. */
 static int build_lists(ms_cost *mc, double floor_, int threads)
 {
     const size_t budget = MS_LIST_PER_POINT * (mc->base.n + mc->base.m);
     size_t listed = 0;
     const ms_cloud *X = &mc->X, *Y = &mc->Y;
     const size_t nx = X->nc, ny = Y->nc, nfx = X->nf, nfy = Y->nf;
-    uint32_t **bufs = calloc(nx, sizeof *bufs);
-    size_t *row_off = calloc(nfx + 1, sizeof *row_off);
-    size_t *col_off = calloc(nfy + 1, sizeof *col_off);
-    uint32_t *row_ids = NULL, *col_ids = NULL;
+    free_lists(mc);
+    unsigned sbits = 1;
+    while (sbits < 32 && ((size_t)1 << sbits) < (nfx > nfy ? nfx : nfy))
+        sbits++;
+    if (sbits > 31)
+        return 2;
+    mc->sbits = sbits;
+    runbuf *rbs = calloc(nx, sizeof *rbs);
+    size_t *cnt = calloc(nfx + 1, sizeof *cnt);
     pair_ij *extra = NULL;
-    int fail = !bufs || !row_off || !col_off, over = 0;
+    size_t *cover = NULL;
+    int fail = !rbs || !cnt, over = 0;
     if (!fail) {
 #pragma omp parallel num_threads(threads) if (threads > 1 && nfx * 16 >= 65536)
         {
@@ -655,8 +765,7 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
                 if (!Umix || !Ucol || !cand || stop)
                     continue;
                 const size_t nc = row_candidates(mc, I, cand, Ucol);
-                uint32_t *buf = NULL;
-                size_t len = 0, cap = 0;
+                runbuf *rb = rbs + I;
                 int ok = 1;
                 for (size_t If = X->cs[I]; If < X->cs[I + 1] && ok; If++) {
                     const side xs = sub_side(mc, X, If);
@@ -667,7 +776,7 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
                     }
                     double best = -INFINITY;
                     size_t arg = Y->cs[cand[tm]];
-                    const size_t before = len;
+                    const size_t before = rb->len;
                     for (size_t t = 0; t < nc && ok; t++) {
                         if (!(Umix[t] >= floor_) && t != tm)
                             continue;
@@ -680,21 +789,20 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
                                 arg = Jf;
                             }
                             if (U >= floor_)
-                                ok = push_id(&buf, &len, &cap, Jf);
+                                ok = push_run(rb, before, Jf, sbits);
                         }
                     }
-                    if (ok && len == before)
-                        ok = push_id(&buf, &len, &cap, arg);
-                    row_off[If + 1] = len - before;
+                    if (ok && rb->len == before)
+                        ok = push_run(rb, before, arg, sbits);
+                    cnt[If] = rb->len - before;
                 }
-                bufs[I] = buf;
                 if (!ok) {
 #pragma omp atomic write
                     fail = 1;
                 }
                 size_t sofar;
 #pragma omp atomic capture
-                sofar = listed += len;
+                sofar = listed += rb->len;
                 if (sofar > budget) {
 #pragma omp atomic write
                     over = 1;
@@ -705,118 +813,201 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
             free(cand);
         }
     }
-    size_t total = 0, n_extra = 0;
     fail |= over;
+    /* Columns no row kept: their best block among the rows of the clusters
+     * whose block with the column's cluster survived (every cluster column
+     * keeps one).  Coverage by a difference array over the runs. */
+    size_t n_extra = 0;
     if (!fail) {
-        for (size_t If = 0; If < nfx; If++)
-            row_off[If + 1] += row_off[If];
-        total = row_off[nfx];
-        row_ids = malloc((total ? total : 1) * sizeof *row_ids);
-        fail = !row_ids;
+        cover = calloc(nfy + 1, sizeof *cover);
+        fail = !cover;
     }
     if (!fail) {
-        for (size_t I = 0; I < nx; I++) {
-            const size_t o0 = row_off[X->cs[I]], o1 = row_off[X->cs[I + 1]];
-            if (o1 > o0)
-                memcpy(row_ids + o0, bufs[I], (o1 - o0) * sizeof *row_ids);
+        for (size_t I = 0; I < nx; I++)
+            for (size_t t = 0; t < rbs[I].len; t++) {
+                size_t a, b;
+                run_span(rbs[I].w[t], sbits, &a, &b);
+                cover[a]++;
+                cover[b]--;
+            }
+        size_t run = 0;
+        for (size_t Jf = 0; Jf < nfy; Jf++) {
+            run += cover[Jf];
+            cover[Jf] = run;
+            n_extra += run == 0;
         }
-        for (size_t t = 0; t < total; t++)
-            col_off[row_ids[t] + 1]++;
-        for (size_t Jf = 0; Jf < nfy; Jf++)
-            n_extra += col_off[Jf + 1] == 0;
     }
     if (!fail && n_extra) {
-        /* Columns no row kept: their best block among the rows of the
-         * clusters whose block with the column's cluster survived (every
-         * cluster column keeps one). */
         extra = malloc(n_extra * sizeof *extra);
-        uint32_t *merged = malloc((total + n_extra) * sizeof *merged);
-        fail = !extra || !merged;
-        if (!fail) {
-            size_t q = 0;
-            for (size_t Jf = 0; Jf < nfy; Jf++) {
-                if (col_off[Jf + 1])
+        fail = !extra;
+        size_t q = 0;
+        for (size_t Jf = 0; Jf < nfy && !fail; Jf++) {
+            if (cover[Jf])
+                continue;
+            const side ys = sub_side(mc, Y, Jf);
+            const size_t J = Y->up[Jf];
+            double best = -INFINITY;
+            size_t arg = SIZE_MAX;
+            for (size_t I = 0; I < nx; I++) {
+                if (!kept_cluster(mc, I, J))
                     continue;
-                const side ys = sub_side(mc, Y, Jf);
-                const size_t J = Y->up[Jf];
-                double best = -INFINITY;
-                size_t arg = SIZE_MAX;
-                for (size_t I = 0; I < nx; I++) {
-                    if (!kept_cluster(mc, I, J))
-                        continue;
-                    for (size_t If = X->cs[I]; If < X->cs[I + 1]; If++) {
-                        const double U = block_bound(mc, sub_side(mc, X, If), ys);
-                        if (U > best || arg == SIZE_MAX) {
-                            best = U;
-                            arg = If;
-                        }
+                for (size_t If = X->cs[I]; If < X->cs[I + 1]; If++) {
+                    const double U = block_bound(mc, sub_side(mc, X, If), ys);
+                    if (U > best || arg == SIZE_MAX) {
+                        best = U;
+                        arg = If;
                     }
                 }
-                extra[q].I = arg;
-                extra[q].J = Jf;
-                q++;
-                col_off[Jf + 1] = 1;
             }
-            qsort(extra, n_extra, sizeof *extra, pair_cmp);
-            size_t w = 0, e = 0, prev = 0;
-            for (size_t If = 0; If < nfx; If++) {
-                size_t t = prev;
-                const size_t t1 = row_off[If + 1];
-                while (t < t1 || (e < n_extra && extra[e].I == If)) {
-                    if (e < n_extra && extra[e].I == If && (t >= t1 || extra[e].J < row_ids[t]))
-                        merged[w++] = (uint32_t)extra[e++].J;
-                    else
-                        merged[w++] = row_ids[t++];
-                }
-                prev = t1;
-                row_off[If + 1] = w;
-            }
-            free(row_ids);
-            row_ids = merged;
-            total = w;
-        } else
-            free(merged);
-    }
-    if (!fail) {
-        for (size_t Jf = 0; Jf < nfy; Jf++)
-            col_off[Jf + 1] += col_off[Jf];
-        col_ids = malloc((total ? total : 1) * sizeof *col_ids);
-        fail = !col_ids;
-    }
-    if (!fail) {
-        /* The transpose, rows in ascending order: each column ascending.
-         * bufs is spent; reuse nothing, count positions in a copy. */
-        size_t *pos = malloc(nfy * sizeof *pos);
-        fail = !pos;
+            extra[q].I = arg;
+            extra[q].J = Jf;
+            q++;
+        }
         if (!fail) {
-            memcpy(pos, col_off, nfy * sizeof *pos);
-            for (size_t If = 0; If < nfx; If++)
-                for (size_t t = row_off[If]; t < row_off[If + 1]; t++)
-                    col_ids[pos[row_ids[t]]++] = (uint32_t)If;
-            free(pos);
+            qsort(extra, n_extra, sizeof *extra, pair_cmp);
+            for (size_t e = 0; e < n_extra && !fail;) {
+                const size_t I = X->up[extra[e].I];
+                size_t e1 = e;
+                while (e1 < n_extra && X->up[extra[e1].I] == I)
+                    e1++;
+                fail = !merge_extra(mc, I, extra + e, e1 - e, cnt, rbs + I);
+                e = e1;
+            }
         }
     }
-    if (bufs)
-        for (size_t I = 0; I < nx; I++)
-            free(bufs[I]);
-    free(bufs);
     free(extra);
+    free(cover);
     if (fail) {
-        free(row_off);
-        free(col_off);
-        free(row_ids);
-        free(col_ids);
+        if (rbs)
+            for (size_t I = 0; I < nx; I++)
+                free(rbs[I].w);
+        free(rbs);
+        free(cnt);
         return over ? 2 : 0;
     }
-    free_lists(mc);
-    mc->row_off = row_off;
-    mc->col_off = col_off;
-    mc->row_ids = row_ids;
-    mc->col_ids = col_ids;
+    /* cnt becomes the cumulative offsets; the buffers become the lists
+     * (trimmed: realloc to a smaller size does not fail in practice, and
+     * when it does the larger buffer serves). */
+    size_t total = 0, runs = 0;
+    mc->rows.buf = malloc(nx * sizeof *mc->rows.buf);
+    if (!mc->rows.buf) {
+        for (size_t I = 0; I < nx; I++)
+            free(rbs[I].w);
+        free(rbs);
+        free(cnt);
+        return 0;
+    }
+    for (size_t I = 0; I < nx; I++) {
+        uint32_t *w = rbs[I].len ? realloc(rbs[I].w, rbs[I].len * sizeof *w) : NULL;
+        mc->rows.buf[I] = w ? w : rbs[I].w;
+        if (!rbs[I].len) {
+            free(rbs[I].w);
+            mc->rows.buf[I] = NULL;
+        }
+        for (size_t t = 0; t < rbs[I].len; t++) {
+            size_t a, b;
+            run_span(mc->rows.buf[I][t], sbits, &a, &b);
+            total += b - a;
+        }
+    }
+    free(rbs);
+    for (size_t If = 0; If < nfx; If++) {
+        const size_t c = cnt[If];
+        cnt[If] = runs;
+        runs += c;
+    }
+    cnt[nfx] = runs;
+    mc->rows.off = cnt;
+    mc->rows.nc = nx;
+    mc->cols_built = 0;
     mc->kept = total;
     mc->all_kept = 0;
     mc->lists = 1;
     return 1;
+}
+
+/* The column lists: the transpose of the row lists, each column's rows
+ * ascending, as runs.  Two passes over the row lists (count, then fill);
+ * 0 on allocation failure. */
+static int build_cols(ms_cost *mc)
+{
+    const ms_cloud *X = &mc->X, *Y = &mc->Y;
+    const size_t nfx = X->nf, nfy = Y->nf, ny = Y->nc;
+    const unsigned sbits = mc->sbits;
+    const size_t maxlen = (size_t)1 << (32 - sbits);
+    ms_lists *C = &mc->cols;
+    size_t *last = malloc(nfy * sizeof *last), *len = malloc(nfy * sizeof *len);
+    size_t *pos = malloc(nfy * sizeof *pos);
+    C->off = calloc(nfy + 1, sizeof *C->off);
+    C->buf = calloc(ny, sizeof *C->buf);
+    int ok = last && len && pos && C->off && C->buf;
+    if (ok)
+        C->nc = ny;
+    for (int pass = 0; pass < 2 && ok; pass++) {
+        for (size_t Jf = 0; Jf < nfy; Jf++) {
+            last[Jf] = SIZE_MAX;
+            len[Jf] = 0;
+        }
+        for (size_t If = 0; If < nfx; If++) {
+            const size_t nr = mc->rows.off[If + 1] - mc->rows.off[If];
+            const uint32_t *runs = list_runs(mc->rows.buf, mc->rows.off, X->cs, X->up, If);
+            for (size_t t = 0; t < nr; t++) {
+                size_t a, b;
+                run_span(runs[t], sbits, &a, &b);
+                for (size_t Jf = a; Jf < b; Jf++) {
+                    const int extend = last[Jf] != SIZE_MAX && last[Jf] + 1 == If &&
+                                       len[Jf] < maxlen;
+                    last[Jf] = If;
+                    if (extend) {
+                        len[Jf]++;
+                        if (pass)
+                            C->buf[Y->up[Jf]][pos[Jf] - 1] += (uint32_t)1 << sbits;
+                        continue;
+                    }
+                    len[Jf] = 1;
+                    if (pass)
+                        C->buf[Y->up[Jf]][pos[Jf]++] = (uint32_t)If;
+                    else
+                        C->off[Jf + 1]++;
+                }
+            }
+        }
+        if (pass)
+            break;
+        for (size_t Jf = 0; Jf < nfy; Jf++)
+            C->off[Jf + 1] += C->off[Jf];
+        for (size_t J = 0; J < ny && ok; J++) {
+            const size_t k = C->off[Y->cs[J + 1]] - C->off[Y->cs[J]];
+            C->buf[J] = malloc((k ? k : 1) * sizeof **C->buf);
+            ok = C->buf[J] != NULL;
+        }
+        /* Positions within each cluster's buffer. */
+        for (size_t Jf = 0; Jf < nfy && ok; Jf++)
+            pos[Jf] = C->off[Jf] - C->off[Y->cs[Y->up[Jf]]];
+    }
+    free(last);
+    free(len);
+    free(pos);
+    if (!ok) {
+        free_list(C);
+        return 0;
+    }
+    mc->cols_built = 1;
+    return 1;
+}
+
+/* The lists of an axis ready, or the cluster blocks instead (a superset of
+ * the sub-cluster blocks: exact, slower) when the column lists cannot be
+ * built. */
+static void ensure_lists(const otk_cost *c, int axis)
+{
+    ms_cost *mc = (ms_cost *)c;
+    if (axis == 0 || !mc->fine || mc->all_kept || !mc->lists || mc->cols_built)
+        return;
+    if (!build_cols(mc)) {
+        free_lists(mc);
+        mc->lists = 0;
+    }
 }
 
 /* GeomLoss's jump: the damped soft-min at the points of one side of the
@@ -995,26 +1186,36 @@ static double ms_truncation_bound(const otk_cost *c, double eps, const double *f
                 if (!(X->fmass[If] > 0.0))
                     continue;
                 const side fs = sub_side(mc, X, If);
-                const uint32_t *ids = mc->row_ids + mc->row_off[If];
-                const size_t len = mc->row_off[If + 1] - mc->row_off[If];
-                size_t t = 0;
+                const size_t len = mc->rows.off[If + 1] - mc->rows.off[If];
+                const uint32_t *runs = list_runs(mc->rows.buf, mc->rows.off, X->cs, X->up, If);
+                /* The run [ra, rb) of index t, or [∞, ∞) past the last. */
+                size_t t = 0, ra = SIZE_MAX, rb = SIZE_MAX;
+                if (len)
+                    run_span(runs[0], mc->sbits, &ra, &rb);
+#define NEXT_RUN()                                                                           \
+    do {                                                                                     \
+        if (++t < len)                                                                       \
+            run_span(runs[t], mc->sbits, &ra, &rb);                                          \
+        else                                                                                 \
+            ra = rb = SIZE_MAX;                                                              \
+    } while (0)
                 for (size_t J = 0; J < ny; J++) {
                     if (!kept_cluster(mc, I, J) || !(By[J] > 0.0))
                         continue;
-                    while (t < len && ids[t] < Y->cs[J])
-                        t++;
+                    while (rb <= Y->cs[J])
+                        NEXT_RUN();
                     /* Each dropped sub-cluster block under the smallest of
                      * the bounds that cover it (row_candidates); all of
                      * (I', J) under its own bound when it keeps nothing
                      * there and that is smaller. */
                     const double Um = block_bound(mc, fs, cluster_side(mc, Y, J));
-                    const int none = !(t < len && ids[t] < Y->cs[J + 1]);
+                    const int none = !(ra < Y->cs[J + 1]);
                     double sj = 0.0;
                     for (size_t Jf = Y->cs[J]; Jf < Y->cs[J + 1]; Jf++) {
-                        if (t < len && ids[t] == Jf) {
-                            t++;
+                        while (rb <= Jf)
+                            NEXT_RUN();
+                        if (ra <= Jf)
                             continue;
-                        }
                         if (!(Y->fmass[Jf] > 0.0))
                             continue;
                         const double U = fmin(fmin(Um, Ucol[Jf]),
@@ -1025,6 +1226,7 @@ static double ms_truncation_bound(const otk_cost *c, double eps, const double *f
                         sj = fmin(sj, exp(log(X->fmass[If]) + log(By[J]) + Um / eps));
                     s += sj;
                 }
+#undef NEXT_RUN
             }
         }
         part[I] = s;

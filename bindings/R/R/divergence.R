@@ -203,12 +203,13 @@ set_points <- function(div, x = NULL, y = NULL) {
     invisible(div)
 }
 
-divergence_solve <- function(div, a = NULL, b = NULL, grad = FALSE) {
+divergence_solve <- function(div, a = NULL, b = NULL, grad = FALSE, callback = NULL) {
     .otk_is_div(div)
+    callback <- .otk_progress_callback(callback)
     a <- .otk_weights(a, div$shape[1L], "a")
     b <- .otk_weights(b, div$shape[2L], "b")
     res <- .Call(otkr_divergence_solve, div$ptr, a, b, as.integer(div$shape),
-                 .otk_grad_flags(grad, c("a", "b", "x", "y")))
+                 .otk_grad_flags(grad, c("a", "b", "x", "y")), callback)
     .otk_div_result(res, list(tol = div$tol, max_iter = div$max_iter), div$warn,
                     "otkit::divergence_solve")
 }

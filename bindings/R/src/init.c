@@ -44,7 +44,7 @@ static const R_CallMethodDef call_methods[] = {
     CALLDEF(otkr_cost_barycenter, 5),
     CALLDEF(otkr_divergence_new, 4),
     CALLDEF(otkr_divergence_set_points, 4),
-    CALLDEF(otkr_divergence_solve, 5),
+    CALLDEF(otkr_divergence_solve, 6),
     CALLDEF(otkr_divergence_query, 3),
     CALLDEF(otkr_divergence_plan, 4),
     CALLDEF(otkr_entropic_map_new, 7),

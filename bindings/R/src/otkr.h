@@ -157,7 +157,7 @@ SEXP otkr_cost_solve(SEXP kind, SEXP spec, SEXP a, SEXP b, SEXP mode, SEXP opt);
 SEXP otkr_cost_barycenter(SEXP kind, SEXP spec, SEXP A, SEXP weights, SEXP opt);
 SEXP otkr_divergence_new(SEXP x, SEXP y, SEXP cost, SEXP opt);
 SEXP otkr_divergence_set_points(SEXP ptr, SEXP x, SEXP y, SEXP shape);
-SEXP otkr_divergence_solve(SEXP ptr, SEXP a, SEXP b, SEXP shape, SEXP grad);
+SEXP otkr_divergence_solve(SEXP ptr, SEXP a, SEXP b, SEXP shape, SEXP grad, SEXP callback);
 SEXP otkr_divergence_query(SEXP ptr, SEXP what, SEXP shape);
 SEXP otkr_divergence_plan(SEXP ptr, SEXP M, SEXP what, SEXP shape);
 SEXP otkr_entropic_map_new(SEXP x, SEXP y, SEXP a, SEXP b, SEXP g, SEXP cost, SEXP opt);

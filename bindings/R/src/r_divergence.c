@@ -43,9 +43,12 @@ static SEXP plan_product(otk_divergence *div, SEXP opt, const char *name, int ax
 
 /* Solve, read the gradients asked for in opt$grad (logical a, b, x, y) and
  * build the result list.  d = 0 for dense costs (no point gradients).  pr:
- * the progress callback the object was allocated with, or NULL. */
+ * the progress callback the object was allocated with, or NULL; slot: where the
+ * planned object's trampoline looks for it (NULL for the one-shot calls),
+ * cleared as soon as the solve returns, before anything can raise. */
 static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, size_t m,
-                              size_t d, SEXP gradflags, SEXP opt, otkr_progress *pr)
+                              size_t d, SEXP gradflags, SEXP opt, otkr_progress *pr,
+                              otkr_progress **slot)
 {
     otk_divergence_result res;
     const double *wa = otkr_vector_opt(a, "a", n);
@@ -58,8 +61,13 @@ static SEXP solve_and_collect(otk_divergence *div, SEXP a, SEXP b, size_t n, siz
     SEXP pv[8] = {R_NilValue, R_NilValue, R_NilValue, R_NilValue,
                   R_NilValue, R_NilValue, R_NilValue, R_NilValue};
     const double *pot[4];
-    int st = otk_divergence_solve(div, wa, wb, &res);
+    int st;
 
+    if (slot)
+        *slot = pr;
+    st = otk_divergence_solve(div, wa, wb, &res);
+    if (slot)
+        *slot = NULL;
     if (pr)
         otkr_progress_end(pr);
     otkr_check(st);
@@ -153,7 +161,7 @@ SEXP otkr_divergence(SEXP x, SEXP y, SEXP a, SEXP b, SEXP cost, SEXP opt)
     otkr_check(otk_divergence_alloc_points(&h->divergence, n, m, d, xr, yr, ground,
                                            otkr_opt_num(opt, "power"), &par));
     out = PROTECT(
-        solve_and_collect(h->divergence, a, b, n, m, d, otkr_opt(opt, "grad"), opt, &pr));
+        solve_and_collect(h->divergence, a, b, n, m, d, otkr_opt(opt, "grad"), opt, &pr, NULL));
     otkr_holder_free(hp);
     UNPROTECT(3);
     return out;
@@ -193,7 +201,7 @@ SEXP otkr_divergence_matrix(SEXP Cxy, SEXP Cxx, SEXP Cyy, SEXP a, SEXP b, SEXP o
     otkr_check(otk_divergence_alloc_costs(&h->divergence, h->cost[0], h->cost[1], h->cost[2],
                                           &par));
     out = PROTECT(
-        solve_and_collect(h->divergence, a, b, n, m, 0, otkr_opt(opt, "grad"), opt, &pr));
+        solve_and_collect(h->divergence, a, b, n, m, 0, otkr_opt(opt, "grad"), opt, &pr, NULL));
     otkr_holder_free(hp);
     UNPROTECT(3);
     return out;
@@ -201,19 +209,43 @@ SEXP otkr_divergence_matrix(SEXP Cxy, SEXP Cxx, SEXP Cyy, SEXP a, SEXP b, SEXP o
 
 /* ------------------------------------------------ the planned object */
 
+/* The planned object: the divergence and the progress report of the solve
+ * running, if it brought a callback.  The trampoline is installed at alloc
+ * with the object as its context (as in the Python binding), so that each
+ * divergence_solve may bring its own callback. */
+typedef struct {
+    otk_divergence *div;
+    otkr_progress *current;
+} div_object;
+
+static int div_progress(const otk_progress *info, void *ctx)
+{
+    div_object *o = ctx;
+    return o->current ? otkr_progress_fn(info, o->current) : 0;
+}
+
 static void div_finalize(SEXP ptr)
 {
-    otk_divergence_free((otk_divergence *)R_ExternalPtrAddr(ptr));
+    div_object *o = R_ExternalPtrAddr(ptr);
+    if (o) {
+        otk_divergence_free(o->div);
+        free(o);
+    }
     R_ClearExternalPtr(ptr);
+}
+
+static div_object *object_of(SEXP ptr)
+{
+    div_object *o;
+    if (TYPEOF(ptr) != EXTPTRSXP || (o = R_ExternalPtrAddr(ptr)) == NULL || o->div == NULL)
+        Rf_errorcall(R_NilValue, "otkit: div is not a valid divergence object (made in this "
+                                 "session by Divergence())");
+    return o;
 }
 
 static otk_divergence *div_of(SEXP ptr)
 {
-    otk_divergence *div;
-    if (TYPEOF(ptr) != EXTPTRSXP || (div = R_ExternalPtrAddr(ptr)) == NULL)
-        Rf_errorcall(R_NilValue, "otkit: div is not a valid divergence object (made in this "
-                                 "session by Divergence())");
-    return div;
+    return object_of(ptr)->div;
 }
 
 /* Divergence(): the object made once (alloc_points copies the points and
@@ -228,11 +260,18 @@ SEXP otkr_divergence_new(SEXP x, SEXP y, SEXP cost, SEXP opt)
     otk_ground ground = otkr_ground(cost, "cost");
     SEXP ptr = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
 
+    div_object *o = calloc(1, sizeof *o);
+
+    if (!o)
+        Rf_errorcall(R_NilValue, "otkit: out of memory for the divergence object");
+    R_SetExternalPtrAddr(ptr, o);
     R_RegisterCFinalizerEx(ptr, div_finalize, TRUE);
     read_params(opt, &par);
+    par.progress = div_progress;
+    par.progress_ctx = o;
     otkr_check(otk_divergence_alloc_points(&div, n, m, d, xr, yr, ground,
                                            otkr_opt_num(opt, "power"), &par));
-    R_SetExternalPtrAddr(ptr, div);
+    o->div = div;
     UNPROTECT(1);
     return ptr;
 }
@@ -257,11 +296,21 @@ SEXP otkr_divergence_set_points(SEXP ptr, SEXP x, SEXP y, SEXP shape)
     return R_NilValue;
 }
 
-SEXP otkr_divergence_solve(SEXP ptr, SEXP a, SEXP b, SEXP shape, SEXP grad)
+SEXP otkr_divergence_solve(SEXP ptr, SEXP a, SEXP b, SEXP shape, SEXP grad, SEXP callback)
 {
-    otk_divergence *div = div_of(ptr);
-    return solve_and_collect(div, a, b, (size_t)INTEGER(shape)[0], (size_t)INTEGER(shape)[1],
-                             (size_t)INTEGER(shape)[2], grad, R_NilValue, NULL);
+    div_object *o = object_of(ptr);
+    otkr_progress pr;
+    otk_progress_fn fn = NULL;
+    void *ctx = NULL;
+    SEXP out;
+
+    PROTECT(otkr_progress_init(&pr, callback, &fn, &ctx));
+    out = PROTECT(solve_and_collect(o->div, a, b, (size_t)INTEGER(shape)[0],
+                                    (size_t)INTEGER(shape)[1], (size_t)INTEGER(shape)[2], grad,
+                                    R_NilValue, callback != R_NilValue ? &pr : NULL,
+                                    callback != R_NilValue ? &o->current : NULL));
+    UNPROTECT(2);
+    return out;
 }
 
 /* what: 0 P M (M has m rows), 1 t(P) M (n rows), 2 the barycentric

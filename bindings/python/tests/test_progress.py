@@ -129,3 +129,29 @@ def test_matrices_and_not_callable():
                                                  callback=1.5)):
         with pytest.raises(TypeError, match="callback must be callable"):
             call()
+
+
+def test_torch_sinkhorn_divergence_passes_the_callback_on():
+    torch = pytest.importorskip("torch")
+    import otkit.torch as otorch
+    x, y = clouds(300, 2, 3)
+    seen = []
+    loss = otorch.SinkhornDivergence(blur=0.05, callback=lambda it, eps, err, stage:
+                                     seen.append((it, stage)))
+    X = torch.tensor(x, requires_grad=True)
+    v = loss(X, torch.tensor(y))
+    v.backward()
+    plain = otorch.SinkhornDivergence(blur=0.05)(torch.tensor(x), torch.tensor(y))
+    assert len(seen) > 0 and [s[0] for s in seen] == list(range(1, len(seen) + 1))
+    assert v.item() == plain.item()
+    # A batch: every update of every problem (the batch contract), True stops it.
+    XB = torch.tensor(np.stack([x, x[::-1]]))
+    YB = torch.tensor(np.stack([y, y]))
+    seen.clear()
+    vb = loss(XB, YB)
+    assert vb.shape == (2,) and len(seen) > 0
+    assert len(seen) >= 2 * len(set(s[0] for s in seen))
+    stop = otorch.SinkhornDivergence(blur=0.05, callback=lambda it, eps, err: it == 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isfinite(stop(torch.tensor(x), torch.tensor(y)).item())

@@ -95,3 +95,32 @@ test_that("an error in the divergence's callback propagates; a non-function is r
     expect_error(divergence(xb, xb, callback = function(i, e, r) FALSE),
                  "callback is not supported for a batch")
 })
+
+test_that("divergence_solve takes a callback per solve; without one nothing changes", {
+    pr <- progress_clouds(1500L, 2L, 6L)
+    D <- Divergence(pr$x, pr$y, blur = 0.02, tol = 1e-7, backend = "multiscale")
+    plain <- divergence_solve(D, grad = "x")
+    seen <- character(0)
+    r <- divergence_solve(D, grad = "x", callback = function(iteration, eps, error, stage) {
+        seen[length(seen) + 1L] <<- stage
+        FALSE
+    })
+    expect_identical(length(seen), r$iterations)
+    expect_identical(seen[1L], "clusters")
+    expect_identical(r$value, plain$value)
+    expect_identical(r$grad_x, plain$grad_x)
+    # The next solve without a callback calls nothing (the last one is not kept).
+    again <- divergence_solve(D, grad = "x")
+    expect_identical(length(seen), r$iterations)
+    expect_identical(again$value, plain$value)
+    s <- divergence_solve(D, callback = function(iteration, eps, error) iteration == 3L)
+    expect_true(s$stopped)
+    expect_identical(s$iterations, 3L)
+    out <- tryCatch(divergence_solve(D, callback = function(iteration, eps, error)
+                        if (iteration == 2L) stop("from the planned callback")),
+                    error = function(e) conditionMessage(e))
+    expect_match(out, "from the planned callback")
+    expect_error(divergence_solve(D, callback = 3), "callback must be a function")
+    # The object still solves after the error.
+    expect_identical(divergence_solve(D)$value, divergence_solve(D)$value)
+})
