@@ -27,7 +27,9 @@
  * does).  Dense rows show the fraction of that roof too; the best a dense
  * soft-min can reach against the compute ceiling is ceiling / max(ceiling,
  * roof).
- * Each timing is the median of --repeats runs; ratios come from the same run.
+ * Each timing is the median of --repeats samples; each soft-min sample is
+ * paired with ceiling (and memory-roof) samples taken just before it, and
+ * the fractions are the medians of the pairs' ratios.
  * Output: one markdown table on stdout (bench/run_yardstick.sh keeps it in
  * bench/results/yardstick.md) and one JSON line per measurement on stderr.
  *
@@ -326,10 +328,12 @@ int main(int argc, char **argv)
     }
 
     double mem[3];
+    int mem_sweeps[3] = {1, 1, 1};
     for (int th = 1; th <= 2; th++) {
         const double w0 = wall_now();
         memory_ns(C, n, m, th, 1, &sink); /* warm */
         const int inner = calls_per_sample(wall_now() - w0);
+        mem_sweeps[th] = inner;
         for (int r = 0; r < repeats; r++)
             samp[r] = memory_ns(C, n, m, th, inner, &sink);
         mem[th] = median(samp, repeats);
@@ -380,12 +384,26 @@ int main(int argc, char **argv)
                  {"points 3-D, columns", points, 1},
                  {"points 3-D float32, rows", points32, 0},
                  {"points 3-D float32, columns", points32, 1}};
+    /* Each sample of a soft-min is paired with samples of the ceilings (and,
+     * for a dense cost, of the memory roof) taken just before it, and the
+     * fractions are medians of the pairs' ratios: this machine's speed may
+     * drift within a run. */
+    double *pc_otk = malloc(4 * (size_t)repeats * sizeof *pc_otk);
+    double *pc_fast = pc_otk + repeats, *pmem = pc_otk + 2 * repeats, *ratio = pc_otk + 3 * repeats;
+    if (!samp || !pc_otk) {
+        fprintf(stderr, "yardstick: out of memory\n");
+        return 1;
+    }
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int th = 1; th <= 2; th++) {
+            const int is_dense = cases[c].cost == dense;
             const double w0 = wall_now();
             otk_cost_softmin(cases[c].cost, cases[c].axis, eps, h, out, th); /* warm */
             const int inner = calls_per_sample(wall_now() - w0);
             for (int r = 0; r < repeats; r++) {
+                pc_otk[r] = ceiling_ns(0, th, sweeps, &sink);
+                pc_fast[r] = ceiling_ns(1, th, sweeps, &sink);
+                pmem[r] = is_dense ? memory_ns(C, n, m, th, mem_sweeps[th], &sink) : 0.0;
                 double t0 = now();
                 for (int k = 0; k < inner; k++)
                     if (otk_cost_softmin(cases[c].cost, cases[c].axis, eps, h, out, th) < 0) {
@@ -396,16 +414,30 @@ int main(int argc, char **argv)
                           ((double)n * (double)m);
                 sink += out[0];
             }
-            double ns = median(samp, repeats);
+            double f_otk, f_fast, f_mem = 0.0;
+            for (int r = 0; r < repeats; r++)
+                ratio[r] = pc_otk[r] / samp[r];
+            f_otk = median(ratio, repeats);
+            for (int r = 0; r < repeats; r++)
+                ratio[r] = pc_fast[r] / samp[r];
+            f_fast = median(ratio, repeats);
+            if (is_dense) {
+                for (int r = 0; r < repeats; r++)
+                    ratio[r] = pmem[r] / samp[r];
+                f_mem = median(ratio, repeats);
+            }
+            const double ns = median(samp, repeats), c_otk = median(pc_otk, repeats),
+                         c_fast = median(pc_fast, repeats);
             char roof[32] = "";
-            if (cases[c].cost == dense)
-                snprintf(roof, sizeof roof, "%.2f", mem[th] / ns);
+            if (is_dense)
+                snprintf(roof, sizeof roof, "%.2f", f_mem);
             printf("| %s | %d | %.3f | %.3f | %.3f | %.2f | %.2f | %s |\n", cases[c].name, th, ns,
-                   ceil_otk[th], ceil_fast[th], ceil_otk[th] / ns, ceil_fast[th] / ns, roof);
+                   c_otk, c_fast, f_otk, f_fast, roof);
             fprintf(stderr,
                     "{\"what\": \"%s\", \"threads\": %d, \"ns_per_entry\": %.4f, "
+                    "\"ceiling_otkit_exp_ns\": %.4f, \"ceiling_fast_exp_ns\": %.4f, "
                     "\"fraction_otkit_exp\": %.4f, \"fraction_fast_exp\": %.4f%s%s}\n",
-                    cases[c].name, th, ns, ceil_otk[th] / ns, ceil_fast[th] / ns,
+                    cases[c].name, th, ns, c_otk, c_fast, f_otk, f_fast,
                     roof[0] ? ", \"fraction_memory_roof\": " : "", roof);
         }
     if (sink == 42.0) /* never: keeps the sums alive */
@@ -414,6 +446,6 @@ int main(int argc, char **argv)
     otk_cost_free(points);
     otk_cost_free(points32);
     free(xf), free(yf);
-    free(x), free(y), free(C), free(h), free(out), free(samp);
+    free(x), free(y), free(C), free(h), free(out), free(samp), free(pc_otk);
     return 0;
 }
