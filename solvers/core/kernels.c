@@ -1099,12 +1099,51 @@ sq_sum_onepass_f32(size_t D, const float *p, const float *const *q, size_t T, co
         s0 = _mm512_mask_add_ps(s0, m, s0, e);
     }
 #undef OTK_EXPF16_
-    float lanes[16];
-    _mm512_storeu_ps(lanes, _mm512_add_ps(s0, s1));
-    double total = 0.0;
-    for (int l = 0; l < 16; l++)
-        total += (double)lanes[l];
-    return total;
+    /* The 16 lanes in float64, by a tree (the running sum's order does not
+     * matter at float32's accuracy; a chain of 16 scalar adds per row and
+     * tile did). */
+    const __m512 s = _mm512_add_ps(s0, s1);
+    return _mm512_reduce_add_pd(_mm512_add_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(s)),
+                                              _mm512_cvtps_pd(_mm512_extractf32x8_ps(s, 1))));
+}
+#endif
+
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+/* max_t hf[t] − scale·Σ_k (p_k − q_k[t])², the exponents of
+ * sq_sum_onepass_f32 formed by the same operations (a row's first tile: its
+ * maximum, in registers, is the shift of the one-pass sum). */
+__attribute__((always_inline)) static inline float
+sq_max_onepass_f32(size_t D, const float *p, const float *const *q, size_t T, const float *hf,
+                   float scale)
+{
+    const __m512 sc = _mm512_set1_ps(scale);
+    __m512 pv[4];
+    for (size_t k = 0; k < D; k++)
+        pv[k] = _mm512_set1_ps(p[k]);
+    __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0;
+    size_t t = 0;
+    for (; t + 32 <= T; t += 32) {
+        __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps();
+        for (size_t k = 0; k < D; k++) {
+            const __m512 d0 = _mm512_sub_ps(pv[k], _mm512_loadu_ps(q[k] + t));
+            const __m512 d1 = _mm512_sub_ps(pv[k], _mm512_loadu_ps(q[k] + t + 16));
+            c0 = _mm512_fmadd_ps(d0, d0, c0);
+            c1 = _mm512_fmadd_ps(d1, d1, c1);
+        }
+        m0 = _mm512_max_ps(_mm512_fnmadd_ps(sc, c0, _mm512_loadu_ps(hf + t)), m0);
+        m1 = _mm512_max_ps(_mm512_fnmadd_ps(sc, c1, _mm512_loadu_ps(hf + t + 16)), m1);
+    }
+    for (; t < T; t += 16) {
+        const __mmask16 m = (__mmask16)(T - t >= 16 ? 0xFFFF : (1u << (T - t)) - 1u);
+        __m512 c = _mm512_setzero_ps();
+        for (size_t k = 0; k < D; k++) {
+            const __m512 df = _mm512_sub_ps(pv[k], _mm512_maskz_loadu_ps(m, q[k] + t));
+            c = _mm512_fmadd_ps(df, df, c);
+        }
+        m0 = _mm512_mask_max_ps(m0, m, _mm512_fnmadd_ps(sc, c, _mm512_maskz_loadu_ps(m, hf + t)),
+                                m0);
+    }
+    return _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
 }
 #endif
 
@@ -1116,24 +1155,37 @@ static void points_sq_lse_rows_f32(size_t d, size_t R, const float *P, size_t ps
     for (size_t r = 0; r < R; r++) {
         const int onepass = M[r] != -INFINITY && S[r] <= OTK_ONEPASS_S_MAX;
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
-        if (onepass && d <= 4) {
+        /* A row's first tile too: its maximum, in registers, is the shift
+         * (a NaN or infinite maximum goes the general way below). */
+        if (d <= 4 && (onepass || M[r] == -INFINITY)) {
             float p[4] = {0.0f, 0.0f, 0.0f, 0.0f};
             const float *q[4] = {Q + j0, Q + j0, Q + j0, Q + j0};
             for (size_t k = 0; k < d; k++) {
                 p[k] = P[k * pstride + r];
                 q[k] = Q + k * ldq + j0;
             }
-            const float base = (float)M[r]; /* exact: M[r] is a float32 maximum */
-            double s;
-            switch (d) {
-            case 1: s = sq_sum_onepass_f32(1, p, q, T, hf, sc, base); break;
-            case 2: s = sq_sum_onepass_f32(2, p, q, T, hf, sc, base); break;
-            case 3: s = sq_sum_onepass_f32(3, p, q, T, hf, sc, base); break;
-            default: s = sq_sum_onepass_f32(4, p, q, T, hf, sc, base); break;
+            float base = (float)M[r]; /* exact: M[r] is a float32 maximum */
+            if (!onepass) {
+                switch (d) {
+                case 1: base = sq_max_onepass_f32(1, p, q, T, hf, sc); break;
+                case 2: base = sq_max_onepass_f32(2, p, q, T, hf, sc); break;
+                case 3: base = sq_max_onepass_f32(3, p, q, T, hf, sc); break;
+                default: base = sq_max_onepass_f32(4, p, q, T, hf, sc); break;
+                }
             }
-            if (s <= OTK_SQ_ONEPASS_MAX_F32) {
-                S[r] += s;
-                continue;
+            if (base > -INFINITY && base < INFINITY) {
+                double s;
+                switch (d) {
+                case 1: s = sq_sum_onepass_f32(1, p, q, T, hf, sc, base); break;
+                case 2: s = sq_sum_onepass_f32(2, p, q, T, hf, sc, base); break;
+                case 3: s = sq_sum_onepass_f32(3, p, q, T, hf, sc, base); break;
+                default: s = sq_sum_onepass_f32(4, p, q, T, hf, sc, base); break;
+                }
+                if (s <= OTK_SQ_ONEPASS_MAX_F32) {
+                    M[r] = (double)base;
+                    S[r] += s;
+                    continue;
+                }
             }
         }
 #endif
@@ -1371,6 +1423,12 @@ static void sub_scaled(const double *restrict x, double a, const double *restric
         out[t] = x[t] - a * y[t];
 }
 
+static void to_f32(const double *restrict x, size_t T, float *restrict out)
+{
+    for (size_t t = 0; t < T; t++)
+        out[t] = (float)x[t];
+}
+
 static void axpy(double a, const double *restrict x, size_t T, double *restrict y)
 {
     for (size_t t = 0; t < T; t++)
@@ -1444,4 +1502,5 @@ const otk_kernels OTK_KERNEL_TABLE = {
     sign_axpy,      diff_axpy,       axpy,           axpy_prod,      exp_affine,
     l1_dist_multi,  sq_dist_multi,   sign_axpy_multi, diff_axpy_multi, log_shift,
     points_lse_tile_f32, points_sq_lse_rows, points_sq_lse_rows_f32, sub_scaled, dense_lse_rows,
+    to_f32,
 };

@@ -125,6 +125,9 @@ typedef struct {
      * (M[r], S[r]) the rows' running pairs. */
     void (*dense_lse_rows)(const double *C, size_t ld, size_t R, size_t j0, size_t T,
                            const double *h, double inv_eps, double *M, double *S);
+    /* out[t] = x[t] rounded to float32 (the column terms hf of
+     * points_sq_lse_rows_f32). */
+    void (*to_f32)(const double *x, size_t T, float *out);
 } otk_kernels;
 
 /* Rows per block of the expanded squared-Euclidean soft-min. */

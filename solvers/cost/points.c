@@ -125,8 +125,7 @@ static void sq_softmin_f32(const points_cost *pc, int axis, double eps, const do
         }
         for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
             const size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
-            for (size_t t = 0; t < T; t++)
-                hf[t] = (float)h[j0 + t];
+            kern->to_f32(h + j0, T, hf);
             kern->points_sq_lse_rows_f32(pc->d, R, P + i0, nout, scale, Q, nin, j0, T, hf, M, S);
         }
         for (size_t r = 0; r < R; r++)
