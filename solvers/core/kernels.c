@@ -248,16 +248,17 @@ static void lse_merge(double tmax, double s, double *M, double *S)
 #define OTK_ONEPASS_MAX 0x1p800
 #define OTK_ONEPASS_S_MAX 0x1p900
 
-/* Σ_t exp(h[t] − c[t]·inv_eps − shift) in one pass, the exponents clamped
- * below at −708 (a −inf h, a zero weight, counts as e^−708), a NaN kept, and
- * not clamped above where the exponential overflows to +inf by itself
- * (AVX-512); elsewhere clamped at 709, which the caller's bound catches. */
-static double dense_sum_onepass(const double *c, const double *h, size_t T, double inv_eps,
-                                double shift)
-{
 #if defined(__AVX512F__)
+/* The one-pass dense sum of 8-lane vectors, Σ_t e(max(lo, h[t] − c[t]·ie −
+ * sh)) with e = exp (base2 = 0) or 2^x (base2 = 1, the later tiles of dense
+ * rows, which also prefetch each row's next tile into L2): one body for
+ * dense_sum_onepass and dense_sum_onepass2. */
+__attribute__((always_inline)) static inline double
+dense_sum8(const double *c, const double *h, size_t T, double inv_eps, double shift, double lo_,
+           int base2)
+{
     const __m512d ie = _mm512_set1_pd(inv_eps), sh = _mm512_set1_pd(shift),
-                  lo = _mm512_set1_pd(-708.0);
+                  lo = _mm512_set1_pd(lo_);
     __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
     __m512d s2 = _mm512_setzero_pd(), s3 = _mm512_setzero_pd();
     size_t t = 0;
@@ -265,11 +266,15 @@ static double dense_sum_onepass(const double *c, const double *h, size_t T, doub
     _mm512_max_pd(lo, _mm512_sub_pd(_mm512_fnmadd_pd(_mm512_loadu_pd(c + t + (o_)), ie,     \
                                                      _mm512_loadu_pd(h + t + (o_))),       \
                                     sh))
+#define OTK_DENSE_E_(x_) (base2 ? otk_exp2_8(x_) : otk_exp8(x_))
     for (; t + 32 <= T; t += 32) {
-        s0 = _mm512_add_pd(s0, otk_exp8(OTK_DENSE_X_(0)));
-        s1 = _mm512_add_pd(s1, otk_exp8(OTK_DENSE_X_(8)));
-        s2 = _mm512_add_pd(s2, otk_exp8(OTK_DENSE_X_(16)));
-        s3 = _mm512_add_pd(s3, otk_exp8(OTK_DENSE_X_(24)));
+        if (base2)
+            for (int l = 0; l < 4; l++)
+                _mm_prefetch((const char *)(c + t + OTK_TILE + 8 * l), _MM_HINT_T1);
+        s0 = _mm512_add_pd(s0, OTK_DENSE_E_(OTK_DENSE_X_(0)));
+        s1 = _mm512_add_pd(s1, OTK_DENSE_E_(OTK_DENSE_X_(8)));
+        s2 = _mm512_add_pd(s2, OTK_DENSE_E_(OTK_DENSE_X_(16)));
+        s3 = _mm512_add_pd(s3, OTK_DENSE_E_(OTK_DENSE_X_(24)));
     }
 #undef OTK_DENSE_X_
     s0 = _mm512_add_pd(s0, s2);
@@ -279,9 +284,22 @@ static double dense_sum_onepass(const double *c, const double *h, size_t T, doub
         const __m512d x = _mm512_sub_pd(
             _mm512_fnmadd_pd(_mm512_maskz_loadu_pd(m, c + t), ie, _mm512_maskz_loadu_pd(m, h + t)),
             sh);
-        s0 = _mm512_mask_add_pd(s0, m, s0, otk_exp8(_mm512_max_pd(lo, x)));
+        s0 = _mm512_mask_add_pd(s0, m, s0, OTK_DENSE_E_(_mm512_max_pd(lo, x)));
     }
+#undef OTK_DENSE_E_
     return otk_lanes8_total(_mm512_add_pd(s0, s1));
+}
+#endif
+
+/* Σ_t exp(h[t] − c[t]·inv_eps − shift) in one pass, the exponents clamped
+ * below at −708 (a −inf h, a zero weight, counts as e^−708), a NaN kept, and
+ * not clamped above where the exponential overflows to +inf by itself
+ * (AVX-512); elsewhere clamped at 709, which the caller's bound catches. */
+static double dense_sum_onepass(const double *c, const double *h, size_t T, double inv_eps,
+                                double shift)
+{
+#if defined(__AVX512F__)
+    return dense_sum8(c, h, T, inv_eps, shift, -708.0, 0);
 #else
     double acc[OTK_LANES] = {0};
     size_t t = 0;
@@ -363,34 +381,7 @@ static void lse_accumulate(const double *c, const double *h, size_t T, double in
 static double dense_sum_onepass2(const double *c, const double *h2, size_t T, double ie2,
                                  double base2)
 {
-    const __m512d ie = _mm512_set1_pd(ie2), b = _mm512_set1_pd(base2),
-                  lo = _mm512_set1_pd(-1021.0);
-    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
-    __m512d s2 = _mm512_setzero_pd(), s3 = _mm512_setzero_pd();
-    size_t t = 0;
-#define OTK_DENSE_X2_(o_)                                                                  \
-    _mm512_max_pd(lo, _mm512_sub_pd(_mm512_fnmadd_pd(_mm512_loadu_pd(c + t + (o_)), ie,     \
-                                                     _mm512_loadu_pd(h2 + t + (o_))),      \
-                                    b))
-    for (; t + 32 <= T; t += 32) {
-        for (int l = 0; l < 4; l++)
-            _mm_prefetch((const char *)(c + t + OTK_TILE + 8 * l), _MM_HINT_T1);
-        s0 = _mm512_add_pd(s0, otk_exp2_8(OTK_DENSE_X2_(0)));
-        s1 = _mm512_add_pd(s1, otk_exp2_8(OTK_DENSE_X2_(8)));
-        s2 = _mm512_add_pd(s2, otk_exp2_8(OTK_DENSE_X2_(16)));
-        s3 = _mm512_add_pd(s3, otk_exp2_8(OTK_DENSE_X2_(24)));
-    }
-#undef OTK_DENSE_X2_
-    s0 = _mm512_add_pd(s0, s2);
-    s1 = _mm512_add_pd(s1, s3);
-    for (; t < T; t += 8) {
-        const __mmask8 m = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
-        const __m512d x = _mm512_sub_pd(
-            _mm512_fnmadd_pd(_mm512_maskz_loadu_pd(m, c + t), ie, _mm512_maskz_loadu_pd(m, h2 + t)),
-            b);
-        s0 = _mm512_mask_add_pd(s0, m, s0, otk_exp2_8(_mm512_max_pd(lo, x)));
-    }
-    return otk_lanes8_total(_mm512_add_pd(s0, s1));
+    return dense_sum8(c, h2, T, ie2, base2, -1021.0, 1);
 }
 #endif
 
