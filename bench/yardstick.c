@@ -27,6 +27,8 @@
  * does).  Dense rows show the fraction of that roof too; the best a dense
  * soft-min can reach against the compute ceiling is ceiling / max(ceiling,
  * roof).
+ * --only TEXT measures only the soft-mins whose name contains TEXT ("dense",
+ * "columns", "float32"; the ceilings and the roof are always measured).
  * Each timing is the median of --repeats samples; each soft-min sample is
  * paired with ceiling (and memory-roof) samples taken just before it, and
  * the fractions are the medians of the pairs' ratios.
@@ -243,16 +245,19 @@ int main(int argc, char **argv)
 {
     size_t n = 4000;
     int repeats = 5;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--n") && i + 1 < argc)
             n = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
             repeats = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
         else if (!strcmp(argv[i], "--clock") && i + 1 < argc &&
                  (!strcmp(argv[i + 1], "cpu") || !strcmp(argv[i + 1], "wall")))
             cpu_clock = !strcmp(argv[++i], "cpu");
         else {
-            fprintf(stderr, "usage: yardstick [--n N] [--repeats R] [--clock wall|cpu]\n");
+            fprintf(stderr, "usage: yardstick [--n N] [--repeats R] [--clock wall|cpu] [--only TEXT]\n");
             return 2;
         }
     }
@@ -396,6 +401,8 @@ int main(int argc, char **argv)
     }
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int th = 1; th <= 2; th++) {
+            if (only && !strstr(cases[c].name, only))
+                continue;
             const int is_dense = cases[c].cost == dense;
             const double w0 = wall_now();
             otk_cost_softmin(cases[c].cost, cases[c].axis, eps, h, out, th); /* warm */

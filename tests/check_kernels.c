@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels.c"
 
@@ -96,6 +97,69 @@ static void check_exp_loops(uint64_t *st)
     check(worst_strip <= 6e-15, "strip_sumexp: relative error of each term <= 6e-15", worst_strip, 0.0);
     check(worst_plan <= 6e-15 && zero_below,
           "plan_weights: relative error <= 6e-15, exactly 0 for a zero weight", worst_plan, 0.0);
+}
+
+/* strip_sumexp_rows (the column soft-mins' one-pass blocks of rows) against
+ * a long-double sum of the same terms, R = 1..OTK_SQ_ROWS rows and strips of
+ * every width class (the 32-column body and the masked tail): each column's
+ * sum within 3e-15 plus the rounding of the exponent's parts,
+ * 2^-52·(|h| + |c·inv_eps| + |M|) relative (the base-2 form rounds h·log2(e)
+ * and M·log2(e); the polynomial is good to 1.5e-15).  Then the two exits the
+ * caller relies on: a term above 2^1024 relative to M makes the sum +inf (or
+ * at least e^709: not a silent finite value below the caller's 2^900 bound),
+ * and a NaN h makes it NaN. */
+static void check_strip_rows(uint64_t *st)
+{
+    enum { W = 2 * OTK_TILE + 13, R = OTK_SQ_ROWS };
+    static double C[R * W], M[W], S[W];
+    double h[R], worst = 0.0;
+    const double *rows[R];
+    for (size_t T = 1; T <= W; T += (T < 70 ? 1 : 97))
+        for (size_t nr = 1; nr <= R; nr++) {
+            const double inv_eps = 3.0 + 40.0 * uniform(st);
+            for (size_t r = 0; r < nr; r++) {
+                h[r] = 2.0 * uniform(st) - 1.0;
+                rows[r] = C + r * W + (W - T) / 2; /* unaligned starts too */
+                for (size_t t = 0; t < T; t++)
+                    C[r * W + (W - T) / 2 + t] = uniform(st);
+            }
+            for (size_t t = 0; t < T; t++) {
+                M[t] = 1.0 - 0.5 * inv_eps * uniform(st);
+                S[t] = uniform(st);
+            }
+            double S0[W];
+            memcpy(S0, S, T * sizeof *S);
+            strip_sumexp_rows(rows, h, nr, T, inv_eps, M, S);
+            for (size_t t = 0; t < T; t++) {
+                long double ref = S0[t], scale = 0.0L;
+                for (size_t r = 0; r < nr; r++) {
+                    const long double a = (long double)rows[r][t] * inv_eps;
+                    ref += expl(h[r] - a - M[t]);
+                    scale = fmaxl(scale, fabsl(h[r]) + a + fabsl(M[t]));
+                }
+                const double bound = 3e-15 + 0x1p-52 * (double)scale;
+                worst = fmax(worst, (double)(fabsl(S[t] - ref) / ref) / bound);
+            }
+        }
+    check(worst <= 1.0,
+          "strip_sumexp_rows: within 3e-15 + 2^-52 (|h| + |c/eps| + |M|) relative, R = 1..8 "
+          "(worst: the fraction of that bound)",
+          worst, 0.0);
+    for (size_t t = 0; t < 40; t++)
+        M[t] = 0.0, S[t] = 1.0;
+    h[0] = 0.0, h[1] = 800.0, h[2] = NAN;
+    rows[0] = rows[1] = rows[2] = C;
+    strip_sumexp_rows(rows, h, 2, 40, 1.0, M, S); /* e^(800 - c) */
+    int exits = 1;
+    for (size_t t = 0; t < 40; t++)
+        exits &= S[t] >= 8e307;
+    for (size_t t = 0; t < 40; t++)
+        S[t] = 1.0;
+    strip_sumexp_rows(rows, h, 3, 40, 1.0, M, S);
+    for (size_t t = 0; t < 40; t++)
+        exits &= isnan(S[t]);
+    check(exits, "strip_sumexp_rows: an overflowing term is +inf or e^709, a NaN h is NaN", 0.0,
+          0.0);
 }
 
 /* The float32 point soft-min tile against the float64 one on the same
@@ -309,6 +373,7 @@ int main(void)
     check(worst2 <= 1.5e-15, "otk_exp2_8 on [-1021, 1]: relative error <= 1.5e-15", worst2, where2);
 #endif
     check_exp_loops(&st);
+    check_strip_rows(&st);
     check_f32_tile(&st);
     check_sq_rows(&st);
 

@@ -1248,6 +1248,65 @@ static void strip_sumexp(const double *c, double h, size_t T, double inv_eps, co
     }
 }
 
+/* strip_sumexp for R <= OTK_SQ_ROWS rows at once, the rows added to each
+ * column in order r = 0, 1, ... as R calls of strip_sumexp would.  With
+ * AVX-512 the exponents are in base 2 (h·log2(e) and M·log2(e) formed once
+ * per block, inv_eps·log2(e) once: two operations fewer per entry, as the
+ * dense rows, docs/math.md A.2), clamped below at 2^−1021 and not above, and
+ * 32 columns' sums stay in registers while the R rows stream past them (S
+ * and M read and written once per block instead of once per row). */
+static void strip_sumexp_rows(const double *const *rows, const double *h, size_t R, size_t T,
+                              double inv_eps, const double *M, double *S)
+{
+#if defined(__AVX512F__)
+    const double log2e = 1.4426950408889634;
+    const __m512d l2e = _mm512_set1_pd(log2e), ie2 = _mm512_set1_pd(inv_eps * log2e),
+                  lo = _mm512_set1_pd(-1021.0);
+    double h2[OTK_SQ_ROWS];
+    for (size_t r = 0; r < R; r++)
+        h2[r] = h[r] * log2e;
+    size_t t = 0;
+#define OTK_COL_X_(o_, m_)                                                                 \
+    _mm512_max_pd(lo, _mm512_fnmadd_pd(_mm512_loadu_pd(c + (o_)), ie2, _mm512_sub_pd(hr, m_)))
+    for (; t + 32 <= T; t += 32) {
+        const __m512d m0 = _mm512_mul_pd(_mm512_loadu_pd(M + t), l2e),
+                      m1 = _mm512_mul_pd(_mm512_loadu_pd(M + t + 8), l2e),
+                      m2 = _mm512_mul_pd(_mm512_loadu_pd(M + t + 16), l2e),
+                      m3 = _mm512_mul_pd(_mm512_loadu_pd(M + t + 24), l2e);
+        __m512d s0 = _mm512_loadu_pd(S + t), s1 = _mm512_loadu_pd(S + t + 8);
+        __m512d s2 = _mm512_loadu_pd(S + t + 16), s3 = _mm512_loadu_pd(S + t + 24);
+        for (size_t r = 0; r < R; r++) {
+            const double *c = rows[r] + t;
+            const __m512d hr = _mm512_set1_pd(h2[r]);
+            s0 = _mm512_add_pd(s0, otk_exp2_8(OTK_COL_X_(0, m0)));
+            s1 = _mm512_add_pd(s1, otk_exp2_8(OTK_COL_X_(8, m1)));
+            s2 = _mm512_add_pd(s2, otk_exp2_8(OTK_COL_X_(16, m2)));
+            s3 = _mm512_add_pd(s3, otk_exp2_8(OTK_COL_X_(24, m3)));
+        }
+        _mm512_storeu_pd(S + t, s0);
+        _mm512_storeu_pd(S + t + 8, s1);
+        _mm512_storeu_pd(S + t + 16, s2);
+        _mm512_storeu_pd(S + t + 24, s3);
+    }
+#undef OTK_COL_X_
+    for (; t < T; t += 8) {
+        const __mmask8 k = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
+        const __m512d m0 = _mm512_mul_pd(_mm512_maskz_loadu_pd(k, M + t), l2e);
+        __m512d s0 = _mm512_maskz_loadu_pd(k, S + t);
+        for (size_t r = 0; r < R; r++) {
+            const __m512d hr = _mm512_set1_pd(h2[r]);
+            const __m512d x = _mm512_fnmadd_pd(_mm512_maskz_loadu_pd(k, rows[r] + t), ie2,
+                                               _mm512_sub_pd(hr, m0));
+            s0 = _mm512_add_pd(s0, otk_exp2_8(_mm512_max_pd(lo, x)));
+        }
+        _mm512_mask_storeu_pd(S + t, k, s0);
+    }
+#else
+    for (size_t r = 0; r < R; r++)
+        strip_sumexp(rows[r], h[r], T, inv_eps, M, S);
+#endif
+}
+
 static double lanes_dot(const double *x, const double *y, size_t T)
 {
     double acc[OTK_LANES] = {0};
@@ -1493,5 +1552,5 @@ const otk_kernels OTK_KERNEL_TABLE = {
     sign_axpy,      diff_axpy,       axpy,           axpy_prod,      exp_affine,
     l1_dist_multi,  sq_dist_multi,   sign_axpy_multi, diff_axpy_multi, log_shift,
     points_lse_tile_f32, points_sq_lse_rows, points_sq_lse_rows_f32, sub_scaled, dense_lse_rows,
-    to_f32,
+    to_f32, strip_sumexp_rows,
 };

@@ -128,6 +128,13 @@ typedef struct {
     /* out[t] = x[t] rounded to float32 (the column terms hf of
      * points_sq_lse_rows_f32). */
     void (*to_f32)(const double *x, size_t T, float *out);
+    /* strip_sumexp for R <= OTK_SQ_ROWS rows: S[t] += exp(h[r] −
+     * rows[r][t]·inv_eps − M[t]) for r = 0 .. R−1 in that order (rows[r]
+     * already at the strip's first column).  The exponent is clamped below
+     * at −708 or, with AVX-512 (base 2), at 2^−1021, a NaN kept, and not
+     * clamped above (+inf) with AVX-512, e^709 otherwise, as strip_sumexp. */
+    void (*strip_sumexp_rows)(const double *const *rows, const double *h, size_t R, size_t T,
+                              double inv_eps, const double *M, double *S);
 } otk_kernels;
 
 /* Rows per block of the expanded squared-Euclidean soft-min. */

@@ -111,9 +111,23 @@ void otk__dense_softmin_cols(const otk_cost *c, const double *C, size_t ld, doub
         const size_t T = m - j0 < W ? m - j0 : W;
         strip_exact(kern, C, ld, j0, T, inv_eps, h, head, M, S);
         int safe = 1;
-        for (size_t i = head; i < n; i++)
-            if (h[i] != -INFINITY)
-                kern->strip_sumexp(C + i * ld + j0, h[i], T, inv_eps, M, S);
+        /* Blocks of up to OTK_SQ_ROWS rows of nonzero weight, so that the
+         * kernel keeps a run of columns' sums in registers across them. */
+        const double *rows[OTK_SQ_ROWS];
+        double hb[OTK_SQ_ROWS];
+        size_t R = 0;
+        for (size_t i = head; i < n; i++) {
+            if (h[i] == -INFINITY)
+                continue;
+            rows[R] = C + i * ld + j0;
+            hb[R++] = h[i];
+            if (R == OTK_SQ_ROWS) {
+                kern->strip_sumexp_rows(rows, hb, R, T, inv_eps, M, S);
+                R = 0;
+            }
+        }
+        if (R)
+            kern->strip_sumexp_rows(rows, hb, R, T, inv_eps, M, S);
         for (size_t t = 0; t < T; t++)
             safe &= S[t] <= OTK_COL_S_MAX;
         if (!safe) {
