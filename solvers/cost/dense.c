@@ -68,13 +68,17 @@ void otk__dense_softmin_rows(const otk_kernels *kern, const double *C, size_t n,
  * once, not twice).  The head's maximum is at most the column's, so S >= 1;
  * a column with a later term far above it (S past 2^900, or +inf), or a NaN,
  * takes the exact two-pass sum over all rows instead.  With n <= OTK_COL_HEAD
- * the exact sum is all there is.  Strips are as wide as the threads allow, up
- * to OTK_COL_STRIP columns (16 KB of each row: long runs for the hardware
- * prefetcher, about 20 % faster than 4 KB strips on a 128 MB matrix), a
+ * the exact sum is all there is.  The rows after the head go by blocks of
+ * OTK_SQ_ROWS (kern->strip_sumexp_rows: the strip's sums in registers across
+ * the block).  Strips are as wide as the threads allow, up to OTK_COL_STRIP
+ * columns (32 KB of each row: long runs for the prefetchers; on a 128 MB
+ * matrix 4 KB strips were 0.64, 8 KB 0.75, 16 KB 0.86 and 32 KB 0.93 of the
+ * compute ceiling, in a one-thread copy of this loop timed against
+ * bench/yardstick.c's ceiling), a
  * multiple of 8 so that every column is summed by the same code whatever the
  * thread count, and each column's result depends on its own sums only. */
 #define OTK_COL_HEAD 64
-#define OTK_COL_STRIP 2048
+#define OTK_COL_STRIP 4096
 #define OTK_COL_S_MAX 0x1p900
 
 /* The exact column sums of rows 0 to i1 − 1 over one strip, from scratch. */
@@ -91,6 +95,22 @@ static void strip_exact(const otk_kernels *kern, const double *C, size_t ld, siz
     for (size_t i = 0; i < i1; i++)
         if (h[i] != -INFINITY)
             kern->strip_sumexp(C + i * ld + j0, h[i], T, inv_eps, M, S);
+}
+
+/* The columns of a strip whose one-pass sum is unsafe, summed exactly over
+ * all n rows (the others kept).  Its own frame: the strip's second pair of
+ * arrays is on the stack only on this rare path. */
+static __attribute__((noinline)) void strip_redo(const otk_kernels *kern, const double *C,
+                                                 size_t ld, size_t j0, size_t T, double inv_eps,
+                                                 const double *h, size_t n, double *M, double *S)
+{
+    double M2[OTK_COL_STRIP], S2[OTK_COL_STRIP];
+    strip_exact(kern, C, ld, j0, T, inv_eps, h, n, M2, S2);
+    for (size_t t = 0; t < T; t++)
+        if (!(S[t] <= OTK_COL_S_MAX)) {
+            M[t] = M2[t];
+            S[t] = S2[t];
+        }
 }
 
 void otk__dense_softmin_cols(const otk_cost *c, const double *C, size_t ld, double eps,
@@ -130,15 +150,8 @@ void otk__dense_softmin_cols(const otk_cost *c, const double *C, size_t ld, doub
             kern->strip_sumexp_rows(rows, hb, R, T, inv_eps, M, S);
         for (size_t t = 0; t < T; t++)
             safe &= S[t] <= OTK_COL_S_MAX;
-        if (!safe) {
-            double M2[OTK_COL_STRIP], S2[OTK_COL_STRIP];
-            strip_exact(kern, C, ld, j0, T, inv_eps, h, n, M2, S2);
-            for (size_t t = 0; t < T; t++)
-                if (!(S[t] <= OTK_COL_S_MAX)) {
-                    M[t] = M2[t];
-                    S[t] = S2[t];
-                }
-        }
+        if (!safe)
+            strip_redo(kern, C, ld, j0, T, inv_eps, h, n, M, S);
         for (size_t t = 0; t < T; t++)
             out[j0 + t] = -eps * (M[t] + log(S[t]));
     }
