@@ -162,6 +162,67 @@ static void check_strip_rows(uint64_t *st)
           0.0);
 }
 
+/* dense_lse_rows (the dense row soft-mins: blocks of OTK_SQ_ROWS rows summed
+ * together in one pass, R < OTK_SQ_ROWS row by row) against a long-double
+ * two-pass log-sum-exp, over three tiles: random exponents; rows 2 and 5 with
+ * a last tile raised by 700 (their one-pass sums overflow the shift: the
+ * exact fallback for those rows only); a first tile of zero weights (h =
+ * -inf: no shift yet); each also with R = 5.  Within 1e-15 of the exponents'
+ * range; then a NaN in a later tile surfaces. */
+static void check_dense_rows(uint64_t *st)
+{
+    enum { NQ = 2 * OTK_TILE + 100, LD = NQ + 3, R = OTK_SQ_ROWS };
+    static double C[R * LD], h[NQ];
+    double worst = 0.0;
+    for (int variant = 0; variant < 3; variant++)
+        for (size_t nr = 5; nr <= R; nr += R - 5)
+            for (int trial = 0; trial < 3; trial++) {
+                const double inv_eps = 5.0 + 100.0 * uniform(st);
+                for (size_t j = 0; j < NQ; j++)
+                    h[j] = -5.0 + uniform(st) - (variant == 2 && j < OTK_TILE ? INFINITY : 0.0);
+                for (size_t r = 0; r < R; r++)
+                    for (size_t j = 0; j < LD; j++)
+                        C[r * LD + j] = uniform(st) -
+                                        (variant == 1 && (r == 2 || r == 5) && j >= 2 * OTK_TILE
+                                             ? 700.0 / inv_eps
+                                             : 0.0);
+                double M[R], S[R];
+                for (size_t r = 0; r < R; r++)
+                    M[r] = -INFINITY, S[r] = 0.0;
+                for (size_t j0 = 0; j0 < NQ; j0 += OTK_TILE) {
+                    const size_t T = NQ - j0 < OTK_TILE ? NQ - j0 : OTK_TILE;
+                    dense_lse_rows(C, LD, nr, j0, T, h + j0, inv_eps, M, S);
+                }
+                for (size_t r = 0; r < nr; r++) {
+                    long double mx = -INFINITY, sum = 0.0L;
+                    for (size_t j = 0; j < NQ; j++) {
+                        const long double v = h[j] - (long double)C[r * LD + j] * inv_eps;
+                        mx = v > mx ? v : mx;
+                    }
+                    for (size_t j = 0; j < NQ; j++)
+                        sum += expl(h[j] - (long double)C[r * LD + j] * inv_eps - mx);
+                    const double ref = (double)(mx + logl(sum));
+                    const double range = 6.0 + inv_eps + (variant == 1 ? 700.0 : 0.0);
+                    worst = fmax(worst, fabs(M[r] + log(S[r]) - ref) / range);
+                }
+            }
+    check(worst <= 1e-15, "dense_lse_rows: within 1e-15 of the exponents' range (blocks of 8 and "
+                          "5, one-pass fallback of single rows, -inf tiles)",
+          worst, 0.0);
+    double M[R], S[R];
+    for (size_t r = 0; r < R; r++)
+        M[r] = -INFINITY, S[r] = 0.0;
+    for (size_t j = 0; j < NQ; j++)
+        h[j] = -1.0;
+    h[OTK_TILE + 7] = NAN;
+    dense_lse_rows(C, LD, R, 0, OTK_TILE, h, 1.0, M, S);
+    dense_lse_rows(C, LD, R, OTK_TILE, OTK_TILE, h + OTK_TILE, 1.0, M, S);
+    int nan_surfaces = 1;
+    for (size_t r = 0; r < R; r++)
+        nan_surfaces &= isnan(M[r] + log(S[r]));
+    check(nan_surfaces, "dense_lse_rows: a NaN in a one-pass tile surfaces", 0.0, 0.0);
+}
+
 /* The float32 point soft-min tile against the float64 one on the same
  * (float32) points: the log-sum-exp within 2e-7 of the exponents' scale. */
 static void check_f32_tile(uint64_t *st)
@@ -374,6 +435,7 @@ int main(void)
 #endif
     check_exp_loops(&st);
     check_strip_rows(&st);
+    check_dense_rows(&st);
     check_f32_tile(&st);
     check_sq_rows(&st);
 

@@ -245,6 +245,16 @@ static void lse_merge(double tmax, double s, double *M, double *S)
  * where that sum could have lost precision (a term above 2^800 relative to M,
  * a NaN, an S grown past 2^900) is it summed again exactly with its own
  * maximum and merged (docs/math.md A.2). */
+/* How far ahead (doubles) each row of a block is prefetched into L1: eight
+ * cache lines, about one memory latency of the block's work.  Each row is a
+ * short run (a strip's width) that the hardware prefetcher would only start
+ * to follow after a few misses; with it the column soft-min at n = m = 4000
+ * went from 0.74 to 0.86 of the ceiling, 32 and 96 slightly slower than 64,
+ * 128 and more slower still (bench/yardstick.c, one thread). */
+#ifndef OTK_COL_PF
+#define OTK_COL_PF 64
+#endif
+
 #define OTK_ONEPASS_MAX 0x1p800
 #define OTK_ONEPASS_S_MAX 0x1p900
 
@@ -385,6 +395,51 @@ static double dense_sum_onepass2(const double *c, const double *h2, size_t T, do
 }
 #endif
 
+#if defined(__AVX512F__)
+/* dense_sum_onepass2 for OTK_SQ_ROWS rows at once (row r at C + r·ld, shift
+ * sh2[r]): each chunk of 32 entries of h2 loaded once for the 8 rows, the
+ * rows interleaved at that grain, so that a block of rows streams as 8
+ * concurrent runs of a whole row each (the caller walks the tiles in order)
+ * instead of one tile of one row after another; each row prefetched
+ * OTK_COL_PF entries ahead as the column blocks (strip_sumexp_rows).  One
+ * accumulator of 8 lanes per row. */
+static void dense_sum8_rows8(const double *C, size_t ld, const double *h2, size_t T, double ie2_,
+                             const double *sh2, double *out)
+{
+    const __m512d ie2 = _mm512_set1_pd(ie2_), lo = _mm512_set1_pd(-1021.0);
+    __m512d s[OTK_SQ_ROWS];
+    for (int r = 0; r < OTK_SQ_ROWS; r++)
+        s[r] = _mm512_setzero_pd();
+    size_t t = 0;
+    for (; t + 32 <= T; t += 32) {
+        const __m512d h0 = _mm512_loadu_pd(h2 + t), h1 = _mm512_loadu_pd(h2 + t + 8),
+                      hh2 = _mm512_loadu_pd(h2 + t + 16), h3 = _mm512_loadu_pd(h2 + t + 24);
+        for (int r = 0; r < OTK_SQ_ROWS; r++) {
+            const double *c = C + (size_t)r * ld + t;
+            for (int l = 0; l < 4; l++)
+                _mm_prefetch((const char *)(c + OTK_COL_PF + 8 * l), _MM_HINT_T0);
+            const __m512d sh = _mm512_set1_pd(sh2[r]);
+#define OTK_ROW_E_(o_, h_)                                                                     otk_exp2_8(_mm512_max_pd(                                                                      lo, _mm512_sub_pd(_mm512_fnmadd_pd(_mm512_loadu_pd(c + (o_)), ie2, h_), sh)))
+            s[r] = _mm512_add_pd(s[r], _mm512_add_pd(OTK_ROW_E_(0, h0), OTK_ROW_E_(8, h1)));
+            s[r] = _mm512_add_pd(s[r], _mm512_add_pd(OTK_ROW_E_(16, hh2), OTK_ROW_E_(24, h3)));
+#undef OTK_ROW_E_
+        }
+    }
+    for (; t < T; t += 8) {
+        const __mmask8 k = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
+        const __m512d hv = _mm512_maskz_loadu_pd(k, h2 + t);
+        for (int r = 0; r < OTK_SQ_ROWS; r++) {
+            const __m512d x = _mm512_sub_pd(
+                _mm512_fnmadd_pd(_mm512_maskz_loadu_pd(k, C + (size_t)r * ld + t), ie2, hv),
+                _mm512_set1_pd(sh2[r]));
+            s[r] = _mm512_mask_add_pd(s[r], k, s[r], otk_exp2_8(_mm512_max_pd(lo, x)));
+        }
+    }
+    for (int r = 0; r < OTK_SQ_ROWS; r++)
+        out[r] = otk_lanes8_total(s[r]);
+}
+#endif
+
 /* lse_accumulate for R <= OTK_SQ_ROWS rows of a row-major matrix (row r at
  * C + r·ld, the tile at column j0) against one tile of h: with AVX-512 the
  * exponents in base 2 (h·log2(e) formed once for the block, two operations
@@ -398,6 +453,37 @@ static void dense_lse_rows(const double *C, size_t ld, size_t R, size_t j0, size
     double h2[OTK_TILE];
     for (size_t t = 0; t < T; t++)
         h2[t] = h[t] * log2e;
+    if (R == OTK_SQ_ROWS) {
+        /* The whole block at once where every row has a finite shift. */
+        double Mr[OTK_SQ_ROWS], sh2[OTK_SQ_ROWS], s8[OTK_SQ_ROWS];
+        int all = 1;
+        for (size_t r = 0; r < R; r++) {
+            const int onepass = M[r] != -INFINITY && S[r] <= OTK_ONEPASS_S_MAX;
+            Mr[r] = onepass ? M[r]
+                    : M[r] == -INFINITY ? dense_max_onepass(C + r * ld + j0, h, T, inv_eps)
+                                        : NAN;
+            all &= Mr[r] > -INFINITY && Mr[r] < INFINITY;
+            sh2[r] = Mr[r] * log2e;
+        }
+        if (all) {
+            dense_sum8_rows8(C + j0, ld, h2, T, ie2, sh2, s8);
+            for (size_t r = 0; r < R; r++) {
+                if (s8[r] <= OTK_ONEPASS_MAX) {
+                    M[r] = Mr[r];
+                    S[r] += s8[r];
+                    continue;
+                }
+                const double *c = C + r * ld + j0;
+                double v[OTK_TILE];
+                for (size_t t = 0; t < T; t++)
+                    v[t] = h[t] - c[t] * inv_eps;
+                const double tmax = lanes_max(v, T);
+                if (tmax != -INFINITY)
+                    lse_merge(tmax, sum_exp_shifted(v, T, tmax), &M[r], &S[r]);
+            }
+            return;
+        }
+    }
     for (size_t r = 0; r < R; r++) {
         const double *c = C + r * ld + j0;
         const int onepass = M[r] != -INFINITY && S[r] <= OTK_ONEPASS_S_MAX;
@@ -1256,16 +1342,6 @@ static void strip_sumexp(const double *c, double h, size_t T, double inv_eps, co
  * 32 columns' sums stay in registers while the R rows stream past them (S
  * and M read and written once per block instead of once per row), each row
  * prefetched OTK_COL_PF entries ahead. */
-/* How far ahead (doubles) each row of a block is prefetched into L1: eight
- * cache lines, about one memory latency of the block's work.  Each row is a
- * short run (a strip's width) that the hardware prefetcher would only start
- * to follow after a few misses; with it the column soft-min at n = m = 4000
- * went from 0.74 to 0.86 of the ceiling, 32 and 96 slightly slower than 64,
- * 128 and more slower still (bench/yardstick.c, one thread). */
-#ifndef OTK_COL_PF
-#define OTK_COL_PF 64
-#endif
-
 static void strip_sumexp_rows(const double *const *rows, const double *h, size_t R, size_t T,
                               double inv_eps, const double *M, double *S)
 {
