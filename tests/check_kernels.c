@@ -265,16 +265,18 @@ static void check_f32_tile(uint64_t *st)
  * float32 form) against a long-double log-sum-exp of the direct formula
  * h − ‖p − q‖²·scale, over OTK_SQ_ROWS rows and three tiles, in dimensions
  * 1 to 6: random exponents; a last tile raised by 700 (the one-pass sum would
- * overflow: its exact fallback must take over); a first tile of zero weights
+ * overflow: its exact fallback must take over); the middle tile raised by 700
+ * (then a one-pass tile after the exact one: the float32 kernel's base-2
+ * shift corrected to the exact path's M); a first tile of zero weights
  * (h = −inf: no maximum, the next tile starts); and a NaN. */
 static void check_sq_rows(uint64_t *st)
 {
     enum { NQ = 2 * OTK_TILE + 100, R = OTK_SQ_ROWS, DMAX = 6 };
     static double Q[DMAX * NQ], h[NQ], P[DMAX * R], hq[NQ], qn[NQ];
-    static float Qf[DMAX * NQ], Pf[DMAX * R], hf[NQ];
+    static float Qf[DMAX * NQ], Pf[DMAX * R], hf[NQ], hf2[NQ];
     double worst = 0.0, worst32 = 0.0;
     for (size_t d = 1; d <= DMAX; d++)
-        for (int variant = 0; variant < 3; variant++)
+        for (int variant = 0; variant < 4; variant++)
             for (int trial = 0; trial < 4; trial++) {
                 const double scale = 5.0 + 200.0 * uniform(st), two_scale = 2.0 * scale;
                 for (size_t i = 0; i < d * NQ; i++)
@@ -287,11 +289,14 @@ static void check_sq_rows(uint64_t *st)
                         h[j] += 700.0;
                     if (variant == 2 && j < OTK_TILE)
                         h[j] = -INFINITY;
+                    if (variant == 3 && j >= OTK_TILE && j < 2 * OTK_TILE)
+                        h[j] += 700.0;
                     qn[j] = 0.0;
                     for (size_t k = 0; k < d; k++)
                         qn[j] += Q[k * NQ + j] * Q[k * NQ + j];
                     hq[j] = h[j] - scale * qn[j];
                     hf[j] = (float)h[j];
+                    hf2[j] = (float)(h[j] * 1.4426950408889634);
                 }
                 double M[R], S[R], M32[R], S32[R], rowc[R];
                 for (size_t r = 0; r < R; r++) {
@@ -305,7 +310,8 @@ static void check_sq_rows(uint64_t *st)
                 for (size_t j0 = 0; j0 < NQ; j0 += OTK_TILE) {
                     size_t T = NQ - j0 < OTK_TILE ? NQ - j0 : OTK_TILE;
                     points_sq_lse_rows(d, R, P, R, rowc, two_scale, Q, NQ, j0, T, hq + j0, M, S);
-                    points_sq_lse_rows_f32(d, R, Pf, R, scale, Qf, NQ, j0, T, hf + j0, M32, S32);
+                    points_sq_lse_rows_f32(d, R, Pf, R, scale, Qf, NQ, j0, T, hf + j0, hf2 + j0, M32,
+                                           S32);
                 }
                 for (size_t r = 0; r < R; r++) {
                     long double mx = -INFINITY, s = 0.0L;
@@ -327,7 +333,7 @@ static void check_sq_rows(uint64_t *st)
                         s += expl(h[j] - c * scale - mx);
                     }
                     const double ref = (double)(mx + logl(s));
-                    const double range = 6.0 + scale * (double)d + (variant == 1 ? 700.0 : 0.0);
+                    const double range = 6.0 + scale * (double)d + (variant & 1 ? 700.0 : 0.0);
                     worst = fmax(worst, fabs(M[r] + log(S[r]) - ref) / range);
                     worst32 = fmax(worst32, fabs(M32[r] + log(S32[r]) - ref) / range);
                 }
@@ -342,15 +348,19 @@ static void check_sq_rows(uint64_t *st)
         M[r] = -INFINITY, S[r] = 0.0;
     for (size_t j = 0; j < NQ; j++)
         hq[j] = -1.0, hf[j] = -1.0f;
+    for (size_t j = 0; j < NQ; j++)
+        hf2[j] = (float)(-1.4426950408889634);
     hq[OTK_TILE + 7] = NAN;
     hf[OTK_TILE + 7] = NAN;
+    hf2[OTK_TILE + 7] = NAN;
     points_sq_lse_rows(3, R, P, R, rowc, 1.0, Q, NQ, 0, OTK_TILE, hq, M, S);
     points_sq_lse_rows(3, R, P, R, rowc, 1.0, Q, NQ, OTK_TILE, OTK_TILE, hq + OTK_TILE, M, S);
     int nan_surfaces = isnan(M[0] + log(S[0]));
     for (size_t r = 0; r < R; r++)
         M[r] = -INFINITY, S[r] = 0.0;
-    points_sq_lse_rows_f32(3, R, Pf, R, 1.0, Qf, NQ, 0, OTK_TILE, hf, M, S);
-    points_sq_lse_rows_f32(3, R, Pf, R, 1.0, Qf, NQ, OTK_TILE, OTK_TILE, hf + OTK_TILE, M, S);
+    points_sq_lse_rows_f32(3, R, Pf, R, 1.0, Qf, NQ, 0, OTK_TILE, hf, hf2, M, S);
+    points_sq_lse_rows_f32(3, R, Pf, R, 1.0, Qf, NQ, OTK_TILE, OTK_TILE, hf + OTK_TILE,
+                           hf2 + OTK_TILE, M, S);
     nan_surfaces &= isnan(M[0] + log(S[0]));
     check(nan_surfaces, "points_sq_lse_rows (and _f32): a NaN in a one-pass tile surfaces", 0.0,
           0.0);

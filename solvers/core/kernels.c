@@ -1111,36 +1111,35 @@ static float lanes_max_f32(const float *v, size_t T)
 }
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
-/* Σ_t exp(hf[t] − base − scale·Σ_k (p_k − q_k[t])²) for d <= 4, 16 float32
- * lanes, the exponentials of otk_expf_nonpos (ln2 in two parts, degree-6
- * polynomial, 2^k by vscalefps, which overflows to inf above 88 instead of
- * wrapping). */
+/* Σ_t 2^(hf2[t] − base − scale2·Σ_k (p_k − q_k[t])²) for d <= 4, 16 float32
+ * lanes: the exponents in base 2 (hf2 = h·log2(e) and scale2 = scale·log2(e)
+ * rounded once from float64, so no multiplication by log2(e) and no ln2
+ * reduction per entry, and the same rounding of the exponent as in base e),
+ * clamped below at 2^−125 (e^−86.6), k = round(x), 2^(x − k) by
+ * otk_expf_nonpos's degree-6 polynomial in the variable (x − k)·ln2 (its
+ * coefficients times powers of ln2), 2^k by vscalefps, which overflows to
+ * inf instead of wrapping. */
 __attribute__((always_inline)) static inline double
 sq_sum_onepass_f32(size_t D, const float *p, const float *const *q, size_t T, const float *hf,
                    float scale, float base)
 {
-    const __m512 lo = _mm512_set1_ps(-87.0f), b = _mm512_set1_ps(base),
+    const __m512 lo = _mm512_set1_ps(-125.0f), b = _mm512_set1_ps(base),
                  sc = _mm512_set1_ps(scale);
-    const __m512 log2e = _mm512_set1_ps(1.44269504f), ln2hi = _mm512_set1_ps(0.693145752f),
-                 ln2lo = _mm512_set1_ps(1.42860677e-6f);
     __m512 pv[4];
     for (size_t k = 0; k < D; k++)
         pv[k] = _mm512_set1_ps(p[k]);
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
 #define OTK_EXPF16_(x_, out_)                                                              \
     do {                                                                                   \
-        const __m512 kk_ = _mm512_roundscale_ps(_mm512_mul_ps((x_), log2e),                \
-                                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); \
-        __m512 r_ = _mm512_fnmadd_ps(kk_, ln2hi, (x_));                                    \
-        r_ = _mm512_fnmadd_ps(kk_, ln2lo, r_);                                             \
-        __m512 u_ = _mm512_set1_ps(1.0f / 720.0f);                                         \
-        u_ = _mm512_fmadd_ps(u_, r_, _mm512_set1_ps(1.0f / 120.0f));                       \
-        u_ = _mm512_fmadd_ps(u_, r_, _mm512_set1_ps(1.0f / 24.0f));                        \
-        u_ = _mm512_fmadd_ps(u_, r_, _mm512_set1_ps(1.0f / 6.0f));                         \
-        u_ = _mm512_fmadd_ps(u_, r_, _mm512_set1_ps(0.5f));                                \
-        const __m512 e_ = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(r_, r_), u_, r_),    \
-                                        _mm512_set1_ps(1.0f));                             \
-        (out_) = _mm512_scalef_ps(e_, kk_);                                                \
+        const __m512 kk_ = _mm512_roundscale_ps((x_), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); \
+        const __m512 f_ = _mm512_sub_ps((x_), kk_);                                        \
+        __m512 w_ = _mm512_set1_ps(1.5403530393381606e-4f);                                \
+        w_ = _mm512_fmadd_ps(w_, f_, _mm512_set1_ps(1.3333558146428443e-3f));              \
+        w_ = _mm512_fmadd_ps(w_, f_, _mm512_set1_ps(9.6181291076284772e-3f));              \
+        w_ = _mm512_fmadd_ps(w_, f_, _mm512_set1_ps(5.5504108664821580e-2f));              \
+        w_ = _mm512_fmadd_ps(w_, f_, _mm512_set1_ps(0.24022650695910071f));                \
+        w_ = _mm512_fmadd_ps(w_, f_, _mm512_set1_ps(0.69314718055994531f));                \
+        (out_) = _mm512_scalef_ps(_mm512_fmadd_ps(w_, f_, _mm512_set1_ps(1.0f)), kk_);     \
     } while (0)
     size_t t = 0;
     for (; t + 32 <= T; t += 32) {
@@ -1186,7 +1185,7 @@ sq_sum_onepass_f32(size_t D, const float *p, const float *const *q, size_t T, co
 #endif
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
-/* max_t hf[t] − scale·Σ_k (p_k − q_k[t])², the exponents of
+/* max_t hf2[t] − scale2·Σ_k (p_k − q_k[t])², the base-2 exponents of
  * sq_sum_onepass_f32 formed by the same operations (a row's first tile: its
  * maximum, in registers, is the shift of the one-pass sum). */
 __attribute__((always_inline)) static inline float
@@ -1226,14 +1225,25 @@ sq_max_onepass_f32(size_t D, const float *p, const float *const *q, size_t T, co
 
 static void points_sq_lse_rows_f32(size_t d, size_t R, const float *P, size_t pstride,
                                    double scale, const float *Q, size_t ldq, size_t j0, size_t T,
-                                   const float *hf, double *M, double *S)
+                                   const float *hf, const float *hf2, double *M, double *S)
 {
     const float sc = (float)scale;
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+    const double log2e = 1.4426950408889634, ln2 = 0.6931471805599453;
+    const float sc2 = (float)(scale * log2e);
+#else
+    (void)hf2;
+#endif
     for (size_t r = 0; r < R; r++) {
         const int onepass = M[r] != -INFINITY && S[r] <= OTK_ONEPASS_S_MAX;
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
         /* A row's first tile too: its maximum, in registers, is the shift
-         * (a NaN or infinite maximum goes the general way below). */
+         * (a NaN or infinite maximum goes the general way below).  The
+         * exponents in base 2: M[r] = base·ln2 for a float32 base, from
+         * which (float)(M[r]·log2(e)) gives base back exactly (the product's
+         * error, a few 2^−53, is far below float32's half ulp); an M[r] from
+         * the exact path below is not of that form, and the tile's sum is
+         * then corrected by e^(base·ln2 − M[r]) once, in float64. */
         if (d <= 4 && (onepass || M[r] == -INFINITY)) {
             float p[4] = {0.0f, 0.0f, 0.0f, 0.0f};
             const float *q[4] = {Q + j0, Q + j0, Q + j0, Q + j0};
@@ -1241,25 +1251,29 @@ static void points_sq_lse_rows_f32(size_t d, size_t R, const float *P, size_t ps
                 p[k] = P[k * pstride + r];
                 q[k] = Q + k * ldq + j0;
             }
-            float base = (float)M[r]; /* exact: M[r] is a float32 maximum */
+            float base = (float)(M[r] * log2e);
             if (!onepass) {
                 switch (d) {
-                case 1: base = sq_max_onepass_f32(1, p, q, T, hf, sc); break;
-                case 2: base = sq_max_onepass_f32(2, p, q, T, hf, sc); break;
-                case 3: base = sq_max_onepass_f32(3, p, q, T, hf, sc); break;
-                default: base = sq_max_onepass_f32(4, p, q, T, hf, sc); break;
+                case 1: base = sq_max_onepass_f32(1, p, q, T, hf2, sc2); break;
+                case 2: base = sq_max_onepass_f32(2, p, q, T, hf2, sc2); break;
+                case 3: base = sq_max_onepass_f32(3, p, q, T, hf2, sc2); break;
+                default: base = sq_max_onepass_f32(4, p, q, T, hf2, sc2); break;
                 }
             }
             if (base > -INFINITY && base < INFINITY) {
                 double s;
                 switch (d) {
-                case 1: s = sq_sum_onepass_f32(1, p, q, T, hf, sc, base); break;
-                case 2: s = sq_sum_onepass_f32(2, p, q, T, hf, sc, base); break;
-                case 3: s = sq_sum_onepass_f32(3, p, q, T, hf, sc, base); break;
-                default: s = sq_sum_onepass_f32(4, p, q, T, hf, sc, base); break;
+                case 1: s = sq_sum_onepass_f32(1, p, q, T, hf2, sc2, base); break;
+                case 2: s = sq_sum_onepass_f32(2, p, q, T, hf2, sc2, base); break;
+                case 3: s = sq_sum_onepass_f32(3, p, q, T, hf2, sc2, base); break;
+                default: s = sq_sum_onepass_f32(4, p, q, T, hf2, sc2, base); break;
                 }
                 if (s <= OTK_SQ_ONEPASS_MAX_F32) {
-                    M[r] = (double)base;
+                    const double shift = (double)base * ln2;
+                    if (!onepass)
+                        M[r] = shift;
+                    else if (shift != M[r])
+                        s *= exp(shift - M[r]);
                     S[r] += s;
                     continue;
                 }
@@ -1563,10 +1577,10 @@ static void sub_scaled(const double *restrict x, double a, const double *restric
         out[t] = x[t] - a * y[t];
 }
 
-static void to_f32(const double *restrict x, size_t T, float *restrict out)
+static void to_f32(const double *restrict x, double a, size_t T, float *restrict out)
 {
     for (size_t t = 0; t < T; t++)
-        out[t] = (float)x[t];
+        out[t] = (float)(a * x[t]);
 }
 
 static void axpy(double a, const double *restrict x, size_t T, double *restrict y)

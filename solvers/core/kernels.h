@@ -114,10 +114,12 @@ typedef struct {
                                double *S);
     /* The same for float32 point costs in the direct form (kernels.c):
      * v_rt = hf[t] − scale·Σ_k (P[k·pstride + r] − Q[k·ldq + j0 + t])², P, Q
-     * and hf (h rounded, T entries) in float32. */
+     * and hf (h rounded, T entries) in float32; hf2 the same entries of
+     * h·log2(e) rounded to float32 (the AVX-512 kernel's base-2 exponents). */
     void (*points_sq_lse_rows_f32)(size_t d, size_t R, const float *P, size_t pstride,
                                    double scale, const float *Q, size_t ldq, size_t j0,
-                                   size_t T, const float *hf, double *M, double *S);
+                                   size_t T, const float *hf, const float *hf2, double *M,
+                                   double *S);
     /* out[t] = x[t] − a·y[t] (the column terms hq of points_sq_lse_rows). */
     void (*sub_scaled)(const double *x, double a, const double *y, size_t T, double *out);
     /* lse_accumulate for R <= OTK_SQ_ROWS rows of a row-major matrix against
@@ -125,9 +127,9 @@ typedef struct {
      * (M[r], S[r]) the rows' running pairs. */
     void (*dense_lse_rows)(const double *C, size_t ld, size_t R, size_t j0, size_t T,
                            const double *h, double inv_eps, double *M, double *S);
-    /* out[t] = x[t] rounded to float32 (the column terms hf of
+    /* out[t] = a·x[t] rounded to float32 (the column terms hf and hf2 of
      * points_sq_lse_rows_f32). */
-    void (*to_f32)(const double *x, size_t T, float *out);
+    void (*to_f32)(const double *x, double a, size_t T, float *out);
     /* strip_sumexp for R <= OTK_SQ_ROWS rows: S[t] += exp(h[r] −
      * rows[r][t]·inv_eps − M[t]) for r = 0 .. R−1 in that order (rows[r]
      * already at the strip's first column).  The exponent is clamped below

@@ -100,8 +100,8 @@ static void sq_softmin(const points_cost *pc, int axis, double eps, const double
 }
 
 /* The squared grounds' soft-min of a float32 cost, by blocks of rows in
- * the direct form (kernels.c: points_sq_lse_rows_f32), h rounded to float32
- * once per tile for the block. */
+ * the direct form (kernels.c: points_sq_lse_rows_f32), h and h·log2(e)
+ * rounded to float32 once per tile for the block. */
 static void sq_softmin_f32(const points_cost *pc, int axis, double eps, const double *h,
                            double *out, int threads)
 {
@@ -118,15 +118,17 @@ static void sq_softmin_f32(const points_cost *pc, int axis, double eps, const do
         const size_t i0 = b * OTK_SQ_ROWS;
         const size_t R = nout - i0 < OTK_SQ_ROWS ? nout - i0 : OTK_SQ_ROWS;
         double M[OTK_SQ_ROWS], S[OTK_SQ_ROWS];
-        float hf[OTK_TILE];
+        float hf[OTK_TILE], hf2[OTK_TILE];
         for (size_t r = 0; r < R; r++) {
             M[r] = -INFINITY;
             S[r] = 0.0;
         }
         for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
             const size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
-            kern->to_f32(h + j0, T, hf);
-            kern->points_sq_lse_rows_f32(pc->d, R, P + i0, nout, scale, Q, nin, j0, T, hf, M, S);
+            kern->to_f32(h + j0, 1.0, T, hf);
+            kern->to_f32(h + j0, 1.4426950408889634, T, hf2); /* log2(e) */
+            kern->points_sq_lse_rows_f32(pc->d, R, P + i0, nout, scale, Q, nin, j0, T, hf, hf2,
+                                         M, S);
         }
         for (size_t r = 0; r < R; r++)
             out[i0 + r] = -eps * (M[r] + log(S[r]));
