@@ -366,6 +366,99 @@ static void check_sq_rows(uint64_t *st)
           0.0);
 }
 
+/* The multiscale kernels against long-double references of their formulas:
+ * the truncation rule's block bounds (d = 1..3, every tail length) and the
+ * fused gradient reduction (d = 1..4: d = 4 is the loop that serves any d),
+ * with −∞ and NaN column terms (weight 0, as plan_weights). */
+static void check_multiscale_kernels(uint64_t *st)
+{
+    enum { NB = 37, NQ = OTK_TILE };
+    static double Yc[3 * NB], Yg[3 * NB], yb[NB], yr[NB], U[NB];
+    double worst = 0.0;
+    for (size_t d = 1; d <= 3; d++)
+        for (size_t T = 1; T <= NB; T++) {
+            const double s = T % 2 ? 2.0 : 1.0;
+            double xc[3], xg[3];
+            for (size_t a = 0; a < d; a++) {
+                xc[a] = uniform(st);
+                xg[a] = uniform(st) - 0.5;
+            }
+            const double xb = uniform(st) - 0.5, xr = 0.1 * uniform(st);
+            for (size_t t = 0; t < T; t++) {
+                for (size_t a = 0; a < d; a++) {
+                    Yc[a * NB + t] = uniform(st);
+                    Yg[a * NB + t] = uniform(st) - 0.5;
+                }
+                yb[t] = uniform(st) - 0.5;
+                yr[t] = 0.1 * uniform(st);
+            }
+            U[T - 1 < NB - 1 ? T : NB - 1] = 12345.0;
+            sq_block_bounds(d, s, xc, xg, xb, xr, Yc, Yg, NB, yb, yr, T, U);
+            for (size_t t = 0; t < T; t++) {
+                long double D2 = 0.0L, gx = 0.0L, gy = 0.0L;
+                for (size_t a = 0; a < d; a++) {
+                    const long double D = (long double)xc[a] - Yc[a * NB + t];
+                    D2 += D * D;
+                    gx += (xg[a] - s * D) * (xg[a] - s * D);
+                    gy += (Yg[a * NB + t] + s * D) * (Yg[a * NB + t] + s * D);
+                }
+                const long double ref = (long double)xb + yb[t] - 0.5L * s * D2 +
+                                        sqrtl(gx) * xr + sqrtl(gy) * yr[t];
+                worst = fmax(worst, (double)fabsl(U[t] - ref));
+            }
+            if (T < NB && U[T] != 12345.0)
+                worst = INFINITY; /* wrote past T */
+        }
+    check(worst <= 1e-14, "sq_block_bounds: within 1e-14 of the formula (d = 1..3, T = 1..37)",
+          worst, 0.0);
+
+    static double P[4], Q[4 * NQ], v[NQ];
+    double wg = 0.0;
+    int zero_ok = 1;
+    for (size_t d = 1; d <= 4; d++)
+        for (int trial = 0; trial < 6; trial++) {
+            const size_t T = trial == 0 ? NQ : 1 + (size_t)(uniform(st) * (NQ - 1));
+            const double cs = 10.0 + 300.0 * uniform(st), u = -2.0 + uniform(st);
+            for (size_t a = 0; a < d; a++)
+                P[a] = uniform(st) - 0.5;
+            for (size_t t = 0; t < T; t++) {
+                for (size_t a = 0; a < d; a++)
+                    Q[a * NQ + t] = uniform(st) - 0.5;
+                v[t] = -3.0 + 2.0 * uniform(st);
+                if (t % 11 == 3)
+                    v[t] = -INFINITY;
+                if (t % 13 == 5)
+                    v[t] = NAN;
+            }
+            /* Added to acc: from 0, and again from the first sum. */
+            double acc[4] = {0.0, 0.0, 0.0, 0.0}, acc2[4];
+            points_sq_plan_grad(d, P, 1, Q, NQ, 0, T, v, u, cs, acc);
+            memcpy(acc2, acc, sizeof acc);
+            points_sq_plan_grad(d, P, 1, Q, NQ, 0, T, v, u, cs, acc2);
+            long double ref[4] = {0.0L, 0.0L, 0.0L, 0.0L}, scale = 0.0L;
+            for (size_t t = 0; t < T; t++) {
+                long double c = 0.0L;
+                for (size_t a = 0; a < d; a++)
+                    c += ((long double)P[a] - Q[a * NQ + t]) * ((long double)P[a] - Q[a * NQ + t]);
+                const long double x = u + (long double)v[t] - c * cs;
+                if (!(x > -708.0L))
+                    continue;
+                const long double w = expl(x);
+                for (size_t a = 0; a < d; a++) {
+                    ref[a] += w * ((long double)P[a] - Q[a * NQ + t]);
+                    scale += w * fabsl((long double)P[a] - Q[a * NQ + t]);
+                }
+            }
+            for (size_t a = 0; a < d; a++) {
+                wg = fmax(wg, (double)(fabsl(acc[a] - ref[a]) / (scale + 1e-300L)));
+                zero_ok &= fabsl(acc2[a] - 2.0L * acc[a]) <= 1e-13L * scale;
+            }
+        }
+    check(wg <= 1e-13 && zero_ok,
+          "points_sq_plan_grad: within 1e-13 of sum w|D| (d = 1..4; -inf, NaN terms weigh 0; added to acc)",
+          wg, 0.0);
+}
+
 int main(void)
 {
 #if defined(__AVX512F__)
@@ -448,6 +541,7 @@ int main(void)
     check_dense_rows(&st);
     check_f32_tile(&st);
     check_sq_rows(&st);
+    check_multiscale_kernels(&st);
 
     free(x);
     free(out);

@@ -1650,11 +1650,111 @@ static void log_shift(const double *restrict x, size_t T, double shift, double *
             out[t] = shift + log(x[t]);
 }
 
+/* The bounds of the multiscale truncation rule for the squared grounds
+ * (solvers/cost/multiscale.c: block_bound, docs/math.md A.11), block (x, y_t)
+ * for t < T: with D = x − y_t,
+ *   U[t] = xb + yb[t] − (s/2)|D|² + xr·|xg − sD| + yr[t]·|yg_t + sD|.
+ * Two square roots per block: vectorised, the cluster mask's nx·ny bounds
+ * cost a few cycles each. */
+static void sq_block_bounds(size_t d, double s, const double *xc, const double *xg, double xb,
+                            double xr, const double *Yc, const double *Yg, size_t ldy,
+                            const double *yb, const double *yr, size_t T, double *U)
+{
+    size_t t = 0;
+#if defined(__AVX512F__)
+    const __m512d sv = _mm512_set1_pd(s), hs = _mm512_set1_pd(0.5 * s),
+                  xbv = _mm512_set1_pd(xb), xrv = _mm512_set1_pd(xr);
+    for (; t < T; t += 8) {
+        const __mmask8 m = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
+        __m512d D2 = _mm512_setzero_pd(), gx = D2, gy = D2;
+        for (size_t a = 0; a < d; a++) {
+            const __m512d D =
+                _mm512_sub_pd(_mm512_set1_pd(xc[a]), _mm512_maskz_loadu_pd(m, Yc + a * ldy + t));
+            D2 = _mm512_fmadd_pd(D, D, D2);
+            const __m512d u = _mm512_fnmadd_pd(sv, D, _mm512_set1_pd(xg[a]));
+            const __m512d w = _mm512_fmadd_pd(sv, D, _mm512_maskz_loadu_pd(m, Yg + a * ldy + t));
+            gx = _mm512_fmadd_pd(u, u, gx);
+            gy = _mm512_fmadd_pd(w, w, gy);
+        }
+        __m512d b = _mm512_fnmadd_pd(hs, D2, _mm512_add_pd(xbv, _mm512_maskz_loadu_pd(m, yb + t)));
+        b = _mm512_fmadd_pd(_mm512_sqrt_pd(gx), xrv, b);
+        b = _mm512_fmadd_pd(_mm512_sqrt_pd(gy), _mm512_maskz_loadu_pd(m, yr + t), b);
+        _mm512_mask_storeu_pd(U + t, m, b);
+    }
+#endif
+    for (; t < T; t++) {
+        double D2 = 0.0, gx = 0.0, gy = 0.0;
+        for (size_t a = 0; a < d; a++) {
+            const double D = xc[a] - Yc[a * ldy + t];
+            const double u = xg[a] - s * D, w = Yg[a * ldy + t] + s * D;
+            D2 += D * D;
+            gx += u * u;
+            gy += w * w;
+        }
+        U[t] = xb + yb[t] - 0.5 * s * D2 + sqrt(gx) * xr + sqrt(gy) * yr[t];
+    }
+}
+
+/* The gradient's plan reduction for the squared grounds, fused: with
+ * D_t = p − q_t and w_t = exp(u + v[t] − cs·|D_t|²) (0 below e^−708, as
+ * plan_weights), acc[k] += Σ_t w_t·D_{t,k}.  One pass: the cost, the weight
+ * and the d products per entry, where plan_weights and a dot per
+ * coordinate took d + 2 (solvers/cost/multiscale.c). */
+static void points_sq_plan_grad(size_t d, const double *p, size_t pstride, const double *Q,
+                                size_t ldq, size_t j0, size_t T, const double *v, double u,
+                                double cs, double *acc)
+{
+    size_t t = 0;
+#if defined(__AVX512F__)
+    const __m512d uv = _mm512_set1_pd(u), csv = _mm512_set1_pd(cs),
+                  lo = _mm512_set1_pd(-708.0), hi = _mm512_set1_pd(709.0);
+    __m512d pv[3], av[3];
+    const size_t dd = d < 3 ? d : 3;
+    for (size_t a = 0; a < dd; a++) {
+        pv[a] = _mm512_set1_pd(p[a * pstride]);
+        av[a] = _mm512_setzero_pd();
+    }
+    if (d <= 3) {
+        for (; t < T; t += 8) {
+            const __mmask8 m = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
+            __m512d D[3], c = _mm512_setzero_pd();
+            for (size_t a = 0; a < dd; a++) {
+                D[a] = _mm512_sub_pd(pv[a], _mm512_maskz_loadu_pd(m, Q + a * ldq + j0 + t));
+                c = _mm512_fmadd_pd(D[a], D[a], c);
+            }
+            const __m512d x =
+                _mm512_fnmadd_pd(c, csv, _mm512_add_pd(uv, _mm512_maskz_loadu_pd(m, v + t)));
+            const __mmask8 live = _mm512_mask_cmp_pd_mask(m, x, lo, _CMP_GT_OQ);
+            const __m512d w =
+                _mm512_maskz_mov_pd(live, otk_exp8(_mm512_min_pd(_mm512_max_pd(x, lo), hi)));
+            for (size_t a = 0; a < dd; a++)
+                av[a] = _mm512_fmadd_pd(w, D[a], av[a]);
+        }
+        for (size_t a = 0; a < dd; a++)
+            acc[a] += otk_lanes8_total(av[a]);
+        return;
+    }
+#endif
+    for (; t < T; t++) {
+        double c = 0.0;
+        for (size_t a = 0; a < d; a++) {
+            const double D = p[a * pstride] - Q[a * ldq + j0 + t];
+            c += D * D;
+        }
+        const double x = u + v[t] - c * cs;
+        if (!(x > -708.0))
+            continue;
+        const double w = otk_exp_clamped(x);
+        for (size_t a = 0; a < d; a++)
+            acc[a] += w * (p[a * pstride] - Q[a * ldq + j0 + t]);
+    }
+}
+
 const otk_kernels OTK_KERNEL_TABLE = {
     OTK_KERNEL_ISA, points_cost_tile, points_lse_tile, lse_accumulate, plan_weights, strip_max, strip_sumexp,
     lanes_sum,      lanes_dot,       lanes_max,      lanes_l1_dist,  lanes_sq_dist,
     sign_axpy,      diff_axpy,       axpy,           axpy_prod,      exp_affine,
     l1_dist_multi,  sq_dist_multi,   sign_axpy_multi, diff_axpy_multi, log_shift,
     points_lse_tile_f32, points_sq_lse_rows, points_sq_lse_rows_f32, sub_scaled, dense_lse_rows,
-    to_f32, strip_sumexp_rows,
+    to_f32,         strip_sumexp_rows, sq_block_bounds, points_sq_plan_grad,
 };

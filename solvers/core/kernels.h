@@ -137,6 +137,19 @@ typedef struct {
      * clamped above (+inf) with AVX-512, e^709 otherwise, as strip_sumexp. */
     void (*strip_sumexp_rows)(const double *const *rows, const double *h, size_t R, size_t T,
                               double inv_eps, const double *M, double *S);
+    /* The multiscale truncation rule's bounds, squared grounds
+     * (multiscale.c: block_bound): for t < T, with D = xc − y_t,
+     *   U[t] = xb + yb[t] − (s/2)|D|² + xr·|xg − sD| + yr[t]·|γ_t + sD|,
+     * y_t's coordinate k at Yc[k·ldy + t] and its slope's at Yg[k·ldy + t]. */
+    void (*sq_block_bounds)(size_t d, double s, const double *xc, const double *xg, double xb,
+                            double xr, const double *Yc, const double *Yg, size_t ldy,
+                            const double *yb, const double *yr, size_t T, double *U);
+    /* The squared grounds' gradient reduction of one row against one tile:
+     * acc[k] += Σ_t w_t·(p_k − q_{j0+t,k}), w_t = exp(u + v[t] − cs·|p − q_{j0+t}|²),
+     * 0 below e^−708 (p_k = p[k·pstride], q as points_cost_tile; v: T entries). */
+    void (*points_sq_plan_grad)(size_t d, const double *p, size_t pstride, const double *Q,
+                                size_t ldq, size_t j0, size_t T, const double *v, double u,
+                                double cs, double *acc);
 } otk_kernels;
 
 /* Rows per block of the expanded squared-Euclidean soft-min. */

@@ -64,8 +64,12 @@ typedef struct {
     size_t *s, *cs, *fs, *up;
     double *cent, *rad;      /* clusters: centroids d×nc, radii */
     double *fcent, *frad;    /* sub-clusters: centroids d×nf, radii */
-    double *stat, *fstat;    /* (d + 2) per (sub-)cluster: F, γ (d), e */
-    double *fmass;           /* nf: sub-cluster masses (truncation_bound) */
+    double *stat, *fstat;    /* (d + 3) rows of nc (nf): F, γ (d), e, F + e */
+    double *fmass;           /* nf: log sub-cluster masses (truncation_bound) */
+    /* Squared grounds: z centred on the two clouds' bounding box, and the
+     * squared norms, for the soft-min's expanded form (as the point cost's;
+     * docs/math.md A.2).  NULL for other grounds. */
+    double *zc, *nrm;
 } ms_cloud;
 
 /* Sub-cluster block lists: for each sub-cluster row I' (column J') the
@@ -105,6 +109,7 @@ typedef struct {
 /* The quantities of one axis: "out" is the reduced side. */
 typedef struct {
     const double *P, *Q, *CP, *CQ;
+    const double *PC, *QC, *nP, *nQ; /* centred coordinates and norms, or NULL */
     size_t nout, nin, cout, cin, fout;
     const size_t *pout, *pin, *sout, *sin, *fsout, *fsin, *csout, *off, *up;
     uint32_t *const *runs;
@@ -122,6 +127,10 @@ static view make_view(const ms_cost *mc, int axis)
     v.Q = i->z;
     v.CP = o->cent;
     v.CQ = i->cent;
+    v.PC = o->zc;
+    v.QC = i->zc;
+    v.nP = o->nrm;
+    v.nQ = i->nrm;
     v.nout = axis == 0 ? mc->base.n : mc->base.m;
     v.nin = axis == 0 ? mc->base.m : mc->base.n;
     v.cout = o->nc;
@@ -264,6 +273,46 @@ static void gather(double *dst, const double *src, const size_t *perm, size_t n)
         dst[k] = src[perm[k]];
 }
 
+/* The squared grounds' point-level soft-min in expanded form, as the point
+ * cost's (points.c: sq_softmin), by blocks of up to OTK_SQ_ROWS rows of one
+ * sub-cluster over the kept runs of that sub-cluster: the column terms
+ * hq = h − scale·‖q‖² formed once per call for the whole input side, and
+ * each block's runs walked once for its rows. */
+static void ms_softmin_sq(const ms_cost *mc, const view *v, double eps, const double *h,
+                          double *out, int threads)
+{
+    const otk_cost *c = &mc->base;
+    const otk_kernels *kern = c->kern;
+    const double scale = (mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 0.5 : 1.0) / eps;
+    const double two_scale = 2.0 * scale;
+    double *hq = mc->hs;
+    for (size_t k = 0; k < v->nin; k++)
+        hq[k] = h[v->pin[k]] - scale * v->nQ[k];
+    const int all = mc->all_kept;
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    for (size_t I = 0; I < v->fout; I++) {
+        for (size_t i0 = v->fsout[I]; i0 < v->fsout[I + 1]; i0 += OTK_SQ_ROWS) {
+            const size_t R = v->fsout[I + 1] - i0 < OTK_SQ_ROWS ? v->fsout[I + 1] - i0
+                                                                 : OTK_SQ_ROWS;
+            double M[OTK_SQ_ROWS], S[OTK_SQ_ROWS], rowc[OTK_SQ_ROWS];
+            for (size_t r = 0; r < R; r++) {
+                M[r] = -INFINITY;
+                S[r] = 0.0;
+                rowc[r] = scale * v->nP[i0 + r];
+            }
+            FOR_KEPT_RUNS(*v, all, I, r0, r1, {
+                for (size_t j0 = r0; j0 < r1; j0 += OTK_TILE) {
+                    const size_t T = r1 - j0 < OTK_TILE ? r1 - j0 : OTK_TILE;
+                    kern->points_sq_lse_rows(mc->d, R, v->PC + i0, v->nout, rowc, two_scale,
+                                             v->QC, v->nin, j0, T, hq + j0, M, S);
+                }
+            });
+            for (size_t r = 0; r < R; r++)
+                out[v->pout[i0 + r]] = -eps * (M[r] + log(S[r]));
+        }
+    }
+}
+
 static void ms_softmin(const otk_cost *c, int axis, double eps, const double *h, double *out,
                        int threads)
 {
@@ -272,6 +321,10 @@ static void ms_softmin(const otk_cost *c, int axis, double eps, const double *h,
     const view v = make_view(mc, axis);
     if (!mc->fine) {
         ms_softmin_clusters(mc, &v, eps, h, out, threads);
+        return;
+    }
+    if (v.PC) {
+        ms_softmin_sq(mc, &v, eps, h, out, threads);
         return;
     }
     const otk_kernels *kern = c->kern;
@@ -317,6 +370,7 @@ static void ms_plan_reduce(const otk_cost *c, int axis, double eps, const double
     const double sq_scale = mc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
                             : mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
                                                                         : 0.0;
+    const int fused = what == OTK_REDUCE_GRAD && sq_scale > 0.0;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t I = 0; I < v.fout; I++) {
         double buf[OTK_TILE], w[OTK_TILE];
@@ -326,6 +380,20 @@ static void ms_plan_reduce(const otk_cost *c, int axis, double eps, const double
             double acc = 0.0;
             for (size_t q = 0; q < kk; q++)
                 o[q] = 0.0;
+            if (fused) {
+                /* Σ_t w_t (p − q_t) in one pass per tile, then scaled. */
+                double g[3] = {0.0, 0.0, 0.0};
+                FOR_KEPT_RUNS(v, all, I, r0, r1, {
+                    for (size_t j0 = r0; j0 < r1; j0 += OTK_TILE) {
+                        const size_t T = r1 - j0 < OTK_TILE ? r1 - j0 : OTK_TILE;
+                        kern->points_sq_plan_grad(d, v.P + i, v.nout, v.Q, v.nin, j0, T,
+                                                  hs + j0, ui, 0.5 * sq_scale * inv_eps, g);
+                    }
+                });
+                for (size_t a = 0; a < d; a++)
+                    o[a] = sq_scale * g[a];
+                continue;
+            }
             FOR_KEPT_RUNS(v, all, I, r0, r1, {
                 for (size_t j0 = r0; j0 < r1; j0 += OTK_TILE) {
                     const size_t T = r1 - j0 < OTK_TILE ? r1 - j0 : OTK_TILE;
@@ -347,19 +415,6 @@ static void ms_plan_reduce(const otk_cost *c, int axis, double eps, const double
                         }
                         break;
                     case OTK_REDUCE_GRAD:
-                        if (sq_scale > 0.0) {
-                            /* Σ_t w_t (p − q_t) per coordinate, through the
-                             * vector kernels: the differences into buf (the
-                             * costs are no longer needed), then one dot. */
-                            for (size_t a = 0; a < d; a++) {
-                                const double pa = v.P[a * v.nout + i];
-                                const double *qa = v.Q + a * v.nin + j0;
-                                for (size_t t = 0; t < T; t++)
-                                    buf[t] = pa - qa[t];
-                                o[a] += sq_scale * kern->dot(w, buf, T);
-                            }
-                            break;
-                        }
                         for (size_t t = 0; t < T; t++) {
                             if (w[t] == 0.0)
                                 continue;
@@ -405,6 +460,8 @@ static void free_cloud(ms_cloud *q)
     free(q->stat);
     free(q->fstat);
     free(q->fmass);
+    free(q->zc);
+    free(q->nrm);
 }
 
 static void free_list(ms_lists *L)
@@ -450,14 +507,14 @@ static void ms_destroy(otk_cost *c)
  * member whatever γ is: the bound needs only that. */
 static void cluster_stats(const ms_cost *mc, const double *Z, const double *CZ, size_t nz,
                           const size_t *perm, const size_t *start, size_t nc, const double *pot,
-                          int linear, const double *parent, const size_t *up, double *stat,
-                          int threads)
+                          int linear, const double *parent, size_t np, const size_t *up,
+                          double *stat, int threads)
 {
-    const size_t d = mc->d, ld = d + 2;
+    const size_t d = mc->d;
     (void)threads;
 #pragma omp parallel for schedule(dynamic, 64) num_threads(threads) if (threads > 1 && nz >= 4096)
     for (size_t I = 0; I < nc; I++) {
-        double *st = stat + I * ld;
+        double *st = stat + I;
         const size_t k0 = start[I], k1 = start[I + 1];
         double F = 0.0;
         for (size_t k = k0; k < k1; k++)
@@ -514,7 +571,7 @@ static void cluster_stats(const ms_cost *mc, const double *Z, const double *CZ, 
         }
         if (!ok)
             for (size_t a = 0; a < d; a++)
-                gam[a] = linear && parent ? parent[up[I] * ld + 1 + a] : 0.0;
+                gam[a] = linear && parent ? parent[(1 + a) * np + up[I]] : 0.0;
         double e = -INFINITY;
         for (size_t k = k0; k < k1; k++) {
             double r = pot[perm[k]] - F;
@@ -524,29 +581,29 @@ static void cluster_stats(const ms_cost *mc, const double *Z, const double *CZ, 
         }
         st[0] = F;
         for (size_t a = 0; a < d; a++)
-            st[1 + a] = gam[a];
-        st[1 + d] = e;
+            st[(1 + a) * nc] = gam[a];
+        st[(1 + d) * nc] = e;
+        st[(2 + d) * nc] = F + e;
     }
 }
 
-/* One side of a block: a centroid (coordinate a at c[a·ld]), a radius, the
- * statistics of cluster_stats. */
+/* One side of a block, or the first of a range of consecutive ones: a
+ * centroid (coordinate a at c[a·ld]), a radius r[0], the statistics of
+ * cluster_stats (row k at st[k·ld]). */
 typedef struct {
-    const double *c;
+    const double *c, *r, *st;
     size_t ld;
-    double r;
-    const double *st;
 } side;
 
-static side cluster_side(const ms_cost *mc, const ms_cloud *q, size_t I)
+static side cluster_side(const ms_cloud *q, size_t I)
 {
-    side s = {q->cent + I, q->nc, q->rad[I], q->stat + I * (mc->d + 2)};
+    side s = {q->cent + I, q->rad + I, q->stat + I, q->nc};
     return s;
 }
 
-static side sub_side(const ms_cost *mc, const ms_cloud *q, size_t I)
+static side sub_side(const ms_cloud *q, size_t I)
 {
-    side s = {q->fcent + I, q->nf, q->frad[I], q->fstat + I * (mc->d + 2)};
+    side s = {q->fcent + I, q->frad + I, q->fstat + I, q->nf};
     return s;
 }
 
@@ -557,31 +614,47 @@ static side sub_side(const ms_cost *mc, const ms_cloud *q, size_t I)
  *   f_i + g_j − C_ij <= F_I + G_J + e_I + e_J − (s/2)|D|² + |γ_I − sD| r_I + |γ_J + sD| r_J.
  * Other grounds c = φ(|x − y|), φ increasing: C_ij >= φ(max(0, |D| − r_I − r_J))
  * and f_i <= F_I + e_I (γ = 0). */
-static double block_bound(const ms_cost *mc, side x, side y)
+static double sq_factor(const ms_cost *mc)
+{
+    return mc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
+           : mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
+                                                       : 0.0;
+}
+
+/* The bounds of the blocks (x, y + t), t < T, into U: the vector kernel for
+ * the squared grounds. */
+static void block_bounds(const ms_cost *mc, side x, side y, size_t T, double *U)
 {
     const size_t d = mc->d;
-    double D[3], D2 = 0.0;
-    for (size_t a = 0; a < d; a++) {
-        D[a] = x.c[a * x.ld] - y.c[a * y.ld];
-        D2 += D[a] * D[a];
-    }
-    const double base = x.st[0] + x.st[1 + d] + y.st[0] + y.st[1 + d];
-    const double s = mc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
-                     : mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
-                                                                 : 0.0;
+    const double s = sq_factor(mc);
     if (s > 0.0) {
-        double gx = 0.0, gy = 0.0;
+        double xc[3], xg[3];
         for (size_t a = 0; a < d; a++) {
-            const double u = x.st[1 + a] - s * D[a], w = y.st[1 + a] + s * D[a];
-            gx += u * u;
-            gy += w * w;
+            xc[a] = x.c[a * x.ld];
+            xg[a] = x.st[(1 + a) * x.ld];
         }
-        return base - 0.5 * s * D2 + sqrt(gx) * x.r + sqrt(gy) * y.r;
+        mc->base.kern->sq_block_bounds(d, s, xc, xg, x.st[(2 + d) * x.ld], x.r[0], y.c,
+                                       y.st + y.ld, y.ld, y.st + (2 + d) * y.ld, y.r, T, U);
+        return;
     }
-    double dist = sqrt(D2) - x.r - y.r;
-    double cmin = dist > 0.0 ? dist * dist : 0.0;
-    otk__ground_of_sums((int)mc->ground, mc->power, &cmin, 1);
-    return base - cmin;
+    for (size_t t = 0; t < T; t++) {
+        double D2 = 0.0;
+        for (size_t a = 0; a < d; a++) {
+            const double D = x.c[a * x.ld] - y.c[a * y.ld + t];
+            D2 += D * D;
+        }
+        double dist = sqrt(D2) - x.r[0] - y.r[t];
+        double cmin = dist > 0.0 ? dist * dist : 0.0;
+        otk__ground_of_sums((int)mc->ground, mc->power, &cmin, 1);
+        U[t] = x.st[(2 + d) * x.ld] + y.st[(2 + d) * y.ld + t] - cmin;
+    }
+}
+
+static double block_bound(const ms_cost *mc, side x, side y)
+{
+    double U;
+    block_bounds(mc, x, y, 1, &U);
+    return U;
 }
 
 static double sum_weights(const double *w, const size_t *perm, size_t k0, size_t k1)
@@ -601,9 +674,9 @@ static void compute_stats(const ms_cost *mc, const double *f, const double *g, i
     const size_t len[2] = {mc->base.n, mc->base.m};
     for (int k = 0; k < 2; k++) {
         cluster_stats(mc, q[k]->z, q[k]->cent, len[k], q[k]->perm, q[k]->s, q[k]->nc, pot[k],
-                      linear, NULL, NULL, q[k]->stat, threads);
+                      linear, NULL, 0, NULL, q[k]->stat, threads);
         cluster_stats(mc, q[k]->z, q[k]->fcent, len[k], q[k]->perm, q[k]->fs, q[k]->nf, pot[k],
-                      linear, q[k]->stat, q[k]->up, q[k]->fstat, threads);
+                      linear, q[k]->stat, q[k]->nc, q[k]->up, q[k]->fstat, threads);
     }
 }
 
@@ -618,6 +691,15 @@ static void set_all_kept(ms_cost *mc)
 static int kept_cluster(const ms_cost *mc, size_t I, size_t J)
 {
     return (int)((mc->keep[I * mc->wr + J / 64] >> (J % 64)) & 1);
+}
+
+/* The most sub-clusters of one cluster of q. */
+static size_t max_subs(const ms_cloud *q)
+{
+    size_t k = 1;
+    for (size_t I = 0; I < q->nc; I++)
+        k = q->cs[I + 1] - q->cs[I] > k ? q->cs[I + 1] - q->cs[I] : k;
+    return k;
 }
 
 /* A growable buffer of run words. */
@@ -673,15 +755,17 @@ static int pair_cmp(const void *p, const void *q)
 static size_t row_candidates(const ms_cost *mc, size_t I, size_t *cand, double *Ucol)
 {
     const ms_cloud *X = &mc->X, *Y = &mc->Y;
-    const side xs = cluster_side(mc, X, I);
+    const side xs = cluster_side(X, I);
     size_t nc = 0;
     for (size_t J = 0; J < Y->nc; J++) {
         if (!kept_cluster(mc, I, J))
             continue;
         cand[nc++] = J;
-        const double UJ = block_bound(mc, xs, cluster_side(mc, Y, J));
-        for (size_t Jf = Y->cs[J]; Jf < Y->cs[J + 1]; Jf++)
-            Ucol[Jf] = fmin(UJ, block_bound(mc, xs, sub_side(mc, Y, Jf)));
+        const double UJ = block_bound(mc, xs, cluster_side(Y, J));
+        const size_t f0 = Y->cs[J], f1 = Y->cs[J + 1];
+        block_bounds(mc, xs, sub_side(Y, f0), f1 - f0, Ucol + f0);
+        for (size_t Jf = f0; Jf < f1; Jf++)
+            Ucol[Jf] = fmin(UJ, Ucol[Jf]);
     }
     return nc;
 }
@@ -752,8 +836,9 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
 #pragma omp parallel num_threads(threads) if (threads > 1 && nfx * 16 >= 65536)
         {
             double *Umix = malloc(ny * sizeof *Umix), *Ucol = malloc(nfy * sizeof *Ucol);
+            double *Usub = malloc(max_subs(Y) * sizeof *Usub);
             size_t *cand = malloc(ny * sizeof *cand);
-            if (!Umix || !Ucol || !cand) {
+            if (!Umix || !Ucol || !Usub || !cand) {
 #pragma omp atomic write
                 fail = 1;
             }
@@ -762,16 +847,16 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
                 int stop;
 #pragma omp atomic read
                 stop = over;
-                if (!Umix || !Ucol || !cand || stop)
+                if (!Umix || !Ucol || !Usub || !cand || stop)
                     continue;
                 const size_t nc = row_candidates(mc, I, cand, Ucol);
                 runbuf *rb = rbs + I;
                 int ok = 1;
                 for (size_t If = X->cs[I]; If < X->cs[I + 1] && ok; If++) {
-                    const side xs = sub_side(mc, X, If);
+                    const side xs = sub_side(X, If);
                     size_t tm = 0;
                     for (size_t t = 0; t < nc; t++) {
-                        Umix[t] = block_bound(mc, xs, cluster_side(mc, Y, cand[t]));
+                        Umix[t] = block_bound(mc, xs, cluster_side(Y, cand[t]));
                         tm = Umix[t] > Umix[tm] ? t : tm;
                     }
                     double best = -INFINITY;
@@ -780,10 +865,10 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
                     for (size_t t = 0; t < nc && ok; t++) {
                         if (!(Umix[t] >= floor_) && t != tm)
                             continue;
-                        const size_t J = cand[t];
-                        for (size_t Jf = Y->cs[J]; Jf < Y->cs[J + 1] && ok; Jf++) {
-                            const double U = fmin(fmin(Umix[t], Ucol[Jf]),
-                                                  block_bound(mc, xs, sub_side(mc, Y, Jf)));
+                        const size_t J = cand[t], f0 = Y->cs[J];
+                        block_bounds(mc, xs, sub_side(Y, f0), Y->cs[J + 1] - f0, Usub);
+                        for (size_t Jf = f0; Jf < Y->cs[J + 1] && ok; Jf++) {
+                            const double U = fmin(fmin(Umix[t], Ucol[Jf]), Usub[Jf - f0]);
                             if (U > best) {
                                 best = U;
                                 arg = Jf;
@@ -810,6 +895,7 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
             }
             free(Umix);
             free(Ucol);
+            free(Usub);
             free(cand);
         }
     }
@@ -844,7 +930,7 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
         for (size_t Jf = 0; Jf < nfy && !fail; Jf++) {
             if (cover[Jf])
                 continue;
-            const side ys = sub_side(mc, Y, Jf);
+            const side ys = sub_side(Y, Jf);
             const size_t J = Y->up[Jf];
             double best = -INFINITY;
             size_t arg = SIZE_MAX;
@@ -852,7 +938,7 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
                 if (!kept_cluster(mc, I, J))
                     continue;
                 for (size_t If = X->cs[I]; If < X->cs[I + 1]; If++) {
-                    const double U = block_bound(mc, sub_side(mc, X, If), ys);
+                    const double U = block_bound(mc, sub_side(X, If), ys);
                     if (U > best || arg == SIZE_MAX) {
                         best = U;
                         arg = If;
@@ -1123,17 +1209,21 @@ static void ms_refine(const otk_cost *c, double eps_ext, double eps, double *f, 
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1 && nx * ny >= 65536)
     for (size_t I = 0; I < nx; I++) {
         uint64_t *row = mc->keep + I * mc->wr;
-        const side xs = cluster_side(mc, &mc->X, I);
-        double best = -INFINITY;
+        const side xs = cluster_side(&mc->X, I);
+        double best = -INFINITY, U[OTK_TILE];
         size_t arg = 0;
-        for (size_t J = 0; J < ny; J++) {
-            const double U = block_bound(mc, xs, cluster_side(mc, &mc->Y, J));
-            if (U > best || J == 0) {
-                best = U;
-                arg = J;
+        for (size_t J0 = 0; J0 < ny; J0 += OTK_TILE) {
+            const size_t T = ny - J0 < OTK_TILE ? ny - J0 : OTK_TILE;
+            block_bounds(mc, xs, cluster_side(&mc->Y, J0), T, U);
+            for (size_t t = 0; t < T; t++) {
+                const size_t J = J0 + t;
+                if (U[t] > best || J == 0) {
+                    best = U[t];
+                    arg = J;
+                }
+                if (U[t] >= floor_)
+                    row[J / 64] |= (uint64_t)1 << (J % 64);
             }
-            if (U >= floor_)
-                row[J / 64] |= (uint64_t)1 << (J % 64);
         }
         row[arg / 64] |= (uint64_t)1 << (arg % 64);
     }
@@ -1146,9 +1236,9 @@ static void ms_refine(const otk_cost *c, double eps_ext, double eps, double *f, 
             any = kept_cluster(mc, I, J);
         if (any)
             continue;
-        const side ys = cluster_side(mc, &mc->Y, J);
+        const side ys = cluster_side(&mc->Y, J);
         for (size_t I = 0; I < nx; I++) {
-            const double U = block_bound(mc, cluster_side(mc, &mc->X, I), ys);
+            const double U = block_bound(mc, cluster_side(&mc->X, I), ys);
             if (U > best || I == 0) {
                 best = U;
                 arg = I;
@@ -1191,15 +1281,16 @@ static double ms_truncation_bound(const otk_cost *c, double eps, const double *f
     const ms_cloud *X = &mc->X, *Y = &mc->Y;
     const size_t nx = X->nc, ny = Y->nc;
     compute_stats(mc, f, g, threads);
+    /* The masses as logs (−∞ for none), each term one exponential. */
     double *Ax = mc->H, *By = mc->H + nx;
     for (size_t I = 0; I < nx; I++)
-        Ax[I] = sum_weights(a, X->perm, X->s[I], X->s[I + 1]);
+        Ax[I] = log(sum_weights(a, X->perm, X->s[I], X->s[I + 1]));
     for (size_t J = 0; J < ny; J++)
-        By[J] = sum_weights(b, Y->perm, Y->s[J], Y->s[J + 1]);
+        By[J] = log(sum_weights(b, Y->perm, Y->s[J], Y->s[J + 1]));
     for (size_t If = 0; If < X->nf; If++)
-        X->fmass[If] = sum_weights(a, X->perm, X->fs[If], X->fs[If + 1]);
+        X->fmass[If] = log(sum_weights(a, X->perm, X->fs[If], X->fs[If + 1]));
     for (size_t Jf = 0; Jf < Y->nf; Jf++)
-        Y->fmass[Jf] = sum_weights(b, Y->perm, Y->fs[Jf], Y->fs[Jf + 1]);
+        Y->fmass[Jf] = log(sum_weights(b, Y->perm, Y->fs[Jf], Y->fs[Jf + 1]));
     /* Row partial sums into hs (nx <= n), added in order: the bound does not
      * depend on the thread count.  A dropped cluster block counts whole; in
      * a kept one (with lists), each dropped sub-cluster block (I', J') under
@@ -1208,29 +1299,41 @@ static double ms_truncation_bound(const otk_cost *c, double eps, const double *f
     int fail = 0;
 #pragma omp parallel num_threads(threads) if (threads > 1 && nx * ny >= 65536)
     {
-    double *Ucol = malloc(Y->nf * sizeof *Ucol);
+    double *Ucol = malloc(Y->nf * sizeof *Ucol), *Usub = malloc(max_subs(Y) * sizeof *Usub);
     size_t *cand = malloc(ny * sizeof *cand);
-    if (!Ucol || !cand) {
+    if (!Ucol || !Usub || !cand) {
 #pragma omp atomic write
         fail = 1;
     }
 #pragma omp for schedule(dynamic, 4)
     for (size_t I = 0; I < nx; I++) {
         double s = 0.0;
-        if (Ax[I] > 0.0 && Ucol && cand) {
+        if (Ax[I] > -INFINITY && Ucol && Usub && cand) {
             if (mc->lists)
                 row_candidates(mc, I, cand, Ucol);
-            const side xs = cluster_side(mc, X, I);
-            for (size_t J = 0; J < ny; J++) {
-                if (kept_cluster(mc, I, J) || !(By[J] > 0.0))
-                    continue;
-                const double U = block_bound(mc, xs, cluster_side(mc, Y, J));
-                s += exp(log(Ax[I]) + log(By[J]) + U / eps);
+            const side xs = cluster_side(X, I);
+            /* The dropped blocks' exponents, those above e^−745 (below,
+             * a term is 0 in double), then their exponentials in one
+             * vector call: clamped below at e^−708, never smaller than
+             * the term, so the sum stays a bound. */
+            double Ub[OTK_TILE], x[OTK_TILE], ex[OTK_TILE];
+            for (size_t J0 = 0; J0 < ny; J0 += OTK_TILE) {
+                const size_t T = ny - J0 < OTK_TILE ? ny - J0 : OTK_TILE;
+                block_bounds(mc, xs, cluster_side(Y, J0), T, Ub);
+                size_t k = 0;
+                for (size_t t = 0; t < T; t++) {
+                    const double e = Ax[I] + By[J0 + t] + Ub[t] / eps;
+                    if (e > -745.0 && !kept_cluster(mc, I, J0 + t))
+                        x[k++] = e;
+                }
+                mc->base.kern->exp_affine(x, k, 1.0, 0.0, ex);
+                for (size_t t = 0; t < k; t++)
+                    s += ex[t];
             }
             for (size_t If = X->cs[I]; If < X->cs[I + 1] && mc->lists; If++) {
-                if (!(X->fmass[If] > 0.0))
+                if (!(X->fmass[If] > -INFINITY))
                     continue;
-                const side fs = sub_side(mc, X, If);
+                const side fs = sub_side(X, If);
                 const size_t len = mc->rows.off[If + 1] - mc->rows.off[If];
                 const uint32_t *runs = list_runs(mc->rows.buf, mc->rows.off, X->cs, X->up, If);
                 /* The run [ra, rb) of index t, or [∞, ∞) past the last. */
@@ -1245,7 +1348,7 @@ static double ms_truncation_bound(const otk_cost *c, double eps, const double *f
             ra = rb = SIZE_MAX;                                                              \
     } while (0)
                 for (size_t J = 0; J < ny; J++) {
-                    if (!kept_cluster(mc, I, J) || !(By[J] > 0.0))
+                    if (!kept_cluster(mc, I, J) || !(By[J] > -INFINITY))
                         continue;
                     while (rb <= Y->cs[J])
                         NEXT_RUN();
@@ -1253,22 +1356,23 @@ static double ms_truncation_bound(const otk_cost *c, double eps, const double *f
                      * the bounds that cover it (row_candidates); all of
                      * (I', J) under its own bound when it keeps nothing
                      * there and that is smaller. */
-                    const double Um = block_bound(mc, fs, cluster_side(mc, Y, J));
+                    const double Um = block_bound(mc, fs, cluster_side(Y, J));
                     const int none = !(ra < Y->cs[J + 1]);
+                    const size_t f0 = Y->cs[J];
+                    block_bounds(mc, fs, sub_side(Y, f0), Y->cs[J + 1] - f0, Usub);
                     double sj = 0.0;
-                    for (size_t Jf = Y->cs[J]; Jf < Y->cs[J + 1]; Jf++) {
+                    for (size_t Jf = f0; Jf < Y->cs[J + 1]; Jf++) {
                         while (rb <= Jf)
                             NEXT_RUN();
                         if (ra <= Jf)
                             continue;
-                        if (!(Y->fmass[Jf] > 0.0))
+                        if (!(Y->fmass[Jf] > -INFINITY))
                             continue;
-                        const double U = fmin(fmin(Um, Ucol[Jf]),
-                                              block_bound(mc, fs, sub_side(mc, Y, Jf)));
-                        sj += exp(log(X->fmass[If]) + log(Y->fmass[Jf]) + U / eps);
+                        const double U = fmin(fmin(Um, Ucol[Jf]), Usub[Jf - f0]);
+                        sj += exp(X->fmass[If] + Y->fmass[Jf] + U / eps);
                     }
                     if (none)
-                        sj = fmin(sj, exp(log(X->fmass[If]) + log(By[J]) + Um / eps));
+                        sj = fmin(sj, exp(X->fmass[If] + By[J] + Um / eps));
                     s += sj;
                 }
 #undef NEXT_RUN
@@ -1277,6 +1381,7 @@ static double ms_truncation_bound(const otk_cost *c, double eps, const double *f
         part[I] = s;
     }
     free(Ucol);
+    free(Usub);
     free(cand);
     }
     /* Without memory for the bound, nothing is known of the dropped mass. */
@@ -1450,8 +1555,8 @@ static int cluster_cloud(const double *Zs, size_t len, size_t d, const cloud_gri
     q->rad = calloc(count, sizeof *q->rad);
     q->fcent = calloc(d * fcount, sizeof *q->fcent);
     q->frad = calloc(fcount, sizeof *q->frad);
-    q->stat = malloc(count * (d + 2) * sizeof *q->stat);
-    q->fstat = malloc(fcount * (d + 2) * sizeof *q->fstat);
+    q->stat = malloc(count * (d + 3) * sizeof *q->stat);
+    q->fstat = malloc(fcount * (d + 3) * sizeof *q->fstat);
     q->fmass = malloc(fcount * sizeof *q->fmass);
     if (!q->s || !q->cs || !q->fs || !q->up || !q->cent || !q->rad || !q->fcent || !q->frad ||
         !q->stat || !q->fstat || !q->fmass) {
@@ -1486,6 +1591,37 @@ static int cluster_cloud(const double *Zs, size_t len, size_t d, const cloud_gri
     free(key);
     centroids(q->z, len, d, q->s, count, q->cent, q->rad);
     centroids(q->z, len, d, q->fs, fcount, q->fcent, q->frad);
+    return 1;
+}
+
+/* The centred sorted coordinates and squared norms of the expanded form,
+ * centred on the bounding box of both clouds as the point cost's (points.c:
+ * centre, which says why); 0 on allocation failure. */
+static int centre_clouds(ms_cloud *X, size_t n, ms_cloud *Y, size_t m, size_t d)
+{
+    ms_cloud *q[2] = {X, Y};
+    const size_t len[2] = {n, m};
+    for (int k = 0; k < 2; k++) {
+        q[k]->zc = malloc(d * len[k] * sizeof *q[k]->zc);
+        q[k]->nrm = calloc(len[k], sizeof *q[k]->nrm);
+        if (!q[k]->zc || !q[k]->nrm)
+            return 0;
+    }
+    for (size_t a = 0; a < d; a++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < len[k]; i++) {
+                lo = fmin(lo, q[k]->z[a * len[k] + i]);
+                hi = fmax(hi, q[k]->z[a * len[k] + i]);
+            }
+        const double mid = 0.5 * lo + 0.5 * hi;
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < len[k]; i++) {
+                const double u = q[k]->z[a * len[k] + i] - mid;
+                q[k]->zc[a * len[k] + i] = u;
+                q[k]->nrm[i] += u * u;
+            }
+    }
     return 1;
 }
 
@@ -1539,6 +1675,8 @@ otk_status otk__cost_multiscale(otk_cost **out, const otk_cost *points, double t
     mc->cell = fmax(gx.scale, gy.scale);
     mc->base.coarse_eps = pow(mc->cell / MS_JUMP, points->exponent);
     int ok = cluster_cloud(xs0, n, d, &gx, &mc->X) && cluster_cloud(ys0, m, d, &gy, &mc->Y);
+    if (ok && (ground == OTK_GROUND_SQEUCLIDEAN || ground == OTK_GROUND_HALF_SQEUCLIDEAN))
+        ok = centre_clouds(&mc->X, n, &mc->Y, m, d);
     if (ok) {
         mc->wr = (mc->Y.nc + 63) / 64;
         mc->wc = (mc->X.nc + 63) / 64;
