@@ -257,7 +257,8 @@ int main(int argc, char **argv)
                  (!strcmp(argv[i + 1], "cpu") || !strcmp(argv[i + 1], "wall")))
             cpu_clock = !strcmp(argv[++i], "cpu");
         else {
-            fprintf(stderr, "usage: yardstick [--n N] [--repeats R] [--clock wall|cpu] [--only TEXT]\n");
+            fprintf(stderr,
+                    "usage: yardstick [--n N] [--repeats R] [--clock wall|cpu] [--only TEXT]\n");
             return 2;
         }
     }

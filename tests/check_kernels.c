@@ -310,8 +310,8 @@ static void check_sq_rows(uint64_t *st)
                 for (size_t j0 = 0; j0 < NQ; j0 += OTK_TILE) {
                     size_t T = NQ - j0 < OTK_TILE ? NQ - j0 : OTK_TILE;
                     points_sq_lse_rows(d, R, P, R, rowc, two_scale, Q, NQ, j0, T, hq + j0, M, S);
-                    points_sq_lse_rows_f32(d, R, Pf, R, scale, Qf, NQ, j0, T, hf + j0, hf2 + j0, M32,
-                                           S32);
+                    points_sq_lse_rows_f32(d, R, Pf, R, scale, Qf, NQ, j0, T, hf + j0, hf2 + j0,
+                                           M32, S32);
                 }
                 for (size_t r = 0; r < R; r++) {
                     long double mx = -INFINITY, s = 0.0L;

@@ -245,18 +245,19 @@ static void lse_merge(double tmax, double s, double *M, double *S)
  * where that sum could have lost precision (a term above 2^800 relative to M,
  * a NaN, an S grown past 2^900) is it summed again exactly with its own
  * maximum and merged (docs/math.md A.2). */
+#define OTK_ONEPASS_MAX 0x1p800
+#define OTK_ONEPASS_S_MAX 0x1p900
+
 /* How far ahead (doubles) each row of a block is prefetched into L1: eight
  * cache lines, about one memory latency of the block's work.  Each row is a
  * short run (a strip's width) that the hardware prefetcher would only start
  * to follow after a few misses; with it the column soft-min at n = m = 4000
  * went from 0.74 to 0.86 of the ceiling, 32 and 96 slightly slower than 64,
- * 128 and more slower still (bench/yardstick.c, one thread). */
+ * 128 and more slower still (a one-thread copy of the column loop timed
+ * against bench/yardstick.c's ceiling). */
 #ifndef OTK_COL_PF
 #define OTK_COL_PF 64
 #endif
-
-#define OTK_ONEPASS_MAX 0x1p800
-#define OTK_ONEPASS_S_MAX 0x1p900
 
 #if defined(__AVX512F__)
 /* The one-pass dense sum of 8-lane vectors, Σ_t e(max(lo, h[t] − c[t]·ie −
@@ -419,7 +420,9 @@ static void dense_sum8_rows8(const double *C, size_t ld, const double *h2, size_
             for (int l = 0; l < 4; l++)
                 _mm_prefetch((const char *)(c + OTK_COL_PF + 8 * l), _MM_HINT_T0);
             const __m512d sh = _mm512_set1_pd(sh2[r]);
-#define OTK_ROW_E_(o_, h_)                                                                     otk_exp2_8(_mm512_max_pd(                                                                      lo, _mm512_sub_pd(_mm512_fnmadd_pd(_mm512_loadu_pd(c + (o_)), ie2, h_), sh)))
+#define OTK_ROW_E_(o_, h_)                                                                 \
+    otk_exp2_8(_mm512_max_pd(                                                              \
+        lo, _mm512_sub_pd(_mm512_fnmadd_pd(_mm512_loadu_pd(c + (o_)), ie2, h_), sh)))
             s[r] = _mm512_add_pd(s[r], _mm512_add_pd(OTK_ROW_E_(0, h0), OTK_ROW_E_(8, h1)));
             s[r] = _mm512_add_pd(s[r], _mm512_add_pd(OTK_ROW_E_(16, hh2), OTK_ROW_E_(24, h3)));
 #undef OTK_ROW_E_
@@ -1131,7 +1134,8 @@ sq_sum_onepass_f32(size_t D, const float *p, const float *const *q, size_t T, co
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
 #define OTK_EXPF16_(x_, out_)                                                              \
     do {                                                                                   \
-        const __m512 kk_ = _mm512_roundscale_ps((x_), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); \
+        const __m512 kk_ =                                                                 \
+            _mm512_roundscale_ps((x_), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);     \
         const __m512 f_ = _mm512_sub_ps((x_), kk_);                                        \
         __m512 w_ = _mm512_set1_ps(1.5403530393381606e-4f);                                \
         w_ = _mm512_fmadd_ps(w_, f_, _mm512_set1_ps(1.3333558146428443e-3f));              \
