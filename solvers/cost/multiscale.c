@@ -58,7 +58,7 @@
  * made of the sub-clusters [cs[I], cs[I+1]), sub-cluster I' the positions
  * [fs[I'], fs[I'+1]) with parent cluster up[I']. */
 typedef struct {
-    double *z;               /* coordinates sorted by cell, d×len */
+    double *z;               /* coordinates sorted by cell, d×len (squared grounds: centred) */
     size_t *perm, *inv;      /* sorted position → original index, and back */
     size_t nc, nf;           /* clusters, sub-clusters (non-empty cells) */
     size_t *s, *cs, *fs, *up;
@@ -66,10 +66,9 @@ typedef struct {
     double *fcent, *frad;    /* sub-clusters: centroids d×nf, radii */
     double *stat, *fstat;    /* (d + 3) rows of nc (nf): F, γ (d), e, F + e */
     double *fmass;           /* nf: log sub-cluster masses (truncation_bound) */
-    /* Squared grounds: z centred on the two clouds' bounding box, and the
-     * squared norms, for the soft-min's expanded form (as the point cost's;
-     * docs/math.md A.2).  NULL for other grounds. */
-    double *zc, *nrm;
+    /* Squared grounds: the squared norms of z, for the soft-min's expanded
+     * form (as the point cost's; docs/math.md A.2).  NULL for other grounds. */
+    double *nrm;
 } ms_cloud;
 
 /* Sub-cluster block lists: for each sub-cluster row I' (column J') the
@@ -109,7 +108,7 @@ typedef struct {
 /* The quantities of one axis: "out" is the reduced side. */
 typedef struct {
     const double *P, *Q, *CP, *CQ;
-    const double *PC, *QC, *nP, *nQ; /* centred coordinates and norms, or NULL */
+    const double *nP, *nQ; /* squared norms, or NULL */
     size_t nout, nin, cout, cin, fout;
     const size_t *pout, *pin, *sout, *sin, *fsout, *fsin, *csout, *off, *up;
     uint32_t *const *runs;
@@ -127,8 +126,6 @@ static view make_view(const ms_cost *mc, int axis)
     v.Q = i->z;
     v.CP = o->cent;
     v.CQ = i->cent;
-    v.PC = o->zc;
-    v.QC = i->zc;
     v.nP = o->nrm;
     v.nQ = i->nrm;
     v.nout = axis == 0 ? mc->base.n : mc->base.m;
@@ -303,8 +300,8 @@ static void ms_softmin_sq(const ms_cost *mc, const view *v, double eps, const do
             FOR_KEPT_RUNS(*v, all, I, r0, r1, {
                 for (size_t j0 = r0; j0 < r1; j0 += OTK_TILE) {
                     const size_t T = r1 - j0 < OTK_TILE ? r1 - j0 : OTK_TILE;
-                    kern->points_sq_lse_rows(mc->d, R, v->PC + i0, v->nout, rowc, two_scale,
-                                             v->QC, v->nin, j0, T, hq + j0, M, S);
+                    kern->points_sq_lse_rows(mc->d, R, v->P + i0, v->nout, rowc, two_scale,
+                                             v->Q, v->nin, j0, T, hq + j0, M, S);
                 }
             });
             for (size_t r = 0; r < R; r++)
@@ -323,7 +320,7 @@ static void ms_softmin(const otk_cost *c, int axis, double eps, const double *h,
         ms_softmin_clusters(mc, &v, eps, h, out, threads);
         return;
     }
-    if (v.PC) {
+    if (v.nP) {
         ms_softmin_sq(mc, &v, eps, h, out, threads);
         return;
     }
@@ -460,7 +457,6 @@ static void free_cloud(ms_cloud *q)
     free(q->stat);
     free(q->fstat);
     free(q->fmass);
-    free(q->zc);
     free(q->nrm);
 }
 
@@ -1594,17 +1590,17 @@ static int cluster_cloud(const double *Zs, size_t len, size_t d, const cloud_gri
     return 1;
 }
 
-/* The centred sorted coordinates and squared norms of the expanded form,
- * centred on the bounding box of both clouds as the point cost's (points.c:
- * centre, which says why); 0 on allocation failure. */
+/* Squared grounds: both clouds, their centroids included, moved to the
+ * centre of their common bounding box (the costs do not change; the point
+ * cost centres the same way, points.c: centre, which says why), and the
+ * squared norms of the expanded form; 0 on allocation failure. */
 static int centre_clouds(ms_cloud *X, size_t n, ms_cloud *Y, size_t m, size_t d)
 {
     ms_cloud *q[2] = {X, Y};
     const size_t len[2] = {n, m};
     for (int k = 0; k < 2; k++) {
-        q[k]->zc = malloc(d * len[k] * sizeof *q[k]->zc);
         q[k]->nrm = calloc(len[k], sizeof *q[k]->nrm);
-        if (!q[k]->zc || !q[k]->nrm)
+        if (!q[k]->nrm)
             return 0;
     }
     for (size_t a = 0; a < d; a++) {
@@ -1615,12 +1611,17 @@ static int centre_clouds(ms_cloud *X, size_t n, ms_cloud *Y, size_t m, size_t d)
                 hi = fmax(hi, q[k]->z[a * len[k] + i]);
             }
         const double mid = 0.5 * lo + 0.5 * hi;
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < 2; k++) {
             for (size_t i = 0; i < len[k]; i++) {
                 const double u = q[k]->z[a * len[k] + i] - mid;
-                q[k]->zc[a * len[k] + i] = u;
+                q[k]->z[a * len[k] + i] = u;
                 q[k]->nrm[i] += u * u;
             }
+            for (size_t I = 0; I < q[k]->nc; I++)
+                q[k]->cent[a * q[k]->nc + I] -= mid;
+            for (size_t I = 0; I < q[k]->nf; I++)
+                q[k]->fcent[a * q[k]->nf + I] -= mid;
+        }
     }
     return 1;
 }
