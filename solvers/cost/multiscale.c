@@ -99,7 +99,6 @@ typedef struct {
     ms_lists rows, cols;     /* the sub-cluster block lists, by row and by column */
     int cols_built;          /* the column lists follow the row lists on first use */
     unsigned sbits;          /* bits of a run's first id */
-    size_t kept;
     /* Workspace (one call at a time). */
     double *hs;              /* max(n, m): an input gathered into sorted order */
     double *H;               /* nx + ny: cluster log-sums, masses, partial sums */
@@ -680,7 +679,6 @@ static void set_all_kept(ms_cost *mc)
 {
     mc->all_kept = 1;
     mc->lists = 0;
-    mc->kept = mc->X.nf * mc->Y.nf;
     free_lists(mc);
 }
 
@@ -959,6 +957,10 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
     }
     free(extra);
     free(cover);
+    if (!fail) {
+        mc->rows.buf = malloc(nx * sizeof *mc->rows.buf);
+        fail = !mc->rows.buf;
+    }
     if (fail) {
         if (rbs)
             for (size_t I = 0; I < nx; I++)
@@ -967,32 +969,22 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
         free(cnt);
         return over ? 2 : 0;
     }
-    /* cnt becomes the cumulative offsets; the buffers become the lists
-     * (trimmed: realloc to a smaller size does not fail in practice, and
-     * when it does the larger buffer serves). */
-    size_t total = 0, runs = 0;
-    mc->rows.buf = malloc(nx * sizeof *mc->rows.buf);
-    if (!mc->rows.buf) {
-        for (size_t I = 0; I < nx; I++)
-            free(rbs[I].w);
-        free(rbs);
-        free(cnt);
-        return 0;
-    }
+    /* The buffers become the lists, trimmed to their length (an empty one
+     * freed; a failed shrink keeps the larger buffer). */
     for (size_t I = 0; I < nx; I++) {
-        uint32_t *w = rbs[I].len ? realloc(rbs[I].w, rbs[I].len * sizeof *w) : NULL;
-        mc->rows.buf[I] = w ? w : rbs[I].w;
         if (!rbs[I].len) {
             free(rbs[I].w);
-            mc->rows.buf[I] = NULL;
+            rbs[I].w = NULL;
+        } else {
+            uint32_t *w = realloc(rbs[I].w, rbs[I].len * sizeof *w);
+            if (w)
+                rbs[I].w = w;
         }
-        for (size_t t = 0; t < rbs[I].len; t++) {
-            size_t a, b;
-            run_span(mc->rows.buf[I][t], sbits, &a, &b);
-            total += b - a;
-        }
+        mc->rows.buf[I] = rbs[I].w;
     }
     free(rbs);
+    /* cnt becomes the cumulative offsets. */
+    size_t runs = 0;
     for (size_t If = 0; If < nfx; If++) {
         const size_t c = cnt[If];
         cnt[If] = runs;
@@ -1002,7 +994,6 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
     mc->rows.off = cnt;
     mc->rows.nc = nx;
     mc->cols_built = 0;
-    mc->kept = total;
     mc->all_kept = 0;
     mc->lists = 1;
     return 1;
@@ -1243,7 +1234,6 @@ static void ms_refine(const otk_cost *c, double eps_ext, double eps, double *f, 
         mc->keep[arg * mc->wr + J / 64] |= (uint64_t)1 << (J % 64);
     }
     memset(mc->keep_c, 0, ny * mc->wc * sizeof *mc->keep_c);
-    size_t kept = 0;
     for (size_t I = 0; I < nx; I++)
         for (size_t w = 0; w < mc->wr; w++) {
             uint64_t bits = mc->keep[I * mc->wr + w];
@@ -1251,7 +1241,6 @@ static void ms_refine(const otk_cost *c, double eps_ext, double eps, double *f, 
                 const size_t J = w * 64 + (size_t)__builtin_ctzll(bits);
                 bits &= bits - 1;
                 mc->keep_c[J * mc->wc + I / 64] |= (uint64_t)1 << (I % 64);
-                kept += (mc->X.cs[I + 1] - mc->X.cs[I]) * (mc->Y.cs[J + 1] - mc->Y.cs[J]);
             }
         }
     /* Then the sub-cluster blocks inside, where their lists are short; else
@@ -1260,7 +1249,6 @@ static void ms_refine(const otk_cost *c, double eps_ext, double eps, double *f, 
     const int built = build_lists(mc, floor_, threads);
     if (built == 2) {
         free_lists(mc);
-        mc->kept = kept;
         mc->all_kept = 0;
         mc->lists = 0;
     } else if (!built)
