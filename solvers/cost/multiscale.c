@@ -153,6 +153,15 @@ size_t otk__multiscale_dim(const otk_cost *c);
 
 /* ------------------------------------------------------------ helpers */
 
+/* s of the squared grounds C = (s/2)|x − y|², 0 for the others. */
+static double sq_factor(const ms_cost *mc)
+{
+    return mc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
+           : mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
+                                                       : 0.0;
+}
+
+
 /* log Σ_k exp(v_k) over the sorted positions [k0, k1) of an input given in
  * original order through perm: −∞ when all are −∞. */
 static double cluster_lse(const double *h, const size_t *perm, size_t k0, size_t k1)
@@ -279,7 +288,7 @@ static void ms_softmin_sq(const ms_cost *mc, const view *v, double eps, const do
 {
     const otk_cost *c = &mc->base;
     const otk_kernels *kern = c->kern;
-    const double scale = (mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 0.5 : 1.0) / eps;
+    const double scale = 0.5 * sq_factor(mc) / eps;
     const double two_scale = 2.0 * scale;
     double *hq = mc->hs;
     for (size_t k = 0; k < v->nin; k++)
@@ -363,9 +372,7 @@ static void ms_plan_reduce(const otk_cost *c, int axis, double eps, const double
     gather(hs, vi, v.pin, v.nin);
     /* The cluster level has no blocks: its read-outs are those of every pair. */
     const int all = mc->all_kept || !mc->fine;
-    const double sq_scale = mc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
-                            : mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
-                                                                        : 0.0;
+    const double sq_scale = sq_factor(mc);
     const int fused = what == OTK_REDUCE_GRAD && sq_scale > 0.0;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t I = 0; I < v.fout; I++) {
@@ -609,13 +616,6 @@ static side sub_side(const ms_cloud *q, size_t I)
  *   f_i + g_j − C_ij <= F_I + G_J + e_I + e_J − (s/2)|D|² + |γ_I − sD| r_I + |γ_J + sD| r_J.
  * Other grounds c = φ(|x − y|), φ increasing: C_ij >= φ(max(0, |D| − r_I − r_J))
  * and f_i <= F_I + e_I (γ = 0). */
-static double sq_factor(const ms_cost *mc)
-{
-    return mc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
-           : mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
-                                                       : 0.0;
-}
-
 /* The bounds of the blocks (x, y + t), t < T, into U: the vector kernel for
  * the squared grounds. */
 static void block_bounds(const ms_cost *mc, side x, side y, size_t T, double *U)
@@ -662,8 +662,7 @@ static double sum_weights(const double *w, const size_t *perm, size_t k0, size_t
 
 static void compute_stats(const ms_cost *mc, const double *f, const double *g, int threads)
 {
-    const int linear = mc->ground == OTK_GROUND_SQEUCLIDEAN ||
-                       mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN;
+    const int linear = sq_factor(mc) > 0.0;
     const ms_cloud *q[2] = {&mc->X, &mc->Y};
     const double *pot[2] = {f, g};
     const size_t len[2] = {mc->base.n, mc->base.m};
