@@ -1726,6 +1726,45 @@ static void sq_block_bounds(size_t d, double s, const double *xc, const double *
     }
 }
 
+#if defined(__AVX512F__)
+/* points_sq_plan_grad's loop for a literal D <= 3: the differences and the
+ * accumulators in registers (with a variable d they live on the stack, and
+ * each accumulator update waits on a store). */
+__attribute__((always_inline)) static inline void
+sq_plan_grad_d(size_t D, const double *p, size_t pstride, const double *Q, size_t ldq, size_t j0,
+               size_t T, const double *v, double u, double cs, double *acc)
+{
+    const __m512d uv = _mm512_set1_pd(u), csv = _mm512_set1_pd(cs),
+                  lo = _mm512_set1_pd(-708.0), hi = _mm512_set1_pd(709.0);
+    __m512d pv[3], av[3];
+#pragma GCC unroll 3
+    for (size_t a = 0; a < D; a++) {
+        pv[a] = _mm512_set1_pd(p[a * pstride]);
+        av[a] = _mm512_setzero_pd();
+    }
+    for (size_t t = 0; t < T; t += 8) {
+        const __mmask8 m = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
+        __m512d Dv[3], c = _mm512_setzero_pd();
+#pragma GCC unroll 3
+        for (size_t a = 0; a < D; a++) {
+            Dv[a] = _mm512_sub_pd(pv[a], _mm512_maskz_loadu_pd(m, Q + a * ldq + j0 + t));
+            c = _mm512_fmadd_pd(Dv[a], Dv[a], c);
+        }
+        const __m512d x =
+            _mm512_fnmadd_pd(c, csv, _mm512_add_pd(uv, _mm512_maskz_loadu_pd(m, v + t)));
+        const __mmask8 live = _mm512_mask_cmp_pd_mask(m, x, lo, _CMP_GT_OQ);
+        const __m512d w =
+            _mm512_maskz_mov_pd(live, otk_exp8(_mm512_min_pd(_mm512_max_pd(x, lo), hi)));
+#pragma GCC unroll 3
+        for (size_t a = 0; a < D; a++)
+            av[a] = _mm512_fmadd_pd(w, Dv[a], av[a]);
+    }
+#pragma GCC unroll 3
+    for (size_t a = 0; a < D; a++)
+        acc[a] += otk_lanes8_total(av[a]);
+}
+#endif
+
 /* The gradient's plan reduction for the squared grounds, fused: with
  * D_t = p − q_t and w_t = exp(u + v[t] − cs·|D_t|²) (0 below e^−708, as
  * plan_weights), acc[k] += Σ_t w_t·D_{t,k}.  One pass: the cost, the weight
@@ -1735,38 +1774,15 @@ static void points_sq_plan_grad(size_t d, const double *p, size_t pstride, const
                                 size_t ldq, size_t j0, size_t T, const double *v, double u,
                                 double cs, double *acc)
 {
-    size_t t = 0;
 #if defined(__AVX512F__)
-    const __m512d uv = _mm512_set1_pd(u), csv = _mm512_set1_pd(cs),
-                  lo = _mm512_set1_pd(-708.0), hi = _mm512_set1_pd(709.0);
-    __m512d pv[3], av[3];
-    const size_t dd = d < 3 ? d : 3;
-    for (size_t a = 0; a < dd; a++) {
-        pv[a] = _mm512_set1_pd(p[a * pstride]);
-        av[a] = _mm512_setzero_pd();
-    }
-    if (d <= 3) {
-        for (; t < T; t += 8) {
-            const __mmask8 m = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
-            __m512d D[3], c = _mm512_setzero_pd();
-            for (size_t a = 0; a < dd; a++) {
-                D[a] = _mm512_sub_pd(pv[a], _mm512_maskz_loadu_pd(m, Q + a * ldq + j0 + t));
-                c = _mm512_fmadd_pd(D[a], D[a], c);
-            }
-            const __m512d x =
-                _mm512_fnmadd_pd(c, csv, _mm512_add_pd(uv, _mm512_maskz_loadu_pd(m, v + t)));
-            const __mmask8 live = _mm512_mask_cmp_pd_mask(m, x, lo, _CMP_GT_OQ);
-            const __m512d w =
-                _mm512_maskz_mov_pd(live, otk_exp8(_mm512_min_pd(_mm512_max_pd(x, lo), hi)));
-            for (size_t a = 0; a < dd; a++)
-                av[a] = _mm512_fmadd_pd(w, D[a], av[a]);
-        }
-        for (size_t a = 0; a < dd; a++)
-            acc[a] += otk_lanes8_total(av[a]);
-        return;
+    switch (d) {
+    case 1: sq_plan_grad_d(1, p, pstride, Q, ldq, j0, T, v, u, cs, acc); return;
+    case 2: sq_plan_grad_d(2, p, pstride, Q, ldq, j0, T, v, u, cs, acc); return;
+    case 3: sq_plan_grad_d(3, p, pstride, Q, ldq, j0, T, v, u, cs, acc); return;
+    default: break;
     }
 #endif
-    for (; t < T; t++) {
+    for (size_t t = 0; t < T; t++) {
         double c = 0.0;
         for (size_t a = 0; a < d; a++) {
             const double D = p[a * pstride] - Q[a * ldq + j0 + t];

@@ -58,7 +58,7 @@
  * made of the sub-clusters [cs[I], cs[I+1]), sub-cluster I' the positions
  * [fs[I'], fs[I'+1]) with parent cluster up[I']. */
 typedef struct {
-    double *z;               /* coordinates sorted by cell, d×len */
+    double *z;               /* coordinates sorted by cell, d×len (squared grounds: centred) */
     size_t *perm, *inv;      /* sorted position → original index, and back */
     size_t nc, nf;           /* clusters, sub-clusters (non-empty cells) */
     size_t *s, *cs, *fs, *up;
@@ -66,10 +66,9 @@ typedef struct {
     double *fcent, *frad;    /* sub-clusters: centroids d×nf, radii */
     double *stat, *fstat;    /* (d + 3) rows of nc (nf): F, γ (d), e, F + e */
     double *fmass;           /* nf: log sub-cluster masses (truncation_bound) */
-    /* Squared grounds: z centred on the two clouds' bounding box, and the
-     * squared norms, for the soft-min's expanded form (as the point cost's;
-     * docs/math.md A.2).  NULL for other grounds. */
-    double *zc, *nrm;
+    /* Squared grounds: the squared norms of z, for the soft-min's expanded
+     * form (as the point cost's; docs/math.md A.2).  NULL for other grounds. */
+    double *nrm;
 } ms_cloud;
 
 /* Sub-cluster block lists: for each sub-cluster row I' (column J') the
@@ -100,7 +99,6 @@ typedef struct {
     ms_lists rows, cols;     /* the sub-cluster block lists, by row and by column */
     int cols_built;          /* the column lists follow the row lists on first use */
     unsigned sbits;          /* bits of a run's first id */
-    size_t kept;
     /* Workspace (one call at a time). */
     double *hs;              /* max(n, m): an input gathered into sorted order */
     double *H;               /* nx + ny: cluster log-sums, masses, partial sums */
@@ -109,7 +107,7 @@ typedef struct {
 /* The quantities of one axis: "out" is the reduced side. */
 typedef struct {
     const double *P, *Q, *CP, *CQ;
-    const double *PC, *QC, *nP, *nQ; /* centred coordinates and norms, or NULL */
+    const double *nP, *nQ; /* squared norms, or NULL */
     size_t nout, nin, cout, cin, fout;
     const size_t *pout, *pin, *sout, *sin, *fsout, *fsin, *csout, *off, *up;
     uint32_t *const *runs;
@@ -127,8 +125,6 @@ static view make_view(const ms_cost *mc, int axis)
     v.Q = i->z;
     v.CP = o->cent;
     v.CQ = i->cent;
-    v.PC = o->zc;
-    v.QC = i->zc;
     v.nP = o->nrm;
     v.nQ = i->nrm;
     v.nout = axis == 0 ? mc->base.n : mc->base.m;
@@ -156,6 +152,15 @@ static view make_view(const ms_cost *mc, int axis)
 size_t otk__multiscale_dim(const otk_cost *c);
 
 /* ------------------------------------------------------------ helpers */
+
+/* s of the squared grounds C = (s/2)|x − y|², 0 for the others. */
+static double sq_factor(const ms_cost *mc)
+{
+    return mc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
+           : mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
+                                                       : 0.0;
+}
+
 
 /* log Σ_k exp(v_k) over the sorted positions [k0, k1) of an input given in
  * original order through perm: −∞ when all are −∞. */
@@ -283,7 +288,7 @@ static void ms_softmin_sq(const ms_cost *mc, const view *v, double eps, const do
 {
     const otk_cost *c = &mc->base;
     const otk_kernels *kern = c->kern;
-    const double scale = (mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 0.5 : 1.0) / eps;
+    const double scale = 0.5 * sq_factor(mc) / eps;
     const double two_scale = 2.0 * scale;
     double *hq = mc->hs;
     for (size_t k = 0; k < v->nin; k++)
@@ -303,8 +308,8 @@ static void ms_softmin_sq(const ms_cost *mc, const view *v, double eps, const do
             FOR_KEPT_RUNS(*v, all, I, r0, r1, {
                 for (size_t j0 = r0; j0 < r1; j0 += OTK_TILE) {
                     const size_t T = r1 - j0 < OTK_TILE ? r1 - j0 : OTK_TILE;
-                    kern->points_sq_lse_rows(mc->d, R, v->PC + i0, v->nout, rowc, two_scale,
-                                             v->QC, v->nin, j0, T, hq + j0, M, S);
+                    kern->points_sq_lse_rows(mc->d, R, v->P + i0, v->nout, rowc, two_scale,
+                                             v->Q, v->nin, j0, T, hq + j0, M, S);
                 }
             });
             for (size_t r = 0; r < R; r++)
@@ -323,7 +328,7 @@ static void ms_softmin(const otk_cost *c, int axis, double eps, const double *h,
         ms_softmin_clusters(mc, &v, eps, h, out, threads);
         return;
     }
-    if (v.PC) {
+    if (v.nP) {
         ms_softmin_sq(mc, &v, eps, h, out, threads);
         return;
     }
@@ -367,9 +372,7 @@ static void ms_plan_reduce(const otk_cost *c, int axis, double eps, const double
     gather(hs, vi, v.pin, v.nin);
     /* The cluster level has no blocks: its read-outs are those of every pair. */
     const int all = mc->all_kept || !mc->fine;
-    const double sq_scale = mc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
-                            : mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
-                                                                        : 0.0;
+    const double sq_scale = sq_factor(mc);
     const int fused = what == OTK_REDUCE_GRAD && sq_scale > 0.0;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t I = 0; I < v.fout; I++) {
@@ -460,7 +463,6 @@ static void free_cloud(ms_cloud *q)
     free(q->stat);
     free(q->fstat);
     free(q->fmass);
-    free(q->zc);
     free(q->nrm);
 }
 
@@ -614,13 +616,6 @@ static side sub_side(const ms_cloud *q, size_t I)
  *   f_i + g_j − C_ij <= F_I + G_J + e_I + e_J − (s/2)|D|² + |γ_I − sD| r_I + |γ_J + sD| r_J.
  * Other grounds c = φ(|x − y|), φ increasing: C_ij >= φ(max(0, |D| − r_I − r_J))
  * and f_i <= F_I + e_I (γ = 0). */
-static double sq_factor(const ms_cost *mc)
-{
-    return mc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
-           : mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
-                                                       : 0.0;
-}
-
 /* The bounds of the blocks (x, y + t), t < T, into U: the vector kernel for
  * the squared grounds. */
 static void block_bounds(const ms_cost *mc, side x, side y, size_t T, double *U)
@@ -667,8 +662,7 @@ static double sum_weights(const double *w, const size_t *perm, size_t k0, size_t
 
 static void compute_stats(const ms_cost *mc, const double *f, const double *g, int threads)
 {
-    const int linear = mc->ground == OTK_GROUND_SQEUCLIDEAN ||
-                       mc->ground == OTK_GROUND_HALF_SQEUCLIDEAN;
+    const int linear = sq_factor(mc) > 0.0;
     const ms_cloud *q[2] = {&mc->X, &mc->Y};
     const double *pot[2] = {f, g};
     const size_t len[2] = {mc->base.n, mc->base.m};
@@ -684,7 +678,6 @@ static void set_all_kept(ms_cost *mc)
 {
     mc->all_kept = 1;
     mc->lists = 0;
-    mc->kept = mc->X.nf * mc->Y.nf;
     free_lists(mc);
 }
 
@@ -963,6 +956,10 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
     }
     free(extra);
     free(cover);
+    if (!fail) {
+        mc->rows.buf = malloc(nx * sizeof *mc->rows.buf);
+        fail = !mc->rows.buf;
+    }
     if (fail) {
         if (rbs)
             for (size_t I = 0; I < nx; I++)
@@ -971,32 +968,22 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
         free(cnt);
         return over ? 2 : 0;
     }
-    /* cnt becomes the cumulative offsets; the buffers become the lists
-     * (trimmed: realloc to a smaller size does not fail in practice, and
-     * when it does the larger buffer serves). */
-    size_t total = 0, runs = 0;
-    mc->rows.buf = malloc(nx * sizeof *mc->rows.buf);
-    if (!mc->rows.buf) {
-        for (size_t I = 0; I < nx; I++)
-            free(rbs[I].w);
-        free(rbs);
-        free(cnt);
-        return 0;
-    }
+    /* The buffers become the lists, trimmed to their length (an empty one
+     * freed; a failed shrink keeps the larger buffer). */
     for (size_t I = 0; I < nx; I++) {
-        uint32_t *w = rbs[I].len ? realloc(rbs[I].w, rbs[I].len * sizeof *w) : NULL;
-        mc->rows.buf[I] = w ? w : rbs[I].w;
         if (!rbs[I].len) {
             free(rbs[I].w);
-            mc->rows.buf[I] = NULL;
+            rbs[I].w = NULL;
+        } else {
+            uint32_t *w = realloc(rbs[I].w, rbs[I].len * sizeof *w);
+            if (w)
+                rbs[I].w = w;
         }
-        for (size_t t = 0; t < rbs[I].len; t++) {
-            size_t a, b;
-            run_span(mc->rows.buf[I][t], sbits, &a, &b);
-            total += b - a;
-        }
+        mc->rows.buf[I] = rbs[I].w;
     }
     free(rbs);
+    /* cnt becomes the cumulative offsets. */
+    size_t runs = 0;
     for (size_t If = 0; If < nfx; If++) {
         const size_t c = cnt[If];
         cnt[If] = runs;
@@ -1006,7 +993,6 @@ static int build_lists(ms_cost *mc, double floor_, int threads)
     mc->rows.off = cnt;
     mc->rows.nc = nx;
     mc->cols_built = 0;
-    mc->kept = total;
     mc->all_kept = 0;
     mc->lists = 1;
     return 1;
@@ -1247,7 +1233,6 @@ static void ms_refine(const otk_cost *c, double eps_ext, double eps, double *f, 
         mc->keep[arg * mc->wr + J / 64] |= (uint64_t)1 << (J % 64);
     }
     memset(mc->keep_c, 0, ny * mc->wc * sizeof *mc->keep_c);
-    size_t kept = 0;
     for (size_t I = 0; I < nx; I++)
         for (size_t w = 0; w < mc->wr; w++) {
             uint64_t bits = mc->keep[I * mc->wr + w];
@@ -1255,7 +1240,6 @@ static void ms_refine(const otk_cost *c, double eps_ext, double eps, double *f, 
                 const size_t J = w * 64 + (size_t)__builtin_ctzll(bits);
                 bits &= bits - 1;
                 mc->keep_c[J * mc->wc + I / 64] |= (uint64_t)1 << (I % 64);
-                kept += (mc->X.cs[I + 1] - mc->X.cs[I]) * (mc->Y.cs[J + 1] - mc->Y.cs[J]);
             }
         }
     /* Then the sub-cluster blocks inside, where their lists are short; else
@@ -1264,7 +1248,6 @@ static void ms_refine(const otk_cost *c, double eps_ext, double eps, double *f, 
     const int built = build_lists(mc, floor_, threads);
     if (built == 2) {
         free_lists(mc);
-        mc->kept = kept;
         mc->all_kept = 0;
         mc->lists = 0;
     } else if (!built)
@@ -1594,17 +1577,17 @@ static int cluster_cloud(const double *Zs, size_t len, size_t d, const cloud_gri
     return 1;
 }
 
-/* The centred sorted coordinates and squared norms of the expanded form,
- * centred on the bounding box of both clouds as the point cost's (points.c:
- * centre, which says why); 0 on allocation failure. */
+/* Squared grounds: both clouds, their centroids included, moved to the
+ * centre of their common bounding box (the costs do not change; the point
+ * cost centres the same way, points.c: centre, which says why), and the
+ * squared norms of the expanded form; 0 on allocation failure. */
 static int centre_clouds(ms_cloud *X, size_t n, ms_cloud *Y, size_t m, size_t d)
 {
     ms_cloud *q[2] = {X, Y};
     const size_t len[2] = {n, m};
     for (int k = 0; k < 2; k++) {
-        q[k]->zc = malloc(d * len[k] * sizeof *q[k]->zc);
         q[k]->nrm = calloc(len[k], sizeof *q[k]->nrm);
-        if (!q[k]->zc || !q[k]->nrm)
+        if (!q[k]->nrm)
             return 0;
     }
     for (size_t a = 0; a < d; a++) {
@@ -1615,12 +1598,17 @@ static int centre_clouds(ms_cloud *X, size_t n, ms_cloud *Y, size_t m, size_t d)
                 hi = fmax(hi, q[k]->z[a * len[k] + i]);
             }
         const double mid = 0.5 * lo + 0.5 * hi;
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < 2; k++) {
             for (size_t i = 0; i < len[k]; i++) {
                 const double u = q[k]->z[a * len[k] + i] - mid;
-                q[k]->zc[a * len[k] + i] = u;
+                q[k]->z[a * len[k] + i] = u;
                 q[k]->nrm[i] += u * u;
             }
+            for (size_t I = 0; I < q[k]->nc; I++)
+                q[k]->cent[a * q[k]->nc + I] -= mid;
+            for (size_t I = 0; I < q[k]->nf; I++)
+                q[k]->fcent[a * q[k]->nf + I] -= mid;
+        }
     }
     return 1;
 }

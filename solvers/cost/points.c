@@ -216,12 +216,27 @@ static void points_grad_reduce(const otk_cost *c, int axis, double eps, const do
     const double sq_scale = pc->ground == OTK_GROUND_SQEUCLIDEAN        ? 2.0
                             : pc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 1.0
                                                                         : 0.0;
+    /* The fused kernel for d <= 3 computed on the fly (beyond, the vector
+     * loops below serve better; a cached cost has its costs already). */
+    const int fused = sq_scale > 0.0 && d <= 3 && !(axis == 0 && pc->cache);
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
     for (size_t i = 0; i < nout; i++) {
         double buf[OTK_TILE], w[OTK_TILE];
         double *o = out + i * d;
         for (size_t k = 0; k < d; k++)
             o[k] = 0.0;
+        if (fused) {
+            /* Cost, weight and products in one pass per tile (kernels.c). */
+            double g[3] = {0.0, 0.0, 0.0};
+            for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
+                const size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
+                kern->points_sq_plan_grad(d, P + i, nout, Q, nin, j0, T, vi + j0, uo[i],
+                                          0.5 * sq_scale * inv_eps, g);
+            }
+            for (size_t k = 0; k < d; k++)
+                o[k] = sq_scale * g[k];
+            continue;
+        }
         for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
             size_t T = nin - j0 < OTK_TILE ? nin - j0 : OTK_TILE;
             const double *ct = buf;
