@@ -534,14 +534,16 @@ END_TEST
 /* The dense soft-mins sum a row's later tiles, and a column's rows after the
  * first 64, in one pass shifted by the maximum found so far (docs/math.md
  * A.2), with an exact fallback.  Against a long-double two-pass evaluation,
- * on a 300 x 1300 matrix (ld = 1303): plain; with terms e^800 above that shift
- * (the rows' last tile, and every second column from row 150: the one-pass
- * sum overflows and the fallback must take over, for those only); and with the first tile or the first 64
- * rows at zero weight (h = -inf: no shift yet).  Columns are the same with 1
- * and 2 threads (strips are split differently). */
+ * on a 1200 x 1300 matrix (ld = 1303; the rows after the first 64 in two
+ * chunks of 512 and a rest, which two threads sum apart): plain; with terms
+ * e^800 above that shift (the rows' last tile, and every second column from
+ * row 150: the one-pass sum overflows and the fallback must take over, for
+ * those only); and with the first tile or the first 64 rows at zero weight
+ * (h = -inf: no shift yet).  Columns are the same with 1 and 2 threads (the
+ * chunks of rows are summed by one thread in order, or shared). */
 START_TEST(test_dense_softmin_one_pass_matches_long_double)
 {
-    enum { N = 300, M = 1300, LD = 1303 };
+    enum { N = 1200, M = 1300, LD = 1303 };
     const double eps = 0.05;
     double *C = malloc(sizeof(double) * N * LD), *hr = malloc(sizeof(double) * M),
            *hc = malloc(sizeof(double) * N), *out = malloc(sizeof(double) * M),

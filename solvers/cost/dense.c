@@ -70,16 +70,21 @@ void otk__dense_softmin_rows(const otk_kernels *kern, const double *C, size_t n,
  * takes the exact two-pass sum over all rows instead.  With n <= OTK_COL_HEAD
  * the exact sum is all there is.  The rows after the head go by blocks of
  * OTK_SQ_ROWS (kern->strip_sumexp_rows: the strip's sums in registers across
- * the block).  Strips are as wide as the threads allow, up to OTK_COL_STRIP
- * columns (32 KB of each row: long runs for the prefetchers; on a 128 MB
- * matrix 4 KB strips were 0.64, 8 KB 0.75, 16 KB 0.86 and 32 KB 0.93 of the
- * compute ceiling, in a one-thread copy of this loop timed against
- * bench/yardstick.c's ceiling), a
- * multiple of 8 so that every column is summed by the same code whatever the
- * thread count, and each column's result depends on its own sums only. */
+ * the block), in chunks of OTK_COL_CHUNK rows, each chunk's sums from zero
+ * and added to the strip's in order: with several threads the chunks are
+ * shared among them (then strips need not be split to keep threads busy),
+ * with one they run in turn, and the sums are the same.  Strips are up to
+ * OTK_COL_STRIP columns (32 KB of each row: long runs for the prefetchers;
+ * on a 128 MB matrix 4 KB strips were 0.64, 8 KB 0.75, 16 KB 0.86 and 32 KB
+ * 0.93 of the compute ceiling, in a one-thread copy of this loop timed
+ * against bench/yardstick.c's ceiling; two threads on strips of 2000
+ * columns reached 0.73, on shared chunks of 4000-column strips 0.83), the
+ * same for any thread count, and each column's result depends on its own
+ * sums only. */
 #define OTK_COL_HEAD 64
 #define OTK_COL_STRIP 4096
 #define OTK_COL_S_MAX 0x1p900
+#define OTK_COL_CHUNK 512
 
 /* The exact column sums of rows 0 to i1 − 1 over one strip, from scratch. */
 static void strip_exact(const otk_kernels *kern, const double *C, size_t ld, size_t j0, size_t T,
@@ -113,48 +118,105 @@ static __attribute__((noinline)) void strip_redo(const otk_kernels *kern, const 
         }
 }
 
+/* Σ_i exp(h[i] − C[i][j0 + t]·inv_eps − M[t]) over the rows i0 <= i < i1 of
+ * nonzero weight into P (from zero), by blocks of up to OTK_SQ_ROWS rows so
+ * that the kernel keeps a run of columns' sums in registers across them. */
+static void chunk_sum(const otk_kernels *kern, const double *C, size_t ld, size_t j0, size_t T,
+                      double inv_eps, const double *h, size_t i0, size_t i1, const double *M,
+                      double *P)
+{
+    for (size_t t = 0; t < T; t++)
+        P[t] = 0.0;
+    const double *rows[OTK_SQ_ROWS];
+    double hb[OTK_SQ_ROWS];
+    size_t R = 0;
+    for (size_t i = i0; i < i1; i++) {
+        if (h[i] == -INFINITY)
+            continue;
+        rows[R] = C + i * ld + j0;
+        hb[R++] = h[i];
+        if (R == OTK_SQ_ROWS) {
+            kern->strip_sumexp_rows(rows, hb, R, T, inv_eps, M, P);
+            R = 0;
+        }
+    }
+    if (R)
+        kern->strip_sumexp_rows(rows, hb, R, T, inv_eps, M, P);
+}
+
+/* A strip's columns from their sums: the unsafe ones summed again exactly. */
+static void strip_finish(const otk_kernels *kern, const double *C, size_t ld, size_t j0, size_t T,
+                         double eps, const double *h, size_t n, double *M, double *S, double *out)
+{
+    int safe = 1;
+    for (size_t t = 0; t < T; t++)
+        safe &= S[t] <= OTK_COL_S_MAX;
+    if (!safe)
+        strip_redo(kern, C, ld, j0, T, 1.0 / eps, h, n, M, S);
+    for (size_t t = 0; t < T; t++)
+        out[j0 + t] = -eps * (M[t] + log(S[t]));
+}
+
 void otk__dense_softmin_cols(const otk_cost *c, const double *C, size_t ld, double eps,
                              const double *h, double *out, int threads)
 {
     const size_t n = c->n, m = c->m;
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
-    size_t W = (m + (size_t)(threads > 1 ? threads : 1) - 1) / (size_t)(threads > 1 ? threads : 1);
-    W = (W + 63) / 64 * 64;
-    W = W < OTK_TILE ? OTK_TILE : W > OTK_COL_STRIP ? OTK_COL_STRIP : W;
+    size_t W = (m + 63) / 64 * 64;
+    W = W > OTK_COL_STRIP ? OTK_COL_STRIP : W;
     const size_t nstrips = (m + W - 1) / W;
     const size_t head = n < OTK_COL_HEAD ? n : OTK_COL_HEAD;
+    const size_t nchunks = (n - head + OTK_COL_CHUNK - 1) / OTK_COL_CHUNK;
+    const int par = threads > 1 && nchunks > 1 && otk__parallel_worth(threads, n, m);
+    double *buf = par ? malloc(sizeof(double) * W * nstrips * (2 + nchunks)) : NULL;
+    if (!buf) {
+        /* One thread per strip (or no spare memory): the chunks in order. */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
-    for (size_t s = 0; s < nstrips; s++) {
-        double M[OTK_COL_STRIP], S[OTK_COL_STRIP];
-        const size_t j0 = s * W;
-        const size_t T = m - j0 < W ? m - j0 : W;
-        strip_exact(kern, C, ld, j0, T, inv_eps, h, head, M, S);
-        int safe = 1;
-        /* Blocks of up to OTK_SQ_ROWS rows of nonzero weight, so that the
-         * kernel keeps a run of columns' sums in registers across them. */
-        const double *rows[OTK_SQ_ROWS];
-        double hb[OTK_SQ_ROWS];
-        size_t R = 0;
-        for (size_t i = head; i < n; i++) {
-            if (h[i] == -INFINITY)
-                continue;
-            rows[R] = C + i * ld + j0;
-            hb[R++] = h[i];
-            if (R == OTK_SQ_ROWS) {
-                kern->strip_sumexp_rows(rows, hb, R, T, inv_eps, M, S);
-                R = 0;
+        for (size_t s = 0; s < nstrips; s++) {
+            double M[OTK_COL_STRIP], S[OTK_COL_STRIP], P[OTK_COL_STRIP];
+            const size_t j0 = s * W, T = m - j0 < W ? m - j0 : W;
+            strip_exact(kern, C, ld, j0, T, inv_eps, h, head, M, S);
+            for (size_t k = 0; k < nchunks; k++) {
+                const size_t i0 = head + k * OTK_COL_CHUNK;
+                chunk_sum(kern, C, ld, j0, T, inv_eps, h, i0,
+                          n - i0 < OTK_COL_CHUNK ? n : i0 + OTK_COL_CHUNK, M, P);
+                for (size_t t = 0; t < T; t++)
+                    S[t] += P[t];
             }
+            strip_finish(kern, C, ld, j0, T, eps, h, n, M, S, out);
         }
-        if (R)
-            kern->strip_sumexp_rows(rows, hb, R, T, inv_eps, M, S);
-        for (size_t t = 0; t < T; t++)
-            safe &= S[t] <= OTK_COL_S_MAX;
-        if (!safe)
-            strip_redo(kern, C, ld, j0, T, inv_eps, h, n, M, S);
-        for (size_t t = 0; t < T; t++)
-            out[j0 + t] = -eps * (M[t] + log(S[t]));
+        return;
     }
+    /* The same sums with the chunks of rows shared among the threads: each
+     * chunk's partial sums kept apart, then added in the same order. */
+    double *Ms = buf, *Ss = buf + W * nstrips, *Ps = buf + 2 * W * nstrips;
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(dynamic, 1)
+        for (size_t s = 0; s < nstrips; s++) {
+            const size_t j0 = s * W, T = m - j0 < W ? m - j0 : W;
+            strip_exact(kern, C, ld, j0, T, inv_eps, h, head, Ms + s * W, Ss + s * W);
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t q = 0; q < nstrips * nchunks; q++) {
+            const size_t s = q / nchunks, k = q % nchunks;
+            const size_t j0 = s * W, T = m - j0 < W ? m - j0 : W;
+            const size_t i0 = head + k * OTK_COL_CHUNK;
+            chunk_sum(kern, C, ld, j0, T, inv_eps, h, i0,
+                      n - i0 < OTK_COL_CHUNK ? n : i0 + OTK_COL_CHUNK, Ms + s * W, Ps + q * W);
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t s = 0; s < nstrips; s++) {
+            const size_t j0 = s * W, T = m - j0 < W ? m - j0 : W;
+            double *S = Ss + s * W;
+            for (size_t k = 0; k < nchunks; k++)
+                for (size_t t = 0; t < T; t++)
+                    S[t] += Ps[(s * nchunks + k) * W + t];
+            strip_finish(kern, C, ld, j0, T, eps, h, n, Ms + s * W, S, out);
+        }
+    }
+    free(buf);
 }
 
 static void dense_plan_reduce(const otk_cost *c, int axis, double eps, const double *u,
