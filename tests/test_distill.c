@@ -156,6 +156,10 @@ START_TEST(test_sinkd_unrolled_gradient_matches_finite_differences)
         {5, 4, 1.0, 0.1, 1, OTK_GROUND_SQEUCLIDEAN},
         {3, 5, 1.0, 0.1, 10, OTK_GROUND_EUCLIDEAN},
         {4, 4, 0.5, 0.2, 3, OTK_GROUND_HALF_SQEUCLIDEAN},
+        /* Cost layers wider than 300·ε (the log-domain steps) and just
+         * inside it (the kernel domain at its edge; distill.c). */
+        {4, 5, 0.3, 0.004, 20, OTK_GROUND_L1},
+        {4, 5, 0.3, 0.0068, 20, OTK_GROUND_L1},
     };
     tk_rng r = tk_rng_seed(11);
     double worst = 0.0;
@@ -250,6 +254,7 @@ START_TEST(test_sinkd_loss_matches_kernel_domain_reference)
         {8, 5, 2.0, 0.1, 20, OTK_GROUND_L1},  {16, 3, 2.0, 0.1, 20, OTK_GROUND_L1},
         {7, 10, 1.0, 0.3, 1, OTK_GROUND_L1},  {12, 4, 3.0, 0.05, 20, OTK_GROUND_SQEUCLIDEAN},
         {5, 6, 2.0, 0.2, 5, OTK_GROUND_EUCLIDEAN},
+        {8, 5, 0.3, 0.0068, 20, OTK_GROUND_L1}, /* W/ε up to ~290: the kernel domain's edge */
     };
     tk_rng r = tk_rng_seed(3);
     double worst = 0.0;

@@ -17,13 +17,15 @@ struct otk_sinkd {
     otk_sinkd_params par;
     int threads;
     double *p_s, *p_t;    /* B×K softened probabilities softmax(Z/τ) */
-    double *W, *Wt;       /* B×B batch cost and its transpose (column steps read rows of Wt) */
+    double *W, *Wt;       /* B×B batch cost and its transpose (column steps read rows of Wt);
+                           * in the kernel domain Wt holds K = exp(−W/ε) instead */
+    int kdom;             /* this call runs in the kernel domain (kernel_domain) */
     double *sq;           /* B×B ‖p_s,i − p_t,j‖² where the ground's slope needs it, else NULL */
     double *W_bar;        /* B×B, ∂L/∂W */
     double *uv;           /* iters × 2B: u^(k) then v^(k), k = 1..iters (log scalings) */
     double *u_bar, *v_bar; /* B each: adjoints of the current u^(k), v^(k) */
     double *row_loss;     /* B: per-row terms, summed in a fixed order */
-    double *zeros;        /* B zeros: v^(0) */
+    double *zeros;        /* B zeros: v^(0); then 4B of scratch (kernel domain) */
     const otk_kernels *kern;
 };
 
@@ -248,7 +250,8 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
     sd->u_bar = malloc(B * sizeof(double));
     sd->v_bar = malloc(B * sizeof(double));
     sd->row_loss = malloc(B * sizeof(double));
-    sd->zeros = calloc(B, sizeof(double));
+    /* B zeros, then 4B of scratch for the kernel domain's scalings. */
+    sd->zeros = calloc(5 * B, sizeof(double));
     sd->kern = otk__kernels();
     if (!sd->p_s || !sd->p_t || !sd->W || !sd->Wt || !sd->W_bar ||
         (slope_needs_sq(par.ground) && !sd->sq) || !sd->uv || !sd->u_bar || !sd->v_bar ||
@@ -288,6 +291,29 @@ static void softmax_rows(const otk_kernels *kern, const double *z, size_t B, siz
         for (size_t k = 0; k < K; k++)
             pi[k] *= inv;
     }
+}
+
+/* The iterations run in the kernel domain when the cost layer spans at
+ * most SINKD_KERNEL_RANGE in units of ε (the usual case: probabilities'
+ * l1 costs are <= 2, so W/ε <= 20 at the default ε = 0.1).  Then
+ * K = exp(−W/ε) is formed once, each soft-min is a product with K,
+ * −LSE_j(h_j − W_ij/ε) = −(m + log Σ_j K_ij e^{h_j − m}), m = max h, and each
+ * plan entry of the adjoint is r_i K_ij c_j with per-row and per-column
+ * exponentials: B² exponentials per call instead of B² per step.  Exact
+ * to rounding: with the range at most 300 no row sum falls below e^−300
+ * (its largest term has e^{h_j − m} = 1 and K_ij >= e^−300), no scaling
+ * below overflows (docs/math.md D.1), and a term that underflows is below
+ * e^−700 of its sum.  Wider ranges keep the log-domain steps. */
+#define SINKD_KERNEL_RANGE 300.0
+
+static int kernel_domain(const otk_sinkd *sd)
+{
+    const size_t BB = sd->B * sd->B;
+    const double lim = SINKD_KERNEL_RANGE * sd->par.eps;
+    for (size_t k = 0; k < BB; k++)
+        if (!(sd->W[k] >= 0.0 && sd->W[k] <= lim))
+            return 0;
+    return 1;
 }
 
 static void batch_cost(otk_sinkd *sd)
@@ -335,6 +361,14 @@ static void batch_cost(otk_sinkd *sd)
             otk__ground_of_sums((int)g, P, sd->W + i * B, B);
         }
     }
+    sd->kdom = kernel_domain(sd);
+    if (sd->kdom) {
+        const double ie = 1.0 / sd->par.eps;
+#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+        for (size_t i = 0; i < B; i++)
+            kern->exp_affine(sd->W + i * B, B, -ie, 0.0, sd->Wt + i * B);
+        return;
+    }
 #pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
     for (size_t j = 0; j < B; j++)
         for (size_t i = 0; i < B; i++)
@@ -347,10 +381,75 @@ static void batch_cost(otk_sinkd *sd)
  * exp(v^(k−1) − W/ε), v^(k) the columns of exp(u^(k) − W/ε), v^(0) = 0.
  * Each step is the dense row soft-min of the cost layer in units of ε
  * (u_i = −LSE_j(v_j − W_ij/ε)); the column step reads rows of Wt. */
+/* e[i] = exp(x[i] − max x), the max returned. */
+static double exp_shifted(const otk_kernels *kern, const double *x, size_t n, double *e)
+{
+    double m = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        m = x[i] > m ? x[i] : m;
+    kern->exp_affine(x, n, 1.0, m, e);
+    return m;
+}
+
+/* out_j = Σ_i e_i A_ij (× Z_ij when Z is given) over the B rows of the
+ * row-major B×B A: column strips walked down all rows, each column summed
+ * in row order whatever the strips, so the sums do not depend on the
+ * thread count; strips narrower than a tile when there are fewer tiles
+ * than threads. */
+static void col_products(const otk_sinkd *sd, const double *A, const double *Z, const double *e,
+                         double *out)
+{
+    const size_t B = sd->B;
+    const otk_kernels *kern = sd->kern;
+    const int nt = sd->threads;
+    size_t W = OTK_TILE;
+    if (nt > 1 && (B + W - 1) / W < (size_t)nt)
+        W = ((B + (size_t)nt - 1) / (size_t)nt + 7) / 8 * 8;
+    const size_t nstrips = (B + W - 1) / W;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nstrips > 1 && otk__parallel_worth(nt, B, B))
+    for (size_t sidx = 0; sidx < nstrips; sidx++) {
+        const size_t j0 = sidx * W, T = B - j0 < W ? B - j0 : W;
+        double *o = out + j0;
+        memset(o, 0, T * sizeof *o);
+        for (size_t i = 0; i < B; i++) {
+            if (Z)
+                kern->axpy_prod(e[i], A + i * B + j0, Z + i * B + j0, T, o);
+            else
+                kern->axpy(e[i], A + i * B + j0, T, o);
+        }
+    }
+}
+
+/* The forward steps in the kernel domain (K in sd->Wt). */
+static void kernel_forward(otk_sinkd *sd)
+{
+    const size_t B = sd->B;
+    const int nt = sd->threads;
+    const otk_kernels *kern = sd->kern;
+    const double *K = sd->Wt;
+    double *e = sd->v_bar, *s = sd->u_bar; /* scratch before the adjoint */
+    for (int k = 0; k < sd->par.iters; k++) {
+        double *u = sd->uv + (size_t)k * 2 * B, *v = u + B;
+        const double *h = k == 0 ? sd->zeros : u - B;
+        double m = exp_shifted(kern, h, B, e);
+#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+        for (size_t i = 0; i < B; i++)
+            u[i] = -(m + log(kern->dot(K + i * B, e, B)));
+        m = exp_shifted(kern, u, B, e);
+        col_products(sd, K, NULL, e, s);
+        for (size_t j = 0; j < B; j++)
+            v[j] = -(m + log(s[j]));
+    }
+}
+
 static void sinkhorn_forward(otk_sinkd *sd)
 {
     const size_t B = sd->B;
     const double eps = sd->par.eps;
+    if (sd->kdom) {
+        kernel_forward(sd);
+        return;
+    }
     for (int k = 0; k < sd->par.iters; k++) {
         double *u = sd->uv + (size_t)k * 2 * B, *v = u + B;
         otk__dense_softmin_rows(sd->kern, sd->W, B, B, B, eps, 1.0, k == 0 ? sd->zeros : u - B,
@@ -374,6 +473,57 @@ static double plan_row_dot(const otk_kernels *kern, const double *C, const doubl
     return s;
 }
 
+/* The scalings of a kernel-domain plan P_ij = r_i K_ij c_j =
+ * exp(u_i + h_j − W_ij/ε): r_i = e^{u_i − α}, c_j = e^{h_j + α}, α = max u.
+ * r <= 1; c_j is at most 1/K_{i*j} <= e^300 (row α's entries are at most
+ * 1 after either step), so neither overflows. */
+static void kernel_scalings(const otk_sinkd *sd, const double *u, const double *h, double *r,
+                            double *c)
+{
+    const double a = exp_shifted(sd->kern, u, sd->B, r);
+    sd->kern->exp_affine(h, sd->B, 1.0, -a, c);
+}
+
+static double kernel_value_and_seed(otk_sinkd *sd, int want_grad)
+{
+    const size_t B = sd->B;
+    const int nt = sd->threads;
+    const otk_kernels *kern = sd->kern;
+    const double inv_eps = 1.0 / sd->par.eps, cw = sd->par.weight;
+    const double *u = sd->uv + (size_t)(sd->par.iters - 1) * 2 * B, *v = u + B;
+    const int envelope = sd->par.grad == OTK_SINKD_GRAD_ENVELOPE;
+    const double *K = sd->Wt;
+    double *r = sd->zeros + 4 * B, *c = sd->zeros + B; /* scratch, see otk_sinkd_alloc */
+    kernel_scalings(sd, u, v, r, c);
+#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+    for (size_t i = 0; i < B; i++) {
+        double p[OTK_TILE];
+        double s = 0.0;
+        for (size_t j0 = 0; j0 < B; j0 += OTK_TILE) {
+            const size_t T = B - j0 < OTK_TILE ? B - j0 : OTK_TILE;
+            const double *w = sd->W + i * B + j0, *kr = K + i * B + j0;
+            for (size_t t = 0; t < T; t++)
+                p[t] = r[i] * kr[t] * c[j0 + t];
+            s += kern->dot(p, w, T);
+            if (want_grad) {
+                double *wb = sd->W_bar + i * B + j0;
+                for (size_t t = 0; t < T; t++)
+                    wb[t] = envelope ? cw * p[t] : cw * p[t] * (1.0 - w[t] * inv_eps);
+            }
+        }
+        sd->u_bar[i] = cw * s;
+    }
+    double L = 0.0;
+    for (size_t i = 0; i < B; i++)
+        L += sd->u_bar[i];
+    if (want_grad && !envelope) {
+        col_products(sd, K, sd->W, r, sd->v_bar);
+        for (size_t j = 0; j < B; j++)
+            sd->v_bar[j] *= cw * c[j];
+    }
+    return L;
+}
+
 /* L = c_w Σ_ij P_ij W_ij with P = exp(u + v − W/ε) from the last iterate.
  * Also the loss adjoints: ū_i = c_w Σ_j P_ij W_ij, v̄_j = c_w Σ_i P_ij W_ij,
  * and W̄ = c_w P (1 − W/ε) (unrolled) or c_w P (envelope). */
@@ -385,6 +535,8 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
     const double inv_eps = 1.0 / sd->par.eps, cw = sd->par.weight;
     const double *u = sd->uv + (size_t)(sd->par.iters - 1) * 2 * B, *v = u + B;
     const int envelope = sd->par.grad == OTK_SINKD_GRAD_ENVELOPE;
+    if (sd->kdom)
+        return kernel_value_and_seed(sd, want_grad);
 #pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
     for (size_t i = 0; i < B; i++) {
         double p[OTK_TILE];
@@ -424,6 +576,47 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
  *     v̄^{k−1}_j = −Σ_i ū_i R_ij,    W̄_ij += ū_i R_ij/ε;
  * u^{k−1} feeds only column step k−1, so its adjoint restarts at 0.  The row
  * pass updates ū and W̄ (rows of W); the column pass forms v̄^{k−1} from Wt. */
+/* The same in the kernel domain: Q_ij = r_i K_ij cq_j, R_ij = r_i K_ij cr_j
+ * (kernel_scalings of u^k against v^k and v^{k−1}), so that
+ *   Σ_j v̄_j Q_ij = r_i Σ_j K_ij y_j,  y = cq∘v̄,   W̄_i += (r_i/ε) y∘K_i,
+ *   W̄_i += (ū_i r_i/ε) cr∘K_i,   v̄^{k−1}_j = −cr_j Σ_i ū_i r_i K_ij. */
+static void kernel_adjoint(otk_sinkd *sd)
+{
+    const size_t B = sd->B;
+    const int nt = sd->threads;
+    const otk_kernels *kern = sd->kern;
+    const double inv_eps = 1.0 / sd->par.eps;
+    const double *K = sd->Wt;
+    double *u_bar = sd->u_bar, *v_bar = sd->v_bar;
+    double *r = sd->zeros + 4 * B, *cq = sd->zeros + B, *cr = sd->zeros + 2 * B,
+           *y = sd->zeros + 3 * B;
+    for (int k = sd->par.iters - 1; k >= 0; k--) {
+        const double *u = sd->uv + (size_t)k * 2 * B, *v = u + B;
+        const double *v_prev = k > 0 ? u - B : sd->zeros;
+        kernel_scalings(sd, u, v, r, cq);
+        kernel_scalings(sd, u, v_prev, r, cr);
+        for (size_t j = 0; j < B; j++)
+            y[j] = cq[j] * v_bar[j];
+#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+        for (size_t i = 0; i < B; i++) {
+            const double *kr = K + i * B;
+            double *wb = sd->W_bar + i * B;
+            const double ub = u_bar[i] - r[i] * kern->dot(kr, y, B);
+            u_bar[i] = ub;
+            kern->axpy_prod(r[i] * inv_eps, y, kr, B, wb);
+            kern->axpy_prod(ub * r[i] * inv_eps, cr, kr, B, wb);
+        }
+        if (k == 0)
+            break; /* v^(0) is a constant */
+        for (size_t i = 0; i < B; i++)
+            y[i] = u_bar[i] * r[i];
+        col_products(sd, K, NULL, y, v_bar);
+        for (size_t j = 0; j < B; j++)
+            v_bar[j] *= -cr[j];
+        memset(u_bar, 0, B * sizeof(double));
+    }
+}
+
 static void sinkhorn_adjoint(otk_sinkd *sd)
 {
     const size_t B = sd->B;
@@ -431,6 +624,10 @@ static void sinkhorn_adjoint(otk_sinkd *sd)
     const otk_kernels *kern = sd->kern;
     const double inv_eps = 1.0 / sd->par.eps;
     double *u_bar = sd->u_bar, *v_bar = sd->v_bar;
+    if (sd->kdom) {
+        kernel_adjoint(sd);
+        return;
+    }
     for (int k = sd->par.iters - 1; k >= 0; k--) {
         const double *u = sd->uv + (size_t)k * 2 * B, *v = u + B;
         const double *v_prev = k > 0 ? u - B : sd->zeros; /* v^(0) = 0 */
