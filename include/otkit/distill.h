@@ -10,7 +10,9 @@
  * p^τ = softmax(z/τ) row-wise, computed stably (log-sum-exp), so logits of any
  * magnitude (±1e4 and beyond) are safe.  "s" is the student, "t" the teacher.
  *
- * SinKD (the reference code's algorithm, run in the log domain):
+ * SinKD (the reference code's algorithm; run in the kernel domain when the
+ * batch cost W spans at most 300·ε — exact to rounding there, docs/math.md
+ * D.1 — and in the log domain otherwise):
  *   1. p_s = softmax(Z_s/τ_S), p_t = softmax(Z_t/τ_S)            (τ_S default 2)
  *   2. W_ij = c(p_s^(i), p_t^(j)), a B×B batch cost: by default the l1 distance
  *      between the two class-probability vectors (any point-cloud ground cost
