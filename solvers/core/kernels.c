@@ -246,6 +246,8 @@ static void lse_merge(double tmax, double s, double *M, double *S)
  * a NaN, an S grown past 2^900) is it summed again exactly with its own
  * maximum and merged (docs/math.md A.2). */
 #define OTK_ONEPASS_MAX 0x1p800
+/* Entries whose maximum shifts a row's first tile (points_sq_lse_rows). */
+#define OTK_HEAD 64
 #define OTK_ONEPASS_S_MAX 0x1p900
 
 /* How far ahead (doubles) each row of a block is prefetched into L1: eight
@@ -804,7 +806,11 @@ static void points_sq_lse_rows(size_t d, size_t R, const double *P, size_t pstri
     for (size_t r = 0; r < R; r++) {
         const int onepass = M[r] != -INFINITY && S[r] <= OTK_ONEPASS_S_MAX;
 #if defined(__AVX512F__)
-        /* A row's first tile too: its maximum, in registers, is the shift. */
+        /* A row's first tile too: the maximum of its first OTK_HEAD entries,
+         * in registers, is the shift (any shift at or below the tile's
+         * maximum is exact: a sum past OTK_ONEPASS_MAX, a head of −∞ or a
+         * NaN take the exact path below); the whole tile's maximum would
+         * cost an eighth of a row's passes at n = 4000. */
         if (d <= 4 && (onepass || M[r] == -INFINITY)) {
             double a[4] = {0.0, 0.0, 0.0, 0.0}, a2[4] = {0.0, 0.0, 0.0, 0.0};
             const double *q[4] = {Q + j0, Q + j0, Q + j0, Q + j0};
@@ -815,12 +821,13 @@ static void points_sq_lse_rows(size_t d, size_t R, const double *P, size_t pstri
             }
             double Mr = M[r];
             if (!onepass) {
+                const size_t Th = T < OTK_HEAD ? T : OTK_HEAD;
                 double mx;
                 switch (d) {
-                case 1: mx = sq_max_onepass(1, a, q, T, hq); break;
-                case 2: mx = sq_max_onepass(2, a, q, T, hq); break;
-                case 3: mx = sq_max_onepass(3, a, q, T, hq); break;
-                default: mx = sq_max_onepass(4, a, q, T, hq); break;
+                case 1: mx = sq_max_onepass(1, a, q, Th, hq); break;
+                case 2: mx = sq_max_onepass(2, a, q, Th, hq); break;
+                case 3: mx = sq_max_onepass(3, a, q, Th, hq); break;
+                default: mx = sq_max_onepass(4, a, q, Th, hq); break;
                 }
                 Mr = mx - rowc[r];
             }
