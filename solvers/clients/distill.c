@@ -484,47 +484,8 @@ static void kernel_scalings(const otk_sinkd *sd, const double *u, const double *
     sd->kern->exp_affine(h, sd->B, 1.0, -a, c);
 }
 
-static double kernel_value_and_seed(otk_sinkd *sd, int want_grad)
-{
-    const size_t B = sd->B;
-    const int nt = sd->threads;
-    const otk_kernels *kern = sd->kern;
-    const double inv_eps = 1.0 / sd->par.eps, cw = sd->par.weight;
-    const double *u = sd->uv + (size_t)(sd->par.iters - 1) * 2 * B, *v = u + B;
-    const int envelope = sd->par.grad == OTK_SINKD_GRAD_ENVELOPE;
-    const double *K = sd->Wt;
-    double *r = sd->zeros + 4 * B, *c = sd->zeros + B; /* scratch, see otk_sinkd_alloc */
-    kernel_scalings(sd, u, v, r, c);
-#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
-    for (size_t i = 0; i < B; i++) {
-        double p[OTK_TILE];
-        double s = 0.0;
-        for (size_t j0 = 0; j0 < B; j0 += OTK_TILE) {
-            const size_t T = B - j0 < OTK_TILE ? B - j0 : OTK_TILE;
-            const double *w = sd->W + i * B + j0, *kr = K + i * B + j0;
-            for (size_t t = 0; t < T; t++)
-                p[t] = r[i] * kr[t] * c[j0 + t];
-            s += kern->dot(p, w, T);
-            if (want_grad) {
-                double *wb = sd->W_bar + i * B + j0;
-                for (size_t t = 0; t < T; t++)
-                    wb[t] = envelope ? cw * p[t] : cw * p[t] * (1.0 - w[t] * inv_eps);
-            }
-        }
-        sd->u_bar[i] = cw * s;
-    }
-    double L = 0.0;
-    for (size_t i = 0; i < B; i++)
-        L += sd->u_bar[i];
-    if (want_grad && !envelope) {
-        col_products(sd, K, sd->W, r, sd->v_bar);
-        for (size_t j = 0; j < B; j++)
-            sd->v_bar[j] *= cw * c[j];
-    }
-    return L;
-}
-
-/* L = c_w Σ_ij P_ij W_ij with P = exp(u + v − W/ε) from the last iterate.
+/* L = c_w Σ_ij P_ij W_ij with P = exp(u + v − W/ε) from the last iterate
+ * (in the kernel domain r_i K_ij c_j, kernel_scalings).
  * Also the loss adjoints: ū_i = c_w Σ_j P_ij W_ij, v̄_j = c_w Σ_i P_ij W_ij,
  * and W̄ = c_w P (1 − W/ε) (unrolled) or c_w P (envelope). */
 static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
@@ -535,8 +496,12 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
     const double inv_eps = 1.0 / sd->par.eps, cw = sd->par.weight;
     const double *u = sd->uv + (size_t)(sd->par.iters - 1) * 2 * B, *v = u + B;
     const int envelope = sd->par.grad == OTK_SINKD_GRAD_ENVELOPE;
+    /* The kernel domain's plan: r_i K_ij c_j (K in Wt; scratch, see
+     * otk_sinkd_alloc). */
+    const double *K = sd->Wt;
+    double *r = sd->zeros + 4 * B, *c = sd->zeros + B;
     if (sd->kdom)
-        return kernel_value_and_seed(sd, want_grad);
+        kernel_scalings(sd, u, v, r, c);
 #pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
     for (size_t i = 0; i < B; i++) {
         double p[OTK_TILE];
@@ -544,7 +509,11 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
         for (size_t j0 = 0; j0 < B; j0 += OTK_TILE) {
             const size_t T = B - j0 < OTK_TILE ? B - j0 : OTK_TILE;
             const double *w = sd->W + i * B + j0;
-            kern->plan_weights(w, v + j0, T, u[i], inv_eps, p);
+            if (sd->kdom)
+                for (size_t t = 0; t < T; t++)
+                    p[t] = r[i] * K[i * B + j0 + t] * c[j0 + t];
+            else
+                kern->plan_weights(w, v + j0, T, u[i], inv_eps, p);
             s += kern->dot(p, w, T);
             if (want_grad) {
                 double *wb = sd->W_bar + i * B + j0;
@@ -557,7 +526,11 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
     double L = 0.0;
     for (size_t i = 0; i < B; i++)
         L += sd->u_bar[i];
-    if (want_grad && !envelope) {
+    if (want_grad && !envelope && sd->kdom) {
+        col_products(sd, K, sd->W, r, sd->v_bar);
+        for (size_t j = 0; j < B; j++)
+            sd->v_bar[j] *= cw * c[j];
+    } else if (want_grad && !envelope) {
 #pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
         for (size_t j = 0; j < B; j++)
             sd->v_bar[j] = cw * plan_row_dot(kern, sd->Wt + j * B, u, B, v[j], inv_eps,

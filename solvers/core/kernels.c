@@ -355,6 +355,19 @@ static double dense_max_onepass(const double *c, const double *h, size_t T, doub
 }
 #endif
 
+/* The exact path of a dense tile: v = h − c·inv_eps, its own maximum as the
+ * shift, merged into (M, S); an all −∞ tile leaves them. */
+static void lse_merge_exact(const double *c, const double *h, size_t T, double inv_eps, double *M,
+                            double *S)
+{
+    double v[OTK_TILE];
+    for (size_t t = 0; t < T; t++)
+        v[t] = h[t] - c[t] * inv_eps;
+    const double tmax = lanes_max(v, T);
+    if (tmax != -INFINITY)
+        lse_merge(tmax, sum_exp_shifted(v, T, tmax), M, S);
+}
+
 static void lse_accumulate(const double *c, const double *h, size_t T, double inv_eps, double *M,
                            double *S)
 {
@@ -378,13 +391,7 @@ static void lse_accumulate(const double *c, const double *h, size_t T, double in
         }
     }
 #endif
-    double v[OTK_TILE];
-    for (size_t t = 0; t < T; t++)
-        v[t] = h[t] - c[t] * inv_eps;
-    const double tmax = lanes_max(v, T);
-    if (tmax == -INFINITY)
-        return;
-    lse_merge(tmax, sum_exp_shifted(v, T, tmax), M, S);
+    lse_merge_exact(c, h, T, inv_eps, M, S);
 }
 
 #if defined(__AVX512F__)
@@ -478,13 +485,7 @@ static void dense_lse_rows(const double *C, size_t ld, size_t R, size_t j0, size
                     S[r] += s8[r];
                     continue;
                 }
-                const double *c = C + r * ld + j0;
-                double v[OTK_TILE];
-                for (size_t t = 0; t < T; t++)
-                    v[t] = h[t] - c[t] * inv_eps;
-                const double tmax = lanes_max(v, T);
-                if (tmax != -INFINITY)
-                    lse_merge(tmax, sum_exp_shifted(v, T, tmax), &M[r], &S[r]);
+                lse_merge_exact(C + r * ld + j0, h, T, inv_eps, &M[r], &S[r]);
             }
             return;
         }
@@ -503,12 +504,7 @@ static void dense_lse_rows(const double *C, size_t ld, size_t R, size_t j0, size
                 }
             }
         }
-        double v[OTK_TILE];
-        for (size_t t = 0; t < T; t++)
-            v[t] = h[t] - c[t] * inv_eps;
-        const double tmax = lanes_max(v, T);
-        if (tmax != -INFINITY)
-            lse_merge(tmax, sum_exp_shifted(v, T, tmax), &M[r], &S[r]);
+        lse_merge_exact(c, h, T, inv_eps, &M[r], &S[r]);
     }
 #else
     for (size_t r = 0; r < R; r++)
