@@ -377,10 +377,6 @@ static void batch_cost(otk_sinkd *sd)
 
 /* ---------------------------------------------------- forward iterations */
 
-/* The reference algorithm in the log domain: u^(k) normalises the rows of
- * exp(v^(k−1) − W/ε), v^(k) the columns of exp(u^(k) − W/ε), v^(0) = 0.
- * Each step is the dense row soft-min of the cost layer in units of ε
- * (u_i = −LSE_j(v_j − W_ij/ε)); the column step reads rows of Wt. */
 /* e[i] = exp(x[i] − max x), the max returned. */
 static double exp_shifted(const otk_kernels *kern, const double *x, size_t n, double *e)
 {
@@ -442,6 +438,10 @@ static void kernel_forward(otk_sinkd *sd)
     }
 }
 
+/* The reference algorithm in the log domain: u^(k) normalises the rows of
+ * exp(v^(k−1) − W/ε), v^(k) the columns of exp(u^(k) − W/ε), v^(0) = 0.
+ * Each step is the dense row soft-min of the cost layer in units of ε
+ * (u_i = −LSE_j(v_j − W_ij/ε)); the column step reads rows of Wt. */
 static void sinkhorn_forward(otk_sinkd *sd)
 {
     const size_t B = sd->B;
@@ -475,8 +475,8 @@ static double plan_row_dot(const otk_kernels *kern, const double *C, const doubl
 
 /* The scalings of a kernel-domain plan P_ij = r_i K_ij c_j =
  * exp(u_i + h_j − W_ij/ε): r_i = e^{u_i − α}, c_j = e^{h_j + α}, α = max u.
- * r <= 1; c_j is at most 1/K_{i*j} <= e^300 (row α's entries are at most
- * 1 after either step), so neither overflows. */
+ * r <= 1; c_j is at most 1/K_{i*j} <= e^300 (i* the row of u's maximum,
+ * whose entries are at most 1 after either step), so neither overflows. */
 static void kernel_scalings(const otk_sinkd *sd, const double *u, const double *h, double *r,
                             double *c)
 {
@@ -539,17 +539,8 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
     return L;
 }
 
-/* Reverse mode through the unrolled iterations (docs/math.md D.1, decision 5).
- * Iteration k: u^k = −LSE_j(v^{k−1}_j − W_ij/ε) (row step), then
- * v^k = −LSE_i(u^k_i − W_ij/ε) (column step).  With ū, v̄ the adjoints of
- * u^k, v^k:
- *   column step, Q_ij = exp(u^k_i + v^k_j − W_ij/ε):
- *     ū_i −= Σ_j v̄_j Q_ij,          W̄_ij += v̄_j Q_ij/ε;
- *   row step, R_ij = exp(u^k_i + v^{k−1}_j − W_ij/ε):
- *     v̄^{k−1}_j = −Σ_i ū_i R_ij,    W̄_ij += ū_i R_ij/ε;
- * u^{k−1} feeds only column step k−1, so its adjoint restarts at 0.  The row
- * pass updates ū and W̄ (rows of W); the column pass forms v̄^{k−1} from Wt. */
-/* The same in the kernel domain: Q_ij = r_i K_ij cq_j, R_ij = r_i K_ij cr_j
+/* The reverse mode of sinkhorn_adjoint (below) in the kernel domain:
+ * Q_ij = r_i K_ij cq_j, R_ij = r_i K_ij cr_j
  * (kernel_scalings of u^k against v^k and v^{k−1}), so that
  *   Σ_j v̄_j Q_ij = r_i Σ_j K_ij y_j,  y = cq∘v̄,   W̄_i += (r_i/ε) y∘K_i,
  *   W̄_i += (ū_i r_i/ε) cr∘K_i,   v̄^{k−1}_j = −cr_j Σ_i ū_i r_i K_ij. */
@@ -590,6 +581,16 @@ static void kernel_adjoint(otk_sinkd *sd)
     }
 }
 
+/* Reverse mode through the unrolled iterations (docs/math.md D.1, decision 5).
+ * Iteration k: u^k = −LSE_j(v^{k−1}_j − W_ij/ε) (row step), then
+ * v^k = −LSE_i(u^k_i − W_ij/ε) (column step).  With ū, v̄ the adjoints of
+ * u^k, v^k:
+ *   column step, Q_ij = exp(u^k_i + v^k_j − W_ij/ε):
+ *     ū_i −= Σ_j v̄_j Q_ij,          W̄_ij += v̄_j Q_ij/ε;
+ *   row step, R_ij = exp(u^k_i + v^{k−1}_j − W_ij/ε):
+ *     v̄^{k−1}_j = −Σ_i ū_i R_ij,    W̄_ij += ū_i R_ij/ε;
+ * u^{k−1} feeds only column step k−1, so its adjoint restarts at 0.  The row
+ * pass updates ū and W̄ (rows of W); the column pass forms v̄^{k−1} from Wt. */
 static void sinkhorn_adjoint(otk_sinkd *sd)
 {
     const size_t B = sd->B;
