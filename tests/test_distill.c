@@ -177,8 +177,15 @@ START_TEST(test_sinkd_unrolled_gradient_matches_finite_differences)
         const double es = fd_rel_error(sinkd_fd_value, &ctx, zs, n, gs);
         ctx.side = 1;
         const double et = fd_rel_error(sinkd_fd_value, &ctx, zt, n, gt);
-        ck_assert_msg(es <= 1e-6 && et <= 1e-6,
-                      "config %zu: FD relative error grad_s %.3g, grad_t %.3g > 1e-6", c, es, et);
+        /* Below ε = 0.01 the loss's third derivatives grow as ε^−2 and the
+         * central difference's truncation error (h = 1e-5) with them: at
+         * ε = 0.004 it reached 1.3e-6 (an -O1 build), and on a 4×5 problem
+         * it fell as h² (3e-4, 3e-6, 3e-8 at h = 1e-4, 1e-5, 1e-6): 1e-5
+         * there.  A wrong adjoint is off by O(1). */
+        const double tol = cfg[c].eps < 0.01 ? 1e-5 : 1e-6;
+        ck_assert_msg(es <= tol && et <= tol,
+                      "config %zu: FD relative error grad_s %.3g, grad_t %.3g > %g", c, es, et,
+                      tol);
         worst = fmax(worst, fmax(es, et));
         otk_sinkd_free(sd);
         free(zs);
