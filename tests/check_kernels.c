@@ -466,6 +466,88 @@ static void check_multiscale_kernels(uint64_t *st)
           wg, 0.0);
 }
 
+/* The l1 batch-cost tiles against the order their contract fixes (every
+ * variant must give these sums bit for bit: the generic build and the
+ * AVX-512 build of this file both run it), over row counts 1..4, column
+ * counts off the vector width, class counts off the block of 4, ties
+ * x = y (sign 0), negative and zero coefficients, and guards around what
+ * may be written.  And against long-double sums (the recursive sum's bound). */
+static void check_l1_tiles(uint64_t *st)
+{
+    enum { MR = OTK_T_ROWS, MC = 75, MK = 103, LD = 80, LDK = 110 };
+    static double x[MR * LDK], yt[MK * LD], a[MR * LD], out[(MR + 1) * LD], ref[(MR + 1) * LD],
+        g[(MR + 1) * LDK], gref[(MR + 1) * LDK];
+    const size_t Cs[] = {1, 5, 8, 13, 32, 37, 64, 75}, Ks[] = {1, 2, 3, 4, 5, 9, 100, 103};
+    int exact = 1, guards = 1;
+    double worst = 0.0;
+    for (size_t R = 1; R <= MR; R++)
+        for (size_t ci = 0; ci < sizeof Cs / sizeof *Cs; ci++)
+            for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++) {
+                const size_t C = Cs[ci], K = Ks[ki];
+                for (size_t i = 0; i < MR * LDK; i++)
+                    x[i] = uniform(st);
+                for (size_t i = 0; i < MK * LD; i++)
+                    yt[i] = uniform(st);
+                for (size_t i = 0; i < MR * LD; i++)
+                    a[i] = i % 7 == 3 ? 0.0 : uniform(st) - 0.5;
+                for (size_t r = 0; r < R; r++) /* ties */
+                    for (size_t k = 0; k < K; k += 3)
+                        yt[k * LD + (r + k) % C] = x[r * LDK + k];
+                for (size_t i = 0; i < (MR + 1) * LD; i++)
+                    out[i] = ref[i] = i % LD < C && i / LD < R ? uniform(st) : 777.0;
+                for (size_t i = 0; i < (MR + 1) * LDK; i++)
+                    g[i] = gref[i] = i % LDK < K && i / LDK < R ? uniform(st) : 555.0;
+                OTK_KERNEL_TABLE.l1_cost_tile(x, LDK, R, yt, LD, K, C, out, LD);
+                OTK_KERNEL_TABLE.l1_grad_tile(x, LDK, R, yt, LD, K, C, a, LD, g, LDK);
+                for (size_t r = 0; r < R; r++) {
+                    for (size_t c = 0; c < C; c++) {
+                        long double l = ref[r * LD + c];
+                        for (size_t k = 0; k < K; k++) {
+                            ref[r * LD + c] += fabs(x[r * LDK + k] - yt[k * LD + c]);
+                            l += fabsl((long double)x[r * LDK + k] - yt[k * LD + c]);
+                        }
+                        worst = fmax(worst, (double)(fabsl(out[r * LD + c] - l) / l));
+                    }
+                    for (size_t k = 0; k < K; k++) {
+                        double lanes[8] = {0};
+                        long double l = 0.0L, scale = 0.0L;
+                        const double xv = x[r * LDK + k];
+                        for (size_t c = 0; c < C; c++) {
+                            const double y = yt[k * LD + c], w = a[r * LD + c];
+                            if (xv > y)
+                                lanes[c % 8] += w;
+                            else if (xv < y)
+                                lanes[c % 8] -= w;
+                            l += xv > y ? w : xv < y ? -w : 0.0;
+                            scale += fabs(w);
+                        }
+                        const double tot = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+                                           ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+                        const long double before = gref[r * LDK + k];
+                        gref[r * LDK + k] += tot;
+                        worst = fmax(worst, (double)(fabsl(g[r * LDK + k] - before - l) /
+                                                     (scale + fabsl(before))));
+                    }
+                }
+                for (size_t i = 0; i < (MR + 1) * LD; i++) {
+                    exact &= out[i] == ref[i];
+                    guards &= i % LD < C && i / LD < R ? 1 : out[i] == 777.0;
+                }
+                for (size_t i = 0; i < (MR + 1) * LDK; i++) {
+                    exact &= g[i] == gref[i];
+                    guards &= i % LDK < K && i / LDK < R ? 1 : g[i] == 555.0;
+                }
+            }
+    check(exact && guards,
+          "l1_cost_tile, l1_grad_tile: the contract's sums bit for bit, nothing written outside "
+          "R x C (K) (R = 1..4, C = 1..75, K = 1..103, ties)", 0.0, 0.0);
+    /* A recursive sum of n terms is within (n − 1)·u of its value relative to
+     * the sum of magnitudes (u = 2^−53): n <= 104 here. */
+    check(worst <= 103 * 0x1p-53,
+          "l1_cost_tile, l1_grad_tile: within 103 u of the long-double sums (relative to the "
+          "sums of magnitudes)", worst, 0.0);
+}
+
 int main(void)
 {
 #if defined(__AVX512F__)
@@ -549,6 +631,7 @@ int main(void)
     check_f32_tile(&st);
     check_sq_rows(&st);
     check_multiscale_kernels(&st);
+    check_l1_tiles(&st);
 
     free(x);
     free(out);

@@ -448,6 +448,83 @@ START_TEST(test_sinkd_results_do_not_depend_on_thread_count)
 }
 END_TEST
 
+/* The l1 tiles' blocks (128 classes, 256 columns, 32-row blocks, 4-row
+ * tiles) and the kernel domain's team only run on large batches: B = 301,
+ * K = 133 crosses every block edge with a remainder.  The loss against the
+ * reference (kernel domain), both gradients against central differences
+ * along random directions (ε = 0.1, kernel domain; ε = 0.001, where W/ε
+ * reaches ~10³: log domain), and 1 vs 2 threads bitwise. */
+START_TEST(test_sinkd_large_batch_matches_reference_directional_fd_and_threads)
+{
+    if (tk_quick())
+        return; /* valgrind: the small configurations cover the code */
+    const size_t B = 301, K = 133, n = B * K;
+    double *zs = tk_alloc(n, sizeof(double)), *zt = tk_alloc(n, sizeof(double));
+    double *gs = tk_alloc(n, sizeof(double)), *gt = tk_alloc(n, sizeof(double));
+    double *gs2 = tk_alloc(n, sizeof(double)), *gt2 = tk_alloc(n, sizeof(double));
+    double *dir = tk_alloc(n, sizeof(double)), *zp = tk_alloc(n, sizeof(double));
+    /* No kinks of the l1 cost within the differences' steps: every student
+     * probability lies in a band above or below (by (i + k) parity) the
+     * teachers' band, 10 % apart at least, so the signs mix over (i, j, k)
+     * but no |p_s − p_t| comes near 0 (random logits put some of the B²K
+     * differences within 1e-5 of 0, and each crossing moves a central
+     * difference by O(1) of its term). */
+    tk_rng r = tk_rng_seed(41);
+    for (size_t i = 0; i < B; i++)
+        for (size_t k = 0; k < K; k++) {
+            zs[i * K + k] = ((i + k) % 2 ? 4.0 : 0.0) + 0.1 * tk_gauss(&r);
+            zt[i * K + k] = 2.0 + 0.1 * tk_gauss(&r);
+        }
+    random_logits(&r, n, 1.0, dir);
+    const double eps[2] = {0.1, 0.001};
+    for (int e = 0; e < 2; e++) {
+        otk_sinkd *s1 = make_sinkd(B, K, 2.0, eps[e], 20, OTK_GROUND_L1, OTK_SINKD_GRAD_UNROLLED, 1);
+        otk_sinkd *s2 = make_sinkd(B, K, 2.0, eps[e], 20, OTK_GROUND_L1, OTK_SINKD_GRAD_UNROLLED, 2);
+        double L, L2;
+        TK_ASSERT_OK(otk_sinkd_loss(s1, zs, zt, &L, gs, gt));
+        TK_ASSERT_OK(otk_sinkd_loss(s2, zs, zt, &L2, gs2, gt2));
+        ck_assert_msg(L == L2, "eps %g: loss %.17g (1 thread) vs %.17g (2 threads)", eps[e], L, L2);
+        ck_assert(memcmp(gs, gs2, n * sizeof(double)) == 0);
+        ck_assert(memcmp(gt, gt2, n * sizeof(double)) == 0);
+        if (e == 0)
+            TK_ASSERT_REL(L, ref_sinkd(B, K, zs, zt, 2.0, 0.1, 20, OTK_GROUND_L1, 0.7, NULL), 1e-12);
+        for (int side = 0; side < 2; side++) {
+            const double *z = side == 0 ? zs : zt, *g = side == 0 ? gs : gt;
+            double dot = 0.0, fd[2];
+            for (size_t k = 0; k < n; k++)
+                dot += g[k] * dir[k];
+            /* Richardson: (4 D(h/2) − D(h))/3 cancels the central
+             * difference's h² term (5e-5 of it at ε = 0.001, h = 1e-4), and
+             * h = 1e-4 keeps the loss's rounding (~1e-15 of it) below 1e-9. */
+            for (int q = 0; q < 2; q++) {
+                const double h = q == 0 ? 1e-4 : 5e-5;
+                double fp, fm;
+                for (size_t k = 0; k < n; k++)
+                    zp[k] = z[k] + h * dir[k];
+                TK_ASSERT_OK(otk_sinkd_loss(s1, side == 0 ? zp : zs, side == 1 ? zp : zt, &fp,
+                                            NULL, NULL));
+                for (size_t k = 0; k < n; k++)
+                    zp[k] = z[k] - h * dir[k];
+                TK_ASSERT_OK(otk_sinkd_loss(s1, side == 0 ? zp : zs, side == 1 ? zp : zt, &fm,
+                                            NULL, NULL));
+                fd[q] = (fp - fm) / (2 * h);
+            }
+            const double rich = (4.0 * fd[1] - fd[0]) / 3.0;
+            fprintf(stderr,
+                    "sinkd B = %zu, K = %zu, eps %g, side %d: directional derivative vs "
+                    "Richardson central differences, relative error %.3g\n",
+                    B, K, eps[e], side, fabs(rich - dot) / fabs(dot));
+            ck_assert_msg(fabs(rich - dot) <= 2e-7 * fabs(dot),
+                          "eps %g side %d: directional derivative %.12g vs finite differences %.12g",
+                          eps[e], side, dot, rich);
+        }
+        otk_sinkd_free(s1);
+        otk_sinkd_free(s2);
+    }
+    free(zs); free(zt); free(gs); free(gt); free(gs2); free(gt2); free(dir); free(zp);
+}
+END_TEST
+
 /* ------------------------------------------------------------ baselines */
 
 /* Closed forms with plain loops on probabilities (moderate logits). */
@@ -743,6 +820,7 @@ Suite *distill_suite(void)
     tcase_add_test(tc, test_sinkd_batch_permutation_permutes_gradient);
     tcase_add_test(tc, test_sinkd_extreme_logits_and_many_classes_are_finite);
     tcase_add_test(tc, test_sinkd_results_do_not_depend_on_thread_count);
+    tcase_add_test(tc, test_sinkd_large_batch_matches_reference_directional_fd_and_threads);
     suite_add_tcase(s, tc);
     tc = tcase_create("baselines");
     tk_set_timeout(tc, 30);

@@ -18,7 +18,9 @@ struct otk_sinkd {
     int threads;
     double *p_s, *p_t;    /* B×K softened probabilities softmax(Z/τ) */
     double *W, *Wt;       /* B×B batch cost and its transpose (column steps read rows of Wt);
-                           * in the kernel domain Wt holds K = exp(−W/ε) instead */
+                           * in the kernel domain Wt holds K = exp(−W/ε) instead; the
+                           * teacher's gradient (l1) reuses it for W̄ᵀ */
+    double *pT;           /* K×B: one side's probabilities transposed (l1 ground), else NULL */
     int kdom;             /* this call runs in the kernel domain (kernel_domain) */
     double *sq;           /* B×B ‖p_s,i − p_t,j‖² where the ground's slope needs it, else NULL */
     double *W_bar;        /* B×B, ∂L/∂W */
@@ -202,6 +204,7 @@ void otk_sinkd_free(otk_sinkd *sd)
     free(sd->p_t);
     free(sd->W);
     free(sd->Wt);
+    free(sd->pT);
     free(sd->sq);
     free(sd->W_bar);
     free(sd->uv);
@@ -246,6 +249,8 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
     sd->W_bar = malloc(B * B * sizeof(double));
     if (slope_needs_sq(par.ground))
         sd->sq = malloc(B * B * sizeof(double));
+    if (par.ground == OTK_GROUND_L1)
+        sd->pT = malloc(B * K * sizeof(double));
     sd->uv = malloc((size_t)par.iters * 2 * B * sizeof(double));
     sd->u_bar = malloc(B * sizeof(double));
     sd->v_bar = malloc(B * sizeof(double));
@@ -254,7 +259,8 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
     sd->zeros = calloc(5 * B, sizeof(double));
     sd->kern = otk__kernels();
     if (!sd->p_s || !sd->p_t || !sd->W || !sd->Wt || !sd->W_bar ||
-        (slope_needs_sq(par.ground) && !sd->sq) || !sd->uv || !sd->u_bar || !sd->v_bar ||
+        (slope_needs_sq(par.ground) && !sd->sq) || (par.ground == OTK_GROUND_L1 && !sd->pT) ||
+        !sd->uv || !sd->u_bar || !sd->v_bar ||
         !sd->row_loss || !sd->zeros) {
         otk_sinkd_free(sd);
         return otk__fail(OTK_ENOMEM, "out of memory for a SinKD plan with B = %zu, K = %zu", B, K);
@@ -265,17 +271,42 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
 
 /* ------------------------------------------------------- batch cost W */
 
-/* The B²K terms of the batch cost and of its gradient are computed in tiles:
- * OTK_ROW_BLOCK rows of one side × OTK_COL_BLOCK rows of the other ×
- * OTK_K_BLOCK classes (≈ 200 KiB, resident in L2 while they are combined), and
- * inside a tile one row against OTK_MULTI rows of the other side at a time
- * (kernels.h).  Each side is then read from memory B/OTK_ROW_BLOCK times
- * instead of B times, and the work per load is eight times larger.  A thread
- * owns whole row blocks, and every sum runs in the same order whatever the
- * thread count. */
+/* The B²K terms of the batch cost and of its gradient are computed in tiles.
+ * The squared grounds: OTK_ROW_BLOCK rows of one side × OTK_COL_BLOCK rows
+ * of the other × OTK_K_BLOCK classes (≈ 200 KiB, resident in L2 while they
+ * are combined), and inside a tile one row against OTK_MULTI rows of the
+ * other side at a time (kernels.h).  Each side is then read from memory
+ * B/OTK_ROW_BLOCK times instead of B times, and the work per load is eight
+ * times larger.  A thread owns whole row blocks, and every sum runs in the
+ * same order whatever the thread count.
+ *
+ * The l1 ground (the default) takes the other side transposed instead
+ * (sd->pT, K×B): its tiles (kernels.h, l1_cost_tile and l1_grad_tile) run
+ * their vectors along the other side's rows, OTK_T_ROWS rows of this side
+ * at a time, so that K = 2 wastes no lanes and each loaded vector serves
+ * four rows; blocks of OTK_T_KBLOCK classes × OTK_T_CBLOCK rows of the
+ * other side (256 KiB) stay in L2 while a row block passes over them. */
 #define OTK_ROW_BLOCK 32
 #define OTK_COL_BLOCK 64
 #define OTK_K_BLOCK 256
+#define OTK_T_KBLOCK 128
+#define OTK_T_CBLOCK 256
+
+/* yt = yᵀ for the B×K row-major y (K×B), by square blocks. */
+static void transpose(const double *y, size_t B, size_t K, double *yt, int threads)
+{
+    const size_t nb = (B + 31) / 32;
+#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, B, K))
+    for (size_t b = 0; b < nb; b++) {
+        const size_t i1 = (b + 1) * 32 < B ? (b + 1) * 32 : B;
+        for (size_t k0 = 0; k0 < K; k0 += 32) {
+            const size_t k1 = k0 + 32 < K ? k0 + 32 : K;
+            for (size_t i = b * 32; i < i1; i++)
+                for (size_t k = k0; k < k1; k++)
+                    yt[k * B + i] = y[i * K + k];
+        }
+    }
+}
 
 /* p = softmax(z/τ) row-wise: e^{z/τ − max} with the vectorised exp, then
  * normalised (τ > 0, so the maximum of z/τ is max(z)/τ). */
@@ -325,6 +356,8 @@ static void batch_cost(otk_sinkd *sd)
     const size_t nblocks = (B + OTK_ROW_BLOCK - 1) / OTK_ROW_BLOCK;
     const int l1 = g == OTK_GROUND_L1;
     const otk_kernels *kern = sd->kern;
+    if (l1)
+        transpose(sd->p_t, B, K, sd->pT, nt);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
     for (size_t rb = 0; rb < nblocks; rb++) {
         const size_t r0 = rb * OTK_ROW_BLOCK;
@@ -333,7 +366,19 @@ static void batch_cost(otk_sinkd *sd)
         for (size_t i = r0; i < r1; i++)
             memset(sd->W + i * B, 0, B * sizeof(double));
         /* Raw sums Σ|x − y| or Σ(x − y)² first, the ground's transform after. */
-        for (size_t k0 = 0; k0 < K; k0 += OTK_K_BLOCK) {
+        if (l1) {
+            for (size_t k0 = 0; k0 < K; k0 += OTK_T_KBLOCK) {
+                const size_t T = K - k0 < OTK_T_KBLOCK ? K - k0 : OTK_T_KBLOCK;
+                for (size_t c0 = 0; c0 < B; c0 += OTK_T_CBLOCK) {
+                    const size_t C = B - c0 < OTK_T_CBLOCK ? B - c0 : OTK_T_CBLOCK;
+                    for (size_t i = r0; i < r1; i += OTK_T_ROWS)
+                        kern->l1_cost_tile(sd->p_s + i * K + k0, K,
+                                           r1 - i < OTK_T_ROWS ? r1 - i : OTK_T_ROWS,
+                                           sd->pT + k0 * B + c0, B, T, C, sd->W + i * B + c0, B);
+                }
+            }
+        }
+        for (size_t k0 = 0; k0 < K && !l1; k0 += OTK_K_BLOCK) {
             const size_t T = K - k0 < OTK_K_BLOCK ? K - k0 : OTK_K_BLOCK;
             for (size_t c0 = 0; c0 < B; c0 += OTK_COL_BLOCK) {
                 const size_t c1 = c0 + OTK_COL_BLOCK < B ? c0 + OTK_COL_BLOCK : B;
@@ -344,14 +389,10 @@ static void batch_cost(otk_sinkd *sd)
                     for (; j + OTK_MULTI <= c1; j += OTK_MULTI) {
                         for (int o = 0; o < OTK_MULTI; o++)
                             ys[o] = sd->p_t + (j + (size_t)o) * K + k0;
-                        if (l1)
-                            kern->l1_dist_multi(x, ys, T, w + j);
-                        else
-                            kern->sq_dist_multi(x, ys, T, w + j);
+                        kern->sq_dist_multi(x, ys, T, w + j);
                     }
                     for (; j < c1; j++)
-                        w[j] += l1 ? kern->l1_dist(x, sd->p_t + j * K + k0, T)
-                                   : kern->sq_dist(x, sd->p_t + j * K + k0, T);
+                        w[j] += kern->sq_dist(x, sd->p_t + j * K + k0, T);
                 }
             }
         }
@@ -387,11 +428,22 @@ static double exp_shifted(const otk_kernels *kern, const double *x, size_t n, do
     return m;
 }
 
+/* The kernel domain's steps are O(B²) each, 40 of them per call: at B = 32
+ * a step takes a few microseconds, and so does an OpenMP region, even one
+ * whose `if` clause keeps it serial (libgomp still builds a team of one and
+ * ends each of its barriers with a futex call, ~1.4 µs on a virtual
+ * machine).  So a pass over the iterations is one function whose steps are
+ * orphaned worksharing loops, the O(B) parts in `single` blocks: run inside
+ * one region when the team is worth it (team_worth), called directly
+ * otherwise, where those constructs cost nothing. */
+static int team_worth(const otk_sinkd *sd) { return otk__parallel_worth(sd->threads, sd->B, sd->B); }
+
 /* out_j = Σ_i e_i A_ij (× Z_ij when Z is given) over the B rows of the
  * row-major B×B A: column strips walked down all rows, each column summed
  * in row order whatever the strips, so the sums do not depend on the
  * thread count; strips narrower than a tile when there are fewer tiles
- * than threads. */
+ * than threads.  A worksharing loop: called inside a region (or outside
+ * any, then serial); ends with the loop's barrier. */
 static void col_products(const otk_sinkd *sd, const double *A, const double *Z, const double *e,
                          double *out)
 {
@@ -402,7 +454,7 @@ static void col_products(const otk_sinkd *sd, const double *A, const double *Z, 
     if (nt > 1 && (B + W - 1) / W < (size_t)nt)
         W = ((B + (size_t)nt - 1) / (size_t)nt + 7) / 8 * 8;
     const size_t nstrips = (B + W - 1) / W;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nstrips > 1 && otk__parallel_worth(nt, B, B))
+#pragma omp for schedule(static)
     for (size_t sidx = 0; sidx < nstrips; sidx++) {
         const size_t j0 = sidx * W, T = B - j0 < W ? B - j0 : W;
         double *o = out + j0;
@@ -416,26 +468,49 @@ static void col_products(const otk_sinkd *sd, const double *A, const double *Z, 
     }
 }
 
-/* The forward steps in the kernel domain (K in sd->Wt). */
-static void kernel_forward(otk_sinkd *sd)
+/* The forward steps in the kernel domain (K in sd->Wt); see team_worth.
+ * The column step's logarithms are taken with the next step's
+ * exponentials, in one `single` block; `shift` (shared) holds the two
+ * exponentials' shifts. */
+static void kernel_forward_steps(otk_sinkd *sd, double *shift)
 {
     const size_t B = sd->B;
-    const int nt = sd->threads;
+    const int iters = sd->par.iters;
     const otk_kernels *kern = sd->kern;
     const double *K = sd->Wt;
     double *e = sd->v_bar, *s = sd->u_bar; /* scratch before the adjoint */
-    for (int k = 0; k < sd->par.iters; k++) {
-        double *u = sd->uv + (size_t)k * 2 * B, *v = u + B;
-        const double *h = k == 0 ? sd->zeros : u - B;
-        double m = exp_shifted(kern, h, B, e);
-#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+    for (int k = 0; k < iters; k++) {
+        double *u = sd->uv + (size_t)k * 2 * B;
+        double *h = k == 0 ? sd->zeros : u - B;
+#pragma omp single
+        {
+            if (k > 0) /* v^(k−1) from its column sums */
+                for (size_t j = 0; j < B; j++)
+                    h[j] = -(shift[1] + log(s[j]));
+            shift[0] = exp_shifted(kern, h, B, e);
+        }
+#pragma omp for schedule(static)
         for (size_t i = 0; i < B; i++)
-            u[i] = -(m + log(kern->dot(K + i * B, e, B)));
-        m = exp_shifted(kern, u, B, e);
+            u[i] = -(shift[0] + log(kern->dot(K + i * B, e, B)));
+#pragma omp single
+        shift[1] = exp_shifted(kern, u, B, e);
         col_products(sd, K, NULL, e, s);
-        for (size_t j = 0; j < B; j++)
-            v[j] = -(m + log(s[j]));
     }
+}
+
+static void kernel_forward(otk_sinkd *sd)
+{
+    const size_t B = sd->B;
+    double shift[2];
+    if (team_worth(sd)) {
+#pragma omp parallel num_threads(sd->threads)
+        kernel_forward_steps(sd, shift);
+    } else {
+        kernel_forward_steps(sd, shift);
+    }
+    double *v = sd->uv + (size_t)(sd->par.iters - 1) * 2 * B + B;
+    for (size_t j = 0; j < B; j++)
+        v[j] = -(shift[1] + log(sd->u_bar[j]));
 }
 
 /* The reference algorithm in the log domain: u^(k) normalises the rows of
@@ -474,14 +549,16 @@ static double plan_row_dot(const otk_kernels *kern, const double *C, const doubl
 }
 
 /* The scalings of a kernel-domain plan P_ij = r_i K_ij c_j =
- * exp(u_i + h_j − W_ij/ε): r_i = e^{u_i − α}, c_j = e^{h_j + α}, α = max u.
- * r <= 1; c_j is at most 1/K_{i*j} <= e^300 (i* the row of u's maximum,
- * whose entries are at most 1 after either step), so neither overflows. */
-static void kernel_scalings(const otk_sinkd *sd, const double *u, const double *h, double *r,
-                            double *c)
+ * exp(u_i + h_j − W_ij/ε): r_i = e^{u_i − α}, c_j = e^{h_j + α}, α = max u
+ * (returned, for another plan of the same u).  r <= 1; c_j is at most
+ * 1/K_{i*j} <= e^300 (i* the row of u's maximum, whose entries are at most
+ * 1 after either step), so neither overflows. */
+static double kernel_scalings(const otk_sinkd *sd, const double *u, const double *h, double *r,
+                              double *c)
 {
     const double a = exp_shifted(sd->kern, u, sd->B, r);
     sd->kern->exp_affine(h, sd->B, 1.0, -a, c);
+    return a;
 }
 
 /* L = c_w Σ_ij P_ij W_ij with P = exp(u + v − W/ε) from the last iterate
@@ -527,7 +604,12 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
     for (size_t i = 0; i < B; i++)
         L += sd->u_bar[i];
     if (want_grad && !envelope && sd->kdom) {
-        col_products(sd, K, sd->W, r, sd->v_bar);
+        if (team_worth(sd)) {
+#pragma omp parallel num_threads(nt)
+            col_products(sd, K, sd->W, r, sd->v_bar);
+        } else {
+            col_products(sd, K, sd->W, r, sd->v_bar);
+        }
         for (size_t j = 0; j < B; j++)
             sd->v_bar[j] *= cw * c[j];
     } else if (want_grad && !envelope) {
@@ -543,25 +625,34 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
  * Q_ij = r_i K_ij cq_j, R_ij = r_i K_ij cr_j
  * (kernel_scalings of u^k against v^k and v^{k−1}), so that
  *   Σ_j v̄_j Q_ij = r_i Σ_j K_ij y_j,  y = cq∘v̄,   W̄_i += (r_i/ε) y∘K_i,
- *   W̄_i += (ū_i r_i/ε) cr∘K_i,   v̄^{k−1}_j = −cr_j Σ_i ū_i r_i K_ij. */
-static void kernel_adjoint(otk_sinkd *sd)
+ *   W̄_i += (ū_i r_i/ε) cr∘K_i,   v̄^{k−1}_j = −cr_j Σ_i ū_i r_i K_ij.
+ * One pass over the iterations, see team_worth. */
+static void kernel_adjoint_steps(otk_sinkd *sd)
 {
     const size_t B = sd->B;
-    const int nt = sd->threads;
+    const int iters = sd->par.iters;
     const otk_kernels *kern = sd->kern;
     const double inv_eps = 1.0 / sd->par.eps;
     const double *K = sd->Wt;
     double *u_bar = sd->u_bar, *v_bar = sd->v_bar;
     double *r = sd->zeros + 4 * B, *cq = sd->zeros + B, *cr = sd->zeros + 2 * B,
            *y = sd->zeros + 3 * B;
-    for (int k = sd->par.iters - 1; k >= 0; k--) {
+    for (int k = iters - 1; k >= 0; k--) {
         const double *u = sd->uv + (size_t)k * 2 * B, *v = u + B;
         const double *v_prev = k > 0 ? u - B : sd->zeros;
-        kernel_scalings(sd, u, v, r, cq);
-        kernel_scalings(sd, u, v_prev, r, cr);
-        for (size_t j = 0; j < B; j++)
-            y[j] = cq[j] * v_bar[j];
-#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+#pragma omp single
+        {
+            if (k < iters - 1) { /* finish v̄^k from the previous pass's column sums */
+                for (size_t j = 0; j < B; j++)
+                    v_bar[j] *= -cr[j];
+                memset(u_bar, 0, B * sizeof(double));
+            }
+            const double a = kernel_scalings(sd, u, v, r, cq);
+            kern->exp_affine(v_prev, B, 1.0, -a, cr);
+            for (size_t j = 0; j < B; j++)
+                y[j] = cq[j] * v_bar[j];
+        }
+#pragma omp for schedule(static)
         for (size_t i = 0; i < B; i++) {
             const double *kr = K + i * B;
             double *wb = sd->W_bar + i * B;
@@ -572,12 +663,20 @@ static void kernel_adjoint(otk_sinkd *sd)
         }
         if (k == 0)
             break; /* v^(0) is a constant */
+#pragma omp single
         for (size_t i = 0; i < B; i++)
             y[i] = u_bar[i] * r[i];
         col_products(sd, K, NULL, y, v_bar);
-        for (size_t j = 0; j < B; j++)
-            v_bar[j] *= -cr[j];
-        memset(u_bar, 0, B * sizeof(double));
+    }
+}
+
+static void kernel_adjoint(otk_sinkd *sd)
+{
+    if (team_worth(sd)) {
+#pragma omp parallel num_threads(sd->threads)
+        kernel_adjoint_steps(sd);
+    } else {
+        kernel_adjoint_steps(sd);
     }
 }
 
@@ -651,23 +750,62 @@ static void cost_coefficients(otk_sinkd *sd)
                 otk__ground_slope(g, P, sd->sq ? sd->sq[i * B + j] : 0.0);
 }
 
+/* cost_backward for the l1 ground: the rows of `mine` against the other
+ * side transposed into sd->pT, the coefficients by rows of A (W̄ for the
+ * student; W̄ᵀ, formed in sd->Wt, for the teacher). */
+static void l1_backward(otk_sinkd *sd, int side, double *grad)
+{
+    const size_t B = sd->B, K = sd->K;
+    const int nt = sd->threads;
+    const double inv_tau = 1.0 / sd->par.tau;
+    const double *mine = side == 0 ? sd->p_s : sd->p_t;
+    const double *A = sd->W_bar;
+    if (side == 1) {
+        transpose(sd->p_s, B, K, sd->pT, nt);
+        transpose(sd->W_bar, B, B, sd->Wt, nt);
+        A = sd->Wt;
+    } /* side 0: p_tᵀ is in sd->pT since batch_cost */
+    const size_t nblocks = (B + OTK_ROW_BLOCK - 1) / OTK_ROW_BLOCK;
+    const otk_kernels *kern = sd->kern;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
+    for (size_t rb = 0; rb < nblocks; rb++) {
+        const size_t r0 = rb * OTK_ROW_BLOCK;
+        const size_t r1 = r0 + OTK_ROW_BLOCK < B ? r0 + OTK_ROW_BLOCK : B;
+        memset(grad + r0 * K, 0, (r1 - r0) * K * sizeof(double));
+        for (size_t k0 = 0; k0 < K; k0 += OTK_T_KBLOCK) {
+            const size_t T = K - k0 < OTK_T_KBLOCK ? K - k0 : OTK_T_KBLOCK;
+            for (size_t c0 = 0; c0 < B; c0 += OTK_T_CBLOCK) {
+                const size_t C = B - c0 < OTK_T_CBLOCK ? B - c0 : OTK_T_CBLOCK;
+                for (size_t i = r0; i < r1; i += OTK_T_ROWS)
+                    kern->l1_grad_tile(mine + i * K + k0, K,
+                                       r1 - i < OTK_T_ROWS ? r1 - i : OTK_T_ROWS,
+                                       sd->pT + k0 * B + c0, B, T, C, A + i * B + c0, B,
+                                       grad + i * K + k0, K);
+            }
+        }
+        for (size_t r = r0; r < r1; r++)
+            softmax_backward(mine + r * K, K, inv_tau, grad + r * K);
+    }
+}
+
 /* ∂L/∂Z from W̄ (after cost_coefficients): p̄ = Σ W̄ ∂c/∂p, then through the softmax at τ.
  * side 0: the student rows i (reduce over j); side 1: the teacher rows j. */
 static void cost_backward(otk_sinkd *sd, int side, double *grad)
 {
+    if (sd->par.ground == OTK_GROUND_L1) {
+        l1_backward(sd, side, grad);
+        return;
+    }
     const size_t B = sd->B, K = sd->K;
     const int nt = sd->threads;
-    const otk_ground g = sd->par.ground;
     const double inv_tau = 1.0 / sd->par.tau;
     const double *mine = side == 0 ? sd->p_s : sd->p_t, *other = side == 0 ? sd->p_t : sd->p_s;
     /* The grounds are symmetric functions of x − y, so with x the row's own
-     * vector and y the other side's, ∂c/∂x = sign(x − y) (l1, 0 at equality)
-     * or slope·(x − y) on both sides. */
+     * vector and y the other side's, ∂c/∂x = slope·(x − y) on both sides. */
     /* Tiles as in batch_cost.  Zero coefficients (plan entries that
      * underflowed) are skipped; the others are taken eight at a time, in
      * increasing order of the other side's row. */
     const size_t nblocks = (B + OTK_ROW_BLOCK - 1) / OTK_ROW_BLOCK;
-    const int l1 = g == OTK_GROUND_L1;
     const otk_kernels *kern = sd->kern;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
     for (size_t rb = 0; rb < nblocks; rb++) {
@@ -705,17 +843,10 @@ static void cost_backward(otk_sinkd *sd, int side, double *grad)
                             ys[o] = other + w[q + (size_t)o] * K + k0;
                             as[o] = cf[q + (size_t)o];
                         }
-                        if (l1)
-                            kern->sign_axpy_multi(as, x, ys, T, gr);
-                        else
-                            kern->diff_axpy_multi(as, x, ys, T, gr);
+                        kern->diff_axpy_multi(as, x, ys, T, gr);
                     }
-                    for (; q < nz; q++) {
-                        if (l1)
-                            kern->sign_axpy(cf[q], x, other + w[q] * K + k0, T, gr);
-                        else
-                            kern->diff_axpy(cf[q], x, other + w[q] * K + k0, T, gr);
-                    }
+                    for (; q < nz; q++)
+                        kern->diff_axpy(cf[q], x, other + w[q] * K + k0, T, gr);
                 }
             }
         }

@@ -1472,18 +1472,6 @@ static double combine_dist_acc(const double *acc)
     return lanes_total(s);
 }
 
-static double lanes_l1_dist(const double *x, const double *y, size_t T)
-{
-    double acc[OTK_DIST_ACC] = {0};
-    size_t t = 0;
-    for (; t + OTK_DIST_ACC <= T; t += OTK_DIST_ACC)
-        for (int l = 0; l < OTK_DIST_ACC; l++)
-            acc[l] += fabs(x[t + l] - y[t + l]);
-    for (; t < T; t++)
-        acc[0] += fabs(x[t] - y[t]);
-    return combine_dist_acc(acc);
-}
-
 static double lanes_sq_dist(const double *x, const double *y, size_t T)
 {
     double acc[OTK_DIST_ACC] = {0};
@@ -1498,15 +1486,6 @@ static double lanes_sq_dist(const double *x, const double *y, size_t T)
     return combine_dist_acc(acc);
 }
 
-static void sign_axpy(double a, const double *restrict x, const double *restrict y, size_t T,
-                      double *restrict g)
-{
-    for (size_t t = 0; t < T; t++) {
-        const double d = x[t] - y[t];
-        g[t] += d != 0.0 ? a * copysign(1.0, d) : 0.0;
-    }
-}
-
 static void diff_axpy(double a, const double *restrict x, const double *restrict y, size_t T,
                       double *restrict g)
 {
@@ -1517,42 +1496,6 @@ static void diff_axpy(double a, const double *restrict x, const double *restrict
 /* Register blocking for the SinKD batch costs: one pass over x against eight
  * rows, with an accumulator vector per row, so x (and g) cross the memory
  * hierarchy once per eight rows and the eight add chains run side by side. */
-static void l1_dist_multi(const double *x, const double *const *y, size_t T, double *out)
-{
-#if defined(__AVX512F__)
-    /* The tail masked into the lanes: SinKD's class counts (K = 2-100) are
-     * mostly tail and reduction otherwise. */
-    __m512d av[OTK_MULTI];
-    for (int o = 0; o < OTK_MULTI; o++)
-        av[o] = _mm512_setzero_pd();
-    for (size_t t = 0; t < T; t += 8) {
-        const __mmask8 m = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
-        const __m512d xv = _mm512_maskz_loadu_pd(m, x + t);
-#pragma GCC unroll 8
-        for (int o = 0; o < OTK_MULTI; o++)
-            av[o] = _mm512_add_pd(
-                av[o], _mm512_abs_pd(_mm512_sub_pd(xv, _mm512_maskz_loadu_pd(m, y[o] + t))));
-    }
-    for (int o = 0; o < OTK_MULTI; o++)
-        out[o] += otk_lanes8_total(av[o]);
-    return;
-#endif
-    double acc[OTK_MULTI][OTK_LANES] = {{0}};
-    size_t t = 0;
-    for (; t + OTK_LANES <= T; t += OTK_LANES) {
-#pragma GCC unroll 8
-        for (int o = 0; o < OTK_MULTI; o++)
-            for (int l = 0; l < OTK_LANES; l++)
-                acc[o][l] += fabs(x[t + l] - y[o][t + l]);
-    }
-    for (int o = 0; o < OTK_MULTI; o++) {
-        double r = 0.0;
-        for (size_t u = t; u < T; u++)
-            r += fabs(x[u] - y[o][u]);
-        out[o] += lanes_total(acc[o]) + r;
-    }
-}
-
 static void sq_dist_multi(const double *x, const double *const *y, size_t T, double *out)
 {
     double acc[OTK_MULTI][OTK_LANES] = {{0}};
@@ -1571,61 +1514,6 @@ static void sq_dist_multi(const double *x, const double *const *y, size_t T, dou
             r += (x[u] - y[o][u]) * (x[u] - y[o][u]);
         out[o] += lanes_total(acc[o]) + r;
     }
-}
-
-/* The inner loops run over one vector of lanes with the eight rows unrolled,
- * so that the compiler keeps the partial sums in registers (a loop over t
- * with y[o][t] gathered through the pointer array is not vectorised). */
-static void sign_axpy_multi(const double *a, const double *restrict x, const double *const *y,
-                            size_t T, double *restrict g)
-{
-    const double *restrict y0 = y[0], *restrict y1 = y[1], *restrict y2 = y[2],
-                           *restrict y3 = y[3], *restrict y4 = y[4], *restrict y5 = y[5],
-                           *restrict y6 = y[6], *restrict y7 = y[7];
-    const double a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6],
-                 a7 = a[7];
-#define OTK_SIGN_TERM(ao, yo) (x[t] != (yo)[t] ? (ao) * copysign(1.0, x[t] - (yo)[t]) : 0.0)
-    size_t t = 0;
-#if defined(__AVX512F__)
-    /* The same terms, added in the same order: a_o where x > y_o, −a_o
-     * where x < y_o, 0 where equal (a NaN, which the callers' checked
-     * inputs never give, also counts 0 here). */
-    {
-        const __m512d av[8] = {_mm512_set1_pd(a0), _mm512_set1_pd(a1), _mm512_set1_pd(a2),
-                               _mm512_set1_pd(a3), _mm512_set1_pd(a4), _mm512_set1_pd(a5),
-                               _mm512_set1_pd(a6), _mm512_set1_pd(a7)};
-        const double *restrict yv[8] = {y0, y1, y2, y3, y4, y5, y6, y7};
-        const __m512d zero = _mm512_setzero_pd();
-        for (; t < T; t += 8) {
-            const __mmask8 m = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
-            const __m512d xv = _mm512_maskz_loadu_pd(m, x + t);
-            __m512d acc = _mm512_maskz_loadu_pd(m, g + t);
-#pragma GCC unroll 8
-            for (int o = 0; o < 8; o++) {
-                const __m512d yo = _mm512_maskz_loadu_pd(m, yv[o] + t);
-                const __mmask8 gt = _mm512_cmp_pd_mask(xv, yo, _CMP_GT_OQ);
-                const __mmask8 lt = _mm512_cmp_pd_mask(xv, yo, _CMP_LT_OQ);
-                const __m512d term = _mm512_mask_sub_pd(_mm512_mask_mov_pd(zero, gt, av[o]), lt,
-                                                        zero, av[o]);
-                acc = _mm512_add_pd(acc, term);
-            }
-            _mm512_mask_storeu_pd(g + t, m, acc);
-        }
-    }
-#endif
-    for (; t < T; t++) {
-        double acc = g[t];
-        acc += OTK_SIGN_TERM(a0, y0);
-        acc += OTK_SIGN_TERM(a1, y1);
-        acc += OTK_SIGN_TERM(a2, y2);
-        acc += OTK_SIGN_TERM(a3, y3);
-        acc += OTK_SIGN_TERM(a4, y4);
-        acc += OTK_SIGN_TERM(a5, y5);
-        acc += OTK_SIGN_TERM(a6, y6);
-        acc += OTK_SIGN_TERM(a7, y7);
-        g[t] = acc;
-    }
-#undef OTK_SIGN_TERM
 }
 
 static void diff_axpy_multi(const double *a, const double *restrict x, const double *const *y,
@@ -1846,11 +1734,143 @@ static void points_sq_plan_grad(size_t d, const double *p, size_t pstride, const
     }
 }
 
+/* The l1 batch cost with the other side transposed (solvers/clients/
+ * distill.c): for r < R <= OTK_T_ROWS and c < C,
+ *   out[r·ldo + c] += Σ_{k<K} |x[r·ldx + k] − yt[k·ldy + c]|,
+ * each entry's terms added in increasing k, so every variant gives the same
+ * sums.  Vectors run along c, so small K costs no tail: the row-against-
+ * row kernels (l1_dist_multi) spent 2 of 8 lanes at K = 2. */
+static void l1_cost_tile(const double *x, size_t ldx, size_t R, const double *yt, size_t ldy,
+                         size_t K, size_t C, double *out, size_t ldo)
+{
+    size_t c0 = 0;
+#if defined(__AVX512F__)
+    /* OTK_T_ROWS rows × 32 columns of sums in 16 registers across the whole
+     * k loop; missing rows repeat row 0 and are not stored. */
+    const double *xr[OTK_T_ROWS];
+    for (size_t r = 0; r < OTK_T_ROWS; r++)
+        xr[r] = x + (r < R ? r : 0) * ldx;
+    for (; c0 < C; c0 += 32) {
+        __mmask8 m[4];
+        for (size_t q = 0; q < 4; q++) {
+            const size_t c = c0 + 8 * q;
+            m[q] = (__mmask8)(c >= C ? 0 : C - c >= 8 ? 0xFF : (1u << (C - c)) - 1u);
+        }
+        __m512d acc[OTK_T_ROWS][4];
+        for (size_t r = 0; r < OTK_T_ROWS; r++)
+            for (size_t q = 0; q < 4; q++)
+                acc[r][q] = r < R ? _mm512_maskz_loadu_pd(m[q], out + r * ldo + c0 + 8 * q)
+                                  : _mm512_setzero_pd();
+        for (size_t k = 0; k < K; k++) {
+            const double *yk = yt + k * ldy + c0;
+            __m512d y[4];
+#pragma GCC unroll 4
+            for (size_t q = 0; q < 4; q++)
+                y[q] = _mm512_maskz_loadu_pd(m[q], yk + 8 * q);
+#pragma GCC unroll 4
+            for (size_t r = 0; r < OTK_T_ROWS; r++) {
+                const __m512d xb = _mm512_set1_pd(xr[r][k]);
+#pragma GCC unroll 4
+                for (size_t q = 0; q < 4; q++)
+                    acc[r][q] = _mm512_add_pd(acc[r][q], _mm512_abs_pd(_mm512_sub_pd(xb, y[q])));
+            }
+        }
+        for (size_t r = 0; r < R; r++)
+            for (size_t q = 0; q < 4; q++)
+                _mm512_mask_storeu_pd(out + r * ldo + c0 + 8 * q, m[q], acc[r][q]);
+    }
+#endif
+    for (size_t r = 0; r < R; r++)
+        for (size_t k = 0; k < K; k++) {
+            const double xv = x[r * ldx + k];
+            const double *yk = yt + k * ldy;
+            double *o = out + r * ldo;
+            for (size_t c = c0; c < C; c++)
+                o[c] += fabs(xv - yk[c]);
+        }
+}
+
+#if defined(__AVX512F__)
+/* l1_grad_tile's sums for OTK_T_ROWS rows (missing ones repeat row 0, not
+ * stored) and KB classes from k, all C columns. */
+__attribute__((always_inline)) static inline void
+l1_grad_block(size_t KB, const double *const *xr, const double *const *ar, size_t R,
+              const double *yt, size_t ldy, size_t k, size_t C, double *g, size_t ldg)
+{
+    __m512d acc[OTK_T_ROWS][4];
+    for (size_t r = 0; r < OTK_T_ROWS; r++)
+        for (size_t q = 0; q < KB; q++)
+            acc[r][q] = _mm512_setzero_pd();
+    for (size_t c = 0; c < C; c += 8) {
+        const __mmask8 m = (__mmask8)(C - c >= 8 ? 0xFF : (1u << (C - c)) - 1u);
+        __m512d a[OTK_T_ROWS];
+#pragma GCC unroll 4
+        for (size_t r = 0; r < OTK_T_ROWS; r++)
+            a[r] = _mm512_maskz_loadu_pd(m, ar[r] + c);
+#pragma GCC unroll 4
+        for (size_t q = 0; q < KB; q++) {
+            const __m512d y = _mm512_maskz_loadu_pd(m, yt + (k + q) * ldy + c);
+#pragma GCC unroll 4
+            for (size_t r = 0; r < OTK_T_ROWS; r++) {
+                const __m512d xb = _mm512_set1_pd(xr[r][k + q]);
+                const __mmask8 gt = _mm512_mask_cmp_pd_mask(m, xb, y, _CMP_GT_OQ);
+                const __mmask8 lt = _mm512_mask_cmp_pd_mask(m, xb, y, _CMP_LT_OQ);
+                acc[r][q] = _mm512_mask_add_pd(acc[r][q], gt, acc[r][q], a[r]);
+                acc[r][q] = _mm512_mask_sub_pd(acc[r][q], lt, acc[r][q], a[r]);
+            }
+        }
+    }
+    for (size_t r = 0; r < R; r++)
+        for (size_t q = 0; q < KB; q++)
+            g[r * ldg + k + q] += otk_lanes8_total(acc[r][q]);
+}
+#endif
+
+/* Its gradient: for r < R <= OTK_T_ROWS and k < K,
+ *   g[r·ldg + k] += Σ_{c<C} a[r·lda + c]·sign(x[r·ldx + k] − yt[k·ldy + c]),
+ * sign(0) = 0: partial sums by c mod 8 in increasing c (a term added where
+ * x > y, subtracted where x < y), combined as lanes_total, then added to g,
+ * the same in every variant. */
+static void l1_grad_tile(const double *x, size_t ldx, size_t R, const double *yt, size_t ldy,
+                         size_t K, size_t C, const double *a, size_t lda, double *g, size_t ldg)
+{
+#if defined(__AVX512F__)
+    const double *xr[OTK_T_ROWS], *ar[OTK_T_ROWS];
+    for (size_t r = 0; r < OTK_T_ROWS; r++) {
+        xr[r] = x + (r < R ? r : 0) * ldx;
+        ar[r] = a + (r < R ? r : 0) * lda;
+    }
+    size_t k = 0;
+    for (; k + 4 <= K; k += 4)
+        l1_grad_block(4, xr, ar, R, yt, ldy, k, C, g, ldg);
+    for (; k < K; k++)
+        l1_grad_block(1, xr, ar, R, yt, ldy, k, C, g, ldg);
+#else
+    for (size_t r = 0; r < R; r++)
+        for (size_t k = 0; k < K; k++) {
+            const double xv = x[r * ldx + k];
+            const double *yk = yt + k * ldy, *ar = a + r * lda;
+            /* Adding 0 where x = y changes no partial sum: they start at +0
+             * and never become −0 (x + (−x) = +0). */
+            double acc[OTK_LANES] = {0};
+            size_t c = 0;
+            for (; c + OTK_LANES <= C; c += OTK_LANES)
+                for (size_t l = 0; l < OTK_LANES; l++)
+                    acc[l] += xv > yk[c + l] ? ar[c + l] : xv < yk[c + l] ? -ar[c + l] : 0.0;
+            for (; c < C; c++)
+                acc[c - (C / OTK_LANES) * OTK_LANES] +=
+                    xv > yk[c] ? ar[c] : xv < yk[c] ? -ar[c] : 0.0;
+            g[r * ldg + k] += lanes_total(acc);
+        }
+#endif
+}
+
 const otk_kernels OTK_KERNEL_TABLE = {
     OTK_KERNEL_ISA, points_cost_tile, points_lse_tile, lse_accumulate, plan_weights, strip_max, strip_sumexp,
-    lanes_sum,      lanes_dot,       lanes_max,      lanes_l1_dist,  lanes_sq_dist,
-    sign_axpy,      diff_axpy,       axpy,           axpy_prod,      exp_affine,
-    l1_dist_multi,  sq_dist_multi,   sign_axpy_multi, diff_axpy_multi, log_shift,
+    lanes_sum,      lanes_dot,       lanes_max,      lanes_sq_dist,
+    diff_axpy,      axpy,            axpy_prod,      exp_affine,
+    sq_dist_multi,  diff_axpy_multi, log_shift,
     points_lse_tile_f32, points_sq_lse_rows, points_sq_lse_rows_f32, sub_scaled, dense_lse_rows,
-    to_f32,         strip_sumexp_rows, sq_block_bounds, points_sq_plan_grad,
+    to_f32,         strip_sumexp_rows, sq_block_bounds, points_sq_plan_grad, l1_cost_tile,
+    l1_grad_tile,
 };

@@ -74,24 +74,19 @@ typedef struct {
     /* max_t v[t] (NaN-propagating), any T. */
     double (*max)(const double *v, size_t T);
     /* Dense-vector primitives for the batch costs of distill.c, any T:
-     * Σ|x − y|, Σ(x − y)², g += a·sign(x − y) (0 where equal), g += a(x − y),
-     * y += a·x, y += a·x∘z, and out = exp(x·scale − shift) (clamped as above). */
-    double (*l1_dist)(const double *x, const double *y, size_t T);
+     * Σ(x − y)², g += a(x − y), y += a·x, y += a·x∘z, and
+     * out = exp(x·scale − shift) (clamped as above). */
     double (*sq_dist)(const double *x, const double *y, size_t T);
-    void (*sign_axpy)(double a, const double *x, const double *y, size_t T, double *g);
     void (*diff_axpy)(double a, const double *x, const double *y, size_t T, double *g);
     void (*axpy)(double a, const double *x, size_t T, double *y);
     void (*axpy_prod)(double a, const double *x, const double *z, size_t T, double *y);
     void (*exp_affine)(const double *x, size_t T, double scale, double shift, double *out);
     /* The same against OTK_MULTI rows y[0..7] at once (x and g read and
      * written once for all of them):
-     *   l1_dist_multi/sq_dist_multi:   out[o] += Σ_t |x[t] − y[o][t]| (or squared);
-     *   sign_axpy_multi/diff_axpy_multi: g[t] += Σ_o a[o]·sign(x[t] − y[o][t])
-     *   (or a[o](x[t] − y[o][t])), summed over o in increasing order. */
-    void (*l1_dist_multi)(const double *x, const double *const *y, size_t T, double *out);
+     *   sq_dist_multi:   out[o] += Σ_t (x[t] − y[o][t])²;
+     *   diff_axpy_multi: g[t] += Σ_o a[o](x[t] − y[o][t]), summed over o in
+     *   increasing order.  (The l1 ground has its own tiles, below.) */
     void (*sq_dist_multi)(const double *x, const double *const *y, size_t T, double *out);
-    void (*sign_axpy_multi)(const double *a, const double *x, const double *const *y, size_t T,
-                            double *g);
     void (*diff_axpy_multi)(const double *a, const double *x, const double *const *y, size_t T,
                             double *g);
     /* out[t] = shift + log(x[t]), about 2 ulp; any x (libm's answer where x
@@ -150,12 +145,27 @@ typedef struct {
     void (*points_sq_plan_grad)(size_t d, const double *p, size_t pstride, const double *Q,
                                 size_t ldq, size_t j0, size_t T, const double *v, double u,
                                 double cs, double *acc);
+    /* The l1 batch cost of R <= OTK_T_ROWS rows x (row r at x + r·ldx)
+     * against C rows y of the other side stored transposed (y_c's class k at
+     * yt[k·ldy + c]), K classes:
+     *   l1_cost_tile: out[r·ldo + c] += Σ_k |x_rk − y_ck|, terms in increasing k;
+     *   l1_grad_tile: g[r·ldg + k] += Σ_c a[r·lda + c]·sign(x_rk − y_ck),
+     *   sign(0) = 0, the sum over c in lanes (c mod 8) combined as lanes_total.
+     * Each variant gives the same sums. */
+    void (*l1_cost_tile)(const double *x, size_t ldx, size_t R, const double *yt, size_t ldy,
+                         size_t K, size_t C, double *out, size_t ldo);
+    void (*l1_grad_tile)(const double *x, size_t ldx, size_t R, const double *yt, size_t ldy,
+                         size_t K, size_t C, const double *a, size_t lda, double *g,
+                         size_t ldg);
 } otk_kernels;
 
 /* Rows per block of the expanded squared-Euclidean soft-min. */
 #define OTK_SQ_ROWS 8
 
 #define OTK_MULTI 8
+
+/* Rows per call of l1_cost_tile and l1_grad_tile. */
+#define OTK_T_ROWS 4
 
 const otk_kernels *otk__kernels(void);
 
