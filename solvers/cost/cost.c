@@ -71,7 +71,8 @@ void otk__softmin_tiled(const otk_cost *c, otk_tile_fn tile, int axis, double ep
     const size_t nin = axis == 0 ? c->m : c->n;
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, c->n, c->m),
+                     schedule(dynamic, 16) num_threads(threads),
     for (size_t i = 0; i < nout; i++) {
         double buf[OTK_TILE];
         double M = -INFINITY, S = 0.0;
@@ -81,7 +82,7 @@ void otk__softmin_tiled(const otk_cost *c, otk_tile_fn tile, int axis, double ep
             kern->lse_accumulate(ct, h + j0, T, inv_eps, &M, &S);
         }
         out[i] = -eps * (M + log(S));
-    }
+    });
 }
 
 void otk__plan_reduce_tiled(const otk_cost *c, otk_tile_fn tile, int axis, double eps,
@@ -100,7 +101,8 @@ void otk__plan_reduce_tiled(const otk_cost *c, otk_tile_fn tile, int axis, doubl
             out[i] = NAN;
         return;
     }
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, c->n, c->m),
+                     schedule(dynamic, 16) num_threads(threads),
     for (size_t i = 0; i < nout; i++) {
         double buf[OTK_TILE], w[OTK_TILE];
         double acc = 0.0;
@@ -131,7 +133,7 @@ void otk__plan_reduce_tiled(const otk_cost *c, otk_tile_fn tile, int axis, doubl
         }
         if (what != OTK_REDUCE_APPLY)
             out[i] = acc;
-    }
+    });
 }
 
 static otk_status check_potential(const char *what, const double *v, size_t n)
@@ -252,7 +254,8 @@ otk_status otk_cost_moments(const otk_cost *cost, double *mean, double *std, int
     const int nt = otk__threads(threads);
     double cnt[OTK_MOMENT_CHUNKS], mu[OTK_MOMENT_CHUNKS], m2[OTK_MOMENT_CHUNKS];
     const size_t rows = (n + OTK_MOMENT_CHUNKS - 1) / OTK_MOMENT_CHUNKS;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, n, m))
+    OTK_PARALLEL_FOR(otk__parallel_worth(nt, n, m),
+                     schedule(dynamic, 1) num_threads(nt),
     for (size_t ch = 0; ch < OTK_MOMENT_CHUNKS; ch++) {
         double buf[OTK_TILE];
         double c_cnt = 0.0, c_mu = 0.0, c_m2 = 0.0;
@@ -271,7 +274,7 @@ otk_status otk_cost_moments(const otk_cost *cost, double *mean, double *std, int
         cnt[ch] = c_cnt;
         mu[ch] = c_mu;
         m2[ch] = c_m2;
-    }
+    });
     double total = 0.0, tmu = 0.0, tm2 = 0.0;
     for (size_t ch = 0; ch < OTK_MOMENT_CHUNKS; ch++)
         if (cnt[ch] > 0.0)

@@ -43,7 +43,8 @@ void otk__dense_softmin_rows(const otk_kernels *kern, const double *C, size_t n,
     const double inv_eps = 1.0 / eps;
     const size_t nblocks = (n + OTK_SQ_ROWS - 1) / OTK_SQ_ROWS;
     /* Blocks of rows, so that the kernel prepares each tile of h once. */
-#pragma omp parallel for schedule(dynamic, 2) num_threads(threads) if (otk__parallel_worth(threads, n, m))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, n, m),
+                     schedule(dynamic, 2) num_threads(threads),
     for (size_t b = 0; b < nblocks; b++) {
         const size_t i0 = b * OTK_SQ_ROWS;
         const size_t R = n - i0 < OTK_SQ_ROWS ? n - i0 : OTK_SQ_ROWS;
@@ -58,7 +59,7 @@ void otk__dense_softmin_rows(const otk_kernels *kern, const double *C, size_t n,
         }
         for (size_t r = 0; r < R; r++)
             out[i0 + r] = -s * (M[r] + log(S[r]));
-    }
+    });
 }
 
 /* Column soft-mins in one pass over the matrix, as the rows do it (the
@@ -172,7 +173,8 @@ void otk__dense_softmin_cols(const otk_cost *c, const double *C, size_t ld, doub
     double *buf = par ? malloc(sizeof(double) * W * nstrips * (2 + nchunks)) : NULL;
     if (!buf) {
         /* One thread per strip (or no spare memory): the chunks in order. */
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+        OTK_PARALLEL_FOR(otk__parallel_worth(threads, c->n, c->m),
+                         schedule(dynamic, 1) num_threads(threads),
         for (size_t s = 0; s < nstrips; s++) {
             double M[OTK_COL_STRIP], S[OTK_COL_STRIP], P[OTK_COL_STRIP];
             const size_t j0 = s * W, T = m - j0 < W ? m - j0 : W;
@@ -185,7 +187,7 @@ void otk__dense_softmin_cols(const otk_cost *c, const double *C, size_t ld, doub
                     S[t] += P[t];
             }
             strip_finish(kern, C, ld, j0, T, eps, h, n, M, S, out);
-        }
+        });
         return;
     }
     /* The same sums with the chunks of rows shared among the threads: each
@@ -244,7 +246,8 @@ void otk__dense_plan_reduce_cols(const otk_cost *c, const double *C, size_t ld, 
     const double inv_eps = 1.0 / eps;
     const otk_kernels *kern = c->kern;
     const size_t nstrips = (m + OTK_TILE - 1) / OTK_TILE;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, c->n, c->m),
+                     schedule(dynamic, 1) num_threads(threads),
     for (size_t s = 0; s < nstrips; s++) {
         double w[OTK_TILE], acc[OTK_TILE];
         const size_t j0 = s * OTK_TILE;
@@ -276,7 +279,7 @@ void otk__dense_plan_reduce_cols(const otk_cost *c, const double *C, size_t ld, 
         }
         if (what != OTK_REDUCE_APPLY)
             memcpy(out + j0, acc, T * sizeof *out);
-    }
+    });
 }
 
 static double dense_entry(const otk_cost *c, size_t i, size_t j)

@@ -111,7 +111,8 @@ static void gemm_strided(size_t M, size_t Nc, size_t Kd, const double *A, ptrdif
                          int threads)
 {
     const size_t nblk = (M + 3) / 4;
-#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, M * Kd, Nc))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, M * Kd, Nc),
+                     schedule(static) num_threads(threads),
     for (size_t ib = 0; ib < nblk; ib++) {
         const size_t i0 = ib * 4, mr = M - i0 < 4 ? M - i0 : 4;
         const double *Ar[4];
@@ -196,7 +197,7 @@ static void gemm_strided(size_t M, size_t Nc, size_t Kd, const double *A, ptrdif
                     acc += Ar[r][(ptrdiff_t)b * ab] * B[(ptrdiff_t)b * bb + (ptrdiff_t)j];
                 C[(i0 + r) * ldc + j] = acc;
             }
-    }
+    });
 }
 
 /* dst[o][a][t] = Σ_b E(a − b) src[o][b][t] for an array viewed as [O][N][T];
@@ -227,7 +228,8 @@ static void axis_reduce(grid_cost *g, size_t O, size_t N, size_t T, const double
     double *e = g->ebuf, *M = g->mbuf;
     const int par = otk__parallel_worth(threads, O * N * T, N);
     if (shift) {
-#pragma omp parallel for num_threads(threads) if (par)
+        OTK_PARALLEL_FOR(par,
+                         num_threads(threads),
         for (size_t o = 0; o < O; o++) {
             double *Mo = M + o * T;
             for (size_t t = 0; t < T; t++)
@@ -243,20 +245,22 @@ static void axis_reduce(grid_cost *g, size_t O, size_t N, size_t T, const double
                 for (size_t t = 0; t < T; t++)
                     eo[t] = Mo[t] == -INFINITY ? 0.0 : exp(s[t] - Mo[t]);
             }
-        }
+        });
         linear_axis(O, N, T, e, dst, E + (N - 1), threads);
-#pragma omp parallel for num_threads(threads) if (par)
+        OTK_PARALLEL_FOR(par,
+                         num_threads(threads),
         for (size_t o = 0; o < O; o++)
             for (size_t a = 0; a < N; a++) {
                 double *d = dst + (o * N + a) * T;
                 const double *Mo = M + o * T;
                 for (size_t t = 0; t < T; t++)
                     d[t] = Mo[t] + log(d[t]);
-            }
+            });
         return;
     }
     /* One exponential per term: max pass into dst, sum into ebuf. */
-#pragma omp parallel for collapse(2) num_threads(threads) if (par)
+    OTK_PARALLEL_FOR(par,
+                     collapse(2) num_threads(threads),
     for (size_t o = 0; o < O; o++)
         for (size_t a = 0; a < N; a++) {
             double *restrict d = dst + (o * N + a) * T;
@@ -283,7 +287,7 @@ static void axis_reduce(grid_cost *g, size_t O, size_t N, size_t T, const double
             for (size_t t = 0; t < T; t++)
                 if (d[t] > -INFINITY)
                     d[t] += log(S[t]);
-        }
+        });
 }
 
 /* out_i = log Σ_j exp(in_j + Σ_k L_k(i_k − j_k)), axis by axis.  On axis
@@ -329,13 +333,14 @@ static void separable_apply(grid_cost *g, const double *in, double *out, int spe
          * would be subnormal numbers, which make the products many times
          * slower. */
         const otk_kernels *kern = g->base.kern;
-#pragma omp parallel for num_threads(threads) if (otk__parallel_worth(threads, n, 4))
+        OTK_PARALLEL_FOR(otk__parallel_worth(threads, n, 4),
+                         num_threads(threads),
         for (size_t i0 = 0; i0 < n; i0 += OTK_TILE) {
             const size_t T = n - i0 < OTK_TILE ? n - i0 : OTK_TILE;
             kern->exp_affine(in + i0, T, 1.0, M, src + i0);
             for (size_t t = 0; t < T; t++)
                 src[i0 + t] = in[i0 + t] - M < -700.0 ? 0.0 : src[i0 + t];
-        }
+        });
         for (int q = 0; q < na; q++) {
             const int k = axes[q];
             const size_t N = g->shape[k];
@@ -347,11 +352,12 @@ static void separable_apply(grid_cost *g, const double *in, double *out, int spe
             linear_axis(n / (N * T), N, T, src, dst, E + (N - 1), threads);
             src = dst;
         }
-#pragma omp parallel for num_threads(threads) if (otk__parallel_worth(threads, n, 4))
+        OTK_PARALLEL_FOR(otk__parallel_worth(threads, n, 4),
+                         num_threads(threads),
         for (size_t i0 = 0; i0 < n; i0 += OTK_TILE) {
             const size_t T = n - i0 < OTK_TILE ? n - i0 : OTK_TILE;
             kern->log_shift(src + i0, T, M, out + i0);
-        }
+        });
         return;
     }
     const double *src = in;

@@ -78,7 +78,8 @@ static void sq_softmin(const points_cost *pc, int axis, double eps, const double
     const double two_scale = 2.0 * scale;
     const size_t nblocks = (nout + OTK_SQ_ROWS - 1) / OTK_SQ_ROWS;
     const otk_kernels *kern = c->kern;
-#pragma omp parallel for schedule(dynamic, 2) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, c->n, c->m),
+                     schedule(dynamic, 2) num_threads(threads),
     for (size_t b = 0; b < nblocks; b++) {
         const size_t i0 = b * OTK_SQ_ROWS;
         const size_t R = nout - i0 < OTK_SQ_ROWS ? nout - i0 : OTK_SQ_ROWS;
@@ -96,7 +97,7 @@ static void sq_softmin(const points_cost *pc, int axis, double eps, const double
         }
         for (size_t r = 0; r < R; r++)
             out[i0 + r] = -eps * (M[r] + log(S[r]));
-    }
+    });
 }
 
 /* The squared grounds' soft-min of a float32 cost, by blocks of rows in
@@ -113,7 +114,8 @@ static void sq_softmin_f32(const points_cost *pc, int axis, double eps, const do
     const double scale = (pc->ground == OTK_GROUND_HALF_SQEUCLIDEAN ? 0.5 : 1.0) / eps;
     const size_t nblocks = (nout + OTK_SQ_ROWS - 1) / OTK_SQ_ROWS;
     const otk_kernels *kern = c->kern;
-#pragma omp parallel for schedule(dynamic, 2) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, c->n, c->m),
+                     schedule(dynamic, 2) num_threads(threads),
     for (size_t b = 0; b < nblocks; b++) {
         const size_t i0 = b * OTK_SQ_ROWS;
         const size_t R = nout - i0 < OTK_SQ_ROWS ? nout - i0 : OTK_SQ_ROWS;
@@ -132,7 +134,7 @@ static void sq_softmin_f32(const points_cost *pc, int axis, double eps, const do
         }
         for (size_t r = 0; r < R; r++)
             out[i0 + r] = -eps * (M[r] + log(S[r]));
-    }
+    });
 }
 
 /* Row-wise soft-min with the cost computed inside the log-sum-exp kernel. */
@@ -164,7 +166,8 @@ static void points_softmin(const otk_cost *c, int axis, double eps, const double
         sq_softmin_f32(pc, axis, eps, h, out, threads);
         return;
     }
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, c->n, c->m),
+                     schedule(dynamic, 16) num_threads(threads),
     for (size_t i = 0; i < nout; i++) {
         double M = -INFINITY, S = 0.0;
         for (size_t j0 = 0; j0 < nin; j0 += OTK_TILE) {
@@ -177,7 +180,7 @@ static void points_softmin(const otk_cost *c, int axis, double eps, const double
                                       T, h + j0, inv_eps, &M, &S);
         }
         out[i] = -eps * (M + log(S));
-    }
+    });
 }
 
 /* ∇_p c(p, q) of the ground cost, accumulated with weight w into grad (d
@@ -219,7 +222,8 @@ static void points_grad_reduce(const otk_cost *c, int axis, double eps, const do
     /* The fused kernel for d <= 3 computed on the fly (beyond, the vector
      * loops below serve better; a cached cost has its costs already). */
     const int fused = sq_scale > 0.0 && d <= 3 && !(axis == 0 && pc->cache);
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (otk__parallel_worth(threads, c->n, c->m))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, c->n, c->m),
+                     schedule(dynamic, 16) num_threads(threads),
     for (size_t i = 0; i < nout; i++) {
         double buf[OTK_TILE], w[OTK_TILE];
         double *o = out + i * d;
@@ -283,7 +287,7 @@ static void points_grad_reduce(const otk_cost *c, int axis, double eps, const do
                 }
             }
         }
-    }
+    });
 }
 
 static void points_plan_reduce(const otk_cost *c, int axis, double eps, const double *u,

@@ -42,7 +42,8 @@ static void sparse_softmin(const otk_cost *c, int axis, double eps, const double
     const sparse_cost *sc = (const sparse_cost *)c;
     const size_t nout = axis == 0 ? c->n : c->m;
     const double inv_eps = 1.0 / eps;
-#pragma omp parallel for schedule(dynamic, 64) num_threads(threads) if (otk__parallel_worth(threads, sc->nnz, 1))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, sc->nnz, 1),
+                     schedule(dynamic, 64) num_threads(threads),
     for (size_t o = 0; o < nout; o++) {
         const size_t *idx;
         const double *val;
@@ -61,7 +62,7 @@ static void sparse_softmin(const otk_cost *c, int axis, double eps, const double
         for (size_t k = 0; k < len; k++)
             s += exp(h[idx[k]] - val[k] * inv_eps - mx);
         out[o] = -eps * (mx + log(s));
-    }
+    });
 }
 
 static void sparse_plan_reduce(const otk_cost *c, int axis, double eps, const double *u,
@@ -77,7 +78,8 @@ static void sparse_plan_reduce(const otk_cost *c, int axis, double eps, const do
             out[o] = NAN; /* no coordinates */
         return;
     }
-#pragma omp parallel for schedule(dynamic, 64) num_threads(threads) if (otk__parallel_worth(threads, sc->nnz, 1))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, sc->nnz, 1),
+                     schedule(dynamic, 64) num_threads(threads),
     for (size_t o = 0; o < nout; o++) {
         const size_t *idx;
         const double *val;
@@ -105,7 +107,7 @@ static void sparse_plan_reduce(const otk_cost *c, int axis, double eps, const do
         }
         if (what != OTK_REDUCE_APPLY)
             out[o] = acc;
-    }
+    });
 }
 
 static double sparse_entry(const otk_cost *c, size_t i, size_t j)
