@@ -469,42 +469,51 @@ static void check_multiscale_kernels(uint64_t *st)
 /* The l1 batch-cost tiles against the order their contract fixes (every
  * variant must give these sums bit for bit: the generic build and the
  * AVX-512 build of this file both run it), over row counts 1..4, column
- * counts off the vector width, class counts off the block of 4, ties
- * x = y (sign 0), negative and zero coefficients, and guards around what
- * may be written.  And against long-double sums (the recursive sum's bound). */
+ * counts off the vector and panel widths, class counts off the block of 4,
+ * ties x = y (sign 0), negative and zero coefficients, and guards around
+ * what may be written; the other side in panels, the padding of the last
+ * panel filled with NaN (read, never used).  And against long-double sums
+ * (the recursive sum's bound). */
 static void check_l1_tiles(uint64_t *st)
 {
-    enum { MR = OTK_T_ROWS, MC = 75, MK = 103, LD = 80, LDK = 110 };
-    static double x[MR * LDK], yt[MK * LD], a[MR * LD], out[(MR + 1) * LD], ref[(MR + 1) * LD],
-        g[(MR + 1) * LDK], gref[(MR + 1) * LDK];
+    enum { MR = OTK_T_ROWS, MC = 75, MK = 103, LD = 80, LDK = 110,
+           NP = (MC + OTK_T_PANEL - 1) / OTK_T_PANEL };
+    static double x[MR * LDK], y[MC * MK], pan[NP * OTK_T_PANEL * MK], a[MR * LD],
+        out[(MR + 1) * LD], ref[(MR + 1) * LD], g[(MR + 1) * LDK], gref[(MR + 1) * LDK];
     const size_t Cs[] = {1, 5, 8, 13, 32, 37, 64, 75}, Ks[] = {1, 2, 3, 4, 5, 9, 100, 103};
     int exact = 1, guards = 1;
     double worst = 0.0;
     for (size_t R = 1; R <= MR; R++)
         for (size_t ci = 0; ci < sizeof Cs / sizeof *Cs; ci++)
             for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++) {
-                const size_t C = Cs[ci], K = Ks[ki];
+                const size_t C = Cs[ci], K = Ks[ki], ps = K * OTK_T_PANEL;
                 for (size_t i = 0; i < MR * LDK; i++)
                     x[i] = uniform(st);
-                for (size_t i = 0; i < MK * LD; i++)
-                    yt[i] = uniform(st);
+                for (size_t i = 0; i < MC * MK; i++)
+                    y[i] = uniform(st);
                 for (size_t i = 0; i < MR * LD; i++)
                     a[i] = i % 7 == 3 ? 0.0 : uniform(st) - 0.5;
                 for (size_t r = 0; r < R; r++) /* ties */
                     for (size_t k = 0; k < K; k += 3)
-                        yt[k * LD + (r + k) % C] = x[r * LDK + k];
+                        y[((r + k) % C) * MK + k] = x[r * LDK + k];
+                for (size_t i = 0; i < NP * OTK_T_PANEL * MK; i++)
+                    pan[i] = NAN;
+                for (size_t c = 0; c < C; c++)
+                    for (size_t k = 0; k < K; k++)
+                        pan[(c / OTK_T_PANEL) * ps + k * OTK_T_PANEL + c % OTK_T_PANEL] =
+                            y[c * MK + k];
                 for (size_t i = 0; i < (MR + 1) * LD; i++)
                     out[i] = ref[i] = i % LD < C && i / LD < R ? uniform(st) : 777.0;
                 for (size_t i = 0; i < (MR + 1) * LDK; i++)
                     g[i] = gref[i] = i % LDK < K && i / LDK < R ? uniform(st) : 555.0;
-                OTK_KERNEL_TABLE.l1_cost_tile(x, LDK, R, yt, LD, K, C, out, LD);
-                OTK_KERNEL_TABLE.l1_grad_tile(x, LDK, R, yt, LD, K, C, a, LD, g, LDK);
+                OTK_KERNEL_TABLE.l1_cost_tile(x, LDK, R, pan, ps, K, C, out, LD);
+                OTK_KERNEL_TABLE.l1_grad_tile(x, LDK, R, pan, ps, K, C, a, LD, g, LDK);
                 for (size_t r = 0; r < R; r++) {
                     for (size_t c = 0; c < C; c++) {
                         long double l = ref[r * LD + c];
                         for (size_t k = 0; k < K; k++) {
-                            ref[r * LD + c] += fabs(x[r * LDK + k] - yt[k * LD + c]);
-                            l += fabsl((long double)x[r * LDK + k] - yt[k * LD + c]);
+                            ref[r * LD + c] += fabs(x[r * LDK + k] - y[c * MK + k]);
+                            l += fabsl((long double)x[r * LDK + k] - y[c * MK + k]);
                         }
                         worst = fmax(worst, (double)(fabsl(out[r * LD + c] - l) / l));
                     }
@@ -513,12 +522,12 @@ static void check_l1_tiles(uint64_t *st)
                         long double l = 0.0L, scale = 0.0L;
                         const double xv = x[r * LDK + k];
                         for (size_t c = 0; c < C; c++) {
-                            const double y = yt[k * LD + c], w = a[r * LD + c];
-                            if (xv > y)
+                            const double yv = y[c * MK + k], w = a[r * LD + c];
+                            if (xv > yv)
                                 lanes[c % 8] += w;
-                            else if (xv < y)
+                            else if (xv < yv)
                                 lanes[c % 8] -= w;
-                            l += xv > y ? w : xv < y ? -w : 0.0;
+                            l += xv > yv ? w : xv < yv ? -w : 0.0;
                             scale += fabs(w);
                         }
                         const double tot = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
@@ -540,12 +549,65 @@ static void check_l1_tiles(uint64_t *st)
             }
     check(exact && guards,
           "l1_cost_tile, l1_grad_tile: the contract's sums bit for bit, nothing written outside "
-          "R x C (K) (R = 1..4, C = 1..75, K = 1..103, ties)", 0.0, 0.0);
+          "R x C (K) (R = 1..4, C = 1..75, K = 1..103, ties, NaN padding)", 0.0, 0.0);
     /* A recursive sum of n terms is within (n − 1)·u of its value relative to
      * the sum of magnitudes (u = 2^−53): n <= 104 here. */
     check(worst <= 103 * 0x1p-53,
           "l1_cost_tile, l1_grad_tile: within 103 u of the long-double sums (relative to the "
           "sums of magnitudes)", worst, 0.0);
+}
+
+/* dot_rows and axpy_rows (the kernel-domain steps of SinKD) against
+ * long-double sums: R = 1..8 rows (any R for axpy_rows), T = 1..75 off the
+ * vector widths, nothing written beyond R outputs or T entries.  A sum of n
+ * products is within n·u of the sum of magnitudes (u = 2^−53). */
+static void check_row_products(uint64_t *st)
+{
+    enum { MR = 40, MT = 75, LD = 80 };
+    static double A[MR * LD], x[LD], y[LD], y0[LD], e[MR];
+    double worst = 0.0;
+    int guards = 1;
+    for (size_t R = 1; R <= MR; R += R < 8 ? 1 : 13)
+        for (size_t T = 1; T <= MT; T += T < 20 ? 1 : 11) {
+            for (size_t i = 0; i < MR * LD; i++)
+                A[i] = uniform(st) - 0.5;
+            for (size_t t = 0; t < LD; t++) {
+                x[t] = uniform(st) - 0.5;
+                y[t] = y0[t] = uniform(st) - 0.5;
+            }
+            for (size_t r = 0; r < MR; r++)
+                e[r] = uniform(st) - 0.5;
+            if (R <= OTK_SQ_ROWS) {
+                double out[OTK_SQ_ROWS + 1];
+                for (size_t r = 0; r <= OTK_SQ_ROWS; r++)
+                    out[r] = 99.0;
+                OTK_KERNEL_TABLE.dot_rows(A, LD, R, x, T, out);
+                for (size_t r = 0; r < R; r++) {
+                    long double ref = 0.0L, mag = 0.0L;
+                    for (size_t t = 0; t < T; t++) {
+                        ref += (long double)A[r * LD + t] * x[t];
+                        mag += fabsl((long double)A[r * LD + t] * x[t]);
+                    }
+                    worst = fmax(worst, (double)(fabsl(out[r] - ref) / mag / (long double)T));
+                }
+                for (size_t r = R; r <= OTK_SQ_ROWS; r++)
+                    guards &= out[r] == 99.0;
+            }
+            OTK_KERNEL_TABLE.axpy_rows(A, LD, R, e, T, y);
+            for (size_t t = 0; t < T; t++) {
+                long double ref = y0[t], mag = fabs(y0[t]);
+                for (size_t r = 0; r < R; r++) {
+                    ref += (long double)e[r] * A[r * LD + t];
+                    mag += fabsl((long double)e[r] * A[r * LD + t]);
+                }
+                worst = fmax(worst, (double)(fabsl(y[t] - ref) / mag / (long double)(R + 1)));
+            }
+            for (size_t t = T; t < LD; t++)
+                guards &= y[t] == y0[t];
+        }
+    check(worst <= 0x1p-53 && guards,
+          "dot_rows, axpy_rows: within n u of long double (n terms, relative to the sum of "
+          "magnitudes), nothing written past R outputs / T entries", worst * 0x1p53, 0.0);
 }
 
 int main(void)
@@ -632,6 +694,7 @@ int main(void)
     check_sq_rows(&st);
     check_multiscale_kernels(&st);
     check_l1_tiles(&st);
+    check_row_products(&st);
 
     free(x);
     free(out);

@@ -20,11 +20,13 @@ struct otk_sinkd {
     double *W, *Wt;       /* B×B batch cost and its transpose (column steps read rows of Wt);
                            * in the kernel domain Wt holds K = exp(−W/ε) instead; the
                            * teacher's gradient (l1) reuses it for W̄ᵀ */
-    double *pT;           /* K×B: one side's probabilities transposed (l1 ground), else NULL */
+    double *pT;           /* one side's probabilities in panels (l1 ground: to_panels), else NULL */
     int kdom;             /* this call runs in the kernel domain (kernel_domain) */
     double *sq;           /* B×B ‖p_s,i − p_t,j‖² where the ground's slope needs it, else NULL */
     double *W_bar;        /* B×B, ∂L/∂W */
     double *uv;           /* iters × 2B: u^(k) then v^(k), k = 1..iters (log scalings) */
+    double *lr;           /* iters × 4B: the kernel-domain adjoint's vectors of W̄'s
+                           * low-rank part (kernel_adjoint_steps); unrolled gradients only */
     double *u_bar, *v_bar; /* B each: adjoints of the current u^(k), v^(k) */
     double *row_loss;     /* B: per-row terms, summed in a fixed order */
     double *zeros;        /* B zeros: v^(0); then 4B of scratch (kernel domain) */
@@ -196,6 +198,9 @@ static int slope_needs_sq(otk_ground g)
     return g == OTK_GROUND_EUCLIDEAN || g == OTK_GROUND_LP || g == OTK_GROUND_LP_OVER_P;
 }
 
+/* The l1 tiles' panels of B rows (to_panels). */
+static size_t panel_count(size_t B) { return (B + OTK_T_PANEL - 1) / OTK_T_PANEL; }
+
 void otk_sinkd_free(otk_sinkd *sd)
 {
     if (!sd)
@@ -208,6 +213,7 @@ void otk_sinkd_free(otk_sinkd *sd)
     free(sd->sq);
     free(sd->W_bar);
     free(sd->uv);
+    free(sd->lr);
     free(sd->u_bar);
     free(sd->v_bar);
     free(sd->row_loss);
@@ -233,8 +239,11 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
     st = check_params(&par);
     if (st != OTK_SUCCESS)
         return st;
-    if ((size_t)par.iters > SIZE_MAX / sizeof(double) / 2 / B)
-        return otk__fail(OTK_ESIZE, "iters·2B = %d·2·%zu overflows", par.iters, B);
+    if (par.ground == OTK_GROUND_L1 &&
+        K > SIZE_MAX / sizeof(double) / OTK_T_PANEL / panel_count(B))
+        return otk__fail(OTK_ESIZE, "the l1 panels of B·K = %zu·%zu overflow", B, K);
+    if ((size_t)par.iters > SIZE_MAX / sizeof(double) / 4 / B)
+        return otk__fail(OTK_ESIZE, "iters·4B = %d·4·%zu overflows", par.iters, B);
     otk_sinkd *sd = calloc(1, sizeof *sd);
     if (!sd)
         return otk__fail(OTK_ENOMEM, "out of memory for the SinKD plan");
@@ -250,8 +259,10 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
     if (slope_needs_sq(par.ground))
         sd->sq = malloc(B * B * sizeof(double));
     if (par.ground == OTK_GROUND_L1)
-        sd->pT = malloc(B * K * sizeof(double));
+        sd->pT = malloc(panel_count(B) * OTK_T_PANEL * K * sizeof(double));
     sd->uv = malloc((size_t)par.iters * 2 * B * sizeof(double));
+    if (par.grad == OTK_SINKD_GRAD_UNROLLED)
+        sd->lr = malloc((size_t)par.iters * 4 * B * sizeof(double));
     sd->u_bar = malloc(B * sizeof(double));
     sd->v_bar = malloc(B * sizeof(double));
     sd->row_loss = malloc(B * sizeof(double));
@@ -260,7 +271,7 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
     sd->kern = otk__kernels();
     if (!sd->p_s || !sd->p_t || !sd->W || !sd->Wt || !sd->W_bar ||
         (slope_needs_sq(par.ground) && !sd->sq) || (par.ground == OTK_GROUND_L1 && !sd->pT) ||
-        !sd->uv || !sd->u_bar || !sd->v_bar ||
+        !sd->uv || (par.grad == OTK_SINKD_GRAD_UNROLLED && !sd->lr) || !sd->u_bar || !sd->v_bar ||
         !sd->row_loss || !sd->zeros) {
         otk_sinkd_free(sd);
         return otk__fail(OTK_ENOMEM, "out of memory for a SinKD plan with B = %zu, K = %zu", B, K);
@@ -280,12 +291,12 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
  * times larger.  A thread owns whole row blocks, and every sum runs in the
  * same order whatever the thread count.
  *
- * The l1 ground (the default) takes the other side transposed instead
- * (sd->pT, K×B): its tiles (kernels.h, l1_cost_tile and l1_grad_tile) run
- * their vectors along the other side's rows, OTK_T_ROWS rows of this side
- * at a time, so that K = 2 wastes no lanes and each loaded vector serves
- * four rows; blocks of OTK_T_KBLOCK classes × OTK_T_CBLOCK rows of the
- * other side (256 KiB) stay in L2 while a row block passes over them. */
+ * The l1 ground (the default) takes the other side in panels instead
+ * (sd->pT, to_panels): its tiles (kernels.h, l1_cost_tile and l1_grad_tile)
+ * run their vectors along the other side's rows, OTK_T_ROWS rows of this
+ * side at a time, so that K = 2 wastes no lanes and each loaded vector
+ * serves four rows; blocks of OTK_T_KBLOCK classes × OTK_T_CBLOCK rows of
+ * the other side (256 KiB) stay in L2 while a row block passes over them. */
 #define OTK_ROW_BLOCK 32
 #define OTK_COL_BLOCK 64
 #define OTK_K_BLOCK 256
@@ -305,6 +316,24 @@ static void transpose(const double *y, size_t B, size_t K, double *yt, int threa
                 for (size_t k = k0; k < k1; k++)
                     yt[k * B + i] = y[i * K + k];
         }
+    }
+}
+
+/* The B×K row-major y in the l1 tiles' panels (kernels.h): row c's class k
+ * at yt[(c/OTK_T_PANEL)·K·OTK_T_PANEL + k·OTK_T_PANEL + c%OTK_T_PANEL], the
+ * last panel's missing rows 0. */
+static void to_panels(const double *y, size_t B, size_t K, double *yt, int threads)
+{
+    const size_t np = panel_count(B);
+#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, B, K))
+    for (size_t p = 0; p < np; p++) {
+        double *panel = yt + p * K * OTK_T_PANEL;
+        const size_t c0 = p * OTK_T_PANEL, W = B - c0 < OTK_T_PANEL ? B - c0 : OTK_T_PANEL;
+        if (W < OTK_T_PANEL)
+            memset(panel, 0, K * OTK_T_PANEL * sizeof(double));
+        for (size_t c = 0; c < W; c++)
+            for (size_t k = 0; k < K; k++)
+                panel[k * OTK_T_PANEL + c] = y[(c0 + c) * K + k];
     }
 }
 
@@ -357,7 +386,7 @@ static void batch_cost(otk_sinkd *sd)
     const int l1 = g == OTK_GROUND_L1;
     const otk_kernels *kern = sd->kern;
     if (l1)
-        transpose(sd->p_t, B, K, sd->pT, nt);
+        to_panels(sd->p_t, B, K, sd->pT, nt);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
     for (size_t rb = 0; rb < nblocks; rb++) {
         const size_t r0 = rb * OTK_ROW_BLOCK;
@@ -374,7 +403,8 @@ static void batch_cost(otk_sinkd *sd)
                     for (size_t i = r0; i < r1; i += OTK_T_ROWS)
                         kern->l1_cost_tile(sd->p_s + i * K + k0, K,
                                            r1 - i < OTK_T_ROWS ? r1 - i : OTK_T_ROWS,
-                                           sd->pT + k0 * B + c0, B, T, C, sd->W + i * B + c0, B);
+                                           sd->pT + c0 * K + k0 * OTK_T_PANEL, K * OTK_T_PANEL,
+                                           T, C, sd->W + i * B + c0, B);
                 }
             }
         }
@@ -434,9 +464,16 @@ static double exp_shifted(const otk_kernels *kern, const double *x, size_t n, do
  * ends each of its barriers with a futex call, ~1.4 µs on a virtual
  * machine).  So a pass over the iterations is one function whose steps are
  * orphaned worksharing loops, the O(B) parts in `single` blocks: run inside
- * one region when the team is worth it (team_worth), called directly
- * otherwise, where those constructs cost nothing. */
-static int team_worth(const otk_sinkd *sd) { return otk__parallel_worth(sd->threads, sd->B, sd->B); }
+ * one region when the team is worth it, called directly otherwise, where
+ * those constructs cost nothing.  A step has four barriers (~1.8 µs each
+ * between the two virtual CPUs of the 2-core machine): the team lost to one
+ * thread at B = 256 (2.0–2.1 against 1.5–1.7 ms for a whole 256 × 2 call),
+ * tied at 512 and won from 768 on (12.8–15.6 against 15.8–18.8 ms at
+ * 768 × 10, 25 against 33–39 at 1024 × 10), so it starts at B² = 2^18. */
+static int team_worth(const otk_sinkd *sd)
+{
+    return sd->threads > 1 && sd->B * sd->B >= (size_t)1 << 18;
+}
 
 /* out_j = Σ_i e_i A_ij (× Z_ij when Z is given) over the B rows of the
  * row-major B×B A: column strips walked down all rows, each column summed
@@ -459,13 +496,21 @@ static void col_products(const otk_sinkd *sd, const double *A, const double *Z, 
         const size_t j0 = sidx * W, T = B - j0 < W ? B - j0 : W;
         double *o = out + j0;
         memset(o, 0, T * sizeof *o);
-        for (size_t i = 0; i < B; i++) {
-            if (Z)
+        if (!Z)
+            kern->axpy_rows(A + j0, B, B, e, T, o);
+        else
+            for (size_t i = 0; i < B; i++)
                 kern->axpy_prod(e[i], A + i * B + j0, Z + i * B + j0, T, o);
-            else
-                kern->axpy(e[i], A + i * B + j0, T, o);
-        }
     }
+}
+
+/* out = −(m + log x), the vectorised logarithm (about 2 ulp). */
+static void neg_log_shift(const otk_kernels *kern, const double *x, size_t n, double m,
+                          double *out)
+{
+    kern->log_shift(x, n, m, out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = -out[i];
 }
 
 /* The forward steps in the kernel domain (K in sd->Wt); see team_worth.
@@ -485,13 +530,16 @@ static void kernel_forward_steps(otk_sinkd *sd, double *shift)
 #pragma omp single
         {
             if (k > 0) /* v^(k−1) from its column sums */
-                for (size_t j = 0; j < B; j++)
-                    h[j] = -(shift[1] + log(s[j]));
+                neg_log_shift(kern, s, B, shift[1], h);
             shift[0] = exp_shifted(kern, h, B, e);
         }
 #pragma omp for schedule(static)
-        for (size_t i = 0; i < B; i++)
-            u[i] = -(shift[0] + log(kern->dot(K + i * B, e, B)));
+        for (size_t i0 = 0; i0 < B; i0 += OTK_SQ_ROWS) {
+            const size_t R = B - i0 < OTK_SQ_ROWS ? B - i0 : OTK_SQ_ROWS;
+            double d[OTK_SQ_ROWS];
+            kern->dot_rows(K + i0 * B, B, R, e, B, d);
+            neg_log_shift(kern, d, R, shift[0], u + i0);
+        }
 #pragma omp single
         shift[1] = exp_shifted(kern, u, B, e);
         col_products(sd, K, NULL, e, s);
@@ -508,9 +556,7 @@ static void kernel_forward(otk_sinkd *sd)
     } else {
         kernel_forward_steps(sd, shift);
     }
-    double *v = sd->uv + (size_t)(sd->par.iters - 1) * 2 * B + B;
-    for (size_t j = 0; j < B; j++)
-        v[j] = -(shift[1] + log(sd->u_bar[j]));
+    neg_log_shift(sd->kern, sd->u_bar, B, shift[1], sd->uv + (size_t)(sd->par.iters - 1) * 2 * B + B);
 }
 
 /* The reference algorithm in the log domain: u^(k) normalises the rows of
@@ -626,6 +672,11 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
  * (kernel_scalings of u^k against v^k and v^{k−1}), so that
  *   Σ_j v̄_j Q_ij = r_i Σ_j K_ij y_j,  y = cq∘v̄,   W̄_i += (r_i/ε) y∘K_i,
  *   W̄_i += (ū_i r_i/ε) cr∘K_i,   v̄^{k−1}_j = −cr_j Σ_i ū_i r_i K_ij.
+ * K is the same in every step, so W̄'s updates add up to
+ *   W̄ += (K/ε) ∘ Σ_k (r^k y^kᵀ + (ū^k∘r^k) cr^kᵀ),
+ * a rank-2·iters matrix formed once at the end (per row, by tiles), where
+ * adding each step's two terms read and wrote all of W̄ 2·iters times.  The
+ * step's vectors r, y, ū∘r and cr are kept in sd->lr (slot k).
  * One pass over the iterations, see team_worth. */
 static void kernel_adjoint_steps(otk_sinkd *sd)
 {
@@ -635,38 +686,57 @@ static void kernel_adjoint_steps(otk_sinkd *sd)
     const double inv_eps = 1.0 / sd->par.eps;
     const double *K = sd->Wt;
     double *u_bar = sd->u_bar, *v_bar = sd->v_bar;
-    double *r = sd->zeros + 4 * B, *cq = sd->zeros + B, *cr = sd->zeros + 2 * B,
-           *y = sd->zeros + 3 * B;
     for (int k = iters - 1; k >= 0; k--) {
         const double *u = sd->uv + (size_t)k * 2 * B, *v = u + B;
         const double *v_prev = k > 0 ? u - B : sd->zeros;
+        double *r = sd->lr + (size_t)k * 4 * B, *y = r + B, *ru = r + 2 * B, *cr = r + 3 * B;
 #pragma omp single
         {
             if (k < iters - 1) { /* finish v̄^k from the previous pass's column sums */
+                const double *cr_next = cr + 4 * B;
                 for (size_t j = 0; j < B; j++)
-                    v_bar[j] *= -cr[j];
+                    v_bar[j] *= -cr_next[j];
                 memset(u_bar, 0, B * sizeof(double));
             }
-            const double a = kernel_scalings(sd, u, v, r, cq);
+            const double a = kernel_scalings(sd, u, v, r, y); /* y = cq for now */
             kern->exp_affine(v_prev, B, 1.0, -a, cr);
             for (size_t j = 0; j < B; j++)
-                y[j] = cq[j] * v_bar[j];
+                y[j] *= v_bar[j];
         }
 #pragma omp for schedule(static)
-        for (size_t i = 0; i < B; i++) {
-            const double *kr = K + i * B;
-            double *wb = sd->W_bar + i * B;
-            const double ub = u_bar[i] - r[i] * kern->dot(kr, y, B);
-            u_bar[i] = ub;
-            kern->axpy_prod(r[i] * inv_eps, y, kr, B, wb);
-            kern->axpy_prod(ub * r[i] * inv_eps, cr, kr, B, wb);
+        for (size_t i0 = 0; i0 < B; i0 += OTK_SQ_ROWS) {
+            const size_t R = B - i0 < OTK_SQ_ROWS ? B - i0 : OTK_SQ_ROWS;
+            double d[OTK_SQ_ROWS];
+            kern->dot_rows(K + i0 * B, B, R, y, B, d);
+            for (size_t q = 0; q < R; q++) {
+                const size_t i = i0 + q;
+                u_bar[i] -= r[i] * d[q];
+                ru[i] = u_bar[i] * r[i];
+            }
         }
         if (k == 0)
             break; /* v^(0) is a constant */
-#pragma omp single
-        for (size_t i = 0; i < B; i++)
-            y[i] = u_bar[i] * r[i];
-        col_products(sd, K, NULL, y, v_bar);
+        col_products(sd, K, NULL, ru, v_bar);
+    }
+#pragma omp for schedule(static)
+    for (size_t i = 0; i < B; i++) {
+        double t[OTK_TILE], c[64];
+        double *wb = sd->W_bar + i * B;
+        for (size_t j0 = 0; j0 < B; j0 += OTK_TILE) {
+            const size_t T = B - j0 < OTK_TILE ? B - j0 : OTK_TILE;
+            memset(t, 0, T * sizeof *t);
+            for (size_t k0 = 0; k0 < (size_t)iters; k0 += 32) { /* Σ_k r_i y_j + (ū r)_i cr_j */
+                const size_t kn = (size_t)iters - k0 < 32 ? (size_t)iters - k0 : 32;
+                const double *slot = sd->lr + k0 * 4 * B;
+                for (size_t q = 0; q < kn; q++) {
+                    c[q] = slot[q * 4 * B + i];
+                    c[32 + q] = slot[q * 4 * B + 2 * B + i];
+                }
+                kern->axpy_rows(slot + B + j0, 4 * B, kn, c, T, t);
+                kern->axpy_rows(slot + 3 * B + j0, 4 * B, kn, c + 32, T, t);
+            }
+            kern->axpy_prod(inv_eps, K + i * B + j0, t, T, wb + j0);
+        }
     }
 }
 
@@ -751,7 +821,7 @@ static void cost_coefficients(otk_sinkd *sd)
 }
 
 /* cost_backward for the l1 ground: the rows of `mine` against the other
- * side transposed into sd->pT, the coefficients by rows of A (W̄ for the
+ * side in panels in sd->pT, the coefficients by rows of A (W̄ for the
  * student; W̄ᵀ, formed in sd->Wt, for the teacher). */
 static void l1_backward(otk_sinkd *sd, int side, double *grad)
 {
@@ -761,10 +831,10 @@ static void l1_backward(otk_sinkd *sd, int side, double *grad)
     const double *mine = side == 0 ? sd->p_s : sd->p_t;
     const double *A = sd->W_bar;
     if (side == 1) {
-        transpose(sd->p_s, B, K, sd->pT, nt);
+        to_panels(sd->p_s, B, K, sd->pT, nt);
         transpose(sd->W_bar, B, B, sd->Wt, nt);
         A = sd->Wt;
-    } /* side 0: p_tᵀ is in sd->pT since batch_cost */
+    } /* side 0: p_t's panels are in sd->pT since batch_cost */
     const size_t nblocks = (B + OTK_ROW_BLOCK - 1) / OTK_ROW_BLOCK;
     const otk_kernels *kern = sd->kern;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
@@ -779,8 +849,8 @@ static void l1_backward(otk_sinkd *sd, int side, double *grad)
                 for (size_t i = r0; i < r1; i += OTK_T_ROWS)
                     kern->l1_grad_tile(mine + i * K + k0, K,
                                        r1 - i < OTK_T_ROWS ? r1 - i : OTK_T_ROWS,
-                                       sd->pT + k0 * B + c0, B, T, C, A + i * B + c0, B,
-                                       grad + i * K + k0, K);
+                                       sd->pT + c0 * K + k0 * OTK_T_PANEL, K * OTK_T_PANEL, T,
+                                       C, A + i * B + c0, B, grad + i * K + k0, K);
             }
         }
         for (size_t r = r0; r < r1; r++)

@@ -1734,23 +1734,109 @@ static void points_sq_plan_grad(size_t d, const double *p, size_t pstride, const
     }
 }
 
-/* The l1 batch cost with the other side transposed (solvers/clients/
- * distill.c): for r < R <= OTK_T_ROWS and c < C,
- *   out[r·ldo + c] += Σ_{k<K} |x[r·ldx + k] − yt[k·ldy + c]|,
+/* out[r] = Σ_t A[r·lda + t]·x[t] for r < R <= OTK_SQ_ROWS: the rows' sums
+ * side by side, where one dot's single accumulator chain bounded it (the
+ * kernel-domain steps of solvers/clients/distill.c).  Lanes by t mod 8,
+ * combined as lanes_total, per row. */
+static void dot_rows(const double *A, size_t lda, size_t R, const double *x, size_t T,
+                     double *out)
+{
+#if defined(__AVX512F__)
+    if (R == OTK_SQ_ROWS) {
+        /* Named registers: with an array, gcc kept some sums on the stack. */
+        __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+                a7 = a0;
+        for (size_t t = 0; t < T; t += 8) {
+            const __mmask8 m = (__mmask8)(T - t >= 8 ? 0xFF : (1u << (T - t)) - 1u);
+            const __m512d xv = _mm512_maskz_loadu_pd(m, x + t);
+            const double *p = A + t;
+            a0 = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, p), xv, a0);
+            a1 = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, p + lda), xv, a1);
+            a2 = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, p + 2 * lda), xv, a2);
+            a3 = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, p + 3 * lda), xv, a3);
+            a4 = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, p + 4 * lda), xv, a4);
+            a5 = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, p + 5 * lda), xv, a5);
+            a6 = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, p + 6 * lda), xv, a6);
+            a7 = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, p + 7 * lda), xv, a7);
+        }
+        const __m512d acc[OTK_SQ_ROWS] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        for (size_t r = 0; r < OTK_SQ_ROWS; r++)
+            out[r] = otk_lanes8_total(acc[r]);
+        return;
+    }
+#endif
+    for (size_t r = 0; r < R; r++) {
+        const double *a = A + r * lda;
+        double acc[OTK_LANES] = {0};
+        for (size_t t = 0; t < T; t++)
+            acc[t % OTK_LANES] += a[t] * x[t];
+        out[r] = lanes_total(acc);
+    }
+}
+
+/* y[t] += Σ_{r<R} e[r]·A[r·lda + t] for t < T, each y[t]'s terms added in
+ * increasing r: the column sums of the kernel-domain steps (solvers/
+ * clients/distill.c), where one axpy per row loaded and stored y R times. */
+static void axpy_rows(const double *A, size_t lda, size_t R, const double *e, size_t T,
+                      double *y)
+{
+#if defined(__AVX512F__)
+    /* Named registers: with arrays, gcc kept the sums on the stack. */
+    size_t t0 = 0;
+    for (; t0 + 32 <= T; t0 += 32) {
+        __m512d a0 = _mm512_loadu_pd(y + t0), a1 = _mm512_loadu_pd(y + t0 + 8),
+                a2 = _mm512_loadu_pd(y + t0 + 16), a3 = _mm512_loadu_pd(y + t0 + 24);
+        for (size_t r = 0; r < R; r++) {
+            const __m512d eb = _mm512_set1_pd(e[r]);
+            const double *a = A + r * lda + t0;
+            a0 = _mm512_fmadd_pd(eb, _mm512_loadu_pd(a), a0);
+            a1 = _mm512_fmadd_pd(eb, _mm512_loadu_pd(a + 8), a1);
+            a2 = _mm512_fmadd_pd(eb, _mm512_loadu_pd(a + 16), a2);
+            a3 = _mm512_fmadd_pd(eb, _mm512_loadu_pd(a + 24), a3);
+        }
+        _mm512_storeu_pd(y + t0, a0);
+        _mm512_storeu_pd(y + t0 + 8, a1);
+        _mm512_storeu_pd(y + t0 + 16, a2);
+        _mm512_storeu_pd(y + t0 + 24, a3);
+    }
+    for (; t0 < T; t0 += 8) {
+        const __mmask8 m = (__mmask8)(T - t0 >= 8 ? 0xFF : (1u << (T - t0)) - 1u);
+        __m512d a0 = _mm512_maskz_loadu_pd(m, y + t0);
+        for (size_t r = 0; r < R; r++)
+            a0 = _mm512_fmadd_pd(_mm512_set1_pd(e[r]), _mm512_maskz_loadu_pd(m, A + r * lda + t0),
+                                 a0);
+        _mm512_mask_storeu_pd(y + t0, m, a0);
+    }
+#else
+    for (size_t r = 0; r < R; r++)
+        for (size_t t = 0; t < T; t++)
+            y[t] += e[r] * A[r * lda + t];
+#endif
+}
+
+/* The l1 batch cost with the other side in panels (solvers/clients/
+ * distill.c): y_c's class k at yt[(c/P)·ps + k·P + c%P], P = OTK_T_PANEL,
+ * so that a panel's 32 columns of one class are one contiguous line (a
+ * plain transpose put the classes B doubles apart, and at B = 256 or 1024
+ * those rows fell in one or two sets of the L1 cache).  For r < R <=
+ * OTK_T_ROWS and c < C,
+ *   out[r·ldo + c] += Σ_{k<K} |x[r·ldx + k] − y_ck|,
  * each entry's terms added in increasing k, so every variant gives the same
  * sums.  Vectors run along c, so small K costs no tail: the row-against-
- * row kernels (l1_dist_multi) spent 2 of 8 lanes at K = 2. */
-static void l1_cost_tile(const double *x, size_t ldx, size_t R, const double *yt, size_t ldy,
+ * row kernels this replaces spent 2 of 8 lanes at K = 2.  A panel's columns
+ * at and beyond C are read (they exist: the caller pads the last panel)
+ * and not written. */
+static void l1_cost_tile(const double *x, size_t ldx, size_t R, const double *yt, size_t ps,
                          size_t K, size_t C, double *out, size_t ldo)
 {
-    size_t c0 = 0;
 #if defined(__AVX512F__)
-    /* OTK_T_ROWS rows × 32 columns of sums in 16 registers across the whole
+    /* OTK_T_ROWS rows × one panel of sums in 16 registers across the whole
      * k loop; missing rows repeat row 0 and are not stored. */
     const double *xr[OTK_T_ROWS];
     for (size_t r = 0; r < OTK_T_ROWS; r++)
         xr[r] = x + (r < R ? r : 0) * ldx;
-    for (; c0 < C; c0 += 32) {
+    for (size_t c0 = 0; c0 < C; c0 += OTK_T_PANEL) {
+        const double *panel = yt + (c0 / OTK_T_PANEL) * ps;
         __mmask8 m[4];
         for (size_t q = 0; q < 4; q++) {
             const size_t c = c0 + 8 * q;
@@ -1762,11 +1848,11 @@ static void l1_cost_tile(const double *x, size_t ldx, size_t R, const double *yt
                 acc[r][q] = r < R ? _mm512_maskz_loadu_pd(m[q], out + r * ldo + c0 + 8 * q)
                                   : _mm512_setzero_pd();
         for (size_t k = 0; k < K; k++) {
-            const double *yk = yt + k * ldy + c0;
+            const double *yk = panel + k * OTK_T_PANEL;
             __m512d y[4];
 #pragma GCC unroll 4
             for (size_t q = 0; q < 4; q++)
-                y[q] = _mm512_maskz_loadu_pd(m[q], yk + 8 * q);
+                y[q] = _mm512_loadu_pd(yk + 8 * q);
 #pragma GCC unroll 4
             for (size_t r = 0; r < OTK_T_ROWS; r++) {
                 const __m512d xb = _mm512_set1_pd(xr[r][k]);
@@ -1779,15 +1865,19 @@ static void l1_cost_tile(const double *x, size_t ldx, size_t R, const double *yt
             for (size_t q = 0; q < 4; q++)
                 _mm512_mask_storeu_pd(out + r * ldo + c0 + 8 * q, m[q], acc[r][q]);
     }
-#endif
+#else
     for (size_t r = 0; r < R; r++)
-        for (size_t k = 0; k < K; k++) {
-            const double xv = x[r * ldx + k];
-            const double *yk = yt + k * ldy;
-            double *o = out + r * ldo;
-            for (size_t c = c0; c < C; c++)
-                o[c] += fabs(xv - yk[c]);
+        for (size_t c0 = 0; c0 < C; c0 += OTK_T_PANEL) {
+            const double *panel = yt + (c0 / OTK_T_PANEL) * ps;
+            const size_t W = C - c0 < OTK_T_PANEL ? C - c0 : OTK_T_PANEL;
+            double *o = out + r * ldo + c0;
+            for (size_t k = 0; k < K; k++) {
+                const double xv = x[r * ldx + k], *yk = panel + k * OTK_T_PANEL;
+                for (size_t c = 0; c < W; c++)
+                    o[c] += fabs(xv - yk[c]);
+            }
         }
+#endif
 }
 
 #if defined(__AVX512F__)
@@ -1795,7 +1885,7 @@ static void l1_cost_tile(const double *x, size_t ldx, size_t R, const double *yt
  * stored) and KB classes from k, all C columns. */
 __attribute__((always_inline)) static inline void
 l1_grad_block(size_t KB, const double *const *xr, const double *const *ar, size_t R,
-              const double *yt, size_t ldy, size_t k, size_t C, double *g, size_t ldg)
+              const double *yt, size_t ps, size_t k, size_t C, double *g, size_t ldg)
 {
     __m512d acc[OTK_T_ROWS][4];
     for (size_t r = 0; r < OTK_T_ROWS; r++)
@@ -1803,13 +1893,14 @@ l1_grad_block(size_t KB, const double *const *xr, const double *const *ar, size_
             acc[r][q] = _mm512_setzero_pd();
     for (size_t c = 0; c < C; c += 8) {
         const __mmask8 m = (__mmask8)(C - c >= 8 ? 0xFF : (1u << (C - c)) - 1u);
+        const double *yc = yt + (c / OTK_T_PANEL) * ps + c % OTK_T_PANEL;
         __m512d a[OTK_T_ROWS];
 #pragma GCC unroll 4
         for (size_t r = 0; r < OTK_T_ROWS; r++)
             a[r] = _mm512_maskz_loadu_pd(m, ar[r] + c);
 #pragma GCC unroll 4
         for (size_t q = 0; q < KB; q++) {
-            const __m512d y = _mm512_maskz_loadu_pd(m, yt + (k + q) * ldy + c);
+            const __m512d y = _mm512_loadu_pd(yc + (k + q) * OTK_T_PANEL);
 #pragma GCC unroll 4
             for (size_t r = 0; r < OTK_T_ROWS; r++) {
                 const __m512d xb = _mm512_set1_pd(xr[r][k + q]);
@@ -1826,12 +1917,13 @@ l1_grad_block(size_t KB, const double *const *xr, const double *const *ar, size_
 }
 #endif
 
-/* Its gradient: for r < R <= OTK_T_ROWS and k < K,
- *   g[r·ldg + k] += Σ_{c<C} a[r·lda + c]·sign(x[r·ldx + k] − yt[k·ldy + c]),
+/* Its gradient, the other side in panels as above: for r < R <= OTK_T_ROWS
+ * and k < K,
+ *   g[r·ldg + k] += Σ_{c<C} a[r·lda + c]·sign(x[r·ldx + k] − y_ck),
  * sign(0) = 0: partial sums by c mod 8 in increasing c (a term added where
  * x > y, subtracted where x < y), combined as lanes_total, then added to g,
  * the same in every variant. */
-static void l1_grad_tile(const double *x, size_t ldx, size_t R, const double *yt, size_t ldy,
+static void l1_grad_tile(const double *x, size_t ldx, size_t R, const double *yt, size_t ps,
                          size_t K, size_t C, const double *a, size_t lda, double *g, size_t ldg)
 {
 #if defined(__AVX512F__)
@@ -1842,24 +1934,22 @@ static void l1_grad_tile(const double *x, size_t ldx, size_t R, const double *yt
     }
     size_t k = 0;
     for (; k + 4 <= K; k += 4)
-        l1_grad_block(4, xr, ar, R, yt, ldy, k, C, g, ldg);
+        l1_grad_block(4, xr, ar, R, yt, ps, k, C, g, ldg);
     for (; k < K; k++)
-        l1_grad_block(1, xr, ar, R, yt, ldy, k, C, g, ldg);
+        l1_grad_block(1, xr, ar, R, yt, ps, k, C, g, ldg);
 #else
     for (size_t r = 0; r < R; r++)
         for (size_t k = 0; k < K; k++) {
-            const double xv = x[r * ldx + k];
-            const double *yk = yt + k * ldy, *ar = a + r * lda;
+            const double xv = x[r * ldx + k], *ar = a + r * lda;
             /* Adding 0 where x = y changes no partial sum: they start at +0
              * and never become −0 (x + (−x) = +0). */
             double acc[OTK_LANES] = {0};
-            size_t c = 0;
-            for (; c + OTK_LANES <= C; c += OTK_LANES)
-                for (size_t l = 0; l < OTK_LANES; l++)
-                    acc[l] += xv > yk[c + l] ? ar[c + l] : xv < yk[c + l] ? -ar[c + l] : 0.0;
-            for (; c < C; c++)
-                acc[c - (C / OTK_LANES) * OTK_LANES] +=
-                    xv > yk[c] ? ar[c] : xv < yk[c] ? -ar[c] : 0.0;
+            for (size_t c0 = 0; c0 < C; c0 += OTK_T_PANEL) {
+                const double *yk = yt + (c0 / OTK_T_PANEL) * ps + k * OTK_T_PANEL;
+                const size_t W = C - c0 < OTK_T_PANEL ? C - c0 : OTK_T_PANEL;
+                for (size_t c = 0; c < W; c++) /* OTK_T_PANEL is a multiple of OTK_LANES */
+                    acc[c % OTK_LANES] += xv > yk[c] ? ar[c0 + c] : xv < yk[c] ? -ar[c0 + c] : 0.0;
+            }
             g[r * ldg + k] += lanes_total(acc);
         }
 #endif
@@ -1872,5 +1962,5 @@ const otk_kernels OTK_KERNEL_TABLE = {
     sq_dist_multi,  diff_axpy_multi, log_shift,
     points_lse_tile_f32, points_sq_lse_rows, points_sq_lse_rows_f32, sub_scaled, dense_lse_rows,
     to_f32,         strip_sumexp_rows, sq_block_bounds, points_sq_plan_grad, l1_cost_tile,
-    l1_grad_tile,
+    l1_grad_tile,   dot_rows,        axpy_rows,
 };

@@ -146,17 +146,26 @@ typedef struct {
                                 size_t ldq, size_t j0, size_t T, const double *v, double u,
                                 double cs, double *acc);
     /* The l1 batch cost of R <= OTK_T_ROWS rows x (row r at x + r·ldx)
-     * against C rows y of the other side stored transposed (y_c's class k at
-     * yt[k·ldy + c]), K classes:
+     * against C rows y of the other side stored in panels of OTK_T_PANEL
+     * columns (y_c's class k at yt[(c/OTK_T_PANEL)·ps + k·OTK_T_PANEL +
+     * c%OTK_T_PANEL]; the last panel padded, its columns beyond C read, not
+     * used), K classes:
      *   l1_cost_tile: out[r·ldo + c] += Σ_k |x_rk − y_ck|, terms in increasing k;
      *   l1_grad_tile: g[r·ldg + k] += Σ_c a[r·lda + c]·sign(x_rk − y_ck),
      *   sign(0) = 0, the sum over c in lanes (c mod 8) combined as lanes_total.
      * Each variant gives the same sums. */
-    void (*l1_cost_tile)(const double *x, size_t ldx, size_t R, const double *yt, size_t ldy,
+    void (*l1_cost_tile)(const double *x, size_t ldx, size_t R, const double *yt, size_t ps,
                          size_t K, size_t C, double *out, size_t ldo);
-    void (*l1_grad_tile)(const double *x, size_t ldx, size_t R, const double *yt, size_t ldy,
+    void (*l1_grad_tile)(const double *x, size_t ldx, size_t R, const double *yt, size_t ps,
                          size_t K, size_t C, const double *a, size_t lda, double *g,
                          size_t ldg);
+    /* out[r] = Σ_t A[r·lda + t]·x[t] for R <= OTK_SQ_ROWS rows at once,
+     * each row's sum in lanes (t mod 8) combined as lanes_total. */
+    void (*dot_rows)(const double *A, size_t lda, size_t R, const double *x, size_t T,
+                     double *out);
+    /* y[t] += Σ_r e[r]·A[r·lda + t], any R, each y[t]'s terms in increasing r. */
+    void (*axpy_rows)(const double *A, size_t lda, size_t R, const double *e, size_t T,
+                      double *y);
 } otk_kernels;
 
 /* Rows per block of the expanded squared-Euclidean soft-min. */
@@ -164,8 +173,10 @@ typedef struct {
 
 #define OTK_MULTI 8
 
-/* Rows per call of l1_cost_tile and l1_grad_tile. */
+/* Rows per call of l1_cost_tile and l1_grad_tile, and the columns of
+ * their panels (a multiple of 8). */
 #define OTK_T_ROWS 4
+#define OTK_T_PANEL 32
 
 const otk_kernels *otk__kernels(void);
 
