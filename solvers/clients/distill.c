@@ -376,6 +376,33 @@ static int kernel_domain(const otk_sinkd *sd)
     return 1;
 }
 
+/* The l1 tiles of rows r0..r1 of x (B×K) against the other side's panels
+ * in sd->pT, by blocks of OTK_T_KBLOCK classes × OTK_T_CBLOCK columns: the
+ * costs added into the rows of out (B×B) when A is NULL, else the gradient
+ * with coefficients the rows of A (B×B) added into the rows of out (B×K). */
+static void l1_tiles(const otk_sinkd *sd, const double *x, size_t r0, size_t r1, const double *A,
+                     double *out)
+{
+    const size_t B = sd->B, K = sd->K;
+    const otk_kernels *kern = sd->kern;
+    for (size_t k0 = 0; k0 < K; k0 += OTK_T_KBLOCK) {
+        const size_t T = K - k0 < OTK_T_KBLOCK ? K - k0 : OTK_T_KBLOCK;
+        for (size_t c0 = 0; c0 < B; c0 += OTK_T_CBLOCK) {
+            const size_t C = B - c0 < OTK_T_CBLOCK ? B - c0 : OTK_T_CBLOCK;
+            const double *panels = sd->pT + c0 * K + k0 * OTK_T_PANEL;
+            for (size_t i = r0; i < r1; i += OTK_T_ROWS) {
+                const size_t R = r1 - i < OTK_T_ROWS ? r1 - i : OTK_T_ROWS;
+                if (A)
+                    kern->l1_grad_tile(x + i * K + k0, K, R, panels, K * OTK_T_PANEL, T, C,
+                                       A + i * B + c0, B, out + i * K + k0, K);
+                else
+                    kern->l1_cost_tile(x + i * K + k0, K, R, panels, K * OTK_T_PANEL, T, C,
+                                       out + i * B + c0, B);
+            }
+        }
+    }
+}
+
 static void batch_cost(otk_sinkd *sd)
 {
     const size_t B = sd->B, K = sd->K;
@@ -395,19 +422,8 @@ static void batch_cost(otk_sinkd *sd)
         for (size_t i = r0; i < r1; i++)
             memset(sd->W + i * B, 0, B * sizeof(double));
         /* Raw sums Σ|x − y| or Σ(x − y)² first, the ground's transform after. */
-        if (l1) {
-            for (size_t k0 = 0; k0 < K; k0 += OTK_T_KBLOCK) {
-                const size_t T = K - k0 < OTK_T_KBLOCK ? K - k0 : OTK_T_KBLOCK;
-                for (size_t c0 = 0; c0 < B; c0 += OTK_T_CBLOCK) {
-                    const size_t C = B - c0 < OTK_T_CBLOCK ? B - c0 : OTK_T_CBLOCK;
-                    for (size_t i = r0; i < r1; i += OTK_T_ROWS)
-                        kern->l1_cost_tile(sd->p_s + i * K + k0, K,
-                                           r1 - i < OTK_T_ROWS ? r1 - i : OTK_T_ROWS,
-                                           sd->pT + c0 * K + k0 * OTK_T_PANEL, K * OTK_T_PANEL,
-                                           T, C, sd->W + i * B + c0, B);
-                }
-            }
-        }
+        if (l1)
+            l1_tiles(sd, sd->p_s, r0, r1, NULL, sd->W);
         for (size_t k0 = 0; k0 < K && !l1; k0 += OTK_K_BLOCK) {
             const size_t T = K - k0 < OTK_K_BLOCK ? K - k0 : OTK_K_BLOCK;
             for (size_t c0 = 0; c0 < B; c0 += OTK_COL_BLOCK) {
@@ -820,61 +836,30 @@ static void cost_coefficients(otk_sinkd *sd)
                 otk__ground_slope(g, P, sd->sq ? sd->sq[i * B + j] : 0.0);
 }
 
-/* cost_backward for the l1 ground: the rows of `mine` against the other
- * side in panels in sd->pT, the coefficients by rows of A (W̄ for the
- * student; W̄ᵀ, formed in sd->Wt, for the teacher). */
-static void l1_backward(otk_sinkd *sd, int side, double *grad)
-{
-    const size_t B = sd->B, K = sd->K;
-    const int nt = sd->threads;
-    const double inv_tau = 1.0 / sd->par.tau;
-    const double *mine = side == 0 ? sd->p_s : sd->p_t;
-    const double *A = sd->W_bar;
-    if (side == 1) {
-        to_panels(sd->p_s, B, K, sd->pT, nt);
-        transpose(sd->W_bar, B, B, sd->Wt, nt);
-        A = sd->Wt;
-    } /* side 0: p_t's panels are in sd->pT since batch_cost */
-    const size_t nblocks = (B + OTK_ROW_BLOCK - 1) / OTK_ROW_BLOCK;
-    const otk_kernels *kern = sd->kern;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
-    for (size_t rb = 0; rb < nblocks; rb++) {
-        const size_t r0 = rb * OTK_ROW_BLOCK;
-        const size_t r1 = r0 + OTK_ROW_BLOCK < B ? r0 + OTK_ROW_BLOCK : B;
-        memset(grad + r0 * K, 0, (r1 - r0) * K * sizeof(double));
-        for (size_t k0 = 0; k0 < K; k0 += OTK_T_KBLOCK) {
-            const size_t T = K - k0 < OTK_T_KBLOCK ? K - k0 : OTK_T_KBLOCK;
-            for (size_t c0 = 0; c0 < B; c0 += OTK_T_CBLOCK) {
-                const size_t C = B - c0 < OTK_T_CBLOCK ? B - c0 : OTK_T_CBLOCK;
-                for (size_t i = r0; i < r1; i += OTK_T_ROWS)
-                    kern->l1_grad_tile(mine + i * K + k0, K,
-                                       r1 - i < OTK_T_ROWS ? r1 - i : OTK_T_ROWS,
-                                       sd->pT + c0 * K + k0 * OTK_T_PANEL, K * OTK_T_PANEL, T,
-                                       C, A + i * B + c0, B, grad + i * K + k0, K);
-            }
-        }
-        for (size_t r = r0; r < r1; r++)
-            softmax_backward(mine + r * K, K, inv_tau, grad + r * K);
-    }
-}
-
 /* ∂L/∂Z from W̄ (after cost_coefficients): p̄ = Σ W̄ ∂c/∂p, then through the softmax at τ.
  * side 0: the student rows i (reduce over j); side 1: the teacher rows j. */
 static void cost_backward(otk_sinkd *sd, int side, double *grad)
 {
-    if (sd->par.ground == OTK_GROUND_L1) {
-        l1_backward(sd, side, grad);
-        return;
-    }
     const size_t B = sd->B, K = sd->K;
     const int nt = sd->threads;
     const double inv_tau = 1.0 / sd->par.tau;
     const double *mine = side == 0 ? sd->p_s : sd->p_t, *other = side == 0 ? sd->p_t : sd->p_s;
+    const int l1 = sd->par.ground == OTK_GROUND_L1;
+    /* l1: the other side in panels in sd->pT (p_t's since batch_cost), the
+     * coefficients by rows of A (W̄; for the teacher W̄ᵀ, formed in sd->Wt,
+     * no longer needed by then). */
+    const double *A = sd->W_bar;
+    if (l1 && side == 1) {
+        to_panels(sd->p_s, B, K, sd->pT, nt);
+        transpose(sd->W_bar, B, B, sd->Wt, nt);
+        A = sd->Wt;
+    }
     /* The grounds are symmetric functions of x − y, so with x the row's own
-     * vector and y the other side's, ∂c/∂x = slope·(x − y) on both sides. */
-    /* Tiles as in batch_cost.  Zero coefficients (plan entries that
-     * underflowed) are skipped; the others are taken eight at a time, in
-     * increasing order of the other side's row. */
+     * vector and y the other side's, ∂c/∂x = sign(x − y) (l1, 0 at
+     * equality) or slope·(x − y) on both sides.  The squared grounds' tiles
+     * as in batch_cost: zero coefficients (plan entries that underflowed)
+     * are skipped, the others taken eight at a time, in increasing order of
+     * the other side's row. */
     const size_t nblocks = (B + OTK_ROW_BLOCK - 1) / OTK_ROW_BLOCK;
     const otk_kernels *kern = sd->kern;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
@@ -886,7 +871,9 @@ static void cost_backward(otk_sinkd *sd, int side, double *grad)
         const double *ys[OTK_MULTI];
         double as[OTK_MULTI];
         memset(grad + r0 * K, 0, (r1 - r0) * K * sizeof(double));
-        for (size_t k0 = 0; k0 < K; k0 += OTK_K_BLOCK) {
+        if (l1)
+            l1_tiles(sd, mine, r0, r1, A, grad);
+        for (size_t k0 = 0; k0 < K && !l1; k0 += OTK_K_BLOCK) {
             const size_t T = K - k0 < OTK_K_BLOCK ? K - k0 : OTK_K_BLOCK;
             for (size_t c0 = 0; c0 < B; c0 += OTK_COL_BLOCK) {
             const size_t c1 = c0 + OTK_COL_BLOCK < B ? c0 + OTK_COL_BLOCK : B;
