@@ -572,7 +572,8 @@ static void kernel_forward(otk_sinkd *sd)
     } else {
         kernel_forward_steps(sd, shift);
     }
-    neg_log_shift(sd->kern, sd->u_bar, B, shift[1], sd->uv + (size_t)(sd->par.iters - 1) * 2 * B + B);
+    double *v = sd->uv + (size_t)(sd->par.iters - 1) * 2 * B + B; /* the last v, from its sums */
+    neg_log_shift(sd->kern, sd->u_bar, B, shift[1], v);
 }
 
 /* The reference algorithm in the log domain: u^(k) normalises the rows of

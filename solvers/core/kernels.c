@@ -1742,6 +1742,7 @@ static void dot_rows(const double *A, size_t lda, size_t R, const double *x, siz
                      double *out)
 {
 #if defined(__AVX512F__)
+    _Static_assert(OTK_SQ_ROWS == 8, "dot_rows names eight accumulators");
     if (R == OTK_SQ_ROWS) {
         /* Named registers: with an array, gcc kept some sums on the stack. */
         __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
@@ -1911,9 +1912,17 @@ l1_grad_block(size_t KB, const double *const *xr, const double *const *ar, size_
             }
         }
     }
+    /* Totals for all rows first (fixed bounds: the sums stay in registers
+     * through the loop above), then the R rows stored. */
+    double tot[OTK_T_ROWS][4];
+#pragma GCC unroll 4
+    for (size_t r = 0; r < OTK_T_ROWS; r++)
+#pragma GCC unroll 4
+        for (size_t q = 0; q < KB; q++)
+            tot[r][q] = otk_lanes8_total(acc[r][q]);
     for (size_t r = 0; r < R; r++)
         for (size_t q = 0; q < KB; q++)
-            g[r * ldg + k + q] += otk_lanes8_total(acc[r][q]);
+            g[r * ldg + k + q] += tot[r][q];
 }
 #endif
 

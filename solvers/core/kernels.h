@@ -134,8 +134,9 @@ typedef struct {
                               double inv_eps, const double *M, double *S);
     /* The multiscale truncation rule's bounds, squared grounds
      * (multiscale.c: block_bound): for t < T, with D = xc − y_t,
-     *   U[t] = xb + yb[t] − (s/2)|D|² + xr·|xg − sD| + yr[t]·|γ_t + sD|,
-     * y_t's coordinate k at Yc[k·ldy + t] and its slope's at Yg[k·ldy + t]. */
+     *   U[t] = xb + yb[t] − (s/2)|D|² + xr·|xg − sD| + yr[t]·|g_t + sD|,
+     * y_t's coordinate k at Yc[k·ldy + t] and its slope g_t's at
+     * Yg[k·ldy + t] (xg: x's slope). */
     void (*sq_block_bounds)(size_t d, double s, const double *xc, const double *xg, double xb,
                             double xr, const double *Yc, const double *Yg, size_t ldy,
                             const double *yb, const double *yr, size_t T, double *U);
