@@ -11,6 +11,7 @@
  *   - the closed forms of docs/math.md E evaluated with plain loops;
  *   - properties: ε → 0 limit, shift invariance, batch permutation, threads.
  */
+#include <limits.h>
 #include <string.h>
 #include "test_helpers.h"
 #include "otkit/distill.h"
@@ -733,6 +734,12 @@ START_TEST(test_distill_errors_are_reported)
     TK_ASSERT_FAILS(otk_sinkd_alloc(&sd, B, 0, &par), OTK_ESIZE, "K = 0");
     TK_ASSERT_FAILS(otk_sinkd_alloc(&sd, SIZE_MAX / 4, 4, &par), OTK_ESIZE, "overflows");
     TK_ASSERT_FAILS(otk_sinkd_alloc(&sd, (size_t)1 << 31, 1, &par), OTK_ESIZE, "B²");
+    /* B·K fits, its l1 panels (32 columns each, B = 1 padded to 32) do not;
+     * then the adjoint's iters·4B vectors. */
+    TK_ASSERT_FAILS(otk_sinkd_alloc(&sd, 1, (size_t)1 << 58, &par), OTK_ESIZE, "l1 panels");
+    par.iters = INT_MAX;
+    TK_ASSERT_FAILS(otk_sinkd_alloc(&sd, (size_t)1 << 29, 1, &par), OTK_ESIZE, "iters·4B");
+    otk_sinkd_params_default(&par);
     par.tau = 0.0;
     TK_ASSERT_FAILS(otk_sinkd_alloc(&sd, B, K, &par), OTK_EPARAM, "params.tau");
     otk_sinkd_params_default(&par);
