@@ -29,7 +29,7 @@ struct otk_sinkd {
                            * low-rank part (kernel_adjoint_steps); unrolled gradients only */
     double *u_bar, *v_bar; /* B each: adjoints of the current u^(k), v^(k) */
     double *row_loss;     /* B: per-row terms, summed in a fixed order */
-    double *zeros;        /* B zeros: v^(0); then 4B of scratch (kernel domain) */
+    double *zeros;        /* B zeros: v^(0); then 2B of scratch (kernel domain) */
     const otk_kernels *kern;
 };
 
@@ -139,7 +139,8 @@ static double kd_batch(otk_kd_divergence kind, size_t B, size_t K, const double 
                                     gscale * inv_B, row_loss, NULL, grad, threads);
     } else {
         const double it = 1.0 / tau, gs = gscale * inv_B;
-#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, B, K))
+        OTK_PARALLEL_FOR(otk__parallel_worth(threads, B, K),
+                         schedule(static) num_threads(threads),
         for (size_t i = 0; i < B; i++) { /* −Σ p_t log p_s; ∂/∂z_s = (p_s − p_t)/τ */
             const double *zs = z_s + i * K, *zt = z_t + i * K;
             const double lse_s = otk__softmax_lse(zs, K, it);
@@ -155,7 +156,7 @@ static double kd_batch(otk_kd_divergence kind, size_t B, size_t K, const double 
                 for (size_t k = 0; k < K; k++)
                     grad[i * K + k] +=
                         gs * it * (exp(zs[k] * it - lse_s) - exp(zt[k] * it - lse_t));
-        }
+        });
     }
     double s = 0.0;
     for (size_t i = 0; i < B; i++)
@@ -266,8 +267,8 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
     sd->u_bar = malloc(B * sizeof(double));
     sd->v_bar = malloc(B * sizeof(double));
     sd->row_loss = malloc(B * sizeof(double));
-    /* B zeros, then 4B of scratch for the kernel domain's scalings. */
-    sd->zeros = calloc(5 * B, sizeof(double));
+    /* B zeros, then 2B of scratch for the kernel domain's final scalings. */
+    sd->zeros = calloc(3 * B, sizeof(double));
     sd->kern = otk__kernels();
     if (!sd->p_s || !sd->p_t || !sd->W || !sd->Wt || !sd->W_bar ||
         (slope_needs_sq(par.ground) && !sd->sq) || (par.ground == OTK_GROUND_L1 && !sd->pT) ||
@@ -307,7 +308,8 @@ otk_status otk_sinkd_alloc(otk_sinkd **out, size_t B, size_t K, const otk_sinkd_
 static void transpose(const double *y, size_t B, size_t K, double *yt, int threads)
 {
     const size_t nb = (B + 31) / 32;
-#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, B, K))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, B, K),
+                     schedule(static) num_threads(threads),
     for (size_t b = 0; b < nb; b++) {
         const size_t i1 = (b + 1) * 32 < B ? (b + 1) * 32 : B;
         for (size_t k0 = 0; k0 < K; k0 += 32) {
@@ -316,7 +318,7 @@ static void transpose(const double *y, size_t B, size_t K, double *yt, int threa
                 for (size_t k = k0; k < k1; k++)
                     yt[k * B + i] = y[i * K + k];
         }
-    }
+    });
 }
 
 /* The B×K row-major y in the l1 tiles' panels (kernels.h): row c's class k
@@ -325,7 +327,8 @@ static void transpose(const double *y, size_t B, size_t K, double *yt, int threa
 static void to_panels(const double *y, size_t B, size_t K, double *yt, int threads)
 {
     const size_t np = panel_count(B);
-#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, B, K))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, B, K),
+                     schedule(static) num_threads(threads),
     for (size_t p = 0; p < np; p++) {
         double *panel = yt + p * K * OTK_T_PANEL;
         const size_t c0 = p * OTK_T_PANEL, W = B - c0 < OTK_T_PANEL ? B - c0 : OTK_T_PANEL;
@@ -334,7 +337,7 @@ static void to_panels(const double *y, size_t B, size_t K, double *yt, int threa
         for (size_t c = 0; c < W; c++)
             for (size_t k = 0; k < K; k++)
                 panel[k * OTK_T_PANEL + c] = y[(c0 + c) * K + k];
-    }
+    });
 }
 
 /* p = softmax(z/τ) row-wise: e^{z/τ − max} with the vectorised exp, then
@@ -343,14 +346,15 @@ static void softmax_rows(const otk_kernels *kern, const double *z, size_t B, siz
                          double *p, int threads)
 {
     const double it = 1.0 / tau;
-#pragma omp parallel for schedule(static) num_threads(threads) if (otk__parallel_worth(threads, B, K))
+    OTK_PARALLEL_FOR(otk__parallel_worth(threads, B, K),
+                     schedule(static) num_threads(threads),
     for (size_t i = 0; i < B; i++) {
         double *pi = p + i * K;
         kern->exp_affine(z + i * K, K, it, kern->max(z + i * K, K) * it, pi);
         const double inv = 1.0 / kern->sum(pi, K);
         for (size_t k = 0; k < K; k++)
             pi[k] *= inv;
-    }
+    });
 }
 
 /* The iterations run in the kernel domain when the cost layer spans at
@@ -414,7 +418,8 @@ static void batch_cost(otk_sinkd *sd)
     const otk_kernels *kern = sd->kern;
     if (l1)
         to_panels(sd->p_t, B, K, sd->pT, nt);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
+    OTK_PARALLEL_FOR(otk__parallel_worth(nt, B, B * K),
+                     schedule(dynamic, 1) num_threads(nt),
     for (size_t rb = 0; rb < nblocks; rb++) {
         const size_t r0 = rb * OTK_ROW_BLOCK;
         const size_t r1 = r0 + OTK_ROW_BLOCK < B ? r0 + OTK_ROW_BLOCK : B;
@@ -447,19 +452,18 @@ static void batch_cost(otk_sinkd *sd)
                 memcpy(sd->sq + i * B, sd->W + i * B, B * sizeof(double));
             otk__ground_of_sums((int)g, P, sd->W + i * B, B);
         }
-    }
+    });
     sd->kdom = kernel_domain(sd);
     if (sd->kdom) {
         const double ie = 1.0 / sd->par.eps;
-#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+        OTK_PARALLEL_FOR(otk__parallel_worth(nt, B, B),
+                         schedule(static) num_threads(nt),
         for (size_t i = 0; i < B; i++)
             kern->exp_affine(sd->W + i * B, B, -ie, 0.0, sd->Wt + i * B);
+        );
         return;
     }
-#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
-    for (size_t j = 0; j < B; j++)
-        for (size_t i = 0; i < B; i++)
-            sd->Wt[j * B + i] = sd->W[i * B + j];
+    transpose(sd->W, B, B, sd->Wt, nt);
 }
 
 /* ---------------------------------------------------- forward iterations */
@@ -467,9 +471,7 @@ static void batch_cost(otk_sinkd *sd)
 /* e[i] = exp(x[i] − max x), the max returned. */
 static double exp_shifted(const otk_kernels *kern, const double *x, size_t n, double *e)
 {
-    double m = -INFINITY;
-    for (size_t i = 0; i < n; i++)
-        m = x[i] > m ? x[i] : m;
+    const double m = kern->max(x, n);
     kern->exp_affine(x, n, 1.0, m, e);
     return m;
 }
@@ -639,10 +641,11 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
     /* The kernel domain's plan: r_i K_ij c_j (K in Wt; scratch, see
      * otk_sinkd_alloc). */
     const double *K = sd->Wt;
-    double *r = sd->zeros + 4 * B, *c = sd->zeros + B;
+    double *r = sd->zeros + 2 * B, *c = sd->zeros + B;
     if (sd->kdom)
         kernel_scalings(sd, u, v, r, c);
-#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+    OTK_PARALLEL_FOR(otk__parallel_worth(nt, B, B),
+                     schedule(static) num_threads(nt),
     for (size_t i = 0; i < B; i++) {
         double p[OTK_TILE];
         double s = 0.0;
@@ -662,7 +665,7 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
             }
         }
         sd->u_bar[i] = cw * s;
-    }
+    });
     double L = 0.0;
     for (size_t i = 0; i < B; i++)
         L += sd->u_bar[i];
@@ -676,10 +679,12 @@ static double sinkhorn_value_and_seed(otk_sinkd *sd, int want_grad)
         for (size_t j = 0; j < B; j++)
             sd->v_bar[j] *= cw * c[j];
     } else if (want_grad && !envelope) {
-#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+        OTK_PARALLEL_FOR(otk__parallel_worth(nt, B, B),
+                         schedule(static) num_threads(nt),
         for (size_t j = 0; j < B; j++)
             sd->v_bar[j] = cw * plan_row_dot(kern, sd->Wt + j * B, u, B, v[j], inv_eps,
                                              sd->Wt + j * B);
+        );
     }
     return L;
 }
@@ -791,7 +796,8 @@ static void sinkhorn_adjoint(otk_sinkd *sd)
     for (int k = sd->par.iters - 1; k >= 0; k--) {
         const double *u = sd->uv + (size_t)k * 2 * B, *v = u + B;
         const double *v_prev = k > 0 ? u - B : sd->zeros; /* v^(0) = 0 */
-#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+        OTK_PARALLEL_FOR(otk__parallel_worth(nt, B, B),
+                         schedule(static) num_threads(nt),
         for (size_t i = 0; i < B; i++) {
             double q[OTK_TILE];
             double s = 0.0;
@@ -808,12 +814,14 @@ static void sinkhorn_adjoint(otk_sinkd *sd)
                 kern->plan_weights(sd->W + i * B + j0, v_prev + j0, T, u[i], inv_eps, q);
                 kern->axpy(ub * inv_eps, q, T, sd->W_bar + i * B + j0);
             }
-        }
+        });
         if (k == 0)
             break; /* v^(0) is a constant */
-#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+        OTK_PARALLEL_FOR(otk__parallel_worth(nt, B, B),
+                         schedule(static) num_threads(nt),
         for (size_t j = 0; j < B; j++)
             v_bar[j] = -plan_row_dot(kern, sd->Wt + j * B, u, B, v_prev[j], inv_eps, u_bar);
+        );
         memset(u_bar, 0, B * sizeof(double));
     }
 }
@@ -830,11 +838,13 @@ static void cost_coefficients(otk_sinkd *sd)
         return;
     const int nt = sd->threads;
     /* The squared grounds' slopes are constants: no s is kept for them. */
-#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, B))
+    OTK_PARALLEL_FOR(otk__parallel_worth(nt, B, B),
+                     schedule(static) num_threads(nt),
     for (size_t i = 0; i < B; i++)
         for (size_t j = 0; j < B; j++)
             sd->W_bar[i * B + j] *=
                 otk__ground_slope(g, P, sd->sq ? sd->sq[i * B + j] : 0.0);
+    );
 }
 
 /* ∂L/∂Z from W̄ (after cost_coefficients): p̄ = Σ W̄ ∂c/∂p, then through the softmax at τ.
@@ -863,7 +873,8 @@ static void cost_backward(otk_sinkd *sd, int side, double *grad)
      * the other side's row. */
     const size_t nblocks = (B + OTK_ROW_BLOCK - 1) / OTK_ROW_BLOCK;
     const otk_kernels *kern = sd->kern;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (otk__parallel_worth(nt, B, B * K))
+    OTK_PARALLEL_FOR(otk__parallel_worth(nt, B, B * K),
+                     schedule(dynamic, 1) num_threads(nt),
     for (size_t rb = 0; rb < nblocks; rb++) {
         const size_t r0 = rb * OTK_ROW_BLOCK;
         const size_t r1 = r0 + OTK_ROW_BLOCK < B ? r0 + OTK_ROW_BLOCK : B;
@@ -910,7 +921,7 @@ static void cost_backward(otk_sinkd *sd, int side, double *grad)
         }
         for (size_t r = r0; r < r1; r++)
             softmax_backward(mine + r * K, K, inv_tau, grad + r * K);
-    }
+    });
 }
 
 /* ----------------------------------------------------------- entry points */
@@ -1013,7 +1024,8 @@ static otk_status sinkd_objective(otk_sinkd *sd, const double *z_s, const double
     }
     /* CE = (1/B) Σ_i [LSE(z_s,i) − z_s,i[y_i]]; ∂/∂z = (softmax(z_s,i) − e_y)/B. */
     const double inv_B = 1.0 / (double)B, gce = (1.0 - alpha) * inv_B;
-#pragma omp parallel for schedule(static) num_threads(nt) if (otk__parallel_worth(nt, B, K))
+    OTK_PARALLEL_FOR(otk__parallel_worth(nt, B, K),
+                     schedule(static) num_threads(nt),
     for (size_t i = 0; i < B; i++) {
         const double *z = z_s + i * K;
         const double lse = otk__softmax_lse(z, K, 1.0);
@@ -1024,7 +1036,7 @@ static otk_status sinkd_objective(otk_sinkd *sd, const double *z_s, const double
                 g[k] += gce * exp(z[k] - lse);
             g[labels[i]] -= gce;
         }
-    }
+    });
     double ce = 0.0;
     for (size_t i = 0; i < B; i++)
         ce += sd->row_loss[i];
